@@ -1,0 +1,72 @@
+# RocketMQ Workbook — every way in: read (book), run (cluster), measure (experiments), test.
+# `make help` lists the targets.
+
+SHELL := /bin/bash
+CARGO ?= cargo
+MDBOOK_VERSION := 0.5.4
+MDBOOK := $(shell command -v mdbook 2>/dev/null || echo $(HOME)/.cargo/bin/mdbook)
+RUN_DIR ?= $(CURDIR)/run
+NODE ?=
+
+.PHONY: help build run run-single stop status kill pause resume clean book book-build book-check \
+        test interop bench experiments-quick mdbook fmt
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*?## "} /^[a-zA-Z_-]+:.*?## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+build: ## build every binary in release mode
+	$(CARGO) build --release --workspace --bins
+
+run: build ## build and start the full cluster (2 name servers, 2 DLedger groups of 3, console)
+	RUN_DIR=$(RUN_DIR) scripts/cluster.sh start full
+
+run-single: build ## build and start 2 name servers and one group (broker-01..03)
+	RUN_DIR=$(RUN_DIR) scripts/cluster.sh start single
+
+stop: ## stop every node started by run/run-single
+	RUN_DIR=$(RUN_DIR) scripts/cluster.sh stop
+
+status: ## show the nodes and `mqadmin clusterList`
+	RUN_DIR=$(RUN_DIR) scripts/cluster.sh status
+
+kill: ## kill -9 one node: make kill NODE=broker-01
+	RUN_DIR=$(RUN_DIR) scripts/cluster.sh kill $(NODE)
+
+pause: ## SIGSTOP one node: make pause NODE=broker-01
+	RUN_DIR=$(RUN_DIR) scripts/cluster.sh pause $(NODE)
+
+resume: ## SIGCONT one node: make resume NODE=broker-01
+	RUN_DIR=$(RUN_DIR) scripts/cluster.sh resume $(NODE)
+
+clean: stop ## stop, then remove stores, logs and the run directory
+	rm -rf $(RUN_DIR)
+
+mdbook: ## install mdBook $(MDBOOK_VERSION) if missing
+	@if ! $(MDBOOK) --version 2>/dev/null | grep -q "v$(MDBOOK_VERSION)"; then \
+	  $(CARGO) install mdbook --version $(MDBOOK_VERSION) --locked; fi
+
+book: mdbook ## serve the course at http://127.0.0.1:3000
+	$(MDBOOK) serve -n 127.0.0.1
+
+book-check: mdbook ## check includes/anchors, then mdbook build + mdbook test
+	scripts/check-book-includes.sh
+	$(MDBOOK) build
+	$(MDBOOK) test
+
+test: mdbook ## unit + integration tests, book checks, experiments in --quick mode
+	$(CARGO) build --workspace --bins
+	$(CARGO) test --workspace
+	$(MAKE) book-check
+	$(MAKE) experiments-quick
+
+experiments-quick: ## every experiment in --quick mode (writes into book/src/figures/)
+	scripts/experiments-quick.sh
+
+interop: ## official clients (Java 4.8.0 client + mqadmin, Go v2) against our servers
+	interop/run.sh
+
+bench: ## store append benchmark next to a raw mmap memcpy loop
+	$(CARGO) run --release -p rmq-store --example append_bench
+
+fmt: ## cargo fmt
+	$(CARGO) fmt --all

@@ -1,1 +1,71 @@
-//! placeholder: filled in by the issue that builds this crate.
+//! rmq-remoting: RocketMQ 4.x remoting in Rust — the frame codec, `RemotingCommand`,
+//! request/response codes, a tokio server and client with opaque matching, and the
+//! JSON bodies name servers, brokers and tools exchange.
+//!
+//! Book: Appendix "Wire protocol" (frame layout, header encodings, opaque matching)
+//! and Part III "Name server" (route bodies). Mirrors the `rocketmq-remoting` module
+//! of 4.8.0 plus the body classes of `rocketmq-common` (`protocol.route`, `protocol.body`).
+//!
+//! # Public API (stable; additions only)
+//!
+//! ```text
+//! command::RemotingCommand { code, language, version, opaque, flag, remark: Option<String>,
+//!     ext_fields: HashMap<String,String>, body: Option<Bytes>, serialize_type }
+//!   new_request(code) / new_response(code, remark: impl Into<Option<String>>)
+//!   is_response() is_oneway() mark_oneway() mark_response()
+//!   with_ext(k, v: impl ToString) with_body(b) with_remark(s) with_opaque(o) put_ext(k, v)
+//!   ext(&str) -> Option<&str>; required_ext(&str) -> Result<&str, HeaderError>
+//!   ext_i32/ext_i64/ext_bool(&str) -> Result<Option<_>, HeaderError>   (blank = None; "1"/"0" are booleans)
+//!   required_i32/required_i64/required_bool(&str) -> Result<_, HeaderError>
+//!   body_bytes() -> &[u8]
+//! codes::{VERSION (=373), request::*, response::*}          Java names, i32
+//! language::{LanguageCode, SerializeType}
+//! codec::{RemotingCodec::new(max_frame_len), DEFAULT_MAX_FRAME_LEN (16 MiB), encode_frame(cmd), decode_frame_body}
+//! connection::{Connection, RequestProcessor, next_opaque}
+//!   trait RequestProcessor { fn process(&self, Arc<Connection>, RemotingCommand)
+//!       -> BoxFuture<'static, Option<RemotingCommand>>;  fn on_close(&self, &Connection) {} }
+//!   Connection { pub id, pub remote_addr, pub local_addr }
+//!     invoke(cmd, timeout).await -> Result<RemotingCommand, RemotingError>
+//!     send_oneway(cmd).await, send(cmd).await, close(), is_closed(), closed().await
+//! server::RemotingServer::bind(addr).await?  .with_max_frame_len(n)  .local_addr()?
+//!     .serve(Arc<dyn RequestProcessor>).await  /  .serve_until(processor, shutdown_future).await
+//! client::RemotingClient::new() / with_processor(p) / build(p, connect_timeout, max_frame_len)
+//!     invoke(addr, cmd, timeout).await, invoke_oneway(addr, cmd).await, connection(addr).await,
+//!     close_connection(addr), shutdown()
+//! protocol::{encode_body, decode_body, fastjson::{to_string, to_vec, to_string_pretty, from_str,
+//!     from_slice, normalize, ObjectKeyMap}, TopicRouteData, QueueData, BrokerData, ClusterInfo,
+//!     RegisterBrokerBody{encode(compressed), decode(bytes, compressed)}, TopicConfigSerializeWrapper,
+//!     TopicConfig, DataVersion, KVTable, TopicList}
+//! error::{RemotingError, HeaderError}
+//! ```
+//!
+//! Behaviour worth knowing:
+//! * Responses are built in JSON (`new_response` defaults to `SerializeType::Json`), as a
+//!   4.8.0 server does; every extFields value is written as a JSON string. Requests in
+//!   either encoding are accepted.
+//! * The server fills a response's opaque and response flag; oneway requests get no reply.
+//!   A processor returning `None` sends nothing (4.8.0's behaviour for unknown codes).
+//! * A frame larger than the maximum, or one whose header does not parse, closes the
+//!   connection with a `warn!` line; nothing panics on input.
+//! * Deviation from the contract: `TopicConfig`/`DataVersion` live in `protocol::register`
+//!   (rmq-common had none yet); their JSON equals the common ones.
+
+pub mod client;
+pub mod codec;
+pub mod codes;
+pub mod command;
+pub mod connection;
+pub mod error;
+pub mod header_binary;
+pub mod header_json;
+pub mod language;
+pub mod protocol;
+pub mod server;
+
+pub use client::RemotingClient;
+pub use codec::RemotingCodec;
+pub use command::RemotingCommand;
+pub use connection::{Connection, RequestProcessor};
+pub use error::{HeaderError, RemotingError};
+pub use language::{LanguageCode, SerializeType};
+pub use server::RemotingServer;

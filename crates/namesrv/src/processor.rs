@@ -1,0 +1,321 @@
+//! The request processor: one match over the request code, like 4.8.0's single
+//! `DefaultRequestProcessor`. Unknown codes are logged and get *no reply*, because a
+//! 4.8.0 name server's default processor returns null for them (the caller times out).
+//! A missing or unparsable header field gets SYSTEM_ERROR with a remark naming it
+//! (4.8.0 would carry on with a null; a clear error is kinder and no client relies on it).
+//! Book: Part III "Name server". Mirrors `org.apache.rocketmq.namesrv.processor.DefaultRequestProcessor`.
+
+use std::sync::Arc;
+
+use futures::future::{BoxFuture, FutureExt};
+use rmq_remoting::codes::{request as req, response as resp};
+use rmq_remoting::protocol::{
+    encode_body, fastjson, DataVersion, RegisterBrokerBody, TopicConfigSerializeWrapper,
+};
+use rmq_remoting::{Connection, HeaderError, RemotingCommand, RemotingError, RequestProcessor};
+use tracing::{debug, info, warn};
+
+use crate::config::parse_properties;
+use crate::kv_config::NAMESPACE_ORDER_TOPIC_CONFIG;
+use crate::route_table::BrokerRegistration;
+use crate::NameServerState;
+
+/// Request versions below this use the legacy register body (TopicConfigSerializeWrapper).
+const V3_0_11: i32 = 37;
+
+/// `FAQUrl.suggestTodo(FAQUrl.APPLY_TOPIC_URL)`.
+const APPLY_TOPIC_FAQ: &str = "\nSee http://rocketmq.apache.org/docs/faq/ for further details.";
+
+/// Serves every name-server request code.
+pub struct NamesrvProcessor {
+    state: Arc<NameServerState>,
+}
+
+/// Why a request could not be served.
+enum Failure {
+    Header(HeaderError),
+    Body(RemotingError),
+}
+
+impl From<HeaderError> for Failure {
+    fn from(e: HeaderError) -> Self {
+        Failure::Header(e)
+    }
+}
+
+impl From<RemotingError> for Failure {
+    fn from(e: RemotingError) -> Self {
+        Failure::Body(e)
+    }
+}
+
+type Outcome = Result<Option<RemotingCommand>, Failure>;
+
+fn success() -> RemotingCommand {
+    RemotingCommand::new_response(resp::SUCCESS, None)
+}
+
+impl NamesrvProcessor {
+    pub fn new(state: Arc<NameServerState>) -> Self {
+        NamesrvProcessor { state }
+    }
+
+    // ANCHOR: dispatch
+    fn handle(&self, ctx: &Arc<Connection>, request: &RemotingCommand) -> Outcome {
+        match request.code {
+            req::PUT_KV_CONFIG => self.put_kv_config(request),
+            req::GET_KV_CONFIG => self.get_kv_config(request),
+            req::DELETE_KV_CONFIG => self.delete_kv_config(request),
+            req::QUERY_DATA_VERSION => self.query_data_version(request),
+            req::REGISTER_BROKER => self.register_broker(ctx, request),
+            req::UNREGISTER_BROKER => self.unregister_broker(request),
+            req::GET_ROUTEINFO_BY_TOPIC => self.route_by_topic(request),
+            req::GET_BROKER_CLUSTER_INFO => body_reply(&self.state.routes.cluster_info()),
+            req::WIPE_WRITE_PERM_OF_BROKER => self.wipe_write_perm(ctx, request),
+            req::GET_ALL_TOPIC_LIST_FROM_NAMESERVER => {
+                body_reply(&self.state.routes.all_topic_list())
+            }
+            req::DELETE_TOPIC_IN_NAMESRV => {
+                self.state
+                    .routes
+                    .delete_topic(request.required_ext("topic")?);
+                Ok(Some(success()))
+            }
+            req::GET_KVLIST_BY_NAMESPACE => self.kv_list(request),
+            req::GET_TOPICS_BY_CLUSTER => body_reply(
+                &self
+                    .state
+                    .routes
+                    .topics_by_cluster(request.required_ext("cluster")?),
+            ),
+            req::GET_SYSTEM_TOPIC_LIST_FROM_NS => {
+                body_reply(&self.state.routes.system_topic_list())
+            }
+            req::GET_UNIT_TOPIC_LIST => body_reply(&self.state.routes.unit_topics()),
+            req::GET_HAS_UNIT_SUB_TOPIC_LIST => {
+                body_reply(&self.state.routes.has_unit_sub_topics())
+            }
+            req::GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST => {
+                body_reply(&self.state.routes.has_unit_sub_ununit_topics())
+            }
+            req::UPDATE_NAMESRV_CONFIG => self.update_config(ctx, request),
+            req::GET_NAMESRV_CONFIG => {
+                let text = self.state.config.read().to_properties();
+                Ok(Some(success().with_body(text.into_bytes())))
+            }
+            code => {
+                warn!(peer = %ctx.remote_addr, code, "request code not supported by the name server; no reply (as 4.8.0)");
+                Ok(None)
+            }
+        }
+    }
+    // ANCHOR_END: dispatch
+
+    fn put_kv_config(&self, r: &RemotingCommand) -> Outcome {
+        let (ns, key) = (r.required_ext("namespace")?, r.required_ext("key")?);
+        let value = r.required_ext("value")?;
+        Ok(Some(match self.state.kv.put(ns, key, value) {
+            Ok(()) => success(),
+            Err(e) => persist_failed(e),
+        }))
+    }
+
+    fn get_kv_config(&self, r: &RemotingCommand) -> Outcome {
+        let (ns, key) = (r.required_ext("namespace")?, r.required_ext("key")?);
+        Ok(Some(match self.state.kv.get(ns, key) {
+            Some(value) => success().with_ext("value", value),
+            None => RemotingCommand::new_response(
+                resp::QUERY_NOT_FOUND,
+                format!("No config item, Namespace: {ns} Key: {key}"),
+            ),
+        }))
+    }
+
+    fn delete_kv_config(&self, r: &RemotingCommand) -> Outcome {
+        let (ns, key) = (r.required_ext("namespace")?, r.required_ext("key")?);
+        Ok(Some(match self.state.kv.delete(ns, key) {
+            Ok(()) => success(),
+            Err(e) => persist_failed(e),
+        }))
+    }
+
+    fn kv_list(&self, r: &RemotingCommand) -> Outcome {
+        let ns = r.required_ext("namespace")?;
+        match self.state.kv.namespace(ns) {
+            Some(table) => body_reply(&table),
+            None => Ok(Some(RemotingCommand::new_response(
+                resp::QUERY_NOT_FOUND,
+                format!("No config item, Namespace: {ns}"),
+            ))),
+        }
+    }
+
+    fn query_data_version(&self, r: &RemotingCommand) -> Outcome {
+        let addr = r.required_ext("brokerAddr")?;
+        let version: DataVersion =
+            fastjson::from_slice(r.body_bytes()).map_err(RemotingError::from)?;
+        let routes = &self.state.routes;
+        let changed = routes.is_broker_topic_config_changed(addr, &version);
+        if !changed {
+            routes.touch_broker(addr);
+        }
+        let mut reply = success().with_ext("changed", changed);
+        if let Some(ours) = routes.query_broker_data_version(addr) {
+            reply = reply.with_body(encode_body(&ours)?);
+        }
+        Ok(Some(reply))
+    }
+
+    // ANCHOR: register
+    fn register_broker(&self, ctx: &Arc<Connection>, r: &RemotingCommand) -> Outcome {
+        let crc = r.ext_i32("bodyCrc32")?.unwrap_or(0);
+        if crc != 0 {
+            let actual = (crc32fast::hash(r.body_bytes()) & 0x7FFF_FFFF) as i32;
+            if actual != crc {
+                warn!(peer = %ctx.remote_addr, "receive registerBroker request, crc32 not match");
+                return Ok(Some(RemotingCommand::new_response(
+                    resp::SYSTEM_ERROR,
+                    "crc32 not match".to_string(),
+                )));
+            }
+        }
+        let compressed = r.ext_bool("compressed")?.unwrap_or(false);
+        let (wrapper, filters) = match &r.body {
+            None => (TopicConfigSerializeWrapper::default(), None),
+            Some(body) if r.version >= V3_0_11 => {
+                let b = RegisterBrokerBody::decode(body, compressed)?;
+                (b.topic_config_serialize_wrapper, Some(b.filter_server_list))
+            }
+            Some(body) => (
+                fastjson::from_slice(body).map_err(RemotingError::from)?,
+                None,
+            ),
+        };
+        let registration = BrokerRegistration {
+            cluster_name: r.required_ext("clusterName")?.to_string(),
+            broker_addr: r.required_ext("brokerAddr")?.to_string(),
+            broker_name: r.required_ext("brokerName")?.to_string(),
+            broker_id: r.required_i64("brokerId")?,
+            ha_server_addr: r.ext("haServerAddr").unwrap_or_default().to_string(),
+            topic_config_wrapper: wrapper,
+            filter_server_list: filters,
+            conn: Some(ctx.clone()),
+        };
+        let result = self.state.routes.register_broker(registration);
+        let mut reply = success();
+        if let Some(ha) = result.ha_server_addr {
+            reply.put_ext("haServerAddr", ha);
+        }
+        if let Some(master) = result.master_addr {
+            reply.put_ext("masterAddr", master);
+        }
+        if let Some(order) = self.state.kv.namespace(NAMESPACE_ORDER_TOPIC_CONFIG) {
+            reply.body = Some(encode_body(&order)?);
+        }
+        Ok(Some(reply))
+    }
+    // ANCHOR_END: register
+
+    fn unregister_broker(&self, r: &RemotingCommand) -> Outcome {
+        self.state.routes.unregister_broker(
+            r.required_ext("clusterName")?,
+            r.required_ext("brokerAddr")?,
+            r.required_ext("brokerName")?,
+            r.required_i64("brokerId")?,
+        );
+        Ok(Some(success()))
+    }
+
+    fn route_by_topic(&self, r: &RemotingCommand) -> Outcome {
+        let topic = r.required_ext("topic")?;
+        let Some(mut route) = self.state.routes.pickup_topic_route_data(topic) else {
+            return Ok(Some(RemotingCommand::new_response(
+                resp::TOPIC_NOT_EXIST,
+                format!(
+                    "No topic route info in name server for the topic: {topic}{APPLY_TOPIC_FAQ}"
+                ),
+            )));
+        };
+        if self.state.config.read().order_message_enable {
+            route.order_topic_conf = self.state.kv.get(NAMESPACE_ORDER_TOPIC_CONFIG, topic);
+        }
+        body_reply(&route)
+    }
+
+    fn wipe_write_perm(&self, ctx: &Arc<Connection>, r: &RemotingCommand) -> Outcome {
+        let name = r.required_ext("brokerName")?;
+        let count = self.state.routes.wipe_write_perm_of_broker(name);
+        info!(broker = name, client = %ctx.remote_addr, count, "wipe write perm of broker");
+        Ok(Some(success().with_ext("wipeTopicCount", count)))
+    }
+
+    fn update_config(&self, ctx: &Arc<Connection>, r: &RemotingCommand) -> Outcome {
+        info!(client = %ctx.remote_addr, "updateConfig called");
+        let Ok(text) = std::str::from_utf8(r.body_bytes()) else {
+            return Ok(Some(RemotingCommand::new_response(
+                resp::SYSTEM_ERROR,
+                "string2Properties error".to_string(),
+            )));
+        };
+        let mut config = self.state.config.write();
+        // Only settings that can change at runtime take effect; the port does not move.
+        let mut updated = config.clone();
+        match updated.apply(&parse_properties(text)) {
+            Ok(unknown) => {
+                for key in unknown {
+                    warn!(key, "updateConfig: unknown key ignored");
+                }
+                config.order_message_enable = updated.order_message_enable;
+                config.broker_channel_expired_time = updated.broker_channel_expired_time;
+                Ok(Some(success()))
+            }
+            Err(e) => Ok(Some(RemotingCommand::new_response(
+                resp::SYSTEM_ERROR,
+                e.to_string(),
+            ))),
+        }
+    }
+}
+
+fn body_reply<T: serde::Serialize>(body: &T) -> Outcome {
+    Ok(Some(success().with_body(encode_body(body)?)))
+}
+
+fn persist_failed(e: crate::kv_config::KvConfigError) -> RemotingCommand {
+    warn!(error = %e, "kv config not persisted");
+    RemotingCommand::new_response(resp::SYSTEM_ERROR, e.to_string())
+}
+
+impl RequestProcessor for NamesrvProcessor {
+    fn process(
+        &self,
+        ctx: Arc<Connection>,
+        request: RemotingCommand,
+    ) -> BoxFuture<'static, Option<RemotingCommand>> {
+        debug!(peer = %ctx.remote_addr, code = request.code, "receive request");
+        // Every operation is a quick in-memory update (plus a tiny file write for KV),
+        // so it runs right here, in frame order; the future is already complete.
+        let reply = match self.handle(&ctx, &request) {
+            Ok(reply) => reply,
+            Err(Failure::Header(e)) => {
+                warn!(peer = %ctx.remote_addr, code = request.code, error = %e, "bad request header");
+                Some(RemotingCommand::new_response(
+                    resp::SYSTEM_ERROR,
+                    e.to_string(),
+                ))
+            }
+            Err(Failure::Body(e)) => {
+                warn!(peer = %ctx.remote_addr, code = request.code, error = %e, "bad request body");
+                Some(RemotingCommand::new_response(
+                    resp::SYSTEM_ERROR,
+                    e.to_string(),
+                ))
+            }
+        };
+        futures::future::ready(reply).boxed()
+    }
+
+    fn on_close(&self, ctx: &Connection) {
+        self.state.routes.on_connection_closed(ctx.id);
+    }
+}

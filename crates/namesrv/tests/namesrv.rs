@@ -1,0 +1,620 @@
+//! Integration tests: the real `mqnamesrv` binary on an ephemeral 127.0.0.1 port,
+//! driven over TCP with the remoting client.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rmq_remoting::codes::{request, response};
+use rmq_remoting::protocol::{
+    decode_body, ClusterInfo, DataVersion, KVTable, RegisterBrokerBody, TopicConfig, TopicList,
+    TopicRouteData,
+};
+use rmq_remoting::{RemotingClient, RemotingCommand, RemotingError};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const T: Duration = Duration::from_secs(3);
+
+/// A running `mqnamesrv`; killed on drop.
+struct NameSrv {
+    child: Child,
+    addr: String,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for NameSrv {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(extra_conf: &str) -> NameSrv {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("namesrv.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "listenPort=9876\nkvConfigPath={}\nsomeUnknownKey=1\n{extra_conf}\n",
+            dir.path().join("kvConfig.json").display()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mqnamesrv"))
+        .arg("-c")
+        .arg(&conf)
+        .args(["-p", "0"])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(addr) = line.split("listen=").nth(1) {
+                let _ = tx.send(addr.trim().to_string());
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("name server boot line");
+    assert!(
+        addr.starts_with("127.0.0.1:"),
+        "binds loopback by default: {addr}"
+    );
+    NameSrv { child, addr, dir }
+}
+
+fn body_of(topics: &[(&str, i32)], counter: i64) -> RegisterBrokerBody {
+    let mut body = RegisterBrokerBody::default();
+    body.topic_config_serialize_wrapper.data_version = DataVersion {
+        counter,
+        timestamp: 1_600_000_000_000,
+    };
+    for (name, n) in topics {
+        let mut tc = TopicConfig::new(*name);
+        tc.read_queue_nums = *n;
+        tc.write_queue_nums = *n;
+        body.topic_config_serialize_wrapper
+            .topic_config_table
+            .insert(name.to_string(), tc);
+    }
+    body
+}
+
+fn register(
+    name: &str,
+    id: i64,
+    addr: &str,
+    body: &RegisterBrokerBody,
+    compressed: bool,
+) -> RemotingCommand {
+    let bytes = body.encode(compressed).unwrap();
+    let crc = (crc32fast::hash(&bytes) & 0x7FFF_FFFF) as i32;
+    RemotingCommand::new_request(request::REGISTER_BROKER)
+        .with_ext("brokerName", name)
+        .with_ext("brokerAddr", addr)
+        .with_ext("clusterName", "DefaultCluster")
+        .with_ext("haServerAddr", format!("{addr}-ha"))
+        .with_ext("brokerId", id)
+        .with_ext("compressed", compressed)
+        .with_ext("bodyCrc32", crc)
+        .with_body(bytes)
+}
+
+fn route_req(topic: &str) -> RemotingCommand {
+    RemotingCommand::new_request(request::GET_ROUTEINFO_BY_TOPIC).with_ext("topic", topic)
+}
+
+async fn wait_until<F, Fut>(mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn register_route_and_cluster_info_shapes() {
+    let ns = start("");
+    let master = RemotingClient::new();
+    let slave = RemotingClient::new();
+    let r = master
+        .invoke(
+            &ns.addr,
+            register(
+                "broker-a",
+                0,
+                "127.0.0.1:10911",
+                &body_of(&[("TopicTest", 4)], 1),
+                false,
+            ),
+            T,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.code, response::SUCCESS);
+    assert_eq!(r.ext("masterAddr"), None);
+    assert_eq!(r.version, 373);
+    let r = slave
+        .invoke(
+            &ns.addr,
+            register(
+                "broker-a",
+                1,
+                "127.0.0.1:10921",
+                &body_of(&[("TopicTest", 8)], 1),
+                true,
+            ),
+            T,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.code, response::SUCCESS);
+    assert_eq!(r.ext("masterAddr"), Some("127.0.0.1:10911"));
+    assert_eq!(r.ext("haServerAddr"), Some("127.0.0.1:10911-ha"));
+
+    let r = master
+        .invoke(&ns.addr, route_req("TopicTest"), T)
+        .await
+        .unwrap();
+    assert_eq!(r.code, response::SUCCESS);
+    let text = String::from_utf8(r.body_bytes().to_vec()).unwrap();
+    assert_eq!(
+        text,
+        concat!(
+            r#"{"brokerDatas":[{"brokerAddrs":{0:"127.0.0.1:10911",1:"127.0.0.1:10921"},"brokerName":"broker-a","cluster":"DefaultCluster"}],"#,
+            r#""filterServerTable":{},"queueDatas":[{"brokerName":"broker-a","perm":6,"readQueueNums":4,"topicSynFlag":0,"writeQueueNums":4}]}"#
+        )
+    );
+    let route: TopicRouteData = decode_body(r.body_bytes()).unwrap();
+    assert_eq!(route.broker_datas[0].master_addr(), Some("127.0.0.1:10911"));
+
+    let r = master
+        .invoke(&ns.addr, route_req("NoSuchTopic"), T)
+        .await
+        .unwrap();
+    assert_eq!(r.code, response::TOPIC_NOT_EXIST);
+    assert_eq!(
+        r.remark.as_deref(),
+        Some("No topic route info in name server for the topic: NoSuchTopic\nSee http://rocketmq.apache.org/docs/faq/ for further details.")
+    );
+
+    let r = master
+        .invoke(
+            &ns.addr,
+            RemotingCommand::new_request(request::GET_BROKER_CLUSTER_INFO),
+            T,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        std::str::from_utf8(r.body_bytes()).unwrap(),
+        concat!(
+            r#"{"brokerAddrTable":{"broker-a":{"brokerAddrs":{0:"127.0.0.1:10911",1:"127.0.0.1:10921"},"brokerName":"broker-a","cluster":"DefaultCluster"}},"#,
+            r#""clusterAddrTable":{"DefaultCluster":["broker-a"]}}"#
+        )
+    );
+    let info: ClusterInfo = decode_body(r.body_bytes()).unwrap();
+    assert_eq!(info.cluster_addr_table["DefaultCluster"].len(), 1);
+
+    let r = master
+        .invoke(
+            &ns.addr,
+            RemotingCommand::new_request(request::GET_ALL_TOPIC_LIST_FROM_NAMESERVER),
+            T,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.body_bytes(), br#"{"topicList":["TopicTest"]}"#);
+    let r = master
+        .invoke(
+            &ns.addr,
+            RemotingCommand::new_request(request::GET_TOPICS_BY_CLUSTER)
+                .with_ext("cluster", "DefaultCluster"),
+            T,
+        )
+        .await
+        .unwrap();
+    let list: TopicList = decode_body(r.body_bytes()).unwrap();
+    assert!(list.topic_list.contains("TopicTest"));
+
+    // QUERY_DATA_VERSION: same version -> unchanged; other version -> changed.
+    let q = |counter: i64| {
+        RemotingCommand::new_request(request::QUERY_DATA_VERSION)
+            .with_ext("brokerAddr", "127.0.0.1:10911")
+            .with_ext("brokerName", "broker-a")
+            .with_ext("clusterName", "DefaultCluster")
+            .with_ext("brokerId", 0)
+            .with_body(
+                rmq_remoting::protocol::encode_body(&DataVersion {
+                    counter,
+                    timestamp: 1_600_000_000_000,
+                })
+                .unwrap(),
+            )
+    };
+    assert_eq!(
+        master
+            .invoke(&ns.addr, q(1), T)
+            .await
+            .unwrap()
+            .ext("changed"),
+        Some("false")
+    );
+    assert_eq!(
+        master
+            .invoke(&ns.addr, q(2), T)
+            .await
+            .unwrap()
+            .ext("changed"),
+        Some("true")
+    );
+
+    // Wipe write permission, then delete the topic.
+    let r = master
+        .invoke(
+            &ns.addr,
+            RemotingCommand::new_request(request::WIPE_WRITE_PERM_OF_BROKER)
+                .with_ext("brokerName", "broker-a"),
+            T,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.ext("wipeTopicCount"), Some("1"));
+    let route: TopicRouteData = decode_body(
+        master
+            .invoke(&ns.addr, route_req("TopicTest"), T)
+            .await
+            .unwrap()
+            .body_bytes(),
+    )
+    .unwrap();
+    assert_eq!(route.queue_datas[0].perm, 4);
+    let r = master
+        .invoke(
+            &ns.addr,
+            RemotingCommand::new_request(request::DELETE_TOPIC_IN_NAMESRV)
+                .with_ext("topic", "TopicTest"),
+            T,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.code, response::SUCCESS);
+    let r = master
+        .invoke(&ns.addr, route_req("TopicTest"), T)
+        .await
+        .unwrap();
+    assert_eq!(r.code, response::TOPIC_NOT_EXIST);
+}
+
+#[tokio::test]
+async fn bad_crc_and_missing_fields_are_clear_errors() {
+    let ns = start("");
+    let client = RemotingClient::new();
+    let mut req = register("b", 0, "127.0.0.1:1", &body_of(&[("T", 1)], 1), false);
+    req.put_ext("bodyCrc32", 12345);
+    let r = client.invoke(&ns.addr, req, T).await.unwrap();
+    assert_eq!(r.code, response::SYSTEM_ERROR);
+    assert_eq!(r.remark.as_deref(), Some("crc32 not match"));
+    let r = client
+        .invoke(
+            &ns.addr,
+            RemotingCommand::new_request(request::GET_ROUTEINFO_BY_TOPIC),
+            T,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.code, response::SYSTEM_ERROR);
+    assert!(r.remark.unwrap().contains("topic"));
+    let mut req = register("b", 0, "127.0.0.1:1", &body_of(&[], 1), false);
+    req.body = Some(bytes::Bytes::from_static(b"{not json"));
+    req.put_ext("bodyCrc32", 0);
+    let r = client.invoke(&ns.addr, req, T).await.unwrap();
+    assert_eq!(r.code, response::SYSTEM_ERROR);
+}
+
+#[tokio::test]
+async fn kv_config_round_trip_and_order_conf_in_register_reply() {
+    let ns = start("orderMessageEnable=true");
+    let c = RemotingClient::new();
+    let put = RemotingCommand::new_request(request::PUT_KV_CONFIG)
+        .with_ext("namespace", "ORDER_TOPIC_CONFIG")
+        .with_ext("key", "OrderTopic")
+        .with_ext("value", "broker-a:2");
+    assert_eq!(
+        c.invoke(&ns.addr, put, T).await.unwrap().code,
+        response::SUCCESS
+    );
+    let get = |ns_: &str, key: &str| {
+        RemotingCommand::new_request(request::GET_KV_CONFIG)
+            .with_ext("namespace", ns_)
+            .with_ext("key", key)
+    };
+    let r = c
+        .invoke(&ns.addr, get("ORDER_TOPIC_CONFIG", "OrderTopic"), T)
+        .await
+        .unwrap();
+    assert_eq!(r.ext("value"), Some("broker-a:2"));
+    let r = c
+        .invoke(&ns.addr, get("ORDER_TOPIC_CONFIG", "x"), T)
+        .await
+        .unwrap();
+    assert_eq!(r.code, response::QUERY_NOT_FOUND);
+    assert_eq!(
+        r.remark.as_deref(),
+        Some("No config item, Namespace: ORDER_TOPIC_CONFIG Key: x")
+    );
+    let r = c
+        .invoke(
+            &ns.addr,
+            RemotingCommand::new_request(request::GET_KVLIST_BY_NAMESPACE)
+                .with_ext("namespace", "nope"),
+            T,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.remark.as_deref(), Some("No config item, Namespace: nope"));
+
+    let r = c
+        .invoke(
+            &ns.addr,
+            register(
+                "broker-a",
+                0,
+                "127.0.0.1:10911",
+                &body_of(&[("OrderTopic", 2)], 1),
+                false,
+            ),
+            T,
+        )
+        .await
+        .unwrap();
+    let table: KVTable = decode_body(r.body_bytes()).unwrap();
+    assert_eq!(table.table["OrderTopic"], "broker-a:2");
+    let route: TopicRouteData = decode_body(
+        c.invoke(&ns.addr, route_req("OrderTopic"), T)
+            .await
+            .unwrap()
+            .body_bytes(),
+    )
+    .unwrap();
+    assert_eq!(route.order_topic_conf.as_deref(), Some("broker-a:2"));
+
+    let kv_file = std::fs::read_to_string(ns.dir.path().join("kvConfig.json")).unwrap();
+    assert!(
+        kv_file.contains("\"OrderTopic\":\"broker-a:2\""),
+        "{kv_file}"
+    );
+    let del = RemotingCommand::new_request(request::DELETE_KV_CONFIG)
+        .with_ext("namespace", "ORDER_TOPIC_CONFIG")
+        .with_ext("key", "OrderTopic");
+    assert_eq!(
+        c.invoke(&ns.addr, del, T).await.unwrap().code,
+        response::SUCCESS
+    );
+    let r = c
+        .invoke(&ns.addr, get("ORDER_TOPIC_CONFIG", "OrderTopic"), T)
+        .await
+        .unwrap();
+    assert_eq!(r.code, response::QUERY_NOT_FOUND);
+}
+
+#[tokio::test]
+async fn broker_removed_at_once_when_its_connection_closes() {
+    let ns = start("");
+    let broker = RemotingClient::new();
+    let tool = RemotingClient::new();
+    broker
+        .invoke(
+            &ns.addr,
+            register(
+                "broker-x",
+                0,
+                "127.0.0.1:10931",
+                &body_of(&[("Tx", 4)], 1),
+                false,
+            ),
+            T,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        tool.invoke(&ns.addr, route_req("Tx"), T)
+            .await
+            .unwrap()
+            .code,
+        response::SUCCESS
+    );
+    broker.shutdown();
+    let gone = wait_until(|| {
+        let tool = tool.clone();
+        let addr = ns.addr.clone();
+        async move {
+            tool.invoke(&addr, route_req("Tx"), T).await.unwrap().code == response::TOPIC_NOT_EXIST
+        }
+    })
+    .await;
+    assert!(gone, "route dropped after the broker's connection closed");
+    let info: ClusterInfo = decode_body(
+        tool.invoke(
+            &ns.addr,
+            RemotingCommand::new_request(request::GET_BROKER_CLUSTER_INFO),
+            T,
+        )
+        .await
+        .unwrap()
+        .body_bytes(),
+    )
+    .unwrap();
+    assert!(info.broker_addr_table.is_empty());
+}
+
+#[tokio::test]
+async fn silent_broker_expires_and_its_connection_is_closed() {
+    let ns = start("brokerChannelExpiredTime=800\nscanNotActiveBrokerInterval=100");
+    let broker = RemotingClient::new();
+    let tool = RemotingClient::new();
+    broker
+        .invoke(
+            &ns.addr,
+            register(
+                "broker-y",
+                0,
+                "127.0.0.1:10941",
+                &body_of(&[("Ty", 4)], 1),
+                false,
+            ),
+            T,
+        )
+        .await
+        .unwrap();
+    let conn = broker.connection(&ns.addr).await.unwrap();
+    assert_eq!(
+        tool.invoke(&ns.addr, route_req("Ty"), T)
+            .await
+            .unwrap()
+            .code,
+        response::SUCCESS
+    );
+    tokio::time::timeout(Duration::from_secs(10), conn.closed())
+        .await
+        .expect("the name server closes an expired broker's connection");
+    assert_eq!(
+        tool.invoke(&ns.addr, route_req("Ty"), T)
+            .await
+            .unwrap()
+            .code,
+        response::TOPIC_NOT_EXIST
+    );
+}
+
+#[tokio::test]
+async fn garbage_oversized_and_unknown_codes_do_not_hurt_the_server() {
+    let ns = start("frameMaxLength=65536");
+    // Garbage: a nonsense length.
+    let mut raw = TcpStream::connect(&ns.addr).await.unwrap();
+    raw.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
+    let mut buf = [0u8; 64];
+    assert_eq!(
+        tokio::time::timeout(T, raw.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap_or(0),
+        0
+    );
+    // Oversized: a frame above frameMaxLength.
+    let mut raw = TcpStream::connect(&ns.addr).await.unwrap();
+    raw.write_all(&(1u32 << 20).to_be_bytes()).await.unwrap();
+    raw.write_all(&[0u8; 1024]).await.unwrap();
+    assert_eq!(
+        tokio::time::timeout(T, raw.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap_or(0),
+        0
+    );
+    // Malformed header inside a well-sized frame.
+    let mut raw = TcpStream::connect(&ns.addr).await.unwrap();
+    raw.write_all(&[0, 0, 0, 8, 0, 0, 0, 4, b'{', b'{', b'{', b'{'])
+        .await
+        .unwrap();
+    assert_eq!(
+        tokio::time::timeout(T, raw.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap_or(0),
+        0
+    );
+
+    // Unknown code: no reply (4.8.0), but the connection stays usable.
+    let c = RemotingClient::new();
+    let err = c
+        .invoke(
+            &ns.addr,
+            RemotingCommand::new_request(9999),
+            Duration::from_millis(300),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RemotingError::Timeout { .. }), "{err}");
+    let before = c.connection(&ns.addr).await.unwrap().id;
+    let r = c.invoke(&ns.addr, route_req("Nope"), T).await.unwrap();
+    assert_eq!(r.code, response::TOPIC_NOT_EXIST);
+    assert_eq!(
+        c.connection(&ns.addr).await.unwrap().id,
+        before,
+        "same connection"
+    );
+}
+
+#[tokio::test]
+async fn cpp_style_request_with_numbers_and_no_serialize_type() {
+    let ns = start("");
+    let body = body_of(&[("Tc", 2)], 1).encode(false).unwrap();
+    let header = r#"{"code":103,"language":"CPP","version":333,"opaque":5,"flag":0,"remark":"","extFields":{"brokerName":"bc","brokerAddr":"127.0.0.1:10951","clusterName":"C","haServerAddr":"","brokerId":0,"compressed":"0","bodyCrc32":0,"Signature":"","AccessKey":"","ONSChannelKey":""}}"#;
+    let mut frame = Vec::new();
+    frame.extend_from_slice(&((4 + header.len() + body.len()) as u32).to_be_bytes());
+    frame.extend_from_slice(&(header.len() as u32).to_be_bytes());
+    frame.extend_from_slice(header.as_bytes());
+    frame.extend_from_slice(&body);
+    let mut raw = TcpStream::connect(&ns.addr).await.unwrap();
+    raw.write_all(&frame).await.unwrap();
+    let mut len = [0u8; 4];
+    tokio::time::timeout(T, raw.read_exact(&mut len))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut rest = vec![0u8; u32::from_be_bytes(len) as usize];
+    raw.read_exact(&mut rest).await.unwrap();
+    assert_eq!(rest[0], 0, "JSON reply");
+    let resp = rmq_remoting::codec::decode_frame_body(rest.into()).unwrap();
+    assert_eq!(resp.opaque, 5);
+    assert!(resp.is_response());
+    assert_eq!(resp.code, response::SUCCESS);
+    let c = RemotingClient::new();
+    assert_eq!(
+        c.invoke(&ns.addr, route_req("Tc"), T).await.unwrap().code,
+        response::SUCCESS
+    );
+}
+
+#[tokio::test]
+async fn two_name_servers_are_independent() {
+    let a = start("");
+    let b = start("");
+    assert_ne!(a.addr, b.addr);
+    let c = RemotingClient::new();
+    c.invoke(
+        &a.addr,
+        register(
+            "broker-a",
+            0,
+            "127.0.0.1:10911",
+            &body_of(&[("Only", 1)], 1),
+            false,
+        ),
+        T,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        c.invoke(&a.addr, route_req("Only"), T).await.unwrap().code,
+        response::SUCCESS
+    );
+    assert_eq!(
+        c.invoke(&b.addr, route_req("Only"), T).await.unwrap().code,
+        response::TOPIC_NOT_EXIST
+    );
+}

@@ -43,6 +43,8 @@ pub struct NamesrvConfig {
     pub scan_not_active_broker_interval: Duration,
     /// Largest accepted frame (4.8.0: 16 MiB).
     pub max_frame_len: usize,
+    /// Close connections idle this long (`serverChannelMaxIdleTimeSeconds`, 120 s; 0 = never).
+    pub server_channel_max_idle_time: Duration,
 }
 
 impl Default for NamesrvConfig {
@@ -58,6 +60,7 @@ impl Default for NamesrvConfig {
             broker_channel_expired_time: Duration::from_millis(120_000),
             scan_not_active_broker_interval: Duration::from_millis(10_000),
             max_frame_len: rmq_remoting::codec::DEFAULT_MAX_FRAME_LEN,
+            server_channel_max_idle_time: Duration::from_secs(120),
         }
     }
 }
@@ -73,7 +76,6 @@ const IGNORED_KEYS: &[&str] = &[
     "serverSelectorThreads",
     "serverOnewaySemaphoreValue",
     "serverAsyncSemaphoreValue",
-    "serverChannelMaxIdleTimeSeconds",
     "serverSocketSndBufSize",
     "serverSocketRcvBufSize",
     "serverPooledByteBufAllocatorEnable",
@@ -114,6 +116,10 @@ impl NamesrvConfig {
                     self.scan_not_active_broker_interval =
                         Duration::from_millis(parse::<u64>(key, value, "duration in ms")?.max(1))
                 }
+                "serverChannelMaxIdleTimeSeconds" => {
+                    self.server_channel_max_idle_time =
+                        Duration::from_secs(parse(key, value, "number of seconds")?)
+                }
                 "frameMaxLength" => self.max_frame_len = parse(key, value, "size in bytes")?,
                 k if IGNORED_KEYS.contains(&k) => {}
                 _ => unknown.push(key.clone()),
@@ -126,7 +132,8 @@ impl NamesrvConfig {
     pub fn to_properties(&self) -> String {
         format!(
             "listenPort={}\nbindAddress={}\nkvConfigPath={}\norderMessageEnable={}\n\
-             brokerChannelExpiredTime={}\nscanNotActiveBrokerInterval={}\nframeMaxLength={}\n",
+             brokerChannelExpiredTime={}\nscanNotActiveBrokerInterval={}\nframeMaxLength={}\n\
+             serverChannelMaxIdleTimeSeconds={}\n",
             self.listen_port,
             self.bind_address,
             self.kv_config_path.display(),
@@ -134,6 +141,7 @@ impl NamesrvConfig {
             self.broker_channel_expired_time.as_millis(),
             self.scan_not_active_broker_interval.as_millis(),
             self.max_frame_len,
+            self.server_channel_max_idle_time.as_secs(),
         )
     }
 }

@@ -9,7 +9,8 @@
 //! # Public API
 //! ```text
 //! NamesrvConfig (config.rs): listen_port, bind_address, kv_config_path, order_message_enable,
-//!     broker_channel_expired_time, scan_not_active_broker_interval, max_frame_len;
+//!     broker_channel_expired_time, scan_not_active_broker_interval, max_frame_len,
+//!     server_channel_max_idle_time;
 //!     NamesrvConfig::load(path) -> Result<(NamesrvConfig, Vec<String> /*unknown keys*/), ConfigError>
 //! NameServer::start(config).await -> Result<NameServer, NamesrvError>
 //!     .local_addr() -> SocketAddr   .state() -> &Arc<NameServerState>   .shutdown().await
@@ -73,7 +74,8 @@ impl NameServer {
         let server = RemotingServer::bind(addr)
             .await
             .map_err(|source| NamesrvError::Bind { addr, source })?
-            .with_max_frame_len(config.max_frame_len);
+            .with_max_frame_len(config.max_frame_len)
+            .with_idle_timeout(Some(config.server_channel_max_idle_time).filter(|d| !d.is_zero()));
         let local_addr = server
             .local_addr()
             .map_err(|source| NamesrvError::Bind { addr, source })?;

@@ -113,6 +113,8 @@ impl RemotingClient {
             stream,
             self.inner.processor.clone(),
             self.inner.max_frame_len,
+            // Clients keep their connections; the server side enforces idleness.
+            None,
         )?)
     }
 

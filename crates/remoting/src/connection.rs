@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 use futures::{FutureExt, SinkExt, StreamExt};
@@ -74,6 +74,9 @@ pub struct Connection {
     pending: Pending,
     // ANCHOR_END: response_table
     shutdown: CancellationToken,
+    /// Activity clock for the idle check: ms since `born` of the last read or write.
+    born: Instant,
+    last_activity_ms: AtomicU64,
 }
 
 impl std::fmt::Debug for Connection {
@@ -93,6 +96,7 @@ impl Connection {
         stream: TcpStream,
         processor: Option<Arc<dyn RequestProcessor>>,
         max_frame_len: usize,
+        idle_timeout: Option<Duration>,
     ) -> std::io::Result<Arc<Connection>> {
         let remote_addr = stream.peer_addr()?;
         let local_addr = stream.local_addr()?;
@@ -107,6 +111,8 @@ impl Connection {
             outgoing: tx,
             pending: Mutex::new(HashMap::new()),
             shutdown: CancellationToken::new(),
+            born: Instant::now(),
+            last_activity_ms: AtomicU64::new(0),
         });
         let codec = RemotingCodec::new(max_frame_len);
         tokio::spawn(write_loop(
@@ -118,6 +124,7 @@ impl Connection {
             conn.clone(),
             FramedRead::new(read_half, codec),
             processor,
+            idle_timeout,
         ));
         Ok(conn)
     }
@@ -204,6 +211,19 @@ impl Connection {
             .map_err(|_| self.closed_error())
     }
 
+    fn touch(&self) {
+        let now = self.born.elapsed().as_millis() as u64;
+        self.last_activity_ms.store(now, Ordering::Relaxed);
+    }
+
+    /// Time since the last frame was read or written.
+    pub fn idle_for(&self) -> Duration {
+        let last = self.last_activity_ms.load(Ordering::Relaxed);
+        self.born
+            .elapsed()
+            .saturating_sub(Duration::from_millis(last))
+    }
+
     fn closed_error(&self) -> RemotingError {
         RemotingError::ConnectionClosed(self.remote_addr.to_string())
     }
@@ -263,6 +283,7 @@ async fn write_loop(
             warn!(peer = %conn.remote_addr, error = %e, "flush failed, closing connection");
             break;
         }
+        conn.touch();
     }
     conn.close();
 }
@@ -301,12 +322,25 @@ async fn read_loop(
     conn: Arc<Connection>,
     mut stream: FramedRead<tokio::net::tcp::OwnedReadHalf, RemotingCodec>,
     processor: Option<Arc<dyn RequestProcessor>>,
+    idle_timeout: Option<Duration>,
 ) {
+    // Far enough in the future to mean "never" without overflowing Instant.
+    let never = Duration::from_secs(86_400 * 365);
     loop {
+        let idle_left = idle_timeout.map_or(never, |t| t.saturating_sub(conn.idle_for()));
         let frame = tokio::select! {
             _ = conn.shutdown.cancelled() => break,
             frame = stream.next() => frame,
+            _ = tokio::time::sleep(idle_left) => {
+                if idle_timeout.is_some_and(|t| conn.idle_for() >= t) {
+                    // 4.8.0's IdleStateHandler: an all-idle channel is closed.
+                    warn!(peer = %conn.remote_addr, idle = ?conn.idle_for(), "connection idle, closing it");
+                    break;
+                }
+                continue;
+            }
         };
+        conn.touch();
         match frame {
             None => break,
             Some(Err(e)) => {

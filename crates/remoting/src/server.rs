@@ -15,10 +15,14 @@ use tracing::{debug, warn};
 use crate::codec::DEFAULT_MAX_FRAME_LEN;
 use crate::connection::{Connection, RequestProcessor};
 
+/// `NettyServerConfig.serverChannelMaxIdleTimeSeconds`.
+pub const DEFAULT_SERVER_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// A bound, not yet serving, remoting server.
 pub struct RemotingServer {
     listener: TcpListener,
     max_frame_len: usize,
+    idle_timeout: Option<Duration>,
 }
 
 impl RemotingServer {
@@ -27,12 +31,20 @@ impl RemotingServer {
         Ok(RemotingServer {
             listener: TcpListener::bind(addr).await?,
             max_frame_len: DEFAULT_MAX_FRAME_LEN,
+            idle_timeout: Some(DEFAULT_SERVER_IDLE_TIMEOUT),
         })
     }
 
     /// Changes the maximum accepted frame size (default 16 MiB).
     pub fn with_max_frame_len(mut self, max_frame_len: usize) -> Self {
         self.max_frame_len = max_frame_len;
+        self
+    }
+
+    /// Closes connections with no traffic in either direction for this long
+    /// (default 120 s like `serverChannelMaxIdleTimeSeconds`; `None` disables).
+    pub fn with_idle_timeout(mut self, idle_timeout: Option<Duration>) -> Self {
+        self.idle_timeout = idle_timeout;
         self
     }
 
@@ -60,7 +72,12 @@ impl RemotingServer {
             };
             match accepted {
                 Ok((stream, peer)) => {
-                    match Connection::spawn(stream, Some(processor.clone()), self.max_frame_len) {
+                    match Connection::spawn(
+                        stream,
+                        Some(processor.clone()),
+                        self.max_frame_len,
+                        self.idle_timeout,
+                    ) {
                         Ok(conn) => debug!(%peer, id = conn.id, "connection accepted"),
                         Err(e) => warn!(%peer, error = %e, "could not set up accepted connection"),
                     }

@@ -79,11 +79,16 @@ impl RequestProcessor for ClientSide {
 }
 
 async fn start(max_frame: usize) -> (String, Arc<AtomicUsize>) {
+    start_with_idle(max_frame, None).await
+}
+
+async fn start_with_idle(max_frame: usize, idle: Option<Duration>) -> (String, Arc<AtomicUsize>) {
     let closed = Arc::new(AtomicUsize::new(0));
     let server = RemotingServer::bind("127.0.0.1:0")
         .await
         .unwrap()
-        .with_max_frame_len(max_frame);
+        .with_max_frame_len(max_frame)
+        .with_idle_timeout(idle);
     let addr = server.local_addr().unwrap().to_string();
     let processor = Arc::new(Echo {
         closed: closed.clone(),
@@ -278,4 +283,34 @@ async fn oneway_gets_no_reply_and_response_is_json() {
     let resp = rmq_remoting::codec::decode_frame_body(frame.into()).unwrap();
     assert_eq!(resp.opaque, 8, "only the normal request was answered");
     assert_eq!(resp.ext("v"), Some("2"));
+}
+
+#[tokio::test]
+async fn idle_connections_are_closed_busy_ones_are_not() {
+    let (addr, closed) = start_with_idle(1 << 20, Some(Duration::from_millis(400))).await;
+    let busy = RemotingClient::new();
+    let idle = RemotingClient::new();
+    let idle_conn = idle.connection(&addr).await.unwrap();
+    let busy_id = busy.connection(&addr).await.unwrap().id;
+    for _ in 0..8 {
+        let resp = busy
+            .invoke(
+                &addr,
+                RemotingCommand::new_request(1).with_ext("v", "k"),
+                Duration::from_secs(3),
+            )
+            .await
+            .unwrap();
+        assert_eq!(resp.ext("v"), Some("k"));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        busy.connection(&addr).await.unwrap().id,
+        busy_id,
+        "busy connection kept"
+    );
+    tokio::time::timeout(Duration::from_secs(5), idle_conn.closed())
+        .await
+        .expect("idle connection closed by the server");
+    assert!(closed.load(Ordering::SeqCst) >= 1);
 }

@@ -27,7 +27,8 @@
 //!   Connection { pub id, pub remote_addr, pub local_addr }
 //!     invoke(cmd, timeout).await -> Result<RemotingCommand, RemotingError>
 //!     send_oneway(cmd).await, send(cmd).await, close(), is_closed(), closed().await
-//! server::RemotingServer::bind(addr).await?  .with_max_frame_len(n)  .local_addr()?
+//! server::RemotingServer::bind(addr).await?  .with_max_frame_len(n)  .with_idle_timeout(Option<Duration>)
+//!     .local_addr()?      (idle default 120 s like serverChannelMaxIdleTimeSeconds)
 //!     .serve(Arc<dyn RequestProcessor>).await  /  .serve_until(processor, shutdown_future).await
 //! client::RemotingClient::new() / with_processor(p) / build(p, connect_timeout, max_frame_len)
 //!     invoke(addr, cmd, timeout).await, invoke_oneway(addr, cmd).await, connection(addr).await,
@@ -35,7 +36,13 @@
 //! protocol::{encode_body, decode_body, fastjson::{to_string, to_vec, to_string_pretty, from_str,
 //!     from_slice, normalize, ObjectKeyMap}, TopicRouteData, QueueData, BrokerData, ClusterInfo,
 //!     RegisterBrokerBody{encode(compressed), decode(bytes, compressed)}, TopicConfigSerializeWrapper,
-//!     TopicConfig, DataVersion, KVTable, TopicList}
+//!     TopicConfig, DataVersion, KVTable, TopicList,
+//!     heartbeat::{HeartbeatData, ProducerData, ConsumerData, SubscriptionData, ConsumeType,
+//!         MessageModel, ConsumeFromWhere}   (lenient: Go string codeSet, C++ integer enums)
+//!     admin::{MessageQueue, ConsumeStats, OffsetWrapper, TopicStatsTable, TopicOffset,
+//!         ClientConnection, ConsumerConnection, ProducerConnection, LockBatchRequestBody,
+//!         UnlockBatchRequestBody, LockBatchResponseBody, GetConsumerListByGroupResponseBody,
+//!         SubscriptionGroupConfig}          (MessageQueue-keyed maps via fastjson::ObjectKeyMap)}
 //! error::{RemotingError, HeaderError}
 //! ```
 //!

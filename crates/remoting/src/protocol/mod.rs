@@ -7,13 +7,24 @@
 //! ignores unknown properties. Book: Appendix "Wire protocol".
 //! Mirrors `org.apache.rocketmq.common.protocol.body.*` and `protocol.route.*`.
 
+pub mod admin;
 pub mod cluster;
 pub mod fastjson;
+pub mod heartbeat;
 pub mod kv;
 pub mod register;
 pub mod route;
 
+pub use admin::{
+    ClientConnection, ConsumeStats, ConsumerConnection, GetConsumerListByGroupResponseBody,
+    LockBatchRequestBody, LockBatchResponseBody, MessageQueue, OffsetWrapper, ProducerConnection,
+    SubscriptionGroupConfig, TopicOffset, TopicStatsTable, UnlockBatchRequestBody,
+};
 pub use cluster::ClusterInfo;
+pub use heartbeat::{
+    ConsumeFromWhere, ConsumeType, ConsumerData, HeartbeatData, MessageModel, ProducerData,
+    SubscriptionData,
+};
 pub use kv::{KVTable, TopicList};
 pub use register::{DataVersion, RegisterBrokerBody, TopicConfig, TopicConfigSerializeWrapper};
 pub use route::{BrokerData, QueueData, TopicRouteData};

@@ -1,0 +1,255 @@
+//! Admin and consumer-management bodies shared by the broker (writer) and tools
+//! (reader): `MessageQueue`, `ConsumeStats`, `TopicStatsTable`, `ConsumerConnection`,
+//! `ProducerConnection`, lock/unlock batch bodies, the consumer id list and
+//! `SubscriptionGroupConfig`.
+//!
+//! `ConsumeStats.offsetTable` and `TopicStatsTable.offsetTable` are keyed by
+//! `MessageQueue` *objects*, which fastjson writes as bare JSON objects; they use
+//! `fastjson::ObjectKeyMap` and must be written with `encode_body`.
+//! Book: Part II "Topics and queues" / "Consuming". Mirrors `common.message.MessageQueue`,
+//! `common.admin.{ConsumeStats,OffsetWrapper,TopicStatsTable,TopicOffset}`,
+//! `common.protocol.body.{Connection,ConsumerConnection,ProducerConnection,LockBatchRequestBody,
+//! UnlockBatchRequestBody,LockBatchResponseBody,GetConsumerListByGroupResponseBody}`,
+//! `common.subscription.SubscriptionGroupConfig`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::fastjson::ObjectKeyMap;
+use super::heartbeat::{ConsumeFromWhere, ConsumeType, MessageModel, SubscriptionData};
+
+/// One queue of a topic on one broker.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MessageQueue {
+    #[serde(rename = "brokerName")]
+    pub broker_name: String,
+    #[serde(rename = "queueId")]
+    pub queue_id: i32,
+    pub topic: String,
+}
+
+/// Reply to GET_CONSUME_STATS.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConsumeStats {
+    #[serde(rename = "consumeTps")]
+    pub consume_tps: f64,
+    #[serde(rename = "offsetTable")]
+    pub offset_table: ObjectKeyMap<MessageQueue, OffsetWrapper>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OffsetWrapper {
+    #[serde(rename = "brokerOffset")]
+    pub broker_offset: i64,
+    #[serde(rename = "consumerOffset")]
+    pub consumer_offset: i64,
+    #[serde(rename = "lastTimestamp")]
+    pub last_timestamp: i64,
+}
+
+/// Reply to GET_TOPIC_STATS_INFO.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TopicStatsTable {
+    #[serde(rename = "offsetTable")]
+    pub offset_table: ObjectKeyMap<MessageQueue, TopicOffset>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TopicOffset {
+    #[serde(rename = "lastUpdateTimestamp")]
+    pub last_update_timestamp: i64,
+    #[serde(rename = "maxOffset")]
+    pub max_offset: i64,
+    #[serde(rename = "minOffset")]
+    pub min_offset: i64,
+}
+
+/// One client connection as the broker reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ClientConnection {
+    #[serde(rename = "clientAddr")]
+    pub client_addr: String,
+    #[serde(rename = "clientId")]
+    pub client_id: String,
+    /// `LanguageCode` name, e.g. "JAVA".
+    pub language: String,
+    pub version: i32,
+}
+
+/// Reply to GET_CONSUMER_CONNECTION_LIST.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConsumerConnection {
+    #[serde(rename = "connectionSet", default)]
+    pub connection_set: Vec<ClientConnection>,
+    #[serde(
+        rename = "consumeFromWhere",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub consume_from_where: Option<ConsumeFromWhere>,
+    #[serde(
+        rename = "consumeType",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub consume_type: Option<ConsumeType>,
+    #[serde(
+        rename = "messageModel",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub message_model: Option<MessageModel>,
+    #[serde(rename = "subscriptionTable", default)]
+    pub subscription_table: BTreeMap<String, SubscriptionData>,
+}
+
+/// Reply to GET_PRODUCER_CONNECTION_LIST.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProducerConnection {
+    #[serde(rename = "connectionSet")]
+    pub connection_set: Vec<ClientConnection>,
+}
+
+/// Body of LOCK_BATCH_MQ and UNLOCK_BATCH_MQ.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LockBatchRequestBody {
+    #[serde(rename = "clientId")]
+    pub client_id: String,
+    #[serde(rename = "consumerGroup")]
+    pub consumer_group: String,
+    #[serde(rename = "mqSet")]
+    pub mq_set: Vec<MessageQueue>,
+}
+
+/// Same shape as the lock request (`UnlockBatchRequestBody`).
+pub type UnlockBatchRequestBody = LockBatchRequestBody;
+
+/// Reply to LOCK_BATCH_MQ.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LockBatchResponseBody {
+    #[serde(rename = "lockOKMQSet")]
+    pub lock_ok_mq_set: Vec<MessageQueue>,
+}
+
+/// Reply to GET_CONSUMER_LIST_BY_GROUP.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GetConsumerListByGroupResponseBody {
+    #[serde(rename = "consumerIdList")]
+    pub consumer_id_list: Vec<String>,
+}
+
+/// A consumer group's settings (subscriptionGroup.json, UPDATE_AND_CREATE_SUBSCRIPTIONGROUP).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SubscriptionGroupConfig {
+    #[serde(rename = "brokerId")]
+    pub broker_id: i64,
+    #[serde(rename = "consumeBroadcastEnable")]
+    pub consume_broadcast_enable: bool,
+    #[serde(rename = "consumeEnable")]
+    pub consume_enable: bool,
+    #[serde(rename = "consumeFromMinEnable")]
+    pub consume_from_min_enable: bool,
+    #[serde(rename = "groupName")]
+    pub group_name: String,
+    #[serde(rename = "notifyConsumerIdsChangedEnable")]
+    pub notify_consumer_ids_changed_enable: bool,
+    #[serde(rename = "retryMaxTimes")]
+    pub retry_max_times: i32,
+    #[serde(rename = "retryQueueNums")]
+    pub retry_queue_nums: i32,
+    #[serde(rename = "whichBrokerWhenConsumeSlowly")]
+    pub which_broker_when_consume_slowly: i64,
+}
+
+impl Default for SubscriptionGroupConfig {
+    fn default() -> Self {
+        SubscriptionGroupConfig {
+            broker_id: 0,
+            consume_broadcast_enable: true,
+            consume_enable: true,
+            consume_from_min_enable: true,
+            group_name: String::new(),
+            notify_consumer_ids_changed_enable: true,
+            retry_max_times: 16,
+            retry_queue_nums: 1,
+            which_broker_when_consume_slowly: 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{decode_body, encode_body};
+
+    fn mq(q: i32) -> MessageQueue {
+        MessageQueue {
+            broker_name: "broker-a".into(),
+            queue_id: q,
+            topic: "TopicTest".into(),
+        }
+    }
+
+    #[test]
+    fn consume_stats_uses_object_keys() {
+        let stats = ConsumeStats {
+            consume_tps: 0.0,
+            offset_table: ObjectKeyMap(vec![(
+                mq(0),
+                OffsetWrapper {
+                    broker_offset: 120,
+                    consumer_offset: 118,
+                    last_timestamp: 1_600_000_000_123,
+                },
+            )]),
+        };
+        let text = String::from_utf8(encode_body(&stats).unwrap().to_vec()).unwrap();
+        assert_eq!(
+            text,
+            concat!(
+                r#"{"consumeTps":0.0,"offsetTable":{{"brokerName":"broker-a","queueId":0,"topic":"TopicTest"}:"#,
+                r#"{"brokerOffset":120,"consumerOffset":118,"lastTimestamp":1600000000123}}}"#
+            )
+        );
+        assert_eq!(decode_body::<ConsumeStats>(text.as_bytes()).unwrap(), stats);
+    }
+
+    #[test]
+    fn topic_stats_and_lock_bodies() {
+        let table = TopicStatsTable {
+            offset_table: ObjectKeyMap(vec![(
+                mq(1),
+                TopicOffset {
+                    last_update_timestamp: 5,
+                    max_offset: 9,
+                    min_offset: 0,
+                },
+            )]),
+        };
+        let text = encode_body(&table).unwrap();
+        assert_eq!(
+            &text[..],
+            br#"{"offsetTable":{{"brokerName":"broker-a","queueId":1,"topic":"TopicTest"}:{"lastUpdateTimestamp":5,"maxOffset":9,"minOffset":0}}}"#
+        );
+        assert_eq!(decode_body::<TopicStatsTable>(&text).unwrap(), table);
+        let lock: LockBatchRequestBody = decode_body(
+            br#"{"clientId":"c","consumerGroup":"g","mqSet":[{"brokerName":"broker-a","queueId":0,"topic":"TopicTest"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(lock.mq_set, vec![mq(0)]);
+        let sg: SubscriptionGroupConfig = decode_body(br#"{"groupName":"g"}"#).unwrap();
+        assert_eq!(sg.retry_max_times, 16);
+    }
+}

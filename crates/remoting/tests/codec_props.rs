@@ -108,3 +108,47 @@ proptest! {
         prop_assert_eq!(cmd.ext_bool("b").unwrap(), Some(b));
     }
 }
+
+fn broker_data() -> impl Strategy<Value = rmq_remoting::protocol::BrokerData> {
+    (
+        ".{0,12}",
+        ".{0,12}",
+        proptest::collection::btree_map(0i64..1000, ".{0,20}", 0..4),
+    )
+        .prop_map(
+            |(cluster, name, addrs)| rmq_remoting::protocol::BrokerData {
+                broker_addrs: addrs,
+                broker_name: name,
+                cluster,
+            },
+        )
+}
+
+proptest! {
+    #[test]
+    fn route_bodies_round_trip_through_fastjson(
+        bds in proptest::collection::vec(broker_data(), 0..4),
+        qn in 0i32..64,
+        conf in proptest::option::of(".{0,16}"),
+    ) {
+        use rmq_remoting::protocol::{decode_body, encode_body, QueueData, TopicRouteData};
+        let route = TopicRouteData {
+            queue_datas: bds
+                .iter()
+                .map(|b| QueueData {
+                    broker_name: b.broker_name.clone(),
+                    perm: 6,
+                    read_queue_nums: qn,
+                    topic_syn_flag: 0,
+                    write_queue_nums: qn,
+                })
+                .collect(),
+            broker_datas: bds,
+            order_topic_conf: conf,
+            ..Default::default()
+        };
+        let bytes = encode_body(&route).unwrap();
+        let back: TopicRouteData = decode_body(&bytes).unwrap();
+        prop_assert_eq!(back, route);
+    }
+}

@@ -314,3 +314,28 @@ async fn idle_connections_are_closed_busy_ones_are_not() {
         .expect("idle connection closed by the server");
     assert!(closed.load(Ordering::SeqCst) >= 1);
 }
+
+#[tokio::test]
+async fn in_flight_invoke_fails_fast_when_the_connection_closes() {
+    let (addr, _) = start(1 << 20).await;
+    let client = RemotingClient::new();
+    let conn = client.connection(&addr).await.unwrap();
+    let waiting = {
+        let conn = conn.clone();
+        tokio::spawn(async move {
+            // Code 2 is never answered; only the close can end this early.
+            conn.invoke(RemotingCommand::new_request(2), Duration::from_secs(30))
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    conn.close();
+    let outcome = tokio::time::timeout(Duration::from_secs(5), waiting)
+        .await
+        .expect("invoke returns promptly")
+        .unwrap();
+    assert!(
+        matches!(outcome, Err(RemotingError::ConnectionClosed(_))),
+        "{outcome:?}"
+    );
+}

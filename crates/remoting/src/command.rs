@@ -21,6 +21,29 @@ pub const FLAG_RESPONSE: i32 = 0x1;
 /// Flag bit 1: this request wants no response.
 pub const FLAG_ONEWAY: i32 = 0x2;
 
+/// What `new_response` accepts as a remark.
+pub trait IntoRemark {
+    fn into_remark(self) -> Option<String>;
+}
+
+impl IntoRemark for Option<String> {
+    fn into_remark(self) -> Option<String> {
+        self
+    }
+}
+
+impl IntoRemark for String {
+    fn into_remark(self) -> Option<String> {
+        Some(self)
+    }
+}
+
+impl IntoRemark for &str {
+    fn into_remark(self) -> Option<String> {
+        Some(self.to_string())
+    }
+}
+
 /// One request or response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemotingCommand {
@@ -62,12 +85,13 @@ impl RemotingCommand {
         }
     }
 
-    /// A response with the given code and remark; the server fills opaque and flag.
-    pub fn new_response(code: i32, remark: impl Into<Option<String>>) -> Self {
+    /// A response with the given code and remark (`None`, a `&str`, a `String` or an
+    /// `Option<String>`); the server fills opaque and flag.
+    pub fn new_response(code: i32, remark: impl IntoRemark) -> Self {
         RemotingCommand {
             code,
             flag: FLAG_RESPONSE,
-            remark: remark.into(),
+            remark: remark.into_remark(),
             ..Default::default()
         }
     }
@@ -210,6 +234,16 @@ mod tests {
         assert!(req.is_oneway());
         let resp = RemotingCommand::new_response(response::SUCCESS, None);
         assert!(resp.is_response());
+        assert_eq!(
+            RemotingCommand::new_response(1, "x").remark.as_deref(),
+            Some("x")
+        );
+        assert_eq!(
+            RemotingCommand::new_response(1, String::from("y"))
+                .remark
+                .as_deref(),
+            Some("y")
+        );
         assert_eq!(resp.version, 373);
     }
 

@@ -11,7 +11,7 @@
 //! ```text
 //! command::RemotingCommand { code, language, version, opaque, flag, remark: Option<String>,
 //!     ext_fields: HashMap<String,String>, body: Option<Bytes>, serialize_type }
-//!   new_request(code) / new_response(code, remark: impl Into<Option<String>>)
+//!   new_request(code) / new_response(code, remark: impl IntoRemark /* None, &str, String, Option<String> */)
 //!   is_response() is_oneway() mark_oneway() mark_response()
 //!   with_ext(k, v: impl ToString) with_body(b) with_remark(s) with_opaque(o) put_ext(k, v)
 //!   ext(&str) -> Option<&str>; required_ext(&str) -> Result<&str, HeaderError>
@@ -71,7 +71,7 @@ pub mod server;
 
 pub use client::RemotingClient;
 pub use codec::RemotingCodec;
-pub use command::RemotingCommand;
+pub use command::{IntoRemark, RemotingCommand};
 pub use connection::{Connection, RequestProcessor};
 pub use error::{HeaderError, RemotingError};
 pub use language::{LanguageCode, SerializeType};

@@ -1,0 +1,371 @@
+//! The subcommand table and dispatcher of `mqadmin`.
+//!
+//! Every subcommand lives in its own file with a clap `Args` struct that uses
+//! 4.8.0's short and long option names, and an async `run` that prints to the
+//! given writer with 4.8.0's column layouts. `mqadmin` with no arguments lists the
+//! table the way `MQAdminStartup.printHelp` does; names match case-insensitively.
+//! Book: Part II "Topics and queues" ("Try it" uses these commands).
+//! Mirrors `org.apache.rocketmq.tools.command.MQAdminStartup`, `SubCommand`,
+//! `CommandUtil` and `srvutil.ServerUtil.buildCommandlineOptions` (-h, -n).
+
+use std::io::Write;
+
+use anyhow::Context;
+use clap::{CommandFactory, FromArgMatches};
+
+use crate::admin_client::AdminClient;
+
+pub mod broker_status;
+pub mod cluster_list;
+pub mod consume_message;
+pub mod consumer_connection;
+pub mod consumer_progress;
+pub mod delete_topic;
+pub mod query_msg_by_id;
+pub mod query_msg_by_key;
+pub mod send_message;
+pub mod topic_list;
+pub mod topic_route;
+pub mod topic_status;
+pub mod update_sub_group;
+pub mod update_topic;
+
+/// `MixAll.NAMESRV_ADDR_ENV`: where 4.8.0 looks when `-n` is absent.
+pub const NAMESRV_ADDR_ENV: &str = "NAMESRV_ADDR";
+
+/// `CommandUtil.ERROR_MESSAGE`, printed when a cluster name is unknown.
+pub const CLUSTER_ERROR_MESSAGE: &str =
+    "Make sure the specified clusterName exists or the name server connected to is correct.";
+
+/// The options every subcommand has (`ServerUtil.buildCommandlineOptions`; clap
+/// supplies -h/--help).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CommonArgs {
+    /// Name server address list, eg: 192.168.0.1:9876;192.168.0.2:9876
+    #[arg(short = 'n', long = "namesrvAddr", value_name = "arg")]
+    pub namesrv_addr: Option<String>,
+}
+
+impl CommonArgs {
+    /// `-n`, else `$NAMESRV_ADDR`.
+    pub fn namesrv(&self) -> Option<String> {
+        self.namesrv_addr
+            .clone()
+            .or_else(|| std::env::var(NAMESRV_ADDR_ENV).ok())
+            .filter(|s| !s.trim().is_empty())
+    }
+
+    /// An admin client for the chosen name servers.
+    pub fn admin(&self) -> anyhow::Result<AdminClient> {
+        let addrs = self.namesrv().unwrap_or_default();
+        Ok(AdminClient::new(&addrs)?)
+    }
+}
+
+/// One row of the command table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubCommandInfo {
+    pub name: &'static str,
+    pub desc: &'static str,
+    /// The 4.8.0 class name, used in "... command failed" messages.
+    pub class: &'static str,
+}
+
+/// Our subcommands, in the order `MQAdminStartup.initCommand` registers them.
+pub const SUB_COMMANDS: &[SubCommandInfo] = &[
+    SubCommandInfo {
+        name: "updateTopic",
+        desc: "Update or create topic",
+        class: "UpdateTopicSubCommand",
+    },
+    SubCommandInfo {
+        name: "deleteTopic",
+        desc: "Delete topic from broker and NameServer.",
+        class: "DeleteTopicSubCommand",
+    },
+    SubCommandInfo {
+        name: "updateSubGroup",
+        desc: "Update or create subscription group",
+        class: "UpdateSubGroupSubCommand",
+    },
+    SubCommandInfo {
+        name: "topicRoute",
+        desc: "Examine topic route info",
+        class: "TopicRouteSubCommand",
+    },
+    SubCommandInfo {
+        name: "topicStatus",
+        desc: "Examine topic Status info",
+        class: "TopicStatusSubCommand",
+    },
+    SubCommandInfo {
+        name: "brokerStatus",
+        desc: "Fetch broker runtime status data",
+        class: "BrokerStatusSubCommand",
+    },
+    SubCommandInfo {
+        name: "queryMsgById",
+        desc: "Query Message by Id",
+        class: "QueryMsgByIdSubCommand",
+    },
+    SubCommandInfo {
+        name: "queryMsgByKey",
+        desc: "Query Message by Key",
+        class: "QueryMsgByKeySubCommand",
+    },
+    SubCommandInfo {
+        name: "consumerConnection",
+        desc: "Query consumer's socket connection, client version and subscription",
+        class: "ConsumerConnectionSubCommand",
+    },
+    SubCommandInfo {
+        name: "consumerProgress",
+        desc: "Query consumers's progress, speed",
+        class: "ConsumerProgressSubCommand",
+    },
+    SubCommandInfo {
+        name: "clusterList",
+        desc: "List all of clusters",
+        class: "ClusterListSubCommand",
+    },
+    SubCommandInfo {
+        name: "topicList",
+        desc: "Fetch all topic list from name server",
+        class: "TopicListSubCommand",
+    },
+    SubCommandInfo {
+        name: "sendMessage",
+        desc: "Send a message",
+        class: "SendMessageCommand",
+    },
+    SubCommandInfo {
+        name: "consumeMessage",
+        desc: "Consume message",
+        class: "ConsumeMessageCommand",
+    },
+];
+
+/// Looks a subcommand up by name, ignoring case like 4.8.0.
+pub fn find(name: &str) -> Option<&'static SubCommandInfo> {
+    SUB_COMMANDS
+        .iter()
+        .find(|c| c.name.eq_ignore_ascii_case(name))
+}
+
+/// `mqadmin` without arguments.
+pub fn print_help(out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out, "The most commonly used mqadmin commands are:")?;
+    for c in SUB_COMMANDS {
+        // Java: "   %-20s %s%n"
+        writeln!(out, "   {:<20} {}", c.name, c.desc)?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "See 'mqadmin help <command>' for more information on a specific command."
+    )
+}
+
+/// The clap parser of one subcommand, named `mqadmin <name>`.
+fn clap_command<T: CommandFactory>(info: &SubCommandInfo) -> clap::Command {
+    T::command()
+        .name(info.name)
+        .bin_name(format!("mqadmin {}", info.name))
+        .about(info.desc)
+        .no_binary_name(true)
+}
+
+fn parse<T: CommandFactory + FromArgMatches>(
+    info: &SubCommandInfo,
+    argv: &[String],
+) -> Result<T, clap::Error> {
+    let matches = clap_command::<T>(info).try_get_matches_from(argv)?;
+    T::from_arg_matches(&matches)
+}
+
+/// What running a subcommand can end in.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The command ran (its own output is already written).
+    Done,
+    /// The arguments did not parse (or help was asked for); clap's message.
+    Usage(clap::Error),
+}
+
+/// Writes `mqadmin help <name>`.
+pub fn print_command_help(info: &SubCommandInfo, out: &mut dyn Write) -> std::io::Result<()> {
+    let mut cmd = with_parser(info.name, |c| c).unwrap_or_else(|| clap::Command::new(info.name));
+    write!(out, "{}", cmd.render_long_help())
+}
+
+/// Applies `f` to the clap command of the named subcommand.
+fn with_parser(
+    name: &str,
+    f: impl FnOnce(clap::Command) -> clap::Command,
+) -> Option<clap::Command> {
+    let info = find(name)?;
+    let c = match info.name {
+        "updateTopic" => clap_command::<update_topic::Args>(info),
+        "deleteTopic" => clap_command::<delete_topic::Args>(info),
+        "updateSubGroup" => clap_command::<update_sub_group::Args>(info),
+        "topicRoute" => clap_command::<topic_route::Args>(info),
+        "topicStatus" => clap_command::<topic_status::Args>(info),
+        "brokerStatus" => clap_command::<broker_status::Args>(info),
+        "queryMsgById" => clap_command::<query_msg_by_id::Args>(info),
+        "queryMsgByKey" => clap_command::<query_msg_by_key::Args>(info),
+        "consumerConnection" => clap_command::<consumer_connection::Args>(info),
+        "consumerProgress" => clap_command::<consumer_progress::Args>(info),
+        "clusterList" => clap_command::<cluster_list::Args>(info),
+        "topicList" => clap_command::<topic_list::Args>(info),
+        "sendMessage" => clap_command::<send_message::Args>(info),
+        "consumeMessage" => clap_command::<consume_message::Args>(info),
+        _ => return None,
+    };
+    Some(f(c))
+}
+
+/// Parses `argv` (the words after the subcommand name) and runs the subcommand.
+pub async fn execute(
+    info: &SubCommandInfo,
+    argv: &[String],
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    macro_rules! run {
+        ($module:ident) => {
+            match parse::<$module::Args>(info, argv) {
+                Ok(args) => $module::run(args, out).await.map(|_| Outcome::Done),
+                Err(e) => Ok(Outcome::Usage(e)),
+            }
+        };
+    }
+    let result = match info.name {
+        "updateTopic" => run!(update_topic),
+        "deleteTopic" => run!(delete_topic),
+        "updateSubGroup" => run!(update_sub_group),
+        "topicRoute" => run!(topic_route),
+        "topicStatus" => run!(topic_status),
+        "brokerStatus" => run!(broker_status),
+        "queryMsgById" => run!(query_msg_by_id),
+        "queryMsgByKey" => run!(query_msg_by_key),
+        "consumerConnection" => run!(consumer_connection),
+        "consumerProgress" => run!(consumer_progress),
+        "clusterList" => run!(cluster_list),
+        "topicList" => run!(topic_list),
+        "sendMessage" => run!(send_message),
+        "consumeMessage" => run!(consume_message),
+        other => Err(anyhow::anyhow!("The sub command {other} not exist.")),
+    };
+    out.flush().ok();
+    result.with_context(|| format!("{} command failed", info.class))
+}
+
+/// Java's `Boolean.parseBoolean`: true only for "true", ignoring case.
+pub fn java_bool(s: &str) -> bool {
+    s.trim().eq_ignore_ascii_case("true")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn help_lists_every_command_like_4_8_0() {
+        let mut out = Vec::new();
+        print_help(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("The most commonly used mqadmin commands are:\n"));
+        assert!(text.contains("\n   clusterList          List all of clusters\n"));
+        assert!(text.ends_with(
+            "See 'mqadmin help <command>' for more information on a specific command.\n"
+        ));
+        assert_eq!(text.lines().filter(|l| l.starts_with("   ")).count(), 14);
+    }
+
+    #[test]
+    fn names_are_case_insensitive() {
+        assert_eq!(find("CLUSTERLIST").unwrap().name, "clusterList");
+        assert_eq!(find("topicstatus").unwrap().class, "TopicStatusSubCommand");
+        assert!(find("nope").is_none());
+    }
+
+    #[test]
+    fn every_command_has_a_parser_and_help() {
+        for c in SUB_COMMANDS {
+            let mut out = Vec::new();
+            print_command_help(c, &mut out).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert!(text.contains("--namesrvAddr"), "{}: {text}", c.name);
+        }
+    }
+
+    #[test]
+    fn update_topic_flags_follow_4_8_0() {
+        let info = find("updateTopic").unwrap();
+        let a: update_topic::Args = parse(
+            info,
+            &argv("-n 127.0.0.1:9876 -c DefaultCluster -t T -r 3 -w 5 -p 6 -o true"),
+        )
+        .unwrap();
+        assert_eq!(a.common.namesrv_addr.as_deref(), Some("127.0.0.1:9876"));
+        assert_eq!(a.cluster_name.as_deref(), Some("DefaultCluster"));
+        assert_eq!(
+            (a.read_queue_nums, a.write_queue_nums, a.perm),
+            (Some(3), Some(5), Some(6))
+        );
+        assert_eq!(a.order.as_deref(), Some("true"));
+        // -b or -c is required, and only one of them.
+        assert!(parse::<update_topic::Args>(info, &argv("-t T")).is_err());
+        assert!(parse::<update_topic::Args>(info, &argv("-t T -b a:1 -c c")).is_err());
+        // long names work too
+        let a: update_topic::Args = parse(
+            info,
+            &argv("--brokerAddr 127.0.0.1:10911 --topic T --readQueueNums 2 --writeQueueNums 2 --perm 4"),
+        )
+        .unwrap();
+        assert_eq!(a.broker_addr.as_deref(), Some("127.0.0.1:10911"));
+    }
+
+    #[test]
+    fn message_command_flags_follow_4_8_0() {
+        let a: send_message::Args = parse(
+            find("sendMessage").unwrap(),
+            &argv("-t T -p hello -k k1 -c tagA -b broker-a -i 1"),
+        )
+        .unwrap();
+        assert_eq!(a.body, "hello");
+        assert_eq!(a.tags.as_deref(), Some("tagA"));
+        assert_eq!(a.qid, Some(1));
+        let a: consume_message::Args = parse(
+            find("consumeMessage").unwrap(),
+            &argv("-t T -b broker-a -i 0 -o 3 -g G -c 10 -s 1600000000000"),
+        )
+        .unwrap();
+        assert_eq!(a.offset, Some(3));
+        assert_eq!(a.message_number, Some(10));
+        let a: query_msg_by_key::Args =
+            parse(find("queryMsgByKey").unwrap(), &argv("-t T -k key1")).unwrap();
+        assert_eq!(a.msg_key, "key1");
+        assert!(
+            parse::<query_msg_by_key::Args>(find("queryMsgByKey").unwrap(), &argv("-t T")).is_err()
+        );
+        let a: cluster_list::Args = parse(find("clusterList").unwrap(), &argv("-m -i 2")).unwrap();
+        assert!(a.more_stats);
+        assert_eq!(a.interval, Some(2));
+        let a: topic_list::Args = parse(find("topicList").unwrap(), &argv("-c")).unwrap();
+        assert!(a.cluster_model);
+    }
+
+    #[test]
+    fn namesrv_falls_back_to_the_environment() {
+        let with_flag = CommonArgs {
+            namesrv_addr: Some("1.2.3.4:9876".into()),
+        };
+        assert_eq!(with_flag.namesrv().as_deref(), Some("1.2.3.4:9876"));
+        assert!(java_bool("TRUE"));
+        assert!(!java_bool("1"));
+    }
+}

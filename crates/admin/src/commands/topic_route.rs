@@ -1,0 +1,27 @@
+//! `mqadmin topicRoute -t <topic>`: the name server's route for a topic, printed
+//! as pretty fastjson (brokerAddrs with bare integer keys, as 4.8.0 prints it).
+//!
+//! Book: Part III "Name server" (what a route is).
+//! Mirrors `org.apache.rocketmq.tools.command.topic.TopicRouteSubCommand`.
+
+use std::io::Write;
+
+use rmq_remoting::protocol::fastjson;
+
+use crate::commands::CommonArgs;
+
+#[derive(Debug, clap::Parser)]
+pub struct Args {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// topic name
+    #[arg(short = 't', long = "topic", value_name = "arg")]
+    pub topic: String,
+}
+
+pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
+    let admin = args.common.admin()?;
+    let route = admin.examine_topic_route_info(args.topic.trim()).await?;
+    writeln!(out, "{}", fastjson::to_string_pretty(&route)?)?;
+    Ok(())
+}

@@ -119,17 +119,17 @@ pub async fn pull(
             })
         }
     };
-    let header = |field: &'static str| -> Result<i64> {
-        resp.ext_i64(field)
+    // 4.8.0 brokers always send all three; a missing one reads as "no progress"
+    // so a lenient peer cannot make consumeMessage loop.
+    let header = |field: &'static str, default: i64| -> Result<i64> {
+        Ok(resp
+            .ext_i64(field)
             .map_err(RemotingError::from)?
-            .ok_or_else(|| AdminError::MissingHeader {
-                addr: addr.to_string(),
-                field,
-            })
+            .unwrap_or(default))
     };
-    let next_begin_offset = header("nextBeginOffset")?;
-    let min_offset = header("minOffset")?;
-    let max_offset = header("maxOffset")?;
+    let next_begin_offset = header("nextBeginOffset", offset)?;
+    let min_offset = header("minOffset", 0)?;
+    let max_offset = header("maxOffset", 0)?;
     let mut messages = Vec::new();
     if status == PullStatus::Found {
         messages =

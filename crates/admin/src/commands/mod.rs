@@ -195,7 +195,7 @@ pub enum Outcome {
 /// Writes `mqadmin help <name>`.
 pub fn print_command_help(info: &SubCommandInfo, out: &mut dyn Write) -> std::io::Result<()> {
     let mut cmd = with_parser(info.name, |c| c).unwrap_or_else(|| clap::Command::new(info.name));
-    write!(out, "{}", cmd.render_long_help())
+    write!(out, "{}", cmd.render_help())
 }
 
 /// Applies `f` to the clap command of the named subcommand.

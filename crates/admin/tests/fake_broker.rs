@@ -55,6 +55,7 @@ fn prop<'a>(props: &'a str, key: &str) -> Option<&'a str> {
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn record(
     topic: &str,
     qid: i32,

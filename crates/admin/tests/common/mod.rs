@@ -91,7 +91,7 @@ pub fn free_broker_port() -> u16 {
         let l = TcpListener::bind("127.0.0.1:0").expect("bind");
         let p = l.local_addr().expect("addr").port();
         drop(l);
-        if p < 1100 || p > 65000 {
+        if !(1100..=65000).contains(&p) {
             continue;
         }
         if [p - 2, p + 1, p]
@@ -158,7 +158,9 @@ pub fn mqadmin(args: &[&str]) -> Output {
 
 pub fn mqadmin_env(args: &[&str], namesrv_env: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mqadmin"));
-    cmd.args(args).env_remove("NAMESRV_ADDR").env("RUST_LOG", "warn");
+    cmd.args(args)
+        .env_remove("NAMESRV_ADDR")
+        .env("RUST_LOG", "warn");
     if let Some(ns) = namesrv_env {
         cmd.env("NAMESRV_ADDR", ns);
     }

@@ -65,12 +65,19 @@ async fn name_server_commands_print_4_8_0_output() {
         "#Cluster Name     #Broker Name            #BID  #Addr                  #Version                #InTPS(LOAD)       #OutTPS(LOAD) #PCWait(ms) #Hour #SPACE"
     );
     let row = lines.next().expect("one broker row");
-    assert!(row.starts_with("ClusterX          broker-x                0     127.0.0.1:1  "), "{row:?}");
+    assert!(
+        row.starts_with("ClusterX          broker-x                0     127.0.0.1:1  "),
+        "{row:?}"
+    );
 
     // topicList, via NAMESRV_ADDR instead of -n.
     let o = mqadmin_env(&["topicList"], Some(n));
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).lines().any(|l| l == "AdminTopic"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).lines().any(|l| l == "AdminTopic"),
+        "{}",
+        stdout(&o)
+    );
 
     // topicRoute: pretty fastjson with the bare integer broker id.
     let route = ok(&["topicRoute", "-n", n, "-t", "AdminTopic"]);
@@ -101,7 +108,11 @@ async fn name_server_commands_print_4_8_0_output() {
     // No name server anywhere.
     let o = mqadmin(&["topicList"]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("no name server address"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no name server address"),
+        "{}",
+        stderr(&o)
+    );
 
     // Unknown subcommand, any case for known ones.
     let o = mqadmin(&["nope"]);

@@ -1,0 +1,163 @@
+//! The broker: builds every manager, the store and both listeners (listenPort and the VIP
+//! channel listenPort-2), starts the periodic tasks (register, offset flush, client expiry) and
+//! shuts down cleanly. Mirrors `BrokerController`. Book: Part II, "Inside a broker".
+
+use crate::client::consumer_manager::ConsumerManager;
+use crate::client::producer_manager::ProducerManager;
+use crate::client::rebalance_lock::RebalanceLockManager;
+use crate::config::{BrokerConfig, FlushDiskType};
+use crate::flow_control::FlowControl;
+use crate::long_polling::LongPolling;
+use crate::offset::ConsumerOffsetManager;
+use crate::processor::BrokerProcessor;
+use crate::store::MessageStore;
+use crate::subscription::SubscriptionGroupManager;
+use crate::topic::TopicConfigManager;
+use anyhow::Context;
+use rmq_remoting::{RemotingClient, RemotingServer};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Notify;
+
+pub struct Broker {
+    pub cfg: BrokerConfig,
+    pub store: Arc<MessageStore>,
+    pub topics: TopicConfigManager,
+    pub offsets: ConsumerOffsetManager,
+    pub subscriptions: SubscriptionGroupManager,
+    pub consumers: ConsumerManager,
+    pub producers: ProducerManager,
+    pub locks: RebalanceLockManager,
+    pub long_polling: Arc<LongPolling>,
+    pub flow: FlowControl,
+    pub store_host: SocketAddr,
+    pub register_now: Notify,
+    pub client: RemotingClient,
+    pub boot_time: Instant,
+}
+
+impl Broker {
+    /// Opens the store and loads the config files.
+    pub fn open(cfg: BrokerConfig) -> anyhow::Result<Arc<Broker>> {
+        if cfg.enable_dleger_commit_log {
+            anyhow::bail!("enableDLegerCommitLog=true: DLedger mode is not built yet in this broker; remove the key to run a plain master");
+        }
+        let ip: std::net::IpAddr = cfg
+            .broker_ip1
+            .parse()
+            .with_context(|| format!("brokerIP1 {:?} is not an IP address", cfg.broker_ip1))?;
+        let store_host = SocketAddr::new(ip, cfg.listen_port);
+        let store = MessageStore::open(
+            &cfg.store_path_root_dir,
+            cfg.flush_disk_type == FlushDiskType::SyncFlush,
+        )
+        .with_context(|| format!("opening store in {}", cfg.store_path_root_dir.display()))?;
+        let topics = TopicConfigManager::new(&cfg)?;
+        let offsets = ConsumerOffsetManager::load(&cfg.config_dir())?;
+        let subscriptions =
+            SubscriptionGroupManager::load(&cfg.config_dir(), cfg.auto_create_subscription_group)?;
+        let long_polling = Arc::new(LongPolling::default());
+        let lp = long_polling.clone();
+        store.set_arrival_listener(Arc::new(move |topic, qid, _max, _tags| {
+            lp.on_arrival(topic, qid)
+        }));
+        let flow = FlowControl::new(
+            cfg.send_message_thread_pool_nums,
+            cfg.send_thread_pool_queue_capacity,
+            cfg.wait_time_mills_in_send_queue,
+            cfg.os_page_cache_busy_time_out_mills,
+        );
+        Ok(Arc::new(Broker {
+            cfg,
+            store,
+            topics,
+            offsets,
+            subscriptions,
+            consumers: ConsumerManager::default(),
+            producers: ProducerManager::default(),
+            locks: RebalanceLockManager::default(),
+            long_polling,
+            flow,
+            store_host,
+            register_now: Notify::new(),
+            client: RemotingClient::new(),
+            boot_time: Instant::now(),
+        }))
+    }
+
+    /// Binds both ports, registers, runs until `shutdown` resolves, then unregisters and flushes.
+    pub async fn run(
+        self: Arc<Self>,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> anyhow::Result<()> {
+        let ip = self.store_host.ip();
+        let main = RemotingServer::bind(SocketAddr::new(ip, self.cfg.listen_port))
+            .await
+            .with_context(|| format!("binding {}:{}", ip, self.cfg.listen_port))?
+            .with_max_frame_len(self.cfg.max_message_size + 1024 * 1024);
+        let vip_port = self.cfg.listen_port.saturating_sub(2);
+        let vip = RemotingServer::bind(SocketAddr::new(ip, vip_port))
+            .await
+            .with_context(|| format!("binding VIP channel {ip}:{vip_port}"))?
+            .with_max_frame_len(self.cfg.max_message_size + 1024 * 1024);
+        let processor = Arc::new(BrokerProcessor::new(self.clone()));
+        let p1: Arc<dyn rmq_remoting::RequestProcessor> = processor.clone();
+        let p2: Arc<dyn rmq_remoting::RequestProcessor> = processor;
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let mut rx1 = stop_rx.clone();
+        let mut rx2 = stop_rx.clone();
+        let s1 = tokio::spawn(main.serve_until(p1, async move {
+            let _ = rx1.wait_for(|v| *v).await;
+        }));
+        let s2 = tokio::spawn(vip.serve_until(p2, async move {
+            let _ = rx2.wait_for(|v| *v).await;
+        }));
+
+        crate::register::register_all(&self).await;
+        let reg = tokio::spawn(crate::register::register_loop(self.clone()));
+        let periodic = tokio::spawn(self.clone().periodic());
+        let ns = self.cfg.namesrv_addr.clone().unwrap_or_default();
+        tracing::info!(
+            "The broker[{}, {}] boot success. serializeType=JSON and name server is {}",
+            self.cfg.broker_name,
+            self.cfg.broker_addr(),
+            ns
+        );
+        shutdown.await;
+        tracing::info!("shutting down broker {}", self.cfg.broker_name);
+        reg.abort();
+        periodic.abort();
+        crate::register::unregister_all(&self).await;
+        let _ = stop_tx.send(true);
+        let _ = s1.await;
+        let _ = s2.await;
+        self.offsets.persist();
+        self.topics.persist();
+        self.subscriptions.persist();
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.shutdown()).await?;
+        Ok(())
+    }
+
+    /// Offset flush every flushConsumerOffsetInterval, client expiry scan every 10 s.
+    async fn periodic(self: Arc<Self>) {
+        let flush = Duration::from_millis(self.cfg.flush_consumer_offset_interval.max(100));
+        let mut flush_tick = tokio::time::interval(flush);
+        let mut scan_tick = tokio::time::interval(Duration::from_secs(10));
+        loop {
+            tokio::select! {
+                _ = flush_tick.tick() => {
+                    let b = self.clone();
+                    let _ = tokio::task::spawn_blocking(move || b.offsets.persist()).await;
+                }
+                _ = scan_tick.tick() => {
+                    for g in self.consumers.scan_expired() {
+                        self.consumers.notify_ids_changed(&g);
+                    }
+                    self.producers.scan_expired();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! ConsumerManager: consumer groups built from heartbeats (channel -> client id, subscriptions),
+//! expiry after 120 s without a heartbeat or at once on connection close, and the
+//! NOTIFY_CONSUMER_IDS_CHANGED push to a group's clients when membership changes.
+//! Mirrors `ConsumerManager` + `ConsumerGroupInfo` + `DefaultConsumerIdsChangeListener`.
+
+use parking_lot::Mutex;
+use rmq_remoting::protocol::heartbeat::{
+    ConsumeFromWhere, ConsumeType, MessageModel, SubscriptionData,
+};
+use rmq_remoting::Connection;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub const CHANNEL_EXPIRED: Duration = Duration::from_secs(120);
+
+#[derive(Clone)]
+pub struct ClientChannel {
+    pub conn: Arc<Connection>,
+    pub client_id: String,
+    pub language: String,
+    pub version: i32,
+    pub last_update: Instant,
+}
+
+#[derive(Clone)]
+pub struct ConsumerGroupInfo {
+    pub channels: HashMap<u64, ClientChannel>,
+    pub subscriptions: BTreeMap<String, SubscriptionData>,
+    pub consume_type: ConsumeType,
+    pub message_model: MessageModel,
+    pub consume_from_where: ConsumeFromWhere,
+}
+
+#[derive(Default)]
+pub struct ConsumerManager {
+    groups: Mutex<HashMap<String, ConsumerGroupInfo>>,
+}
+
+impl ConsumerManager {
+    /// Registers a heartbeat; returns true when the group's membership changed.
+    #[allow(clippy::too_many_arguments)]
+    pub fn register(
+        &self,
+        group: &str,
+        channel: ClientChannel,
+        consume_type: ConsumeType,
+        message_model: MessageModel,
+        from_where: ConsumeFromWhere,
+        subs: Vec<SubscriptionData>,
+    ) -> bool {
+        let mut g = self.groups.lock();
+        let info = g
+            .entry(group.to_string())
+            .or_insert_with(|| ConsumerGroupInfo {
+                channels: HashMap::new(),
+                subscriptions: BTreeMap::new(),
+                consume_type,
+                message_model,
+                consume_from_where: from_where,
+            });
+        info.consume_type = consume_type;
+        info.message_model = message_model;
+        info.consume_from_where = from_where;
+        let changed = !info.channels.contains_key(&channel.conn.id());
+        info.channels.insert(channel.conn.id(), channel);
+        info.subscriptions = subs.into_iter().map(|s| (s.topic.clone(), s)).collect();
+        changed
+    }
+
+    /// Removes a client from one group; true if it was there.
+    pub fn unregister(&self, group: &str, conn_id: u64) -> bool {
+        let mut g = self.groups.lock();
+        let Some(info) = g.get_mut(group) else {
+            return false;
+        };
+        let removed = info.channels.remove(&conn_id).is_some();
+        if info.channels.is_empty() {
+            g.remove(group);
+        }
+        removed
+    }
+
+    /// A connection closed: drop it everywhere; returns the groups that changed.
+    pub fn channel_closed(&self, conn_id: u64) -> Vec<String> {
+        let mut g = self.groups.lock();
+        let mut changed = Vec::new();
+        for (name, info) in g.iter_mut() {
+            if info.channels.remove(&conn_id).is_some() {
+                changed.push(name.clone());
+            }
+        }
+        g.retain(|_, i| !i.channels.is_empty());
+        changed
+    }
+
+    /// Drops channels silent for more than 120 s; returns the groups that changed.
+    pub fn scan_expired(&self) -> Vec<String> {
+        let mut g = self.groups.lock();
+        let mut changed = Vec::new();
+        for (name, info) in g.iter_mut() {
+            let before = info.channels.len();
+            info.channels
+                .retain(|_, c| c.last_update.elapsed() < CHANNEL_EXPIRED);
+            if info.channels.len() != before {
+                tracing::warn!("consumer group {name}: expired idle channels");
+                changed.push(name.clone());
+            }
+        }
+        g.retain(|_, i| !i.channels.is_empty());
+        changed
+    }
+
+    pub fn group(&self, group: &str) -> Option<ConsumerGroupInfo> {
+        self.groups.lock().get(group).cloned()
+    }
+
+    pub fn client_ids(&self, group: &str) -> Vec<String> {
+        self.group(group)
+            .map(|i| i.channels.values().map(|c| c.client_id.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Groups whose subscriptions include `topic`.
+    pub fn groups_by_topic(&self, topic: &str) -> Vec<String> {
+        self.groups
+            .lock()
+            .iter()
+            .filter(|(_, i)| i.subscriptions.contains_key(topic))
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
+    /// The channel of a client id in a group (for forwarded admin calls).
+    pub fn find_channel(&self, group: &str, client_id: &str) -> Option<Arc<Connection>> {
+        self.group(group)?
+            .channels
+            .values()
+            .find(|c| c.client_id == client_id)
+            .map(|c| c.conn.clone())
+    }
+
+    /// Sends NOTIFY_CONSUMER_IDS_CHANGED (40) oneway to every client of the group.
+    pub fn notify_ids_changed(&self, group: &str) {
+        let Some(info) = self.group(group) else {
+            return;
+        };
+        for c in info.channels.values() {
+            let cmd = rmq_remoting::RemotingCommand::new_request(
+                rmq_remoting::codes::request::NOTIFY_CONSUMER_IDS_CHANGED,
+            )
+            .with_ext("consumerGroup", group);
+            let conn = c.conn.clone();
+            tokio::spawn(async move {
+                if let Err(e) = conn.send_oneway(cmd).await {
+                    tracing::debug!("notify consumer ids changed failed: {e}");
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! ProducerManager: producer groups and their connections, from heartbeats; expiry as consumers.
+//! Mirrors `org.apache.rocketmq.broker.client.ProducerManager`.
+
+use super::consumer_manager::{ClientChannel, CHANNEL_EXPIRED};
+use parking_lot::Mutex;
+use std::collections::HashMap;
+
+#[derive(Default)]
+pub struct ProducerManager {
+    groups: Mutex<HashMap<String, HashMap<u64, ClientChannel>>>,
+}
+
+impl ProducerManager {
+    pub fn register(&self, group: &str, ch: ClientChannel) {
+        self.groups
+            .lock()
+            .entry(group.to_string())
+            .or_default()
+            .insert(ch.conn.id(), ch);
+    }
+
+    pub fn unregister(&self, group: &str, conn_id: u64) {
+        let mut g = self.groups.lock();
+        if let Some(m) = g.get_mut(group) {
+            m.remove(&conn_id);
+            if m.is_empty() {
+                g.remove(group);
+            }
+        }
+    }
+
+    pub fn channel_closed(&self, conn_id: u64) {
+        let mut g = self.groups.lock();
+        for m in g.values_mut() {
+            m.remove(&conn_id);
+        }
+        g.retain(|_, m| !m.is_empty());
+    }
+
+    pub fn scan_expired(&self) {
+        let mut g = self.groups.lock();
+        for m in g.values_mut() {
+            m.retain(|_, c| c.last_update.elapsed() < CHANNEL_EXPIRED);
+        }
+        g.retain(|_, m| !m.is_empty());
+    }
+
+    pub fn channels(&self, group: &str) -> Vec<ClientChannel> {
+        self.groups
+            .lock()
+            .get(group)
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,117 @@
+//! Send-path flow control: a bounded send queue served by `sendMessageThreadPoolNums` workers,
+//! with 4.8.0's SYSTEM_BUSY answers — [REJECTREQUEST] when the store's append has been stuck
+//! longer than osPageCacheBusyTimeOutMills, [OVERLOAD] when the queue is full,
+//! [PCBUSY_CLEAN_QUEUE] / [TIMEOUT_CLEAN_QUEUE] for requests that waited in the queue while the
+//! page cache was busy or longer than waitTimeMillsInSendQueue. Mirrors `BrokerFastFailure` and
+//! `SendMessageProcessor.rejectRequest`. Book: Part II, "Flow control".
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+pub struct FlowControl {
+    workers: Arc<Semaphore>,
+    queued: AtomicUsize,
+    capacity: usize,
+    max_wait: Duration,
+    pc_busy_timeout: Duration,
+}
+
+/// Why a send was refused; `remark()` gives 4.8.0's exact text.
+#[derive(Debug)]
+pub enum Busy {
+    Reject,
+    Overload,
+    PcBusy { waited_ms: u128, queue: usize },
+    Timeout { waited_ms: u128, queue: usize },
+}
+
+impl Busy {
+    pub fn remark(&self) -> String {
+        match self {
+            Busy::Reject => "[REJECTREQUEST]system busy, start flow control for a while".into(),
+            Busy::Overload => "[OVERLOAD]system busy, start flow control for a while".into(),
+            Busy::PcBusy { waited_ms, queue } => format!("[PCBUSY_CLEAN_QUEUE]broker busy, start flow control for a while, period in queue: {waited_ms}ms, size of queue: {queue}"),
+            Busy::Timeout { waited_ms, queue } => format!("[TIMEOUT_CLEAN_QUEUE]broker busy, start flow control for a while, period in queue: {waited_ms}ms, size of queue: {queue}"),
+        }
+    }
+}
+
+impl FlowControl {
+    pub fn new(workers: usize, capacity: usize, max_wait_ms: i64, pc_busy_ms: i64) -> Self {
+        FlowControl {
+            workers: Arc::new(Semaphore::new(workers.max(1))),
+            queued: AtomicUsize::new(0),
+            capacity: capacity.max(1),
+            max_wait: Duration::from_millis(max_wait_ms.max(0) as u64),
+            pc_busy_timeout: Duration::from_millis(pc_busy_ms.max(0) as u64),
+        }
+    }
+
+    /// True when an append has held the store for longer than osPageCacheBusyTimeOutMills.
+    pub fn page_cache_busy(&self, append_started: Option<Instant>) -> bool {
+        append_started.is_some_and(|t| t.elapsed() > self.pc_busy_timeout)
+    }
+
+    // ANCHOR: flow_control_check
+    /// Waits for a send worker. Refuses at once when the page cache is busy or the queue is
+    /// full, and after the wait when the request aged past waitTimeMillsInSendQueue.
+    pub async fn enter(
+        &self,
+        append_started: impl Fn() -> Option<Instant>,
+    ) -> Result<OwnedSemaphorePermit, Busy> {
+        if self.page_cache_busy(append_started()) {
+            return Err(Busy::Reject);
+        }
+        if self.queued.fetch_add(1, Ordering::SeqCst) >= self.capacity {
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+            return Err(Busy::Overload);
+        }
+        let arrived = Instant::now();
+        let permit = self.workers.clone().acquire_owned().await;
+        let queue = self.queued.fetch_sub(1, Ordering::SeqCst) - 1;
+        let Ok(permit) = permit else {
+            return Err(Busy::Overload);
+        };
+        let waited = arrived.elapsed();
+        if self.page_cache_busy(append_started()) {
+            return Err(Busy::PcBusy {
+                waited_ms: waited.as_millis(),
+                queue,
+            });
+        }
+        if waited >= self.max_wait && !self.max_wait.is_zero() {
+            return Err(Busy::Timeout {
+                waited_ms: waited.as_millis(),
+                queue,
+            });
+        }
+        Ok(permit)
+    }
+    // ANCHOR_END: flow_control_check
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn queued_request_past_the_wait_limit_is_refused_with_the_4_8_text() {
+        let fc = Arc::new(FlowControl::new(1, 10, 50, 1000));
+        let held = fc.enter(|| None).await.unwrap();
+        let fc2 = fc.clone();
+        let waiter = tokio::spawn(async move { fc2.enter(|| None).await });
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        drop(held);
+        let err = waiter.await.unwrap().unwrap_err();
+        assert!(err.remark().starts_with(
+            "[TIMEOUT_CLEAN_QUEUE]broker busy, start flow control for a while, period in queue: "
+        ));
+        assert!(matches!(
+            fc.enter(|| Some(Instant::now() - Duration::from_secs(5)))
+                .await,
+            Err(Busy::Reject)
+        ));
+    }
+}

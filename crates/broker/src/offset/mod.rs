@@ -1,0 +1,121 @@
+//! ConsumerOffsetManager: committed offsets per `topic@group` and queue id, persisted to
+//! `config/consumerOffset.json` in fastjson's form (bare integer queue-id keys), flushed
+//! every few seconds and on shutdown. Mirrors `org.apache.rocketmq.broker.offset.ConsumerOffsetManager`.
+//! Book: Part II, "Consumer offsets".
+
+use crate::persist;
+use parking_lot::Mutex;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+pub struct ConsumerOffsetManager {
+    table: Mutex<BTreeMap<String, BTreeMap<i32, i64>>>,
+    path: PathBuf,
+}
+
+#[derive(serde::Deserialize)]
+struct OffsetFile {
+    #[serde(rename = "offsetTable", default)]
+    offset_table: HashMap<String, HashMap<String, i64>>,
+}
+
+impl ConsumerOffsetManager {
+    pub fn load(config_dir: &std::path::Path) -> anyhow::Result<ConsumerOffsetManager> {
+        let path = config_dir.join("consumerOffset.json");
+        let mut table = BTreeMap::new();
+        if let Some(text) = persist::read_with_backup(&path) {
+            let normalized = rmq_remoting::protocol::fastjson::normalize(&text);
+            let f: OffsetFile = serde_json::from_str(&normalized)
+                .map_err(|e| anyhow::anyhow!("{} is not valid: {e}", path.display()))?;
+            for (k, qs) in f.offset_table {
+                let mut m = BTreeMap::new();
+                for (q, o) in qs {
+                    if let Ok(q) = q.parse::<i32>() {
+                        m.insert(q, o);
+                    }
+                }
+                table.insert(k, m);
+            }
+        }
+        Ok(ConsumerOffsetManager {
+            table: Mutex::new(table),
+            path,
+        })
+    }
+
+    fn key(topic: &str, group: &str) -> String {
+        format!("{topic}@{group}")
+    }
+
+    // ANCHOR: commit_offset
+    /// Records a consumer's committed offset (UPDATE_CONSUMER_OFFSET or a pull's commit flag).
+    /// Memory only; the periodic flush writes the file.
+    pub fn commit(&self, group: &str, topic: &str, queue_id: i32, offset: i64) {
+        self.table
+            .lock()
+            .entry(Self::key(topic, group))
+            .or_default()
+            .insert(queue_id, offset);
+    }
+    // ANCHOR_END: commit_offset
+
+    /// The committed offset, or -1 when there is none.
+    pub fn query(&self, group: &str, topic: &str, queue_id: i32) -> i64 {
+        self.table
+            .lock()
+            .get(&Self::key(topic, group))
+            .and_then(|m| m.get(&queue_id).copied())
+            .unwrap_or(-1)
+    }
+
+    /// Groups with offsets for `topic`.
+    pub fn groups_of_topic(&self, topic: &str) -> Vec<String> {
+        self.table
+            .lock()
+            .keys()
+            .filter_map(|k| k.split_once('@'))
+            .filter(|(t, _)| *t == topic)
+            .map(|(_, g)| g.to_string())
+            .collect()
+    }
+
+    /// Topics a group has offsets for.
+    pub fn topics_of_group(&self, group: &str) -> Vec<String> {
+        self.table
+            .lock()
+            .keys()
+            .filter_map(|k| k.split_once('@'))
+            .filter(|(_, g)| *g == group)
+            .map(|(t, _)| t.to_string())
+            .collect()
+    }
+
+    /// The file text, fastjson style: `{"offsetTable":{"T@G":{0:5,1:3}}}`.
+    pub fn encode(&self) -> String {
+        let t = self.table.lock();
+        let mut s = String::from("{\n\t\"offsetTable\":{");
+        for (i, (k, qs)) in t.iter().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            let key = serde_json::to_string(k).unwrap_or_default();
+            let _ = write!(s, "\n\t\t{key}:{{");
+            for (j, (q, o)) in qs.iter().enumerate() {
+                if j > 0 {
+                    s.push(',');
+                }
+                let _ = write!(s, "{q}:{o}");
+            }
+            s.push('}');
+        }
+        s.push_str("\n\t}\n}");
+        s
+    }
+
+    pub fn persist(&self) {
+        if let Err(e) = persist::write_atomic(&self.path, &self.encode()) {
+            tracing::error!("writing {} failed: {e}", self.path.display());
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! Admin requests mqadmin and the console send to a broker: topic create/delete/list/stats,
+//! consumer/producer connections, consume stats, runtime info, subscription groups, all
+//! offsets, broker config, who consumes a topic, and the two calls forwarded to a consumer
+//! client (GET_CONSUMER_RUNNING_INFO, CONSUME_MESSAGE_DIRECTLY). Returns `None` for codes it
+//! does not know. Mirrors `AdminBrokerProcessor`. Book: Part II, "Administering a broker".
+
+use super::{reply, FAQ_SUFFIX};
+use crate::broker::Broker;
+use crate::processor::send::validate_topic;
+use rmq_remoting::codes::{request as rq, response as rs};
+use rmq_remoting::protocol::admin::{
+    ClientConnection, ConsumeStats, ConsumerConnection, MessageQueue, OffsetWrapper,
+    ProducerConnection, SubscriptionGroupConfig, TopicOffset, TopicStatsTable,
+};
+use rmq_remoting::protocol::fastjson;
+use rmq_remoting::protocol::{decode_body, encode_body, KVTable, TopicConfig};
+use rmq_remoting::{Connection, RemotingCommand};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub async fn process(
+    b: &Arc<Broker>,
+    _ctx: &Arc<Connection>,
+    req: RemotingCommand,
+) -> Option<RemotingCommand> {
+    let r = match req.code {
+        rq::UPDATE_AND_CREATE_TOPIC => update_topic(b, &req),
+        rq::DELETE_TOPIC_IN_BROKER => delete_topic(b, &req).await,
+        rq::GET_ALL_TOPIC_CONFIG => {
+            let w = b.topics.snapshot();
+            if w.topic_config_table.is_empty() {
+                Ok(reply(rs::SYSTEM_ERROR, "No topic in this broker"))
+            } else {
+                encode_body(&w)
+                    .map(|body| super::ok().with_body(body))
+                    .map_err(Into::into)
+            }
+        }
+        rq::GET_TOPIC_STATS_INFO => topic_stats(b, &req),
+        rq::GET_CONSUMER_CONNECTION_LIST => consumer_connections(b, &req),
+        rq::GET_PRODUCER_CONNECTION_LIST => producer_connections(b, &req),
+        rq::GET_CONSUME_STATS => consume_stats(b, &req),
+        rq::GET_BROKER_RUNTIME_INFO => runtime_info(b),
+        rq::UPDATE_AND_CREATE_SUBSCRIPTIONGROUP => {
+            decode_body::<SubscriptionGroupConfig>(req.body_bytes())
+                .map(|c| {
+                    b.subscriptions.update(c);
+                    super::ok()
+                })
+                .map_err(Into::into)
+        }
+        rq::GET_ALL_SUBSCRIPTIONGROUP_CONFIG => fastjson::to_string(&b.subscriptions.snapshot())
+            .map(|s| super::ok().with_body(s.into_bytes()))
+            .map_err(Into::into),
+        rq::GET_ALL_CONSUMER_OFFSET => Ok(super::ok().with_body(b.offsets.encode().into_bytes())),
+        rq::GET_BROKER_CONFIG => Ok(super::ok()
+            .with_ext(
+                "version",
+                fastjson::to_string(&b.topics.data_version()).unwrap_or_default(),
+            )
+            .with_body(b.cfg.to_properties_text().into_bytes())),
+        rq::QUERY_TOPIC_CONSUME_BY_WHO => {
+            let topic = req.ext("topic").unwrap_or("");
+            let mut groups = b.consumers.groups_by_topic(topic);
+            groups.extend(b.offsets.groups_of_topic(topic));
+            groups.sort();
+            groups.dedup();
+            let body = serde_json::json!({ "groupList": groups });
+            Ok(super::ok().with_body(body.to_string().into_bytes()))
+        }
+        rq::GET_CONSUMER_RUNNING_INFO | rq::CONSUME_MESSAGE_DIRECTLY => {
+            forward_to_client(b, req).await
+        }
+        _ => return None,
+    };
+    Some(r.unwrap_or_else(|e| reply(rs::SYSTEM_ERROR, e.to_string())))
+}
+
+fn update_topic(b: &Arc<Broker>, req: &RemotingCommand) -> anyhow::Result<RemotingCommand> {
+    let topic = req.required_ext("topic")?;
+    if let Err(remark) = validate_topic(topic) {
+        return Ok(reply(rs::SYSTEM_ERROR, remark));
+    }
+    if topic == b.cfg.broker_cluster_name || topic == crate::topic::SCHEDULE_TOPIC {
+        return Ok(reply(
+            rs::SYSTEM_ERROR,
+            format!("The topic[{topic}] is conflict with system topic."),
+        ));
+    }
+    let mut tc = TopicConfig::new(topic);
+    tc.read_queue_nums = req.ext_i32("readQueueNums")?.unwrap_or(16);
+    tc.write_queue_nums = req.ext_i32("writeQueueNums")?.unwrap_or(16);
+    tc.perm = req.ext_i32("perm")?.unwrap_or(6);
+    tc.topic_sys_flag = req.ext_i32("topicSysFlag")?.unwrap_or(0);
+    if let Some(f) = req.ext("topicFilterType").filter(|s| !s.is_empty()) {
+        tc.topic_filter_type = f.to_string();
+    }
+    b.topics.update(tc);
+    b.register_now.notify_one();
+    Ok(super::ok())
+}
+
+async fn delete_topic(b: &Arc<Broker>, req: &RemotingCommand) -> anyhow::Result<RemotingCommand> {
+    let topic = req.required_ext("topic")?.to_string();
+    b.topics.delete(&topic);
+    let store = b.store.clone();
+    tokio::task::spawn_blocking(move || store.delete_topics(&[topic])).await?;
+    b.register_now.notify_one();
+    Ok(super::ok())
+}
+
+fn mq(b: &Broker, topic: &str, q: i32) -> MessageQueue {
+    MessageQueue {
+        broker_name: b.cfg.broker_name.clone(),
+        queue_id: q,
+        topic: topic.to_string(),
+    }
+}
+
+fn topic_stats(b: &Arc<Broker>, req: &RemotingCommand) -> anyhow::Result<RemotingCommand> {
+    let topic = req.required_ext("topic")?;
+    let Some(tc) = b.topics.get(topic) else {
+        return Ok(reply(
+            rs::TOPIC_NOT_EXIST,
+            format!("topic[{topic}] not exist"),
+        ));
+    };
+    let mut table = TopicStatsTable::default();
+    for q in 0..tc.write_queue_nums {
+        let max = b.store.max_offset_in_queue(topic, q);
+        let last = if max > 0 {
+            b.store.message_store_timestamp(topic, q, max - 1).max(0)
+        } else {
+            0
+        };
+        table.offset_table.0.push((
+            mq(b, topic, q),
+            TopicOffset {
+                last_update_timestamp: last,
+                max_offset: max,
+                min_offset: b.store.min_offset_in_queue(topic, q),
+            },
+        ));
+    }
+    Ok(super::ok().with_body(encode_body(&table)?))
+}
+
+fn client_conn(c: &crate::client::consumer_manager::ClientChannel) -> ClientConnection {
+    ClientConnection {
+        client_addr: c.conn.remote_addr().to_string(),
+        client_id: c.client_id.clone(),
+        language: c.language.clone(),
+        version: c.version,
+    }
+}
+
+fn consumer_connections(b: &Arc<Broker>, req: &RemotingCommand) -> anyhow::Result<RemotingCommand> {
+    let group = req.required_ext("consumerGroup")?;
+    let Some(info) = b.consumers.group(group) else {
+        return Ok(reply(
+            rs::CONSUMER_NOT_ONLINE,
+            format!("the consumer group[{group}] not online"),
+        ));
+    };
+    let body = ConsumerConnection {
+        connection_set: info.channels.values().map(client_conn).collect(),
+        consume_from_where: Some(info.consume_from_where),
+        consume_type: Some(info.consume_type),
+        message_model: Some(info.message_model),
+        subscription_table: info.subscriptions.clone(),
+    };
+    Ok(super::ok().with_body(encode_body(&body)?))
+}
+
+fn producer_connections(b: &Arc<Broker>, req: &RemotingCommand) -> anyhow::Result<RemotingCommand> {
+    let group = req.required_ext("producerGroup")?;
+    let chans = b.producers.channels(group);
+    if chans.is_empty() {
+        return Ok(reply(
+            rs::SYSTEM_ERROR,
+            format!("the producer group[{group}] not exist"),
+        ));
+    }
+    let body = ProducerConnection {
+        connection_set: chans.iter().map(client_conn).collect(),
+    };
+    Ok(super::ok().with_body(encode_body(&body)?))
+}
+
+fn consume_stats(b: &Arc<Broker>, req: &RemotingCommand) -> anyhow::Result<RemotingCommand> {
+    let group = req.required_ext("consumerGroup")?;
+    let topics = match req.ext("topic").filter(|t| !t.is_empty()) {
+        Some(t) => vec![t.to_string()],
+        None => b.offsets.topics_of_group(group),
+    };
+    let mut stats = ConsumeStats::default();
+    for topic in topics {
+        let Some(tc) = b.topics.get(&topic) else {
+            continue;
+        };
+        for q in 0..tc.read_queue_nums {
+            let broker_offset = b.store.max_offset_in_queue(&topic, q).max(0);
+            let consumer_offset = b.offsets.query(group, &topic, q).max(0);
+            let last = if consumer_offset > 0 {
+                b.store
+                    .message_store_timestamp(&topic, q, consumer_offset - 1)
+                    .max(0)
+            } else {
+                0
+            };
+            stats.offset_table.0.push((
+                mq(b, &topic, q),
+                OffsetWrapper {
+                    broker_offset,
+                    consumer_offset,
+                    last_timestamp: last,
+                },
+            ));
+        }
+    }
+    Ok(super::ok().with_body(encode_body(&stats)?))
+}
+
+fn runtime_info(b: &Arc<Broker>) -> anyhow::Result<RemotingCommand> {
+    let puts = b.store.put_times.load(Ordering::Relaxed);
+    let gets = b.store.get_times.load(Ordering::Relaxed);
+    let boot_ms = crate::store::now_ms() - b.boot_time.elapsed().as_millis() as i64;
+    let mut t = KVTable::default();
+    let mut put = |k: &str, v: String| {
+        t.table.insert(k.to_string(), v);
+    };
+    put("brokerVersionDesc", "V4_8_0".into());
+    put("brokerVersion", rmq_remoting::codes::VERSION.to_string());
+    put("msgPutTotalTodayNow", puts.to_string());
+    put("msgGetTotalTodayNow", gets.to_string());
+    put("msgPutTotalYesterdayMorning", "0".into());
+    put("msgGetTotalYesterdayMorning", "0".into());
+    put("msgPutTotalTodayMorning", "0".into());
+    put("msgGetTotalTodayMorning", "0".into());
+    put("putTps", "0.0 0.0 0.0".into());
+    put("getTransferedTps", "0.0 0.0 0.0".into());
+    put("bootTimestamp", boot_ms.to_string());
+    put("commitLogMaxOffset", b.store.max_phy_offset().to_string());
+    put("commitLogMinOffset", "0".into());
+    put("dispatchBehindBytes", "0".into());
+    put("pageCacheLockTimeMills", "0".into());
+    put("commitLogDiskRatio", "0.0".into());
+    put("consumeQueueDiskRatio", "0.0".into());
+    put("earliestMessageTimeStamp", "0".into());
+    put("sendThreadPoolQueueSize", "0".into());
+    put(
+        "sendThreadPoolQueueCapacity",
+        b.cfg.send_thread_pool_queue_capacity.to_string(),
+    );
+    put("pullThreadPoolQueueSize", "0".into());
+    put("pullThreadPoolQueueCapacity", "100000".into());
+    put(
+        "runtime",
+        format!(
+            "[ {} days, {} hours, {} minutes, {} seconds ]",
+            0,
+            0,
+            b.boot_time.elapsed().as_secs() / 60,
+            b.boot_time.elapsed().as_secs() % 60
+        ),
+    );
+    Ok(super::ok().with_body(encode_body(&t)?))
+}
+
+/// Forwards a request to the consumer client named by `clientId` in `consumerGroup` and
+/// relays its answer (4.8.0 `callConsumer`).
+async fn forward_to_client(
+    b: &Arc<Broker>,
+    req: RemotingCommand,
+) -> anyhow::Result<RemotingCommand> {
+    let group = req.required_ext("consumerGroup")?.to_string();
+    let client_id = req.required_ext("clientId")?.to_string();
+    let Some(conn) = b.consumers.find_channel(&group, &client_id) else {
+        return Ok(reply(
+            rs::SYSTEM_ERROR,
+            format!("The Consumer <{client_id}> not online"),
+        ));
+    };
+    let mut fwd = RemotingCommand::new_request(req.code);
+    fwd.ext_fields = req.ext_fields.clone();
+    fwd.body = req.body.clone();
+    match conn.invoke(fwd, Duration::from_secs(5)).await {
+        Ok(mut r) => {
+            r.opaque = 0;
+            Ok(r)
+        }
+        Err(e) => Ok(reply(
+            rs::SYSTEM_ERROR,
+            format!("invoke consumer <{client_id}> failed: {e}{FAQ_SUFFIX}"),
+        )),
+    }
+}

@@ -1,0 +1,94 @@
+//! HEART_BEAT (34), UNREGISTER_CLIENT (35), CHECK_CLIENT_CONFIG (46), LOCK_BATCH_MQ (41),
+//! UNLOCK_BATCH_MQ (42). Mirrors `ClientManageProcessor` and the lock part of
+//! `AdminBrokerProcessor`. Book: Part II, "Clients and rebalancing".
+
+use crate::broker::Broker;
+use crate::client::consumer_manager::ClientChannel;
+use crate::topic::{PERM_READ, PERM_WRITE};
+use rmq_remoting::codes::request as rq;
+use rmq_remoting::protocol::admin::{LockBatchRequestBody, LockBatchResponseBody};
+use rmq_remoting::protocol::heartbeat::HeartbeatData;
+use rmq_remoting::protocol::{decode_body, encode_body};
+use rmq_remoting::{Connection, RemotingCommand};
+use std::sync::Arc;
+use std::time::Instant;
+
+pub async fn process(
+    b: &Arc<Broker>,
+    ctx: &Arc<Connection>,
+    req: RemotingCommand,
+) -> anyhow::Result<RemotingCommand> {
+    match req.code {
+        rq::HEART_BEAT => heartbeat(b, ctx, &req),
+        rq::UNREGISTER_CLIENT => {
+            if let Some(g) = req.ext("producerGroup").filter(|g| !g.is_empty()) {
+                b.producers.unregister(g, ctx.id());
+            }
+            if let Some(g) = req.ext("consumerGroup").filter(|g| !g.is_empty()) {
+                if b.consumers.unregister(g, ctx.id()) {
+                    b.consumers.notify_ids_changed(g);
+                }
+            }
+            Ok(super::ok())
+        }
+        rq::CHECK_CLIENT_CONFIG => Ok(super::ok()),
+        rq::LOCK_BATCH_MQ => {
+            let body: LockBatchRequestBody = decode_body(req.body_bytes())?;
+            let ok = b
+                .locks
+                .try_lock_batch(&body.consumer_group, &body.mq_set, &body.client_id);
+            let resp = LockBatchResponseBody { lock_ok_mq_set: ok };
+            Ok(super::ok().with_body(encode_body(&resp)?))
+        }
+        _ => {
+            let body: LockBatchRequestBody = decode_body(req.body_bytes())?;
+            b.locks
+                .unlock_batch(&body.consumer_group, &body.mq_set, &body.client_id);
+            Ok(super::ok())
+        }
+    }
+}
+
+fn heartbeat(
+    b: &Arc<Broker>,
+    ctx: &Arc<Connection>,
+    req: &RemotingCommand,
+) -> anyhow::Result<RemotingCommand> {
+    let hb: HeartbeatData = decode_body(req.body_bytes())?;
+    let channel = ClientChannel {
+        conn: ctx.clone(),
+        client_id: hb.client_id.clone(),
+        language: format!("{:?}", req.language).to_uppercase(),
+        version: req.version,
+        last_update: Instant::now(),
+    };
+    for c in hb.consumer_data_set {
+        if let Some(sub) = b.subscriptions.find(&c.group_name) {
+            let retry = format!("%RETRY%{}", c.group_name);
+            let (_, created) = b.topics.create_in_send_back(
+                &retry,
+                sub.retry_queue_nums.max(1),
+                PERM_READ | PERM_WRITE,
+                0,
+            );
+            if created {
+                b.register_now.notify_one();
+            }
+        }
+        let changed = b.consumers.register(
+            &c.group_name,
+            channel.clone(),
+            c.consume_type,
+            c.message_model,
+            c.consume_from_where,
+            c.subscription_data_set,
+        );
+        if changed {
+            b.consumers.notify_ids_changed(&c.group_name);
+        }
+    }
+    for p in hb.producer_data_set {
+        b.producers.register(&p.group_name, channel.clone());
+    }
+    Ok(super::ok())
+}

@@ -1,0 +1,153 @@
+//! Request dispatch: one `RequestProcessor` for both listeners that routes each request code
+//! to its handler module and answers unknown codes as 4.8.0 does. Store calls run on the
+//! blocking pool so the reactor never waits on disk. Mirrors `BrokerController.registerProcessor`
+//! and `NettyRemotingAbstract.processRequestCommand`. Book: Part II, "Inside a broker".
+
+pub mod admin;
+pub mod client;
+pub mod consumer;
+pub mod pull;
+pub mod query;
+pub mod send;
+
+use crate::broker::Broker;
+use crate::message::{encode_properties, InnerMessage};
+use crate::store::{AppendResult, PutStatus};
+use futures::future::BoxFuture;
+use rmq_remoting::codes::{request as rq, response as rs};
+use rmq_remoting::{Connection, RemotingCommand, RequestProcessor};
+use std::sync::Arc;
+
+/// Appended to several 4.8.0 remarks.
+pub const FAQ_SUFFIX: &str = "\nSee http://rocketmq.apache.org/docs/faq/ for further details.";
+
+pub struct BrokerProcessor {
+    broker: Arc<Broker>,
+}
+
+impl BrokerProcessor {
+    pub fn new(broker: Arc<Broker>) -> Self {
+        BrokerProcessor { broker }
+    }
+}
+
+/// Shorthand for an error reply.
+pub fn reply(code: i32, remark: impl Into<String>) -> RemotingCommand {
+    RemotingCommand::new_response(code, remark.into())
+}
+
+pub fn ok() -> RemotingCommand {
+    RemotingCommand::new_response(rs::SUCCESS, None)
+}
+
+impl RequestProcessor for BrokerProcessor {
+    fn process(
+        &self,
+        ctx: Arc<Connection>,
+        req: RemotingCommand,
+    ) -> BoxFuture<'static, Option<RemotingCommand>> {
+        let b = self.broker.clone();
+        Box::pin(async move {
+            let code = req.code;
+            let res = match code {
+                rq::SEND_MESSAGE | rq::SEND_MESSAGE_V2 | rq::SEND_BATCH_MESSAGE => {
+                    send::process(&b, &ctx, req).await
+                }
+                rq::CONSUMER_SEND_MSG_BACK => send::send_back(&b, &ctx, req).await,
+                rq::PULL_MESSAGE => pull::process(&b, &ctx, req).await,
+                rq::QUERY_CONSUMER_OFFSET
+                | rq::UPDATE_CONSUMER_OFFSET
+                | rq::GET_CONSUMER_LIST_BY_GROUP => consumer::process(&b, &ctx, req).await,
+                rq::HEART_BEAT
+                | rq::UNREGISTER_CLIENT
+                | rq::CHECK_CLIENT_CONFIG
+                | rq::LOCK_BATCH_MQ
+                | rq::UNLOCK_BATCH_MQ => client::process(&b, &ctx, req).await,
+                rq::GET_MAX_OFFSET
+                | rq::GET_MIN_OFFSET
+                | rq::GET_EARLIEST_MSG_STORETIME
+                | rq::SEARCH_OFFSET_BY_TIMESTAMP
+                | rq::QUERY_MESSAGE
+                | rq::VIEW_MESSAGE_BY_ID => query::process(&b, &ctx, req).await,
+                _ => match admin::process(&b, &ctx, req).await {
+                    Some(r) => Ok(r),
+                    None => Ok(reply(
+                        rs::REQUEST_CODE_NOT_SUPPORTED,
+                        format!(" request type {code} not supported"),
+                    )),
+                },
+            };
+            Some(res.unwrap_or_else(|e| {
+                tracing::debug!("request {code} failed: {e}");
+                reply(rs::SYSTEM_ERROR, e.to_string())
+            }))
+        })
+    }
+
+    fn on_close(&self, ctx: &Connection) {
+        let changed = self.broker.consumers.channel_closed(ctx.id());
+        self.broker.producers.channel_closed(ctx.id());
+        for g in changed {
+            self.broker.consumers.notify_ids_changed(&g);
+        }
+    }
+}
+
+/// 4.8.0 `messageDelayLevel` default, in milliseconds.
+const DELAY_LEVELS_MS: [i64; 18] = [
+    1_000, 5_000, 10_000, 30_000, 60_000, 120_000, 180_000, 240_000, 300_000, 360_000, 420_000,
+    480_000, 540_000, 600_000, 1_200_000, 1_800_000, 3_600_000, 7_200_000,
+];
+
+/// A message's properties as pairs plus helpers to edit them before the append.
+pub fn set_prop(props: &mut Vec<(String, String)>, k: &str, v: impl Into<String>) {
+    let v = v.into();
+    match props.iter_mut().find(|(pk, _)| pk == k) {
+        Some(p) => p.1 = v,
+        None => props.push((k.to_string(), v)),
+    }
+}
+
+pub fn get_prop<'a>(props: &'a [(String, String)], k: &str) -> Option<&'a str> {
+    props
+        .iter()
+        .find(|(pk, _)| pk == k)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Stores one message on the blocking pool. A DELAY property (level > 0) redirects it to
+/// SCHEDULE_TOPIC_XXXX queue level-1 with REAL_TOPIC/REAL_QID and the delivery time as tags
+/// code, exactly as 4.8.0's `CommitLog.putMessage` does before appending.
+pub async fn put_message(
+    b: &Arc<Broker>,
+    mut msg: InnerMessage,
+    mut props: Vec<(String, String)>,
+) -> anyhow::Result<(PutStatus, Option<AppendResult>)> {
+    let level: i32 = get_prop(&props, "DELAY")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let tx_type = msg.sys_flag & 0xC;
+    if level > 0 && (tx_type == 0 || tx_type == 0x8) {
+        let level = level.min(DELAY_LEVELS_MS.len() as i32);
+        set_prop(&mut props, "REAL_TOPIC", msg.topic.clone());
+        set_prop(&mut props, "REAL_QID", msg.queue_id.to_string());
+        msg.topic = crate::topic::SCHEDULE_TOPIC.to_string();
+        msg.queue_id = level - 1;
+        msg.tags_code =
+            msg.born_timestamp.max(crate::store::now_ms()) + DELAY_LEVELS_MS[(level - 1) as usize];
+    }
+    msg.properties = encode_properties(&props);
+    let store = b.store.clone();
+    Ok(tokio::task::spawn_blocking(move || store.put_message(msg)).await?)
+}
+
+/// Maps a store status to 4.8.0's response code and remark.
+pub fn put_status_reply(status: PutStatus) -> (i32, Option<String>) {
+    match status {
+        PutStatus::PutOk => (rs::SUCCESS, None),
+        PutStatus::MessageIllegal => (rs::MESSAGE_ILLEGAL, Some("the message is illegal, maybe msg body or properties length not matched. msg body length limit 128k, msg properties length limit 32k.".into())),
+        PutStatus::ServiceNotAvailable => (rs::SERVICE_NOT_AVAILABLE, Some("service not available now. It may be caused by one of the following reasons: the broker's disk is full, messages are put to the slave, message store has been shut down, etc.".into())),
+        PutStatus::OsPageCacheBusy => (rs::SYSTEM_ERROR, Some("[PC_SYNCHRONIZED]broker busy, start flow control for a while".into())),
+        PutStatus::UnknownError => (rs::SYSTEM_ERROR, Some("UNKNOWN_ERROR".into())),
+    }
+}

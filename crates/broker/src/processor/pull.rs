@@ -1,0 +1,226 @@
+//! PULL_MESSAGE (11): checks, tag filtering, status -> response code mapping with the
+//! next/min/max offset headers, the offset commit carried by the pull, and long polling
+//! (suspend when nothing is there, re-run once when woken). Mirrors `PullMessageProcessor`
+//! and `PullRequestHoldService`. Book: Part II, "Pull and long polling".
+
+use super::{reply, FAQ_SUFFIX};
+use crate::broker::Broker;
+use crate::store::GetStatus;
+use crate::topic::PERM_READ;
+use bytes::BytesMut;
+use rmq_remoting::codes::response as rs;
+use rmq_remoting::{Connection, RemotingCommand};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+const FLAG_COMMIT_OFFSET: i32 = 0x1;
+const FLAG_SUSPEND: i32 = 0x2;
+const FLAG_SUBSCRIPTION: i32 = 0x4;
+
+struct PullHeader {
+    group: String,
+    topic: String,
+    queue_id: i32,
+    queue_offset: i64,
+    max_msg_nums: i32,
+    sys_flag: i32,
+    commit_offset: i64,
+    suspend_timeout: i64,
+    subscription: Option<String>,
+}
+
+fn parse(req: &RemotingCommand) -> Result<PullHeader, rmq_remoting::HeaderError> {
+    Ok(PullHeader {
+        group: req.required_ext("consumerGroup")?.to_string(),
+        topic: req.required_ext("topic")?.to_string(),
+        queue_id: req.required_i32("queueId")?,
+        queue_offset: req.required_i64("queueOffset")?,
+        max_msg_nums: req.required_i32("maxMsgNums")?,
+        sys_flag: req.required_i32("sysFlag")?,
+        commit_offset: req.ext_i64("commitOffset")?.unwrap_or(0),
+        suspend_timeout: req.ext_i64("suspendTimeoutMillis")?.unwrap_or(15000),
+        subscription: req.ext("subscription").map(String::from),
+    })
+}
+
+/// Tag codes to accept, or None for "everything" (`*`, empty, or no subscription).
+fn tag_filter(sub: Option<&str>) -> Option<BTreeSet<i64>> {
+    let s = sub?.trim();
+    if s.is_empty() || s == "*" {
+        return None;
+    }
+    Some(
+        s.split("||")
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| crate::message::java_string_hash(t) as i64)
+            .collect(),
+    )
+}
+
+pub async fn process(
+    b: &Arc<Broker>,
+    ctx: &Arc<Connection>,
+    req: RemotingCommand,
+) -> anyhow::Result<RemotingCommand> {
+    let h = match parse(&req) {
+        Ok(h) => h,
+        Err(e) => return Ok(reply(rs::SYSTEM_ERROR, e.to_string())),
+    };
+    // Checks that do not depend on the data.
+    if b.cfg.broker_permission & PERM_READ == 0 {
+        return Ok(reply(
+            rs::NO_PERMISSION,
+            format!(
+                "the broker[{}] pulling message is forbidden",
+                b.cfg.broker_ip1
+            ),
+        ));
+    }
+    let Some(sub) = b.subscriptions.find(&h.group) else {
+        return Ok(reply(
+            rs::SUBSCRIPTION_GROUP_NOT_EXIST,
+            format!(
+                "subscription group [{}] does not exist, {FAQ_SUFFIX}",
+                h.group
+            ),
+        ));
+    };
+    if !sub.consume_enable {
+        return Ok(reply(
+            rs::NO_PERMISSION,
+            format!("subscription group no permission, {}", h.group),
+        ));
+    }
+    let Some(tc) = b.topics.get(&h.topic) else {
+        return Ok(reply(
+            rs::TOPIC_NOT_EXIST,
+            format!(
+                "topic[{}] not exist, apply first please! {FAQ_SUFFIX}",
+                h.topic
+            ),
+        ));
+    };
+    if tc.perm & PERM_READ == 0 {
+        return Ok(reply(
+            rs::NO_PERMISSION,
+            format!("the topic[{}] pulling message is forbidden", h.topic),
+        ));
+    }
+    if h.queue_id < 0 || h.queue_id >= tc.read_queue_nums {
+        return Ok(reply(
+            rs::SYSTEM_ERROR,
+            format!(
+                "queueId[{}] is illegal, topic:[{}] topicConfig.readQueueNums:[{}] consumer:[{}]",
+                h.queue_id,
+                h.topic,
+                tc.read_queue_nums,
+                ctx.remote_addr()
+            ),
+        ));
+    }
+    let filter = if h.sys_flag & FLAG_SUBSCRIPTION != 0 {
+        tag_filter(h.subscription.as_deref())
+    } else {
+        let Some(group) = b.consumers.group(&h.group) else {
+            return Ok(reply(
+                rs::SUBSCRIPTION_NOT_EXIST,
+                format!("the consumer's group info not exist{FAQ_SUFFIX}"),
+            ));
+        };
+        let Some(s) = group.subscriptions.get(&h.topic) else {
+            return Ok(reply(
+                rs::SUBSCRIPTION_NOT_EXIST,
+                format!("the consumer's subscription not exist{FAQ_SUFFIX}"),
+            ));
+        };
+        tag_filter(Some(&s.sub_string))
+    };
+
+    // ANCHOR: pull_long_polling
+    let mut resp = read(b, &h, filter.clone()).await?;
+    if resp.code == rs::PULL_NOT_FOUND && h.sys_flag & FLAG_SUSPEND != 0 {
+        let hold = if b.cfg.long_polling_enable {
+            Duration::from_millis(h.suspend_timeout.max(0) as u64)
+        } else {
+            Duration::from_millis(b.cfg.short_polling_time_mills)
+        };
+        let store = b.store.clone();
+        let (topic, qid, offset) = (h.topic.clone(), h.queue_id, h.queue_offset);
+        b.long_polling
+            .wait(&h.topic, h.queue_id, hold, move || {
+                store.max_offset_in_queue(&topic, qid) > offset
+            })
+            .await;
+        // The re-run after waking never suspends again and never commits the offset.
+        resp = read(b, &h, filter).await?;
+    }
+    // ANCHOR_END: pull_long_polling
+    if h.sys_flag & FLAG_COMMIT_OFFSET != 0 && b.cfg.broker_role != crate::config::BrokerRole::Slave
+    {
+        b.offsets
+            .commit(&h.group, &h.topic, h.queue_id, h.commit_offset);
+    }
+    Ok(resp)
+}
+
+/// One read of the queue, mapped to 4.8.0's response code and headers.
+async fn read(
+    b: &Arc<Broker>,
+    h: &PullHeader,
+    filter: Option<BTreeSet<i64>>,
+) -> anyhow::Result<RemotingCommand> {
+    let store = b.store.clone();
+    let (topic, qid, offset, max) = (h.topic.clone(), h.queue_id, h.queue_offset, h.max_msg_nums);
+    let r = tokio::task::spawn_blocking(move || {
+        let f = move |code: i64| filter.as_ref().is_none_or(|s| s.contains(&code));
+        store.get_message(&topic, qid, offset, max.min(32), &f)
+    })
+    .await?;
+    let (code, next) = match r.status {
+        GetStatus::Found => (rs::SUCCESS, r.next_begin_offset),
+        GetStatus::NoMatchedMessage => (rs::PULL_RETRY_IMMEDIATELY, r.next_begin_offset),
+        GetStatus::NoMessageInQueue | GetStatus::NoMatchedLogicQueue => {
+            if h.queue_offset != 0 {
+                (rs::PULL_OFFSET_MOVED, 0)
+            } else {
+                (rs::PULL_NOT_FOUND, 0)
+            }
+        }
+        GetStatus::OffsetTooSmall => (rs::PULL_OFFSET_MOVED, r.min_offset),
+        GetStatus::OffsetOverflowOne => (rs::PULL_NOT_FOUND, h.queue_offset),
+        GetStatus::OffsetOverflowBadly => (
+            rs::PULL_OFFSET_MOVED,
+            if r.min_offset == 0 {
+                r.min_offset
+            } else {
+                r.max_offset
+            },
+        ),
+        GetStatus::OffsetFoundNull => (rs::PULL_NOT_FOUND, r.next_begin_offset),
+    };
+    let name = match r.status {
+        GetStatus::Found => "FOUND",
+        GetStatus::NoMatchedMessage => "NO_MATCHED_MESSAGE",
+        GetStatus::OffsetFoundNull => "OFFSET_FOUND_NULL",
+        GetStatus::OffsetOverflowBadly => "OFFSET_OVERFLOW_BADLY",
+        GetStatus::OffsetOverflowOne => "OFFSET_OVERFLOW_ONE",
+        GetStatus::OffsetTooSmall => "OFFSET_TOO_SMALL",
+        GetStatus::NoMatchedLogicQueue => "NO_MATCHED_LOGIC_QUEUE",
+        GetStatus::NoMessageInQueue => "NO_MESSAGE_IN_QUEUE",
+    };
+    let mut resp = RemotingCommand::new_response(code, name)
+        .with_ext("suggestWhichBrokerId", 0)
+        .with_ext("nextBeginOffset", next)
+        .with_ext("minOffset", r.min_offset)
+        .with_ext("maxOffset", r.max_offset);
+    if code == rs::SUCCESS {
+        let mut body = BytesMut::new();
+        for m in &r.messages {
+            body.extend_from_slice(m);
+        }
+        resp = resp.with_body(body.freeze());
+    }
+    Ok(resp)
+}

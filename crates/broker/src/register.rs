@@ -1,0 +1,77 @@
+//! Registration with the name servers: at start, every registerNameServerPeriod (30 s) and at
+//! once when topics change; unregistration on clean shutdown. Mirrors
+//! `BrokerController.registerBrokerAll` and `BrokerOuterAPI.registerBrokerAll/unregisterBrokerAll`.
+//! Book: Part III, "How brokers announce themselves".
+
+use crate::broker::Broker;
+use rmq_remoting::codes::{request, response};
+use rmq_remoting::protocol::RegisterBrokerBody;
+use rmq_remoting::RemotingCommand;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Registers with every configured name server once; returns how many accepted.
+pub async fn register_all(broker: &Broker) -> usize {
+    let cfg = &broker.cfg;
+    let body = RegisterBrokerBody {
+        filter_server_list: vec![],
+        topic_config_serialize_wrapper: broker.topics.snapshot(),
+    };
+    let bytes = match body.encode(cfg.compressed_register) {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!("encoding register body failed: {e}");
+            return 0;
+        }
+    };
+    let mut ok = 0;
+    for ns in cfg.namesrv_list() {
+        let cmd = RemotingCommand::new_request(request::REGISTER_BROKER)
+            .with_ext("brokerName", &cfg.broker_name)
+            .with_ext("brokerAddr", cfg.broker_addr())
+            .with_ext("clusterName", &cfg.broker_cluster_name)
+            .with_ext(
+                "haServerAddr",
+                format!("{}:{}", cfg.broker_ip1, cfg.listen_port + 1),
+            )
+            .with_ext("brokerId", cfg.broker_id)
+            .with_ext("compressed", cfg.compressed_register)
+            .with_body(bytes.clone());
+        let timeout = Duration::from_millis(cfg.register_broker_timeout_mills);
+        match broker.client.invoke(&ns, cmd, timeout).await {
+            Ok(r) if r.code == response::SUCCESS => ok += 1,
+            Ok(r) => tracing::warn!("register to {ns} refused: {} {:?}", r.code, r.remark),
+            Err(e) => tracing::warn!("register to {ns} failed: {e}"),
+        }
+    }
+    ok
+}
+
+// ANCHOR: register_loop
+/// Re-registers periodically and whenever `broker.register_now` is notified (topic changes).
+pub async fn register_loop(broker: Arc<Broker>) {
+    let period = Duration::from_millis(broker.cfg.register_name_server_period.max(1000));
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(period) => {}
+            _ = broker.register_now.notified() => {}
+        }
+        register_all(&broker).await;
+    }
+}
+// ANCHOR_END: register_loop
+
+/// Tells every name server this broker is leaving.
+pub async fn unregister_all(broker: &Broker) {
+    let cfg = &broker.cfg;
+    for ns in cfg.namesrv_list() {
+        let cmd = RemotingCommand::new_request(request::UNREGISTER_BROKER)
+            .with_ext("brokerName", &cfg.broker_name)
+            .with_ext("brokerAddr", cfg.broker_addr())
+            .with_ext("clusterName", &cfg.broker_cluster_name)
+            .with_ext("brokerId", cfg.broker_id);
+        if let Err(e) = broker.client.invoke(&ns, cmd, Duration::from_secs(3)).await {
+            tracing::warn!("unregister from {ns} failed: {e}");
+        }
+    }
+}

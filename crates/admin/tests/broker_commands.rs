@@ -38,7 +38,6 @@ fn field<'a>(out: &'a str, label: &str) -> &'a str {
 }
 
 #[test]
-#[ignore = "needs the real mqbroker, not landed when this was written: run `cargo build --workspace --bins` then `cargo test -p rmq-admin --test broker_commands -- --ignored`"]
 fn topic_life_cycle() {
     let ns = NameSrv::start();
     let broker = Broker::start(&ns.addr, CLUSTER, BROKER);
@@ -138,7 +137,6 @@ fn topic_life_cycle() {
 }
 
 #[test]
-#[ignore = "needs the real mqbroker, not landed when this was written: run `cargo build --workspace --bins` then `cargo test -p rmq-admin --test broker_commands -- --ignored`"]
 fn message_round_trip_and_group_views() {
     let ns = NameSrv::start();
     let broker = Broker::start(&ns.addr, CLUSTER, BROKER);

@@ -1,0 +1,524 @@
+//! End-to-end tests: the real `mqnamesrv` and `mqbroker` binaries on 127.0.0.1, driven over
+//! real TCP with rmq-remoting's client. Run `cargo build --workspace --bins` first (or at least
+//! `cargo build -p rmq-namesrv --bins`) so `mqnamesrv` sits next to the test executable.
+
+use rmq_broker::message::{decode_record, encode_properties};
+use rmq_remoting::codes::{request as rq, response as rs};
+use rmq_remoting::protocol::admin::{LockBatchRequestBody, LockBatchResponseBody, MessageQueue};
+use rmq_remoting::protocol::{decode_body, TopicRouteData};
+use rmq_remoting::{RemotingClient, RemotingCommand};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const T: Duration = Duration::from_secs(10);
+
+struct Proc {
+    child: Child,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sibling_bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    for dir in exe.ancestors().skip(1) {
+        let p = dir.join(name);
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!(
+        "{name} not found next to the test executable: run `cargo build --workspace --bins` first"
+    );
+}
+
+/// Spawns a binary and waits for a stdout line containing `needle`; returns that line.
+fn spawn_wait(mut cmd: Command, needle: &str) -> (Proc, String) {
+    let mut child = cmd
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let wanted = needle.to_string();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains(&wanted) {
+                let _ = tx.send(line);
+            }
+        }
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(30))
+        .unwrap_or_else(|_| panic!("no boot line containing {:?}", needle));
+    (Proc { child }, line)
+}
+
+fn start_namesrv(dir: &Path) -> (Proc, String) {
+    let conf = dir.join("namesrv.conf");
+    std::fs::write(
+        &conf,
+        format!("kvConfigPath={}\n", dir.join("kv.json").display()),
+    )
+    .unwrap();
+    let mut cmd = Command::new(sibling_bin("mqnamesrv"));
+    cmd.arg("-c").arg(&conf).args(["-p", "0"]);
+    let (p, line) = spawn_wait(cmd, "listen=");
+    let addr = line.split("listen=").nth(1).unwrap().trim().to_string();
+    (p, addr)
+}
+
+/// A port p with p and p-2 both free on 127.0.0.1.
+fn free_port_pair() -> u16 {
+    loop {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let p = l.local_addr().unwrap().port();
+        if p < 1100 {
+            continue;
+        }
+        if std::net::TcpListener::bind(("127.0.0.1", p - 2)).is_ok() {
+            return p;
+        }
+    }
+}
+
+struct BrokerSetup {
+    conf: PathBuf,
+    addr: String,
+}
+
+fn write_broker_conf(dir: &Path, ns: &str, extra: &str) -> BrokerSetup {
+    let port = free_port_pair();
+    let conf = dir.join("broker.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "brokerClusterName=TestCluster\nbrokerName=broker-t\nbrokerId=0\nlistenPort={port}\n\
+             namesrvAddr={ns}\nstorePathRootDir={}\nflushConsumerOffsetInterval=200\n\
+             someUnknownKey=1\n{extra}\n",
+            dir.join("store").display()
+        ),
+    )
+    .unwrap();
+    BrokerSetup {
+        conf,
+        addr: format!("127.0.0.1:{port}"),
+    }
+}
+
+fn start_broker(s: &BrokerSetup) -> Proc {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mqbroker"));
+    cmd.arg("-c").arg(&s.conf);
+    spawn_wait(cmd, "boot success").0
+}
+
+fn send_v2(topic: &str, body: &[u8], props: &[(&str, &str)]) -> RemotingCommand {
+    let props: Vec<(String, String)> = props
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    RemotingCommand::new_request(rq::SEND_MESSAGE_V2)
+        .with_ext("a", "PG")
+        .with_ext("b", topic)
+        .with_ext("c", "TBW102")
+        .with_ext("d", 4)
+        .with_ext("e", 0)
+        .with_ext("f", 0)
+        .with_ext("g", 1)
+        .with_ext("h", 0)
+        .with_ext("i", encode_properties(&props))
+        .with_ext("j", 0)
+        .with_ext("k", false)
+        .with_body(body.to_vec())
+}
+
+fn pull(topic: &str, offset: i64, sys_flag: i32, suspend_ms: i64) -> RemotingCommand {
+    RemotingCommand::new_request(rq::PULL_MESSAGE)
+        .with_ext("consumerGroup", "CG")
+        .with_ext("topic", topic)
+        .with_ext("queueId", 0)
+        .with_ext("queueOffset", offset)
+        .with_ext("maxMsgNums", 32)
+        .with_ext("sysFlag", sys_flag)
+        .with_ext("commitOffset", 0)
+        .with_ext("suspendTimeoutMillis", suspend_ms)
+        .with_ext("subscription", "*")
+        .with_ext("subVersion", 0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn send_pull_route_and_offsets_survive_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_ns, ns) = start_namesrv(dir.path());
+    let setup = write_broker_conf(dir.path(), &ns, "");
+    let mut broker = start_broker(&setup);
+    let c = RemotingClient::new();
+
+    // v2 send auto-creates the topic.
+    let r = c
+        .invoke(
+            &setup.addr,
+            send_v2("TopicA", b"hello-v2", &[("TAGS", "x"), ("KEYS", "k1")]),
+            T,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
+    assert_eq!(r.ext("queueOffset"), Some("0"));
+    assert_eq!(r.ext("MSG_REGION"), Some("DefaultRegion"));
+    let msg_id = r.ext("msgId").unwrap().to_string();
+    assert_eq!(msg_id.len(), 32);
+
+    // v1 send with long header names.
+    let v1 = RemotingCommand::new_request(rq::SEND_MESSAGE)
+        .with_ext("producerGroup", "PG")
+        .with_ext("topic", "TopicA")
+        .with_ext("defaultTopic", "TBW102")
+        .with_ext("defaultTopicQueueNums", 4)
+        .with_ext("queueId", 0)
+        .with_ext("sysFlag", 0)
+        .with_ext("bornTimestamp", 2)
+        .with_ext("flag", 0)
+        .with_ext(
+            "properties",
+            encode_properties(&[("TAGS".into(), "y".into())]),
+        )
+        .with_body(b"hello-v1".to_vec());
+    let r = c.invoke(&setup.addr, v1, T).await.unwrap();
+    assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
+    assert_eq!(r.ext("queueOffset"), Some("1"));
+
+    // The route is visible in the name server (registration happens at once on topic change).
+    let mut route = None;
+    for _ in 0..50 {
+        let r = c
+            .invoke(
+                &ns,
+                RemotingCommand::new_request(rq::GET_ROUTEINFO_BY_TOPIC)
+                    .with_ext("topic", "TopicA"),
+                T,
+            )
+            .await
+            .unwrap();
+        if r.code == rs::SUCCESS {
+            route = Some(decode_body::<TopicRouteData>(r.body_bytes()).unwrap());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let route = route.expect("route for TopicA");
+    assert_eq!(route.broker_datas[0].broker_name, "broker-t");
+
+    // Pull both back with the properties intact, CLUSTER added.
+    let r = c
+        .invoke(&setup.addr, pull("TopicA", 0, 0x4, 0), T)
+        .await
+        .unwrap();
+    assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
+    assert_eq!(r.ext("nextBeginOffset"), Some("2"));
+    let body = r.body_bytes();
+    let (m1, n) = decode_record(body).unwrap();
+    let (m2, _) = decode_record(&body[n..]).unwrap();
+    assert_eq!(&m1.body[..], b"hello-v2");
+    assert_eq!(&m2.body[..], b"hello-v1");
+    assert!(m1
+        .properties
+        .contains(&("CLUSTER".into(), "TestCluster".into())));
+    assert!(m1.properties.contains(&("KEYS".into(), "k1".into())));
+
+    // At the end: PULL_NOT_FOUND with nextBeginOffset = offset.
+    let r = c
+        .invoke(&setup.addr, pull("TopicA", 2, 0x4, 0), T)
+        .await
+        .unwrap();
+    assert_eq!(r.code, rs::PULL_NOT_FOUND);
+    assert_eq!(r.ext("nextBeginOffset"), Some("2"));
+    let r = c
+        .invoke(&setup.addr, pull("TopicA", 9, 0x4, 0), T)
+        .await
+        .unwrap();
+    assert_eq!(r.code, rs::PULL_OFFSET_MOVED);
+
+    // View by offset msg id and query by key.
+    let phy = rmq_broker::message::decode_offset_msg_id(&msg_id)
+        .unwrap()
+        .1;
+    let r = c
+        .invoke(
+            &setup.addr,
+            RemotingCommand::new_request(rq::VIEW_MESSAGE_BY_ID).with_ext("offset", phy),
+            T,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.code, rs::SUCCESS);
+    assert_eq!(
+        &decode_record(r.body_bytes()).unwrap().0.body[..],
+        b"hello-v2"
+    );
+    let q = RemotingCommand::new_request(rq::QUERY_MESSAGE)
+        .with_ext("topic", "TopicA")
+        .with_ext("key", "k1")
+        .with_ext("maxNum", 32)
+        .with_ext("beginTimestamp", 0)
+        .with_ext("endTimestamp", i64::MAX);
+    let r = c.invoke(&setup.addr, q, T).await.unwrap();
+    assert_eq!(r.code, rs::SUCCESS);
+
+    // Offsets: none yet -> 0 for a queue starting at 0; commit; survives a clean restart.
+    let query = || {
+        RemotingCommand::new_request(rq::QUERY_CONSUMER_OFFSET)
+            .with_ext("consumerGroup", "CG")
+            .with_ext("topic", "TopicA")
+            .with_ext("queueId", 0)
+    };
+    let r = c.invoke(&setup.addr, query(), T).await.unwrap();
+    assert_eq!((r.code, r.ext("offset")), (rs::SUCCESS, Some("0")));
+    let upd = RemotingCommand::new_request(rq::UPDATE_CONSUMER_OFFSET)
+        .with_ext("consumerGroup", "CG")
+        .with_ext("topic", "TopicA")
+        .with_ext("queueId", 0)
+        .with_ext("commitOffset", 2);
+    assert_eq!(
+        c.invoke(&setup.addr, upd, T).await.unwrap().code,
+        rs::SUCCESS
+    );
+    let r = c.invoke(&setup.addr, query(), T).await.unwrap();
+    assert_eq!(r.ext("offset"), Some("2"));
+
+    // Clean shutdown (SIGTERM) flushes consumerOffset.json with bare integer keys.
+    let pid = broker.child.id();
+    Command::new("kill").arg(pid.to_string()).status().unwrap();
+    let status = broker.child.wait().unwrap();
+    assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+    let text =
+        std::fs::read_to_string(dir.path().join("store/config/consumerOffset.json")).unwrap();
+    assert!(text.contains("\"TopicA@CG\":{0:2}"), "{text}");
+    c.close_connection(&setup.addr);
+    broker = start_broker(&setup);
+    let r = c.invoke(&setup.addr, query(), T).await.unwrap();
+    assert_eq!(r.ext("offset"), Some("2"));
+    let r = c
+        .invoke(&setup.addr, pull("TopicA", 0, 0x4, 0), T)
+        .await
+        .unwrap();
+    assert_eq!(r.code, rs::SUCCESS, "messages survive restart");
+    drop(broker);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn long_polling_returns_when_a_message_arrives() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_ns, ns) = start_namesrv(dir.path());
+    let setup = write_broker_conf(dir.path(), &ns, "");
+    let _broker = start_broker(&setup);
+    let c = RemotingClient::new();
+    let r = c
+        .invoke(&setup.addr, send_v2("LP", b"first", &[]), T)
+        .await
+        .unwrap();
+    assert_eq!(r.code, rs::SUCCESS);
+    let addr = setup.addr.clone();
+    let c2 = c.clone();
+    let waiter = tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        let r = c2
+            .invoke(
+                &addr,
+                pull("LP", 1, 0x4 | 0x2, 20_000),
+                Duration::from_secs(30),
+            )
+            .await
+            .unwrap();
+        (r, started.elapsed())
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !waiter.is_finished(),
+        "the pull is parked while the queue is empty"
+    );
+    let r = c
+        .invoke(&setup.addr, send_v2("LP", b"second", &[]), T)
+        .await
+        .unwrap();
+    assert_eq!(r.code, rs::SUCCESS);
+    let (r, elapsed) = waiter.await.unwrap();
+    assert_eq!(r.code, rs::SUCCESS);
+    assert_eq!(
+        &decode_record(r.body_bytes()).unwrap().0.body[..],
+        b"second"
+    );
+    assert!(
+        elapsed < Duration::from_secs(20),
+        "woken by the arrival, not the timeout"
+    );
+
+    // Suspend timeout without a message: PULL_NOT_FOUND after the hold.
+    let r = c
+        .invoke(&setup.addr, pull("LP", 2, 0x4 | 0x2, 300), T)
+        .await
+        .unwrap();
+    assert_eq!(r.code, rs::PULL_NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn heartbeat_consumer_list_and_locks() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_ns, ns) = start_namesrv(dir.path());
+    let setup = write_broker_conf(dir.path(), &ns, "");
+    let _broker = start_broker(&setup);
+    let c = RemotingClient::new();
+    let hb = serde_json::json!({
+        "clientID": "client-1",
+        "consumerDataSet": [{
+            "groupName": "CG", "consumeType": "CONSUME_PASSIVELY", "messageModel": "CLUSTERING",
+            "consumeFromWhere": "CONSUME_FROM_LAST_OFFSET", "unitMode": false,
+            "subscriptionDataSet": [{"topic": "TopicH", "subString": "*", "tagsSet": [], "codeSet": [],
+                "subVersion": 1, "classFilterMode": false, "expressionType": "TAG"}]
+        }],
+        "producerDataSet": [{"groupName": "PG"}]
+    });
+    let r = c
+        .invoke(
+            &setup.addr,
+            RemotingCommand::new_request(rq::HEART_BEAT).with_body(hb.to_string().into_bytes()),
+            T,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.code, rs::SUCCESS);
+    let r = c
+        .invoke(
+            &setup.addr,
+            RemotingCommand::new_request(rq::GET_CONSUMER_LIST_BY_GROUP)
+                .with_ext("consumerGroup", "CG"),
+            T,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.code, rs::SUCCESS);
+    assert!(String::from_utf8_lossy(r.body_bytes()).contains("client-1"));
+    let mq = MessageQueue {
+        broker_name: "broker-t".into(),
+        queue_id: 0,
+        topic: "TopicH".into(),
+    };
+    let lock = |client: &str| {
+        let body = LockBatchRequestBody {
+            client_id: client.into(),
+            consumer_group: "CG".into(),
+            mq_set: vec![mq.clone()],
+        };
+        RemotingCommand::new_request(rq::LOCK_BATCH_MQ)
+            .with_body(rmq_remoting::protocol::encode_body(&body).unwrap())
+    };
+    let r = c.invoke(&setup.addr, lock("client-1"), T).await.unwrap();
+    let ok: LockBatchResponseBody = decode_body(r.body_bytes()).unwrap();
+    assert_eq!(ok.lock_ok_mq_set, vec![mq.clone()]);
+    let r = c.invoke(&setup.addr, lock("client-2"), T).await.unwrap();
+    let ok: LockBatchResponseBody = decode_body(r.body_bytes()).unwrap();
+    assert!(ok.lock_ok_mq_set.is_empty(), "held by client-1");
+    // The retry topic of the group was created by the heartbeat.
+    let r = c
+        .invoke(
+            &setup.addr,
+            RemotingCommand::new_request(rq::GET_ALL_TOPIC_CONFIG),
+            T,
+        )
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(r.body_bytes()).contains("%RETRY%CG"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_gets_codes_and_the_broker_stays_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_ns, ns) = start_namesrv(dir.path());
+    let setup = write_broker_conf(
+        dir.path(),
+        &ns,
+        "autoCreateTopicEnable=false\nmaxMessageSize=1024",
+    );
+    let _broker = start_broker(&setup);
+    let c = RemotingClient::new();
+    let r = c
+        .invoke(&setup.addr, RemotingCommand::new_request(9999), T)
+        .await
+        .unwrap();
+    assert_eq!(r.code, rs::REQUEST_CODE_NOT_SUPPORTED);
+    assert_eq!(
+        r.remark.as_deref(),
+        Some(" request type 9999 not supported")
+    );
+    let r = c
+        .invoke(&setup.addr, send_v2("Nope", b"x", &[]), T)
+        .await
+        .unwrap();
+    assert_eq!(r.code, rs::TOPIC_NOT_EXIST);
+    let create = RemotingCommand::new_request(rq::UPDATE_AND_CREATE_TOPIC)
+        .with_ext("topic", "Small")
+        .with_ext("readQueueNums", 2)
+        .with_ext("writeQueueNums", 2)
+        .with_ext("perm", 6);
+    assert_eq!(
+        c.invoke(&setup.addr, create, T).await.unwrap().code,
+        rs::SUCCESS
+    );
+    let r = c
+        .invoke(&setup.addr, send_v2("Small", &vec![7u8; 4096], &[]), T)
+        .await
+        .unwrap();
+    assert_eq!(r.code, rs::MESSAGE_ILLEGAL);
+    let bad_qid = send_v2("Small", b"x", &[]).with_ext("e", 5);
+    assert_eq!(
+        c.invoke(&setup.addr, bad_qid, T).await.unwrap().code,
+        rs::SYSTEM_ERROR
+    );
+    // Garbage on a raw socket: the broker closes that connection and keeps serving.
+    let mut s = std::net::TcpStream::connect(&setup.addr).unwrap();
+    let _ = s.write_all(&[0, 0, 0, 12, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8]);
+    drop(s);
+    let r = c
+        .invoke(&setup.addr, send_v2("Small", b"ok", &[]), T)
+        .await
+        .unwrap();
+    assert_eq!(r.code, rs::SUCCESS);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn acknowledged_messages_survive_kill_9_with_sync_flush() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_ns, ns) = start_namesrv(dir.path());
+    let setup = write_broker_conf(dir.path(), &ns, "flushDiskType=SYNC_FLUSH");
+    let mut broker = start_broker(&setup);
+    let c = RemotingClient::new();
+    for i in 0..20 {
+        let r = c
+            .invoke(
+                &setup.addr,
+                send_v2("Durable", format!("m{i}").as_bytes(), &[]),
+                T,
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.code, rs::SUCCESS);
+    }
+    broker.child.kill().unwrap();
+    broker.child.wait().unwrap();
+    c.close_connection(&setup.addr);
+    let _broker2 = start_broker(&setup);
+    let r = c
+        .invoke(&setup.addr, pull("Durable", 0, 0x4, 0), T)
+        .await
+        .unwrap();
+    assert_eq!(r.code, rs::SUCCESS);
+    assert_eq!(r.ext("nextBeginOffset"), Some("20"));
+}

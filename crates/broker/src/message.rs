@@ -73,9 +73,7 @@ pub fn encode_properties(props: &[(String, String)]) -> String {
 pub fn decode_properties(s: &str) -> Vec<(String, String)> {
     s.split('\u{2}')
         .filter_map(|kv| {
-            let mut it = kv.splitn(2, '\u{1}');
-            let k = it.next()?;
-            let v = it.next()?;
+            let (k, v) = kv.split_once('\u{1}')?;
             (!k.is_empty()).then(|| (k.to_string(), v.to_string()))
         })
         .collect()

@@ -8,9 +8,12 @@ use std::time::{Duration, Instant};
 
 pub const LOCK_MAX_LIVE: Duration = Duration::from_secs(60);
 
+/// Queue -> (owning client id, last renewal).
+type GroupLocks = HashMap<MessageQueue, (String, Instant)>;
+
 #[derive(Default)]
 pub struct RebalanceLockManager {
-    table: Mutex<HashMap<String, HashMap<MessageQueue, (String, Instant)>>>,
+    table: Mutex<HashMap<String, GroupLocks>>,
 }
 
 impl RebalanceLockManager {
@@ -61,9 +64,14 @@ mod tests {
             queue_id: 0,
             topic: "t".into(),
         };
-        assert_eq!(m.try_lock_batch("g", &[mq.clone()], "c1").len(), 1);
-        assert!(m.try_lock_batch("g", &[mq.clone()], "c2").is_empty());
-        m.unlock_batch("g", &[mq.clone()], "c1");
+        assert_eq!(
+            m.try_lock_batch("g", std::slice::from_ref(&mq), "c1").len(),
+            1
+        );
+        assert!(m
+            .try_lock_batch("g", std::slice::from_ref(&mq), "c2")
+            .is_empty());
+        m.unlock_batch("g", std::slice::from_ref(&mq), "c1");
         assert_eq!(m.try_lock_batch("g", &[mq], "c2").len(), 1);
     }
 }

@@ -140,6 +140,13 @@ pub async fn process(
 
     // ANCHOR: pull_long_polling
     let mut resp = read(b, &h, filter.clone()).await?;
+    // Only the fresh request commits the offset it carries (never a woken re-run).
+    if h.sys_flag & FLAG_COMMIT_OFFSET != 0 && b.cfg.broker_role != crate::config::BrokerRole::Slave
+    {
+        b.offsets
+            .commit(&h.group, &h.topic, h.queue_id, h.commit_offset);
+    }
+
     if resp.code == rs::PULL_NOT_FOUND && h.sys_flag & FLAG_SUSPEND != 0 {
         let hold = if b.cfg.long_polling_enable {
             Duration::from_millis(h.suspend_timeout.max(0) as u64)
@@ -157,11 +164,6 @@ pub async fn process(
         resp = read(b, &h, filter).await?;
     }
     // ANCHOR_END: pull_long_polling
-    if h.sys_flag & FLAG_COMMIT_OFFSET != 0 && b.cfg.broker_role != crate::config::BrokerRole::Slave
-    {
-        b.offsets
-            .commit(&h.group, &h.topic, h.queue_id, h.commit_offset);
-    }
     Ok(resp)
 }
 
@@ -174,7 +176,9 @@ async fn read(
     let store = b.store.clone();
     let (topic, qid, offset, max) = (h.topic.clone(), h.queue_id, h.queue_offset, h.max_msg_nums);
     let r = tokio::task::spawn_blocking(move || {
-        let f = move |code: i64| filter.as_ref().is_none_or(|s| s.contains(&code));
+        // map_or rather than is_none_or: the workspace's rust-version is 1.80.
+        #[allow(clippy::unnecessary_map_or)]
+        let f = move |code: i64| filter.as_ref().map_or(true, |s| s.contains(&code));
         store.get_message(&topic, qid, offset, max.min(32), &f)
     })
     .await?;

@@ -522,3 +522,67 @@ async fn acknowledged_messages_survive_kill_9_with_sync_flush() {
     assert_eq!(r.code, rs::SUCCESS);
     assert_eq!(r.ext("nextBeginOffset"), Some("20"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn send_back_goes_to_schedule_topic_with_retry_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_ns, ns) = start_namesrv(dir.path());
+    let setup = write_broker_conf(dir.path(), &ns, "");
+    let _broker = start_broker(&setup);
+    let c = RemotingClient::new();
+    let r = c
+        .invoke(&setup.addr, send_v2("SB", b"fail-me", &[("TAGS", "t")]), T)
+        .await
+        .unwrap();
+    let phy = rmq_broker::message::decode_offset_msg_id(r.ext("msgId").unwrap())
+        .unwrap()
+        .1;
+    let back = RemotingCommand::new_request(rq::CONSUMER_SEND_MSG_BACK)
+        .with_ext("offset", phy)
+        .with_ext("group", "CG")
+        .with_ext("delayLevel", 0)
+        .with_ext("originTopic", "SB")
+        .with_ext("maxReconsumeTimes", 16);
+    let r = c.invoke(&setup.addr, back, T).await.unwrap();
+    assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
+    // Level 3 + reconsumeTimes(0) = 3 -> SCHEDULE_TOPIC_XXXX queue 2.
+    let mut p = pull("SCHEDULE_TOPIC_XXXX", 0, 0x4, 0).with_ext("queueId", 2);
+    p.put_ext("consumerGroup", "CG");
+    let r = c.invoke(&setup.addr, p, T).await.unwrap();
+    assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
+    let (m, _) = decode_record(r.body_bytes()).unwrap();
+    assert_eq!(&m.body[..], b"fail-me");
+    assert_eq!(m.reconsume_times, 1);
+    let get = |k: &str| {
+        m.properties
+            .iter()
+            .find(|(pk, _)| pk == k)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(get("REAL_TOPIC").as_deref(), Some("%RETRY%CG"));
+    assert_eq!(get("RETRY_TOPIC").as_deref(), Some("SB"));
+    assert_eq!(get("DELAY").as_deref(), Some("3"));
+    assert!(get("ORIGIN_MESSAGE_ID").is_some());
+}
+
+#[test]
+fn dledger_mode_and_bad_values_are_refused_with_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let setup = write_broker_conf(dir.path(), "127.0.0.1:1", "enableDLegerCommitLog=true");
+    let out = Command::new(env!("CARGO_BIN_EXE_mqbroker"))
+        .arg("-c")
+        .arg(&setup.conf)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("DLedger mode is not built yet"), "{err}");
+    let setup = write_broker_conf(dir.path(), "127.0.0.1:1", "flushDiskType=SOMETIMES");
+    let out = Command::new(env!("CARGO_BIN_EXE_mqbroker"))
+        .arg("-c")
+        .arg(&setup.conf)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("flushDiskType"));
+}

@@ -180,10 +180,15 @@ async fn send_checked(
             ),
         ));
     }
-    if b.cfg.broker_permission & PERM_WRITE == 0 || tc.perm & PERM_WRITE == 0 {
+    // 4.8.0 refuses here only for order topics on a non-writable broker; otherwise clients
+    // avoid non-writable brokers through the route (the broker re-registers without PERM_WRITE).
+    if b.cfg.broker_permission & PERM_WRITE == 0 && tc.order {
         return Ok(reply(
             rs::NO_PERMISSION,
-            format!("the topic[{}] sending message is forbidden", h.topic),
+            format!(
+                "the broker[{}] sending message is forbidden",
+                b.cfg.broker_ip1
+            ),
         ));
     }
     if h.queue_id < 0 {

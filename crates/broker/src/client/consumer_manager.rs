@@ -62,9 +62,15 @@ impl ConsumerManager {
         info.consume_type = consume_type;
         info.message_model = message_model;
         info.consume_from_where = from_where;
-        let changed = !info.channels.contains_key(&channel.conn.id());
+        let mut changed = !info.channels.contains_key(&channel.conn.id());
         info.channels.insert(channel.conn.id(), channel);
-        info.subscriptions = subs.into_iter().map(|s| (s.topic.clone(), s)).collect();
+        let subs: BTreeMap<String, SubscriptionData> =
+            subs.into_iter().map(|s| (s.topic.clone(), s)).collect();
+        // A different topic set also makes clients rebalance (4.8.0 updateSubscription).
+        if !subs.keys().eq(info.subscriptions.keys()) {
+            changed = true;
+        }
+        info.subscriptions = subs;
         changed
     }
 

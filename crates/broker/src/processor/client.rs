@@ -58,7 +58,7 @@ fn heartbeat(
     let channel = ClientChannel {
         conn: ctx.clone(),
         client_id: hb.client_id.clone(),
-        language: format!("{:?}", req.language).to_uppercase(),
+        language: req.language.name().to_string(),
         version: req.version,
         last_update: Instant::now(),
     };

@@ -27,6 +27,7 @@ pub enum Busy {
     Timeout { waited_ms: u128, queue: usize },
 }
 
+// ANCHOR: busy_remarks
 impl Busy {
     pub fn remark(&self) -> String {
         match self {
@@ -37,6 +38,7 @@ impl Busy {
         }
     }
 }
+// ANCHOR_END: busy_remarks
 
 impl FlowControl {
     pub fn new(workers: usize, capacity: usize, max_wait_ms: i64, pc_busy_ms: i64) -> Self {

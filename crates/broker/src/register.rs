@@ -10,6 +10,7 @@ use rmq_remoting::RemotingCommand;
 use std::sync::Arc;
 use std::time::Duration;
 
+// ANCHOR: register_all
 /// Registers with every configured name server once; returns how many accepted.
 pub async fn register_all(broker: &Broker) -> usize {
     let cfg = &broker.cfg;
@@ -46,6 +47,7 @@ pub async fn register_all(broker: &Broker) -> usize {
     }
     ok
 }
+// ANCHOR_END: register_all
 
 // ANCHOR: register_loop
 /// Re-registers periodically and whenever `broker.register_now` is notified (topic changes).

@@ -37,10 +37,12 @@ pub struct NamesrvConfig {
     pub kv_config_path: PathBuf,
     /// Add `orderTopicConf` from KV `ORDER_TOPIC_CONFIG` to routes (default false).
     pub order_message_enable: bool,
+    // ANCHOR: expiry_settings
     /// A broker silent for this long is removed (4.8.0: 120 s).
     pub broker_channel_expired_time: Duration,
     /// How often to look for silent brokers (4.8.0: 10 s).
     pub scan_not_active_broker_interval: Duration,
+    // ANCHOR_END: expiry_settings
     /// Largest accepted frame (4.8.0: 16 MiB).
     pub max_frame_len: usize,
     /// Close connections idle this long (`serverChannelMaxIdleTimeSeconds`, 120 s; 0 = never).

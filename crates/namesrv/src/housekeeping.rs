@@ -12,6 +12,7 @@ use tracing::info;
 
 use crate::NameServerState;
 
+// ANCHOR: broker_scan
 /// Starts the scan task; abort the handle to stop it.
 pub fn spawn_broker_scan(state: Arc<NameServerState>) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -30,3 +31,4 @@ pub fn spawn_broker_scan(state: Arc<NameServerState>) -> JoinHandle<()> {
         }
     })
 }
+// ANCHOR_END: broker_scan

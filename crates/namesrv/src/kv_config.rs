@@ -76,6 +76,7 @@ impl KvConfigManager {
         })
     }
 
+    // ANCHOR: kv_put
     pub fn put(&self, namespace: &str, key: &str, value: &str) -> Result<(), KvConfigError> {
         let mut table = self.table.write();
         let prev = table
@@ -88,6 +89,7 @@ impl KvConfigManager {
         }
         self.persist(&table)
     }
+    // ANCHOR_END: kv_put
 
     pub fn get(&self, namespace: &str, key: &str) -> Option<String> {
         self.table.read().get(namespace)?.get(key).cloned()
@@ -113,6 +115,7 @@ impl KvConfigManager {
             .map(|ns| KVTable { table: ns.clone() })
     }
 
+    // ANCHOR: kv_persist
     fn persist(&self, table: &Table) -> Result<(), KvConfigError> {
         let wrapper = KvConfigSerializeWrapper {
             config_table: table.clone(),
@@ -133,6 +136,7 @@ impl KvConfigManager {
         }
         std::fs::rename(&tmp, &self.path).map_err(io)
     }
+    // ANCHOR_END: kv_persist
 }
 
 fn bak_path(path: &Path) -> PathBuf {

@@ -226,6 +226,7 @@ impl NamesrvProcessor {
         Ok(Some(success()))
     }
 
+    // ANCHOR: route_by_topic
     fn route_by_topic(&self, r: &RemotingCommand) -> Outcome {
         let topic = r.required_ext("topic")?;
         let Some(mut route) = self.state.routes.pickup_topic_route_data(topic) else {
@@ -241,6 +242,7 @@ impl NamesrvProcessor {
         }
         body_reply(&route)
     }
+    // ANCHOR_END: route_by_topic
 
     fn wipe_write_perm(&self, ctx: &Arc<Connection>, r: &RemotingCommand) -> Outcome {
         let name = r.required_ext("brokerName")?;
@@ -315,7 +317,9 @@ impl RequestProcessor for NamesrvProcessor {
         futures::future::ready(reply).boxed()
     }
 
+    // ANCHOR: on_close
     fn on_close(&self, ctx: &Connection) {
         self.state.routes.on_connection_closed(ctx.id);
     }
+    // ANCHOR_END: on_close
 }

@@ -27,6 +27,7 @@ const PERM_WRITE: i32 = 2;
 const FLAG_UNIT: i32 = 1;
 const FLAG_UNIT_SUB: i32 = 2;
 
+// ANCHOR: live_info
 /// Liveness record of one broker address.
 struct BrokerLiveInfo {
     last_update: Instant,
@@ -36,7 +37,9 @@ struct BrokerLiveInfo {
     conn_id: Option<u64>,
     ha_server_addr: String,
 }
+// ANCHOR_END: live_info
 
+// ANCHOR: tables
 #[derive(Default)]
 struct Tables {
     topic_queue_table: BTreeMap<String, Vec<QueueData>>,
@@ -45,6 +48,7 @@ struct Tables {
     broker_live_table: HashMap<String, BrokerLiveInfo>,
     filter_server_table: HashMap<String, Vec<String>>,
 }
+// ANCHOR_END: tables
 
 /// One REGISTER_BROKER call, decoded.
 pub struct BrokerRegistration {
@@ -352,6 +356,7 @@ impl RouteInfoManager {
     }
     // ANCHOR_END: scan_not_active
 
+    // ANCHOR: on_connection_closed
     /// A connection closed: forget every broker that registered on it, at once.
     pub fn on_connection_closed(&self, conn_id: u64) -> Vec<String> {
         let addrs: Vec<String> = self
@@ -368,7 +373,9 @@ impl RouteInfoManager {
         }
         addrs
     }
+    // ANCHOR_END: on_connection_closed
 
+    // ANCHOR: remove_broker_addr
     /// Drops one broker address everywhere (`onChannelDestroy`).
     fn remove_broker_addr(&self, broker_addr: &str) {
         let mut t = self.tables.write();
@@ -400,6 +407,7 @@ impl RouteInfoManager {
             t.remove_topics_of_broker_name(&name);
         }
     }
+    // ANCHOR_END: remove_broker_addr
 }
 
 impl Tables {
@@ -409,6 +417,7 @@ impl Tables {
             .is_none_or(|l| &l.data_version != version)
     }
 
+    // ANCHOR: queue_data
     fn create_and_update_queue_data(&mut self, broker_name: &str, tc: &TopicConfig) {
         let qd = QueueData {
             broker_name: broker_name.to_string(),
@@ -433,6 +442,7 @@ impl Tables {
             }
         }
     }
+    // ANCHOR_END: queue_data
 
     fn remove_topics_of_broker_name(&mut self, broker_name: &str) {
         self.topic_queue_table.retain(|topic, qds| {

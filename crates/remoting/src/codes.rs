@@ -107,6 +107,7 @@ pub mod request {
     pub const PUSH_REPLY_MESSAGE_TO_CLIENT: i32 = 326;
 }
 
+// ANCHOR: response_codes
 /// Response codes (`RemotingSysResponseCode` + `ResponseCode`).
 pub mod response {
     pub const SUCCESS: i32 = 0;
@@ -131,6 +132,7 @@ pub mod response {
     pub const SUBSCRIPTION_NOT_EXIST: i32 = 24;
     pub const SUBSCRIPTION_NOT_LATEST: i32 = 25;
     pub const SUBSCRIPTION_GROUP_NOT_EXIST: i32 = 26;
+    // ANCHOR_END: response_codes
     pub const FILTER_DATA_NOT_EXIST: i32 = 27;
     pub const FILTER_DATA_NOT_LATEST: i32 = 28;
     pub const TRANSACTION_SHOULD_COMMIT: i32 = 200;

@@ -16,10 +16,12 @@ use crate::codes::VERSION;
 use crate::error::HeaderError;
 use crate::language::{LanguageCode, SerializeType};
 
+// ANCHOR: flags
 /// Flag bit 0: this command is a response.
 pub const FLAG_RESPONSE: i32 = 0x1;
 /// Flag bit 1: this request wants no response.
 pub const FLAG_ONEWAY: i32 = 0x2;
+// ANCHOR_END: flags
 
 /// What `new_response` accepts as a remark.
 pub trait IntoRemark {
@@ -44,6 +46,7 @@ impl IntoRemark for &str {
     }
 }
 
+// ANCHOR: command_struct
 /// One request or response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemotingCommand {
@@ -59,6 +62,7 @@ pub struct RemotingCommand {
     /// How the header is (or will be) encoded on the wire.
     pub serialize_type: SerializeType,
 }
+// ANCHOR_END: command_struct
 
 impl Default for RemotingCommand {
     fn default() -> Self {

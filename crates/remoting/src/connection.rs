@@ -189,12 +189,14 @@ impl Connection {
     }
     // ANCHOR_END: invoke
 
+    // ANCHOR: send_oneway
     /// Sends a request that wants no response (flag bit 1 set).
     pub async fn send_oneway(&self, mut cmd: RemotingCommand) -> Result<(), RemotingError> {
         cmd.opaque = next_opaque();
         cmd.mark_oneway();
         self.enqueue(cmd).await
     }
+    // ANCHOR_END: send_oneway
 
     /// Queues any command as is (e.g. a response built by hand).
     pub async fn send(&self, cmd: RemotingCommand) -> Result<(), RemotingError> {

@@ -12,6 +12,7 @@ use crate::command::RemotingCommand;
 use crate::error::RemotingError;
 use crate::language::{LanguageCode, SerializeType};
 
+// ANCHOR: binary_encode
 /// Encodes the header of `cmd` in the binary layout.
 pub fn encode(cmd: &RemotingCommand) -> Vec<u8> {
     let remark = cmd.remark.as_deref().unwrap_or("").as_bytes();
@@ -42,6 +43,7 @@ pub fn encode(cmd: &RemotingCommand) -> Vec<u8> {
     out.put_slice(&ext);
     out
 }
+// ANCHOR_END: binary_encode
 
 /// Decodes a binary header. The body is left empty; the codec attaches it.
 pub fn decode(mut buf: &[u8]) -> Result<RemotingCommand, RemotingError> {

@@ -15,6 +15,7 @@ use crate::command::RemotingCommand;
 use crate::error::RemotingError;
 use crate::language::{LanguageCode, SerializeType};
 
+// ANCHOR: json_encode
 /// Encodes the header of `cmd` as compact JSON bytes.
 pub fn encode(cmd: &RemotingCommand) -> Vec<u8> {
     let mut out = String::with_capacity(128);
@@ -52,6 +53,7 @@ pub fn encode(cmd: &RemotingCommand) -> Vec<u8> {
     out.push('}');
     out.into_bytes()
 }
+// ANCHOR_END: json_encode
 
 fn push_json_string(out: &mut String, s: &str) {
     // serde_json's string escaping cannot fail for a &str.

@@ -80,6 +80,7 @@ pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
     Ok(())
 }
 
+// ANCHOR: view_message
 /// Offset id first; unique-key lookup when that fails.
 pub async fn view_message(
     admin: &AdminClient,
@@ -113,6 +114,7 @@ pub async fn view_message(
     }
     .into())
 }
+// ANCHOR_END: view_message
 
 fn write_body_file(msg: &MessageExt) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(BODY_DIR)?;

@@ -69,6 +69,7 @@ pub fn topic_config(args: &Args) -> TopicConfig {
     tc
 }
 
+// ANCHOR: update_topic_run
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
     let admin = args.common.admin()?;
     let tc = topic_config(&args);
@@ -128,6 +129,7 @@ pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
     writeln!(out, "{}", topic_config_string(&tc))?;
     Ok(())
 }
+// ANCHOR_END: update_topic_run
 
 #[cfg(test)]
 mod tests {

@@ -38,6 +38,7 @@ pub struct ConsumerManager {
 }
 
 impl ConsumerManager {
+    // ANCHOR: consumer_register
     /// Registers a heartbeat; returns true when the group's membership changed.
     #[allow(clippy::too_many_arguments)]
     pub fn register(
@@ -73,6 +74,7 @@ impl ConsumerManager {
         info.subscriptions = subs;
         changed
     }
+    // ANCHOR_END: consumer_register
 
     /// Removes a client from one group; true if it was there.
     pub fn unregister(&self, group: &str, conn_id: u64) -> bool {
@@ -87,6 +89,7 @@ impl ConsumerManager {
         removed
     }
 
+    // ANCHOR: channel_closed
     /// A connection closed: drop it everywhere; returns the groups that changed.
     pub fn channel_closed(&self, conn_id: u64) -> Vec<String> {
         let mut g = self.groups.lock();
@@ -99,7 +102,9 @@ impl ConsumerManager {
         g.retain(|_, i| !i.channels.is_empty());
         changed
     }
+    // ANCHOR_END: channel_closed
 
+    // ANCHOR: scan_expired
     /// Drops channels silent for more than 120 s; returns the groups that changed.
     pub fn scan_expired(&self) -> Vec<String> {
         let mut g = self.groups.lock();
@@ -116,6 +121,7 @@ impl ConsumerManager {
         g.retain(|_, i| !i.channels.is_empty());
         changed
     }
+    // ANCHOR_END: scan_expired
 
     pub fn group(&self, group: &str) -> Option<ConsumerGroupInfo> {
         self.groups.lock().get(group).cloned()
@@ -146,6 +152,7 @@ impl ConsumerManager {
             .map(|c| c.conn.clone())
     }
 
+    // ANCHOR: notify_ids_changed
     /// Sends NOTIFY_CONSUMER_IDS_CHANGED (40) oneway to every client of the group.
     pub fn notify_ids_changed(&self, group: &str) {
         let Some(info) = self.group(group) else {
@@ -164,4 +171,5 @@ impl ConsumerManager {
             });
         }
     }
+    // ANCHOR_END: notify_ids_changed
 }

@@ -17,6 +17,7 @@ pub struct RebalanceLockManager {
 }
 
 impl RebalanceLockManager {
+    // ANCHOR: try_lock_batch
     /// Locks what it can for `client_id`; returns the queues now held by it.
     pub fn try_lock_batch(
         &self,
@@ -39,6 +40,7 @@ impl RebalanceLockManager {
         }
         ok
     }
+    // ANCHOR_END: try_lock_batch
 
     pub fn unlock_batch(&self, group: &str, mqs: &[MessageQueue], client_id: &str) {
         let mut t = self.table.lock();

@@ -91,6 +91,7 @@ impl ConsumerOffsetManager {
             .collect()
     }
 
+    // ANCHOR: offset_file
     /// The file text, fastjson style: `{"offsetTable":{"T@G":{0:5,1:3}}}`.
     pub fn encode(&self) -> String {
         let t = self.table.lock();
@@ -112,6 +113,7 @@ impl ConsumerOffsetManager {
         s.push_str("\n\t}\n}");
         s
     }
+    // ANCHOR_END: offset_file
 
     pub fn persist(&self) {
         if let Err(e) = persist::write_atomic(&self.path, &self.encode()) {

@@ -77,6 +77,7 @@ pub async fn process(
     Some(r.unwrap_or_else(|e| reply(rs::SYSTEM_ERROR, e.to_string())))
 }
 
+// ANCHOR: update_topic
 fn update_topic(b: &Arc<Broker>, req: &RemotingCommand) -> anyhow::Result<RemotingCommand> {
     let topic = req.required_ext("topic")?;
     if let Err(remark) = validate_topic(topic) {
@@ -100,6 +101,7 @@ fn update_topic(b: &Arc<Broker>, req: &RemotingCommand) -> anyhow::Result<Remoti
     b.register_now.notify_one();
     Ok(super::ok())
 }
+// ANCHOR_END: update_topic
 
 async fn delete_topic(b: &Arc<Broker>, req: &RemotingCommand) -> anyhow::Result<RemotingCommand> {
     let topic = req.required_ext("topic")?.to_string();

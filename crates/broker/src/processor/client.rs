@@ -49,6 +49,7 @@ pub async fn process(
     }
 }
 
+// ANCHOR: heartbeat
 fn heartbeat(
     b: &Arc<Broker>,
     ctx: &Arc<Connection>,
@@ -92,3 +93,4 @@ fn heartbeat(
     }
     Ok(super::ok())
 }
+// ANCHOR_END: heartbeat

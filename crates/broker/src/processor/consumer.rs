@@ -15,6 +15,7 @@ pub async fn process(
     req: RemotingCommand,
 ) -> anyhow::Result<RemotingCommand> {
     match req.code {
+        // ANCHOR: query_offset
         rq::QUERY_CONSUMER_OFFSET => {
             let group = req.required_ext("consumerGroup")?;
             let topic = req.required_ext("topic")?;
@@ -35,6 +36,7 @@ pub async fn process(
                 ))
             }
         }
+        // ANCHOR_END: query_offset
         rq::UPDATE_CONSUMER_OFFSET => {
             let group = req.required_ext("consumerGroup")?;
             let topic = req.required_ext("topic")?;

@@ -49,6 +49,7 @@ impl RequestProcessor for BrokerProcessor {
         let b = self.broker.clone();
         Box::pin(async move {
             let code = req.code;
+            // ANCHOR: broker_dispatch
             let res = match code {
                 rq::SEND_MESSAGE | rq::SEND_MESSAGE_V2 | rq::SEND_BATCH_MESSAGE => {
                     send::process(&b, &ctx, req).await
@@ -77,6 +78,7 @@ impl RequestProcessor for BrokerProcessor {
                     )),
                 },
             };
+            // ANCHOR_END: broker_dispatch
             Some(res.unwrap_or_else(|e| {
                 tracing::debug!("request {code} failed: {e}");
                 reply(rs::SYSTEM_ERROR, e.to_string())
@@ -141,6 +143,7 @@ pub async fn put_message(
     Ok(tokio::task::spawn_blocking(move || store.put_message(msg)).await?)
 }
 
+// ANCHOR: put_status_reply
 /// Maps a store status to 4.8.0's response code and remark.
 pub fn put_status_reply(status: PutStatus) -> (i32, Option<String>) {
     match status {
@@ -151,3 +154,4 @@ pub fn put_status_reply(status: PutStatus) -> (i32, Option<String>) {
         PutStatus::UnknownError => (rs::SYSTEM_ERROR, Some("UNKNOWN_ERROR".into())),
     }
 }
+// ANCHOR_END: put_status_reply

@@ -44,6 +44,7 @@ fn parse(req: &RemotingCommand) -> Result<PullHeader, rmq_remoting::HeaderError>
     })
 }
 
+// ANCHOR: tag_filter
 /// Tag codes to accept, or None for "everything" (`*`, empty, or no subscription).
 fn tag_filter(sub: Option<&str>) -> Option<BTreeSet<i64>> {
     let s = sub?.trim();
@@ -58,6 +59,7 @@ fn tag_filter(sub: Option<&str>) -> Option<BTreeSet<i64>> {
             .collect(),
     )
 }
+// ANCHOR_END: tag_filter
 
 pub async fn process(
     b: &Arc<Broker>,
@@ -68,6 +70,7 @@ pub async fn process(
         Ok(h) => h,
         Err(e) => return Ok(reply(rs::SYSTEM_ERROR, e.to_string())),
     };
+    // ANCHOR: pull_checks
     // Checks that do not depend on the data.
     if b.cfg.broker_permission & PERM_READ == 0 {
         return Ok(reply(
@@ -137,6 +140,7 @@ pub async fn process(
         };
         tag_filter(Some(&s.sub_string))
     };
+    // ANCHOR_END: pull_checks
 
     // ANCHOR: pull_long_polling
     let mut resp = read(b, &h, filter.clone()).await?;
@@ -182,6 +186,7 @@ async fn read(
         store.get_message(&topic, qid, offset, max.min(32), &f)
     })
     .await?;
+    // ANCHOR: pull_status_map
     let (code, next) = match r.status {
         GetStatus::Found => (rs::SUCCESS, r.next_begin_offset),
         GetStatus::NoMatchedMessage => (rs::PULL_RETRY_IMMEDIATELY, r.next_begin_offset),
@@ -204,6 +209,7 @@ async fn read(
         ),
         GetStatus::OffsetFoundNull => (rs::PULL_NOT_FOUND, r.next_begin_offset),
     };
+    // ANCHOR_END: pull_status_map
     let name = match r.status {
         GetStatus::Found => "FOUND",
         GetStatus::NoMatchedMessage => "NO_MATCHED_MESSAGE",

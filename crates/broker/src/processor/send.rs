@@ -48,6 +48,7 @@ fn num<T: std::str::FromStr>(
     }
 }
 
+// ANCHOR: send_header
 impl SendHeader {
     pub fn parse(req: &RemotingCommand) -> anyhow::Result<SendHeader> {
         let v2 = req.code == rq::SEND_MESSAGE_V2 || req.code == rq::SEND_BATCH_MESSAGE;
@@ -73,6 +74,7 @@ impl SendHeader {
         })
     }
 }
+// ANCHOR_END: send_header
 
 /// `TopicValidator.validateTopic` remarks.
 pub fn validate_topic(topic: &str) -> Result<(), String> {
@@ -94,6 +96,7 @@ pub fn validate_topic(topic: &str) -> Result<(), String> {
     Ok(())
 }
 
+// ANCHOR: send_entry
 pub async fn process(
     b: &Arc<Broker>,
     ctx: &Arc<Connection>,
@@ -112,6 +115,7 @@ pub async fn process(
     drop(permit);
     r
 }
+// ANCHOR_END: send_entry
 
 // ANCHOR: send_core
 async fn send_checked(

@@ -8,12 +8,14 @@ use parking_lot::Mutex;
 use rmq_remoting::protocol::{fastjson, DataVersion, TopicConfig, TopicConfigSerializeWrapper};
 use std::path::PathBuf;
 
+// ANCHOR: perms
 pub const PERM_PRIORITY: i32 = 8;
 pub const PERM_READ: i32 = 4;
 pub const PERM_WRITE: i32 = 2;
 pub const PERM_INHERIT: i32 = 1;
 pub const DEFAULT_TOPIC: &str = "TBW102";
 pub const SCHEDULE_TOPIC: &str = "SCHEDULE_TOPIC_XXXX";
+// ANCHOR_END: perms
 
 pub struct TopicConfigManager {
     table: Mutex<TopicConfigSerializeWrapper>,
@@ -40,6 +42,7 @@ impl TopicConfigManager {
             w = fastjson::from_str(&text)
                 .map_err(|e| anyhow::anyhow!("{} is not valid: {e}", path.display()))?;
         }
+        // ANCHOR: system_topics
         let rw = PERM_READ | PERM_WRITE;
         let mut sys = vec![tc("SELF_TEST_TOPIC", 1, 1, rw)];
         if cfg.auto_create_topic_enable {
@@ -68,6 +71,7 @@ impl TopicConfigManager {
             1,
             rw,
         ));
+        // ANCHOR_END: system_topics
         for t in sys {
             w.topic_config_table.insert(t.topic_name.clone(), t);
         }

@@ -1,1 +1,17 @@
-//! placeholder: filled in by the issue that builds this crate.
+//! rmq-store: RocketMQ 4.8.0's message store, file for file and byte for byte.
+//!
+//! A single append-only commit log holds every message; per-queue consume queues and a hash
+//! index over message keys are derived from it by a dispatcher thread, so they can always be
+//! rebuilt after a crash. Book: Part I, "Storage files" ("CommitLog", "ConsumeQueue",
+//! "IndexFile", "Crash recovery"). Mirrors the `org.apache.rocketmq.store` package.
+
+pub mod allocate;
+pub mod config;
+pub mod error;
+pub mod mapped_file;
+pub mod mapped_file_queue;
+pub mod util;
+
+pub use config::{BrokerRole, FlushDiskType, MessageStoreConfig};
+pub use error::StoreError;
+pub use util::now_ms;

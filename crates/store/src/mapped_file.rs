@@ -1,0 +1,462 @@
+//! One fixed-size file mapped into memory: the unit every store file is built from.
+//!
+//! A writer appends at `wrote_position`; readers may look at bytes below the published
+//! position only, so an append never races a read of the same bytes. `flushed_position` says
+//! how far `msync` has reached. Files are named by the 20-digit offset of their first byte in
+//! the whole queue of files. Deletion is safe while readers still hold an `Arc`: the file is
+//! unlinked at once and the mapping goes away with the last reference (4.8.0 counts
+//! references by hand for the same effect).
+//!
+//! Book: Part I, "CommitLog" (mapped files and page cache). Mirrors
+//! `org.apache.rocketmq.store.MappedFile` (without the transient store pool: committed ==
+//! wrote).
+
+use crate::error::StoreError;
+use crate::util::{file_name_to_offset, now_ms, offset_to_file_name};
+use bytes::Bytes;
+use memmap2::{MmapMut, MmapOptions};
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+
+/// The OS page size RocketMQ assumes for flush accounting and warming.
+pub const OS_PAGE_SIZE: usize = 4096;
+
+/// A memory-mapped store file.
+pub struct MappedFile {
+    path: PathBuf,
+    file_from_offset: u64,
+    file_size: usize,
+    // Kept alive for `flush_range`; all data access goes through `ptr`.
+    mmap: MmapMut,
+    ptr: *mut u8,
+    _file: File,
+    wrote_position: AtomicUsize,
+    committed_position: AtomicUsize,
+    flushed_position: AtomicUsize,
+    /// Store timestamp of the last message appended (commit log only).
+    store_timestamp: AtomicI64,
+    available: AtomicBool,
+    first_create_in_queue: AtomicBool,
+}
+
+// SAFETY: `ptr` points into `mmap`, which lives as long as `self`. Bytes at or above
+// `wrote_position` are written only by the single appender of the owning queue (callers hold
+// the queue's put lock, or own the file exclusively during recovery); bytes below it are only
+// read after an Acquire load of the position that the writer published with Release. So no
+// byte is written and read concurrently.
+unsafe impl Send for MappedFile {}
+unsafe impl Sync for MappedFile {}
+
+/// What an append callback did with the space it was offered.
+pub struct AppendOutcome<T> {
+    /// Bytes written at the start of the offered slice (the wrote position advances by this).
+    pub written: usize,
+    /// Whatever the callback wants to hand back.
+    pub value: T,
+}
+
+impl MappedFile {
+    /// Creates `<dir>/<20-digit offset>` of `size` bytes and maps it.
+    pub fn create(
+        dir: &Path,
+        file_from_offset: u64,
+        size: usize,
+    ) -> Result<MappedFile, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::io("create dir", dir, e))?;
+        let path = dir.join(offset_to_file_name(file_from_offset));
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| StoreError::io("create", &path, e))?;
+        file.set_len(size as u64)
+            .map_err(|e| StoreError::io("set_len", &path, e))?;
+        Self::map(path, file, file_from_offset, size)
+    }
+
+    /// Maps an existing file; its length must equal `size`. Positions start at 0 until
+    /// recovery sets them.
+    pub fn open(path: &Path, size: usize) -> Result<MappedFile, StoreError> {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let from = file_name_to_offset(name).ok_or_else(|| {
+            StoreError::Config(format!("{} is not a mapped file name", path.display()))
+        })?;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(|e| StoreError::io("open", path, e))?;
+        let len = file
+            .metadata()
+            .map_err(|e| StoreError::io("stat", path, e))?
+            .len();
+        if len != size as u64 {
+            return Err(StoreError::FileSizeMismatch {
+                path: path.to_path_buf(),
+                expected: size as u64,
+                actual: len,
+            });
+        }
+        Self::map(path.to_path_buf(), file, from, size)
+    }
+
+    fn map(path: PathBuf, file: File, from: u64, size: usize) -> Result<MappedFile, StoreError> {
+        // SAFETY: the store owns its files (guarded by the lock file); nobody truncates them
+        // behind our back while mapped.
+        let mut mmap = unsafe { MmapOptions::new().len(size).map_mut(&file) }
+            .map_err(|e| StoreError::io("mmap", &path, e))?;
+        let ptr = mmap.as_mut_ptr();
+        Ok(MappedFile {
+            path,
+            file_from_offset: from,
+            file_size: size,
+            mmap,
+            ptr,
+            _file: file,
+            wrote_position: AtomicUsize::new(0),
+            committed_position: AtomicUsize::new(0),
+            flushed_position: AtomicUsize::new(0),
+            store_timestamp: AtomicI64::new(0),
+            available: AtomicBool::new(true),
+            first_create_in_queue: AtomicBool::new(false),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+    /// Offset of this file's first byte within its queue (= its name).
+    pub fn file_from_offset(&self) -> u64 {
+        self.file_from_offset
+    }
+    pub fn file_size(&self) -> usize {
+        self.file_size
+    }
+    pub fn wrote_position(&self) -> usize {
+        self.wrote_position.load(Ordering::Acquire)
+    }
+    pub fn committed_position(&self) -> usize {
+        self.committed_position.load(Ordering::Acquire)
+    }
+    pub fn flushed_position(&self) -> usize {
+        self.flushed_position.load(Ordering::Acquire)
+    }
+    /// The readable end: everything below it is complete (`getReadPosition`).
+    pub fn read_position(&self) -> usize {
+        self.wrote_position()
+    }
+    pub fn is_full(&self) -> bool {
+        self.wrote_position() >= self.file_size
+    }
+    pub fn is_available(&self) -> bool {
+        self.available.load(Ordering::Acquire)
+    }
+    pub fn store_timestamp(&self) -> i64 {
+        self.store_timestamp.load(Ordering::Acquire)
+    }
+    pub fn set_store_timestamp(&self, ts: i64) {
+        self.store_timestamp.store(ts, Ordering::Release);
+    }
+    pub fn is_first_create_in_queue(&self) -> bool {
+        self.first_create_in_queue.load(Ordering::Relaxed)
+    }
+    pub fn set_first_create_in_queue(&self, v: bool) {
+        self.first_create_in_queue.store(v, Ordering::Relaxed);
+    }
+
+    /// Sets all three positions, for recovery and loading (callers own the file exclusively).
+    pub fn set_positions(&self, pos: usize) {
+        let pos = pos.min(self.file_size);
+        self.wrote_position.store(pos, Ordering::Release);
+        self.committed_position.store(pos, Ordering::Release);
+        self.flushed_position.store(pos, Ordering::Release);
+    }
+
+    /// Offers the free tail `[wrote, size)` to `f`, then publishes what it wrote.
+    /// The caller must be the only appender of this file (it holds the queue's put lock).
+    pub fn append_with<T>(&self, f: impl FnOnce(&mut [u8], u64) -> AppendOutcome<T>) -> Option<T> {
+        let pos = self.wrote_position.load(Ordering::Acquire);
+        if pos >= self.file_size {
+            return None;
+        }
+        // SAFETY: [pos, size) lies inside the mapping and above the published position, so no
+        // reader looks at it; the single appender contract rules out a second writer.
+        let tail =
+            unsafe { std::slice::from_raw_parts_mut(self.ptr.add(pos), self.file_size - pos) };
+        let out = f(tail, self.file_from_offset + pos as u64);
+        let written = out.written.min(self.file_size - pos);
+        self.wrote_position.store(pos + written, Ordering::Release);
+        self.committed_position
+            .store(pos + written, Ordering::Release);
+        Some(out.value)
+    }
+
+    /// Appends `data` if it fits entirely; returns false (and writes nothing) otherwise.
+    pub fn append_bytes(&self, data: &[u8]) -> bool {
+        self.append_with(|tail, _| {
+            if tail.len() < data.len() {
+                AppendOutcome {
+                    written: 0,
+                    value: false,
+                }
+            } else {
+                tail[..data.len()].copy_from_slice(data);
+                AppendOutcome {
+                    written: data.len(),
+                    value: true,
+                }
+            }
+        })
+        .unwrap_or(false)
+    }
+
+    /// The published bytes `[pos, pos + len)`, or `None` if they are not all readable yet.
+    pub fn slice(&self, pos: usize, len: usize) -> Option<&[u8]> {
+        let end = pos.checked_add(len)?;
+        if end > self.read_position() {
+            return None;
+        }
+        // SAFETY: the range is inside the mapping and below the published wrote position, so
+        // it is complete and no appender writes there.
+        Some(unsafe { std::slice::from_raw_parts(self.ptr.add(pos), len) })
+    }
+
+    /// Copies `[pos, pos + len)` out (`selectMappedBuffer`, heap transfer).
+    pub fn read_bytes(&self, pos: usize, len: usize) -> Option<Bytes> {
+        self.slice(pos, len).map(Bytes::copy_from_slice)
+    }
+
+    /// The whole file regardless of positions. Only for recovery, when nothing else runs.
+    pub fn whole_for_recovery(&self) -> &[u8] {
+        // SAFETY: used while the store is single-threaded (opening), so nothing writes.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.file_size) }
+    }
+
+    /// Zeroes `[from, size)` page by page, skipping pages that are already zero, so that
+    /// stale bytes past a recovered end can never be mistaken for records later. Recovery only.
+    pub fn zero_tail_for_recovery(&self, from: usize) -> usize {
+        let mut zeroed = 0;
+        let mut pos = from.min(self.file_size);
+        while pos < self.file_size {
+            let end = ((pos / OS_PAGE_SIZE + 1) * OS_PAGE_SIZE).min(self.file_size);
+            // SAFETY: single-threaded recovery; range inside the mapping.
+            let chunk = unsafe { std::slice::from_raw_parts_mut(self.ptr.add(pos), end - pos) };
+            if chunk.iter().any(|b| *b != 0) {
+                chunk.fill(0);
+                zeroed += end - pos;
+            }
+            pos = end;
+        }
+        if zeroed > 0 {
+            let _ = self.mmap.flush_range(from, self.file_size - from);
+        }
+        zeroed
+    }
+
+    /// Writes `data` at `pos` ignoring the positions (the index file manages its own layout).
+    /// Returns false if out of range.
+    ///
+    /// # Safety
+    /// The caller must guarantee that nobody reads or writes the range concurrently (the
+    /// index file holds its own lock around every access).
+    pub(crate) unsafe fn raw_write(&self, pos: usize, data: &[u8]) -> bool {
+        let Some(end) = pos.checked_add(data.len()) else {
+            return false;
+        };
+        if end > self.file_size {
+            return false;
+        }
+        std::ptr::copy_nonoverlapping(data.as_ptr(), self.ptr.add(pos), data.len());
+        true
+    }
+
+    /// Reads `len` bytes at `pos` ignoring the positions; `None` if out of range.
+    ///
+    /// # Safety
+    /// As for [`MappedFile::raw_write`]: no concurrent writer of the range.
+    pub(crate) unsafe fn raw_read(&self, pos: usize, out: &mut [u8]) -> bool {
+        let Some(end) = pos.checked_add(out.len()) else {
+            return false;
+        };
+        if end > self.file_size {
+            return false;
+        }
+        std::ptr::copy_nonoverlapping(self.ptr.add(pos), out.as_mut_ptr(), out.len());
+        true
+    }
+
+    /// Whether `flush(least_pages)` would do anything (`isAbleToFlush`).
+    pub fn is_able_to_flush(&self, least_pages: usize) -> bool {
+        let flush = self.flushed_position();
+        let write = self.read_position();
+        if self.is_full() && flush < write {
+            return true;
+        }
+        if least_pages > 0 {
+            return write / OS_PAGE_SIZE >= flush / OS_PAGE_SIZE + least_pages;
+        }
+        write > flush
+    }
+
+    /// `msync`s the written but unflushed bytes if at least `least_pages` dirty pages
+    /// (0 = any) have accumulated; returns the flushed position.
+    pub fn flush(&self, least_pages: usize) -> usize {
+        if self.is_able_to_flush(least_pages) && self.is_available() {
+            let flushed = self.flushed_position();
+            let write = self.read_position();
+            if let Err(e) = self.mmap.flush_range(flushed, write - flushed) {
+                tracing::error!(file = %self.path.display(), error = %e, "msync failed");
+                return flushed;
+            }
+            self.flushed_position.fetch_max(write, Ordering::AcqRel);
+        }
+        self.flushed_position()
+    }
+
+    /// `msync`s the whole mapping (for files written outside the wrote position, the index).
+    pub fn flush_all(&self) -> std::io::Result<()> {
+        self.mmap.flush()
+    }
+
+    /// Pre-touches every page of a fresh file by writing a zero into it, so later appends do
+    /// not page-fault; with `sync_pages > 0` msyncs every that many pages (SYNC_FLUSH), then
+    /// advises the kernel to keep the mapping and tries to lock it in RAM (`warmMappedFile`).
+    /// Call before the file is handed to anyone.
+    pub fn warm(&self, sync_pages: usize) {
+        let begin = now_ms();
+        let mut since_flush = 0usize;
+        let mut i = 0usize;
+        while i < self.file_size {
+            // SAFETY: the file is not shared yet; in range.
+            unsafe { self.ptr.add(i).write_volatile(0) };
+            since_flush += 1;
+            if sync_pages > 0 && since_flush >= sync_pages {
+                let _ = self.mmap.flush_range(0, i + 1);
+                since_flush = 0;
+            }
+            i += OS_PAGE_SIZE;
+        }
+        if sync_pages > 0 {
+            let _ = self.mmap.flush();
+        }
+        self.advise_and_lock();
+        tracing::info!(file = %self.path.display(), cost_ms = now_ms() - begin, "mapped file warmed");
+    }
+
+    #[cfg(unix)]
+    fn advise_and_lock(&self) {
+        let _ = self.mmap.advise(memmap2::Advice::WillNeed);
+        // SAFETY: the address range is our own mapping.
+        let r = unsafe { libc::mlock(self.ptr as *const libc::c_void, self.file_size) };
+        if r != 0 {
+            tracing::debug!(file = %self.path.display(), "mlock refused (RLIMIT_MEMLOCK); continuing unlocked");
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn advise_and_lock(&self) {}
+
+    /// Last modification time of the file in ms (retention uses it).
+    pub fn last_modified_ms(&self) -> i64 {
+        std::fs::metadata(&self.path)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    }
+
+    /// Marks the file unusable and unlinks it; the mapping lives on until the last `Arc` goes.
+    pub fn destroy(&self) -> bool {
+        self.available.store(false, Ordering::Release);
+        match std::fs::remove_file(&self.path) {
+            Ok(()) => {
+                tracing::info!(file = %self.path.display(), "deleted mapped file");
+                true
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+            Err(e) => {
+                tracing::warn!(file = %self.path.display(), error = %e, "cannot delete mapped file");
+                false
+            }
+        }
+    }
+}
+
+impl Drop for MappedFile {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        // SAFETY: unlocking our own mapping; harmless if it was never locked.
+        unsafe {
+            libc::munlock(self.ptr as *const libc::c_void, self.file_size);
+        }
+    }
+}
+
+impl std::fmt::Debug for MappedFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MappedFile")
+            .field("path", &self.path)
+            .field("wrote", &self.wrote_position())
+            .field("flushed", &self.flushed_position())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn append_read_flush_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = MappedFile::create(dir.path(), 8192, 8192).unwrap();
+        assert_eq!(
+            f.path().file_name().unwrap().to_str().unwrap(),
+            "00000000000000008192"
+        );
+        assert!(f.append_bytes(b"hello"));
+        assert!(f.append_bytes(b" world"));
+        assert_eq!(f.wrote_position(), 11);
+        assert_eq!(f.slice(0, 11).unwrap(), b"hello world");
+        assert!(
+            f.slice(5, 7).is_none(),
+            "unpublished bytes are not readable"
+        );
+        assert!(!f.is_able_to_flush(1), "less than a page dirty");
+        assert!(f.is_able_to_flush(0));
+        assert_eq!(f.flush(0), 11);
+        assert!(!f.append_bytes(&[1u8; 8192]), "does not fit");
+        let path = f.path().to_path_buf();
+        drop(f);
+        let g = MappedFile::open(&path, 8192).unwrap();
+        assert_eq!(g.file_from_offset(), 8192);
+        assert_eq!(&g.whole_for_recovery()[..11], b"hello world");
+        assert!(matches!(
+            MappedFile::open(&path, 4096),
+            Err(StoreError::FileSizeMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn full_file_and_zero_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = MappedFile::create(dir.path(), 0, 4096 * 2).unwrap();
+        f.warm(1);
+        assert!(f.append_bytes(&[7u8; 4096 * 2]));
+        assert!(f.is_full());
+        assert!(f.is_able_to_flush(100), "a full file is always flushable");
+        f.set_positions(10);
+        assert_eq!(f.zero_tail_for_recovery(10), 4096 * 2 - 10);
+        assert_eq!(f.zero_tail_for_recovery(10), 0);
+        assert!(f.whole_for_recovery()[10..].iter().all(|b| *b == 0));
+        assert!(f.destroy());
+        assert!(!f.path().exists());
+    }
+}

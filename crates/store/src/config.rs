@@ -133,6 +133,9 @@ pub struct MessageStoreConfig {
     pub broker_role: BrokerRole,
     /// `duplicationEnable`: keep the consume-queue confirm offset at the max offset.
     pub duplication_enable: bool,
+    /// `messageDelayLevel`: delays of levels 1.. (the schedule topic's tagsCode is the
+    /// delivery time computed from it).
+    pub message_delay_level: String,
 }
 
 impl Default for MessageStoreConfig {
@@ -179,6 +182,8 @@ impl Default for MessageStoreConfig {
             os_page_cache_busy_timeout_ms: 1000,
             broker_role: BrokerRole::AsyncMaster,
             duplication_enable: false,
+            message_delay_level: "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h"
+                .to_string(),
         }
     }
 }
@@ -247,6 +252,9 @@ impl MessageStoreConfig {
         }
         if self.max_message_size < 128 {
             return bad("maxMessageSize is too small");
+        }
+        if let Err(e) = crate::record::parse_delay_levels(&self.message_delay_level) {
+            return Err(crate::StoreError::Config(format!("messageDelayLevel: {e}")));
         }
         if self.disk_max_used_space_ratio == 0 || self.disk_max_used_space_ratio > 100 {
             return bad("diskMaxUsedSpaceRatio must be within 1..=100");

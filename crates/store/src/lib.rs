@@ -6,10 +6,15 @@
 //! "IndexFile", "Crash recovery"). Mirrors the `org.apache.rocketmq.store` package.
 
 pub mod allocate;
+pub mod checkpoint;
 pub mod config;
+pub mod consume_queue;
 pub mod error;
+pub mod index_file;
+pub mod index_service;
 pub mod mapped_file;
 pub mod mapped_file_queue;
+pub mod record;
 pub mod util;
 
 pub use config::{BrokerRole, FlushDiskType, MessageStoreConfig};

@@ -106,6 +106,17 @@ impl MappedFile {
         Self::map(path.to_path_buf(), file, from, size)
     }
 
+    /// Maps an existing file of any name (index files are named by time); `from` is recorded
+    /// as its start offset.
+    pub fn open_named(path: &Path, from: u64, size: usize) -> Result<MappedFile, StoreError> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(|e| StoreError::io("open", path, e))?;
+        Self::map(path.to_path_buf(), file, from, size)
+    }
+
     fn map(path: PathBuf, file: File, from: u64, size: usize) -> Result<MappedFile, StoreError> {
         // SAFETY: the store owns its files (guarded by the lock file); nobody truncates them
         // behind our back while mapped.

@@ -230,8 +230,9 @@ impl MappedFileQueue {
         progressed
     }
 
-    /// Drops everything at or after `offset`: the file containing it is cut back, later files
-    /// are deleted (`truncateDirtyFiles`).
+    /// Drops everything at or after `offset`: the file containing it is cut back (and its
+    /// tail zeroed, so stale bytes cannot look like data after a later crash), later files are
+    /// deleted (`truncateDirtyFiles`). Recovery only.
     pub fn truncate_dirty_files(&self, offset: i64) {
         let size = self.mapped_file_size as i64;
         let mut files = self.files.write();
@@ -241,7 +242,12 @@ impl MappedFileQueue {
                 return true;
             }
             if offset >= from {
-                f.set_positions((offset - from) as usize);
+                let pos = (offset - from) as usize;
+                f.set_positions(pos);
+                let zeroed = f.zero_tail_for_recovery(pos);
+                if zeroed > 0 {
+                    tracing::debug!(file = %f.path().display(), pos, zeroed, "zeroed stale bytes past the truncation point");
+                }
                 true
             } else {
                 f.destroy();

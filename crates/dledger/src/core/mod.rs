@@ -1,0 +1,516 @@
+//! The Raft core, as DLedger 0.2.2 runs it, with no I/O: a [`Node`] is fed time,
+//! peer messages and client appends, and answers with messages to send and effects
+//! to carry out.
+//!
+//! DLedger splits Raft in two: the *elector* (terms, votes, heartbeats; see
+//! `elector.rs`) and the *pusher* (per-follower dispatchers that COMPARE, TRUNCATE,
+//! APPEND and COMMIT, a follower-side handler, and the quorum checker that advances the
+//! committed index; see `pusher.rs`). This module holds the shared state and the public
+//! API. Entries are read and written through [`LogStore`] synchronously; everything
+//! else that must reach the outside world is an [`Effect`] in the [`Output`]:
+//! persist term and vote *before* sending the output's messages, report role changes,
+//! committed-index advances and append results.
+//!
+//! Book: Part IV "Cluster modes and DLedger". Mirrors `MemberState.java`,
+//! `DLedgerLeaderElector.java` and `DLedgerEntryPusher.java` of DLedger 0.2.2.
+
+mod elector;
+pub mod log;
+pub mod msg;
+mod pusher;
+pub mod rng;
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+
+use crate::codes::ResponseCode;
+pub use log::{LogError, LogStore, MemLog};
+pub use msg::*;
+use rng::Rng;
+
+/// A member's role (`MemberState.Role`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    Candidate,
+    Leader,
+    Follower,
+}
+
+impl Role {
+    /// The Java enum name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Candidate => "CANDIDATE",
+            Role::Leader => "LEADER",
+            Role::Follower => "FOLLOWER",
+        }
+    }
+}
+
+/// Which entries the quorum checker may commit by counting replicas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitRule {
+    /// Raft's rule: only an entry of the leader's current term is committed by
+    /// counting; earlier ones commit with it. Safe.
+    CurrentTerm,
+    /// DLedger 0.2.2's rule: the quorum watermark is committed whatever its term.
+    /// Open to Raft's "figure 8" loss; kept so the simulator can show it.
+    AnyTerm,
+}
+
+/// Timings and limits (`DLedgerConfig`), all in milliseconds. Defaults are 0.2.2's.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    pub self_id: NodeId,
+    /// Every member, this node included.
+    pub peers: Vec<NodeId>,
+    pub heartbeat_interval_ms: u64,
+    pub max_heartbeat_leak: u64,
+    pub min_vote_interval_ms: u64,
+    pub max_vote_interval_ms: u64,
+    /// How long a vote round waits for answers (0.2.2: 2000 + rand(maxVoteInterval)).
+    pub vote_wait_ms: u64,
+    /// An APPEND push unanswered this long is sent again (`maxPushTimeOutMs`).
+    pub max_push_timeout_ms: u64,
+    /// How long a COMPARE or TRUNCATE push waits for its answer (0.2.2: 3 s).
+    pub push_wait_ms: u64,
+    /// Back-off after a failed COMPARE/TRUNCATE (0.2.2: 500 ms).
+    pub push_retry_ms: u64,
+    /// A COMMIT push goes out when nothing was pushed for this long (0.2.2: 1000).
+    pub commit_push_interval_ms: u64,
+    /// A follower answers an out-of-order APPEND it waited this long for with
+    /// INCONSISTENT_STATE, making the leader compare again (0.2.2: 1000).
+    pub follower_push_wait_ms: u64,
+    /// A client append fails with WAIT_QUORUM_ACK_TIMEOUT after this (`maxWaitAckTimeMs`).
+    pub max_wait_ack_ms: u64,
+    /// More waiting appends than this fail with LEADER_PENDING_FULL.
+    pub max_pending_requests: usize,
+    /// APPEND pushes in flight per follower (0.2.2: 1000).
+    pub max_pending_push: usize,
+    pub commit_rule: CommitRule,
+    /// A new leader whose ledger ends past its committed index appends an empty entry
+    /// so the current-term rule can commit the tail. Not in 0.2.2 (which commits any
+    /// term); a reader of the ledger must skip entries with an empty body.
+    pub noop_on_election: bool,
+    /// Seed for the election jitter.
+    pub seed: u64,
+}
+
+impl NodeConfig {
+    /// 0.2.2's defaults for member `self_id` of `peers`.
+    pub fn new(self_id: impl Into<NodeId>, peers: Vec<NodeId>) -> NodeConfig {
+        NodeConfig {
+            self_id: self_id.into(),
+            peers,
+            heartbeat_interval_ms: 2000,
+            max_heartbeat_leak: 3,
+            min_vote_interval_ms: 300,
+            max_vote_interval_ms: 1000,
+            vote_wait_ms: 2000,
+            max_push_timeout_ms: 1000,
+            push_wait_ms: 3000,
+            push_retry_ms: 500,
+            commit_push_interval_ms: 1000,
+            follower_push_wait_ms: 1000,
+            max_wait_ack_ms: 2500,
+            max_pending_requests: 10000,
+            max_pending_push: 1000,
+            commit_rule: CommitRule::CurrentTerm,
+            noop_on_election: true,
+            seed: 0,
+        }
+    }
+
+    /// Divides every timing by `factor` (at least 1 ms each), for fast tests.
+    pub fn scaled_down(mut self, factor: u64) -> NodeConfig {
+        let f = factor.max(1);
+        let s = |v: &mut u64| *v = (*v / f).max(1);
+        s(&mut self.heartbeat_interval_ms);
+        s(&mut self.min_vote_interval_ms);
+        s(&mut self.max_vote_interval_ms);
+        s(&mut self.vote_wait_ms);
+        s(&mut self.max_push_timeout_ms);
+        s(&mut self.push_wait_ms);
+        s(&mut self.push_retry_ms);
+        s(&mut self.commit_push_interval_ms);
+        s(&mut self.follower_push_wait_ms);
+        s(&mut self.max_wait_ack_ms);
+        if self.max_vote_interval_ms <= self.min_vote_interval_ms {
+            self.max_vote_interval_ms = self.min_vote_interval_ms + 1;
+        }
+        self
+    }
+}
+
+/// What survives a restart besides the ledger: the `currterm` file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PersistedState {
+    pub term: i64,
+    pub vote_for: Option<NodeId>,
+}
+
+/// A successful client append: committed by a majority.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    pub index: i64,
+    pub term: i64,
+    pub pos: i64,
+}
+
+/// A failed client append. The entry may still commit later unless the code says
+/// it was never written (NOT_LEADER, LEADER_PENDING_FULL, DISK_ERROR).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendError {
+    pub code: ResponseCode,
+    pub leader: Option<NodeId>,
+}
+
+/// Something the driver must do or may observe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Write the `currterm` file before sending this output's messages.
+    PersistTermVote { term: i64, vote_for: Option<NodeId> },
+    /// The role, term or known leader changed.
+    RoleChanged {
+        role: Role,
+        term: i64,
+        leader: Option<NodeId>,
+    },
+    /// The committed index moved forward.
+    Committed { index: i64 },
+    /// A client append finished.
+    AppendResult {
+        req: u64,
+        result: Result<Appended, AppendError>,
+    },
+}
+
+/// What one step produced.
+#[derive(Debug, Default)]
+pub struct Output {
+    pub messages: Vec<Envelope>,
+    pub effects: Vec<Effect>,
+}
+
+/// Parse result of a vote round (`VoteResponse.ParseResult`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ParseResult {
+    WaitToRevote,
+    RevoteImmediately,
+    Passed,
+    WaitToVoteNext,
+}
+
+/// What an outstanding request was for.
+#[derive(Debug, Clone)]
+enum Outstanding {
+    Vote {
+        round: u64,
+    },
+    HeartBeat {
+        round: u64,
+    },
+    Push {
+        peer: NodeId,
+        kind: PushType,
+        term: i64,
+    },
+}
+
+/// A client append waiting for the quorum.
+#[derive(Debug, Clone)]
+struct PendingAppend {
+    req: Option<u64>,
+    pos: i64,
+    deadline: u64,
+}
+
+/// A push a follower holds until the entries before it have arrived.
+#[derive(Debug, Clone)]
+struct BufferedPush {
+    from: NodeId,
+    id: u64,
+    req: PushRequest,
+    received_at: u64,
+}
+
+/// One member of a DLedger group.
+#[derive(Debug)]
+pub struct Node {
+    cfg: NodeConfig,
+    now: u64,
+    rng: Rng,
+    out: Output,
+    next_id: u64,
+    outstanding: BTreeMap<u64, (u64, Outstanding)>,
+
+    // MemberState
+    role: Role,
+    term: i64,
+    vote_for: Option<NodeId>,
+    leader: Option<NodeId>,
+    known_max_term: i64,
+    committed: i64,
+
+    // elector
+    last_leader_heartbeat: u64,
+    last_send_heartbeat: Option<u64>,
+    last_succ_heartbeat: u64,
+    next_vote_time: u64,
+    last_parse: ParseResult,
+    need_increase_term: bool,
+    vote_round: Option<elector::VoteRound>,
+    hb_round: Option<elector::HeartBeatRound>,
+    round_seq: u64,
+
+    // pusher, leader side
+    dispatchers: BTreeMap<NodeId, pusher::Dispatcher>,
+    watermarks: BTreeMap<NodeId, i64>,
+    pending: BTreeMap<i64, PendingAppend>,
+
+    // pusher, follower side
+    write_requests: BTreeMap<i64, BufferedPush>,
+    last_check_fast_forward: u64,
+}
+
+impl Node {
+    /// A member starting (or restarting) with its persisted term/vote, the
+    /// committed index from its checkpoint, and its ledger. Starts as CANDIDATE.
+    pub fn new(
+        cfg: NodeConfig,
+        persisted: PersistedState,
+        checkpoint_committed: i64,
+        log: &dyn LogStore,
+        now: u64,
+    ) -> Node {
+        let committed = checkpoint_committed.min(log.end_index()).max(-1);
+        Node {
+            rng: Rng::new(cfg.seed),
+            cfg,
+            now,
+            out: Output::default(),
+            next_id: 1,
+            outstanding: BTreeMap::new(),
+            role: Role::Candidate,
+            term: persisted.term,
+            vote_for: persisted.vote_for,
+            leader: None,
+            known_max_term: -1,
+            committed,
+            last_leader_heartbeat: now,
+            last_send_heartbeat: None,
+            last_succ_heartbeat: now,
+            next_vote_time: 0,
+            last_parse: ParseResult::WaitToRevote,
+            need_increase_term: false,
+            vote_round: None,
+            hb_round: None,
+            round_seq: 0,
+            dispatchers: BTreeMap::new(),
+            watermarks: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            write_requests: BTreeMap::new(),
+            last_check_fast_forward: now,
+        }
+    }
+
+    /// This member's id.
+    pub fn id(&self) -> &str {
+        &self.cfg.self_id
+    }
+    /// The configuration.
+    pub fn config(&self) -> &NodeConfig {
+        &self.cfg
+    }
+    /// Current role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+    /// Current term.
+    pub fn term(&self) -> i64 {
+        self.term
+    }
+    /// Known leader of the current term.
+    pub fn leader(&self) -> Option<&str> {
+        self.leader.as_deref()
+    }
+    /// Who this member voted for in the current term.
+    pub fn vote_for(&self) -> Option<&str> {
+        self.vote_for.as_deref()
+    }
+    /// Highest index known committed.
+    pub fn committed_index(&self) -> i64 {
+        self.committed
+    }
+    /// Client appends waiting for their quorum.
+    pub fn pending_appends(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Advances time: election timers, heartbeats, push retries, timeouts.
+    pub fn tick(&mut self, now: u64, log: &mut dyn LogStore) -> Output {
+        self.advance(now);
+        self.maintain(log);
+        self.pump(log);
+        self.gc_outstanding();
+        std::mem::take(&mut self.out)
+    }
+
+    /// Handles a message from a peer.
+    pub fn receive(&mut self, now: u64, env: Envelope, log: &mut dyn LogStore) -> Output {
+        self.advance(now);
+        if env.to == self.cfg.self_id && self.is_peer(&env.from) {
+            match env.rpc {
+                Rpc::Request { id, req } => self.on_request(env.from, id, req, log),
+                Rpc::Response { id, resp } => self.on_response(env.from, id, resp, log),
+            }
+            self.pump(log);
+        }
+        std::mem::take(&mut self.out)
+    }
+
+    /// The transport could not deliver request `id` to `peer` (or got no answer).
+    pub fn unreachable(&mut self, now: u64, peer: &str, id: u64, log: &mut dyn LogStore) -> Output {
+        self.advance(now);
+        if let Some((_, what)) = self.outstanding.remove(&id) {
+            match what {
+                Outstanding::Vote { round } => self.vote_failed(round, log),
+                Outstanding::HeartBeat { round } => self.heartbeat_failed(round, peer, log),
+                Outstanding::Push { peer, kind, term } => self.push_failed(&peer, id, kind, term),
+            }
+            self.pump(log);
+        }
+        std::mem::take(&mut self.out)
+    }
+
+    /// A client asks to append `body`; the answer is an [`Effect::AppendResult`] with `req`.
+    pub fn append(&mut self, now: u64, req: u64, body: Bytes, log: &mut dyn LogStore) -> Output {
+        self.advance(now);
+        self.client_append(Some(req), body, log);
+        self.pump(log);
+        std::mem::take(&mut self.out)
+    }
+
+    fn advance(&mut self, now: u64) {
+        if now > self.now {
+            self.now = now;
+        }
+    }
+
+    fn is_peer(&self, id: &str) -> bool {
+        self.cfg.peers.iter().any(|p| p == id)
+    }
+
+    fn is_quorum(&self, n: usize) -> bool {
+        n > self.cfg.peers.len() / 2
+    }
+
+    fn other_peers(&self) -> Vec<NodeId> {
+        self.cfg
+            .peers
+            .iter()
+            .filter(|p| **p != self.cfg.self_id)
+            .cloned()
+            .collect()
+    }
+
+    fn send_request(&mut self, to: &str, req: Request, what: Outstanding) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.outstanding.insert(id, (self.now, what));
+        self.out.messages.push(Envelope {
+            from: self.cfg.self_id.clone(),
+            to: to.to_string(),
+            rpc: Rpc::Request { id, req },
+        });
+        id
+    }
+
+    fn send_response(&mut self, to: &str, id: u64, resp: Response) {
+        self.out.messages.push(Envelope {
+            from: self.cfg.self_id.clone(),
+            to: to.to_string(),
+            rpc: Rpc::Response { id, resp },
+        });
+    }
+
+    fn persist(&mut self) {
+        self.out.effects.push(Effect::PersistTermVote {
+            term: self.term,
+            vote_for: self.vote_for.clone(),
+        });
+    }
+
+    fn gc_outstanding(&mut self) {
+        let horizon = self
+            .cfg
+            .push_wait_ms
+            .max(self.cfg.vote_wait_ms + self.cfg.max_vote_interval_ms)
+            .max(self.cfg.heartbeat_interval_ms)
+            * 4;
+        let now = self.now;
+        self.outstanding
+            .retain(|_, (sent, _)| now.saturating_sub(*sent) <= horizon);
+    }
+
+    fn on_request(&mut self, from: NodeId, id: u64, req: Request, log: &mut dyn LogStore) {
+        match req {
+            Request::Vote(v) => {
+                let resp = self.handle_vote(&v, false, log);
+                self.send_response(&from, id, Response::Vote(resp));
+            }
+            Request::HeartBeat(h) => {
+                let resp = self.handle_heartbeat(&h);
+                self.send_response(&from, id, Response::HeartBeat(resp));
+            }
+            Request::Push(p) => self.handle_push(from, id, p, log),
+        }
+    }
+
+    fn on_response(&mut self, from: NodeId, id: u64, resp: Response, log: &mut dyn LogStore) {
+        let Some((_, what)) = self.outstanding.remove(&id) else {
+            return;
+        };
+        match (what, resp) {
+            (Outstanding::Vote { round }, Response::Vote(v)) => {
+                self.on_vote_response(round, v, log)
+            }
+            (Outstanding::HeartBeat { round }, Response::HeartBeat(h)) => {
+                self.on_heartbeat_response(round, &from, h, log)
+            }
+            (Outstanding::Push { peer, kind, term }, Response::Push(p)) => {
+                self.on_push_response(&peer, id, kind, term, p, log)
+            }
+            _ => {}
+        }
+    }
+
+    /// Sets role and leader, emitting `RoleChanged` and cleaning up what the old
+    /// role owned.
+    fn set_role(&mut self, role: Role, leader: Option<NodeId>) {
+        let old = self.role;
+        let changed = old != role || self.leader != leader;
+        if old == Role::Leader && role != Role::Leader {
+            self.step_down_cleanup();
+        }
+        if role != Role::Follower {
+            self.write_requests.clear();
+        }
+        if role != Role::Candidate {
+            self.vote_round = None;
+        }
+        self.role = role;
+        self.leader = leader;
+        if changed {
+            self.out.effects.push(Effect::RoleChanged {
+                role,
+                term: self.term,
+                leader: self.leader.clone(),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

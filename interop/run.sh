@@ -21,7 +21,8 @@ START=$SECONDS
 log() { printf '[interop %3ds] %s\n' "$((SECONDS - START))" "$*"; }
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/rmq-interop.XXXXXX")"
-PIDS=()
+NS_PID=""
+BROKER_PID=""
 FAILED=0
 
 dump_logs() {
@@ -34,10 +35,10 @@ dump_logs() {
 
 cleanup() {
     local rc=$?
-    for pid in "${PIDS[@]}"; do
+    # Broker before name server, so it can unregister.
+    local pid
+    for pid in $BROKER_PID $NS_PID; do
         kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
         wait "$pid" 2>/dev/null || true
     done
     if [[ $rc -ne 0 || $FAILED -ne 0 ]]; then
@@ -106,8 +107,8 @@ CARGO_TARGET_DIR="$TARGET_DIR" "$CARGO" build -q -p rmq-namesrv -p rmq-broker -p
 printf 'kvConfigPath=%s\n' "$WORK/namesrv/kvConfig.json" >"$WORK/namesrv.conf"
 mkdir -p "$WORK/namesrv"
 RUST_LOG="${RUST_LOG:-info}" "$BIN/mqnamesrv" -c "$WORK/namesrv.conf" -p 0 >"$WORK/namesrv.log" 2>&1 &
-PIDS+=($!)
-NS_LINE="$(wait_line "$WORK/namesrv.log" 'boot success.*listen=' "${PIDS[-1]}")"
+NS_PID=$!
+NS_LINE="$(wait_line "$WORK/namesrv.log" 'boot success.*listen=' "$NS_PID")"
 NAMESRV="${NS_LINE##*listen=}"
 NAMESRV="${NAMESRV%%[[:space:]]*}"
 log "mqnamesrv listening on $NAMESRV"
@@ -128,8 +129,8 @@ autoCreateTopicEnable=false
 flushDiskType=ASYNC_FLUSH
 CONF
 RUST_LOG="${RUST_LOG:-info}" "$BIN/mqbroker" -c "$WORK/broker.conf" >"$WORK/broker.log" 2>&1 &
-PIDS+=($!)
-wait_line "$WORK/broker.log" 'boot success' "${PIDS[-1]}" >/dev/null
+BROKER_PID=$!
+wait_line "$WORK/broker.log" 'boot success' "$BROKER_PID" >/dev/null
 wait_port "$PORT"
 wait_port "$((PORT - 2))"
 log "mqbroker $BROKER_NAME listening on $BROKER_ADDR (VIP $((PORT - 2))), cluster $CLUSTER"
@@ -137,11 +138,11 @@ log "mqbroker $BROKER_NAME listening on $BROKER_ADDR (VIP $((PORT - 2))), cluste
 # --- suites ------------------------------------------------------------------------------------
 run_java() {
     local dir="$HERE/java"
-    log "java: resolving rocketmq-client/rocketmq-tools 4.8.0 with Maven"
     # Skip Maven when target/lib was filled from this very pom.xml (saves ~20 s on reruns).
     local stamp
     stamp="$(cksum <"$dir/pom.xml")"
     if [[ "$(cat "$dir/target/lib/.pom-stamp" 2>/dev/null)" != "$stamp" ]]; then
+        log "java: resolving rocketmq-client/rocketmq-tools 4.8.0 with Maven"
         rm -rf "$dir/target/lib"
         if ! (cd "$dir" && mvn -B -Dstyle.color=never dependency:copy-dependencies \
             -DoutputDirectory=target/lib >"$WORK/maven.log" 2>&1); then
@@ -150,6 +151,7 @@ run_java() {
         fi
         echo "$stamp" >"$dir/target/lib/.pom-stamp"
     fi
+    log "java: compiling"
     rm -rf "$dir/target/classes"
     mkdir -p "$dir/target/classes"
     javac -nowarn -d "$dir/target/classes" -cp "$dir/target/lib/*" "$dir"/src/main/java/interop/*.java
@@ -161,6 +163,7 @@ run_java() {
         -Drocketmq.home.dir="$dir/home" \
         -Drocketmq.client.logRoot="$WORK/java-logs" \
         -Drocketmq.client.logLevel=WARN \
+        -Dinterop.schedule="$([[ "${INTEROP_SCHEDULE:-0}" == 1 ]] && echo true || echo false)" \
         -cp "$dir/target/classes:$dir/target/lib/*" \
         interop.Interop "$NAMESRV" "$CLUSTER" "$BROKER_NAME" "$BROKER_ADDR"
 }
@@ -177,7 +180,7 @@ run_go() {
         "$WORK/go-interop" -namesrv "$NAMESRV" -topic "$topic"
 }
 
-declare -A RESULT
+SUMMARY=""
 for suite in $SUITES; do
     log "===== $suite suite ====="
     set +e
@@ -185,17 +188,16 @@ for suite in $SUITES; do
     rc=$?
     set -e
     if [[ $rc -eq 0 ]]; then
-        RESULT[$suite]=PASS
+        verdict=PASS
     else
-        RESULT[$suite]=FAIL
+        verdict=FAIL
         FAILED=1
     fi
-    log "$suite: ${RESULT[$suite]}"
+    SUMMARY="$SUMMARY$(printf '  %-5s %s' "$verdict" "$suite")"$'\n'
+    log "$suite: $verdict"
 done
 
 echo
 echo "interop results ($((SECONDS - START)) s):"
-for suite in $SUITES; do
-    printf '  %-5s %s\n' "${RESULT[$suite]}" "$suite"
-done
+printf '%s' "$SUMMARY"
 exit "$FAILED"

@@ -33,27 +33,13 @@ public final class Interop {
         System.exit(status);
     }
 
-    private static String waitFor(String what, String needle, int seconds, String... mqadminArgs)
-        throws InterruptedException {
-        long deadline = System.currentTimeMillis() + seconds * 1000L;
-        MqAdmin.Result last;
-        do {
-            last = MqAdmin.run(mqadminArgs);
-            if (!last.failed() && last.out.contains(needle)) {
-                return last.out;
-            }
-            Thread.sleep(500);
-        } while (System.currentTimeMillis() < deadline);
-        throw new AssertionError(what + ": \"" + needle + "\" not seen within " + seconds + " s; last output:\n" + last);
-    }
-
     static void run(String ns, String cluster, String brokerName, String brokerAddr) throws Exception {
         String runId = Long.toString(System.currentTimeMillis(), 36);
         String topic = "InteropJava_" + runId;
         String group = "interop_cg_all_" + runId;
 
         // a. mqadmin: cluster, topic creation, route.
-        String clusters = waitFor("mqadmin clusterList", brokerAddr, 30, "clusterList", "-n", ns);
+        String clusters = MqAdmin.waitFor("mqadmin clusterList", brokerAddr, 30, "clusterList", "-n", ns);
         Check.contains(clusters, cluster, "clusterList");
         Check.contains(clusters, brokerName, "clusterList");
         Check.ok("mqadmin clusterList lists " + cluster + " / " + brokerName + " / " + brokerAddr);
@@ -62,7 +48,7 @@ public final class Interop {
         Check.contains(created, "create topic to " + brokerAddr + " success", "updateTopic -c");
         Check.ok("mqadmin updateTopic -c " + cluster + " -t " + topic + " -r 4 -w 4");
 
-        String route = waitFor("mqadmin topicRoute", brokerName, 30, "topicRoute", "-n", ns, "-t", topic);
+        String route = MqAdmin.waitFor("mqadmin topicRoute", brokerName, 30, "topicRoute", "-n", ns, "-t", topic);
         Check.contains(route, "\"readQueueNums\":4", "topicRoute");
         Check.contains(route, "\"writeQueueNums\":4", "topicRoute");
         Check.contains(route, brokerAddr, "topicRoute");
@@ -106,7 +92,7 @@ public final class Interop {
         DefaultMQPushConsumer tagged = traffic.consume("interop_cg_tagA_" + runId, "TagA", 60);
         try {
             // a. consumerProgress once the consumer has committed its offsets.
-            String progress = waitFor("mqadmin consumerProgress", "Diff Total: 0", 30,
+            String progress = MqAdmin.waitFor("mqadmin consumerProgress", "Diff Total: 0", 30,
                 "consumerProgress", "-n", ns, "-g", group);
             Check.contains(progress, topic, "consumerProgress");
             Check.ok("mqadmin consumerProgress -g " + group + ": all 4 queues consumed, Diff Total: 0");
@@ -119,6 +105,18 @@ public final class Interop {
         } finally {
             all.shutdown();
             tagged.shutdown();
+        }
+
+        // Deeper checks.
+        Extras.queries(ns, traffic);
+        Extras.orderly(ns, traffic, "interop_cg_orderly_" + runId);
+        Extras.resume(ns, topic, runId, group);
+        if (Boolean.getBoolean("interop.schedule")) {
+            Extras.retry(ns, cluster, brokerAddr, runId);
+            Extras.delay(ns, cluster, brokerAddr, runId);
+        } else {
+            System.out.println("  skip retry (RECONSUME_LATER) and delayed-message checks: they need the broker's"
+                + " schedule service; run with INTEROP_SCHEDULE=1");
         }
     }
 }

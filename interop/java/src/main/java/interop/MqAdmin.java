@@ -51,6 +51,27 @@ final class MqAdmin {
         return new Result(out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
+    /** Repeats an mqadmin call until its output contains `needle` (and no exception), or fails. */
+    static String waitFor(String what, String needle, int seconds, String... args) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + seconds * 1000L;
+        Result last;
+        do {
+            last = run(args);
+            if (!last.failed() && last.out.contains(needle)) {
+                return last.out;
+            }
+            Thread.sleep(500);
+        } while (System.currentTimeMillis() < deadline);
+        throw new AssertionError(what + ": \"" + needle + "\" not seen within " + seconds + " s; last output:\n" + last);
+    }
+
+    /** Creates a 4/4-queue topic on every master of `cluster` and waits for its route. */
+    static void createTopic(String ns, String cluster, String brokerAddr, String topic) throws InterruptedException {
+        String created = ok("updateTopic", "-n", ns, "-c", cluster, "-t", topic, "-r", "4", "-w", "4");
+        Check.contains(created, "create topic to " + brokerAddr + " success", "updateTopic -c");
+        waitFor("mqadmin topicRoute " + topic, brokerAddr, 30, "topicRoute", "-n", ns, "-t", topic);
+    }
+
     /** Runs mqadmin and fails the suite if it printed an exception. */
     static String ok(String... args) {
         Result r = run(args);

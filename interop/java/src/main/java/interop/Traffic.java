@@ -49,6 +49,9 @@ final class Traffic {
     final String runId;
     /** body -> expectation, for every message whose send was accepted (oneway: every attempt). */
     final Map<String, Sent> sent = new ConcurrentHashMap<>();
+    /** The first sync send's result and message, for the by-id and by-key queries. */
+    SendResult firstSync;
+    Message firstSyncMessage;
 
     Traffic(String namesrv, String topic, String runId) {
         this.namesrv = namesrv;
@@ -56,7 +59,7 @@ final class Traffic {
         this.runId = runId;
     }
 
-    private Message message(String mode, int i) {
+    Message message(String mode, int i) {
         String body = "interop-" + runId + "-" + mode + "-" + i;
         String tags = i % 2 == 0 ? "TagA" : "TagB";
         String keys = "key-" + mode + "-" + i + " order-" + runId + "-" + i;
@@ -66,15 +69,39 @@ final class Traffic {
         return m;
     }
 
-    void produce() throws Exception {
+    DefaultMQProducer startProducer() throws Exception {
         DefaultMQProducer p = new DefaultMQProducer("interop_pg_" + runId);
         p.setNamesrvAddr(namesrv);
         p.setInstanceName("interop-producer-" + runId);
         p.setSendMsgTimeout(10_000);
         p.start();
+        return p;
+    }
+
+    /** Sends `n` messages one by one with sync sends (mode `mode`). */
+    void produceSync(String mode, int n) throws Exception {
+        DefaultMQProducer p = startProducer();
+        try {
+            for (int i = 0; i < n; i++) {
+                SendResult r = p.send(message(mode, i));
+                Check.that(r.getSendStatus() == SendStatus.SEND_OK, mode + " send status " + r);
+            }
+        } finally {
+            p.shutdown();
+        }
+    }
+
+    /** Sends PER_MODE messages in every send mode and checks each send's result. */
+    void produce() throws Exception {
+        DefaultMQProducer p = startProducer();
         try {
             for (int i = 0; i < PER_MODE; i++) {
-                SendResult r = p.send(message("sync", i));
+                Message m = message("sync", i);
+                SendResult r = p.send(m);
+                if (i == 0) {
+                    firstSync = r;
+                    firstSyncMessage = m;
+                }
                 Check.that(r.getSendStatus() == SendStatus.SEND_OK, "sync send status " + r);
                 Check.that(r.getMsgId() != null && r.getOffsetMsgId() != null, "sync send ids " + r);
                 Check.that(r.getQueueOffset() >= 0, "sync send queue offset " + r);

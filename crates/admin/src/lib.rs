@@ -41,8 +41,9 @@
 pub mod admin_client;
 pub mod commands;
 pub mod format;
-pub mod message;
-pub mod msgid;
+/// The record decoder and message ids live in rmq-common; re-exported under the names the
+/// commands use.
+pub use rmq_common::{message, msgid};
 pub mod producer;
 pub mod pull;
 

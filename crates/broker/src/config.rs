@@ -126,21 +126,11 @@ where
     })
 }
 
-/// Parses `.properties` text into key/value pairs (`#`/`!` comments, `=` or `:` separators).
+/// The config file's pairs as a map (the last duplicate wins, as in Java `Properties`).
 pub fn parse_properties(text: &str) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
-            continue;
-        }
-        let (k, v) = match line.find(['=', ':']) {
-            Some(i) => (&line[..i], &line[i + 1..]),
-            None => (line, ""),
-        };
-        out.insert(k.trim().to_string(), v.trim().to_string());
-    }
-    out
+    rmq_common::properties::parse_properties(text)
+        .into_iter()
+        .collect()
 }
 
 impl BrokerConfig {

@@ -12,7 +12,6 @@ pub mod client;
 pub mod config;
 pub mod flow_control;
 pub mod long_polling;
-pub mod message;
 pub mod offset;
 pub mod persist;
 pub mod processor;

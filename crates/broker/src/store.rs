@@ -5,9 +5,10 @@
 //! so switching to `rmq_store::DefaultMessageStore` is a small change in this one file.
 //! Mirrors (loosely) `DefaultMessageStore`. Book: Part II, "What the broker asks of the store".
 
-use crate::message::{decode_record, encode_record, InnerMessage, StoredMessage};
 use bytes::Bytes;
 use parking_lot::Mutex;
+use rmq_common::message::{decode_record, tags_code, MessageExt};
+use rmq_common::MessageExtBrokerInner as InnerMessage;
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -90,7 +91,7 @@ pub struct MessageStore {
     pub get_times: std::sync::atomic::AtomicU64,
 }
 
-fn index_keys(m: &StoredMessage) -> Vec<String> {
+fn index_keys(m: &MessageExt) -> Vec<String> {
     let mut out = Vec::new();
     for (k, v) in &m.properties {
         if k == "KEYS" {
@@ -124,12 +125,12 @@ impl MessageStore {
         let mut pos = 0usize;
         while pos < data.len() {
             match decode_record(&data[pos..]) {
-                Some((m, len)) => {
+                Ok((m, len)) => {
                     let rec = Bytes::copy_from_slice(&data[pos..pos + len]);
-                    Self::index(&mut inner, &m, pos as i64, rec);
+                    Self::index(&mut inner, &m, tags_code(m.tags()), pos as i64, rec);
                     pos += len;
                 }
-                None => break,
+                Err(_) => break,
             }
         }
         if pos < data.len() {
@@ -153,7 +154,7 @@ impl MessageStore {
         }))
     }
 
-    fn index(inner: &mut Inner, m: &StoredMessage, phy: i64, rec: Bytes) {
+    fn index(inner: &mut Inner, m: &MessageExt, tags_code: i64, phy: i64, rec: Bytes) {
         inner.records.insert(phy, rec);
         inner
             .queues
@@ -161,7 +162,7 @@ impl MessageStore {
             .or_default()
             .push(QueueEntry {
                 phy,
-                tags_code: m.tags_code,
+                tags_code,
                 store_ts: m.store_timestamp,
             });
         for k in index_keys(m) {
@@ -195,7 +196,10 @@ impl MessageStore {
             let logic = inner.queues.get(&key).map_or(0, |q| q.len() as i64);
             let phy = inner.write_pos;
             let ts = now_ms();
-            let rec = encode_record(&msg, logic, phy, ts);
+            let rec = match rmq_common::inner::encode_inner_record(&msg, logic, phy, ts) {
+                Ok(r) => Bytes::from(r),
+                Err(_) => return (PutStatus::MessageIllegal, None),
+            };
             if let Err(e) = inner.file.write_all(&rec) {
                 tracing::error!("append to {} failed: {e}", self.path.display());
                 return (PutStatus::UnknownError, None);
@@ -207,16 +211,16 @@ impl MessageStore {
                 }
             }
             inner.write_pos += rec.len() as i64;
-            let Some((stored, _)) = decode_record(&rec) else {
+            let Ok((stored, _)) = decode_record(&rec) else {
                 return (PutStatus::UnknownError, None);
             };
-            Self::index(&mut inner, &stored, phy, rec);
+            Self::index(&mut inner, &stored, msg.tags_code, phy, rec);
             self.put_times
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             (
                 AppendResult {
                     wrote_offset: phy,
-                    msg_id: crate::message::offset_msg_id(&msg.store_host, phy),
+                    msg_id: rmq_common::msgid::offset_msg_id(msg.store_host, phy),
                     logics_offset: logic,
                     store_timestamp: ts,
                 },

@@ -2,7 +2,7 @@
 //! real TCP with rmq-remoting's client. Run `cargo build --workspace --bins` first (or at least
 //! `cargo build -p rmq-namesrv --bins`) so `mqnamesrv` sits next to the test executable.
 
-use rmq_broker::message::{decode_record, encode_properties};
+use rmq_common::message::{decode_record, encode_properties};
 use rmq_remoting::codes::{request as rq, response as rs};
 use rmq_remoting::protocol::admin::{LockBatchRequestBody, LockBatchResponseBody, MessageQueue};
 use rmq_remoting::protocol::{decode_body, TopicRouteData};
@@ -248,9 +248,7 @@ async fn send_pull_route_and_offsets_survive_restart() {
     assert_eq!(r.code, rs::PULL_OFFSET_MOVED);
 
     // View by offset msg id and query by key.
-    let phy = rmq_broker::message::decode_offset_msg_id(&msg_id)
-        .unwrap()
-        .1;
+    let phy = rmq_common::msgid::decode_offset_msg_id(&msg_id).unwrap().1;
     let r = c
         .invoke(
             &setup.addr,
@@ -534,7 +532,7 @@ async fn send_back_goes_to_schedule_topic_with_retry_target() {
         .invoke(&setup.addr, send_v2("SB", b"fail-me", &[("TAGS", "t")]), T)
         .await
         .unwrap();
-    let phy = rmq_broker::message::decode_offset_msg_id(r.ext("msgId").unwrap())
+    let phy = rmq_common::msgid::decode_offset_msg_id(r.ext("msgId").unwrap())
         .unwrap()
         .1;
     let back = RemotingCommand::new_request(rq::CONSUMER_SEND_MSG_BACK)

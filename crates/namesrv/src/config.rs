@@ -172,61 +172,11 @@ fn parse_bool(key: &str, value: &str) -> Result<bool, ConfigError> {
     }
 }
 
-/// A small Java `.properties` reader: `#`/`!` comments, `=`, `:` or blank as the
-/// separator, trailing-backslash continuation lines, surrounding blanks trimmed.
-pub fn parse_properties(text: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut logical = String::new();
-    for raw in text.lines() {
-        let line = raw.trim_start();
-        if logical.is_empty() && (line.is_empty() || line.starts_with('#') || line.starts_with('!'))
-        {
-            continue;
-        }
-        let continued = line.ends_with('\\') && !line.ends_with("\\\\");
-        logical.push_str(if continued {
-            &line[..line.len() - 1]
-        } else {
-            line
-        });
-        if continued {
-            continue;
-        }
-        let entry = std::mem::take(&mut logical);
-        let split = entry
-            .find(['=', ':'])
-            .or_else(|| entry.find(char::is_whitespace));
-        let (key, value) = match split {
-            Some(i) => (&entry[..i], &entry[i + 1..]),
-            None => (entry.as_str(), ""),
-        };
-        let key = key.trim();
-        if !key.is_empty() {
-            out.push((key.to_string(), value.trim().to_string()));
-        }
-    }
-    out
-}
+pub use rmq_common::properties::parse_properties;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_properties() {
-        let props = parse_properties(
-            "# comment\n! also\nlistenPort=9877\nkvConfigPath : /tmp/kv.json\nlong=a\\\n  b\nflag true\n\n",
-        );
-        assert_eq!(
-            props,
-            vec![
-                ("listenPort".into(), "9877".into()),
-                ("kvConfigPath".into(), "/tmp/kv.json".into()),
-                ("long".into(), "ab".into()),
-                ("flag".into(), "true".into()),
-            ]
-        );
-    }
 
     #[test]
     fn applies_known_keys_and_reports_unknown() {

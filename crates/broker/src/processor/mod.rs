@@ -11,9 +11,10 @@ pub mod query;
 pub mod send;
 
 use crate::broker::Broker;
-use crate::message::{encode_properties, InnerMessage};
 use crate::store::{AppendResult, PutStatus};
 use futures::future::BoxFuture;
+use rmq_common::message::encode_properties;
+use rmq_common::MessageExtBrokerInner;
 use rmq_remoting::codes::{request as rq, response as rs};
 use rmq_remoting::{Connection, RemotingCommand, RequestProcessor};
 use std::sync::Arc;
@@ -122,7 +123,7 @@ pub fn get_prop<'a>(props: &'a [(String, String)], k: &str) -> Option<&'a str> {
 /// code, exactly as 4.8.0's `CommitLog.putMessage` does before appending.
 pub async fn put_message(
     b: &Arc<Broker>,
-    mut msg: InnerMessage,
+    mut msg: MessageExtBrokerInner,
     mut props: Vec<(String, String)>,
 ) -> anyhow::Result<(PutStatus, Option<AppendResult>)> {
     let level: i32 = get_prop(&props, "DELAY")

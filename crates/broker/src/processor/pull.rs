@@ -55,7 +55,7 @@ fn tag_filter(sub: Option<&str>) -> Option<BTreeSet<i64>> {
         s.split("||")
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .map(|t| crate::message::java_string_hash(t) as i64)
+            .map(|t| rmq_common::message::java_string_hash(t) as i64)
             .collect(),
     )
 }

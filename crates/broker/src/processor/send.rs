@@ -5,9 +5,10 @@
 
 use super::{get_prop, put_message, put_status_reply, reply, set_prop, FAQ_SUFFIX};
 use crate::broker::Broker;
-use crate::message::{decode_properties, decode_record, tags_code, InnerMessage};
 use crate::topic::{PERM_READ, PERM_WRITE, SCHEDULE_TOPIC};
 use bytes::{Buf, Bytes};
+use rmq_common::message::{decode_properties, decode_record, tags_code};
+use rmq_common::MessageExtBrokerInner;
 use rmq_remoting::codes::{request as rq, response as rs};
 use rmq_remoting::{Connection, RemotingCommand};
 use std::sync::Arc;
@@ -229,7 +230,7 @@ async fn send_checked(
         }
     }
     set_prop(&mut props, "CLUSTER", b.cfg.broker_cluster_name.clone());
-    let msg = InnerMessage {
+    let msg = MessageExtBrokerInner {
         topic: h.topic.clone(),
         queue_id: h.queue_id,
         flag: h.flag,
@@ -241,6 +242,7 @@ async fn send_checked(
         born_host: ctx.remote_addr(),
         store_host: b.store_host,
         reconsume_times: h.reconsume_times,
+        prepared_transaction_offset: 0,
     };
     let (status, appended) = if h.batch {
         put_batch(b, msg, &props, &body).await?
@@ -264,7 +266,7 @@ async fn send_checked(
 /// Stores each entry of a batch body; returns comma-joined ids and the first queue offset.
 async fn put_batch(
     b: &Arc<Broker>,
-    template: InnerMessage,
+    template: MessageExtBrokerInner,
     batch_props: &[(String, String)],
     body: &Bytes,
 ) -> anyhow::Result<(crate::store::PutStatus, Option<(String, i64)>)> {
@@ -372,7 +374,7 @@ pub async fn send_back(
     }
     let store = b.store.clone();
     let rec = tokio::task::spawn_blocking(move || store.look_message_by_offset(offset)).await?;
-    let Some((old, _)) = rec.as_deref().and_then(decode_record) else {
+    let Some((old, _)) = rec.as_deref().and_then(|r| decode_record(r).ok()) else {
         return Ok(reply(
             rs::SYSTEM_ERROR,
             format!("look message by offset failed, {offset}"),
@@ -407,10 +409,10 @@ pub async fn send_back(
         (retry, q)
     };
     if get_prop(&props, "ORIGIN_MESSAGE_ID").is_none() {
-        let id = crate::message::offset_msg_id(&b.store_host, old.physical_offset);
+        let id = rmq_common::msgid::offset_msg_id(b.store_host, old.commit_log_offset);
         set_prop(&mut props, "ORIGIN_MESSAGE_ID", id);
     }
-    let msg = InnerMessage {
+    let msg = MessageExtBrokerInner {
         topic,
         queue_id,
         flag: old.flag,
@@ -422,6 +424,7 @@ pub async fn send_back(
         born_host: old.born_host,
         store_host: b.store_host,
         reconsume_times: old.reconsume_times + 1,
+        prepared_transaction_offset: 0,
     };
     let (status, _) = put_message(b, msg, props).await?;
     Ok(match status {

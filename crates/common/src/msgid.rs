@@ -7,7 +7,8 @@
 //! `hex(client ip ‖ pid as i16 ‖ a per-process random i32 ‖ ms since the start of
 //! the month as i32 ‖ counter as i16)`; it says nothing about where the message is,
 //! so it has to be looked up through the broker's index (QUERY_MESSAGE).
-//! Book: Part II "Producing" (message ids). Mirrors `MessageDecoder.createMessageId`,
+//! Lives in rmq-common because the broker makes offset ids, the client makes unique ids and
+//! mqadmin decodes both. Book: Part II "Producing" (message ids). Mirrors `MessageDecoder.createMessageId`,
 //! `MessageDecoder.decodeMessageId` and `MessageClientIDSetter`.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};

@@ -1,14 +1,10 @@
-//! Decoding of stored message records, the bytes a broker returns for PULL_MESSAGE,
-//! QUERY_MESSAGE and VIEW_MESSAGE_BY_ID.
-//!
-//! Those replies carry the commit-log records verbatim (17 fields, big-endian, see
-//! ROCKETMQ-SPEC §4.1 and §4.7), back to back, so the tool decodes exactly what the
-//! store wrote. This is a small private decoder: rmq-common (owned by the store
-//! helper) had no record decoder yet when mqadmin was written; switch to
-//! `rmq_common::message::decode_records` once it lands.
-//! Book: Part II "Producing" (the record layout) and Appendix "Wire protocol".
-//! Mirrors `org.apache.rocketmq.common.message.MessageDecoder` (client side decode)
-//! and `MessageExt` / `MessageClientExt`.
+//! The message model as clients and tools see it, and the decoder of stored records: the
+//! bytes a broker returns for PULL_MESSAGE, QUERY_MESSAGE and VIEW_MESSAGE_BY_ID are the
+//! commit-log records verbatim (17 fields, big-endian, ROCKETMQ-SPEC §4.1 and §4.7), back to
+//! back, so one decoder serves the client, mqadmin, the store inspector and the store's tests.
+//! The writing side (a broker-built record) is in [`crate::inner`].
+//! Book: Part I "CommitLog" (the record layout) and Part II "Producing".
+//! Mirrors `org.apache.rocketmq.common.message.MessageDecoder`, `MessageExt`, `MessageConst`.
 
 use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -19,6 +15,15 @@ use crate::msgid;
 
 /// `MAGICCODE` of a message record (`0xDAA320A7`).
 pub const MESSAGE_MAGIC_CODE: i32 = 0xDAA3_20A7_u32 as i32;
+/// `BLANK_MAGIC_CODE` (`0xCBD43194`) of the END_OF_FILE filler that closes a commit-log file
+/// when the next record does not fit.
+pub const BLANK_MAGIC_CODE: i32 = 0xCBD4_3194_u32 as i32;
+/// sysFlag bits for transactions (`MessageSysFlag`).
+pub const TRANSACTION_PREPARED_TYPE: i32 = 0x1 << 2;
+pub const TRANSACTION_COMMIT_TYPE: i32 = 0x2 << 2;
+pub const TRANSACTION_ROLLBACK_TYPE: i32 = 0x3 << 2;
+/// sysFlag bit: the producer asked the broker to keep the message's tag code as a hash.
+pub const MULTI_TAGS_FLAG: i32 = 0x1 << 1;
 /// sysFlag bit: the body is zlib-compressed.
 pub const COMPRESSED_FLAG: i32 = 0x1;
 /// sysFlag bit: the born host is stored as 16 + 4 bytes.
@@ -34,6 +39,16 @@ pub mod keys {
     pub const UNIQ_KEY: &str = "UNIQ_KEY";
     pub const MIN_OFFSET: &str = "MIN_OFFSET";
     pub const MAX_OFFSET: &str = "MAX_OFFSET";
+    pub const DELAY: &str = "DELAY";
+    pub const RETRY_TOPIC: &str = "RETRY_TOPIC";
+    pub const REAL_TOPIC: &str = "REAL_TOPIC";
+    pub const REAL_QID: &str = "REAL_QID";
+    pub const ORIGIN_MESSAGE_ID: &str = "ORIGIN_MESSAGE_ID";
+    pub const RECONSUME_TIME: &str = "RECONSUME_TIME";
+    pub const MAX_RECONSUME_TIMES: &str = "MAX_RECONSUME_TIMES";
+    pub const TRAN_MSG: &str = "TRAN_MSG";
+    pub const PGROUP: &str = "PGROUP";
+    pub const CLUSTER: &str = "CLUSTER";
     /// `MessageConst.KEY_SEPARATOR`: several keys share one KEYS property.
     pub const KEY_SEPARATOR: &str = " ";
 }
@@ -293,9 +308,23 @@ pub fn decode_records(mut buf: &[u8]) -> Result<Vec<MessageExt>, DecodeError> {
     Ok(out)
 }
 
-/// Encodes a record in the 4.8.0 layout (IPv4 hosts only). Used by the tests to
-/// produce bodies the way a broker would.
-#[cfg(test)]
+/// Java `String.hashCode` over UTF-16 code units (the consume queue's tag hash).
+pub fn java_string_hash(s: &str) -> i32 {
+    s.encode_utf16()
+        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32))
+}
+
+/// The tags code a consume-queue entry stores for an ordinary message: the hash of its tag,
+/// 0 without one (`MessageExtBrokerInner.tagsString2tagsCode`).
+pub fn tags_code(tags: Option<&str>) -> i64 {
+    match tags {
+        Some(t) if !t.is_empty() => java_string_hash(t) as i64,
+        _ => 0,
+    }
+}
+
+/// Encodes a decoded record back into the 4.8.0 layout (the inverse of [`decode_record`],
+/// used by tests and tools that need a record as a broker would have written it).
 pub fn encode_record(m: &MessageExt) -> Vec<u8> {
     fn host(out: &mut Vec<u8>, a: SocketAddr) {
         match a.ip() {

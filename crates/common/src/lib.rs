@@ -9,11 +9,11 @@
 //! `MessageExtBrokerInner`, `MessageClientIDSetter`, `MixAll.properties2Object`).
 //!
 //! API summary:
-//! - [`message`]: `MessageExt`, `decode_record(s)`, `encode_record`, `encode_properties`,
+//! - [`message`] — `MessageExt`, `decode_record(s)`, `encode_record`, `encode_properties`,
 //!   `decode_properties`, `tags_code`, `java_string_hash`, magic codes, sysflag bits, `keys::*`.
-//! - [`inner`]: `MessageExtBrokerInner`, `inner_record_size`, `encode_inner_record_into`.
-//! - [`msgid`]: `offset_msg_id`, `decode_offset_msg_id`, `UniqIdGenerator`.
-//! - [`properties`]: `parse_properties`.
+//! - [`inner`] — `MessageExtBrokerInner`, `inner_record_size`, `encode_inner_record_into`.
+//! - [`msgid`] — `offset_msg_id`, `decode_offset_msg_id`, `UniqIdGenerator`.
+//! - [`properties`] — `parse_properties`.
 
 pub mod inner;
 pub mod message;

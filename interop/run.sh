@@ -115,9 +115,11 @@ log "mqnamesrv listening on $NAMESRV"
 
 CLUSTER=InteropCluster
 BROKER_NAME=interop-broker-a
-PORT="$(free_broker_port)"
-BROKER_ADDR="127.0.0.1:$PORT"
-cat >"$WORK/broker.conf" <<CONF
+# The port is picked, then released, then bound by the broker: retry if something else took it.
+for attempt in 1 2 3; do
+    PORT="$(free_broker_port)"
+    BROKER_ADDR="127.0.0.1:$PORT"
+    cat >"$WORK/broker.conf" <<CONF
 brokerClusterName=$CLUSTER
 brokerName=$BROKER_NAME
 brokerId=0
@@ -128,9 +130,17 @@ storePathRootDir=$WORK/store
 autoCreateTopicEnable=false
 flushDiskType=ASYNC_FLUSH
 CONF
-RUST_LOG="${RUST_LOG:-info}" "$BIN/mqbroker" -c "$WORK/broker.conf" >"$WORK/broker.log" 2>&1 &
-BROKER_PID=$!
-wait_line "$WORK/broker.log" 'boot success' "$BROKER_PID" >/dev/null
+    RUST_LOG="${RUST_LOG:-info}" "$BIN/mqbroker" -c "$WORK/broker.conf" >"$WORK/broker.log" 2>&1 &
+    BROKER_PID=$!
+    if wait_line "$WORK/broker.log" 'boot success' "$BROKER_PID" >/dev/null; then
+        break
+    fi
+    kill "$BROKER_PID" 2>/dev/null || true
+    wait "$BROKER_PID" 2>/dev/null || true
+    BROKER_PID=""
+    [[ $attempt -lt 3 ]] || { echo "mqbroker did not start" >&2; exit 1; }
+    log "mqbroker did not start on port $PORT (attempt $attempt), retrying"
+done
 wait_port "$PORT"
 wait_port "$((PORT - 2))"
 log "mqbroker $BROKER_NAME listening on $BROKER_ADDR (VIP $((PORT - 2))), cluster $CLUSTER"
@@ -156,10 +166,14 @@ run_java() {
     mkdir -p "$dir/target/classes"
     javac -nowarn -d "$dir/target/classes" -cp "$dir/target/lib/*" "$dir"/src/main/java/interop/*.java
     log "java: running"
-    java \
-        --add-opens java.base/java.nio=ALL-UNNAMED \
-        --add-opens java.base/sun.nio.ch=ALL-UNNAMED \
-        --add-opens java.base/java.lang=ALL-UNNAMED \
+    # Java 9+ needs these for the 4.8.0-era netty/fastjson; Java 8 rejects the flag.
+    local opens=()
+    if ! java -version 2>&1 | grep -q 'version "1\.'; then
+        opens=(--add-opens java.base/java.nio=ALL-UNNAMED
+            --add-opens java.base/sun.nio.ch=ALL-UNNAMED
+            --add-opens java.base/java.lang=ALL-UNNAMED)
+    fi
+    java ${opens[@]+"${opens[@]}"} \
         -Drocketmq.home.dir="$dir/home" \
         -Drocketmq.client.logRoot="$WORK/java-logs" \
         -Drocketmq.client.logLevel=WARN \

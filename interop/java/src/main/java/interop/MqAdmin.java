@@ -7,7 +7,7 @@ package interop;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import java.io.UnsupportedEncodingException;
 import org.apache.rocketmq.tools.command.MQAdminStartup;
 
 final class MqAdmin {
@@ -35,12 +35,20 @@ final class MqAdmin {
     }
 
     static synchronized Result run(String... args) {
+        try {
+            return capture(args);
+        } catch (UnsupportedEncodingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Result capture(String... args) throws UnsupportedEncodingException {
         PrintStream oldOut = System.out;
         PrintStream oldErr = System.err;
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-             PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+        try (PrintStream o = new PrintStream(out, true, "UTF-8");
+             PrintStream e = new PrintStream(err, true, "UTF-8")) {
             System.setOut(o);
             System.setErr(e);
             MQAdminStartup.main0(args, null);
@@ -48,7 +56,7 @@ final class MqAdmin {
             System.setOut(oldOut);
             System.setErr(oldErr);
         }
-        return new Result(out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        return new Result(out.toString("UTF-8"), err.toString("UTF-8"));
     }
 
     /** Repeats an mqadmin call until its output contains `needle` (and no exception), or fails. */

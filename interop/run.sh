@@ -106,7 +106,7 @@ CARGO_TARGET_DIR="$TARGET_DIR" "$CARGO" build -q -p rmq-namesrv -p rmq-broker -p
 # --- servers -----------------------------------------------------------------------------------
 printf 'kvConfigPath=%s\n' "$WORK/namesrv/kvConfig.json" >"$WORK/namesrv.conf"
 mkdir -p "$WORK/namesrv"
-RUST_LOG="${RUST_LOG:-info}" "$BIN/mqnamesrv" -c "$WORK/namesrv.conf" -p 0 >"$WORK/namesrv.log" 2>&1 &
+NO_COLOR=1 RUST_LOG="${RUST_LOG:-info}" "$BIN/mqnamesrv" -c "$WORK/namesrv.conf" -p 0 >"$WORK/namesrv.log" 2>&1 &
 NS_PID=$!
 NS_LINE="$(wait_line "$WORK/namesrv.log" 'boot success.*listen=' "$NS_PID")"
 NAMESRV="${NS_LINE##*listen=}"
@@ -130,7 +130,7 @@ storePathRootDir=$WORK/store
 autoCreateTopicEnable=false
 flushDiskType=ASYNC_FLUSH
 CONF
-    RUST_LOG="${RUST_LOG:-info}" "$BIN/mqbroker" -c "$WORK/broker.conf" >"$WORK/broker.log" 2>&1 &
+    NO_COLOR=1 RUST_LOG="${RUST_LOG:-info}" "$BIN/mqbroker" -c "$WORK/broker.conf" >"$WORK/broker.log" 2>&1 &
     BROKER_PID=$!
     if wait_line "$WORK/broker.log" 'boot success' "$BROKER_PID" >/dev/null; then
         break

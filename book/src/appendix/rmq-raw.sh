@@ -34,7 +34,9 @@ ext=""
 for kv in "$@"; do
   ext+="${ext:+,}\"${kv%%=*}\":\"${kv#*=}\""
 done
-header="{\"code\":$code,${ext:+\"extFields\":{$ext},}\"flag\":0,\"language\":\"OTHER\",\"opaque\":${OPAQUE:-1},\"version\":373}"
+fields=""
+if [[ -n $ext ]]; then fields="\"extFields\":{$ext},"; fi
+header="{\"code\":$code,$fields\"flag\":0,\"language\":\"OTHER\",\"opaque\":${OPAQUE:-1},\"version\":373}"
 
 be32() { # a number as 4 big-endian bytes
   printf "\\x$(printf %02x $(($1 >> 24 & 255)))\\x$(printf %02x $(($1 >> 16 & 255)))"
@@ -54,6 +56,7 @@ exec 3<>"/dev/tcp/127.0.0.1/$port"
 frame >&3
 SECONDS=0
 length=$(read_u32)
+if [[ -z $length ]]; then echo "no reply: the connection was closed (a malformed frame?)" >&2; exit 1; fi
 word=$(read_u32)
 header_len=$((word & 0xFFFFFF))
 reply=$(dd bs=1 count="$header_len" <&3 2>/dev/null)
@@ -64,5 +67,5 @@ if ((body_len > 0)); then
   dd bs=1 count="$body_len" <&3 2>/dev/null | LC_ALL=C tr -c '[:print:]\n' '.' | head -c 2000
   echo
 fi
-if ((keep > 0)); then echo "keeping the connection open for ${keep}s"; sleep "$keep"; fi
+if ((keep > 0)); then echo "keeping the connection open for ${keep}s"; sleep "$keep" 3<&-; fi
 exec 3<&-

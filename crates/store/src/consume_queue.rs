@@ -142,7 +142,8 @@ impl ConsumeQueue {
             break;
         }
         self.queue.set_flushed_where(process_offset);
-        self.queue.truncate_dirty_files(process_offset);
+        let report = self.queue.truncate_dirty_files(process_offset);
+        self.log_truncation("recover", &report);
     }
 
     /// Drops entries pointing at or past `phy_offset` (the commit log was cut there), walking
@@ -169,12 +170,21 @@ impl ConsumeQueue {
                 continue;
             }
             let dropped_to = f.file_from_offset() as i64 + keep as i64;
-            self.queue.truncate_dirty_files(dropped_to);
+            let report = self.queue.truncate_dirty_files(dropped_to);
+            self.log_truncation("commit log was cut", &report);
             break;
         }
         let max = self.queue.max_offset();
         if self.queue.flushed_where() > max {
             self.queue.set_flushed_where(max);
+        }
+    }
+
+    fn log_truncation(&self, why: &str, report: &[crate::mapped_file_queue::TruncatedFile]) {
+        for t in report.iter().filter(|t| t.dropped_bytes > 0) {
+            tracing::warn!(topic = %self.topic, queue = self.queue_id, file = %t.path.display(),
+                offset = t.from_offset, bytes = t.dropped_bytes, deleted = t.deleted,
+                "consume queue truncated ({why})");
         }
     }
 

@@ -7,16 +7,30 @@
 
 pub mod allocate;
 pub mod checkpoint;
+pub mod clean;
+pub mod commit_log;
 pub mod config;
 pub mod consume_queue;
 pub mod error;
+pub mod flush;
 pub mod index_file;
 pub mod index_service;
 pub mod mapped_file;
 pub mod mapped_file_queue;
 pub mod record;
+mod reput;
+pub mod result;
+pub mod running_flags;
+pub mod service;
+pub mod store;
 pub mod util;
 
 pub use config::{BrokerRole, FlushDiskType, MessageStoreConfig};
 pub use error::StoreError;
+pub use result::{
+    AppendMessageResult, AppendMessageStatus, GetMessageResult, GetMessageStatus, PutMessageResult,
+    PutMessageStatus, QueryMessageResult,
+};
+pub use rmq_common::inner::MessageExtBrokerInner;
+pub use store::{ArrivalListener, DefaultMessageStore};
 pub use util::now_ms;

@@ -250,24 +250,35 @@ impl MappedFile {
     }
 
     /// Zeroes `[from, size)` page by page, skipping pages that are already zero, so that
-    /// stale bytes past a recovered end can never be mistaken for records later. Recovery only.
+    /// stale bytes past a recovered end can never be mistaken for records later. Returns how
+    /// many bytes after `from` held data (up to the last non-zero byte). Recovery only.
     pub fn zero_tail_for_recovery(&self, from: usize) -> usize {
-        let mut zeroed = 0;
-        let mut pos = from.min(self.file_size);
+        let mut extent = 0;
+        let from = from.min(self.file_size);
+        let mut pos = from;
         while pos < self.file_size {
             let end = ((pos / OS_PAGE_SIZE + 1) * OS_PAGE_SIZE).min(self.file_size);
             // SAFETY: single-threaded recovery; range inside the mapping.
             let chunk = unsafe { std::slice::from_raw_parts_mut(self.ptr.add(pos), end - pos) };
-            if chunk.iter().any(|b| *b != 0) {
+            if let Some(last) = chunk.iter().rposition(|b| *b != 0) {
+                extent = pos + last + 1 - from;
                 chunk.fill(0);
-                zeroed += end - pos;
             }
             pos = end;
         }
-        if zeroed > 0 {
+        if extent > 0 {
             let _ = self.mmap.flush_range(from, self.file_size - from);
         }
-        zeroed
+        extent
+    }
+
+    /// Bytes of data in the file: one past its last non-zero byte. Recovery only.
+    pub fn data_extent_for_recovery(&self) -> usize {
+        self.whole_for_recovery()
+            .iter()
+            .rposition(|b| *b != 0)
+            .map(|i| i + 1)
+            .unwrap_or(0)
     }
 
     /// Writes `data` at `pos` ignoring the positions (the index file manages its own layout).
@@ -464,7 +475,9 @@ mod tests {
         assert!(f.is_full());
         assert!(f.is_able_to_flush(100), "a full file is always flushable");
         f.set_positions(10);
+        assert_eq!(f.data_extent_for_recovery(), 4096 * 2);
         assert_eq!(f.zero_tail_for_recovery(10), 4096 * 2 - 10);
+        assert_eq!(f.data_extent_for_recovery(), 10);
         assert_eq!(f.zero_tail_for_recovery(10), 0);
         assert!(f.whole_for_recovery()[10..].iter().all(|b| *b == 0));
         assert!(f.destroy());

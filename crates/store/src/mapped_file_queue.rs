@@ -18,6 +18,18 @@ use std::sync::Arc;
 /// At most this many files are deleted per retention pass (`DELETE_FILES_BATCH_MAX`).
 pub const DELETE_FILES_BATCH_MAX: usize = 10;
 
+/// What truncation removed from one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TruncatedFile {
+    pub path: PathBuf,
+    /// Queue offset where the dropped bytes began.
+    pub from_offset: i64,
+    /// Bytes of data dropped (up to the last non-zero byte).
+    pub dropped_bytes: usize,
+    /// The whole file was deleted.
+    pub deleted: bool,
+}
+
 /// See the module docs.
 pub struct MappedFileQueue {
     store_path: PathBuf,
@@ -78,11 +90,34 @@ impl MappedFileQueue {
             }
         }
         names.sort();
+        if let Some((_, last)) = names.last() {
+            self.extend_short_last_file(last)?;
+        }
         let mut files = self.files.write();
         for (_, path) in names {
             let f = MappedFile::open(&path, self.mapped_file_size)?;
             f.set_positions(self.mapped_file_size);
             files.push(Arc::new(f));
+        }
+        Ok(())
+    }
+
+    /// A last file shorter than the configured size (a crash while it was being created, or a
+    /// file cut short) is padded with zeros: the missing tail reads as "no data", and recovery
+    /// decides where the valid data ends. 4.8.0 refuses to start instead.
+    fn extend_short_last_file(&self, path: &Path) -> Result<(), StoreError> {
+        let len = std::fs::metadata(path)
+            .map_err(|e| StoreError::io("stat", path, e))?
+            .len();
+        if len < self.mapped_file_size as u64 {
+            tracing::warn!(file = %path.display(), len, expected = self.mapped_file_size,
+                "last mapped file is short; padding it with zeros");
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| StoreError::io("open", path, e))?;
+            f.set_len(self.mapped_file_size as u64)
+                .map_err(|e| StoreError::io("set_len", path, e))?;
         }
         Ok(())
     }
@@ -232,9 +267,10 @@ impl MappedFileQueue {
 
     /// Drops everything at or after `offset`: the file containing it is cut back (and its
     /// tail zeroed, so stale bytes cannot look like data after a later crash), later files are
-    /// deleted (`truncateDirtyFiles`). Recovery only.
-    pub fn truncate_dirty_files(&self, offset: i64) {
+    /// deleted (`truncateDirtyFiles`). Returns what was dropped, file by file. Recovery only.
+    pub fn truncate_dirty_files(&self, offset: i64) -> Vec<TruncatedFile> {
         let size = self.mapped_file_size as i64;
+        let mut report = Vec::new();
         let mut files = self.files.write();
         files.retain(|f| {
             let from = f.file_from_offset() as i64;
@@ -244,16 +280,26 @@ impl MappedFileQueue {
             if offset >= from {
                 let pos = (offset - from) as usize;
                 f.set_positions(pos);
-                let zeroed = f.zero_tail_for_recovery(pos);
-                if zeroed > 0 {
-                    tracing::debug!(file = %f.path().display(), pos, zeroed, "zeroed stale bytes past the truncation point");
-                }
+                let dropped = f.zero_tail_for_recovery(pos);
+                report.push(TruncatedFile {
+                    path: f.path().to_path_buf(),
+                    from_offset: offset,
+                    dropped_bytes: dropped,
+                    deleted: false,
+                });
                 true
             } else {
+                report.push(TruncatedFile {
+                    path: f.path().to_path_buf(),
+                    from_offset: from,
+                    dropped_bytes: f.data_extent_for_recovery(),
+                    deleted: true,
+                });
                 f.destroy();
                 false
             }
         });
+        report
     }
 
     /// Deletes the last file (used when a consume queue's last file holds no valid entry).
@@ -373,7 +419,11 @@ mod tests {
         while q.flush(0) {}
         assert_eq!(q.flushed_where(), 3 * 4096);
 
-        q.truncate_dirty_files(4096 + 100);
+        let report = q.truncate_dirty_files(4096 + 100);
+        assert_eq!(report.len(), 2);
+        assert_eq!(report[0].dropped_bytes, 4096 - 100);
+        assert!(report[1].deleted);
+        assert_eq!(report[1].dropped_bytes, 4096);
         assert_eq!(q.file_count(), 2);
         assert_eq!(q.max_offset(), 4096 + 100);
         assert!(!dir.path().join("00000000000000008192").exists());
@@ -424,10 +474,20 @@ mod tests {
     }
 
     #[test]
-    fn wrong_file_size_is_an_error() {
+    fn wrong_file_size_is_an_error_except_a_short_last_file() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("00000000000000000000"), [0u8; 100]).unwrap();
+        std::fs::write(dir.path().join("00000000000000004096"), [0u8; 4096]).unwrap();
         let q = MappedFileQueue::new(dir.path(), 4096, None);
         assert!(matches!(q.load(), Err(StoreError::FileSizeMismatch { .. })));
+
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("00000000000000000000"), [0u8; 4096]).unwrap();
+        std::fs::write(dir.path().join("00000000000000004096"), [9u8; 100]).unwrap();
+        let q = MappedFileQueue::new(dir.path(), 4096, None);
+        q.load().unwrap();
+        assert_eq!(q.file_count(), 2);
+        assert_eq!(q.files()[1].whole_for_recovery()[99], 9);
+        assert_eq!(q.files()[1].whole_for_recovery()[100], 0);
     }
 }

@@ -1,0 +1,158 @@
+//! The dispatcher: follows the commit log and turns each new record into its consume-queue
+//! entry and index keys, then tells the arrival listener (long polling) about it.
+//!
+//! It reads only bytes below the commit log's published write position, so it never sees a
+//! half-written record; `reput_from_offset` is the first byte not yet dispatched. Recovery
+//! uses the same `do_dispatch` to rebuild queues and index. Book: Part I, "ConsumeQueue"
+//! (dispatch) and "IndexFile". Mirrors `DefaultMessageStore.ReputMessageService`,
+//! `CommitLogDispatcherBuildConsumeQueue` and `CommitLogDispatcherBuildIndex`.
+
+use crate::config::BrokerRole;
+use crate::record::{check_record, CheckOptions, DispatchRequest, RecordCheck};
+use crate::running_flags::{WRITE_INDEX_FILE_ERROR_BIT, WRITE_LOGICS_QUEUE_ERROR_BIT};
+use crate::store::DefaultMessageStore;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+const TRANSACTION_NOT_TYPE: i32 = 0;
+const TRANSACTION_COMMIT_TYPE: i32 = 0x8;
+
+/// How often a consume-queue write is retried before the queue is marked broken.
+const CQ_WRITE_RETRIES: usize = 3;
+
+fn goes_to_consume_queue(req: &DispatchRequest) -> bool {
+    matches!(
+        req.transaction_type(),
+        TRANSACTION_NOT_TYPE | TRANSACTION_COMMIT_TYPE
+    )
+}
+
+impl DefaultMessageStore {
+    // ANCHOR: dispatch
+    /// Writes one record's consume-queue entry (normal and committed messages only) and its
+    /// index keys (`doDispatch`).
+    pub(crate) fn do_dispatch(&self, req: &DispatchRequest) {
+        if goes_to_consume_queue(req) {
+            self.put_message_position_info(req);
+        }
+        if self.config.message_index_enable {
+            if let Err(e) = self.index_service.build_index(req) {
+                tracing::error!(error = %e, offset = req.commit_log_offset, "index build failed");
+                self.running_flags.set(WRITE_INDEX_FILE_ERROR_BIT);
+            }
+        }
+    }
+    // ANCHOR_END: dispatch
+
+    fn put_message_position_info(&self, req: &DispatchRequest) {
+        let cq = self.find_consume_queue(&req.topic, req.queue_id);
+        for attempt in 0..CQ_WRITE_RETRIES {
+            if !self.running_flags.is_cq_writeable() {
+                return;
+            }
+            match cq.put_position(
+                req.commit_log_offset,
+                req.msg_size,
+                req.tags_code,
+                req.consume_queue_offset,
+            ) {
+                Ok(()) => {
+                    if self.config.broker_role == BrokerRole::Slave {
+                        self.checkpoint
+                            .set_physic_msg_timestamp(req.store_timestamp);
+                    }
+                    self.checkpoint
+                        .set_logics_msg_timestamp(req.store_timestamp);
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(topic = %req.topic, queue = req.queue_id, offset = req.commit_log_offset,
+                        attempt, error = %e, "[BUG]put commit log position info failed");
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+        }
+        tracing::error!(topic = %req.topic, queue = req.queue_id, "[BUG]consume queue can not write");
+        self.running_flags.set(WRITE_LOGICS_QUEUE_ERROR_BIT);
+    }
+
+    // ANCHOR: reput
+    /// Dispatches everything between `reput_from_offset` and the commit log's readable end
+    /// (`doReput`).
+    pub(crate) fn do_reput(&self) {
+        let mut from = self.reput_from_offset.load(Ordering::Acquire);
+        let min = self.commit_log.min_offset();
+        if from < min {
+            tracing::warn!(
+                from,
+                min,
+                "reput offset below the commit log's min offset; jumping ahead"
+            );
+            from = min;
+            self.reput_from_offset.store(from, Ordering::Release);
+        }
+        let listener = if self.config.broker_role != BrokerRole::Slave {
+            self.listener.read().clone()
+        } else {
+            None
+        };
+        let opts = CheckOptions {
+            check_crc: false,
+            expected_offset: None,
+            delay_levels_ms: self.commit_log.delay_levels_ms(),
+        };
+        while from < self.commit_log.max_offset() {
+            let Some((file, pos, len)) = self.commit_log.get_data(from) else {
+                break;
+            };
+            let Some(data) = file.slice(pos, len) else {
+                break;
+            };
+            let mut read = 0usize;
+            while read < len {
+                let opts = CheckOptions {
+                    expected_offset: Some(from),
+                    ..opts
+                };
+                match check_record(&data[read..], &opts) {
+                    RecordCheck::Message(req) => {
+                        self.do_dispatch(&req);
+                        let size = req.msg_size as usize;
+                        from += size as i64;
+                        read += size;
+                        self.reput_from_offset.store(from, Ordering::Release);
+                        if let Some(l) = &listener {
+                            if goes_to_consume_queue(&req) {
+                                l(
+                                    &req.topic,
+                                    req.queue_id,
+                                    req.consume_queue_offset + 1,
+                                    req.tags_code,
+                                );
+                            }
+                        }
+                    }
+                    RecordCheck::EndOfFile => {
+                        from = self.commit_log.roll_next_file(from);
+                        self.reput_from_offset.store(from, Ordering::Release);
+                        break;
+                    }
+                    RecordCheck::SizeMismatch { size, reason } => {
+                        tracing::error!(from, size, %reason, "[BUG]read total count not equals msg total size");
+                        from += size as i64;
+                        read += size as usize;
+                        self.reput_from_offset.store(from, Ordering::Release);
+                    }
+                    RecordCheck::Invalid(reason) => {
+                        tracing::error!(from, skipped = len - read, %reason,
+                            "[BUG]dispatch message to commit log error; skipping the rest of the readable region");
+                        from += (len - read) as i64;
+                        self.reput_from_offset.store(from, Ordering::Release);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    // ANCHOR_END: reput
+}

@@ -10,6 +10,7 @@ use crate::flow_control::FlowControl;
 use crate::long_polling::LongPolling;
 use crate::offset::ConsumerOffsetManager;
 use crate::processor::BrokerProcessor;
+use crate::schedule::ScheduleService;
 use crate::store::MessageStore;
 use crate::subscription::SubscriptionGroupManager;
 use crate::topic::TopicConfigManager;
@@ -35,6 +36,7 @@ pub struct Broker {
     pub register_now: Notify,
     pub client: RemotingClient,
     pub boot_time: Instant,
+    pub schedule: ScheduleService,
 }
 
 impl Broker {
@@ -53,6 +55,8 @@ impl Broker {
             cfg.flush_disk_type == FlushDiskType::SyncFlush,
         )
         .with_context(|| format!("opening store in {}", cfg.store_path_root_dir.display()))?;
+        let levels = crate::schedule::levels_from_config(&cfg.raw)?;
+        let schedule = ScheduleService::load(&cfg.config_dir(), levels)?;
         let topics = TopicConfigManager::new(&cfg)?;
         let offsets = ConsumerOffsetManager::load(&cfg.config_dir())?;
         let subscriptions =
@@ -83,6 +87,7 @@ impl Broker {
             register_now: Notify::new(),
             client: RemotingClient::new(),
             boot_time: Instant::now(),
+            schedule,
         }))
     }
 
@@ -117,6 +122,12 @@ impl Broker {
         crate::register::register_all(&self).await;
         let reg = tokio::spawn(crate::register::register_loop(self.clone()));
         let periodic = tokio::spawn(self.clone().periodic());
+        // Only a master moves delayed messages (4.8.0 handleScheduleMessageService).
+        let schedule_tasks = if self.cfg.broker_role == crate::config::BrokerRole::Slave {
+            Vec::new()
+        } else {
+            crate::schedule::start(&self)
+        };
         let ns = self.cfg.namesrv_addr.clone().unwrap_or_default();
         tracing::info!(
             "The broker[{}, {}] boot success. serializeType=JSON and name server is {}",
@@ -128,6 +139,9 @@ impl Broker {
         tracing::info!("shutting down broker {}", self.cfg.broker_name);
         reg.abort();
         periodic.abort();
+        for t in &schedule_tasks {
+            t.abort();
+        }
         crate::register::unregister_all(&self).await;
         let _ = stop_tx.send(true);
         let _ = s1.await;
@@ -135,6 +149,7 @@ impl Broker {
         self.offsets.persist();
         self.topics.persist();
         self.subscriptions.persist();
+        self.schedule.persist();
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || store.shutdown()).await?;
         Ok(())

@@ -16,6 +16,7 @@ pub mod offset;
 pub mod persist;
 pub mod processor;
 pub mod register;
+pub mod schedule;
 pub mod store;
 pub mod subscription;
 pub mod topic;

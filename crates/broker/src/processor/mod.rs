@@ -96,12 +96,6 @@ impl RequestProcessor for BrokerProcessor {
     }
 }
 
-/// 4.8.0 `messageDelayLevel` default, in milliseconds.
-const DELAY_LEVELS_MS: [i64; 18] = [
-    1_000, 5_000, 10_000, 30_000, 60_000, 120_000, 180_000, 240_000, 300_000, 360_000, 420_000,
-    480_000, 540_000, 600_000, 1_200_000, 1_800_000, 3_600_000, 7_200_000,
-];
-
 /// A message's properties as pairs plus helpers to edit them before the append.
 pub fn set_prop(props: &mut Vec<(String, String)>, k: &str, v: impl Into<String>) {
     let v = v.into();
@@ -131,13 +125,13 @@ pub async fn put_message(
         .unwrap_or(0);
     let tx_type = msg.sys_flag & 0xC;
     if level > 0 && (tx_type == 0 || tx_type == 0x8) {
-        let level = level.min(DELAY_LEVELS_MS.len() as i32);
+        let level = level.min(b.schedule.levels.max_level());
         set_prop(&mut props, "REAL_TOPIC", msg.topic.clone());
         set_prop(&mut props, "REAL_QID", msg.queue_id.to_string());
         msg.topic = crate::topic::SCHEDULE_TOPIC.to_string();
         msg.queue_id = level - 1;
         msg.tags_code =
-            msg.born_timestamp.max(crate::store::now_ms()) + DELAY_LEVELS_MS[(level - 1) as usize];
+            msg.born_timestamp.max(crate::store::now_ms()) + b.schedule.levels.delay_ms(level);
     }
     msg.properties = encode_properties(&props);
     let store = b.store.clone();

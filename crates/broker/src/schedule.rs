@@ -1,0 +1,330 @@
+//! The delay queue: messages sent with a delay level wait in `SCHEDULE_TOPIC_XXXX` (queue =
+//! level - 1) and one loop per level moves each of them back to its real topic when its time
+//! has come. The position of every loop is kept in `config/delayOffset.json`, so a restart
+//! neither re-delivers what was delivered nor skips what was not.
+//!
+//! Why one queue per level: all messages of a level have the same delay, so in store order
+//! they are also in delivery order; a loop only ever looks at the head of its queue and sleeps
+//! until that head is due. Arbitrary delays would need a sorted structure instead.
+//! Book: Part II, "Delay queue, retry and DLQ". Mirrors `ScheduleMessageService` (4.8.0 keeps it
+//! in the store module; here it lives in the broker because it only needs the store's public
+//! get/put calls and the broker's send path).
+
+use crate::broker::Broker;
+use crate::persist;
+use crate::processor::{get_prop, set_prop};
+use crate::store::GetStatus;
+use crate::topic::SCHEDULE_TOPIC;
+use parking_lot::Mutex;
+use rmq_common::message::{decode_record, keys, tags_code, MessageExt};
+use rmq_common::MessageExtBrokerInner;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// 4.8.0's default `messageDelayLevel`.
+pub const DEFAULT_DELAY_LEVELS: &str = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h";
+
+/// Why a `messageDelayLevel` value was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DelayLevelError {
+    #[error("messageDelayLevel {0:?}: each level is a number followed by s, m, h or d (e.g. \"1s 5s 1m\")")]
+    BadLevel(String),
+    #[error("messageDelayLevel is empty")]
+    Empty,
+}
+
+// ANCHOR: delay_levels
+/// The delay of each level in milliseconds; level 1 is the first entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DelayLevels(Vec<i64>);
+
+impl DelayLevels {
+    /// Parses `"1s 5s 10s ..."` as `ScheduleMessageService.parseDelayLevel` does.
+    pub fn parse(text: &str) -> Result<DelayLevels, DelayLevelError> {
+        let mut out = Vec::new();
+        for item in text.split(' ').filter(|s| !s.is_empty()) {
+            let (num, unit) = item.split_at(item.len() - 1);
+            let unit_ms = match unit {
+                "s" => 1_000,
+                "m" => 60_000,
+                "h" => 3_600_000,
+                "d" => 86_400_000,
+                _ => return Err(DelayLevelError::BadLevel(item.to_string())),
+            };
+            let n: i64 = num
+                .parse()
+                .map_err(|_| DelayLevelError::BadLevel(item.to_string()))?;
+            out.push(n * unit_ms);
+        }
+        if out.is_empty() {
+            return Err(DelayLevelError::Empty);
+        }
+        Ok(DelayLevels(out))
+    }
+
+    pub fn max_level(&self) -> i32 {
+        self.0.len() as i32
+    }
+
+    /// The delay of `level`, clamped to the last level (an unknown level waits 1 s, as the
+    /// dispatcher in 4.8.0 does).
+    pub fn delay_ms(&self, level: i32) -> i64 {
+        if level < 1 {
+            return 1_000;
+        }
+        let i = (level.min(self.max_level()) - 1) as usize;
+        self.0[i]
+    }
+}
+// ANCHOR_END: delay_levels
+
+/// The per-level delivery loops and their persisted positions.
+pub struct ScheduleService {
+    pub levels: DelayLevels,
+    offsets: Mutex<BTreeMap<i32, i64>>,
+    path: PathBuf,
+}
+
+#[derive(serde::Deserialize)]
+struct DelayOffsetFile {
+    #[serde(rename = "offsetTable", default)]
+    offset_table: BTreeMap<String, i64>,
+}
+
+impl ScheduleService {
+    /// Loads `delayOffset.json` (fastjson form: `{"offsetTable":{1:5,2:0}}`).
+    pub fn load(config_dir: &Path, levels: DelayLevels) -> anyhow::Result<ScheduleService> {
+        let path = config_dir.join("delayOffset.json");
+        let mut offsets = BTreeMap::new();
+        if let Some(text) = persist::read_with_backup(&path) {
+            let normalized = rmq_remoting::protocol::fastjson::normalize(&text);
+            let f: DelayOffsetFile = serde_json::from_str(&normalized)
+                .map_err(|e| anyhow::anyhow!("{} is not valid: {e}", path.display()))?;
+            for (level, off) in f.offset_table {
+                if let Ok(level) = level.parse::<i32>() {
+                    offsets.insert(level, off);
+                }
+            }
+        }
+        Ok(ScheduleService {
+            levels,
+            offsets: Mutex::new(offsets),
+            path,
+        })
+    }
+
+    pub fn offset(&self, level: i32) -> i64 {
+        self.offsets.lock().get(&level).copied().unwrap_or(0)
+    }
+
+    fn set_offset(&self, level: i32, offset: i64) {
+        self.offsets.lock().insert(level, offset);
+    }
+
+    /// Writes `delayOffset.json` the way 4.8.0 does (tabs, bare integer keys).
+    pub fn persist(&self) {
+        let table = self.offsets.lock().clone();
+        let mut text = String::from("{\n\t\"offsetTable\":{");
+        for (i, (level, off)) in table.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "," };
+            let _ = write!(text, "{sep}{level}:{off}");
+        }
+        text.push_str("}\n}");
+        if let Err(e) = persist::write_atomic(&self.path, &text) {
+            tracing::warn!("cannot write {}: {e}", self.path.display());
+        }
+    }
+}
+
+/// Starts one delivery loop per level plus the 10-second persister; they run until aborted.
+pub fn start(b: &Arc<Broker>) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut tasks: Vec<_> = (1..=b.schedule.levels.max_level())
+        .map(|level| tokio::spawn(deliver_level(b.clone(), level)))
+        .collect();
+    let persister = b.clone();
+    tasks.push(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(10));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            persister.schedule.persist();
+        }
+    }));
+    tasks
+}
+
+// ANCHOR: deliver_level
+/// One level's loop: read from the saved offset, move every due message to its real topic,
+/// and sleep until the head of the queue is due.
+async fn deliver_level(b: Arc<Broker>, level: i32) {
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let queue_id = level - 1;
+    let delay = b.schedule.levels.delay_ms(level);
+    loop {
+        let offset = b.schedule.offset(level);
+        let store = b.store.clone();
+        let got = tokio::task::spawn_blocking(move || {
+            store.get_message(SCHEDULE_TOPIC, queue_id, offset, 32, &|_| true)
+        })
+        .await;
+        let Ok(got) = got else { return };
+        let wait_ms = match got.status {
+            GetStatus::Found | GetStatus::NoMatchedMessage => {
+                match deliver_batch(&b, level, delay, &got.messages).await {
+                    Some(wait) => wait,
+                    None => {
+                        b.schedule.set_offset(level, got.next_begin_offset);
+                        100
+                    }
+                }
+            }
+            GetStatus::OffsetTooSmall => {
+                b.schedule.set_offset(level, got.min_offset);
+                100
+            }
+            GetStatus::OffsetOverflowBadly => {
+                b.schedule.set_offset(level, got.next_begin_offset);
+                100
+            }
+            _ => 100,
+        };
+        tokio::time::sleep(Duration::from_millis(wait_ms.max(1) as u64)).await;
+    }
+}
+// ANCHOR_END: deliver_level
+
+/// Delivers the due prefix of `records`. Returns `Some(ms to wait)` when it stopped early
+/// (the next record is not due yet, or a put failed), with the level offset left on the
+/// record that must be tried next; `None` when every record was handled.
+async fn deliver_batch(
+    b: &Arc<Broker>,
+    level: i32,
+    delay: i64,
+    records: &[bytes::Bytes],
+) -> Option<i64> {
+    for raw in records {
+        let (old, _) = match decode_record(raw) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!("schedule level {level}: skipping an undecodable record: {e}");
+                continue;
+            }
+        };
+        let now = crate::store::now_ms();
+        // The delivery time the 4.8.0 dispatcher stores as the consume queue's tagsCode; a
+        // time further away than one full delay means the clock moved back: deliver now.
+        let mut deliver_at = old.store_timestamp + delay;
+        if deliver_at > now + delay {
+            deliver_at = now;
+        }
+        if deliver_at > now {
+            b.schedule.set_offset(level, old.queue_offset);
+            return Some(deliver_at - now);
+        }
+        let Some((msg, props)) = rebuild(&old, b) else {
+            tracing::warn!(
+                "schedule level {level}: record at {} has no REAL_TOPIC/REAL_QID, skipped",
+                old.commit_log_offset
+            );
+            continue;
+        };
+        if msg.topic == "RMQ_SYS_TRANS_HALF_TOPIC" {
+            continue;
+        }
+        let ok = matches!(
+            crate::processor::put_message(b, msg, props).await,
+            Ok((crate::store::PutStatus::PutOk, _))
+        );
+        if !ok {
+            tracing::warn!(
+                "schedule level {level}: re-putting queue offset {} failed, retrying in 10 s",
+                old.queue_offset
+            );
+            b.schedule.set_offset(level, old.queue_offset);
+            return Some(10_000);
+        }
+        b.schedule.set_offset(level, old.queue_offset + 1);
+    }
+    None
+}
+
+// ANCHOR: rebuild
+/// The message as it goes back to its real topic: same body, flags, hosts and reconsume
+/// count; DELAY removed so it is not delayed again; WAIT=false; tags code from TAGS.
+fn rebuild(old: &MessageExt, b: &Broker) -> Option<(MessageExtBrokerInner, Vec<(String, String)>)> {
+    let mut props = old.properties.clone();
+    let topic = get_prop(&props, keys::REAL_TOPIC)?.to_string();
+    let queue_id: i32 = get_prop(&props, keys::REAL_QID)?.parse().ok()?;
+    props.retain(|(k, _)| k != keys::DELAY);
+    set_prop(&mut props, keys::WAIT, "false");
+    let msg = MessageExtBrokerInner {
+        topic,
+        queue_id,
+        flag: old.flag,
+        body: old.body.clone(),
+        properties: String::new(),
+        tags_code: tags_code(get_prop(&props, keys::TAGS)),
+        sys_flag: old.sys_flag & !0x30,
+        born_timestamp: old.born_timestamp,
+        born_host: old.born_host,
+        store_host: b.store_host,
+        reconsume_times: old.reconsume_times,
+        prepared_transaction_offset: 0,
+    };
+    Some((msg, props))
+}
+// ANCHOR_END: rebuild
+
+/// Parses the level list out of the broker's raw config (default when absent).
+pub fn levels_from_config(raw: &BTreeMap<String, String>) -> Result<DelayLevels, DelayLevelError> {
+    DelayLevels::parse(
+        raw.get("messageDelayLevel")
+            .map(String::as_str)
+            .unwrap_or(DEFAULT_DELAY_LEVELS),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_default_and_custom_levels() {
+        let d = DelayLevels::parse(DEFAULT_DELAY_LEVELS).unwrap();
+        assert_eq!(d.max_level(), 18);
+        assert_eq!(d.delay_ms(1), 1_000);
+        assert_eq!(d.delay_ms(3), 10_000);
+        assert_eq!(d.delay_ms(18), 7_200_000);
+        assert_eq!(d.delay_ms(40), 7_200_000);
+        let c = DelayLevels::parse("1s 2s 1d").unwrap();
+        assert_eq!(c.delay_ms(3), 86_400_000);
+        assert!(matches!(
+            DelayLevels::parse("1x"),
+            Err(DelayLevelError::BadLevel(_))
+        ));
+        assert!(matches!(
+            DelayLevels::parse("s"),
+            Err(DelayLevelError::BadLevel(_))
+        ));
+        assert_eq!(DelayLevels::parse("  "), Err(DelayLevelError::Empty));
+    }
+
+    #[test]
+    fn offsets_persist_in_fastjson_form() {
+        let dir = tempfile::tempdir().unwrap();
+        let levels = DelayLevels::parse("1s 2s").unwrap();
+        let s = ScheduleService::load(dir.path(), levels.clone()).unwrap();
+        s.set_offset(1, 5);
+        s.set_offset(2, 7);
+        s.persist();
+        let text = std::fs::read_to_string(dir.path().join("delayOffset.json")).unwrap();
+        assert!(text.contains("\"offsetTable\":{1:5,2:7}"), "{text}");
+        let again = ScheduleService::load(dir.path(), levels).unwrap();
+        assert_eq!(again.offset(1), 5);
+        assert_eq!(again.offset(2), 7);
+        assert_eq!(again.offset(3), 0);
+    }
+}

@@ -1,0 +1,154 @@
+//! Helpers shared by the broker's integration tests: start the real `mqnamesrv`/`mqbroker`
+//! binaries on ephemeral 127.0.0.1 ports, wait for their boot lines, kill them on drop, and
+//! build raw SEND_MESSAGE_V2 / PULL_MESSAGE requests.
+#![allow(dead_code)]
+
+use rmq_common::message::encode_properties;
+use rmq_remoting::codes::request as rq;
+use rmq_remoting::RemotingCommand;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub const T: Duration = Duration::from_secs(10);
+
+pub struct Proc {
+    pub child: Child,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn sibling_bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    for dir in exe.ancestors().skip(1) {
+        let p = dir.join(name);
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!(
+        "{name} not found next to the test executable: run `cargo build --workspace --bins` first"
+    );
+}
+
+/// Spawns a binary and waits for a stdout line containing `needle`; returns that line.
+pub fn spawn_wait(mut cmd: Command, needle: &str) -> (Proc, String) {
+    let mut child = cmd
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let wanted = needle.to_string();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains(&wanted) {
+                let _ = tx.send(line);
+            }
+        }
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(30))
+        .unwrap_or_else(|_| panic!("no boot line containing {:?}", needle));
+    (Proc { child }, line)
+}
+
+pub fn start_namesrv(dir: &Path) -> (Proc, String) {
+    let conf = dir.join("namesrv.conf");
+    std::fs::write(
+        &conf,
+        format!("kvConfigPath={}\n", dir.join("kv.json").display()),
+    )
+    .unwrap();
+    let mut cmd = Command::new(sibling_bin("mqnamesrv"));
+    cmd.arg("-c").arg(&conf).args(["-p", "0"]);
+    let (p, line) = spawn_wait(cmd, "listen=");
+    let addr = line.split("listen=").nth(1).unwrap().trim().to_string();
+    (p, addr)
+}
+
+/// A port p with p and p-2 both free on 127.0.0.1.
+pub fn free_port_pair() -> u16 {
+    loop {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let p = l.local_addr().unwrap().port();
+        if p < 1100 {
+            continue;
+        }
+        if std::net::TcpListener::bind(("127.0.0.1", p - 2)).is_ok() {
+            return p;
+        }
+    }
+}
+
+pub struct BrokerSetup {
+    pub conf: PathBuf,
+    pub addr: String,
+}
+
+pub fn write_broker_conf(dir: &Path, ns: &str, extra: &str) -> BrokerSetup {
+    let port = free_port_pair();
+    let conf = dir.join("broker.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "brokerClusterName=TestCluster\nbrokerName=broker-t\nbrokerId=0\nlistenPort={port}\n\
+             namesrvAddr={ns}\nstorePathRootDir={}\nflushConsumerOffsetInterval=200\n\
+             someUnknownKey=1\n{extra}\n",
+            dir.join("store").display()
+        ),
+    )
+    .unwrap();
+    BrokerSetup {
+        conf,
+        addr: format!("127.0.0.1:{port}"),
+    }
+}
+
+pub fn start_broker(s: &BrokerSetup) -> Proc {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mqbroker"));
+    cmd.arg("-c").arg(&s.conf);
+    spawn_wait(cmd, "boot success").0
+}
+
+pub fn send_v2(topic: &str, body: &[u8], props: &[(&str, &str)]) -> RemotingCommand {
+    let props: Vec<(String, String)> = props
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    RemotingCommand::new_request(rq::SEND_MESSAGE_V2)
+        .with_ext("a", "PG")
+        .with_ext("b", topic)
+        .with_ext("c", "TBW102")
+        .with_ext("d", 4)
+        .with_ext("e", 0)
+        .with_ext("f", 0)
+        .with_ext("g", 1)
+        .with_ext("h", 0)
+        .with_ext("i", encode_properties(&props))
+        .with_ext("j", 0)
+        .with_ext("k", false)
+        .with_body(body.to_vec())
+}
+
+pub fn pull(topic: &str, offset: i64, sys_flag: i32, suspend_ms: i64) -> RemotingCommand {
+    RemotingCommand::new_request(rq::PULL_MESSAGE)
+        .with_ext("consumerGroup", "CG")
+        .with_ext("topic", topic)
+        .with_ext("queueId", 0)
+        .with_ext("queueOffset", offset)
+        .with_ext("maxMsgNums", 32)
+        .with_ext("sysFlag", sys_flag)
+        .with_ext("commitOffset", 0)
+        .with_ext("suspendTimeoutMillis", suspend_ms)
+        .with_ext("subscription", "*")
+        .with_ext("subVersion", 0)
+}

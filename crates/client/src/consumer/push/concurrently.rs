@@ -1,0 +1,228 @@
+//! Concurrent consumption: every pulled batch becomes a listener call of its
+//! own, in any order, up to `consume_thread_max` at a time.
+//!
+//! When the listener answers "reconsume later" (or panics), clustering
+//! consumers send each failed message back to the broker with
+//! CONSUMER_SEND_MSG_BACK; the broker stores it in `%RETRY%<group>` with a delay
+//! level (3 + times already retried, so 10 s, 30 s, 1 min, ...) and, after
+//! `max_reconsume_times`, in the dead-letter queue `%DLQ%<group>`. If even that
+//! fails, the client re-sends the message to the retry topic itself, and as a
+//! last resort consumes it again locally after 5 s. Broadcasting consumers just
+//! drop failures. Either way the queue's committed offset only moves past a
+//! message once it is done with.
+//! Book: Part II "Consuming, long polling and rebalancing" (retries). Mirrors
+//! `ConsumeMessageConcurrentlyService` and `DefaultMQPushConsumerImpl.sendMessageBack`.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rmq_common::message::MessageExt;
+use rmq_remoting::protocol::{MessageModel, MessageQueue};
+use tracing::{debug, warn};
+
+use super::listener::{ConsumeConcurrentlyContext, ConsumeConcurrentlyStatus, MessageListener};
+use super::PushInner;
+use crate::api::SendBackHeader;
+use crate::consumer::process_queue::ProcessQueue;
+use crate::error::Result;
+use crate::message::{keys, Message};
+use crate::util::retry_topic;
+
+/// Delay before consuming again locally when send-back failed.
+const LOCAL_RETRY_DELAY: Duration = Duration::from_secs(5);
+
+/// Splits messages into listener batches and schedules them after `delay`.
+pub(super) fn submit(
+    inner: Arc<PushInner>,
+    msgs: Vec<MessageExt>,
+    pq: Arc<ProcessQueue>,
+    mq: MessageQueue,
+    delay: Duration,
+) {
+    let batch = inner.config.consume_message_batch_max_size.max(1);
+    for chunk in msgs.chunks(batch) {
+        let (inner, pq, mq, chunk) = (inner.clone(), pq.clone(), mq.clone(), chunk.to_vec());
+        tokio::spawn(async move {
+            if !delay.is_zero() {
+                tokio::select! {
+                    _ = inner.shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(delay) => {}
+                }
+            }
+            consume(inner, chunk, pq, mq).await;
+        });
+    }
+}
+
+/// Messages of the group's retry topic get their original topic back.
+pub(super) fn reset_retry_topic(group: &str, msgs: &mut [MessageExt]) {
+    let rt = retry_topic(group);
+    for m in msgs {
+        if m.topic == rt {
+            if let Some(orig) = m.property(keys::RETRY_TOPIC).map(str::to_string) {
+                m.topic = orig;
+            }
+        }
+    }
+}
+
+// ANCHOR: consume_concurrently
+async fn consume(
+    inner: Arc<PushInner>,
+    mut msgs: Vec<MessageExt>,
+    pq: Arc<ProcessQueue>,
+    mq: MessageQueue,
+) {
+    let MessageListener::Concurrently(listener) = &inner.listener else {
+        return;
+    };
+    let Ok(_permit) = inner.consume_sem.clone().acquire_owned().await else {
+        return;
+    };
+    if pq.is_dropped() || inner.is_stopped() {
+        return; // left in the buffer: the offset is not committed past them
+    }
+    reset_retry_topic(&inner.config.group, &mut msgs);
+    let listener = listener.clone();
+    let mut ctx = ConsumeConcurrentlyContext {
+        message_queue: mq.clone(),
+        delay_level_when_next_consume: 0,
+        ack_index: i32::MAX,
+    };
+    let call = tokio::task::spawn_blocking(move || {
+        let status = std::panic::catch_unwind(AssertUnwindSafe(|| listener(&msgs, &mut ctx)));
+        (status, ctx, msgs)
+    })
+    .await;
+    let Ok((status, ctx, msgs)) = call else {
+        return;
+    };
+    let status = status.unwrap_or_else(|_| {
+        warn!(queue = ?mq, "listener panicked; will reconsume later");
+        ConsumeConcurrentlyStatus::ReconsumeLater
+    });
+    if pq.is_dropped() {
+        debug!(queue = ?mq, "queue dropped while consuming; result ignored");
+        return;
+    }
+    process_result(&inner, status, ctx, msgs, &pq, &mq).await;
+}
+// ANCHOR_END: consume_concurrently
+
+async fn process_result(
+    inner: &Arc<PushInner>,
+    status: ConsumeConcurrentlyStatus,
+    ctx: ConsumeConcurrentlyContext,
+    mut msgs: Vec<MessageExt>,
+    pq: &Arc<ProcessQueue>,
+    mq: &MessageQueue,
+) {
+    let acked = match status {
+        ConsumeConcurrentlyStatus::ConsumeSuccess => {
+            (ctx.ack_index.max(-1) as i64 + 1).min(msgs.len() as i64) as usize
+        }
+        ConsumeConcurrentlyStatus::ReconsumeLater => 0,
+    };
+    let mut failed_locally = Vec::new();
+    match inner.config.message_model {
+        MessageModel::Broadcasting => {
+            for m in &msgs[acked..] {
+                warn!(msg_id = %m.msg_id(), "BROADCASTING: consume failed, message dropped");
+            }
+        }
+        MessageModel::Clustering => {
+            let mut kept = Vec::with_capacity(msgs.len());
+            for (i, m) in msgs.into_iter().enumerate() {
+                if i >= acked
+                    && inner
+                        .send_message_back(&m, ctx.delay_level_when_next_consume, &mq.broker_name)
+                        .await
+                        .is_err()
+                {
+                    let mut again = m;
+                    again.reconsume_times += 1;
+                    failed_locally.push(again);
+                } else {
+                    kept.push(m);
+                }
+            }
+            msgs = kept;
+        }
+    }
+    let offset = pq.remove_messages(&msgs);
+    if offset >= 0 && !pq.is_dropped() {
+        inner.offsets.update_offset(mq, offset, true);
+    }
+    if !failed_locally.is_empty() {
+        submit(
+            inner.clone(),
+            failed_locally,
+            pq.clone(),
+            mq.clone(),
+            LOCAL_RETRY_DELAY,
+        );
+    }
+}
+
+impl PushInner {
+    // ANCHOR: send_message_back
+    /// Gives a failed message back to the broker for a delayed retry.
+    pub(super) async fn send_message_back(
+        &self,
+        msg: &MessageExt,
+        delay_level: i32,
+        broker_name: &str,
+    ) -> Result<()> {
+        let inst = &self.instance;
+        let header = SendBackHeader {
+            offset: msg.commit_log_offset,
+            group: self.config.group.clone(),
+            delay_level,
+            origin_msg_id: msg.msg_id(),
+            origin_topic: msg.topic.clone(),
+            max_reconsume_times: self.max_reconsume_times(),
+        };
+        let addr = match inst.find_broker_addr_in_publish(broker_name) {
+            Some(a) => a,
+            None => msg.store_host.to_string(),
+        };
+        match inst
+            .api()
+            .consumer_send_msg_back(&addr, &header, inst.api_timeout())
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                warn!(msg_id = %msg.msg_id(), error = %e, "send back failed; re-sending to the retry topic");
+                self.send_to_retry_topic(msg, 3 + msg.reconsume_times).await
+            }
+        }
+    }
+    // ANCHOR_END: send_message_back
+
+    /// Re-sends a copy of `msg` to `%RETRY%<group>` with the bookkeeping
+    /// properties the broker expects.
+    pub(super) async fn send_to_retry_topic(
+        &self,
+        msg: &MessageExt,
+        delay_level: i32,
+    ) -> Result<()> {
+        let mut m =
+            Message::new(retry_topic(&self.config.group), msg.body.clone()).with_flag(msg.flag);
+        m.properties = msg.properties.clone();
+        let origin = msg
+            .property(keys::ORIGIN_MESSAGE_ID)
+            .map(str::to_string)
+            .unwrap_or_else(|| msg.msg_id());
+        m.put_property(keys::ORIGIN_MESSAGE_ID, origin);
+        m.put_property(keys::RETRY_TOPIC, msg.topic.clone());
+        m.put_property(keys::RECONSUME_TIME, (msg.reconsume_times + 1).to_string());
+        m.put_property(
+            keys::MAX_RECONSUME_TIMES,
+            self.max_reconsume_times().to_string(),
+        );
+        m.put_property(keys::DELAY, delay_level.to_string());
+        self.inner_producer().await?.send(m).await.map(|_| ())
+    }
+}

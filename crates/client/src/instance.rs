@@ -1,0 +1,548 @@
+//! The client runtime behind every producer and consumer: one connection pool,
+//! the route cache, the broker address book and the periodic tasks.
+//!
+//! Tasks: refresh the routes of every topic in use from the name server (30 s),
+//! heartbeat every known broker (30 s), persist consumer offsets (5 s), and
+//! rebalance (20 s, or at once when a broker sends NOTIFY_CONSUMER_IDS_CHANGED).
+//! A 4.8.0 JVM shares one `MQClientInstance` among all clients with the same
+//! client id; here every producer and consumer owns one, which keeps lifetimes
+//! simple and lets tests run several consumers of one group in one process.
+//! Book: Part II "Producing" (routes) and "Consuming, long polling and
+//! rebalancing" (heartbeats, rebalance triggers). Mirrors `MQClientInstance`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use parking_lot::{Mutex, RwLock};
+use rmq_remoting::codes::{request as rq, response as rs};
+use rmq_remoting::protocol::{
+    ConsumerData, HeartbeatData, MessageQueue, ProducerData, TopicRouteData,
+};
+use rmq_remoting::{Connection, RemotingClient, RemotingCommand, RequestProcessor};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use crate::api::MqClientApi;
+use crate::config::ClientConfig;
+use crate::error::{ClientError, Result};
+use crate::route::{default_topic_route, subscribe_queues};
+use crate::util::MASTER_ID;
+
+/// What the runtime needs from a consumer.
+pub trait ConsumerHook: Send + Sync + 'static {
+    /// Its entry in the heartbeat.
+    fn consumer_data(&self) -> ConsumerData;
+    /// One rebalance round over all subscribed topics.
+    fn do_rebalance(&self) -> BoxFuture<'static, ()>;
+    /// Write in-memory offsets to their store.
+    fn persist_offsets(&self) -> BoxFuture<'static, ()>;
+}
+
+/// Serves the broker's calls into the client.
+struct ClientProcessor {
+    rebalance_now: Arc<Notify>,
+}
+
+impl RequestProcessor for ClientProcessor {
+    fn process(
+        &self,
+        ctx: Arc<Connection>,
+        req: RemotingCommand,
+    ) -> BoxFuture<'static, Option<RemotingCommand>> {
+        let reply = match req.code {
+            rq::NOTIFY_CONSUMER_IDS_CHANGED => {
+                info!(
+                    group = req.ext("consumerGroup").unwrap_or(""),
+                    broker = %ctx.remote_addr,
+                    "consumer ids changed, rebalancing now"
+                );
+                self.rebalance_now.notify_one();
+                None
+            }
+            code if req.is_oneway() => {
+                debug!(code, "ignoring oneway request from broker");
+                None
+            }
+            code => Some(RemotingCommand::new_response(
+                rs::REQUEST_CODE_NOT_SUPPORTED,
+                format!("The request code {code} is not supported by the Rust client"),
+            )),
+        };
+        async move { reply }.boxed()
+    }
+}
+
+/// The shared runtime (cheap to clone).
+#[derive(Clone)]
+pub struct ClientInstance {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: ClientConfig,
+    client_id: String,
+    client_ip: IpAddr,
+    api: MqClientApi,
+    namesrvs: Vec<String>,
+    namesrv_index: AtomicUsize,
+    routes: RwLock<HashMap<String, TopicRouteData>>,
+    /// brokerName -> brokerId -> address.
+    broker_addrs: RwLock<HashMap<String, BTreeMap<i64, String>>>,
+    producer_groups: Mutex<BTreeSet<String>>,
+    consumers: Mutex<HashMap<String, Arc<dyn ConsumerHook>>>,
+    /// Topics consumers subscribe to (their routes are refreshed even before
+    /// the first lookup).
+    consumer_topics: Mutex<BTreeSet<String>>,
+    rebalance_now: Arc<Notify>,
+    shutdown: CancellationToken,
+}
+
+impl ClientInstance {
+    /// Connects to a name server to learn this client's IP, then starts the
+    /// periodic tasks.
+    pub async fn start(config: ClientConfig) -> Result<Self> {
+        let namesrvs = config.namesrv_list();
+        if namesrvs.is_empty() {
+            return Err(ClientError::NoNameServer);
+        }
+        let rebalance_now = Arc::new(Notify::new());
+        let remoting = RemotingClient::with_processor(Arc::new(ClientProcessor {
+            rebalance_now: rebalance_now.clone(),
+        }));
+        let client_ip = match config.client_ip.as_deref().map(str::parse::<IpAddr>) {
+            Some(Ok(ip)) => ip,
+            Some(Err(_)) => {
+                return Err(ClientError::InvalidArgument(format!(
+                    "client ip {:?}",
+                    config.client_ip
+                )))
+            }
+            None => local_ip_towards(&remoting, &namesrvs).await,
+        };
+        let client_id = format!("{}@{}", client_ip, config.resolve_instance_name());
+        let inner = Arc::new(Inner {
+            api: MqClientApi::new(remoting),
+            namesrvs,
+            namesrv_index: AtomicUsize::new(rand::random::<usize>() % 16),
+            routes: RwLock::new(HashMap::new()),
+            broker_addrs: RwLock::new(HashMap::new()),
+            producer_groups: Mutex::new(BTreeSet::new()),
+            consumers: Mutex::new(HashMap::new()),
+            consumer_topics: Mutex::new(BTreeSet::new()),
+            rebalance_now,
+            shutdown: CancellationToken::new(),
+            client_id,
+            client_ip,
+            config,
+        });
+        let me = ClientInstance { inner };
+        me.spawn_tasks();
+        info!(client_id = %me.client_id(), "client instance started");
+        Ok(me)
+    }
+
+    pub fn client_id(&self) -> &str {
+        &self.inner.client_id
+    }
+
+    pub fn client_ip(&self) -> IpAddr {
+        self.inner.client_ip
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    pub fn api(&self) -> &MqClientApi {
+        &self.inner.api
+    }
+
+    pub fn api_timeout(&self) -> Duration {
+        self.inner.config.api_timeout
+    }
+
+    /// Cancelled when the instance shuts down.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.inner.shutdown.clone()
+    }
+
+    pub fn is_shut_down(&self) -> bool {
+        self.inner.shutdown.is_cancelled()
+    }
+
+    pub fn register_producer(&self, group: &str) {
+        self.inner.producer_groups.lock().insert(group.to_string());
+    }
+
+    pub fn register_consumer(&self, group: &str, hook: Arc<dyn ConsumerHook>, topics: &[String]) {
+        self.inner.consumers.lock().insert(group.to_string(), hook);
+        self.inner
+            .consumer_topics
+            .lock()
+            .extend(topics.iter().cloned());
+    }
+
+    /// Adds topics a registered consumer subscribes to after start.
+    pub fn add_consumer_topic(&self, topic: &str) {
+        self.inner.consumer_topics.lock().insert(topic.to_string());
+    }
+
+    /// Wakes the rebalance task now (`rebalanceImmediately`).
+    pub fn rebalance_immediately(&self) {
+        self.inner.rebalance_now.notify_one();
+    }
+
+    fn spawn_tasks(&self) {
+        let cfg = &self.inner.config;
+        self.spawn_periodic(cfg.poll_name_server_interval, |me| {
+            async move { me.update_all_routes().await }.boxed()
+        });
+        self.spawn_periodic(cfg.heartbeat_broker_interval, |me| {
+            async move { me.send_heartbeat_to_all_brokers().await }.boxed()
+        });
+        self.spawn_periodic(cfg.persist_consumer_offset_interval, |me| {
+            async move { me.persist_all_consumer_offsets().await }.boxed()
+        });
+        // Rebalance every 20 s or when woken.
+        let me = self.clone();
+        tokio::spawn(async move {
+            let token = me.inner.shutdown.clone();
+            loop {
+                tokio::select! {
+                    _ = token.cancelled() => break,
+                    _ = tokio::time::sleep(Duration::from_secs(20)) => {}
+                    _ = me.inner.rebalance_now.notified() => {}
+                }
+                me.do_rebalance().await;
+            }
+        });
+    }
+
+    fn spawn_periodic<F>(&self, period: Duration, f: F)
+    where
+        F: Fn(ClientInstance) -> BoxFuture<'static, ()> + Send + 'static,
+    {
+        let me = self.clone();
+        tokio::spawn(async move {
+            let token = me.inner.shutdown.clone();
+            loop {
+                tokio::select! {
+                    _ = token.cancelled() => break,
+                    _ = tokio::time::sleep(period) => {}
+                }
+                f(me.clone()).await;
+            }
+        });
+    }
+
+    /// One rebalance round for every consumer.
+    pub async fn do_rebalance(&self) {
+        let hooks: Vec<_> = self.inner.consumers.lock().values().cloned().collect();
+        for h in hooks {
+            h.do_rebalance().await;
+        }
+    }
+
+    async fn persist_all_consumer_offsets(&self) {
+        let hooks: Vec<_> = self.inner.consumers.lock().values().cloned().collect();
+        for h in hooks {
+            h.persist_offsets().await;
+        }
+    }
+
+    // ----- name server and routes -------------------------------------------------
+
+    /// Asks the name servers for a route, trying each once, starting from the
+    /// one that answered last. `Ok(None)`: the topic does not exist.
+    pub async fn fetch_route(&self, topic: &str) -> Result<Option<TopicRouteData>> {
+        let n = self.inner.namesrvs.len();
+        let start = self.inner.namesrv_index.load(Ordering::Relaxed);
+        let mut last_err = ClientError::NoNameServer;
+        for i in 0..n {
+            let idx = (start + i) % n;
+            let addr = &self.inner.namesrvs[idx];
+            match self
+                .inner
+                .api
+                .get_topic_route(addr, topic, self.api_timeout())
+                .await
+            {
+                Ok(r) => {
+                    self.inner.namesrv_index.store(idx, Ordering::Relaxed);
+                    return Ok(r);
+                }
+                Err(e) => {
+                    debug!(namesrv = %addr, error = %e, "route lookup failed");
+                    last_err = e;
+                }
+            }
+        }
+        Err(last_err)
+    }
+
+    /// Refreshes one topic's route; returns whether the topic has a route now.
+    pub async fn update_topic_route(&self, topic: &str) -> Result<bool> {
+        match self.fetch_route(topic).await? {
+            Some(route) => {
+                self.store_route(topic, route);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// For a topic without a route: borrow `default_key`'s route with at most
+    /// `queue_nums` queues per broker, so the first send auto-creates it.
+    pub async fn update_topic_route_from_default(
+        &self,
+        topic: &str,
+        default_key: &str,
+        queue_nums: i32,
+    ) -> Result<bool> {
+        match self.fetch_route(default_key).await? {
+            Some(route) => {
+                self.store_route(topic, default_topic_route(route, queue_nums));
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    fn store_route(&self, topic: &str, route: TopicRouteData) {
+        {
+            let mut addrs = self.inner.broker_addrs.write();
+            for bd in &route.broker_datas {
+                addrs.insert(bd.broker_name.clone(), bd.broker_addrs.clone());
+            }
+        }
+        let mut routes = self.inner.routes.write();
+        if routes.get(topic) != Some(&route) {
+            debug!(topic, "route changed");
+            routes.insert(topic.to_string(), route);
+        }
+    }
+
+    /// The cached route of a topic.
+    pub fn route(&self, topic: &str) -> Option<TopicRouteData> {
+        self.inner.routes.read().get(topic).cloned()
+    }
+
+    /// The readable queues of a topic from the cached route (empty if unknown).
+    pub fn subscribe_queues(&self, topic: &str) -> Vec<MessageQueue> {
+        self.route(topic)
+            .map(|r| subscribe_queues(topic, &r))
+            .unwrap_or_default()
+    }
+
+    /// Refreshes every route in use, then forgets brokers no route mentions.
+    pub async fn update_all_routes(&self) {
+        let mut topics: BTreeSet<String> = self.inner.routes.read().keys().cloned().collect();
+        topics.extend(self.inner.consumer_topics.lock().iter().cloned());
+        for topic in topics {
+            if let Err(e) = self.update_topic_route(&topic).await {
+                debug!(topic, error = %e, "route refresh failed");
+            }
+        }
+        self.clean_offline_brokers();
+    }
+
+    fn clean_offline_brokers(&self) {
+        let routes = self.inner.routes.read();
+        let mut live: HashMap<String, BTreeSet<String>> = HashMap::new();
+        for r in routes.values() {
+            for bd in &r.broker_datas {
+                live.entry(bd.broker_name.clone())
+                    .or_default()
+                    .extend(bd.broker_addrs.values().cloned());
+            }
+        }
+        self.inner.broker_addrs.write().retain(|name, addrs| {
+            let Some(alive) = live.get(name) else {
+                return false;
+            };
+            addrs.retain(|_, a| alive.contains(a));
+            !addrs.is_empty()
+        });
+    }
+
+    /// The master address of a broker (`findBrokerAddressInPublish`).
+    pub fn find_broker_addr_in_publish(&self, broker_name: &str) -> Option<String> {
+        self.inner
+            .broker_addrs
+            .read()
+            .get(broker_name)
+            .and_then(|m| m.get(&MASTER_ID).cloned())
+    }
+
+    /// An address of a broker for reading: the wanted id if known, else (unless
+    /// `only_this`) any; returns the address and whether it is a slave
+    /// (`findBrokerAddressInSubscribe`).
+    pub fn find_broker_addr_in_subscribe(
+        &self,
+        broker_name: &str,
+        broker_id: i64,
+        only_this: bool,
+    ) -> Option<(String, bool)> {
+        let addrs = self.inner.broker_addrs.read();
+        let m = addrs.get(broker_name)?;
+        if let Some(a) = m.get(&broker_id) {
+            return Some((a.clone(), broker_id != MASTER_ID));
+        }
+        if only_this {
+            return None;
+        }
+        m.iter().next().map(|(id, a)| (a.clone(), *id != MASTER_ID))
+    }
+
+    /// The master address of a broker, refreshing `topic`'s route once if unknown.
+    pub async fn master_addr_or_refresh(&self, broker_name: &str, topic: &str) -> Result<String> {
+        if let Some(a) = self.find_broker_addr_in_publish(broker_name) {
+            return Ok(a);
+        }
+        let _ = self.update_topic_route(topic).await;
+        self.find_broker_addr_in_publish(broker_name)
+            .ok_or_else(|| ClientError::BrokerNotFound(broker_name.to_string()))
+    }
+
+    /// Every known address, master first per broker: (broker name, id, address).
+    pub fn all_broker_addrs(&self) -> Vec<(String, i64, String)> {
+        let addrs = self.inner.broker_addrs.read();
+        let mut out: Vec<_> = addrs
+            .iter()
+            .flat_map(|(n, m)| m.iter().map(move |(id, a)| (n.clone(), *id, a.clone())))
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// The client ids of a group, asked of a broker serving `topic`
+    /// (`findConsumerIdList`).
+    pub async fn find_consumer_id_list(&self, topic: &str, group: &str) -> Result<Vec<String>> {
+        let route = self
+            .route(topic)
+            .ok_or_else(|| ClientError::NoRoute(topic.to_string()))?;
+        let mut brokers: Vec<_> = route.broker_datas.iter().collect();
+        if brokers.is_empty() {
+            return Err(ClientError::NoRoute(topic.to_string()));
+        }
+        // Any broker will do: each one knows every consumer of the group.
+        let start = rand::random::<usize>() % brokers.len();
+        brokers.rotate_left(start);
+        let mut last = ClientError::NoRoute(topic.to_string());
+        for bd in brokers {
+            let Some(addr) = bd.select_broker_addr() else {
+                continue;
+            };
+            match self
+                .inner
+                .api
+                .get_consumer_id_list(addr, group, self.api_timeout())
+                .await
+            {
+                Ok(ids) => return Ok(ids),
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
+
+    // ----- heartbeats -------------------------------------------------------------
+
+    /// The heartbeat body: every producer group and consumer of this instance.
+    pub fn heartbeat_data(&self) -> HeartbeatData {
+        HeartbeatData {
+            client_id: self.inner.client_id.clone(),
+            producer_data_set: self
+                .inner
+                .producer_groups
+                .lock()
+                .iter()
+                .map(|g| ProducerData {
+                    group_name: g.clone(),
+                })
+                .collect(),
+            consumer_data_set: self
+                .inner
+                .consumers
+                .lock()
+                .values()
+                .map(|h| h.consumer_data())
+                .collect(),
+        }
+    }
+
+    /// HEART_BEAT to every known broker; slaves only when there are consumers.
+    pub async fn send_heartbeat_to_all_brokers(&self) {
+        let data = self.heartbeat_data();
+        if data.producer_data_set.is_empty() && data.consumer_data_set.is_empty() {
+            return;
+        }
+        let has_consumers = !data.consumer_data_set.is_empty();
+        for (name, id, addr) in self.all_broker_addrs() {
+            if !has_consumers && id != MASTER_ID {
+                continue;
+            }
+            if let Err(e) = self
+                .inner
+                .api
+                .send_heartbeat(&addr, &data, self.api_timeout())
+                .await
+            {
+                warn!(broker = %name, addr = %addr, error = %e, "heartbeat failed");
+            }
+        }
+    }
+
+    /// UNREGISTER_CLIENT for a group on every master, then forget it.
+    pub async fn unregister(&self, producer_group: Option<&str>, consumer_group: Option<&str>) {
+        if let Some(g) = producer_group {
+            self.inner.producer_groups.lock().remove(g);
+        }
+        if let Some(g) = consumer_group {
+            self.inner.consumers.lock().remove(g);
+        }
+        for (_, id, addr) in self.all_broker_addrs() {
+            if id != MASTER_ID {
+                continue;
+            }
+            let r = self
+                .inner
+                .api
+                .unregister_client(
+                    &addr,
+                    &self.inner.client_id,
+                    producer_group,
+                    consumer_group,
+                    self.api_timeout(),
+                )
+                .await;
+            if let Err(e) = r {
+                debug!(addr = %addr, error = %e, "unregister failed");
+            }
+        }
+    }
+
+    /// Stops the periodic tasks and closes every connection.
+    pub fn shutdown(&self) {
+        self.inner.shutdown.cancel();
+        self.inner.consumers.lock().clear();
+        self.inner.api.remoting.shutdown();
+    }
+}
+
+/// The local address of a connection to the first reachable name server.
+async fn local_ip_towards(remoting: &RemotingClient, namesrvs: &[String]) -> IpAddr {
+    for addr in namesrvs {
+        if let Ok(conn) = remoting.connection(addr).await {
+            return conn.local_addr.ip();
+        }
+    }
+    warn!("no name server reachable; reporting client ip 127.0.0.1");
+    IpAddr::V4(Ipv4Addr::LOCALHOST)
+}

@@ -1,0 +1,344 @@
+//! The send path: route lookup, the retry loop with queue selection and fault
+//! bookkeeping, and the kernel that turns one message into one request.
+//!
+//! Book: Part II "Producing" (the send path, retries and timeouts). Mirrors
+//! `DefaultMQProducerImpl.sendDefaultImpl`, `sendKernelImpl`,
+//! `tryToFindTopicPublishInfo` and `tryToCompressMessage`.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use flate2::write::ZlibEncoder;
+use flate2::Compression;
+use rmq_common::message::{encode_properties, COMPRESSED_FLAG};
+use rmq_remoting::codes::response as rs;
+use rmq_remoting::protocol::MessageQueue;
+use tracing::{debug, warn};
+
+use super::{batch, validate, Producer};
+use crate::api::{SendHeader, SendResult, SendStatus};
+use crate::error::{ClientError, Result};
+use crate::message::{keys, Message};
+use crate::route::TopicPublishInfo;
+use crate::util::{now_ms, RETRY_GROUP_TOPIC_PREFIX};
+
+/// How the caller waits for the outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommunicationMode {
+    Sync,
+    Async,
+    Oneway,
+}
+
+/// A message ready for the wire: properties encoded, body compressed if worth it.
+struct Prepared {
+    topic: String,
+    flag: i32,
+    properties: String,
+    body: Bytes,
+    sys_flag: i32,
+    reconsume_times: Option<i32>,
+    max_reconsume_times: Option<i32>,
+    /// `UNIQ_KEY`, or the comma-joined keys of a batch.
+    msg_id: String,
+    batch: bool,
+}
+
+/// Response codes after which a sync send tries another queue.
+fn retryable(code: i32) -> bool {
+    matches!(
+        code,
+        rs::TOPIC_NOT_EXIST
+            | rs::SERVICE_NOT_AVAILABLE
+            | rs::SYSTEM_ERROR
+            | rs::NO_PERMISSION
+            | rs::NO_BUYER_ID
+            | rs::NOT_IN_CURRENT_UNIT
+    )
+}
+
+impl Producer {
+    /// The topic's writable queues, fetching the route (or `TBW102`'s) if needed.
+    pub(super) async fn publish_info(&self, topic: &str) -> Result<Arc<TopicPublishInfo>> {
+        let inst = &self.inner.instance;
+        if inst.route(topic).is_none() {
+            let found = inst.update_topic_route(topic).await?;
+            if !found {
+                let cfg = &self.inner.config;
+                inst.update_topic_route_from_default(
+                    topic,
+                    &cfg.create_topic_key,
+                    cfg.default_topic_queue_nums,
+                )
+                .await?;
+            }
+        }
+        let route = inst
+            .route(topic)
+            .ok_or_else(|| ClientError::NoRoute(topic.to_string()))?;
+        let mut table = self.inner.publish.lock();
+        if let Some(info) = table.get(topic) {
+            if info.route == route {
+                return Ok(info.clone());
+            }
+        }
+        let info = Arc::new(TopicPublishInfo::from_route(topic, &route));
+        if !info.ok() {
+            return Err(ClientError::NoRoute(topic.to_string()));
+        }
+        table.insert(topic.to_string(), info.clone());
+        Ok(info)
+    }
+
+    fn prepare(&self, mut msg: Message, batch_ids: Option<Vec<String>>) -> Result<Prepared> {
+        let cfg = &self.inner.config;
+        let mut sys_flag = 0;
+        let (msg_id, batch) = match batch_ids {
+            Some(ids) => (ids.join(","), true),
+            None => {
+                let id = match msg.property(keys::UNIQ_KEY) {
+                    Some(id) => id.to_string(),
+                    None => {
+                        let id = self.inner.uniq.next_id();
+                        msg.put_property(keys::UNIQ_KEY, id.clone());
+                        id
+                    }
+                };
+                if msg.body.len() > cfg.compress_msg_body_over {
+                    if let Some(z) = compress(&msg.body, cfg.compress_level) {
+                        msg.body = z;
+                        sys_flag |= COMPRESSED_FLAG;
+                    }
+                }
+                (id, false)
+            }
+        };
+        let (mut reconsume_times, mut max_reconsume_times) = (Some(0), None);
+        if msg.topic.starts_with(RETRY_GROUP_TOPIC_PREFIX) {
+            if let Some(v) = msg.remove_property(keys::RECONSUME_TIME) {
+                reconsume_times = v.parse().ok();
+            }
+            if let Some(v) = msg.remove_property(keys::MAX_RECONSUME_TIMES) {
+                max_reconsume_times = v.parse().ok();
+            }
+        }
+        Ok(Prepared {
+            properties: encode_properties(&msg.properties),
+            topic: msg.topic,
+            flag: msg.flag,
+            body: msg.body,
+            sys_flag,
+            reconsume_times,
+            max_reconsume_times,
+            msg_id,
+            batch,
+        })
+    }
+
+    /// Stamps a `UNIQ_KEY` on each message and builds the batch message.
+    pub(super) fn prepare_batch(&self, mut msgs: Vec<Message>) -> Result<(Message, Vec<String>)> {
+        let mut ids = Vec::with_capacity(msgs.len());
+        for m in &mut msgs {
+            validate::check_topic(&m.topic)?;
+            let id = match m.property(keys::UNIQ_KEY) {
+                Some(id) => id.to_string(),
+                None => {
+                    let id = self.inner.uniq.next_id();
+                    m.put_property(keys::UNIQ_KEY, id.clone());
+                    id
+                }
+            };
+            ids.push(id);
+        }
+        Ok((batch::batch_message(&msgs)?, ids))
+    }
+
+    pub(super) async fn send_default(
+        &self,
+        msg: Message,
+        mode: CommunicationMode,
+        attempts: u32,
+        timeout: Duration,
+    ) -> Result<Option<SendResult>> {
+        validate::check_message(&msg, self.inner.config.max_message_size)?;
+        let prepared = self.prepare(msg, None)?;
+        self.send_loop(prepared, mode, attempts, timeout).await
+    }
+
+    pub(super) async fn send_batch_default(
+        &self,
+        batch: Message,
+        ids: Vec<String>,
+        attempts: u32,
+    ) -> Result<SendResult> {
+        validate::check_message(&batch, self.inner.config.max_message_size)?;
+        let prepared = self.prepare(batch, Some(ids))?;
+        let timeout = self.inner.config.send_timeout;
+        self.send_loop(prepared, CommunicationMode::Sync, attempts, timeout)
+            .await?
+            .ok_or(ClientError::NotRunning("no result"))
+    }
+
+    /// One attempt to one given queue (no retry, no fault bookkeeping).
+    pub(super) async fn send_direct(
+        &self,
+        msg: Message,
+        mq: &MessageQueue,
+        timeout: Duration,
+    ) -> Result<SendResult> {
+        validate::check_message(&msg, self.inner.config.max_message_size)?;
+        let prepared = self.prepare(msg, None)?;
+        self.send_kernel(&prepared, mq, CommunicationMode::Sync, timeout)
+            .await?
+            .ok_or(ClientError::NotRunning("no result"))
+    }
+
+    // ANCHOR: send_loop
+    /// Up to `attempts` tries, each on a queue chosen by the fault strategy,
+    /// all within `timeout`.
+    async fn send_loop(
+        &self,
+        p: Prepared,
+        mode: CommunicationMode,
+        attempts: u32,
+        timeout: Duration,
+    ) -> Result<Option<SendResult>> {
+        let begin_first = Instant::now();
+        let info = self.publish_info(&p.topic).await?;
+        let fault = &self.inner.fault;
+        let mut last_broker: Option<String> = None;
+        let mut last_err: Option<ClientError> = None;
+        for attempt in 0..attempts {
+            let Some(mq) = fault.select_one_message_queue(&info, last_broker.as_deref()) else {
+                break;
+            };
+            last_broker = Some(mq.broker_name.clone());
+            let spent = begin_first.elapsed();
+            if spent >= timeout {
+                return Err(ClientError::SendTimeout {
+                    topic: p.topic.clone(),
+                    millis: timeout.as_millis() as u64,
+                });
+            }
+            let begin = Instant::now();
+            let result = self.send_kernel(&p, &mq, mode, timeout - spent).await;
+            let latency = begin.elapsed().as_millis() as i64;
+            match result {
+                Ok(r) => {
+                    fault.update_fault_item(&mq.broker_name, latency, false);
+                    if let Some(sr) = &r {
+                        let not_stored = sr.send_status != SendStatus::SendOk;
+                        if mode == CommunicationMode::Sync
+                            && not_stored
+                            && self.inner.config.retry_another_broker_when_not_store_ok
+                        {
+                            continue;
+                        }
+                    }
+                    return Ok(r);
+                }
+                Err(e) => {
+                    fault.update_fault_item(&mq.broker_name, latency, true);
+                    let retry = match &e {
+                        ClientError::Broker { code, .. } => retryable(*code),
+                        ClientError::Remoting(_) | ClientError::BrokerNotFound(_) => true,
+                        _ => false,
+                    };
+                    debug!(attempt, broker = %mq.broker_name, error = %e, retry, "send attempt failed");
+                    if !retry {
+                        return Err(e);
+                    }
+                    last_err = Some(e);
+                }
+            }
+        }
+        let e = last_err.unwrap_or_else(|| ClientError::NoRoute(p.topic.clone()));
+        warn!(topic = %p.topic, attempts, error = %e, "send failed");
+        Err(e)
+    }
+    // ANCHOR_END: send_loop
+
+    async fn send_kernel(
+        &self,
+        p: &Prepared,
+        mq: &MessageQueue,
+        mode: CommunicationMode,
+        timeout: Duration,
+    ) -> Result<Option<SendResult>> {
+        let inst = &self.inner.instance;
+        let addr = inst
+            .master_addr_or_refresh(&mq.broker_name, &p.topic)
+            .await?;
+        let cfg = &self.inner.config;
+        let header = SendHeader {
+            producer_group: cfg.group.clone(),
+            topic: p.topic.clone(),
+            default_topic: cfg.create_topic_key.clone(),
+            default_topic_queue_nums: cfg.default_topic_queue_nums,
+            queue_id: mq.queue_id,
+            sys_flag: p.sys_flag,
+            born_timestamp: now_ms(),
+            flag: p.flag,
+            properties: p.properties.clone(),
+            reconsume_times: p.reconsume_times,
+            unit_mode: false,
+            max_reconsume_times: p.max_reconsume_times,
+            batch: p.batch,
+        };
+        let api = inst.api();
+        match mode {
+            CommunicationMode::Oneway => {
+                api.send_message_oneway(&addr, &header, p.body.clone())
+                    .await?;
+                Ok(None)
+            }
+            CommunicationMode::Sync | CommunicationMode::Async => {
+                let r = api
+                    .send_message(
+                        &addr,
+                        &mq.broker_name,
+                        &header,
+                        p.body.clone(),
+                        p.msg_id.clone(),
+                        timeout,
+                    )
+                    .await?;
+                Ok(Some(r))
+            }
+        }
+    }
+}
+
+/// zlib-compresses a body; `None` if compression fails.
+fn compress(body: &[u8], level: u32) -> Option<Bytes> {
+    let mut z = ZlibEncoder::new(
+        Vec::with_capacity(body.len() / 2),
+        Compression::new(level.min(9)),
+    );
+    z.write_all(body).ok()?;
+    z.finish().ok().map(Bytes::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compression_round_trips() {
+        let body = vec![b'a'; 10_000];
+        let z = compress(&body, 5).unwrap();
+        assert!(z.len() < body.len());
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::ZlibDecoder::new(&z[..]), &mut out).unwrap();
+        assert_eq!(out, body);
+    }
+
+    #[test]
+    fn retryable_codes() {
+        assert!(retryable(rs::SYSTEM_ERROR));
+        assert!(retryable(rs::TOPIC_NOT_EXIST));
+        assert!(!retryable(rs::MESSAGE_ILLEGAL));
+    }
+}

@@ -74,6 +74,7 @@ pub struct BrokerConfig {
     pub raw: BTreeMap<String, String>,
 }
 
+// ANCHOR: config_defaults
 impl Default for BrokerConfig {
     fn default() -> Self {
         let home = std::env::var("HOME").unwrap_or_else(|_| ".".into());
@@ -114,6 +115,7 @@ impl Default for BrokerConfig {
         }
     }
 }
+// ANCHOR_END: config_defaults
 
 fn parse<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, ConfigError>
 where
@@ -146,6 +148,7 @@ impl BrokerConfig {
     pub fn from_properties(
         props: &BTreeMap<String, String>,
     ) -> Result<(BrokerConfig, Vec<String>), ConfigError> {
+        // ANCHOR: config_keys
         let mut c = BrokerConfig::default();
         let mut unknown = Vec::new();
         for (k, v) in props {
@@ -200,27 +203,20 @@ impl BrokerConfig {
                 "regionId" => c.region_id = v.clone(),
                 "compressedRegister" => c.compressed_register = parse(key, v)?,
                 // Store and HA keys the store (not the broker) interprets; accepted silently.
-                "deleteWhen"
-                | "fileReservedTime"
-                | "mappedFileSizeCommitLog"
-                | "mappedFileSizeConsumeQueue"
-                | "storePathCommitLog"
-                | "messageDelayLevel"
-                | "dLegerGroup"
+                k if crate::store_config::STORE_KEYS.contains(&k) => {}
+                "dLegerGroup"
                 | "dLegerPeers"
                 | "dLegerSelfId"
                 | "brokerIP2"
                 | "haListenPort"
-                | "syncFlushTimeout"
-                | "flushIntervalCommitLog"
                 | "transientStorePoolEnable"
-                | "diskMaxUsedSpaceRatio"
                 | "sendMessageThreadPoolQueueCapacity"
                 | "useReentrantLockWhenPutMessage"
                 | "autoCreateTopicQueueNums" => {}
                 _ => unknown.push(k.clone()),
             }
         }
+        // ANCHOR_END: config_keys
         if c.default_topic_queue_nums <= 0 {
             return Err(bad(
                 "defaultTopicQueueNums",

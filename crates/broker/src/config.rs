@@ -203,13 +203,21 @@ impl BrokerConfig {
                 "regionId" => c.region_id = v.clone(),
                 "compressedRegister" => c.compressed_register = parse(key, v)?,
                 // Store and HA keys the store (not the broker) interprets; accepted silently.
-                k if crate::store_config::STORE_KEYS.contains(&k) => {}
-                "dLegerGroup"
+                "deleteWhen"
+                | "fileReservedTime"
+                | "mappedFileSizeCommitLog"
+                | "mappedFileSizeConsumeQueue"
+                | "storePathCommitLog"
+                | "messageDelayLevel"
+                | "dLegerGroup"
                 | "dLegerPeers"
                 | "dLegerSelfId"
                 | "brokerIP2"
                 | "haListenPort"
+                | "syncFlushTimeout"
+                | "flushIntervalCommitLog"
                 | "transientStorePoolEnable"
+                | "diskMaxUsedSpaceRatio"
                 | "sendMessageThreadPoolQueueCapacity"
                 | "useReentrantLockWhenPutMessage"
                 | "autoCreateTopicQueueNums" => {}

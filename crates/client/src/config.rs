@@ -26,6 +26,8 @@ pub struct ClientConfig {
     pub persist_consumer_offset_interval: Duration,
     /// Timeout of control requests (route, offsets, heartbeat, locks).
     pub api_timeout: Duration,
+    /// Rebalance period (`rocketmq.client.rebalance.waitInterval`).
+    pub rebalance_interval: Duration,
 }
 
 impl Default for ClientConfig {
@@ -38,6 +40,7 @@ impl Default for ClientConfig {
             heartbeat_broker_interval: Duration::from_secs(30),
             persist_consumer_offset_interval: Duration::from_secs(5),
             api_timeout: Duration::from_secs(3),
+            rebalance_interval: Duration::from_secs(20),
         }
     }
 }

@@ -211,12 +211,13 @@ impl ClientInstance {
         });
         // Rebalance every 20 s or when woken.
         let me = self.clone();
+        let period = cfg.rebalance_interval;
         tokio::spawn(async move {
             let token = me.inner.shutdown.clone();
             loop {
                 tokio::select! {
                     _ = token.cancelled() => break,
-                    _ = tokio::time::sleep(Duration::from_secs(20)) => {}
+                    _ = tokio::time::sleep(period) => {}
                     _ = me.inner.rebalance_now.notified() => {}
                 }
                 me.do_rebalance().await;

@@ -83,8 +83,6 @@ pub struct PushConsumerConfig {
     pub broker_suspend_max_time: Duration,
     /// RPC timeout of a long poll (`CONSUMER_TIMEOUT_MILLIS_WHEN_SUSPEND`).
     pub consumer_timeout_when_suspend: Duration,
-    /// Rebalance period (`rocketmq.client.rebalance.waitInterval`).
-    pub rebalance_interval: Duration,
     /// Broadcasting offsets directory (default `$HOME/.rocketmq_offsets`).
     pub offset_store_dir: Option<PathBuf>,
 }
@@ -110,7 +108,6 @@ impl PushConsumerConfig {
             suspend_current_queue_time: Duration::from_millis(1000),
             broker_suspend_max_time: Duration::from_millis(15000),
             consumer_timeout_when_suspend: Duration::from_millis(30000),
-            rebalance_interval: Duration::from_secs(20),
             offset_store_dir: None,
         }
     }
@@ -134,6 +131,8 @@ pub(crate) struct PushInner {
     shutdown: CancellationToken,
     inner_producer: OnceCell<Producer>,
     rebalance_lock: tokio::sync::Mutex<()>,
+    /// Serializes offset flushes so the final one at shutdown is the last.
+    persist_lock: tokio::sync::Mutex<()>,
 }
 
 struct Hook(Arc<PushInner>);
@@ -213,6 +212,7 @@ impl PushConsumer {
             table: Mutex::new(HashMap::new()),
             inner_producer: OnceCell::new(),
             rebalance_lock: tokio::sync::Mutex::new(()),
+            persist_lock: tokio::sync::Mutex::new(()),
             offsets,
             listener,
             instance,
@@ -310,10 +310,18 @@ impl PushInner {
         self.subscriptions.lock().get(topic).cloned()
     }
 
-    /// Writes the offsets of owned queues (`persistConsumerOffset`).
-    async fn persist_offsets(&self, acknowledged: bool) {
+    /// Writes the offsets of owned queues (`persistConsumerOffset`). Periodic
+    /// flushes (`is_final == false`) stop once shutdown began, so the final
+    /// flush is the last word. Every flush waits for the broker's reply (4.8.0
+    /// sends the periodic ones oneway), which keeps a late periodic update from
+    /// overtaking the final one.
+    async fn persist_offsets(&self, is_final: bool) {
+        let _one_at_a_time = self.persist_lock.lock().await;
+        if !is_final && self.is_stopped() {
+            return;
+        }
         let mqs: Vec<MessageQueue> = self.table.lock().keys().cloned().collect();
-        self.offsets.persist_all(&mqs, acknowledged).await;
+        self.offsets.persist_all(&mqs, true).await;
     }
 
     /// `maxReconsumeTimes` with the -1 default resolved.

@@ -15,6 +15,21 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
+fn file_is_all_zero(path: &Path) -> bool {
+    use std::io::Read;
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match f.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(n) if buf[..n].iter().all(|b| *b == 0) => {}
+            _ => return false,
+        }
+    }
+}
+
 /// At most this many files are deleted per retention pass (`DELETE_FILES_BATCH_MAX`).
 pub const DELETE_FILES_BATCH_MAX: usize = 10;
 
@@ -90,9 +105,7 @@ impl MappedFileQueue {
             }
         }
         names.sort();
-        if let Some((_, last)) = names.last() {
-            self.extend_short_last_file(last)?;
-        }
+        self.pad_short_tail_file(&names)?;
         let mut files = self.files.write();
         for (_, path) in names {
             let f = MappedFile::open(&path, self.mapped_file_size)?;
@@ -102,21 +115,31 @@ impl MappedFileQueue {
         Ok(())
     }
 
-    /// A last file shorter than the configured size (a crash while it was being created, or a
-    /// file cut short) is padded with zeros: the missing tail reads as "no data", and recovery
-    /// decides where the valid data ends. 4.8.0 refuses to start instead.
-    fn extend_short_last_file(&self, path: &Path) -> Result<(), StoreError> {
-        let len = std::fs::metadata(path)
-            .map_err(|e| StoreError::io("stat", path, e))?
-            .len();
-        if len < self.mapped_file_size as u64 {
-            tracing::warn!(file = %path.display(), len, expected = self.mapped_file_size,
-                "last mapped file is short; padding it with zeros");
+    /// A file shorter than the configured size that is the tail of the data (every later
+    /// file is empty, e.g. only allocated ahead) was cut short by a crash: it is padded with
+    /// zeros, which read as "no data", and recovery decides where valid data ends. A short file
+    /// followed by data is left alone, so `open` fails with [`StoreError::FileSizeMismatch`]
+    /// as in 4.8.0 (which refuses any short file).
+    fn pad_short_tail_file(&self, names: &[(u64, PathBuf)]) -> Result<(), StoreError> {
+        let size = self.mapped_file_size as u64;
+        for (i, (_, path)) in names.iter().enumerate() {
+            let len = std::fs::metadata(path)
+                .map_err(|e| StoreError::io("stat", path, e))?
+                .len();
+            if len >= size {
+                continue;
+            }
+            let later_empty = names[i + 1..].iter().all(|(_, p)| file_is_all_zero(p));
+            if !later_empty {
+                return Ok(());
+            }
+            tracing::warn!(file = %path.display(), len, expected = size,
+                "mapped file at the tail is short (cut by a crash?); padding it with zeros");
             let f = std::fs::OpenOptions::new()
                 .write(true)
                 .open(path)
                 .map_err(|e| StoreError::io("open", path, e))?;
-            f.set_len(self.mapped_file_size as u64)
+            f.set_len(size)
                 .map_err(|e| StoreError::io("set_len", path, e))?;
         }
         Ok(())
@@ -474,19 +497,22 @@ mod tests {
     }
 
     #[test]
-    fn wrong_file_size_is_an_error_except_a_short_last_file() {
+    fn wrong_file_size_is_an_error_except_a_short_tail_file() {
         let dir = tempfile::tempdir().unwrap();
+        // a short file followed by data is a damaged middle file
         std::fs::write(dir.path().join("00000000000000000000"), [0u8; 100]).unwrap();
-        std::fs::write(dir.path().join("00000000000000004096"), [0u8; 4096]).unwrap();
+        std::fs::write(dir.path().join("00000000000000004096"), [1u8; 4096]).unwrap();
         let q = MappedFileQueue::new(dir.path(), 4096, None);
         assert!(matches!(q.load(), Err(StoreError::FileSizeMismatch { .. })));
 
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("00000000000000000000"), [0u8; 4096]).unwrap();
         std::fs::write(dir.path().join("00000000000000004096"), [9u8; 100]).unwrap();
+        // an empty file allocated ahead does not make the short file a middle one
+        std::fs::write(dir.path().join("00000000000000008192"), [0u8; 4096]).unwrap();
         let q = MappedFileQueue::new(dir.path(), 4096, None);
         q.load().unwrap();
-        assert_eq!(q.file_count(), 2);
+        assert_eq!(q.file_count(), 3);
         assert_eq!(q.files()[1].whole_for_recovery()[99], 9);
         assert_eq!(q.files()[1].whole_for_recovery()[100], 0);
     }

@@ -414,3 +414,24 @@ fn deleting_topics_removes_their_queues() {
     assert_eq!(r.append.unwrap().logics_offset, 0);
     s.shutdown();
 }
+
+#[test]
+fn warmed_preallocated_files_work_with_sync_flush() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = small_config(dir.path(), FlushDiskType::SyncFlush);
+    cfg.warm_mapped_file_enable = true;
+    cfg.flush_least_pages_when_warm_mapped_file = 2;
+    let s = DefaultMessageStore::open(cfg.clone()).unwrap();
+    for i in 0..200 {
+        assert!(s.put_message(msg("W", 0, &body(i), "", "", "")).is_ok());
+    }
+    wait_dispatched(&s);
+    let files = s.commit_log().mapped_file_queue().file_count();
+    assert!(files > 2);
+    s.shutdown();
+    // files allocated ahead but never used are removed at shutdown or by recovery
+    let s = DefaultMessageStore::open(cfg).unwrap();
+    assert_eq!(s.get_max_offset_in_queue("W", 0), 200);
+    assert_eq!(s.commit_log().mapped_file_queue().file_count(), files);
+    s.shutdown();
+}

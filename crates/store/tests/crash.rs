@@ -1,0 +1,408 @@
+//! Crash recovery: abnormal exits (`halt`, or a clean exit followed by a planted `abort`
+//! file) and damaged commit-log tails must leave every message before the damage intact and
+//! readable through the consume queues, serve nothing after it, and never panic.
+
+mod common;
+
+use common::{all, msg, small_config};
+use proptest::prelude::*;
+use rmq_common::message::decode_record;
+use rmq_store::{DefaultMessageStore, FlushDiskType, GetMessageStatus, MessageStoreConfig};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+struct Written {
+    topic: String,
+    qid: i32,
+    phy: i64,
+    size: i64,
+    body: Vec<u8>,
+    key: String,
+}
+
+fn wait_dispatched(s: &DefaultMessageStore) {
+    for _ in 0..5000 {
+        if s.dispatch_behind_bytes() == 0 {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    panic!("dispatch did not catch up");
+}
+
+fn write(s: &DefaultMessageStore, n: usize, bodies: &[usize]) -> Vec<Written> {
+    write_from(s, 0, n, bodies)
+}
+
+fn write_from(s: &DefaultMessageStore, start: usize, n: usize, bodies: &[usize]) -> Vec<Written> {
+    let mut out = Vec::new();
+    for i in start..start + n {
+        let topic = if i % 2 == 0 { "CrashA" } else { "CrashB" }.to_string();
+        let qid = (i % 3 == 0) as i32;
+        let len = bodies[i % bodies.len()];
+        let body: Vec<u8> = format!("m{i}-")
+            .into_bytes()
+            .into_iter()
+            .chain((0..len).map(|j| (i + j) as u8))
+            .collect();
+        let key = format!("key{i}");
+        let r = s.put_message(msg(&topic, qid, &body, "T", &key, ""));
+        assert!(r.is_ok(), "put {i}: {:?}", r.status);
+        let a = r.append.unwrap();
+        out.push(Written {
+            topic,
+            qid,
+            phy: a.wrote_offset,
+            size: a.wrote_bytes as i64,
+            body,
+            key,
+        });
+    }
+    wait_dispatched(s);
+    out
+}
+
+/// Everything a queue serves, in order.
+fn served(s: &DefaultMessageStore, topic: &str, qid: i32) -> Vec<(i64, Vec<u8>)> {
+    let mut v = Vec::new();
+    let mut off = s.get_min_offset_in_queue(topic, qid).max(0);
+    loop {
+        let r = s.get_message("g", topic, qid, off, 32, &all);
+        if r.status != GetMessageStatus::Found {
+            break;
+        }
+        for b in &r.messages {
+            let (m, _) = decode_record(b).expect("served records decode");
+            v.push((m.commit_log_offset, m.body.to_vec()));
+        }
+        off = r.next_begin_offset;
+    }
+    v
+}
+
+/// Checks the store against what was written, given that bytes from `damage` on are gone
+/// (`straddler_may_survive`: the record containing `damage` may still validate).
+fn check(s: &DefaultMessageStore, written: &[Written], damage: i64, straddler_may_survive: bool) {
+    let mut by_queue: HashMap<(String, i32), Vec<&Written>> = HashMap::new();
+    for w in written {
+        by_queue
+            .entry((w.topic.clone(), w.qid))
+            .or_default()
+            .push(w);
+    }
+    for ((topic, qid), ws) in &by_queue {
+        let got = served(s, topic, *qid);
+        let intact: Vec<&&Written> = ws.iter().filter(|w| w.phy + w.size <= damage).collect();
+        assert!(
+            got.len() >= intact.len(),
+            "{topic}-{qid}: {} served, {} intact",
+            got.len(),
+            intact.len()
+        );
+        for (g, w) in got.iter().zip(&intact) {
+            assert_eq!(g.0, w.phy);
+            assert_eq!(g.1, w.body, "body of the record at {}", w.phy);
+        }
+        let extra = &got[intact.len()..];
+        assert!(
+            extra.len() <= 1,
+            "{topic}-{qid}: {} records served past the damage",
+            extra.len()
+        );
+        if let Some(e) = extra.first() {
+            let w = ws
+                .iter()
+                .find(|w| w.phy == e.0)
+                .expect("extra record was written");
+            assert!(
+                straddler_may_survive && w.phy < damage && w.phy + w.size > damage,
+                "record at {}..{} served although the damage starts at {damage}",
+                w.phy,
+                w.phy + w.size
+            );
+            assert_eq!(e.1, w.body);
+        }
+        assert_eq!(s.get_max_offset_in_queue(topic, *qid), got.len() as i64);
+    }
+    // keys of intact messages resolve; keys of lost messages do not
+    for w in written {
+        let hits = s
+            .query_message(&w.topic, &w.key, 32, 0, i64::MAX)
+            .messages
+            .len();
+        if w.phy + w.size <= damage {
+            assert_eq!(hits, 1, "key {} of an intact message", w.key);
+        } else if w.phy >= damage {
+            assert_eq!(hits, 0, "key {} of a lost message", w.key);
+        }
+    }
+    // the write position is right after the last record served (or at the start of the
+    // next file when recovery stopped at the very beginning of a file)
+    let last_end = written
+        .iter()
+        .filter(|w| s.look_message_by_offset(w.phy).is_some())
+        .map(|w| w.phy + w.size)
+        .max()
+        .unwrap_or(0);
+    let max = s.get_max_phy_offset();
+    let file_size = s.config().mapped_file_size_commit_log as i64;
+    assert!(
+        max == last_end || (max > last_end && max % file_size == 0 && max - last_end < file_size),
+        "max phy offset {max}, last record ends at {last_end}"
+    );
+}
+
+/// Where the damage at `at` really cuts the log: damage inside the padding of an
+/// END_OF_FILE blank (after its 8-byte header) or after the last record destroys nothing.
+fn effective_damage(cfg: &MessageStoreConfig, written: &[Written], at: i64) -> i64 {
+    let size = cfg.mapped_file_size_commit_log as i64;
+    let file = at / size;
+    let in_file: Vec<&Written> = written.iter().filter(|w| w.phy / size == file).collect();
+    let last_end = in_file
+        .iter()
+        .map(|w| w.phy + w.size)
+        .max()
+        .unwrap_or(file * size);
+    let is_last_file = !written.iter().any(|w| w.phy / size > file);
+    if at < last_end {
+        return at;
+    }
+    if is_last_file {
+        return i64::MAX;
+    }
+    // a blank header sits at `last_end`
+    if at < last_end + 8 {
+        last_end
+    } else {
+        i64::MAX
+    }
+}
+
+/// The commit-log file holding `offset` and the position in it.
+fn locate(cfg: &MessageStoreConfig, offset: i64) -> (PathBuf, u64) {
+    let size = cfg.mapped_file_size_commit_log as i64;
+    let from = offset - offset % size;
+    (
+        cfg.commit_log_dir().join(format!("{from:020}")),
+        (offset - from) as u64,
+    )
+}
+
+fn plant_abort(cfg: &MessageStoreConfig, zero_checkpoint: bool) {
+    std::fs::write(cfg.abort_path(), b"").unwrap();
+    if zero_checkpoint {
+        std::fs::write(cfg.checkpoint_path(), vec![0u8; 4096]).unwrap();
+    }
+}
+
+#[test]
+fn halt_then_reopen_recovers_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = small_config(dir.path(), FlushDiskType::SyncFlush);
+    let s = DefaultMessageStore::open(cfg.clone()).unwrap();
+    let written = write(&s, 150, &[10, 100, 300]);
+    s.halt();
+    drop(s);
+    assert!(cfg.abort_path().exists(), "halt leaves the abort file");
+    let s = DefaultMessageStore::open(cfg.clone()).unwrap();
+    check(&s, &written, i64::MAX, false);
+    s.shutdown();
+}
+
+#[test]
+fn lost_consume_queues_and_index_are_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = small_config(dir.path(), FlushDiskType::SyncFlush);
+    let s = DefaultMessageStore::open(cfg.clone()).unwrap();
+    let written = write(&s, 120, &[50, 250]);
+    s.shutdown();
+    drop(s);
+    std::fs::remove_dir_all(cfg.consume_queue_dir()).unwrap();
+    std::fs::remove_dir_all(cfg.index_dir()).unwrap();
+    plant_abort(&cfg, true);
+    let s = DefaultMessageStore::open(cfg.clone()).unwrap();
+    check(&s, &written, i64::MAX, false);
+    // and the queue offsets continue where they were
+    let r = s.put_message(msg("CrashA", 0, b"next", "", "", ""));
+    let before = written
+        .iter()
+        .filter(|w| w.topic == "CrashA" && w.qid == 0)
+        .count() as i64;
+    assert_eq!(r.append.unwrap().logics_offset, before);
+    s.shutdown();
+}
+
+#[test]
+fn consume_queues_lost_without_abort_are_rebuilt_by_the_dispatcher() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = small_config(dir.path(), FlushDiskType::SyncFlush);
+    let s = DefaultMessageStore::open(cfg.clone()).unwrap();
+    let written = write(&s, 60, &[40]);
+    s.shutdown();
+    drop(s);
+    std::fs::remove_dir_all(cfg.consume_queue_dir()).unwrap();
+    let s = DefaultMessageStore::open(cfg.clone()).unwrap();
+    check(&s, &written, i64::MAX, false);
+    s.shutdown();
+}
+
+#[test]
+fn abnormal_recovery_starts_at_the_checkpoint_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = small_config(dir.path(), FlushDiskType::SyncFlush);
+    // with messageIndexSafe the replay also covers the unfinished index file, so every key
+    // still resolves (4.8.0's default loses keys written before the replay start)
+    cfg.message_index_safe = true;
+    let s = DefaultMessageStore::open(cfg.clone()).unwrap();
+    let first = write(&s, 100, &[200]);
+    std::thread::sleep(Duration::from_millis(3200));
+    let second = write_from(&s, 100, 100, &[200]);
+    s.shutdown();
+    drop(s);
+    // checkpoint says: everything up to the end of `first` is safe
+    let safe_ts = {
+        let b = s_look_ts(&cfg, first.last().unwrap().phy);
+        b + 3000
+    };
+    let mut cp = std::fs::read(cfg.checkpoint_path()).unwrap();
+    cp[0..8].copy_from_slice(&safe_ts.to_be_bytes());
+    cp[8..16].copy_from_slice(&safe_ts.to_be_bytes());
+    std::fs::write(cfg.checkpoint_path(), cp).unwrap();
+    std::fs::write(cfg.abort_path(), b"").unwrap();
+    // damage in the first half is not seen (recovery starts later) ...
+    // ... but damage in the second half is: zero the tail from the middle of `second`
+    let cut = second[50].phy + 10;
+    let (path, pos) = locate(&cfg, cut);
+    let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    let len = f.metadata().unwrap().len();
+    use std::io::{Seek, SeekFrom, Write};
+    let mut f = f;
+    f.seek(SeekFrom::Start(pos)).unwrap();
+    f.write_all(&vec![0u8; (len - pos) as usize]).unwrap();
+    drop(f);
+    let s = DefaultMessageStore::open(cfg.clone()).unwrap();
+    let all_w: Vec<Written> = first.into_iter().chain(second).collect();
+    check(&s, &all_w, cut, false);
+    s.shutdown();
+}
+
+fn s_look_ts(cfg: &MessageStoreConfig, phy: i64) -> i64 {
+    let (path, pos) = locate(cfg, phy);
+    let data = std::fs::read(path).unwrap();
+    let p = pos as usize;
+    i64::from_be_bytes(data[p + 56..p + 64].try_into().unwrap())
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Damage {
+    /// zeros from the point to the end of its file (a torn tail)
+    ZeroTail,
+    /// the file is cut short at the point
+    Truncate,
+    /// random garbage from the point for a while
+    Garbage(u16),
+    /// one byte of the body of the record containing the point is flipped
+    FlipBody,
+}
+
+fn damage_strategy() -> impl Strategy<Value = Damage> {
+    prop_oneof![
+        Just(Damage::ZeroTail),
+        Just(Damage::Truncate),
+        (1u16..2000).prop_map(Damage::Garbage),
+        Just(Damage::FlipBody),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn damaged_tail_recovers_the_prefix(
+        n in 5usize..90,
+        bodies in prop::collection::vec(1usize..700, 1..4),
+        point in 0.0f64..1.0,
+        damage in damage_strategy(),
+        abort in any::<bool>(),
+        halt in any::<bool>(),
+        seed in any::<u64>(),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = small_config(dir.path(), FlushDiskType::SyncFlush);
+        let s = DefaultMessageStore::open(cfg.clone()).unwrap();
+        let written = write(&s, n, &bodies);
+        if halt { s.halt() } else { s.shutdown() }
+        drop(s);
+        let end = written.last().map(|w| w.phy + w.size).unwrap();
+        let file_size = cfg.mapped_file_size_commit_log as i64;
+        // the damage lies within the last three files (what normal recovery re-checks)
+        let window_start = ((end / file_size - 2).max(0)) * file_size;
+        let mut at = window_start + ((end - window_start) as f64 * point) as i64;
+        let straddler_may_survive;
+        let (path, pos) = locate(&cfg, at);
+        let mut data = std::fs::read(&path).unwrap();
+        match damage {
+            Damage::ZeroTail => {
+                data[pos as usize..].fill(0);
+                std::fs::write(&path, &data).unwrap();
+                straddler_may_survive = true;
+            }
+            Damage::Truncate => {
+                // a torn tail: the file is cut short and later files with data never made it
+                // (the empty file allocated ahead stays)
+                let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+                f.set_len(pos).unwrap();
+                let this_file = at / file_size;
+                for w in &written {
+                    if w.phy / file_size > this_file {
+                        let _ = std::fs::remove_file(locate(&cfg, w.phy).0);
+                    }
+                }
+                // the padded tail reads as zeros: like ZeroTail, a record cut after its body
+                // may still validate
+                straddler_may_survive = true;
+            }
+            Damage::Garbage(len) => {
+                let mut x = seed | 1;
+                let stop = (pos as usize + len as usize).min(data.len());
+                for b in &mut data[pos as usize..stop] {
+                    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+                    *b = x as u8;
+                }
+                std::fs::write(&path, &data).unwrap();
+                straddler_may_survive = true;
+            }
+            Damage::FlipBody => {
+                // the record containing the point (or the last one), one body byte
+                let w = written.iter().find(|w| w.phy + w.size > at).unwrap_or(written.last().unwrap());
+                let (p2, pos2) = locate(&cfg, w.phy);
+                let mut d2 = std::fs::read(&p2).unwrap();
+                let body_at = pos2 as usize + 88 + (seed as usize % w.body.len());
+                d2[body_at] ^= 0x5A;
+                std::fs::write(&p2, &d2).unwrap();
+                at = w.phy;
+                straddler_may_survive = false;
+            }
+        }
+        if abort || halt {
+            plant_abort(&cfg, true);
+        }
+        let cut = effective_damage(&cfg, &written, at);
+        let s = DefaultMessageStore::open(cfg.clone()).unwrap();
+        check(&s, &written, cut, straddler_may_survive);
+        // the store keeps working: new messages get the next offsets and survive a restart
+        let r = s.put_message(msg("CrashA", 0, b"after-recovery", "", "after", ""));
+        prop_assert!(r.is_ok());
+        let next = r.append.unwrap().logics_offset;
+        wait_dispatched(&s);
+        s.shutdown();
+        drop(s);
+        let s = DefaultMessageStore::open(cfg.clone()).unwrap();
+        prop_assert_eq!(s.get_max_offset_in_queue("CrashA", 0), next + 1);
+        let got = served(&s, "CrashA", 0);
+        prop_assert_eq!(&got.last().unwrap().1[..], b"after-recovery");
+        s.shutdown();
+    }
+}

@@ -601,6 +601,7 @@ impl CommitLog {
     }
 }
 
+// ANCHOR: blank
 /// `[remaining][BLANK_MAGIC_CODE]` at the start of `tail` (the rest stays as it is).
 fn write_blank(tail: &mut [u8]) {
     let n = tail.len();
@@ -609,6 +610,7 @@ fn write_blank(tail: &mut [u8]) {
         tail[4..8].copy_from_slice(&BLANK_MAGIC_CODE.to_be_bytes());
     }
 }
+// ANCHOR_END: blank
 
 fn failed(status: AppendMessageStatus, store_ts: i64) -> AppendMessageResult {
     AppendMessageResult {

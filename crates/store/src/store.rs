@@ -55,6 +55,8 @@ pub struct DefaultMessageStore {
     pub(crate) last_cq_thorough_flush: AtomicI64,
     /// Commit-log min offset the consume-queue cleaner last acted on.
     pub(crate) last_physical_min_offset: AtomicI64,
+    /// Where the dispatcher must start so deleted index files get rebuilt (`i64::MAX`: none).
+    index_replay_from: AtomicI64,
     pub(crate) manual_delete_times: std::sync::atomic::AtomicU32,
     shutdown: AtomicBool,
     lock_file: Mutex<Option<File>>,
@@ -116,6 +118,7 @@ impl DefaultMessageStore {
             clean_waker: Arc::new(Waker::new()),
             last_cq_thorough_flush: AtomicI64::new(0),
             last_physical_min_offset: AtomicI64::new(0),
+            index_replay_from: AtomicI64::new(i64::MAX),
             manual_delete_times: std::sync::atomic::AtomicU32::new(0),
             shutdown: AtomicBool::new(false),
             lock_file: Mutex::new(Some(lock_file)),
@@ -242,6 +245,9 @@ impl DefaultMessageStore {
                 cq.truncate_dirty_logic_files(out.process_offset);
             }
         }
+        if let Some(from) = self.index_service.truncate_past(out.process_offset) {
+            self.index_replay_from.store(from, Ordering::Release);
+        }
         self.recover_topic_queue_table();
     }
     // ANCHOR_END: recover_store
@@ -273,6 +279,9 @@ impl DefaultMessageStore {
         for cq in self.consume_queues() {
             from = from.max(cq.max_physic_offset());
         }
+        // index files cut by recovery are rebuilt by replaying from where they began (the
+        // consume queues skip what they already hold)
+        from = from.min(self.index_replay_from.load(Ordering::Acquire));
         from = from.max(0).max(self.commit_log.min_offset());
         self.reput_from_offset.store(from, Ordering::Release);
         tracing::info!(

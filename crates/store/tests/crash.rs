@@ -397,6 +397,7 @@ proptest! {
         prop_assert!(r.is_ok());
         let next = r.append.unwrap().logics_offset;
         wait_dispatched(&s);
+        prop_assert_eq!(s.query_message("CrashA", "after", 32, 0, i64::MAX).messages.len(), 1);
         s.shutdown();
         drop(s);
         let s = DefaultMessageStore::open(cfg.clone()).unwrap();

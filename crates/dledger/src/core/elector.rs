@@ -239,6 +239,17 @@ impl Node {
         resp: HeartBeatResponse,
         log: &mut dyn LogStore,
     ) {
+        // Later DLedger releases (0.4) step down at once when a member reports a
+        // newer term; 0.2.2 ignores it while a quorum answers, which can leave a
+        // member with a newer term but an older ledger outside the group for good.
+        if self.cfg.step_down_on_newer_term
+            && resp.code == ResponseCode::ExpiredTerm
+            && resp.term > self.term
+            && self.role == Role::Leader
+        {
+            self.change_to_candidate(resp.term);
+            return;
+        }
         let Some(r) = self.hb_round.as_mut().filter(|r| r.id == round) else {
             return;
         };

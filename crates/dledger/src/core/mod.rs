@@ -93,6 +93,14 @@ pub struct NodeConfig {
     /// so the current-term rule can commit the tail. Not in 0.2.2 (which commits any
     /// term); a reader of the ledger must skip entries with an empty body.
     pub noop_on_election: bool,
+    /// A leader told of a newer term by a heartbeat answer steps down at once, as
+    /// DLedger 0.4 does. 0.2.2 does not while it still has a quorum (set false to see
+    /// the member with the newer term but older ledger stay out of the group).
+    pub step_down_on_newer_term: bool,
+    /// When a COMPARE succeeds below the follower's end, compare further up before
+    /// truncating (see `pusher.rs`). 0.2.2 truncates at once, which can cut entries
+    /// whose APPEND acks already counted toward a commit.
+    pub compare_walk_forward: bool,
     /// Seed for the election jitter.
     pub seed: u64,
 }
@@ -118,6 +126,8 @@ impl NodeConfig {
             max_pending_push: 1000,
             commit_rule: CommitRule::CurrentTerm,
             noop_on_election: true,
+            step_down_on_newer_term: true,
+            compare_walk_forward: true,
             seed: 0,
         }
     }

@@ -29,6 +29,10 @@ pub(super) struct Dispatcher {
     in_flight: Option<(u64, u64)>,
     truncate_index: i64,
     retry_at: u64,
+    /// The APPEND last sent again after a timeout.
+    resent: Option<i64>,
+    /// Highest index a COMPARE found the follower holding a *different* entry at.
+    mismatch_at: Option<i64>,
 }
 
 impl Dispatcher {
@@ -43,6 +47,8 @@ impl Dispatcher {
             in_flight: None,
             truncate_index: -1,
             retry_at: 0,
+            resent: None,
+            mismatch_at: None,
         }
     }
 }
@@ -282,6 +288,7 @@ impl Node {
                 if d.kind == PushType::Append {
                     d.compare_index = -1;
                     d.pending.clear();
+                    d.mismatch_at = None;
                 }
             }
             PushType::Truncate => d.compare_index = -1,
@@ -354,15 +361,32 @@ impl Node {
         let mut truncate_index = -1;
         match resp.code {
             ResponseCode::Success => {
-                if d.compare_index == resp.end_index {
+                let k = d.compare_index;
+                if k == resp.end_index {
                     // The follower ends exactly where we agree: stream from here.
-                    let i = d.compare_index;
-                    self.change_state(peer, i, PushType::Append);
+                    self.change_state(peer, k, PushType::Append);
                     return;
                 }
-                truncate_index = d.compare_index;
+                if !self.cfg.compare_walk_forward
+                    || resp.end_index < k
+                    || k == end
+                    || d.mismatch_at == Some(k + 1)
+                {
+                    // What follows k on the follower is not ours: cut it.
+                    truncate_index = k;
+                } else {
+                    // Not in 0.2.2, which truncates here at once. APPENDs still in
+                    // flight when the comparison started may have landed after k, and
+                    // their acks already count toward the quorum: truncating them could
+                    // leave a committed entry on a minority. Compare further up first.
+                    d.compare_index = resp.end_index.min(end);
+                    return;
+                }
             }
             ResponseCode::InconsistentState => {
+                if resp.begin_index <= d.compare_index && d.compare_index <= resp.end_index {
+                    d.mismatch_at = Some(d.compare_index);
+                }
                 if resp.end_index < begin || resp.begin_index > end {
                     // No overlap at all.
                     truncate_index = begin;
@@ -475,6 +499,9 @@ impl Node {
             .unwrap_or(false);
         if overdue {
             self.do_append_inner(peer, wm + 1, log);
+            if let Some(d) = self.dispatchers.get_mut(peer) {
+                d.resent = Some(wm + 1);
+            }
         }
     }
 
@@ -494,11 +521,29 @@ impl Node {
         match kind {
             PushType::Append => match resp.code {
                 ResponseCode::Success => {
+                    let mut ahead = false;
+                    let (now, timeout) = (self.now, self.cfg.max_push_timeout_ms);
                     if let Some(d) = self.dispatchers.get_mut(peer) {
                         d.pending.remove(&resp.index);
+                        // Not in 0.2.2: a re-sent entry got through but more pushes are
+                        // overdue, or the follower already holds more (it restarted, or
+                        // answers were lost). Compare once and stream again instead of
+                        // re-sending one entry per round trip all the way up.
+                        let overdue = d
+                            .pending
+                            .values()
+                            .any(|sent| now.saturating_sub(*sent) > timeout);
+                        ahead = d.resent == Some(resp.index)
+                            && (resp.end_index > resp.index || overdue);
+                        if d.resent == Some(resp.index) {
+                            d.resent = None;
+                        }
                     }
                     if resp.term == self.term {
                         self.update_watermark(peer, resp.index);
+                    }
+                    if ahead {
+                        self.change_state(peer, -1, PushType::Compare);
                     }
                     self.check_quorum(log);
                 }
@@ -522,6 +567,7 @@ impl Node {
                     self.check_quorum(log);
                 } else {
                     d.compare_index = -1;
+                    d.mismatch_at = None;
                     d.retry_at = self.now + self.cfg.push_retry_ms;
                 }
             }

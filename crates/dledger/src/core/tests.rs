@@ -17,6 +17,8 @@ struct Group {
     logs: Vec<MemLog>,
     now: u64,
     effects: Vec<(usize, Effect)>,
+    /// (node, body of entry 0) at each commit a node reported.
+    first_entry_commits: Vec<(usize, Bytes)>,
 }
 
 impl Group {
@@ -38,11 +40,17 @@ impl Group {
             logs,
             now: 0,
             effects: vec![],
+            first_entry_commits: vec![],
         }
     }
 
     /// Delivers everything instantly, ticking every millisecond.
     fn run(&mut self, ms: u64) {
+        self.run_linked(ms, |_, _| true);
+    }
+
+    /// Like `run`, but messages between unlinked nodes are lost.
+    fn run_linked(&mut self, ms: u64, linked: impl Fn(usize, usize) -> bool) {
         for _ in 0..ms {
             self.now += 1;
             let mut queue = std::collections::VecDeque::new();
@@ -52,6 +60,10 @@ impl Group {
             }
             while let Some(env) = queue.pop_front() {
                 let i: usize = env.to[1..].parse().unwrap();
+                let from: usize = env.from[1..].parse().unwrap();
+                if !linked(from, i) {
+                    continue;
+                }
                 let out = self.nodes[i].receive(self.now, env, &mut self.logs[i]);
                 self.collect(i, out, &mut queue);
             }
@@ -60,6 +72,14 @@ impl Group {
 
     fn collect(&mut self, i: usize, out: Output, q: &mut std::collections::VecDeque<Envelope>) {
         q.extend(out.messages);
+        for e in &out.effects {
+            if let Effect::Committed { index } = e {
+                if *index >= 0 {
+                    let body = self.logs[i].get(0).map(|e| e.body).unwrap_or_default();
+                    self.first_entry_commits.push((i, body));
+                }
+            }
+        }
         self.effects.extend(out.effects.into_iter().map(|e| (i, e)));
     }
 
@@ -221,4 +241,99 @@ fn stale_follower_is_truncated_by_new_leader() {
     }
     g.run(2000);
     assert_eq!(g.logs[other].entries(), g.logs[l].entries());
+}
+
+impl Group {
+    fn with(n: usize, tweak: impl Fn(&mut NodeConfig)) -> Group {
+        let mut g = Group::new(n);
+        for i in 0..n {
+            let mut c = cfg(&format!("n{i}"), n);
+            tweak(&mut c);
+            g.nodes[i] = Node::new(c, PersistedState::default(), -1, &g.logs[i], 0);
+        }
+        g
+    }
+
+    /// A client append whose pushes are lost (the node is isolated).
+    fn append_isolated(&mut self, i: usize, req: u64, body: &'static str) {
+        let out = self.nodes[i].append(
+            self.now,
+            req,
+            Bytes::from_static(body.as_bytes()),
+            &mut self.logs[i],
+        );
+        let mut lost = std::collections::VecDeque::new();
+        self.collect(i, out, &mut lost);
+    }
+
+    fn run_until_leader(
+        &mut self,
+        among: &[usize],
+        linked: impl Fn(usize, usize) -> bool + Copy,
+    ) -> usize {
+        for _ in 0..300 {
+            self.run_linked(10, linked);
+            if let Some(l) = among
+                .iter()
+                .copied()
+                .find(|i| self.nodes[*i].role() == Role::Leader)
+            {
+                return l;
+            }
+        }
+        panic!("no leader among {among:?}");
+    }
+}
+
+// ANCHOR: figure_8
+/// Raft's "figure 8" with three members, scripted: an entry of an older term is
+/// copied to a majority by a later leader and counted; then a leader without it is
+/// elected. Returns the bodies nodes committed at index 0 and what the final leader
+/// holds there.
+fn figure_8(rule: CommitRule) -> (Vec<(usize, Bytes)>, Bytes) {
+    let mut g = Group::with(3, |c| {
+        c.commit_rule = rule;
+        c.noop_on_election = false;
+    });
+    // 1. A leads; isolated at once, it writes x that nobody receives.
+    let a = g.run_until_leader(&[0, 1, 2], |_, _| true);
+    g.append_isolated(a, 1, "x");
+    let (b, c) = ((a + 1) % 3, (a + 2) % 3);
+    // 2. B and C elect one of them, B'; isolated at once, it writes y alone.
+    let b2 = g.run_until_leader(&[b, c], move |f, t| f != a && t != a);
+    let c2 = if b2 == b { c } else { b };
+    g.append_isolated(b2, 2, "y");
+    // 3. Only A and C talk: A must win (C's ledger is empty) and copies x to C.
+    let ac = move |f: usize, t: usize| (f == a || f == c2) && (t == a || t == c2);
+    assert_eq!(g.run_until_leader(&[a, c2], ac), a);
+    g.run_linked(500, ac);
+    // 4. A is gone; B' and C talk: B' wins (y's term is newer) and overwrites x on C.
+    let bc = move |f: usize, t: usize| f != a && t != a;
+    assert_eq!(g.run_until_leader(&[b2, c2], bc), b2);
+    g.run_linked(500, bc);
+    let held = g.logs[b2].get(0).map(|e| e.body).unwrap_or_default();
+    (g.first_entry_commits.clone(), held)
+}
+// ANCHOR_END: figure_8
+
+#[test]
+fn figure_8_breaks_dledger_022_commit_rule() {
+    let (commits, leader_holds) = figure_8(CommitRule::AnyTerm);
+    assert!(
+        commits.iter().any(|(_, b)| b.as_ref() == b"x"),
+        "x was counted as committed: {commits:?}"
+    );
+    // Leader completeness is broken: the newer leader holds y where x was committed
+    // (DLedger would now overwrite x on C; MemLog refuses to cut a committed entry).
+    assert_eq!(leader_holds.as_ref(), b"y");
+}
+
+#[test]
+fn figure_8_is_safe_with_current_term_rule() {
+    let (commits, leader_holds) = figure_8(CommitRule::CurrentTerm);
+    assert_eq!(leader_holds.as_ref(), b"y");
+    assert!(
+        commits.iter().all(|(_, b)| b.as_ref() == b"y"),
+        "only y may commit at index 0: {commits:?}"
+    );
 }

@@ -5,17 +5,17 @@
 use crate::client::consumer_manager::ConsumerManager;
 use crate::client::producer_manager::ProducerManager;
 use crate::client::rebalance_lock::RebalanceLockManager;
-use crate::config::{BrokerConfig, FlushDiskType};
+use crate::config::BrokerConfig;
 use crate::flow_control::FlowControl;
 use crate::long_polling::LongPolling;
 use crate::offset::ConsumerOffsetManager;
 use crate::processor::BrokerProcessor;
 use crate::schedule::ScheduleService;
-use crate::store::MessageStore;
 use crate::subscription::SubscriptionGroupManager;
 use crate::topic::TopicConfigManager;
 use anyhow::Context;
 use rmq_remoting::{RemotingClient, RemotingServer};
+use rmq_store::DefaultMessageStore;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,7 +23,7 @@ use tokio::sync::Notify;
 
 pub struct Broker {
     pub cfg: BrokerConfig,
-    pub store: Arc<MessageStore>,
+    pub store: Arc<DefaultMessageStore>,
     pub topics: TopicConfigManager,
     pub offsets: ConsumerOffsetManager,
     pub subscriptions: SubscriptionGroupManager,
@@ -50,11 +50,8 @@ impl Broker {
             .parse()
             .with_context(|| format!("brokerIP1 {:?} is not an IP address", cfg.broker_ip1))?;
         let store_host = SocketAddr::new(ip, cfg.listen_port);
-        let store = MessageStore::open(
-            &cfg.store_path_root_dir,
-            cfg.flush_disk_type == FlushDiskType::SyncFlush,
-        )
-        .with_context(|| format!("opening store in {}", cfg.store_path_root_dir.display()))?;
+        let store = DefaultMessageStore::open(crate::store_config::store_config(&cfg)?)
+            .with_context(|| format!("opening store in {}", cfg.store_path_root_dir.display()))?;
         let levels = crate::schedule::levels_from_config(&cfg.raw)?;
         let schedule = ScheduleService::load(&cfg.config_dir(), levels)?;
         let topics = TopicConfigManager::new(&cfg)?;

@@ -203,21 +203,13 @@ impl BrokerConfig {
                 "regionId" => c.region_id = v.clone(),
                 "compressedRegister" => c.compressed_register = parse(key, v)?,
                 // Store and HA keys the store (not the broker) interprets; accepted silently.
-                "deleteWhen"
-                | "fileReservedTime"
-                | "mappedFileSizeCommitLog"
-                | "mappedFileSizeConsumeQueue"
-                | "storePathCommitLog"
-                | "messageDelayLevel"
-                | "dLegerGroup"
+                k if crate::store_config::STORE_KEYS.contains(&k) => {}
+                "dLegerGroup"
                 | "dLegerPeers"
                 | "dLegerSelfId"
                 | "brokerIP2"
                 | "haListenPort"
-                | "syncFlushTimeout"
-                | "flushIntervalCommitLog"
                 | "transientStorePoolEnable"
-                | "diskMaxUsedSpaceRatio"
                 | "sendMessageThreadPoolQueueCapacity"
                 | "useReentrantLockWhenPutMessage"
                 | "autoCreateTopicQueueNums" => {}

@@ -2,10 +2,8 @@
 //! subscription managers, client bookkeeping, the request processors (send, pull with long
 //! polling, consumer offsets, heartbeats, locks, queries, admin), flow control and name-server
 //! registration. Book: Part II. Mirrors the `rocketmq-broker` module (`BrokerController` etc.).
-//!
-//! Deviation: rmq-store had not landed when this crate was written, so `store` holds a small
-//! private message store with the same blocking call shapes (one log file of 4.8.0 records and
-//! in-memory queue indexes rebuilt on start); `message` holds the record codec.
+//! Messages are kept by rmq-store (the 4.8.0 commit log, consume queues and index files); the
+//! delay queue's delivery loops are in [`schedule`].
 
 pub mod broker;
 pub mod client;
@@ -17,6 +15,6 @@ pub mod persist;
 pub mod processor;
 pub mod register;
 pub mod schedule;
-pub mod store;
+pub mod store_config;
 pub mod subscription;
 pub mod topic;

@@ -13,11 +13,11 @@
 use crate::broker::Broker;
 use crate::persist;
 use crate::processor::{get_prop, set_prop};
-use crate::store::GetStatus;
 use crate::topic::SCHEDULE_TOPIC;
 use parking_lot::Mutex;
 use rmq_common::message::{decode_record, keys, tags_code, MessageExt};
 use rmq_common::MessageExtBrokerInner;
+use rmq_store::GetMessageStatus;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -167,12 +167,19 @@ async fn deliver_level(b: Arc<Broker>, level: i32) {
         let offset = b.schedule.offset(level);
         let store = b.store.clone();
         let got = tokio::task::spawn_blocking(move || {
-            store.get_message(SCHEDULE_TOPIC, queue_id, offset, 32, &|_| true)
+            store.get_message(
+                "SCHEDULE_MESSAGE_SERVICE",
+                SCHEDULE_TOPIC,
+                queue_id,
+                offset,
+                32,
+                &|_| true,
+            )
         })
         .await;
         let Ok(got) = got else { return };
         let wait_ms = match got.status {
-            GetStatus::Found | GetStatus::NoMatchedMessage => {
+            GetMessageStatus::Found | GetMessageStatus::NoMatchedMessage => {
                 match deliver_batch(&b, level, delay, &got.messages).await {
                     Some(wait) => wait,
                     None => {
@@ -181,11 +188,11 @@ async fn deliver_level(b: Arc<Broker>, level: i32) {
                     }
                 }
             }
-            GetStatus::OffsetTooSmall => {
+            GetMessageStatus::OffsetTooSmall => {
                 b.schedule.set_offset(level, got.min_offset);
                 100
             }
-            GetStatus::OffsetOverflowBadly => {
+            GetMessageStatus::OffsetOverflowBadly => {
                 b.schedule.set_offset(level, got.next_begin_offset);
                 100
             }
@@ -213,7 +220,7 @@ async fn deliver_batch(
                 continue;
             }
         };
-        let now = crate::store::now_ms();
+        let now = rmq_store::now_ms();
         // The delivery time the 4.8.0 dispatcher stores as the consume queue's tagsCode; a
         // time further away than one full delay means the clock moved back: deliver now.
         let mut deliver_at = old.store_timestamp + delay;
@@ -236,7 +243,7 @@ async fn deliver_batch(
         }
         let ok = matches!(
             crate::processor::put_message(b, msg, props).await,
-            Ok((crate::store::PutStatus::PutOk, _))
+            Ok((rmq_store::PutMessageStatus::PutOk, _))
         );
         if !ok {
             tracing::warn!(

@@ -77,6 +77,7 @@ async fn send_pull_route_and_offsets_survive_restart() {
     let route = route.expect("route for TopicA");
     assert_eq!(route.broker_datas[0].broker_name, "broker-t");
 
+    wait_dispatched(&c, &setup.addr, "TopicA", 0, 2).await;
     // Pull both back with the properties intact, CLUSTER added.
     let r = c
         .invoke(&setup.addr, pull("TopicA", 0, 0x4, 0), T)
@@ -184,6 +185,7 @@ async fn long_polling_returns_when_a_message_arrives() {
         .await
         .unwrap();
     assert_eq!(r.code, rs::SUCCESS);
+    wait_dispatched(&c, &setup.addr, "LP", 0, 1).await;
     let addr = setup.addr.clone();
     let c2 = c.clone();
     let waiter = tokio::spawn(async move {
@@ -403,6 +405,7 @@ async fn send_back_goes_to_schedule_topic_with_retry_target() {
         .with_ext("maxReconsumeTimes", 16);
     let r = c.invoke(&setup.addr, back, T).await.unwrap();
     assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
+    wait_dispatched(&c, &setup.addr, "SCHEDULE_TOPIC_XXXX", 2, 1).await;
     // Level 3 + reconsumeTimes(0) = 3 -> SCHEDULE_TOPIC_XXXX queue 2.
     let mut p = pull("SCHEDULE_TOPIC_XXXX", 0, 0x4, 0).with_ext("queueId", 2);
     p.put_ext("consumerGroup", "CG");

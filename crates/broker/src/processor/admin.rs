@@ -130,9 +130,11 @@ fn topic_stats(b: &Arc<Broker>, req: &RemotingCommand) -> anyhow::Result<Remotin
     };
     let mut table = TopicStatsTable::default();
     for q in 0..tc.write_queue_nums {
-        let max = b.store.max_offset_in_queue(topic, q);
+        let max = b.store.get_max_offset_in_queue(topic, q);
         let last = if max > 0 {
-            b.store.message_store_timestamp(topic, q, max - 1).max(0)
+            b.store
+                .get_message_store_timestamp(topic, q, max - 1)
+                .max(0)
         } else {
             0
         };
@@ -141,7 +143,7 @@ fn topic_stats(b: &Arc<Broker>, req: &RemotingCommand) -> anyhow::Result<Remotin
             TopicOffset {
                 last_update_timestamp: last,
                 max_offset: max,
-                min_offset: b.store.min_offset_in_queue(topic, q),
+                min_offset: b.store.get_min_offset_in_queue(topic, q).max(0),
             },
         ));
     }
@@ -202,11 +204,11 @@ fn consume_stats(b: &Arc<Broker>, req: &RemotingCommand) -> anyhow::Result<Remot
             continue;
         };
         for q in 0..tc.read_queue_nums {
-            let broker_offset = b.store.max_offset_in_queue(&topic, q).max(0);
+            let broker_offset = b.store.get_max_offset_in_queue(&topic, q).max(0);
             let consumer_offset = b.offsets.query(group, &topic, q).max(0);
             let last = if consumer_offset > 0 {
                 b.store
-                    .message_store_timestamp(&topic, q, consumer_offset - 1)
+                    .get_message_store_timestamp(&topic, q, consumer_offset - 1)
                     .max(0)
             } else {
                 0
@@ -227,7 +229,7 @@ fn consume_stats(b: &Arc<Broker>, req: &RemotingCommand) -> anyhow::Result<Remot
 fn runtime_info(b: &Arc<Broker>) -> anyhow::Result<RemotingCommand> {
     let puts = b.store.put_times.load(Ordering::Relaxed);
     let gets = b.store.get_times.load(Ordering::Relaxed);
-    let boot_ms = crate::store::now_ms() - b.boot_time.elapsed().as_millis() as i64;
+    let boot_ms = rmq_store::now_ms() - b.boot_time.elapsed().as_millis() as i64;
     let mut t = KVTable::default();
     let mut put = |k: &str, v: String| {
         t.table.insert(k.to_string(), v);
@@ -243,7 +245,10 @@ fn runtime_info(b: &Arc<Broker>) -> anyhow::Result<RemotingCommand> {
     put("putTps", "0.0 0.0 0.0".into());
     put("getTransferedTps", "0.0 0.0 0.0".into());
     put("bootTimestamp", boot_ms.to_string());
-    put("commitLogMaxOffset", b.store.max_phy_offset().to_string());
+    put(
+        "commitLogMaxOffset",
+        b.store.get_max_phy_offset().to_string(),
+    );
     put("commitLogMinOffset", "0".into());
     put("dispatchBehindBytes", "0".into());
     put("pageCacheLockTimeMills", "0".into());

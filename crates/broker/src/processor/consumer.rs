@@ -26,7 +26,7 @@ pub async fn process(
             }
             // No stored offset: a queue still starting at 0 answers 0 (4.8.0 also requires the
             // first message to be in page cache; this broker's store keeps it in memory).
-            let min = b.store.min_offset_in_queue(topic, qid);
+            let min = b.store.get_min_offset_in_queue(topic, qid).max(0);
             if min <= 0 {
                 Ok(super::ok().with_ext("offset", 0))
             } else {

@@ -11,12 +11,12 @@ pub mod query;
 pub mod send;
 
 use crate::broker::Broker;
-use crate::store::{AppendResult, PutStatus};
 use futures::future::BoxFuture;
 use rmq_common::message::encode_properties;
 use rmq_common::MessageExtBrokerInner;
 use rmq_remoting::codes::{request as rq, response as rs};
 use rmq_remoting::{Connection, RemotingCommand, RequestProcessor};
+use rmq_store::{AppendMessageResult, PutMessageStatus};
 use std::sync::Arc;
 
 /// Appended to several 4.8.0 remarks.
@@ -119,7 +119,7 @@ pub async fn put_message(
     b: &Arc<Broker>,
     mut msg: MessageExtBrokerInner,
     mut props: Vec<(String, String)>,
-) -> anyhow::Result<(PutStatus, Option<AppendResult>)> {
+) -> anyhow::Result<(PutMessageStatus, Option<AppendMessageResult>)> {
     let level: i32 = get_prop(&props, "DELAY")
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
@@ -131,22 +131,28 @@ pub async fn put_message(
         msg.topic = crate::topic::SCHEDULE_TOPIC.to_string();
         msg.queue_id = level - 1;
         msg.tags_code =
-            msg.born_timestamp.max(crate::store::now_ms()) + b.schedule.levels.delay_ms(level);
+            msg.born_timestamp.max(rmq_store::now_ms()) + b.schedule.levels.delay_ms(level);
     }
     msg.properties = encode_properties(&props);
     let store = b.store.clone();
-    Ok(tokio::task::spawn_blocking(move || store.put_message(msg)).await?)
+    let r = tokio::task::spawn_blocking(move || store.put_message(msg)).await?;
+    Ok((r.status, r.append))
 }
 
 // ANCHOR: put_status_reply
 /// Maps a store status to 4.8.0's response code and remark.
-pub fn put_status_reply(status: PutStatus) -> (i32, Option<String>) {
+pub fn put_status_reply(status: PutMessageStatus) -> (i32, Option<String>) {
     match status {
-        PutStatus::PutOk => (rs::SUCCESS, None),
-        PutStatus::MessageIllegal => (rs::MESSAGE_ILLEGAL, Some("the message is illegal, maybe msg body or properties length not matched. msg body length limit 128k, msg properties length limit 32k.".into())),
-        PutStatus::ServiceNotAvailable => (rs::SERVICE_NOT_AVAILABLE, Some("service not available now. It may be caused by one of the following reasons: the broker's disk is full, messages are put to the slave, message store has been shut down, etc.".into())),
-        PutStatus::OsPageCacheBusy => (rs::SYSTEM_ERROR, Some("[PC_SYNCHRONIZED]broker busy, start flow control for a while".into())),
-        PutStatus::UnknownError => (rs::SYSTEM_ERROR, Some("UNKNOWN_ERROR".into())),
+        PutMessageStatus::PutOk => (rs::SUCCESS, None),
+        // The message is stored; only the durability promise was not kept in time.
+        PutMessageStatus::FlushDiskTimeout => (rs::FLUSH_DISK_TIMEOUT, None),
+        PutMessageStatus::FlushSlaveTimeout => (rs::FLUSH_SLAVE_TIMEOUT, None),
+        PutMessageStatus::SlaveNotAvailable => (rs::SLAVE_NOT_AVAILABLE, None),
+        PutMessageStatus::CreateMappedFileFailed => (rs::SYSTEM_ERROR, Some("create mapped file failed, server is busy or broken.".into())),
+        PutMessageStatus::MessageIllegal | PutMessageStatus::PropertiesSizeExceeded => (rs::MESSAGE_ILLEGAL, Some("the message is illegal, maybe msg body or properties length not matched. msg body length limit 128k, msg properties length limit 32k.".into())),
+        PutMessageStatus::ServiceNotAvailable => (rs::SERVICE_NOT_AVAILABLE, Some("service not available now. It may be caused by one of the following reasons: the broker's disk is full, messages are put to the slave, message store has been shut down, etc.".into())),
+        PutMessageStatus::OsPageCacheBusy => (rs::SYSTEM_ERROR, Some("[PC_SYNCHRONIZED]broker busy, start flow control for a while".into())),
+        PutMessageStatus::UnknownError => (rs::SYSTEM_ERROR, Some("UNKNOWN_ERROR".into())),
     }
 }
 // ANCHOR_END: put_status_reply

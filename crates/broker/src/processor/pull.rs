@@ -5,11 +5,11 @@
 
 use super::{reply, FAQ_SUFFIX};
 use crate::broker::Broker;
-use crate::store::GetStatus;
 use crate::topic::PERM_READ;
 use bytes::BytesMut;
 use rmq_remoting::codes::response as rs;
 use rmq_remoting::{Connection, RemotingCommand};
+use rmq_store::GetMessageStatus;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -161,7 +161,7 @@ pub async fn process(
         let (topic, qid, offset) = (h.topic.clone(), h.queue_id, h.queue_offset);
         b.long_polling
             .wait(&h.topic, h.queue_id, hold, move || {
-                store.max_offset_in_queue(&topic, qid) > offset
+                store.get_max_offset_in_queue(&topic, qid) > offset
             })
             .await;
         // The re-run after waking never suspends again and never commits the offset.
@@ -178,28 +178,36 @@ async fn read(
     filter: Option<BTreeSet<i64>>,
 ) -> anyhow::Result<RemotingCommand> {
     let store = b.store.clone();
-    let (topic, qid, offset, max) = (h.topic.clone(), h.queue_id, h.queue_offset, h.max_msg_nums);
+    let (group, topic, qid, offset, max) = (
+        h.group.clone(),
+        h.topic.clone(),
+        h.queue_id,
+        h.queue_offset,
+        h.max_msg_nums,
+    );
     let r = tokio::task::spawn_blocking(move || {
         // map_or rather than is_none_or: the workspace's rust-version is 1.80.
         #[allow(clippy::unnecessary_map_or)]
         let f = move |code: i64| filter.as_ref().map_or(true, |s| s.contains(&code));
-        store.get_message(&topic, qid, offset, max.min(32), &f)
+        store.get_message(&group, &topic, qid, offset, max.min(32), &f)
     })
     .await?;
     // ANCHOR: pull_status_map
     let (code, next) = match r.status {
-        GetStatus::Found => (rs::SUCCESS, r.next_begin_offset),
-        GetStatus::NoMatchedMessage => (rs::PULL_RETRY_IMMEDIATELY, r.next_begin_offset),
-        GetStatus::NoMessageInQueue | GetStatus::NoMatchedLogicQueue => {
+        GetMessageStatus::Found => (rs::SUCCESS, r.next_begin_offset),
+        GetMessageStatus::NoMatchedMessage | GetMessageStatus::MessageWasRemoving => {
+            (rs::PULL_RETRY_IMMEDIATELY, r.next_begin_offset)
+        }
+        GetMessageStatus::NoMessageInQueue | GetMessageStatus::NoMatchedLogicQueue => {
             if h.queue_offset != 0 {
                 (rs::PULL_OFFSET_MOVED, 0)
             } else {
                 (rs::PULL_NOT_FOUND, 0)
             }
         }
-        GetStatus::OffsetTooSmall => (rs::PULL_OFFSET_MOVED, r.min_offset),
-        GetStatus::OffsetOverflowOne => (rs::PULL_NOT_FOUND, h.queue_offset),
-        GetStatus::OffsetOverflowBadly => (
+        GetMessageStatus::OffsetTooSmall => (rs::PULL_OFFSET_MOVED, r.min_offset),
+        GetMessageStatus::OffsetOverflowOne => (rs::PULL_NOT_FOUND, h.queue_offset),
+        GetMessageStatus::OffsetOverflowBadly => (
             rs::PULL_OFFSET_MOVED,
             if r.min_offset == 0 {
                 r.min_offset
@@ -207,18 +215,19 @@ async fn read(
                 r.max_offset
             },
         ),
-        GetStatus::OffsetFoundNull => (rs::PULL_NOT_FOUND, r.next_begin_offset),
+        GetMessageStatus::OffsetFoundNull => (rs::PULL_NOT_FOUND, r.next_begin_offset),
     };
     // ANCHOR_END: pull_status_map
     let name = match r.status {
-        GetStatus::Found => "FOUND",
-        GetStatus::NoMatchedMessage => "NO_MATCHED_MESSAGE",
-        GetStatus::OffsetFoundNull => "OFFSET_FOUND_NULL",
-        GetStatus::OffsetOverflowBadly => "OFFSET_OVERFLOW_BADLY",
-        GetStatus::OffsetOverflowOne => "OFFSET_OVERFLOW_ONE",
-        GetStatus::OffsetTooSmall => "OFFSET_TOO_SMALL",
-        GetStatus::NoMatchedLogicQueue => "NO_MATCHED_LOGIC_QUEUE",
-        GetStatus::NoMessageInQueue => "NO_MESSAGE_IN_QUEUE",
+        GetMessageStatus::Found => "FOUND",
+        GetMessageStatus::NoMatchedMessage => "NO_MATCHED_MESSAGE",
+        GetMessageStatus::MessageWasRemoving => "MESSAGE_WAS_REMOVING",
+        GetMessageStatus::OffsetFoundNull => "OFFSET_FOUND_NULL",
+        GetMessageStatus::OffsetOverflowBadly => "OFFSET_OVERFLOW_BADLY",
+        GetMessageStatus::OffsetOverflowOne => "OFFSET_OVERFLOW_ONE",
+        GetMessageStatus::OffsetTooSmall => "OFFSET_TOO_SMALL",
+        GetMessageStatus::NoMatchedLogicQueue => "NO_MATCHED_LOGIC_QUEUE",
+        GetMessageStatus::NoMessageInQueue => "NO_MESSAGE_IN_QUEUE",
     };
     let mut resp = RemotingCommand::new_response(code, name)
         .with_ext("suggestWhichBrokerId", 0)

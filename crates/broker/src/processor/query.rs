@@ -18,23 +18,25 @@ pub async fn process(
     let store = b.store.clone();
     match req.code {
         rq::GET_MAX_OFFSET => {
-            let off =
-                store.max_offset_in_queue(req.required_ext("topic")?, req.required_i32("queueId")?);
+            let off = store
+                .get_max_offset_in_queue(req.required_ext("topic")?, req.required_i32("queueId")?);
             Ok(super::ok().with_ext("offset", off))
         }
         rq::GET_MIN_OFFSET => {
-            let off =
-                store.min_offset_in_queue(req.required_ext("topic")?, req.required_i32("queueId")?);
+            // 4.8.0 creates a missing queue on lookup, so an unknown queue reports 0, not -1.
+            let off = store
+                .get_min_offset_in_queue(req.required_ext("topic")?, req.required_i32("queueId")?)
+                .max(0);
             Ok(super::ok().with_ext("offset", off))
         }
         rq::GET_EARLIEST_MSG_STORETIME => {
             let ts = store
-                .earliest_message_time(req.required_ext("topic")?, req.required_i32("queueId")?)
+                .get_earliest_message_time(req.required_ext("topic")?, req.required_i32("queueId")?)
                 .max(0);
             Ok(super::ok().with_ext("timestamp", ts))
         }
         rq::SEARCH_OFFSET_BY_TIMESTAMP => {
-            let off = store.offset_in_queue_by_time(
+            let off = store.get_offset_in_queue_by_time(
                 req.required_ext("topic")?,
                 req.required_i32("queueId")?,
                 req.required_i64("timestamp")?,
@@ -48,8 +50,15 @@ pub async fn process(
             if req.ext("_UNIQUE_KEY_QUERY") == Some("true") {
                 max = 32;
             }
-            let found =
-                tokio::task::spawn_blocking(move || store.query_message(&topic, &key, max)).await?;
+            let begin = req.ext_i64("beginTimestamp")?.unwrap_or(0);
+            let end = req.ext_i64("endTimestamp")?.unwrap_or(i64::MAX);
+            let found = tokio::task::spawn_blocking(move || {
+                store.query_message(&topic, &key, max, begin, end)
+            })
+            .await?;
+            let index_ts = found.index_last_update_timestamp;
+            let index_phy = found.index_last_update_phyoffset;
+            let found = found.messages;
             if found.is_empty() {
                 return Ok(reply(
                     rs::QUERY_NOT_FOUND,
@@ -61,8 +70,8 @@ pub async fn process(
                 body.extend_from_slice(&m);
             }
             Ok(super::ok()
-                .with_ext("indexLastUpdateTimestamp", crate::store::now_ms())
-                .with_ext("indexLastUpdatePhyoffset", b.store.max_phy_offset())
+                .with_ext("indexLastUpdateTimestamp", index_ts)
+                .with_ext("indexLastUpdatePhyoffset", index_phy)
                 .with_body(body.freeze()))
         }
         _ => {

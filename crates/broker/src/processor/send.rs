@@ -108,7 +108,7 @@ pub async fn process(
         Err(e) => return Ok(reply(rs::SYSTEM_ERROR, e.to_string())),
     };
     let store = b.store.clone();
-    let permit = match b.flow.enter(|| *store.append_started.lock()).await {
+    let permit = match b.flow.enter(|| store.append_started()).await {
         Ok(p) => p,
         Err(busy) => return Ok(reply(rs::SYSTEM_BUSY, busy.remark())),
     };
@@ -269,10 +269,10 @@ async fn put_batch(
     template: MessageExtBrokerInner,
     batch_props: &[(String, String)],
     body: &Bytes,
-) -> anyhow::Result<(crate::store::PutStatus, Option<(String, i64)>)> {
+) -> anyhow::Result<(rmq_store::PutMessageStatus, Option<(String, i64)>)> {
     let entries = match decode_batch(body) {
         Some(e) => e,
-        None => return Ok((crate::store::PutStatus::MessageIllegal, None)),
+        None => return Ok((rmq_store::PutMessageStatus::MessageIllegal, None)),
     };
     let mut ids = Vec::new();
     let mut first = None;
@@ -289,7 +289,7 @@ async fn put_batch(
         m.tags_code = tags_code(get_prop(&props, "TAGS"));
         let (status, a) = put_message(b, m, props).await?;
         match a {
-            Some(a) if status == crate::store::PutStatus::PutOk => {
+            Some(a) if status == rmq_store::PutMessageStatus::PutOk => {
                 first.get_or_insert(a.logics_offset);
                 ids.push(a.msg_id);
             }
@@ -297,7 +297,7 @@ async fn put_batch(
         }
     }
     Ok((
-        crate::store::PutStatus::PutOk,
+        rmq_store::PutMessageStatus::PutOk,
         first.map(|f| (ids.join(","), f)),
     ))
 }
@@ -333,7 +333,7 @@ pub fn decode_batch(mut buf: &[u8]) -> Option<Vec<(i32, Bytes, String)>> {
 fn rand_u32() -> u32 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(crate::store::now_ms() as u64);
+    h.write_u64(rmq_store::now_ms() as u64);
     h.finish() as u32
 }
 
@@ -428,7 +428,7 @@ pub async fn send_back(
     };
     let (status, _) = put_message(b, msg, props).await?;
     Ok(match status {
-        crate::store::PutStatus::PutOk => super::ok(),
+        rmq_store::PutMessageStatus::PutOk => super::ok(),
         s => reply(rs::SYSTEM_ERROR, format!("{s:?}")),
     })
 }

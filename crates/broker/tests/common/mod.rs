@@ -152,3 +152,32 @@ pub fn pull(topic: &str, offset: i64, sys_flag: i32, suspend_ms: i64) -> Remotin
         .with_ext("subscription", "*")
         .with_ext("subVersion", 0)
 }
+
+/// Waits until the broker reports at least `n` messages in `topic`/`queue_id` (GET_MAX_OFFSET).
+/// Dispatch into the consume queue is asynchronous, as in 4.8.0, so a pull sent right after a
+/// send reply may not see the message yet.
+pub async fn wait_dispatched(
+    c: &rmq_remoting::RemotingClient,
+    addr: &str,
+    topic: &str,
+    queue_id: i32,
+    n: i64,
+) {
+    let start = std::time::Instant::now();
+    loop {
+        let req = RemotingCommand::new_request(rq::GET_MAX_OFFSET)
+            .with_ext("topic", topic)
+            .with_ext("queueId", queue_id);
+        if let Ok(r) = c.invoke(addr, req, T).await {
+            let max: i64 = r.ext("offset").and_then(|v| v.parse().ok()).unwrap_or(0);
+            if max >= n {
+                return;
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{topic}/{queue_id} never reached {n} messages"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -67,12 +67,29 @@ impl CommitLog {
 pub fn read_commit_log(dir: &Path, v: &mut Violations) -> Result<CommitLog, InspectError> {
     let chain = read_chain(dir, 1, v)?;
     let mut log = CommitLog::default();
-    let count = chain.len();
-    for (i, cf) in chain.iter().enumerate() {
+    let mut open_ends = Vec::new();
+    for cf in &chain {
         let bytes = map_file(&cf.path)?;
-        let last = i + 1 == count;
-        let file = scan_file(&cf.name, cf.start, &bytes, last, &mut log, v);
+        let (file, end_reported) = scan_file(&cf.name, cf.start, &bytes, &mut log, v);
+        open_ends.push(!end_reported && file.filler.is_none());
         log.files.push(file);
+    }
+    // Data may stop without a filler only in the newest file holding data: after it there
+    // can be empty files (4.8.0 pre-allocates the next file, and a crash can leave it).
+    let newest_with_data = log.files.iter().rposition(|f| f.data_end > 0);
+    for (i, f) in log.files.iter().enumerate() {
+        if open_ends[i] && newest_with_data.is_some_and(|n| i < n) {
+            v.push(
+                K::Filler,
+                format!(
+                    "commitlog/{} @{} (phy {})",
+                    f.name,
+                    f.data_end,
+                    f.start + f.data_end as i64
+                ),
+                "the data stops here without the END_OF_FILE filler, but a later file holds data",
+            );
+        }
     }
     Ok(log)
 }
@@ -81,10 +98,9 @@ fn scan_file(
     name: &str,
     start: i64,
     buf: &[u8],
-    last: bool,
     log: &mut CommitLog,
     v: &mut Violations,
-) -> CommitLogFile {
+) -> (CommitLogFile, bool) {
     let len = buf.len();
     let mut pos = 0usize;
     let mut records = 0usize;
@@ -211,19 +227,13 @@ fn scan_file(
             break;
         }
     }
-    if !last && filler.is_none() && !end_reported {
-        v.push(
-            K::Filler,
-            place(pos),
-            "a file that is not the newest must end with the END_OF_FILE filler, but the data stops here",
-        );
-    }
-    CommitLogFile {
+    let file = CommitLogFile {
         name: name.to_string(),
         start,
         size: len as u64,
         records,
         data_end: pos as u64,
         filler,
-    }
+    };
+    (file, end_reported)
 }

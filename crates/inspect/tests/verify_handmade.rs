@@ -75,8 +75,7 @@ fn wrong_filler_length_is_reported() {
     let last_in_first = b
         .puts
         .iter()
-        .filter(|p| (p.phy as usize) < b.cl_file_size)
-        .last()
+        .rfind(|p| (p.phy as usize) < b.cl_file_size)
         .unwrap();
     let (path, pos) = b.locate(last_in_first.phy);
     flip(&path, pos + last_in_first.size + 3, 0x04);
@@ -263,4 +262,34 @@ fn gap_between_commit_log_files_is_reported() {
     .unwrap();
     let k = kinds(b.root());
     assert!(k.contains(&K::FileGap), "{k:?}");
+}
+
+#[test]
+fn preallocated_empty_next_file_is_fine() {
+    let b = sample_store();
+    b.finish();
+    let cl = b.root().join("commitlog");
+    let n = std::fs::read_dir(&cl).unwrap().count();
+    std::fs::write(
+        cl.join(format!("{:020}", n * b.cl_file_size)),
+        vec![0u8; b.cl_file_size],
+    )
+    .unwrap();
+    assert_eq!(kinds(b.root()), vec![]);
+}
+
+#[test]
+fn missing_filler_before_later_data_is_reported() {
+    let b = sample_store();
+    b.finish();
+    let last_in_first = b
+        .puts
+        .iter()
+        .rfind(|p| (p.phy as usize) < b.cl_file_size)
+        .unwrap();
+    let (path, pos) = b.locate(last_in_first.phy);
+    let mut data = std::fs::read(&path).unwrap();
+    data[pos + last_in_first.size..].fill(0);
+    std::fs::write(&path, data).unwrap();
+    assert_eq!(kinds(b.root()), vec![K::Filler]);
 }

@@ -63,20 +63,23 @@ async fn clustering_splits_queues_and_delivers_once() {
     let c = Cluster::start().await;
     c.create_topic("Clu", 4).await;
     let seen: Seen = Arc::default();
-    let c1 = PushConsumer::start(
-        config(&c, "CG_CLU", "c1"),
-        &[("Clu", "*")],
-        recording("c1", &seen),
-    )
-    .await
-    .unwrap();
-    let c2 = PushConsumer::start(
-        config(&c, "CG_CLU", "c2"),
-        &[("Clu", "*")],
-        recording("c2", &seen),
-    )
-    .await
-    .unwrap();
+    // Periodic rebalancing is slowed down so that only the broker's
+    // NOTIFY_CONSUMER_IDS_CHANGED can explain a quick change of ownership.
+    let slow = |name: &str| {
+        let mut cfg = config(&c, "CG_CLU", name);
+        cfg.client.rebalance_interval = Duration::from_secs(600);
+        cfg
+    };
+    let c1 = PushConsumer::start(slow("c1"), &[("Clu", "*")], recording("c1", &seen))
+        .await
+        .unwrap();
+    wait_until(LONG, "c1 owning all four queues", || {
+        topic_queues(&c1, "Clu").len() == 4
+    })
+    .await;
+    let c2 = PushConsumer::start(slow("c2"), &[("Clu", "*")], recording("c2", &seen))
+        .await
+        .unwrap();
     wait_until(LONG, "two consumers splitting four queues", || {
         let (a, b) = (topic_queues(&c1, "Clu"), topic_queues(&c2, "Clu"));
         a.len() == 2 && b.len() == 2 && a.is_disjoint(&b)
@@ -96,8 +99,13 @@ async fn clustering_splits_queues_and_delivers_once() {
     assert_eq!(bodies.len(), n);
     let by: BTreeSet<_> = seen.iter().map(|(w, _)| w.clone()).collect();
     assert_eq!(by.len(), 2, "both consumers got a share");
-    c1.shutdown().await;
+    // c2 leaves: the broker tells c1, which takes every queue back.
     c2.shutdown().await;
+    wait_until(LONG, "c1 owning all four queues again", || {
+        topic_queues(&c1, "Clu").len() == 4
+    })
+    .await;
+    c1.shutdown().await;
     p.shutdown().await;
 }
 

@@ -161,7 +161,9 @@ async fn pull_loop(
             PullStatus::OffsetIllegal => {
                 warn!(queue = ?mq, offset = next_offset, next = r.next_begin_offset, "offset illegal");
                 pq.set_dropped(true);
-                tokio::time::sleep(DELAY_OFFSET_ILLEGAL).await;
+                if !pause(&inner, DELAY_OFFSET_ILLEGAL).await {
+                    break;
+                }
                 inner.offsets.update_offset(&mq, r.next_begin_offset, false);
                 inner.offsets.persist(&mq).await;
                 inner.table.lock().remove(&mq);

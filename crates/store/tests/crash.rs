@@ -407,3 +407,65 @@ proptest! {
         s.shutdown();
     }
 }
+
+/// Collects log output in memory.
+#[derive(Clone, Default)]
+struct LogBuf(std::sync::Arc<parking_lot::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuf {
+    type Writer = LogBuf;
+    fn make_writer(&'a self) -> LogBuf {
+        self.clone()
+    }
+}
+
+#[test]
+fn recovery_logs_exactly_what_it_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = small_config(dir.path(), FlushDiskType::SyncFlush);
+    let s = DefaultMessageStore::open(cfg.clone()).unwrap();
+    let written = write(&s, 10, &[100]);
+    s.shutdown();
+    drop(s);
+    // garbage in the middle of record 6, up to the end of the data
+    let w = &written[6];
+    let end = written.last().map(|w| w.phy + w.size).unwrap();
+    let (path, pos) = locate(&cfg, w.phy);
+    let mut data = std::fs::read(&path).unwrap();
+    let at = pos as usize + 100;
+    for b in &mut data[at..(end as usize)] {
+        *b = 0xEE;
+    }
+    std::fs::write(&path, &data).unwrap();
+    plant_abort(&cfg, true);
+    let logs = LogBuf::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(logs.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::WARN)
+        .finish();
+    let s = tracing::subscriber::with_default(subscriber, || {
+        DefaultMessageStore::open(cfg.clone()).unwrap()
+    });
+    let text = String::from_utf8(logs.0.lock().clone()).unwrap();
+    let expected = format!(
+        "commit log recovery dropped {} bytes at offset {} of {}",
+        end - w.phy,
+        w.phy,
+        path.display()
+    );
+    assert!(text.contains(&expected), "log was:\n{text}");
+    assert!(text.contains("body CRC"), "the reason is named:\n{text}");
+    check(&s, &written, w.phy, false);
+    s.shutdown();
+}

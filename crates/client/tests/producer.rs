@@ -258,3 +258,43 @@ async fn bad_input_fails_fast() {
     small.shutdown().await;
     p.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sends_retry_on_another_broker_and_bench_the_dead_one() {
+    let c = Cluster::start().await;
+    let (b_addr, b_proc) = c.add_broker("broker-b");
+    c.create_topic_on(&c.broker, "TwoBrokers", 2).await;
+    c.create_topic_on(&b_addr, "TwoBrokers", 2).await;
+    c.wait_route_brokers("TwoBrokers", 2).await;
+
+    let mut cfg = ProducerConfig::new("PG_FAULT", c.ns.clone());
+    cfg.client = c.client_config("pf");
+    cfg.send_latency_fault_enable = true;
+    let p = Producer::start(cfg).await.unwrap();
+    let mut brokers = BTreeSet::new();
+    for i in 0..8 {
+        let r = p
+            .send(Message::new("TwoBrokers", format!("w{i}")))
+            .await
+            .unwrap();
+        brokers.insert(r.message_queue.broker_name);
+    }
+    assert_eq!(brokers.len(), 2, "both brokers take traffic");
+
+    drop(b_proc); // kill broker-b; the producer's cached route still lists it
+    for i in 0..10 {
+        let r = p
+            .send(Message::new("TwoBrokers", format!("after{i}")))
+            .await
+            .unwrap();
+        assert_eq!(
+            r.message_queue.broker_name, "broker-a",
+            "retried away from the dead broker"
+        );
+    }
+    assert!(
+        !p.fault_strategy().tolerance.is_available("broker-b"),
+        "a failed send benches the broker"
+    );
+    p.shutdown().await;
+}

@@ -126,6 +126,36 @@ impl Cluster {
         self._procs.push(p);
     }
 
+    /// Starts another master named `name`; returns its address and process
+    /// (drop the process to kill the broker).
+    pub fn add_broker(&self, name: &str) -> (String, Proc) {
+        let port = free_port_pair();
+        let conf = self.dir.path().join(format!("{name}.conf"));
+        std::fs::write(
+            &conf,
+            format!(
+                "brokerClusterName=TestCluster\nbrokerName={name}\nbrokerId=0\nlistenPort={port}\n\
+                 namesrvAddr={}\nstorePathRootDir={}\n",
+                self.ns,
+                self.dir.path().join(format!("store-{name}")).display()
+            ),
+        )
+        .unwrap();
+        let mut cmd = Command::new(sibling_bin("mqbroker"));
+        cmd.arg("-c").arg(&conf);
+        let (p, _) = spawn_wait(cmd, "boot success");
+        (format!("127.0.0.1:{port}"), p)
+    }
+
+    /// Creates a topic on one broker (no waiting for the route).
+    pub async fn create_topic_on(&self, broker: &str, topic: &str, queues: i32) {
+        let api = MqClientApi::new(RemotingClient::new());
+        api.create_topic(broker, topic, queues, 6, false, T)
+            .await
+            .unwrap();
+        api.remoting.shutdown();
+    }
+
     pub fn client_config(&self, instance: &str) -> ClientConfig {
         let mut c = ClientConfig::new(self.ns.clone());
         c.instance_name = Some(instance.to_string());
@@ -143,11 +173,18 @@ impl Cluster {
     }
 
     pub async fn wait_route(&self, topic: &str) {
+        self.wait_route_brokers(topic, 1).await
+    }
+
+    /// Waits until the name server routes `topic` to at least `brokers` brokers.
+    pub async fn wait_route_brokers(&self, topic: &str, brokers: usize) {
         let api = MqClientApi::new(RemotingClient::new());
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Ok(Some(_)) = api.get_topic_route(&self.ns, topic, T).await {
-                break;
+            if let Ok(Some(r)) = api.get_topic_route(&self.ns, topic, T).await {
+                if r.queue_datas.len() >= brokers {
+                    break;
+                }
             }
             assert!(Instant::now() < deadline, "no route for {topic}");
             tokio::time::sleep(Duration::from_millis(100)).await;

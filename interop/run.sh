@@ -177,7 +177,7 @@ run_java() {
         -Drocketmq.home.dir="$dir/home" \
         -Drocketmq.client.logRoot="$WORK/java-logs" \
         -Drocketmq.client.logLevel=WARN \
-        -Dinterop.schedule="$([[ "${INTEROP_SCHEDULE:-0}" == 1 ]] && echo true || echo false)" \
+        -Dinterop.schedule="$([[ "${INTEROP_SCHEDULE:-1}" == 1 ]] && echo true || echo false)" \
         -cp "$dir/target/classes:$dir/target/lib/*" \
         interop.Interop "$NAMESRV" "$CLUSTER" "$BROKER_NAME" "$BROKER_ADDR"
 }

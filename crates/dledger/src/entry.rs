@@ -160,6 +160,13 @@ impl EntryHeader {
         if self.magic != MAGIC_1 {
             return Err(CodecError::BadMagic(self.magic));
         }
+        if self.index < 0 || self.term < 0 || self.pos < 0 || self.index > i64::MAX / 64 {
+            return Err(CodecError::BadField {
+                index: self.index,
+                term: self.term,
+                pos: self.pos,
+            });
+        }
         if self.body_size < 0 || self.size as i64 != self.body_size as i64 + BODY_OFFSET as i64 {
             return Err(CodecError::BadSize {
                 size: self.size,
@@ -229,6 +236,8 @@ pub enum CodecError {
     Short { need: usize, have: usize },
     #[error("unknown magic {0}")]
     BadMagic(i32),
+    #[error("impossible header fields: index {index}, term {term}, pos {pos}")]
+    BadField { index: i64, term: i64, pos: i64 },
     #[error("size {size} != bodySize {body_size} + 48")]
     BadSize { size: i32, body_size: i32 },
 }
@@ -303,12 +312,19 @@ mod tests {
 
     #[test]
     fn bad_headers_are_rejected() {
-        let mut e = Entry::new(Bytes::from_static(b"x")).encode();
+        let mut good = Entry::new(Bytes::from_static(b"x"));
+        good.index = 0;
+        good.term = 0;
+        good.pos = 0;
+        let mut e = good.encode();
         e[3] = 2;
         assert_eq!(Entry::decode(&e), Err(CodecError::BadMagic(2)));
-        let mut e = Entry::new(Bytes::from_static(b"x")).encode();
+        let mut e = good.encode();
         e[7] = 99;
         assert!(matches!(Entry::decode(&e), Err(CodecError::BadSize { .. })));
+        // a fresh entry has no index yet
+        let e = Entry::new(Bytes::from_static(b"x")).encode();
+        assert!(matches!(Entry::decode(&e), Err(CodecError::BadField { .. })));
         assert!(matches!(
             Entry::decode(&[0u8; 10]),
             Err(CodecError::Short { .. })

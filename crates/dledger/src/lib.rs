@@ -8,6 +8,8 @@
 //! * [`core`]: the pure Raft state machine ([`core::Node`]): election, push replication
 //!   (COMPARE / TRUNCATE / APPEND / COMMIT), commit by majority. No I/O; driven by time,
 //!   messages and client appends; answers with messages and [`core::Effect`]s.
+//! * [`store`]: the ledger files with 0.2.2's layout (`dledger-<selfId>/data`, `/index`,
+//!   `checkpoint`, `currterm`), crash recovery that cuts a torn tail.
 //!
 //! # Public API (additions only)
 //!
@@ -19,8 +21,12 @@
 //! core::{NodeConfig, Role, CommitRule, Effect, Appended, AppendError, LogStore, MemLog}
 //! entry::{Entry, EntryHeader, IndexRecord, place}
 //! codes::{ResponseCode, VoteResult}
+//! store::{DLedgerStore::open(StoreConfig) -> (store, Recovery), StoreConfig::new(base, self_id),
+//!   committed_pos() write_pos() flush() persist_checkpoint() load_term() persist_term(),
+//!   StoreError, DEFAULT_DATA_FILE_SIZE, DEFAULT_INDEX_FILE_SIZE}   (DLedgerStore: LogStore)
 //! ```
 
 pub mod codes;
 pub mod core;
 pub mod entry;
+pub mod store;

@@ -1,0 +1,363 @@
+//! A chain of equally sized memory-mapped files, each named by the 20-digit byte
+//! offset where it starts, that together act as one long append-only byte space.
+//!
+//! DLedger keeps two such chains: entry data (1 GiB files, records may not cross a
+//! file end, so a too-long record leaves a *blank* marker `[-1][remaining]` and goes
+//! to the next file) and the index (files a multiple of 32 bytes, so records never
+//! cross). Truncation removes later files and clears the tail of the file it lands in
+//! (0.2.2 leaves stale bytes there; clearing them keeps a later recovery from reading
+//! old records back).
+//! Book: Part IV "Cluster modes and DLedger" (the DLedger files). Mirrors
+//! `store/file/MmapFileList.java` and `DefaultMmapFile.java` of DLedger 0.2.2.
+
+use std::fs::{self, OpenOptions};
+use std::path::{Path, PathBuf};
+
+use memmap2::MmapMut;
+
+use super::error::StoreError;
+use crate::entry::{BLANK_MAGIC_CODE, MIN_BLANK_LEN};
+
+/// The name of the file starting at `offset`: 20 digits, zero-padded.
+pub fn file_name(offset: i64) -> String {
+    format!("{offset:020}")
+}
+
+/// One mapped file.
+pub struct MappedFile {
+    pub start: i64,
+    pub path: PathBuf,
+    /// Bytes written (valid) from the file start.
+    pub wrote: i64,
+    flushed: i64,
+    map: MmapMut,
+}
+
+impl MappedFile {
+    fn open(path: PathBuf, start: i64, size: i64, create: bool) -> Result<MappedFile, StoreError> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(create)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| StoreError::io(&path, e))?;
+        if create {
+            file.set_len(size as u64)
+                .map_err(|e| StoreError::io(&path, e))?;
+        }
+        // SAFETY: the file is ours alone (one store per directory), is never resized
+        // while mapped, and all access goes through bounds-checked slices.
+        let map = unsafe { MmapMut::map_mut(&file) }.map_err(|e| StoreError::io(&path, e))?;
+        Ok(MappedFile {
+            start,
+            path,
+            wrote: 0,
+            flushed: 0,
+            map,
+        })
+    }
+
+    /// The whole mapped file.
+    pub fn bytes(&self) -> &[u8] {
+        &self.map[..]
+    }
+
+    fn write_at(&mut self, rel: i64, data: &[u8]) {
+        let a = rel as usize;
+        self.map[a..a + data.len()].copy_from_slice(data);
+    }
+
+    fn zero(&mut self, from: i64, to: i64) {
+        let (a, b) = (from.max(0) as usize, (to as usize).min(self.map.len()));
+        if a < b {
+            self.map[a..b].fill(0);
+        }
+    }
+}
+
+/// A directory of mapped files forming one byte space.
+pub struct MmapFileList {
+    dir: PathBuf,
+    file_size: i64,
+    files: Vec<MappedFile>,
+}
+
+impl MmapFileList {
+    /// Opens (creating the directory) and maps every existing file; all count as
+    /// full until recovery truncates (`MmapFileList.load`).
+    pub fn open(dir: &Path, file_size: i64) -> Result<MmapFileList, StoreError> {
+        if file_size <= MIN_BLANK_LEN {
+            return Err(StoreError::Config(format!(
+                "mapped file size {file_size} too small"
+            )));
+        }
+        fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+        let mut names = Vec::new();
+        for ent in fs::read_dir(dir).map_err(|e| StoreError::io(dir, e))? {
+            let ent = ent.map_err(|e| StoreError::io(dir, e))?;
+            let path = ent.path();
+            if !path.is_file() {
+                continue;
+            }
+            let name = ent.file_name().to_string_lossy().to_string();
+            if name.ends_with(".tmp") || name.ends_with(".bak") {
+                continue;
+            }
+            let start: i64 = match name.parse() {
+                Ok(v) if name.len() == 20 => v,
+                _ => return Err(StoreError::FileName { path }),
+            };
+            names.push((start, path));
+        }
+        names.sort();
+        let mut files: Vec<MappedFile> = Vec::new();
+        for (start, path) in names {
+            let len = fs::metadata(&path)
+                .map_err(|e| StoreError::io(&path, e))?
+                .len();
+            if len != file_size as u64 {
+                return Err(StoreError::FileSize {
+                    path,
+                    len,
+                    expected: file_size as u64,
+                });
+            }
+            if let Some(prev) = files.last() {
+                if prev.start + file_size != start {
+                    return Err(StoreError::Gap {
+                        dir: dir.to_path_buf(),
+                        prev: prev.start,
+                        next: start,
+                    });
+                }
+            }
+            let mut f = MappedFile::open(path, start, file_size, false)?;
+            f.wrote = file_size;
+            f.flushed = file_size;
+            files.push(f);
+        }
+        Ok(MmapFileList {
+            dir: dir.to_path_buf(),
+            file_size,
+            files,
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+    pub fn file_size(&self) -> i64 {
+        self.file_size
+    }
+    pub fn files(&self) -> &[MappedFile] {
+        &self.files
+    }
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// First byte offset held (0 when empty).
+    pub fn min_offset(&self) -> i64 {
+        self.files.first().map(|f| f.start).unwrap_or(0)
+    }
+
+    /// End of the written bytes (`getMaxWrotePosition`).
+    pub fn max_write_pos(&self) -> i64 {
+        self.files.last().map(|f| f.start + f.wrote).unwrap_or(0)
+    }
+
+    fn new_file(&mut self, start: i64) -> Result<(), StoreError> {
+        let path = self.dir.join(file_name(start));
+        let f = MappedFile::open(path, start, self.file_size, true)?;
+        self.files.push(f);
+        Ok(())
+    }
+
+    /// Where a record of `len` bytes will go, creating the next file (and writing a
+    /// blank marker when `use_blank`) as needed (`preAppend`).
+    pub fn pre_append(&mut self, len: i64, use_blank: bool) -> Result<i64, StoreError> {
+        let blank = if use_blank { MIN_BLANK_LEN } else { 0 };
+        if len + blank > self.file_size {
+            return Err(StoreError::TooLarge(len));
+        }
+        let size = self.file_size;
+        let need_new = match self.files.last() {
+            None => true,
+            Some(f) => f.wrote >= size,
+        };
+        if need_new {
+            let start = self.files.last().map(|f| f.start + size).unwrap_or(0);
+            self.new_file(start)?;
+        }
+        let Some(last) = self.files.last_mut() else {
+            return Err(StoreError::Corrupt(
+                "no mapped file after creating one".into(),
+            ));
+        };
+        if len + blank > size - last.wrote {
+            if !use_blank {
+                return Err(StoreError::Corrupt(format!(
+                    "{} bytes left in {} but record needs {len}",
+                    size - last.wrote,
+                    last.path.display()
+                )));
+            }
+            let remaining = size - last.wrote;
+            let mut marker = [0u8; 8];
+            marker[..4].copy_from_slice(&BLANK_MAGIC_CODE.to_be_bytes());
+            marker[4..].copy_from_slice(&(remaining as i32).to_be_bytes());
+            let at = last.wrote;
+            last.write_at(at, &marker);
+            last.wrote = size;
+            let start = last.start + size;
+            self.new_file(start)?;
+        }
+        Ok(self.max_write_pos())
+    }
+
+    /// Appends `data` as one record; returns its position.
+    pub fn append(&mut self, data: &[u8], use_blank: bool) -> Result<i64, StoreError> {
+        let pos = self.pre_append(data.len() as i64, use_blank)?;
+        let Some(last) = self.files.last_mut() else {
+            return Err(StoreError::Corrupt("no mapped file to append to".into()));
+        };
+        let rel = pos - last.start;
+        last.write_at(rel, data);
+        last.wrote = rel + data.len() as i64;
+        Ok(pos)
+    }
+
+    /// Copies `len` written bytes at `pos`.
+    pub fn read(&self, pos: i64, len: i64) -> Result<Vec<u8>, StoreError> {
+        let out_of_range = || StoreError::OutOfRange {
+            dir: self.dir.clone(),
+            pos,
+            len,
+        };
+        let f = self.file_for(pos).ok_or_else(out_of_range)?;
+        let rel = pos - f.start;
+        if len < 0 || rel + len > f.wrote {
+            return Err(out_of_range());
+        }
+        Ok(f.map[rel as usize..(rel + len) as usize].to_vec())
+    }
+
+    fn file_for(&self, pos: i64) -> Option<&MappedFile> {
+        if pos < 0 {
+            return None;
+        }
+        let first = self.files.first()?.start;
+        let i = ((pos - first) / self.file_size) as usize;
+        self.files.get(i).filter(|f| f.start <= pos)
+    }
+
+    /// Cuts the byte space at `offset`: later files go, the file holding `offset`
+    /// keeps its bytes before it and has the rest cleared (`truncateOffset`).
+    pub fn truncate(&mut self, offset: i64) -> Result<(), StoreError> {
+        let size = self.file_size;
+        while self.files.last().is_some_and(|f| f.start > offset) {
+            if let Some(f) = self.files.pop() {
+                let path = f.path.clone();
+                drop(f);
+                fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
+            }
+        }
+        if let Some(last) = self.files.last_mut() {
+            if offset >= last.start && offset < last.start + size {
+                let rel = offset - last.start;
+                let old = last.wrote.max(rel);
+                last.zero(rel, old);
+                if old > rel {
+                    last.map
+                        .flush_range(rel as usize, (old - rel) as usize)
+                        .map_err(|e| StoreError::io(&last.path, e))?;
+                }
+                last.wrote = rel;
+                last.flushed = last.flushed.min(rel);
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes every file and starts a fresh one so the next byte written lands at
+    /// `pos` (`rebuildWithPos`).
+    pub fn reset_to(&mut self, pos: i64) -> Result<(), StoreError> {
+        for f in std::mem::take(&mut self.files) {
+            let path = f.path.clone();
+            drop(f);
+            fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
+        }
+        let start = pos - pos.rem_euclid(self.file_size);
+        self.new_file(start)?;
+        if let Some(f) = self.files.last_mut() {
+            f.wrote = pos - start;
+        }
+        Ok(())
+    }
+
+    /// Forces written bytes to disk.
+    pub fn flush(&mut self) -> Result<(), StoreError> {
+        for f in &mut self.files {
+            if f.flushed < f.wrote {
+                let (a, b) = (f.flushed as usize, f.wrote as usize);
+                f.map
+                    .flush_range(a, b - a)
+                    .map_err(|e| StoreError::io(&f.path, e))?;
+                f.flushed = f.wrote;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn append_rolls_with_blank_and_truncates() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = MmapFileList::open(dir.path(), 64).unwrap();
+        assert_eq!(l.append(&[1u8; 40], true).unwrap(), 0);
+        // 40 + 30 + 8 > 64: blank, next file
+        assert_eq!(l.append(&[2u8; 30], true).unwrap(), 64);
+        assert_eq!(l.files().len(), 2);
+        assert_eq!(&l.files()[0].bytes()[40..44], &(-1i32).to_be_bytes());
+        assert_eq!(&l.files()[0].bytes()[44..48], &24i32.to_be_bytes());
+        assert_eq!(l.read(64, 30).unwrap(), vec![2u8; 30]);
+        assert!(l.read(64, 31).is_err());
+        assert!(dir.path().join("00000000000000000064").exists());
+        l.truncate(20).unwrap();
+        assert_eq!(l.files().len(), 1);
+        assert_eq!(l.max_write_pos(), 20);
+        assert_eq!(&l.files()[0].bytes()[20..40], &[0u8; 20]);
+        assert!(!dir.path().join("00000000000000000064").exists());
+    }
+
+    #[test]
+    fn index_records_fill_files_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = MmapFileList::open(dir.path(), 64).unwrap();
+        for i in 0..5 {
+            assert_eq!(l.append(&[i as u8; 32], false).unwrap(), i * 32);
+        }
+        assert_eq!(l.files().len(), 3);
+        l.flush().unwrap();
+        drop(l);
+        let l = MmapFileList::open(dir.path(), 64).unwrap();
+        assert_eq!(l.max_write_pos(), 192);
+        assert!(MmapFileList::open(dir.path(), 128).is_err());
+    }
+
+    #[test]
+    fn reset_starts_mid_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = MmapFileList::open(dir.path(), 64).unwrap();
+        l.append(&[1u8; 10], true).unwrap();
+        l.reset_to(130).unwrap();
+        assert_eq!(l.min_offset(), 128);
+        assert_eq!(l.max_write_pos(), 130);
+        assert_eq!(l.append(&[3u8; 8], true).unwrap(), 130);
+    }
+}

@@ -8,7 +8,7 @@ MDBOOK := $(shell command -v mdbook 2>/dev/null || echo $(HOME)/.cargo/bin/mdboo
 RUN_DIR ?= $(CURDIR)/run
 NODE ?=
 
-.PHONY: help build run run-single stop status kill pause resume clean book book-build book-check \
+.PHONY: help build run run-single stop status kill pause resume clean book book-build book-check interop-store \
         test interop bench experiments-quick mdbook fmt
 
 help: ## list the targets
@@ -62,8 +62,12 @@ test: mdbook ## unit + integration tests, book checks, experiments in --quick mo
 experiments-quick: ## every experiment in --quick mode (writes into book/src/figures/)
 	scripts/experiments-quick.sh
 
-interop: ## official clients (Java 4.8.0 client + mqadmin, Go v2) against our servers
+interop: ## official clients (Java 4.8.0 client + mqadmin, Go v2) against our servers; rmq-inspect on a real 4.8.0 store
 	interop/run.sh
+	$(MAKE) interop-store
+
+interop-store: ## real Apache RocketMQ 4.8.0 writes a store, rmq-inspect verify checks it byte by byte
+	bash interop/store/run.sh
 
 bench: ## store append benchmark next to a raw mmap memcpy loop
 	$(CARGO) run --release -p rmq-store --example append_bench

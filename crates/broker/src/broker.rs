@@ -5,7 +5,7 @@
 use crate::client::consumer_manager::ConsumerManager;
 use crate::client::producer_manager::ProducerManager;
 use crate::client::rebalance_lock::RebalanceLockManager;
-use crate::config::BrokerConfig;
+use crate::config::{BrokerConfig, BrokerRole};
 use crate::flow_control::FlowControl;
 use crate::long_polling::LongPolling;
 use crate::offset::ConsumerOffsetManager;
@@ -37,6 +37,8 @@ pub struct Broker {
     pub client: RemotingClient,
     pub boot_time: Instant,
     pub schedule: ScheduleService,
+    /// The id and role the broker currently registers with; DLedger changes them at run time.
+    role: parking_lot::RwLock<(i64, BrokerRole)>,
 }
 
 impl Broker {
@@ -52,6 +54,7 @@ impl Broker {
         let store_host = SocketAddr::new(ip, cfg.listen_port);
         let store = DefaultMessageStore::open(crate::store_config::store_config(&cfg)?)
             .with_context(|| format!("opening store in {}", cfg.store_path_root_dir.display()))?;
+        let (cfg_id, cfg_role) = (cfg.broker_id, cfg.broker_role);
         let levels = crate::schedule::levels_from_config(&cfg.raw)?;
         let schedule = ScheduleService::load(&cfg.config_dir(), levels)?;
         let topics = TopicConfigManager::new(&cfg)?;
@@ -85,6 +88,7 @@ impl Broker {
             client: RemotingClient::new(),
             boot_time: Instant::now(),
             schedule,
+            role: parking_lot::RwLock::new((cfg_id, cfg_role)),
         }))
     }
 
@@ -119,12 +123,8 @@ impl Broker {
         crate::register::register_all(&self).await;
         let reg = tokio::spawn(crate::register::register_loop(self.clone()));
         let periodic = tokio::spawn(self.clone().periodic());
-        // Only a master moves delayed messages (4.8.0 handleScheduleMessageService).
-        let schedule_tasks = if self.cfg.broker_role == crate::config::BrokerRole::Slave {
-            Vec::new()
-        } else {
-            crate::schedule::start(&self)
-        };
+        // The loops idle while this broker is a slave (4.8.0 handleScheduleMessageService).
+        let schedule_tasks = crate::schedule::start(&self);
         let ns = self.cfg.namesrv_addr.clone().unwrap_or_default();
         tracing::info!(
             "The broker[{}, {}] boot success. serializeType=JSON and name server is {}",
@@ -150,6 +150,33 @@ impl Broker {
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || store.shutdown()).await?;
         Ok(())
+    }
+
+    /// The brokerId this broker registers with now.
+    pub fn broker_id(&self) -> i64 {
+        self.role.read().0
+    }
+
+    /// The role this broker plays now.
+    pub fn broker_role(&self) -> BrokerRole {
+        self.role.read().1
+    }
+
+    pub fn is_master(&self) -> bool {
+        self.broker_role() != BrokerRole::Slave
+    }
+
+    /// Switches id and role (DLedger leadership changes) and re-registers at once.
+    pub fn change_role(&self, broker_id: i64, role: BrokerRole) {
+        let old = std::mem::replace(&mut *self.role.write(), (broker_id, role));
+        if old != (broker_id, role) {
+            tracing::info!(
+                "role change: brokerId {} -> {broker_id}, {:?} -> {role:?}",
+                old.0,
+                old.1
+            );
+            self.register_now.notify_one();
+        }
     }
 
     /// Offset flush every flushConsumerOffsetInterval, client expiry scan every 10 s.

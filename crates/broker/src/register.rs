@@ -35,7 +35,7 @@ pub async fn register_all(broker: &Broker) -> usize {
                 "haServerAddr",
                 format!("{}:{}", cfg.broker_ip1, cfg.listen_port + 1),
             )
-            .with_ext("brokerId", cfg.broker_id)
+            .with_ext("brokerId", broker.broker_id())
             .with_ext("compressed", cfg.compressed_register)
             .with_body(bytes.clone());
         let timeout = Duration::from_millis(cfg.register_broker_timeout_mills);
@@ -71,7 +71,7 @@ pub async fn unregister_all(broker: &Broker) {
             .with_ext("brokerName", &cfg.broker_name)
             .with_ext("brokerAddr", cfg.broker_addr())
             .with_ext("clusterName", &cfg.broker_cluster_name)
-            .with_ext("brokerId", cfg.broker_id);
+            .with_ext("brokerId", broker.broker_id());
         if let Err(e) = broker.client.invoke(&ns, cmd, Duration::from_secs(3)).await {
             tracing::warn!("unregister from {ns} failed: {e}");
         }

@@ -164,6 +164,10 @@ async fn deliver_level(b: Arc<Broker>, level: i32) {
     let queue_id = level - 1;
     let delay = b.schedule.levels.delay_ms(level);
     loop {
+        if !b.is_master() {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        }
         let offset = b.schedule.offset(level);
         let store = b.store.clone();
         let got = tokio::task::spawn_blocking(move || {

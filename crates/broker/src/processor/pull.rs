@@ -145,8 +145,7 @@ pub async fn process(
     // ANCHOR: pull_long_polling
     let mut resp = read(b, &h, filter.clone()).await?;
     // Only the fresh request commits the offset it carries (never a woken re-run).
-    if h.sys_flag & FLAG_COMMIT_OFFSET != 0 && b.cfg.broker_role != crate::config::BrokerRole::Slave
-    {
+    if h.sys_flag & FLAG_COMMIT_OFFSET != 0 && b.is_master() {
         b.offsets
             .commit(&h.group, &h.topic, h.queue_id, h.commit_offset);
     }

@@ -249,35 +249,87 @@ impl MappedFile {
         unsafe { std::slice::from_raw_parts(self.ptr, self.file_size) }
     }
 
-    /// Zeroes `[from, size)` page by page, skipping pages that are already zero, so that
-    /// stale bytes past a recovered end can never be mistaken for records later. Returns how
-    /// many bytes after `from` held data (up to the last non-zero byte). Recovery only.
-    pub fn zero_tail_for_recovery(&self, from: usize) -> usize {
-        let mut extent = 0;
+    /// The parts of `[from, size)` that may hold data, as page-aligned ranges: holes of a
+    /// sparse file are skipped with `SEEK_DATA`/`SEEK_HOLE`, so looking at the unused tail of
+    /// a fresh 1 GiB file costs nothing. Without that support, the whole range.
+    fn data_ranges(&self, from: usize) -> Vec<(usize, usize)> {
         let from = from.min(self.file_size);
-        let mut pos = from;
-        while pos < self.file_size {
-            let end = ((pos / OS_PAGE_SIZE + 1) * OS_PAGE_SIZE).min(self.file_size);
-            // SAFETY: single-threaded recovery; range inside the mapping.
-            let chunk = unsafe { std::slice::from_raw_parts_mut(self.ptr.add(pos), end - pos) };
-            if let Some(last) = chunk.iter().rposition(|b| *b != 0) {
-                extent = pos + last + 1 - from;
-                chunk.fill(0);
+        #[cfg(any(target_os = "linux", target_os = "macos"))]
+        {
+            use std::os::unix::io::AsRawFd;
+            let fd = self._file.as_raw_fd();
+            let mut out = Vec::new();
+            let mut pos = from;
+            while pos < self.file_size {
+                // SAFETY: lseek on our own open descriptor; no memory is passed.
+                let data = unsafe { libc::lseek(fd, pos as libc::off_t, libc::SEEK_DATA) };
+                if data < 0 {
+                    let err = std::io::Error::last_os_error();
+                    if err.raw_os_error() == Some(libc::ENXIO) {
+                        break; // no data after pos
+                    }
+                    return vec![(from, self.file_size)]; // unsupported: scan everything
+                }
+                let start = (data as usize).max(pos).min(self.file_size);
+                // SAFETY: as above.
+                let hole = unsafe { libc::lseek(fd, start as libc::off_t, libc::SEEK_HOLE) };
+                let end = if hole < 0 {
+                    self.file_size
+                } else {
+                    (hole as usize).clamp(start, self.file_size)
+                };
+                if end == start {
+                    break;
+                }
+                out.push((start, end));
+                pos = end;
             }
-            pos = end;
+            out
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "macos")))]
+        {
+            vec![(from, self.file_size)]
+        }
+    }
+
+    /// Zeroes the non-zero pages of `[from, size)`, so that stale bytes past a recovered end
+    /// can never be mistaken for records later. Returns how many bytes after `from` held data
+    /// (up to the last non-zero byte). Recovery only.
+    pub fn zero_tail_for_recovery(&self, from: usize) -> usize {
+        let from = from.min(self.file_size);
+        let mut extent = 0;
+        for (start, end) in self.data_ranges(from) {
+            let mut pos = start;
+            while pos < end {
+                let page_end = ((pos / OS_PAGE_SIZE + 1) * OS_PAGE_SIZE).min(end);
+                // SAFETY: single-threaded recovery; range inside the mapping.
+                let chunk =
+                    unsafe { std::slice::from_raw_parts_mut(self.ptr.add(pos), page_end - pos) };
+                if let Some(last) = chunk.iter().rposition(|b| *b != 0) {
+                    extent = pos + last + 1 - from;
+                    chunk.fill(0);
+                }
+                pos = page_end;
+            }
         }
         if extent > 0 {
-            let _ = self.mmap.flush_range(from, self.file_size - from);
+            let _ = self.mmap.flush_range(from, extent);
         }
         extent
     }
 
     /// Bytes of data in the file: one past its last non-zero byte. Recovery only.
     pub fn data_extent_for_recovery(&self) -> usize {
-        self.whole_for_recovery()
+        let whole = self.whole_for_recovery();
+        self.data_ranges(0)
             .iter()
-            .rposition(|b| *b != 0)
-            .map(|i| i + 1)
+            .rev()
+            .find_map(|(start, end)| {
+                whole[*start..*end]
+                    .iter()
+                    .rposition(|b| *b != 0)
+                    .map(|i| start + i + 1)
+            })
             .unwrap_or(0)
     }
 

@@ -324,7 +324,10 @@ mod tests {
         assert!(matches!(Entry::decode(&e), Err(CodecError::BadSize { .. })));
         // a fresh entry has no index yet
         let e = Entry::new(Bytes::from_static(b"x")).encode();
-        assert!(matches!(Entry::decode(&e), Err(CodecError::BadField { .. })));
+        assert!(matches!(
+            Entry::decode(&e),
+            Err(CodecError::BadField { .. })
+        ));
         assert!(matches!(
             Entry::decode(&[0u8; 10]),
             Err(CodecError::Short { .. })

@@ -10,6 +10,9 @@
 //!   messages and client appends; answers with messages and [`core::Effect`]s.
 //! * [`store`]: the ledger files with 0.2.2's layout (`dledger-<selfId>/data`, `/index`,
 //!   `checkpoint`, `currterm`), crash recovery that cuts a torn tail.
+//! * [`rpc`]: DLedger's request codes and JSON bodies (fastjson field order, base64 bodies).
+//! * [`server`]: [`server::DLedgerServer`] on tokio and rmq-remoting: the core, the store and
+//!   the transport wired together, with the API the broker uses.
 //!
 //! # Public API (additions only)
 //!
@@ -24,9 +27,27 @@
 //! store::{DLedgerStore::open(StoreConfig) -> (store, Recovery), StoreConfig::new(base, self_id),
 //!   committed_pos() write_pos() flush() persist_checkpoint() load_term() persist_term(),
 //!   StoreError, DEFAULT_DATA_FILE_SIZE, DEFAULT_INDEX_FILE_SIZE}   (DLedgerStore: LogStore)
+//! server::{DLedgerServer::start(ServerConfig) / start_on(ServerConfig, RemotingServer),
+//!   append(bytes).await -> Result<Appended{index, term, pos}, DLedgerError>  (after majority commit)
+//!   role() term() leader_id() watch_role() -> watch::Receiver<RoleState{role, term, leader_id}>
+//!   get(index) committed_index() committed_pos() end_index() self_id() local_addr() shutdown().await,
+//!   ServerConfig::new(group, self_id, peers, store_base_dir) {node: NodeConfig, data_file_size, ...},
+//!   parse_peers("n0-127.0.0.1:40911;..."), DLedgerError}
+//! rpc::{wire::{request_code::*, *Json bodies}, base64}
 //! ```
+//!
+//! Deviations from 0.2.2 (each a `NodeConfig` switch, default on, found or motivated by
+//! the simulator in `tests/simulation.rs`):
+//! * commit counts replicas only for entries of the leader's term (`CommitRule::CurrentTerm`),
+//!   and a new leader with an uncommitted tail appends an **empty-body entry** (readers of
+//!   the ledger must skip entries whose body is empty);
+//! * a leader told of a newer term steps down at once (as DLedger 0.4 does);
+//! * a COMPARE that succeeds below the follower's end compares further up before truncating;
+//! * a re-sent APPEND that finds the follower ahead or more pushes overdue switches to COMPARE.
 
 pub mod codes;
 pub mod core;
 pub mod entry;
+pub mod rpc;
+pub mod server;
 pub mod store;

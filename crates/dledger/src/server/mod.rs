@@ -1,0 +1,342 @@
+//! `DLedgerServer`: one DLedger member running on tokio — the Raft core, the file
+//! store and the RPC transport wired together, with the API a broker needs.
+//!
+//! ```text
+//! DLedgerServer::start(config).await? -> DLedgerServer        (binds its own peer address)
+//! DLedgerServer::start_on(config, RemotingServer).await?      (pre-bound, for ephemeral ports)
+//!   append(bytes).await -> Result<Appended { index, term, pos }, DLedgerError>  (after majority commit)
+//!   role() leader_id() term() watch_role() -> watch::Receiver<RoleState>
+//!   get(index) -> Result<Entry>   committed_index()   committed_pos()   end_index()
+//!   shutdown().await                                             (flush, checkpoint, close sockets)
+//! ```
+//!
+//! A single driver task owns the [`crate::core::Node`]; RPC handlers and `append`
+//! talk to it over a channel, and it persists `currterm` before any message leaves.
+//! Book: Part IV "Cluster modes and DLedger". Mirrors `DLedgerServer.java` of
+//! DLedger 0.2.2 and the role-change hook RocketMQ's `DLedgerRoleChangeHandler` uses.
+
+mod driver;
+mod transport;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use rmq_remoting::RemotingServer;
+use thiserror::Error;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio_util::sync::CancellationToken as CancelToken;
+
+use crate::codes::ResponseCode;
+use crate::core::{Appended, LogError, LogStore, NodeConfig, Role};
+use crate::entry::Entry;
+use crate::store::{
+    DLedgerStore, StoreConfig, StoreError, DEFAULT_DATA_FILE_SIZE, DEFAULT_INDEX_FILE_SIZE,
+};
+
+/// Everything that can fail in the server API.
+#[derive(Debug, Error)]
+pub enum DLedgerError {
+    #[error("bad configuration: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("append failed with {code} (leader: {leader:?})")]
+    Append {
+        code: ResponseCode,
+        leader: Option<String>,
+    },
+    #[error(transparent)]
+    Log(#[from] LogError),
+    #[error("the server is shut down")]
+    Closed,
+}
+
+/// One member's settings. Timings live in `node` (DLedger's defaults; scale them
+/// down in tests).
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub group: String,
+    pub self_id: String,
+    /// `n0-127.0.0.1:40911;n1-127.0.0.1:40912;...`
+    pub peers: String,
+    pub store_base_dir: PathBuf,
+    pub data_file_size: i64,
+    pub index_file_size: i64,
+    pub node: NodeConfig,
+    /// How often the driver ticks the core.
+    pub tick_ms: u64,
+    /// How often written data is forced to disk (0.2.2: 10 ms).
+    pub flush_interval_ms: u64,
+    /// How often `checkpoint` is written (0.2.2: 3000 ms).
+    pub checkpoint_interval_ms: u64,
+    /// Timeout of one peer RPC (0.2.2: 3000 ms).
+    pub rpc_timeout_ms: u64,
+}
+
+/// Splits a peers string: `;`-separated `id-host:port` items (id = text before the
+/// first `-`).
+pub fn parse_peers(peers: &str) -> Result<Vec<(String, String)>, DLedgerError> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for item in peers.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        let Some((id, addr)) = item.split_once('-') else {
+            return Err(DLedgerError::Config(format!(
+                "peer {item:?} is not id-host:port"
+            )));
+        };
+        if id.is_empty() || addr.is_empty() || !addr.contains(':') {
+            return Err(DLedgerError::Config(format!(
+                "peer {item:?} is not id-host:port"
+            )));
+        }
+        if out.iter().any(|(i, _)| i == id) {
+            return Err(DLedgerError::Config(format!("peer id {id} appears twice")));
+        }
+        out.push((id.to_string(), addr.to_string()));
+    }
+    if out.is_empty() {
+        return Err(DLedgerError::Config("no peers".into()));
+    }
+    Ok(out)
+}
+
+impl ServerConfig {
+    /// A member with 0.2.2's defaults.
+    pub fn new(
+        group: impl Into<String>,
+        self_id: impl Into<String>,
+        peers: impl Into<String>,
+        store_base_dir: impl Into<PathBuf>,
+    ) -> Result<ServerConfig, DLedgerError> {
+        let (self_id, peers) = (self_id.into(), peers.into());
+        let ids: Vec<String> = parse_peers(&peers)?.into_iter().map(|(i, _)| i).collect();
+        if !ids.contains(&self_id) {
+            return Err(DLedgerError::Config(format!(
+                "self id {self_id} is not among the peers"
+            )));
+        }
+        let mut node = NodeConfig::new(self_id.clone(), ids);
+        node.seed = seed_from_clock(&self_id);
+        Ok(ServerConfig {
+            group: group.into(),
+            self_id,
+            peers,
+            store_base_dir: store_base_dir.into(),
+            data_file_size: DEFAULT_DATA_FILE_SIZE,
+            index_file_size: DEFAULT_INDEX_FILE_SIZE,
+            node,
+            tick_ms: 5,
+            flush_interval_ms: 10,
+            checkpoint_interval_ms: 3000,
+            rpc_timeout_ms: 3000,
+        })
+    }
+
+    /// The address of `id` in the peers string.
+    pub fn peer_addr(&self, id: &str) -> Option<String> {
+        parse_peers(&self.peers)
+            .ok()?
+            .into_iter()
+            .find(|(i, _)| i == id)
+            .map(|(_, a)| a)
+    }
+}
+
+fn seed_from_clock(id: &str) -> u64 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    id.bytes().fold(t, |h, b| h.rotate_left(7) ^ u64::from(b))
+}
+
+/// Role, term and leader as one value (what the role watch carries).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleState {
+    pub role: Role,
+    pub term: i64,
+    pub leader_id: Option<String>,
+}
+
+/// State the driver publishes for readers.
+pub(crate) struct Shared {
+    pub store: Mutex<DLedgerStore>,
+    pub committed_index: AtomicI64,
+    pub committed_pos: AtomicI64,
+    pub role: watch::Sender<RoleState>,
+}
+
+/// A running DLedger member.
+pub struct DLedgerServer {
+    self_id: String,
+    local_addr: std::net::SocketAddr,
+    shared: Arc<Shared>,
+    cmds: mpsc::Sender<driver::Cmd>,
+    role_rx: watch::Receiver<RoleState>,
+    cancel: CancelToken,
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    transport: Arc<transport::Transport>,
+}
+
+impl DLedgerServer {
+    /// Opens the store and listens on this member's own address from the peers string.
+    pub async fn start(config: ServerConfig) -> Result<DLedgerServer, DLedgerError> {
+        let addr = config
+            .peer_addr(&config.self_id)
+            .ok_or_else(|| DLedgerError::Config("self id has no address".into()))?;
+        let listener = RemotingServer::bind(addr.as_str())
+            .await
+            .map_err(|source| DLedgerError::Bind { addr, source })?;
+        DLedgerServer::start_on(config, listener).await
+    }
+
+    /// Like [`start`](Self::start) with an already bound listener.
+    pub async fn start_on(
+        config: ServerConfig,
+        listener: RemotingServer,
+    ) -> Result<DLedgerServer, DLedgerError> {
+        let peers = parse_peers(&config.peers)?;
+        let mut scfg = StoreConfig::new(&config.store_base_dir, &config.self_id);
+        scfg.data_file_size = config.data_file_size;
+        scfg.index_file_size = config.index_file_size;
+        let (store, recovery) = DLedgerStore::open(scfg)?;
+        tracing::info!(id = %config.self_id, ?recovery, "dledger store opened");
+        let local_addr = listener.local_addr().map_err(|source| DLedgerError::Bind {
+            addr: config.self_id.clone(),
+            source,
+        })?;
+        let persisted = store.load_term();
+        let committed = store.committed_index();
+        let committed_pos = store.committed_pos();
+        let (role_tx, role_rx) = watch::channel(RoleState {
+            role: Role::Candidate,
+            term: persisted.term,
+            leader_id: None,
+        });
+        let shared = Arc::new(Shared {
+            store: Mutex::new(store),
+            committed_index: AtomicI64::new(committed),
+            committed_pos: AtomicI64::new(committed_pos),
+            role: role_tx,
+        });
+        let cancel = CancelToken::new();
+        let (cmd_tx, cmd_rx) = mpsc::channel(65536);
+        let transport = transport::Transport::new(
+            config.group.clone(),
+            config.self_id.clone(),
+            peers.clone(),
+            Duration::from_millis(config.rpc_timeout_ms),
+            cmd_tx.clone(),
+            shared.clone(),
+        );
+        let mut tasks = Vec::new();
+        tasks.push(transport.clone().serve(listener, cancel.clone()));
+        let driver =
+            driver::Driver::new(config.clone(), persisted, shared.clone(), transport.clone());
+        tasks.push(tokio::spawn(driver.run(cmd_rx, cancel.clone())));
+        Ok(DLedgerServer {
+            self_id: config.self_id,
+            local_addr,
+            shared,
+            cmds: cmd_tx,
+            role_rx,
+            cancel,
+            tasks: Mutex::new(tasks),
+            transport,
+        })
+    }
+
+    /// This member's id.
+    pub fn self_id(&self) -> &str {
+        &self.self_id
+    }
+    /// The address peers reach this member on.
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.local_addr
+    }
+
+    /// Appends `body`; resolves once a majority holds it (committed), or fails
+    /// (NOT_LEADER, WAIT_QUORUM_ACK_TIMEOUT, TERM_CHANGED, ...).
+    pub async fn append(&self, body: impl Into<Bytes>) -> Result<Appended, DLedgerError> {
+        let (tx, rx) = oneshot::channel();
+        self.cmds
+            .send(driver::Cmd::Append {
+                body: body.into(),
+                reply: tx,
+            })
+            .await
+            .map_err(|_| DLedgerError::Closed)?;
+        match rx.await {
+            Ok(Ok(a)) => Ok(a),
+            Ok(Err(e)) => Err(DLedgerError::Append {
+                code: e.code,
+                leader: e.leader,
+            }),
+            Err(_) => Err(DLedgerError::Closed),
+        }
+    }
+
+    /// Current role.
+    pub fn role(&self) -> Role {
+        self.role_rx.borrow().role
+    }
+    /// Current term.
+    pub fn term(&self) -> i64 {
+        self.role_rx.borrow().term
+    }
+    /// The leader this member knows of.
+    pub fn leader_id(&self) -> Option<String> {
+        self.role_rx.borrow().leader_id.clone()
+    }
+    /// Role changes as they happen (the broker re-registers as brokerId 0 or N+1).
+    pub fn watch_role(&self) -> watch::Receiver<RoleState> {
+        self.role_rx.clone()
+    }
+
+    /// Reads entry `index` (committed or not; compare with [`committed_index`](Self::committed_index)).
+    pub fn get(&self, index: i64) -> Result<Entry, DLedgerError> {
+        Ok(self.shared.store.lock().get(index)?)
+    }
+    /// Highest committed index.
+    pub fn committed_index(&self) -> i64 {
+        self.shared.committed_index.load(Ordering::Acquire)
+    }
+    /// End of the last committed entry in the data files (DLedgerCommitLog's max offset).
+    pub fn committed_pos(&self) -> i64 {
+        self.shared.committed_pos.load(Ordering::Acquire)
+    }
+    /// Last index in the local ledger.
+    pub fn end_index(&self) -> i64 {
+        self.shared.store.lock().end_index()
+    }
+
+    /// Stops: no more RPCs, open connections closed, data flushed, checkpoint written.
+    pub async fn shutdown(&self) {
+        self.cancel.cancel();
+        self.transport.close_all();
+        let tasks = std::mem::take(&mut *self.tasks.lock());
+        for t in tasks {
+            let _ = t.await;
+        }
+        let mut store = self.shared.store.lock();
+        if let Err(e) = store.flush().and_then(|_| store.persist_checkpoint()) {
+            tracing::warn!(id = %self.self_id, error = %e, "final flush failed");
+        }
+    }
+}
+
+impl Drop for DLedgerServer {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+        self.transport.close_all();
+    }
+}

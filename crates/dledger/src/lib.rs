@@ -26,9 +26,11 @@
 //! codes::{ResponseCode, VoteResult}
 //! store::{DLedgerStore::open(StoreConfig) -> (store, Recovery), StoreConfig::new(base, self_id),
 //!   committed_pos() write_pos() flush() persist_checkpoint() load_term() persist_term(),
+//!   set_append_hook(Option<AppendHook>) read_data(pos, len),
 //!   StoreError, DEFAULT_DATA_FILE_SIZE, DEFAULT_INDEX_FILE_SIZE}   (DLedgerStore: LogStore)
 //! server::{DLedgerServer::start(ServerConfig) / start_on(ServerConfig, RemotingServer),
 //!   append(bytes).await -> Result<Appended{index, term, pos}, DLedgerError>  (after majority commit)
+//!   submit(bytes) -> PendingAppend{wait().await}   append_batch(Vec<Bytes>)   read_at(pos, len)
 //!   role() term() leader_id() watch_role() -> watch::Receiver<RoleState{role, term, leader_id}>
 //!   get(index) committed_index() committed_pos() end_index() self_id() local_addr() shutdown().await,
 //!   ServerConfig::new(group, self_id, peers, store_base_dir) {node: NodeConfig, data_file_size, ...},

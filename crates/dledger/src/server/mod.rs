@@ -5,6 +5,8 @@
 //! DLedgerServer::start(config).await? -> DLedgerServer        (binds its own peer address)
 //! DLedgerServer::start_on(config, RemotingServer).await?      (pre-bound, for ephemeral ports)
 //!   append(bytes).await -> Result<Appended { index, term, pos }, DLedgerError>  (after majority commit)
+//!   submit(bytes) -> PendingAppend (ordered, non-blocking; .wait().await)   append_batch(Vec<Bytes>)
+//!   read_at(pos, len)   config.append_hook = Some(AppendHook(Arc::new(|index, pos, body| ..)))
 //!   role() leader_id() term() watch_role() -> watch::Receiver<RoleState>
 //!   get(index) -> Result<Entry>   committed_index()   committed_pos()   end_index()
 //!   shutdown().await                                             (flush, checkpoint, close sockets)
@@ -34,7 +36,8 @@ use crate::codes::ResponseCode;
 use crate::core::{Appended, LogError, LogStore, NodeConfig, Role};
 use crate::entry::Entry;
 use crate::store::{
-    DLedgerStore, StoreConfig, StoreError, DEFAULT_DATA_FILE_SIZE, DEFAULT_INDEX_FILE_SIZE,
+    AppendHook, DLedgerStore, StoreConfig, StoreError, DEFAULT_DATA_FILE_SIZE,
+    DEFAULT_INDEX_FILE_SIZE,
 };
 
 /// Everything that can fail in the server API.
@@ -81,6 +84,8 @@ pub struct ServerConfig {
     pub checkpoint_interval_ms: u64,
     /// Timeout of one peer RPC (0.2.2: 3000 ms).
     pub rpc_timeout_ms: u64,
+    /// Patches each new entry's body on the leader once its position is known.
+    pub append_hook: Option<AppendHook>,
 }
 
 /// Splits a peers string: `;`-separated `id-host:port` items (id = text before the
@@ -138,6 +143,7 @@ impl ServerConfig {
             flush_interval_ms: 10,
             checkpoint_interval_ms: 3000,
             rpc_timeout_ms: 3000,
+            append_hook: None,
         })
     }
 
@@ -208,7 +214,8 @@ impl DLedgerServer {
         let mut scfg = StoreConfig::new(&config.store_base_dir, &config.self_id);
         scfg.data_file_size = config.data_file_size;
         scfg.index_file_size = config.index_file_size;
-        let (store, recovery) = DLedgerStore::open(scfg)?;
+        let (mut store, recovery) = DLedgerStore::open(scfg)?;
+        store.set_append_hook(config.append_hook.clone());
         tracing::info!(id = %config.self_id, ?recovery, "dledger store opened");
         let local_addr = listener.local_addr().map_err(|source| DLedgerError::Bind {
             addr: config.self_id.clone(),
@@ -285,6 +292,45 @@ impl DLedgerServer {
         }
     }
 
+    /// Queues `body` for appending without waiting: the order of `submit` calls is
+    /// the order of the entries (hold your own lock around it to pair entries with
+    /// queue offsets); await the returned [`PendingAppend`] for the commit.
+    pub fn submit(&self, body: impl Into<Bytes>) -> Result<PendingAppend, DLedgerError> {
+        let (tx, rx) = oneshot::channel();
+        self.cmds
+            .try_send(driver::Cmd::Append {
+                body: body.into(),
+                reply: tx,
+            })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => DLedgerError::Append {
+                    code: ResponseCode::LeaderPendingFull,
+                    leader: self.leader_id(),
+                },
+                mpsc::error::TrySendError::Closed(_) => DLedgerError::Closed,
+            })?;
+        Ok(PendingAppend(rx))
+    }
+
+    /// Appends several bodies as consecutive entries (a batch put) and waits for all.
+    pub async fn append_batch(&self, bodies: Vec<Bytes>) -> Result<Vec<Appended>, DLedgerError> {
+        let mut pending = Vec::with_capacity(bodies.len());
+        for b in bodies {
+            pending.push(self.submit(b)?);
+        }
+        let mut out = Vec::with_capacity(pending.len());
+        for p in pending {
+            out.push(p.wait().await?);
+        }
+        Ok(out)
+    }
+
+    /// Reads `len` bytes of the data files at absolute position `pos`; only bytes
+    /// below [`committed_pos`](Self::committed_pos) are final.
+    pub fn read_at(&self, pos: i64, len: i64) -> Result<Bytes, DLedgerError> {
+        Ok(Bytes::from(self.shared.store.lock().read_data(pos, len)?))
+    }
+
     /// Current role.
     pub fn role(&self) -> Role {
         self.role_rx.borrow().role
@@ -330,6 +376,23 @@ impl DLedgerServer {
         let mut store = self.shared.store.lock();
         if let Err(e) = store.flush().and_then(|_| store.persist_checkpoint()) {
             tracing::warn!(id = %self.self_id, error = %e, "final flush failed");
+        }
+    }
+}
+
+/// An append queued with [`DLedgerServer::submit`].
+pub struct PendingAppend(oneshot::Receiver<Result<Appended, crate::core::AppendError>>);
+
+impl PendingAppend {
+    /// Waits until the entry is committed (or failed).
+    pub async fn wait(self) -> Result<Appended, DLedgerError> {
+        match self.0.await {
+            Ok(Ok(a)) => Ok(a),
+            Ok(Err(e)) => Err(DLedgerError::Append {
+                code: e.code,
+                leader: e.leader,
+            }),
+            Err(_) => Err(DLedgerError::Closed),
         }
     }
 }

@@ -91,6 +91,19 @@ pub struct DLedgerStore {
     end_term: i64,
     committed: i64,
     committed_pos: i64,
+    hook: Option<AppendHook>,
+}
+
+/// Called on the leader for each new entry once its position is known and before it
+/// is written, with the entry's index, its position and its body to patch in place
+/// (`DLedgerMmapFileStore.AppendHook`: RocketMQ writes PHYSICALOFFSET = pos + 48 here).
+#[derive(Clone)]
+pub struct AppendHook(pub std::sync::Arc<dyn Fn(i64, i64, &mut [u8]) + Send + Sync>);
+
+impl std::fmt::Debug for AppendHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AppendHook")
+    }
 }
 
 fn log_err(e: StoreError) -> LogError {
@@ -118,6 +131,7 @@ impl DLedgerStore {
             end_term: -1,
             committed: -1,
             committed_pos: -1,
+            hook: None,
         };
         let mut rec = store.recover()?;
         if let Some(cp) = props::read(&root.join(CHECKPOINT_FILE)) {
@@ -370,6 +384,17 @@ impl DLedgerStore {
         self.data.max_write_pos()
     }
 
+    /// Installs (or removes) the leader-side append hook.
+    pub fn set_append_hook(&mut self, hook: Option<AppendHook>) {
+        self.hook = hook;
+    }
+
+    /// Copies `len` bytes of the data files at absolute position `pos` (how
+    /// `DLedgerCommitLog` reads a message at entry pos + 48).
+    pub fn read_data(&self, pos: i64, len: i64) -> Result<Vec<u8>, StoreError> {
+        self.data.read(pos, len)
+    }
+
     /// Forces data and index to disk.
     pub fn flush(&mut self) -> Result<(), StoreError> {
         self.data.flush()?;
@@ -488,6 +513,11 @@ impl LogStore for DLedgerStore {
         let len = e.size() as i64;
         e.pos = place(self.data.max_write_pos(), len, self.data.file_size())
             .ok_or(LogError::TooLarge(len))?;
+        if let Some(hook) = &self.hook {
+            let mut body = e.body.to_vec();
+            (hook.0)(e.index, e.pos, &mut body);
+            e.body = Bytes::from(body);
+        }
         self.write_entry(&e)?;
         Ok(e)
     }

@@ -98,7 +98,10 @@ pub struct DLedgerStore {
 /// is written, with the entry's index, its position and its body to patch in place
 /// (`DLedgerMmapFileStore.AppendHook`: RocketMQ writes PHYSICALOFFSET = pos + 48 here).
 #[derive(Clone)]
-pub struct AppendHook(pub std::sync::Arc<dyn Fn(i64, i64, &mut [u8]) + Send + Sync>);
+pub struct AppendHook(pub std::sync::Arc<AppendHookFn>);
+
+/// The hook's signature: (entry index, entry pos, body to patch).
+pub type AppendHookFn = dyn Fn(i64, i64, &mut [u8]) + Send + Sync;
 
 impl std::fmt::Debug for AppendHook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

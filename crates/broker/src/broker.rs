@@ -39,13 +39,25 @@ pub struct Broker {
     pub schedule: ScheduleService,
     /// The id and role the broker currently registers with; DLedger changes them at run time.
     role: parking_lot::RwLock<(i64, BrokerRole)>,
+    dledger_settings: Option<crate::dledger_mode::DLedgerSettings>,
+    /// Set once the DLedger member is running (`run`).
+    pub dledger: std::sync::OnceLock<Arc<crate::dledger_mode::DLedgerMode>>,
 }
 
 impl Broker {
     /// Opens the store and loads the config files.
     pub fn open(cfg: BrokerConfig) -> anyhow::Result<Arc<Broker>> {
-        if cfg.enable_dleger_commit_log {
-            anyhow::bail!("enableDLegerCommitLog=true: DLedger mode is not built yet in this broker; remove the key to run a plain master");
+        let dledger_settings = crate::dledger_mode::DLedgerSettings::from_config(&cfg)?;
+        if dledger_settings.is_some() {
+            // The local commit log is rebuilt from the DLedger log (see dledger_mode).
+            crate::dledger_mode::reset_derived_store(&cfg.store_path_root_dir).with_context(
+                || {
+                    format!(
+                        "resetting the derived store in {}",
+                        cfg.store_path_root_dir.display()
+                    )
+                },
+            )?;
         }
         let ip: std::net::IpAddr = cfg
             .broker_ip1
@@ -54,7 +66,11 @@ impl Broker {
         let store_host = SocketAddr::new(ip, cfg.listen_port);
         let store = DefaultMessageStore::open(crate::store_config::store_config(&cfg)?)
             .with_context(|| format!("opening store in {}", cfg.store_path_root_dir.display()))?;
-        let (cfg_id, cfg_role) = (cfg.broker_id, cfg.broker_role);
+        // A DLedger member starts as a follower; leadership makes it brokerId 0 later.
+        let (cfg_id, cfg_role) = match &dledger_settings {
+            Some(s) => (s.follower_broker_id()?, BrokerRole::Slave),
+            None => (cfg.broker_id, cfg.broker_role),
+        };
         let levels = crate::schedule::levels_from_config(&cfg.raw)?;
         let schedule = ScheduleService::load(&cfg.config_dir(), levels)?;
         let topics = TopicConfigManager::new(&cfg)?;
@@ -89,6 +105,8 @@ impl Broker {
             boot_time: Instant::now(),
             schedule,
             role: parking_lot::RwLock::new((cfg_id, cfg_role)),
+            dledger_settings,
+            dledger: std::sync::OnceLock::new(),
         }))
     }
 
@@ -120,6 +138,22 @@ impl Broker {
             let _ = rx2.wait_for(|v| *v).await;
         }));
 
+        let mut dledger_tasks = Vec::new();
+        if let Some(s) = self.dledger_settings.clone() {
+            let dl = crate::dledger_mode::DLedgerMode::start(&self.cfg, s).await?;
+            let _ = self.dledger.set(dl.clone());
+            dledger_tasks.push(tokio::spawn(crate::dledger_mode::apply_loop(
+                self.clone(),
+                dl.clone(),
+            )));
+            dledger_tasks.push(tokio::spawn(crate::dledger_mode::role_loop(
+                self.clone(),
+                dl,
+            )));
+            dledger_tasks.push(tokio::spawn(crate::dledger_mode::sync_topics_loop(
+                self.clone(),
+            )));
+        }
         crate::register::register_all(&self).await;
         let reg = tokio::spawn(crate::register::register_loop(self.clone()));
         let periodic = tokio::spawn(self.clone().periodic());
@@ -136,8 +170,11 @@ impl Broker {
         tracing::info!("shutting down broker {}", self.cfg.broker_name);
         reg.abort();
         periodic.abort();
-        for t in &schedule_tasks {
+        for t in schedule_tasks.iter().chain(dledger_tasks.iter()) {
             t.abort();
+        }
+        if let Some(dl) = self.dledger.get() {
+            dl.server.shutdown().await;
         }
         crate::register::unregister_all(&self).await;
         let _ = stop_tx.send(true);

@@ -205,6 +205,8 @@ impl BrokerConfig {
                 // Store and HA keys the store (not the broker) interprets; accepted silently.
                 k if crate::store_config::STORE_KEYS.contains(&k) => {}
                 "dLegerGroup"
+                | "dLegerHeartBeatTimeIntervalMs"
+                | "dLegerMaxHeartBeatLeak"
                 | "dLegerPeers"
                 | "dLegerSelfId"
                 | "brokerIP2"

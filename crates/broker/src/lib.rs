@@ -8,6 +8,7 @@
 pub mod broker;
 pub mod client;
 pub mod config;
+pub mod dledger_mode;
 pub mod flow_control;
 pub mod long_polling;
 pub mod offset;

@@ -63,6 +63,31 @@ pub async fn register_loop(broker: Arc<Broker>) {
 }
 // ANCHOR_END: register_loop
 
+/// The address the name servers list as brokerId 0 of this broker's group (another member).
+pub async fn find_master_addr(broker: &Broker) -> Option<String> {
+    let me = broker.cfg.broker_addr();
+    for ns in broker.cfg.namesrv_list() {
+        let cmd = RemotingCommand::new_request(request::GET_BROKER_CLUSTER_INFO);
+        let Ok(r) = broker.client.invoke(&ns, cmd, Duration::from_secs(3)).await else {
+            continue;
+        };
+        let Ok(info) = rmq_remoting::protocol::decode_body::<rmq_remoting::protocol::ClusterInfo>(
+            r.body_bytes(),
+        ) else {
+            continue;
+        };
+        if let Some(addr) = info
+            .broker_addr_table
+            .get(&broker.cfg.broker_name)
+            .and_then(|bd| bd.broker_addrs.get(&0))
+            .filter(|a| **a != me)
+        {
+            return Some(addr.clone());
+        }
+    }
+    None
+}
+
 /// Tells every name server this broker is leaving.
 pub async fn unregister_all(broker: &Broker) {
     let cfg = &broker.cfg;

@@ -215,8 +215,15 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Decodes one record at the start of `buf`; returns it and its length.
+/// Decodes one record at the start of `buf`; returns it and its length. A compressed body is
+/// inflated, as a client sees it.
 pub fn decode_record(buf: &[u8]) -> Result<(MessageExt, usize), DecodeError> {
+    decode_record_with(buf, true)
+}
+
+/// Like [`decode_record`], but with `inflate = false` the body stays exactly as stored
+/// (still compressed when sysFlag says so) — for code that re-stores a record verbatim.
+pub fn decode_record_with(buf: &[u8], inflate: bool) -> Result<(MessageExt, usize), DecodeError> {
     let mut r = Reader { buf, pos: 0 };
     let store_size = r.i32()?;
     if store_size < 4 || store_size as usize > buf.len() {
@@ -261,7 +268,7 @@ pub fn decode_record(buf: &[u8]) -> Result<(MessageExt, usize), DecodeError> {
         });
     }
     let raw_body = r.take(body_len as usize)?;
-    let body = if sys_flag & COMPRESSED_FLAG != 0 {
+    let body = if inflate && sys_flag & COMPRESSED_FLAG != 0 {
         let mut out = Vec::new();
         flate2::read::ZlibDecoder::new(raw_body)
             .read_to_end(&mut out)

@@ -134,6 +134,9 @@ pub async fn put_message(
             msg.born_timestamp.max(rmq_store::now_ms()) + b.schedule.levels.delay_ms(level);
     }
     msg.properties = encode_properties(&props);
+    if let Some(dl) = b.dledger.get() {
+        return Ok(crate::dledger_mode::put_via_dledger(b, dl, msg).await);
+    }
     let store = b.store.clone();
     let r = tokio::task::spawn_blocking(move || store.put_message(msg)).await?;
     Ok((r.status, r.append))

@@ -1,0 +1,174 @@
+//! A DLedger group of three real `mqbroker` processes: one becomes brokerId 0 in the name
+//! server, acknowledged messages survive `kill -9` of the leader, a new brokerId 0 appears and
+//! takes writes, and the kill loop repeats that several times without losing anything.
+
+use rmq_common::message::decode_records;
+use rmq_remoting::codes::{request as rq, response as rs};
+use rmq_remoting::protocol::{decode_body, ClusterInfo};
+use rmq_remoting::RemotingClient;
+use rmq_remoting::RemotingCommand;
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+mod common;
+use common::*;
+
+struct Member {
+    setup: BrokerSetup,
+    proc: Option<Proc>,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn group(dir: &Path, ns: &str) -> Vec<Member> {
+    let peers: Vec<String> = (0..3)
+        .map(|i| format!("n{i}-127.0.0.1:{}", free_port()))
+        .collect();
+    let peers = peers.join(";");
+    (0..3)
+        .map(|i| {
+            let d = dir.join(format!("n{i}"));
+            std::fs::create_dir_all(&d).unwrap();
+            let setup = write_broker_conf(
+                &d,
+                ns,
+                &format!(
+                    "brokerName=RaftNode00\nenableDLegerCommitLog=true\ndLegerGroup=RaftNode00\n\
+                     dLegerPeers={peers}\ndLegerSelfId=n{i}\nmappedFileSizeCommitLog=4194304\n\
+                     autoCreateTopicEnable=true\n"
+                ),
+            );
+            let proc = Some(start_broker(&setup));
+            Member { setup, proc }
+        })
+        .collect()
+}
+
+/// brokerId -> address for RaftNode00 as the name server sees it.
+async fn addrs(c: &RemotingClient, ns: &str) -> std::collections::BTreeMap<i64, String> {
+    let r = c
+        .invoke(
+            ns,
+            RemotingCommand::new_request(rq::GET_BROKER_CLUSTER_INFO),
+            T,
+        )
+        .await
+        .unwrap();
+    decode_body::<ClusterInfo>(r.body_bytes())
+        .ok()
+        .and_then(|ci| ci.broker_addr_table.get("RaftNode00").cloned())
+        .map(|bd| bd.broker_addrs)
+        .unwrap_or_default()
+}
+
+/// Waits for a brokerId 0 that is not `not`; returns its address and how long it took.
+async fn wait_leader(c: &RemotingClient, ns: &str, not: Option<&str>) -> (String, Duration) {
+    let start = Instant::now();
+    loop {
+        if let Some(a) = addrs(c, ns).await.get(&0) {
+            if Some(a.as_str()) != not {
+                return (a.clone(), start.elapsed());
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no leader elected"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Sends `bodies` to the leader, retrying on errors (a leader may step down meanwhile);
+/// returns the bodies that were acknowledged.
+async fn send_all(c: &RemotingClient, leader: &str, bodies: &[String]) -> Vec<String> {
+    let mut acked = Vec::new();
+    for b in bodies {
+        let r = c
+            .invoke(
+                leader,
+                send_v2("RaftTopic", b.as_bytes(), &[("KEYS", b)]),
+                T,
+            )
+            .await;
+        if matches!(r, Ok(ref r) if r.code == rs::SUCCESS) {
+            acked.push(b.clone());
+        }
+    }
+    acked
+}
+
+/// Every body stored in RaftTopic queue 0 on `addr`.
+async fn stored(c: &RemotingClient, addr: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut offset = 0;
+    loop {
+        let r = match c.invoke(addr, pull("RaftTopic", offset, 0x4, 0), T).await {
+            Ok(r) if r.code == rs::SUCCESS => r,
+            _ => return out,
+        };
+        let msgs = decode_records(r.body_bytes()).unwrap();
+        if msgs.is_empty() {
+            return out;
+        }
+        offset += msgs.len() as i64;
+        out.extend(
+            msgs.iter()
+                .map(|m| String::from_utf8_lossy(&m.body).into_owned()),
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn leader_failover_keeps_every_acknowledged_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_ns, ns) = start_namesrv(dir.path());
+    let mut members = group(dir.path(), &ns);
+    let c = RemotingClient::new();
+    let mut acked = BTreeSet::new();
+    let mut leader = wait_leader(&c, &ns, None).await.0;
+    let ids = addrs(&c, &ns).await;
+    assert_eq!(ids.len(), 3, "all members register: {ids:?}");
+    for round in 0..3 {
+        let bodies: Vec<String> = (0..30).map(|i| format!("r{round}-m{i}")).collect();
+        let ok = send_all(&c, &leader, &bodies).await;
+        assert!(
+            !ok.is_empty(),
+            "round {round}: the leader {leader} took no writes"
+        );
+        acked.extend(ok);
+        // kill -9 the leader, wait for another brokerId 0.
+        let m = members
+            .iter_mut()
+            .find(|m| m.setup.addr == leader)
+            .expect("leader is one of ours");
+        drop(m.proc.take());
+        let (new_leader, took) = wait_leader(&c, &ns, Some(&leader)).await;
+        eprintln!("round {round}: new leader {new_leader} after {took:?}");
+        // Bring the killed member back so the group keeps a majority for the next round.
+        m.proc = Some(start_broker(&m.setup));
+        leader = new_leader;
+    }
+    let last: Vec<String> = (0..10).map(|i| format!("final-{i}")).collect();
+    acked.extend(send_all(&c, &leader, &last).await);
+    // Every acknowledged message is on the current leader.
+    let start = Instant::now();
+    loop {
+        let have = stored(&c, &leader).await;
+        let missing: Vec<_> = acked.difference(&have).collect();
+        if missing.is_empty() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "acknowledged but missing on {leader}: {missing:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

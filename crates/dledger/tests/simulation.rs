@@ -101,6 +101,11 @@ fn long_run_many_seeds() {
         .unwrap_or(20_000);
     eprintln!("{:?}", seeds(100_000, n3, 3));
     eprintln!("{:?}", seeds(200_000, n3 / 2, 5));
+    for seed in 300_000..300_000 + n3 / 20 {
+        let mut c = SimConfig::new(3, seed);
+        c.file_store = true;
+        Sim::new(c).run();
+    }
 }
 
 /// Runs seeds from `base` until one breaks a property; returns that failure.
@@ -148,4 +153,29 @@ fn replay_022_heartbeat() {
     let mut c = SimConfig::new(3, seed);
     c.step_down_on_newer_term = false;
     eprintln!("{:?}", Sim::new(c).run());
+}
+
+/// The same scenarios on the real file store: crashes reopen the files and recover.
+#[test]
+fn file_store_seeds() {
+    for seed in 7000..7012 {
+        let mut c = SimConfig::new(3, seed);
+        c.file_store = true;
+        Sim::new(c).run();
+    }
+}
+
+/// File-store seeds only: `SIM_SEEDS=200 cargo test ... file_store_long -- --ignored`.
+#[test]
+#[ignore]
+fn file_store_long() {
+    let n: u64 = std::env::var("SIM_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(500);
+    for seed in 300_000..300_000 + n {
+        let mut c = SimConfig::new(if seed % 3 == 0 { 5 } else { 3 }, seed);
+        c.file_store = true;
+        Sim::new(c).run();
+    }
 }

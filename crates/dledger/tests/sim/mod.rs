@@ -17,6 +17,7 @@ use bytes::Bytes;
 use rmq_dledger::core::rng::Rng;
 use rmq_dledger::core::*;
 use rmq_dledger::entry::Entry;
+use rmq_dledger::store::{DLedgerStore, StoreConfig};
 
 /// Knobs for one run.
 #[derive(Debug, Clone)]
@@ -44,6 +45,8 @@ pub struct SimConfig {
     pub noop_on_election: bool,
     pub step_down_on_newer_term: bool,
     pub compare_walk_forward: bool,
+    /// Use the real file store (in a temp directory) instead of memory.
+    pub file_store: bool,
     /// Timing scale: DLedger's defaults divided by this.
     pub scale: u64,
 }
@@ -69,6 +72,7 @@ impl SimConfig {
             noop_on_election: true,
             step_down_on_newer_term: true,
             compare_walk_forward: true,
+            file_store: false,
             scale: 20,
         }
     }
@@ -99,6 +103,83 @@ impl Report {
     }
 }
 
+/// A member's ledger: in memory, or the real file store in a temp directory.
+pub enum SimLog {
+    Mem(MemLog),
+    File(Box<DLedgerStore>, StoreConfig),
+}
+
+impl SimLog {
+    /// Every entry, in index order.
+    pub fn entries(&self) -> Vec<Entry> {
+        match self {
+            SimLog::Mem(m) => m.entries().to_vec(),
+            SimLog::File(f, _) => (f.begin_index().max(0)..=f.end_index())
+                .map(|i| f.get(i).expect("readable entry"))
+                .collect(),
+        }
+    }
+
+    /// A crash: the process dies; the files stay and are recovered on restart.
+    fn crash(&mut self) -> i64 {
+        match self {
+            SimLog::Mem(_) => -1,
+            SimLog::File(store, cfg) => {
+                let (fresh, _) = DLedgerStore::open(cfg.clone()).expect("recovery");
+                **store = fresh;
+                store.committed_index()
+            }
+        }
+    }
+
+    fn checkpoint(&mut self) {
+        if let SimLog::File(store, _) = self {
+            store.persist_checkpoint().expect("checkpoint");
+        }
+    }
+
+    fn inner(&self) -> &dyn LogStore {
+        match self {
+            SimLog::Mem(m) => m,
+            SimLog::File(f, _) => &**f,
+        }
+    }
+
+    fn inner_mut(&mut self) -> &mut dyn LogStore {
+        match self {
+            SimLog::Mem(m) => m,
+            SimLog::File(f, _) => &mut **f,
+        }
+    }
+}
+
+impl LogStore for SimLog {
+    fn begin_index(&self) -> i64 {
+        self.inner().begin_index()
+    }
+    fn end_index(&self) -> i64 {
+        self.inner().end_index()
+    }
+    fn end_term(&self) -> i64 {
+        self.inner().end_term()
+    }
+    fn get(&self, index: i64) -> Result<Entry, LogError> {
+        self.inner().get(index)
+    }
+    fn append_as_leader(&mut self, term: i64, body: Bytes) -> Result<Entry, LogError> {
+        self.inner_mut().append_as_leader(term, body)
+    }
+    fn append_as_follower(&mut self, entry: &Entry) -> Result<(), LogError> {
+        self.inner_mut().append_as_follower(entry)
+    }
+    fn truncate(&mut self, entry: &Entry) -> Result<i64, LogError> {
+        self.inner_mut().truncate(entry)
+    }
+    fn set_committed(&mut self, index: i64) {
+        self.inner_mut().set_committed(index)
+    }
+}
+
 #[derive(Debug)]
 enum Ev {
     Deliver(Envelope),
@@ -107,7 +188,7 @@ enum Ev {
 
 struct Slot {
     node: Option<Node>,
-    log: MemLog,
+    log: SimLog,
     persisted: PersistedState,
     checkpoint: i64,
     /// Some while paused: messages that arrived meanwhile.
@@ -139,6 +220,7 @@ pub struct Sim {
     /// Term of the leader that first committed each entry of `committed`.
     commit_term: Vec<i64>,
     pub report: Report,
+    dir: Option<tempfile::TempDir>,
 }
 
 fn node_index(id: &str) -> usize {
@@ -165,10 +247,24 @@ impl Sim {
             committed: Vec::new(),
             commit_term: Vec::new(),
             report: Report::default(),
+            dir: if cfg.file_store {
+                Some(tempfile::tempdir().expect("temp dir"))
+            } else {
+                None
+            },
             cfg,
         };
         for i in 0..sim.cfg.nodes {
-            let log = MemLog::new(64 * 1024);
+            let log = match &sim.dir {
+                None => SimLog::Mem(MemLog::new(64 * 1024)),
+                Some(dir) => {
+                    let mut c = StoreConfig::new(dir.path(), format!("n{i}"));
+                    c.data_file_size = 64 * 1024;
+                    c.index_file_size = 32 * 256;
+                    let (store, _) = DLedgerStore::open(c.clone()).expect("open store");
+                    SimLog::File(Box::new(store), c)
+                }
+            };
             sim.slots.push(Slot {
                 node: None,
                 log,
@@ -467,6 +563,7 @@ impl Sim {
                 }
                 if self.chance(300) {
                     self.slots[i].checkpoint = index;
+                    self.slots[i].log.checkpoint();
                 }
             }
             Effect::AppendResult { req, result } => {
@@ -551,6 +648,10 @@ impl Sim {
                 if self.slots[pick].node.is_some() {
                     self.slots[pick].node = None;
                     self.slots[pick].inbox = None;
+                    let cp = self.slots[pick].log.crash();
+                    if cp >= 0 {
+                        self.slots[pick].checkpoint = cp;
+                    }
                     self.report.crashes += 1;
                 } else {
                     self.start_node(pick);
@@ -578,8 +679,9 @@ impl Sim {
     /// changed an entry it counts as committed.
     fn check_logs(&self) {
         let n = self.slots.len();
+        let all: Vec<Vec<Entry>> = self.slots.iter().map(|s| s.log.entries()).collect();
         for a in 0..n {
-            let la = self.slots[a].log.entries();
+            let la = &all[a];
             let own_commit = self.slots[a]
                 .node
                 .as_ref()
@@ -594,7 +696,7 @@ impl Sim {
                 }
             }
             for b in (a + 1)..n {
-                let lb = self.slots[b].log.entries();
+                let lb = &all[b];
                 let common = la.len().min(lb.len());
                 if let Some(top) = (0..common).rev().find(|k| la[*k].term == lb[*k].term) {
                     for k in 0..=top {
@@ -653,7 +755,7 @@ impl Sim {
             self.fail("the final append did not commit after healing".into());
         }
         // No acknowledged entry lost, and every node converged on the leader's ledger.
-        let leader_log = self.slots[l].log.entries().to_vec();
+        let leader_log = self.slots[l].log.entries();
         for (idx, body) in &self.acked {
             match leader_log.get(*idx as usize) {
                 Some(e) if e.body == *body => {}
@@ -661,7 +763,7 @@ impl Sim {
             }
         }
         for (i, s) in self.slots.iter().enumerate() {
-            if s.log.entries() != leader_log.as_slice() {
+            if s.log.entries() != leader_log {
                 self.fail(format!(
                     "n{i} did not converge: end {} vs leader end {}",
                     s.log.end_index(),

@@ -2,12 +2,14 @@
 # Interop suite: the official RocketMQ clients against our servers.
 #
 # Builds mqnamesrv/mqbroker/mqadmin, starts one name server and one broker on free 127.0.0.1
-# ports (store in a temp dir), then runs the Java suite (rocketmq-client + rocketmq-tools 4.8.0)
-# and the Go suite (rocketmq-client-go v2.0.0). Prints PASS/FAIL per suite and exits non-zero on
-# any failure; the server logs are printed when something fails. See interop/README.md.
+# ports (store in a temp dir), then runs the Java suite (rocketmq-client + rocketmq-tools 4.8.0),
+# the Go suite (rocketmq-client-go v2.0.0) and the restart suite (both clients' delayed messages
+# while the broker is restarted with SIGTERM on the same store and port). Prints PASS/FAIL per
+# suite and exits non-zero on any failure; the server logs are printed when something fails.
+# See interop/README.md.
 #
 # Environment: CARGO_TARGET_DIR (default <repo>/target), CARGO (default cargo),
-# INTEROP_SUITES (default "java go"), INTEROP_KEEP=1 keeps the temp dir.
+# INTEROP_SUITES (default "java go restart"), INTEROP_KEEP=1 keeps the temp dir.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -15,7 +17,12 @@ ROOT="$(cd "$HERE/.." && pwd)"
 CARGO="${CARGO:-cargo}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 BIN="$TARGET_DIR/debug"
-SUITES="${INTEROP_SUITES:-java go}"
+SUITES="${INTEROP_SUITES:-java go restart}"
+# The broker's delay levels. Levels 1-3 are 4.8.0's defaults (1 s, 5 s, 10 s): the delay checks
+# measure them. Levels 4 and 5 (4.8.0: 30 s and 1 m) are shortened to 2 s and 3 s because a failed
+# message is retried on level 3 + reconsumeTimes: the DLQ check (maxReconsumeTimes=2) then waits
+# 10 s + 2 s instead of 10 s + 30 s. The remaining levels keep 4.8.0's values.
+DELAY_LEVELS="1s 5s 10s 2s 3s 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h"
 START=$SECONDS
 
 log() { printf '[interop %3ds] %s\n' "$((SECONDS - START))" "$*"; }
@@ -26,7 +33,7 @@ BROKER_PID=""
 FAILED=0
 
 dump_logs() {
-    for f in "$WORK"/namesrv.log "$WORK"/broker.log; do
+    for f in "$WORK"/namesrv.log "$WORK"/broker.log "$WORK"/broker-before-restart.log; do
         [[ -f "$f" ]] || continue
         echo "===== $(basename "$f") (last 200 lines) ====="
         tail -n 200 "$f"
@@ -35,8 +42,15 @@ dump_logs() {
 
 cleanup() {
     local rc=$?
-    # Broker before name server, so it can unregister.
-    local pid
+    # Clients of the restart suite, then the broker (its pid file is newer than BROKER_PID when
+    # the restart suite ran in a subshell), then the name server, so the broker can unregister.
+    local pid f
+    for f in "$WORK"/*.pid; do
+        [[ -f "$f" ]] || continue
+        pid="$(cat "$f")"
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
     for pid in $BROKER_PID $NS_PID; do
         kill "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
@@ -115,6 +129,22 @@ log "mqnamesrv listening on $NAMESRV"
 
 CLUSTER=InteropCluster
 BROKER_NAME=interop-broker-a
+
+# Starts mqbroker with $WORK/broker.conf; returns non-zero if it dies or never boots.
+start_broker() {
+    NO_COLOR=1 RUST_LOG="${RUST_LOG:-info}" "$BIN/mqbroker" -c "$WORK/broker.conf" >"$WORK/broker.log" 2>&1 &
+    BROKER_PID=$!
+    echo "$BROKER_PID" >"$WORK/broker.pid"
+    if wait_line "$WORK/broker.log" 'boot success' "$BROKER_PID" >/dev/null; then
+        return 0
+    fi
+    kill "$BROKER_PID" 2>/dev/null || true
+    wait "$BROKER_PID" 2>/dev/null || true
+    BROKER_PID=""
+    rm -f "$WORK/broker.pid"
+    return 1
+}
+
 # The port is picked, then released, then bound by the broker: retry if something else took it.
 for attempt in 1 2 3; do
     PORT="$(free_broker_port)"
@@ -129,25 +159,28 @@ brokerIP1=127.0.0.1
 storePathRootDir=$WORK/store
 autoCreateTopicEnable=false
 flushDiskType=ASYNC_FLUSH
+messageDelayLevel=$DELAY_LEVELS
 CONF
-    NO_COLOR=1 RUST_LOG="${RUST_LOG:-info}" "$BIN/mqbroker" -c "$WORK/broker.conf" >"$WORK/broker.log" 2>&1 &
-    BROKER_PID=$!
-    if wait_line "$WORK/broker.log" 'boot success' "$BROKER_PID" >/dev/null; then
+    if start_broker; then
         break
     fi
-    kill "$BROKER_PID" 2>/dev/null || true
-    wait "$BROKER_PID" 2>/dev/null || true
-    BROKER_PID=""
     [[ $attempt -lt 3 ]] || { echo "mqbroker did not start" >&2; exit 1; }
     log "mqbroker did not start on port $PORT (attempt $attempt), retrying"
 done
 wait_port "$PORT"
 wait_port "$((PORT - 2))"
 log "mqbroker $BROKER_NAME listening on $BROKER_ADDR (VIP $((PORT - 2))), cluster $CLUSTER"
+log "messageDelayLevel=$DELAY_LEVELS"
 
 # --- suites ------------------------------------------------------------------------------------
-run_java() {
+now_ms() {
+    python3 -c 'import time; print(int(time.time() * 1000))'
+}
+
+# Resolves the Maven dependencies (once per pom.xml) and compiles the Java sources.
+prepare_java() {
     local dir="$HERE/java"
+    [[ -f "$WORK/java.prepared" ]] && return 0
     # Skip Maven when target/lib was filled from this very pom.xml (saves ~20 s on reruns).
     local stamp
     stamp="$(cksum <"$dir/pom.xml")"
@@ -165,7 +198,13 @@ run_java() {
     rm -rf "$dir/target/classes"
     mkdir -p "$dir/target/classes"
     javac -nowarn -d "$dir/target/classes" -cp "$dir/target/lib/*" "$dir"/src/main/java/interop/*.java
-    log "java: running"
+    touch "$WORK/java.prepared"
+}
+
+# Runs the Java class $1 with the remaining arguments, as the suite needs it.
+java_main() {
+    local dir="$HERE/java" main=$1
+    shift
     # Java 9+ needs these for the 4.8.0-era netty/fastjson; Java 8 rejects the flag.
     local opens=()
     if ! java -version 2>&1 | grep -q 'version "1\.'; then
@@ -178,24 +217,122 @@ run_java() {
         -Drocketmq.client.logRoot="$WORK/java-logs" \
         -Drocketmq.client.logLevel=WARN \
         -Dinterop.schedule="$([[ "${INTEROP_SCHEDULE:-1}" == 1 ]] && echo true || echo false)" \
+        -Dinterop.delayLevels="$DELAY_LEVELS" \
         -cp "$dir/target/classes:$dir/target/lib/*" \
-        interop.Interop "$NAMESRV" "$CLUSTER" "$BROKER_NAME" "$BROKER_ADDR"
+        "$main" "$@"
+}
+
+run_java() {
+    prepare_java
+    log "java: running"
+    java_main interop.Interop "$NAMESRV" "$CLUSTER" "$BROKER_NAME" "$BROKER_ADDR"
+}
+
+prepare_go() {
+    [[ -x "$WORK/go-interop" ]] && return 0
+    log "go: building (rocketmq-client-go v2.0.0)"
+    (cd "$HERE/go" && go build -buildvcs=false -o "$WORK/go-interop" .)
+}
+
+# Creates a 4/4-queue topic with our mqadmin and prints its name.
+create_topic() {
+    local topic="$1_$RANDOM$RANDOM"
+    "$BIN/mqadmin" updateTopic -n "$NAMESRV" -c "$CLUSTER" -t "$topic" -r 4 -w 4 >&2
+    echo "$topic"
 }
 
 run_go() {
-    local dir="$HERE/go"
-    log "go: building (rocketmq-client-go v2.0.0)"
-    (cd "$dir" && go build -buildvcs=false -o "$WORK/go-interop" .)
-    local topic="InteropGo_$RANDOM$RANDOM"
-    log "go: creating $topic with our mqadmin"
-    "$BIN/mqadmin" updateTopic -n "$NAMESRV" -c "$CLUSTER" -t "$topic" -r 4 -w 4
+    prepare_go
+    local topic delay=()
+    log "go: creating topics with our mqadmin"
+    topic="$(create_topic InteropGo)"
+    if [[ "${INTEROP_SCHEDULE:-1}" == 1 ]]; then
+        delay=(-delay-topic "$(create_topic InteropGoDelay)" -delay-levels "$DELAY_LEVELS")
+    fi
     log "go: running"
     ROCKETMQ_GO_LOG_LEVEL="${ROCKETMQ_GO_LOG_LEVEL:-warn}" \
-        "$WORK/go-interop" -namesrv "$NAMESRV" -topic "$topic"
+        "$WORK/go-interop" -namesrv "$NAMESRV" -topic "$topic" ${delay[@]+"${delay[@]}"}
+}
+
+# Waits until every file given exists, failing if a client process (pid file) has exited.
+wait_files() {
+    local i f missing pf
+    for ((i = 0; i < 1200; i++)); do
+        missing=0
+        for f in "$@"; do
+            [[ -f "$f" ]] || missing=1
+        done
+        [[ $missing -eq 0 ]] && return 0
+        for pf in "$WORK"/restart-*.pid; do
+            if ! kill -0 "$(cat "$pf")" 2>/dev/null; then
+                echo "$(basename "$pf" .pid) exited before writing $*" >&2
+                return 1
+            fi
+        done
+        sleep 0.1
+    done
+    echo "timed out waiting for $*" >&2
+    return 1
+}
+
+# Delayed messages of both clients while the broker restarts: the clients get ready and send
+# (levels 1 and 3) when told; the broker then gets SIGTERM and is started again on the same
+# store and port; the clients check that every message arrives once, not early and not late.
+run_restart() {
+    prepare_java
+    prepare_go
+    local sync="$WORK/restart-sync" go_topic down back rc=0 jpid gpid
+    mkdir -p "$sync"
+    go_topic="$(create_topic InteropGoRestart)"
+    log "restart: starting the Java and Go clients"
+    java_main interop.RestartDelay "$NAMESRV" "$CLUSTER" "$BROKER_NAME" "$BROKER_ADDR" "$sync" \
+        >"$WORK/restart-java.log" 2>&1 &
+    jpid=$!
+    echo "$jpid" >"$WORK/restart-java.pid"
+    ROCKETMQ_GO_LOG_LEVEL="${ROCKETMQ_GO_LOG_LEVEL:-warn}" \
+        "$WORK/go-interop" -namesrv "$NAMESRV" -restart-topic "$go_topic" -sync-dir "$sync" \
+        -delay-levels "$DELAY_LEVELS" >"$WORK/restart-go.log" 2>&1 &
+    gpid=$!
+    echo "$gpid" >"$WORK/restart-go.pid"
+    if wait_files "$sync/java.ready" "$sync/go.ready" && { touch "$sync/send"; wait_files "$sync/java.sent" "$sync/go.sent"; }; then
+        down="$(now_ms)"
+        log "restart: delayed messages sent; SIGTERM to mqbroker (pid $BROKER_PID)"
+        local t0=$SECONDS
+        kill -TERM "$BROKER_PID"
+        # Not our child here (the suite runs in a subshell): poll until it is gone or a zombie.
+        while kill -0 "$BROKER_PID" 2>/dev/null && [[ "$(ps -o stat= -p "$BROKER_PID" 2>/dev/null)" != Z* ]]; do
+            if ((SECONDS - t0 > 30)); then
+                echo "mqbroker did not stop within 30 s of SIGTERM" >&2
+                return 1
+            fi
+            sleep 0.05
+        done
+        log "restart: mqbroker stopped after $(($(now_ms) - down)) ms; delayOffset.json: $(tr -d '\n\t' <"$WORK/store/config/delayOffset.json" 2>/dev/null || echo missing)"
+        mv "$WORK/broker.log" "$WORK/broker-before-restart.log"
+        start_broker
+        back="$(now_ms)"
+        wait_port "$PORT"
+        log "restart: mqbroker back on $BROKER_ADDR after $((back - down)) ms (same store)"
+        echo "$down $back" >"$sync/restarted.tmp"
+        mv "$sync/restarted.tmp" "$sync/restarted"
+    else
+        rc=1
+    fi
+    wait "$jpid" || rc=1
+    rm -f "$WORK/restart-java.pid"
+    wait "$gpid" || rc=1
+    rm -f "$WORK/restart-go.pid"
+    sed 's/^/  [java] /' "$WORK/restart-java.log"
+    sed 's/^/  [go]   /' "$WORK/restart-go.log"
+    return "$rc"
 }
 
 SUMMARY=""
 for suite in $SUITES; do
+    if [[ $suite == restart && "${INTEROP_SCHEDULE:-1}" != 1 ]]; then
+        log "skipping the restart suite (INTEROP_SCHEDULE=0)"
+        continue
+    fi
     log "===== $suite suite ====="
     set +e
     ( set -e; "run_$suite" )

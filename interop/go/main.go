@@ -3,6 +3,9 @@
 // a user property (SendSync one by one, SendSync as a batch, SendAsync), then a push consumer
 // reading from the first offset must receive every one of them with the same body, tags, keys
 // and property. The topic must exist already (interop/run.sh creates it with our mqadmin).
+// With -delay-topic it then checks delayed messages on levels 1-3 (delay.go); with
+// -restart-topic it runs only the broker-restart half of the delay checks, synchronised with
+// run.sh through files in -sync-dir.
 //
 // Exit status 0 when every check passed, 1 otherwise.
 package main
@@ -39,14 +42,42 @@ func main() {
 	topic := flag.String("topic", "", "topic to use (must exist)")
 	perMode := flag.Int("n", 10, "messages per send mode")
 	timeout := flag.Duration("timeout", 60*time.Second, "how long the consumer may take")
+	delayTopic := flag.String("delay-topic", "", "also check delay levels 1-3 on this topic (must exist)")
+	delayLevelText := flag.String("delay-levels", "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h",
+		"the broker's messageDelayLevel")
+	restartTopic := flag.String("restart-topic", "", "run only the broker-restart delay check on this topic")
+	syncDir := flag.String("sync-dir", "", "handshake directory shared with run.sh (restart check)")
 	flag.Parse()
+	levels, err := delayLevels(*delayLevelText)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	if *restartTopic != "" {
+		if *syncDir == "" {
+			fmt.Fprintln(os.Stderr, "usage: go-interop -namesrv ADDR -restart-topic TOPIC -sync-dir DIR")
+			os.Exit(2)
+		}
+		if err := checkRestart(*namesrv, *restartTopic, *syncDir, levels); err != nil {
+			fmt.Printf("go restart: FAILED: %v\n", err)
+			os.Exit(1)
+		}
+		fmt.Println("go restart: all checks passed")
+		return
+	}
 	if *topic == "" {
-		fmt.Fprintln(os.Stderr, "usage: go-interop -namesrv ADDR -topic TOPIC")
+		fmt.Fprintln(os.Stderr, "usage: go-interop -namesrv ADDR -topic TOPIC [-delay-topic TOPIC]")
 		os.Exit(2)
 	}
 	if err := run(*namesrv, *topic, *perMode, *timeout); err != nil {
 		fmt.Printf("go interop: FAILED: %v\n", err)
 		os.Exit(1)
+	}
+	if *delayTopic != "" {
+		if err := checkLevels(*namesrv, *delayTopic, levels); err != nil {
+			fmt.Printf("go interop: FAILED: %v\n", err)
+			os.Exit(1)
+		}
 	}
 	fmt.Println("go interop: all checks passed")
 }

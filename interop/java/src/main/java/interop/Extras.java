@@ -1,8 +1,8 @@
 /*
  * The Java suite's deeper checks: message queries through the real mqadmin (by offset msgId,
  * by key), an orderly push consumer (queue locks), a consumer group resuming from its committed
- * offsets, and the two paths that go through the broker's schedule service: a consumer asking
- * for redelivery (CONSUMER_SEND_MSG_BACK -> %RETRY% topic) and a delayed message.
+ * offsets, and a consumer asking for redelivery (CONSUMER_SEND_MSG_BACK -> %RETRY% topic, through
+ * the broker's schedule service). Delay levels and the DLQ are checked in Schedule.
  */
 package interop;
 
@@ -24,9 +24,7 @@ import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
 import org.apache.rocketmq.client.consumer.listener.ConsumeOrderlyStatus;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
 import org.apache.rocketmq.client.consumer.listener.MessageListenerOrderly;
-import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.client.producer.SendResult;
-import org.apache.rocketmq.client.producer.SendStatus;
 import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
 import org.apache.rocketmq.common.message.Message;
 import org.apache.rocketmq.common.message.MessageExt;
@@ -184,41 +182,5 @@ final class Extras {
             Check.that(s.tags.equals(m.getTags()) && s.keys.equals(m.getKeys()), "retry: tags/keys " + m);
         }
         Check.ok("RECONSUME_LATER: all 3 messages redelivered via %RETRY%" + group + " with reconsumeTimes=1");
-    }
-
-    /** A message with delayTimeLevel 2 (5 s) is delivered, and not before its delay. */
-    static void delay(String ns, String cluster, String brokerAddr, String runId) throws Exception {
-        String topic = "InteropDelay_" + runId;
-        MqAdmin.createTopic(ns, cluster, brokerAddr, topic);
-        Traffic t = new Traffic(ns, topic, runId + "delay");
-        Map<String, Long> arrived = new ConcurrentHashMap<>();
-        DefaultMQPushConsumer c = consumer(ns, "interop_cg_delay_" + runId, topic);
-        c.registerMessageListener((MessageListenerConcurrently) (msgs, ctx) -> {
-            for (MessageExt m : msgs) {
-                arrived.putIfAbsent(new String(m.getBody(), StandardCharsets.UTF_8), System.currentTimeMillis());
-            }
-            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
-        });
-        c.start();
-        try {
-            DefaultMQProducer p = t.startProducer();
-            long sentAt;
-            try {
-                Message m = t.message("delay", 0);
-                m.setDelayTimeLevel(2);
-                sentAt = System.currentTimeMillis();
-                SendResult r = p.send(m);
-                Check.that(r.getSendStatus() == SendStatus.SEND_OK, "delay send " + r);
-            } finally {
-                p.shutdown();
-            }
-            await(() -> "delayed message (level 2 = 5 s) never arrived", 60,
-                () -> arrived.keySet().containsAll(t.sent.keySet()));
-            long waited = arrived.values().iterator().next() - sentAt;
-            Check.that(waited >= 4_000, "delayed message (level 2 = 5 s) arrived after only " + waited + " ms");
-            Check.ok("delayed message (level 2) delivered after " + waited + " ms");
-        } finally {
-            c.shutdown();
-        }
     }
 }

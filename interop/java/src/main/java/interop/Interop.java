@@ -113,9 +113,10 @@ public final class Interop {
         Extras.resume(ns, topic, runId, group);
         if (Boolean.getBoolean("interop.schedule")) {
             Extras.retry(ns, cluster, brokerAddr, runId);
-            Extras.delay(ns, cluster, brokerAddr, runId);
+            Schedule.levels(ns, cluster, brokerAddr, runId);
+            Schedule.dlq(ns, cluster, brokerName, brokerAddr, runId);
         } else {
-            System.out.println("  skip retry (RECONSUME_LATER) and delayed-message checks: they need the broker's"
+            System.out.println("  skip retry (RECONSUME_LATER), delay-level and DLQ checks: they need the broker's"
                 + " schedule service; run with INTEROP_SCHEDULE=1");
         }
     }

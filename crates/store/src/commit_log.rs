@@ -420,6 +420,29 @@ impl CommitLog {
         }
     }
 
+    /// A slave's append of raw bytes replicated from its master (`appendData`): under the put
+    /// lock, into the last file (created at `start_offset`'s file start when the log is empty
+    /// or the last file is full). The bytes must fit in that file; the master never sends a
+    /// chunk that spans files. Returns whether they were written.
+    pub fn append_data(&self, start_offset: i64, data: &[u8]) -> Result<bool, StoreError> {
+        let _put = self.put.lock();
+        let file = self.queue.last_or_create(start_offset.max(0) as u64)?;
+        let written = file.append_with(|tail, wrote_offset| {
+            if wrote_offset as i64 != start_offset || tail.len() < data.len() {
+                return AppendOutcome {
+                    written: 0,
+                    value: false,
+                };
+            }
+            tail[..data.len()].copy_from_slice(data);
+            AppendOutcome {
+                written: data.len(),
+                value: true,
+            }
+        });
+        Ok(written.unwrap_or(false))
+    }
+
     /// SYNC_FLUSH: wait for the group commit to cover the record (unless the producer said
     /// WAIT=false); ASYNC_FLUSH: wake the flush thread (`handleDiskFlush`).
     fn handle_disk_flush(&self, r: AppendMessageResult, wait: bool) -> PutMessageResult {

@@ -13,6 +13,7 @@ pub mod config;
 pub mod consume_queue;
 pub mod error;
 pub mod flush;
+mod ha;
 pub mod index_file;
 pub mod index_service;
 pub mod mapped_file;

@@ -81,6 +81,7 @@ impl Entry {
         b
     }
 
+    // ANCHOR: entry_encode
     /// Appends the data-file record to `b`.
     pub fn encode_into(&self, b: &mut BytesMut) {
         b.put_i32(self.magic);
@@ -94,6 +95,7 @@ impl Entry {
         b.put_i32(self.body.len() as i32);
         b.put_slice(&self.body);
     }
+    // ANCHOR_END: entry_encode
 
     /// Decodes one data-file record from the start of `buf`.
     pub fn decode(buf: &[u8]) -> Result<Entry, CodecError> {
@@ -188,6 +190,7 @@ pub struct IndexRecord {
 }
 
 impl IndexRecord {
+    // ANCHOR: index_encode
     /// Encodes to exactly [`INDEX_UNIT_SIZE`] bytes (`DLedgerEntryCoder.encodeIndex`).
     pub fn encode(&self) -> [u8; INDEX_UNIT_SIZE] {
         let mut out = [0u8; INDEX_UNIT_SIZE];
@@ -199,6 +202,7 @@ impl IndexRecord {
         b.put_i64(self.term);
         out
     }
+    // ANCHOR_END: index_encode
 
     /// Decodes from the start of `buf`.
     pub fn decode(mut buf: &[u8]) -> Result<IndexRecord, CodecError> {

@@ -180,10 +180,11 @@ impl Node {
             }
         }
         let now = self.now;
+        // Deadlines grow with the index (same timeout, appended in order).
         let expired: Vec<i64> = self
             .pending
             .iter()
-            .filter(|(_, p)| p.deadline <= now)
+            .take_while(|(_, p)| p.deadline <= now)
             .map(|(i, _)| *i)
             .collect();
         for i in expired {

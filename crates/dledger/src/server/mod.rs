@@ -403,3 +403,30 @@ impl Drop for DLedgerServer {
         self.transport.close_all();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peers_string_parses_like_member_state() {
+        let p = parse_peers("n0-127.0.0.1:40911;n1-localhost:40912;").unwrap();
+        assert_eq!(
+            p,
+            vec![
+                ("n0".to_string(), "127.0.0.1:40911".to_string()),
+                ("n1".to_string(), "localhost:40912".to_string())
+            ]
+        );
+        // the id ends at the first '-'; the rest is the address
+        let p = parse_peers("a-my-host:1").unwrap();
+        assert_eq!(p[0], ("a".to_string(), "my-host:1".to_string()));
+        assert!(parse_peers("").is_err());
+        assert!(parse_peers("n0:40911").is_err());
+        assert!(parse_peers("n0-h:1;n0-h:2").is_err());
+        let c = ServerConfig::new("g", "n1", "n0-h:1;n1-h:2", "/tmp/x").unwrap();
+        assert_eq!(c.peer_addr("n1").as_deref(), Some("h:2"));
+        assert_eq!(c.node.peers, vec!["n0".to_string(), "n1".to_string()]);
+        assert!(ServerConfig::new("g", "n7", "n0-h:1", "/tmp/x").is_err());
+    }
+}

@@ -695,8 +695,7 @@ impl Sim {
                     )),
                 }
             }
-            for b in (a + 1)..n {
-                let lb = &all[b];
+            for (b, lb) in all.iter().enumerate().skip(a + 1) {
                 let common = la.len().min(lb.len());
                 if let Some(top) = (0..common).rev().find(|k| la[*k].term == lb[*k].term) {
                     for k in 0..=top {

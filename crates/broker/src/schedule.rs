@@ -213,6 +213,7 @@ async fn deliver_level(b: Arc<Broker>, level: i32) {
 }
 // ANCHOR_END: deliver_level
 
+// ANCHOR: deliver_batch
 /// Delivers the due prefix of `records`. Returns `Some(ms to wait)` when it stopped early
 /// (the next record is not due yet, or a put failed), with the level offset left on the
 /// record that must be tried next; `None` when every record was handled.
@@ -267,6 +268,7 @@ async fn deliver_batch(
     }
     None
 }
+// ANCHOR_END: deliver_batch
 
 // ANCHOR: rebuild
 /// The message as it goes back to its real topic: same body, flags, hosts and reconsume

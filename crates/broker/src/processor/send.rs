@@ -210,6 +210,7 @@ async fn send_checked(
         ));
     }
     let mut props = decode_properties(&h.properties);
+    // ANCHOR: retry_send_dlq
     // Retry topic past its limit -> DLQ (handleRetryAndDLQ).
     if let Some(group) = h.topic.strip_prefix("%RETRY%") {
         let Some(sub) = b.subscriptions.find(group) else {
@@ -229,6 +230,7 @@ async fn send_checked(
             h.queue_id = 0;
         }
     }
+    // ANCHOR_END: retry_send_dlq
     set_prop(&mut props, "CLUSTER", b.cfg.broker_cluster_name.clone());
     let msg = MessageExtBrokerInner {
         topic: h.topic.clone(),
@@ -380,6 +382,7 @@ pub async fn send_back(
             format!("look message by offset failed, {offset}"),
         ));
     };
+    // ANCHOR: send_back_target
     let mut props = old.properties.clone();
     if get_prop(&props, "RETRY_TOPIC").is_none() {
         set_prop(&mut props, "RETRY_TOPIC", old.topic.clone());
@@ -408,6 +411,7 @@ pub async fn send_back(
         let q = (rand_u32() % rtc.write_queue_nums.max(1) as u32) as i32;
         (retry, q)
     };
+    // ANCHOR_END: send_back_target
     if get_prop(&props, "ORIGIN_MESSAGE_ID").is_none() {
         let id = rmq_common::msgid::offset_msg_id(b.store_host, old.commit_log_offset);
         set_prop(&mut props, "ORIGIN_MESSAGE_ID", id);

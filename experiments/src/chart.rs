@@ -127,8 +127,8 @@ pub fn grouped_bar_chart(
     Ok(())
 }
 
-/// "Nines" of a percentile: 0 % -> 0, 90 % -> 1, 99 % -> 2, 99.9 % -> 3; 100 % is drawn half a
-/// step beyond the last finite point.
+/// "Nines" of a percentile: 0 % -> 0, 90 % -> 1, 99 % -> 2, 99.9 % -> 3 (100 % has none: the
+/// maximum is drawn just right of a curve's last finite point and labelled "max").
 fn nines(p: f64) -> f64 {
     -(1.0 - p / 100.0).log10()
 }
@@ -167,7 +167,8 @@ pub fn percentile_chart(path: &Path, title: &str, curves: &[Curve]) -> Result<()
         .filter(|(p, _)| finite(*p))
         .map(|(p, _)| nines(*p))
         .fold(1.0f64, f64::max);
-    let x_end = max_nines.ceil().max(max_nines + 0.5);
+    // The maximum (100 %) is drawn 0.4 steps right of a curve's last finite point.
+    let x_end = (max_nines + 0.4).ceil();
     let (ymin, ymax) = curves
         .iter()
         .flat_map(|c| c.points.iter().map(|(_, v)| *v))
@@ -196,14 +197,42 @@ pub fn percentile_chart(path: &Path, title: &str, curves: &[Curve]) -> Result<()
         .map_err(err)?;
     for (i, c) in curves.iter().enumerate() {
         let col = color(i);
+        let last_finite = c
+            .points
+            .iter()
+            .filter(|(p, _)| finite(*p))
+            .map(|(p, _)| nines(*p))
+            .fold(0.0f64, f64::max);
         let pts: Vec<(f64, f64)> = c
             .points
             .iter()
             .map(|(p, v)| {
-                let x = if finite(*p) { nines(*p) } else { x_end - 0.05 };
+                let x = if finite(*p) {
+                    nines(*p)
+                } else {
+                    last_finite + 0.4
+                };
                 (x, v.max(ymin))
             })
             .collect();
+        if let Some(&(x, y)) = pts
+            .last()
+            .filter(|_| c.points.last().is_some_and(|l| !finite(l.0)))
+        {
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    "max",
+                    (x, y),
+                    ("sans-serif", 12)
+                        .into_font()
+                        .color(&col)
+                        .pos(text_anchor::Pos::new(
+                            text_anchor::HPos::Right,
+                            text_anchor::VPos::Bottom,
+                        )),
+                )))
+                .map_err(err)?;
+        }
         chart
             .draw_series(LineSeries::new(pts.clone(), col.stroke_width(2)))
             .map_err(err)?

@@ -18,6 +18,9 @@ pub struct Machine {
     pub os: String,
     pub kernel: String,
     pub rustc: String,
+    /// 1-, 5- and 15-minute load averages when the run finished: a busy machine (other builds,
+    /// other experiments) depresses every number, so charts say how busy it was.
+    pub load_average: String,
     pub git_commit: String,
     /// True when the work tree had uncommitted changes at measurement time.
     pub git_dirty: bool,
@@ -52,6 +55,23 @@ fn cpu_model() -> Option<String> {
     run("sysctl", &["-n", "machdep.cpu.brand_string"], None)
 }
 
+fn load_average() -> Option<String> {
+    if let Ok(text) = std::fs::read_to_string("/proc/loadavg") {
+        return Some(
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+    }
+    // macOS: "{ 1.23 1.10 0.98 }"
+    let s = run("sysctl", &["-n", "vm.loadavg"], None)?;
+    Some(
+        s.trim_matches(|c| c == '{' || c == '}' || c == ' ')
+            .to_string(),
+    )
+}
+
 fn memory_bytes() -> Option<u64> {
     if let Ok(info) = std::fs::read_to_string("/proc/meminfo") {
         let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
@@ -73,6 +93,7 @@ impl Machine {
             memory_bytes: memory_bytes().unwrap_or(0),
             os: std::env::consts::OS.to_string(),
             kernel: run("uname", &["-sr"], None).unwrap_or_else(unknown),
+            load_average: load_average().unwrap_or_else(unknown),
             rustc: run("rustc", &["--version"], None).unwrap_or_else(unknown),
             git_commit: run("git", &["rev-parse", "HEAD"], Some(repo)).unwrap_or_else(unknown),
             git_dirty: run(

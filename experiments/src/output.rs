@@ -26,6 +26,20 @@ pub fn figures_dir(experiment: &str) -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// Where a run writes: the book's figure folder in full mode, and
+/// `target/experiments/quick/<experiment>/` in `--quick` mode, so that CI and `make test`
+/// exercise every output path without replacing the figures the book shows.
+pub fn figures_dir_for(experiment: &str, quick: bool) -> Result<PathBuf> {
+    if !quick {
+        return figures_dir(experiment);
+    }
+    let dir = workspace_root()
+        .join("target/experiments/quick")
+        .join(experiment);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}
+
 /// Pretty JSON, newline-terminated.
 pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
     let mut text = serde_json::to_string_pretty(value)?;
@@ -83,6 +97,13 @@ mod tests {
     #[test]
     fn root_holds_the_book_config() {
         assert!(workspace_root().join("book.toml").is_file());
+    }
+
+    #[test]
+    fn quick_runs_stay_out_of_the_book() {
+        let q = figures_dir_for("harness-selftest", true).unwrap();
+        assert!(q.starts_with(workspace_root().join("target")));
+        assert!(q.is_dir());
     }
 
     #[test]

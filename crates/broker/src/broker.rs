@@ -42,6 +42,8 @@ pub struct Broker {
     dledger_settings: Option<crate::dledger_mode::DLedgerSettings>,
     /// Set once the DLedger member is running (`run`).
     pub dledger: std::sync::OnceLock<Arc<crate::dledger_mode::DLedgerMode>>,
+    /// Set once classic master/slave replication runs (`run`; not in DLedger mode).
+    pub ha: std::sync::OnceLock<Arc<crate::ha::HaService>>,
 }
 
 impl Broker {
@@ -107,6 +109,7 @@ impl Broker {
             role: parking_lot::RwLock::new((cfg_id, cfg_role)),
             dledger_settings,
             dledger: std::sync::OnceLock::new(),
+            ha: std::sync::OnceLock::new(),
         }))
     }
 
@@ -154,6 +157,20 @@ impl Broker {
                 self.clone(),
             )));
         }
+        let mut ha_tasks = Vec::new();
+        if self.dledger_settings.is_none() {
+            let file_size = self.store.config().mapped_file_size_commit_log as i64;
+            let ha =
+                crate::ha::HaService::new(crate::ha::HaConfig::from_broker(&self.cfg, file_size)?);
+            let _ = self.ha.set(ha.clone());
+            ha_tasks = crate::ha::start(&self, ha).await?;
+            if !self.is_master() {
+                // 4.8.0 SlaveSynchronize.syncTopicConfig
+                ha_tasks.push(tokio::spawn(crate::dledger_mode::sync_topics_loop(
+                    self.clone(),
+                )));
+            }
+        }
         crate::register::register_all(&self).await;
         let reg = tokio::spawn(crate::register::register_loop(self.clone()));
         let periodic = tokio::spawn(self.clone().periodic());
@@ -170,7 +187,11 @@ impl Broker {
         tracing::info!("shutting down broker {}", self.cfg.broker_name);
         reg.abort();
         periodic.abort();
-        for t in schedule_tasks.iter().chain(dledger_tasks.iter()) {
+        for t in schedule_tasks
+            .iter()
+            .chain(dledger_tasks.iter())
+            .chain(ha_tasks.iter())
+        {
             t.abort();
         }
         if let Some(dl) = self.dledger.get() {

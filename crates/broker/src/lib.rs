@@ -10,6 +10,7 @@ pub mod client;
 pub mod config;
 pub mod dledger_mode;
 pub mod flow_control;
+pub mod ha;
 pub mod long_polling;
 pub mod offset;
 pub mod persist;

@@ -137,9 +137,28 @@ pub async fn put_message(
     if let Some(dl) = b.dledger.get() {
         return Ok(crate::dledger_mode::put_via_dledger(b, dl, msg).await);
     }
+    let wait = get_prop(&props, "WAIT") != Some("false");
     let store = b.store.clone();
     let r = tokio::task::spawn_blocking(move || store.put_message(msg)).await?;
-    Ok((r.status, r.append))
+    let mut status = r.status;
+    if let (Some(ha), Some(a)) = (b.ha.get(), &r.append) {
+        ha.wakeup_transfers();
+        // CommitLog.handleHA: after the disk flush, a SYNC_MASTER waits for a slave
+        let stored = matches!(
+            status,
+            PutMessageStatus::PutOk | PutMessageStatus::FlushDiskTimeout
+        );
+        if stored && wait && b.broker_role() == crate::config::BrokerRole::SyncMaster {
+            match ha
+                .wait_for_slave(a.wrote_offset + a.wrote_bytes as i64)
+                .await
+            {
+                PutMessageStatus::PutOk => {}
+                s => status = s,
+            }
+        }
+    }
+    Ok((status, r.append))
 }
 
 // ANCHOR: put_status_reply

@@ -189,3 +189,34 @@ async fn sync_master_acknowledges_only_replicated_sends() {
 fn c_new() -> RemotingClient {
     RemotingClient::new()
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_master_times_out_when_the_slave_never_acknowledges() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_ns, ns) = start_namesrv(dir.path());
+    let ms = write_broker_conf(
+        dir.path(),
+        &ns,
+        "brokerRole=SYNC_MASTER\nsyncFlushTimeout=500",
+    );
+    let _master = start_broker(&ms);
+    let port: u16 = ms.addr.rsplit(':').next().unwrap().parse().unwrap();
+    // a "slave" that connects to the HA port (listenPort+1) but never reports an offset
+    let mute = tokio::net::TcpStream::connect(("127.0.0.1", port + 1))
+        .await
+        .unwrap();
+    let c = RemotingClient::new();
+    let start = Instant::now();
+    loop {
+        let (code, id) = send(&c, &ms.addr, "MuteT", "waits").await;
+        if code == rs::FLUSH_SLAVE_TIMEOUT {
+            assert!(!id.is_empty());
+            break;
+        }
+        // until the master has registered the connection it answers 11
+        assert_eq!(code, rs::SLAVE_NOT_AVAILABLE);
+        assert!(start.elapsed() < Duration::from_secs(10));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(mute);
+}

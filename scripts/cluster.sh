@@ -10,10 +10,6 @@ BIN=${BIN_DIR:-$ROOT/target/release}
 LAYOUT=$ROOT/conf/cluster.layout
 NAMESRV_ADDR="127.0.0.1:9876;127.0.0.1:9877"
 
-# DLedger groups need crates/dledger (issue 6). Until it exists, each group runs its n0 node as a plain
-# master so that clients, mqadmin and the book's "Try it" sections have a cluster to talk to.
-dledger_ready() { [[ -d $ROOT/crates/dledger ]]; }
-
 nodes() { # profile -> "name kind conf" lines
   awk -v p="$1" '!/^#/ && NF >= 4 { for (i = 4; i <= NF; i++) if ($i == p || p == "all") { print $1, $2, $3; break } }' "$LAYOUT"
 }
@@ -38,21 +34,17 @@ start_node() { # name kind conf
   mkdir -p "$dir"
   case $kind in
     namesrv)
-      local port; port=$(conf_value "$conf" listenPort)
-      "$BIN/mqnamesrv" -c "$conf" >"$dir/$name.log" 2>&1 &
+      local port eff=$dir/namesrv.conf; port=$(conf_value "$conf" listenPort)
+      # Each name server keeps its own KV table under its run directory (4.8.0's default,
+      # $HOME/namesrv/kvConfig.json, would be shared by both).
+      { cat "$conf"; echo; echo "# added by scripts/cluster.sh"; echo "kvConfigPath=$dir/kvConfig.json"; } >"$eff"
+      "$BIN/mqnamesrv" -c "$eff" >"$dir/$name.log" 2>&1 &
       echo $! >"$dir/pid"
       wait_ready "$name" "$port" && echo "   $name   pid $(pid_of "$name")  127.0.0.1:$port";;
     broker)
       local port eff=$dir/broker.conf
       port=$(conf_value "$conf" listenPort)
       { cat "$conf"; echo; echo "# added by scripts/cluster.sh"; echo "storePathRootDir=$dir/store"; } >"$eff"
-      if [[ $(conf_value "$conf" enableDLegerCommitLog) == true ]] && ! dledger_ready; then
-        if [[ $(conf_value "$conf" dLegerSelfId) != n0 ]]; then
-          echo "   $name   skipped: DLedger groups are not built yet (issue 6); its group runs n0 only"
-          rm -f "$eff"; return 0
-        fi
-        printf 'enableDLegerCommitLog=false\nbrokerId=0\n' >>"$eff"
-      fi
       "$BIN/mqbroker" -c "$eff" >"$dir/$name.log" 2>&1 &
       echo $! >"$dir/pid"
       wait_ready "$name" "$port" && echo "   $name   pid $(pid_of "$name")  127.0.0.1:$port  ($(conf_value "$conf" brokerName))";;
@@ -79,12 +71,11 @@ case $cmd in
     profile=${1:-full}
     for b in mqnamesrv mqbroker; do [[ -x $BIN/$b ]] || { echo "missing $BIN/$b: run 'make build'"; exit 1; }; done
     echo "starting profile '$profile' (logs and stores in $RUN_DIR)"
-    dledger_ready || echo "   note: DLedger is not built yet (issue 6): each group starts its n0 node as a single master"
     failed=0
     while read -r name kind conf; do start_node "$name" "$kind" "$conf" || failed=1; done < <(nodes "$profile")
     echo "   console: not built yet"
     if ((failed)); then echo "some nodes failed to start; 'make stop' cleans up"; exit 1; fi
-    echo "cluster up. Name servers: $NAMESRV_ADDR   try: make status";;
+    echo "cluster up. Name servers: $NAMESRV_ADDR   try: make status (DLedger groups elect their leaders within a few seconds)";;
   stop)
     while read -r name _ _; do stop_node "$name"; done < <(nodes all)
     echo "all nodes stopped";;

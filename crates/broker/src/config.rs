@@ -204,7 +204,12 @@ impl BrokerConfig {
                 "compressedRegister" => c.compressed_register = parse(key, v)?,
                 // Store and HA keys the store (not the broker) interprets; accepted silently.
                 k if crate::store_config::STORE_KEYS.contains(&k) => {}
-                "dLegerGroup"
+                "haSendHeartbeatInterval"
+                | "haHousekeepingInterval"
+                | "haTransferBatchSize"
+                | "haSlaveFallbehindMax"
+                | "haMasterAddress"
+                | "dLegerGroup"
                 | "dLegerHeartBeatTimeIntervalMs"
                 | "dLegerMaxHeartBeatLeak"
                 | "dLegerPeers"

@@ -64,7 +64,7 @@ impl DLedgerSettings {
 
     /// 4.8.0: brokerId of a follower = the digits of `n<k>` + 1 (a computed 0 becomes 1).
     pub fn follower_broker_id(&self) -> anyhow::Result<i64> {
-        let digits = self.self_id.get(1..).unwrap_or("");
+        let digits = self.self_id.strip_prefix('n').unwrap_or("");
         let k: i64 = digits.parse().with_context(|| {
             format!("dLegerSelfId {:?} must look like n0, n1, ...", self.self_id)
         })?;
@@ -232,6 +232,10 @@ async fn apply_one(
     b: &Arc<Broker>,
     body: &[u8],
 ) -> (PutMessageStatus, Option<AppendMessageResult>) {
+    if body.is_empty() {
+        // A new leader's no-op entry (commits the entries of earlier terms); nothing to store.
+        return (PutMessageStatus::PutOk, None);
+    }
     let (m, _) = match decode_record_with(body, false) {
         Ok(m) => m,
         Err(e) => {
@@ -327,6 +331,7 @@ mod tests {
         assert_eq!(s("n2").follower_broker_id().unwrap(), 3);
         assert!(s("x").follower_broker_id().is_err());
         assert!(s("nn").follower_broker_id().is_err());
+        assert!(s("x0").follower_broker_id().is_err());
     }
 
     #[test]

@@ -34,13 +34,20 @@ impl LongPolling {
         has_new: impl Fn() -> bool,
     ) {
         let notify = self.notify_for(topic, queue_id);
-        let notified = notify.notified();
-        tokio::pin!(notified);
-        notified.as_mut().enable();
-        if has_new() {
-            return;
+        let deadline = tokio::time::Instant::now() + timeout;
+        // A wake-up only counts when the queue really grew past the pulled offset (4.8.0's
+        // notifyMessageArriving compares offsets too); anything else parks again.
+        loop {
+            let notified = notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if has_new() {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return;
+            }
         }
-        let _ = tokio::time::timeout(timeout, notified).await;
     }
 
     /// The store's arrival listener: wakes every pull parked on the queue.

@@ -40,7 +40,18 @@ pub async fn register_all(broker: &Broker) -> usize {
             .with_body(bytes.clone());
         let timeout = Duration::from_millis(cfg.register_broker_timeout_mills);
         match broker.client.invoke(&ns, cmd, timeout).await {
-            Ok(r) if r.code == response::SUCCESS => ok += 1,
+            Ok(r) if r.code == response::SUCCESS => {
+                ok += 1;
+                // A slave learns where to replicate from in the reply (4.8.0 registerBrokerAll).
+                if !broker.is_master() {
+                    if let (Some(ha), Some(addr)) = (
+                        broker.ha.get(),
+                        r.ext("haServerAddr").filter(|a| !a.is_empty()),
+                    ) {
+                        ha.update_master_address(addr);
+                    }
+                }
+            }
             Ok(r) => tracing::warn!("register to {ns} refused: {} {:?}", r.code, r.remark),
             Err(e) => tracing::warn!("register to {ns} failed: {e}"),
         }

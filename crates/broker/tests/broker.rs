@@ -201,10 +201,13 @@ async fn long_polling_returns_when_a_message_arrives() {
         (r, started.elapsed())
     });
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(
-        !waiter.is_finished(),
-        "the pull is parked while the queue is empty"
-    );
+    if waiter.is_finished() {
+        let (r, _) = waiter.await.unwrap();
+        panic!(
+            "the pull must stay parked while the queue is empty, got {} {:?}",
+            r.code, r.remark
+        );
+    }
     let r = c
         .invoke(&setup.addr, send_v2("LP", b"second", &[]), T)
         .await
@@ -427,7 +430,7 @@ async fn send_back_goes_to_schedule_topic_with_retry_target() {
 }
 
 #[test]
-fn dledger_mode_and_bad_values_are_refused_with_clear_errors() {
+fn incomplete_dledger_settings_and_bad_values_are_refused_with_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let setup = write_broker_conf(dir.path(), "127.0.0.1:1", "enableDLegerCommitLog=true");
     let out = Command::new(env!("CARGO_BIN_EXE_mqbroker"))
@@ -437,7 +440,19 @@ fn dledger_mode_and_bad_values_are_refused_with_clear_errors() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("DLedger mode is not built yet"), "{err}");
+    assert!(err.contains("dLegerPeers"), "{err}");
+    let setup = write_broker_conf(
+        dir.path(),
+        "127.0.0.1:1",
+        "enableDLegerCommitLog=true\ndLegerPeers=n0-127.0.0.1:1\ndLegerSelfId=x0",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_mqbroker"))
+        .arg("-c")
+        .arg(&setup.conf)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("dLegerSelfId"));
     let setup = write_broker_conf(dir.path(), "127.0.0.1:1", "flushDiskType=SOMETIMES");
     let out = Command::new(env!("CARGO_BIN_EXE_mqbroker"))
         .arg("-c")

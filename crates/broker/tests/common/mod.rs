@@ -76,14 +76,26 @@ pub fn start_namesrv(dir: &Path) -> (Proc, String) {
 }
 
 /// A port p with p and p-2 both free on 127.0.0.1.
+/// A port p with p-2 (VIP channel) and p+1 (HA) free too on 127.0.0.1, never overlapping a
+/// range handed out earlier in this test process (tests run in parallel threads).
 pub fn free_port_pair() -> u16 {
+    static TAKEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
     loop {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let p = l.local_addr().unwrap().port();
-        if p < 1100 {
+        if !(1100..65000).contains(&p) {
             continue;
         }
-        if std::net::TcpListener::bind(("127.0.0.1", p - 2)).is_ok() {
+        let range = [p - 2, p - 1, p, p + 1];
+        let mut taken = TAKEN.lock().unwrap();
+        if range.iter().any(|q| taken.contains(q)) {
+            continue;
+        }
+        let others_free = [p - 2, p + 1]
+            .iter()
+            .all(|q| std::net::TcpListener::bind(("127.0.0.1", *q)).is_ok());
+        if others_free {
+            taken.extend(range);
             return p;
         }
     }

@@ -1,0 +1,857 @@
+//! Experiment `failover`: how long does a DLedger group refuse writes when its leader dies, and
+//! does it lose anything it acknowledged?
+//!
+//! It starts our `mqnamesrv` and one DLedger group of three `mqbroker`s (built with cargo,
+//! ephemeral 127.0.0.1 ports, a temporary directory, so it runs next to `make run`). Producers
+//! of rmq-client send synchronously without pause. The controller asks the name server which
+//! node is brokerId 0 (the DLedger leader), kills it with SIGKILL, restarts it a few seconds
+//! later and repeats. Every 100 ms it records the acknowledged sends and the node the name
+//! server lists as brokerId 0. For every kill it reports the write unavailability: the time from
+//! the kill to the first acknowledged send after it (necessarily stored by the new leader),
+//! split into "a new brokerId 0 is visible in the name server" and the rest (client route
+//! refresh, first send). At the end an independent pull consumer reads every queue from offset
+//! 0 on the final leader and checks that every acknowledged message is there; the process exits
+//! non-zero if one is missing.
+//!
+//! Full mode: 5 kills over about two minutes. `--quick` (under a minute, CI): one kill, ~20 s.
+//! Output in `book/src/figures/failover/`: `timeline.csv`, `kills.csv`, `summary.json`,
+//! `timeline.svg`, `meta.json`.
+//!
+//! Book: Part IV, "Failover, measured". Measures crates/broker/src/dledger_mode.rs on top of
+//! rmq-dledger, the counterparts of 4.8.0's `DLedgerCommitLog` / `DLedgerRoleChangeHandler` and
+//! DLedger 0.2.2's `DLedgerLeaderElector`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::Parser;
+use plotters::prelude::*;
+use plotters::style::text_anchor;
+use rmq_client::api::PullStatus;
+use rmq_client::consumer::PullConsumer;
+use rmq_client::{ClientConfig, Message, Producer, ProducerConfig, SendStatus};
+use rmq_remoting::codes::{request as rq, response as rs};
+use rmq_remoting::protocol::{decode_body, ClusterInfo};
+use rmq_remoting::{RemotingClient, RemotingCommand};
+use serde::Serialize;
+
+use experiments::{figures_dir, progress_bar, write_csv, write_json, write_meta, QuickArgs};
+
+const EXPERIMENT: &str = "failover";
+const CLUSTER: &str = "FailoverCluster";
+const GROUP: &str = "RaftNode00";
+const TOPIC: &str = "FailoverTopic";
+const NODES: usize = 3;
+const SAMPLE: Duration = Duration::from_millis(100);
+const RPC: Duration = Duration::from_secs(3);
+
+#[derive(Parser)]
+#[command(
+    about = "Kill the DLedger leader under load: write unavailability and acked-message loss"
+)]
+struct Cli {
+    #[command(flatten)]
+    quick: QuickArgs,
+}
+
+/// The run's parameters, recorded in meta.json and summary.json.
+#[derive(Debug, Clone, Serialize)]
+struct Params {
+    nodes: usize,
+    kills: usize,
+    warmup_s: f64,
+    /// How long a killed leader stays down before it is restarted.
+    down_s: f64,
+    /// Time from a restart to the next kill.
+    settle_s: f64,
+    /// Load after the last restart.
+    tail_s: f64,
+    producers: usize,
+    body_bytes: usize,
+    queues: i32,
+    /// The producers' `pollNameServerInterval` (4.8.0 default: 30 s).
+    route_poll_ms: u64,
+    send_timeout_ms: u64,
+    retry_times_when_send_failed: u32,
+    sample_ms: u64,
+}
+
+impl Params {
+    fn new(q: QuickArgs) -> Params {
+        Params {
+            nodes: NODES,
+            kills: q.pick(1, 5),
+            warmup_s: q.pick(5.0, 8.0),
+            down_s: q.pick(5.0, 8.0),
+            settle_s: q.pick(0.0, 14.0),
+            tail_s: q.pick(6.0, 10.0),
+            producers: 4,
+            body_bytes: 128,
+            queues: 4,
+            route_poll_ms: 1000,
+            send_timeout_ms: 3000,
+            retry_times_when_send_failed: 2,
+            sample_ms: SAMPLE.as_millis() as u64,
+        }
+    }
+
+    fn planned_s(&self) -> f64 {
+        self.warmup_s + self.kills as f64 * (self.down_s + self.settle_s) + self.tail_s
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The servers.
+
+/// A child process killed (SIGKILL) on drop.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Builds mqnamesrv and mqbroker in this binary's profile and returns the folder holding them.
+fn build_servers() -> Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let dir = exe
+        .parent()
+        .ok_or_else(|| anyhow!("{} has no parent", exe.display()))?
+        .to_path_buf();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args([
+        "build",
+        "-q",
+        "-p",
+        "rmq-namesrv",
+        "-p",
+        "rmq-broker",
+        "--bins",
+    ]);
+    if !cfg!(debug_assertions) {
+        cmd.arg("--release");
+    }
+    let status = cmd.status().context("running cargo build")?;
+    if !status.success() {
+        bail!("cargo build of mqnamesrv/mqbroker failed");
+    }
+    Ok(dir)
+}
+
+/// Spawns `cmd` and waits (30 s) for a stdout line containing `needle`; returns that line.
+fn spawn_wait(mut cmd: Command, needle: &str) -> Result<(Proc, String)> {
+    let mut child = cmd
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {cmd:?}"))?;
+    let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
+    let proc = Proc(child);
+    let (tx, rx) = mpsc::channel();
+    let wanted = needle.to_string();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains(&wanted) {
+                let _ = tx.send(line);
+            }
+        }
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(30))
+        .map_err(|_| anyhow!("no line containing {needle:?} from {cmd:?}"))?;
+    Ok((proc, line))
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// A port p on 127.0.0.1 with p and p-2 (the broker's VIP channel) both free.
+fn free_port_pair() -> Result<u16> {
+    for _ in 0..100 {
+        let p = free_port()?;
+        if p > 1100 && std::net::TcpListener::bind(("127.0.0.1", p - 2)).is_ok() {
+            return Ok(p);
+        }
+    }
+    bail!("no free port pair on 127.0.0.1")
+}
+
+/// One member of the group: its config, address and (while alive) its process.
+struct Member {
+    name: String,
+    conf: PathBuf,
+    addr: String,
+    proc: Option<Proc>,
+}
+
+fn start_namesrv(bin: &Path, dir: &Path) -> Result<(Proc, String)> {
+    let conf = dir.join("namesrv.conf");
+    std::fs::write(
+        &conf,
+        format!("kvConfigPath={}\n", dir.join("kv.json").display()),
+    )?;
+    let mut cmd = Command::new(bin.join("mqnamesrv"));
+    cmd.arg("-c").arg(&conf).args(["-p", "0"]);
+    let (p, line) = spawn_wait(cmd, "listen=")?;
+    let addr = line
+        .split("listen=")
+        .nth(1)
+        .ok_or_else(|| anyhow!("odd name server line {line}"))?
+        .trim()
+        .to_string();
+    Ok((p, addr))
+}
+
+/// Writes the three brokers' configs: one DLedger group, peers n0..n2 on free ports.
+fn group_confs(dir: &Path, ns: &str) -> Result<Vec<Member>> {
+    let mut peers = Vec::new();
+    for i in 0..NODES {
+        peers.push(format!("n{i}-127.0.0.1:{}", free_port()?));
+    }
+    let peers = peers.join(";");
+    let mut members = Vec::new();
+    for i in 0..NODES {
+        let d = dir.join(format!("n{i}"));
+        std::fs::create_dir_all(&d)?;
+        let port = free_port_pair()?;
+        let conf = d.join("broker.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "brokerClusterName={CLUSTER}\nbrokerName={GROUP}\nlistenPort={port}\n\
+                 namesrvAddr={ns}\nbrokerIP1=127.0.0.1\nstorePathRootDir={}\n\
+                 enableDLegerCommitLog=true\ndLegerGroup={GROUP}\ndLegerPeers={peers}\n\
+                 dLegerSelfId=n{i}\nmappedFileSizeCommitLog=33554432\nautoCreateTopicEnable=true\n",
+                d.join("store").display()
+            ),
+        )?;
+        members.push(Member {
+            name: format!("n{i}"),
+            conf,
+            addr: format!("127.0.0.1:{port}"),
+            proc: None,
+        });
+    }
+    Ok(members)
+}
+
+fn start_broker(bin: &Path, conf: &Path) -> Result<Proc> {
+    let mut cmd = Command::new(bin.join("mqbroker"));
+    cmd.arg("-c").arg(conf);
+    Ok(spawn_wait(cmd, "boot success")?.0)
+}
+
+/// brokerId -> address of the group, as the name server lists it (empty when unreachable).
+async fn broker_ids(c: &RemotingClient, ns: &str) -> BTreeMap<i64, String> {
+    let cmd = RemotingCommand::new_request(rq::GET_BROKER_CLUSTER_INFO);
+    match c.invoke(ns, cmd, RPC).await {
+        Ok(r) if r.code == rs::SUCCESS => decode_body::<ClusterInfo>(r.body_bytes())
+            .ok()
+            .and_then(|ci| ci.broker_addr_table.get(GROUP).cloned())
+            .map(|bd| bd.broker_addrs)
+            .unwrap_or_default(),
+        _ => BTreeMap::new(),
+    }
+}
+
+/// Waits (up to 60 s) until the name server lists a brokerId 0 and `members` brokers in all;
+/// returns brokerId 0's address.
+async fn wait_group(c: &RemotingClient, ns: &str, members: usize) -> Result<String> {
+    let start = Instant::now();
+    loop {
+        let ids = broker_ids(c, ns).await;
+        if ids.len() >= members {
+            if let Some(a) = ids.get(&0) {
+                return Ok(a.clone());
+            }
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            bail!("no complete group with a brokerId 0 after 60 s: {ids:?}");
+        }
+        tokio::time::sleep(SAMPLE).await;
+    }
+}
+
+/// UPDATE_AND_CREATE_TOPIC on one broker (what `mqadmin updateTopic -b` sends).
+async fn create_topic(c: &RemotingClient, addr: &str, queues: i32) -> Result<()> {
+    let cmd = RemotingCommand::new_request(rq::UPDATE_AND_CREATE_TOPIC)
+        .with_ext("topic", TOPIC)
+        .with_ext("defaultTopic", "TBW102")
+        .with_ext("readQueueNums", queues)
+        .with_ext("writeQueueNums", queues)
+        .with_ext("perm", 6)
+        .with_ext("topicFilterType", "SINGLE_TAG")
+        .with_ext("topicSysFlag", 0)
+        .with_ext("order", false);
+    let r = c.invoke(addr, cmd, RPC).await?;
+    if r.code != rs::SUCCESS {
+        bail!("updateTopic on {addr}: code {} {:?}", r.code, r.remark);
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load and observation.
+
+/// What the producers and the monitor share.
+struct Shared {
+    t0: Instant,
+    stop: AtomicBool,
+    /// Acknowledged sends per 100 ms bucket.
+    acks: Vec<AtomicU64>,
+    /// Failed sends (after the client's own retries) per bucket.
+    fails: Vec<AtomicU64>,
+    /// brokerId 0's address per bucket, as last seen by the monitor.
+    leader: Mutex<Vec<Option<String>>>,
+}
+
+impl Shared {
+    fn bucket(&self) -> usize {
+        ((self.t0.elapsed().as_millis() / SAMPLE.as_millis()) as usize).min(self.acks.len() - 1)
+    }
+}
+
+/// One acknowledged send: its body and when the acknowledgement arrived (ms since t0).
+struct Ack {
+    body: String,
+    at_ms: f64,
+}
+
+async fn producer_loop(p: Producer, id: usize, body_bytes: usize, sh: Arc<Shared>) -> Vec<Ack> {
+    let mut acked = Vec::new();
+    let pad = "x".repeat(body_bytes.saturating_sub(24));
+    let mut seq = 0u64;
+    while !sh.stop.load(Ordering::Relaxed) {
+        let body = format!("p{id}-{seq:08}-{pad}");
+        seq += 1;
+        let msg = Message::new(TOPIC, body.clone().into_bytes());
+        match p.send(msg).await {
+            Ok(r) if r.send_status == SendStatus::SendOk => {
+                let at_ms = sh.t0.elapsed().as_secs_f64() * 1000.0;
+                sh.acks[sh.bucket()].fetch_add(1, Ordering::Relaxed);
+                acked.push(Ack { body, at_ms });
+            }
+            _ => {
+                sh.fails[sh.bucket()].fetch_add(1, Ordering::Relaxed);
+                // A dead leader refuses connections at once: do not spin.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+    acked
+}
+
+async fn monitor_loop(c: RemotingClient, ns: String, sh: Arc<Shared>) {
+    while !sh.stop.load(Ordering::Relaxed) {
+        let leader = broker_ids(&c, &ns).await.get(&0).cloned();
+        let b = sh.bucket();
+        if let Ok(mut l) = sh.leader.lock() {
+            l[b] = leader;
+        }
+        let next = SAMPLE.saturating_sub(Duration::from_millis(
+            sh.t0.elapsed().as_millis() as u64 % SAMPLE.as_millis() as u64,
+        ));
+        tokio::time::sleep(next.max(Duration::from_millis(5))).await;
+    }
+}
+
+/// One kill and what followed it.
+#[derive(Debug, Clone, Serialize)]
+struct Kill {
+    n: usize,
+    killed: String,
+    kill_at_s: f64,
+    restart_at_s: f64,
+    new_leader: String,
+    /// Kill -> the name server lists another node as brokerId 0.
+    new_leader_visible_ms: f64,
+    /// Kill -> first acknowledged send (the write unavailability).
+    unavailable_ms: f64,
+    failed_sends: u64,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verification.
+
+/// Every body stored in the topic, read by a fresh pull consumer from offset 0 of every queue
+/// on the current brokerId 0; with the number of records read (duplicates included).
+async fn read_everything(ns: &str) -> Result<(HashSet<String>, u64)> {
+    let mut cfg = ClientConfig::new(ns);
+    cfg.instance_name = Some("failover-verifier".into());
+    let consumer = PullConsumer::start("failover_verify_cg", cfg).await?;
+    let queues = consumer.fetch_subscribe_message_queues(TOPIC).await?;
+    let mut bodies = HashSet::new();
+    let mut records = 0u64;
+    for mq in &queues {
+        let mut offset = 0;
+        loop {
+            let r = consumer.pull(mq, "*", offset, 32).await?;
+            match r.status {
+                PullStatus::Found => {
+                    records += r.msgs.len() as u64;
+                    bodies.extend(
+                        r.msgs
+                            .iter()
+                            .map(|m| String::from_utf8_lossy(&m.body).into_owned()),
+                    );
+                    offset = r.next_begin_offset;
+                }
+                PullStatus::OffsetIllegal if offset < r.max_offset => {
+                    bail!(
+                        "queue {mq:?}: offset {offset} illegal below max {}",
+                        r.max_offset
+                    )
+                }
+                _ => break,
+            }
+        }
+    }
+    consumer.shutdown().await;
+    if queues.is_empty() {
+        bail!("no queues of {TOPIC} in the route");
+    }
+    Ok((bodies, records))
+}
+
+#[derive(Debug, Serialize)]
+struct Summary {
+    params: Params,
+    duration_s: f64,
+    acked: usize,
+    failed_sends: u64,
+    stored_records: u64,
+    stored_distinct: usize,
+    /// Acknowledged but not found: must be 0.
+    lost: usize,
+    /// Stored but never acknowledged (a send that timed out after the leader had it).
+    stored_unacked: usize,
+    duplicates: u64,
+    mean_acked_per_s_steady: f64,
+    kills: Vec<Kill>,
+    unavailable_ms_min: f64,
+    unavailable_ms_max: f64,
+    unavailable_ms_mean: f64,
+}
+
+// ---------------------------------------------------------------------------------------------
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let params = Params::new(cli.quick);
+    let started = Instant::now();
+    let bin = build_servers()?;
+    let tmp = tempfile::Builder::new().prefix("rmq-failover-").tempdir()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()?;
+    let (summary, timeline) = rt.block_on(run(&params, &bin, tmp.path()))?;
+    rt.shutdown_timeout(Duration::from_secs(2));
+
+    let dir = figures_dir(EXPERIMENT)?;
+    write_outputs(&dir, &summary, &timeline)?;
+    write_meta(
+        &dir,
+        EXPERIMENT,
+        cli.quick.mode(),
+        started.elapsed(),
+        &params,
+    )?;
+    println!(
+        "acked {} | lost {} | stored-unacked {} | duplicates {} | steady {:.0} sends/s",
+        summary.acked,
+        summary.lost,
+        summary.stored_unacked,
+        summary.duplicates,
+        summary.mean_acked_per_s_steady
+    );
+    for k in &summary.kills {
+        println!(
+            "kill {} of {} at {:.1}s: new leader {} visible after {:.0} ms, writes back after {:.0} ms",
+            k.n, k.killed, k.kill_at_s, k.new_leader, k.new_leader_visible_ms, k.unavailable_ms
+        );
+    }
+    println!("wrote {}", dir.display());
+    if summary.lost > 0 {
+        bail!("{} acknowledged messages are missing", summary.lost);
+    }
+    Ok(())
+}
+
+/// One row per 100 ms: time, acked sends/s, failed sends/s, brokerId 0's node name.
+struct Row {
+    t_s: f64,
+    acked_per_s: f64,
+    failed_per_s: f64,
+    leader: String,
+}
+
+async fn run(params: &Params, bin: &Path, dir: &Path) -> Result<(Summary, Vec<Row>)> {
+    let (_ns_proc, ns) = start_namesrv(bin, dir)?;
+    let mut members = group_confs(dir, &ns)?;
+    for m in members.iter_mut() {
+        m.proc = Some(start_broker(bin, &m.conf)?);
+    }
+    let name_of: HashMap<String, String> = members
+        .iter()
+        .map(|m| (m.addr.clone(), m.name.clone()))
+        .collect();
+    let c = RemotingClient::new();
+    wait_group(&c, &ns, NODES).await?;
+    for m in &members {
+        create_topic(&c, &m.addr, params.queues).await?;
+    }
+
+    let buckets = ((params.planned_s() + 120.0) * 1000.0 / SAMPLE.as_millis() as f64) as usize;
+    let sh = Arc::new(Shared {
+        t0: Instant::now(),
+        stop: AtomicBool::new(false),
+        acks: (0..buckets).map(|_| AtomicU64::new(0)).collect(),
+        fails: (0..buckets).map(|_| AtomicU64::new(0)).collect(),
+        leader: Mutex::new(vec![None; buckets]),
+    });
+    let mon = tokio::spawn(monitor_loop(RemotingClient::new(), ns.clone(), sh.clone()));
+    let mut producers = Vec::new();
+    let mut tasks = Vec::new();
+    for i in 0..params.producers {
+        let mut cfg = ProducerConfig::new("failover_pg", ns.clone());
+        cfg.client.instance_name = Some(format!("failover-{i}"));
+        cfg.client.poll_name_server_interval = Duration::from_millis(params.route_poll_ms);
+        cfg.send_timeout = Duration::from_millis(params.send_timeout_ms);
+        cfg.retry_times_when_send_failed = params.retry_times_when_send_failed;
+        let p = Producer::start(cfg).await?;
+        producers.push(p.clone());
+        tasks.push(tokio::spawn(producer_loop(
+            p,
+            i,
+            params.body_bytes,
+            sh.clone(),
+        )));
+    }
+
+    let bar = progress_bar(params.planned_s().ceil() as u64, "failover (s)");
+    let tick = |bar: &indicatif::ProgressBar| bar.set_position(sh.t0.elapsed().as_secs());
+    let sleep = |secs: f64| tokio::time::sleep(Duration::from_secs_f64(secs));
+    sleep(params.warmup_s).await;
+    tick(&bar);
+    let mut kill_plan = Vec::new();
+    for n in 0..params.kills {
+        let leader = wait_group(&c, &ns, NODES).await?;
+        let m = members
+            .iter_mut()
+            .find(|m| m.addr == leader)
+            .ok_or_else(|| anyhow!("brokerId 0 {leader} is none of ours"))?;
+        let kill_at = sh.t0.elapsed();
+        // Dropping the Proc sends SIGKILL: kill -9, no shutdown hook runs.
+        m.proc = None;
+        sleep(params.down_s).await;
+        tick(&bar);
+        let conf = m.conf.clone();
+        let b = bin.to_path_buf();
+        m.proc = Some(tokio::task::spawn_blocking(move || start_broker(&b, &conf)).await??);
+        let restart_at = sh.t0.elapsed();
+        kill_plan.push((n + 1, m.name.clone(), m.addr.clone(), kill_at, restart_at));
+        sleep(params.settle_s).await;
+        tick(&bar);
+    }
+    sleep(params.tail_s).await;
+    bar.finish_and_clear();
+    sh.stop.store(true, Ordering::Relaxed);
+    let mut acked = Vec::new();
+    for t in tasks {
+        acked.extend(t.await?);
+    }
+    let _ = mon.await;
+    let end_bucket = sh.bucket();
+    for p in &producers {
+        p.shutdown().await;
+    }
+
+    // The verdict: a fresh consumer reads everything from the final leader.
+    wait_group(&c, &ns, NODES).await?;
+    let (stored, records) = read_everything(&ns).await?;
+    let acked_set: HashSet<&str> = acked.iter().map(|a| a.body.as_str()).collect();
+    let lost = acked_set.iter().filter(|b| !stored.contains(**b)).count();
+    let stored_unacked = stored
+        .iter()
+        .filter(|b| !acked_set.contains(b.as_str()))
+        .count();
+
+    // Timeline and per-kill numbers.
+    let leaders = sh.leader.lock().map_err(|_| anyhow!("poisoned"))?.clone();
+    let mut last = String::from("-");
+    let rate = 1000.0 / SAMPLE.as_millis() as f64;
+    let timeline: Vec<Row> = (0..=end_bucket.min(buckets - 1))
+        .map(|b| {
+            if let Some(a) = &leaders[b] {
+                last = name_of.get(a).cloned().unwrap_or_else(|| a.clone());
+            } else if b > 0 && leaders[b - 1].is_none() {
+                last = "-".into();
+            }
+            Row {
+                t_s: b as f64 * SAMPLE.as_secs_f64(),
+                acked_per_s: sh.acks[b].load(Ordering::Relaxed) as f64 * rate,
+                failed_per_s: sh.fails[b].load(Ordering::Relaxed) as f64 * rate,
+                leader: last.clone(),
+            }
+        })
+        .collect();
+    let mut acked_times: Vec<f64> = acked.iter().map(|a| a.at_ms).collect();
+    acked_times.sort_by(|a, b| a.total_cmp(b));
+    let mut kills = Vec::new();
+    for (n, name, addr, kill_at, restart_at) in kill_plan {
+        let k_ms = kill_at.as_secs_f64() * 1000.0;
+        let first_ack = acked_times
+            .iter()
+            .find(|t| **t > k_ms)
+            .copied()
+            .unwrap_or(f64::NAN);
+        let kb = (k_ms / SAMPLE.as_millis() as f64) as usize;
+        let visible = (kb + 1..=end_bucket.min(buckets - 1))
+            .find(|b| matches!(&leaders[*b], Some(a) if *a != addr));
+        let (new_leader, visible_ms) = match visible {
+            Some(b) => (
+                leaders[b]
+                    .as_ref()
+                    .and_then(|a| name_of.get(a).cloned())
+                    .unwrap_or_default(),
+                (b as f64 * SAMPLE.as_millis() as f64 - k_ms).max(0.0),
+            ),
+            None => (String::new(), f64::NAN),
+        };
+        let fail_until = ((first_ack / SAMPLE.as_millis() as f64) as usize + 1).min(buckets);
+        let failed_sends = (kb..fail_until.max(kb))
+            .map(|b| sh.fails[b].load(Ordering::Relaxed))
+            .sum();
+        kills.push(Kill {
+            n,
+            killed: name,
+            kill_at_s: round1(kill_at.as_secs_f64()),
+            restart_at_s: round1(restart_at.as_secs_f64()),
+            new_leader,
+            new_leader_visible_ms: visible_ms.round(),
+            unavailable_ms: (first_ack - k_ms).round(),
+            failed_sends,
+        });
+    }
+    let un: Vec<f64> = kills.iter().map(|k| k.unavailable_ms).collect();
+    let warm = (params.warmup_s * rate) as usize;
+    let steady = timeline
+        .iter()
+        .skip(10)
+        .take(warm.saturating_sub(10).max(1))
+        .map(|r| r.acked_per_s)
+        .sum::<f64>()
+        / warm.saturating_sub(10).max(1) as f64;
+    let summary = Summary {
+        params: params.clone(),
+        duration_s: round1(sh.t0.elapsed().as_secs_f64()),
+        acked: acked.len(),
+        failed_sends: sh.fails.iter().map(|f| f.load(Ordering::Relaxed)).sum(),
+        stored_records: records,
+        stored_distinct: stored.len(),
+        lost,
+        stored_unacked,
+        duplicates: records.saturating_sub(stored.len() as u64),
+        mean_acked_per_s_steady: steady.round(),
+        unavailable_ms_min: un.iter().copied().fold(f64::INFINITY, f64::min),
+        unavailable_ms_max: un.iter().copied().fold(0.0, f64::max),
+        unavailable_ms_mean: (un.iter().sum::<f64>() / un.len().max(1) as f64).round(),
+        kills,
+    };
+    drop(members);
+    Ok((summary, timeline))
+}
+
+fn round1(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output.
+
+fn write_outputs(dir: &Path, s: &Summary, timeline: &[Row]) -> Result<()> {
+    write_csv(
+        &dir.join("timeline.csv"),
+        &["t_s", "acked_per_s", "failed_per_s", "broker_id_0"],
+        &timeline
+            .iter()
+            .map(|r| {
+                vec![
+                    format!("{:.1}", r.t_s),
+                    format!("{:.0}", r.acked_per_s),
+                    format!("{:.0}", r.failed_per_s),
+                    r.leader.clone(),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    )?;
+    write_csv(
+        &dir.join("kills.csv"),
+        &[
+            "kill",
+            "killed",
+            "kill_at_s",
+            "restart_at_s",
+            "new_leader",
+            "new_leader_visible_ms",
+            "unavailable_ms",
+            "failed_sends",
+        ],
+        &s.kills
+            .iter()
+            .map(|k| {
+                vec![
+                    k.n.to_string(),
+                    k.killed.clone(),
+                    format!("{:.1}", k.kill_at_s),
+                    format!("{:.1}", k.restart_at_s),
+                    k.new_leader.clone(),
+                    format!("{:.0}", k.new_leader_visible_ms),
+                    format!("{:.0}", k.unavailable_ms),
+                    k.failed_sends.to_string(),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    )?;
+    write_json(&dir.join("summary.json"), s)?;
+    timeline_chart(&dir.join("timeline.svg"), s, timeline)
+}
+
+fn chart_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+    anyhow!("chart: {e:?}")
+}
+
+fn node_color(name: &str) -> RGBColor {
+    match name {
+        "n0" => RGBColor(31, 119, 180),
+        "n1" => RGBColor(255, 127, 14),
+        "n2" => RGBColor(44, 160, 44),
+        _ => RGBColor(160, 160, 160),
+    }
+}
+
+/// Acked sends/s over time; the background is coloured by the node the name server lists as
+/// brokerId 0 (grey: none), red lines mark kills, grey lines restarts.
+fn timeline_chart(path: &Path, s: &Summary, rows: &[Row]) -> Result<()> {
+    let t_end = rows.last().map(|r| r.t_s + 0.1).unwrap_or(1.0);
+    let ymax = rows.iter().map(|r| r.acked_per_s).fold(1.0f64, f64::max) * 1.25;
+    let root = SVGBackend::new(path, (960, 440)).into_drawing_area();
+    root.fill(&WHITE).map_err(chart_err)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "DLedger group of 3: acked sends/s while the leader is killed",
+            ("sans-serif", 20),
+        )
+        .margin(14)
+        .x_label_area_size(44)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0f64..t_end, 0f64..ymax)
+        .map_err(chart_err)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_desc("time (s)")
+        .y_desc("acked sends/s (100 ms buckets)")
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .draw()
+        .map_err(chart_err)?;
+
+    // Leader bands: runs of equal brokerId 0.
+    let mut runs: Vec<(f64, f64, String)> = Vec::new();
+    for r in rows {
+        match runs.last_mut() {
+            Some(last) if last.2 == r.leader => last.1 = r.t_s + 0.1,
+            _ => runs.push((r.t_s, r.t_s + 0.1, r.leader.clone())),
+        }
+    }
+    let mut seen = HashSet::new();
+    for (a, b, name) in &runs {
+        let col = node_color(name);
+        let anno = chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(*a, 0.0), (*b, ymax)],
+                col.mix(0.15).filled(),
+            )))
+            .map_err(chart_err)?;
+        if seen.insert(name.clone()) {
+            let label = if name == "-" {
+                "no brokerId 0".to_string()
+            } else {
+                format!("brokerId 0 = {name}")
+            };
+            anno.label(label).legend(move |(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 12, y + 5)], col.mix(0.35).filled())
+            });
+        }
+    }
+    let kill_col = RGBColor(214, 39, 40);
+    let label_style = |c: RGBColor| {
+        ("sans-serif", 12)
+            .into_font()
+            .color(&c)
+            .pos(text_anchor::Pos::new(
+                text_anchor::HPos::Left,
+                text_anchor::VPos::Top,
+            ))
+    };
+    for k in &s.kills {
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(k.kill_at_s, 0.0), (k.kill_at_s, ymax)],
+                kill_col.stroke_width(2),
+            )))
+            .map_err(chart_err)?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                format!("kill -9 {} ({:.0} ms)", k.killed, k.unavailable_ms),
+                (k.kill_at_s + t_end * 0.004, ymax * 0.98),
+                label_style(kill_col),
+            )))
+            .map_err(chart_err)?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(k.restart_at_s, 0.0), (k.restart_at_s, ymax * 0.9)],
+                RGBColor(90, 90, 90).stroke_width(1),
+            )))
+            .map_err(chart_err)?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                format!("restart {}", k.killed),
+                (k.restart_at_s + t_end * 0.004, ymax * 0.9),
+                label_style(RGBColor(90, 90, 90)),
+            )))
+            .map_err(chart_err)?;
+    }
+    chart
+        .draw_series(LineSeries::new(
+            rows.iter().map(|r| (r.t_s, r.acked_per_s)),
+            BLACK.stroke_width(1),
+        ))
+        .map_err(chart_err)?
+        .label("acked sends/s")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLACK.stroke_width(2)));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(chart_err)?;
+    root.present().map_err(chart_err)?;
+    Ok(())
+}

@@ -1,0 +1,1100 @@
+//! Experiment `vs-peers`: our mqnamesrv + mqbroker side by side with Apache RocketMQ 4.8.0 (the
+//! Java original, from Maven Central) and mxsm/rocketmq-rust 1.0 (from crates.io), driven by the
+//! same `mqbench` workloads; idle memory and CPU per process; and the ceiling this machine puts
+//! on any broker: bytes over one loopback TCP connection copied into a memory-mapped file.
+//!
+//! `cargo run --release -p experiments --bin vs-peers -- [--quick]`. Full mode: the three
+//! systems, 128 B and 1 KiB messages, sync sends from 1 thread, batches of 32 from 4 threads, sync
+//! sends from 8 threads, best of two rounds; 30 s of idle sampling. `--quick` (CI): ours and Java
+//! only, 1 KiB, short runs, results in `book/src/figures/vs-peers/quick/`. rocketmq-rust is used
+//! when its binaries are in `$HOME/.cache/rmq-workbook/rocketmq-rust/bin` (`--install-rocketmq-rust`
+//! builds them there with `cargo install`; that takes a long time on two cores).
+//!
+//! Every server runs inside a private network and PID namespace (see `peers/procs.rs`): 4.8.0
+//! binds the wildcard address, and the namespace makes "loopback only" true and guarantees that
+//! nothing outlives the run. Book: Part V, "Side by side with Java RocketMQ and rocketmq-rust".
+//! Mirrors 4.8.0's `benchmark/producer.sh` idea (one load tool, many brokers).
+
+#[path = "../../peers/procs.rs"]
+mod procs;
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::Parser;
+use serde::{Deserialize, Serialize};
+
+use experiments::chart::{grouped_bar_chart, Series};
+use experiments::{
+    figures_dir, progress_bar, workspace_root, write_csv, write_json, write_meta, QuickArgs,
+};
+use procs::{Server, Usage, Watched};
+
+const EXPERIMENT: &str = "vs-peers";
+
+#[derive(Parser)]
+#[command(
+    about = "Our broker next to Java RocketMQ 4.8.0 and rocketmq-rust, same mqbench workloads"
+)]
+struct Cli {
+    #[command(flatten)]
+    quick: QuickArgs,
+    /// Build mxsm/rocketmq-rust 1.0 (crates rocketmq-namesrv, rocketmq-broker) into
+    /// $HOME/.cache/rmq-workbook/rocketmq-rust first if it is not there.
+    #[arg(long)]
+    install_rocketmq_rust: bool,
+    /// Seconds per measured run (default: quick 3, full 15).
+    #[arg(long)]
+    duration: Option<u64>,
+}
+
+/// One load shape, run against every system.
+#[derive(Debug, Clone, Serialize)]
+struct Workload {
+    name: String,
+    size: usize,
+    threads: usize,
+    batch: usize,
+}
+
+impl Workload {
+    fn new(kind: &str, size: usize) -> Workload {
+        let (threads, batch) = match kind {
+            "sync" => (1, 1),
+            "batch" => (4, 32),
+            _ => (8, 1),
+        };
+        let label = match kind {
+            "sync" => "sync ×1".to_string(),
+            "batch" => "batch32 ×4".to_string(),
+            _ => "sync ×8".to_string(),
+        };
+        let size_label = if size >= 1024 {
+            format!("{} KiB", size / 1024)
+        } else {
+            format!("{size} B")
+        };
+        Workload {
+            name: format!("{label}, {size_label}"),
+            size,
+            threads,
+            batch,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Params {
+    mode: &'static str,
+    duration_s: u64,
+    rounds: usize,
+    idle_s: u64,
+    warmup_s: u64,
+    workloads: Vec<Workload>,
+    systems: Vec<String>,
+    skipped: Vec<String>,
+    java_heap: String,
+    flush_disk_type: &'static str,
+}
+
+/// What mqbench writes with `--json` (the fields used here).
+#[derive(Debug, Deserialize)]
+struct BenchSummary {
+    messages: u64,
+    failures: u64,
+    tps_avg: f64,
+    latency_us: BenchLatency,
+}
+
+#[derive(Debug, Deserialize)]
+struct BenchLatency {
+    p50: u64,
+    p99: u64,
+    p999: u64,
+    max: u64,
+}
+
+/// One measured run.
+#[derive(Debug, Clone, Serialize)]
+struct Run {
+    system: String,
+    workload: String,
+    size: usize,
+    threads: usize,
+    batch: usize,
+    round: usize,
+    messages: u64,
+    failures: u64,
+    tps: f64,
+    mib_per_s: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    p999_ms: f64,
+    max_ms: f64,
+    /// CPU seconds the system's name server + broker used per million messages.
+    server_cpu_s_per_million: f64,
+    error: Option<String>,
+}
+
+/// A system under test: where its name server is and which processes belong to it.
+struct System {
+    key: String,
+    ns: String,
+    procs: Vec<Watched>,
+    _servers: Vec<Server>,
+    _java: Option<JavaCluster>,
+}
+
+/// The Java 4.8.0 pair, started and stopped by experiments/peers/java-cluster.sh.
+struct JavaCluster {
+    dir: PathBuf,
+}
+
+impl Drop for JavaCluster {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(java_script())
+            .arg("stop")
+            .arg(&self.dir)
+            .status();
+    }
+}
+
+fn java_script() -> PathBuf {
+    workspace_root().join("experiments/peers/java-cluster.sh")
+}
+
+fn rust_peer_bin(name: &str) -> PathBuf {
+    procs::cache_dir().join("rocketmq-rust/bin").join(name)
+}
+
+fn rocketmq_rust_installed() -> bool {
+    rust_peer_bin("rocketmq-namesrv-rust").is_file()
+        && rust_peer_bin("rocketmq-broker-rust").is_file()
+}
+
+fn install_rocketmq_rust() -> Result<()> {
+    eprintln!("building rocketmq-namesrv 1.0.0 and rocketmq-broker 1.0.0 from crates.io (slow)");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["install", "--locked", "--root"])
+        .arg(procs::cache_dir().join("rocketmq-rust"))
+        .args(["rocketmq-namesrv@1.0.0", "rocketmq-broker@1.0.0"])
+        .status()
+        .context("running cargo install")?;
+    if !status.success() {
+        bail!("cargo install of rocketmq-rust failed");
+    }
+    Ok(())
+}
+
+fn broker_conf(dir: &Path, name: &str, ns: &str, port: u16) -> String {
+    format!(
+        "brokerClusterName=PeersCluster\nbrokerName={name}\nbrokerId=0\nbrokerRole=ASYNC_MASTER\n\
+         listenPort={port}\nnamesrvAddr={ns}\nbrokerIP1=127.0.0.1\nstorePathRootDir={store}\n\
+         storePathCommitLog={store}/commitlog\nflushDiskType=ASYNC_FLUSH\nautoCreateTopicEnable=true\n\
+         autoCreateSubscriptionGroup=true\ndiskMaxUsedSpaceRatio=95\n",
+        store = dir.join("store").display()
+    )
+}
+
+fn start_ours(work: &Path) -> Result<System> {
+    let dir = work.join("ours");
+    std::fs::create_dir_all(&dir)?;
+    let bins = procs::bin_dir()?;
+    let ns_conf = dir.join("namesrv.conf");
+    std::fs::write(
+        &ns_conf,
+        format!("kvConfigPath={}\n", dir.join("kv.json").display()),
+    )?;
+    let ns_port = procs::free_broker_port()?;
+    let mut cmd = Command::new(bins.join("mqnamesrv"));
+    cmd.arg("-c")
+        .arg(&ns_conf)
+        .args(["-p", &ns_port.to_string()]);
+    let (ns_srv, _) = Server::spawn(
+        "mqnamesrv",
+        cmd,
+        Some("boot success"),
+        &dir.join("namesrv.log"),
+        Duration::from_secs(30),
+    )?;
+    let ns = format!("127.0.0.1:{ns_port}");
+    let port = procs::free_broker_port()?;
+    let conf = dir.join("broker.conf");
+    std::fs::write(&conf, broker_conf(&dir, "ours-broker-a", &ns, port))?;
+    let mut cmd = Command::new(bins.join("mqbroker"));
+    cmd.arg("-c").arg(&conf).env("RUST_LOG", "info");
+    let (b_srv, _) = Server::spawn(
+        "mqbroker",
+        cmd,
+        Some("boot success"),
+        &dir.join("broker.log"),
+        Duration::from_secs(60),
+    )?;
+    Ok(System {
+        key: "ours".into(),
+        ns,
+        procs: vec![
+            ("ours".into(), "name server".into(), ns_srv.pid()),
+            ("ours".into(), "broker".into(), b_srv.pid()),
+        ],
+        _servers: vec![ns_srv, b_srv],
+        _java: None,
+    })
+}
+
+fn start_java(work: &Path, heap: &str) -> Result<System> {
+    let dir = work.join("java");
+    std::fs::create_dir_all(&dir)?;
+    let (ns_port, port) = (procs::free_broker_port()?, procs::free_broker_port()?);
+    let guard = JavaCluster { dir: dir.clone() };
+    let out = Command::new("bash")
+        .arg(java_script())
+        .arg("start")
+        .arg(&dir)
+        .arg(ns_port.to_string())
+        .arg(port.to_string())
+        .env("RMQ_JAVA_HEAP", heap)
+        .output()
+        .context("running java-cluster.sh")?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    if !out.status.success() {
+        bail!(
+            "java-cluster.sh start failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let pid_of = |key: &str| -> Result<u32> {
+        text.split_whitespace()
+            .find_map(|w| w.strip_prefix(key))
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| anyhow!("java-cluster.sh printed no {key}: {text}"))
+    };
+    Ok(System {
+        key: "java".into(),
+        ns: format!("127.0.0.1:{ns_port}"),
+        procs: vec![
+            ("java".into(), "name server".into(), pid_of("namesrv_pid=")?),
+            ("java".into(), "broker".into(), pid_of("broker_pid=")?),
+        ],
+        _servers: Vec::new(),
+        _java: Some(guard),
+    })
+}
+
+/// Waits until something accepts connections on 127.0.0.1:port.
+fn wait_port(server: &mut Server, port: u16, within: Duration) -> Result<()> {
+    let deadline = Instant::now() + within;
+    loop {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        if let Ok(Some(s)) = server.child.try_wait() {
+            bail!("{} exited ({s}) during start-up", server.name);
+        }
+        if Instant::now() > deadline {
+            bail!("{} did not listen on {port} within {within:?}", server.name);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn start_rocketmq_rust(work: &Path) -> Result<System> {
+    let dir = work.join("rocketmq-rust");
+    std::fs::create_dir_all(dir.join("home/conf"))?;
+    let ns_port = procs::free_broker_port()?;
+    let mut cmd = Command::new(rust_peer_bin("rocketmq-namesrv-rust"));
+    cmd.args([
+        "--listenPort",
+        &ns_port.to_string(),
+        "--bindAddress",
+        "127.0.0.1",
+    ])
+    .arg("--kvConfigPath")
+    .arg(dir.join("kvConfig.json"))
+    .env("ROCKETMQ_HOME", dir.join("home"))
+    .env("HOME", &dir)
+    .current_dir(&dir);
+    let (mut ns_srv, _) = Server::spawn(
+        "rocketmq-namesrv-rust",
+        cmd,
+        None,
+        &dir.join("namesrv.log"),
+        Duration::from_secs(30),
+    )?;
+    wait_port(&mut ns_srv, ns_port, Duration::from_secs(30))?;
+    let ns = format!("127.0.0.1:{ns_port}");
+    let port = procs::free_broker_port()?;
+    let conf = dir.join("broker.properties");
+    std::fs::write(&conf, broker_conf(&dir, "rust-broker-a", &ns, port))?;
+    let mut cmd = Command::new(rust_peer_bin("rocketmq-broker-rust"));
+    cmd.arg("-c")
+        .arg(&conf)
+        .args(["-n", &ns])
+        .env("ROCKETMQ_HOME", dir.join("home"))
+        .env("HOME", &dir)
+        .current_dir(&dir);
+    let (mut b_srv, _) = Server::spawn(
+        "rocketmq-broker-rust",
+        cmd,
+        None,
+        &dir.join("broker.log"),
+        Duration::from_secs(30),
+    )?;
+    wait_port(&mut b_srv, port, Duration::from_secs(60))?;
+    Ok(System {
+        key: "rocketmq-rust".into(),
+        ns,
+        procs: vec![
+            ("rocketmq-rust".into(), "name server".into(), ns_srv.pid()),
+            ("rocketmq-rust".into(), "broker".into(), b_srv.pid()),
+        ],
+        _servers: vec![ns_srv, b_srv],
+        _java: None,
+    })
+}
+
+/// Runs mqbench once; its per-second lines go to a log file.
+fn mqbench(
+    sys: &System,
+    w: &Workload,
+    topic: &str,
+    secs: u64,
+    scratch: &Path,
+) -> Result<BenchSummary> {
+    let json = scratch.join(format!("{}-{}.json", sys.key, topic));
+    let log = std::fs::File::create(scratch.join(format!("{}-{}.log", sys.key, topic)))?;
+    let status = Command::new(procs::bin_dir()?.join("mqbench"))
+        .args(["producer", "-n", &sys.ns, "-t", topic])
+        .args(["-s", &w.size.to_string(), "-w", &w.threads.to_string()])
+        .args([
+            "--batch",
+            &w.batch.to_string(),
+            "--duration",
+            &secs.to_string(),
+        ])
+        .args(["-g", &format!("bench_{}", sys.key.replace('-', "_"))])
+        .arg("--json")
+        .arg(&json)
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .status()
+        .context("running mqbench")?;
+    if !status.success() {
+        bail!("mqbench failed ({status}); see {}", scratch.display());
+    }
+    let text =
+        std::fs::read_to_string(&json).with_context(|| format!("reading {}", json.display()))?;
+    Ok(serde_json::from_str(&text)?)
+}
+
+/// Waits until a system accepts sends: probe runs of mqbench until one succeeds.
+fn warm_up(sys: &System, secs: u64, scratch: &Path) -> Result<()> {
+    let w = Workload::new("many", 1024);
+    let mut last = None;
+    for _ in 0..10 {
+        match mqbench(sys, &w, "PeersWarmup", secs, scratch) {
+            Ok(s) if s.messages > 0 => return Ok(()),
+            Ok(_) => last = Some(anyhow!("no message went through")),
+            Err(e) => last = Some(e),
+        }
+        std::thread::sleep(Duration::from_secs(2));
+    }
+    Err(last.unwrap_or_else(|| anyhow!("warm-up failed")))
+}
+
+fn measure(sys: &System, w: &Workload, round: usize, secs: u64, scratch: &Path) -> Run {
+    let topic = format!("Peers_{}_{}_{}_{}", w.size, w.threads, w.batch, round);
+    let before: Vec<_> = sys.procs.iter().map(|p| procs::sample(p.2)).collect();
+    let result = mqbench(sys, w, &topic, secs, scratch);
+    let after: Vec<_> = sys.procs.iter().map(|p| procs::sample(p.2)).collect();
+    let cpu = procs::cpu_seconds(&before, &after);
+    let mut run = Run {
+        system: sys.key.clone(),
+        workload: w.name.clone(),
+        size: w.size,
+        threads: w.threads,
+        batch: w.batch,
+        round,
+        messages: 0,
+        failures: 0,
+        tps: 0.0,
+        mib_per_s: 0.0,
+        p50_ms: 0.0,
+        p99_ms: 0.0,
+        p999_ms: 0.0,
+        max_ms: 0.0,
+        server_cpu_s_per_million: 0.0,
+        error: None,
+    };
+    match result {
+        Ok(s) => {
+            let ms = |us: u64| us as f64 / 1000.0;
+            run.messages = s.messages;
+            run.failures = s.failures;
+            run.tps = s.tps_avg;
+            run.mib_per_s = s.tps_avg * w.size as f64 / (1024.0 * 1024.0);
+            run.p50_ms = ms(s.latency_us.p50);
+            run.p99_ms = ms(s.latency_us.p99);
+            run.p999_ms = ms(s.latency_us.p999);
+            run.max_ms = ms(s.latency_us.max);
+            if s.messages > 0 {
+                run.server_cpu_s_per_million = cpu / s.messages as f64 * 1e6;
+            }
+        }
+        Err(e) => run.error = Some(format!("{e:#}")),
+    }
+    run
+}
+
+/// The machine's ceiling: one loopback TCP connection whose bytes are copied into a
+/// memory-mapped file (256 MiB files, a new one when full, as a commit log rolls), in `chunk`
+/// writes. No framing, no encoding, no index: what is left when a broker does nothing else.
+fn loopback_mmap_limit(secs: f64, chunk: usize, scratch: &Path) -> Result<f64> {
+    const FILE: u64 = 256 << 20;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    let dir = scratch.join("mmap-limit");
+    std::fs::create_dir_all(&dir)?;
+    let receiver = std::thread::spawn(move || -> Result<u64> {
+        let (mut sock, _) = listener.accept()?;
+        let mut buf = vec![0u8; chunk];
+        let mut total = 0u64;
+        let mut n_file = 0u32;
+        let open = |n: u32| -> Result<memmap2::MmapMut> {
+            let path = dir.join(format!("{n:020}"));
+            let f = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&path)?;
+            f.set_len(FILE)?;
+            // SAFETY: the file was just created by this thread and nothing else maps or changes it.
+            let m = unsafe { memmap2::MmapMut::map_mut(&f)? };
+            if n > 0 {
+                let _ = std::fs::remove_file(dir.join(format!("{:020}", n - 1)));
+            }
+            Ok(m)
+        };
+        let mut map = open(0)?;
+        let mut pos = 0usize;
+        loop {
+            let n = sock.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            if pos + n > map.len() {
+                n_file += 1;
+                map = open(n_file)?;
+                pos = 0;
+            }
+            map[pos..pos + n].copy_from_slice(&buf[..n]);
+            pos += n;
+            total += n as u64;
+        }
+        Ok(total)
+    });
+    let mut sock = std::net::TcpStream::connect(addr)?;
+    let data = vec![b'x'; chunk];
+    let begin = Instant::now();
+    while begin.elapsed().as_secs_f64() < secs {
+        sock.write_all(&data)?;
+    }
+    drop(sock);
+    let total = receiver
+        .join()
+        .map_err(|_| anyhow!("receiver thread panicked"))??;
+    Ok(total as f64 / begin.elapsed().as_secs_f64())
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    if !procs::inside_private_netns() {
+        let root = workspace_root();
+        procs::build_release_bins(&root)?;
+        if !cli.quick.quick && !rocketmq_rust_installed() && cli.install_rocketmq_rust {
+            if let Err(e) = install_rocketmq_rust() {
+                eprintln!("rocketmq-rust could not be built: {e:#}");
+            }
+        }
+        if let Some(reason) = procs::netns_unavailable() {
+            eprintln!("vs-peers: {reason}; Java 4.8.0 binds all interfaces, so only our broker is measured");
+            return run(&cli, false);
+        }
+        let fetched = Command::new("bash")
+            .arg(java_script())
+            .arg("fetch")
+            .status();
+        let java_ok = fetched.map(|s| s.success()).unwrap_or(false);
+        if !java_ok {
+            eprintln!(
+                "vs-peers: the Java 4.8.0 jars could not be fetched; only our broker is measured"
+            );
+            return run(&cli, false);
+        }
+        std::process::exit(procs::rerun_in_private_netns()?);
+    }
+    run(&cli, true)
+}
+
+fn run(cli: &Cli, java_possible: bool) -> Result<()> {
+    let started = Instant::now();
+    let q = cli.quick;
+    let out = figures_dir(if q.quick {
+        "vs-peers/quick"
+    } else {
+        EXPERIMENT
+    })?;
+    let scratch_dir = tempfile::Builder::new().prefix("rmq-vs-peers.").tempdir()?;
+    let scratch = scratch_dir.path();
+    let heap = "1g".to_string();
+    let sizes: Vec<usize> = if q.quick { vec![1024] } else { vec![128, 1024] };
+    let mut workloads = Vec::new();
+    for size in &sizes {
+        for kind in ["sync", "batch", "many"] {
+            workloads.push(Workload::new(kind, *size));
+        }
+    }
+    let mut params = Params {
+        mode: q.mode(),
+        duration_s: cli.duration.unwrap_or(q.pick(3, 15)),
+        rounds: q.pick(1, 2),
+        idle_s: q.pick(3, 30),
+        warmup_s: q.pick(1, 10),
+        workloads: workloads.clone(),
+        systems: Vec::new(),
+        skipped: Vec::new(),
+        java_heap: heap.clone(),
+        flush_disk_type: "ASYNC_FLUSH",
+    };
+
+    // ---- start everything, side by side
+    eprintln!("starting the servers (work dir {})", scratch.display());
+    let mut systems = Vec::new();
+    systems.push(start_ours(scratch).context("starting our mqnamesrv + mqbroker")?);
+    if java_possible {
+        eprintln!("starting Java RocketMQ 4.8.0 (-Xms{heap} -Xmx{heap}, G1)");
+        match start_java(scratch, &heap) {
+            Ok(s) => systems.push(s),
+            Err(e) => params.skipped.push(format!("java: {e:#}")),
+        }
+    } else {
+        params
+            .skipped
+            .push("java: no private network namespace here".into());
+    }
+    if !q.quick {
+        if rocketmq_rust_installed() {
+            eprintln!("starting rocketmq-rust 1.0");
+            match start_rocketmq_rust(scratch) {
+                Ok(s) => systems.push(s),
+                Err(e) => params.skipped.push(format!("rocketmq-rust: {e:#}")),
+            }
+        } else {
+            params.skipped.push(format!(
+                "rocketmq-rust: not installed in {} (run with --install-rocketmq-rust)",
+                procs::cache_dir().join("rocketmq-rust").display()
+            ));
+        }
+    }
+    for s in &params.skipped {
+        eprintln!("skipped {s}");
+    }
+
+    // ---- warm up (JIT, page cache, routes), then the idle window
+    let mut ready = Vec::new();
+    for sys in systems {
+        eprintln!("warming up {} for {} s", sys.key, params.warmup_s);
+        match warm_up(&sys, params.warmup_s, scratch) {
+            Ok(()) => ready.push(sys),
+            Err(e) => params
+                .skipped
+                .push(format!("{}: warm-up failed: {e:#}", sys.key)),
+        }
+    }
+    let systems = ready;
+    if systems.is_empty() {
+        bail!("no system accepted messages: {:?}", params.skipped);
+    }
+    params.systems = systems.iter().map(|s| s.key.clone()).collect();
+    std::thread::sleep(Duration::from_secs(q.pick(1, 5)));
+    let watched: Vec<Watched> = systems.iter().flat_map(|s| s.procs.clone()).collect();
+    let bar = progress_bar(params.idle_s, "idle sampling");
+    let idle = procs::observe(&watched, Duration::from_secs(params.idle_s), || bar.inc(1));
+    bar.finish_and_clear();
+
+    // ---- the load matrix: every round, every workload, every system in turn
+    let total = (params.rounds * workloads.len() * systems.len()) as u64;
+    let bar = progress_bar(total, "mqbench runs");
+    let mut runs = Vec::new();
+    for round in 0..params.rounds {
+        for w in &workloads {
+            for sys in &systems {
+                bar.set_message(format!("{} {}", sys.key, w.name));
+                let r = measure(sys, w, round, params.duration_s, scratch);
+                if let Some(e) = &r.error {
+                    bar.println(format!("{} / {}: {e}", sys.key, w.name));
+                }
+                runs.push(r);
+                bar.inc(1);
+            }
+        }
+    }
+    bar.finish_and_clear();
+    let after_load: Vec<(Watched, Option<procs::ProcSample>)> = watched
+        .iter()
+        .map(|p| (p.clone(), procs::sample(p.2)))
+        .collect();
+
+    eprintln!("measuring the loopback + mmap ceiling");
+    let limit_bytes_s = loopback_mmap_limit(q.pick(1.0, 5.0), 32 * 1024, scratch)?;
+    drop(systems); // stop every server before writing
+
+    let best = best_runs(&runs, &workloads, &params.systems);
+    write_outputs(
+        &out,
+        &params,
+        &runs,
+        &best,
+        &idle,
+        &after_load,
+        limit_bytes_s,
+    )?;
+    print_summary(&best, &params.systems, limit_bytes_s);
+    write_meta(&out, EXPERIMENT, q.mode(), started.elapsed(), &params)?;
+    eprintln!("wrote {}", out.display());
+    Ok(())
+}
+
+/// The best round per (workload, system): other programs on a shared machine only ever slow a
+/// run down, so the fastest round is the least disturbed one.
+fn best_runs(runs: &[Run], workloads: &[Workload], systems: &[String]) -> Vec<Run> {
+    let mut best = Vec::new();
+    for w in workloads {
+        for s in systems {
+            let pick = runs
+                .iter()
+                .filter(|r| r.workload == w.name && &r.system == s)
+                .max_by(|a, b| a.tps.total_cmp(&b.tps));
+            if let Some(r) = pick {
+                best.push(r.clone());
+            }
+        }
+    }
+    best
+}
+
+fn find<'a>(best: &'a [Run], w: &str, s: &str) -> Option<&'a Run> {
+    best.iter()
+        .find(|r| r.workload == w && r.system == s && r.error.is_none())
+}
+
+fn ratio(a: Option<f64>, b: Option<f64>) -> String {
+    match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
+        _ => "–".into(),
+    }
+}
+
+/// How a system is named in charts and tables.
+fn label(key: &str) -> &str {
+    match key {
+        "ours" => "ours (rmq)",
+        "java" => "Java 4.8.0",
+        "rocketmq-rust" => "rocketmq-rust 1.0",
+        other => other,
+    }
+}
+
+fn f0(v: f64) -> String {
+    format!("{v:.0}")
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_outputs(
+    out: &Path,
+    params: &Params,
+    runs: &[Run],
+    best: &[Run],
+    idle: &[Usage],
+    after_load: &[(Watched, Option<procs::ProcSample>)],
+    limit_bytes_s: f64,
+) -> Result<()> {
+    let systems = &params.systems;
+    let header = [
+        "system",
+        "workload",
+        "size",
+        "threads",
+        "batch",
+        "round",
+        "messages",
+        "failures",
+        "tps",
+        "mib_per_s",
+        "p50_ms",
+        "p99_ms",
+        "p999_ms",
+        "max_ms",
+        "server_cpu_s_per_million",
+        "error",
+    ];
+    let row = |r: &Run| {
+        vec![
+            r.system.clone(),
+            format!("\"{}\"", r.workload),
+            r.size.to_string(),
+            r.threads.to_string(),
+            r.batch.to_string(),
+            r.round.to_string(),
+            r.messages.to_string(),
+            r.failures.to_string(),
+            format!("{:.1}", r.tps),
+            format!("{:.2}", r.mib_per_s),
+            format!("{:.3}", r.p50_ms),
+            format!("{:.3}", r.p99_ms),
+            format!("{:.3}", r.p999_ms),
+            format!("{:.3}", r.max_ms),
+            format!("{:.2}", r.server_cpu_s_per_million),
+            r.error
+                .clone()
+                .map(|e| format!("\"{}\"", e.replace('"', "'")))
+                .unwrap_or_default(),
+        ]
+    };
+    write_csv(
+        &out.join("runs.csv"),
+        &header,
+        &runs.iter().map(row).collect::<Vec<_>>(),
+    )?;
+    write_csv(
+        &out.join("results.csv"),
+        &header,
+        &best.iter().map(row).collect::<Vec<_>>(),
+    )?;
+    let idle_rows: Vec<Vec<String>> = idle
+        .iter()
+        .map(|u| {
+            let peak = after_load
+                .iter()
+                .find(|(w, _)| w.2 == u.pid)
+                .and_then(|(_, s)| *s)
+                .map(|s| s.hwm_kib as f64 / 1024.0)
+                .unwrap_or(0.0);
+            vec![
+                u.system.clone(),
+                format!("\"{}\"", u.process),
+                format!("{:.1}", u.rss_mib_mean),
+                format!("{:.1}", u.rss_anon_mib),
+                format!("{:.1}", u.rss_file_mib),
+                format!("{:.2}", u.cpu_pct),
+                u.threads.to_string(),
+                format!("{peak:.1}"),
+            ]
+        })
+        .collect();
+    write_csv(
+        &out.join("idle.csv"),
+        &[
+            "system",
+            "process",
+            "idle_rss_mib",
+            "rss_anon_mib",
+            "rss_file_mib",
+            "idle_cpu_pct",
+            "threads",
+            "peak_rss_after_load_mib",
+        ],
+        &idle_rows,
+    )?;
+    write_json(
+        &out.join("results.json"),
+        &serde_json::json!({
+            "best": best, "runs": runs, "idle": idle,
+            "loopback_mmap_limit_bytes_per_s": limit_bytes_s,
+        }),
+    )?;
+
+    // ---- charts
+    let names = |size: usize| -> Vec<String> {
+        params
+            .workloads
+            .iter()
+            .filter(|w| w.size == size)
+            .map(|w| w.name.clone())
+            .collect()
+    };
+    let sizes: Vec<usize> = {
+        let mut s: Vec<usize> = params.workloads.iter().map(|w| w.size).collect();
+        s.dedup();
+        s
+    };
+    let series_of = |groups: &[String], f: &dyn Fn(&Run) -> f64| -> Vec<Series> {
+        systems
+            .iter()
+            .map(|s| Series {
+                name: label(s).to_string(),
+                values: groups
+                    .iter()
+                    .map(|g| find(best, g, s).map(f).unwrap_or(0.0))
+                    .collect(),
+            })
+            .collect()
+    };
+    for size in &sizes {
+        let groups = names(*size);
+        let tag = if *size >= 1024 {
+            format!("{}k", size / 1024)
+        } else {
+            format!("{size}b")
+        };
+        grouped_bar_chart(
+            &out.join(format!("throughput-{tag}.svg")),
+            &format!(
+                "Send throughput, {} bodies (msg/s, higher is better)",
+                if *size >= 1024 {
+                    format!("{} KiB", size / 1024)
+                } else {
+                    format!("{size} B")
+                }
+            ),
+            "messages per second",
+            &groups,
+            &series_of(&groups, &|r| r.tps),
+            &f0,
+        )?;
+    }
+    let all: Vec<String> = params.workloads.iter().map(|w| w.name.clone()).collect();
+    for (tag, title, f) in [
+        (
+            "p50",
+            "median",
+            Box::new(|r: &Run| r.p50_ms) as Box<dyn Fn(&Run) -> f64>,
+        ),
+        ("p99", "p99", Box::new(|r: &Run| r.p99_ms)),
+        ("p999", "p99.9", Box::new(|r: &Run| r.p999_ms)),
+    ] {
+        grouped_bar_chart(
+            &out.join(format!("latency-{tag}.svg")),
+            &format!("Send latency, {title} (ms per send call, lower is better)"),
+            "milliseconds",
+            &all,
+            &series_of(&all, &*f),
+            &|v| format!("{v:.2}"),
+        )?;
+    }
+    grouped_bar_chart(
+        &out.join("server-cpu.svg"),
+        "Server CPU per million messages (name server + broker, s)",
+        "CPU seconds",
+        &all,
+        &series_of(&all, &|r| r.server_cpu_s_per_million),
+        &|v| format!("{v:.1}"),
+    )?;
+    let usage = |s: &str, p: &str, f: &dyn Fn(&Usage) -> f64| {
+        idle.iter()
+            .find(|u| u.system == s && u.process == p)
+            .map(f)
+            .unwrap_or(0.0)
+    };
+    let peak = |s: &str| {
+        after_load
+            .iter()
+            .find(|(w, _)| w.0 == s && w.1 == "broker")
+            .and_then(|(_, x)| *x)
+            .map(|x| x.hwm_kib as f64 / 1024.0)
+            .unwrap_or(0.0)
+    };
+    let mem_groups = vec![
+        "name server, idle".to_string(),
+        "broker, idle".to_string(),
+        "broker, peak under load".to_string(),
+    ];
+    let mem_series: Vec<Series> = systems
+        .iter()
+        .map(|s| Series {
+            name: label(s).to_string(),
+            values: vec![
+                usage(s, "name server", &|u| u.rss_mib_mean),
+                usage(s, "broker", &|u| u.rss_mib_mean),
+                peak(s),
+            ],
+        })
+        .collect();
+    grouped_bar_chart(
+        &out.join("memory.svg"),
+        "Resident memory (MiB, lower is better)",
+        "MiB",
+        &mem_groups,
+        &mem_series,
+        &f0,
+    )?;
+    let cpu_groups = vec!["name server".to_string(), "broker".to_string()];
+    let cpu_series: Vec<Series> = systems
+        .iter()
+        .map(|s| Series {
+            name: label(s).to_string(),
+            values: cpu_groups
+                .iter()
+                .map(|p| usage(s, p, &|u| u.cpu_pct))
+                .collect(),
+        })
+        .collect();
+    grouped_bar_chart(
+        &out.join("idle-cpu.svg"),
+        &format!("Idle CPU over {} s (% of one core)", params.idle_s),
+        "% of one core",
+        &cpu_groups,
+        &cpu_series,
+        &|v| format!("{v:.2}"),
+    )?;
+
+    // ---- the ratio tables the chapter includes
+    let mut md = String::new();
+    let peers: Vec<&String> = systems.iter().filter(|s| s.as_str() != "ours").collect();
+    md.push_str("| workload |");
+    for s in systems {
+        md.push_str(&format!(" {} msg/s |", label(s)));
+    }
+    for p in &peers {
+        md.push_str(&format!(" ours / {} |", label(p)));
+    }
+    md.push_str("\n|---|");
+    md.push_str(&"---:|".repeat(systems.len() + peers.len()));
+    md.push('\n');
+    for w in &all {
+        md.push_str(&format!("| {w} |"));
+        for s in systems {
+            md.push_str(&format!(
+                " {} |",
+                find(best, w, s)
+                    .map(|r| f0(r.tps))
+                    .unwrap_or_else(|| "–".into())
+            ));
+        }
+        for p in &peers {
+            md.push_str(&format!(
+                " **{}** |",
+                ratio(
+                    find(best, w, "ours").map(|r| r.tps),
+                    find(best, w, p).map(|r| r.tps)
+                )
+            ));
+        }
+        md.push('\n');
+    }
+    md.push_str("\n\n| workload (p99 ms) |");
+    for s in systems {
+        md.push_str(&format!(" {} |", label(s)));
+    }
+    for p in &peers {
+        md.push_str(&format!(" ours / {} |", label(p)));
+    }
+    md.push_str("\n|---|");
+    md.push_str(&"---:|".repeat(systems.len() + peers.len()));
+    md.push('\n');
+    for w in &all {
+        md.push_str(&format!("| {w} |"));
+        for s in systems {
+            md.push_str(&format!(
+                " {} |",
+                find(best, w, s)
+                    .map(|r| format!("{:.2}", r.p99_ms))
+                    .unwrap_or_else(|| "–".into())
+            ));
+        }
+        for p in &peers {
+            md.push_str(&format!(
+                " {} |",
+                ratio(
+                    find(best, w, "ours").map(|r| r.p99_ms),
+                    find(best, w, p).map(|r| r.p99_ms)
+                )
+            ));
+        }
+        md.push('\n');
+    }
+    md.push_str("\n\n| process | ");
+    md.push_str(
+        &systems
+            .iter()
+            .map(|s| format!("{0} RSS MiB (anon + file) | {0} CPU %", label(s)))
+            .collect::<Vec<_>>()
+            .join(" | "),
+    );
+    md.push_str(" |\n|---|");
+    md.push_str(&"---:|".repeat(systems.len() * 2));
+    md.push('\n');
+    for p in ["name server", "broker"] {
+        md.push_str(&format!("| {p}, idle |"));
+        for s in systems {
+            let u = idle.iter().find(|u| &u.system == s && u.process == p);
+            match u {
+                Some(u) => md.push_str(&format!(
+                    " {:.0} ({:.0} + {:.0}) | {:.2} |",
+                    u.rss_mib_mean, u.rss_anon_mib, u.rss_file_mib, u.cpu_pct
+                )),
+                None => md.push_str(" – | – |"),
+            }
+        }
+        md.push('\n');
+    }
+    md.push_str("| broker, peak RSS after the load runs |");
+    for s in systems {
+        md.push_str(&format!(" {:.0} | |", peak(s)));
+    }
+    md.push('\n');
+    let best_batch_1k = params
+        .workloads
+        .iter()
+        .filter(|w| w.size == 1024 && w.batch > 1)
+        .filter_map(|w| find(best, &w.name, "ours"))
+        .map(|r| r.mib_per_s)
+        .fold(0.0, f64::max);
+    let limit_mib = limit_bytes_s / (1024.0 * 1024.0);
+    md.push_str(&format!(
+        "\n\nLoopback + mmap ceiling on this machine: **{limit_mib:.0} MiB/s** (one TCP connection, \
+         32 KiB writes, copied into a mapped file). Our batched 1 KiB ingest: {best_batch_1k:.0} MiB/s \
+         of message bodies = **{:.1} %** of it.\n",
+        if limit_mib > 0.0 { best_batch_1k / limit_mib * 100.0 } else { 0.0 }
+    ));
+    if !params.skipped.is_empty() {
+        md.push_str("\nNot measured in this run: ");
+        md.push_str(&params.skipped.join("; "));
+        md.push('\n');
+    }
+    std::fs::write(out.join("ratios.md"), md)?;
+    Ok(())
+}
+
+fn print_summary(best: &[Run], systems: &[String], limit: f64) {
+    println!(
+        "{:<22} {}",
+        "workload",
+        systems
+            .iter()
+            .map(|s| format!("{s:>16}"))
+            .collect::<String>()
+    );
+    let mut names: Vec<&str> = best.iter().map(|r| r.workload.as_str()).collect();
+    names.dedup();
+    for w in names {
+        let cells: String = systems
+            .iter()
+            .map(|s| match find(best, w, s) {
+                Some(r) => format!("{:>10.0} msg/s", r.tps),
+                None => format!("{:>16}", "failed"),
+            })
+            .collect();
+        println!("{w:<22} {cells}");
+    }
+    println!(
+        "loopback + mmap ceiling: {:.0} MiB/s",
+        limit / (1024.0 * 1024.0)
+    );
+}

@@ -37,6 +37,7 @@ pub struct Broker {
     pub client: RemotingClient,
     pub boot_time: Instant,
     pub schedule: ScheduleService,
+    pub tps: crate::stats::TpsSampler,
     /// The id and role the broker currently registers with; DLedger changes them at run time.
     role: parking_lot::RwLock<(i64, BrokerRole)>,
     dledger_settings: Option<crate::dledger_mode::DLedgerSettings>,
@@ -106,6 +107,7 @@ impl Broker {
             client: RemotingClient::new(),
             boot_time: Instant::now(),
             schedule,
+            tps: Default::default(),
             role: parking_lot::RwLock::new((cfg_id, cfg_role)),
             dledger_settings,
             dledger: std::sync::OnceLock::new(),
@@ -242,11 +244,18 @@ impl Broker {
         let flush = Duration::from_millis(self.cfg.flush_consumer_offset_interval.max(100));
         let mut flush_tick = tokio::time::interval(flush);
         let mut scan_tick = tokio::time::interval(Duration::from_secs(10));
+        let mut tps_tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tokio::select! {
                 _ = flush_tick.tick() => {
                     let b = self.clone();
                     let _ = tokio::task::spawn_blocking(move || b.offsets.persist()).await;
+                }
+                _ = tps_tick.tick() => {
+                    self.tps.sample(
+                        self.store.put_times.load(std::sync::atomic::Ordering::Relaxed),
+                        self.store.get_times.load(std::sync::atomic::Ordering::Relaxed),
+                    );
                 }
                 _ = scan_tick.tick() => {
                     for g in self.consumers.scan_expired() {

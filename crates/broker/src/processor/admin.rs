@@ -242,20 +242,34 @@ fn runtime_info(b: &Arc<Broker>) -> anyhow::Result<RemotingCommand> {
     put("msgGetTotalYesterdayMorning", "0".into());
     put("msgPutTotalTodayMorning", "0".into());
     put("msgGetTotalTodayMorning", "0".into());
-    put("putTps", "0.0 0.0 0.0".into());
-    put("getTransferedTps", "0.0 0.0 0.0".into());
+    put("putTps", b.tps.rates(false));
+    put("getTransferedTps", b.tps.rates(true));
     put("bootTimestamp", boot_ms.to_string());
     put(
         "commitLogMaxOffset",
         b.store.get_max_phy_offset().to_string(),
     );
-    put("commitLogMinOffset", "0".into());
-    put("dispatchBehindBytes", "0".into());
+    put(
+        "commitLogMinOffset",
+        b.store.get_min_phy_offset().max(0).to_string(),
+    );
+    put(
+        "dispatchBehindBytes",
+        b.store.dispatch_behind_bytes().to_string(),
+    );
     put("pageCacheLockTimeMills", "0".into());
     put("commitLogDiskRatio", "0.0".into());
     put("consumeQueueDiskRatio", "0.0".into());
-    put("earliestMessageTimeStamp", "0".into());
+    put(
+        "earliestMessageTimeStamp",
+        b.store
+            .get_earliest_message_time_in_store()
+            .max(0)
+            .to_string(),
+    );
     put("sendThreadPoolQueueSize", "0".into());
+    put("sendThreadPoolQueueHeadWaitTimeMills", "0".into());
+    put("pullThreadPoolQueueHeadWaitTimeMills", "0".into());
     put(
         "sendThreadPoolQueueCapacity",
         b.cfg.send_thread_pool_queue_capacity.to_string(),

@@ -8,6 +8,10 @@
 //! to two fresh stores, one ASYNC_FLUSH and one SYNC_FLUSH, alternating one message each, so the
 //! two latency curves come from the same disk at the same time.
 //!
+//! Two extra modes serve the "Crash recovery" chapter: `--crash` ends the fill phase like a
+//! `kill -9` (no checkpoint, `abort` left behind), and `--recover` only reopens an existing
+//! store, printing what recovery did.
+//!
 //! Output: `book/src/figures/storage-tour/` (files.csv, kinds.csv, latency.csv,
 //! summary.json, bytes-per-kind.svg, append-latency.svg, meta.json).
 //! Mirrors nothing in 4.8.0 itself; the closest is running its `DefaultMessageStoreTest`.
@@ -57,6 +61,13 @@ struct Cli {
     /// emptied first.
     #[arg(long)]
     store: Option<PathBuf>,
+    /// End the fill phase as a crash would: threads stopped, no checkpoint written, `abort` kept.
+    #[arg(long, conflicts_with = "recover")]
+    crash: bool,
+    /// Do not write anything: reopen the existing store at --store (running recovery), print
+    /// what it holds afterwards, and shut it down cleanly.
+    #[arg(long, requires = "store")]
+    recover: bool,
 }
 
 /// The run's parameters, recorded in meta.json and summary.json.
@@ -100,6 +111,68 @@ impl Params {
     }
 }
 
+/// Guesses which mode (quick or full) made the store at `dir` from its consume-queue file size,
+/// so that `--recover` opens it with the same file sizes.
+fn params_of_existing(dir: &Path) -> Result<Params> {
+    let files = store_files::list(dir)?;
+    let cq = files
+        .iter()
+        .find(|f| f.kind == "consumequeue")
+        .with_context(|| {
+            format!(
+                "{} has no consume-queue files: not a storage-tour store",
+                dir.display()
+            )
+        })?;
+    for quick in [true, false] {
+        let p = Params::new(QuickArgs { quick });
+        if cq.bytes == p.consume_queue_file_entries * 20 {
+            return Ok(p);
+        }
+    }
+    bail!(
+        "{} has {}-byte consume-queue files; storage-tour did not write it",
+        cq.path,
+        cq.bytes
+    )
+}
+
+/// `--recover`: open (and so recover) an existing store, report, shut down.
+fn recover_only(dir: &Path) -> Result<()> {
+    let p = params_of_existing(dir)?;
+    let abnormal = dir.join("abort").exists();
+    println!(
+        "{}: abort file {} -> {} recovery",
+        dir.display(),
+        if abnormal { "present" } else { "absent" },
+        if abnormal { "abnormal" } else { "normal" }
+    );
+    let t0 = Instant::now();
+    let store = DefaultMessageStore::open(p.store_config(dir, FlushDiskType::AsyncFlush))
+        .with_context(|| format!("opening the store at {}", dir.display()))?;
+    let opened = t0.elapsed();
+    while store.dispatch_behind_bytes() > 0 && t0.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    println!("recovered in {:.1} ms", opened.as_secs_f64() * 1000.0);
+    println!(
+        "commit log: offsets {}..{}",
+        store.get_min_phy_offset(),
+        store.get_max_phy_offset()
+    );
+    let mut total = 0i64;
+    for (topic, queues) in TOPICS {
+        let maxes: Vec<i64> = (0..queues)
+            .map(|q| store.get_max_offset_in_queue(topic, q))
+            .collect();
+        total += maxes.iter().sum::<i64>();
+        println!("{topic:<13} next queue offsets {maxes:?}");
+    }
+    println!("messages reachable through the consume queues: {total}");
+    store.shutdown();
+    Ok(())
+}
+
 /// The store directory: the one given (must be missing or empty) or the default, emptied.
 fn prepare_store_dir(given: Option<PathBuf>) -> Result<PathBuf> {
     match given {
@@ -129,7 +202,12 @@ fn prepare_store_dir(given: Option<PathBuf>) -> Result<PathBuf> {
 fn route(i: usize) -> (&'static str, i32, &'static str, String) {
     let (topic, queues) = TOPICS[i % TOPICS.len()];
     let queue = ((i / TOPICS.len()) % queues as usize) as i32;
-    (topic, queue, TAGS[i % TAGS.len()], format!("order-{i}"))
+    (
+        topic,
+        queue,
+        TAGS[(i / 5) % TAGS.len()],
+        format!("order-{i}"),
+    )
 }
 
 /// What the write/read-back phase found, for summary.json.
@@ -144,7 +222,7 @@ struct TourResult {
 }
 
 /// Phase 1: write, wait for dispatch, read everything back, look a key up, commit offsets.
-fn fill_store(dir: &Path, p: &Params) -> Result<TourResult> {
+fn fill_store(dir: &Path, p: &Params, crash: bool) -> Result<TourResult> {
     let broker = BrokerConfig {
         store_path_root_dir: dir.to_path_buf(),
         ..BrokerConfig::default()
@@ -233,7 +311,13 @@ fn fill_store(dir: &Path, p: &Params) -> Result<TourResult> {
         bail!("index lookup of {topic}#{key} found {hits} messages, expected 1");
     }
     let max_offset = store.get_max_phy_offset();
-    store.shutdown();
+    if crash {
+        // What `kill -9` leaves: no final flush of queues and index, no checkpoint, and the
+        // abort file still there. (The page cache keeps every byte already written.)
+        store.halt();
+    } else {
+        store.shutdown();
+    }
     topics.persist();
     Ok(TourResult {
         messages_written: p.messages,
@@ -378,12 +462,32 @@ struct Summary<'a> {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new(if cli.recover {
+                    "rmq_store=info"
+                } else {
+                    "warn"
+                })
+            }),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .without_time()
+        .with_target(false)
+        .init();
+    if cli.recover {
+        let dir = cli.store.context("--recover needs --store DIR")?;
+        return recover_only(&dir);
+    }
     let started = Instant::now();
     let p = Params::new(cli.quick);
     let dir = prepare_store_dir(cli.store)?;
-    let out = figures_dir_for(EXPERIMENT, cli.quick.quick)?;
+    // A crash run is a demonstration for the reader, not the book's measurement.
+    let out = figures_dir_for(EXPERIMENT, cli.quick.quick || cli.crash)?;
 
-    let tour = fill_store(&dir, &p)?;
+    let tour = fill_store(&dir, &p, cli.crash)?;
     let (h_async, h_sync) = measure_latency(&p)?;
 
     let files = store_files::list(&dir)?;
@@ -395,7 +499,11 @@ fn main() -> Result<()> {
     let ratio = ls.p50_us / la.p50_us.max(1e-3);
     println!("SYNC_FLUSH p50 / ASYNC_FLUSH p50 = {ratio:.1}x");
 
-    let inspector = verify_with_inspector(&dir, &p)?;
+    let inspector = match verify_with_inspector(&dir, &p) {
+        // After a simulated crash the files may legitimately disagree until recovery runs.
+        Err(e) if cli.crash => Some(format!("{e:#}")),
+        other => other?,
+    };
     match &inspector {
         Some(line) => println!("rmq-inspect verify: {line}"),
         None => println!("rmq-inspect not in the workspace; verification skipped"),

@@ -373,7 +373,8 @@ fn measure_latency(p: &Params) -> Result<(Histogram<u64>, Histogram<u64>)> {
     Ok((ha, hs))
 }
 
-/// Runs `rmq-inspect verify DIR` when the inspector is part of the workspace.
+/// Runs `rmq-inspect verify DIR` when the inspector is part of the workspace. It uses the debug
+/// build, which `make test` and CI have already made, so a `--quick` run compiles nothing.
 fn verify_with_inspector(dir: &Path, p: &Params) -> Result<Option<String>> {
     let root = workspace_root();
     if !root.join("crates/inspect/Cargo.toml").is_file() {
@@ -381,15 +382,7 @@ fn verify_with_inspector(dir: &Path, p: &Params) -> Result<Option<String>> {
     }
     let out = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(&root)
-        .args([
-            "run",
-            "-q",
-            "--release",
-            "-p",
-            "rmq-inspect",
-            "--",
-            "verify",
-        ])
+        .args(["run", "-q", "-p", "rmq-inspect", "--", "verify"])
         .arg(dir)
         .args(["--index-slots", &p.index_hash_slots.to_string()])
         .args(["--index-num", &p.index_entries.to_string()])

@@ -201,6 +201,7 @@ final class Schedule {
     }
 
     /** maxReconsumeTimes=2, always RECONSUME_LATER: reconsumeTimes 0, 1, 2, then %DLQ%group. */
+    @SuppressWarnings("deprecation") // DefaultMQPullConsumer: the 4.8.0 way to read one queue by offset
     static void dlq(String ns, String cluster, String brokerName, String brokerAddr, String runId) throws Exception {
         String topic = "InteropDlq_" + runId;
         String group = "interop_cg_dlq_" + runId;

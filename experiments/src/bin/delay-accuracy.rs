@@ -10,7 +10,8 @@
 //!
 //! Full mode: 4.8.0's default levels 1-5 (1 s, 5 s, 10 s, 30 s, 1 m), plus a burst on level 2.
 //! `--quick` (under a minute, CI): `messageDelayLevel=1s 2s 3s`, few messages, small burst.
-//! Output in `book/src/figures/delay-accuracy/`: `messages.csv` (requested and observed delay of
+//! Output in `book/src/figures/delay-accuracy/` (`--quick`: `target/experiments/quick/delay-accuracy/`,
+//! so CI leaves the book's figures alone): `messages.csv` (requested and observed delay of
 //! every message), `summary.json`, `lateness.svg` (percentiles per level),
 //! `lateness-per-message.svg`, `meta.json`. Exits non-zero if any message
 //! arrives early, twice or never.
@@ -43,7 +44,7 @@ use serde::Serialize;
 use experiments::chart::{grouped_bar_chart, Series};
 use experiments::latency::record;
 use experiments::{
-    figures_dir, new_latency_histogram, progress_bar, write_csv, write_json, write_meta,
+    figures_dir_for, new_latency_histogram, progress_bar, write_csv, write_json, write_meta,
     LatencySummary, QuickArgs,
 };
 
@@ -459,7 +460,7 @@ struct Summary {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     let params = Params::new(cli.quick);
-    let out_dir = figures_dir(EXPERIMENT)?;
+    let out_dir = figures_dir_for(EXPERIMENT, cli.quick.quick)?;
     eprintln!(
         "delay-accuracy ({} mode): building servers",
         cli.quick.mode()

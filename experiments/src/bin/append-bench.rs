@@ -317,6 +317,8 @@ fn main() -> Result<()> {
             "memcpy_msgs_per_s",
             "memcpy_mb_per_s",
             "ratio",
+            "store_cpu_ns_per_msg",
+            "memcpy_cpu_ns_per_msg",
         ],
         &rows
             .iter()

@@ -66,6 +66,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# Drops a reaped pid from PIDS, so cleanup never signals a pid the system may have reused.
+forget_pid() {
+    local keep=() pid
+    for pid in ${PIDS[@]+"${PIDS[@]}"}; do
+        [[ "$pid" == "$1" ]] || keep+=("$pid")
+    done
+    PIDS=(${keep[@]+"${keep[@]}"})
+}
+
 now_ms() { python3 -c 'import time; print(int(time.time() * 1000))'; }
 
 # Waits until `file` has a line matching `pattern` (or process `pid` dies); prints that line.
@@ -247,6 +256,7 @@ done
 KILL_MS="$(now_ms)"
 kill -9 "${BROKER_PID[$VICTIM]}"
 wait "${BROKER_PID[$VICTIM]}" 2>/dev/null || true
+forget_pid "${BROKER_PID[$VICTIM]}"
 BROKER_PID[$VICTIM]=""
 log "kill -9 leader n$VICTIM ($LEADER)"
 
@@ -285,7 +295,9 @@ while true; do
 done
 touch "$STOP"
 wait "$JAVA_PID" || VIOLATIONS+=("java producer exited with an error")
+forget_pid "$JAVA_PID"
 wait "$GO_PID" || VIOLATIONS+=("go producer exited with an error")
+forget_pid "$GO_PID"
 log "producers stopped $(($(now_ms) - KILL_MS)) ms after the kill"
 
 # --- restart and verify ------------------------------------------------------------------------

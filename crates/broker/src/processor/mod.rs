@@ -112,6 +112,7 @@ pub fn get_prop<'a>(props: &'a [(String, String)], k: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+// ANCHOR: delay_redirect
 /// Stores one message on the blocking pool. A DELAY property (level > 0) redirects it to
 /// SCHEDULE_TOPIC_XXXX queue level-1 with REAL_TOPIC/REAL_QID and the delivery time as tags
 /// code, exactly as 4.8.0's `CommitLog.putMessage` does before appending.
@@ -134,6 +135,7 @@ pub async fn put_message(
             msg.born_timestamp.max(rmq_store::now_ms()) + b.schedule.levels.delay_ms(level);
     }
     msg.properties = encode_properties(&props);
+    // ANCHOR_END: delay_redirect
     if let Some(dl) = b.dledger.get() {
         return Ok(crate::dledger_mode::put_via_dledger(b, dl, msg).await);
     }

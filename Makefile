@@ -8,7 +8,7 @@ MDBOOK := $(shell command -v mdbook 2>/dev/null || echo $(HOME)/.cargo/bin/mdboo
 RUN_DIR ?= $(CURDIR)/run
 NODE ?=
 
-.PHONY: help build run run-single stop status kill pause resume clean book book-build book-check interop-store \
+.PHONY: help build run run-single stop status kill pause resume clean book book-build book-check interop-store interop-dledger \
         test interop bench experiments-quick mdbook fmt
 
 help: ## list the targets
@@ -65,12 +65,16 @@ experiments-quick: ## every experiment in --quick mode (writes into book/src/fig
 interop: ## official clients (Java 4.8.0 client + mqadmin, Go v2) against our servers; rmq-inspect on a real 4.8.0 store
 	interop/run.sh
 	$(MAKE) interop-store
+	$(MAKE) interop-dledger
+
+interop-dledger: ## Java 4.8.0 and Go producers keep sending while a DLedger leader is killed; nothing acked is lost
+	bash interop/dledger/run.sh
 
 interop-store: ## real Apache RocketMQ 4.8.0 writes a store, rmq-inspect verify checks it byte by byte
 	bash interop/store/run.sh
 
-bench: ## store append benchmark next to a raw mmap memcpy loop
-	$(CARGO) run --release -p rmq-store --example append_bench
+bench: ## store append throughput (128 B, 1 KiB) next to a raw memcpy-into-mmap loop, with the ratio
+	$(CARGO) run --release -p experiments --bin append-bench
 
 fmt: ## cargo fmt
 	$(CARGO) fmt --all

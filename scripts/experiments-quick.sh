@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every experiment in --quick mode (CI and `make test`); each writes into book/src/figures/<name>/.
+# Runs every experiment in --quick mode (CI and `make test`); quick runs write under target/experiments/quick/,
+# so the book keeps the full-mode figures.
 # An experiment is a file experiments/src/bin/<name>.rs; each must run with only --quick.
 set -euo pipefail
 cd "$(dirname "$0")/.."

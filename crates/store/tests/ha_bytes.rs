@@ -5,6 +5,7 @@ mod common;
 
 use common::{all, body, msg, small_config};
 use rmq_store::{BrokerRole, DefaultMessageStore, FlushDiskType, GetMessageStatus};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn wait_dispatched(s: &DefaultMessageStore) {
@@ -15,15 +16,25 @@ fn wait_dispatched(s: &DefaultMessageStore) {
     }
 }
 
-#[test]
-fn slave_replays_master_chunks_at_identical_offsets() {
-    let dm = tempfile::tempdir().unwrap();
-    let ds = tempfile::tempdir().unwrap();
+/// A fresh master store and a fresh slave store (broker role `SLAVE`), each in its own
+/// temporary directory; keep the directories alive as long as the stores.
+fn master_and_slave() -> (
+    [tempfile::TempDir; 2],
+    Arc<DefaultMessageStore>,
+    Arc<DefaultMessageStore>,
+) {
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
     let master =
-        DefaultMessageStore::open(small_config(dm.path(), FlushDiskType::AsyncFlush)).unwrap();
-    let mut scfg = small_config(ds.path(), FlushDiskType::AsyncFlush);
+        DefaultMessageStore::open(small_config(dirs[0].path(), FlushDiskType::AsyncFlush)).unwrap();
+    let mut scfg = small_config(dirs[1].path(), FlushDiskType::AsyncFlush);
     scfg.broker_role = BrokerRole::Slave;
     let slave = DefaultMessageStore::open(scfg).unwrap();
+    (dirs, master, slave)
+}
+
+#[test]
+fn slave_replays_master_chunks_at_identical_offsets() {
+    let (_dirs, master, slave) = master_and_slave();
     // 200 messages roll several 16 KiB files
     for i in 0..200 {
         let r = master.put_message(msg("T", (i % 2) as i32, &body(i), "", "", ""));
@@ -70,13 +81,7 @@ fn slave_replays_master_chunks_at_identical_offsets() {
 
 #[test]
 fn empty_slave_can_start_at_a_later_file() {
-    let dm = tempfile::tempdir().unwrap();
-    let ds = tempfile::tempdir().unwrap();
-    let master =
-        DefaultMessageStore::open(small_config(dm.path(), FlushDiskType::AsyncFlush)).unwrap();
-    let mut scfg = small_config(ds.path(), FlushDiskType::AsyncFlush);
-    scfg.broker_role = BrokerRole::Slave;
-    let slave = DefaultMessageStore::open(scfg).unwrap();
+    let (_dirs, master, slave) = master_and_slave();
     for i in 0..200 {
         assert!(master
             .put_message(msg("T", 0, &body(i), "", "", ""))

@@ -37,29 +37,86 @@ pub mod request_code {
 /// The remoting code of every DLedger response frame (`DLedgerResponseCode.SUCCESS`).
 pub const RESPONSE_FRAME_CODE: i32 = 200;
 
-fn success() -> i32 {
-    200
-}
-fn minus_one() -> i64 {
-    -1
+/// Declares one DLedger body: a struct whose fields are listed in fastjson's
+/// (alphabetical) order, and a `Default` holding each field's initial value in the Java
+/// class, which is also what a missing JSON field reads as (`#[serde(default)]`).
+///
+/// Field forms, each ending in a comma:
+/// - `name?` — an id (`String`) the Java side may leave null; unset, it is left out of
+///   the JSON, as fastjson does with null fields;
+/// - `name: Type = value` — a field and its initial value;
+/// - `name: Type` — a field starting at `Type::default()` (a `None` here is written as
+///   `null`).
+///
+/// The last two take `#[serde(...)]` attributes (`rename`) in front.
+macro_rules! dledger_body {
+    ($(#[$meta:meta])* pub struct $name:ident { $($fields:tt)* }) => {
+        dledger_body!(@munch [$(#[$meta])*] $name [] [] $($fields)*);
+    };
+    (@munch $meta:tt $name:ident [$($decl:tt)*] [$($init:tt)*]
+        $f:ident ?, $($rest:tt)*) => {
+        dledger_body!(@munch $meta $name
+            [$($decl)* #[serde(skip_serializing_if = "Option::is_none")] pub $f: Option<String>,]
+            [$($init)* $f: None,]
+            $($rest)*);
+    };
+    (@munch $meta:tt $name:ident [$($decl:tt)*] [$($init:tt)*]
+        $(#[$a:meta])* $f:ident : $t:ty = $v:expr, $($rest:tt)*) => {
+        dledger_body!(@munch $meta $name
+            [$($decl)* $(#[$a])* pub $f: $t,]
+            [$($init)* $f: $v,]
+            $($rest)*);
+    };
+    (@munch $meta:tt $name:ident [$($decl:tt)*] [$($init:tt)*]
+        $(#[$a:meta])* $f:ident : $t:ty, $($rest:tt)*) => {
+        dledger_body!(@munch $meta $name
+            [$($decl)* $(#[$a])* pub $f: $t,]
+            [$($init)* $f: Default::default(),]
+            $($rest)*);
+    };
+    (@munch [$($meta:tt)*] $name:ident [$($decl:tt)*] [$($init:tt)*]) => {
+        $($meta)*
+        #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+        #[serde(rename_all = "camelCase", default)]
+        pub struct $name {
+            $($decl)*
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name { $($init)* }
+            }
+        }
+    };
 }
 
-/// The fields every DLedger body has (`RequestOrResponse`), for routing checks.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct Base {
-    #[serde(default = "success")]
-    pub code: i32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub leader_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub local_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remote_id: Option<String>,
-    #[serde(default = "minus_one")]
-    pub term: i64,
+/// Gives each named body `routed(r)`: its initial value with `group`, `localId` and
+/// `remoteId` taken from the route.
+macro_rules! routed {
+    ($($name:ident),* $(,)?) => {$(
+        impl $name {
+            pub fn routed(r: &Route) -> Self {
+                $name {
+                    group: Some(r.group.to_string()),
+                    local_id: Some(r.local_id.to_string()),
+                    remote_id: Some(r.remote_id.to_string()),
+                    ..Default::default()
+                }
+            }
+        }
+    )*};
+}
+
+dledger_body! {
+    /// The fields every DLedger body has (`RequestOrResponse`), for routing checks.
+    pub struct Base {
+        code: i32 = 200,
+        group?,
+        leader_id?,
+        local_id?,
+        remote_id?,
+        term: i64 = -1,
+    }
 }
 
 /// `DLedgerEntry` as JSON.
@@ -116,206 +173,144 @@ impl EntryJson {
     }
 }
 
-/// `VoteRequest`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct VoteRequestJson {
-    #[serde(default = "success")]
-    pub code: i32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub leader_id: Option<String>,
-    #[serde(default = "minus_one")]
-    pub ledger_end_index: i64,
-    #[serde(default = "minus_one")]
-    pub ledger_end_term: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub local_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remote_id: Option<String>,
-    #[serde(default = "minus_one")]
-    pub term: i64,
+dledger_body! {
+    /// `VoteRequest`.
+    pub struct VoteRequestJson {
+        code: i32 = 200,
+        group?,
+        leader_id?,
+        ledger_end_index: i64 = -1,
+        ledger_end_term: i64 = -1,
+        local_id?,
+        remote_id?,
+        term: i64 = -1,
+    }
 }
 
-/// `VoteResponse`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct VoteResponseJson {
-    #[serde(default = "success")]
-    pub code: i32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub leader_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub local_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remote_id: Option<String>,
-    #[serde(default = "minus_one")]
-    pub term: i64,
-    #[serde(default)]
-    pub vote_result: Option<String>,
+dledger_body! {
+    /// `VoteResponse`.
+    pub struct VoteResponseJson {
+        code: i32 = 200,
+        group?,
+        leader_id?,
+        local_id?,
+        remote_id?,
+        term: i64 = -1,
+        vote_result: Option<String>,
+    }
 }
 
 /// `HeartBeatRequest` and `HeartBeatResponse` (common fields only).
 pub type HeartBeatJson = Base;
 
-/// `PushEntryRequest`, with the getters fastjson also writes.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct PushEntryRequestJson {
-    #[serde(default)]
-    pub batch_entry: Vec<EntryJson>,
-    #[serde(default = "success")]
-    pub code: i32,
-    #[serde(default = "minus_one")]
-    pub commit_index: i64,
-    #[serde(default)]
-    pub count: i32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entry: Option<EntryJson>,
-    #[serde(default = "minus_one")]
-    pub first_entry_index: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    #[serde(default = "minus_one")]
-    pub last_entry_index: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub leader_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub local_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remote_id: Option<String>,
-    #[serde(default = "minus_one")]
-    pub term: i64,
-    #[serde(default)]
-    pub total_size: i64,
-    #[serde(rename = "type", default = "append_name")]
-    pub kind: String,
+dledger_body! {
+    /// `PushEntryRequest`, with the getters fastjson also writes.
+    pub struct PushEntryRequestJson {
+        batch_entry: Vec<EntryJson>,
+        code: i32 = 200,
+        commit_index: i64 = -1,
+        count: i32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        entry: Option<EntryJson>,
+        first_entry_index: i64 = -1,
+        group?,
+        last_entry_index: i64 = -1,
+        leader_id?,
+        local_id?,
+        remote_id?,
+        term: i64 = -1,
+        total_size: i64,
+        #[serde(rename = "type")]
+        kind: String = "APPEND".to_string(),
+    }
 }
 
-fn append_name() -> String {
-    "APPEND".into()
+dledger_body! {
+    /// `PushEntryResponse`.
+    pub struct PushEntryResponseJson {
+        begin_index: i64 = -1,
+        code: i32 = 200,
+        end_index: i64 = -1,
+        group?,
+        index: i64 = -1,
+        leader_id?,
+        local_id?,
+        remote_id?,
+        term: i64 = -1,
+    }
 }
 
-/// `PushEntryResponse`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct PushEntryResponseJson {
-    #[serde(default = "minus_one")]
-    pub begin_index: i64,
-    #[serde(default = "success")]
-    pub code: i32,
-    #[serde(default = "minus_one")]
-    pub end_index: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    #[serde(default = "minus_one")]
-    pub index: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub leader_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub local_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remote_id: Option<String>,
-    #[serde(default = "minus_one")]
-    pub term: i64,
+dledger_body! {
+    /// `AppendEntryRequest` (client → leader).
+    pub struct AppendEntryRequestJson {
+        body?,
+        code: i32 = 200,
+        group?,
+        leader_id?,
+        local_id?,
+        remote_id?,
+        term: i64 = -1,
+    }
 }
 
-/// `AppendEntryRequest` (client → leader).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct AppendEntryRequestJson {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<String>,
-    #[serde(default = "success")]
-    pub code: i32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub leader_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub local_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remote_id: Option<String>,
-    #[serde(default = "minus_one")]
-    pub term: i64,
+dledger_body! {
+    /// `AppendEntryResponse`.
+    pub struct AppendEntryResponseJson {
+        code: i32 = 200,
+        group?,
+        index: i64 = -1,
+        leader_id?,
+        local_id?,
+        pos: i64 = -1,
+        remote_id?,
+        term: i64 = -1,
+    }
 }
 
-/// `AppendEntryResponse`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct AppendEntryResponseJson {
-    #[serde(default = "success")]
-    pub code: i32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    #[serde(default = "minus_one")]
-    pub index: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub leader_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub local_id: Option<String>,
-    #[serde(default = "minus_one")]
-    pub pos: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remote_id: Option<String>,
-    #[serde(default = "minus_one")]
-    pub term: i64,
+dledger_body! {
+    /// `GetEntriesRequest`.
+    pub struct GetEntriesRequestJson {
+        begin_index: Option<i64>,
+        code: i32 = 200,
+        group?,
+        local_id?,
+        max_size: i32,
+        remote_id?,
+        term: i64 = -1,
+    }
 }
 
-/// `GetEntriesRequest`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct GetEntriesRequestJson {
-    #[serde(default)]
-    pub begin_index: Option<i64>,
-    #[serde(default = "success")]
-    pub code: i32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub local_id: Option<String>,
-    #[serde(default)]
-    pub max_size: i32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remote_id: Option<String>,
-    #[serde(default = "minus_one")]
-    pub term: i64,
+dledger_body! {
+    /// `GetEntriesResponse`.
+    pub struct GetEntriesResponseJson {
+        code: i32 = 200,
+        entries: Vec<EntryJson>,
+        group?,
+        leader_id?,
+        term: i64 = -1,
+    }
 }
 
-/// `GetEntriesResponse`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct GetEntriesResponseJson {
-    #[serde(default = "success")]
-    pub code: i32,
-    #[serde(default)]
-    pub entries: Vec<EntryJson>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub leader_id: Option<String>,
-    #[serde(default = "minus_one")]
-    pub term: i64,
+dledger_body! {
+    /// `MetadataResponse`.
+    pub struct MetadataResponseJson {
+        code: i32 = 200,
+        group?,
+        leader_id?,
+        peers: BTreeMap<String, String>,
+        term: i64 = -1,
+    }
 }
 
-/// `MetadataResponse`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct MetadataResponseJson {
-    #[serde(default = "success")]
-    pub code: i32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub leader_id: Option<String>,
-    #[serde(default)]
-    pub peers: BTreeMap<String, String>,
-    #[serde(default = "minus_one")]
-    pub term: i64,
-}
+routed!(
+    Base,
+    VoteRequestJson,
+    VoteResponseJson,
+    PushEntryRequestJson,
+    PushEntryResponseJson,
+    AppendEntryRequestJson,
+    GetEntriesRequestJson,
+);
 
 /// Who sends to whom, for filling the common fields.
 #[derive(Debug, Clone)]
@@ -325,22 +320,13 @@ pub struct Route<'a> {
     pub remote_id: &'a str,
 }
 
-impl Route<'_> {
-    fn some(s: &str) -> Option<String> {
-        Some(s.to_string())
-    }
-}
-
 pub fn vote_request(r: &Route, v: &VoteRequest) -> VoteRequestJson {
     VoteRequestJson {
-        code: 200,
-        group: Route::some(r.group),
         leader_id: Some(v.candidate.clone()),
         ledger_end_index: v.ledger_end_index,
         ledger_end_term: v.ledger_end_term,
-        local_id: Route::some(r.local_id),
-        remote_id: Route::some(r.remote_id),
         term: v.term,
+        ..VoteRequestJson::routed(r)
     }
 }
 
@@ -355,13 +341,10 @@ pub fn vote_request_from(j: &VoteRequestJson) -> Option<VoteRequest> {
 
 pub fn vote_response(r: &Route, leader: Option<String>, v: &VoteResponse) -> VoteResponseJson {
     VoteResponseJson {
-        code: 200,
-        group: Route::some(r.group),
         leader_id: leader,
-        local_id: Route::some(r.local_id),
-        remote_id: Route::some(r.remote_id),
         term: v.term,
         vote_result: Some(v.result.name().to_string()),
+        ..VoteResponseJson::routed(r)
     }
 }
 
@@ -382,12 +365,9 @@ pub fn vote_response_from(j: &VoteResponseJson) -> VoteResponse {
 
 pub fn heartbeat_request(r: &Route, h: &HeartBeatRequest) -> HeartBeatJson {
     Base {
-        code: 200,
-        group: Route::some(r.group),
         leader_id: Some(h.leader.clone()),
-        local_id: Route::some(r.local_id),
-        remote_id: Route::some(r.remote_id),
         term: h.term,
+        ..Base::routed(r)
     }
 }
 
@@ -405,11 +385,9 @@ pub fn heartbeat_response(
 ) -> HeartBeatJson {
     Base {
         code: h.code.code(),
-        group: Route::some(r.group),
         leader_id: leader,
-        local_id: Route::some(r.local_id),
-        remote_id: Route::some(r.remote_id),
         term: h.term,
+        ..Base::routed(r)
     }
 }
 
@@ -422,20 +400,12 @@ pub fn heartbeat_response_from(j: &HeartBeatJson) -> HeartBeatResponse {
 
 pub fn push_request(r: &Route, p: &PushRequest) -> PushEntryRequestJson {
     PushEntryRequestJson {
-        batch_entry: Vec::new(),
-        code: 200,
         commit_index: p.commit_index,
-        count: 0,
         entry: p.entry.as_ref().map(EntryJson::from_entry),
-        first_entry_index: -1,
-        group: Route::some(r.group),
-        last_entry_index: -1,
         leader_id: Some(p.leader.clone()),
-        local_id: Route::some(r.local_id),
-        remote_id: Route::some(r.remote_id),
         term: p.term,
-        total_size: 0,
         kind: p.kind.name().to_string(),
+        ..PushEntryRequestJson::routed(r)
     }
 }
 
@@ -460,12 +430,10 @@ pub fn push_response(r: &Route, leader: Option<String>, p: &PushResponse) -> Pus
         begin_index: p.begin_index,
         code: p.code.code(),
         end_index: p.end_index,
-        group: Route::some(r.group),
         index: p.index,
         leader_id: leader,
-        local_id: Route::some(r.local_id),
-        remote_id: Route::some(r.remote_id),
         term: p.term,
+        ..PushEntryResponseJson::routed(r)
     }
 }
 
@@ -507,6 +475,114 @@ mod tests {
         assert!(text.contains("\"type\":\"COMPARE\""));
         let back: PushEntryRequestJson = fastjson::from_str(&text).unwrap();
         assert_eq!(push_request_from(&back).unwrap(), p);
+    }
+
+    /// Every body as fastjson writes it from its initial value, and what `{}` reads as.
+    #[test]
+    fn initial_values_and_missing_fields() {
+        fn check<T>(text: &str)
+        where
+            T: Serialize + serde::de::DeserializeOwned + Default + PartialEq + std::fmt::Debug,
+        {
+            assert_eq!(fastjson::to_string(&T::default()).unwrap(), text);
+            assert_eq!(fastjson::from_str::<T>("{}").unwrap(), T::default());
+            assert_eq!(fastjson::from_str::<T>(text).unwrap(), T::default());
+        }
+        check::<Base>(r#"{"code":200,"term":-1}"#);
+        check::<VoteRequestJson>(
+            r#"{"code":200,"ledgerEndIndex":-1,"ledgerEndTerm":-1,"term":-1}"#,
+        );
+        check::<VoteResponseJson>(r#"{"code":200,"term":-1,"voteResult":null}"#);
+        check::<PushEntryRequestJson>(
+            r#"{"batchEntry":[],"code":200,"commitIndex":-1,"count":0,"firstEntryIndex":-1,"lastEntryIndex":-1,"term":-1,"totalSize":0,"type":"APPEND"}"#,
+        );
+        check::<PushEntryResponseJson>(
+            r#"{"beginIndex":-1,"code":200,"endIndex":-1,"index":-1,"term":-1}"#,
+        );
+        check::<AppendEntryRequestJson>(r#"{"code":200,"term":-1}"#);
+        check::<AppendEntryResponseJson>(r#"{"code":200,"index":-1,"pos":-1,"term":-1}"#);
+        check::<GetEntriesRequestJson>(r#"{"beginIndex":null,"code":200,"maxSize":0,"term":-1}"#);
+        check::<GetEntriesResponseJson>(r#"{"code":200,"entries":[],"term":-1}"#);
+        check::<MetadataResponseJson>(r#"{"code":200,"peers":{},"term":-1}"#);
+    }
+
+    #[test]
+    fn routed_bodies_carry_the_route() {
+        let r = Route {
+            group: "g",
+            local_id: "n0",
+            remote_id: "n1",
+        };
+        let h = heartbeat_request(
+            &r,
+            &HeartBeatRequest {
+                term: 4,
+                leader: "n0".into(),
+            },
+        );
+        assert_eq!(
+            fastjson::to_string(&h).unwrap(),
+            r#"{"code":200,"group":"g","leaderId":"n0","localId":"n0","remoteId":"n1","term":4}"#
+        );
+        let v = vote_response(
+            &r,
+            None,
+            &VoteResponse {
+                term: 2,
+                result: VoteResult::Accept,
+            },
+        );
+        assert_eq!(
+            fastjson::to_string(&v).unwrap(),
+            r#"{"code":200,"group":"g","localId":"n0","remoteId":"n1","term":2,"voteResult":"ACCEPT"}"#
+        );
+        let v = vote_request(
+            &r,
+            &VoteRequest {
+                term: 3,
+                candidate: "n0".into(),
+                ledger_end_index: 7,
+                ledger_end_term: 2,
+            },
+        );
+        assert_eq!(
+            fastjson::to_string(&v).unwrap(),
+            r#"{"code":200,"group":"g","leaderId":"n0","ledgerEndIndex":7,"ledgerEndTerm":2,"localId":"n0","remoteId":"n1","term":3}"#
+        );
+        let h = heartbeat_response(
+            &r,
+            None,
+            &HeartBeatResponse {
+                term: 1,
+                code: ResponseCode::NotLeader,
+            },
+        );
+        assert_eq!(
+            fastjson::to_string(&h).unwrap(),
+            r#"{"code":404,"group":"g","localId":"n0","remoteId":"n1","term":1}"#
+        );
+        let p = PushRequest {
+            term: 2,
+            leader: "n0".into(),
+            kind: PushType::Commit,
+            commit_index: 5,
+            entry: None,
+        };
+        assert_eq!(
+            fastjson::to_string(&push_request(&r, &p)).unwrap(),
+            r#"{"batchEntry":[],"code":200,"commitIndex":5,"count":0,"firstEntryIndex":-1,"group":"g","lastEntryIndex":-1,"leaderId":"n0","localId":"n0","remoteId":"n1","term":2,"totalSize":0,"type":"COMMIT"}"#
+        );
+        let p = PushResponse {
+            term: 2,
+            code: ResponseCode::Success,
+            index: 3,
+            begin_index: 1,
+            end_index: 4,
+        };
+        assert_eq!(
+            fastjson::to_string(&push_response(&r, Some("n0".into()), &p)).unwrap(),
+            r#"{"beginIndex":1,"code":200,"endIndex":4,"group":"g","index":3,"leaderId":"n0","localId":"n0","remoteId":"n1","term":2}"#
+        );
     }
 
     #[test]

@@ -26,7 +26,10 @@ use tracing::debug;
 use super::driver::Cmd;
 use super::Shared;
 use crate::codes::ResponseCode;
-use crate::core::{LogStore, Request, Response, Role};
+use crate::codes::VoteResult;
+use crate::core::{
+    HeartBeatResponse, LogStore, PushResponse, Request, Response, Role, VoteResponse,
+};
 use crate::rpc::base64;
 use crate::rpc::wire::{self, request_code as rc, Route, RESPONSE_FRAME_CODE};
 
@@ -235,97 +238,82 @@ impl Transport {
         Some(reply)
     }
 
-    async fn on_vote(&self, j: wire::VoteRequestJson) -> RemotingCommand {
-        let from = j
-            .local_id
-            .clone()
-            .or(j.leader_id.clone())
-            .unwrap_or_default();
-        let fail = |code: ResponseCode| {
-            let mut v = wire::vote_response(
-                &self.route(&from),
-                None,
-                &crate::core::VoteResponse {
-                    term: -1,
-                    result: crate::codes::VoteResult::Unknown,
-                },
-            );
-            v.code = code.code();
-            v.vote_result = None;
-            frame(&v)
-        };
-        if let Some(code) = self.misrouted(j.remote_id.as_deref(), j.group.as_deref()) {
-            return fail(code);
+    /// The common path of VOTE, HEART_BEAT and PUSH, as `DLedgerServer.handle*` has it:
+    /// check the addressing, then the body (`req` is `None` when it did not convert),
+    /// then hand the request to the core; `Err` is the code to refuse with.
+    async fn peer_rpc(
+        &self,
+        from: &str,
+        remote_id: &Option<String>,
+        group: &Option<String>,
+        req: Option<Request>,
+    ) -> Result<(Response, Option<String>), ResponseCode> {
+        if let Some(code) = self.misrouted(remote_id.as_deref(), group.as_deref()) {
+            return Err(code);
         }
-        let Some(v) = wire::vote_request_from(&j) else {
-            return fail(ResponseCode::UnexpectedArgument);
-        };
-        match self.ask(from.clone(), Request::Vote(v)).await {
-            Some((Response::Vote(resp), leader)) => {
-                frame(&wire::vote_response(&self.route(&from), leader, &resp))
+        let req = req.ok_or(ResponseCode::UnexpectedArgument)?;
+        self.ask(from.to_string(), req)
+            .await
+            .ok_or(ResponseCode::Timeout)
+    }
+
+    async fn on_vote(&self, j: wire::VoteRequestJson) -> RemotingCommand {
+        let from = sender(&j.local_id, &j.leader_id);
+        let route = self.route(&from);
+        let req = wire::vote_request_from(&j).map(Request::Vote);
+        match self.peer_rpc(&from, &j.remote_id, &j.group, req).await {
+            Ok((Response::Vote(resp), leader)) => {
+                frame(&wire::vote_response(&route, leader, &resp))
             }
-            _ => fail(ResponseCode::Timeout),
+            outcome => {
+                let unknown = VoteResponse {
+                    term: -1,
+                    result: VoteResult::Unknown,
+                };
+                let mut refused = wire::vote_response(&route, None, &unknown);
+                refused.code = refusal(outcome).code();
+                refused.vote_result = None;
+                frame(&refused)
+            }
         }
     }
 
     async fn on_heartbeat(&self, j: wire::HeartBeatJson) -> RemotingCommand {
-        let from = j
-            .local_id
-            .clone()
-            .or(j.leader_id.clone())
-            .unwrap_or_default();
-        let fail = |code: ResponseCode| {
-            frame(&wire::heartbeat_response(
-                &self.route(&from),
-                None,
-                &crate::core::HeartBeatResponse { term: -1, code },
-            ))
-        };
-        if let Some(code) = self.misrouted(j.remote_id.as_deref(), j.group.as_deref()) {
-            return fail(code);
-        }
-        let Some(h) = wire::heartbeat_request_from(&j) else {
-            return fail(ResponseCode::UnexpectedArgument);
-        };
-        match self.ask(from.clone(), Request::HeartBeat(h)).await {
-            Some((Response::HeartBeat(resp), leader)) => {
-                frame(&wire::heartbeat_response(&self.route(&from), leader, &resp))
+        let from = sender(&j.local_id, &j.leader_id);
+        let route = self.route(&from);
+        let req = wire::heartbeat_request_from(&j).map(Request::HeartBeat);
+        match self.peer_rpc(&from, &j.remote_id, &j.group, req).await {
+            Ok((Response::HeartBeat(resp), leader)) => {
+                frame(&wire::heartbeat_response(&route, leader, &resp))
             }
-            _ => fail(ResponseCode::Timeout),
+            outcome => {
+                let refused = HeartBeatResponse {
+                    term: -1,
+                    code: refusal(outcome),
+                };
+                frame(&wire::heartbeat_response(&route, None, &refused))
+            }
         }
     }
 
     async fn on_push(&self, j: wire::PushEntryRequestJson) -> RemotingCommand {
-        let from = j
-            .local_id
-            .clone()
-            .or(j.leader_id.clone())
-            .unwrap_or_default();
-        let index = j.entry.as_ref().map(|e| e.index).unwrap_or(-1);
-        let fail = |code: ResponseCode| {
-            frame(&wire::push_response(
-                &self.route(&from),
-                None,
-                &crate::core::PushResponse {
+        let from = sender(&j.local_id, &j.leader_id);
+        let route = self.route(&from);
+        let req = wire::push_request_from(&j).map(Request::Push);
+        match self.peer_rpc(&from, &j.remote_id, &j.group, req).await {
+            Ok((Response::Push(resp), leader)) => {
+                frame(&wire::push_response(&route, leader, &resp))
+            }
+            outcome => {
+                let refused = PushResponse {
                     term: j.term,
-                    code,
-                    index,
+                    code: refusal(outcome),
+                    index: j.entry.as_ref().map(|e| e.index).unwrap_or(-1),
                     begin_index: -1,
                     end_index: -1,
-                },
-            ))
-        };
-        if let Some(code) = self.misrouted(j.remote_id.as_deref(), j.group.as_deref()) {
-            return fail(code);
-        }
-        let Some(p) = wire::push_request_from(&j) else {
-            return fail(ResponseCode::UnexpectedArgument);
-        };
-        match self.ask(from.clone(), Request::Push(p)).await {
-            Some((Response::Push(resp), leader)) => {
-                frame(&wire::push_response(&self.route(&from), leader, &resp))
+                };
+                frame(&wire::push_response(&route, None, &refused))
             }
-            _ => fail(ResponseCode::Timeout),
         }
     }
 
@@ -414,6 +402,17 @@ impl Transport {
         }
         frame(&out)
     }
+}
+
+/// Who sent a peer request: its `localId`, else its `leaderId`.
+fn sender(local_id: &Option<String>, leader_id: &Option<String>) -> String {
+    local_id.clone().or(leader_id.clone()).unwrap_or_default()
+}
+
+/// The code a peer request is refused with: the precondition or conversion that failed,
+/// or `TIMEOUT` when the core gave no answer (or an answer of the wrong kind).
+fn refusal(outcome: Result<(Response, Option<String>), ResponseCode>) -> ResponseCode {
+    outcome.err().unwrap_or(ResponseCode::Timeout)
 }
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Option<T> {

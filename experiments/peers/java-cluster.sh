@@ -56,6 +56,7 @@ fetch() {
     log "$(ls "$CACHE" | wc -l) jars in $CACHE"
 }
 
+# ANCHOR: java-opts
 java_opts() { # $1 = run dir
     JAVA_OPTS=(-server "-Xms$HEAP" "-Xmx$HEAP" -XX:+UseG1GC -XX:G1HeapRegionSize=16m
         -XX:+DisableExplicitGC
@@ -67,6 +68,7 @@ java_opts() { # $1 = run dir
         "-Duser.home=$1" "-Drocketmq.home.dir=$HERE/home" "-Drmq.log.dir=$1/logs"
         -cp "$CACHE/*")
 }
+# ANCHOR_END: java-opts
 
 only_loopback() {
     [[ "${RMQ_JAVA_ALLOW_WILDCARD:-0}" == 1 ]] && return 0

@@ -58,6 +58,7 @@ pub fn netns_unavailable() -> Option<String> {
     (!ok).then(|| "`unshare -r -n -p -f -m --mount-proc` or `ip` is not available".into())
 }
 
+// ANCHOR: netns
 /// Runs this same binary with the same arguments inside a private network + PID namespace and
 /// returns its exit code. The shell stays PID 1 of the namespace, so Ctrl-C reaches the
 /// experiment and, once it is gone, the kernel ends everything it started.
@@ -73,6 +74,7 @@ pub fn rerun_in_private_netns() -> Result<i32> {
         .context("running unshare")?;
     Ok(status.code().unwrap_or(1))
 }
+// ANCHOR_END: netns
 
 /// The directory holding this binary (`<target>/release`), where cargo also puts `mqbroker`.
 pub fn bin_dir() -> Result<PathBuf> {
@@ -249,6 +251,8 @@ pub struct ProcSample {
     pub threads: u64,
     /// utime + stime in clock ticks.
     pub cpu_ticks: u64,
+    /// Context switches of all live threads (voluntary + involuntary): how often it woke up.
+    pub ctxt_switches: u64,
 }
 
 fn status_kib(status: &str, key: &str) -> u64 {
@@ -260,6 +264,7 @@ fn status_kib(status: &str, key: &str) -> u64 {
         .unwrap_or(0)
 }
 
+// ANCHOR: sample
 /// Reads /proc/<pid>/status and /proc/<pid>/stat; None once the process is gone.
 pub fn sample(pid: u32) -> Option<ProcSample> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -280,8 +285,25 @@ pub fn sample(pid: u32) -> Option<ProcSample> {
         hwm_kib: status_kib(&status, "VmHWM:"),
         threads: status_kib(&status, "Threads:"),
         cpu_ticks: tick(11) + tick(12),
+        ctxt_switches: ctxt_switches(pid),
     })
 }
+
+/// Sums `voluntary_ctxt_switches` + `nonvoluntary_ctxt_switches` over /proc/<pid>/task/*.
+fn ctxt_switches(pid: u32) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    tasks
+        .filter_map(|t| t.ok())
+        .filter_map(|t| std::fs::read_to_string(t.path().join("status")).ok())
+        .map(|st| {
+            status_kib(&st, "voluntary_ctxt_switches:")
+                + status_kib(&st, "nonvoluntary_ctxt_switches:")
+        })
+        .sum()
+}
+// ANCHOR_END: sample
 
 /// Clock ticks per second (`getconf CLK_TCK`, 100 on every common Linux).
 pub fn clock_ticks() -> f64 {
@@ -314,6 +336,8 @@ pub struct Usage {
     pub threads: u64,
     /// CPU time over wall time, in percent of one core.
     pub cpu_pct: f64,
+    /// Context switches per second (threads that ended during the window are not counted).
+    pub wakeups_per_s: f64,
 }
 
 /// A process to watch: (system, process name, pid).
@@ -357,6 +381,7 @@ pub fn observe(procs: &[Watched], window: Duration, mut tick: impl FnMut()) -> V
                 peak_rss_mib: mib(b.hwm_kib),
                 threads: b.threads,
                 cpu_pct: (b.cpu_ticks.saturating_sub(a.cpu_ticks)) as f64 / hz / secs * 100.0,
+                wakeups_per_s: b.ctxt_switches.saturating_sub(a.ctxt_switches) as f64 / secs,
             }
         })
         .collect()

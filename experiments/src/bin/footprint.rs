@@ -195,6 +195,7 @@ fn write_outputs(out: &Path, params: &Params, rows: &[Row]) -> Result<()> {
                 format!("{:.1}", r.ours.rss_anon_mib),
                 format!("{:.1}", r.ours.rss_file_mib),
                 format!("{:.2}", r.ours.cpu_pct),
+                format!("{:.0}", r.ours.wakeups_per_s),
                 r.ours.threads.to_string(),
                 format!("{:.1}", r.docker_mem_mib),
                 format!("{:.2}", r.docker_cpu_pct),
@@ -210,6 +211,7 @@ fn write_outputs(out: &Path, params: &Params, rows: &[Row]) -> Result<()> {
             "rss_anon_mib",
             "rss_file_mib",
             "cpu_pct",
+            "wakeups_per_s",
             "threads",
             "docker_mem_mib",
             "docker_cpu_pct",
@@ -270,12 +272,12 @@ fn write_outputs(out: &Path, params: &Params, rows: &[Row]) -> Result<()> {
         }
     };
     let mut md = String::from(
-        "| node | ours RSS MiB (anon + file) | 4.8.0 docker MiB | ratio | ours CPU % | 4.8.0 docker CPU % | ours threads | docker PIDs |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| node | ours RSS MiB (anon + file) | 4.8.0 docker MiB | ratio | ours CPU % | 4.8.0 docker CPU % | ours wake-ups/s | ours threads | docker PIDs |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in rows {
         md.push_str(&format!(
-            "| {} | {:.1} ({:.1} + {:.1}) | {:.1} | {} | {:.2} | {:.2} | {} | {} |\n",
+            "| {} | {:.1} ({:.1} + {:.1}) | {:.1} | {} | {:.2} | {:.2} | {:.0} | {} | {} |\n",
             r.node,
             r.ours.rss_mib_mean,
             r.ours.rss_anon_mib,
@@ -284,6 +286,7 @@ fn write_outputs(out: &Path, params: &Params, rows: &[Row]) -> Result<()> {
             ratio(r.ours.rss_mib_mean, r.docker_mem_mib),
             r.ours.cpu_pct,
             r.docker_cpu_pct,
+            r.ours.wakeups_per_s,
             r.ours.threads,
             r.docker_pids
         ));
@@ -291,8 +294,9 @@ fn write_outputs(out: &Path, params: &Params, rows: &[Row]) -> Result<()> {
     let (ours_mem, docker_mem) = (sum(&|r| r.ours.rss_mib_mean), sum(&|r| r.docker_mem_mib));
     let (ours_cpu, docker_cpu) = (sum(&|r| r.ours.cpu_pct), sum(&|r| r.docker_cpu_pct));
     md.push_str(&format!(
-        "| **whole cluster** | **{ours_mem:.0}** | **{docker_mem:.0}** | **{}** | **{ours_cpu:.2}** | **{docker_cpu:.1}** | | |\n",
-        ratio(ours_mem, docker_mem)
+        "| **whole cluster** | **{ours_mem:.0}** | **{docker_mem:.0}** | **{}** | **{ours_cpu:.2}** | **{docker_cpu:.1}** | **{:.0}** | | |\n",
+        ratio(ours_mem, docker_mem),
+        sum(&|r| r.ours.wakeups_per_s)
     ));
     std::fs::write(out.join("footprint.md"), md)?;
     println!(

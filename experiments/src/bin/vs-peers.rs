@@ -46,7 +46,7 @@ struct Cli {
     /// $HOME/.cache/rmq-workbook/rocketmq-rust first if it is not there.
     #[arg(long)]
     install_rocketmq_rust: bool,
-    /// Seconds per measured run (default: quick 3, full 15).
+    /// Seconds per measured run (default: quick 2, full 15).
     #[arg(long)]
     duration: Option<u64>,
 }
@@ -60,6 +60,7 @@ struct Workload {
     batch: usize,
 }
 
+// ANCHOR: workloads
 impl Workload {
     fn new(kind: &str, size: usize) -> Workload {
         let (threads, batch) = match kind {
@@ -85,6 +86,7 @@ impl Workload {
         }
     }
 }
+// ANCHOR_END: workloads
 
 #[derive(Debug, Clone, Serialize)]
 struct Params {
@@ -136,6 +138,8 @@ struct Run {
     max_ms: f64,
     /// CPU seconds the system's name server + broker used per million messages.
     server_cpu_s_per_million: f64,
+    /// Context switches of the name server + broker per message.
+    server_wakeups_per_msg: f64,
     error: Option<String>,
 }
 
@@ -407,12 +411,22 @@ fn warm_up(sys: &System, secs: u64, scratch: &Path) -> Result<()> {
     Err(last.unwrap_or_else(|| anyhow!("warm-up failed")))
 }
 
+// ANCHOR: measure
 fn measure(sys: &System, w: &Workload, round: usize, secs: u64, scratch: &Path) -> Run {
     let topic = format!("Peers_{}_{}_{}_{}", w.size, w.threads, w.batch, round);
     let before: Vec<_> = sys.procs.iter().map(|p| procs::sample(p.2)).collect();
     let result = mqbench(sys, w, &topic, secs, scratch);
     let after: Vec<_> = sys.procs.iter().map(|p| procs::sample(p.2)).collect();
     let cpu = procs::cpu_seconds(&before, &after);
+    let switches: u64 = before
+        .iter()
+        .zip(&after)
+        .map(|(a, b)| match (a, b) {
+            (Some(a), Some(b)) => b.ctxt_switches.saturating_sub(a.ctxt_switches),
+            _ => 0,
+        })
+        .sum();
+    // ANCHOR_END: measure
     let mut run = Run {
         system: sys.key.clone(),
         workload: w.name.clone(),
@@ -429,6 +443,7 @@ fn measure(sys: &System, w: &Workload, round: usize, secs: u64, scratch: &Path) 
         p999_ms: 0.0,
         max_ms: 0.0,
         server_cpu_s_per_million: 0.0,
+        server_wakeups_per_msg: 0.0,
         error: None,
     };
     match result {
@@ -444,6 +459,7 @@ fn measure(sys: &System, w: &Workload, round: usize, secs: u64, scratch: &Path) 
             run.max_ms = ms(s.latency_us.max);
             if s.messages > 0 {
                 run.server_cpu_s_per_million = cpu / s.messages as f64 * 1e6;
+                run.server_wakeups_per_msg = switches as f64 / s.messages as f64;
             }
         }
         Err(e) => run.error = Some(format!("{e:#}")),
@@ -451,6 +467,7 @@ fn measure(sys: &System, w: &Workload, round: usize, secs: u64, scratch: &Path) 
     run
 }
 
+// ANCHOR: ceiling
 /// The machine's ceiling: one loopback TCP connection whose bytes are copied into a
 /// memory-mapped file (256 MiB files, a new one when full, as a commit log rolls), in `chunk`
 /// writes. No framing, no encoding, no index: what is left when a broker does nothing else.
@@ -511,6 +528,7 @@ fn loopback_mmap_limit(secs: f64, chunk: usize, scratch: &Path) -> Result<f64> {
         .map_err(|_| anyhow!("receiver thread panicked"))??;
     Ok(total as f64 / begin.elapsed().as_secs_f64())
 }
+// ANCHOR_END: ceiling
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
@@ -562,7 +580,7 @@ fn run(cli: &Cli, java_possible: bool) -> Result<()> {
     }
     let mut params = Params {
         mode: q.mode(),
-        duration_s: cli.duration.unwrap_or(q.pick(3, 15)),
+        duration_s: cli.duration.unwrap_or(q.pick(2, 15)),
         rounds: q.pick(1, 2),
         idle_s: q.pick(3, 30),
         warmup_s: q.pick(1, 10),
@@ -606,7 +624,12 @@ fn run(cli: &Cli, java_possible: bool) -> Result<()> {
         eprintln!("skipped {s}");
     }
 
-    // ---- warm up (JIT, page cache, routes), then the idle window
+    // ---- the idle window (fresh servers, routes registered), then warm-up (JIT, page cache)
+    std::thread::sleep(Duration::from_secs(q.pick(1, 5)));
+    let watched: Vec<Watched> = systems.iter().flat_map(|s| s.procs.clone()).collect();
+    let bar = progress_bar(params.idle_s, "idle sampling");
+    let idle = procs::observe(&watched, Duration::from_secs(params.idle_s), || bar.inc(1));
+    bar.finish_and_clear();
     let mut ready = Vec::new();
     for sys in systems {
         eprintln!("warming up {} for {} s", sys.key, params.warmup_s);
@@ -622,11 +645,6 @@ fn run(cli: &Cli, java_possible: bool) -> Result<()> {
         bail!("no system accepted messages: {:?}", params.skipped);
     }
     params.systems = systems.iter().map(|s| s.key.clone()).collect();
-    std::thread::sleep(Duration::from_secs(q.pick(1, 5)));
-    let watched: Vec<Watched> = systems.iter().flat_map(|s| s.procs.clone()).collect();
-    let bar = progress_bar(params.idle_s, "idle sampling");
-    let idle = procs::observe(&watched, Duration::from_secs(params.idle_s), || bar.inc(1));
-    bar.finish_and_clear();
 
     // ---- the load matrix: every round, every workload, every system in turn
     let total = (params.rounds * workloads.len() * systems.len()) as u64;
@@ -646,6 +664,7 @@ fn run(cli: &Cli, java_possible: bool) -> Result<()> {
         }
     }
     bar.finish_and_clear();
+    std::thread::sleep(Duration::from_secs(q.pick(1, 5)));
     let after_load: Vec<(Watched, Option<procs::ProcSample>)> = watched
         .iter()
         .map(|p| (p.clone(), procs::sample(p.2)))
@@ -726,6 +745,14 @@ fn write_outputs(
     limit_bytes_s: f64,
 ) -> Result<()> {
     let systems = &params.systems;
+    // The last sample of a process, taken a few seconds after the load runs.
+    let loaded = |pid: u32| {
+        after_load
+            .iter()
+            .find(|(w, _)| w.2 == pid)
+            .and_then(|(_, s)| *s)
+            .unwrap_or_default()
+    };
     let header = [
         "system",
         "workload",
@@ -742,6 +769,7 @@ fn write_outputs(
         "p999_ms",
         "max_ms",
         "server_cpu_s_per_million",
+        "server_wakeups_per_msg",
         "error",
     ];
     let row = |r: &Run| {
@@ -761,6 +789,7 @@ fn write_outputs(
             format!("{:.3}", r.p999_ms),
             format!("{:.3}", r.max_ms),
             format!("{:.2}", r.server_cpu_s_per_million),
+            format!("{:.2}", r.server_wakeups_per_msg),
             r.error
                 .clone()
                 .map(|e| format!("\"{}\"", e.replace('"', "'")))
@@ -780,12 +809,8 @@ fn write_outputs(
     let idle_rows: Vec<Vec<String>> = idle
         .iter()
         .map(|u| {
-            let peak = after_load
-                .iter()
-                .find(|(w, _)| w.2 == u.pid)
-                .and_then(|(_, s)| *s)
-                .map(|s| s.hwm_kib as f64 / 1024.0)
-                .unwrap_or(0.0);
+            let a = loaded(u.pid);
+            let mib = |k: u64| k as f64 / 1024.0;
             vec![
                 u.system.clone(),
                 format!("\"{}\"", u.process),
@@ -793,8 +818,11 @@ fn write_outputs(
                 format!("{:.1}", u.rss_anon_mib),
                 format!("{:.1}", u.rss_file_mib),
                 format!("{:.2}", u.cpu_pct),
+                format!("{:.0}", u.wakeups_per_s),
                 u.threads.to_string(),
-                format!("{peak:.1}"),
+                format!("{:.1}", mib(a.rss_anon_kib)),
+                format!("{:.1}", mib(a.rss_file_kib)),
+                format!("{:.1}", mib(a.hwm_kib)),
             ]
         })
         .collect();
@@ -807,8 +835,11 @@ fn write_outputs(
             "rss_anon_mib",
             "rss_file_mib",
             "idle_cpu_pct",
+            "idle_wakeups_per_s",
             "threads",
-            "peak_rss_after_load_mib",
+            "after_load_anon_mib",
+            "after_load_file_mib",
+            "peak_rss_mib",
         ],
         &idle_rows,
     )?;
@@ -902,18 +933,20 @@ fn write_outputs(
             .map(f)
             .unwrap_or(0.0)
     };
-    let peak = |s: &str| {
+    // Broker memory a few seconds after the load: anonymous (heap, buffers) and file-backed
+    // (mapped commit-log and queue pages, which grow with the data written).
+    let broker_loaded = |s: &str| {
         after_load
             .iter()
             .find(|(w, _)| w.0 == s && w.1 == "broker")
             .and_then(|(_, x)| *x)
-            .map(|x| x.hwm_kib as f64 / 1024.0)
-            .unwrap_or(0.0)
+            .unwrap_or_default()
     };
     let mem_groups = vec![
         "name server, idle".to_string(),
         "broker, idle".to_string(),
-        "broker, peak under load".to_string(),
+        "broker after load: anon".to_string(),
+        "broker after load: mapped files".to_string(),
     ];
     let mem_series: Vec<Series> = systems
         .iter()
@@ -922,7 +955,8 @@ fn write_outputs(
             values: vec![
                 usage(s, "name server", &|u| u.rss_mib_mean),
                 usage(s, "broker", &|u| u.rss_mib_mean),
-                peak(s),
+                broker_loaded(s).rss_anon_kib as f64 / 1024.0,
+                broker_loaded(s).rss_file_kib as f64 / 1024.0,
             ],
         })
         .collect();
@@ -1019,36 +1053,66 @@ fn write_outputs(
         }
         md.push('\n');
     }
-    md.push_str("\n\n| process | ");
-    md.push_str(
-        &systems
-            .iter()
-            .map(|s| format!("{0} RSS MiB (anon + file) | {0} CPU %", label(s)))
-            .collect::<Vec<_>>()
-            .join(" | "),
-    );
-    md.push_str(" |\n|---|");
+    md.push_str("\n\n| workload (server cost per message) |");
+    for s in systems {
+        md.push_str(&format!(" {} CPU µs | {} wake-ups |", label(s), label(s)));
+    }
+    md.push_str("\n|---|");
     md.push_str(&"---:|".repeat(systems.len() * 2));
     md.push('\n');
-    for p in ["name server", "broker"] {
-        md.push_str(&format!("| {p}, idle |"));
+    for w in &all {
+        md.push_str(&format!("| {w} |"));
         for s in systems {
-            let u = idle.iter().find(|u| &u.system == s && u.process == p);
-            match u {
-                Some(u) => md.push_str(&format!(
-                    " {:.0} ({:.0} + {:.0}) | {:.2} |",
-                    u.rss_mib_mean, u.rss_anon_mib, u.rss_file_mib, u.cpu_pct
+            match find(best, w, s) {
+                Some(r) => md.push_str(&format!(
+                    " {:.0} | {:.2} |",
+                    r.server_cpu_s_per_million, r.server_wakeups_per_msg
                 )),
                 None => md.push_str(" – | – |"),
             }
         }
         md.push('\n');
     }
-    md.push_str("| broker, peak RSS after the load runs |");
+    md.push_str(
+        "\n\n| system | process | idle RSS MiB | anon | file | idle CPU % | wake-ups/s | threads | after load: anon | after load: file |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
     for s in systems {
-        md.push_str(&format!(" {:.0} | |", peak(s)));
+        for p in ["name server", "broker"] {
+            if let Some(u) = idle.iter().find(|u| &u.system == s && u.process == p) {
+                let a = loaded(u.pid);
+                md.push_str(&format!(
+                    "| {} | {p} | {:.1} | {:.1} | {:.1} | {:.2} | {:.0} | {} | {:.0} | {:.0} |\n",
+                    label(s),
+                    u.rss_mib_mean,
+                    u.rss_anon_mib,
+                    u.rss_file_mib,
+                    u.cpu_pct,
+                    u.wakeups_per_s,
+                    u.threads,
+                    a.rss_anon_kib as f64 / 1024.0,
+                    a.rss_file_kib as f64 / 1024.0
+                ));
+            }
+        }
     }
-    md.push('\n');
+    for p in &peers {
+        let rss = |s: &str, proc: &str| {
+            idle.iter()
+                .find(|u| u.system == s && u.process == proc)
+                .map(|u| u.rss_mib_mean)
+        };
+        md.push_str(&format!(
+            "\nIdle RSS, ours / {}: name server **{}**, broker **{}**; broker anonymous memory after load **{}**.\n",
+            label(p),
+            ratio(rss("ours", "name server"), rss(p, "name server")),
+            ratio(rss("ours", "broker"), rss(p, "broker")),
+            ratio(
+                Some(broker_loaded("ours").rss_anon_kib as f64),
+                Some(broker_loaded(p).rss_anon_kib as f64)
+            )
+        ));
+    }
     let best_batch_1k = params
         .workloads
         .iter()

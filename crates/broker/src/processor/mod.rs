@@ -142,6 +142,27 @@ pub async fn put_message(
     let wait = get_prop(&props, "WAIT") != Some("false");
     let store = b.store.clone();
     let r = tokio::task::spawn_blocking(move || store.put_message(msg)).await?;
+    Ok(after_store_put(b, wait, r).await)
+}
+
+/// Stores a batch of one queue contiguously with consecutive queue offsets (4.8.0
+/// `putMessages`): one append and one flush/replication wait for the whole batch.
+pub async fn put_messages(
+    b: &Arc<Broker>,
+    msgs: Vec<MessageExtBrokerInner>,
+    wait: bool,
+) -> anyhow::Result<(PutMessageStatus, Option<AppendMessageResult>)> {
+    let store = b.store.clone();
+    let r = tokio::task::spawn_blocking(move || store.put_messages(msgs)).await?;
+    Ok(after_store_put(b, wait, r).await)
+}
+
+/// What follows a local append: wake the HA transfers and, on a SYNC_MASTER, wait for a slave.
+async fn after_store_put(
+    b: &Arc<Broker>,
+    wait: bool,
+    r: rmq_store::PutMessageResult,
+) -> (PutMessageStatus, Option<AppendMessageResult>) {
     let mut status = r.status;
     if let (Some(ha), Some(a)) = (b.ha.get(), &r.append) {
         ha.wakeup_transfers();
@@ -160,7 +181,7 @@ pub async fn put_message(
             }
         }
     }
-    Ok((status, r.append))
+    (status, r.append)
 }
 
 // ANCHOR: put_status_reply

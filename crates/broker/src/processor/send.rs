@@ -276,6 +276,31 @@ async fn put_batch(
         Some(e) => e,
         None => return Ok((rmq_store::PutMessageStatus::MessageIllegal, None)),
     };
+    let delayed = entries
+        .iter()
+        .any(|(_, _, p)| get_prop(&decode_properties(p), "DELAY").is_some());
+    if b.dledger.get().is_none() && !delayed {
+        // The common case: one contiguous append for the whole batch, as 4.8.0 does.
+        let mut msgs = Vec::with_capacity(entries.len());
+        for (flag, ebody, eprops) in entries {
+            let mut props = decode_properties(&eprops);
+            for (k, v) in batch_props {
+                if get_prop(&props, k).is_none() {
+                    props.push((k.clone(), v.clone()));
+                }
+            }
+            let mut m = template.clone();
+            m.flag = flag;
+            m.body = ebody;
+            m.tags_code = tags_code(get_prop(&props, "TAGS"));
+            m.properties = rmq_common::message::encode_properties(&props);
+            msgs.push(m);
+        }
+        let wait = get_prop(batch_props, "WAIT") != Some("false");
+        let (status, a) = super::put_messages(b, msgs, wait).await?;
+        return Ok((status, a.map(|a| (a.msg_id, a.logics_offset))));
+    }
+    // DLedger replicates message by message; delayed entries take the single-message path.
     let mut ids = Vec::new();
     let mut first = None;
     for (flag, ebody, eprops) in entries {

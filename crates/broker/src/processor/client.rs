@@ -19,7 +19,15 @@ pub async fn process(
     req: RemotingCommand,
 ) -> anyhow::Result<RemotingCommand> {
     match req.code {
-        rq::HEART_BEAT => heartbeat(b, ctx, &req),
+        rq::HEART_BEAT => {
+            let (resp, created_retry_topic) = heartbeat(b, ctx, &req)?;
+            if created_retry_topic {
+                // 4.8.0 registers synchronously here, so the consumer's rebalance right after
+                // its heartbeat already finds the %RETRY% topic's route.
+                crate::register::register_all(b).await;
+            }
+            Ok(resp)
+        }
         rq::UNREGISTER_CLIENT => {
             if let Some(g) = req.ext("producerGroup").filter(|g| !g.is_empty()) {
                 b.producers.unregister(g, ctx.id());
@@ -54,7 +62,8 @@ fn heartbeat(
     b: &Arc<Broker>,
     ctx: &Arc<Connection>,
     req: &RemotingCommand,
-) -> anyhow::Result<RemotingCommand> {
+) -> anyhow::Result<(RemotingCommand, bool)> {
+    let mut created_retry_topic = false;
     let hb: HeartbeatData = decode_body(req.body_bytes())?;
     let channel = ClientChannel {
         conn: ctx.clone(),
@@ -72,9 +81,7 @@ fn heartbeat(
                 PERM_READ | PERM_WRITE,
                 0,
             );
-            if created {
-                b.register_now.notify_one();
-            }
+            created_retry_topic |= created;
         }
         let changed = b.consumers.register(
             &c.group_name,
@@ -91,6 +98,6 @@ fn heartbeat(
     for p in hb.producer_data_set {
         b.producers.register(&p.group_name, channel.clone());
     }
-    Ok(super::ok())
+    Ok((super::ok(), created_retry_topic))
 }
 // ANCHOR_END: heartbeat

@@ -397,7 +397,8 @@ pub async fn send_back(
         b.topics
             .create_in_send_back(&retry, sub.retry_queue_nums, PERM_READ | PERM_WRITE, 0);
     if created {
-        b.register_now.notify_one();
+        // Synchronously, as 4.8.0's createTopicInSendMessageBackMethod does.
+        crate::register::register_all(b).await;
     }
     let store = b.store.clone();
     let rec = tokio::task::spawn_blocking(move || store.look_message_by_offset(offset)).await?;

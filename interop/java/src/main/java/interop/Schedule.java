@@ -267,7 +267,12 @@ final class Schedule {
                 long delay = delayOf(3 + i - 1);
                 Check.that(gap >= delay, "DLQ: retry " + i + " of " + b + " came after " + gap + " ms, level "
                     + (3 + i - 1) + " is " + delay + " ms");
-                Check.that(gap <= delay + 3 * LATE_MS, "DLQ: retry " + i + " of " + b + " came after " + gap
+                // The first retry is only pulled once the consumer has rebalanced onto the new
+                // %RETRY% queue: the 4.8.0 client fetched its routes before the heartbeat that
+                // created that topic, so it may wait for its next 20 s rebalance round. That is
+                // client timing, not delay accuracy (measured above), so allow it.
+                long slack = i == 1 ? 25_000 : 3 * LATE_MS;
+                Check.that(gap <= delay + slack, "DLQ: retry " + i + " of " + b + " came after " + gap
                     + " ms, level " + (3 + i - 1) + " is " + delay + " ms");
             }
         }

@@ -195,14 +195,25 @@ fn install_rocketmq_rust() -> Result<()> {
     Ok(())
 }
 
-fn broker_conf(dir: &Path, name: &str, ns: &str, port: u16) -> String {
-    format!(
-        "brokerClusterName=PeersCluster\nbrokerName={name}\nbrokerId=0\nbrokerRole=ASYNC_MASTER\n\
-         listenPort={port}\nnamesrvAddr={ns}\nbrokerIP1=127.0.0.1\nstorePathRootDir={store}\n\
-         storePathCommitLog={store}/commitlog\nflushDiskType=ASYNC_FLUSH\nautoCreateTopicEnable=true\n\
-         autoCreateSubscriptionGroup=true\ndiskMaxUsedSpaceRatio=95\n",
-        store = dir.join("store").display()
-    )
+/// The broker.conf every system gets. rocketmq-rust 1.0 refuses to start (an opaque "service
+/// lifecycle operation failed") with `brokerRole`, `storePathCommitLog` or
+/// `diskMaxUsedSpaceRatio` in a properties file, so it gets the others only; its defaults for the
+/// first two are the same (ASYNC_MASTER, `<storePathRootDir>/commitlog`).
+fn broker_conf(dir: &Path, name: &str, ns: &str, port: u16, rocketmq_rust: bool) -> String {
+    let store = dir.join("store");
+    let mut conf = format!(
+        "brokerClusterName=PeersCluster\nbrokerName={name}\nbrokerId=0\nlistenPort={port}\n\
+         namesrvAddr={ns}\nbrokerIP1=127.0.0.1\nstorePathRootDir={}\nflushDiskType=ASYNC_FLUSH\n\
+         autoCreateTopicEnable=true\nautoCreateSubscriptionGroup=true\n",
+        store.display()
+    );
+    if !rocketmq_rust {
+        conf.push_str(&format!(
+            "brokerRole=ASYNC_MASTER\nstorePathCommitLog={}/commitlog\ndiskMaxUsedSpaceRatio=95\n",
+            store.display()
+        ));
+    }
+    conf
 }
 
 fn start_ours(work: &Path) -> Result<System> {
@@ -229,7 +240,7 @@ fn start_ours(work: &Path) -> Result<System> {
     let ns = format!("127.0.0.1:{ns_port}");
     let port = procs::free_broker_port()?;
     let conf = dir.join("broker.conf");
-    std::fs::write(&conf, broker_conf(&dir, "ours-broker-a", &ns, port))?;
+    std::fs::write(&conf, broker_conf(&dir, "ours-broker-a", &ns, port, false))?;
     let mut cmd = Command::new(bins.join("mqbroker"));
     cmd.arg("-c").arg(&conf).env("RUST_LOG", "info");
     let (b_srv, _) = Server::spawn(
@@ -334,7 +345,7 @@ fn start_rocketmq_rust(work: &Path) -> Result<System> {
     let ns = format!("127.0.0.1:{ns_port}");
     let port = procs::free_broker_port()?;
     let conf = dir.join("broker.properties");
-    std::fs::write(&conf, broker_conf(&dir, "rust-broker-a", &ns, port))?;
+    std::fs::write(&conf, broker_conf(&dir, "rust-broker-a", &ns, port, true))?;
     let mut cmd = Command::new(rust_peer_bin("rocketmq-broker-rust"));
     cmd.arg("-c")
         .arg(&conf)

@@ -30,7 +30,7 @@ pub const DEFAULT_DELAY_LEVELS: &str = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m
 /// Why a `messageDelayLevel` value was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum DelayLevelError {
-    #[error("messageDelayLevel {0:?}: each level is a number followed by s, m, h or d (e.g. \"1s 5s 1m\")")]
+    #[error("messageDelayLevel: {0}; each level is a number followed by s, m, h or d (e.g. \"1s 5s 1m\")")]
     BadLevel(String),
     #[error("messageDelayLevel is empty")]
     Empty,
@@ -42,27 +42,15 @@ pub enum DelayLevelError {
 pub struct DelayLevels(Vec<i64>);
 
 impl DelayLevels {
-    /// Parses `"1s 5s 10s ..."` as `ScheduleMessageService.parseDelayLevel` does.
+    /// Parses `"1s 5s 10s ..."` with the store's parser (the store needs the same levels to
+    /// compute delivery times at dispatch), refusing an empty list.
     pub fn parse(text: &str) -> Result<DelayLevels, DelayLevelError> {
-        let mut out = Vec::new();
-        for item in text.split(' ').filter(|s| !s.is_empty()) {
-            let (num, unit) = item.split_at(item.len() - 1);
-            let unit_ms = match unit {
-                "s" => 1_000,
-                "m" => 60_000,
-                "h" => 3_600_000,
-                "d" => 86_400_000,
-                _ => return Err(DelayLevelError::BadLevel(item.to_string())),
-            };
-            let n: i64 = num
-                .parse()
-                .map_err(|_| DelayLevelError::BadLevel(item.to_string()))?;
-            out.push(n * unit_ms);
-        }
-        if out.is_empty() {
+        let levels =
+            rmq_store::record::parse_delay_levels(text).map_err(DelayLevelError::BadLevel)?;
+        if levels.is_empty() {
             return Err(DelayLevelError::Empty);
         }
-        Ok(DelayLevels(out))
+        Ok(DelayLevels(levels))
     }
 
     pub fn max_level(&self) -> i32 {
@@ -326,6 +314,10 @@ mod tests {
         ));
         assert!(matches!(
             DelayLevels::parse("s"),
+            Err(DelayLevelError::BadLevel(_))
+        ));
+        assert!(matches!(
+            DelayLevels::parse("1é"),
             Err(DelayLevelError::BadLevel(_))
         ));
         assert_eq!(DelayLevels::parse("  "), Err(DelayLevelError::Empty));

@@ -259,7 +259,10 @@ pub fn parse_delay_levels(text: &str) -> Result<Vec<i64>, String> {
     text.split(' ')
         .filter(|s| !s.is_empty())
         .map(|item| {
-            let (num, unit) = item.split_at(item.len() - 1);
+            // The unit is the last character (not byte: a stray non-ASCII unit must be an
+            // error, not a panic on a char boundary).
+            let unit_at = item.len() - item.chars().last().map_or(0, char::len_utf8);
+            let (num, unit) = item.split_at(unit_at);
             let mult = match unit {
                 "s" => 1000,
                 "m" => 60_000,

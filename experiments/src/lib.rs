@@ -16,6 +16,7 @@ pub mod machine;
 pub mod messages;
 pub mod output;
 pub mod progress;
+pub mod servers;
 pub mod store_files;
 
 pub use cli::QuickArgs;

@@ -22,11 +22,10 @@
 //! nothing but the broker sits between the send and the arrival.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -43,6 +42,7 @@ use serde::Serialize;
 
 use experiments::chart::{grouped_bar_chart, Series};
 use experiments::latency::record;
+use experiments::servers::{build_servers, free_broker_port, spawn_wait, Proc};
 use experiments::{
     figures_dir_for, new_latency_histogram, progress_bar, write_csv, write_json, write_meta,
     LatencySummary, QuickArgs,
@@ -127,82 +127,6 @@ fn now_us() -> i64 {
 // ---------------------------------------------------------------------------------------------
 // The servers.
 
-/// A child process killed on drop.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Builds mqnamesrv and mqbroker in this binary's profile and returns the folder holding them.
-fn build_servers() -> Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    let dir = exe
-        .parent()
-        .ok_or_else(|| anyhow!("{} has no parent", exe.display()))?
-        .to_path_buf();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.args([
-        "build",
-        "-q",
-        "-p",
-        "rmq-namesrv",
-        "-p",
-        "rmq-broker",
-        "--bins",
-    ]);
-    if !cfg!(debug_assertions) {
-        cmd.arg("--release");
-    }
-    let status = cmd.status().context("running cargo build")?;
-    if !status.success() {
-        bail!("cargo build of mqnamesrv/mqbroker failed");
-    }
-    Ok(dir)
-}
-
-/// Spawns `cmd` and waits (30 s) for a stdout line containing `needle`; returns that line.
-fn spawn_wait(mut cmd: Command, needle: &str) -> Result<(Proc, String)> {
-    let mut child = cmd
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .with_context(|| format!("starting {cmd:?}"))?;
-    let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
-    let proc = Proc(child);
-    let (tx, rx) = mpsc::channel();
-    let wanted = needle.to_string();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.contains(&wanted) {
-                let _ = tx.send(line);
-            }
-        }
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(30))
-        .map_err(|_| anyhow!("no line containing {needle:?} from {cmd:?}"))?;
-    Ok((proc, line))
-}
-
-/// A port p on 127.0.0.1 with p and p-2 (the broker's VIP channel) both free.
-fn free_port_pair() -> Result<u16> {
-    for _ in 0..100 {
-        let l = std::net::TcpListener::bind("127.0.0.1:0")?;
-        let p = l.local_addr()?.port();
-        if p > 1100 && std::net::TcpListener::bind(("127.0.0.1", p - 2)).is_ok() {
-            return Ok(p);
-        }
-    }
-    bail!("no free port pair on 127.0.0.1")
-}
-
 struct Servers {
     _namesrv: Proc,
     _broker: Proc,
@@ -223,7 +147,7 @@ fn start_servers(bin: &Path, dir: &Path, levels: &str) -> Result<Servers> {
         .nth(1)
         .map(|s| s.trim().to_string())
         .ok_or_else(|| anyhow!("bad name server line {line:?}"))?;
-    let port = free_port_pair()?;
+    let port = free_broker_port()?;
     let conf = dir.join("broker.conf");
     std::fs::write(
         &conf,

@@ -21,26 +21,26 @@
 //! rmq-dledger, the counterparts of 4.8.0's `DLedgerCommitLog` / `DLedgerRoleChangeHandler` and
 //! DLedger 0.2.2's `DLedgerLeaderElector`.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::{BufRead, BufReader};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use clap::Parser;
 use plotters::prelude::*;
 use plotters::style::text_anchor;
 use rmq_client::api::PullStatus;
 use rmq_client::consumer::PullConsumer;
 use rmq_client::{ClientConfig, Message, Producer, ProducerConfig, SendStatus};
-use rmq_remoting::codes::{request as rq, response as rs};
-use rmq_remoting::protocol::{decode_body, ClusterInfo};
-use rmq_remoting::{RemotingClient, RemotingCommand};
+use rmq_remoting::RemotingClient;
 use serde::Serialize;
 
+use experiments::servers::{
+    broker_ids, build_servers, create_topic, free_broker_port, free_port, start_broker,
+    start_namesrv, Proc,
+};
 use experiments::{figures_dir, progress_bar, write_csv, write_json, write_meta, QuickArgs};
 
 const EXPERIMENT: &str = "failover";
@@ -109,111 +109,12 @@ impl Params {
 // ---------------------------------------------------------------------------------------------
 // The servers.
 
-/// A child process killed (SIGKILL) on drop.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Builds mqnamesrv and mqbroker in this binary's profile and returns the folder holding them.
-fn build_servers() -> Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    let dir = exe
-        .parent()
-        .ok_or_else(|| anyhow!("{} has no parent", exe.display()))?
-        .to_path_buf();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.args([
-        "build",
-        "-q",
-        "-p",
-        "rmq-namesrv",
-        "-p",
-        "rmq-broker",
-        "--bins",
-    ]);
-    if !cfg!(debug_assertions) {
-        cmd.arg("--release");
-    }
-    let status = cmd.status().context("running cargo build")?;
-    if !status.success() {
-        bail!("cargo build of mqnamesrv/mqbroker failed");
-    }
-    Ok(dir)
-}
-
-/// Spawns `cmd` and waits (30 s) for a stdout line containing `needle`; returns that line.
-fn spawn_wait(mut cmd: Command, needle: &str) -> Result<(Proc, String)> {
-    let mut child = cmd
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .with_context(|| format!("starting {cmd:?}"))?;
-    let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
-    let proc = Proc(child);
-    let (tx, rx) = mpsc::channel();
-    let wanted = needle.to_string();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.contains(&wanted) {
-                let _ = tx.send(line);
-            }
-        }
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(30))
-        .map_err(|_| anyhow!("no line containing {needle:?} from {cmd:?}"))?;
-    Ok((proc, line))
-}
-
-fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
-/// A port p on 127.0.0.1 with p and p-2 (the broker's VIP channel) both free.
-fn free_port_pair() -> Result<u16> {
-    for _ in 0..100 {
-        let p = free_port()?;
-        if p > 1100 && std::net::TcpListener::bind(("127.0.0.1", p - 2)).is_ok() {
-            return Ok(p);
-        }
-    }
-    bail!("no free port pair on 127.0.0.1")
-}
-
 /// One member of the group: its config, address and (while alive) its process.
 struct Member {
     name: String,
     conf: PathBuf,
     addr: String,
     proc: Option<Proc>,
-}
-
-fn start_namesrv(bin: &Path, dir: &Path) -> Result<(Proc, String)> {
-    let conf = dir.join("namesrv.conf");
-    std::fs::write(
-        &conf,
-        format!("kvConfigPath={}\n", dir.join("kv.json").display()),
-    )?;
-    let mut cmd = Command::new(bin.join("mqnamesrv"));
-    cmd.arg("-c").arg(&conf).args(["-p", "0"]);
-    let (p, line) = spawn_wait(cmd, "listen=")?;
-    let addr = line
-        .split("listen=")
-        .nth(1)
-        .ok_or_else(|| anyhow!("odd name server line {line}"))?
-        .trim()
-        .to_string();
-    Ok((p, addr))
 }
 
 /// Writes the three brokers' configs: one DLedger group, peers n0..n2 on free ports.
@@ -227,7 +128,7 @@ fn group_confs(dir: &Path, ns: &str) -> Result<Vec<Member>> {
     for i in 0..NODES {
         let d = dir.join(format!("n{i}"));
         std::fs::create_dir_all(&d)?;
-        let port = free_port_pair()?;
+        let port = free_broker_port()?;
         let conf = d.join("broker.conf");
         std::fs::write(
             &conf,
@@ -249,31 +150,12 @@ fn group_confs(dir: &Path, ns: &str) -> Result<Vec<Member>> {
     Ok(members)
 }
 
-fn start_broker(bin: &Path, conf: &Path) -> Result<Proc> {
-    let mut cmd = Command::new(bin.join("mqbroker"));
-    cmd.arg("-c").arg(conf);
-    Ok(spawn_wait(cmd, "boot success")?.0)
-}
-
-/// brokerId -> address of the group, as the name server lists it (empty when unreachable).
-async fn broker_ids(c: &RemotingClient, ns: &str) -> BTreeMap<i64, String> {
-    let cmd = RemotingCommand::new_request(rq::GET_BROKER_CLUSTER_INFO);
-    match c.invoke(ns, cmd, RPC).await {
-        Ok(r) if r.code == rs::SUCCESS => decode_body::<ClusterInfo>(r.body_bytes())
-            .ok()
-            .and_then(|ci| ci.broker_addr_table.get(GROUP).cloned())
-            .map(|bd| bd.broker_addrs)
-            .unwrap_or_default(),
-        _ => BTreeMap::new(),
-    }
-}
-
 /// Waits (up to 60 s) until the name server lists a brokerId 0 and `members` brokers in all;
 /// returns brokerId 0's address.
 async fn wait_group(c: &RemotingClient, ns: &str, members: usize) -> Result<String> {
     let start = Instant::now();
     loop {
-        let ids = broker_ids(c, ns).await;
+        let ids = broker_ids(c, ns, GROUP, RPC).await;
         if ids.len() >= members {
             if let Some(a) = ids.get(&0) {
                 return Ok(a.clone());
@@ -284,24 +166,6 @@ async fn wait_group(c: &RemotingClient, ns: &str, members: usize) -> Result<Stri
         }
         tokio::time::sleep(SAMPLE).await;
     }
-}
-
-/// UPDATE_AND_CREATE_TOPIC on one broker (what `mqadmin updateTopic -b` sends).
-async fn create_topic(c: &RemotingClient, addr: &str, queues: i32) -> Result<()> {
-    let cmd = RemotingCommand::new_request(rq::UPDATE_AND_CREATE_TOPIC)
-        .with_ext("topic", TOPIC)
-        .with_ext("defaultTopic", "TBW102")
-        .with_ext("readQueueNums", queues)
-        .with_ext("writeQueueNums", queues)
-        .with_ext("perm", 6)
-        .with_ext("topicFilterType", "SINGLE_TAG")
-        .with_ext("topicSysFlag", 0)
-        .with_ext("order", false);
-    let r = c.invoke(addr, cmd, RPC).await?;
-    if r.code != rs::SUCCESS {
-        bail!("updateTopic on {addr}: code {} {:?}", r.code, r.remark);
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -357,7 +221,7 @@ async fn producer_loop(p: Producer, id: usize, body_bytes: usize, sh: Arc<Shared
 
 async fn monitor_loop(c: RemotingClient, ns: String, sh: Arc<Shared>) {
     while !sh.stop.load(Ordering::Relaxed) {
-        let leader = broker_ids(&c, &ns).await.get(&0).cloned();
+        let leader = broker_ids(&c, &ns, GROUP, RPC).await.get(&0).cloned();
         let b = sh.bucket();
         if let Ok(mut l) = sh.leader.lock() {
             l[b] = leader;
@@ -513,7 +377,7 @@ async fn run(params: &Params, bin: &Path, dir: &Path) -> Result<(Summary, Vec<Ro
     let c = RemotingClient::new();
     wait_group(&c, &ns, NODES).await?;
     for m in &members {
-        create_topic(&c, &m.addr, params.queues).await?;
+        create_topic(&c, &m.addr, TOPIC, params.queues, RPC).await?;
     }
 
     let buckets = ((params.planned_s() + 120.0) * 1000.0 / SAMPLE.as_millis() as f64) as usize;

@@ -24,25 +24,24 @@
 //! (4.8.0 `HAService` / `HAConnection`, `CommitLog.handleHA`) and its DLedger mode (4.8.0
 //! `DLedgerCommitLog` on DLedger 0.2.2's `DLedgerServer`).
 
-use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Parser;
 use hdrhistogram::Histogram;
 use rmq_client::{Message, Producer, ProducerConfig, SendStatus};
-use rmq_remoting::codes::{request as rq, response as rs};
-use rmq_remoting::protocol::{decode_body, ClusterInfo};
-use rmq_remoting::{RemotingClient, RemotingCommand};
+use rmq_remoting::RemotingClient;
 use serde::Serialize;
 
 use experiments::chart::{grouped_bar_chart, percentile_chart, Curve, Series};
 use experiments::latency::{percentile_curve, record};
+use experiments::servers::{
+    broker_ids, build_servers, create_topic, free_broker_port, free_port, start_broker,
+    start_namesrv, Proc,
+};
 use experiments::{
     figures_dir_for, new_latency_histogram, progress_bar, write_csv, write_json, write_meta,
     LatencySummary, QuickArgs,
@@ -127,109 +126,6 @@ impl Mode {
 // ---------------------------------------------------------------------------------------------
 // The servers (the approach of failover.rs and crates/broker/tests/ha.rs).
 
-/// A child process killed (SIGKILL) on drop.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Builds mqnamesrv and mqbroker in this binary's profile and returns the folder holding them.
-fn build_servers() -> Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    let dir = exe
-        .parent()
-        .ok_or_else(|| anyhow!("{} has no parent", exe.display()))?
-        .to_path_buf();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.args([
-        "build",
-        "-q",
-        "-p",
-        "rmq-namesrv",
-        "-p",
-        "rmq-broker",
-        "--bins",
-    ]);
-    if !cfg!(debug_assertions) {
-        cmd.arg("--release");
-    }
-    if !cmd.status().context("running cargo build")?.success() {
-        bail!("cargo build of mqnamesrv/mqbroker failed");
-    }
-    Ok(dir)
-}
-
-/// Spawns `cmd` and waits (30 s) for a stdout line containing `needle`; returns that line.
-fn spawn_wait(mut cmd: Command, needle: &str) -> Result<(Proc, String)> {
-    let mut child = cmd
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .with_context(|| format!("starting {cmd:?}"))?;
-    let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
-    let proc = Proc(child);
-    let (tx, rx) = mpsc::channel();
-    let wanted = needle.to_string();
-    std::thread::spawn(move || {
-        // Keep draining after the match so the child never blocks on a full pipe.
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.contains(&wanted) {
-                let _ = tx.send(line);
-            }
-        }
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(30))
-        .map_err(|_| anyhow!("no line containing {needle:?} from {cmd:?}"))?;
-    Ok((proc, line))
-}
-
-fn port_free(p: u16) -> bool {
-    std::net::TcpListener::bind(("127.0.0.1", p)).is_ok()
-}
-
-fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
-/// A listen port p with p-2 (VIP channel) and p+1 (HA service) free as well.
-fn free_broker_port() -> Result<u16> {
-    for _ in 0..200 {
-        let p = free_port()?;
-        if p > 1100 && p < u16::MAX && port_free(p - 2) && port_free(p + 1) {
-            return Ok(p);
-        }
-    }
-    bail!("no free port triple on 127.0.0.1")
-}
-
-fn start_namesrv(bin: &Path, dir: &Path) -> Result<(Proc, String)> {
-    let conf = dir.join("namesrv.conf");
-    std::fs::write(
-        &conf,
-        format!("kvConfigPath={}\n", dir.join("kv.json").display()),
-    )?;
-    let mut cmd = Command::new(bin.join("mqnamesrv"));
-    cmd.arg("-c").arg(&conf).args(["-p", "0"]);
-    let (p, line) = spawn_wait(cmd, "listen=")?;
-    let addr = line
-        .split("listen=")
-        .nth(1)
-        .ok_or_else(|| anyhow!("odd name server line {line}"))?
-        .trim()
-        .to_string();
-    Ok((p, addr))
-}
-
 /// Writes one broker's config under `dir/name` and returns (config path, address).
 fn broker_conf(dir: &Path, name: &str, ns: &str, extra: &str) -> Result<(PathBuf, String)> {
     let d = dir.join(name);
@@ -247,12 +143,6 @@ fn broker_conf(dir: &Path, name: &str, ns: &str, extra: &str) -> Result<(PathBuf
         ),
     )?;
     Ok((conf, format!("127.0.0.1:{port}")))
-}
-
-fn start_broker(bin: &Path, conf: &Path) -> Result<Proc> {
-    let mut cmd = Command::new(bin.join("mqbroker"));
-    cmd.arg("-c").arg(conf);
-    Ok(spawn_wait(cmd, "boot success")?.0)
 }
 
 /// A running cluster of one mode; dropping it kills every process.
@@ -322,24 +212,11 @@ fn start_cluster(mode: Mode, bin: &Path, dir: &Path) -> Result<Cluster> {
     })
 }
 
-/// brokerId -> address of the broker group, as the name server lists it.
-async fn broker_ids(c: &RemotingClient, ns: &str) -> BTreeMap<i64, String> {
-    let cmd = RemotingCommand::new_request(rq::GET_BROKER_CLUSTER_INFO);
-    match c.invoke(ns, cmd, RPC).await {
-        Ok(r) if r.code == rs::SUCCESS => decode_body::<ClusterInfo>(r.body_bytes())
-            .ok()
-            .and_then(|ci| ci.broker_addr_table.get(BROKER_NAME).cloned())
-            .map(|bd| bd.broker_addrs)
-            .unwrap_or_default(),
-        _ => BTreeMap::new(),
-    }
-}
-
 /// Waits (up to 60 s) until the name server lists `members` brokers, one of them brokerId 0.
 async fn wait_registered(c: &RemotingClient, ns: &str, members: usize) -> Result<()> {
     let start = Instant::now();
     loop {
-        let ids = broker_ids(c, ns).await;
+        let ids = broker_ids(c, ns, BROKER_NAME, RPC).await;
         if ids.len() >= members && ids.contains_key(&0) {
             return Ok(());
         }
@@ -348,24 +225,6 @@ async fn wait_registered(c: &RemotingClient, ns: &str, members: usize) -> Result
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-/// UPDATE_AND_CREATE_TOPIC on one broker (what `mqadmin updateTopic -b` sends).
-async fn create_topic(c: &RemotingClient, addr: &str, queues: i32) -> Result<()> {
-    let cmd = RemotingCommand::new_request(rq::UPDATE_AND_CREATE_TOPIC)
-        .with_ext("topic", TOPIC)
-        .with_ext("defaultTopic", "TBW102")
-        .with_ext("readQueueNums", queues)
-        .with_ext("writeQueueNums", queues)
-        .with_ext("perm", 6)
-        .with_ext("topicFilterType", "SINGLE_TAG")
-        .with_ext("topicSysFlag", 0)
-        .with_ext("order", false);
-    let r = c.invoke(addr, cmd, RPC).await?;
-    if r.code != rs::SUCCESS {
-        bail!("updateTopic on {addr}: code {} {:?}", r.code, r.remark);
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -523,7 +382,7 @@ async fn run_mode(mode: Mode, params: &Params, bin: &Path, dir: &Path) -> Result
     let c = RemotingClient::new();
     wait_registered(&c, &cluster.ns, cluster.members).await?;
     for a in &cluster.writable {
-        create_topic(&c, a, params.queues).await?;
+        create_topic(&c, a, TOPIC, params.queues, RPC).await?;
     }
     let mut producers = Vec::new();
     for i in 0..params.concurrency {

@@ -41,7 +41,7 @@ use experiments::servers::{
     broker_ids, build_servers, create_topic, free_broker_port, free_port, start_broker,
     start_namesrv, Proc,
 };
-use experiments::{figures_dir, progress_bar, write_csv, write_json, write_meta, QuickArgs};
+use experiments::{figures_dir_for, progress_bar, write_csv, write_json, write_meta, QuickArgs};
 
 const EXPERIMENT: &str = "failover";
 const CLUSTER: &str = "FailoverCluster";
@@ -326,7 +326,8 @@ fn main() -> Result<()> {
     let (summary, timeline) = rt.block_on(run(&params, &bin, tmp.path()))?;
     rt.shutdown_timeout(Duration::from_secs(2));
 
-    let dir = figures_dir(EXPERIMENT)?;
+    // Quick runs (CI, make test) stay under target/, so the book keeps the full-mode figures.
+    let dir = figures_dir_for(EXPERIMENT, cli.quick.quick)?;
     write_outputs(&dir, &summary, &timeline)?;
     write_meta(
         &dir,

@@ -1,8 +1,8 @@
 //! Integration tests: the real `mqnamesrv` binary on an ephemeral 127.0.0.1 port,
-//! driven over TCP with the remoting client.
+//! driven over TCP with the remoting client (started through `rmq-testkit`, killed on drop).
+//! Book chapter: Part III (name server). RocketMQ 4.8.0 counterpart: the name server tests
+//! (`DefaultRequestProcessorTest`, `RouteInfoManagerTest`) and `IntegrationTestBase`.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rmq_remoting::codes::{request, response};
@@ -11,6 +11,7 @@ use rmq_remoting::protocol::{
     TopicRouteData,
 };
 use rmq_remoting::{RemotingClient, RemotingCommand, RemotingError};
+use rmq_testkit::Proc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -18,55 +19,28 @@ const T: Duration = Duration::from_secs(3);
 
 /// A running `mqnamesrv`; killed on drop.
 struct NameSrv {
-    child: Child,
+    _proc: Proc,
     addr: String,
     dir: tempfile::TempDir,
 }
 
-impl Drop for NameSrv {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start(extra_conf: &str) -> NameSrv {
     let dir = tempfile::tempdir().unwrap();
-    let conf = dir.path().join("namesrv.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "listenPort=9876\nkvConfigPath={}\nsomeUnknownKey=1\n{extra_conf}\n",
-            dir.path().join("kvConfig.json").display()
-        ),
+    let (proc, addr) = rmq_testkit::start_namesrv(
+        env!("CARGO_BIN_EXE_mqnamesrv").as_ref(),
+        dir.path(),
+        &format!("listenPort=9876\nsomeUnknownKey=1\n{extra_conf}"),
     )
-    .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mqnamesrv"))
-        .arg("-c")
-        .arg(&conf)
-        .args(["-p", "0"])
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(addr) = line.split("listen=").nth(1) {
-                let _ = tx.send(addr.trim().to_string());
-            }
-        }
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(20))
-        .expect("name server boot line");
+    .unwrap_or_else(|e| panic!("name server boot line: {e}"));
     assert!(
         addr.starts_with("127.0.0.1:"),
         "binds loopback by default: {addr}"
     );
-    NameSrv { child, addr, dir }
+    NameSrv {
+        _proc: proc,
+        addr,
+        dir,
+    }
 }
 
 fn body_of(topics: &[(&str, i32)], counter: i64) -> RegisterBrokerBody {

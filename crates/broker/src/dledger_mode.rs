@@ -28,9 +28,9 @@ use rmq_dledger::core::Role;
 use rmq_dledger::server::{DLedgerError, DLedgerServer, ServerConfig};
 use rmq_store::{AppendMessageResult, PutMessageStatus};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::sync::watch;
 
 /// The DLedger settings of broker.conf.
 #[derive(Debug, Clone)]
@@ -104,8 +104,9 @@ pub fn reset_derived_store(root: &std::path::Path) -> std::io::Result<()> {
 pub struct DLedgerMode {
     pub settings: DLedgerSettings,
     pub server: DLedgerServer,
-    /// Last DLedger index applied to the local store (-1: none).
-    applied: AtomicI64,
+    /// Last DLedger index applied to the local store (-1: none); a watch, so senders wait for
+    /// their entry without polling.
+    applied: watch::Sender<i64>,
     /// Local append results of entries applied while leader, for the waiting senders.
     results: Mutex<BTreeMap<i64, (PutMessageStatus, Option<AppendMessageResult>)>>,
 }
@@ -130,13 +131,13 @@ impl DLedgerMode {
         Ok(Arc::new(DLedgerMode {
             settings: s,
             server,
-            applied: AtomicI64::new(-1),
+            applied: watch::Sender::new(-1),
             results: Mutex::new(BTreeMap::new()),
         }))
     }
 
     pub fn applied_index(&self) -> i64 {
-        self.applied.load(Ordering::Acquire)
+        *self.applied.borrow()
     }
 
     pub fn is_leader(&self) -> bool {
@@ -175,16 +176,22 @@ pub async fn put_via_dledger(
             }
             Err(_) => return (PutMessageStatus::OsPageCacheBusy, None),
         };
-    let deadline = Instant::now() + Duration::from_secs(3);
-    loop {
-        if let Some(r) = dl.results.lock().remove(&appended.index) {
-            return r;
+    // The apply loop records the result before it publishes the applied index.
+    let mut applied = dl.applied.subscribe();
+    let waited = tokio::time::timeout(
+        Duration::from_secs(3),
+        applied.wait_for(|&a| a >= appended.index),
+    )
+    .await;
+    match dl.results.lock().remove(&appended.index) {
+        Some(r) => r,
+        // Applied while this member was not leader any more, or apply is stuck.
+        None => {
+            if waited.is_err() {
+                tracing::warn!("dledger entry {} not applied in 3 s", appended.index);
+            }
+            (PutMessageStatus::UnknownError, None)
         }
-        if dl.applied_index() >= appended.index || Instant::now() > deadline {
-            // Applied while this member was not leader any more, or apply is stuck.
-            return (PutMessageStatus::UnknownError, None);
-        }
-        tokio::time::sleep(Duration::from_millis(1)).await;
     }
 }
 // ANCHOR_END: dledger_put
@@ -198,16 +205,21 @@ fn append_error_status(code: &str) -> PutMessageStatus {
 }
 
 // ANCHOR: apply_loop
-/// Applies committed entries in order to the local store, on every member.
+/// Applies committed entries in order to the local store, on every member. Sleeps on the
+/// server's committed-index watch between commits.
 pub async fn apply_loop(b: Arc<Broker>, dl: Arc<DLedgerMode>) {
+    let mut commits = dl.server.watch_committed();
     loop {
-        let committed = dl.server.committed_index();
+        // Marks this value seen: a commit after this line wakes the `changed()` below.
+        let committed = *commits.borrow_and_update();
         let mut next = dl.applied_index() + 1;
+        let mut stalled = false;
         while next <= committed {
             let entry = match dl.server.get(next) {
                 Ok(e) => e,
                 Err(e) => {
                     tracing::warn!("dledger entry {next} unreadable: {e}; retrying");
+                    stalled = true;
                     break;
                 }
             };
@@ -220,10 +232,14 @@ pub async fn apply_loop(b: Arc<Broker>, dl: Arc<DLedgerMode>) {
                     results.pop_first();
                 }
             }
-            dl.applied.store(next, Ordering::Release);
+            dl.applied.send_replace(next);
             next += 1;
         }
-        tokio::time::sleep(Duration::from_millis(1)).await;
+        if stalled {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        } else if commits.changed().await.is_err() {
+            return; // the server is gone
+        }
     }
 }
 // ANCHOR_END: apply_loop

@@ -32,7 +32,8 @@
 //!   append(bytes).await -> Result<Appended{index, term, pos}, DLedgerError>  (after majority commit)
 //!   submit(bytes) -> PendingAppend{wait().await}   append_batch(Vec<Bytes>)   read_at(pos, len)
 //!   role() term() leader_id() watch_role() -> watch::Receiver<RoleState{role, term, leader_id}>
-//!   get(index) committed_index() committed_pos() end_index() self_id() local_addr() shutdown().await,
+//!   get(index) committed_index() watch_committed() committed_pos() end_index() self_id() local_addr()
+//!   shutdown().await,
 //!   ServerConfig::new(group, self_id, peers, store_base_dir) {node: NodeConfig, data_file_size, ...},
 //!   parse_peers("n0-127.0.0.1:40911;..."), DLedgerError}
 //! rpc::{wire::{request_code::*, *Json bodies}, base64}

@@ -123,12 +123,16 @@ async fn three_servers_survive_losing_the_leader() {
     // nothing committed was lost on either survivor
     let top = *acked.keys().last().unwrap();
     for s in servers.iter().flatten() {
-        for _ in 0..200 {
-            if s.committed_index() >= top {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        // the committed-index watch wakes waiters on leader and follower alike
+        let mut committed = s.watch_committed();
+        let _ =
+            tokio::time::timeout(Duration::from_secs(5), committed.wait_for(|&c| c >= top)).await;
+        assert!(
+            *committed.borrow() >= top,
+            "{} watch shows {}",
+            s.self_id(),
+            *committed.borrow()
+        );
         assert!(
             s.committed_index() >= top,
             "{} committed {}",

@@ -193,6 +193,7 @@ impl Driver {
                     let pos = self.shared.store.lock().committed_pos();
                     self.shared.committed_pos.store(pos, Ordering::Release);
                     self.shared.committed_index.store(index, Ordering::Release);
+                    self.shared.committed_watch.send_replace(index);
                 }
                 Effect::AppendResult { req, result } => {
                     if let Some(tx) = self.appends.remove(&req) {

@@ -9,6 +9,7 @@
 //!   read_at(pos, len)   config.append_hook = Some(AppendHook(Arc::new(|index, pos, body| ..)))
 //!   role() leader_id() term() watch_role() -> watch::Receiver<RoleState>
 //!   get(index) -> Result<Entry>   committed_index()   committed_pos()   end_index()
+//!   watch_committed() -> watch::Receiver<i64>          (wakes appliers when the commit moves)
 //!   shutdown().await                                             (flush, checkpoint, close sockets)
 //! ```
 //!
@@ -178,6 +179,8 @@ pub(crate) struct Shared {
     pub store: Mutex<DLedgerStore>,
     pub committed_index: AtomicI64,
     pub committed_pos: AtomicI64,
+    /// The committed index again, as a watch: appliers sleep on it instead of polling.
+    pub committed_watch: watch::Sender<i64>,
     pub role: watch::Sender<RoleState>,
 }
 
@@ -233,6 +236,7 @@ impl DLedgerServer {
             store: Mutex::new(store),
             committed_index: AtomicI64::new(committed),
             committed_pos: AtomicI64::new(committed_pos),
+            committed_watch: watch::Sender::new(committed),
             role: role_tx,
         });
         let cancel = CancelToken::new();
@@ -355,6 +359,13 @@ impl DLedgerServer {
     /// Highest committed index.
     pub fn committed_index(&self) -> i64 {
         self.shared.committed_index.load(Ordering::Acquire)
+    }
+    /// The committed index as it moves: `changed().await` wakes once per new commit
+    /// (several commits in a row may coalesce into one wake-up; read the value then).
+    /// Published after [`committed_index`](Self::committed_index) and
+    /// [`committed_pos`](Self::committed_pos), so both already show it.
+    pub fn watch_committed(&self) -> watch::Receiver<i64> {
+        self.shared.committed_watch.subscribe()
     }
     /// End of the last committed entry in the data files (DLedgerCommitLog's max offset).
     pub fn committed_pos(&self) -> i64 {

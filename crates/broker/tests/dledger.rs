@@ -19,17 +19,9 @@ struct Member {
     proc: Option<Proc>,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn group(dir: &Path, ns: &str) -> Vec<Member> {
     let peers: Vec<String> = (0..3)
-        .map(|i| format!("n{i}-127.0.0.1:{}", free_port()))
+        .map(|i| format!("n{i}-127.0.0.1:{}", rmq_testkit::free_port().unwrap()))
         .collect();
     let peers = peers.join(";");
     (0..3)

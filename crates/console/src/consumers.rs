@@ -1,0 +1,196 @@
+//! `/api/consumers` and `/api/consumers/{group}`: every consumer group with its
+//! backlog (diff), consume TPS and online clients; and one group's per-queue
+//! offsets, connections and subscriptions.
+//!
+//! A group is known by its retry topic `%RETRY%<group>`, so the list starts from
+//! GET_ALL_TOPIC_LIST_FROM_NAMESERVER (206), like `mqadmin consumerProgress`
+//! without `-g`. Per group: the retry topic's route (105), GET_CONSUME_STATS (208)
+//! on each broker, and GET_CONSUMER_CONNECTION_LIST (203). A group with no
+//! offsets or no clients is simply shown as such; only real failures fill `error`.
+//! Book: Part III "The web console" (Consumers page).
+//! Mirrors rocketmq-console's `ConsumerServiceImpl.queryGroupList`,
+//! `queryConsumeStatsList` and `getConsumerConnection`.
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::Json;
+use futures::stream::{self, StreamExt};
+use rmq_admin::admin_client::RETRY_GROUP_TOPIC_PREFIX;
+use rmq_admin::AdminError;
+use rmq_remoting::codes::response;
+use rmq_remoting::protocol::{ConsumeStats, ConsumerConnection};
+use serde::Serialize;
+
+use crate::error::{path_arg, ApiError, ApiResult};
+use crate::server::AppState;
+
+const PARALLEL: usize = 8;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupsView {
+    pub groups: Vec<GroupRow>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupRow {
+    pub group: String,
+    /// Messages stored but not yet consumed by the group, over all its queues.
+    pub diff_total: i64,
+    pub consume_tps: f64,
+    /// How many clients of the group are connected now.
+    pub clients: usize,
+    /// "CONSUME_PASSIVELY" (push) or "CONSUME_ACTIVELY" (pull), when online.
+    pub consume_type: Option<String>,
+    /// "CLUSTERING" or "BROADCASTING", when online.
+    pub message_model: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupDetail {
+    pub group: String,
+    pub consume_tps: f64,
+    pub diff_total: i64,
+    pub queues: Vec<QueueProgress>,
+    /// `None` when no client of the group is online.
+    pub connection: Option<ConsumerConnection>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueProgress {
+    pub topic: String,
+    pub broker_name: String,
+    pub queue_id: i32,
+    pub broker_offset: i64,
+    pub consumer_offset: i64,
+    pub diff: i64,
+    pub last_timestamp: i64,
+}
+
+/// "Not online" / "no offsets yet" are states, not failures.
+fn absent(e: &AdminError) -> bool {
+    matches!(
+        e.code(),
+        Some(response::CONSUMER_NOT_ONLINE)
+            | Some(response::TOPIC_NOT_EXIST)
+            | Some(response::SUBSCRIPTION_GROUP_NOT_EXIST)
+    )
+}
+
+/// The group's stats and connections; absent ones become `None`.
+async fn fetch(
+    st: &AppState,
+    group: &str,
+) -> Result<(Option<ConsumeStats>, Option<ConsumerConnection>), AdminError> {
+    let (stats, conn) = futures::join!(
+        st.admin.examine_consume_stats(group),
+        st.admin.examine_consumer_connection_info(group)
+    );
+    Ok((keep(stats)?, keep(conn)?))
+}
+
+fn keep<T>(r: Result<T, AdminError>) -> Result<Option<T>, AdminError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if absent(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn diff_total(stats: Option<&ConsumeStats>) -> i64 {
+    stats.map_or(0, |s| {
+        s.offset_table
+            .0
+            .iter()
+            .map(|(_, o)| o.broker_offset - o.consumer_offset)
+            .sum()
+    })
+}
+
+async fn group_row(st: &AppState, group: String) -> GroupRow {
+    let mut row = GroupRow {
+        group,
+        diff_total: 0,
+        consume_tps: 0.0,
+        clients: 0,
+        consume_type: None,
+        message_model: None,
+        error: None,
+    };
+    match fetch(st, &row.group).await {
+        Ok((stats, conn)) => {
+            row.diff_total = diff_total(stats.as_ref());
+            row.consume_tps = stats.map_or(0.0, |s| s.consume_tps);
+            if let Some(c) = conn {
+                row.clients = c.connection_set.len();
+                row.consume_type = c.consume_type.map(|t| t.name().to_string());
+                row.message_model = c.message_model.map(|m| m.name().to_string());
+            }
+        }
+        Err(e) => row.error = Some(e.to_string()),
+    }
+    row
+}
+
+// ANCHOR: list_groups
+pub async fn list_groups(State(st): State<AppState>) -> ApiResult<GroupsView> {
+    st.within(async {
+        let list = st.admin.fetch_all_topic_list().await?;
+        let groups = list
+            .topic_list
+            .into_iter()
+            .filter_map(|t| t.strip_prefix(RETRY_GROUP_TOPIC_PREFIX).map(String::from))
+            .map(|g| group_row(&st, g));
+        let mut groups: Vec<GroupRow> = stream::iter(groups)
+            .buffer_unordered(PARALLEL)
+            .collect()
+            .await;
+        groups.sort_by(|a, b| a.group.cmp(&b.group));
+        Ok(Json(GroupsView { groups }))
+    })
+    .await
+}
+// ANCHOR_END: list_groups
+
+pub async fn group_detail(
+    State(st): State<AppState>,
+    group: Result<Path<String>, PathRejection>,
+) -> ApiResult<GroupDetail> {
+    let group = path_arg(group, "group name")?;
+    st.within(async {
+        let (stats, connection) = fetch(&st, &group).await?;
+        if stats.is_none() && connection.is_none() {
+            return Err(ApiError::NotFound(format!(
+                "consumer group {group} has neither offsets nor online clients"
+            )));
+        }
+        let mut queues: Vec<QueueProgress> = stats
+            .iter()
+            .flat_map(|s| &s.offset_table.0)
+            .map(|(mq, o)| QueueProgress {
+                topic: mq.topic.clone(),
+                broker_name: mq.broker_name.clone(),
+                queue_id: mq.queue_id,
+                broker_offset: o.broker_offset,
+                consumer_offset: o.consumer_offset,
+                diff: o.broker_offset - o.consumer_offset,
+                last_timestamp: o.last_timestamp,
+            })
+            .collect();
+        queues.sort_by(|a, b| {
+            (&a.topic, &a.broker_name, a.queue_id).cmp(&(&b.topic, &b.broker_name, b.queue_id))
+        });
+        Ok(Json(GroupDetail {
+            consume_tps: stats.as_ref().map_or(0.0, |s| s.consume_tps),
+            diff_total: diff_total(stats.as_ref()),
+            group,
+            queues,
+            connection,
+        }))
+    })
+    .await
+}

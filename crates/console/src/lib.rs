@@ -1,0 +1,24 @@
+//! rmq-console: the workbook's web console, a small stand-in for apache
+//! rocketmq-console 2.0.0 (the dashboard the original docker-compose ran on port 8080).
+//!
+//! It is an HTTP server with one static page and a JSON API. Every API call turns
+//! into RocketMQ remoting requests through `rmq_admin::AdminClient`: the console
+//! holds no state of its own and reads the cluster afresh on each request, just as
+//! the Java console's services call `MQAdminExt` on every page load.
+//!
+//! Layout: `server` (router, state, static page, request timeout), `error` (the
+//! JSON error shape and status codes), and one module per page: `cluster`,
+//! `topics`, `consumers`, `messages`.
+//! Book: Part III "The web console" (part3/console.md).
+//! Mirrors rocketmq-console's `controller` and `service.impl` packages
+//! (`ClusterServiceImpl`, `TopicServiceImpl`, `ConsumerServiceImpl`, `MessageServiceImpl`).
+
+pub mod cluster;
+pub mod consumers;
+pub mod error;
+pub mod messages;
+pub mod server;
+pub mod topics;
+
+pub use error::ApiError;
+pub use server::{router, AppState};

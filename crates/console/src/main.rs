@@ -1,0 +1,67 @@
+//! `rmq-console`: starts the web console.
+//!
+//! `rmq-console [-n "a:9876;b:9877"] [--listen 127.0.0.1:8080] [--timeout-ms 3000]`
+//! binds the listen address, prints `rmq-console listening on http://<addr>` (the
+//! line scripts wait for) and serves until Ctrl-C. The name server list defaults
+//! to `$NAMESRV_ADDR`, then to 127.0.0.1:9876.
+//! Book: Part III "The web console" (Try it).
+//! Mirrors rocketmq-console's `App` (Spring Boot main) and its
+//! `rocketmq.config.namesrvAddr` / `server.port` settings.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use rmq_console::{router, AppState};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rmq-console",
+    about = "RocketMQ web console (cluster, topics, consumers, messages, live TPS)"
+)]
+struct Args {
+    /// Name server address list, eg: 127.0.0.1:9876;127.0.0.1:9877 (default: $NAMESRV_ADDR, else 127.0.0.1:9876)
+    #[arg(short = 'n', long = "namesrv", value_name = "addrs")]
+    namesrv: Option<String>,
+    /// Address to serve HTTP on (use port 0 for any free port)
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Timeout of each remoting call to a name server or broker, in milliseconds
+    #[arg(long = "timeout-ms", default_value_t = 3000)]
+    timeout_ms: u64,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let namesrv = args
+        .namesrv
+        .or_else(|| std::env::var("NAMESRV_ADDR").ok())
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "127.0.0.1:9876".to_string());
+    let state = AppState::new(&namesrv, Duration::from_millis(args.timeout_ms))?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    // ANCHOR: boot_line
+    println!("rmq-console listening on http://{addr} (name servers {namesrv})");
+    std::io::stdout().flush()?;
+    // ANCHOR_END: boot_line
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("http server failed")?;
+    Ok(())
+}

@@ -1,0 +1,175 @@
+//! `/api/messages?topic=&key=` and `/api/messages/{msgId}[?topic=]`: find messages
+//! by their business key, or one message by its id, and show headers, properties
+//! and body.
+//!
+//! By key: QUERY_MESSAGE (12) to every broker of the topic; the brokers look the
+//! key up in their index files and the result is filtered by the exact key. By
+//! id: an offset id names the broker and commit-log offset, so VIEW_MESSAGE_BY_ID
+//! (33) reads it directly; a producer's unique id falls back to a unique-key
+//! QUERY_MESSAGE (on `topic` if given, else on every topic) — the same lookup as
+//! `mqadmin queryMsgById`, which this module calls rather than repeats.
+//! Book: Part III "The web console" (Messages page); ids and keys: Part II "Producing".
+//! Mirrors rocketmq-console's `MessageServiceImpl.queryMessageByTopicAndKey` and
+//! `viewMessage`.
+
+use std::collections::BTreeMap;
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use rmq_admin::commands::query_msg_by_id;
+use rmq_admin::message::MessageExt;
+use rmq_admin::AdminError;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{path_arg, ApiError, ApiResult};
+use crate::server::AppState;
+
+/// The most messages one key query returns (as `mqadmin queryMsgByKey`).
+const MAX_BY_KEY: i32 = 64;
+/// Longer bodies are cut in the JSON (the size is still reported).
+const BODY_PREVIEW: usize = 64 * 1024;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct MessageQuery {
+    pub topic: Option<String>,
+    pub key: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessagesView {
+    pub messages: Vec<MessageView>,
+}
+
+/// One message as the page shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageView {
+    /// The producer's unique id (UNIQ_KEY) when set, else the offset id.
+    pub msg_id: String,
+    /// Broker address + commit-log offset, hex encoded.
+    pub offset_msg_id: String,
+    pub topic: String,
+    pub tags: Option<String>,
+    pub keys: Option<String>,
+    pub queue_id: i32,
+    pub queue_offset: i64,
+    pub commit_log_offset: i64,
+    pub born_timestamp: i64,
+    pub store_timestamp: i64,
+    pub born_host: String,
+    pub store_host: String,
+    pub reconsume_times: i32,
+    pub properties: BTreeMap<String, String>,
+    pub body_size: usize,
+    /// The body as UTF-8 (invalid bytes replaced), cut at 64 KiB.
+    pub body: String,
+}
+
+impl From<&MessageExt> for MessageView {
+    fn from(m: &MessageExt) -> Self {
+        let cut = &m.body[..m.body.len().min(BODY_PREVIEW)];
+        MessageView {
+            msg_id: m.msg_id(),
+            offset_msg_id: m.offset_msg_id(),
+            topic: m.topic.clone(),
+            tags: m.tags().map(String::from),
+            keys: m.keys().map(String::from),
+            queue_id: m.queue_id,
+            queue_offset: m.queue_offset,
+            commit_log_offset: m.commit_log_offset,
+            born_timestamp: m.born_timestamp,
+            store_timestamp: m.store_timestamp,
+            born_host: m.born_host.to_string(),
+            store_host: m.store_host.to_string(),
+            reconsume_times: m.reconsume_times,
+            properties: m.properties.iter().cloned().collect(),
+            body_size: m.body.len(),
+            body: String::from_utf8_lossy(cut).into_owned(),
+        }
+    }
+}
+
+/// A required, non-empty query parameter.
+fn required(v: Option<String>, name: &str) -> Result<String, ApiError> {
+    v.map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::BadRequest(format!("the query parameter `{name}` is required")))
+}
+
+// ANCHOR: by_key
+pub async fn by_key(
+    State(st): State<AppState>,
+    Query(q): Query<MessageQuery>,
+) -> ApiResult<MessagesView> {
+    let topic = required(q.topic, "topic")?;
+    let key = required(q.key, "key")?;
+    st.within(async {
+        let found = st
+            .admin
+            .query_message(&topic, &key, MAX_BY_KEY, 0, i64::MAX, false)
+            .await?;
+        Ok(Json(MessagesView {
+            messages: found.iter().map(MessageView::from).collect(),
+        }))
+    })
+    .await
+}
+// ANCHOR_END: by_key
+
+// ANCHOR: check_msg_id
+/// Message ids are hex: 32 digits for a unique id or an IPv4 offset id, 40 for
+/// an IPv6 offset id. Anything else is refused before asking the cluster.
+pub fn check_msg_id(id: &str) -> Result<(), ApiError> {
+    let hex = id.bytes().all(|b| b.is_ascii_hexdigit());
+    if hex && (id.len() == 32 || id.len() == 40) {
+        Ok(())
+    } else {
+        Err(ApiError::BadRequest(format!(
+            "{id:?} is not a message id (32 or 40 hex digits)"
+        )))
+    }
+}
+// ANCHOR_END: check_msg_id
+
+pub async fn by_id(
+    State(st): State<AppState>,
+    msg_id: Result<Path<String>, PathRejection>,
+    Query(q): Query<MessageQuery>,
+) -> ApiResult<MessageView> {
+    let msg_id = path_arg(msg_id, "message id")?;
+    check_msg_id(&msg_id)?;
+    let topic = q.topic.filter(|t| !t.trim().is_empty());
+    st.within(async {
+        match query_msg_by_id::view_message(&st.admin, &msg_id, topic.as_deref()).await {
+            Ok(m) => Ok(Json(MessageView::from(&m))),
+            Err(e) => Err(match e.downcast::<AdminError>() {
+                Ok(admin) => ApiError::from(admin),
+                Err(other) => ApiError::Upstream(other.to_string()),
+            }),
+        }
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_ids_are_checked() {
+        assert!(check_msg_id("7F0000010000000000000000000000AB").is_ok());
+        assert!(check_msg_id(&"a".repeat(40)).is_ok());
+        assert!(check_msg_id("not-an-id").is_err());
+        assert!(check_msg_id(&"g".repeat(32)).is_err());
+        assert!(check_msg_id("").is_err());
+    }
+
+    #[test]
+    fn required_params() {
+        assert_eq!(required(Some(" T ".into()), "topic").unwrap(), "T");
+        assert!(required(Some("  ".into()), "topic").is_err());
+        assert!(required(None, "key").is_err());
+    }
+}

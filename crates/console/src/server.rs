@@ -1,0 +1,84 @@
+//! The HTTP side: shared state, the router that maps each URL to a page module,
+//! the static page, and the per-request deadline.
+//!
+//! The console is stateless: `AppState` only holds the admin client (a pool of
+//! remoting connections) and the deadline. Every handler runs inside
+//! [`AppState::within`], so a cluster that stops answering yields a 504 JSON error
+//! instead of a browser spinning forever.
+//! Book: Part III "The web console" (code tour: the router).
+//! Mirrors rocketmq-console's controllers (`ClusterController`, `TopicController`,
+//! `ConsumerController`, `MessageController`) and its `index.html` single-page app.
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::http::header;
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use axum::Router;
+use rmq_admin::AdminClient;
+
+use crate::error::ApiError;
+use crate::{cluster, consumers, messages, topics};
+
+/// The page, compiled into the binary: no files to install, no CDN to reach.
+pub const INDEX_HTML: &str = include_str!("../assets/index.html");
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub admin: AdminClient,
+    /// The most a whole API request may take (it may make many remoting calls).
+    pub deadline: Duration,
+}
+
+impl AppState {
+    /// `namesrv` is the `-n` list ("a:p;b:p"); `timeout` bounds each remoting call.
+    pub fn new(namesrv: &str, timeout: Duration) -> Result<Self, ApiError> {
+        let admin = AdminClient::new(namesrv)
+            .map_err(|e| ApiError::BadRequest(e.to_string()))?
+            .with_timeout(timeout);
+        // GET_CONSUME_STATS is given three timeouts (as in 4.8.0); leave room for it.
+        let deadline = timeout * 3 + Duration::from_secs(1);
+        Ok(AppState { admin, deadline })
+    }
+
+    // ANCHOR: within
+    /// Runs one handler's work under the request deadline.
+    pub async fn within<T>(
+        &self,
+        work: impl Future<Output = Result<T, ApiError>>,
+    ) -> Result<T, ApiError> {
+        match tokio::time::timeout(self.deadline, work).await {
+            Ok(result) => result,
+            Err(_) => Err(ApiError::Deadline(self.deadline)),
+        }
+    }
+    // ANCHOR_END: within
+}
+
+// ANCHOR: router
+/// Every URL the console answers.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/index.html", get(index))
+        .route("/api/cluster", get(cluster::get_cluster))
+        .route("/api/topics", get(topics::list_topics))
+        .route("/api/topics/{topic}/route", get(topics::topic_route))
+        .route("/api/consumers", get(consumers::list_groups))
+        .route("/api/consumers/{group}", get(consumers::group_detail))
+        .route("/api/messages", get(messages::by_key))
+        .route("/api/messages/{msg_id}", get(messages::by_id))
+        .fallback(not_found)
+        .with_state(state)
+}
+// ANCHOR_END: router
+
+async fn index() -> impl IntoResponse {
+    ([(header::CACHE_CONTROL, "no-cache")], Html(INDEX_HTML))
+}
+
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound(format!("no such page: {}", uri.path()))
+}

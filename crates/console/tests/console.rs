@@ -1,0 +1,262 @@
+//! End-to-end test of the console: real `mqnamesrv` + `mqbroker` + `rmq-console` on
+//! ephemeral 127.0.0.1 ports (killed on drop), a topic created and a keyed message sent
+//! with rmq-client, then the JSON API read over plain HTTP/1.1 on a TCP socket.
+//! Book chapter: Part III "The web console". Mirrors no 4.8.0 test (rocketmq-console's
+//! own tests mock `MQAdminExt`; these talk to real servers).
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use rmq_admin::AdminClient;
+use rmq_client::producer::{Producer, ProducerConfig};
+use rmq_client::Message;
+use rmq_remoting::protocol::TopicConfig;
+use rmq_testkit::{sibling_bin, spawn_wait, BrokerConf, Proc};
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const BOOT: Duration = Duration::from_secs(30);
+
+/// Starts `rmq-console -n <namesrv> --listen 127.0.0.1:0`; returns it and its base URL authority.
+fn start_console(namesrv: &str) -> (Proc, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rmq-console"));
+    cmd.args([
+        "-n",
+        namesrv,
+        "--listen",
+        "127.0.0.1:0",
+        "--timeout-ms",
+        "2000",
+    ]);
+    let (proc, line) = spawn_wait(cmd, "rmq-console listening on http://", BOOT).unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    (proc, addr)
+}
+
+/// One GET over a fresh connection: (status, body).
+async fn get(addr: &str, path: &str) -> (u16, String) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    assert!(!head.to_ascii_lowercase().contains("chunked"), "{head}");
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, body.to_string())
+}
+
+async fn get_json(addr: &str, path: &str) -> (u16, Value) {
+    let (status, body) = get(addr, path).await;
+    let v = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"));
+    (status, v)
+}
+
+/// Polls `path` until `ok` holds for the JSON (200 responses only), up to 30 s.
+async fn eventually(addr: &str, path: &str, ok: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, v) = get_json(addr, path).await;
+        if status == 200 && ok(&v) {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{path} never satisfied the check; last: {status} {v}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+struct Cluster {
+    namesrv: String,
+    broker_addr: String,
+    _procs: Vec<Proc>,
+    _dir: tempfile::TempDir,
+}
+
+fn start_cluster() -> Cluster {
+    let dir = tempfile::tempdir().unwrap();
+    let ns_dir = dir.path().join("ns");
+    std::fs::create_dir_all(&ns_dir).unwrap();
+    let (ns, namesrv) =
+        rmq_testkit::start_namesrv(&sibling_bin("mqnamesrv").unwrap(), &ns_dir, "").unwrap();
+    let conf = BrokerConf::new("broker-c", &namesrv, &dir.path().join("store"))
+        .unwrap()
+        .with_extra("brokerIP1=127.0.0.1\nmappedFileSizeCommitLog=10485760\nmappedFileSizeConsumeQueue=60000");
+    let conf_path = dir.path().join("broker.conf");
+    conf.write(&conf_path).unwrap();
+    let broker =
+        rmq_testkit::start_broker(&sibling_bin("mqbroker").unwrap(), Path::new(&conf_path))
+            .unwrap();
+    Cluster {
+        namesrv,
+        broker_addr: conf.addr(),
+        _procs: vec![broker, ns],
+        _dir: dir,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_shows_cluster_topics_and_messages() {
+    let cluster = start_cluster();
+    let (_console, http) = start_console(&cluster.namesrv);
+
+    // The page itself is served.
+    let (status, page) = get(&http, "/").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("RocketMQ Workbook console"));
+
+    // Cluster: our broker, as master 0 of TestCluster, with its version.
+    let c = eventually(&http, "/api/cluster", |v| {
+        v["clusters"].as_array().is_some_and(|a| !a.is_empty())
+    })
+    .await;
+    let node = &c["clusters"][0]["brokerGroups"][0]["nodes"][0];
+    assert_eq!(c["clusters"][0]["name"], "TestCluster");
+    assert_eq!(
+        c["clusters"][0]["brokerGroups"][0]["brokerName"],
+        "broker-c"
+    );
+    assert_eq!(node["brokerId"], 0);
+    assert_eq!(node["addr"], cluster.broker_addr.as_str());
+    assert!(
+        node["version"].as_str().is_some_and(|s| !s.is_empty()),
+        "{node}"
+    );
+    assert!(node["error"].is_null(), "{node}");
+
+    // A topic with 4 queues, then one keyed message.
+    let admin = AdminClient::new(&cluster.namesrv).unwrap();
+    let mut tc = TopicConfig::new("ConsoleTopic");
+    tc.read_queue_nums = 4;
+    tc.write_queue_nums = 4;
+    admin
+        .create_and_update_topic_config(&cluster.broker_addr, &tc)
+        .await
+        .unwrap();
+    let producer = Producer::start(ProducerConfig::new("console_pg", cluster.namesrv.as_str()))
+        .await
+        .unwrap();
+    let sent = producer
+        .send(
+            Message::new("ConsoleTopic", "hello console")
+                .with_tags("TagA")
+                .with_keys("order-42"),
+        )
+        .await
+        .unwrap();
+    producer.shutdown().await;
+
+    // Topics: ConsoleTopic is a normal topic with 4 queues and max offset >= 1.
+    let t = eventually(&http, "/api/topics", |v| {
+        v["topics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|t| t["topic"] == "ConsoleTopic" && t["maxOffsetTotal"].as_i64() >= Some(1))
+    })
+    .await;
+    let row = t["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["topic"] == "ConsoleTopic")
+        .unwrap();
+    assert_eq!(row["kind"], "normal");
+    assert_eq!(row["queues"].as_array().unwrap().len(), 4);
+    assert!(t["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["topic"] == "TBW102" && t["kind"] == "system"));
+
+    // Route of the topic.
+    let (status, route) = get_json(&http, "/api/topics/ConsoleTopic/route").await;
+    assert_eq!(status, 200, "{route}");
+    assert_eq!(route["queueDatas"][0]["writeQueueNums"], 4);
+    let (status, err) = get_json(&http, "/api/topics/NoSuchTopic/route").await;
+    assert_eq!(status, 404, "{err}");
+    assert!(
+        err["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("NoSuchTopic")),
+        "{err}"
+    );
+
+    // By key (the index is built by the dispatcher shortly after the send).
+    let m = eventually(
+        &http,
+        "/api/messages?topic=ConsoleTopic&key=order-42",
+        |v| v["messages"].as_array().is_some_and(|a| !a.is_empty()),
+    )
+    .await;
+    let msg = &m["messages"][0];
+    assert_eq!(msg["msgId"], sent.msg_id.as_str());
+    assert_eq!(msg["body"], "hello console");
+    assert_eq!(msg["tags"], "TagA");
+    let (status, err) = get_json(&http, "/api/messages?topic=ConsoleTopic&key=nobody").await;
+    assert_eq!(status, 404, "{err}");
+    let (status, err) = get_json(&http, "/api/messages?key=order-42").await;
+    assert_eq!(status, 400, "{err}");
+
+    // By id: the broker's offset id, and the producer's unique id with its topic.
+    let (status, by_offset) =
+        get_json(&http, &format!("/api/messages/{}", sent.offset_msg_id)).await;
+    assert_eq!(status, 200, "{by_offset}");
+    assert_eq!(by_offset["keys"], "order-42");
+    let (status, by_uniq) = get_json(
+        &http,
+        &format!("/api/messages/{}?topic=ConsoleTopic", sent.msg_id),
+    )
+    .await;
+    assert_eq!(status, 200, "{by_uniq}");
+    assert_eq!(by_uniq["offsetMsgId"], by_offset["offsetMsgId"]);
+
+    // Unknown ids: well-formed but absent -> 404, malformed -> 400; JSON either way.
+    let unknown = format!("7F000001{:08X}{:016X}", 1, 123_456_789u64);
+    let (status, err) = get_json(
+        &http,
+        &format!("/api/messages/{unknown}?topic=ConsoleTopic"),
+    )
+    .await;
+    assert_eq!(status, 404, "{err}");
+    assert!(err["error"].is_string());
+    let (status, err) = get_json(&http, "/api/messages/not-an-id").await;
+    assert_eq!(status, 400, "{err}");
+
+    // Consumers: no group has consumed yet, so the list is empty but answers.
+    let (status, groups) = get_json(&http, "/api/consumers").await;
+    assert_eq!(status, 200, "{groups}");
+    assert!(groups["groups"].is_array());
+    let (status, err) = get_json(&http, "/api/consumers/ghost_group").await;
+    assert_eq!(status, 404, "{err}");
+
+    // Anything else is a JSON 404 too.
+    let (status, err) = get_json(&http, "/api/nothing").await;
+    assert_eq!(status, 404, "{err}");
+}
+
+#[tokio::test]
+async fn name_server_down_is_a_clear_error_not_a_hang() {
+    let port = rmq_testkit::free_port().unwrap();
+    let (_console, http) = start_console(&format!("127.0.0.1:{port}"));
+    let started = Instant::now();
+    let (status, err) = get_json(&http, "/api/cluster").await;
+    assert_eq!(status, 502, "{err}");
+    assert!(
+        err["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("unreachable")),
+        "{err}"
+    );
+    // Not a timing assertion on speed, only that it did not hang past the deadline.
+    assert!(started.elapsed() < Duration::from_secs(60));
+}

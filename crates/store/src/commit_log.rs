@@ -444,7 +444,7 @@ impl CommitLog {
     }
 
     /// SYNC_FLUSH: wait for the group commit to cover the record (unless the producer said
-    /// WAIT=false); ASYNC_FLUSH: wake the flush thread (`handleDiskFlush`).
+    /// WAIT=false); ASYNC_FLUSH: wake the flush thread if enough is dirty (`handleDiskFlush`).
     fn handle_disk_flush(&self, r: AppendMessageResult, wait: bool) -> PutMessageResult {
         match &self.flusher {
             CommitLogFlusher::Sync(gc) => {
@@ -457,7 +457,7 @@ impl CommitLog {
                     gc.wait_for_flush(next, Duration::ZERO);
                 }
             }
-            CommitLogFlusher::Async(f) => f.wakeup(),
+            CommitLogFlusher::Async(f) => f.wakeup_if_due(r.wrote_offset + r.wrote_bytes as i64),
         }
         PutMessageResult::new(PutMessageStatus::PutOk, Some(r))
     }

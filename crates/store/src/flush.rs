@@ -2,13 +2,15 @@
 //!
 //! ASYNC_FLUSH: a thread msyncs every `flushIntervalCommitLog` ms once at least
 //! `flushCommitLogLeastPages` pages are dirty (everything every
-//! `flushCommitLogThoroughInterval`). SYNC_FLUSH: group commit — a put registers the offset
+//! `flushCommitLogThoroughInterval`); a put wakes it early only once that many pages are dirty,
+//! since an earlier flush would do nothing. SYNC_FLUSH: group commit — a put registers the offset
 //! its bytes end at and waits; one flusher thread msyncs everything written so far, which
 //! covers every put that registered meanwhile, then wakes them all. Many concurrent puts
 //! share one fsync. Book: Part I, "CommitLog" (flushing and group commit). Mirrors
 //! `CommitLog.FlushRealTimeService` and `CommitLog.GroupCommitService`.
 
 use crate::checkpoint::StoreCheckpoint;
+use crate::mapped_file::OS_PAGE_SIZE;
 use crate::mapped_file_queue::MappedFileQueue;
 use crate::service::Waker;
 use crate::util::now_ms;
@@ -70,9 +72,21 @@ impl FlushRealTimeService {
         self.waker.spawn("FlushRealTimeService", move || me.run());
     }
 
-    /// Called after each append.
+    /// Wakes the thread at once.
     pub fn wakeup(&self) {
         self.waker.wakeup();
+    }
+
+    /// Called after each append ending at commit-log offset `end`: wakes the thread only when
+    /// at least `least_pages` pages are dirty, the condition under which its flush writes
+    /// anything (`MappedFile::is_able_to_flush`). Fewer dirty pages wait for the next
+    /// interval, as they would after a wake-up; a timed thread is never woken.
+    pub fn wakeup_if_due(&self, end: i64) {
+        let page = OS_PAGE_SIZE as i64;
+        if !self.timed && end / page >= self.queue.flushed_where() / page + self.least_pages as i64
+        {
+            self.waker.wakeup();
+        }
     }
 
     fn run(&self) {

@@ -49,6 +49,8 @@ pub struct DefaultMessageStore {
     pub(crate) listener: RwLock<Option<ArrivalListener>>,
     pub(crate) reput_from_offset: AtomicI64,
     pub(crate) reput_waker: Arc<Waker>,
+    /// The dispatcher's last pass found nothing to do, so a put should wake it (see reput.rs).
+    pub(crate) reput_idle: AtomicBool,
     pub(crate) flush_cq_waker: Arc<Waker>,
     pub(crate) clean_waker: Arc<Waker>,
     /// Last full consume-queue flush (ms), for the thorough interval.
@@ -114,6 +116,7 @@ impl DefaultMessageStore {
             listener: RwLock::new(None),
             reput_from_offset: AtomicI64::new(0),
             reput_waker: Arc::new(Waker::new()),
+            reput_idle: AtomicBool::new(true),
             flush_cq_waker: Arc::new(Waker::new()),
             clean_waker: Arc::new(Waker::new()),
             last_cq_thorough_flush: AtomicI64::new(0),
@@ -303,7 +306,7 @@ impl DefaultMessageStore {
             &self.reput_waker,
             "ReputMessageService",
             Duration::from_millis(1),
-            |s| s.do_reput(),
+            |s| s.reput_step(),
         );
         let cq_interval = Duration::from_millis(self.config.flush_interval_consume_queue_ms);
         self.spawn_thread(
@@ -455,7 +458,7 @@ impl DefaultMessageStore {
             .map(|a| a.status == AppendMessageStatus::PutOk)
             .unwrap_or(false)
         {
-            self.reput_waker.wakeup();
+            self.wake_dispatcher_if_idle();
         }
         r.clone()
     }

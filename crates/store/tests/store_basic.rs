@@ -282,6 +282,48 @@ fn arrival_listener_sees_every_message() {
     s.shutdown();
 }
 
+/// Puts from several threads while the dispatcher is busy are not woken one by one; every
+/// record is still dispatched, in order, exactly once.
+#[test]
+fn concurrent_puts_are_all_dispatched_without_per_put_wakeups() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = small_config(dir.path(), FlushDiskType::AsyncFlush);
+    cfg.mapped_file_size_commit_log = 1024 * 1024;
+    cfg.mapped_file_size_consume_queue = 1000 * 20;
+    let s = DefaultMessageStore::open(cfg).unwrap();
+    let seen = Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let seen2 = seen.clone();
+    s.set_arrival_listener(Arc::new(move |_: &str, q, max, _| {
+        seen2.lock().push((q, max));
+    }));
+    let mut hs = Vec::new();
+    for t in 0..4 {
+        let s = s.clone();
+        hs.push(std::thread::spawn(move || {
+            for i in 0..500 {
+                let r = s.put_message(msg("D", t, &body(i), "", "", ""));
+                assert_eq!(r.status, PutMessageStatus::PutOk);
+            }
+        }));
+    }
+    for h in hs {
+        h.join().unwrap();
+    }
+    wait_dispatched(&s);
+    let seen = seen.lock().clone();
+    assert_eq!(seen.len(), 2000);
+    for q in 0..4 {
+        let maxes: Vec<i64> = seen
+            .iter()
+            .filter(|(sq, _)| *sq == q)
+            .map(|(_, m)| *m)
+            .collect();
+        assert_eq!(maxes, (1..=500).collect::<Vec<i64>>(), "queue {q}");
+        assert_eq!(s.get_max_offset_in_queue("D", q), 500);
+    }
+    s.shutdown();
+}
+
 #[test]
 fn second_open_is_locked_out() {
     let dir = tempfile::tempdir().unwrap();

@@ -9,6 +9,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use rmq_admin::AdminClient;
+use rmq_client::consumer::{
+    ConsumeConcurrentlyStatus, ConsumeFromWhere, MessageListener, PushConsumer, PushConsumerConfig,
+};
 use rmq_client::producer::{Producer, ProducerConfig};
 use rmq_client::Message;
 use rmq_remoting::protocol::TopicConfig;
@@ -232,10 +235,45 @@ async fn console_shows_cluster_topics_and_messages() {
     let (status, err) = get_json(&http, "/api/messages/not-an-id").await;
     assert_eq!(status, 400, "{err}");
 
-    // Consumers: no group has consumed yet, so the list is empty but answers.
-    let (status, groups) = get_json(&http, "/api/consumers").await;
-    assert_eq!(status, 200, "{groups}");
-    assert!(groups["groups"].is_array());
+    // Consumers: a push consumer reads the message; its group shows up online with no backlog.
+    let mut cfg = PushConsumerConfig::new("console_cg", cluster.namesrv.as_str());
+    cfg.consume_from_where = ConsumeFromWhere::ConsumeFromFirstOffset;
+    cfg.client.persist_consumer_offset_interval = Duration::from_millis(300);
+    cfg.offset_store_dir = Some(cluster._dir.path().join("offsets"));
+    let consumer = PushConsumer::start(
+        cfg,
+        &[("ConsoleTopic", "*")],
+        MessageListener::concurrently(|_, _| ConsumeConcurrentlyStatus::ConsumeSuccess),
+    )
+    .await
+    .unwrap();
+    let groups = eventually(&http, "/api/consumers", |v| {
+        v["groups"].as_array().into_iter().flatten().any(|g| {
+            g["group"] == "console_cg" && g["clients"].as_u64() >= Some(1) && g["diffTotal"] == 0
+        })
+    })
+    .await;
+    let g = groups["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["group"] == "console_cg")
+        .unwrap();
+    assert_eq!(g["consumeType"], "CONSUME_PASSIVELY", "{g}");
+    assert_eq!(g["messageModel"], "CLUSTERING", "{g}");
+    let detail = eventually(&http, "/api/consumers/console_cg", |v| {
+        v["queues"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|q| q["topic"] == "ConsoleTopic" && q["consumerOffset"].as_i64() >= Some(1))
+    })
+    .await;
+    assert!(
+        detail["connection"]["subscriptionTable"]["ConsoleTopic"].is_object(),
+        "{detail}"
+    );
+    consumer.shutdown().await;
     let (status, err) = get_json(&http, "/api/consumers/ghost_group").await;
     assert_eq!(status, 404, "{err}");
 

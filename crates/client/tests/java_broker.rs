@@ -31,6 +31,11 @@ use rmq_client::message::keys;
 use rmq_client::{ClientConfig, Message, Producer, ProducerConfig, SendStatus};
 use rmq_remoting::RemotingClient;
 
+/// A free broker-style port (see `rmq_testkit::free_broker_port`).
+fn free_port() -> u16 {
+    rmq_testkit::free_broker_port().unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// Set in the re-executed test process that runs inside the network namespace.
 const INSIDE: &str = "RMQ_JAVA_BROKER_TEST_NETNS";
 const TEST_NAME: &str = "java_4_8_0_name_server_and_broker";
@@ -130,6 +135,7 @@ struct JavaCluster {
 impl JavaCluster {
     fn start() -> JavaCluster {
         let dir = tempfile::tempdir().unwrap();
+        // Broker-style ports for both (p-2 VIP and p+1 HA free too), never the same twice.
         let (ns_port, broker_port) = (free_port(), free_port());
         let out = Command::new("bash")
             .arg(script())
@@ -196,21 +202,6 @@ impl Drop for JavaCluster {
             .arg("stop")
             .arg(self.dir.path())
             .status();
-    }
-}
-
-fn free_port() -> u16 {
-    // Inside the fresh namespace nothing else listens; p-2 (VIP) and p+1 (HA) must be free too.
-    loop {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let p = l.local_addr().unwrap().port();
-        if p > 1100
-            && p < 65000
-            && std::net::TcpListener::bind(("127.0.0.1", p - 2)).is_ok()
-            && std::net::TcpListener::bind(("127.0.0.1", p + 1)).is_ok()
-        {
-            return p;
-        }
     }
 }
 

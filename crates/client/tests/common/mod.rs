@@ -1,76 +1,31 @@
 //! Test harness: the real `mqnamesrv` and `mqbroker` binaries on ephemeral
 //! 127.0.0.1 ports (build them first: `cargo build -p rmq-namesrv -p rmq-broker --bins`),
-//! killed on drop, plus topic creation and wait helpers.
+//! killed on drop (process plumbing from `rmq-testkit`), plus topic creation and wait helpers.
+//! Book chapter: none (test support). RocketMQ 4.8.0 counterpart: `IntegrationTestBase`
+//! (test module).
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rmq_client::api::MqClientApi;
 use rmq_client::ClientConfig;
 use rmq_remoting::RemotingClient;
+use rmq_testkit::BrokerConf;
+
+pub use rmq_testkit::Proc;
 
 pub const T: Duration = Duration::from_secs(10);
 
-pub struct Proc {
-    child: Child,
+/// A built binary next to the test executable; panics with the cargo command to build it.
+fn bin(name: &str) -> PathBuf {
+    rmq_testkit::sibling_bin(name).unwrap_or_else(|e| panic!("{e}"))
 }
 
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn sibling_bin(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    for dir in exe.ancestors().skip(1) {
-        let p = dir.join(name);
-        if p.is_file() {
-            return p;
-        }
-    }
-    panic!("{name} not found: run `cargo build -p rmq-namesrv -p rmq-broker --bins` first");
-}
-
-fn spawn_wait(mut cmd: Command, needle: &str) -> (Proc, String) {
-    let mut child = cmd
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let wanted = needle.to_string();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.contains(&wanted) {
-                let _ = tx.send(line);
-            }
-        }
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(30))
-        .unwrap_or_else(|_| panic!("no boot line containing {needle:?}"));
-    (Proc { child }, line)
-}
-
-fn free_port_pair() -> u16 {
-    loop {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let p = l.local_addr().unwrap().port();
-        if p < 1100 {
-            continue;
-        }
-        if std::net::TcpListener::bind(("127.0.0.1", p - 2)).is_ok() {
-            return p;
-        }
-    }
+/// Writes `conf` to `path` and starts `mqbroker` on it.
+fn start_broker_at(conf: &BrokerConf, path: &Path) -> Proc {
+    conf.write(path).unwrap_or_else(|e| panic!("{e}"));
+    rmq_testkit::start_broker(&bin("mqbroker"), path).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// One name server and one broker.
@@ -79,72 +34,38 @@ pub struct Cluster {
     pub broker: String,
     pub dir: tempfile::TempDir,
     _procs: Vec<Proc>,
-    broker_conf: PathBuf,
 }
 
 impl Cluster {
     pub async fn start() -> Cluster {
         let dir = tempfile::tempdir().unwrap();
-        let conf = dir.path().join("namesrv.conf");
-        std::fs::write(
-            &conf,
-            format!("kvConfigPath={}\n", dir.path().join("kv.json").display()),
-        )
-        .unwrap();
-        let mut cmd = Command::new(sibling_bin("mqnamesrv"));
-        cmd.arg("-c").arg(&conf).args(["-p", "0"]);
-        let (ns_proc, line) = spawn_wait(cmd, "listen=");
-        let ns = line.split("listen=").nth(1).unwrap().trim().to_string();
-        let port = free_port_pair();
+        let (ns_proc, ns) = rmq_testkit::start_namesrv(&bin("mqnamesrv"), dir.path(), "")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let conf = BrokerConf::new("broker-a", &ns, &dir.path().join("store"))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .with_extra(
+                "flushConsumerOffsetInterval=200\n\
+                 messageDelayLevel=1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s",
+            );
         let broker_conf = dir.path().join("broker.conf");
-        std::fs::write(
-            &broker_conf,
-            format!(
-                "brokerClusterName=TestCluster\nbrokerName=broker-a\nbrokerId=0\nlistenPort={port}\n\
-                 namesrvAddr={ns}\nstorePathRootDir={}\nflushConsumerOffsetInterval=200\n\
-                 messageDelayLevel=1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s\n",
-                dir.path().join("store").display()
-            ),
-        )
-        .unwrap();
-        let mut c = Cluster {
+        let broker_proc = start_broker_at(&conf, &broker_conf);
+        let c = Cluster {
             ns,
-            broker: format!("127.0.0.1:{port}"),
+            broker: conf.addr(),
             dir,
-            _procs: vec![ns_proc],
-            broker_conf,
+            _procs: vec![ns_proc, broker_proc],
         };
-        c.start_broker();
         c.wait_route("TBW102").await;
         c
-    }
-
-    fn start_broker(&mut self) {
-        let mut cmd = Command::new(sibling_bin("mqbroker"));
-        cmd.arg("-c").arg(&self.broker_conf);
-        let (p, _) = spawn_wait(cmd, "boot success");
-        self._procs.push(p);
     }
 
     /// Starts another master named `name`; returns its address and process
     /// (drop the process to kill the broker).
     pub fn add_broker(&self, name: &str) -> (String, Proc) {
-        let port = free_port_pair();
-        let conf = self.dir.path().join(format!("{name}.conf"));
-        std::fs::write(
-            &conf,
-            format!(
-                "brokerClusterName=TestCluster\nbrokerName={name}\nbrokerId=0\nlistenPort={port}\n\
-                 namesrvAddr={}\nstorePathRootDir={}\n",
-                self.ns,
-                self.dir.path().join(format!("store-{name}")).display()
-            ),
-        )
-        .unwrap();
-        let mut cmd = Command::new(sibling_bin("mqbroker"));
-        cmd.arg("-c").arg(&conf);
-        let (p, _) = spawn_wait(cmd, "boot success");
-        (format!("127.0.0.1:{port}"), p)
+        let store = self.dir.path().join(format!("store-{name}"));
+        let conf = BrokerConf::new(name, &self.ns, &store).unwrap_or_else(|e| panic!("{e}"));
+        let p = start_broker_at(&conf, &self.dir.path().join(format!("{name}.conf")));
+        (conf.addr(), p)
     }
 
     /// Creates a topic on one broker (no waiting for the route).

@@ -1,107 +1,42 @@
 //! Shared harness for mqadmin's integration tests: start the real `mqnamesrv` and
 //! `mqbroker` binaries on ephemeral 127.0.0.1 ports with temporary directories,
-//! run the real `mqadmin`, and kill every child on drop.
+//! run the real `mqadmin`, and kill every child on drop (process plumbing from `rmq-testkit`).
+//! Book chapter: none (test support). RocketMQ 4.8.0 counterpart: `IntegrationTestBase`
+//! (test module).
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use rmq_testkit::{spawn_wait, BrokerConf, Proc, BOOT_TIMEOUT, BROKER_BOOT_LINE};
+
 /// A binary of another package, found next to this test executable
-/// (`<target>/debug/deps/<test>` -> `<target>/debug/<name>`).
+/// (`<target>/debug/deps/<test>` -> `<target>/debug/<name>`); panics naming the cargo
+/// command that builds it.
 pub fn sibling_bin(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("current_exe");
-    for dir in exe.ancestors().skip(1) {
-        let candidate = dir.join(name);
-        if candidate.is_file() {
-            return candidate;
-        }
-    }
-    panic!(
-        "binary `{name}` not found next to {}; run `cargo build --workspace --bins` first (make test does)",
-        exe.display()
-    );
-}
-
-/// A child process killed (and reaped) on drop.
-pub struct Guard(pub Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+    rmq_testkit::sibling_bin(name).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A running name server.
 pub struct NameSrv {
     pub addr: String,
-    _child: Guard,
+    _child: Proc,
     _dir: tempfile::TempDir,
 }
 
 impl NameSrv {
     pub fn start() -> NameSrv {
         let dir = tempfile::tempdir().expect("tempdir");
-        let conf = dir.path().join("namesrv.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "kvConfigPath={}\n",
-                dir.path().join("kvConfig.json").display()
-            ),
-        )
-        .expect("write namesrv.conf");
-        let mut child = Command::new(sibling_bin("mqnamesrv"))
-            .arg("-c")
-            .arg(&conf)
-            .args(["-p", "0"])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn mqnamesrv");
-        let stdout = child.stdout.take().expect("stdout");
-        let guard = Guard(child);
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(addr) = line.split("listen=").nth(1) {
-                    let _ = tx.send(addr.trim().to_string());
-                }
-            }
-        });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(20))
-            .expect("mqnamesrv did not print its boot line");
+        let (child, addr) = rmq_testkit::start_namesrv(&sibling_bin("mqnamesrv"), dir.path(), "")
+            .unwrap_or_else(|e| panic!("{e}"));
         NameSrv {
             addr,
-            _child: guard,
+            _child: child,
             _dir: dir,
         }
     }
-}
-
-/// A port p with p-2 (the VIP channel) and p+1 (HA) free too, on 127.0.0.1.
-pub fn free_broker_port() -> u16 {
-    for _ in 0..200 {
-        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let p = l.local_addr().expect("addr").port();
-        drop(l);
-        if !(1100..=65000).contains(&p) {
-            continue;
-        }
-        if [p - 2, p + 1, p]
-            .iter()
-            .all(|q| TcpListener::bind(("127.0.0.1", *q)).is_ok())
-        {
-            return p;
-        }
-    }
-    panic!("no free port triple found");
 }
 
 /// A running single-master broker.
@@ -109,43 +44,37 @@ pub struct Broker {
     pub addr: String,
     pub name: String,
     pub cluster: String,
-    _child: Guard,
+    _child: Proc,
     pub dir: tempfile::TempDir,
 }
 
 impl Broker {
+    /// Starts master `name` of `cluster` (auto-creating topics and groups, small files) and
+    /// waits for its boot line.
     pub fn start(namesrv: &str, cluster: &str, name: &str) -> Broker {
         let dir = tempfile::tempdir().expect("tempdir");
-        let port = free_broker_port();
         let store = dir.path().join("store");
-        let conf = dir.path().join("broker.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "brokerClusterName={cluster}\nbrokerName={name}\nbrokerId=0\nlistenPort={port}\n\
-                 namesrvAddr={namesrv}\nstorePathRootDir={}\nstorePathCommitLog={}\n\
-                 brokerIP1=127.0.0.1\nautoCreateTopicEnable=true\nautoCreateSubscriptionGroup=true\n\
-                 mappedFileSizeCommitLog=10485760\nmappedFileSizeConsumeQueue=60000\n\
-                 flushDiskType=ASYNC_FLUSH\nbrokerRole=ASYNC_MASTER\n",
-                store.display(),
+        let mut conf = BrokerConf::new(name, namesrv, &store)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .with_extra(&format!(
+                "storePathCommitLog={}\nbrokerIP1=127.0.0.1\nautoCreateTopicEnable=true\n\
+                 autoCreateSubscriptionGroup=true\nmappedFileSizeCommitLog=10485760\n\
+                 mappedFileSizeConsumeQueue=60000\nflushDiskType=ASYNC_FLUSH\n\
+                 brokerRole=ASYNC_MASTER",
                 store.join("commitlog").display()
-            ),
-        )
-        .expect("write broker.conf");
-        let child = Command::new(sibling_bin("mqbroker"))
-            .arg("-c")
-            .arg(&conf)
-            .env("RUST_LOG", "warn")
-            .env("HOME", dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn mqbroker");
+            ));
+        conf.cluster = cluster.to_string();
+        let path = dir.path().join("broker.conf");
+        conf.write(&path).unwrap_or_else(|e| panic!("{e}"));
+        let mut cmd = Command::new(sibling_bin("mqbroker"));
+        cmd.arg("-c").arg(&path).env("HOME", dir.path());
+        let (child, _) =
+            spawn_wait(cmd, BROKER_BOOT_LINE, BOOT_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
         Broker {
-            addr: format!("127.0.0.1:{port}"),
+            addr: conf.addr(),
             name: name.to_string(),
             cluster: cluster.to_string(),
-            _child: Guard(child),
+            _child: child,
             dir,
         }
     }

@@ -14,7 +14,6 @@
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::Json;
-use futures::stream::{self, StreamExt};
 use rmq_admin::admin_client::RETRY_GROUP_TOPIC_PREFIX;
 use rmq_admin::AdminError;
 use rmq_remoting::codes::response;
@@ -22,9 +21,7 @@ use rmq_remoting::protocol::{ConsumeStats, ConsumerConnection};
 use serde::Serialize;
 
 use crate::error::{path_arg, ApiError, ApiResult};
-use crate::server::AppState;
-
-const PARALLEL: usize = 8;
+use crate::server::{fan_out, AppState};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -145,12 +142,9 @@ pub async fn list_groups(State(st): State<AppState>) -> ApiResult<GroupsView> {
             .into_iter()
             .filter_map(|t| t.strip_prefix(RETRY_GROUP_TOPIC_PREFIX).map(String::from))
             .map(|g| group_row(&st, g));
-        let mut groups: Vec<GroupRow> = stream::iter(groups)
-            .buffer_unordered(PARALLEL)
-            .collect()
-            .await;
-        groups.sort_by(|a, b| a.group.cmp(&b.group));
-        Ok(Json(GroupsView { groups }))
+        Ok(Json(GroupsView {
+            groups: fan_out(groups).await,
+        }))
     })
     .await
 }

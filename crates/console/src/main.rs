@@ -35,12 +35,11 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // Logs go to stderr so stdout carries only the boot line; RUST_LOG overrides "warn".
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into());
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
         .with_writer(std::io::stderr)
+        .with_env_filter(filter)
         .init();
     let args = Args::parse();
     let namesrv = args

@@ -16,10 +16,14 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::Router;
+use futures::stream::{self, StreamExt};
 use rmq_admin::AdminClient;
 
 use crate::error::ApiError;
 use crate::{cluster, consumers, messages, topics};
+
+/// How many per-topic or per-group lookups a list page runs at once.
+pub const PARALLEL: usize = 8;
 
 /// The page, compiled into the binary: no files to install, no CDN to reach.
 pub const INDEX_HTML: &str = include_str!("../assets/index.html");
@@ -74,6 +78,15 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 // ANCHOR_END: router
+
+// ANCHOR: fan_out
+/// Runs one lookup per item, [`PARALLEL`] at a time, and returns the results in
+/// the items' order: a big cluster is neither asked serially (slow) nor all at
+/// once (a burst of connections on every click).
+pub async fn fan_out<F: Future>(work: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    stream::iter(work).buffered(PARALLEL).collect().await
+}
+// ANCHOR_END: fan_out
 
 async fn index() -> impl IntoResponse {
     ([(header::CACHE_CONTROL, "no-cache")], Html(INDEX_HTML))

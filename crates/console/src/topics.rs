@@ -4,7 +4,7 @@
 //!
 //! The list is GET_ALL_TOPIC_LIST_FROM_NAMESERVER (206), then for each topic its
 //! route (105) and GET_TOPIC_STATS_INFO (202) on each broker, eight topics at a
-//! time. A topic whose stats fail keeps its row with an `error`.
+//! time (`server::fan_out`). A topic whose stats fail keeps its row with an `error`.
 //! Book: Part III "The web console" (Topics page).
 //! Mirrors rocketmq-console's `TopicServiceImpl.fetchAllTopicList`, `stats` and `route`.
 
@@ -13,7 +13,6 @@ use std::collections::BTreeSet;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::Json;
-use futures::stream::{self, StreamExt};
 use rmq_admin::admin_client::{
     AUTO_CREATE_TOPIC_KEY, DLQ_GROUP_TOPIC_PREFIX, RETRY_GROUP_TOPIC_PREFIX,
 };
@@ -21,10 +20,7 @@ use rmq_remoting::protocol::TopicRouteData;
 use serde::Serialize;
 
 use crate::error::{path_arg, ApiResult};
-use crate::server::AppState;
-
-/// How many topics' stats are fetched at once.
-const PARALLEL: usize = 8;
+use crate::server::{fan_out, AppState};
 
 /// Topics the broker creates for itself (`TopicValidator` / `MixAll` in 4.8.0).
 const SYSTEM_TOPICS: &[&str] = &[
@@ -149,12 +145,10 @@ pub async fn list_topics(State(st): State<AppState>) -> ApiResult<TopicsView> {
             let kind = topic_kind(&t, &names);
             topic_row(&st, t, kind)
         });
-        let mut topics: Vec<TopicRow> = stream::iter(rows)
-            .buffer_unordered(PARALLEL)
-            .collect()
-            .await;
-        topics.sort_by(|a, b| a.topic.cmp(&b.topic));
-        Ok(Json(TopicsView { topics }))
+        // The name server's list is sorted, and fan_out keeps that order.
+        Ok(Json(TopicsView {
+            topics: fan_out(rows).await,
+        }))
     })
     .await
 }

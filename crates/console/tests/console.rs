@@ -62,6 +62,18 @@ async fn get_json(addr: &str, path: &str) -> (u16, Value) {
     (status, v)
 }
 
+/// The elements of the array `v[list]` (none when it is not an array).
+fn items<'a>(v: &'a Value, list: &str) -> impl Iterator<Item = &'a Value> {
+    v[list].as_array().into_iter().flatten()
+}
+
+/// The element of `v[list]` whose `key` is `name`.
+fn find<'a>(v: &'a Value, list: &str, key: &str, name: &str) -> &'a Value {
+    items(v, list)
+        .find(|r| r[key] == name)
+        .unwrap_or_else(|| panic!("no {key}={name} in {list}: {v}"))
+}
+
 /// Polls `path` until `ok` holds for the JSON (200 responses only), up to 30 s.
 async fn eventually(addr: &str, path: &str, ok: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -160,26 +172,14 @@ async fn console_shows_cluster_topics_and_messages() {
 
     // Topics: ConsoleTopic is a normal topic with 4 queues and max offset >= 1.
     let t = eventually(&http, "/api/topics", |v| {
-        v["topics"]
-            .as_array()
-            .into_iter()
-            .flatten()
+        items(v, "topics")
             .any(|t| t["topic"] == "ConsoleTopic" && t["maxOffsetTotal"].as_i64() >= Some(1))
     })
     .await;
-    let row = t["topics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["topic"] == "ConsoleTopic")
-        .unwrap();
+    let row = find(&t, "topics", "topic", "ConsoleTopic");
     assert_eq!(row["kind"], "normal");
-    assert_eq!(row["queues"].as_array().unwrap().len(), 4);
-    assert!(t["topics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|t| t["topic"] == "TBW102" && t["kind"] == "system"));
+    assert_eq!(items(row, "queues").count(), 4);
+    assert_eq!(find(&t, "topics", "topic", "TBW102")["kind"], "system");
 
     // Route of the topic.
     let (status, route) = get_json(&http, "/api/topics/ConsoleTopic/route").await;
@@ -248,24 +248,16 @@ async fn console_shows_cluster_topics_and_messages() {
     .await
     .unwrap();
     let groups = eventually(&http, "/api/consumers", |v| {
-        v["groups"].as_array().into_iter().flatten().any(|g| {
+        items(v, "groups").any(|g| {
             g["group"] == "console_cg" && g["clients"].as_u64() >= Some(1) && g["diffTotal"] == 0
         })
     })
     .await;
-    let g = groups["groups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["group"] == "console_cg")
-        .unwrap();
+    let g = find(&groups, "groups", "group", "console_cg");
     assert_eq!(g["consumeType"], "CONSUME_PASSIVELY", "{g}");
     assert_eq!(g["messageModel"], "CLUSTERING", "{g}");
     let detail = eventually(&http, "/api/consumers/console_cg", |v| {
-        v["queues"]
-            .as_array()
-            .into_iter()
-            .flatten()
+        items(v, "queues")
             .any(|q| q["topic"] == "ConsoleTopic" && q["consumerOffset"].as_i64() >= Some(1))
     })
     .await;

@@ -3,14 +3,14 @@
 //! them when dropped, and the two name-server/broker requests every cluster experiment needs
 //! (who is brokerId 0, create a topic). Shared by `failover`, `replication-modes` and
 //! `delay-accuracy` so each keeps only the cluster shape it measures.
+//! The process plumbing (guard, boot-line wait, free ports) is `rmq-testkit`'s, shared with the
+//! integration tests; this module adds building the servers and the cluster requests.
 //! Book: every chapter's "The experiment" section. There is no RocketMQ counterpart (4.8.0's
 //! benchmark scripts expect a running cluster).
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -18,15 +18,7 @@ use rmq_remoting::codes::{request as rq, response as rs};
 use rmq_remoting::protocol::{decode_body, ClusterInfo};
 use rmq_remoting::{RemotingClient, RemotingCommand};
 
-/// A child process killed (SIGKILL) on drop.
-pub struct Proc(pub Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+pub use rmq_testkit::{free_broker_port, free_port, Proc};
 
 /// Builds mqnamesrv and mqbroker in the running binary's profile and returns the folder
 /// holding them (the running binary's own folder).
@@ -57,78 +49,23 @@ pub fn build_servers() -> Result<PathBuf> {
 }
 
 /// Spawns `cmd` and waits (30 s) for a stdout line containing `needle`; returns that line.
-pub fn spawn_wait(mut cmd: Command, needle: &str) -> Result<(Proc, String)> {
-    let mut child = cmd
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .with_context(|| format!("starting {cmd:?}"))?;
-    let stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?;
-    let proc = Proc(child);
-    let (tx, rx) = mpsc::channel();
-    let wanted = needle.to_string();
-    std::thread::spawn(move || {
-        // Keep draining after the match so the child never blocks on a full pipe.
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.contains(&wanted) {
-                let _ = tx.send(line);
-            }
-        }
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(30))
-        .map_err(|_| anyhow!("no line containing {needle:?} from {cmd:?}"))?;
-    Ok((proc, line))
+pub fn spawn_wait(cmd: Command, needle: &str) -> Result<(Proc, String)> {
+    Ok(rmq_testkit::spawn_wait(
+        cmd,
+        needle,
+        rmq_testkit::BOOT_TIMEOUT,
+    )?)
 }
 
-fn port_free(p: u16) -> bool {
-    std::net::TcpListener::bind(("127.0.0.1", p)).is_ok()
-}
-
-/// A port the kernel just handed out on 127.0.0.1 (free at this moment).
-pub fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
-/// A broker listen port p with p-2 (the VIP channel) and p+1 (the HA service) free as well.
-pub fn free_broker_port() -> Result<u16> {
-    for _ in 0..200 {
-        let p = free_port()?;
-        if p > 1100 && p < u16::MAX && port_free(p - 2) && port_free(p + 1) {
-            return Ok(p);
-        }
-    }
-    bail!("no free broker port (p-2, p, p+1) on 127.0.0.1")
-}
-
-/// Starts `mqnamesrv -p 0` with its KV file under `dir`; returns it and its address.
+/// Starts `mqnamesrv -p 0` from the folder `bin` with its KV file under `dir`; returns it
+/// and its address.
 pub fn start_namesrv(bin: &Path, dir: &Path) -> Result<(Proc, String)> {
-    let conf = dir.join("namesrv.conf");
-    std::fs::write(
-        &conf,
-        format!("kvConfigPath={}\n", dir.join("kv.json").display()),
-    )?;
-    let mut cmd = Command::new(bin.join("mqnamesrv"));
-    cmd.arg("-c").arg(&conf).args(["-p", "0"]);
-    let (p, line) = spawn_wait(cmd, "listen=")?;
-    let addr = line
-        .split("listen=")
-        .nth(1)
-        .ok_or_else(|| anyhow!("odd name server line {line}"))?
-        .trim()
-        .to_string();
-    Ok((p, addr))
+    Ok(rmq_testkit::start_namesrv(&bin.join("mqnamesrv"), dir, "")?)
 }
 
-/// Starts `mqbroker -c conf` and waits for its boot line.
+/// Starts `mqbroker -c conf` from the folder `bin` and waits for its boot line.
 pub fn start_broker(bin: &Path, conf: &Path) -> Result<Proc> {
-    let mut cmd = Command::new(bin.join("mqbroker"));
-    cmd.arg("-c").arg(conf);
-    Ok(spawn_wait(cmd, "boot success")?.0)
+    Ok(rmq_testkit::start_broker(&bin.join("mqbroker"), conf)?)
 }
 
 /// brokerId -> address of `broker_name` as the name server lists it (empty when unreachable).

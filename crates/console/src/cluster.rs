@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use axum::Json;
 use futures::future::join_all;
+use rmq_remoting::protocol::route::MASTER_ID;
 use serde::Serialize;
 
 use crate::error::ApiResult;
@@ -22,7 +23,7 @@ use crate::server::AppState;
 #[serde(rename_all = "camelCase")]
 pub struct ClusterView {
     pub clusters: Vec<ClusterEntry>,
-    /// Sum of every node's put TPS (messages stored per second, last 10 s window).
+    /// Sum of the masters' put TPS (messages stored per second, last 10 s window).
     pub total_put_tps: f64,
     /// Sum of every node's get TPS (messages handed to consumers per second).
     pub total_get_tps: f64,
@@ -133,15 +134,10 @@ pub async fn get_cluster(State(st): State<AppState>) -> ApiResult<ClusterView> {
                 broker_groups,
             });
         }
-        let nodes = || {
-            clusters
-                .iter()
-                .flat_map(|c| &c.broker_groups)
-                .flat_map(|g| &g.nodes)
-        };
+        let (total_put_tps, total_get_tps) = totals(&clusters);
         Ok(Json(ClusterView {
-            total_put_tps: nodes().map(|n| n.put_tps).sum(),
-            total_get_tps: nodes().map(|n| n.get_tps).sum(),
+            total_put_tps,
+            total_get_tps,
             timestamp: now_millis(),
             clusters,
         }))
@@ -149,6 +145,25 @@ pub async fn get_cluster(State(st): State<AppState>) -> ApiResult<ClusterView> {
     .await
 }
 // ANCHOR_END: get_cluster
+
+// ANCHOR: totals
+/// The cluster's (put, get) TPS. Slaves and DLedger followers count the entries
+/// they replicate as puts too, so only the masters' puts are messages producers
+/// sent; gets are counted wherever consumers read.
+pub fn totals(clusters: &[ClusterEntry]) -> (f64, f64) {
+    let nodes = || {
+        clusters
+            .iter()
+            .flat_map(|c| &c.broker_groups)
+            .flat_map(|g| &g.nodes)
+    };
+    let put = nodes()
+        .filter(|n| n.broker_id == MASTER_ID)
+        .map(|n| n.put_tps)
+        .sum();
+    (put, nodes().map(|n| n.get_tps).sum())
+}
+// ANCHOR_END: totals
 
 pub(crate) fn now_millis() -> i64 {
     std::time::SystemTime::now()
@@ -177,5 +192,17 @@ mod tests {
         assert_eq!(n.msg_get_total_today, None);
         let down = node(1, "127.0.0.1:10921".into(), Err("refused".into()));
         assert_eq!(down.error.as_deref(), Some("refused"));
+        let mut follower = node(2, "127.0.0.1:10931".into(), Ok(BTreeMap::new()));
+        follower.put_tps = 12.5; // replicated entries
+        follower.get_tps = 1.0;
+        let group = BrokerGroup {
+            broker_name: "RaftNode00".into(),
+            nodes: vec![n, down, follower],
+        };
+        let clusters = [ClusterEntry {
+            name: "RaftCluster".into(),
+            broker_groups: vec![group],
+        }];
+        assert_eq!(totals(&clusters), (12.5, 1.0));
     }
 }

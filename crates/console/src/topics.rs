@@ -35,6 +35,9 @@ const SYSTEM_TOPICS: &[&str] = &[
     "TRANS_CHECK_MAX_TIME_TOPIC",
 ];
 
+/// A broker also creates `<cluster>_REPLY_TOPIC` for request-reply messages.
+const REPLY_TOPIC_SUFFIX: &str = "_REPLY_TOPIC";
+
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TopicsView {
@@ -68,13 +71,17 @@ pub struct QueueRow {
 
 // ANCHOR: topic_kind
 /// Sorts a topic into the console's filter buttons. Each broker and each cluster
-/// also registers a topic named after itself, so those names count as system topics.
+/// also registers a topic named after itself (and the cluster a `<cluster>_REPLY_TOPIC`),
+/// so those names count as system topics.
 pub fn topic_kind(topic: &str, own_names: &BTreeSet<String>) -> &'static str {
     if topic.starts_with(RETRY_GROUP_TOPIC_PREFIX) {
         "retry"
     } else if topic.starts_with(DLQ_GROUP_TOPIC_PREFIX) {
         "dlq"
-    } else if SYSTEM_TOPICS.contains(&topic) || own_names.contains(topic) {
+    } else if SYSTEM_TOPICS.contains(&topic)
+        || own_names.contains(topic)
+        || topic.ends_with(REPLY_TOPIC_SUFFIX)
+    {
         "system"
     } else {
         "normal"
@@ -174,6 +181,7 @@ mod tests {
         assert_eq!(topic_kind("%DLQ%g1", &own), "dlq");
         assert_eq!(topic_kind("TBW102", &own), "system");
         assert_eq!(topic_kind("RaftNode00", &own), "system");
+        assert_eq!(topic_kind("RaftCluster_REPLY_TOPIC", &own), "system");
         assert_eq!(topic_kind("TopicTest", &own), "normal");
     }
 }

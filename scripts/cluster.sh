@@ -48,6 +48,11 @@ start_node() { # name kind conf
       "$BIN/mqbroker" -c "$eff" >"$dir/$name.log" 2>&1 &
       echo $! >"$dir/pid"
       wait_ready "$name" "$port" && echo "   $name   pid $(pid_of "$name")  127.0.0.1:$port  ($(conf_value "$conf" brokerName))";;
+    console)
+      local port; port=$(conf_value "$conf" listenPort)
+      "$BIN/rmq-console" -n "$NAMESRV_ADDR" --listen "127.0.0.1:$port" >"$dir/$name.log" 2>&1 &
+      echo $! >"$dir/pid"
+      wait_ready "$name" "$port" && echo "   $name   pid $(pid_of "$name")  http://127.0.0.1:$port";;
     *) echo "unknown node kind $kind for $name"; return 1;;
   esac
 }
@@ -69,11 +74,10 @@ cmd=${1:-help}; shift || true
 case $cmd in
   start)
     profile=${1:-full}
-    for b in mqnamesrv mqbroker; do [[ -x $BIN/$b ]] || { echo "missing $BIN/$b: run 'make build'"; exit 1; }; done
+    for b in mqnamesrv mqbroker rmq-console; do [[ -x $BIN/$b ]] || { echo "missing $BIN/$b: run 'make build'"; exit 1; }; done
     echo "starting profile '$profile' (logs and stores in $RUN_DIR)"
     failed=0
     while read -r name kind conf; do start_node "$name" "$kind" "$conf" || failed=1; done < <(nodes "$profile")
-    echo "   console: not built yet"
     if ((failed)); then echo "some nodes failed to start; 'make stop' cleans up"; exit 1; fi
     echo "cluster up. Name servers: $NAMESRV_ADDR   try: make status (DLedger groups elect their leaders within a few seconds)";;
   stop)

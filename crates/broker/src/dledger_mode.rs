@@ -273,8 +273,7 @@ async fn apply_one(
         reconsume_times: m.reconsume_times,
         prepared_transaction_offset: m.prepared_transaction_offset,
     };
-    let store = b.store.clone();
-    match tokio::task::spawn_blocking(move || store.put_message(inner)).await {
+    match crate::processor::run_put(&b.store, move |s| s.put_message(inner)).await {
         Ok(r) => (r.status, r.append),
         Err(_) => (PutMessageStatus::UnknownError, None),
     }

@@ -1,6 +1,7 @@
 //! Request dispatch: one `RequestProcessor` for both listeners that routes each request code
-//! to its handler module and answers unknown codes as 4.8.0 does. Store calls run on the
-//! blocking pool so the reactor never waits on disk. Mirrors `BrokerController.registerProcessor`
+//! to its handler module and answers unknown codes as 4.8.0 does. Store calls that may wait on
+//! the disk run on the blocking pool so the reactor never waits on it; an ASYNC_FLUSH put, a
+//! copy into the mapped file, runs in place (see [`run_put`]). Mirrors `BrokerController.registerProcessor`
 //! and `NettyRemotingAbstract.processRequestCommand`. Book: Part II, "Inside a broker".
 
 pub mod admin;
@@ -16,7 +17,9 @@ use rmq_common::message::encode_properties;
 use rmq_common::MessageExtBrokerInner;
 use rmq_remoting::codes::{request as rq, response as rs};
 use rmq_remoting::{Connection, RemotingCommand, RequestProcessor};
-use rmq_store::{AppendMessageResult, PutMessageStatus};
+use rmq_store::{
+    AppendMessageResult, DefaultMessageStore, FlushDiskType, PutMessageResult, PutMessageStatus,
+};
 use std::sync::Arc;
 
 /// Appended to several 4.8.0 remarks.
@@ -113,7 +116,7 @@ pub fn get_prop<'a>(props: &'a [(String, String)], k: &str) -> Option<&'a str> {
 }
 
 // ANCHOR: delay_redirect
-/// Stores one message on the blocking pool. A DELAY property (level > 0) redirects it to
+/// Stores one message (through [`run_put`]). A DELAY property (level > 0) redirects it to
 /// SCHEDULE_TOPIC_XXXX queue level-1 with REAL_TOPIC/REAL_QID and the delivery time as tags
 /// code, exactly as 4.8.0's `CommitLog.putMessage` does before appending.
 pub async fn put_message(
@@ -140,10 +143,28 @@ pub async fn put_message(
         return Ok(crate::dledger_mode::put_via_dledger(b, dl, msg).await);
     }
     let wait = get_prop(&props, "WAIT") != Some("false");
-    let store = b.store.clone();
-    let r = tokio::task::spawn_blocking(move || store.put_message(msg)).await?;
+    let r = run_put(&b.store, move |s| s.put_message(msg)).await?;
     Ok(after_store_put(b, wait, r).await)
 }
+
+// ANCHOR: run_put
+/// Runs a store put. With ASYNC_FLUSH (and no file warming) a put copies the record into the
+/// mapped file under the put lock and wakes nothing it has to wait for: microseconds, so it
+/// runs right here, sparing a hand-off to the blocking pool and back per message (4.8.0 runs
+/// it on the send thread). A SYNC_FLUSH put waits for the group commit's fsync and goes to
+/// the blocking pool.
+pub async fn run_put(
+    store: &Arc<DefaultMessageStore>,
+    put: impl FnOnce(&DefaultMessageStore) -> PutMessageResult + Send + 'static,
+) -> anyhow::Result<PutMessageResult> {
+    let cfg = store.config();
+    if cfg.flush_disk_type == FlushDiskType::AsyncFlush && !cfg.warm_mapped_file_enable {
+        return Ok(put(store));
+    }
+    let store = store.clone();
+    Ok(tokio::task::spawn_blocking(move || put(&store)).await?)
+}
+// ANCHOR_END: run_put
 
 /// Stores a batch of one queue contiguously with consecutive queue offsets (4.8.0
 /// `putMessages`): one append and one flush/replication wait for the whole batch.
@@ -152,8 +173,7 @@ pub async fn put_messages(
     msgs: Vec<MessageExtBrokerInner>,
     wait: bool,
 ) -> anyhow::Result<(PutMessageStatus, Option<AppendMessageResult>)> {
-    let store = b.store.clone();
-    let r = tokio::task::spawn_blocking(move || store.put_messages(msgs)).await?;
+    let r = run_put(&b.store, move |s| s.put_messages(msgs)).await?;
     Ok(after_store_put(b, wait, r).await)
 }
 

@@ -25,7 +25,6 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -42,7 +41,7 @@ use serde::Serialize;
 
 use experiments::chart::{grouped_bar_chart, Series};
 use experiments::latency::record;
-use experiments::servers::{build_servers, free_broker_port, spawn_wait, Proc};
+use experiments::servers::{self, build_servers, Proc};
 use experiments::{
     figures_dir_for, new_latency_histogram, progress_bar, write_csv, write_json, write_meta,
     LatencySummary, QuickArgs,
@@ -134,37 +133,17 @@ struct Servers {
 }
 
 fn start_servers(bin: &Path, dir: &Path, levels: &str) -> Result<Servers> {
-    let ns_conf = dir.join("namesrv.conf");
-    std::fs::write(
-        &ns_conf,
-        format!("kvConfigPath={}\n", dir.join("kv.json").display()),
-    )?;
-    let mut cmd = Command::new(bin.join("mqnamesrv"));
-    cmd.arg("-c").arg(&ns_conf).args(["-p", "0"]);
-    let (namesrv, line) = spawn_wait(cmd, "listen=")?;
-    let ns = line
-        .split("listen=")
-        .nth(1)
-        .map(|s| s.trim().to_string())
-        .ok_or_else(|| anyhow!("bad name server line {line:?}"))?;
-    let port = free_broker_port()?;
-    let conf = dir.join("broker.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "brokerClusterName=DelayCluster\nbrokerName=delay-broker\nbrokerId=0\n\
-             listenPort={port}\nnamesrvAddr={ns}\nbrokerIP1=127.0.0.1\n\
-             storePathRootDir={}\nmessageDelayLevel={levels}\n",
-            dir.join("store").display()
-        ),
-    )?;
-    let mut cmd = Command::new(bin.join("mqbroker"));
-    cmd.arg("-c").arg(&conf);
-    let (broker, _) = spawn_wait(cmd, "boot success")?;
+    let (namesrv, ns) = servers::start_namesrv(bin, dir)?;
+    let mut conf = rmq_testkit::BrokerConf::new("delay-broker", &ns, &dir.join("store"))?
+        .with_extra(&format!("brokerIP1=127.0.0.1\nmessageDelayLevel={levels}"));
+    conf.cluster = "DelayCluster".into();
+    let path = dir.join("broker.conf");
+    conf.write(&path)?;
+    let broker = servers::start_broker(bin, &path)?;
     Ok(Servers {
         _namesrv: namesrv,
         _broker: broker,
-        broker_addr: format!("127.0.0.1:{port}"),
+        broker_addr: conf.addr(),
     })
 }
 

@@ -262,6 +262,17 @@ fn message_round_trip_and_group_views() {
         consumed.contains("print msg finished. status=NO_NEW_MSG"),
         "{consumed}"
     );
+    // brokerStatus counts messages, as 4.8.0's store stats do: one put, one message handed
+    // out (the empty pulls of the other queue and the NO_NEW_MSG pulls do not count).
+    let bs = ok(&["brokerStatus", "-n", n, "-b", &broker.addr]);
+    let stat = |key: &str| -> String {
+        bs.lines()
+            .find(|l| l.starts_with(&format!("{key:<32}:")))
+            .map(|l| l[33..].trim().to_string())
+            .unwrap_or_else(|| panic!("no {key} in {bs}"))
+    };
+    assert_eq!(stat("msgPutTotalTodayNow"), "1");
+    assert_eq!(stat("msgGetTotalTodayNow"), "1");
     // By queue and offset: offset 1 is past the only message.
     let none = ok(&[
         "consumeMessage",

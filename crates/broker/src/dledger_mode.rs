@@ -184,7 +184,13 @@ pub async fn put_via_dledger(
     )
     .await;
     match dl.results.lock().remove(&appended.index) {
-        Some(r) => r,
+        Some(r) => {
+            // Every member applied the entry without counting it; the put is this leader's.
+            if let Some(a) = &r.1 {
+                b.store.count_puts(a.msg_num as u64);
+            }
+            r
+        }
         // Applied while this member was not leader any more, or apply is stuck.
         None => {
             if waited.is_err() {
@@ -273,7 +279,7 @@ async fn apply_one(
         reconsume_times: m.reconsume_times,
         prepared_transaction_offset: m.prepared_transaction_offset,
     };
-    match crate::processor::run_put(&b.store, move |s| s.put_message(inner)).await {
+    match crate::processor::run_put(&b.store, move |s| s.put_replicated(inner)).await {
         Ok(r) => (r.status, r.append),
         Err(_) => (PutMessageStatus::UnknownError, None),
     }

@@ -4,7 +4,7 @@
 
 use rmq_common::message::decode_records;
 use rmq_remoting::codes::{request as rq, response as rs};
-use rmq_remoting::protocol::{decode_body, ClusterInfo};
+use rmq_remoting::protocol::{decode_body, ClusterInfo, KVTable};
 use rmq_remoting::RemotingClient;
 use rmq_remoting::RemotingCommand;
 use std::collections::BTreeSet;
@@ -96,6 +96,21 @@ async fn send_all(c: &RemotingClient, leader: &str, bodies: &[String]) -> Vec<St
     acked
 }
 
+/// `msgPutTotalTodayNow` of the broker at `addr` (GET_BROKER_RUNTIME_INFO).
+async fn msg_put_total(c: &RemotingClient, addr: &str) -> u64 {
+    let r = c
+        .invoke(
+            addr,
+            RemotingCommand::new_request(rq::GET_BROKER_RUNTIME_INFO),
+            T,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.code, rs::SUCCESS);
+    let kv: KVTable = decode_body(r.body_bytes()).unwrap();
+    kv.table["msgPutTotalTodayNow"].parse().unwrap()
+}
+
 /// Every body stored in RaftTopic queue 0 on `addr`.
 async fn stored(c: &RemotingClient, addr: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
@@ -148,7 +163,19 @@ async fn leader_failover_keeps_every_acknowledged_message() {
         leader = new_leader;
     }
     let last: Vec<String> = (0..10).map(|i| format!("final-{i}")).collect();
-    acked.extend(send_all(&c, &leader, &last).await);
+    let last_acked = send_all(&c, &leader, &last).await;
+    acked.extend(last_acked.iter().cloned());
+    // Puts are counted where they were accepted, as DLedgerCommitLog.putMessage does: every
+    // leader above was killed and restarted, so only the final sends count on the current
+    // leader, and the followers (which apply the same entries) report none.
+    for (id, addr) in addrs(&c, &ns).await {
+        let puts = msg_put_total(&c, &addr).await;
+        if id == 0 {
+            assert_eq!(puts, last_acked.len() as u64, "leader {addr}");
+        } else {
+            assert_eq!(puts, 0, "follower {addr} (brokerId {id})");
+        }
+    }
     // Every acknowledged message is on the current leader.
     let start = Instant::now();
     loop {

@@ -62,9 +62,11 @@ pub struct DefaultMessageStore {
     pub(crate) manual_delete_times: std::sync::atomic::AtomicU32,
     shutdown: AtomicBool,
     lock_file: Mutex<Option<File>>,
-    /// Messages put (successfully or not).
+    /// Messages appended by `put_message`/`put_messages` (4.8.0 `putMessageTimesTotal`,
+    /// counted after the append, so refused puts and replicated appends do not count).
     pub put_times: AtomicU64,
-    /// Pulls served.
+    /// Messages handed out by `get_message` (4.8.0 `getMessageTransferedMsgCount`): empty
+    /// pulls and long-poll re-checks do not count.
     pub get_times: AtomicU64,
     /// Puts that did not return PUT_OK.
     pub put_failed_times: AtomicU64,
@@ -396,16 +398,32 @@ impl DefaultMessageStore {
 
     /// Appends one message; with SYNC_FLUSH returns only after an fsync covers it.
     pub fn put_message(&self, msg: MessageExtBrokerInner) -> PutMessageResult {
+        self.put_one(msg, true)
+    }
+
+    /// Appends one message that the DLedger group already committed: the same append, but
+    /// not counted in `put_times` — on a follower it is not a put of this broker (4.8.0
+    /// followers report a put TPS of 0); the leader counts it with [`Self::count_puts`].
+    pub fn put_replicated(&self, msg: MessageExtBrokerInner) -> PutMessageResult {
+        self.put_one(msg, false)
+    }
+
+    fn put_one(&self, msg: MessageExtBrokerInner, count: bool) -> PutMessageResult {
         if let Some(s) = self
             .check_store_status()
             .or_else(|| Self::check_message(&msg))
         {
             return PutMessageResult::new(s, None);
         }
-        self.put_times.fetch_add(1, Ordering::Relaxed);
         let begin = Instant::now();
         let r = self.commit_log.put_message(&msg);
-        self.after_put(&r, begin)
+        self.after_put(&r, begin, count)
+    }
+
+    /// Counts `n` puts that reached the store through [`Self::put_replicated`] on the node
+    /// that accepted them (the DLedger leader).
+    pub fn count_puts(&self, n: u64) {
+        self.put_times.fetch_add(n, Ordering::Relaxed);
     }
 
     /// Appends a batch of one queue contiguously, with consecutive queue offsets
@@ -435,14 +453,12 @@ impl DefaultMessageStore {
                 return PutMessageResult::new(PutMessageStatus::MessageIllegal, None);
             }
         }
-        self.put_times
-            .fetch_add(batch.len() as u64, Ordering::Relaxed);
         let begin = Instant::now();
         let r = self.commit_log.put_messages(&batch);
-        self.after_put(&r, begin)
+        self.after_put(&r, begin, true)
     }
 
-    fn after_put(&self, r: &PutMessageResult, begin: Instant) -> PutMessageResult {
+    fn after_put(&self, r: &PutMessageResult, begin: Instant, count: bool) -> PutMessageResult {
         let elapsed = begin.elapsed();
         if elapsed > Duration::from_millis(500) {
             tracing::warn!(
@@ -453,11 +469,15 @@ impl DefaultMessageStore {
         if !r.is_ok() {
             self.put_failed_times.fetch_add(1, Ordering::Relaxed);
         }
-        if r.append
+        if let Some(a) = r
+            .append
             .as_ref()
-            .map(|a| a.status == AppendMessageStatus::PutOk)
-            .unwrap_or(false)
+            .filter(|a| a.status == AppendMessageStatus::PutOk)
         {
+            if count {
+                self.put_times
+                    .fetch_add(a.msg_num as u64, Ordering::Relaxed);
+            }
             self.wake_dispatcher_if_idle();
         }
         r.clone()
@@ -562,7 +582,22 @@ impl DefaultMessageStore {
         max_msg_nums: i32,
         filter: &dyn Fn(i64) -> bool,
     ) -> GetMessageResult {
-        self.get_times.fetch_add(1, Ordering::Relaxed);
+        let res = self.read_messages(topic, queue_id, offset, max_msg_nums, filter);
+        if res.status == GetMessageStatus::Found {
+            self.get_times
+                .fetch_add(res.messages.len() as u64, Ordering::Relaxed);
+        }
+        res
+    }
+
+    fn read_messages(
+        &self,
+        topic: &str,
+        queue_id: i32,
+        offset: i64,
+        max_msg_nums: i32,
+        filter: &dyn Fn(i64) -> bool,
+    ) -> GetMessageResult {
         if self.shutdown.load(Ordering::Acquire) || !self.running_flags.is_readable() {
             return GetMessageResult::empty(GetMessageStatus::NoMatchedLogicQueue);
         }

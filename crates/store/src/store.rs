@@ -582,22 +582,6 @@ impl DefaultMessageStore {
         max_msg_nums: i32,
         filter: &dyn Fn(i64) -> bool,
     ) -> GetMessageResult {
-        let res = self.read_messages(topic, queue_id, offset, max_msg_nums, filter);
-        if res.status == GetMessageStatus::Found {
-            self.get_times
-                .fetch_add(res.messages.len() as u64, Ordering::Relaxed);
-        }
-        res
-    }
-
-    fn read_messages(
-        &self,
-        topic: &str,
-        queue_id: i32,
-        offset: i64,
-        max_msg_nums: i32,
-        filter: &dyn Fn(i64) -> bool,
-    ) -> GetMessageResult {
         if self.shutdown.load(Ordering::Acquire) || !self.running_flags.is_readable() {
             return GetMessageResult::empty(GetMessageStatus::NoMatchedLogicQueue);
         }
@@ -672,6 +656,8 @@ impl DefaultMessageStore {
                         res.messages.push(b);
                         res.message_queue_offsets.push(offset + i as i64 - 1);
                         res.status = GetMessageStatus::Found;
+                        // counted per message handed out, as getMessageTransferedMsgCount
+                        self.get_times.fetch_add(1, Ordering::Relaxed);
                         next_phy_file_start = i64::MIN;
                     }
                     None => {

@@ -75,6 +75,37 @@ proptest::proptest! {
     }
 }
 
+/// A proptest case that failed with a fixed 1500 ms heal window: n4 held 61 entries of
+/// an old term past its committed index, and DLedger 0.2.2's COMPARE walks back one
+/// entry per round trip (up to 2 x 37 ms here), so it converged only after ~2.5 s.
+/// The catch-up budget now grows with that walk-back.
+#[test]
+fn healed_member_with_long_stale_suffix_converges() {
+    let mut c = SimConfig::new(5, 171825);
+    c.drop_permille = 29;
+    c.max_delay_ms = 37;
+    c.fault_every_ms = 396;
+    c.client_every_ms = 3;
+    let r = Sim::new(c).run();
+    eprintln!("{r:?}");
+}
+
+/// A case whose election took ~3.5 s after healing (terms 8 to 42): with one-way
+/// delays up to 39 ms, a round trip is longer than the scaled vote jitter (15-50 ms),
+/// and two members with shorter ledgers kept raising the term (0.2.2 has no
+/// pre-vote). It elects within the election budget.
+#[test]
+fn healed_group_elects_despite_round_trips_longer_than_vote_jitter() {
+    let mut c = SimConfig::new(5, 438587);
+    c.drop_permille = 42;
+    c.max_delay_ms = 39;
+    c.fault_every_ms = 156;
+    c.client_every_ms = 13;
+    let r = Sim::new(c).run();
+    eprintln!("{r:?}");
+    assert!(r.max_term > 20);
+}
+
 /// Replays one seed: `SIM_SEED=1085 SIM_NODES=3 cargo test -p rmq-dledger --test simulation replay -- --ignored`.
 #[test]
 #[ignore]
@@ -178,4 +209,85 @@ fn file_store_long() {
         c.file_store = true;
         Sim::new(c).run();
     }
+}
+
+/// Replays one proptest case with all its knobs from the environment:
+/// `SIM_SEED=.. SIM_NODES=5 SIM_DROP=29 SIM_DELAY=37 SIM_FAULT=396 SIM_CLIENT=3 [SIM_ROUNDS=..]`.
+#[test]
+#[ignore]
+fn replay_case() {
+    let var = |k: &str, d: u64| {
+        std::env::var(k)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(d)
+    };
+    let mut c = SimConfig::new(var("SIM_NODES", 3) as usize, var("SIM_SEED", 1));
+    c.drop_permille = var("SIM_DROP", c.drop_permille);
+    c.max_delay_ms = var("SIM_DELAY", c.max_delay_ms);
+    c.fault_every_ms = var("SIM_FAULT", c.fault_every_ms);
+    c.client_every_ms = var("SIM_CLIENT", c.client_every_ms);
+    c.heal_vote_rounds = var("SIM_ROUNDS", c.heal_vote_rounds);
+    c.scale = var("SIM_SCALE", c.scale);
+    eprintln!("{:?}", Sim::new(c).try_run());
+}
+
+/// Draws `SIM_CASES` random proptest-like cases (from `SIM_BASE`) and prints every failure.
+#[test]
+#[ignore]
+fn search_cases() {
+    let var = |k: &str, d: u64| {
+        std::env::var(k)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(d)
+    };
+    let (n, base, heal) = (
+        var("SIM_CASES", 100),
+        var("SIM_BASE", 1),
+        var("SIM_ROUNDS", 0),
+    );
+    let mut rng = rmq_dledger::core::rng::Rng::new(base);
+    let cases: Vec<SimConfig> = (0..n)
+        .map(|_| {
+            let mut c = SimConfig::new(if rng.below(2) == 1 { 5 } else { 3 }, rng.below(1_000_000));
+            c.drop_permille = rng.below(200);
+            c.max_delay_ms = 1 + rng.below(39);
+            c.fault_every_ms = 80 + rng.below(720);
+            c.client_every_ms = 3 + rng.below(37);
+            if heal > 0 {
+                c.heal_vote_rounds = heal;
+            }
+            c
+        })
+        .collect();
+    let fails: usize = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..2)
+            .map(|t| {
+                let cases = &cases;
+                s.spawn(move || {
+                    let mut f = 0;
+                    for c in cases.iter().skip(t).step_by(2) {
+                        let desc = format!(
+                            "SIM_SEED={} SIM_NODES={} SIM_DROP={} SIM_DELAY={} SIM_FAULT={} SIM_CLIENT={}",
+                            c.seed, c.nodes, c.drop_permille, c.max_delay_ms, c.fault_every_ms, c.client_every_ms
+                        );
+                        match Sim::new(c.clone()).try_run() {
+                            Err(e) => {
+                                eprintln!("FAIL {desc}: {e}");
+                                f += 1;
+                            }
+                            Ok(r) => eprintln!(
+                                "USED {} {} {desc}",
+                                r.election_budget_used, r.catch_up_budget_used
+                            ),
+                        }
+                    }
+                    f
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    eprintln!("{fails} of {n} cases failed");
 }

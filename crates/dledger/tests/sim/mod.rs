@@ -4,7 +4,11 @@
 //! crashes with restart from what was persisted (ledger + `currterm` + a possibly stale
 //! checkpoint), pauses, and the client's appends. After every step the simulator checks
 //! Raft's safety properties; at the end it heals all faults and checks that the group
-//! recovers and that nothing acknowledged was lost.
+//! recovers and that nothing acknowledged was lost. Recovery is awaited within budgets
+//! derived from the members' timings and the network's delay (see
+//! `SimConfig::election_budget_ms` and `SimConfig::catch_up_budget_ms`), not a fixed
+//! quiet time: with slow links DLedger needs many election attempts and one round
+//! trip per stale entry of a member.
 //! Book: Part IV "Cluster modes and DLedger" (testing Raft). No Java counterpart:
 //! DLedger 0.2.2 is tested with real threads and sleeps.
 
@@ -26,8 +30,8 @@ pub struct SimConfig {
     pub seed: u64,
     /// Simulated time with faults.
     pub duration_ms: u64,
-    /// Quiet time at the end, all faults healed.
-    pub heal_ms: u64,
+    /// Election attempts a healed group may need (see [`SimConfig::election_budget_ms`]).
+    pub heal_vote_rounds: u64,
     pub tick_ms: u64,
     pub min_delay_ms: u64,
     pub max_delay_ms: u64,
@@ -57,7 +61,7 @@ impl SimConfig {
             nodes,
             seed,
             duration_ms: 3000,
-            heal_ms: 1500,
+            heal_vote_rounds: 40,
             tick_ms: 5,
             min_delay_ms: 1,
             max_delay_ms: 15,
@@ -76,6 +80,64 @@ impl SimConfig {
             scale: 20,
         }
     }
+
+    /// The members' timings (DLedger's defaults, scaled down as the nodes run them).
+    pub fn timing(&self) -> NodeConfig {
+        NodeConfig::new("n0", Vec::new()).scaled_down(self.scale)
+    }
+
+    /// The longest round trip once healed: a request and its answer at the maximum
+    /// delay, plus one tick for a reaction that waits for the timer.
+    pub fn max_rtt_ms(&self) -> u64 {
+        2 * self.max_delay_ms + self.tick_ms
+    }
+
+    /// How long a healed group may take to settle on one leader that every member
+    /// follows. Stale leadership ends first (see [`SimConfig::stale_leadership_ms`]);
+    /// then each election attempt costs at most the wait before the round (up to
+    /// `maxVoteIntervalMs`, plus `maxVoteIntervalMs` more after a round lost to a
+    /// bigger ledger) and the round itself (every answer is back within one round
+    /// trip: nothing is dropped any more).
+    ///
+    /// Attempts are randomized, not bounded. With the scaled timings the vote jitter
+    /// spans `minVoteIntervalMs..maxVoteIntervalMs` = 15..50 ms while a round trip may
+    /// take up to 2 x 39 ms: a member told of a newer term (TERM_NOT_READY) often
+    /// starts its own round before the candidate's re-vote reaches it, and members
+    /// whose ledgers are too short to win keep raising the term (0.2.2 has no
+    /// pre-vote), which also unseats a leader just elected. So a healed group with
+    /// slow links may need many attempts: over 40,000 random cases of
+    /// `any_network_keeps_safety` the slowest needed about 22. The budget allows
+    /// `heal_vote_rounds` (40).
+    pub fn election_budget_ms(&self) -> u64 {
+        let t = self.timing();
+        let attempt = 2 * t.max_vote_interval_ms + self.max_rtt_ms() + self.tick_ms;
+        self.stale_leadership_ms() + self.heal_vote_rounds * attempt
+    }
+
+    /// How long a leadership from before the heal can outlive it: a leader checks its
+    /// quorum once per heartbeat round (one heartbeat interval after the round starts)
+    /// and steps down once it had none for `maxHeartBeatLeak` intervals; a follower
+    /// turns candidate after the same leak without heartbeats.
+    pub fn stale_leadership_ms(&self) -> u64 {
+        let t = self.timing();
+        (t.max_heartbeat_leak + 2) * t.heartbeat_interval_ms + self.tick_ms
+    }
+
+    /// How long a leader may take to bring every member's ledger to its own once the
+    /// group is stable. DLedger 0.2.2 finds where a follower diverges by COMPAREs
+    /// walking back one entry per round trip (`compareIndex--`), so a follower holding
+    /// `walk_back` entries past its committed index needs up to that many round trips,
+    /// then one TRUNCATE, and the APPENDs stream (pipelined: a few round trips). Plus
+    /// one COMPARE wait and retry in case the first COMPARE found no follower yet, and
+    /// one COMMIT push interval and heartbeat for the committed index to reach everyone.
+    pub fn catch_up_budget_ms(&self, walk_back: u64) -> u64 {
+        let t = self.timing();
+        (walk_back + 4) * self.max_rtt_ms()
+            + t.push_wait_ms
+            + t.push_retry_ms
+            + t.commit_push_interval_ms
+            + t.heartbeat_interval_ms
+    }
 }
 
 /// What a run observed.
@@ -88,6 +150,10 @@ pub struct Report {
     pub max_term: i64,
     pub crashes: usize,
     pub messages: usize,
+    /// Longest time a healed run took to settle on one leader, in % of its budget.
+    pub election_budget_used: u64,
+    /// Longest time a healed run took to converge, in % of its budget.
+    pub catch_up_budget_used: u64,
 }
 
 impl Report {
@@ -100,6 +166,8 @@ impl Report {
         self.crashes += r.crashes;
         self.messages += r.messages;
         self.max_term = self.max_term.max(r.max_term);
+        self.election_budget_used = self.election_budget_used.max(r.election_budget_used);
+        self.catch_up_budget_used = self.catch_up_budget_used.max(r.catch_up_budget_used);
     }
 }
 
@@ -354,10 +422,17 @@ impl Sim {
             }
             self.resume(i);
         }
-        let settle = self.now + self.cfg.heal_ms;
-        while self.now < settle {
+        // Quiet until one leader is followed by every member, within the budget. A
+        // leadership from before the heal is not trusted until a leader without a
+        // quorum would have stepped down and a follower without a leader would have
+        // turned candidate.
+        let start = self.now;
+        let budget = self.cfg.election_budget_ms();
+        let settled = start + self.cfg.stale_leadership_ms();
+        while self.now < start + budget && (self.now < settled || self.stable_leader().is_none()) {
             self.step();
         }
+        self.report.election_budget_used = (self.now - start) * 100 / budget.max(1);
         self.final_checks();
         self.report.acked = self.acked.len();
         self.report.committed = self.committed.len();
@@ -710,6 +785,66 @@ impl Sim {
         }
     }
 
+    /// The leader every running member follows in its term, if there is one.
+    fn stable_leader(&self) -> Option<usize> {
+        let nodes: Vec<&Node> = self.slots.iter().filter_map(|s| s.node.as_ref()).collect();
+        let leader = nodes.iter().find(|n| n.role() == Role::Leader)?;
+        let all_follow = nodes.iter().all(|n| {
+            n.term() == leader.term()
+                && n.leader() == Some(leader.id())
+                && (n.role() == Role::Follower || n.id() == leader.id())
+        });
+        all_follow.then(|| node_index(leader.id()))
+    }
+
+    /// The most COMPAREs leader `l` may need for one member: entries the member
+    /// holds past its own committed index (those below agree with everyone's).
+    fn walk_back(&self, l: usize) -> u64 {
+        let end = self.slots[l].log.end_index();
+        self.slots
+            .iter()
+            .map(|s| {
+                let committed = s.node.as_ref().map(|n| n.committed_index()).unwrap_or(-1);
+                (s.log.end_index().min(end) - committed).max(0) as u64
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Steps until [`Sim::converged`] (or the leader's ledger is empty, if
+    /// `empty_ok`), at most the catch-up budget.
+    fn catch_up(&mut self, l: usize, empty_ok: bool) {
+        let walk_back = self.walk_back(l);
+        let start = self.now;
+        let budget = self.cfg.catch_up_budget_ms(walk_back);
+        while self.now < start + budget
+            && !self.converged(l)
+            && !(empty_ok && self.slots[l].log.end_index() == -1)
+        {
+            self.step();
+        }
+        let used = (self.now - start) * 100 / budget.max(1);
+        self.report.catch_up_budget_used = self.report.catch_up_budget_used.max(used);
+    }
+
+    /// Every ledger equals the leader's, all of it committed by the leader.
+    fn converged(&self, l: usize) -> bool {
+        let committed = self.slots[l].node.as_ref().map(|n| n.committed_index());
+        if committed != Some(self.slots[l].log.end_index()) {
+            return false;
+        }
+        let (end, term) = (self.slots[l].log.end_index(), self.slots[l].log.end_term());
+        if self
+            .slots
+            .iter()
+            .any(|s| s.log.end_index() != end || s.log.end_term() != term)
+        {
+            return false;
+        }
+        let leader_log = self.slots[l].log.entries();
+        self.slots.iter().all(|s| s.log.entries() == leader_log)
+    }
+
     fn final_checks(&mut self) {
         self.check_logs();
         let leaders: Vec<usize> = (0..self.slots.len())
@@ -735,7 +870,12 @@ impl Sim {
             self.fail(format!("no single leader after healing: {states:?}"));
         }
         let l = leaders[0];
-        // Liveness: one more append commits.
+        // Quiet until every ledger equals the leader's and the leader has committed
+        // all of it, within the budget. A leader with an empty ledger pushes nothing
+        // (0.2.2 compares only once it holds an entry): the final append starts it.
+        self.catch_up(l, true);
+        let was_empty = self.slots[l].log.end_index() == -1;
+        // Liveness: one more append commits and reaches every member.
         let req = self.next_req;
         self.next_req += 1;
         let body = Bytes::from_static(b"final");
@@ -746,11 +886,29 @@ impl Sim {
             let out = n.append(now, req, body, &mut s.log);
             self.absorb(l, out);
         }
-        let settle = self.now + self.cfg.heal_ms;
-        while self.now < settle {
+        self.catch_up(l, false);
+        // Then a heartbeat-leak period of quiet: the group must stay so.
+        let t = self.cfg.timing();
+        let confirm = self.now + t.max_heartbeat_leak * t.heartbeat_interval_ms;
+        while self.now < confirm {
             self.step();
         }
-        if !self.acked.values().any(|b| b.as_ref() == b"final") {
+        let leaders: Vec<usize> = (0..self.slots.len())
+            .filter(|i| self.slots[*i].node.as_ref().map(|n| n.role()) == Some(Role::Leader))
+            .collect();
+        if leaders != [l] {
+            self.fail(format!(
+                "leader n{l} did not stay the only leader after healing"
+            ));
+        }
+        // Acknowledged, unless the leader had to compare and truncate the members
+        // first (empty ledger): then the client may time out while the entry commits.
+        let done = if was_empty {
+            self.committed.iter().any(|e| e.body.as_ref() == b"final")
+        } else {
+            self.acked.values().any(|b| b.as_ref() == b"final")
+        };
+        if !done {
             self.fail("the final append did not commit after healing".into());
         }
         // No acknowledged entry lost, and every node converged on the leader's ledger.

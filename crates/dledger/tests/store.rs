@@ -292,7 +292,12 @@ proptest! {
         let at = (end_pos as f64 * at_frac) as i64;
         scribble(dir.path(), at, &junk);
         let (s, rec) = DLedgerStore::open(cfg(dir.path())).unwrap();
-        let hit = containing(&entries, at).map(|e| e.index).unwrap_or(n as i64);
+        // A scribble in the blank tail of a data file can break its marker: recovery
+        // then stops there, as 0.2.2's does, and the next record counts as hit.
+        let hit = containing(&entries, at)
+            .or_else(|| entries.iter().find(|e| e.pos > at))
+            .map(|e| e.index)
+            .unwrap_or(n as i64);
         prop_assert!(rec.end_index >= hit - 1, "kept {} but only {} was hit", rec.end_index, hit);
         if rec.end_index >= 0 {
             prop_assert_eq!(rec.begin_index, 0);

@@ -335,9 +335,11 @@ impl DLedgerStore {
             first_index
         } else {
             match self.first_index() {
-                Ok(b) => b,
+                // The first record of the ledger cannot come after the first one
+                // scanned; a header that says so is damaged (0.2.2 takes it as is).
+                Ok(b) if (0..=first_index).contains(&b) => b,
                 // The first file is damaged: start over from it.
-                Err(_) => return Ok(None),
+                _ => return Ok(None),
             }
         };
         self.data.truncate(process)?;

@@ -95,7 +95,7 @@ pub fn build_release_bins(root: &Path) -> Result<()> {
         .and_then(|s| s.to_str())
         .unwrap_or("release");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    eprintln!("building mqnamesrv, mqbroker and mqbench ({profile})");
+    eprintln!("building mqnamesrv, mqbroker, mqbench and rmq-console ({profile})");
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root)
         .args([
@@ -107,6 +107,9 @@ pub fn build_release_bins(root: &Path) -> Result<()> {
             "rmq-broker",
             "-p",
             "rmq-client",
+            // scripts/cluster.sh (footprint) starts the console with the cluster
+            "-p",
+            "rmq-console",
             "--bins",
         ])
         .arg("--target-dir")

@@ -1,6 +1,6 @@
 //! Experiment `footprint`: what the whole local cluster costs while it does nothing — two
-//! `mqnamesrv` and six `mqbroker` (two DLedger groups of three, as `conf/` and the original
-//! docker-compose setup describe) — next to the `docker stats` figures published with that
+//! `mqnamesrv`, six `mqbroker` (two DLedger groups of three, as `conf/` and the original
+//! docker-compose setup describe) and the web console — next to the `docker stats` figures published with that
 //! setup for RocketMQ 4.8.0 (about 410 MiB and 31–35 % CPU per broker, about 190 MiB per name
 //! server).
 //!
@@ -32,10 +32,12 @@ use procs::{Usage, Watched};
 const EXPERIMENT: &str = "footprint";
 
 /// `docker stats --no-stream` of the original setup (RocketMQ 4.8.0 image, two name servers,
-/// six DLedger brokers, containers limited to 256 MiB / 512 MiB), as published with it:
+/// six DLedger brokers, rocketmq-console 2.0.0; containers limited to 256 MiB / 512 MiB), as
+/// published with it:
 /// (node, CPU % of one core, memory MiB, PIDs).
 // ANCHOR: docker
-const DOCKER_4_8_0: [(&str, f64, f64, u64); 8] = [
+const DOCKER_4_8_0: [(&str, f64, f64, u64); 9] = [
+    ("rocketmq-console", 0.20, 247.2, 36),
     ("nameserver-01", 0.42, 183.2, 41),
     ("nameserver-02", 0.22, 193.6, 41),
     ("broker-01", 31.59, 410.0, 162),
@@ -132,7 +134,7 @@ fn run(cli: &Cli) -> Result<()> {
         .prefix("rmq-footprint.")
         .tempdir()?;
     eprintln!(
-        "starting 2 name servers + 6 brokers (RUN_DIR={})",
+        "starting 2 name servers + 6 brokers + the console (RUN_DIR={})",
         run_dir.path().display()
     );
     let guard = Running(run_dir.path());

@@ -341,6 +341,25 @@ fn message_round_trip_and_group_views() {
             .await
             .unwrap();
         assert_eq!(r.code, response::SUCCESS, "{:?}", r.remark);
+        // The group pulls the message: its consume TPS (messages handed out over the last
+        // minute, 4.8.0 GROUP_GET_NUMS) becomes positive once the broker has sampled it.
+        let pull = RemotingCommand::new_request(request::PULL_MESSAGE)
+            .with_ext("consumerGroup", "AdminGroup")
+            .with_ext("topic", "AdminMsg")
+            .with_ext("queueId", qid)
+            .with_ext("queueOffset", 0)
+            .with_ext("maxMsgNums", 32)
+            .with_ext("sysFlag", 0)
+            .with_ext("commitOffset", 0)
+            .with_ext("suspendTimeoutMillis", 0)
+            .with_ext("subscription", "*")
+            .with_ext("subVersion", 0);
+        let r = client
+            .invoke(&broker.addr, pull, Duration::from_secs(3))
+            .await
+            .unwrap();
+        assert_eq!(r.code, response::SUCCESS, "{:?}", r.remark);
+        tokio::time::sleep(Duration::from_millis(1500)).await;
     });
     // The broker registers %RETRY%AdminGroup with the name server.
     let progress = eventually(30, || {
@@ -365,7 +384,17 @@ fn message_round_trip_and_group_views() {
         ["AdminMsg", BROKER, &qid.to_string(), "1", "0", "N/A", "1"],
         "{row}"
     );
-    assert!(progress.contains("\nConsume TPS: "), "{progress}");
+    let tps: f64 = progress
+        .lines()
+        .find_map(|l| l.strip_prefix("Consume TPS: "))
+        .unwrap_or_else(|| panic!("no Consume TPS line:\n{progress}"))
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        tps > 0.0,
+        "one message pulled in the last minute:\n{progress}"
+    );
     assert!(
         progress.lines().any(|l| l.starts_with("Diff Total: ")),
         "{progress}"

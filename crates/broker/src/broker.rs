@@ -38,6 +38,8 @@ pub struct Broker {
     pub boot_time: Instant,
     pub schedule: ScheduleService,
     pub tps: crate::stats::TpsSampler,
+    /// Messages handed out per topic@group (consumeTps).
+    pub group_gets: crate::stats::GroupGetNums,
     /// The id and role the broker currently registers with; DLedger changes them at run time.
     role: parking_lot::RwLock<(i64, BrokerRole)>,
     dledger_settings: Option<crate::dledger_mode::DLedgerSettings>,
@@ -108,6 +110,7 @@ impl Broker {
             boot_time: Instant::now(),
             schedule,
             tps: Default::default(),
+            group_gets: Default::default(),
             role: parking_lot::RwLock::new((cfg_id, cfg_role)),
             dledger_settings,
             dledger: std::sync::OnceLock::new(),
@@ -252,6 +255,7 @@ impl Broker {
                     let _ = tokio::task::spawn_blocking(move || b.offsets.persist()).await;
                 }
                 _ = tps_tick.tick() => {
+                    self.group_gets.sample();
                     self.tps.sample(
                         self.store.put_times.load(std::sync::atomic::Ordering::Relaxed),
                         self.store.get_times.load(std::sync::atomic::Ordering::Relaxed),

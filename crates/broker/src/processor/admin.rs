@@ -203,6 +203,7 @@ fn consume_stats(b: &Arc<Broker>, req: &RemotingCommand) -> anyhow::Result<Remot
         let Some(tc) = b.topics.get(&topic) else {
             continue;
         };
+        stats.consume_tps += b.group_gets.tps(&topic, group);
         for q in 0..tc.read_queue_nums {
             let broker_offset = b.store.get_max_offset_in_queue(&topic, q).max(0);
             let consumer_offset = b.offsets.query(group, &topic, q).max(0);

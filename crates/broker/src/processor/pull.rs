@@ -191,6 +191,10 @@ async fn read(
         store.get_message(&group, &topic, qid, offset, max.min(32), &f)
     })
     .await?;
+    if r.status == GetMessageStatus::Found {
+        b.group_gets
+            .add(&h.topic, &h.group, r.messages.len() as u64);
+    }
     // ANCHOR: pull_status_map
     let (code, next) = match r.status {
         GetMessageStatus::Found => (rs::SUCCESS, r.next_begin_offset),

@@ -276,13 +276,10 @@ async fn put_batch(
         Some(e) => e,
         None => return Ok((rmq_store::PutMessageStatus::MessageIllegal, None)),
     };
-    let delayed = entries
-        .iter()
-        .any(|(_, _, p)| get_prop(&decode_properties(p), "DELAY").is_some());
-    if b.dledger.get().is_none() && !delayed {
-        // The common case: one contiguous append for the whole batch, as 4.8.0 does.
-        let mut msgs = Vec::with_capacity(entries.len());
-        for (flag, ebody, eprops) in entries {
+    // Each entry as a message of its own: the batch's properties fill in what the entry lacks.
+    let msgs: Vec<(MessageExtBrokerInner, Vec<(String, String)>)> = entries
+        .into_iter()
+        .map(|(flag, ebody, eprops)| {
             let mut props = decode_properties(&eprops);
             for (k, v) in batch_props {
                 if get_prop(&props, k).is_none() {
@@ -293,9 +290,21 @@ async fn put_batch(
             m.flag = flag;
             m.body = ebody;
             m.tags_code = tags_code(get_prop(&props, "TAGS"));
-            m.properties = rmq_common::message::encode_properties(&props);
-            msgs.push(m);
-        }
+            (m, props)
+        })
+        .collect();
+    let delayed = msgs
+        .iter()
+        .any(|(_, props)| get_prop(props, "DELAY").is_some());
+    if b.dledger.get().is_none() && !delayed {
+        // The common case: one contiguous append for the whole batch, as 4.8.0 does.
+        let msgs = msgs
+            .into_iter()
+            .map(|(mut m, props)| {
+                m.properties = rmq_common::message::encode_properties(&props);
+                m
+            })
+            .collect();
         let wait = get_prop(batch_props, "WAIT") != Some("false");
         let (status, a) = super::put_messages(b, msgs, wait).await?;
         return Ok((status, a.map(|a| (a.msg_id, a.logics_offset))));
@@ -303,17 +312,7 @@ async fn put_batch(
     // DLedger replicates message by message; delayed entries take the single-message path.
     let mut ids = Vec::new();
     let mut first = None;
-    for (flag, ebody, eprops) in entries {
-        let mut props = decode_properties(&eprops);
-        for (k, v) in batch_props {
-            if get_prop(&props, k).is_none() {
-                props.push((k.clone(), v.clone()));
-            }
-        }
-        let mut m = template.clone();
-        m.flag = flag;
-        m.body = ebody;
-        m.tags_code = tags_code(get_prop(&props, "TAGS"));
+    for (m, props) in msgs {
         let (status, a) = put_message(b, m, props).await?;
         match a {
             Some(a) if status == rmq_store::PutMessageStatus::PutOk => {

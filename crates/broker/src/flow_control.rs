@@ -94,9 +94,53 @@ impl FlowControl {
     // ANCHOR_END: flow_control_check
 }
 
+// ANCHOR: send_slot
+/// The send worker one request holds. It is released as soon as the request's append is
+/// done, not when its reply is ready: the wait for the fsync, the slave or the DLedger quorum
+/// runs without it, so the next send can append meanwhile and share that fsync or round trip.
+/// 4.8.0 gets the same effect from `asyncPutMessage`, whose future the SendMessageThread does
+/// not wait for. Cheap to clone (the clone in the store's callback and the request's own copy
+/// release the same permit); a slot made with `default()` holds nothing.
+#[derive(Clone, Default)]
+pub struct SendSlot(Arc<parking_lot::Mutex<Option<OwnedSemaphorePermit>>>);
+
+impl SendSlot {
+    pub fn holding(permit: OwnedSemaphorePermit) -> Self {
+        SendSlot(Arc::new(parking_lot::Mutex::new(Some(permit))))
+    }
+
+    /// Gives the worker back (a no-op after the first call).
+    pub fn release(&self) {
+        self.0.lock().take();
+    }
+
+    /// Whether the worker is still held.
+    pub fn is_held(&self) -> bool {
+        self.0.lock().is_some()
+    }
+}
+// ANCHOR_END: send_slot
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_released_slot_lets_the_next_send_in_while_the_first_still_runs() {
+        let fc = FlowControl::new(1, 10, 0, 1000);
+        let first = SendSlot::holding(fc.enter(|| None).await.unwrap());
+        let in_callback = first.clone();
+        assert!(fc.workers.available_permits() == 0);
+        in_callback.release();
+        assert!(!first.is_held());
+        let second = tokio::time::timeout(Duration::from_secs(1), fc.enter(|| None)).await;
+        assert!(
+            matches!(second, Ok(Ok(_))),
+            "the second send got the worker"
+        );
+        first.release(); // releasing twice is harmless
+        assert_eq!(fc.workers.available_permits(), 0);
+    }
 
     #[tokio::test]
     async fn queued_request_past_the_wait_limit_is_refused_with_the_4_8_text() {

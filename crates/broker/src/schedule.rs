@@ -241,7 +241,8 @@ async fn deliver_batch(
             continue;
         }
         let ok = matches!(
-            crate::processor::put_message(b, msg, props).await,
+            crate::processor::put_message(b, msg, props, &crate::flow_control::SendSlot::default())
+                .await,
             Ok((rmq_store::PutMessageStatus::PutOk, _))
         );
         if !ok {

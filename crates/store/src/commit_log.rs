@@ -202,11 +202,22 @@ impl CommitLog {
             .remove(&queue_key(topic, queue_id));
     }
 
+    /// Appends one record and, with SYNC_FLUSH, waits for the fsync covering it.
+    pub fn put_message(&self, msg: &MessageExtBrokerInner) -> PutMessageResult {
+        self.put_message_then(msg, || {})
+    }
+
     // ANCHOR: append
     /// Appends one record under the put lock (`putMessage` + `doAppend`). If the record does
     /// not fit in the current file, the END_OF_FILE blank fills the rest of it and the record
-    /// is written at the start of a new file.
-    pub fn put_message(&self, msg: &MessageExtBrokerInner) -> PutMessageResult {
+    /// is written at the start of a new file. `appended` runs once the record is in the file
+    /// and the put lock is released, before any wait for the disk: the broker frees its send
+    /// worker there, as 4.8.0's `asyncPutMessage` returns before the flush.
+    pub fn put_message_then(
+        &self,
+        msg: &MessageExtBrokerInner,
+        appended: impl FnOnce(),
+    ) -> PutMessageResult {
         let tran_type = msg.sys_flag & 0xC;
         let msg_len = inner_record_size(msg);
         if msg_len > self.max_message_size || msg_len + END_FILE_MIN_BLANK_LENGTH > self.file_size {
@@ -295,6 +306,7 @@ impl CommitLog {
         }
         *self.begin_time_in_lock.lock() = None;
         drop(put);
+        appended();
         let elapsed = begin.elapsed();
         if elapsed > Duration::from_millis(500) {
             tracing::warn!(
@@ -313,6 +325,16 @@ impl CommitLog {
     /// Appends several messages of one queue back to back, with consecutive queue offsets;
     /// the whole batch goes into one file (`putMessages`).
     pub fn put_messages(&self, msgs: &[MessageExtBrokerInner]) -> PutMessageResult {
+        self.put_messages_then(msgs, || {})
+    }
+
+    /// [`Self::put_messages`], running `appended` between the append and the disk wait (see
+    /// [`Self::put_message_then`]).
+    pub fn put_messages_then(
+        &self,
+        msgs: &[MessageExtBrokerInner],
+        appended: impl FnOnce(),
+    ) -> PutMessageResult {
         let Some(first) = msgs.first() else {
             return PutMessageResult::new(PutMessageStatus::MessageIllegal, None);
         };
@@ -411,6 +433,7 @@ impl CommitLog {
         }
         *self.begin_time_in_lock.lock() = None;
         drop(put);
+        appended();
         match result {
             Some(r) => {
                 let wait = msgs.iter().all(|m| wait_store_msg_ok(&m.properties));
@@ -668,4 +691,68 @@ fn first_store_timestamp(f: &MappedFile) -> Option<i64> {
         return None;
     }
     store_timestamp_of(data).filter(|t| *t != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    fn message(body: &[u8]) -> MessageExtBrokerInner {
+        MessageExtBrokerInner {
+            topic: "AppendedTopic".into(),
+            queue_id: 0,
+            flag: 0,
+            body: bytes::Bytes::copy_from_slice(body),
+            properties: String::new(),
+            tags_code: 0,
+            sys_flag: 0,
+            born_timestamp: now_ms(),
+            born_host: "127.0.0.1:50000".parse().expect("literal address"),
+            store_host: "127.0.0.1:10911".parse().expect("literal address"),
+            reconsume_times: 0,
+            prepared_transaction_offset: 0,
+        }
+    }
+
+    /// The broker frees its send worker in `appended`; that must happen before the disk wait.
+    /// Here the group commit is never started, so the wait can only time out: the callback
+    /// still sees its record in the log, and the put then reports FLUSH_DISK_TIMEOUT.
+    #[test]
+    fn appended_runs_before_the_sync_flush_wait() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = MessageStoreConfig {
+            flush_disk_type: FlushDiskType::SyncFlush,
+            sync_flush_timeout_ms: 200,
+            mapped_file_size_commit_log: 64 * 1024,
+            ..MessageStoreConfig::with_root(dir.path())
+        };
+        let checkpoint =
+            Arc::new(StoreCheckpoint::open(&config.checkpoint_path()).expect("checkpoint"));
+        let log = CommitLog::new(&config, checkpoint).expect("commit log");
+        log.load().expect("load");
+        let seen_end = AtomicI64::new(-1);
+        let r = log.put_message_then(&message(b"first"), || {
+            seen_end.store(log.mapped_file_queue().max_offset(), Ordering::SeqCst);
+        });
+        assert_eq!(r.status, PutMessageStatus::FlushDiskTimeout);
+        let a = r.append.expect("the record was appended");
+        assert_eq!(
+            seen_end.load(Ordering::SeqCst),
+            a.wrote_offset + a.wrote_bytes as i64,
+            "the callback ran with the record already in the log"
+        );
+        let record = log
+            .get_message(a.wrote_offset, a.wrote_bytes as i32)
+            .expect("readable before any fsync");
+        let (m, _) = rmq_common::message::decode_record(&record).expect("decodes");
+        assert_eq!(&m.body[..], b"first");
+
+        // a message refused before the append never reaches the callback
+        let big = vec![7u8; config.max_message_size + 1];
+        let mut called = false;
+        let r = log.put_message_then(&message(&big), || called = true);
+        assert_eq!(r.status, PutMessageStatus::MessageIllegal);
+        assert!(!called);
+    }
 }

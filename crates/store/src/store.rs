@@ -398,17 +398,34 @@ impl DefaultMessageStore {
 
     /// Appends one message; with SYNC_FLUSH returns only after an fsync covers it.
     pub fn put_message(&self, msg: MessageExtBrokerInner) -> PutMessageResult {
-        self.put_one(msg, true)
+        self.put_one(msg, true, || {})
+    }
+
+    /// [`Self::put_message`], running `appended` as soon as the record is in the log and
+    /// before any wait for the disk (not at all when the message is refused before the
+    /// append). The broker releases its send worker there, so the next send appends while
+    /// this one waits for the group commit — and joins it.
+    pub fn put_message_then(
+        &self,
+        msg: MessageExtBrokerInner,
+        appended: impl FnOnce(),
+    ) -> PutMessageResult {
+        self.put_one(msg, true, appended)
     }
 
     /// Appends one message that the DLedger group already committed: the same append, but
     /// not counted in `put_times` — on a follower it is not a put of this broker (4.8.0
     /// followers report a put TPS of 0); the leader counts it with [`Self::count_puts`].
     pub fn put_replicated(&self, msg: MessageExtBrokerInner) -> PutMessageResult {
-        self.put_one(msg, false)
+        self.put_one(msg, false, || {})
     }
 
-    fn put_one(&self, msg: MessageExtBrokerInner, count: bool) -> PutMessageResult {
+    fn put_one(
+        &self,
+        msg: MessageExtBrokerInner,
+        count: bool,
+        appended: impl FnOnce(),
+    ) -> PutMessageResult {
         if let Some(s) = self
             .check_store_status()
             .or_else(|| Self::check_message(&msg))
@@ -416,7 +433,7 @@ impl DefaultMessageStore {
             return PutMessageResult::new(s, None);
         }
         let begin = Instant::now();
-        let r = self.commit_log.put_message(&msg);
+        let r = self.commit_log.put_message_then(&msg, appended);
         self.after_put(&r, begin, count)
     }
 
@@ -429,6 +446,15 @@ impl DefaultMessageStore {
     /// Appends a batch of one queue contiguously, with consecutive queue offsets
     /// (`putMessages`). Transactional or delayed messages are refused, as in 4.8.0.
     pub fn put_messages(&self, batch: Vec<MessageExtBrokerInner>) -> PutMessageResult {
+        self.put_messages_then(batch, || {})
+    }
+
+    /// [`Self::put_messages`] with an `appended` callback, as in [`Self::put_message_then`].
+    pub fn put_messages_then(
+        &self,
+        batch: Vec<MessageExtBrokerInner>,
+        appended: impl FnOnce(),
+    ) -> PutMessageResult {
         if let Some(s) = self.check_store_status() {
             return PutMessageResult::new(s, None);
         }
@@ -454,7 +480,7 @@ impl DefaultMessageStore {
             }
         }
         let begin = Instant::now();
-        let r = self.commit_log.put_messages(&batch);
+        let r = self.commit_log.put_messages_then(&batch, appended);
         self.after_put(&r, begin, true)
     }
 

@@ -12,6 +12,7 @@ pub mod query;
 pub mod send;
 
 use crate::broker::Broker;
+use crate::flow_control::SendSlot;
 use futures::future::BoxFuture;
 use rmq_common::message::encode_properties;
 use rmq_common::MessageExtBrokerInner;
@@ -123,6 +124,7 @@ pub async fn put_message(
     b: &Arc<Broker>,
     mut msg: MessageExtBrokerInner,
     mut props: Vec<(String, String)>,
+    slot: &SendSlot,
 ) -> anyhow::Result<(PutMessageStatus, Option<AppendMessageResult>)> {
     let level: i32 = get_prop(&props, "DELAY")
         .and_then(|v| v.parse().ok())
@@ -140,10 +142,14 @@ pub async fn put_message(
     msg.properties = encode_properties(&props);
     // ANCHOR_END: delay_redirect
     if let Some(dl) = b.dledger.get() {
-        return Ok(crate::dledger_mode::put_via_dledger(b, dl, msg).await);
+        return Ok(crate::dledger_mode::put_via_dledger(b, dl, msg, slot).await);
     }
     let wait = get_prop(&props, "WAIT") != Some("false");
-    let r = run_put(&b.store, move |s| s.put_message(msg)).await?;
+    let slot = slot.clone();
+    let r = run_put(&b.store, move |s| {
+        s.put_message_then(msg, move || slot.release())
+    })
+    .await?;
     Ok(after_store_put(b, wait, r).await)
 }
 
@@ -152,7 +158,8 @@ pub async fn put_message(
 /// mapped file under the put lock and wakes nothing it has to wait for: microseconds, so it
 /// runs right here, sparing a hand-off to the blocking pool and back per message (4.8.0 runs
 /// it on the send thread). A SYNC_FLUSH put waits for the group commit's fsync and goes to
-/// the blocking pool.
+/// the blocking pool; the put's `appended` callback has released the send worker by then
+/// ([`SendSlot`]), so other sends append and join the same group commit.
 pub async fn run_put(
     store: &Arc<DefaultMessageStore>,
     put: impl FnOnce(&DefaultMessageStore) -> PutMessageResult + Send + 'static,
@@ -172,8 +179,13 @@ pub async fn put_messages(
     b: &Arc<Broker>,
     msgs: Vec<MessageExtBrokerInner>,
     wait: bool,
+    slot: &SendSlot,
 ) -> anyhow::Result<(PutMessageStatus, Option<AppendMessageResult>)> {
-    let r = run_put(&b.store, move |s| s.put_messages(msgs)).await?;
+    let slot = slot.clone();
+    let r = run_put(&b.store, move |s| {
+        s.put_messages_then(msgs, move || slot.release())
+    })
+    .await?;
     Ok(after_store_put(b, wait, r).await)
 }
 

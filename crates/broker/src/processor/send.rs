@@ -5,6 +5,7 @@
 
 use super::{get_prop, put_message, put_status_reply, reply, set_prop, FAQ_SUFFIX};
 use crate::broker::Broker;
+use crate::flow_control::SendSlot;
 use crate::topic::{PERM_READ, PERM_WRITE, SCHEDULE_TOPIC};
 use bytes::{Buf, Bytes};
 use rmq_common::message::{decode_properties, decode_record, tags_code};
@@ -108,12 +109,13 @@ pub async fn process(
         Err(e) => return Ok(reply(rs::SYSTEM_ERROR, e.to_string())),
     };
     let store = b.store.clone();
-    let permit = match b.flow.enter(|| store.append_started()).await {
-        Ok(p) => p,
+    let slot = match b.flow.enter(|| store.append_started()).await {
+        Ok(p) => SendSlot::holding(p),
         Err(busy) => return Ok(reply(rs::SYSTEM_BUSY, busy.remark())),
     };
-    let r = send_checked(b, ctx, &req, h).await;
-    drop(permit);
+    // the append releases the slot early; this covers refusals before any append
+    let r = send_checked(b, ctx, &req, h, &slot).await;
+    slot.release();
     r
 }
 // ANCHOR_END: send_entry
@@ -124,6 +126,7 @@ async fn send_checked(
     ctx: &Arc<Connection>,
     req: &RemotingCommand,
     mut h: SendHeader,
+    slot: &SendSlot,
 ) -> anyhow::Result<RemotingCommand> {
     // msgCheck: topic name, default-topic conflict, existence (auto-create), queue id range.
     if let Err(remark) = validate_topic(&h.topic) {
@@ -247,9 +250,9 @@ async fn send_checked(
         prepared_transaction_offset: 0,
     };
     let (status, appended) = if h.batch {
-        put_batch(b, msg, &props, &body).await?
+        put_batch(b, msg, &props, &body, slot).await?
     } else {
-        let (s, a) = put_message(b, msg, props).await?;
+        let (s, a) = put_message(b, msg, props, slot).await?;
         (s, a.map(|a| (a.msg_id, a.logics_offset)))
     };
     let (code, remark) = put_status_reply(status);
@@ -271,6 +274,7 @@ async fn put_batch(
     template: MessageExtBrokerInner,
     batch_props: &[(String, String)],
     body: &Bytes,
+    slot: &SendSlot,
 ) -> anyhow::Result<(rmq_store::PutMessageStatus, Option<(String, i64)>)> {
     let entries = match decode_batch(body) {
         Some(e) => e,
@@ -306,14 +310,16 @@ async fn put_batch(
             })
             .collect();
         let wait = get_prop(batch_props, "WAIT") != Some("false");
-        let (status, a) = super::put_messages(b, msgs, wait).await?;
+        let (status, a) = super::put_messages(b, msgs, wait, slot).await?;
         return Ok((status, a.map(|a| (a.msg_id, a.logics_offset))));
     }
     // DLedger replicates message by message; delayed entries take the single-message path.
+    // The send worker stays held until the last entry is in (a slot of its own per entry,
+    // never released early), so no other send interleaves with the batch.
     let mut ids = Vec::new();
     let mut first = None;
     for (m, props) in msgs {
-        let (status, a) = put_message(b, m, props).await?;
+        let (status, a) = put_message(b, m, props, &SendSlot::default()).await?;
         match a {
             Some(a) if status == rmq_store::PutMessageStatus::PutOk => {
                 first.get_or_insert(a.logics_offset);
@@ -455,7 +461,7 @@ pub async fn send_back(
         reconsume_times: old.reconsume_times + 1,
         prepared_transaction_offset: 0,
     };
-    let (status, _) = put_message(b, msg, props).await?;
+    let (status, _) = put_message(b, msg, props, &SendSlot::default()).await?;
     Ok(match status {
         rmq_store::PutMessageStatus::PutOk => super::ok(),
         s => reply(rs::SYSTEM_ERROR, format!("{s:?}")),

@@ -89,9 +89,9 @@ impl Driver {
     pub async fn run(mut self, mut cmds: mpsc::Receiver<Cmd>, cancel: CancellationToken) {
         let mut tick = tokio::time::interval(Duration::from_millis(self.cfg.tick_ms.max(1)));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        let mut last_flush = Instant::now();
+        let mut last_sweep = Instant::now();
         let mut last_checkpoint = Instant::now();
-        let flush_every = Duration::from_millis(self.cfg.flush_interval_ms);
+        let sweep_every = Duration::from_millis(self.cfg.flush_interval_ms);
         let checkpoint_every = Duration::from_millis(self.cfg.checkpoint_interval_ms);
         loop {
             tokio::select! {
@@ -103,11 +103,9 @@ impl Driver {
                         self.node.tick(now, &mut *store)
                     };
                     self.carry_out(out);
-                    if last_flush.elapsed() >= flush_every {
-                        last_flush = Instant::now();
-                        if let Err(e) = self.shared.store.lock().flush() {
-                            warn!(id = %self.cfg.self_id, error = %e, "flush failed");
-                        }
+                    // (the data files are flushed by flush.rs, without this task)
+                    if last_sweep.elapsed() >= sweep_every {
+                        last_sweep = Instant::now();
                         self.replies.retain(|_, tx| !tx.is_closed());
                     }
                     if last_checkpoint.elapsed() >= checkpoint_every {

@@ -19,6 +19,7 @@
 //! DLedger 0.2.2 and the role-change hook RocketMQ's `DLedgerRoleChangeHandler` uses.
 
 mod driver;
+mod flush;
 mod transport;
 
 use std::path::PathBuf;
@@ -254,6 +255,12 @@ impl DLedgerServer {
         let driver =
             driver::Driver::new(config.clone(), persisted, shared.clone(), transport.clone());
         tasks.push(tokio::spawn(driver.run(cmd_rx, cancel.clone())));
+        tasks.push(tokio::spawn(flush::flush_loop(
+            shared.clone(),
+            Duration::from_millis(config.flush_interval_ms),
+            cancel.clone(),
+            config.self_id.clone(),
+        )));
         Ok(DLedgerServer {
             self_id: config.self_id,
             local_addr,

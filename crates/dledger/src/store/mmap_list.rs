@@ -10,8 +10,9 @@
 //! Book: Part IV "Cluster modes and DLedger" (the DLedger files). Mirrors
 //! `store/file/MmapFileList.java` and `DefaultMmapFile.java` of DLedger 0.2.2.
 
-use std::fs::{self, OpenOptions};
+use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use memmap2::MmapMut;
 
@@ -31,7 +32,32 @@ pub struct MappedFile {
     pub wrote: i64,
     flushed: i64,
     map: MmapMut,
+    /// The open file, shared with flush jobs that sync it without holding the store.
+    file: Arc<File>,
 }
+
+// ANCHOR: flush_job
+/// Written bytes of one file waiting to reach the disk, taken under the store lock and
+/// synced without it ([`MmapFileList::flush_jobs`], then [`MmapFileList::mark_flushed`]).
+/// 0.2.2 flushes in its own thread (`FlushDataService`) for the same reason: an fsync can
+/// take milliseconds, and appends, pushes and answers must not queue behind it.
+pub struct FlushJob {
+    start: i64,
+    upto: i64,
+    path: PathBuf,
+    file: Arc<File>,
+}
+
+impl FlushJob {
+    /// Forces the file's dirty pages to disk. On Linux msync(MS_SYNC) is an fsync of the
+    /// range, and fsync also writes back the pages dirtied through the shared mapping.
+    pub fn sync(&self) -> Result<(), StoreError> {
+        self.file
+            .sync_data()
+            .map_err(|e| StoreError::io(&self.path, e))
+    }
+}
+// ANCHOR_END: flush_job
 
 impl MappedFile {
     fn open(path: PathBuf, start: i64, size: i64, create: bool) -> Result<MappedFile, StoreError> {
@@ -55,6 +81,7 @@ impl MappedFile {
             wrote: 0,
             flushed: 0,
             map,
+            file: Arc::new(file),
         })
     }
 
@@ -296,6 +323,30 @@ impl MmapFileList {
         Ok(())
     }
 
+    /// What [`Self::flush`] would force, as jobs that run without `&mut self`.
+    pub fn flush_jobs(&self) -> Vec<FlushJob> {
+        self.files
+            .iter()
+            .filter(|f| f.flushed < f.wrote)
+            .map(|f| FlushJob {
+                start: f.start,
+                upto: f.wrote,
+                path: f.path.clone(),
+                file: f.file.clone(),
+            })
+            .collect()
+    }
+
+    /// Records that `jobs` reached the disk. A file truncated or removed meanwhile keeps
+    /// what truncation decided (its `flushed` never passes what is written now).
+    pub fn mark_flushed(&mut self, jobs: &[FlushJob]) {
+        for j in jobs {
+            if let Some(f) = self.files.iter_mut().find(|f| f.start == j.start) {
+                f.flushed = f.flushed.max(j.upto.min(f.wrote));
+            }
+        }
+    }
+
     /// Forces written bytes to disk.
     pub fn flush(&mut self) -> Result<(), StoreError> {
         for f in &mut self.files {
@@ -314,6 +365,33 @@ impl MmapFileList {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flush_jobs_cover_unflushed_bytes_and_respect_a_truncation_in_between() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = MmapFileList::open(dir.path(), 64).unwrap();
+        assert!(l.flush_jobs().is_empty(), "nothing written, nothing to flush");
+        l.append(&[1u8; 40], true).unwrap();
+        l.append(&[2u8; 30], true).unwrap(); // second file
+        let jobs = l.flush_jobs();
+        assert_eq!(jobs.len(), 2);
+        for j in &jobs {
+            j.sync().unwrap();
+        }
+        l.mark_flushed(&jobs);
+        assert!(l.flush_jobs().is_empty(), "everything synced is marked");
+        // bytes written while a sync runs stay dirty for the next round
+        l.append(&[3u8; 10], true).unwrap();
+        let jobs = l.flush_jobs();
+        assert_eq!(jobs.len(), 1);
+        // a truncation between taking the jobs and marking them wins
+        l.truncate(64 + 5).unwrap();
+        l.mark_flushed(&jobs);
+        assert_eq!(l.files()[1].flushed, 5);
+        l.append(&[4u8; 20], true).unwrap();
+        assert_eq!(l.flush_jobs().len(), 1, "the rewritten tail is dirty again");
+        assert_eq!(l.read(64, 5).unwrap(), vec![2u8; 5]);
+    }
 
     #[test]
     fn append_rolls_with_blank_and_truncates() {

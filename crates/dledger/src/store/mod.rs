@@ -30,7 +30,27 @@ use crate::entry::{
     INDEX_UNIT_SIZE,
 };
 pub use error::StoreError;
-use mmap_list::MmapFileList;
+use mmap_list::{FlushJob, MmapFileList};
+
+/// Unflushed bytes of the data and the index files (two lists: their file offsets overlap).
+pub struct PendingFlush {
+    data: Vec<FlushJob>,
+    index: Vec<FlushJob>,
+}
+
+impl PendingFlush {
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty() && self.index.is_empty()
+    }
+
+    /// Syncs every file, data before index as [`DLedgerStore::flush`] does.
+    pub fn sync(&self) -> Result<(), StoreError> {
+        for j in self.data.iter().chain(&self.index) {
+            j.sync()?;
+        }
+        Ok(())
+    }
+}
 
 /// 0.2.2's data file size (`mappedFileSizeForEntryData`), also RocketMQ's commit log size.
 pub const DEFAULT_DATA_FILE_SIZE: i64 = 1024 * 1024 * 1024;
@@ -404,6 +424,21 @@ impl DLedgerStore {
     pub fn flush(&mut self) -> Result<(), StoreError> {
         self.data.flush()?;
         self.index.flush()
+    }
+
+    /// The data and index files' unflushed bytes, to sync without holding the store (the
+    /// periodic flush); hand them back to [`Self::mark_flushed`] once synced.
+    pub fn flush_jobs(&self) -> PendingFlush {
+        PendingFlush {
+            data: self.data.flush_jobs(),
+            index: self.index.flush_jobs(),
+        }
+    }
+
+    /// Records a synced [`PendingFlush`].
+    pub fn mark_flushed(&mut self, done: &PendingFlush) {
+        self.data.mark_flushed(&done.data);
+        self.index.mark_flushed(&done.index);
     }
 
     /// Writes `checkpoint` (`persistCheckPoint`).

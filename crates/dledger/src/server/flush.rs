@@ -1,0 +1,52 @@
+//! The periodic flush of a member's data and index files, outside the driver.
+//!
+//! Every `flush_interval_ms` the bytes written since the last round go to disk. The store
+//! lock is held only to list the dirty files and, afterwards, to record them as flushed; the
+//! sync itself runs in the blocking pool. The driver used to msync under the lock on its own
+//! task, and every append, push and answer queued behind it: once the kernel's background
+//! writeback started (a few seconds into a load) those syncs took milliseconds, and a
+//! leader's sends fell from ~4 500/s to ~1 500/s with a p99 of 25-30 ms.
+//!
+//! Book: Part IV "Cluster modes and DLedger". Mirrors `DLedgerMmapFileStore.FlushDataService`
+//! of DLedger 0.2.2 (its own thread, flushing every `flushFileInterval` ms).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use tracing::warn;
+
+use super::Shared;
+
+// ANCHOR: flush_loop
+/// Flushes every `every` until `cancel`; the final flush is the shutdown's.
+pub(super) async fn flush_loop(
+    shared: Arc<Shared>,
+    every: Duration,
+    cancel: CancellationToken,
+    self_id: String,
+) {
+    let mut tick = tokio::time::interval(every.max(Duration::from_millis(1)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let pending = shared.store.lock().flush_jobs();
+        if pending.is_empty() {
+            continue;
+        }
+        let synced = tokio::task::spawn_blocking(move || {
+            let r = pending.sync();
+            (pending, r)
+        })
+        .await;
+        match synced {
+            Ok((pending, Ok(()))) => shared.store.lock().mark_flushed(&pending),
+            Ok((_, Err(e))) => warn!(id = %self_id, error = %e, "flush failed"),
+            Err(e) => warn!(id = %self_id, error = %e, "flush task failed"),
+        }
+    }
+}
+// ANCHOR_END: flush_loop

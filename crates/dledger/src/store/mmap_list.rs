@@ -42,6 +42,8 @@ pub struct MappedFile {
 /// 0.2.2 flushes in its own thread (`FlushDataService`) for the same reason: an fsync can
 /// take milliseconds, and appends, pushes and answers must not queue behind it.
 pub struct FlushJob {
+    /// The list's truncation epoch when the job was taken.
+    epoch: u64,
     start: i64,
     upto: i64,
     path: PathBuf,
@@ -108,6 +110,8 @@ pub struct MmapFileList {
     dir: PathBuf,
     file_size: i64,
     files: Vec<MappedFile>,
+    /// Bumped by every truncation or reset, so flush jobs taken before one mark nothing.
+    epoch: u64,
 }
 
 impl MmapFileList {
@@ -168,6 +172,7 @@ impl MmapFileList {
             dir: dir.to_path_buf(),
             file_size,
             files,
+            epoch: 0,
         })
     }
 
@@ -302,6 +307,7 @@ impl MmapFileList {
                 }
                 last.wrote = rel;
                 last.flushed = last.flushed.min(rel);
+                self.epoch += 1;
             }
         }
         Ok(())
@@ -310,6 +316,7 @@ impl MmapFileList {
     /// Deletes every file and starts a fresh one so the next byte written lands at
     /// `pos` (`rebuildWithPos`).
     pub fn reset_to(&mut self, pos: i64) -> Result<(), StoreError> {
+        self.epoch += 1;
         for f in std::mem::take(&mut self.files) {
             let path = f.path.clone();
             drop(f);
@@ -329,6 +336,7 @@ impl MmapFileList {
             .iter()
             .filter(|f| f.flushed < f.wrote)
             .map(|f| FlushJob {
+                epoch: self.epoch,
                 start: f.start,
                 upto: f.wrote,
                 path: f.path.clone(),
@@ -337,10 +345,11 @@ impl MmapFileList {
             .collect()
     }
 
-    /// Records that `jobs` reached the disk. A file truncated or removed meanwhile keeps
-    /// what truncation decided (its `flushed` never passes what is written now).
+    /// Records that `jobs` reached the disk. Jobs taken before a truncation or reset mark
+    /// nothing: bytes written after the cut may sit below their `upto` without having been
+    /// synced, so the next round syncs again.
     pub fn mark_flushed(&mut self, jobs: &[FlushJob]) {
-        for j in jobs {
+        for j in jobs.iter().filter(|j| j.epoch == self.epoch) {
             if let Some(f) = self.files.iter_mut().find(|f| f.start == j.start) {
                 f.flushed = f.flushed.max(j.upto.min(f.wrote));
             }
@@ -370,7 +379,10 @@ mod tests {
     fn flush_jobs_cover_unflushed_bytes_and_respect_a_truncation_in_between() {
         let dir = tempfile::tempdir().unwrap();
         let mut l = MmapFileList::open(dir.path(), 64).unwrap();
-        assert!(l.flush_jobs().is_empty(), "nothing written, nothing to flush");
+        assert!(
+            l.flush_jobs().is_empty(),
+            "nothing written, nothing to flush"
+        );
         l.append(&[1u8; 40], true).unwrap();
         l.append(&[2u8; 30], true).unwrap(); // second file
         let jobs = l.flush_jobs();
@@ -384,13 +396,19 @@ mod tests {
         l.append(&[3u8; 10], true).unwrap();
         let jobs = l.flush_jobs();
         assert_eq!(jobs.len(), 1);
-        // a truncation between taking the jobs and marking them wins
+        // a truncation and new writes between taking the jobs and marking them: the new
+        // bytes lie below the job's end but were never synced, so nothing is marked
         l.truncate(64 + 5).unwrap();
+        l.append(&[4u8; 20], true).unwrap();
         l.mark_flushed(&jobs);
         assert_eq!(l.files()[1].flushed, 5);
-        l.append(&[4u8; 20], true).unwrap();
-        assert_eq!(l.flush_jobs().len(), 1, "the rewritten tail is dirty again");
+        let again = l.flush_jobs();
+        assert_eq!(again.len(), 1, "the rewritten tail is dirty again");
+        again[0].sync().unwrap();
+        l.mark_flushed(&again);
+        assert!(l.flush_jobs().is_empty());
         assert_eq!(l.read(64, 5).unwrap(), vec![2u8; 5]);
+        assert_eq!(l.read(64 + 5, 20).unwrap(), vec![4u8; 20]);
     }
 
     #[test]

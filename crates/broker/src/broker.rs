@@ -40,6 +40,8 @@ pub struct Broker {
     pub tps: crate::stats::TpsSampler,
     /// Messages handed out per topic@group (consumeTps).
     pub group_gets: crate::stats::GroupGetNums,
+    /// Put/get totals at the last two midnights (brokerStatus).
+    pub daily: crate::stats::DailyTotals,
     /// The id and role the broker currently registers with; DLedger changes them at run time.
     role: parking_lot::RwLock<(i64, BrokerRole)>,
     dledger_settings: Option<crate::dledger_mode::DLedgerSettings>,
@@ -111,6 +113,7 @@ impl Broker {
             schedule,
             tps: Default::default(),
             group_gets: Default::default(),
+            daily: Default::default(),
             role: parking_lot::RwLock::new((cfg_id, cfg_role)),
             dledger_settings,
             dledger: std::sync::OnceLock::new(),
@@ -248,8 +251,18 @@ impl Broker {
         let mut flush_tick = tokio::time::interval(flush);
         let mut scan_tick = tokio::time::interval(Duration::from_secs(10));
         let mut tps_tick = tokio::time::interval(Duration::from_secs(1));
+        let midnight = tokio::time::sleep(crate::stats::until_next_midnight(&chrono::Local::now()));
+        tokio::pin!(midnight);
         loop {
             tokio::select! {
+                _ = &mut midnight => {
+                    self.daily.record(
+                        self.store.put_times.load(std::sync::atomic::Ordering::Relaxed),
+                        self.store.get_times.load(std::sync::atomic::Ordering::Relaxed),
+                    );
+                    let next = crate::stats::until_next_midnight(&chrono::Local::now());
+                    midnight.as_mut().reset(tokio::time::Instant::now() + next);
+                }
                 _ = flush_tick.tick() => {
                     let b = self.clone();
                     let _ = tokio::task::spawn_blocking(move || b.offsets.persist()).await;

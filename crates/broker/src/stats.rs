@@ -1,13 +1,16 @@
 //! Put/get rates for `brokerStatus` and the InTPS/OutTPS columns of `clusterList`: the store's
 //! running counters are sampled once a second and rates are taken over the last 10, 60 and
 //! 600 seconds, the three windows 4.8.0 reports. Also the messages each consumer group was
-//! handed per topic, whose one-minute rate is `consumeTps` in `consumerProgress`.
+//! handed per topic, whose one-minute rate is `consumeTps` in `consumerProgress`. And the
+//! totals at the last two midnights, from which `brokerStatus` shows yesterday's traffic.
 //! Book: Part II, "Inside a broker". Mirrors `StoreStatsService.getPutTps` /
-//! `getGetTransferedTps` and `BrokerStatsManager`'s `GROUP_GET_NUMS` item.
+//! `getGetTransferedTps`, `BrokerStatsManager`'s `GROUP_GET_NUMS` item and `BrokerStats`.
 
+use chrono::{DateTime, Days, TimeZone};
 use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
-use std::time::Instant;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 /// Once-a-second samples of (time, puts so far, gets so far).
 #[derive(Default)]
@@ -102,6 +105,74 @@ impl GroupGetNums {
     }
 }
 
+// ANCHOR: daily_totals
+/// The put and get totals taken at the last two local midnights (4.8.0 `BrokerStats`). They
+/// are 0 until the first midnight after the start — 4.8.0 takes no snapshot at start either —
+/// and `TodayMorning - YesterdayMorning` is then yesterday's traffic.
+#[derive(Default)]
+pub struct DailyTotals {
+    put_yesterday_morning: AtomicU64,
+    put_today_morning: AtomicU64,
+    get_yesterday_morning: AtomicU64,
+    get_today_morning: AtomicU64,
+}
+
+/// The four `brokerStatus` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DailySnapshot {
+    pub put_yesterday_morning: u64,
+    pub put_today_morning: u64,
+    pub get_yesterday_morning: u64,
+    pub get_today_morning: u64,
+}
+
+impl DailyTotals {
+    /// Midnight: today's morning totals become yesterday's, the running totals today's
+    /// (`BrokerStats.record`).
+    pub fn record(&self, puts: u64, gets: u64) {
+        let put_today = self.put_today_morning.swap(puts, Ordering::AcqRel);
+        self.put_yesterday_morning
+            .store(put_today, Ordering::Release);
+        let get_today = self.get_today_morning.swap(gets, Ordering::AcqRel);
+        self.get_yesterday_morning
+            .store(get_today, Ordering::Release);
+        tracing::info!(
+            puts = puts.saturating_sub(put_today),
+            gets = gets.saturating_sub(get_today),
+            "yesterday's message totals"
+        );
+    }
+
+    pub fn snapshot(&self) -> DailySnapshot {
+        DailySnapshot {
+            put_yesterday_morning: self.put_yesterday_morning.load(Ordering::Acquire),
+            put_today_morning: self.put_today_morning.load(Ordering::Acquire),
+            get_yesterday_morning: self.get_yesterday_morning.load(Ordering::Acquire),
+            get_today_morning: self.get_today_morning.load(Ordering::Acquire),
+        }
+    }
+}
+
+/// How long from `now` until the next midnight of its time zone
+/// (`UtilAll.computeNextMorningTimeMillis`). A midnight skipped by a daylight-saving change
+/// falls back to 24 hours from now.
+pub fn until_next_midnight<Tz: TimeZone>(now: &DateTime<Tz>) -> Duration {
+    let next = now
+        .date_naive()
+        .checked_add_days(Days::new(1))
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .and_then(|t| now.timezone().from_local_datetime(&t).earliest());
+    match next {
+        Some(next) => next
+            .signed_duration_since(now.clone())
+            .to_std()
+            .unwrap_or(Duration::from_secs(1))
+            .max(Duration::from_secs(1)),
+        None => Duration::from_secs(24 * 3600),
+    }
+}
+// ANCHOR_END: daily_totals
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,5 +212,47 @@ mod tests {
         assert!(put[0] > 100.0 && put[0] <= 500.0, "{put:?}");
         assert!(get[0] > 10.0 && get[0] <= 50.0, "{get:?}");
         assert_eq!(put[0], put[2]);
+    }
+}
+
+#[cfg(test)]
+mod daily_tests {
+    use super::*;
+    use chrono::{FixedOffset, Utc};
+
+    #[test]
+    fn daily_totals_are_zero_until_the_first_midnight_then_shift() {
+        let d = DailyTotals::default();
+        assert_eq!(
+            d.snapshot(),
+            DailySnapshot {
+                put_yesterday_morning: 0,
+                put_today_morning: 0,
+                get_yesterday_morning: 0,
+                get_today_morning: 0
+            }
+        );
+        d.record(100, 40);
+        d.record(250, 90);
+        let s = d.snapshot();
+        assert_eq!((s.put_yesterday_morning, s.put_today_morning), (100, 250));
+        assert_eq!((s.get_yesterday_morning, s.get_today_morning), (40, 90));
+    }
+
+    #[test]
+    fn next_midnight_is_in_the_clocks_own_time_zone() {
+        let utc = Utc.with_ymd_and_hms(2026, 11, 25, 23, 59, 30).unwrap();
+        assert_eq!(until_next_midnight(&utc), Duration::from_secs(30));
+        // 23:59:30 UTC is 07:59:30 the next day in UTC+8: 16 h 0 min 30 s to go
+        let cst = utc.with_timezone(&FixedOffset::east_opt(8 * 3600).unwrap());
+        assert_eq!(
+            until_next_midnight(&cst),
+            Duration::from_secs(16 * 3600 + 30)
+        );
+        let at_midnight = Utc.with_ymd_and_hms(2026, 11, 26, 0, 0, 0).unwrap();
+        assert_eq!(
+            until_next_midnight(&at_midnight),
+            Duration::from_secs(24 * 3600)
+        );
     }
 }

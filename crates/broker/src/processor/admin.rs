@@ -239,10 +239,23 @@ fn runtime_info(b: &Arc<Broker>) -> anyhow::Result<RemotingCommand> {
     put("brokerVersion", rmq_remoting::codes::VERSION.to_string());
     put("msgPutTotalTodayNow", puts.to_string());
     put("msgGetTotalTodayNow", gets.to_string());
-    put("msgPutTotalYesterdayMorning", "0".into());
-    put("msgGetTotalYesterdayMorning", "0".into());
-    put("msgPutTotalTodayMorning", "0".into());
-    put("msgGetTotalTodayMorning", "0".into());
+    let daily = b.daily.snapshot();
+    put(
+        "msgPutTotalYesterdayMorning",
+        daily.put_yesterday_morning.to_string(),
+    );
+    put(
+        "msgGetTotalYesterdayMorning",
+        daily.get_yesterday_morning.to_string(),
+    );
+    put(
+        "msgPutTotalTodayMorning",
+        daily.put_today_morning.to_string(),
+    );
+    put(
+        "msgGetTotalTodayMorning",
+        daily.get_today_morning.to_string(),
+    );
     put("putTps", b.tps.rates(false));
     put("getTransferedTps", b.tps.rates(true));
     put("bootTimestamp", boot_ms.to_string());

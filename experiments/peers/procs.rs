@@ -84,43 +84,11 @@ pub fn bin_dir() -> Result<PathBuf> {
         .ok_or_else(|| anyhow!("{} has no parent directory", exe.display()))
 }
 
-/// Builds the servers and mqbench in release mode into this binary's target directory.
-pub fn build_release_bins(root: &Path) -> Result<()> {
-    let dir = bin_dir()?;
-    let target = dir
-        .parent()
-        .ok_or_else(|| anyhow!("{} has no target directory", dir.display()))?;
-    let profile = dir
-        .file_name()
-        .and_then(|s| s.to_str())
-        .unwrap_or("release");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    eprintln!("building mqnamesrv, mqbroker, mqbench and rmq-console ({profile})");
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(root)
-        .args([
-            "build",
-            "-q",
-            "-p",
-            "rmq-namesrv",
-            "-p",
-            "rmq-broker",
-            "-p",
-            "rmq-client",
-            // scripts/cluster.sh (footprint) starts the console with the cluster
-            "-p",
-            "rmq-console",
-            "--bins",
-        ])
-        .arg("--target-dir")
-        .arg(target);
-    if profile == "release" {
-        cmd.arg("--release");
-    }
-    let status = cmd.status().context("running cargo build")?;
-    if !status.success() {
-        bail!("cargo build of the servers failed");
-    }
+/// Builds the servers, mqbench and the console (scripts/cluster.sh, used by footprint,
+/// starts it with the cluster) into this binary's target directory and profile.
+pub fn build_release_bins() -> Result<()> {
+    eprintln!("building mqnamesrv, mqbroker, mqbench and rmq-console");
+    experiments::servers::build_bins(&["rmq-namesrv", "rmq-broker", "rmq-client", "rmq-console"])?;
     Ok(())
 }
 

@@ -23,27 +23,35 @@ pub use rmq_testkit::{free_broker_port, free_port, Proc};
 /// Builds mqnamesrv and mqbroker in the running binary's profile and returns the folder
 /// holding them (the running binary's own folder).
 pub fn build_servers() -> Result<PathBuf> {
-    let exe = std::env::current_exe()?;
+    build_bins(&["rmq-namesrv", "rmq-broker"])
+}
+
+/// Builds the binaries of `packages` into the running experiment's own target directory and
+/// profile (`cargo build -p … --bins`), so the servers it starts are built from the same
+/// sources and with the same optimisations as the experiment itself, whatever
+/// `CARGO_TARGET_DIR` says. Returns that folder.
+pub fn build_bins(packages: &[&str]) -> Result<PathBuf> {
+    let exe = std::env::current_exe().context("locating the experiment binary")?;
     let dir = exe
         .parent()
         .ok_or_else(|| anyhow!("{} has no parent", exe.display()))?
         .to_path_buf();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let target = dir
+        .parent()
+        .ok_or_else(|| anyhow!("{} has no target directory", dir.display()))?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.args([
-        "build",
-        "-q",
-        "-p",
-        "rmq-namesrv",
-        "-p",
-        "rmq-broker",
-        "--bins",
-    ]);
+    cmd.current_dir(crate::workspace_root())
+        .args(["build", "-q"])
+        .args(packages.iter().flat_map(|p| ["-p", p]))
+        .arg("--bins")
+        .arg("--target-dir")
+        .arg(target);
     if !cfg!(debug_assertions) {
         cmd.arg("--release");
     }
     if !cmd.status().context("running cargo build")?.success() {
-        bail!("cargo build of mqnamesrv/mqbroker failed");
+        bail!("cargo build of {} failed", packages.join(", "));
     }
     Ok(dir)
 }

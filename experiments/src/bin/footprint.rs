@@ -103,7 +103,7 @@ impl Drop for Running<'_> {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     if !procs::inside_private_netns() {
-        procs::build_release_bins(&workspace_root())?;
+        procs::build_release_bins()?;
         if let Some(reason) = procs::netns_unavailable() {
             // Our servers bind 127.0.0.1 only, so they may run in the shared namespace; only the
             // fixed ports of conf/ may collide with a running `make run`.

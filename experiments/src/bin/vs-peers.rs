@@ -544,8 +544,7 @@ fn loopback_mmap_limit(secs: f64, chunk: usize, scratch: &Path) -> Result<f64> {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     if !procs::inside_private_netns() {
-        let root = workspace_root();
-        procs::build_release_bins(&root)?;
+        procs::build_release_bins()?;
         if !cli.quick.quick && !rocketmq_rust_installed() && cli.install_rocketmq_rust {
             if let Err(e) = install_rocketmq_rust() {
                 eprintln!("rocketmq-rust could not be built: {e:#}");

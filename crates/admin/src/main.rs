@@ -18,7 +18,17 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    // args_os: an argument that is not UTF-8 must be an error, not a panic
+    let mut args: Vec<String> = Vec::new();
+    for a in std::env::args_os().skip(1) {
+        match a.into_string() {
+            Ok(s) => args.push(s),
+            Err(bad) => {
+                eprintln!("argument {bad:?} is not valid UTF-8");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     let mut stdout = std::io::stdout();
     if args.is_empty() {
         let _ = commands::print_help(&mut stdout);

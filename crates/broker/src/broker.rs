@@ -260,7 +260,11 @@ impl Broker {
                         self.store.put_times.load(std::sync::atomic::Ordering::Relaxed),
                         self.store.get_times.load(std::sync::atomic::Ordering::Relaxed),
                     );
-                    let next = crate::stats::until_next_midnight(&chrono::Local::now());
+                    // aim past the midnight just handled: a timer that fired a little early
+                    // (wall clock stepped back) must not record again seconds later
+                    let skip = Duration::from_secs(60);
+                    let later = chrono::Local::now() + chrono::Duration::seconds(60);
+                    let next = skip + crate::stats::until_next_midnight(&later);
                     midnight.as_mut().reset(tokio::time::Instant::now() + next);
                 }
                 _ = flush_tick.tick() => {

@@ -54,9 +54,13 @@ fn host_len(addr: &SocketAddr) -> usize {
     }
 }
 
-/// The sysFlag as stored: the caller's flags plus the IPv6 bits the hosts require.
+/// The sysFlag as stored: the caller's flags with the two IPv6 bits set from the hosts'
+/// real address types. A producer's own bits are never trusted for them: a BORNHOST_V6 flag
+/// on an IPv4 connection would announce a 20-byte host where 8 bytes are written, and every
+/// reader (dispatch, recovery, consumers) would then misread the record — recovery would cut
+/// the log there and drop every later message.
 pub fn stored_sys_flag(m: &MessageExtBrokerInner) -> i32 {
-    let mut flag = m.sys_flag;
+    let mut flag = m.sys_flag & !(BORNHOST_V6_FLAG | STOREHOST_V6_FLAG);
     if m.born_host.is_ipv6() {
         flag |= BORNHOST_V6_FLAG;
     }
@@ -246,6 +250,20 @@ mod tests {
         assert_ne!(d.sys_flag & BORNHOST_V6_FLAG, 0);
         assert_ne!(d.sys_flag & STOREHOST_V6_FLAG, 0);
         assert_eq!(d.store_host, m.store_host);
+    }
+
+    #[test]
+    fn a_producers_ipv6_bits_on_ipv4_hosts_are_cleared() {
+        let mut m = inner("T", b"body".to_vec(), &[("KEYS", "k")], false);
+        m.sys_flag |= BORNHOST_V6_FLAG | STOREHOST_V6_FLAG | 0x2; // 0x2: multi tags, kept
+        let rec = encode_inner_record(&m, 3, 0, 0).unwrap();
+        let (d, len) = decode_record(&rec).expect("the record reads back");
+        assert_eq!(len, rec.len());
+        assert_eq!(d.sys_flag & (BORNHOST_V6_FLAG | STOREHOST_V6_FLAG), 0);
+        assert_eq!(d.sys_flag & 0x2, 0x2);
+        assert_eq!(d.born_host, m.born_host);
+        assert_eq!(&d.body[..], b"body");
+        assert_eq!(d.keys(), Some("k"));
     }
 
     #[test]

@@ -35,11 +35,13 @@ pub fn parse_properties(text: &str) -> Vec<(String, String)> {
 }
 
 fn push_entry(out: &mut Vec<(String, String)>, entry: &str) {
+    // the separator may be a multi-byte whitespace character: split after all of it
     let split = entry
-        .find(['=', ':'])
-        .or_else(|| entry.find(char::is_whitespace));
+        .char_indices()
+        .find(|(_, c)| *c == '=' || *c == ':')
+        .or_else(|| entry.char_indices().find(|(_, c)| c.is_whitespace()));
     let (key, value) = match split {
-        Some(i) => (&entry[..i], &entry[i + 1..]),
+        Some((i, c)) => (&entry[..i], &entry[i + c.len_utf8()..]),
         None => (entry, ""),
     };
     let key = key.trim();
@@ -51,6 +53,19 @@ fn push_entry(out: &mut Vec<(String, String)>, entry: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_multi_byte_whitespace_separator_splits_cleanly() {
+        let props = parse_properties("listenPort\u{00A0}9876\nname\u{3000}n1\nk=v\u{00A0}");
+        assert_eq!(
+            props,
+            vec![
+                ("listenPort".to_string(), "9876".to_string()),
+                ("name".to_string(), "n1".to_string()),
+                ("k".to_string(), "v".to_string()),
+            ]
+        );
+    }
 
     #[test]
     fn parses_comments_separators_and_continuations() {

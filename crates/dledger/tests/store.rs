@@ -159,6 +159,26 @@ fn follower_truncation_replaces_the_tail_and_survives_reopen() {
 }
 
 #[test]
+fn a_truncate_push_no_index_file_can_address_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let entries = fill(dir.path(), 5);
+    let (mut s, _) = DLedgerStore::open(cfg(dir.path())).unwrap();
+    for (index, pos) in [(i64::MAX, 0), (-3, 0), (2, -1)] {
+        let e = Entry {
+            index,
+            pos,
+            ..entries[2].clone()
+        };
+        assert!(
+            matches!(s.truncate(&e), Err(LogError::OutOfRange { .. })),
+            "index {index}, pos {pos}"
+        );
+    }
+    assert_eq!(s.end_index(), 4, "nothing was cut");
+    assert_eq!(s.get(4).unwrap(), entries[4]);
+}
+
+#[test]
 fn truncating_everything_restarts_at_the_leaders_position() {
     let dir = tempfile::tempdir().unwrap();
     fill(dir.path(), 12);

@@ -170,7 +170,9 @@ impl DelayLevels {
     pub fn parse(text: &str) -> Option<DelayLevels> {
         let mut out = Vec::new();
         for item in text.split_whitespace() {
-            let (num, unit) = item.split_at(item.len().checked_sub(1)?);
+            // the unit is the last character, which need not be one byte ("5é")
+            let unit_at = item.char_indices().last()?.0;
+            let (num, unit) = item.split_at(unit_at);
             let mult = match unit {
                 "s" => 1000,
                 "m" => 60_000,
@@ -178,7 +180,7 @@ impl DelayLevels {
                 "d" => 86_400_000,
                 _ => return None,
             };
-            out.push(num.parse::<i64>().ok()? * mult);
+            out.push(num.parse::<i64>().ok()?.checked_mul(mult)?);
         }
         Some(DelayLevels(out))
     }
@@ -277,3 +279,20 @@ pub fn check_entry(
     EntryCheck::Ok
 }
 // ANCHOR_END: cq_entry_check
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delay_levels_parse_like_4_8_0_and_refuse_odd_input_without_panicking() {
+        let d = DelayLevels::parse("1s 5m 2h 1d").expect("valid levels");
+        assert_eq!(d.0, vec![1000, 300_000, 7_200_000, 86_400_000]);
+        assert!(DelayLevels::parse("1s 5é").is_none(), "a multi-byte unit");
+        assert!(
+            DelayLevels::parse("99999999999999999d").is_none(),
+            "overflow"
+        );
+        assert!(DelayLevels::parse("s").is_none(), "no number");
+    }
+}

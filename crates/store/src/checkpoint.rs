@@ -83,7 +83,8 @@ impl StoreCheckpoint {
     /// whose first message is no newer than this (`getMinTimestamp`).
     pub fn min_timestamp(&self) -> i64 {
         let min = self.physic_msg_timestamp().min(self.logics_msg_timestamp());
-        (min - 3000).max(0)
+        // the timestamps come from a file: never overflow on a damaged one
+        min.saturating_sub(3000).max(0)
     }
 
     /// `min(min_timestamp, index)` for `messageIndexSafe` (`getMinTimestampIndex`).

@@ -244,14 +244,23 @@ impl ConsumeQueue {
         tags_code: i64,
         cq_offset: i64,
     ) -> Result<(), StoreError> {
+        let unit = CQ_STORE_UNIT_SIZE as i64;
+        // the offsets come from the record (the log on disk, or a master's HA stream)
+        let (Some(expect), Some(end)) = (
+            cq_offset.checked_mul(unit).filter(|e| *e >= 0),
+            phy_offset.checked_add(size as i64),
+        ) else {
+            return Err(StoreError::BadQueueOffset {
+                phy_offset,
+                queue_offset: cq_offset,
+            });
+        };
         let _w = self.write_lock.lock();
-        if phy_offset + size as i64 <= self.max_physic_offset() {
+        if end <= self.max_physic_offset() {
             tracing::debug!(topic = %self.topic, queue = self.queue_id, phy_offset,
                 "consume queue entry already built; skipped");
             return Ok(());
         }
-        let unit = CQ_STORE_UNIT_SIZE as i64;
-        let expect = cq_offset * unit;
         let mut file = self.queue.last_or_create(expect as u64)?;
         if file.is_first_create_in_queue() && cq_offset != 0 && file.wrote_position() == 0 {
             self.min_logic_offset.store(expect, Ordering::Release);
@@ -538,6 +547,25 @@ mod tests {
         q2.load().unwrap();
         q2.recover();
         assert_eq!(q2.max_offset_in_queue(), 5);
+    }
+
+    #[test]
+    fn queue_offsets_no_entry_can_hold_are_refused_not_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let q = cq(dir.path(), 100);
+        for bad in [-1, i64::MAX, i64::MAX / 20 + 1] {
+            assert!(matches!(
+                q.put_position(0, 10, 0, bad),
+                Err(StoreError::BadQueueOffset { queue_offset, .. }) if queue_offset == bad
+            ));
+        }
+        assert!(matches!(
+            q.put_position(i64::MAX - 5, 10, 0, 0),
+            Err(StoreError::BadQueueOffset { .. })
+        ));
+        assert_eq!(q.max_offset_in_queue(), 0, "nothing was written");
+        q.put_position(0, 10, 0, 0).unwrap();
+        assert_eq!(q.max_offset_in_queue(), 1);
     }
 
     #[test]

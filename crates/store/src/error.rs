@@ -29,6 +29,12 @@ pub enum StoreError {
     /// A configuration value cannot be used.
     #[error("invalid store config: {0}")]
     Config(String),
+    /// A record's queue offset or position cannot address a consume-queue entry (negative,
+    /// or so large the byte position overflows): the record's fields are damaged.
+    #[error(
+        "record at {phy_offset} has queue offset {queue_offset}, which no consume queue can hold"
+    )]
+    BadQueueOffset { phy_offset: i64, queue_offset: i64 },
 }
 
 impl StoreError {

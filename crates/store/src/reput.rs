@@ -13,6 +13,7 @@
 //! `CommitLogDispatcherBuildConsumeQueue` and `CommitLogDispatcherBuildIndex`.
 
 use crate::config::BrokerRole;
+use crate::error::StoreError;
 use crate::record::{check_record, CheckOptions, DispatchRequest, RecordCheck};
 use crate::running_flags::{WRITE_INDEX_FILE_ERROR_BIT, WRITE_LOGICS_QUEUE_ERROR_BIT};
 use crate::store::DefaultMessageStore;
@@ -68,6 +69,13 @@ impl DefaultMessageStore {
                     }
                     self.checkpoint
                         .set_logics_msg_timestamp(req.store_timestamp);
+                    return;
+                }
+                Err(e @ StoreError::BadQueueOffset { .. }) => {
+                    // the record itself is damaged: retrying cannot help, and one bad record
+                    // must not stop every other queue from being built
+                    tracing::error!(topic = %req.topic, queue = req.queue_id, error = %e,
+                        "consume queue entry skipped");
                     return;
                 }
                 Err(e) => {

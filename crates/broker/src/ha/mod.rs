@@ -73,7 +73,10 @@ impl HaConfig {
                     cfg.listen_port
                 )
             })?,
-            heartbeat_interval: Duration::from_millis(raw(cfg, "haSendHeartbeatInterval", 5000)?),
+            // 0 would make the slave's ticker panic; 1 ms is the shortest period that works
+            heartbeat_interval: Duration::from_millis(
+                raw(cfg, "haSendHeartbeatInterval", 5000u64)?.max(1),
+            ),
             housekeeping_interval: Duration::from_millis(raw(
                 cfg,
                 "haHousekeepingInterval",

@@ -314,8 +314,9 @@ async fn put_batch(
         return Ok((status, a.map(|a| (a.msg_id, a.logics_offset))));
     }
     // DLedger replicates message by message; delayed entries take the single-message path.
-    // The send worker stays held until the last entry is in (a slot of its own per entry,
-    // never released early), so no other send interleaves with the batch.
+    // The send worker stays held until the last entry is in (each entry gets an empty slot,
+    // so nothing releases it early): no other producer's send interleaves with the batch
+    // while there is one worker. Scheduled deliveries and send-backs take no worker and may.
     let mut ids = Vec::new();
     let mut first = None;
     for (m, props) in msgs {

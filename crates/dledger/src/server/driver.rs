@@ -1,6 +1,6 @@
 //! The driver task: owns the Raft core, feeds it time, RPCs and appends, and carries
 //! out its effects (persist `currterm` first, then publish commits and role changes,
-//! answer appends, hand messages to the transport). Flushes and checkpoints on a timer.
+//! answer appends, hand messages to the transport). Flushing and checkpoints run in `flush.rs`.
 //!
 //! Book: Part IV "Cluster modes and DLedger". Stands in for the threads of DLedger
 //! 0.2.2 (`StateMaintainer`, `EntryDispatcher`s, `EntryHandler`, `QuorumAckChecker`,
@@ -90,9 +90,7 @@ impl Driver {
         let mut tick = tokio::time::interval(Duration::from_millis(self.cfg.tick_ms.max(1)));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut last_sweep = Instant::now();
-        let mut last_checkpoint = Instant::now();
         let sweep_every = Duration::from_millis(self.cfg.flush_interval_ms);
-        let checkpoint_every = Duration::from_millis(self.cfg.checkpoint_interval_ms);
         loop {
             tokio::select! {
                 _ = cancel.cancelled() => break,
@@ -103,16 +101,10 @@ impl Driver {
                         self.node.tick(now, &mut *store)
                     };
                     self.carry_out(out);
-                    // (the data files are flushed by flush.rs, without this task)
+                    // (the data files are flushed and the checkpoint written by flush.rs)
                     if last_sweep.elapsed() >= sweep_every {
                         last_sweep = Instant::now();
                         self.replies.retain(|_, tx| !tx.is_closed());
-                    }
-                    if last_checkpoint.elapsed() >= checkpoint_every {
-                        last_checkpoint = Instant::now();
-                        if let Err(e) = self.shared.store.lock().persist_checkpoint() {
-                            warn!(id = %self.cfg.self_id, error = %e, "checkpoint failed");
-                        }
                     }
                 }
                 cmd = cmds.recv() => match cmd {

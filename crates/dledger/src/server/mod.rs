@@ -258,6 +258,7 @@ impl DLedgerServer {
         tasks.push(tokio::spawn(flush::flush_loop(
             shared.clone(),
             Duration::from_millis(config.flush_interval_ms),
+            Duration::from_millis(config.checkpoint_interval_ms),
             cancel.clone(),
             config.self_id.clone(),
         )));

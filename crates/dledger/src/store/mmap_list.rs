@@ -287,6 +287,8 @@ impl MmapFileList {
     /// Cuts the byte space at `offset`: later files go, the file holding `offset`
     /// keeps its bytes before it and has the rest cleared (`truncateOffset`).
     pub fn truncate(&mut self, offset: i64) -> Result<(), StoreError> {
+        // whatever this cuts or removes, flush jobs taken before it mark nothing
+        self.epoch += 1;
         let size = self.file_size;
         while self.files.last().is_some_and(|f| f.start > offset) {
             if let Some(f) = self.files.pop() {
@@ -307,7 +309,6 @@ impl MmapFileList {
                 }
                 last.wrote = rel;
                 last.flushed = last.flushed.min(rel);
-                self.epoch += 1;
             }
         }
         Ok(())

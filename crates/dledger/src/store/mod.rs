@@ -575,6 +575,19 @@ impl LogStore for DLedgerStore {
     // ANCHOR: store_truncate
     fn truncate(&mut self, entry: &Entry) -> Result<i64, LogError> {
         let i = entry.index;
+        // the entry comes from a TRUNCATE push: refuse what no index file can address
+        if i < 0
+            || entry.pos < 0
+            || i.checked_add(1)
+                .and_then(|n| n.checked_mul(INDEX_UNIT_SIZE as i64))
+                .is_none()
+        {
+            return Err(LogError::OutOfRange {
+                index: i,
+                begin: self.begin,
+                end: self.end,
+            });
+        }
         let existed = self.get(i).map(|e| e.same_as(entry)).unwrap_or(false);
         let keep = if existed { i + 1 } else { i };
         if keep <= self.committed {

@@ -103,8 +103,8 @@ fn diff_total(stats: Option<&ConsumeStats>) -> i64 {
         s.offset_table
             .0
             .iter()
-            .map(|(_, o)| o.broker_offset - o.consumer_offset)
-            .sum()
+            .map(|(_, o)| o.broker_offset.saturating_sub(o.consumer_offset))
+            .fold(0i64, i64::saturating_add)
     })
 }
 
@@ -171,7 +171,7 @@ pub async fn group_detail(
                 queue_id: mq.queue_id,
                 broker_offset: o.broker_offset,
                 consumer_offset: o.consumer_offset,
-                diff: o.broker_offset - o.consumer_offset,
+                diff: o.broker_offset.saturating_sub(o.consumer_offset),
                 last_timestamp: o.last_timestamp,
             })
             .collect();

@@ -159,10 +159,10 @@ async fn print_more_stats(admin: &AdminClient, out: &mut dyn Write) -> anyhow::R
         // 4.8.0 leaves all four at 0 when any value is missing.
         let totals = (|| {
             Some((
-                n("msgPutTotalTodayMorning")? - n("msgPutTotalYesterdayMorning")?,
-                n("msgGetTotalTodayMorning")? - n("msgGetTotalYesterdayMorning")?,
-                n("msgPutTotalTodayNow")? - n("msgPutTotalTodayMorning")?,
-                n("msgGetTotalTodayNow")? - n("msgGetTotalTodayMorning")?,
+                n("msgPutTotalTodayMorning")?.saturating_sub(n("msgPutTotalYesterdayMorning")?),
+                n("msgGetTotalTodayMorning")?.saturating_sub(n("msgGetTotalYesterdayMorning")?),
+                n("msgPutTotalTodayNow")?.saturating_sub(n("msgPutTotalTodayMorning")?),
+                n("msgGetTotalTodayNow")?.saturating_sub(n("msgGetTotalTodayMorning")?),
             ))
         })()
         .unwrap_or((0, 0, 0, 0));

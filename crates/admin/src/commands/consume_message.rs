@@ -202,7 +202,7 @@ impl Consume<'_> {
     ) -> anyhow::Result<()> {
         let mut offset = min;
         while offset <= max {
-            let n = i32::try_from(max - offset + 1).unwrap_or(i32::MAX);
+            let n = i32::try_from(max.saturating_sub(offset).saturating_add(1)).unwrap_or(i32::MAX);
             let r = pull::pull(self.admin, addr, &self.group, mq, offset, n).await?;
             // A broker that does not advance would loop forever; stop instead.
             let advanced = r.next_begin_offset != offset;

@@ -76,8 +76,8 @@ async fn print_group(
     )?;
     let mut diff_total = 0i64;
     for (mq, ow) in &rows {
-        let diff = ow.broker_offset - ow.consumer_offset;
-        diff_total += diff;
+        let diff = ow.broker_offset.saturating_sub(ow.consumer_offset);
+        diff_total = diff_total.saturating_add(diff);
         let last = if ow.last_timestamp == 0 {
             "N/A".to_string()
         } else {
@@ -186,8 +186,8 @@ async fn print_all_groups(admin: &AdminClient, out: &mut dyn Write) -> anyhow::R
                     .offset_table
                     .0
                     .iter()
-                    .map(|(_, o)| o.broker_offset - o.consumer_offset)
-                    .sum();
+                    .map(|(_, o)| o.broker_offset.saturating_sub(o.consumer_offset))
+                    .fold(0i64, i64::saturating_add);
                 (s.consume_tps as i32, diff)
             })
             .unwrap_or((0, 0));

@@ -118,9 +118,29 @@ pub async fn view_message(
 
 fn write_body_file(msg: &MessageExt) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(BODY_DIR)?;
-    let path = PathBuf::from(BODY_DIR).join(msg.msg_id());
+    let path = PathBuf::from(BODY_DIR).join(body_file_name(&msg.msg_id()));
     std::fs::write(&path, &msg.body)?;
     Ok(path)
+}
+
+/// The message id as a file name: the id may be a producer's UNIQ_KEY, so anything but
+/// letters, digits, `-` and `_` becomes `_` (no `/`, no `..`: the file stays in BODY_DIR).
+fn body_file_name(msg_id: &str) -> String {
+    let name: String = msg_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.is_empty() {
+        "_".to_string()
+    } else {
+        name
+    }
 }
 
 async fn print_msg(
@@ -276,4 +296,19 @@ async fn resend_msg(
         r.queue_offset
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::body_file_name;
+
+    #[test]
+    fn body_file_names_cannot_leave_the_body_folder() {
+        assert_eq!(
+            body_file_name("7F00000100002A9F0000000000000000"),
+            "7F00000100002A9F0000000000000000"
+        );
+        assert_eq!(body_file_name("../../etc/passwd"), "______etc_passwd");
+        assert_eq!(body_file_name(""), "_");
+    }
 }

@@ -40,6 +40,22 @@ dump_logs() {
     done
 }
 
+# SIGTERM to `pid`, then wait until it is gone. `wait` only works for our own children; a
+# broker restarted by the restart suite's subshell is not one, and it still writes its config
+# files while shutting down, so the work folder must not be removed before it has exited.
+stop_pid() {
+    local pid=$1 t0=$SECONDS
+    kill "$pid" 2>/dev/null || return 0
+    wait "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null && [[ "$(ps -o stat= -p "$pid" 2>/dev/null)" != Z* ]]; do
+        if ((SECONDS - t0 > 30)); then
+            kill -KILL "$pid" 2>/dev/null || true
+            break
+        fi
+        sleep 0.05
+    done
+}
+
 cleanup() {
     local rc=$?
     # Clients of the restart suite, then the broker (its pid file is newer than BROKER_PID when
@@ -47,13 +63,10 @@ cleanup() {
     local pid f
     for f in "$WORK"/*.pid; do
         [[ -f "$f" ]] || continue
-        pid="$(cat "$f")"
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
+        stop_pid "$(cat "$f")"
     done
     for pid in $BROKER_PID $NS_PID; do
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
+        stop_pid "$pid"
     done
     if [[ $rc -ne 0 || $FAILED -ne 0 ]]; then
         dump_logs

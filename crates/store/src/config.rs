@@ -232,7 +232,9 @@ impl MessageStoreConfig {
     /// The consume-queue file size rounded up to whole 20-byte entries (as 4.8.0 does).
     pub fn consume_queue_file_size(&self) -> u64 {
         let unit = 20u64;
-        self.mapped_file_size_consume_queue.div_ceil(unit) * unit
+        self.mapped_file_size_consume_queue
+            .div_ceil(unit)
+            .saturating_mul(unit)
     }
 
     /// Rejects values the store cannot work with.

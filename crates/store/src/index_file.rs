@@ -286,7 +286,8 @@ impl IndexFile {
             if time_diff < 0 {
                 break;
             }
-            let time_read = h.begin_timestamp + time_diff as i64 * 1000;
+            // header and entry come from the file: saturate rather than overflow
+            let time_read = h.begin_timestamp.saturating_add(time_diff as i64 * 1000);
             if hash_read == key_hash && time_read >= begin && time_read <= end {
                 out.push(phy_read);
             }

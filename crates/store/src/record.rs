@@ -248,8 +248,9 @@ pub fn compute_deliver_timestamp(levels_ms: &[i64], level: i64, store_timestamp:
         .ok()
         .and_then(|i| levels_ms.get(i))
     {
-        Some(d) => store_timestamp + d,
-        None => store_timestamp + 1000,
+        // the store time comes from a record on disk: saturate rather than overflow
+        Some(d) => store_timestamp.saturating_add(*d),
+        None => store_timestamp.saturating_add(1000),
     }
 }
 
@@ -271,8 +272,9 @@ pub fn parse_delay_levels(text: &str) -> Result<Vec<i64>, String> {
                 _ => return Err(format!("bad delay level {item:?}")),
             };
             num.parse::<i64>()
-                .map(|n| n * mult)
-                .map_err(|_| format!("bad delay level {item:?}"))
+                .ok()
+                .and_then(|n| n.checked_mul(mult))
+                .ok_or_else(|| format!("bad delay level {item:?}"))
         })
         .collect()
 }
@@ -392,5 +394,7 @@ mod tests {
         };
         assert_eq!(r.tags_code, 60_000);
         assert!(parse_delay_levels("1x").is_err());
+        assert!(parse_delay_levels("99999999999999999d").is_err(), "overflow");
+        assert_eq!(compute_deliver_timestamp(&[1000], 1, i64::MAX - 10), i64::MAX);
     }
 }

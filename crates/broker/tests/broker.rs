@@ -386,6 +386,64 @@ async fn acknowledged_messages_survive_kill_9_with_sync_flush() {
     assert_eq!(r.ext("nextBeginOffset"), Some("20"));
 }
 
+/// A producer's sysFlag may claim IPv6 hosts (0x10 born host, 0x20 store host) on an IPv4
+/// connection. The stored record must still describe itself truthfully: otherwise it is
+/// never dispatched, and recovery after a crash cuts the log there, losing every later message.
+#[tokio::test(flavor = "multi_thread")]
+async fn ipv6_host_flags_from_an_ipv4_producer_hide_and_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_ns, ns) = start_namesrv(dir.path());
+    let setup = write_broker_conf(dir.path(), &ns, "");
+    let mut broker = start_broker(&setup);
+    let c = RemotingClient::new();
+    let lying = send_v2("FlagTopic", b"lying-flags", &[]).with_ext("f", 0x30);
+    let r = c.invoke(&setup.addr, lying, T).await.unwrap();
+    assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
+    for i in 0..5 {
+        let r = c
+            .invoke(
+                &setup.addr,
+                send_v2("FlagTopic", format!("after-{i}").as_bytes(), &[]),
+                T,
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.code, rs::SUCCESS);
+    }
+    let bodies = |r: &RemotingCommand| {
+        let mut out = Vec::new();
+        let mut rest = r.body_bytes();
+        while !rest.is_empty() {
+            let (m, n) = decode_record(rest).expect("served records decode");
+            out.push(String::from_utf8_lossy(&m.body).into_owned());
+            rest = &rest[n..];
+        }
+        out
+    };
+    let expected: Vec<String> = std::iter::once("lying-flags".to_string())
+        .chain((0..5).map(|i| format!("after-{i}")))
+        .collect();
+    wait_dispatched(&c, &setup.addr, "FlagTopic", 0, 6).await;
+    let r = c
+        .invoke(&setup.addr, pull("FlagTopic", 0, 0x4, 0), T)
+        .await
+        .unwrap();
+    assert_eq!(r.code, rs::SUCCESS);
+    assert_eq!(bodies(&r), expected);
+    // a crash makes recovery re-check every record since the checkpoint
+    broker.child.kill().unwrap();
+    broker.child.wait().unwrap();
+    c.close_connection(&setup.addr);
+    let _broker2 = start_broker(&setup);
+    wait_dispatched(&c, &setup.addr, "FlagTopic", 0, 6).await;
+    let r = c
+        .invoke(&setup.addr, pull("FlagTopic", 0, 0x4, 0), T)
+        .await
+        .unwrap();
+    assert_eq!(r.code, rs::SUCCESS);
+    assert_eq!(bodies(&r), expected, "nothing lost by the restart");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn send_back_goes_to_schedule_topic_with_retry_target() {
     let dir = tempfile::tempdir().unwrap();

@@ -394,7 +394,13 @@ mod tests {
         };
         assert_eq!(r.tags_code, 60_000);
         assert!(parse_delay_levels("1x").is_err());
-        assert!(parse_delay_levels("99999999999999999d").is_err(), "overflow");
-        assert_eq!(compute_deliver_timestamp(&[1000], 1, i64::MAX - 10), i64::MAX);
+        assert!(
+            parse_delay_levels("99999999999999999d").is_err(),
+            "overflow"
+        );
+        assert_eq!(
+            compute_deliver_timestamp(&[1000], 1, i64::MAX - 10),
+            i64::MAX
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! real TCP with rmq-remoting's client. Run `cargo build --workspace --bins` first (or at least
 //! `cargo build -p rmq-namesrv --bins`) so `mqnamesrv` sits next to the test executable.
 
-use rmq_common::message::{decode_record, encode_properties};
+use rmq_common::message::{decode_record, decode_records, encode_properties};
 use rmq_remoting::codes::{request as rq, response as rs};
 use rmq_remoting::protocol::admin::{LockBatchRequestBody, LockBatchResponseBody, MessageQueue};
 use rmq_remoting::protocol::{decode_body, TopicRouteData};
@@ -361,23 +361,13 @@ async fn acknowledged_messages_survive_kill_9_with_sync_flush() {
     let dir = tempfile::tempdir().unwrap();
     let (_ns, ns) = start_namesrv(dir.path());
     let setup = write_broker_conf(dir.path(), &ns, "flushDiskType=SYNC_FLUSH");
-    let mut broker = start_broker(&setup);
+    let broker = start_broker(&setup);
     let c = RemotingClient::new();
     for i in 0..20 {
-        let r = c
-            .invoke(
-                &setup.addr,
-                send_v2("Durable", format!("m{i}").as_bytes(), &[]),
-                T,
-            )
-            .await
-            .unwrap();
-        assert_eq!(r.code, rs::SUCCESS);
+        let m = send_v2("Durable", format!("m{i}").as_bytes(), &[]);
+        send_ok(&c, &setup.addr, m).await;
     }
-    broker.child.kill().unwrap();
-    broker.child.wait().unwrap();
-    c.close_connection(&setup.addr);
-    let _broker2 = start_broker(&setup);
+    let _broker2 = kill_and_restart(broker, &c, &setup);
     let r = c
         .invoke(&setup.addr, pull("Durable", 0, 0x4, 0), T)
         .await
@@ -394,31 +384,20 @@ async fn ipv6_host_flags_from_an_ipv4_producer_hide_and_lose_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (_ns, ns) = start_namesrv(dir.path());
     let setup = write_broker_conf(dir.path(), &ns, "");
-    let mut broker = start_broker(&setup);
+    let broker = start_broker(&setup);
     let c = RemotingClient::new();
     let lying = send_v2("FlagTopic", b"lying-flags", &[]).with_ext("f", 0x30);
-    let r = c.invoke(&setup.addr, lying, T).await.unwrap();
-    assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
+    send_ok(&c, &setup.addr, lying).await;
     for i in 0..5 {
-        let r = c
-            .invoke(
-                &setup.addr,
-                send_v2("FlagTopic", format!("after-{i}").as_bytes(), &[]),
-                T,
-            )
-            .await
-            .unwrap();
-        assert_eq!(r.code, rs::SUCCESS);
+        let m = send_v2("FlagTopic", format!("after-{i}").as_bytes(), &[]);
+        send_ok(&c, &setup.addr, m).await;
     }
-    let bodies = |r: &RemotingCommand| {
-        let mut out = Vec::new();
-        let mut rest = r.body_bytes();
-        while !rest.is_empty() {
-            let (m, n) = decode_record(rest).expect("served records decode");
-            out.push(String::from_utf8_lossy(&m.body).into_owned());
-            rest = &rest[n..];
-        }
-        out
+    let bodies = |r: &RemotingCommand| -> Vec<String> {
+        decode_records(r.body_bytes())
+            .expect("served records decode")
+            .iter()
+            .map(|m| String::from_utf8_lossy(&m.body).into_owned())
+            .collect()
     };
     let expected: Vec<String> = std::iter::once("lying-flags".to_string())
         .chain((0..5).map(|i| format!("after-{i}")))
@@ -431,10 +410,7 @@ async fn ipv6_host_flags_from_an_ipv4_producer_hide_and_lose_nothing() {
     assert_eq!(r.code, rs::SUCCESS);
     assert_eq!(bodies(&r), expected);
     // a crash makes recovery re-check every record since the checkpoint
-    broker.child.kill().unwrap();
-    broker.child.wait().unwrap();
-    c.close_connection(&setup.addr);
-    let _broker2 = start_broker(&setup);
+    let _broker2 = kill_and_restart(broker, &c, &setup);
     wait_dispatched(&c, &setup.addr, "FlagTopic", 0, 6).await;
     let r = c
         .invoke(&setup.addr, pull("FlagTopic", 0, 0x4, 0), T)

@@ -46,6 +46,30 @@ pub fn start_broker(s: &BrokerSetup) -> Proc {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Sends `req` and asserts SEND_OK.
+pub async fn send_ok(c: &rmq_remoting::RemotingClient, addr: &str, req: RemotingCommand) {
+    let r = c.invoke(addr, req, T).await.unwrap();
+    assert_eq!(
+        r.code,
+        rmq_remoting::codes::response::SUCCESS,
+        "{:?}",
+        r.remark
+    );
+}
+
+/// kill -9 of `broker`, then the same broker.conf again on the same store (the client's
+/// connection to the dead process is dropped first).
+pub fn kill_and_restart(
+    mut broker: Proc,
+    c: &rmq_remoting::RemotingClient,
+    s: &BrokerSetup,
+) -> Proc {
+    broker.child.kill().unwrap();
+    broker.child.wait().unwrap();
+    c.close_connection(&s.addr);
+    start_broker(s)
+}
+
 pub fn send_v2(topic: &str, body: &[u8], props: &[(&str, &str)]) -> RemotingCommand {
     let props: Vec<(String, String)> = props
         .iter()

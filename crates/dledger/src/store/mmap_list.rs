@@ -357,17 +357,13 @@ impl MmapFileList {
         }
     }
 
-    /// Forces written bytes to disk.
+    /// Forces written bytes to disk, in place: the periodic flush's jobs run right here.
     pub fn flush(&mut self) -> Result<(), StoreError> {
-        for f in &mut self.files {
-            if f.flushed < f.wrote {
-                let (a, b) = (f.flushed as usize, f.wrote as usize);
-                f.map
-                    .flush_range(a, b - a)
-                    .map_err(|e| StoreError::io(&f.path, e))?;
-                f.flushed = f.wrote;
-            }
+        let jobs = self.flush_jobs();
+        for j in &jobs {
+            j.sync()?;
         }
+        self.mark_flushed(&jobs);
         Ok(())
     }
 }

@@ -70,6 +70,8 @@ pub struct BrokerConfig {
     pub region_id: String,
     pub max_reconsume_times_default: i32,
     pub compressed_register: bool,
+    /// `storeReplyMessageEnable`: request-reply replies are also stored in the reply topic.
+    pub store_reply_message_enable: bool,
     /// All key/value pairs as read, for GET_BROKER_CONFIG.
     pub raw: BTreeMap<String, String>,
 }
@@ -111,6 +113,7 @@ impl Default for BrokerConfig {
             region_id: "DefaultRegion".into(),
             max_reconsume_times_default: 16,
             compressed_register: false,
+            store_reply_message_enable: true,
             raw: BTreeMap::new(),
         }
     }
@@ -202,6 +205,7 @@ impl BrokerConfig {
                 "enableDLegerCommitLog" => c.enable_dleger_commit_log = parse(key, v)?,
                 "regionId" => c.region_id = v.clone(),
                 "compressedRegister" => c.compressed_register = parse(key, v)?,
+                "storeReplyMessageEnable" => c.store_reply_message_enable = parse(key, v)?,
                 // Store and HA keys the store (not the broker) interprets; accepted silently.
                 k if crate::store_config::STORE_KEYS.contains(&k) => {}
                 "haSendHeartbeatInterval"

@@ -103,12 +103,26 @@ async fn request_gets_the_reply_its_responder_built() {
     assert_eq!(&body[..], b"pong:ping-async");
 
     // storeReplyMessageEnable (default true): every reply is also in the reply topic.
-    let stored = c.max_offset(REPLY_TOPIC, 0).await - stored_before;
-    assert_eq!(stored, 6, "six replies stored");
+    wait_stored(&c, stored_before + 6).await;
 
     responder.shutdown().await;
     replier.shutdown().await;
     requester.shutdown().await;
+}
+
+/// Waits until the reply topic's queue holds exactly `n` messages (the consume queue is
+/// written a moment after the append).
+async fn wait_stored(c: &Cluster, n: i64) {
+    let deadline = Instant::now() + T;
+    loop {
+        let max = c.max_offset(REPLY_TOPIC, 0).await;
+        if max == n {
+            return;
+        }
+        assert!(max < n, "more replies stored than sent: {max} > {n}");
+        assert!(Instant::now() < deadline, "{max} replies stored, want {n}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// A SEND_REPLY_MESSAGE_V2 sent once, with the given properties.
@@ -202,11 +216,7 @@ async fn stray_replies_are_answered_like_4_8_0_and_kept() {
         r.remark.as_deref(),
         Some("reply message properties[REPLY_TO_CLIENT] is null")
     );
-    assert_eq!(
-        c.max_offset(REPLY_TOPIC, 0).await - before,
-        3,
-        "all three replies are stored"
-    );
+    wait_stored(&c, before + 3).await;
     // The broker still serves requests.
     assert!(requester
         .send(Message::new("StrayTopic", "still alive"))

@@ -33,6 +33,7 @@ PATTERNS=(
   '\b(last|latest|previous|this chapter.s) revision\b|revisions of the book are history'
   '\bfirst run\b|"the first run" is a lab diary; say what the run shows'
   '\btaught us\b|"what X taught us" is a diary; state the lesson as a fact'
+  '\b(before|after) the ([a-z0-9]+ )?change\b|"before the change" compares with an earlier state of the code'
   '\bwe (found|discovered|noticed|learned|realised|realized)\b|"we found" tells a story; state the fact'
   '\b(we|I) (fixed|rewrote|refactored|changed|removed|added|replaced|switched)\b|past work on the code is history'
   '\b(before|after|until) (the|this|our) fix\b|fixes are history; describe the behaviour'
@@ -77,7 +78,7 @@ if git rev-parse --git-dir >/dev/null 2>&1; then
 fi
 
 if ((${#hits[@]})); then
-  printf '%s\n' "${hits[@]}" | sort -t: -k1,1 -k2,2n -u | while IFS=$'\t' read -r hit why; do
+  printf '%s\n' "${hits[@]}" | sort -t: -k1,1 -k2,2n -s | uniq | while IFS=$'\t' read -r hit why; do
     printf '%s\n    refused: %s\n' "$hit" "$why"
   done
   echo

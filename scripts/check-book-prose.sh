@@ -28,7 +28,7 @@ fi
 PATTERNS=(
   '\bsessions?\b|a "session" is a development session; say what the reader does instead ("in one shell")'
   '\bfirst versions?\b|"first version" tells the code'"'"'s history; describe what the code does now'
-  '\b(earlier|previous|older|old) (versions?|revisions?|drafts?)\b|earlier versions are history; describe the present'
+  '\b(our|my) (earlier|previous|older|old|last) (versions?|revisions?|drafts?)\b|\b(earlier|previous|older) (versions?|revisions?|drafts?) of (this|the|our) (book|chapter|section|page|code|workbook|broker|store|experiment|test)\b|earlier versions of the code or the book are history; describe the present'
   '\bearlier runs?\b|\b(our|my) (previous|former|earlier|last) runs?\b|"earlier runs" is a lab diary; give the machine and load of the run shown'
   '\b(last|latest|previous|this chapter.s) revision\b|revisions of the book are history'
   '\bfirst run\b|"the first run" is a lab diary; say what the run shows'

@@ -146,7 +146,6 @@ async fn two_batches(c: &Cluster) -> (Producer, i64, Vec<String>) {
     (p, t, ids)
 }
 
-// ANCHOR: reset_running_consumer
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn reset_by_time_makes_a_running_consumer_read_again_from_there() {
     let c = Cluster::start().await;
@@ -196,7 +195,6 @@ async fn reset_by_time_makes_a_running_consumer_read_again_from_there() {
     cons.shutdown().await;
     p.shutdown().await;
 }
-// ANCHOR_END: reset_running_consumer
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn reset_with_the_group_offline_writes_the_stored_offsets() {

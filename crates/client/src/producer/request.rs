@@ -142,12 +142,10 @@ pub fn is_reply_properties(encoded: &str) -> bool {
 }
 
 impl Producer {
-    // ANCHOR: request
     /// Sends `msg` as a request and waits up to `timeout` (send included) for its reply.
     pub async fn request(&self, msg: Message, timeout: Duration) -> Result<MessageExt> {
         self.request_with(msg, None, timeout).await
     }
-    // ANCHOR_END: request
 
     /// Like [`Producer::request`] but to exactly this queue.
     pub async fn request_to_queue(
@@ -175,6 +173,7 @@ impl Producer {
         tokio::spawn(async move { callback(me.request(msg, timeout).await) });
     }
 
+    // ANCHOR: request
     async fn request_with(
         &self,
         mut msg: Message,
@@ -209,6 +208,7 @@ impl Producer {
             }),
         }
     }
+    // ANCHOR_END: request
 
     // ANCHOR: prepare_send_request
     /// Stamps the request properties; the first request of a producer (or one to a topic

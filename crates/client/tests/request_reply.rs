@@ -18,8 +18,8 @@ use rmq_client::consumer::{
 };
 use rmq_client::message::keys;
 use rmq_client::{create_reply_message, ClientError, Message, Producer, ProducerConfig};
-use rmq_remoting::codes::response as rs;
-use rmq_remoting::RemotingClient;
+use rmq_remoting::codes::{request as rq, response as rs};
+use rmq_remoting::{RemotingClient, RemotingCommand};
 
 const REPLY_TOPIC: &str = "TestCluster_REPLY_TOPIC";
 
@@ -216,7 +216,31 @@ async fn stray_replies_are_answered_like_4_8_0_and_kept() {
         r.remark.as_deref(),
         Some("reply message properties[REPLY_TO_CLIENT] is null")
     );
-    wait_stored(&c, before + 3).await;
+    // SEND_REPLY_MESSAGE (324) with the long header names of the V1 header.
+    let v1 = RemotingCommand::new_request(rq::SEND_REPLY_MESSAGE)
+        .with_ext("producerGroup", "PG_RAW")
+        .with_ext("topic", REPLY_TOPIC)
+        .with_ext("defaultTopic", "TBW102")
+        .with_ext("defaultTopicQueueNums", 4)
+        .with_ext("queueId", -1)
+        .with_ext("sysFlag", 0)
+        .with_ext("bornTimestamp", 1)
+        .with_ext("flag", 0)
+        .with_ext(
+            "properties",
+            format!(
+                "{}\u{1}z\u{2}{}\u{1}{}\u{2}MSG_TYPE\u{1}reply\u{2}",
+                keys::CORRELATION_ID,
+                keys::REPLY_TO_CLIENT,
+                requester.client_id()
+            ),
+        )
+        .with_body(Bytes::from_static(b"v1 reply"));
+    let client = RemotingClient::new();
+    let r = client.invoke(&c.broker, v1, T).await.unwrap();
+    client.shutdown();
+    assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
+    wait_stored(&c, before + 4).await;
     // The broker still serves requests.
     assert!(requester
         .send(Message::new("StrayTopic", "still alive"))

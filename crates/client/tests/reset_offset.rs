@@ -360,6 +360,23 @@ async fn the_broker_relays_status_running_info_and_consume_directly() {
     assert_eq!(result.consume_result, Some(CmResult::Success));
     assert!(!result.order && result.auto_commit);
     assert_eq!(*seen.lock(), vec!["b-1-2".to_string()]);
+    // The same through mqadmin queryMsgById -g -d.
+    let out = mqadmin(&[
+        "queryMsgById",
+        "-n",
+        &c.ns,
+        "-i",
+        &ids[8],
+        "-g",
+        "CG_RELAY",
+        "-d",
+        &client_id,
+    ]);
+    assert!(
+        out.starts_with("ConsumeMessageDirectlyResult [order=false, autoCommit=true, consumeResult=CR_SUCCESS, remark=null, spentTimeMills="),
+        "{out}"
+    );
+    assert_eq!(*seen.lock(), vec!["b-1-2".to_string(), "b-1-3".to_string()]);
 
     // Refusals with 4.8.0's codes and remarks.
     let r = call(
@@ -431,7 +448,7 @@ async fn the_broker_relays_status_running_info_and_consume_directly() {
     let mut t = body.offset_table.0;
     t.sort();
     assert_eq!(t, vec![(mq(0), 0), (mq(1), 0)]);
-    wait_until(LONG, "everything once more", || seen.lock().len() >= 21).await;
+    wait_until(LONG, "everything once more", || seen.lock().len() >= 22).await;
     cons.shutdown().await;
     p.shutdown().await;
 }

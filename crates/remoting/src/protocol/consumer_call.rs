@@ -129,7 +129,9 @@ pub struct ConsumerRunningInfo {
     pub jstack: Option<String>,
     #[serde(rename = "mqTable")]
     pub mq_table: ObjectKeyMap<MessageQueue, ProcessQueueInfo>,
-    /// The consumer's settings as text, plus the `PROP_*` keys below.
+    /// The consumer's settings as text, plus the `PROP_*` keys below (a value that is not a
+    /// string, as some clients write numbers and booleans, is read as its JSON text).
+    #[serde(deserialize_with = "string_values")]
     pub properties: BTreeMap<String, String>,
     #[serde(rename = "statusTable")]
     pub status_table: BTreeMap<String, ConsumeStatus>,
@@ -150,6 +152,19 @@ impl ConsumerRunningInfo {
     pub const PROP_CLIENT_VERSION: &'static str = "PROP_CLIENT_VERSION";
     /// `PROP_CONSUMER_START_TIMESTAMP`: epoch ms.
     pub const PROP_CONSUMER_START_TIMESTAMP: &'static str = "PROP_CONSUMER_START_TIMESTAMP";
+}
+
+fn string_values<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, String>, D::Error> {
+    let raw = Option::<BTreeMap<String, serde_json::Value>>::deserialize(d)?.unwrap_or_default();
+    Ok(raw
+        .into_iter()
+        .map(|(k, v)| match v {
+            serde_json::Value::String(s) => (k, s),
+            other => (k, other.to_string()),
+        })
+        .collect())
 }
 
 /// How a directly consumed message went (`CMResult`).
@@ -255,6 +270,17 @@ mod tests {
         assert!(!text.contains("jstack"), "{text}");
         let back: ConsumerRunningInfo = decode_body(text.as_bytes()).unwrap();
         assert_eq!(back, info);
+    }
+
+    #[test]
+    fn running_info_properties_accept_any_scalar() {
+        let info: ConsumerRunningInfo = decode_body(
+            br#"{"properties":{"a":"x","consumeThreadMax":20,"unitMode":false},"mqTable":{}}"#,
+        )
+        .unwrap();
+        assert_eq!(info.properties["a"], "x");
+        assert_eq!(info.properties["consumeThreadMax"], "20");
+        assert_eq!(info.properties["unitMode"], "false");
     }
 
     #[test]

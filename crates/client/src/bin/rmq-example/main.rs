@@ -22,13 +22,15 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use rmq_client::consumer::{
-    ConsumeConcurrentlyStatus, ConsumeFromWhere, MessageListener, PushConsumer,
-    PushConsumerConfig,
+    ConsumeConcurrentlyStatus, ConsumeFromWhere, MessageListener, PushConsumer, PushConsumerConfig,
 };
 use rmq_client::{create_reply_message, Message, Producer, ProducerConfig};
 
 #[derive(Parser, Debug)]
-#[command(name = "rmq-example", about = "RocketMQ 4.8.0's example programs on rmq-client")]
+#[command(
+    name = "rmq-example",
+    about = "RocketMQ 4.8.0's example programs on rmq-client"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -59,7 +61,11 @@ struct RequestArgs {
     #[arg(short = 'c', long = "count", default_value_t = 1)]
     count: u32,
     /// Producer group.
-    #[arg(short = 'g', long = "group", default_value = "please_rename_unique_group_name")]
+    #[arg(
+        short = 'g',
+        long = "group",
+        default_value = "please_rename_unique_group_name"
+    )]
     group: String,
     /// How long each request waits for its reply.
     #[arg(long = "timeout-ms", default_value_t = 3000)]
@@ -78,7 +84,11 @@ struct ConsumerArgs {
     #[arg(short = 't', long = "topic", default_value = "RequestTopic")]
     topic: String,
     /// Consumer group.
-    #[arg(short = 'g', long = "group", default_value = "please_rename_unique_group_name")]
+    #[arg(
+        short = 'g',
+        long = "group",
+        default_value = "please_rename_unique_group_name"
+    )]
     group: String,
     /// Stop after this many seconds (0: run until Ctrl-C or SIGTERM).
     #[arg(long = "seconds", default_value_t = 0)]
@@ -127,9 +137,12 @@ async fn request(a: RequestArgs) -> anyhow::Result<()> {
             producer.request_async(Message::new(&a.topic, body), timeout, move |r| {
                 let _ = tx.send(r);
             });
-            rx.await.context("the request task ended without an answer")?
+            rx.await
+                .context("the request task ended without an answer")?
         } else {
-            producer.request(Message::new(&a.topic, body), timeout).await
+            producer
+                .request(Message::new(&a.topic, body), timeout)
+                .await
         };
         match reply {
             Ok(m) => say(format!(
@@ -196,7 +209,11 @@ fn printer() -> MessageListener {
 async fn consumer(a: ConsumerArgs, respond: bool) -> anyhow::Result<()> {
     let replier = if respond {
         let cfg = ProducerConfig::new(format!("{}_replier", a.group), a.namesrv.clone());
-        Some(Producer::start(cfg).await.context("starting the reply producer")?)
+        Some(
+            Producer::start(cfg)
+                .await
+                .context("starting the reply producer")?,
+        )
     } else {
         None
     };

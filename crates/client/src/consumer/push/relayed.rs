@@ -61,7 +61,9 @@ impl PushInner {
             _ = tokio::time::sleep(self.config.reset_offset_wait) => {}
         }
         for (mq, pq) in targets {
-            let offset = table[&mq];
+            let Some(&offset) = table.get(&mq) else {
+                continue;
+            };
             self.offsets.update_offset(&mq, offset, false);
             self.persist_and_forget(&mq).await;
             // Orderly: also gives the broker lock back; the next rebalance locks again.

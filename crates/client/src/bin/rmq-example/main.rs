@@ -157,7 +157,12 @@ async fn request(a: RequestArgs) -> anyhow::Result<()> {
         }
     }
     producer.shutdown().await;
-    anyhow::ensure!(failures == 0, "{failures} of {} requests failed", a.count);
+    if failures > 0 {
+        // A plain line and exit status 1 (an error value would add a backtrace when
+        // RUST_BACKTRACE is set).
+        eprintln!("{failures} of {} requests failed", a.count);
+        std::process::exit(1);
+    }
     Ok(())
 }
 // ANCHOR_END: example_request

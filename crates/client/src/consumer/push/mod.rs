@@ -143,7 +143,8 @@ pub(crate) struct PushInner {
     rebalance_lock: tokio::sync::Mutex<()>,
     /// Serializes offset flushes so the final one at shutdown is the last.
     persist_lock: tokio::sync::Mutex<()>,
-    /// Suspended by an offset reset: no pulls, no rebalance (`DefaultMQPushConsumerImpl.pause`).
+    /// Suspended (start-up, an offset reset): no pulls, no rebalance
+    /// (`DefaultMQPushConsumerImpl.pause`).
     paused: AtomicBool,
     /// When the consumer started (epoch ms), for the running info.
     start_ms: i64,
@@ -255,7 +256,10 @@ impl PushConsumer {
             inner_producer: OnceCell::new(),
             rebalance_lock: tokio::sync::Mutex::new(()),
             persist_lock: tokio::sync::Mutex::new(()),
-            paused: AtomicBool::new(false),
+            // Until the first heartbeat has reached every broker: a rebalance woken by a
+            // broker's NOTIFY_CONSUMER_IDS_CHANGED could otherwise pull from a broker that has
+            // not heard of the group yet (SUBSCRIPTION_NOT_EXIST, then a 3 s back-off).
+            paused: AtomicBool::new(true),
             start_ms: crate::util::now_ms(),
             stats: ConsumerStats::default(),
             offsets,
@@ -271,6 +275,9 @@ impl PushConsumer {
         }
         inst.register_consumer(&inner.config.group, Arc::new(Hook(inner.clone())), &topics);
         inst.send_heartbeat_to_all_brokers().await;
+        inner
+            .paused
+            .store(false, std::sync::atomic::Ordering::SeqCst);
         if inner.is_orderly() && inner.config.message_model == MessageModel::Clustering {
             orderly::spawn_lock_all_task(inner.clone());
         }

@@ -133,8 +133,21 @@ async fn call(c: &Cluster, cmd: RemotingCommand) -> RemotingCommand {
     r
 }
 
-/// Two batches of ten, with `t` (ms) taken 1.5 s after the first and just before the second.
-async fn two_batches(c: &Cluster) -> (Producer, i64, Vec<String>) {
+/// What every test here starts from: batch "a" of ten, time `t` 1.5 s later, batch "b" of ten
+/// just after it, and a consumer of `group` that has read all twenty and committed offset 10
+/// on both queues.
+struct Scene {
+    c: Cluster,
+    p: Producer,
+    t: i64,
+    /// Offset message ids of batch "b", in send order.
+    ids: Vec<String>,
+    seen: Seen,
+    cons: PushConsumer,
+}
+
+async fn scene(group: &str) -> Scene {
+    let c = Cluster::start().await;
     c.create_topic(TOPIC, 2).await;
     let mut pc = ProducerConfig::new("PG_RESET", c.ns.clone());
     pc.client = c.client_config("producer");
@@ -143,17 +156,40 @@ async fn two_batches(c: &Cluster) -> (Producer, i64, Vec<String>) {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let t = rmq_client::util::now_ms();
     let ids = send_batch(&p, "b").await;
-    (p, t, ids)
+    let seen: Seen = Arc::default();
+    let cons = consumer(&c, group, &seen).await;
+    wait_until(LONG, "all twenty messages", || seen.lock().len() == 20).await;
+    wait_stored(&c, group, 10).await;
+    Scene {
+        c,
+        p,
+        t,
+        ids,
+        seen,
+        cons,
+    }
+}
+
+/// Waits for ten messages in `seen`, then one more second for any extra, and checks that they
+/// are exactly batch "b".
+async fn assert_batch_b_again(seen: &Seen) {
+    wait_until(LONG, "the second batch again", || seen.lock().len() >= 10).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut got = seen.lock().clone();
+    got.sort();
+    assert_eq!(got, bodies("b"), "exactly the messages stored since t");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn reset_by_time_makes_a_running_consumer_read_again_from_there() {
-    let c = Cluster::start().await;
-    let (p, t, _) = two_batches(&c).await;
-    let seen: Seen = Arc::default();
-    let cons = consumer(&c, "CG_RESET", &seen).await;
-    wait_until(LONG, "all twenty messages", || seen.lock().len() == 20).await;
-    wait_stored(&c, "CG_RESET", 10).await;
+    let Scene {
+        c,
+        p,
+        t,
+        seen,
+        cons,
+        ..
+    } = scene("CG_RESET").await;
     seen.lock().clear();
 
     let ts = t.to_string();
@@ -186,11 +222,7 @@ async fn reset_by_time_makes_a_running_consumer_read_again_from_there() {
     );
 
     // The consumer pauses, drops its queues, commits 5 and 5, and reads the second batch again.
-    wait_until(LONG, "the second batch again", || seen.lock().len() >= 10).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let mut again = seen.lock().clone();
-    again.sort();
-    assert_eq!(again, bodies("b"), "exactly the messages stored since t");
+    assert_batch_b_again(&seen).await;
     wait_stored(&c, "CG_RESET", 10).await;
     cons.shutdown().await;
     p.shutdown().await;
@@ -198,12 +230,7 @@ async fn reset_by_time_makes_a_running_consumer_read_again_from_there() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn reset_with_the_group_offline_writes_the_stored_offsets() {
-    let c = Cluster::start().await;
-    let (p, t, _) = two_batches(&c).await;
-    let seen: Seen = Arc::default();
-    let cons = consumer(&c, "CG_OFFLINE", &seen).await;
-    wait_until(LONG, "all twenty messages", || seen.lock().len() == 20).await;
-    wait_stored(&c, "CG_OFFLINE", 10).await;
+    let Scene { c, p, t, cons, .. } = scene("CG_OFFLINE").await;
     cons.shutdown().await;
 
     // The broker's own answer when nobody is online.
@@ -280,23 +307,21 @@ async fn reset_with_the_group_offline_writes_the_stored_offsets() {
     // A consumer that starts now reads from the reset point.
     let seen: Seen = Arc::default();
     let cons = consumer(&c, "CG_OFFLINE", &seen).await;
-    wait_until(LONG, "the second batch", || seen.lock().len() >= 10).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let mut got = seen.lock().clone();
-    got.sort();
-    assert_eq!(got, bodies("b"));
+    assert_batch_b_again(&seen).await;
     cons.shutdown().await;
     p.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_broker_relays_status_running_info_and_consume_directly() {
-    let c = Cluster::start().await;
-    let (p, _, ids) = two_batches(&c).await;
-    let seen: Seen = Arc::default();
-    let cons = consumer(&c, "CG_RELAY", &seen).await;
-    wait_until(LONG, "all twenty messages", || seen.lock().len() == 20).await;
-    wait_stored(&c, "CG_RELAY", 10).await;
+    let Scene {
+        c,
+        p,
+        ids,
+        seen,
+        cons,
+        ..
+    } = scene("CG_RELAY").await;
     let client_id = cons.client_id().to_string();
 
     // INVOKE_BROKER_TO_GET_CONSUMER_STATUS -> GET_CONSUMER_STATUS_FROM_CLIENT.

@@ -46,27 +46,34 @@ enum Cmd {
     Consume(ConsumerArgs),
 }
 
+/// Where a program connects, and which topic and group it uses.
 #[derive(Args, Debug)]
-struct RequestArgs {
+struct Target {
     /// Name server address(es), `host:port;host:port`.
     #[arg(short = 'n', long = "namesrv", default_value = "127.0.0.1:9876")]
     namesrv: String,
-    /// Topic the requests go to.
+    /// The topic requests go to (request, respond) or that is consumed (consume).
     #[arg(short = 't', long = "topic", default_value = "RequestTopic")]
     topic: String,
-    /// Request body (a sequence number is appended when sending several).
-    #[arg(short = 'm', long = "message", default_value = "Hello world")]
-    message: String,
-    /// How many requests, one after the other.
-    #[arg(short = 'c', long = "count", default_value_t = 1)]
-    count: u32,
-    /// Producer group.
+    /// Producer group (request) or consumer group (respond, consume).
     #[arg(
         short = 'g',
         long = "group",
         default_value = "please_rename_unique_group_name"
     )]
     group: String,
+}
+
+#[derive(Args, Debug)]
+struct RequestArgs {
+    #[command(flatten)]
+    target: Target,
+    /// Request body (a sequence number is appended when sending several).
+    #[arg(short = 'm', long = "message", default_value = "Hello world")]
+    message: String,
+    /// How many requests, one after the other.
+    #[arg(short = 'c', long = "count", default_value_t = 1)]
+    count: u32,
     /// How long each request waits for its reply.
     #[arg(long = "timeout-ms", default_value_t = 3000)]
     timeout_ms: u64,
@@ -77,19 +84,8 @@ struct RequestArgs {
 
 #[derive(Args, Debug)]
 struct ConsumerArgs {
-    /// Name server address(es), `host:port;host:port`.
-    #[arg(short = 'n', long = "namesrv", default_value = "127.0.0.1:9876")]
-    namesrv: String,
-    /// Topic to consume.
-    #[arg(short = 't', long = "topic", default_value = "RequestTopic")]
-    topic: String,
-    /// Consumer group.
-    #[arg(
-        short = 'g',
-        long = "group",
-        default_value = "please_rename_unique_group_name"
-    )]
-    group: String,
+    #[command(flatten)]
+    target: Target,
     /// Stop after this many seconds (0: run until Ctrl-C or SIGTERM).
     #[arg(long = "seconds", default_value_t = 0)]
     seconds: u64,
@@ -120,7 +116,8 @@ async fn main() -> anyhow::Result<()> {
 
 // ANCHOR: example_request
 async fn request(a: RequestArgs) -> anyhow::Result<()> {
-    let producer = Producer::start(ProducerConfig::new(a.group.clone(), a.namesrv.clone()))
+    let t = &a.target;
+    let producer = Producer::start(ProducerConfig::new(t.group.clone(), t.namesrv.clone()))
         .await
         .context("starting the producer")?;
     let timeout = Duration::from_millis(a.timeout_ms);
@@ -134,14 +131,14 @@ async fn request(a: RequestArgs) -> anyhow::Result<()> {
         let began = Instant::now();
         let reply = if a.use_async {
             let (tx, rx) = tokio::sync::oneshot::channel();
-            producer.request_async(Message::new(&a.topic, body), timeout, move |r| {
+            producer.request_async(Message::new(&t.topic, body), timeout, move |r| {
                 let _ = tx.send(r);
             });
             rx.await
                 .context("the request task ended without an answer")?
         } else {
             producer
-                .request(Message::new(&a.topic, body), timeout)
+                .request(Message::new(&t.topic, body), timeout)
                 .await
         };
         match reply {
@@ -212,8 +209,9 @@ fn printer() -> MessageListener {
 }
 
 async fn consumer(a: ConsumerArgs, respond: bool) -> anyhow::Result<()> {
+    let t = &a.target;
     let replier = if respond {
-        let cfg = ProducerConfig::new(format!("{}_replier", a.group), a.namesrv.clone());
+        let cfg = ProducerConfig::new(format!("{}_replier", t.group), t.namesrv.clone());
         Some(
             Producer::start(cfg)
                 .await
@@ -226,13 +224,13 @@ async fn consumer(a: ConsumerArgs, respond: bool) -> anyhow::Result<()> {
         Some(p) => responder(p.clone()),
         None => printer(),
     };
-    let mut cfg = PushConsumerConfig::new(a.group.clone(), a.namesrv.clone());
+    let mut cfg = PushConsumerConfig::new(t.group.clone(), t.namesrv.clone());
     cfg.consume_from_where = ConsumeFromWhere::ConsumeFromFirstOffset;
-    let consumer = PushConsumer::start(cfg, &[(a.topic.as_str(), "*")], listener)
+    let consumer = PushConsumer::start(cfg, &[(t.topic.as_str(), "*")], listener)
         .await
         .context("starting the push consumer")?;
     {
-        let (consumer, topic) = (consumer.clone(), a.topic.clone());
+        let (consumer, topic) = (consumer.clone(), t.topic.clone());
         tokio::spawn(async move {
             while !consumer.assigned_queues().iter().any(|q| q.topic == topic) {
                 tokio::time::sleep(Duration::from_millis(50)).await;

@@ -123,6 +123,14 @@ fn mqadmin(args: &[&str]) -> String {
     stdout
 }
 
+/// The words of each table row of resetOffsetByTime's output (after the two header lines).
+fn table_rows(out: &str) -> Vec<Vec<&str>> {
+    out.lines()
+        .skip(2)
+        .map(|l| l.split_whitespace().collect())
+        .collect()
+}
+
 async fn call(c: &Cluster, cmd: RemotingCommand) -> RemotingCommand {
     let client = RemotingClient::new();
     let r = client
@@ -210,11 +218,7 @@ async fn reset_by_time_makes_a_running_consumer_read_again_from_there() {
         )),
         "{out}"
     );
-    let rows: Vec<Vec<&str>> = out
-        .lines()
-        .skip(2)
-        .map(|l| l.split_whitespace().collect())
-        .collect();
+    let rows = table_rows(&out);
     assert_eq!(
         rows,
         vec![vec!["broker-a", "0", "5"], vec!["broker-a", "1", "5"]],
@@ -271,11 +275,7 @@ async fn reset_with_the_group_offline_writes_the_stored_offsets() {
         out.starts_with("rollback consumer offset by specified consumerGroup[CG_OFFLINE]"),
         "{out}"
     );
-    let rows: Vec<Vec<&str>> = out
-        .lines()
-        .skip(2)
-        .map(|l| l.split_whitespace().collect())
-        .collect();
+    let rows = table_rows(&out);
     assert_eq!(
         rows,
         vec![

@@ -39,7 +39,7 @@ pub async fn process(
     };
     let tc = match msg_check(b, ctx, &h) {
         Ok(tc) => tc,
-        Err(refusal) => return Ok(with_region(b, refusal)),
+        Err(refusal) => return Ok(with_region(b, *refusal)),
     };
     let queue_id = if h.queue_id < 0 {
         (super::send::rand_u32() % tc.write_queue_nums.max(1) as u32) as i32

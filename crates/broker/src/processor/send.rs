@@ -129,26 +129,26 @@ pub async fn process(
 /// `AbstractSendMessageProcessor.msgCheck`, the gate every send and every reply passes:
 /// topic name, default-topic conflict, existence (auto-create from the default topic),
 /// queue id range, write permission of order topics. Returns the topic's config, or the
-/// refusal to answer with.
+/// refusal to answer with (boxed: a command is large next to a topic config).
 pub fn msg_check(
     b: &Arc<Broker>,
     ctx: &Arc<Connection>,
     h: &SendHeader,
-) -> Result<TopicConfig, RemotingCommand> {
+) -> Result<TopicConfig, Box<RemotingCommand>> {
     if let Err(remark) = validate_topic(&h.topic) {
-        return Err(reply(rs::SYSTEM_ERROR, remark));
+        return Err(Box::new(reply(rs::SYSTEM_ERROR, remark)));
     }
     if h.topic == crate::topic::DEFAULT_TOPIC {
-        return Err(reply(
+        return Err(Box::new(reply(
             rs::SYSTEM_ERROR,
             format!("the topic[{}] is conflict with default topic.", h.topic),
-        ));
+        )));
     }
     if h.topic == SCHEDULE_TOPIC {
-        return Err(reply(
+        return Err(Box::new(reply(
             rs::NO_PERMISSION,
             format!("Sending message to topic[{}] is forbidden.", h.topic),
-        ));
+        )));
     }
     let mut tc = b.topics.get(&h.topic);
     if tc.is_none() {
@@ -174,17 +174,17 @@ pub fn msg_check(
         };
     }
     let Some(tc) = tc else {
-        return Err(reply(
+        return Err(Box::new(reply(
             rs::TOPIC_NOT_EXIST,
             format!(
                 "topic[{}] not exist, apply first please!{FAQ_SUFFIX}",
                 h.topic
             ),
-        ));
+        )));
     };
     let max_qid = tc.write_queue_nums.max(tc.read_queue_nums);
     if h.queue_id >= max_qid {
-        return Err(reply(
+        return Err(Box::new(reply(
             rs::SYSTEM_ERROR,
             format!(
                 "request queueId[{}] is illegal, {:?} Producer: {}",
@@ -192,18 +192,18 @@ pub fn msg_check(
                 tc,
                 ctx.remote_addr()
             ),
-        ));
+        )));
     }
     // 4.8.0 refuses here only for order topics on a non-writable broker; otherwise clients
     // avoid non-writable brokers through the route (the broker re-registers without PERM_WRITE).
     if b.cfg.broker_permission & PERM_WRITE == 0 && tc.order {
-        return Err(reply(
+        return Err(Box::new(reply(
             rs::NO_PERMISSION,
             format!(
                 "the broker[{}] sending message is forbidden",
                 b.cfg.broker_ip1
             ),
-        ));
+        )));
     }
     Ok(tc)
 }
@@ -218,7 +218,7 @@ async fn send_checked(
 ) -> anyhow::Result<RemotingCommand> {
     let tc = match msg_check(b, ctx, &h) {
         Ok(tc) => tc,
-        Err(refusal) => return Ok(refusal),
+        Err(refusal) => return Ok(*refusal),
     };
     if h.queue_id < 0 {
         h.queue_id = (rand_u32() % tc.write_queue_nums.max(1) as u32) as i32;

@@ -466,8 +466,11 @@ async fn the_broker_relays_status_running_info_and_consume_directly() {
         "a missing header field is refused"
     );
 
-    // Without force, timestamp 0 moves back to 0; the reply carries the table.
-    let r = call(&c, reset(TOPIC, "CG_RELAY")).await;
+    // Without force, timestamp 0 moves back to 0; the reply carries the table. Sent as a C++
+    // client, so the broker sends the consumer the list form of the table (ResetOffsetBodyForC).
+    let mut as_cpp = reset(TOPIC, "CG_RELAY");
+    as_cpp.language = rmq_remoting::language::LanguageCode::Cpp;
+    let r = call(&c, as_cpp).await;
     assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
     let body: ResetOffsetBody = decode_body(r.body_bytes()).unwrap();
     let mut t = body.offset_table.0;

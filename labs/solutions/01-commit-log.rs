@@ -26,7 +26,9 @@ impl CommitLog {
         if let Some(start) = next_start {
             self.files.push(LogFile::new(start, self.file_size));
         }
-        self.files.last_mut().expect("a file was just made if there was none")
+        self.files
+            .last_mut()
+            .expect("a file was just made if there was none")
     }
 
     pub fn append(&mut self, msg: &MessageExtBrokerInner, store_timestamp: i64) -> AppendResult {

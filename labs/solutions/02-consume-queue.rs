@@ -38,7 +38,9 @@ pub fn consume_queue_file_size(configured: u64) -> u64 {
 }
 
 pub fn locate(cq_offset: i64, file_size: u64) -> Option<Location> {
-    let byte = u64::try_from(cq_offset).ok()?.checked_mul(CQ_STORE_UNIT_SIZE as u64)?;
+    let byte = u64::try_from(cq_offset)
+        .ok()?
+        .checked_mul(CQ_STORE_UNIT_SIZE as u64)?;
     let position = byte % file_size;
     Some(Location {
         file_from_offset: i64::try_from(byte - position).ok()?,
@@ -74,7 +76,11 @@ pub fn read_message(
     cq_file_size: u64,
     commit_log_file_size: u64,
 ) -> Option<Vec<u8>> {
-    let entry = read_entry(&queue_dir(store_root, topic, queue_id), cq_offset, cq_file_size)?;
+    let entry = read_entry(
+        &queue_dir(store_root, topic, queue_id),
+        cq_offset,
+        cq_file_size,
+    )?;
     let phy = entry.phy_offset as u64;
     let position = phy % commit_log_file_size;
     read_at(

@@ -57,7 +57,8 @@ impl Member {
         if req.term < self.ledger_end_term {
             return RejectTermSmallThanLedger;
         }
-        let my_ledger_not_behind = same_ledger_term && self.ledger_end_index >= req.ledger_end_index;
+        let my_ledger_not_behind =
+            same_ledger_term && self.ledger_end_index >= req.ledger_end_index;
         if !is_self && self.taking_leadership && my_ledger_not_behind {
             return RejectTakingLeadership;
         }

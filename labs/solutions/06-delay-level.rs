@@ -58,7 +58,12 @@ impl DelayLevelTable {
         store_timestamp + self.delay_of(delay_level).unwrap_or(1_000)
     }
 
-    pub fn schedule_tags_code(&self, delay_level: i32, store_timestamp: i64, tags_code: i64) -> i64 {
+    pub fn schedule_tags_code(
+        &self,
+        delay_level: i32,
+        store_timestamp: i64,
+        tags_code: i64,
+    ) -> i64 {
         let level = delay_level.min(self.max_delay_level());
         if level > 0 {
             self.compute_deliver_timestamp(level, store_timestamp)
@@ -67,7 +72,12 @@ impl DelayLevelTable {
         }
     }
 
-    pub fn correct_deliver_timestamp(&self, delay_level: i32, now: i64, deliver_timestamp: i64) -> i64 {
+    pub fn correct_deliver_timestamp(
+        &self,
+        delay_level: i32,
+        now: i64,
+        deliver_timestamp: i64,
+    ) -> i64 {
         let latest = now + self.delay_of(delay_level).unwrap_or(0);
         if deliver_timestamp > latest {
             now

@@ -51,12 +51,25 @@ fn the_first_record_starts_the_first_file_at_offset_zero() {
     );
     assert_eq!(r.status, AppendStatus::PutOk, "status{rule}");
     assert_eq!(r.wrote_offset, 0, "wrote offset{rule}");
-    assert_eq!(r.wrote_bytes, 300, "wrote bytes = the record's length{rule}");
-    assert_eq!(r.queue_offset, 0, "the first message of a queue has queue offset 0{rule}");
+    assert_eq!(
+        r.wrote_bytes, 300,
+        "wrote bytes = the record's length{rule}"
+    );
+    assert_eq!(
+        r.queue_offset, 0,
+        "the first message of a queue has queue offset 0{rule}"
+    );
     assert_eq!(r.store_timestamp, 42, "store timestamp{rule}");
-    assert_eq!(r.msg_id, offset_msg_id(m.store_host, 0), "message id of offset 0{rule}");
+    assert_eq!(
+        r.msg_id,
+        offset_msg_id(m.store_host, 0),
+        "message id of offset 0{rule}"
+    );
     assert_eq!(log.files.len(), 1, "number of files{rule}");
-    assert_eq!(log.files[0].file_from_offset, 0, "first file's offset{rule}");
+    assert_eq!(
+        log.files[0].file_from_offset, 0,
+        "first file's offset{rule}"
+    );
     assert_eq!(log.files[0].wrote_position, 300, "write position{rule}");
     assert_eq!(log.max_offset(), 300, "max offset{rule}");
 }
@@ -98,7 +111,12 @@ fn records_follow_each_other_and_queue_offsets_count_per_queue() {
             APPEND
         )
     );
-    assert_eq!(log.topic_queue_table.get("A-0"), Some(&3), "{}", why("next queue offset of A-0", APPEND));
+    assert_eq!(
+        log.topic_queue_table.get("A-0"),
+        Some(&3),
+        "{}",
+        why("next queue offset of A-0", APPEND)
+    );
 }
 
 #[test]
@@ -106,7 +124,9 @@ fn the_record_carries_its_own_offsets_and_store_time() {
     let mut log = CommitLog::new(4096);
     log.append(&message("A", 0, 10), 1);
     let r = log.append(&message("A", 0, 25), 1_700_000_000_123);
-    let bytes = log.read(r.wrote_offset, r.wrote_bytes).expect("the record is readable");
+    let bytes = log
+        .read(r.wrote_offset, r.wrote_bytes)
+        .expect("the record is readable");
     let (m, len) = decode_record(bytes).expect("the bytes are a valid record");
     let rule = why(
         "the record stores its queue offset (QUEUEOFFSET), its own position (PHYSICALOFFSET) \
@@ -131,8 +151,15 @@ fn the_blank_is_the_bytes_left_then_the_blank_magic() {
         IDEA,
     );
     assert_eq!(be_i32(&f.bytes, 60), 40, "first int of the blank{rule}");
-    assert_eq!(be_i32(&f.bytes, 64), BLANK_MAGIC_CODE, "second int of the blank{rule}");
-    assert_eq!(f.wrote_position, 100, "write position after the blank{rule}");
+    assert_eq!(
+        be_i32(&f.bytes, 64),
+        BLANK_MAGIC_CODE,
+        "second int of the blank{rule}"
+    );
+    assert_eq!(
+        f.wrote_position, 100,
+        "write position after the blank{rule}"
+    );
     assert!(f.is_full(), "the file is full{rule}");
     assert!(
         f.bytes[..60].iter().chain(&f.bytes[68..]).all(|&b| b == 0),
@@ -148,10 +175,22 @@ fn a_new_file_starts_where_the_full_one_ends() {
          each next one at the previous start + the file size; a file that is not full is reused",
         "part1/commitlog.md#files-in-a-chain",
     );
-    assert_eq!(log.last_file_or_create().file_from_offset, 0, "first file{rule}");
+    assert_eq!(
+        log.last_file_or_create().file_from_offset,
+        0,
+        "first file{rule}"
+    );
     log.files[0].wrote_position = 10;
-    assert_eq!(log.last_file_or_create().file_from_offset, 0, "not full: same file{rule}");
-    assert_eq!(log.files.len(), 1, "no new file while the last is not full{rule}");
+    assert_eq!(
+        log.last_file_or_create().file_from_offset,
+        0,
+        "not full: same file{rule}"
+    );
+    assert_eq!(
+        log.files.len(),
+        1,
+        "no new file while the last is not full{rule}"
+    );
     log.files[0].wrote_position = 1000;
     let f = log.last_file_or_create();
     assert_eq!(f.file_from_offset, 1000, "second file{rule}");
@@ -175,16 +214,37 @@ fn a_record_that_does_not_fit_goes_to_the_start_of_the_next_file() {
     );
     assert_eq!(r.status, AppendStatus::PutOk, "status{rule}");
     assert_eq!(r.wrote_offset, 1000, "wrote offset{rule}");
-    assert_eq!(r.queue_offset, 3, "the blank does not take a queue offset{rule}");
-    assert_eq!(r.msg_id, offset_msg_id(m.store_host, 1000), "message id{rule}");
+    assert_eq!(
+        r.queue_offset, 3,
+        "the blank does not take a queue offset{rule}"
+    );
+    assert_eq!(
+        r.msg_id,
+        offset_msg_id(m.store_host, 1000),
+        "message id{rule}"
+    );
     assert_eq!(log.files.len(), 2, "number of files{rule}");
-    assert_eq!(be_i32(&log.files[0].bytes, 900), 100, "blank length at 900{rule}");
-    assert_eq!(be_i32(&log.files[0].bytes, 904), BLANK_MAGIC_CODE, "blank magic at 904{rule}");
+    assert_eq!(
+        be_i32(&log.files[0].bytes, 900),
+        100,
+        "blank length at 900{rule}"
+    );
+    assert_eq!(
+        be_i32(&log.files[0].bytes, 904),
+        BLANK_MAGIC_CODE,
+        "blank magic at 904{rule}"
+    );
     assert!(log.files[0].is_full(), "the first file is full{rule}");
-    assert_eq!(log.files[1].wrote_position, 300, "second file's write position{rule}");
+    assert_eq!(
+        log.files[1].wrote_position, 300,
+        "second file's write position{rule}"
+    );
     let (decoded, _) = decode_record(log.read(1000, 300).expect("record at 1000"))
         .expect("a valid record at the start of the second file");
-    assert_eq!(decoded.commit_log_offset, 1000, "PHYSICALOFFSET of the moved record{rule}");
+    assert_eq!(
+        decoded.commit_log_offset, 1000,
+        "PHYSICALOFFSET of the moved record{rule}"
+    );
     assert_eq!(log.max_offset(), 1300, "max offset{rule}");
 }
 
@@ -198,17 +258,38 @@ fn a_record_may_end_exactly_8_bytes_before_the_end_of_its_file() {
     let mut log = CommitLog::new(1000);
     log.append(&sized(500), 1);
     let fits = log.append(&sized(492), 1);
-    assert_eq!(fits.wrote_offset, 500, "a 492-byte record at 500 leaves 8 bytes{rule}");
+    assert_eq!(
+        fits.wrote_offset, 500,
+        "a 492-byte record at 500 leaves 8 bytes{rule}"
+    );
     let next = log.append(&sized(100), 1);
-    assert_eq!(next.wrote_offset, 1000, "the next record goes to the next file{rule}");
-    assert_eq!(be_i32(&log.files[0].bytes, 992), 8, "an 8-byte blank at 992{rule}");
-    assert_eq!(be_i32(&log.files[0].bytes, 996), BLANK_MAGIC_CODE, "blank magic{rule}");
+    assert_eq!(
+        next.wrote_offset, 1000,
+        "the next record goes to the next file{rule}"
+    );
+    assert_eq!(
+        be_i32(&log.files[0].bytes, 992),
+        8,
+        "an 8-byte blank at 992{rule}"
+    );
+    assert_eq!(
+        be_i32(&log.files[0].bytes, 996),
+        BLANK_MAGIC_CODE,
+        "blank magic{rule}"
+    );
 
     let mut log = CommitLog::new(1000);
     log.append(&sized(500), 1);
     let moved = log.append(&sized(493), 1);
-    assert_eq!(moved.wrote_offset, 1000, "a 493-byte record would leave 7 bytes{rule}");
-    assert_eq!(be_i32(&log.files[0].bytes, 500), 500, "a 500-byte blank at 500{rule}");
+    assert_eq!(
+        moved.wrote_offset, 1000,
+        "a 493-byte record would leave 7 bytes{rule}"
+    );
+    assert_eq!(
+        be_i32(&log.files[0].bytes, 500),
+        500,
+        "a 500-byte blank at 500{rule}"
+    );
 }
 
 #[test]
@@ -216,7 +297,11 @@ fn a_record_over_max_message_size_is_refused_and_changes_nothing() {
     let mut log = CommitLog::new(4096);
     log.max_message_size = 400;
     log.append(&sized(300), 1);
-    let before = (log.max_offset(), log.topic_queue_table.clone(), log.files.clone());
+    let before = (
+        log.max_offset(),
+        log.topic_queue_table.clone(),
+        log.files.clone(),
+    );
     let r = log.append(&sized(401), 2);
     let rule = why(
         "doAppend refuses a record longer than maxMessageSize with MESSAGE_SIZE_EXCEEDED \
@@ -225,19 +310,31 @@ fn a_record_over_max_message_size_is_refused_and_changes_nothing() {
     );
     assert_eq!(r.status, AppendStatus::MessageSizeExceeded, "status{rule}");
     assert_eq!(
-        (log.max_offset(), log.topic_queue_table.clone(), log.files.clone()),
+        (
+            log.max_offset(),
+            log.topic_queue_table.clone(),
+            log.files.clone()
+        ),
         before,
         "the log after the refusal{rule}"
     );
     let ok = log.append(&sized(400), 3);
-    assert_eq!((ok.status, ok.queue_offset), (AppendStatus::PutOk, 1), "a 400-byte record{rule}");
+    assert_eq!(
+        (ok.status, ok.queue_offset),
+        (AppendStatus::PutOk, 1),
+        "a 400-byte record{rule}"
+    );
 }
 
 fn random_message(rng: &mut Rng) -> MessageExtBrokerInner {
     let topic = rng.pick(&["TopicA", "TopicB", "订单"]).to_string();
     let mut m = message(&topic, rng.range(0, 3) as i32, rng.range(0, 1500) as usize);
     if rng.chance(50) {
-        m.properties = format!("TAGS\u{1}tag{}\u{2}KEYS\u{1}k{}\u{2}", rng.below(5), rng.below(100));
+        m.properties = format!(
+            "TAGS\u{1}tag{}\u{2}KEYS\u{1}k{}\u{2}",
+            rng.below(5),
+            rng.below(100)
+        );
     }
     if rng.chance(20) {
         m.born_host = "[::1]:50000".parse().expect("address");
@@ -261,7 +358,11 @@ fn same_results_and_same_bytes_as_rmq_store() {
     for i in 0..120 {
         let m = random_message(&mut rng);
         let theirs = store.put_message(m.clone());
-        assert_eq!(theirs.status, PutMessageStatus::PutOk, "the store takes message {i}");
+        assert_eq!(
+            theirs.status,
+            PutMessageStatus::PutOk,
+            "the store takes message {i}"
+        );
         let theirs = theirs.append.expect("append result");
         let ours = log.append(&m, theirs.store_timestamp);
         let case = format!(
@@ -270,9 +371,17 @@ fn same_results_and_same_bytes_as_rmq_store() {
             record_size(&m),
             theirs.wrote_offset
         );
-        let rule = why("the append must decide what rmq_store (and 4.8.0) decide", APPEND);
+        let rule = why(
+            "the append must decide what rmq_store (and 4.8.0) decide",
+            APPEND,
+        );
         assert_eq!(
-            (ours.wrote_offset, ours.wrote_bytes, ours.queue_offset, ours.msg_id.as_str()),
+            (
+                ours.wrote_offset,
+                ours.wrote_bytes,
+                ours.queue_offset,
+                ours.msg_id.as_str()
+            ),
             (
                 theirs.wrote_offset,
                 theirs.wrote_bytes,
@@ -312,7 +421,11 @@ fn rmq_inspect_verifies_the_saved_files() {
     let mut log = CommitLog::new(4096);
     let mut appended = 0;
     for i in 0..80 {
-        if log.append(&random_message(&mut rng), 1_700_000_000_000 + i).status == AppendStatus::PutOk {
+        if log
+            .append(&random_message(&mut rng), 1_700_000_000_000 + i)
+            .status
+            == AppendStatus::PutOk
+        {
             appended += 1;
         }
     }
@@ -333,10 +446,14 @@ fn rmq_inspect_verifies_the_saved_files() {
         let blank = (ours.file_from_offset < log.files.last().map_or(0, |l| l.file_from_offset))
             .then(|| theirs.size - theirs.data_end);
         assert_eq!(
-            theirs.filler, blank,
+            theirs.filler,
+            blank,
             "END_OF_FILE blank of {} as rmq_inspect reads it{}",
             ours.file_name(),
-            why("every file but the last ends with a blank covering the rest", IDEA)
+            why(
+                "every file but the last ends with a blank covering the rest",
+                IDEA
+            )
         );
     }
 }

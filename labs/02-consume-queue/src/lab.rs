@@ -57,6 +57,13 @@ pub fn read_message(
     commit_log_file_size: u64,
 ) -> Option<Vec<u8>> {
     // LAB 2, part 4.
-    let _ = (store_root, topic, queue_id, cq_offset, cq_file_size, commit_log_file_size);
+    let _ = (
+        store_root,
+        topic,
+        queue_id,
+        cq_offset,
+        cq_file_size,
+        commit_log_file_size,
+    );
     panic!("{NOT_DONE}");
 }

@@ -3,8 +3,8 @@
 //! consume queues and commit log a real rmq_store wrote.
 
 use lab02_consume_queue::{
-    consume_queue_file_size, decode_entry, encode_entry, file_name, locate, queue_dir,
-    read_entry, read_message, CqEntry, Location, DEFAULT_MAPPED_FILE_SIZE_CONSUME_QUEUE,
+    consume_queue_file_size, decode_entry, encode_entry, file_name, locate, queue_dir, read_entry,
+    read_message, CqEntry, Location, DEFAULT_MAPPED_FILE_SIZE_CONSUME_QUEUE,
 };
 use lab_grader::{why, Rng};
 
@@ -31,7 +31,12 @@ fn an_entry_is_offset_size_tags_code_big_endian() {
             IDEA
         )
     );
-    assert_eq!(decode_entry(&bytes), Some(e), "{}", why("decode inverts encode", IDEA));
+    assert_eq!(
+        decode_entry(&bytes),
+        Some(e),
+        "{}",
+        why("decode inverts encode", IDEA)
+    );
     let mut longer = bytes.to_vec();
     longer.extend([9; 20]);
     assert_eq!(
@@ -92,7 +97,11 @@ fn entry_k_is_at_byte_k_times_20_of_the_chain() {
         (16, 160, at(320, 0)),
         (-1, 160, None),
     ] {
-        assert_eq!(locate(k, size), want, "entry {k}, files of {size} bytes{rule}");
+        assert_eq!(
+            locate(k, size),
+            want,
+            "entry {k}, files of {size} bytes{rule}"
+        );
     }
     assert_eq!(file_name(6_000_000), "00000000000006000000");
 }
@@ -119,15 +128,27 @@ fn entries_are_read_from_the_files_and_unwritten_ones_are_none() {
         READING,
     );
     for k in 0..8 {
-        assert_eq!(read_entry(dir.path(), k, 100), Some(entry(k)), "entry {k}{rule}");
+        assert_eq!(
+            read_entry(dir.path(), k, 100),
+            Some(entry(k)),
+            "entry {k}{rule}"
+        );
     }
     let none = why(
         "an entry of zeros was never written (size 0), and an entry whose file does not exist \
          is not there: both are None, never an error or a panic",
         LAB,
     );
-    assert_eq!(read_entry(dir.path(), 8, 100), None, "entry 8 (zeros){none}");
-    assert_eq!(read_entry(dir.path(), 10, 100), None, "entry 10 (no file){none}");
+    assert_eq!(
+        read_entry(dir.path(), 8, 100),
+        None,
+        "entry 8 (zeros){none}"
+    );
+    assert_eq!(
+        read_entry(dir.path(), 10, 100),
+        None,
+        "entry 10 (no file){none}"
+    );
     assert_eq!(read_entry(dir.path(), -3, 100), None, "entry -3{none}");
 }
 
@@ -172,7 +193,10 @@ fn reads_what_rmq_store_wrote() {
     }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while store.dispatch_behind_bytes() > 0 {
-        assert!(std::time::Instant::now() < deadline, "dispatch did not catch up");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "dispatch did not catch up"
+        );
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     let mut checked = 0;
@@ -191,10 +215,17 @@ fn reads_what_rmq_store_wrote() {
                     tags_code: theirs.tags_code
                 }),
                 "{case}{}",
-                why("the entry the store's dispatcher wrote for this message", IDEA)
+                why(
+                    "the entry the store's dispatcher wrote for this message",
+                    IDEA
+                )
             );
             let pulled = store.get_message("lab", topic, q, k, 1, &|_| true);
-            assert_eq!(pulled.status, GetMessageStatus::Found, "{case}: the store finds it");
+            assert_eq!(
+                pulled.status,
+                GetMessageStatus::Found,
+                "{case}: the store finds it"
+            );
             assert_eq!(
                 read_message(dir.path(), topic, q, k, cq_size, 4096).as_deref(),
                 Some(&pulled.messages[0][..]),

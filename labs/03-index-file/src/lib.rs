@@ -61,12 +61,19 @@ pub struct IndexFile {
 impl IndexFile {
     /// The size of a file with these capacities (420 000 040 bytes with the defaults).
     pub fn file_size(hash_slot_num: u32, index_num: u32) -> usize {
-        INDEX_HEADER_SIZE + hash_slot_num as usize * HASH_SLOT_SIZE + index_num as usize * INDEX_SIZE
+        INDEX_HEADER_SIZE
+            + hash_slot_num as usize * HASH_SLOT_SIZE
+            + index_num as usize * INDEX_SIZE
     }
 
     /// A new, empty file. As in 4.8.0, the previous file's end offset and end time (0 for the
     /// first file) become this one's begin and end values; the index count starts at 1.
-    pub fn create(hash_slot_num: u32, index_num: u32, end_phy_offset: i64, end_timestamp: i64) -> IndexFile {
+    pub fn create(
+        hash_slot_num: u32,
+        index_num: u32,
+        end_phy_offset: i64,
+        end_timestamp: i64,
+    ) -> IndexFile {
         let mut f = IndexFile {
             hash_slot_num,
             index_num,

@@ -14,7 +14,12 @@ const T0: i64 = 1_700_000_000_000;
 /// Fields of entry `n`: (keyHash, phyOffset, timeDiff, prevIndex).
 fn entry(f: &IndexFile, n: usize) -> (i32, i64, i32, i32) {
     let at = 40 + f.hash_slot_num as usize * 4 + n * 20;
-    (f.get_i32(at), f.get_i64(at + 4), f.get_i32(at + 12), f.get_i32(at + 16))
+    (
+        f.get_i32(at),
+        f.get_i64(at + 4),
+        f.get_i32(at + 12),
+        f.get_i32(at + 16),
+    )
 }
 
 fn slot(f: &IndexFile, i: usize) -> i32 {
@@ -28,7 +33,11 @@ fn the_key_hash_is_the_absolute_java_hash_code() {
          absolute value is still negative",
         TABLE,
     );
-    assert_eq!(index_key_hash("Orders#order-42"), 494_940_443, "a positive hash{rule}");
+    assert_eq!(
+        index_key_hash("Orders#order-42"),
+        494_940_443,
+        "a positive hash{rule}"
+    );
     assert_eq!(
         index_key_hash("TopicTest#KEY1"),
         1_656_969_516,
@@ -49,7 +58,11 @@ fn slots_follow_the_header_and_entries_follow_the_slots() {
     );
     assert_eq!(f.slot_position(0), 40, "slot of hash 0{rule}");
     assert_eq!(f.slot_position(6), 48, "hash 6 -> slot 2{rule}");
-    assert_eq!(f.slot_position(i32::MAX), 40 + 3 * 4, "hash i32::MAX -> slot 3{rule}");
+    assert_eq!(
+        f.slot_position(i32::MAX),
+        40 + 3 * 4,
+        "hash i32::MAX -> slot 3{rule}"
+    );
     assert_eq!(f.entry_position(0), 56, "entry 0{rule}");
     assert_eq!(f.entry_position(1), 76, "entry 1{rule}");
     assert_eq!(f.entry_position(9), 56 + 180, "entry 9{rule}");
@@ -58,7 +71,11 @@ fn slots_follow_the_header_and_entries_follow_the_slots() {
 #[test]
 fn the_first_key_goes_to_entry_1_and_fills_the_header() {
     let mut f = IndexFile::create(4, 10, 0, 0);
-    assert!(f.put_key("T#k1", 4096, T0), "{}", why("an empty file has room", LAB));
+    assert!(
+        f.put_key("T#k1", 4096, T0),
+        "{}",
+        why("an empty file has room", LAB)
+    );
     let hash = index_key_hash("T#k1");
     let rule = why(
         "entry 0 is never used: the first entry is number 1 (indexCount starts at 1), its slot \
@@ -66,7 +83,11 @@ fn the_first_key_goes_to_entry_1_and_fills_the_header() {
          message's offset and time as begin and end, one slot used, indexCount 2",
         TABLE,
     );
-    assert_eq!(entry(&f, 1), (hash, 4096, 0, 0), "entry 1 (keyHash, phyOffset, timeDiff, prevIndex){rule}");
+    assert_eq!(
+        entry(&f, 1),
+        (hash, 4096, 0, 0),
+        "entry 1 (keyHash, phyOffset, timeDiff, prevIndex){rule}"
+    );
     assert_eq!(slot(&f, (hash % 4) as usize), 1, "the key's slot{rule}");
     assert_eq!(
         f.header(),
@@ -95,12 +116,32 @@ fn keys_of_one_slot_form_a_chain_newest_first() {
         TABLE,
     );
     assert_eq!(slot(&f, 0), 3, "the slot holds the newest entry{rule}");
-    assert_eq!(entry(&f, 2), (index_key_hash("T#b"), 200, 2, 1), "entry 2{rule}");
-    assert_eq!(entry(&f, 3), (index_key_hash("T#a"), 300, 61, 2), "entry 3{rule}");
+    assert_eq!(
+        entry(&f, 2),
+        (index_key_hash("T#b"), 200, 2, 1),
+        "entry 2{rule}"
+    );
+    assert_eq!(
+        entry(&f, 3),
+        (index_key_hash("T#a"), 300, 61, 2),
+        "entry 3{rule}"
+    );
     let h = f.header();
-    assert_eq!((h.hash_slot_count, h.index_count), (1, 4), "one slot used, 3 entries{rule}");
-    assert_eq!((h.end_phy_offset, h.end_timestamp), (300, T0 + 61_000), "header end{rule}");
-    assert_eq!((h.begin_phy_offset, h.begin_timestamp), (100, T0), "header begin stays{rule}");
+    assert_eq!(
+        (h.hash_slot_count, h.index_count),
+        (1, 4),
+        "one slot used, 3 entries{rule}"
+    );
+    assert_eq!(
+        (h.end_phy_offset, h.end_timestamp),
+        (300, T0 + 61_000),
+        "header end{rule}"
+    );
+    assert_eq!(
+        (h.begin_phy_offset, h.begin_timestamp),
+        (100, T0),
+        "header begin stays{rule}"
+    );
 }
 
 #[test]
@@ -112,7 +153,10 @@ fn time_diff_is_clamped_and_zero_without_a_begin_time() {
         entry(&f, 2).2,
         0,
         "{}",
-        why("a store time before the begin time gives timeDiff 0, not a negative number", LAB)
+        why(
+            "a store time before the begin time gives timeDiff 0, not a negative number",
+            LAB
+        )
     );
     let mut g = IndexFile::create(4, 10, 0, 0);
     let mut h = g.header();
@@ -136,7 +180,10 @@ fn a_full_file_refuses_and_stays_unchanged() {
     assert!(
         !f.put_key("T#c", 3, T0),
         "{}",
-        why("with indexNum 3 only entries 1 and 2 exist: indexCount 3 >= indexNum means full", LAB)
+        why(
+            "with indexNum 3 only entries 1 and 2 exist: indexCount 3 >= indexNum means full",
+            LAB
+        )
     );
     assert_eq!(f, before, "{}", why("a refused put writes nothing", LAB));
 }
@@ -150,7 +197,10 @@ fn a_slot_pointing_past_index_count_counts_as_empty() {
         entry(&f, 1).3,
         0,
         "{}",
-        why("a slot value <= 0 or > indexCount is not trusted: the new entry's prevIndex is 0", LAB)
+        why(
+            "a slot value <= 0 or > indexCount is not trusted: the new entry's prevIndex is 0",
+            LAB
+        )
     );
     assert_eq!(
         f.header().hash_slot_count,
@@ -174,16 +224,32 @@ fn a_query_walks_the_chain_keeps_matching_keys_and_times() {
          the key's and whose time (begin + timeDiff s) is within [begin, end]",
         LOOKUP,
     );
-    assert_eq!(f.select_phy_offsets("T#k1", 10, 0, all), vec![1003, 1002, 1001, 1000], "all of k1{rule}");
-    assert_eq!(f.select_phy_offsets("T#k2", 2, 0, all), vec![2003, 2002], "max 2{rule}");
+    assert_eq!(
+        f.select_phy_offsets("T#k1", 10, 0, all),
+        vec![1003, 1002, 1001, 1000],
+        "all of k1{rule}"
+    );
+    assert_eq!(
+        f.select_phy_offsets("T#k2", 2, 0, all),
+        vec![2003, 2002],
+        "max 2{rule}"
+    );
     assert_eq!(
         f.select_phy_offsets("T#k1", 10, T0 + 10_000, T0 + 20_000),
         vec![1002, 1001],
         "k1 from 10 s to 20 s{rule}"
     );
-    assert_eq!(f.select_phy_offsets("T#nope", 10, 0, all), Vec::<i64>::new(), "a key never put{rule}");
+    assert_eq!(
+        f.select_phy_offsets("T#nope", 10, 0, all),
+        Vec::<i64>::new(),
+        "a key never put{rule}"
+    );
     let empty = IndexFile::create(4, 10, 0, 0);
-    assert_eq!(empty.select_phy_offsets("T#k1", 10, 0, all), Vec::<i64>::new(), "empty file{rule}");
+    assert_eq!(
+        empty.select_phy_offsets("T#k1", 10, 0, all),
+        Vec::<i64>::new(),
+        "empty file{rule}"
+    );
 }
 
 #[test]
@@ -228,13 +294,25 @@ fn same_bytes_and_answers_as_rmq_store() {
         t += rng.range(-2_000, 5_000);
         let phy = 4096 + i as i64 * 300;
         let (a, b) = (ours.put_key(&key, phy, t), theirs.put_key(&key, phy, t));
-        assert_eq!(a, b, "put {i} of {key}: accepted? (LAB_SEED={}){}", rng.seed, why("room left", LAB));
+        assert_eq!(
+            a,
+            b,
+            "put {i} of {key}: accepted? (LAB_SEED={}){}",
+            rng.seed,
+            why("room left", LAB)
+        );
         keys.push(key);
     }
     theirs.flush();
     let disk = std::fs::read(&path).expect("read the store's file");
     if let Some(at) = disk.iter().zip(&ours.bytes).position(|(a, b)| a != b) {
-        let area = if at < 40 { "header" } else if at < 40 + 4 * slots as usize { "slots" } else { "entries" };
+        let area = if at < 40 {
+            "header"
+        } else if at < 40 + 4 * slots as usize {
+            "slots"
+        } else {
+            "entries"
+        };
         panic!(
             "the lab's file differs from rmq_store's at byte {at} ({area}): store {:#04x}, lab {:#04x} (LAB_SEED={}){}",
             disk[at],
@@ -244,7 +322,11 @@ fn same_bytes_and_answers_as_rmq_store() {
         );
     }
     for round in 0..300 {
-        let key = if rng.chance(90) { rng.pick(&keys).clone() } else { random_key(&mut rng) };
+        let key = if rng.chance(90) {
+            rng.pick(&keys).clone()
+        } else {
+            random_key(&mut rng)
+        };
         let begin = T0 + rng.range(-5_000, 400_000);
         let end = begin + rng.range(0, 400_000);
         let max = rng.range(1, 40) as usize;
@@ -287,7 +369,10 @@ fn rmq_inspect_walks_the_saved_file() {
             "slot {s}: {:?} (LAB_SEED={}){}",
             walk.fault,
             rng.seed,
-            why("every link goes back to an older entry and 0 ends the chain", TABLE)
+            why(
+                "every link goes back to an older entry and 0 ends the chain",
+                TABLE
+            )
         );
     }
     for (key, _) in &puts {
@@ -300,10 +385,14 @@ fn rmq_inspect_walks_the_saved_file() {
             .rev()
             .collect();
         assert_eq!(
-            got, same_hash,
+            got,
+            same_hash,
             "rmq_inspect's lookup of {key} (LAB_SEED={}){}",
             rng.seed,
-            why("the chain holds every entry of the key, newest first", LOOKUP)
+            why(
+                "the chain holds every entry of the key, newest first",
+                LOOKUP
+            )
         );
     }
 }

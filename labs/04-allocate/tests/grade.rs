@@ -123,7 +123,10 @@ fn every_queue_has_exactly_one_owner_and_shares_differ_by_at_most_one() {
                 all,
                 (0..n_mq).collect::<Vec<_>>(),
                 "{n_mq} queues, {n_cid} consumers: shares {shares:?}{}",
-                why("every queue is read by exactly one member of the group", CHAPTER)
+                why(
+                    "every queue is read by exactly one member of the group",
+                    CHAPTER
+                )
             );
             let sizes: Vec<usize> = shares.iter().map(Vec::len).collect();
             assert!(
@@ -151,7 +154,12 @@ fn queues_sort_by_topic_then_broker_then_numeric_queue_id() {
     let got: Vec<String> = m.iter().map(ToString::to_string).collect();
     assert_eq!(
         got,
-        ["A/RaftNode01/5", "T/RaftNode00/2", "T/RaftNode00/10", "T/RaftNode01/0"],
+        [
+            "A/RaftNode01/5",
+            "T/RaftNode00/2",
+            "T/RaftNode00/10",
+            "T/RaftNode01/0"
+        ],
         "{}",
         why(
             "MessageQueue.compareTo orders by topic, then broker name, then queue id as a \

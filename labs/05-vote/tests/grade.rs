@@ -311,9 +311,7 @@ fn agrees_with_rmq_dledger_on_random_votes() {
             (rng.range(0, term + 1), rng.range(0, 4))
         };
         let mut m = voter(term, end_term, end_index);
-        m.curr_vote_for = rng
-            .chance(50)
-            .then(|| rng.pick(&names[..3]).to_string());
+        m.curr_vote_for = rng.chance(50).then(|| rng.pick(&names[..3]).to_string());
         if rng.chance(30) {
             m.leader_id = Some(rng.pick(&names[1..3]).to_string());
             m.role = Role::Follower;
@@ -358,7 +356,12 @@ fn agrees_with_rmq_dledger_on_random_votes() {
             "{case}{rule}"
         );
         assert_eq!(
-            (m.role, m.curr_term, m.curr_vote_for.as_deref(), m.leader_id.as_deref()),
+            (
+                m.role,
+                m.curr_term,
+                m.curr_vote_for.as_deref(),
+                m.leader_id.as_deref()
+            ),
             (
                 match prod.node.role() {
                     rmq_dledger::core::Role::Candidate => Role::Candidate,

@@ -33,7 +33,12 @@ impl DelayLevelTable {
     /// The tagsCode the dispatcher writes into the consume queue of `SCHEDULE_TOPIC_XXXX` for
     /// a record whose DELAY property is `delay_level` (`checkMessageAndReturnSize`);
     /// `tags_code` is the hash of its tag, what any other topic would store.
-    pub fn schedule_tags_code(&self, delay_level: i32, store_timestamp: i64, tags_code: i64) -> i64 {
+    pub fn schedule_tags_code(
+        &self,
+        delay_level: i32,
+        store_timestamp: i64,
+        tags_code: i64,
+    ) -> i64 {
         // LAB 6, part 4.
         let _ = (delay_level, store_timestamp, tags_code);
         panic!("{NOT_DONE}");
@@ -41,7 +46,12 @@ impl DelayLevelTable {
 
     /// The deliver time a level's loop trusts at time `now` (`correctDeliverTimestamp`).
     /// `delay_level` is one of the table's levels.
-    pub fn correct_deliver_timestamp(&self, delay_level: i32, now: i64, deliver_timestamp: i64) -> i64 {
+    pub fn correct_deliver_timestamp(
+        &self,
+        delay_level: i32,
+        now: i64,
+        deliver_timestamp: i64,
+    ) -> i64 {
         // LAB 6, part 5.
         let _ = (delay_level, now, deliver_timestamp);
         panic!("{NOT_DONE}");

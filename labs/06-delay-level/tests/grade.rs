@@ -234,7 +234,9 @@ fn the_store_dispatcher_writes_the_same_tags_code() {
     let store = DefaultMessageStore::open(config).expect("store opens");
     let mut parked = Vec::new();
     for level in 1..=t.max_delay_level() {
-        let target = t.schedule_target(level).expect("a positive level is delayed");
+        let target = t
+            .schedule_target(level)
+            .expect("a positive level is delayed");
         let props = encode_properties(&[
             ("TAGS".to_string(), "TagA".to_string()),
             ("DELAY".to_string(), target.level.to_string()),
@@ -261,7 +263,10 @@ fn the_store_dispatcher_writes_the_same_tags_code() {
     }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while store.dispatch_behind_bytes() > 0 {
-        assert!(std::time::Instant::now() < deadline, "dispatch did not catch up");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "dispatch did not catch up"
+        );
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     for (level, queue_id, store_ts) in parked {

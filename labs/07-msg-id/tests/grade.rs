@@ -40,7 +40,10 @@ fn an_ipv6_id_has_56_digits() {
         id.len(),
         56,
         "{id}{}",
-        why("16 bytes of IPv6 address + 4 + 8 = 28 bytes = 56 hex digits", LAB)
+        why(
+            "16 bytes of IPv6 address + 4 + 8 = 28 bytes = 56 hex digits",
+            LAB
+        )
     );
     assert!(
         id.starts_with("20010DB8000000000000000000000001"),
@@ -75,7 +78,10 @@ fn decoding_gives_back_address_and_offset() {
             offset: 0x0012_3456_789A
         }),
         "{}",
-        why("lower-case hex decodes too (4.8.0 upper-cases before decoding)", LAB)
+        why(
+            "lower-case hex decodes too (4.8.0 upper-cases before decoding)",
+            LAB
+        )
     );
 }
 
@@ -155,7 +161,10 @@ fn agrees_with_rmq_common_on_random_ids() {
             SocketAddr::from((o, port))
         };
         let offset = rng.range(0, i64::MAX);
-        let case = format!("round {round} (LAB_SEED={}): {host} offset {offset}", rng.seed);
+        let case = format!(
+            "round {round} (LAB_SEED={}): {host} offset {offset}",
+            rng.seed
+        );
         let ours = create_message_id(host, offset);
         let theirs = rmq_common::msgid::offset_msg_id(host, offset);
         assert_eq!(

@@ -81,6 +81,8 @@ mod tests {
         let (mut a, mut b) = (Rng { state: 7, seed: 7 }, Rng { state: 7, seed: 7 });
         for _ in 0..100 {
             assert_eq!(a.next_u64(), b.next_u64());
+        }
+        for _ in 0..100 {
             let r = a.range(-3, 3);
             assert!((-3..=3).contains(&r), "{r}");
             assert!(a.below(5) < 5);

@@ -60,49 +60,101 @@ student() {
     return "$status"
 }
 
-check_one() { # prints one summary line; returns non-zero if the lab's check fails
-    local lab=$1 pkg log ok=0 ref stub passed failed
-    pkg=$(package_of "$lab")
-    log=$(mktemp)
-    $CARGO test -q -p "$pkg" --features reference --no-fail-fast >"$log" 2>&1
-    local ref_status=$?
-    read -r passed failed < <(count "$log")
-    if [[ $ref_status -eq 0 && $failed -eq 0 && $passed -gt 0 ]]; then
-        ref="$passed/$passed pass"
-    else
-        ref="FAILED ($passed pass, $failed fail)"
-        ok=1
-        sed 's/^/    reference: /' "$log" | tail -n 60 >&2
-    fi
-    $CARGO test -q -p "$pkg" --no-fail-fast >"$log" 2>&1
-    local stub_status=$?
-    read -r passed failed < <(count "$log")
-    if [[ $stub_status -ne 0 && $failed -gt 0 ]] && grep -q 'lab not done yet' "$log"; then
-        stub="$failed/$((passed + failed)) fail"
-    else
-        stub="WRONG (exit $stub_status, $passed pass, $failed fail; must build and fail with \"lab not done yet\")"
-        ok=1
-        sed 's/^/    stub: /' "$log" | tail -n 60 >&2
-    fi
-    printf '  %-20s reference %-16s stub %s\n' "$lab" "$ref" "$stub"
-    rm -f "$log"
-    return $ok
+# Builds the grading tests of the given packages (extra cargo arguments in "$@") in one cargo
+# run and prints "<package> <test executable>" per package.
+build_tests() {
+    $CARGO test -q --no-run --message-format=json-render-diagnostics "$@" |
+        python3 -c '
+import json, sys
+for line in sys.stdin:
+    try:
+        m = json.loads(line)
+    except ValueError:
+        continue
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "grade":
+        pkg = m["package_id"].split("#")[-1].split("@")[0].split("/")[-1]
+        print(pkg, m["executable"])
+'
+    return "${PIPESTATUS[0]}"
+}
+
+run_tests() { # $1 = lab dir, $2 = test executable, $3 = log file; runs as cargo test would
+    (cd "$1" && "$2") >"$3" 2>&1
+}
+
+# Every book section a lab's failure message or stub points to must exist: a renamed heading
+# would otherwise leave students with a dead reference.
+check_book_refs() {
+    python3 - "$@" <<'PY'
+import glob, re, sys
+
+def slug(heading):
+    # mdBook's heading ids: lower case, spaces to dashes, only letters, digits, _ and - kept.
+    return "".join(c for c in heading.strip().lower().replace(" ", "-")
+                   if c.isalnum() or c in "-_")
+
+missing = []
+for path in sorted(glob.glob("*/tests/*.rs") + glob.glob("*/src/*.rs") + glob.glob("solutions/*.rs")):
+    text = open(path, encoding="utf-8").read()
+    for page, anchor in set(re.findall(r"(part\d/[a-z0-9-]+\.md)(?:#([a-z0-9-]+))?", text)):
+        try:
+            md = open("../book/src/" + page, encoding="utf-8").read()
+        except OSError:
+            missing.append(f"{path}: book/src/{page} does not exist")
+            continue
+        ids = {slug(m) for m in re.findall(r"^#+\s+(.*)$", md, flags=re.M)}
+        if anchor and anchor not in ids:
+            missing.append(f"{path}: book/src/{page} has no section #{anchor}")
+for m in missing:
+    print(m, file=sys.stderr)
+sys.exit(1 if missing else 0)
+PY
 }
 
 check() {
-    local labs=("$@") features=() failed=0 lab
-    for lab in "${labs[@]}"; do features+=("$(package_of "$lab")/reference"); done
-    local start=$SECONDS
-    # Build every test binary up front, both variants, so that the runs below only run.
-    $CARGO build -q --tests --workspace || return 1
-    $CARGO build -q --tests --workspace --features "$(IFS=,; echo "${features[*]}")" || return 1
-    $CARGO test -q -p lab-grader >/dev/null || { echo "lab-grader's own tests fail" >&2; return 1; }
+    local labs=("$@") pkgs=() features=() failed_any=0 lab pkg start=$SECONDS
+    for lab in "${labs[@]}"; do
+        pkgs+=(-p "$(package_of "$lab")")
+        features+=("$(package_of "$lab")/reference")
+    done
+    local stubs refs log
+    stubs=$(mktemp) refs=$(mktemp) log=$(mktemp)
+    # Two cargo runs build every test binary, stubs and reference solutions; then they only run.
+    build_tests "${pkgs[@]}" >"$stubs" || { echo "the stubs do not build" >&2; return 1; }
+    build_tests "${pkgs[@]}" --features "$(IFS=,; echo "${features[*]}")" >"$refs" ||
+        { echo "the reference solutions do not build" >&2; return 1; }
+    $CARGO test -q -p lab-grader >"$log" 2>&1 || { cat "$log" >&2; echo "lab-grader's own tests fail" >&2; return 1; }
+    check_book_refs || { echo "a lab points to a book section that does not exist" >&2; failed_any=1; }
     echo "Labs: each reference solution must pass, each stub must fail"
     for lab in "${labs[@]}"; do
-        check_one "$lab" || failed=1
+        pkg=$(package_of "$lab")
+        local ref stub passed failed status ok=0
+        run_tests "$lab" "$(awk -v p="$pkg" '$1 == p { print $2 }' "$refs")" "$log"
+        status=$?
+        read -r passed failed < <(count "$log")
+        if [[ $status -eq 0 && $failed -eq 0 && $passed -gt 0 ]]; then
+            ref="$passed/$passed pass"
+        else
+            ref="FAILED ($passed pass, $failed fail)"
+            ok=1
+            sed 's/^/    reference: /' "$log" | tail -n 60 >&2
+        fi
+        run_tests "$lab" "$(awk -v p="$pkg" '$1 == p { print $2 }' "$stubs")" "$log"
+        status=$?
+        read -r passed failed < <(count "$log")
+        if [[ $status -ne 0 && $failed -gt 0 ]] && grep -q 'lab not done yet' "$log"; then
+            stub="$failed/$((passed + failed)) fail"
+        else
+            stub="WRONG (exit $status, $passed pass, $failed fail; must fail with \"lab not done yet\")"
+            ok=1
+            sed 's/^/    stub: /' "$log" | tail -n 60 >&2
+        fi
+        printf '  %-20s reference %-16s stub %s\n' "$lab" "$ref" "$stub"
+        [[ $ok -eq 0 ]] || failed_any=1
     done
+    rm -f "$stubs" "$refs" "$log"
     echo "(${#labs[@]} labs checked in $((SECONDS - start)) s)"
-    return $failed
+    return "$failed_any"
 }
 
 case "${1:-}" in

@@ -63,12 +63,12 @@ fn the_four_units() {
 
 #[test]
 fn values_4_8_0_refuses() {
-    for bad in ["1x", "s", "1S", "1.5s", "", "1s  5s", "5s 1w 2h"] {
+    for bad in ["1x", "s", "1S", "1.5s", "5é", "", "1s  5s", "5s 1w 2h"] {
         assert!(
             parse_delay_levels(bad).is_err(),
             "{bad:?} must be refused{}",
             why(
-                "a unit other than s/m/h/d (lower case), a missing or non-integer number, an \
+                "a unit other than s/m/h/d (lower case, one character), a missing or non-integer number, an \
                  empty value or an empty piece between two spaces make parseDelayLevel fail",
                 LAB
             )

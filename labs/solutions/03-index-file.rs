@@ -2,7 +2,7 @@
 //! Try the lab before reading this.
 
 use crate::{
-    java_string_hash, IndexFile, HASH_SLOT_SIZE, INDEX_HEADER_SIZE, INDEX_SIZE, INVALID_INDEX,
+    java_string_hash, IndexFile, HASH_SLOT_SIZE, INDEX_ENTRY_SIZE, INDEX_HEADER_SIZE, INVALID_INDEX,
 };
 
 pub fn index_key_hash(key: &str) -> i32 {
@@ -27,7 +27,7 @@ impl IndexFile {
     pub fn entry_position(&self, index: i32) -> usize {
         INDEX_HEADER_SIZE
             + self.hash_slot_num as usize * HASH_SLOT_SIZE
-            + index as usize * INDEX_SIZE
+            + index as usize * INDEX_ENTRY_SIZE
     }
 
     fn entry(&self, index: i32) -> Entry {

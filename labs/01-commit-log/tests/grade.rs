@@ -14,20 +14,7 @@ const APPEND: &str = "part1/commitlog.md#appending";
 const LAB: &str = "part1/commitlog.md#lab";
 
 fn message(topic: &str, queue_id: i32, body_len: usize) -> MessageExtBrokerInner {
-    MessageExtBrokerInner {
-        topic: topic.to_string(),
-        queue_id,
-        flag: 0,
-        body: bytes::Bytes::from(vec![b'x'; body_len]),
-        properties: String::new(),
-        tags_code: 0,
-        sys_flag: 0,
-        born_timestamp: 1_700_000_000_000,
-        born_host: "127.0.0.1:50000".parse().expect("address"),
-        store_host: "127.0.0.1:10911".parse().expect("address"),
-        reconsume_times: 0,
-        prepared_transaction_offset: 0,
-    }
+    lab_fixtures::message(topic, queue_id, vec![b'x'; body_len])
 }
 
 /// A message of topic "T", queue 0, whose record is exactly `size` bytes.

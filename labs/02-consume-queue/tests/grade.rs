@@ -154,20 +154,11 @@ fn entries_are_read_from_the_files_and_unwritten_ones_are_none() {
 
 fn message(topic: &str, queue_id: i32, i: usize) -> rmq_store::MessageExtBrokerInner {
     let tag = ["TagA", "TagB", "TagC"][i % 3];
-    rmq_store::MessageExtBrokerInner {
-        topic: topic.into(),
-        queue_id,
-        flag: 0,
-        body: bytes::Bytes::from(format!("message {i} {}", "x".repeat(i * 37 % 700))),
-        properties: format!("TAGS\u{1}{tag}\u{2}"),
-        tags_code: rmq_common::message::tags_code(Some(tag)),
-        sys_flag: 0,
-        born_timestamp: 1_700_000_000_000,
-        born_host: "127.0.0.1:50000".parse().expect("address"),
-        store_host: "127.0.0.1:10911".parse().expect("address"),
-        reconsume_times: 0,
-        prepared_transaction_offset: 0,
-    }
+    let body = format!("message {i} {}", "x".repeat(i * 37 % 700));
+    let mut m = lab_fixtures::message(topic, queue_id, body);
+    m.properties = format!("TAGS\u{1}{tag}\u{2}");
+    m.tags_code = rmq_common::message::tags_code(Some(tag));
+    m
 }
 
 /// A real store (consume-queue files of 150 -> 160 bytes, commit-log files of 4096 bytes, so
@@ -191,14 +182,7 @@ fn reads_what_rmq_store_wrote() {
         let r = store.put_message(message(topic, q, i));
         assert_eq!(r.status, PutMessageStatus::PutOk);
     }
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while store.dispatch_behind_bytes() > 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "dispatch did not catch up"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    lab_fixtures::wait_dispatched(&store);
     let mut checked = 0;
     for (topic, q) in queues {
         let cq = store.find_consume_queue(topic, q);

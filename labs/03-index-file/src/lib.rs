@@ -16,31 +16,13 @@ use std::path::Path;
 /// Java's `String.hashCode` (over UTF-16 code units), the start of every key hash.
 pub use rmq_common::message::java_string_hash;
 
-/// Bytes of the header (`IndexHeader.INDEX_HEADER_SIZE`).
-pub const INDEX_HEADER_SIZE: usize = 40;
-/// Bytes per hash slot (`hashSlotSize`).
-pub const HASH_SLOT_SIZE: usize = 4;
-/// Bytes per entry (`indexSize`).
-pub const INDEX_SIZE: usize = 20;
+/// The header's fields (`IndexHeader`: begin/end timestamp, begin/end phyOffset,
+/// hashSlotCount, indexCount) and the sizes of the file's three parts: the header (40 bytes),
+/// a slot (4) and an entry (20). They are the store's own.
+pub use rmq_store::index_file::{IndexHeader, HASH_SLOT_SIZE, INDEX_ENTRY_SIZE, INDEX_HEADER_SIZE};
+
 /// A slot or prevIndex of 0 means "no entry" (`invalidIndex`).
 pub const INVALID_INDEX: i32 = 0;
-
-/// The 40-byte header, field by field (`IndexHeader`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct IndexHeader {
-    /// Store time of the first message indexed in this file (ms).
-    pub begin_timestamp: i64,
-    /// Store time of the last message indexed (ms).
-    pub end_timestamp: i64,
-    /// Commit-log offset of the first message indexed.
-    pub begin_phy_offset: i64,
-    /// Commit-log offset of the last message indexed.
-    pub end_phy_offset: i64,
-    /// Number of slots in use.
-    pub hash_slot_count: i32,
-    /// Number of the next entry to write; starts at 1, so entry 0 is never used.
-    pub index_count: i32,
-}
 
 /// The key IndexService puts for a message key: `topic#key`.
 pub fn build_key(topic: &str, key: &str) -> String {
@@ -61,9 +43,7 @@ pub struct IndexFile {
 impl IndexFile {
     /// The size of a file with these capacities (420 000 040 bytes with the defaults).
     pub fn file_size(hash_slot_num: u32, index_num: u32) -> usize {
-        INDEX_HEADER_SIZE
-            + hash_slot_num as usize * HASH_SLOT_SIZE
-            + index_num as usize * INDEX_SIZE
+        rmq_store::index_file::index_file_size(hash_slot_num, index_num)
     }
 
     /// A new, empty file. As in 4.8.0, the previous file's end offset and end time (0 for the

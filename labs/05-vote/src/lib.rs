@@ -18,42 +18,9 @@ pub enum Role {
     Follower,
 }
 
-/// `VoteResponse.RESULT` of DLedger 0.2.2, in its Java order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum VoteResult {
-    Unknown,
-    Accept,
-    RejectUnknownLeader,
-    RejectUnexpectedLeader,
-    RejectExpiredVoteTerm,
-    RejectAlreadyVoted,
-    RejectAlreadyHasLeader,
-    RejectTermNotReady,
-    RejectTermSmallThanLedger,
-    RejectExpiredLedgerTerm,
-    RejectSmallLedgerEndIndex,
-    RejectTakingLeadership,
-}
-
-impl VoteResult {
-    /// The Java enum name, as the JSON body carries it (`REJECT_ALREADY_VOTED`, ...).
-    pub fn name(self) -> &'static str {
-        match self {
-            VoteResult::Unknown => "UNKNOWN",
-            VoteResult::Accept => "ACCEPT",
-            VoteResult::RejectUnknownLeader => "REJECT_UNKNOWN_LEADER",
-            VoteResult::RejectUnexpectedLeader => "REJECT_UNEXPECTED_LEADER",
-            VoteResult::RejectExpiredVoteTerm => "REJECT_EXPIRED_VOTE_TERM",
-            VoteResult::RejectAlreadyVoted => "REJECT_ALREADY_VOTED",
-            VoteResult::RejectAlreadyHasLeader => "REJECT_ALREADY_HAS_LEADER",
-            VoteResult::RejectTermNotReady => "REJECT_TERM_NOT_READY",
-            VoteResult::RejectTermSmallThanLedger => "REJECT_TERM_SMALL_THAN_LEDGER",
-            VoteResult::RejectExpiredLedgerTerm => "REJECT_EXPIRED_LEDGER_TERM",
-            VoteResult::RejectSmallLedgerEndIndex => "REJECT_SMALL_LEDGER_END_INDEX",
-            VoteResult::RejectTakingLeadership => "REJECT_TAKING_LEADERSHIP",
-        }
-    }
-}
+/// `VoteResponse.RESULT` of DLedger 0.2.2, as the brokers' Raft core names it; `name()` gives
+/// the Java name the JSON body carries (`REJECT_ALREADY_VOTED`, ...).
+pub use rmq_dledger::codes::VoteResult;
 
 /// A candidate's request (`VoteRequest`).
 #[derive(Debug, Clone, PartialEq, Eq)]

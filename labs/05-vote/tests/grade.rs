@@ -351,8 +351,8 @@ fn agrees_with_rmq_dledger_on_random_votes() {
             CHAPTER,
         );
         assert_eq!(
-            (ours.result.name(), ours.term),
-            (theirs.result.name(), theirs.term),
+            (ours.result, ours.term),
+            (theirs.result, theirs.term),
             "{case}{rule}"
         );
         assert_eq!(

@@ -220,7 +220,7 @@ fn agrees_with_rmq_store_and_rmq_inspect_on_random_level_lists() {
 #[test]
 fn the_store_dispatcher_writes_the_same_tags_code() {
     use rmq_common::message::{encode_properties, tags_code};
-    use rmq_store::{DefaultMessageStore, MessageExtBrokerInner, MessageStoreConfig};
+    use rmq_store::{DefaultMessageStore, MessageStoreConfig};
 
     let levels = "1s 3s 1m 2h 1d";
     let t = table(levels);
@@ -243,32 +243,15 @@ fn the_store_dispatcher_writes_the_same_tags_code() {
             ("REAL_TOPIC".to_string(), "Orders".to_string()),
             ("REAL_QID".to_string(), "0".to_string()),
         ]);
-        let msg = MessageExtBrokerInner {
-            topic: SCHEDULE_TOPIC.to_string(),
-            queue_id: target.queue_id,
-            flag: 0,
-            body: bytes::Bytes::from(format!("level {level}")),
-            properties: props,
-            tags_code: tags_code(Some("TagA")),
-            sys_flag: 0,
-            born_timestamp: rmq_store::now_ms(),
-            born_host: "127.0.0.1:50000".parse().expect("address"),
-            store_host: "127.0.0.1:10911".parse().expect("address"),
-            reconsume_times: 0,
-            prepared_transaction_offset: 0,
-        };
+        let mut msg =
+            lab_fixtures::message(SCHEDULE_TOPIC, target.queue_id, format!("level {level}"));
+        msg.properties = props;
+        msg.tags_code = tags_code(Some("TagA"));
         let r = store.put_message(msg);
         let append = r.append.expect("the store appended the record");
         parked.push((level, target.queue_id, append.store_timestamp));
     }
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while store.dispatch_behind_bytes() > 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "dispatch did not catch up"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    lab_fixtures::wait_dispatched(&store);
     for (level, queue_id, store_ts) in parked {
         let entry = store
             .find_consume_queue(SCHEDULE_TOPIC, queue_id)

@@ -14,20 +14,9 @@ const RECORD: &str = "part1/commitlog.md#the-record";
 const LAB: &str = "part1/crash-recovery.md#lab";
 
 fn message(topic: &str, body: &[u8], properties: &str) -> MessageExtBrokerInner {
-    MessageExtBrokerInner {
-        topic: topic.to_string(),
-        queue_id: 3,
-        flag: 0,
-        body: bytes::Bytes::copy_from_slice(body),
-        properties: properties.to_string(),
-        tags_code: 0,
-        sys_flag: 0,
-        born_timestamp: 1_700_000_000_000,
-        born_host: "127.0.0.1:50000".parse().expect("address"),
-        store_host: "127.0.0.1:10911".parse().expect("address"),
-        reconsume_times: 0,
-        prepared_transaction_offset: 0,
-    }
+    let mut m = lab_fixtures::message(topic, 3, body.to_vec());
+    m.properties = properties.to_string();
+    m
 }
 
 /// The record of `m` at queue offset 7, physical offset 4096, stored at 1234.

@@ -5,6 +5,8 @@
 //! It is a dev-dependency of each lab, never part of what a student edits. Book: "Labs"
 //! (book/src/labs.md, "How grading works").
 
+use rand::rngs::StdRng;
+use rand::{Rng as _, RngCore, SeedableRng};
 use std::fmt::Display;
 
 /// The explanation a failed check prints under `assert!`'s own "left/right" lines:
@@ -15,11 +17,11 @@ pub fn why(rule: impl Display, section: &str) -> String {
     format!("\n    rule: {rule}\n    read: book/src/{section}\n")
 }
 
-/// A seeded generator (SplitMix64): the same seed gives the same inputs on every machine,
-/// so a failing random case can be run again. Each failure message prints the seed.
+/// A seeded random generator: the same seed gives the same inputs on every run, so a failing
+/// random case can be run again. Each failure message prints the seed.
 #[derive(Debug, Clone)]
 pub struct Rng {
-    state: u64,
+    inner: StdRng,
     /// The seed this generator started from (printed by failing tests).
     pub seed: u64,
 }
@@ -31,16 +33,15 @@ impl Rng {
             .ok()
             .and_then(|s| s.parse().ok())
             .unwrap_or(seed);
-        Rng { state: seed, seed }
+        Rng {
+            inner: StdRng::seed_from_u64(seed),
+            seed,
+        }
     }
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.inner.next_u64()
     }
 
     /// A number in `0..n` (0 when `n` is 0).
@@ -48,17 +49,13 @@ impl Rng {
         if n == 0 {
             0
         } else {
-            self.next_u64() % n
+            self.inner.gen_range(0..n)
         }
     }
 
     /// A number in `lo..=hi`.
     pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        let span = hi.wrapping_sub(lo) as u64;
-        if span == u64::MAX {
-            return self.next_u64() as i64;
-        }
-        lo.wrapping_add(self.below(span + 1) as i64)
+        self.inner.gen_range(lo..=hi)
     }
 
     /// True with probability `percent` / 100.
@@ -78,7 +75,7 @@ mod tests {
 
     #[test]
     fn same_seed_same_numbers_and_ranges_hold() {
-        let (mut a, mut b) = (Rng { state: 7, seed: 7 }, Rng { state: 7, seed: 7 });
+        let (mut a, mut b) = (Rng::new(7), Rng::new(7));
         for _ in 0..100 {
             assert_eq!(a.next_u64(), b.next_u64());
         }

@@ -131,3 +131,63 @@ async fn restart_neither_redelivers_nor_skips() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(pull_all(&c, &setup.addr, "DelayR").await.len(), 2);
 }
+
+/// Reads the record at commit-log `offset` through VIEW_MESSAGE_BY_ID.
+async fn view(c: &RemotingClient, addr: &str, offset: i64) -> rmq_common::MessageExt {
+    let req = rmq_remoting::RemotingCommand::new_request(
+        rmq_remoting::codes::request::VIEW_MESSAGE_BY_ID,
+    )
+    .with_ext("offset", offset);
+    let r = c.invoke(addr, req, T).await.unwrap();
+    assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
+    decode_records(r.body_bytes()).unwrap().remove(0)
+}
+
+/// The tagsCode of entry `index` of a consume-queue file (20-byte entries: phy, size, tags).
+fn cq_tags_code(store: &std::path::Path, topic: &str, queue_id: i32, index: usize) -> i64 {
+    let path = store.join(format!(
+        "consumequeue/{topic}/{queue_id}/00000000000000000000"
+    ));
+    let bytes = std::fs::read(&path).unwrap();
+    let at = index * 20 + 12;
+    i64::from_be_bytes(bytes[at..at + 8].try_into().unwrap())
+}
+
+/// `CommitLog.putMessage`: a level above the highest configured one (18 by default) is stored
+/// as the highest, in the queue id, in the DELAY property and in the delivery time the
+/// dispatcher writes as tagsCode; `rmq-inspect verify` accepts the store.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_level_above_the_highest_is_stored_as_the_highest() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_ns, ns) = start_namesrv(dir.path());
+    let setup = write_broker_conf(dir.path(), &ns, "");
+    let mut broker = start_broker(&setup);
+    let c = RemotingClient::new();
+    let r = c
+        .invoke(
+            &setup.addr,
+            send_v2("DelayMax", b"later", &[("DELAY", "40"), ("TAGS", "tg")]),
+            T,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
+    let id = r.ext("msgId").unwrap().to_string();
+    let (_, offset) = rmq_common::msgid::decode_offset_msg_id(&id).unwrap();
+    wait_dispatched(&c, &setup.addr, "SCHEDULE_TOPIC_XXXX", 17, 1).await;
+    let parked = view(&c, &setup.addr, offset).await;
+    assert_eq!(parked.topic, "SCHEDULE_TOPIC_XXXX");
+    assert_eq!(parked.queue_id, 17, "level 18 -> queue 17");
+    assert_eq!(parked.property("DELAY"), Some("18"), "DELAY rewritten");
+    assert_eq!(parked.property("REAL_TOPIC"), Some("DelayMax"));
+    sigterm(&mut broker);
+    let store = dir.path().join("store");
+    assert_eq!(
+        cq_tags_code(&store, "SCHEDULE_TOPIC_XXXX", 17, 0),
+        parked.store_timestamp + 2 * 3_600_000,
+        "deliver time = store time + 2 h"
+    );
+    let report = rmq_inspect::verify_store(&store, &rmq_inspect::Options::default()).unwrap();
+    assert!(report.violations.is_empty(), "{:?}", report.violations);
+    assert_eq!(report.messages, 1, "{}", report.summary());
+}

@@ -120,3 +120,30 @@ fn rmq_store_output_verifies() {
     drop(store);
     assert_verifies(dir.path(), n);
 }
+
+/// A record parked with a DELAY level above the highest (40 of the default 18): the store's
+/// dispatcher caps the level as 4.8.0's `checkMessageAndReturnSize` does, so the entry holds
+/// store time + 2 h and the store verifies.
+#[test]
+fn a_schedule_level_above_the_highest_is_capped_at_dispatch() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = DefaultMessageStore::open(config(dir.path())).unwrap();
+    let mut parked = msg("SCHEDULE_TOPIC_XXXX", 17, 1);
+    let mut props = rmq_common::message::decode_properties(&parked.properties);
+    props.push(("DELAY".into(), "40".into()));
+    props.push(("REAL_TOPIC".into(), "TopicA".into()));
+    props.push(("REAL_QID".into(), "0".into()));
+    parked.properties = encode_properties(&props);
+    let r = store.put_message(parked);
+    assert_eq!(r.status, PutMessageStatus::PutOk);
+    let stored_at = r.append.unwrap().store_timestamp;
+    wait_dispatched(&store);
+    let entry = store
+        .find_consume_queue("SCHEDULE_TOPIC_XXXX", 17)
+        .get_entry(0)
+        .unwrap();
+    assert_eq!(entry.tags_code, stored_at + 2 * 3_600_000);
+    store.shutdown();
+    drop(store);
+    assert_verifies(dir.path(), 1);
+}

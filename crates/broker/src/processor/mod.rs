@@ -119,7 +119,8 @@ pub fn get_prop<'a>(props: &'a [(String, String)], k: &str) -> Option<&'a str> {
 // ANCHOR: delay_redirect
 /// Stores one message (through [`run_put`]). A DELAY property (level > 0) redirects it to
 /// SCHEDULE_TOPIC_XXXX queue level-1 with REAL_TOPIC/REAL_QID and the delivery time as tags
-/// code, exactly as 4.8.0's `CommitLog.putMessage` does before appending.
+/// code, exactly as 4.8.0's `CommitLog.putMessage` does before appending. A level above the
+/// highest configured one becomes the highest, in the queue and in the stored DELAY.
 pub async fn put_message(
     b: &Arc<Broker>,
     mut msg: MessageExtBrokerInner,
@@ -132,6 +133,7 @@ pub async fn put_message(
     let tx_type = msg.sys_flag & 0xC;
     if level > 0 && (tx_type == 0 || tx_type == 0x8) {
         let level = level.min(b.schedule.levels.max_level());
+        set_prop(&mut props, "DELAY", level.to_string());
         set_prop(&mut props, "REAL_TOPIC", msg.topic.clone());
         set_prop(&mut props, "REAL_QID", msg.queue_id.to_string());
         msg.topic = crate::topic::SCHEDULE_TOPIC.to_string();

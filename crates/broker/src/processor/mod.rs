@@ -118,9 +118,9 @@ pub fn get_prop<'a>(props: &'a [(String, String)], k: &str) -> Option<&'a str> {
 
 // ANCHOR: delay_redirect
 /// Stores one message (through [`run_put`]). A DELAY property (level > 0) redirects it to
-/// SCHEDULE_TOPIC_XXXX queue level-1 with REAL_TOPIC/REAL_QID and the delivery time as tags
-/// code, exactly as 4.8.0's `CommitLog.putMessage` does before appending. A level above the
-/// highest configured one becomes the highest, in the queue and in the stored DELAY.
+/// SCHEDULE_TOPIC_XXXX queue level-1 with REAL_TOPIC/REAL_QID, exactly as 4.8.0's
+/// `CommitLog.putMessage` does before appending. A level above the highest configured one
+/// becomes the highest, in the queue and in the stored DELAY.
 pub async fn put_message(
     b: &Arc<Broker>,
     mut msg: MessageExtBrokerInner,
@@ -138,8 +138,8 @@ pub async fn put_message(
         set_prop(&mut props, "REAL_QID", msg.queue_id.to_string());
         msg.topic = crate::topic::SCHEDULE_TOPIC.to_string();
         msg.queue_id = level - 1;
-        msg.tags_code =
-            msg.born_timestamp.max(rmq_store::now_ms()) + b.schedule.levels.delay_ms(level);
+        // The consume-queue entry's due time (in its tagsCode slot) is not set here: the
+        // dispatcher computes it from the stored record's store time and DELAY.
     }
     msg.properties = encode_properties(&props);
     // ANCHOR_END: delay_redirect

@@ -189,7 +189,8 @@ async fn send_checked(
         ));
     }
     // 4.8.0 refuses here only for order topics on a non-writable broker; otherwise clients
-    // avoid non-writable brokers through the route (the broker re-registers without PERM_WRITE).
+    // avoid non-writable brokers through the route (such a broker registers every topic with
+    // its own permission, see register::announced_topics).
     if b.cfg.broker_permission & PERM_WRITE == 0 && tc.order {
         return Ok(reply(
             rs::NO_PERMISSION,

@@ -191,3 +191,50 @@ async fn a_level_above_the_highest_is_stored_as_the_highest() {
     assert!(report.violations.is_empty(), "{:?}", report.violations);
     assert_eq!(report.messages, 1, "{}", report.summary());
 }
+
+/// Stops the broker cleanly and checks that `rmq-inspect verify` accepts its store, which
+/// holds `messages` records.
+fn stop_and_verify(broker: &mut Proc, store: &std::path::Path, messages: usize) {
+    sigterm(broker);
+    let report = rmq_inspect::verify_store(store, &rmq_inspect::Options::default()).unwrap();
+    assert!(report.violations.is_empty(), "{:?}", report.violations);
+    assert_eq!(report.messages, messages, "{}", report.summary());
+}
+
+/// `Message.getDelayTimeLevel` is `Integer.parseInt(DELAY)`: a value that is not a 32-bit
+/// decimal number throws, and 4.8.0 answers SYSTEM_ERROR without storing anything; 0 and
+/// negative levels are stored in the real topic as they are, not delayed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delay_that_is_not_a_number_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_ns, ns) = start_namesrv(dir.path());
+    let setup = write_broker_conf(dir.path(), &ns, "");
+    let mut broker = start_broker(&setup);
+    let c = RemotingClient::new();
+    for bad in ["abc", "1.5", "99999999999", " 3", "-"] {
+        let r = c
+            .invoke(&setup.addr, send_v2("DelayBad", b"x", &[("DELAY", bad)]), T)
+            .await
+            .unwrap();
+        assert_eq!(r.code, rs::SYSTEM_ERROR, "DELAY {bad:?}: {:?}", r.remark);
+        let want = format!("java.lang.NumberFormatException: For input string: \"{bad}\"");
+        assert_eq!(r.remark.as_deref(), Some(want.as_str()), "DELAY {bad:?}");
+    }
+    for level in ["-1", "0"] {
+        send_ok(
+            &c,
+            &setup.addr,
+            send_v2("DelayBad", level.as_bytes(), &[("DELAY", level)]),
+        )
+        .await;
+    }
+    wait_dispatched(&c, &setup.addr, "DelayBad", 0, 2).await;
+    let got = pull_all(&c, &setup.addr, "DelayBad").await;
+    let delays: Vec<_> = got.iter().map(|m| m.property("DELAY")).collect();
+    assert_eq!(
+        delays,
+        vec![Some("-1"), Some("0")],
+        "stored as sent, not delayed"
+    );
+    stop_and_verify(&mut broker, &dir.path().join("store"), 2);
+}

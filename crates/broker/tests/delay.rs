@@ -238,3 +238,141 @@ async fn a_delay_that_is_not_a_number_is_refused() {
     );
     stop_and_verify(&mut broker, &dir.path().join("store"), 2);
 }
+
+/// One SEND_BATCH_MESSAGE entry: totalSize, magic, bodyCRC, flag, body, properties (i16 length).
+fn batch_entry(out: &mut Vec<u8>, body: &[u8], props: &[(&str, &str)]) {
+    let props: Vec<(String, String)> = props
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let props = rmq_common::message::encode_properties(&props);
+    let total = 22 + body.len() + props.len();
+    out.extend_from_slice(&(total as i32).to_be_bytes());
+    out.extend_from_slice(&[0; 12]); // magic, CRC, flag
+    out.extend_from_slice(&(body.len() as i32).to_be_bytes());
+    out.extend_from_slice(body);
+    out.extend_from_slice(&(props.len() as i16).to_be_bytes());
+    out.extend_from_slice(props.as_bytes());
+}
+
+fn send_batch(
+    topic: &str,
+    header: &[(&str, &str)],
+    entries: &[(&[u8], &[(&str, &str)])],
+) -> rmq_remoting::RemotingCommand {
+    let mut body = Vec::new();
+    for (b, p) in entries {
+        batch_entry(&mut body, b, p);
+    }
+    let mut req = send_v2(topic, &[], header)
+        .with_ext("m", true)
+        .with_body(body);
+    req.code = rmq_remoting::codes::request::SEND_BATCH_MESSAGE;
+    req
+}
+
+/// 4.8.0 `putMessages`: a DELAY among the batch's own properties makes the batch illegal (or
+/// a SYSTEM_ERROR when it is not a number); an entry's DELAY is stored as it is and the entry
+/// is not delayed; where the batch and an entry both set a property, the batch's value wins
+/// (4.8.0 appends the batch's properties after the entry's). Returns the broker.
+async fn check_batch_delays(dir: &std::path::Path, ns: &str, extra_conf: &str) -> Proc {
+    let setup = write_broker_conf(dir, ns, extra_conf);
+    let broker = start_broker(&setup);
+    let c = RemotingClient::new();
+    wait_writable(&c, ns).await;
+    let one: &[(&[u8], &[(&str, &str)])] = &[(b"e", &[])];
+    let r = c
+        .invoke(
+            &setup.addr,
+            send_batch("DelayBatch", &[("DELAY", "2")], one),
+            T,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.code, rs::MESSAGE_ILLEGAL, "{:?}", r.remark);
+    let r = c
+        .invoke(
+            &setup.addr,
+            send_batch("DelayBatch", &[("DELAY", "x")], one),
+            T,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.code, rs::SYSTEM_ERROR, "{:?}", r.remark);
+    let entries: &[(&[u8], &[(&str, &str)])] = &[
+        (b"d2", &[("DELAY", "2"), ("TAGS", "a")]),
+        (b"dx", &[("DELAY", "abc"), ("TAGS", "a")]),
+    ];
+    let r = c
+        .invoke(
+            &setup.addr,
+            send_batch("DelayBatch", &[("TAGS", "b")], entries),
+            T,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
+    wait_dispatched(&c, &setup.addr, "DelayBatch", 0, 2).await;
+    let got = pull_all(&c, &setup.addr, "DelayBatch").await;
+    assert_eq!(got.len(), 2, "both entries at once in the real topic");
+    assert_eq!(got[0].property("DELAY"), Some("2"));
+    assert_eq!(got[1].property("DELAY"), Some("abc"));
+    assert!(
+        got.iter().all(|m| m.tags() == Some("b")),
+        "the batch's TAGS wins"
+    );
+    broker
+}
+
+/// Waits until the name server lists a brokerId 0 (a DLedger broker takes writes only then).
+async fn wait_writable(c: &RemotingClient, ns: &str) {
+    use rmq_remoting::protocol::{decode_body, ClusterInfo};
+    let start = Instant::now();
+    loop {
+        let req = rmq_remoting::RemotingCommand::new_request(
+            rmq_remoting::codes::request::GET_BROKER_CLUSTER_INFO,
+        );
+        if let Ok(r) = c.invoke(ns, req, T).await {
+            let masters = decode_body::<ClusterInfo>(r.body_bytes())
+                .map(|ci| {
+                    ci.broker_addr_table
+                        .values()
+                        .any(|bd| bd.broker_addrs.contains_key(&0))
+                })
+                .unwrap_or(false);
+            if masters {
+                return;
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no writable broker"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn batches_ignore_entry_delays_and_refuse_a_batch_delay() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_ns, ns) = start_namesrv(dir.path());
+    let mut broker = check_batch_delays(dir.path(), &ns, "").await;
+    let store = dir.path().join("store");
+    stop_and_verify(&mut broker, &store, 2);
+    let b_hash = i64::from(rmq_common::message::java_string_hash("b"));
+    assert_eq!(cq_tags_code(&store, "DelayBatch", 0, 1), b_hash);
+}
+
+/// The same on a one-node DLedger group, where a batch is replicated entry by entry.
+#[tokio::test(flavor = "multi_thread")]
+async fn dledger_batches_ignore_entry_delays_and_refuse_a_batch_delay() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_ns, ns) = start_namesrv(dir.path());
+    let port = rmq_testkit::free_port().unwrap();
+    let conf = format!(
+        "enableDLegerCommitLog=true\ndLegerGroup=broker-t\ndLegerPeers=n0-127.0.0.1:{port}\n\
+         dLegerSelfId=n0\nmappedFileSizeCommitLog=4194304"
+    );
+    let mut broker = check_batch_delays(dir.path(), &ns, &conf).await;
+    sigterm(&mut broker);
+}

@@ -180,6 +180,23 @@ async fn a_level_above_the_highest_is_stored_as_the_highest() {
     assert_eq!(parked.queue_id, 17, "level 18 -> queue 17");
     assert_eq!(parked.property("DELAY"), Some("18"), "DELAY rewritten");
     assert_eq!(parked.property("REAL_TOPIC"), Some("DelayMax"));
+    // A level within range is stored as the producer wrote it (parseInt reads "+2" as 2).
+    let r = c
+        .invoke(
+            &setup.addr,
+            send_v2("DelayMax", b"soon", &[("DELAY", "+2")]),
+            T,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
+    let (_, offset) = rmq_common::msgid::decode_offset_msg_id(r.ext("msgId").unwrap()).unwrap();
+    let parked2 = view(&c, &setup.addr, offset).await;
+    assert_eq!(
+        (parked2.queue_id, parked2.property("DELAY")),
+        (1, Some("+2"))
+    );
+    wait_dispatched(&c, &setup.addr, "SCHEDULE_TOPIC_XXXX", 1, 1).await;
     sigterm(&mut broker);
     let store = dir.path().join("store");
     assert_eq!(
@@ -189,7 +206,7 @@ async fn a_level_above_the_highest_is_stored_as_the_highest() {
     );
     let report = rmq_inspect::verify_store(&store, &rmq_inspect::Options::default()).unwrap();
     assert!(report.violations.is_empty(), "{:?}", report.violations);
-    assert_eq!(report.messages, 1, "{}", report.summary());
+    assert_eq!(report.messages, 2, "{}", report.summary());
 }
 
 /// Stops the broker cleanly and checks that `rmq-inspect verify` accepts its store, which

@@ -148,8 +148,14 @@ pub async fn put_message(
         _ => 0,
     };
     if level > 0 {
-        let level = level.min(b.schedule.levels.max_level());
-        set_prop(&mut props, "DELAY", level.to_string());
+        let max = b.schedule.levels.max_level();
+        let level = if level > max {
+            // setDelayTimeLevel(max): the only case where 4.8.0 rewrites DELAY ("+2" stays)
+            set_prop(&mut props, keys::DELAY, max.to_string());
+            max
+        } else {
+            level
+        };
         set_prop(&mut props, "REAL_TOPIC", msg.topic.clone());
         set_prop(&mut props, "REAL_QID", msg.queue_id.to_string());
         msg.topic = crate::topic::SCHEDULE_TOPIC.to_string();

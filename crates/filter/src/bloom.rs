@@ -58,8 +58,8 @@ impl BloomFilter {
         if k < 1 {
             return Err(BloomError("Hash function num is less than 1".into()));
         }
-        let m = (n as f64 * log(2.0, 1.0 / error_rate) * log(2.0, std::f64::consts::E)).ceil()
-            as i32;
+        let m =
+            (n as f64 * log(2.0, 1.0 / error_rate) * log(2.0, std::f64::consts::E)).ceil() as i32;
         let m = (8.0 * (m as f64 / 8.0).ceil()) as i32;
         Ok(BloomFilter { f, n, k, m })
     }
@@ -145,7 +145,9 @@ impl BitsArray {
     }
 
     pub fn get(&self, p: usize) -> bool {
-        self.bytes.get(p / 8).is_some_and(|b| b & (1 << (p % 8)) != 0)
+        self.bytes
+            .get(p / 8)
+            .is_some_and(|b| b & (1 << (p % 8)) != 0)
     }
 
     pub fn bytes(&self) -> &[u8] {
@@ -239,10 +241,7 @@ mod tests {
     fn murmur3_reference_values() {
         // Reference values of MurmurHash3_x64_128 with seed 0 (smhasher).
         assert_eq!(murmur3_x64_128(b"", 0), (0, 0));
-        assert_eq!(
-            murmur3_x64_128(b"hello", 0).0,
-            0xcbd8_a7b3_41bd_9b02
-        );
+        assert_eq!(murmur3_x64_128(b"hello", 0).0, 0xcbd8_a7b3_41bd_9b02);
     }
 
     #[test]

@@ -297,12 +297,10 @@ pub fn compare(lv: &Value, rv: &Value) -> Result<Ordering, EvalError> {
         (Double(a), Double(b)) => java::double_compare(*a, *b),
         (Str(a), Str(b)) => java_string_compare(a, b),
         // 4.8.0 casts the Boolean itself to String here: a ClassCastException
-        (Bool(_), Str(_)) => {
-            return Err(EvalError(
-                "java.lang.ClassCastException: java.lang.Boolean cannot be cast to java.lang.String"
-                    .into(),
-            ))
-        }
+        (Bool(_), Str(_)) => return Err(EvalError(
+            "java.lang.ClassCastException: java.lang.Boolean cannot be cast to java.lang.String"
+                .into(),
+        )),
         (Int(a), Long(b)) => (*a as i64).cmp(b),
         (Int(a), Double(b)) => java::double_compare(*a as f64, *b),
         (Int(a), Str(s)) => a.cmp(&java::parse_int(s).ok_or_else(|| nfe(s))?),
@@ -311,11 +309,15 @@ pub fn compare(lv: &Value, rv: &Value) -> Result<Ordering, EvalError> {
         (Long(a), Str(s)) => a.cmp(&java::parse_long(s).ok_or_else(|| nfe(s))?),
         (Double(a), Int(b)) => java::double_compare(*a, *b as f64),
         (Double(a), Long(b)) => java::double_compare(*a, *b as f64),
-        (Double(a), Str(s)) => java::double_compare(*a, java::parse_double(s).ok_or_else(|| nfe(s))?),
+        (Double(a), Str(s)) => {
+            java::double_compare(*a, java::parse_double(s).ok_or_else(|| nfe(s))?)
+        }
         (Str(s), Bool(b)) => java::parse_boolean(s).cmp(b),
         (Str(s), Int(b)) => java::parse_int(s).ok_or_else(|| nfe(s))?.cmp(b),
         (Str(s), Long(b)) => java::parse_long(s).ok_or_else(|| nfe(s))?.cmp(b),
-        (Str(s), Double(b)) => java::double_compare(java::parse_double(s).ok_or_else(|| nfe(s))?, *b),
+        (Str(s), Double(b)) => {
+            java::double_compare(java::parse_double(s).ok_or_else(|| nfe(s))?, *b)
+        }
         _ => Ordering::Less,
     })
 }

@@ -61,9 +61,7 @@ pub fn parse_double(s: &str) -> Option<f64> {
         "NaN" => f64::NAN,
         "Infinity" => f64::INFINITY,
         _ => {
-            let body = body
-                .strip_suffix(['f', 'F', 'd', 'D'])
-                .unwrap_or(body);
+            let body = body.strip_suffix(['f', 'F', 'd', 'D']).unwrap_or(body);
             let b = body.as_bytes();
             let mut i = 0;
             let int_start = i;

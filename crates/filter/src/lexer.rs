@@ -437,10 +437,7 @@ impl Lexer {
             } else {
                 add_escapes(&self.text[start..last_read])
             };
-            (
-                format!("\"{}\" ({}), ", add_escapes(&[cur]), cur),
-                after,
-            )
+            (format!("\"{}\" ({}), ", add_escapes(&[cur]), cur), after)
         };
         FilterError::Lexical(format!(
             "Lexical error at line {line}, column {column}.  Encountered: {encountered}after : \"{after}\""

@@ -113,8 +113,7 @@ impl Parser {
     /// The kind of token `i` (lexing it if needed).
     fn kind_at(&mut self, i: usize) -> PResult<u8> {
         while self.tokens.len() <= i {
-            if self.tokens.last().is_some_and(|t| t.kind == kind::EOF) && self.tokens.len() > 1
-            {
+            if self.tokens.last().is_some_and(|t| t.kind == kind::EOF) && self.tokens.len() > 1 {
                 // EOF repeats
                 let t = self.tokens[self.tokens.len() - 1].clone();
                 self.tokens.push(t);
@@ -378,7 +377,13 @@ impl Parser {
                 let e = self.unary_expr()?;
                 Ok(Expr::Not(Box::new(as_boolean(e)?)))
             }
-            TRUE | FALSE | NULL | DECIMAL_LITERAL | FLOATING_POINT_LITERAL | STRING_LITERAL | ID
+            TRUE
+            | FALSE
+            | NULL
+            | DECIMAL_LITERAL
+            | FLOATING_POINT_LITERAL
+            | STRING_LITERAL
+            | ID
             | LPAREN => self.primary_expr(),
             _ => {
                 self.expect_at(10);
@@ -656,12 +661,9 @@ fn as_boolean(e: Expr) -> PResult<Expr> {
 
 /// `ConstantExpression.createFromDecimal`: Integer when it fits, else Long.
 fn create_from_decimal(text: &str) -> PResult<Expr> {
-    let digits = text
-        .strip_suffix(['l', 'L'])
-        .unwrap_or(text);
-    let v = java::parse_long(digits).ok_or_else(|| {
-        FilterError::NumberFormat(format!("For input string: \"{digits}\""))
-    })?;
+    let digits = text.strip_suffix(['l', 'L']).unwrap_or(text);
+    let v = java::parse_long(digits)
+        .ok_or_else(|| FilterError::NumberFormat(format!("For input string: \"{digits}\"")))?;
     Ok(Expr::Const(match i32::try_from(v) {
         Ok(i) => Value::Int(i),
         Err(_) => Value::Long(v),
@@ -690,7 +692,11 @@ fn create_float(text: &str) -> PResult<Expr> {
 }
 
 fn is_null(left: Expr) -> Expr {
-    Expr::Compare(CmpOp::Eq, Box::new(left), Box::new(Expr::Const(Value::Null)))
+    Expr::Compare(
+        CmpOp::Eq,
+        Box::new(left),
+        Box::new(Expr::Const(Value::Null)),
+    )
 }
 
 /// `createEqual`: no NULL literal on either side; a boolean literal only against a boolean
@@ -778,7 +784,9 @@ mod tests {
     #[test]
     fn precedence_and_shapes() {
         assert_eq!(
-            parse("a > 5 AND b = 'x' OR NOT c IS NULL").unwrap().to_string(),
+            parse("a > 5 AND b = 'x' OR NOT c IS NULL")
+                .unwrap()
+                .to_string(),
             "(((a > 5) && (b == 'x')) || ((NOT c) == NULL))"
         );
         assert_eq!(
@@ -795,7 +803,10 @@ mod tests {
         assert!(parse("a > 5 b = 6").is_ok());
         assert!(parse("a > 5 )").is_ok());
         assert!(parse("a > 5 b !").is_ok());
-        assert!(parse("a > 5 !").is_err(), "the one token after the expression is lexed");
+        assert!(
+            parse("a > 5 !").is_err(),
+            "the one token after the expression is lexed"
+        );
         assert!(parse("a > 5 -- no line end").is_ok());
     }
 

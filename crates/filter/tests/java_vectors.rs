@@ -25,9 +25,7 @@ fn property_sets(v: &Json) -> Vec<HashMap<String, String>> {
                 .iter()
                 .map(|s| s.as_str().unwrap().to_string())
                 .collect();
-            kv.chunks(2)
-                .map(|p| (p[0].clone(), p[1].clone()))
-                .collect()
+            kv.chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect()
         })
         .collect()
 }
@@ -51,7 +49,9 @@ fn compile_and_evaluate_like_4_8_0() {
                     failures.push(format!("{expr:?}: error\n  ours: {e}\n  java: {want}"));
                 }
             }
-            (Ok(_), Some(want)) => failures.push(format!("{expr:?}: we compile, 4.8.0 says {want}")),
+            (Ok(_), Some(want)) => {
+                failures.push(format!("{expr:?}: we compile, 4.8.0 says {want}"))
+            }
             (Err(e), None) => failures.push(format!("{expr:?}: 4.8.0 compiles, we say {e}")),
             (Ok(x), None) => {
                 compiled += 1;
@@ -73,7 +73,10 @@ fn compile_and_evaluate_like_4_8_0() {
             }
         }
     }
-    assert!(compiled > 500 && refused > 300, "{compiled} compiled, {refused} refused");
+    assert!(
+        compiled > 500 && refused > 300,
+        "{compiled} compiled, {refused} refused"
+    );
     assert!(
         failures.is_empty(),
         "{} mismatches (of {} cases):\n{}",
@@ -87,8 +90,11 @@ fn compile_and_evaluate_like_4_8_0() {
 fn bloom_positions_like_4_8_0() {
     let v = vectors();
     for b in v["bloom"].as_array().unwrap() {
-        let f = BloomFilter::create_by_fn(b["f"].as_i64().unwrap() as i32, b["n"].as_i64().unwrap() as i32)
-            .unwrap();
+        let f = BloomFilter::create_by_fn(
+            b["f"].as_i64().unwrap() as i32,
+            b["n"].as_i64().unwrap() as i32,
+        )
+        .unwrap();
         assert_eq!(f.k as i64, b["k"].as_i64().unwrap());
         assert_eq!(f.m as i64, b["m"].as_i64().unwrap());
         let want: Vec<i32> = b["bitPos"]

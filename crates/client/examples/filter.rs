@@ -58,7 +58,9 @@ async fn main() {
     let a = match args() {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("{e}\nusage: filter [-n NAMESRV] [-t TOPIC] [-c COUNT] [--sql EXPR | --tags EXPR]");
+            eprintln!(
+                "{e}\nusage: filter [-n NAMESRV] [-t TOPIC] [-c COUNT] [--sql EXPR | --tags EXPR]"
+            );
             std::process::exit(2);
         }
     };
@@ -89,7 +91,8 @@ async fn run(a: Args) -> Result<(), Box<dyn std::error::Error>> {
     });
     println!("consumer selector: {:?}", a.selector);
     let consumer =
-        PushConsumer::start_with_selectors(cfg, &[(a.topic.as_str(), a.selector)], listener).await?;
+        PushConsumer::start_with_selectors(cfg, &[(a.topic.as_str(), a.selector)], listener)
+            .await?;
 
     let producer = Producer::start(ProducerConfig::new(
         format!("filter_example_pg_{run_id}"),
@@ -104,10 +107,18 @@ async fn run(a: Args) -> Result<(), Box<dyn std::error::Error>> {
         producer.send(m).await?;
     }
     producer.shutdown().await;
-    println!("sent {} messages: a = 0..{}, tags TagA, TagB, TagC in turn", a.count, a.count - 1);
+    println!(
+        "sent {} messages: a = 0..{}, tags TagA, TagB, TagC in turn",
+        a.count,
+        a.count - 1
+    );
 
+    // wait until something arrived and then nothing more for 3 s (15 s at most)
+    let started = Instant::now();
     let (mut seen, mut quiet_since) = (0, Instant::now());
-    while quiet_since.elapsed() < Duration::from_secs(3) {
+    while started.elapsed() < Duration::from_secs(15)
+        && (seen == 0 || quiet_since.elapsed() < Duration::from_secs(3))
+    {
         tokio::time::sleep(Duration::from_millis(200)).await;
         let n = received.lock().len();
         if n != seen {

@@ -204,32 +204,33 @@ impl Parser {
     // ANCHOR_END: parse_error
 
     fn or_expression(&mut self) -> PResult<Expr> {
-        let mut left = self.and_expression()?;
-        loop {
-            if self.peek()? != kind::OR {
-                self.expect_at(0);
-                return Ok(left);
-            }
-            self.consume(kind::OR)?;
-            let right = self.and_expression()?;
-            let l = as_boolean(left)?;
-            let r = as_boolean(right)?;
-            left = Expr::Or(Box::new(l), Box::new(r));
-        }
+        self.logic_chain(kind::OR, 0, Self::and_expression, Expr::Or)
     }
 
     fn and_expression(&mut self) -> PResult<Expr> {
-        let mut left = self.equality_expression()?;
+        self.logic_chain(kind::AND, 1, Self::equality_expression, Expr::And)
+    }
+
+    /// `operand ( OP operand )*`, left-associative; `la` is the loop's choice point. Both
+    /// operands are parsed before either is checked to be boolean, as in 4.8.0.
+    fn logic_chain(
+        &mut self,
+        op: u8,
+        la: usize,
+        operand: fn(&mut Self) -> PResult<Expr>,
+        make: fn(Box<Expr>, Box<Expr>) -> Expr,
+    ) -> PResult<Expr> {
+        let mut left = operand(self)?;
         loop {
-            if self.peek()? != kind::AND {
-                self.expect_at(1);
+            if self.peek()? != op {
+                self.expect_at(la);
                 return Ok(left);
             }
-            self.consume(kind::AND)?;
-            let right = self.equality_expression()?;
+            self.consume(op)?;
+            let right = operand(self)?;
             let l = as_boolean(left)?;
             let r = as_boolean(right)?;
-            left = Expr::And(Box::new(l), Box::new(r));
+            left = make(Box::new(l), Box::new(r));
         }
     }
 

@@ -36,10 +36,10 @@ use clap::Parser;
 use hdrhistogram::Histogram;
 use rmq_common::message::{decode_records, encode_properties};
 use rmq_remoting::codes::{request as rq, response as rs};
+use rmq_remoting::protocol::encode_body;
 use rmq_remoting::protocol::heartbeat::{
     ConsumeFromWhere, ConsumeType, ConsumerData, HeartbeatData, MessageModel, SubscriptionData,
 };
-use rmq_remoting::protocol::encode_body;
 use rmq_remoting::{RemotingClient, RemotingCommand};
 use serde::Serialize;
 
@@ -275,7 +275,10 @@ async fn drain(
             code => bail!("pull {group}@{addr} at {offset}: {code} {:?}", r.remark),
         }
         if next <= offset {
-            bail!("pull {group}@{addr} did not advance from {offset} (code {})", r.code);
+            bail!(
+                "pull {group}@{addr} did not advance from {offset} (code {})",
+                r.code
+            );
         }
         offset = next;
     }
@@ -329,8 +332,14 @@ async fn main() -> Result<()> {
         body_bytes: 256,
         drains_per_group: q.pick(1, 3),
         pull_batch: 32,
-        measured_groups: MEASURED.iter().map(|(g, e, _)| format!("{g}: {e}")).collect(),
-        background_groups: BACKGROUND.iter().map(|(g, e)| format!("{g}: {e}")).collect(),
+        measured_groups: MEASURED
+            .iter()
+            .map(|(g, e, _)| format!("{g}: {e}"))
+            .collect(),
+        background_groups: BACKGROUND
+            .iter()
+            .map(|(g, e)| format!("{g}: {e}"))
+            .collect(),
         bloom: "maxErrorRateOfBloomFilter=20, expectConsumerNumUseFilter=32 (k=3, m=112)".into(),
     };
     let out = figures_dir_for(EXPERIMENT, q.quick)?;
@@ -345,7 +354,11 @@ async fn main() -> Result<()> {
             "enablePropertyFilter=true\nenableConsumeQueueExt=true\nenableCalcFilterBitMap=true\n",
         ),
     ] {
-        let name = if extra.contains("Ext") { "filter-on" } else { "filter-off" };
+        let name = if extra.contains("Ext") {
+            "filter-on"
+        } else {
+            "filter-off"
+        };
         let store = tmp.path().join(name);
         let conf = rmq_testkit::BrokerConf::new(name, &ns, &store)?.with_extra(extra);
         let path = tmp.path().join(format!("{name}.conf"));
@@ -374,7 +387,11 @@ async fn main() -> Result<()> {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         fill_cpu.push((b.label.to_string(), b.cpu_ms() - cpu0));
-        println!("{}: filled {n} messages, broker CPU {:.0} ms", b.label, b.cpu_ms() - cpu0);
+        println!(
+            "{}: filled {n} messages, broker CPU {:.0} ms",
+            b.label,
+            b.cpu_ms() - cpu0
+        );
     }
     let mut rows = Vec::new();
     let mut ext_bytes = 0;
@@ -389,7 +406,8 @@ async fn main() -> Result<()> {
             for _ in 0..params.drains_per_group {
                 let cpu0 = b.cpu_ms();
                 let t0 = Instant::now();
-                let (g, pulls, hist) = drain(&c, &b.addr, group, n as i64, params.pull_batch).await?;
+                let (g, pulls, hist) =
+                    drain(&c, &b.addr, group, n as i64, params.pull_batch).await?;
                 walls.push(t0.elapsed().as_secs_f64() * 1000.0);
                 cpus.push(b.cpu_ms() - cpu0);
                 pulls_v.push(pulls as f64);
@@ -397,7 +415,11 @@ async fn main() -> Result<()> {
                 got = g;
             }
             if got.len() != want {
-                bail!("{} {group}: {} messages matched, expected {want}", b.label, got.len());
+                bail!(
+                    "{} {group}: {} messages matched, expected {want}",
+                    b.label,
+                    got.len()
+                );
             }
             let reads = if b.label == "bit map on" {
                 let (pass, bytes) = bloom_passes(&b.store, group)?;

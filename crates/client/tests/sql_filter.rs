@@ -327,8 +327,7 @@ async fn disabled_filtering_and_bad_expressions_are_refused() {
     let err = pc
         .pull_selected(&mq, &MessageSelector::sql("a > 5"), 0, 32, false)
         .await
-        .err()
-        .expect("pull refused");
+        .expect_err("pull refused");
     assert_eq!(err.code(), Some(1), "{err}");
     pc.shutdown().await;
     drop(env);

@@ -507,57 +507,64 @@ impl Parser {
     }
 
     fn scan_or(&mut self, at: usize) -> PResult<Option<usize>> {
-        let Some(mut p) = self.scan_and(at)? else {
+        let Some(p) = self.scan_and(at)? else {
             return Ok(None);
         };
-        while let Some(q) = self.scan(p, kind::OR)? {
-            match self.scan_and(q)? {
-                Some(r) => p = r,
-                None => break,
-            }
+        self.scan_repeat(p, |s, p| s.scan_op_then(p, &[kind::OR], Self::scan_and))
+    }
+
+    fn scan_and(&mut self, at: usize) -> PResult<Option<usize>> {
+        let Some(p) = self.scan_equality(at)? else {
+            return Ok(None);
+        };
+        self.scan_repeat(p, |s, p| {
+            s.scan_op_then(p, &[kind::AND], Self::scan_equality)
+        })
+    }
+
+    /// `( step )*` in look-ahead mode: a step that does not match leaves the position.
+    fn scan_repeat(
+        &mut self,
+        mut p: usize,
+        step: impl Fn(&mut Self, usize) -> PResult<Option<usize>>,
+    ) -> PResult<Option<usize>> {
+        while let Some(q) = step(self, p)? {
+            p = q;
         }
         Ok(Some(p))
     }
 
-    fn scan_and(&mut self, at: usize) -> PResult<Option<usize>> {
-        let Some(mut p) = self.scan_equality(at)? else {
-            return Ok(None);
-        };
-        while let Some(q) = self.scan(p, kind::AND)? {
-            match self.scan_equality(q)? {
-                Some(r) => p = r,
-                None => break,
+    /// One of `ops` followed by `operand`, trying the operators in order.
+    fn scan_op_then(
+        &mut self,
+        at: usize,
+        ops: &[u8],
+        operand: fn(&mut Self, usize) -> PResult<Option<usize>>,
+    ) -> PResult<Option<usize>> {
+        for &op in ops {
+            if let Some(q) = self.scan(at, op)? {
+                if let Some(r) = operand(self, q)? {
+                    return Ok(Some(r));
+                }
             }
         }
-        Ok(Some(p))
+        Ok(None)
     }
 
     fn scan_equality(&mut self, at: usize) -> PResult<Option<usize>> {
         use kind::*;
-        let Some(mut p) = self.scan_comparison(at)? else {
+        let Some(p) = self.scan_comparison(at)? else {
             return Ok(None);
         };
-        loop {
-            let mut next = None;
-            for op in [EQ, NE] {
-                if let Some(q) = self.scan(p, op)? {
-                    if let Some(r) = self.scan_comparison(q)? {
-                        next = Some(r);
-                        break;
-                    }
-                }
+        self.scan_repeat(p, |s, p| {
+            if let Some(q) = s.scan_op_then(p, &[EQ, NE], Self::scan_comparison)? {
+                return Ok(Some(q));
             }
-            if next.is_none() {
-                next = self.scan_seq(p, &[IS, NULL])?;
+            if let Some(q) = s.scan_seq(p, &[IS, NULL])? {
+                return Ok(Some(q));
             }
-            if next.is_none() {
-                next = self.scan_seq(p, &[IS, NOT, NULL])?;
-            }
-            match next {
-                Some(q) => p = q,
-                None => return Ok(Some(p)),
-            }
-        }
+            s.scan_seq(p, &[IS, NOT, NULL])
+        })
     }
 
     fn scan_seq(&mut self, mut at: usize, kinds: &[u8]) -> PResult<Option<usize>> {
@@ -572,36 +579,23 @@ impl Parser {
 
     fn scan_comparison(&mut self, at: usize) -> PResult<Option<usize>> {
         use kind::*;
-        let Some(mut p) = self.scan_unary(at)? else {
+        let Some(p) = self.scan_unary(at)? else {
             return Ok(None);
         };
-        loop {
-            let mut next = None;
-            for op in [GT, GE, LT, LE] {
-                if let Some(q) = self.scan(p, op)? {
-                    if let Some(r) = self.scan_unary(q)? {
-                        next = Some(r);
-                        break;
-                    }
+        self.scan_repeat(p, |s, p| {
+            if let Some(q) = s.scan_op_then(p, &[GT, GE, LT, LE], Self::scan_unary)? {
+                return Ok(Some(q));
+            }
+            for not in [false, true] {
+                if let Some(q) = s.scan_between(p, not)? {
+                    return Ok(Some(q));
                 }
             }
-            if next.is_none() {
-                next = self.scan_between(p, false)?;
+            match s.scan_in(p, false)? {
+                Some(q) => Ok(Some(q)),
+                None => s.scan_in(p, true),
             }
-            if next.is_none() {
-                next = self.scan_between(p, true)?;
-            }
-            if next.is_none() {
-                next = self.scan_in(p, false)?;
-            }
-            if next.is_none() {
-                next = self.scan_in(p, true)?;
-            }
-            match next {
-                Some(q) => p = q,
-                None => return Ok(Some(p)),
-            }
-        }
+        })
     }
 
     fn scan_between(&mut self, at: usize, not: bool) -> PResult<Option<usize>> {

@@ -18,7 +18,7 @@
 //! eight expressions at dispatch.
 //!
 //! Full mode: 200 000 messages of 256 bytes, three drains per group (the median is charted).
-//! `--quick` (under a minute, CI): 10 000 messages, one drain.
+//! `--quick` (under a minute, CI): 4 000 messages, one drain.
 //! Output in `book/src/figures/filter-bitmap/` (`--quick`: `target/experiments/quick/...`):
 //! `results.csv`, `summary.json`, `throughput.svg`, `reads.svg`, `cpu.svg`, `meta.json`.
 //! Exits non-zero if the two brokers deliver different messages or a count is off.
@@ -328,7 +328,7 @@ async fn main() -> Result<()> {
     let q = cli.quick;
     let started = Instant::now();
     let params = Params {
-        messages: q.pick(10_000, 200_000),
+        messages: q.pick(4_000, 200_000),
         body_bytes: 256,
         drains_per_group: q.pick(1, 3),
         pull_batch: 32,

@@ -50,14 +50,13 @@ pub fn bit_map_calculator(
         }
         let bloom = filters.bloom();
         let mut bits = BitsArray::new(bloom.m as usize);
-        for d in filters.get_by_topic(&req.topic) {
-            let (Some(expr), Some(data)) = (&d.compiled, &d.bloom) else {
-                continue;
-            };
-            if expr.matches(&req.properties).unwrap_or(false) {
-                bloom.hash_to(data, &mut bits);
+        filters.for_each_in_topic(&req.topic, |d| {
+            if let (Some(expr), Some(data)) = (&d.compiled, &d.bloom) {
+                if expr.matches(&req.properties).unwrap_or(false) {
+                    bloom.hash_to(data, &mut bits);
+                }
             }
-        }
+        });
         Some(bits.into_bytes())
     })
 }

@@ -143,6 +143,12 @@ async fn view(c: &RemotingClient, addr: &str, offset: i64) -> rmq_common::Messag
     decode_records(r.body_bytes()).unwrap().remove(0)
 }
 
+/// The commit-log offset of the message a send response names (its offset msgId).
+fn stored_offset(r: &rmq_remoting::RemotingCommand) -> i64 {
+    let id = r.ext("msgId").unwrap();
+    rmq_common::msgid::decode_offset_msg_id(id).unwrap().1
+}
+
 /// The tagsCode of entry `index` of a consume-queue file (20-byte entries: phy, size, tags).
 fn cq_tags_code(store: &std::path::Path, topic: &str, queue_id: i32, index: usize) -> i64 {
     let path = store.join(format!(
@@ -163,17 +169,8 @@ async fn a_level_above_the_highest_is_stored_as_the_highest() {
     let setup = write_broker_conf(dir.path(), &ns, "");
     let mut broker = start_broker(&setup);
     let c = RemotingClient::new();
-    let r = c
-        .invoke(
-            &setup.addr,
-            send_v2("DelayMax", b"later", &[("DELAY", "40"), ("TAGS", "tg")]),
-            T,
-        )
-        .await
-        .unwrap();
-    assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
-    let id = r.ext("msgId").unwrap().to_string();
-    let (_, offset) = rmq_common::msgid::decode_offset_msg_id(&id).unwrap();
+    let req = send_v2("DelayMax", b"later", &[("DELAY", "40"), ("TAGS", "tg")]);
+    let offset = stored_offset(&send_ok(&c, &setup.addr, req).await);
     wait_dispatched(&c, &setup.addr, "SCHEDULE_TOPIC_XXXX", 17, 1).await;
     let parked = view(&c, &setup.addr, offset).await;
     assert_eq!(parked.topic, "SCHEDULE_TOPIC_XXXX");
@@ -181,16 +178,8 @@ async fn a_level_above_the_highest_is_stored_as_the_highest() {
     assert_eq!(parked.property("DELAY"), Some("18"), "DELAY rewritten");
     assert_eq!(parked.property("REAL_TOPIC"), Some("DelayMax"));
     // A level within range is stored as the producer wrote it (parseInt reads "+2" as 2).
-    let r = c
-        .invoke(
-            &setup.addr,
-            send_v2("DelayMax", b"soon", &[("DELAY", "+2")]),
-            T,
-        )
-        .await
-        .unwrap();
-    assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
-    let (_, offset) = rmq_common::msgid::decode_offset_msg_id(r.ext("msgId").unwrap()).unwrap();
+    let req = send_v2("DelayMax", b"soon", &[("DELAY", "+2")]);
+    let offset = stored_offset(&send_ok(&c, &setup.addr, req).await);
     let parked2 = view(&c, &setup.addr, offset).await;
     assert_eq!(
         (parked2.queue_id, parked2.property("DELAY")),
@@ -298,37 +287,21 @@ async fn check_batch_delays(dir: &std::path::Path, ns: &str, extra_conf: &str) -
     let c = RemotingClient::new();
     wait_writable(&c, ns).await;
     let one: &[(&[u8], &[(&str, &str)])] = &[(b"e", &[])];
-    let r = c
-        .invoke(
-            &setup.addr,
-            send_batch("DelayBatch", &[("DELAY", "2")], one),
-            T,
-        )
-        .await
-        .unwrap();
-    assert_eq!(r.code, rs::MESSAGE_ILLEGAL, "{:?}", r.remark);
-    let r = c
-        .invoke(
-            &setup.addr,
-            send_batch("DelayBatch", &[("DELAY", "x")], one),
-            T,
-        )
-        .await
-        .unwrap();
-    assert_eq!(r.code, rs::SYSTEM_ERROR, "{:?}", r.remark);
+    for (delay, code) in [("2", rs::MESSAGE_ILLEGAL), ("x", rs::SYSTEM_ERROR)] {
+        let req = send_batch("DelayBatch", &[("DELAY", delay)], one);
+        let r = c.invoke(&setup.addr, req, T).await.unwrap();
+        assert_eq!(r.code, code, "batch DELAY {delay}: {:?}", r.remark);
+    }
     let entries: &[(&[u8], &[(&str, &str)])] = &[
         (b"d2", &[("DELAY", "2"), ("TAGS", "a")]),
         (b"dx", &[("DELAY", "abc"), ("TAGS", "a")]),
     ];
-    let r = c
-        .invoke(
-            &setup.addr,
-            send_batch("DelayBatch", &[("TAGS", "b")], entries),
-            T,
-        )
-        .await
-        .unwrap();
-    assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
+    send_ok(
+        &c,
+        &setup.addr,
+        send_batch("DelayBatch", &[("TAGS", "b")], entries),
+    )
+    .await;
     wait_dispatched(&c, &setup.addr, "DelayBatch", 0, 2).await;
     let got = pull_all(&c, &setup.addr, "DelayBatch").await;
     assert_eq!(got.len(), 2, "both entries at once in the real topic");

@@ -50,36 +50,31 @@ async fn own_perm(c: &RemotingClient, addr: &str, topic: &str) -> i32 {
     all["topicConfigTable"][topic]["perm"].as_i64().unwrap() as i32
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_read_only_broker_announces_its_topics_read_only() {
+/// Starts a name server and a broker with `extra_conf`, creates `topic` with perm 6 and
+/// returns (the perm the name server's route gives, the perm in the broker's own table).
+async fn perms(extra_conf: &str, topic: &str) -> (i32, i32) {
     let dir = tempfile::tempdir().unwrap();
     let (_ns, ns) = start_namesrv(dir.path());
-    let setup = write_broker_conf(dir.path(), &ns, "brokerPermission=4");
+    let setup = write_broker_conf(dir.path(), &ns, extra_conf);
     let _broker = start_broker(&setup);
     let c = RemotingClient::new();
-    create_topic(&c, &setup.addr, "ReadOnlyT").await;
-    let r = route(&c, &ns, "ReadOnlyT").await;
+    create_topic(&c, &setup.addr, topic).await;
+    let r = route(&c, &ns, topic).await;
     assert_eq!(r.queue_datas.len(), 1, "{r:?}");
-    assert_eq!(
-        r.queue_datas[0].perm, 4,
-        "announced with the broker's permission"
-    );
     assert_eq!(r.queue_datas[0].write_queue_nums, 2);
-    assert_eq!(
-        own_perm(&c, &setup.addr, "ReadOnlyT").await,
-        6,
-        "topics.json keeps 6"
-    );
+    (
+        r.queue_datas[0].perm,
+        own_perm(&c, &setup.addr, topic).await,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_read_only_broker_announces_its_topics_read_only() {
+    // announced with the broker's permission; topics.json keeps the topic's own
+    assert_eq!(perms("brokerPermission=4", "ReadOnlyT").await, (4, 6));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_read_write_broker_announces_each_topics_own_permission() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_ns, ns) = start_namesrv(dir.path());
-    let setup = write_broker_conf(dir.path(), &ns, "");
-    let _broker = start_broker(&setup);
-    let c = RemotingClient::new();
-    create_topic(&c, &setup.addr, "ReadWriteT").await;
-    let r = route(&c, &ns, "ReadWriteT").await;
-    assert_eq!(r.queue_datas[0].perm, 6);
+    assert_eq!(perms("", "ReadWriteT").await, (6, 6));
 }

@@ -245,6 +245,9 @@ async fn a_delay_that_is_not_a_number_is_refused() {
     stop_and_verify(&mut broker, &dir.path().join("store"), 2);
 }
 
+/// A batch entry for [`send_batch`]: body and properties.
+type BatchEntry<'a> = (&'a [u8], &'a [(&'a str, &'a str)]);
+
 /// One SEND_BATCH_MESSAGE entry: totalSize, magic, bodyCRC, flag, body, properties (i16 length).
 fn batch_entry(out: &mut Vec<u8>, body: &[u8], props: &[(&str, &str)]) {
     let props: Vec<(String, String)> = props
@@ -264,7 +267,7 @@ fn batch_entry(out: &mut Vec<u8>, body: &[u8], props: &[(&str, &str)]) {
 fn send_batch(
     topic: &str,
     header: &[(&str, &str)],
-    entries: &[(&[u8], &[(&str, &str)])],
+    entries: &[BatchEntry],
 ) -> rmq_remoting::RemotingCommand {
     let mut body = Vec::new();
     for (b, p) in entries {
@@ -286,13 +289,13 @@ async fn check_batch_delays(dir: &std::path::Path, ns: &str, extra_conf: &str) -
     let broker = start_broker(&setup);
     let c = RemotingClient::new();
     wait_writable(&c, ns).await;
-    let one: &[(&[u8], &[(&str, &str)])] = &[(b"e", &[])];
+    let one: &[BatchEntry] = &[(b"e", &[])];
     for (delay, code) in [("2", rs::MESSAGE_ILLEGAL), ("x", rs::SYSTEM_ERROR)] {
         let req = send_batch("DelayBatch", &[("DELAY", delay)], one);
         let r = c.invoke(&setup.addr, req, T).await.unwrap();
         assert_eq!(r.code, code, "batch DELAY {delay}: {:?}", r.remark);
     }
-    let entries: &[(&[u8], &[(&str, &str)])] = &[
+    let entries: &[BatchEntry] = &[
         (b"d2", &[("DELAY", "2"), ("TAGS", "a")]),
         (b"dx", &[("DELAY", "abc"), ("TAGS", "a")]),
     ];

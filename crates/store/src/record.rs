@@ -224,6 +224,9 @@ fn parse_fields(rec: &[u8], opts: &CheckOptions) -> Result<DispatchRequest, Fiel
     let uniq_key = prop(keys::UNIQ_KEY).map(str::to_string);
     if topic == SCHEDULE_TOPIC {
         if let Some(level) = prop(keys::DELAY).and_then(|v| v.parse::<i64>().ok()) {
+            // A level above the highest configured one counts as the highest
+            // (`CommitLog.checkMessageAndReturnSize` caps it before computing the time).
+            let level = level.min(opts.delay_levels_ms.len() as i64);
             if level > 0 {
                 tags = compute_deliver_timestamp(opts.delay_levels_ms, level, store_timestamp);
             }
@@ -407,5 +410,33 @@ mod tests {
             compute_deliver_timestamp(&[1000], 1, i64::MAX - 10),
             i64::MAX
         );
+    }
+
+    /// `checkMessageAndReturnSize`: in the schedule topic a level above the highest counts as
+    /// the highest; a level that is not positive (or not a number) leaves the tag hash.
+    #[test]
+    fn schedule_topic_level_above_the_highest_is_capped() {
+        let levels = [1_000, 5_000, 7_200_000];
+        let tag_hash = tags_code(Some("x"));
+        for (delay, want) in [
+            ("40", 50_000 + 7_200_000),
+            ("3", 50_000 + 7_200_000),
+            ("1", 50_000 + 1_000),
+            ("0", tag_hash),
+            ("-1", tag_hash),
+            ("abc", tag_hash),
+        ] {
+            let m = msg(
+                SCHEDULE_TOPIC,
+                &format!("DELAY\u{1}{delay}\u{2}TAGS\u{1}x\u{2}"),
+                b"b",
+            );
+            let mut buf = vec![0u8; inner_record_size(&m)];
+            encode_inner_record_into(&m, 0, 4096, 50_000, &mut buf).unwrap();
+            let RecordCheck::Message(r) = check_record(&buf, &opts(&levels)) else {
+                panic!("DELAY {delay}: not a message")
+            };
+            assert_eq!(r.tags_code, want, "DELAY {delay}");
+        }
     }
 }

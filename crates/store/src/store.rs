@@ -474,7 +474,10 @@ impl DefaultMessageStore {
     }
 
     /// Appends a batch of one queue contiguously, with consecutive queue offsets
-    /// (`putMessages`). Transactional or delayed messages are refused, as in 4.8.0.
+    /// (`putMessages`). Transactional messages are refused, as in 4.8.0. A DELAY in an entry
+    /// is stored as it is and delays nothing (4.8.0 never redirects batch entries); a DELAY
+    /// among the batch's own properties, which 4.8.0 refuses, is the broker's to check, since
+    /// the entries here already carry the batch's properties.
     pub fn put_messages(&self, batch: Vec<MessageExtBrokerInner>) -> PutMessageResult {
         self.put_messages_then(batch, || {})
     }
@@ -495,17 +498,8 @@ impl DefaultMessageStore {
             if let Some(s) = Self::check_message(m) {
                 return PutMessageResult::new(s, None);
             }
-            let delayed = m
-                .properties
-                .split('\u{2}')
-                .filter_map(|p| p.strip_prefix("DELAY\u{1}"))
-                .any(|v| v.parse::<i32>().map(|l| l > 0).unwrap_or(false));
-            if m.topic != first.topic
-                || m.queue_id != first.queue_id
-                || m.sys_flag & 0xC != 0
-                || delayed
-            {
-                tracing::warn!("batch put refused: mixed queues, transaction or delay");
+            if m.topic != first.topic || m.queue_id != first.queue_id || m.sys_flag & 0xC != 0 {
+                tracing::warn!("batch put refused: mixed queues or transaction");
                 return PutMessageResult::new(PutMessageStatus::MessageIllegal, None);
             }
         }

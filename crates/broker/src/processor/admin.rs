@@ -24,7 +24,8 @@ pub async fn process(
     _ctx: &Arc<Connection>,
     req: RemotingCommand,
 ) -> Option<RemotingCommand> {
-    let r = match req.code {
+    let code = req.code;
+    let r = match code {
         rq::UPDATE_AND_CREATE_TOPIC => update_topic(b, &req),
         rq::DELETE_TOPIC_IN_BROKER => delete_topic(b, &req).await,
         rq::GET_ALL_TOPIC_CONFIG => {
@@ -74,7 +75,10 @@ pub async fn process(
         }
         _ => return None,
     };
-    Some(r.unwrap_or_else(|e| reply(rs::SYSTEM_ERROR, e.to_string())))
+    Some(r.unwrap_or_else(|e| {
+        tracing::warn!(peer = %_ctx.remote_addr(), code, "request refused: {e:#}");
+        reply(rs::SYSTEM_ERROR, e.to_string())
+    }))
 }
 
 // ANCHOR: update_topic

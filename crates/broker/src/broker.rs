@@ -49,6 +49,8 @@ pub struct Broker {
     pub dledger: std::sync::OnceLock<Arc<crate::dledger_mode::DLedgerMode>>,
     /// Set once classic master/slave replication runs (`run`; not in DLedger mode).
     pub ha: std::sync::OnceLock<Arc<crate::ha::HaService>>,
+    /// A slave's copy of its master's config tables (`SlaveSynchronize`).
+    pub slave_sync: crate::slave_sync::SlaveSync,
 }
 
 impl Broker {
@@ -115,6 +117,7 @@ impl Broker {
             group_gets: Default::default(),
             daily: Default::default(),
             role: parking_lot::RwLock::new((cfg_id, cfg_role)),
+            slave_sync: crate::slave_sync::SlaveSync::new(cfg_role == BrokerRole::Slave),
             dledger_settings,
             dledger: std::sync::OnceLock::new(),
             ha: std::sync::OnceLock::new(),
@@ -161,9 +164,6 @@ impl Broker {
                 self.clone(),
                 dl,
             )));
-            dledger_tasks.push(tokio::spawn(crate::dledger_mode::sync_topics_loop(
-                self.clone(),
-            )));
         }
         let mut ha_tasks = Vec::new();
         if self.dledger_settings.is_none() {
@@ -172,13 +172,9 @@ impl Broker {
                 crate::ha::HaService::new(crate::ha::HaConfig::from_broker(&self.cfg, file_size)?);
             let _ = self.ha.set(ha.clone());
             ha_tasks = crate::ha::start(&self, ha).await?;
-            if !self.is_master() {
-                // 4.8.0 SlaveSynchronize.syncTopicConfig
-                ha_tasks.push(tokio::spawn(crate::dledger_mode::sync_topics_loop(
-                    self.clone(),
-                )));
-            }
         }
+        // Idle while master; copies the master's config tables while slave.
+        let slave_sync = tokio::spawn(crate::slave_sync::run(self.clone()));
         crate::register::register_all(&self).await;
         let reg = tokio::spawn(crate::register::register_loop(self.clone()));
         let periodic = tokio::spawn(self.clone().periodic());
@@ -195,6 +191,7 @@ impl Broker {
         tracing::info!("shutting down broker {}", self.cfg.broker_name);
         reg.abort();
         periodic.abort();
+        slave_sync.abort();
         for t in schedule_tasks
             .iter()
             .chain(dledger_tasks.iter())
@@ -241,6 +238,9 @@ impl Broker {
                 old.0,
                 old.1
             );
+            if (old.1 == BrokerRole::Slave) != (role == BrokerRole::Slave) {
+                self.slave_sync.handle_role(role);
+            }
             self.register_now.notify_one();
         }
     }

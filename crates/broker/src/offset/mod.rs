@@ -5,7 +5,7 @@
 
 use crate::persist;
 use parking_lot::Mutex;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -14,10 +14,18 @@ pub struct ConsumerOffsetManager {
     path: PathBuf,
 }
 
+/// `ConsumerOffsetSerializeWrapper`: the file and the GET_ALL_CONSUMER_OFFSET body.
 #[derive(serde::Deserialize)]
 struct OffsetFile {
     #[serde(rename = "offsetTable", default)]
-    offset_table: HashMap<String, HashMap<String, i64>>,
+    offset_table: BTreeMap<String, BTreeMap<i32, i64>>,
+}
+
+/// Reads the fastjson text (`{"offsetTable":{"T@G":{0:5}}}`, bare integer keys).
+fn parse_offset_table(
+    text: &str,
+) -> Result<BTreeMap<String, BTreeMap<i32, i64>>, serde_json::Error> {
+    rmq_remoting::protocol::fastjson::from_str::<OffsetFile>(text).map(|f| f.offset_table)
 }
 
 impl ConsumerOffsetManager {
@@ -25,18 +33,8 @@ impl ConsumerOffsetManager {
         let path = config_dir.join("consumerOffset.json");
         let mut table = BTreeMap::new();
         if let Some(text) = persist::read_with_backup(&path) {
-            let normalized = rmq_remoting::protocol::fastjson::normalize(&text);
-            let f: OffsetFile = serde_json::from_str(&normalized)
+            table = parse_offset_table(&text)
                 .map_err(|e| anyhow::anyhow!("{} is not valid: {e}", path.display()))?;
-            for (k, qs) in f.offset_table {
-                let mut m = BTreeMap::new();
-                for (q, o) in qs {
-                    if let Ok(q) = q.parse::<i32>() {
-                        m.insert(q, o);
-                    }
-                }
-                table.insert(k, m);
-            }
         }
         Ok(ConsumerOffsetManager {
             table: Mutex::new(table),
@@ -89,6 +87,16 @@ impl ConsumerOffsetManager {
             .filter(|(_, g)| *g == group)
             .map(|(t, _)| t.to_string())
             .collect()
+    }
+
+    /// A slave's copy of its master's offsets (`SlaveSynchronize.syncConsumerOffset`): every
+    /// `topic@group` in the master's table replaces ours (Java's `putAll`); entries the master
+    /// does not have stay. Returns how many entries were copied. The caller persists.
+    pub fn put_all_from_master(&self, body: &str) -> anyhow::Result<usize> {
+        let theirs = parse_offset_table(body)?;
+        let n = theirs.len();
+        self.table.lock().extend(theirs);
+        Ok(n)
     }
 
     // ANCHOR: offset_file

@@ -54,7 +54,11 @@ pub async fn process(
         rq::GET_ALL_SUBSCRIPTIONGROUP_CONFIG => fastjson::to_string(&b.subscriptions.snapshot())
             .map(|s| super::ok().with_body(s.into_bytes()))
             .map_err(Into::into),
+        // The three below are what a slave copies (see slave_sync).
         rq::GET_ALL_CONSUMER_OFFSET => Ok(super::ok().with_body(b.offsets.encode().into_bytes())),
+        rq::GET_ALL_DELAY_OFFSET => {
+            Ok(super::ok().with_body(b.schedule.encode(false).into_bytes()))
+        }
         rq::GET_BROKER_CONFIG => Ok(super::ok()
             .with_ext(
                 "version",

@@ -11,8 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
 import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyContext;
 import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
@@ -143,19 +141,9 @@ final class ExampleKit {
         }
     }
 
-    static void await(Supplier<String> what, int seconds, BooleanSupplier done) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + seconds * 1000L;
-        while (!done.getAsBoolean()) {
-            if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError(what.get() + " (waited " + seconds + " s)");
-            }
-            Thread.sleep(50);
-        }
-    }
-
     /** Waits until `inbox` holds `n` deliveries, then a little longer so extras would show. */
     static List<MessageExt> receive(Env env, Inbox inbox, int n, int seconds) throws InterruptedException {
-        await(() -> env.name + ": received " + inbox.size() + " of " + n, seconds, () -> inbox.size() >= n);
+        Schedule.await(() -> env.name + ": received " + inbox.size() + " of " + n, seconds, () -> inbox.size() >= n);
         Thread.sleep(1000);
         return inbox.snapshot();
     }

@@ -111,7 +111,7 @@ final class ExampleOrderMessage {
         consumer.start();
         int want = orderOf.size();
         try {
-            ExampleKit.await(() -> env.name + ": accepted " + acceptedCount.get() + " of " + want, 60,
+            Schedule.await(() -> env.name + ": accepted " + acceptedCount.get() + " of " + want, 60,
                 () -> acceptedCount.get() >= want);
             Thread.sleep(1000);
         } finally {

@@ -351,7 +351,8 @@ run_examples() {
         names=(quickstart ordermessage broadcast batch tagfilter)
     fi
     log "examples: running (one JVM, all examples at once)"
-    java_main interop.Examples "$NAMESRV" "$CLUSTER" "$BROKER_ADDR" ${names[@]+"${names[@]}"}
+    EXAMPLES_OFFSET_DIR="$WORK/example-offsets" \
+        java_main interop.Examples "$NAMESRV" "$CLUSTER" "$BROKER_ADDR" ${names[@]+"${names[@]}"}
 }
 
 # python: the PyPI client `rocketmq` 0.4.4 (it bundles librocketmq, the official C++ core) in a venv

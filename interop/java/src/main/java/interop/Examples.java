@@ -51,9 +51,13 @@ public final class Examples {
         String cluster = args[1];
         String brokerAddr = args[2];
         List<String> names = args.length > 3 ? Arrays.asList(args).subList(3, args.length) : new ArrayList<>(ALL.keySet());
-        // Broadcasting consumers keep their offsets in local files: not in the user's home.
-        System.setProperty("rocketmq.client.localOffsetStoreDir",
-            Files.createTempDirectory("rmq-examples-offsets").toString());
+        // Broadcasting consumers keep their offsets in local files: in run.sh's work folder
+        // (EXAMPLES_OFFSET_DIR), not in the user's home.
+        String offsets = System.getenv("EXAMPLES_OFFSET_DIR");
+        if (offsets == null || offsets.isEmpty()) {
+            offsets = Files.createTempDirectory("rmq-examples-offsets").toString();
+        }
+        System.setProperty("rocketmq.client.localOffsetStoreDir", offsets);
         String runId = Long.toString(System.currentTimeMillis(), 36);
         long t0 = System.currentTimeMillis();
         List<ExampleKit.Env> envs = new ArrayList<>();

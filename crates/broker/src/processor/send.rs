@@ -107,7 +107,7 @@ pub async fn process(
     let h = match SendHeader::parse(&req) {
         Ok(h) => h,
         // Refused by the dispatcher: SYSTEM_ERROR with the reason, logged with the peer.
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(e),
     };
     let store = b.store.clone();
     let slot = match b.flow.enter(|| store.append_started()).await {

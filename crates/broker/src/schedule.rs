@@ -359,5 +359,17 @@ mod tests {
         assert_eq!(again.offset(1), 5);
         assert_eq!(again.offset(2), 7);
         assert_eq!(again.offset(3), 0);
+        // GET_ALL_DELAY_OFFSET's body, and what a slave does with it.
+        let body = again.encode(false);
+        assert_eq!(body, r#"{"offsetTable":{1:5,2:7}}"#);
+        let slave_dir = dir.path().join("slave");
+        let slave =
+            ScheduleService::load(&slave_dir, DelayLevels::parse("1s 2s").unwrap()).unwrap();
+        slave.replace_from_master(&body).unwrap();
+        assert_eq!((slave.offset(1), slave.offset(2)), (5, 7));
+        let file = std::fs::read_to_string(slave_dir.join("delayOffset.json")).unwrap();
+        assert_eq!(file, body);
+        assert!(slave.replace_from_master("{\"offsetTable\":[").is_err());
+        assert_eq!(slave.offset(1), 5);
     }
 }

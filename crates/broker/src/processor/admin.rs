@@ -55,7 +55,9 @@ pub async fn process(
             .map(|s| super::ok().with_body(s.into_bytes()))
             .map_err(Into::into),
         // The three below are what a slave copies (see slave_sync).
-        rq::GET_ALL_CONSUMER_OFFSET => Ok(super::ok().with_body(b.offsets.encode().into_bytes())),
+        rq::GET_ALL_CONSUMER_OFFSET => {
+            Ok(super::ok().with_body(b.offsets.encode_compact().into_bytes()))
+        }
         rq::GET_ALL_DELAY_OFFSET => {
             Ok(super::ok().with_body(b.schedule.encode(false).into_bytes()))
         }

@@ -120,3 +120,56 @@ fn rmq_store_output_verifies() {
     drop(store);
     assert_verifies(dir.path(), n);
 }
+
+/// With `enableConsumeQueueExt` every entry holds an extension address: verify resolves it
+/// (tags code and store time must agree with the record), `store` lists the units, and a
+/// corrupted unit is reported.
+#[test]
+fn consume_queue_ext_store_verifies_and_a_broken_unit_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.enable_consume_queue_ext = true;
+    cfg.mapped_file_size_consume_queue_ext = 512;
+    let store = DefaultMessageStore::open(cfg).unwrap();
+    store.set_bit_map_calculator(std::sync::Arc::new(|req| {
+        Some(vec![(req.consume_queue_offset % 256) as u8; 14])
+    }));
+    for i in 0..60 {
+        let r = store.put_message(msg("ExtTopic", (i % 2) as i32, i));
+        assert_eq!(r.status, PutMessageStatus::PutOk);
+    }
+    wait_dispatched(&store);
+    store.shutdown();
+    drop(store);
+    assert_verifies(dir.path(), 60);
+    let image = rmq_inspect::StoreImage::load(
+        dir.path(),
+        &Options::default(),
+        &mut rmq_inspect::violation::Violations::default(),
+    )
+    .unwrap();
+    let units: usize = image.consume_queue_exts.iter().map(|q| q.units.len()).sum();
+    assert_eq!(units, 60);
+    let text = rmq_inspect::show::render(&image, &rmq_inspect::show::ShowOptions::default());
+    assert!(
+        text.contains("== consumequeue_ext ExtTopic/0 (30 units)"),
+        "{text}"
+    );
+
+    // overwrite the tags code of the first unit of queue 0
+    let f = dir
+        .path()
+        .join("consumequeue_ext/ExtTopic/0/00000000000000000000");
+    let mut bytes = std::fs::read(&f).unwrap();
+    bytes[2..10].copy_from_slice(&12345i64.to_be_bytes());
+    std::fs::write(&f, bytes).unwrap();
+    let report = verify_store(dir.path(), &Options::default()).unwrap();
+    assert!(
+        report
+            .violations
+            .iter()
+            .any(|v| v.kind == rmq_inspect::ViolationKind::CqTagsCode),
+        "{}",
+        report.summary()
+    );
+}

@@ -19,7 +19,7 @@ pub const SCHEDULE_TOPIC: &str = "SCHEDULE_TOPIC_XXXX";
 pub const TRANSACTION_TYPE_MASK: i32 = 0xC;
 
 /// Everything the dispatcher needs about one record (`DispatchRequest`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DispatchRequest {
     pub topic: String,
     pub queue_id: i32,
@@ -34,6 +34,8 @@ pub struct DispatchRequest {
     pub sys_flag: i32,
     pub prepared_transaction_offset: i64,
     pub body_crc: i32,
+    /// The record's properties (`propertiesMap`), for the SQL92 bit-map dispatcher.
+    pub properties: Vec<(String, String)>,
 }
 
 impl DispatchRequest {
@@ -218,6 +220,8 @@ fn parse_fields(rec: &[u8], opts: &CheckOptions) -> Result<DispatchRequest, Fiel
             .map(|(_, v)| v.as_str())
     };
     let mut tags = tags_code(prop(keys::TAGS));
+    let keys_value = prop(keys::KEYS).unwrap_or_default().to_string();
+    let uniq_key = prop(keys::UNIQ_KEY).map(str::to_string);
     if topic == SCHEDULE_TOPIC {
         if let Some(level) = prop(keys::DELAY).and_then(|v| v.parse::<i64>().ok()) {
             if level > 0 {
@@ -233,11 +237,12 @@ fn parse_fields(rec: &[u8], opts: &CheckOptions) -> Result<DispatchRequest, Fiel
         tags_code: tags,
         store_timestamp,
         consume_queue_offset: queue_offset,
-        keys: prop(keys::KEYS).unwrap_or_default().to_string(),
-        uniq_key: prop(keys::UNIQ_KEY).map(str::to_string),
+        keys: keys_value,
+        uniq_key,
         sys_flag,
         prepared_transaction_offset,
         body_crc,
+        properties: props,
     })
 }
 

@@ -98,6 +98,7 @@ impl RequestProcessor for BrokerProcessor {
         self.broker.producers.channel_closed(ctx.id());
         for g in changed {
             self.broker.consumers.notify_ids_changed(&g);
+            crate::filter::on_group_maybe_gone(&self.broker, &g);
         }
     }
 }

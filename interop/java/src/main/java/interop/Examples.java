@@ -1,7 +1,8 @@
 /*
  * The example programs of rocketmq-example 4.8.0 (quickstart, ordermessage, broadcast, schedule,
- * batch, filter/TagFilter), written as interop programs on the official 4.8.0 Java client that
- * check what they received, run against our servers in one JVM (see interop/README.md).
+ * batch), written as interop programs on the official 4.8.0 Java client that check what they
+ * received, run against our servers in one JVM (see interop/README.md). The `filter` package
+ * (TagFilter, SqlFilter) is the separate FilterExamples suite.
  *
  * Every example gets its own 4-queue topic (created first, one after the other, with the real
  * mqadmin) and its own groups; then all run at the same time, so the suite takes about as long as
@@ -36,7 +37,6 @@ public final class Examples {
         ALL.put("broadcast", ExampleBroadcast::run);
         ALL.put("schedule", ExampleSchedule::run);
         ALL.put("batch", ExampleBatch::run);
-        ALL.put("tagfilter", ExampleTagFilter::run);
     }
 
     private Examples() {

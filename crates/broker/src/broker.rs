@@ -51,6 +51,8 @@ pub struct Broker {
     pub dledger: std::sync::OnceLock<Arc<crate::dledger_mode::DLedgerMode>>,
     /// Set once classic master/slave replication runs (`run`; not in DLedger mode).
     pub ha: std::sync::OnceLock<Arc<crate::ha::HaService>>,
+    /// A slave's copy of its master's config tables (`SlaveSynchronize`).
+    pub slave_sync: crate::slave_sync::SlaveSync,
 }
 
 impl Broker {
@@ -139,6 +141,7 @@ impl Broker {
             daily: Default::default(),
             filters,
             role: parking_lot::RwLock::new((cfg_id, cfg_role)),
+            slave_sync: crate::slave_sync::SlaveSync::new(cfg_role == BrokerRole::Slave),
             dledger_settings,
             dledger: std::sync::OnceLock::new(),
             ha: std::sync::OnceLock::new(),
@@ -185,9 +188,6 @@ impl Broker {
                 self.clone(),
                 dl,
             )));
-            dledger_tasks.push(tokio::spawn(crate::dledger_mode::sync_topics_loop(
-                self.clone(),
-            )));
         }
         let mut ha_tasks = Vec::new();
         if self.dledger_settings.is_none() {
@@ -196,13 +196,9 @@ impl Broker {
                 crate::ha::HaService::new(crate::ha::HaConfig::from_broker(&self.cfg, file_size)?);
             let _ = self.ha.set(ha.clone());
             ha_tasks = crate::ha::start(&self, ha).await?;
-            if !self.is_master() {
-                // 4.8.0 SlaveSynchronize.syncTopicConfig
-                ha_tasks.push(tokio::spawn(crate::dledger_mode::sync_topics_loop(
-                    self.clone(),
-                )));
-            }
         }
+        // Idle while master; copies the master's config tables while slave.
+        let slave_sync = tokio::spawn(crate::slave_sync::run(self.clone()));
         crate::register::register_all(&self).await;
         let reg = tokio::spawn(crate::register::register_loop(self.clone()));
         let periodic = tokio::spawn(self.clone().periodic());
@@ -219,6 +215,7 @@ impl Broker {
         tracing::info!("shutting down broker {}", self.cfg.broker_name);
         reg.abort();
         periodic.abort();
+        slave_sync.abort();
         for t in schedule_tasks
             .iter()
             .chain(dledger_tasks.iter())
@@ -266,6 +263,9 @@ impl Broker {
                 old.0,
                 old.1
             );
+            if (old.1 == BrokerRole::Slave) != (role == BrokerRole::Slave) {
+                self.slave_sync.handle_role(role);
+            }
             self.register_now.notify_one();
         }
     }

@@ -18,6 +18,7 @@ pub mod persist;
 pub mod processor;
 pub mod register;
 pub mod schedule;
+pub mod slave_sync;
 pub mod stats;
 pub mod store_config;
 pub mod subscription;

@@ -29,6 +29,7 @@ pub async fn register_all(broker: &Broker) -> usize {
         }
     };
     let mut ok = 0;
+    let mut first_reply = true;
     for ns in cfg.namesrv_list() {
         let cmd = RemotingCommand::new_request(request::REGISTER_BROKER)
             .with_ext("brokerName", &cfg.broker_name)
@@ -45,6 +46,11 @@ pub async fn register_all(broker: &Broker) -> usize {
         match broker.client.invoke(&ns, cmd, timeout).await {
             Ok(r) if r.code == response::SUCCESS => {
                 ok += 1;
+                // 4.8.0 doRegisterBrokerAll: the first reply's masterAddr (absent: unknown) is
+                // where a slave copies its config tables from.
+                if std::mem::take(&mut first_reply) {
+                    broker.slave_sync.set_master_addr(r.ext("masterAddr"));
+                }
                 // A slave learns where to replicate from in the reply (4.8.0 registerBrokerAll).
                 if !broker.is_master() {
                     if let (Some(ha), Some(addr)) = (

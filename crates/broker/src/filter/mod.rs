@@ -76,10 +76,11 @@ pub fn check_client_config(b: &Broker, ctx: &Connection, req: &RemotingCommand) 
     let Some(sub) = v.get("subscriptionData").filter(|s| !s.is_null()) else {
         return crate::processor::ok();
     };
-    let sub: SubscriptionData = match serde_json::from_value(sub.clone()) {
-        Ok(s) => s,
-        Err(e) => return reply(rs::SYSTEM_ERROR, format!("bad subscriptionData: {e}")),
-    };
+    let sub: SubscriptionData =
+        match rmq_remoting::protocol::fastjson::lenient::from_value(sub.clone()) {
+            Ok(s) => s,
+            Err(e) => return reply(rs::SYSTEM_ERROR, format!("bad subscriptionData: {e}")),
+        };
     if rmq_filter::is_tag_type(Some(&sub.expression_type)) {
         return crate::processor::ok();
     }

@@ -84,8 +84,10 @@ impl RequestProcessor for BrokerProcessor {
                 },
             };
             // ANCHOR_END: broker_dispatch
+            // A refused request names its code, the peer and the reason (a body or header
+            // that even fastjson's rules cannot read ends here).
             Some(res.unwrap_or_else(|e| {
-                tracing::debug!("request {code} failed: {e}");
+                tracing::warn!(peer = %ctx.remote_addr(), code, "request refused: {e:#}");
                 reply(rs::SYSTEM_ERROR, e.to_string())
             }))
         })

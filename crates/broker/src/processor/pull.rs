@@ -74,7 +74,8 @@ pub async fn process(
 ) -> anyhow::Result<RemotingCommand> {
     let h = match parse(&req) {
         Ok(h) => h,
-        Err(e) => return Ok(reply(rs::SYSTEM_ERROR, e.to_string())),
+        // Refused by the dispatcher: SYSTEM_ERROR with the reason, logged with the peer.
+        Err(e) => return Err(e.into()),
     };
     // ANCHOR: pull_checks
     // Checks that do not depend on the data.

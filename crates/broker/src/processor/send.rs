@@ -106,7 +106,8 @@ pub async fn process(
 ) -> anyhow::Result<RemotingCommand> {
     let h = match SendHeader::parse(&req) {
         Ok(h) => h,
-        Err(e) => return Ok(reply(rs::SYSTEM_ERROR, e.to_string())),
+        // Refused by the dispatcher: SYSTEM_ERROR with the reason, logged with the peer.
+        Err(e) => return Err(e),
     };
     let store = b.store.clone();
     let slot = match b.flow.enter(|| store.append_started()).await {

@@ -23,7 +23,8 @@ pub async fn process(
     _ctx: &Arc<Connection>,
     req: RemotingCommand,
 ) -> Option<RemotingCommand> {
-    let r = match req.code {
+    let code = req.code;
+    let r = match code {
         rq::UPDATE_AND_CREATE_TOPIC => update_topic(b, &req),
         rq::DELETE_TOPIC_IN_BROKER => delete_topic(b, &req).await,
         rq::GET_ALL_TOPIC_CONFIG => {
@@ -52,7 +53,13 @@ pub async fn process(
         rq::GET_ALL_SUBSCRIPTIONGROUP_CONFIG => fastjson::to_string(&b.subscriptions.snapshot())
             .map(|s| super::ok().with_body(s.into_bytes()))
             .map_err(Into::into),
-        rq::GET_ALL_CONSUMER_OFFSET => Ok(super::ok().with_body(b.offsets.encode().into_bytes())),
+        // The three below are what a slave copies (see slave_sync).
+        rq::GET_ALL_CONSUMER_OFFSET => {
+            Ok(super::ok().with_body(b.offsets.encode_compact().into_bytes()))
+        }
+        rq::GET_ALL_DELAY_OFFSET => {
+            Ok(super::ok().with_body(b.schedule.encode(false).into_bytes()))
+        }
         rq::GET_BROKER_CONFIG => Ok(super::ok()
             .with_ext(
                 "version",
@@ -70,7 +77,10 @@ pub async fn process(
         }
         _ => return None,
     };
-    Some(r.unwrap_or_else(|e| reply(rs::SYSTEM_ERROR, e.to_string())))
+    Some(r.unwrap_or_else(|e| {
+        tracing::warn!(peer = %_ctx.remote_addr(), code, "request refused: {e:#}");
+        reply(rs::SYSTEM_ERROR, e.to_string())
+    }))
 }
 
 // ANCHOR: update_topic

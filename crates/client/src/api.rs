@@ -111,10 +111,26 @@ impl SendHeader {
 /// How a pull went (`PullStatus`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PullStatus {
+    /// Messages came back (SUCCESS).
     Found,
+    /// Nothing at or after the offset yet (PULL_NOT_FOUND).
     NoNewMsg,
+    /// Messages were there but the broker's filter dropped them all (PULL_RETRY_IMMEDIATELY).
     NoMatchedMsg,
+    /// The offset is outside the queue's range (PULL_OFFSET_MOVED).
     OffsetIllegal,
+}
+
+impl PullStatus {
+    /// The Java enum constant's name (`FOUND`, `NO_NEW_MSG`, ...), as tools print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PullStatus::Found => "FOUND",
+            PullStatus::NoNewMsg => "NO_NEW_MSG",
+            PullStatus::NoMatchedMsg => "NO_MATCHED_MSG",
+            PullStatus::OffsetIllegal => "OFFSET_ILLEGAL",
+        }
+    }
 }
 
 /// A pull reply before decoding (`PullResultExt`).

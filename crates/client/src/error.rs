@@ -25,7 +25,9 @@ pub enum ClientError {
     Header(#[from] HeaderError),
     #[error("No route info of this topic: {0}")]
     NoRoute(String),
-    #[error("broker [{0}] has no known address")]
+    /// No address is known for this broker name, even after a route refresh
+    /// (4.8.0's `MQClientException` text).
+    #[error("The broker[{0}] not exist")]
     BrokerNotFound(String),
     #[error("no name server address configured")]
     NoNameServer,

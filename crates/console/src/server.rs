@@ -38,10 +38,10 @@ pub struct AppState {
 
 impl AppState {
     /// `namesrv` is the `-n` list ("a:p;b:p"); `timeout` bounds each remoting call.
-    pub fn new(namesrv: &str, timeout: Duration) -> Result<Self, ApiError> {
-        let admin = AdminClient::new(namesrv)
-            .map_err(|e| ApiError::BadRequest(e.to_string()))?
-            .with_timeout(timeout);
+    pub async fn new(namesrv: &str, timeout: Duration) -> Result<Self, ApiError> {
+        let admin = AdminClient::start(namesrv, timeout)
+            .await
+            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
         // GET_CONSUME_STATS is given three timeouts (as in 4.8.0); leave room for it.
         let deadline = timeout * 3 + Duration::from_secs(1);
         Ok(AppState { admin, deadline })

@@ -22,7 +22,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
-    let admin = args.common.admin()?;
+    let admin = args.common.admin().await?;
     if let Some(addr) = args.broker_addr.as_deref().map(str::trim) {
         return print_stats(&admin, addr, false, out).await;
     }

@@ -20,7 +20,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
-    let admin = args.common.admin()?;
+    let admin = args.common.admin().await?;
     let cc = admin
         .examine_consumer_connection_info(args.consumer_group.trim())
         .await?;

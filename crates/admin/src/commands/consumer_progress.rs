@@ -34,7 +34,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
-    let admin = args.common.admin()?;
+    let admin = args.common.admin().await?;
     match args.group_name.as_deref().map(str::trim) {
         Some(group) => {
             let show_ip = args

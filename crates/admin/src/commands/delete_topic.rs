@@ -22,7 +22,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
-    let admin = args.common.admin()?;
+    let admin = args.common.admin().await?;
     let topic = args.topic.trim();
     let cluster = args.cluster_name.trim();
     let Some(addrs) = admin.all_addrs_of_cluster(cluster).await? else {

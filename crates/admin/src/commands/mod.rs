@@ -13,7 +13,9 @@ use std::io::Write;
 use anyhow::Context;
 use clap::{CommandFactory, FromArgMatches};
 
-use crate::admin_client::AdminClient;
+use rmq_client::ClientConfig;
+
+use crate::admin_client::{AdminClient, AdminError, DEFAULT_TIMEOUT};
 
 pub mod broker_status;
 pub mod cluster_list;
@@ -57,9 +59,21 @@ impl CommonArgs {
     }
 
     /// An admin client for the chosen name servers.
-    pub fn admin(&self) -> anyhow::Result<AdminClient> {
+    pub async fn admin(&self) -> anyhow::Result<AdminClient> {
         let addrs = self.namesrv().unwrap_or_default();
-        Ok(AdminClient::new(&addrs)?)
+        Ok(AdminClient::start(&addrs, DEFAULT_TIMEOUT).await?)
+    }
+
+    /// The rmq-client settings for a producer or consumer these options point at
+    /// (`-n`, else `$NAMESRV_ADDR`), named after the current time as 4.8.0's commands
+    /// name theirs.
+    pub fn client_config(&self) -> anyhow::Result<ClientConfig> {
+        let mut config = ClientConfig::new(self.namesrv().unwrap_or_default());
+        if config.namesrv_list().is_empty() {
+            return Err(AdminError::NoNameServer.into());
+        }
+        config.instance_name = Some(rmq_client::util::now_ms().to_string());
+        Ok(config)
     }
 }
 

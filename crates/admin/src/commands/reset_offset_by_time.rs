@@ -77,7 +77,7 @@ pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
         parse_timestamp(text).with_context(|| format!("specified timestamp invalid: {text}"))?
     };
     let force = args.force.as_deref().map(java_bool).unwrap_or(true);
-    let admin = args.common.admin()?;
+    let admin = args.common.admin().await?;
     let table = match reset_by_timestamp(&admin, topic, group, timestamp, force, args.cplus).await {
         Ok(t) => t,
         Err(e) if e.code() == Some(response::CONSUMER_NOT_ONLINE) => {

@@ -23,7 +23,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
-    let admin = args.common.admin()?;
+    let admin = args.common.admin().await?;
     if !args.cluster_model {
         for topic in admin.fetch_all_topic_list().await?.topic_list {
             writeln!(out, "{topic}")?;

@@ -20,7 +20,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
-    let admin = args.common.admin()?;
+    let admin = args.common.admin().await?;
     let route = admin.examine_topic_route_info(args.topic.trim()).await?;
     writeln!(out, "{}", fastjson::to_string_pretty(&route)?)?;
     Ok(())

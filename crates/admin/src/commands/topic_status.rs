@@ -20,7 +20,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
-    let admin = args.common.admin()?;
+    let admin = args.common.admin().await?;
     let stats = admin.examine_topic_stats(args.topic.trim()).await?;
     let mut rows = stats.offset_table.0;
     // MessageQueue orders as Java's compareTo: topic, broker name, queue id.

@@ -89,7 +89,7 @@ pub fn group_config(args: &Args) -> SubscriptionGroupConfig {
 }
 
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
-    let admin = args.common.admin()?;
+    let admin = args.common.admin().await?;
     let config = group_config(&args);
     if let Some(addr) = args.broker_addr.as_deref().map(str::trim) {
         admin

@@ -71,7 +71,7 @@ pub fn topic_config(args: &Args) -> TopicConfig {
 
 // ANCHOR: update_topic_run
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
-    let admin = args.common.admin()?;
+    let admin = args.common.admin().await?;
     let tc = topic_config(&args);
     if let Some(addr) = args.broker_addr.as_deref().map(str::trim) {
         admin.create_and_update_topic_config(addr, &tc).await?;

@@ -189,6 +189,16 @@ impl Producer {
         timeout: Duration,
     ) -> Result<SendResult> {
         validate::check_message(&msg, self.inner.config.max_message_size)?;
+        if self
+            .inner
+            .instance
+            .find_broker_addr_in_publish(&mq.broker_name)
+            .is_none()
+        {
+            // As `sendKernelImpl`: learn the topic's route, or TBW102's for a topic the
+            // broker will auto-create, before the kernel gives up on an unknown broker.
+            let _ = self.publish_info(&mq.topic).await;
+        }
         let prepared = self.prepare(msg, None)?;
         self.send_kernel(&prepared, mq, CommunicationMode::Sync, timeout)
             .await?

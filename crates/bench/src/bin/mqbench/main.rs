@@ -1,4 +1,5 @@
-//! mqbench: a load generator for RocketMQ 4.x built on rmq-client.
+//! mqbench: a load generator for RocketMQ 4.x built on rmq-client (crate `rmq-bench`, so the
+//! client itself does not carry clap, indicatif and hdrhistogram).
 //!
 //! `mqbench producer -n ADDR -t TOPIC -s SIZE -w THREADS [--batch N]` sends as
 //! fast as `THREADS` concurrent senders can; `mqbench consumer -n ADDR -t TOPIC

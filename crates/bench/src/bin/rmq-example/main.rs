@@ -1,6 +1,7 @@
 //! rmq-example: RocketMQ 4.8.0's example programs that need a running client, as one
 //! command line tool on rmq-client (the book's "Try it" sections and the interop suite run
-//! them).
+//! them). It sits in the `rmq-bench` crate next to `mqbench`, as 4.8.0's `rocketmq-example`
+//! module holds both the `benchmark` package and the example programs.
 //!
 //! * `rmq-example request -n NS -t TOPIC [-m BODY] [-c COUNT] [--timeout-ms MS] [--async]`:
 //!   sends requests and prints each reply (`example/rpc/RequestProducer`,

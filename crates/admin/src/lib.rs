@@ -36,6 +36,7 @@
 // Header rows deliberately reuse the data rows' format string (with literal
 // arguments) so the two visibly line up, as in the Java printf calls.
 #![allow(clippy::write_literal)]
+#![warn(missing_docs)]
 
 pub mod admin_client;
 pub mod commands;

@@ -193,22 +193,27 @@ impl ClientInstance {
         Ok(me)
     }
 
+    /// `ip@instanceName`, how brokers and tools name this client (`clientId`).
     pub fn client_id(&self) -> &str {
         &self.inner.client_id
     }
 
+    /// The IP this client reports (and stamps into unique message ids).
     pub fn client_ip(&self) -> IpAddr {
         self.inner.client_ip
     }
 
+    /// The settings the instance started with.
     pub fn config(&self) -> &ClientConfig {
         &self.inner.config
     }
 
+    /// The request functions over this instance's connections (`getMQClientAPIImpl`).
     pub fn api(&self) -> &MqClientApi {
         &self.inner.api
     }
 
+    /// The timeout of control requests (`ClientConfig::api_timeout`).
     pub fn api_timeout(&self) -> Duration {
         self.inner.config.api_timeout
     }
@@ -218,14 +223,18 @@ impl ClientInstance {
         self.inner.shutdown.clone()
     }
 
+    /// Whether [`shutdown`](Self::shutdown) ran.
     pub fn is_shut_down(&self) -> bool {
         self.inner.shutdown.is_cancelled()
     }
 
+    /// Adds a producer group to this instance's heartbeats (`registerProducer`).
     pub fn register_producer(&self, group: &str) {
         self.inner.producer_groups.lock().insert(group.to_string());
     }
 
+    /// Adds a consumer to the heartbeats, rebalances and offset flushes, with the topics whose
+    /// routes it needs (`registerConsumer`).
     pub fn register_consumer(&self, group: &str, hook: Arc<dyn ConsumerHook>, topics: &[String]) {
         self.inner.consumers.lock().insert(group.to_string(), hook);
         self.inner

@@ -31,6 +31,7 @@ pub const INDEX_HTML: &str = include_str!("../assets/index.html");
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
+    /// The admin client every handler asks the cluster through.
     pub admin: AdminClient,
     /// The most a whole API request may take (it may make many remoting calls).
     pub deadline: Duration,

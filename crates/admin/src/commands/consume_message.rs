@@ -21,10 +21,10 @@ use crate::format::{message_ext_string, message_queue_string, parse_timestamp};
 /// `MixAll.TOOLS_CONSUMER_GROUP`: the group consumeMessage pulls as unless `-g` names one.
 pub const TOOLS_CONSUMER_GROUP: &str = "TOOLS_CONSUMER";
 
-/// `consumeMessage`'s options.
+/// `consumeMessage`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
 pub struct Args {
-    /// `-n`.
+    /// `-n` (else `$NAMESRV_ADDR`).
     #[command(flatten)]
     pub common: CommonArgs,
     /// Topic name

@@ -80,7 +80,9 @@ impl CommonArgs {
 /// One row of the command table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SubCommandInfo {
+    /// The name typed after `mqadmin` (matched ignoring case).
     pub name: &'static str,
+    /// The one-line description `mqadmin` lists.
     pub desc: &'static str,
     /// The 4.8.0 class name, used in "... command failed" messages.
     pub class: &'static str,

@@ -33,8 +33,10 @@ pub const RESEND_PRODUCER_GROUP: &str = "ReSendMsgById";
 /// Where 4.8.0 writes message bodies (`/tmp/rocketmq/msgbodys/<msgId>`).
 pub const BODY_DIR: &str = "/tmp/rocketmq/msgbodys";
 
+/// `queryMsgById`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
 pub struct Args {
+    /// `-n` (else `$NAMESRV_ADDR`).
     #[command(flatten)]
     pub common: CommonArgs,
     /// Message Id
@@ -57,6 +59,7 @@ pub struct Args {
     pub topic: Option<String>,
 }
 
+/// Runs `queryMsgById` and prints what 4.8.0's `QueryMsgByIdSubCommand` prints.
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
     let admin = args.common.admin().await?;
     let ids: Vec<&str> = args

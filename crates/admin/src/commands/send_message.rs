@@ -12,10 +12,10 @@ use rmq_client::{Message, MessageQueue, Producer, ProducerConfig};
 
 use crate::commands::CommonArgs;
 
-/// `sendMessage`'s options.
+/// `sendMessage`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
 pub struct Args {
-    /// `-n`.
+    /// `-n` (else `$NAMESRV_ADDR`).
     #[command(flatten)]
     pub common: CommonArgs,
     /// Topic name

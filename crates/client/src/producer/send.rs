@@ -27,8 +27,11 @@ use crate::util::{now_ms, RETRY_GROUP_TOPIC_PREFIX};
 /// How the caller waits for the outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommunicationMode {
+    /// The caller waits for the result; failures are retried on another queue.
     Sync,
+    /// A task waits and hands the result to a callback.
     Async,
+    /// Nobody waits: no reply, no result, one attempt.
     Oneway,
 }
 

@@ -49,6 +49,12 @@ pub mod keys {
     pub const TRAN_MSG: &str = "TRAN_MSG";
     pub const PGROUP: &str = "PGROUP";
     pub const CLUSTER: &str = "CLUSTER";
+    /// How often the broker has asked a producer about this half message.
+    pub const TRANSACTION_CHECK_TIMES: &str = "TRANSACTION_CHECK_TIMES";
+    /// Set by a producer: seconds before the first check of its half message.
+    pub const CHECK_IMMUNITY_TIME_IN_SECONDS: &str = "CHECK_IMMUNITY_TIME_IN_SECONDS";
+    /// On a broker's "immunity" copy of a half message: the queue offset of the original.
+    pub const TRAN_PREPARED_QUEUE_OFFSET: &str = "TRAN_PREPARED_QUEUE_OFFSET";
     /// `MessageConst.KEY_SEPARATOR`: several keys share one KEYS property.
     pub const KEY_SEPARATOR: &str = " ";
 }

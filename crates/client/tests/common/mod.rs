@@ -34,10 +34,16 @@ pub struct Cluster {
     pub broker: String,
     pub dir: tempfile::TempDir,
     _procs: Vec<Proc>,
+    broker_conf: PathBuf,
 }
 
 impl Cluster {
     pub async fn start() -> Cluster {
+        Self::start_with("").await
+    }
+
+    /// [`Cluster::start`] with more broker.conf lines.
+    pub async fn start_with(extra: &str) -> Cluster {
         let dir = tempfile::tempdir().unwrap();
         let (ns_proc, ns) = rmq_testkit::start_namesrv(&bin("mqnamesrv"), dir.path(), "")
             .unwrap_or_else(|e| panic!("{e}"));
@@ -46,7 +52,8 @@ impl Cluster {
             .with_extra(
                 "flushConsumerOffsetInterval=200\n\
                  messageDelayLevel=1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s",
-            );
+            )
+            .with_extra(extra);
         let broker_conf = dir.path().join("broker.conf");
         let broker_proc = start_broker_at(&conf, &broker_conf);
         let c = Cluster {
@@ -54,9 +61,20 @@ impl Cluster {
             broker: conf.addr(),
             dir,
             _procs: vec![ns_proc, broker_proc],
+            broker_conf,
         };
         c.wait_route("TBW102").await;
         c
+    }
+
+    /// `kill -9` of the broker, then the same broker.conf again on the same store and port.
+    pub fn kill9_and_restart_broker(&mut self) {
+        let mut old = self._procs.remove(1);
+        old.child.kill().unwrap();
+        old.child.wait().unwrap();
+        let p = rmq_testkit::start_broker(&bin("mqbroker"), &self.broker_conf)
+            .unwrap_or_else(|e| panic!("{e}"));
+        self._procs.insert(1, p);
     }
 
     /// Starts another master named `name`; returns its address and process
@@ -138,4 +156,17 @@ pub async fn wait_until<F: FnMut() -> bool>(within: Duration, what: &str, mut co
 
 pub fn path_exists(p: &Path) -> bool {
     p.exists()
+}
+
+/// Evaluates the async `cond` every 200 ms until it holds or `within` passes.
+pub async fn wait_until_async<F, Fut>(within: Duration, what: &str, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + within;
+    while !cond().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

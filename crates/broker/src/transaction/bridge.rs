@@ -298,11 +298,12 @@ pub async fn read(
     let status = match got.status {
         GetMessageStatus::Found => ReadStatus::Found,
         GetMessageStatus::NoMatchedMessage => ReadStatus::NoMatchedMsg,
-        GetMessageStatus::NoMessageInQueue | GetMessageStatus::OffsetOverflowOne => {
-            ReadStatus::NoNewMsg
-        }
+        // 4.8.0 creates a missing consume queue on lookup and finds it empty; this store
+        // reports the missing queue (no op record written yet, say) as such.
+        GetMessageStatus::NoMessageInQueue
+        | GetMessageStatus::OffsetOverflowOne
+        | GetMessageStatus::NoMatchedLogicQueue => ReadStatus::NoNewMsg,
         GetMessageStatus::MessageWasRemoving
-        | GetMessageStatus::NoMatchedLogicQueue
         | GetMessageStatus::OffsetFoundNull
         | GetMessageStatus::OffsetOverflowBadly
         | GetMessageStatus::OffsetTooSmall => ReadStatus::OffsetIllegal,

@@ -75,7 +75,8 @@ pub struct MessageStoreConfig {
     pub flush_commit_log_thorough_interval_ms: u64,
     /// `flushCommitLogTimed`: sleep instead of waiting to be woken by puts.
     pub flush_commit_log_timed: bool,
-    /// `flushIntervalConsumeQueue` (ms); also the checkpoint flush period.
+    /// `flushIntervalConsumeQueue` (ms). The checkpoint file is written only on the thorough
+    /// flush (`flushConsumeQueueThoroughInterval`), at shutdown and when an index file fills.
     pub flush_interval_consume_queue_ms: u64,
     /// `flushConsumeQueueLeastPages`.
     pub flush_consume_queue_least_pages: u32,

@@ -20,10 +20,7 @@ struct Member {
 }
 
 fn group(dir: &Path, ns: &str) -> Vec<Member> {
-    let peers: Vec<String> = (0..3)
-        .map(|i| format!("n{i}-127.0.0.1:{}", rmq_testkit::free_port().unwrap()))
-        .collect();
-    let peers = peers.join(";");
+    let peer_ports = rmq_testkit::free_ports(3).unwrap();
     (0..3)
         .map(|i| {
             let d = dir.join(format!("n{i}"));
@@ -32,9 +29,8 @@ fn group(dir: &Path, ns: &str) -> Vec<Member> {
                 &d,
                 ns,
                 &format!(
-                    "brokerName=RaftNode00\nenableDLegerCommitLog=true\ndLegerGroup=RaftNode00\n\
-                     dLegerPeers={peers}\ndLegerSelfId=n{i}\nmappedFileSizeCommitLog=4194304\n\
-                     autoCreateTopicEnable=true\n"
+                    "{}mappedFileSizeCommitLog=4194304\nautoCreateTopicEnable=true\n",
+                    rmq_testkit::dledger_conf("RaftNode00", &peer_ports, i)
                 ),
             );
             let proc = Some(start_broker(&setup));

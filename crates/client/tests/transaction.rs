@@ -7,72 +7,23 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{wait_until, Cluster};
+use common::{verdict, wait_until, Cluster, Scripted};
 use parking_lot::Mutex;
-use rmq_client::api::PullStatus;
 use rmq_client::consumer::{
     ConsumeConcurrentlyStatus, ConsumeFromWhere, MessageListener, PullConsumer, PushConsumer,
     PushConsumerConfig,
 };
 use rmq_client::{
-    LocalTransactionState, Message, MessageExt, ProducerConfig, TransactionListener,
-    TransactionProducer,
+    LocalTransactionState, Message, ProducerConfig, TransactionListener, TransactionProducer,
 };
 
 const LONG: Duration = Duration::from_secs(60);
 
 /// Broker settings that make check-backs quick.
 const FAST_CHECKS: &str = "transactionCheckInterval=500\ntransactionTimeOut=1000";
-
-/// A local "database" that decides by the body's prefix: `commit-` and `rollback-` decide at
-/// once; `unknown-commit-` / `unknown-rollback-` answer UNKNOW first and decide on the
-/// check; `unknown-forever-` never decides. Counts every call.
-#[derive(Default)]
-struct Scripted {
-    executed: Mutex<BTreeSet<String>>,
-    /// body -> number of check-backs received.
-    checks: Mutex<BTreeMap<String, u32>>,
-}
-
-fn verdict(body: &str, at_check: bool) -> LocalTransactionState {
-    use LocalTransactionState::*;
-    if body.starts_with("commit-") || (at_check && body.starts_with("unknown-commit-")) {
-        CommitMessage
-    } else if body.starts_with("rollback-") || (at_check && body.starts_with("unknown-rollback-")) {
-        RollbackMessage
-    } else {
-        Unknow
-    }
-}
-
-impl TransactionListener for Scripted {
-    fn execute_local_transaction(
-        &self,
-        msg: &Message,
-        transaction_id: &str,
-    ) -> LocalTransactionState {
-        assert_eq!(msg.property("UNIQ_KEY"), Some(transaction_id));
-        let body = String::from_utf8_lossy(&msg.body).into_owned();
-        self.executed.lock().insert(body.clone());
-        verdict(&body, false)
-    }
-
-    fn check_local_transaction(&self, msg: &MessageExt) -> LocalTransactionState {
-        let body = String::from_utf8_lossy(&msg.body).into_owned();
-        *self.checks.lock().entry(body.clone()).or_default() += 1;
-        verdict(&body, true)
-    }
-}
-
-impl Scripted {
-    fn checks_of(&self, body: &str) -> u32 {
-        self.checks.lock().get(body).copied().unwrap_or(0)
-    }
-}
 
 async fn tx_producer(c: &Cluster, group: &str, listener: &Arc<Scripted>) -> TransactionProducer {
     let mut cfg = ProducerConfig::new(group, c.ns.clone());
@@ -91,28 +42,6 @@ async fn send(p: &TransactionProducer, topic: &str, body: &str) -> LocalTransact
         .unwrap();
     assert_eq!(r.send_result.msg_id, r.transaction_id);
     r.local_transaction_state
-}
-
-/// Every body in every queue of `topic`, with repetitions, read with a pull consumer.
-async fn stored(pc: &PullConsumer, topic: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for mq in pc.fetch_subscribe_message_queues(topic).await.unwrap() {
-        let mut offset = 0;
-        loop {
-            let r = pc.pull(&mq, "*", offset, 32).await.unwrap();
-            if r.status != PullStatus::Found {
-                break;
-            }
-            out.extend(
-                r.msgs
-                    .iter()
-                    .map(|m| String::from_utf8_lossy(&m.body).into_owned()),
-            );
-            offset = r.next_begin_offset;
-        }
-    }
-    out.sort();
-    out
 }
 
 fn sorted(v: &[&str]) -> Vec<String> {
@@ -224,13 +153,17 @@ async fn a_half_nobody_answers_is_given_up_after_check_max() {
         .unwrap();
     common::wait_until_async(LONG, "the half in TRANS_CHECK_MAX_TIME_TOPIC", || async {
         c.wait_route("TRANS_CHECK_MAX_TIME_TOPIC").await;
-        stored(&pc, "TRANS_CHECK_MAX_TIME_TOPIC").await == sorted(&["unknown-forever-0"])
+        common::pull_bodies(&pc, "TRANS_CHECK_MAX_TIME_TOPIC").await
+            == sorted(&["unknown-forever-0"])
     })
     .await;
     // Given up means never asked again and never delivered; the answered one is delivered.
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(listener.checks_of("unknown-forever-0"), 3);
-    assert_eq!(stored(&pc, "TxMax").await, sorted(&["unknown-commit-1"]));
+    assert_eq!(
+        common::pull_bodies(&pc, "TxMax").await,
+        sorted(&["unknown-commit-1"])
+    );
     pc.shutdown().await;
     p.shutdown().await;
 }
@@ -250,14 +183,14 @@ async fn check_backs_resolve_halves_across_broker_kills() {
         send(&p, "TxKill", b).await;
     }
     common::wait_until_async(LONG, "the committed message", || async {
-        stored(&pc, "TxKill").await == sorted(&["commit-0"])
+        common::pull_bodies(&pc, "TxKill").await == sorted(&["commit-0"])
     })
     .await;
     assert!(listener.checks.lock().is_empty(), "checked before the kill");
     c.kill9_and_restart_broker();
     let expected = sorted(&["commit-0", "unknown-commit-1", "unknown-commit-2"]);
     common::wait_until_async(LONG, "the check-backs after the restart", || async {
-        stored(&pc, "TxKill").await.len() >= expected.len()
+        common::pull_bodies(&pc, "TxKill").await.len() >= expected.len()
     })
     .await;
     common::wait_until(LONG, "the check of the rolled-back half", || {
@@ -265,7 +198,7 @@ async fn check_backs_resolve_halves_across_broker_kills() {
     })
     .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(stored(&pc, "TxKill").await, expected);
+    assert_eq!(common::pull_bodies(&pc, "TxKill").await, expected);
     assert_eq!(
         listener.checks_of("commit-0"),
         0,
@@ -276,7 +209,7 @@ async fn check_backs_resolve_halves_across_broker_kills() {
     let checks = listener.checks.lock().clone();
     c.kill9_and_restart_broker();
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(stored(&pc, "TxKill").await, expected);
+    assert_eq!(common::pull_bodies(&pc, "TxKill").await, expected);
     assert_eq!(*listener.checks.lock(), checks);
     pc.shutdown().await;
     p.shutdown().await;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use common::wait_until_async;
 use parking_lot::Mutex;
-use rmq_client::api::{MqClientApi, PullStatus};
+use rmq_client::api::MqClientApi;
 use rmq_client::consumer::PullConsumer;
 use rmq_client::{
     ClientConfig, LocalTransactionState, Message, MessageExt, ProducerConfig, TransactionListener,
@@ -65,20 +65,16 @@ struct Member {
 }
 
 fn start_group(dir: &Path, ns: &str) -> Vec<Member> {
-    let peers: Vec<String> = (0..3)
-        .map(|i| format!("n{i}-127.0.0.1:{}", rmq_testkit::free_port().unwrap()))
-        .collect();
-    let peers = peers.join(";");
+    let peer_ports = rmq_testkit::free_ports(3).unwrap();
     (0..3)
         .map(|i| {
             let conf = BrokerConf::new("RaftNode00", ns, &dir.join(format!("n{i}")))
                 .unwrap()
-                .with_extra(&format!(
-                    "enableDLegerCommitLog=true\ndLegerGroup=RaftNode00\ndLegerPeers={peers}\n\
-                     dLegerSelfId=n{i}\nmappedFileSizeCommitLog=4194304\n\
-                     flushConsumerOffsetInterval=200\n\
-                     transactionCheckInterval=1000\ntransactionTimeOut=3000"
-                ));
+                .with_extra(&rmq_testkit::dledger_conf("RaftNode00", &peer_ports, i))
+                .with_extra(
+                    "mappedFileSizeCommitLog=4194304\nflushConsumerOffsetInterval=200\n\
+                     transactionCheckInterval=1000\ntransactionTimeOut=3000",
+                );
             let path = dir.join(format!("n{i}.conf"));
             conf.write(&path).unwrap();
             let proc = rmq_testkit::start_broker(&bin("mqbroker"), &path).unwrap();
@@ -118,30 +114,6 @@ async fn max_offset(c: &RemotingClient, addr: &str, topic: &str) -> i64 {
         Ok(r) => r.ext("offset").and_then(|o| o.parse().ok()).unwrap_or(0),
         Err(_) => 0,
     }
-}
-
-/// Every body of `topic` (queue order), read from the current master.
-async fn stored(pc: &PullConsumer, topic: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let Ok(queues) = pc.fetch_subscribe_message_queues(topic).await else {
-        return out;
-    };
-    for mq in queues {
-        let mut offset = 0;
-        while let Ok(r) = pc.pull(&mq, "*", offset, 32).await {
-            if r.status != PullStatus::Found {
-                break;
-            }
-            out.extend(
-                r.msgs
-                    .iter()
-                    .map(|m| String::from_utf8_lossy(&m.body).into_owned()),
-            );
-            offset = r.next_begin_offset;
-        }
-    }
-    out.sort();
-    out
 }
 
 fn fast_client(ns: &str, name: &str) -> ClientConfig {
@@ -205,13 +177,13 @@ async fn a_new_leader_checks_back_the_halves_of_a_killed_leader() {
         .map(|s| s.to_string())
         .collect();
     wait_until_async(LONG, "the check-backs of the new leader", || async {
-        stored(&pc, "TxRaft").await.len() >= expected.len()
+        common::pull_bodies(&pc, "TxRaft").await.len() >= expected.len()
             && local.checks.lock().contains_key("unknown-rollback-3")
     })
     .await;
     // A few more passes: every committed message exactly once, the rollback never.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let got = stored(&pc, "TxRaft").await;
+    let got = common::pull_bodies(&pc, "TxRaft").await;
     assert_eq!(
         got,
         expected.iter().cloned().collect::<Vec<_>>(),
@@ -223,7 +195,7 @@ async fn a_new_leader_checks_back_the_halves_of_a_killed_leader() {
     let m = members.iter_mut().find(|m| m.addr == leader).unwrap();
     m.proc = Some(rmq_testkit::start_broker(&bin("mqbroker"), &m.conf).unwrap());
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(stored(&pc, "TxRaft").await, got);
+    assert_eq!(common::pull_bodies(&pc, "TxRaft").await, got);
     pc.shutdown().await;
     p.shutdown().await;
 }

@@ -50,6 +50,25 @@ pub fn to_half(msg: &mut MessageExtBrokerInner, props: &mut Props) {
 }
 // ANCHOR_END: to_half
 
+/// `m` as a new message for `topic` / `queue_id`: body (as stored), flag, tags code, sysFlag,
+/// born time and hosts, reconsume count; the properties are the caller's.
+fn copy_of(m: &MessageExt, topic: &str, queue_id: i32) -> MessageExtBrokerInner {
+    MessageExtBrokerInner {
+        topic: topic.to_string(),
+        queue_id,
+        flag: m.flag,
+        body: m.body.clone(),
+        properties: String::new(),
+        tags_code: tags_code(m.tags()),
+        sys_flag: m.sys_flag,
+        born_timestamp: m.born_timestamp,
+        born_host: m.born_host,
+        store_host: m.store_host,
+        reconsume_times: m.reconsume_times,
+        prepared_transaction_offset: 0,
+    }
+}
+
 /// The real topic and queue a half message stands for.
 pub fn real_queue(half: &MessageExt) -> Result<(String, i32), HalfError> {
     let topic = half
@@ -73,20 +92,9 @@ pub fn final_message(
     commit_log_offset: i64,
 ) -> Result<(MessageExtBrokerInner, Props), HalfError> {
     let (topic, queue_id) = real_queue(half)?;
-    let msg = MessageExtBrokerInner {
-        topic,
-        queue_id,
-        flag: half.flag,
-        body: half.body.clone(),
-        properties: String::new(),
-        tags_code: tags_code(half.tags()),
-        sys_flag: (half.sys_flag & !TRANSACTION_TYPE_MASK) | TRANSACTION_COMMIT_TYPE,
-        born_timestamp: half.born_timestamp,
-        born_host: half.born_host,
-        store_host: half.store_host,
-        reconsume_times: half.reconsume_times,
-        prepared_transaction_offset: commit_log_offset,
-    };
+    let mut msg = copy_of(half, &topic, queue_id);
+    msg.sys_flag = (half.sys_flag & !TRANSACTION_TYPE_MASK) | TRANSACTION_COMMIT_TYPE;
+    msg.prepared_transaction_offset = commit_log_offset;
     Ok((msg, half.properties.clone()))
 }
 // ANCHOR_END: final_message
@@ -139,20 +147,9 @@ pub fn op_half_offset(op: &MessageExt) -> i64 {
 /// copies neither the flag nor the reconsume count (both 0 in the copy); the properties
 /// carry the updated `TRANSACTION_CHECK_TIMES`.
 pub fn renewed_half(m: &MessageExt) -> (MessageExtBrokerInner, Props) {
-    let msg = MessageExtBrokerInner {
-        topic: m.topic.clone(),
-        queue_id: m.queue_id,
-        flag: 0,
-        body: m.body.clone(),
-        properties: String::new(),
-        tags_code: tags_code(m.tags()),
-        sys_flag: m.sys_flag,
-        born_timestamp: m.born_timestamp,
-        born_host: m.born_host,
-        store_host: m.store_host,
-        reconsume_times: 0,
-        prepared_transaction_offset: 0,
-    };
+    let mut msg = copy_of(m, &m.topic, m.queue_id);
+    msg.flag = 0;
+    msg.reconsume_times = 0;
     (msg, m.properties.clone())
 }
 // ANCHOR_END: renewed_half
@@ -174,21 +171,7 @@ pub fn immunity_copy(m: &MessageExt) -> (MessageExtBrokerInner, Props) {
 /// The copy a give-up stores in `TRANS_CHECK_MAX_TIME_TOPIC` queue 0
 /// (`toMessageExtBrokerInner` of the check listener): everything of the half but its topic.
 pub fn discard_copy(m: &MessageExt) -> (MessageExtBrokerInner, Props) {
-    let msg = MessageExtBrokerInner {
-        topic: CHECK_MAX_TIME_TOPIC.to_string(),
-        queue_id: 0,
-        flag: m.flag,
-        body: m.body.clone(),
-        properties: String::new(),
-        tags_code: tags_code(m.tags()),
-        sys_flag: m.sys_flag,
-        born_timestamp: m.born_timestamp,
-        born_host: m.born_host,
-        store_host: m.store_host,
-        reconsume_times: m.reconsume_times,
-        prepared_transaction_offset: 0,
-    };
-    (msg, m.properties.clone())
+    (copy_of(m, CHECK_MAX_TIME_TOPIC, 0), m.properties.clone())
 }
 
 /// A given-up half put back for checking (RESUME_CHECK_HALF_MESSAGE): queue 0 of the half
@@ -348,34 +331,7 @@ mod tests {
     use crate::processor::get_prop;
     use rmq_common::message::{decode_record, encode_properties};
 
-    fn half() -> MessageExt {
-        MessageExt {
-            store_size: 0,
-            body_crc: 9,
-            queue_id: 0,
-            flag: 7,
-            queue_offset: 4,
-            commit_log_offset: 1000,
-            sys_flag: 0x1, // compressed
-            born_timestamp: 1_600_000_000_000,
-            born_host: "127.0.0.1:50000".parse().unwrap(),
-            store_timestamp: 1_600_000_000_010,
-            store_host: "127.0.0.1:10911".parse().unwrap(),
-            reconsume_times: 2,
-            prepared_transaction_offset: 0,
-            body: Bytes::from_static(b"zzz"),
-            topic: HALF_TOPIC.into(),
-            properties: vec![
-                ("TRAN_MSG".into(), "true".into()),
-                ("PGROUP".into(), "PG".into()),
-                ("TAGS".into(), "TagA".into()),
-                ("UNIQ_KEY".into(), "ABC".into()),
-                ("WAIT".into(), "true".into()),
-                ("REAL_TOPIC".into(), "T".into()),
-                ("REAL_QID".into(), "3".into()),
-            ],
-        }
-    }
+    use crate::transaction::test_half as half;
 
     #[test]
     fn a_send_becomes_a_half_of_queue_0() {

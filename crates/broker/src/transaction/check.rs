@@ -411,24 +411,8 @@ mod tests {
     use super::*;
 
     fn half(times: Option<&str>) -> MessageExt {
-        let mut m = MessageExt {
-            store_size: 0,
-            body_crc: 0,
-            queue_id: 0,
-            flag: 0,
-            queue_offset: 0,
-            commit_log_offset: 0,
-            sys_flag: 0,
-            born_timestamp: rmq_store::now_ms(),
-            born_host: "127.0.0.1:1".parse().unwrap(),
-            store_timestamp: 0,
-            store_host: "127.0.0.1:2".parse().unwrap(),
-            reconsume_times: 0,
-            prepared_transaction_offset: 0,
-            body: Default::default(),
-            topic: HALF_TOPIC.into(),
-            properties: Vec::new(),
-        };
+        let mut m = crate::transaction::test_half();
+        m.born_timestamp = rmq_store::now_ms();
         if let Some(t) = times {
             m.put_property(keys::TRANSACTION_CHECK_TIMES, t.into());
         }

@@ -306,24 +306,7 @@ mod tests {
     #[test]
     fn verdict_must_name_the_half() {
         let h = EndTransactionHeader::parse(&req(FULL)).unwrap();
-        let mut half = MessageExt {
-            store_size: 0,
-            body_crc: 0,
-            queue_id: 0,
-            flag: 0,
-            queue_offset: 4,
-            commit_log_offset: 1000,
-            sys_flag: 0,
-            born_timestamp: 0,
-            born_host: "127.0.0.1:1".parse().unwrap(),
-            store_timestamp: 0,
-            store_host: "127.0.0.1:2".parse().unwrap(),
-            reconsume_times: 0,
-            prepared_transaction_offset: 0,
-            body: Default::default(),
-            topic: HALF_TOPIC.into(),
-            properties: vec![("PGROUP".into(), "PG".into())],
-        };
+        let mut half = crate::transaction::test_half();
         assert_eq!(check_prepare_message(&half, &h), Ok(()));
         half.queue_offset = 5;
         assert_eq!(

@@ -182,6 +182,41 @@ pub fn is_half_send(props: &[(String, String)], reconsume_times: i32) -> bool {
     tran && !(reconsume_times > 0 && delay > 0)
 }
 
+/// A half message as the store returns it, for the unit tests of this module: queue offset 4
+/// at commit-log offset 1000, group PG, real queue T/3, compressed body, flag 7.
+#[cfg(test)]
+pub(crate) fn test_half() -> rmq_common::message::MessageExt {
+    rmq_common::message::MessageExt {
+        store_size: 0,
+        body_crc: 9,
+        queue_id: 0,
+        flag: 7,
+        queue_offset: 4,
+        commit_log_offset: 1000,
+        sys_flag: 0x1, // compressed
+        born_timestamp: 1_600_000_000_000,
+        born_host: "127.0.0.1:50000".parse().unwrap(),
+        store_timestamp: 1_600_000_000_010,
+        store_host: "127.0.0.1:10911".parse().unwrap(),
+        reconsume_times: 2,
+        prepared_transaction_offset: 0,
+        body: bytes::Bytes::from_static(b"zzz"),
+        topic: HALF_TOPIC.into(),
+        properties: [
+            ("TRAN_MSG", "true"),
+            ("PGROUP", "PG"),
+            ("TAGS", "TagA"),
+            ("UNIQ_KEY", "ABC"),
+            ("WAIT", "true"),
+            ("REAL_TOPIC", "T"),
+            ("REAL_QID", "3"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

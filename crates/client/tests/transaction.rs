@@ -19,6 +19,8 @@ use rmq_client::consumer::{
 use rmq_client::{
     LocalTransactionState, Message, ProducerConfig, TransactionListener, TransactionProducer,
 };
+use rmq_remoting::codes::request as rq;
+use rmq_remoting::{RemotingClient, RemotingCommand};
 
 const LONG: Duration = Duration::from_secs(60);
 
@@ -164,6 +166,33 @@ async fn a_half_nobody_answers_is_given_up_after_check_max() {
         common::pull_bodies(&pc, "TxMax").await,
         sorted(&["unknown-commit-1"])
     );
+    // RESUME_CHECK_HALF_MESSAGE puts the given-up half back with its count reset: three more
+    // checks, then a second give-up.
+    let mq = pc
+        .fetch_subscribe_message_queues("TRANS_CHECK_MAX_TIME_TOPIC")
+        .await
+        .unwrap()
+        .remove(0);
+    let given_up = pc.pull(&mq, "*", 0, 1).await.unwrap().msgs.remove(0);
+    let resume = RemotingCommand::new_request(rq::RESUME_CHECK_HALF_MESSAGE)
+        .with_ext("msgId", given_up.offset_msg_id());
+    let r = RemotingClient::new()
+        .invoke(&c.broker, resume, common::T)
+        .await
+        .unwrap();
+    assert_eq!((r.code, r.remark), (0, None));
+    wait_until(LONG, "three more checks after the resume", || {
+        listener.checks_of("unknown-forever-0") >= 6
+    })
+    .await;
+    common::wait_until_async(LONG, "the second give-up", || async {
+        common::pull_bodies(&pc, "TRANS_CHECK_MAX_TIME_TOPIC")
+            .await
+            .len()
+            == 2
+    })
+    .await;
+    assert_eq!(listener.checks_of("unknown-forever-0"), 6);
     pc.shutdown().await;
     p.shutdown().await;
 }

@@ -7,9 +7,10 @@ MDBOOK_VERSION := 0.5.4
 MDBOOK := $(shell command -v mdbook 2>/dev/null || echo $(HOME)/.cargo/bin/mdbook)
 RUN_DIR ?= $(CURDIR)/run
 NODE ?=
+LAB ?=
 
 .PHONY: help build run run-single stop status kill pause resume clean book book-build book-check interop-store interop-dledger mermaid-update \
-        test interop bench experiments-quick mdbook fmt
+        test interop bench experiments-quick mdbook fmt labs
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*?## "} /^[a-zA-Z_-]+:.*?## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -67,8 +68,12 @@ book-check: mdbook ## check includes/anchors and the prose, then mdbook build + 
 test: mdbook ## unit + integration tests, book checks, experiments in --quick mode
 	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace
+	$(MAKE) labs
 	$(MAKE) book-check
 	$(MAKE) experiments-quick
+
+labs: ## grade the labs: every reference solution passes, every stub fails; LAB=04 grades one lab as a student
+	CARGO="$(CARGO)" labs/grade.sh $(LAB)
 
 experiments-quick: ## every experiment in --quick mode (writes into book/src/figures/)
 	scripts/experiments-quick.sh

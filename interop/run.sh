@@ -9,7 +9,7 @@
 # See interop/README.md.
 #
 # Environment: CARGO_TARGET_DIR (default <repo>/target), CARGO (default cargo),
-# INTEROP_SUITES (default "java go restart txn"), INTEROP_KEEP=1 keeps the temp dir.
+# INTEROP_SUITES (default "java go restart filter txn"), INTEROP_KEEP=1 keeps the temp dir.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -17,7 +17,7 @@ ROOT="$(cd "$HERE/.." && pwd)"
 CARGO="${CARGO:-cargo}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 BIN="$TARGET_DIR/debug"
-SUITES="${INTEROP_SUITES:-java go restart txn}"
+SUITES="${INTEROP_SUITES:-java go restart filter txn}"
 # The broker's delay levels. Levels 1-3 are 4.8.0's defaults (1 s, 5 s, 10 s): the delay checks
 # measure them. Levels 4 and 5 (4.8.0: 30 s and 1 m) are shortened to 2 s and 3 s because a failed
 # message is retried on level 3 + reconsumeTimes: the DLQ check (maxReconsumeTimes=2) then waits
@@ -173,6 +173,9 @@ storePathRootDir=$WORK/store
 autoCreateTopicEnable=false
 flushDiskType=ASYNC_FLUSH
 messageDelayLevel=$DELAY_LEVELS
+# filter suite: SQL92 subscriptions need this (4.8.0's default is false)
+enablePropertyFilter=true
+# txn suite: check-backs every second (4.8.0 default: 60 s)
 transactionCheckInterval=1000
 CONF
     if start_broker; then
@@ -340,6 +343,17 @@ run_restart() {
     sed 's/^/  [go]   /' "$WORK/restart-go.log"
     return "$rc"
 }
+
+# --- filter suite (SQL92 / tag filter) ----------------------------------------------------------
+# RocketMQ 4.8.0's example package `filter` (TagFilter, SqlFilter) on the official Java client:
+# each consumer must receive exactly the messages its selector matches; a bad SQL expression
+# must make consumer.start() fail with SUBSCRIPTION_PARSE_FAILED. See FilterExamples.java.
+run_filter() {
+    prepare_java
+    log "filter: running the TagFilter/SqlFilter examples"
+    java_main interop.FilterExamples "$NAMESRV" "$CLUSTER"
+}
+# --- end of filter suite ------------------------------------------------------------------------
 
 # ===== txn suite (issue 11: transactional messages) ==============================================
 # RocketMQ 4.8.0's "transaction" example as interop/java/.../Transaction.java: a 4.8.0

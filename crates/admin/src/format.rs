@@ -229,11 +229,6 @@ pub fn message_queue_string(mq: &MessageQueue) -> String {
     )
 }
 
-/// `MessageQueue.compareTo`: topic, then broker name, then queue id.
-pub fn java_mq_order(a: &MessageQueue, b: &MessageQueue) -> std::cmp::Ordering {
-    (&a.topic, &a.broker_name, a.queue_id).cmp(&(&b.topic, &b.broker_name, b.queue_id))
-}
-
 /// `MessageExt.toString()` of a client-decoded message (4.8.0 leaves `brokerName`
 /// and `transactionId` null on pulled messages; `msgId` is the offset id).
 pub fn message_ext_string(m: &MessageExt) -> String {

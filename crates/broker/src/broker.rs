@@ -40,6 +40,8 @@ pub struct Broker {
     pub tps: crate::stats::TpsSampler,
     /// Messages handed out per topic@group (consumeTps).
     pub group_gets: crate::stats::GroupGetNums,
+    /// SQL92 filter data per (topic, group), persisted to config/consumerFilter.json.
+    pub filters: Arc<crate::filter::manager::ConsumerFilterManager>,
     /// Put/get totals at the last two midnights (brokerStatus).
     pub daily: crate::stats::DailyTotals,
     /// Transaction settings and check-back channel choice (see [`crate::transaction`]).
@@ -73,8 +75,29 @@ impl Broker {
             .parse()
             .with_context(|| format!("brokerIP1 {:?} is not an IP address", cfg.broker_ip1))?;
         let store_host = SocketAddr::new(ip, cfg.listen_port);
-        let store = DefaultMessageStore::open(crate::store_config::store_config(&cfg)?)
+        // ANCHOR: filter_setup
+        let bloom = rmq_filter::BloomFilter::create_by_fn(
+            cfg.filter.max_error_rate_of_bloom_filter,
+            cfg.filter.expect_consumer_num_use_filter,
+        )
+        .map_err(|e| {
+            anyhow::anyhow!("maxErrorRateOfBloomFilter/expectConsumerNumUseFilter: {e}")
+        })?;
+        let filters = Arc::new(crate::filter::manager::ConsumerFilterManager::load(
+            &cfg.config_dir(),
+            bloom,
+            cfg.filter.filter_data_clean_time_span_ms,
+        ));
+        let mut store_cfg = crate::store_config::store_config(&cfg)?;
+        // as 4.8.0's ConsumerFilterManager constructor: the ext bit map is the bloom's m bits
+        store_cfg.bit_map_length_consume_queue_ext = bloom.m as u32;
+        let store = DefaultMessageStore::open(store_cfg)
             .with_context(|| format!("opening store in {}", cfg.store_path_root_dir.display()))?;
+        store.set_bit_map_calculator(crate::filter::bit_map_calculator(
+            filters.clone(),
+            cfg.filter.enable_calc_filter_bit_map,
+        ));
+        // ANCHOR_END: filter_setup
         // A DLedger member starts as a follower; leadership makes it brokerId 0 later.
         let (cfg_id, cfg_role) = match &dledger_settings {
             Some(s) => (s.follower_broker_id()?, BrokerRole::Slave),
@@ -120,6 +143,7 @@ impl Broker {
             group_gets: Default::default(),
             daily: Default::default(),
             transactions,
+            filters,
             role: parking_lot::RwLock::new((cfg_id, cfg_role)),
             dledger_settings,
             dledger: std::sync::OnceLock::new(),
@@ -221,6 +245,7 @@ impl Broker {
         self.topics.persist();
         self.subscriptions.persist();
         self.schedule.persist();
+        self.filters.persist();
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || store.shutdown()).await?;
         Ok(())
@@ -289,7 +314,10 @@ impl Broker {
                 _ = scan_tick.tick() => {
                     for g in self.consumers.scan_expired() {
                         self.consumers.notify_ids_changed(&g);
+                        crate::filter::on_group_maybe_gone(&self, &g);
                     }
+                    let b = self.clone();
+                    let _ = tokio::task::spawn_blocking(move || b.filters.persist()).await;
                     self.producers.scan_expired();
                 }
             }

@@ -9,6 +9,7 @@ pub mod broker;
 pub mod client;
 pub mod config;
 pub mod dledger_mode;
+pub mod filter;
 pub mod flow_control;
 pub mod ha;
 pub mod long_polling;

@@ -485,6 +485,26 @@ impl MqClientApi {
         Ok(reply.version)
     }
 
+    /// CHECK_CLIENT_CONFIG (46): asks a broker whether it accepts a (SQL92) subscription;
+    /// a refusal comes back as [`ClientError::Broker`] with 4.8.0's code and remark.
+    pub async fn check_client_config(
+        &self,
+        addr: &str,
+        group: &str,
+        client_id: &str,
+        sub: &rmq_remoting::protocol::SubscriptionData,
+        timeout: Duration,
+    ) -> Result<()> {
+        let body = serde_json::json!({
+            "clientId": client_id,
+            "group": group,
+            "subscriptionData": sub,
+        });
+        let cmd = RemotingCommand::new_request(rq::CHECK_CLIENT_CONFIG)
+            .with_body(Bytes::from(serde_json::to_vec(&body)?));
+        self.call_ok(addr, cmd, timeout).await.map(|_| ())
+    }
+
     /// UNREGISTER_CLIENT for one producer or consumer group.
     pub async fn unregister_client(
         &self,

@@ -189,7 +189,8 @@ async fn send_checked(
         ));
     }
     // 4.8.0 refuses here only for order topics on a non-writable broker; otherwise clients
-    // avoid non-writable brokers through the route (the broker re-registers without PERM_WRITE).
+    // avoid non-writable brokers through the route (such a broker registers every topic with
+    // its own permission, see register::announced_topics).
     if b.cfg.broker_permission & PERM_WRITE == 0 && tc.order {
         return Ok(reply(
             rs::NO_PERMISSION,
@@ -285,6 +286,8 @@ async fn send_checked(
 // ANCHOR_END: send_core
 
 /// Stores each entry of a batch body; returns comma-joined ids and the first queue offset.
+/// As in 4.8.0's `putMessages`, a DELAY in the batch's own properties makes the batch illegal,
+/// and an entry's DELAY is stored as it is without delaying the entry.
 async fn put_batch(
     b: &Arc<Broker>,
     template: MessageExtBrokerInner,
@@ -292,51 +295,45 @@ async fn put_batch(
     body: &Bytes,
     slot: &SendSlot,
 ) -> anyhow::Result<(rmq_store::PutMessageStatus, Option<(String, i64)>)> {
+    if super::delay_level(batch_props)? > 0 {
+        return Ok((rmq_store::PutMessageStatus::MessageIllegal, None));
+    }
     let entries = match decode_batch(body) {
         Some(e) => e,
         None => return Ok((rmq_store::PutMessageStatus::MessageIllegal, None)),
     };
-    // Each entry as a message of its own: the batch's properties fill in what the entry lacks.
-    let msgs: Vec<(MessageExtBrokerInner, Vec<(String, String)>)> = entries
+    // Each entry as a message of its own. 4.8.0 appends the batch's properties after the
+    // entry's, so where both have a key the batch's value is the one readers see.
+    let msgs: Vec<MessageExtBrokerInner> = entries
         .into_iter()
         .map(|(flag, ebody, eprops)| {
             let mut props = decode_properties(&eprops);
             for (k, v) in batch_props {
-                if get_prop(&props, k).is_none() {
-                    props.push((k.clone(), v.clone()));
-                }
+                set_prop(&mut props, k, v.clone());
             }
             let mut m = template.clone();
             m.flag = flag;
             m.body = ebody;
             m.tags_code = tags_code(get_prop(&props, "TAGS"));
-            (m, props)
+            m.properties = rmq_common::message::encode_properties(&props);
+            m
         })
         .collect();
-    let delayed = msgs
-        .iter()
-        .any(|(_, props)| get_prop(props, "DELAY").is_some());
-    if b.dledger.get().is_none() && !delayed {
-        // The common case: one contiguous append for the whole batch, as 4.8.0 does.
-        let msgs = msgs
-            .into_iter()
-            .map(|(mut m, props)| {
-                m.properties = rmq_common::message::encode_properties(&props);
-                m
-            })
-            .collect();
+    let Some(dl) = b.dledger.get() else {
+        // One contiguous append for the whole batch, as 4.8.0 does.
         let wait = get_prop(batch_props, "WAIT") != Some("false");
         let (status, a) = super::put_messages(b, msgs, wait, slot).await?;
         return Ok((status, a.map(|a| (a.msg_id, a.logics_offset))));
-    }
-    // DLedger replicates message by message; delayed entries take the single-message path.
-    // The send worker stays held until the last entry is in (each entry gets an empty slot,
-    // so nothing releases it early): no other producer's send interleaves with the batch
-    // while there is one worker. Scheduled deliveries and send-backs take no worker and may.
+    };
+    // DLedger replicates message by message. The send worker stays held until the last entry
+    // is in (each entry gets an empty slot, so nothing releases it early): no other producer's
+    // send interleaves with the batch while there is one worker. Scheduled deliveries and
+    // send-backs take no worker and may.
     let mut ids = Vec::new();
     let mut first = None;
-    for (m, props) in msgs {
-        let (status, a) = put_message(b, m, props, &SendSlot::default()).await?;
+    for m in msgs {
+        let (status, a) =
+            crate::dledger_mode::put_via_dledger(b, dl, m, &SendSlot::default()).await;
         match a {
             Some(a) if status == rmq_store::PutMessageStatus::PutOk => {
                 first.get_or_insert(a.logics_offset);

@@ -46,8 +46,12 @@ pub fn start_broker(s: &BrokerSetup) -> Proc {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Sends `req` and asserts SEND_OK.
-pub async fn send_ok(c: &rmq_remoting::RemotingClient, addr: &str, req: RemotingCommand) {
+/// Sends `req`, asserts SEND_OK and returns the response.
+pub async fn send_ok(
+    c: &rmq_remoting::RemotingClient,
+    addr: &str,
+    req: RemotingCommand,
+) -> RemotingCommand {
     let r = c.invoke(addr, req, T).await.unwrap();
     assert_eq!(
         r.code,
@@ -55,6 +59,7 @@ pub async fn send_ok(c: &rmq_remoting::RemotingClient, addr: &str, req: Remoting
         "{:?}",
         r.remark
     );
+    r
 }
 
 /// kill -9 of `broker`, then the same broker.conf again on the same store (the client's

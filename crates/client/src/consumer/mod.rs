@@ -19,6 +19,7 @@ pub use process_queue::ProcessQueue;
 pub use pull_api::PullResult;
 pub use pull_consumer::PullConsumer;
 pub use rmq_remoting::protocol::{ConsumeFromWhere, MessageModel};
+pub use subscription::MessageSelector;
 pub mod push;
 
 pub use push::{

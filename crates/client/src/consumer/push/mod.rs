@@ -38,7 +38,7 @@ use crate::consumer::allocate::AllocateStrategy;
 use crate::consumer::offset_store::{LocalFileOffsetStore, OffsetStore, RemoteBrokerOffsetStore};
 use crate::consumer::process_queue::ProcessQueue;
 use crate::consumer::pull_api::PullApiWrapper;
-use crate::consumer::subscription::build_subscription;
+use crate::consumer::subscription::{build_subscription, MessageSelector};
 use crate::error::{ClientError, Result};
 use crate::instance::{ClientInstance, ConsumerHook};
 use crate::producer::{Producer, ProducerConfig};
@@ -168,6 +168,22 @@ impl PushConsumer {
         subscriptions: &[(&str, &str)],
         listener: MessageListener,
     ) -> Result<PushConsumer> {
+        let selectors: Vec<(&str, MessageSelector)> = subscriptions
+            .iter()
+            .map(|(t, e)| (*t, MessageSelector::from(*e)))
+            .collect();
+        Self::start_with_selectors(config, &selectors, listener).await
+    }
+
+    /// Starts consuming `subscriptions` (topic, [`MessageSelector`]) with `listener`. A SQL92
+    /// selector is checked with a broker of its topic first (CHECK_CLIENT_CONFIG, as the Java
+    /// consumer's `start()`): a broker without `enablePropertyFilter=true`, or an expression it
+    /// cannot compile, makes this fail with the broker's code and remark.
+    pub async fn start_with_selectors(
+        config: PushConsumerConfig,
+        subscriptions: &[(&str, MessageSelector)],
+        listener: MessageListener,
+    ) -> Result<PushConsumer> {
         if config.group.trim().is_empty() || config.group == "DEFAULT_CONSUMER" {
             return Err(ClientError::InvalidArgument(format!(
                 "consumer group {:?}",
@@ -178,8 +194,8 @@ impl PushConsumer {
             return Err(ClientError::InvalidArgument("no subscription".into()));
         }
         let mut subs = BTreeMap::new();
-        for (topic, expr) in subscriptions {
-            subs.insert(topic.to_string(), build_subscription(topic, expr)?);
+        for (topic, selector) in subscriptions {
+            subs.insert(topic.to_string(), selector.to_subscription(topic)?);
         }
         if config.message_model == MessageModel::Clustering {
             let rt = retry_topic(&config.group);
@@ -223,6 +239,10 @@ impl PushConsumer {
             if let Err(e) = inst.update_topic_route(t).await {
                 warn!(topic = %t, error = %e, "route lookup at start failed");
             }
+        }
+        if let Err(e) = inner.check_client_in_broker().await {
+            inst.shutdown();
+            return Err(e);
         }
         inst.register_consumer(&inner.config.group, Arc::new(Hook(inner.clone())), &topics);
         inst.send_heartbeat_to_all_brokers().await;
@@ -298,6 +318,37 @@ impl PushConsumer {
 }
 
 impl PushInner {
+    // ANCHOR: check_client_in_broker
+    /// `MQClientInstance.checkClientInBroker`: each non-TAG subscription is shown to one
+    /// broker of its topic, which must accept it.
+    async fn check_client_in_broker(&self) -> Result<()> {
+        let subs: Vec<SubscriptionData> = self.subscriptions.lock().values().cloned().collect();
+        let inst = &self.instance;
+        for sub in subs.iter().filter(|s| s.expression_type != "TAG") {
+            let Some(route) = inst.route(&sub.topic) else {
+                continue;
+            };
+            let Some(addr) = route
+                .broker_datas
+                .iter()
+                .find_map(|b| b.broker_addrs.values().next().cloned())
+            else {
+                continue;
+            };
+            inst.api()
+                .check_client_config(
+                    &addr,
+                    &self.config.group,
+                    inst.client_id(),
+                    sub,
+                    Duration::from_secs(3),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+    // ANCHOR_END: check_client_in_broker
+
     fn is_orderly(&self) -> bool {
         matches!(self.listener, MessageListener::Orderly(_))
     }

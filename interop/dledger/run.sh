@@ -143,6 +143,36 @@ acks_since() {
     awk -v t="$2" '$1 >= t { n++ } END { print n + 0 }' "$1" 2>/dev/null || echo 0
 }
 
+# The member index (0..2) whose client address is $1 (empty if none).
+member_of() {
+    local i
+    for i in 0 1 2; do
+        [[ "$1" == "127.0.0.1:${BPORT[$i]}" ]] && echo "$i"
+    done
+    return 0
+}
+
+# kill -9 of member $1, reaped and forgotten.
+kill_member() {
+    kill -9 "${BROKER_PID[$1]}"
+    wait "${BROKER_PID[$1]}" 2>/dev/null || true
+    forget_pid "${BROKER_PID[$1]}"
+    BROKER_PID[$1]=""
+}
+
+# Polls the name server until a brokerId 0 other than $1 appears, at most 30 s after $2 (epoch
+# ms); prints it (or the last answer, possibly empty or $1 itself).
+wait_new_leader() {
+    local leader=""
+    while true; do
+        leader="$(leader_addr)"
+        [[ -n "$leader" && "$leader" != "$1" ]] && break
+        (($(now_ms) - $2 < 30000)) || break
+        sleep 0.05
+    done
+    echo "$leader"
+}
+
 start_broker() {
     local i=$1
     NO_COLOR=1 RUST_LOG="${RUST_LOG:-info}" "$BIN/mqbroker" -c "$WORK/n$i/broker.conf" >>"$WORK/broker-n$i.log" 2>&1 &
@@ -254,25 +284,13 @@ log "before the kill: java acked $(acks_since "$WORK/acked-java.txt" 0), go acke
 
 # --- kill the leader ---------------------------------------------------------------------------
 LEADER="$(leader_addr)"
-VICTIM=""
-for i in 0 1 2; do
-    [[ "$LEADER" == "127.0.0.1:${BPORT[$i]}" ]] && VICTIM=$i
-done
+VICTIM="$(member_of "$LEADER")"
 [[ -n "$VICTIM" ]] || { echo "brokerId 0 '$LEADER' is none of our brokers" >&2; exit 1; }
 KILL_MS="$(now_ms)"
-kill -9 "${BROKER_PID[$VICTIM]}"
-wait "${BROKER_PID[$VICTIM]}" 2>/dev/null || true
-forget_pid "${BROKER_PID[$VICTIM]}"
-BROKER_PID[$VICTIM]=""
+kill_member "$VICTIM"
 log "kill -9 leader n$VICTIM ($LEADER)"
 
-NEW_LEADER=""
-while true; do
-    NEW_LEADER="$(leader_addr)"
-    [[ -n "$NEW_LEADER" && "$NEW_LEADER" != "$LEADER" ]] && break
-    (($(now_ms) - KILL_MS < 30000)) || break
-    sleep 0.05
-done
+NEW_LEADER="$(wait_new_leader "$LEADER" "$KILL_MS")"
 NEW_MS="$(now_ms)"
 FAILOVER_MS=$((NEW_MS - KILL_MS))
 if [[ -z "$NEW_LEADER" || "$NEW_LEADER" == "$LEADER" ]]; then
@@ -343,23 +361,12 @@ for ((k = 0; k < 1200; k++)); do
 done
 if [[ -f "$TX_SYNC/prepared" ]]; then
     TX_LEADER="$(leader_addr)"
-    TX_VICTIM=""
-    for i in 0 1 2; do
-        [[ "$TX_LEADER" == "127.0.0.1:${BPORT[$i]}" ]] && TX_VICTIM=$i
-    done
+    TX_VICTIM="$(member_of "$TX_LEADER")"
     if [[ -n "$TX_VICTIM" ]]; then
         TX_KILL_MS="$(now_ms)"
-        kill -9 "${BROKER_PID[$TX_VICTIM]}"
-        wait "${BROKER_PID[$TX_VICTIM]}" 2>/dev/null || true
-        forget_pid "${BROKER_PID[$TX_VICTIM]}"
-        BROKER_PID[$TX_VICTIM]=""
+        kill_member "$TX_VICTIM"
         log "transactions: halves prepared; kill -9 leader n$TX_VICTIM ($TX_LEADER)"
-        TX_NEW=""
-        while (($(now_ms) - TX_KILL_MS < 30000)); do
-            TX_NEW="$(leader_addr)"
-            [[ -n "$TX_NEW" && "$TX_NEW" != "$TX_LEADER" ]] && break
-            sleep 0.05
-        done
+        TX_NEW="$(wait_new_leader "$TX_LEADER" "$TX_KILL_MS")"
         log "transactions: new brokerId 0 = $TX_NEW after $(($(now_ms) - TX_KILL_MS)) ms"
         touch "$TX_SYNC/killed"
     else

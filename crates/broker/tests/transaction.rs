@@ -176,44 +176,38 @@ async fn bad_end_transactions_get_4_8_0_answers_and_lose_nothing() {
     wait_dispatched(&c, a, HALF, 0, 1).await;
     let fail = |remark: &str| (rs::SYSTEM_ERROR, Some(remark.to_string()));
 
-    // Unknown offsets: past the end, negative, inside a record, an ordinary message.
-    for clo in [h.commit_log_offset + 1_000_000, -5, h.commit_log_offset + 3] {
-        let bad = Half {
-            commit_log_offset: clo,
-            ..h
-        };
-        assert_eq!(
-            end_reply(&c, a, end("PG", bad, 8)).await,
-            fail("Find prepared transaction message failed"),
-            "offset {clo}"
-        );
-    }
-    let plain = Half {
-        commit_log_offset: plain_offset[0].commit_log_offset,
+    let at = |commit_log_offset| Half {
+        commit_log_offset,
         ..h
     };
-    assert_eq!(
-        end_reply(&c, a, end("PG", plain, 8)).await,
-        fail("Find prepared transaction message failed")
-    );
-    // Mismatches.
-    assert_eq!(
-        end_reply(&c, a, end("OTHER", h, 8)).await,
-        fail("The producer group wrong")
-    );
     let wrong_table = Half {
         table_offset: h.table_offset + 1,
         ..h
     };
-    assert_eq!(
-        end_reply(&c, a, end("PG", wrong_table, 12)).await,
-        fail("The transaction state table offset wrong")
-    );
-    // Malformed headers.
-    assert_eq!(
-        end_reply(&c, a, end("PG", h, 5)).await,
-        fail("commitOrRollback field wrong")
-    );
+    let not_found = "Find prepared transaction message failed";
+    // (request, the remark 4.8.0 answers with code 1)
+    let cases = [
+        // unknown offsets: past the end, negative, inside a record, an ordinary message
+        (end("PG", at(h.commit_log_offset + 1_000_000), 8), not_found),
+        (end("PG", at(-5), 8), not_found),
+        (end("PG", at(h.commit_log_offset + 3), 8), not_found),
+        (
+            end("PG", at(plain_offset[0].commit_log_offset), 8),
+            not_found,
+        ),
+        // mismatches
+        (end("OTHER", h, 8), "The producer group wrong"),
+        (
+            end("PG", wrong_table, 12),
+            "The transaction state table offset wrong",
+        ),
+        // a malformed header
+        (end("PG", h, 5), "commitOrRollback field wrong"),
+    ];
+    for (req, remark) in cases {
+        let what = format!("{:?}", req.ext_fields);
+        assert_eq!(end_reply(&c, a, req).await, fail(remark), "{what}");
+    }
     let mut no_group = end("PG", h, 8);
     no_group.ext_fields.remove("producerGroup");
     let (code, remark) = end_reply(&c, a, no_group).await;

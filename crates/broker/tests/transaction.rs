@@ -112,12 +112,20 @@ async fn wait_count(c: &RemotingClient, addr: &str, topic: &str, n: usize) -> Ve
     }
 }
 
+/// A name server and a broker whose check service never runs during a test (one pass in 10
+/// minutes), so only END_TRANSACTION decides. Dropping the first value stops the broker, then
+/// the name server, then removes their files (tuple fields drop in order).
+fn no_check_service() -> ((Proc, Proc, tempfile::TempDir), BrokerSetup) {
+    let dir = tempfile::tempdir().unwrap();
+    let (ns_proc, ns) = start_namesrv(dir.path());
+    let setup = write_broker_conf(dir.path(), &ns, "transactionCheckInterval=600000");
+    let broker = start_broker(&setup);
+    ((broker, ns_proc, dir), setup)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn commit_shows_the_message_rollback_never_does() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_ns, ns) = start_namesrv(dir.path());
-    let setup = write_broker_conf(dir.path(), &ns, "transactionCheckInterval=600000");
-    let _broker = start_broker(&setup);
+    let (_servers, setup) = no_check_service();
     let c = RemotingClient::new();
     let a = &setup.addr;
 
@@ -163,10 +171,7 @@ async fn commit_shows_the_message_rollback_never_does() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_end_transactions_get_4_8_0_answers_and_lose_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_ns, ns) = start_namesrv(dir.path());
-    let setup = write_broker_conf(dir.path(), &ns, "transactionCheckInterval=600000");
-    let _broker = start_broker(&setup);
+    let (_servers, setup) = no_check_service();
     let c = RemotingClient::new();
     let a = &setup.addr;
     // An ordinary message first, so a half is not at commit-log offset 0.

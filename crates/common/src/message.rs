@@ -61,6 +61,12 @@ pub mod keys {
     pub const PUSH_REPLY_TIME: &str = "PUSH_REPLY_TIME";
     /// `reply` on reply messages (`PROPERTY_MESSAGE_TYPE`).
     pub const MSG_TYPE: &str = "MSG_TYPE";
+    /// How often the broker has asked a producer about this half message.
+    pub const TRANSACTION_CHECK_TIMES: &str = "TRANSACTION_CHECK_TIMES";
+    /// Set by a producer: seconds before the first check of its half message.
+    pub const CHECK_IMMUNITY_TIME_IN_SECONDS: &str = "CHECK_IMMUNITY_TIME_IN_SECONDS";
+    /// On a broker's "immunity" copy of a half message: the queue offset of the original.
+    pub const TRAN_PREPARED_QUEUE_OFFSET: &str = "TRAN_PREPARED_QUEUE_OFFSET";
     /// `MessageConst.KEY_SEPARATOR`: several keys share one KEYS property.
     pub const KEY_SEPARATOR: &str = " ";
 }

@@ -8,19 +8,29 @@
 
 use std::time::Duration;
 
-/// A problem with one custom-header field.
+/// A custom header that cannot be read: a missing or unparsable extFields value, or a
+/// value the header's own check refuses. A server answers it with SYSTEM_ERROR and the
+/// error's text as the remark.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum HeaderError {
-    #[error("the custom header field [{0}] is null")]
+    /// A field 4.8.0 marks `@CFNotNull` is absent. The text is the message 4.8.0's
+    /// `RemotingCommand.decodeCommandCustomHeader` builds for it.
+    #[error("the custom field <{0}> is null")]
     Missing(String),
-    #[error(
-        "the custom header field [{field}] has value {value:?} which is not a valid {expected}"
-    )]
+    /// A required number that does not parse (Java: `NumberFormatException`).
+    #[error("the custom field <{field}> is not a valid {expected}: {value:?}")]
     Invalid {
+        /// The extFields key.
         field: String,
+        /// The value as received.
         value: String,
+        /// The Java type expected: `int`, `long` or `boolean`.
         expected: &'static str,
     },
+    /// The header's `checkFields` refused the values (for example
+    /// `commitOrRollback field wrong`); the text is 4.8.0's message.
+    #[error("{0}")]
+    Check(String),
 }
 
 /// A transport-level failure.

@@ -57,6 +57,8 @@
 //! * Deviation from the contract: `TopicConfig`/`DataVersion` live in `protocol::register`
 //!   (rmq-common had none yet); their JSON equals the common ones.
 
+#![warn(missing_docs)]
+
 pub mod client;
 pub mod codec;
 pub mod codes;

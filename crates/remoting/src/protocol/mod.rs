@@ -10,6 +10,7 @@
 pub mod admin;
 pub mod cluster;
 pub mod fastjson;
+pub mod header;
 pub mod heartbeat;
 pub mod kv;
 pub mod register;

@@ -36,35 +36,62 @@ pub enum HeaderError {
 /// A transport-level failure.
 #[derive(Debug, thiserror::Error)]
 pub enum RemotingError {
+    /// A socket read or write failed.
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
+    /// The TCP connect failed.
     #[error("connect to {addr} failed: {source}")]
     Connect {
+        /// The address dialled.
         addr: String,
+        /// Why.
         source: std::io::Error,
     },
+    /// The TCP connect took too long.
     #[error("connect to {addr} timed out after {timeout:?}")]
-    ConnectTimeout { addr: String, timeout: Duration },
+    ConnectTimeout {
+        /// The address dialled.
+        addr: String,
+        /// The connect timeout.
+        timeout: Duration,
+    },
+    /// No response came in time (Java's `RemotingTimeoutException`).
     #[error("wait response on {addr} timed out after {timeout:?} (opaque {opaque})")]
     Timeout {
+        /// The peer.
         addr: String,
+        /// How long the call waited.
         timeout: Duration,
+        /// The request's opaque.
         opaque: i32,
     },
+    /// The connection closed before the response came.
     #[error("connection to {0} is closed")]
     ConnectionClosed(String),
+    /// A frame longer than the codec's maximum.
     #[error("frame of {len} bytes exceeds the maximum of {max} bytes")]
-    FrameTooLarge { len: usize, max: usize },
+    FrameTooLarge {
+        /// The announced frame length.
+        len: usize,
+        /// The maximum.
+        max: usize,
+    },
+    /// A frame whose lengths do not add up.
     #[error("malformed frame: {0}")]
     MalformedFrame(String),
+    /// A frame header that does not decode.
     #[error("malformed header: {0}")]
     MalformedHeader(String),
+    /// A body that does not decode.
     #[error("malformed body: {0}")]
     MalformedBody(String),
+    /// An address that is not `host:port`.
     #[error("invalid address {0:?}")]
     InvalidAddress(String),
+    /// A custom header that cannot be read.
     #[error(transparent)]
     Header(#[from] HeaderError),
+    /// A JSON body that does not parse.
     #[error("json body: {0}")]
     Json(#[from] serde_json::Error),
 }

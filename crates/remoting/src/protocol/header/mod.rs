@@ -6,7 +6,7 @@
 //! again, and the spellings drift apart. Here each header is declared once, with its keys
 //! as the Java field names, the Rust type of each field, and whether 4.8.0 requires it
 //! (`@CFNotNull`), allows it to be absent (`@CFNullable` or no annotation), or gives it a
-//! default (a Java primitive or an initialiser). [`command_header!`] turns that declaration
+//! default (a Java primitive or an initialiser). `command_header!` turns that declaration
 //! into the struct, its `Default`, its [`CommandHeader`] impl and a [`HeaderInfo`]
 //! describing it; [`value`] holds the conversion rules for every field type; [`table`]
 //! says which header each request code uses.
@@ -71,7 +71,7 @@ pub struct HeaderInfo {
 }
 
 /// A typed custom header (Java's `CommandCustomHeader`). Implemented by
-/// [`command_header!`] only.
+/// `command_header!` only.
 pub trait CommandHeader: Sized {
     /// The Java class name and the fields.
     const INFO: HeaderInfo;

@@ -47,31 +47,26 @@ impl HeaderValue for String {
     }
 }
 
-impl HeaderValue for i32 {
-    const JAVA_TYPE: &'static str = "int";
+/// `int` and `long`: Rust's parser, like `Integer.parseInt`/`Long.parseLong`, takes an
+/// optional sign and decimal digits and refuses overflow; the trim is ours (no client pads,
+/// but it costs nothing).
+macro_rules! java_number {
+    ($($ty:ty => $java:literal),*) => {$(
+        impl HeaderValue for $ty {
+            const JAVA_TYPE: &'static str = $java;
 
-    fn parse(raw: &str) -> Option<Self> {
-        // Rust's parser, like Integer.parseInt, takes an optional sign and decimal digits
-        // and refuses overflow; the trim is ours (no client pads, but it costs nothing).
-        raw.trim().parse().ok()
-    }
+            fn parse(raw: &str) -> Option<Self> {
+                raw.trim().parse().ok()
+            }
 
-    fn write(&self) -> String {
-        self.to_string()
-    }
+            fn write(&self) -> String {
+                self.to_string()
+            }
+        }
+    )*};
 }
 
-impl HeaderValue for i64 {
-    const JAVA_TYPE: &'static str = "long";
-
-    fn parse(raw: &str) -> Option<Self> {
-        raw.trim().parse().ok()
-    }
-
-    fn write(&self) -> String {
-        self.to_string()
-    }
-}
+java_number!(i32 => "int", i64 => "long");
 
 // ANCHOR: parse_boolean
 impl HeaderValue for bool {

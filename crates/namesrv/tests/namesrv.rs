@@ -315,6 +315,19 @@ async fn bad_crc_and_missing_fields_are_clear_errors() {
         r.remark.as_deref(),
         Some("the custom field <brokerId> is null")
     );
+    // The wire-protocol appendix's exercise 5: an empty number does not parse.
+    let req = RemotingCommand::new_request(request::UNREGISTER_BROKER)
+        .with_ext("brokerName", "b")
+        .with_ext("brokerAddr", "127.0.0.1:10911")
+        .with_ext("clusterName", "C")
+        .with_ext("brokerId", "")
+        .with_ext("compressed", "1");
+    let r = client.invoke(&ns.addr, req, T).await.unwrap();
+    assert_eq!(r.code, response::SYSTEM_ERROR);
+    assert_eq!(
+        r.remark.as_deref(),
+        Some("the custom field <brokerId> is not a valid long: \"\"")
+    );
     let mut req = register("b", 0, "127.0.0.1:1", &body_of(&[], 1), false);
     req.body = Some(bytes::Bytes::from_static(b"{not json"));
     req.put_ext("bodyCrc32", 0);

@@ -3,8 +3,9 @@
 //! A command is a small fixed header (code, language, version, opaque, flag, remark),
 //! a string map called `extFields` that holds the operation's "custom header", and an
 //! optional opaque body. The Java client turns its typed `*RequestHeader` classes into
-//! `extFields` strings; here the receiver reads them back with the typed getters below,
-//! which accept what the Java, Go and C++ clients actually send.
+//! `extFields` strings; here the same classes are the structs of `protocol::header`, read
+//! with `decode_header` and written with `with_header`. The older per-key getters below
+//! (`required_ext`, `ext_i32`, ...) remain for code not yet moved to the typed headers.
 //! Book: Appendix "Wire protocol". Mirrors `org.apache.rocketmq.remoting.protocol.RemotingCommand`.
 
 use std::collections::HashMap;

@@ -18,6 +18,33 @@
 //! Keys a header does not declare (`AccessKey`, `Signature`, `MSG_REGION`, ...) are ignored
 //! on reading and left alone on writing.
 //!
+//! ```
+//! use rmq_remoting::codes::{request, response};
+//! use rmq_remoting::protocol::header::{QueryConsumerOffsetRequestHeader as Query,
+//!     QueryConsumerOffsetResponseHeader as Offset};
+//! use rmq_remoting::{HeaderError, RemotingCommand};
+//!
+//! // A client builds the request ...
+//! let req = RemotingCommand::new_request(request::QUERY_CONSUMER_OFFSET).with_header(&Query {
+//!     consumer_group: "g".into(),
+//!     topic: "T".into(),
+//!     queue_id: 3,
+//! });
+//! assert_eq!(req.ext("queueId"), Some("3"));
+//! // ... a server reads it and answers with a typed response header ...
+//! let query: Query = req.decode_header()?;
+//! assert_eq!(query.queue_id, 3);
+//! let resp = RemotingCommand::new_response(response::SUCCESS, None)
+//!     .with_header(&Offset { offset: 42 });
+//! // ... and the client reads the answer.
+//! assert_eq!(resp.decode_header::<Offset>()?.offset, 42);
+//! // A missing required key is an error whose text a server sends back as the remark.
+//! let bad = RemotingCommand::new_request(request::QUERY_CONSUMER_OFFSET).with_ext("topic", "T");
+//! let err = bad.decode_header::<Query>().unwrap_err();
+//! assert_eq!(err.to_string(), "the custom field <consumerGroup> is null");
+//! # Ok::<(), HeaderError>(())
+//! ```
+//!
 //! Book: Appendix "Wire protocol" (Custom headers). Mirrors
 //! `org.apache.rocketmq.common.protocol.header` (and its `namesrv` and `filtersrv`
 //! subpackages), `CommandCustomHeader`, `@CFNotNull`/`@CFNullable`.

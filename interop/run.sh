@@ -10,7 +10,7 @@
 # See interop/README.md.
 #
 # Environment: CARGO_TARGET_DIR (default <repo>/target), CARGO (default cargo),
-# INTEROP_SUITES (default "java go restart filter examples python"), INTEROP_KEEP=1 keeps the temp dir.
+# INTEROP_SUITES (default "java go restart filter examples python reply"), INTEROP_KEEP=1 keeps the temp dir.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,7 +18,7 @@ ROOT="$(cd "$HERE/.." && pwd)"
 CARGO="${CARGO:-cargo}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 BIN="$TARGET_DIR/debug"
-SUITES="${INTEROP_SUITES:-java go restart filter examples python}"
+SUITES="${INTEROP_SUITES:-java go restart filter examples python reply}"
 # The broker's delay levels. Levels 1-3 are 4.8.0's defaults (1 s, 5 s, 10 s): the delay checks
 # measure them. Levels 4 and 5 (4.8.0: 30 s and 1 m) are shortened to 2 s and 3 s because a failed
 # message is retried on level 3 + reconsumeTimes: the DLQ check (maxReconsumeTimes=2) then waits
@@ -396,6 +396,19 @@ run_python() {
         "$NAMESRV" "$plain" "$ordered" "$delayed" "$([[ "${INTEROP_SCHEDULE:-1}" == 1 ]] && echo "$DELAY_LEVELS")"
 }
 # --- end of the examples and python suites ------------------------------------------------------
+
+# --- reply suite: request-reply and offset reset (helper "reply") --------------------------------
+# RocketMQ's rpc example on the Java 4.8.0 client, Java <-> Rust requesters and responders
+# (crates/client/src/bin/rmq-example), and the real mqadmin resetOffsetByTime / consumerStatus /
+# queryMsgById -g -d against a running Java and a running Rust consumer. See ReplyInterop.java.
+run_reply() {
+    prepare_java
+    log "reply: building rmq-example (Rust requester, responder, consumer)"
+    CARGO_TARGET_DIR="$TARGET_DIR" "$CARGO" build -q -p rmq-client --bin rmq-example
+    log "reply: running"
+    java_main interop.ReplyInterop "$NAMESRV" "$CLUSTER" "$BROKER_NAME" "$BROKER_ADDR" "$BIN/rmq-example"
+}
+# --- end of the reply suite ---------------------------------------------------------------------
 
 SUMMARY=""
 for suite in $SUITES; do

@@ -79,6 +79,9 @@ impl SendHeader {
     pub fn to_command(&self, body: Bytes) -> RemotingCommand {
         let code = if self.batch {
             rq::SEND_BATCH_MESSAGE
+        } else if crate::producer::request::is_reply_properties(&self.properties) {
+            // A reply (MSG_TYPE=reply) goes to the broker's reply processor.
+            rq::SEND_REPLY_MESSAGE_V2
         } else {
             rq::SEND_MESSAGE_V2
         };

@@ -82,6 +82,15 @@ impl ConsumerHook for Hook {
         }
         .boxed()
     }
+
+    fn offset_table(&self, topic: &str) -> std::collections::HashMap<MessageQueue, i64> {
+        self.0
+            .offsets
+            .snapshot()
+            .into_iter()
+            .filter(|(mq, _)| mq.topic == topic)
+            .collect()
+    }
 }
 
 impl PullConsumer {

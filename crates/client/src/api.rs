@@ -252,6 +252,43 @@ pub struct SendBackHeader {
     pub max_reconsume_times: i32,
 }
 
+// ANCHOR: end_transaction_header
+/// `EndTransactionRequestHeader`: a producer's verdict on one half message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndTransactionHeader {
+    pub producer_group: String,
+    /// Queue offset of the half in the broker's half queue.
+    pub tran_state_table_offset: i64,
+    /// Commit-log offset of the half.
+    pub commit_log_offset: i64,
+    /// 0 unknown, 8 commit, 12 rollback (`MessageSysFlag` transaction types).
+    pub commit_or_rollback: i32,
+    /// True when answering a CHECK_TRANSACTION_STATE.
+    pub from_transaction_check: bool,
+    /// The message's `UNIQ_KEY`.
+    pub msg_id: String,
+    pub transaction_id: Option<String>,
+}
+// ANCHOR_END: end_transaction_header
+
+impl EndTransactionHeader {
+    /// END_TRANSACTION with this header; `remark` carries a local exception, if any.
+    pub fn to_command(&self, remark: Option<String>) -> RemotingCommand {
+        let mut cmd = RemotingCommand::new_request(rq::END_TRANSACTION)
+            .with_ext("producerGroup", &self.producer_group)
+            .with_ext("tranStateTableOffset", self.tran_state_table_offset)
+            .with_ext("commitLogOffset", self.commit_log_offset)
+            .with_ext("commitOrRollback", self.commit_or_rollback)
+            .with_ext("fromTransactionCheck", self.from_transaction_check)
+            .with_ext("msgId", &self.msg_id);
+        if let Some(id) = &self.transaction_id {
+            cmd.put_ext("transactionId", id);
+        }
+        cmd.remark = remark;
+        cmd
+    }
+}
+
 /// The request functions over one `RemotingClient`.
 #[derive(Clone)]
 pub struct MqClientApi {
@@ -357,6 +394,19 @@ impl MqClientApi {
         Ok(self
             .remoting
             .invoke_oneway(addr, header.to_command(body))
+            .await?)
+    }
+
+    /// END_TRANSACTION, oneway (as 4.8.0's `endTransactionOneway`).
+    pub async fn end_transaction_oneway(
+        &self,
+        addr: &str,
+        header: &EndTransactionHeader,
+        remark: Option<String>,
+    ) -> Result<()> {
+        Ok(self
+            .remoting
+            .invoke_oneway(addr, header.to_command(remark))
             .await?)
     }
 

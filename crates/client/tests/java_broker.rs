@@ -1,7 +1,8 @@
 //! rmq-client against the real Apache RocketMQ 4.8.0 name server and broker (Java, from
 //! Maven Central): every send mode, batches, compression, the pull consumer with offsets and
 //! long polling, push consumers receiving everything, retries through `%RETRY%` and a delayed
-//! message. The same checks as `producer.rs` / `push.rs`, but the server side is the original,
+//! message, transactions with check-backs. The same checks as `producer.rs` / `push.rs` /
+//! `transaction.rs`, but the server side is the original,
 //! so they prove wire compatibility rather than agreement between two of our own crates.
 //!
 //! How it runs: 4.8.0 binds the wildcard address, and the workbook never listens on anything
@@ -20,6 +21,8 @@
 //!
 //! Book: Part V, "Side by side with Java RocketMQ and rocketmq-rust". Mirrors nothing in 4.8.0;
 //! the Java side *is* 4.8.0.
+
+mod common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -170,10 +173,14 @@ impl JavaCluster {
             .arg(dir.path())
             .arg(ns_port.to_string())
             .arg(broker_port.to_string())
-            // Every retry and delay level is one second, so retries come back quickly.
+            // Every retry and delay level is one second, so retries come back quickly; the
+            // transaction check runs every second on halves older than 2 s.
             .env(
                 "RMQ_JAVA_BROKER_EXTRA",
-                format!("messageDelayLevel={}", ["1s"; 18].join(" ")),
+                format!(
+                    "messageDelayLevel={}\ntransactionCheckInterval=1000\ntransactionTimeOut=2000",
+                    ["1s"; 18].join(" ")
+                ),
             )
             .env("RMQ_JAVA_HEAP", "512m")
             .status()
@@ -249,32 +256,11 @@ async fn suite() {
     auto_created_topic_offsets_and_long_polling(&c).await;
     push_consumer_receives_everything(&c).await;
     retry_and_delay(&c).await;
+    transactions(&c).await;
     println!(
         "all checks passed in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-}
-
-/// Pulls every queue of `topic` from offset 0 and returns the sorted bodies.
-async fn pull_all(pc: &PullConsumer, topic: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for mq in pc.fetch_subscribe_message_queues(topic).await.unwrap() {
-        let mut offset = 0;
-        loop {
-            let r = pc.pull(&mq, "*", offset, 32).await.unwrap();
-            if r.status != PullStatus::Found {
-                break;
-            }
-            out.extend(
-                r.msgs
-                    .iter()
-                    .map(|m| String::from_utf8_lossy(&m.body).into_owned()),
-            );
-            offset = r.next_begin_offset;
-        }
-    }
-    out.sort();
-    out
 }
 
 async fn send_modes_and_pull(c: &JavaCluster) {
@@ -331,7 +317,7 @@ async fn send_modes_and_pull(c: &JavaCluster) {
         .unwrap();
     let deadline = Instant::now() + T;
     let bodies = loop {
-        let b = pull_all(&pc, "JavaModes").await;
+        let b = common::pull_bodies(&pc, "JavaModes").await;
         if b.len() >= 17 || Instant::now() > deadline {
             break b;
         }
@@ -585,4 +571,75 @@ async fn retry_and_delay(c: &JavaCluster) {
     println!(
         "ok: retry through %RETRY%CG_JAVA_RETRY and a delayed message from SCHEDULE_TOPIC_XXXX"
     );
+}
+
+/// The Rust `TransactionProducer` against the 4.8.0 broker: commit and rollback at once, UNKNOW
+/// resolved by the Java broker's check-backs; the committed record as 4.8.0 stores it.
+async fn transactions(c: &JavaCluster) {
+    c.create_topic("JavaTx", 2).await;
+    let listener = Arc::new(common::Scripted::default());
+    let mut cfg = ProducerConfig::new("PG_JAVA_TX", c.ns.clone());
+    cfg.client = c.client("tx");
+    let l: Arc<dyn rmq_client::TransactionListener> = listener.clone();
+    let p = rmq_client::TransactionProducer::start(cfg, l)
+        .await
+        .unwrap();
+    let bodies = [
+        "commit-0",
+        "rollback-0",
+        "unknown-commit-0",
+        "unknown-rollback-0",
+    ];
+    for b in bodies {
+        let r = p
+            .send_message_in_transaction(Message::new("JavaTx", b).with_tags("Tx"))
+            .await
+            .unwrap();
+        assert_eq!(r.send_result.send_status, SendStatus::SendOk, "{b}");
+        assert_eq!(r.local_transaction_state, common::verdict(b, false), "{b}");
+    }
+    let pc = PullConsumer::start("CG_JAVA_TX", c.client("pull-tx"))
+        .await
+        .unwrap();
+    let expected = vec!["commit-0".to_string(), "unknown-commit-0".to_string()];
+    let deadline = Instant::now() + LONG;
+    while common::pull_bodies(&pc, "JavaTx").await != expected {
+        assert!(
+            Instant::now() < deadline,
+            "committed messages never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    wait_until(LONG, "the check-back of the rolled-back half", || {
+        listener.checks_of("unknown-rollback-0") >= 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(common::pull_bodies(&pc, "JavaTx").await, expected);
+    assert_eq!(listener.checks_of("commit-0"), 0);
+    assert_eq!(listener.checks_of("rollback-0"), 0);
+    // The committed record as 4.8.0 writes it (our broker must write the same).
+    let mut seen = 0;
+    for mq in pc.fetch_subscribe_message_queues("JavaTx").await.unwrap() {
+        let r = pc.pull(&mq, "*", 0, 32).await.unwrap();
+        for m in r.msgs {
+            seen += 1;
+            assert_eq!(m.sys_flag & 0xC, 0x8, "COMMIT type");
+            assert!(m.prepared_transaction_offset > 0);
+            assert_eq!(m.property("TRAN_MSG"), Some("true"));
+            assert_eq!(m.property("PGROUP"), Some("PG_JAVA_TX"));
+            assert_eq!(m.property("REAL_TOPIC"), Some("JavaTx"));
+            assert!(m.property("REAL_QID").is_some());
+            if m.body.starts_with(b"unknown") {
+                assert_eq!(m.property("TRANSACTION_CHECK_TIMES"), Some("1"));
+            }
+        }
+    }
+    assert_eq!(seen, 2);
+    println!(
+        "transactions: commit/rollback/check-back against 4.8.0 ok ({} checks)",
+        listener.checks.lock().values().sum::<u32>()
+    );
+    pc.shutdown().await;
+    p.shutdown().await;
 }

@@ -11,6 +11,7 @@
 pub mod batch;
 pub mod request;
 mod send;
+pub mod transaction;
 pub mod validate;
 
 use std::collections::HashMap;
@@ -137,6 +138,18 @@ impl Producer {
     /// This client's id (`ip@instanceName`).
     pub fn client_id(&self) -> &str {
         self.inner.instance.client_id()
+    }
+
+    /// Gives `msg` a `UNIQ_KEY` (the id the application sees) unless it has one; returns it.
+    pub(crate) fn stamp_uniq_key(&self, msg: &mut Message) -> String {
+        match msg.property(crate::message::keys::UNIQ_KEY) {
+            Some(id) => id.to_string(),
+            None => {
+                let id = self.inner.uniq.next_id();
+                msg.put_property(crate::message::keys::UNIQ_KEY, id.clone());
+                id
+            }
+        }
     }
 
     /// The fault strategy (exposed for inspection and experiments).

@@ -256,6 +256,7 @@ pub struct SendBackHeader {
 /// `EndTransactionRequestHeader`: a producer's verdict on one half message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndTransactionHeader {
+    /// The producer's group.
     pub producer_group: String,
     /// Queue offset of the half in the broker's half queue.
     pub tran_state_table_offset: i64,
@@ -267,6 +268,7 @@ pub struct EndTransactionHeader {
     pub from_transaction_check: bool,
     /// The message's `UNIQ_KEY`.
     pub msg_id: String,
+    /// The `transactionId` the broker returned for the half message, if any (sent back as is).
     pub transaction_id: Option<String>,
 }
 // ANCHOR_END: end_transaction_header

@@ -13,7 +13,7 @@ use std::io::Write;
 use anyhow::Context;
 use clap::{CommandFactory, FromArgMatches};
 
-use rmq_client::ClientConfig;
+use rmq_client::{ClientConfig, ClientError};
 
 use crate::admin_client::{AdminClient, AdminError, DEFAULT_TIMEOUT};
 
@@ -280,7 +280,19 @@ pub async fn execute(
         other => Err(anyhow::anyhow!("The sub command {other} not exist.")),
     };
     out.flush().ok();
-    result.with_context(|| format!("{} command failed", info.class))
+    result
+        .map_err(in_admin_terms)
+        .with_context(|| format!("{} command failed", info.class))
+}
+
+/// A failure of rmq-client's producer or pull consumer, reported as the admin client
+/// reports its own (`CODE: n  DESC: remark BROKER: addr`, the admin's error kinds), so a
+/// command's failure text does not depend on which of the two sent the request.
+fn in_admin_terms(e: anyhow::Error) -> anyhow::Error {
+    match e.downcast::<ClientError>() {
+        Ok(client) => AdminError::from(client).into(),
+        Err(other) => other,
+    }
 }
 
 /// Java's `Boolean.parseBoolean`: true only for "true", ignoring case.
@@ -399,6 +411,24 @@ mod tests {
         assert_eq!(a.timestamp, "-1");
         assert!(a.force.is_none() && !a.cplus);
         assert!(parse::<reset_offset_by_time::Args>(info, &argv("-g G -t T")).is_err());
+    }
+
+    #[test]
+    fn client_failures_read_like_admin_failures() {
+        let refused = anyhow::Error::from(ClientError::Broker {
+            code: 2,
+            remark: "[TIMEOUT_CLEAN_QUEUE]broker busy".into(),
+            addr: "127.0.0.1:10911".into(),
+        });
+        assert_eq!(
+            in_admin_terms(refused).to_string(),
+            "CODE: 2  DESC: [TIMEOUT_CLEAN_QUEUE]broker busy BROKER: 127.0.0.1:10911"
+        );
+        let other = anyhow::anyhow!("Please set queueId before offset!");
+        assert_eq!(
+            in_admin_terms(other).to_string(),
+            "Please set queueId before offset!"
+        );
     }
 
     #[test]

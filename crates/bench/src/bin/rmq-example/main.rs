@@ -101,13 +101,7 @@ fn say(line: impl AsRef<str>) {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    rmq_bench::init_logging();
     match Cli::parse().cmd {
         Cmd::Request(a) => request(a).await,
         Cmd::Respond(a) => consumer(a, true).await,

@@ -121,6 +121,12 @@ def run(fx):
         # The live TPS line has sampled at least once without an error.
         expect(page.locator("#tpsText")).to_contain_text("put", timeout=TIMEOUT_MS)
         visit(f"/broker/{fx['broker_addr']}", "broker", ["brokerClusterName", "putTps", fx["broker_name"]])
+        visit(f"/storage/{fx['broker_addr']}", "storage", ["Commit log", "dispatched up to", topic])
+        expect(page.locator("#commitLog rect").first).to_be_visible()
+        # The view redraws itself every 2 s: still there, still without errors, after a refresh.
+        page.wait_for_timeout(2500)
+        expect(page.locator("#commitLog")).to_be_visible()
+        b.check_clean("storage view refresh")
         visit("/topics", "topics", [topic])
         visit("/topics?kind=system", "topics-system", ["TBW102"])
         visit(f"/topic/{topic}", "topic", [topic, fx["broker_name"], group])

@@ -10,7 +10,8 @@
 //! rule and the login), `error` (the
 //! JSON error shape and status codes), and one module per page: `cluster` and
 //! `brokers`, `topics` and `topic_admin` (its write actions), `consumers` and
-//! `offsets` (offset reset), `producers`, `messages` and `by_time`.
+//! `offsets` (offset reset), `producers`, `messages` and `by_time`; `storage` feeds
+//! the live storage view of one broker.
 //! Book: Part III "The web console" (part3/console.md).
 //! Mirrors rocketmq-console's `controller` and `service.impl` packages
 //! (`ClusterServiceImpl`, `TopicServiceImpl`, `ConsumerServiceImpl`, `MessageServiceImpl`).
@@ -27,6 +28,7 @@ pub mod messages;
 pub mod offsets;
 pub mod producers;
 pub mod server;
+pub mod storage;
 pub mod topic_admin;
 pub mod topics;
 

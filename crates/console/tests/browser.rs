@@ -65,7 +65,8 @@ async fn every_page_in_chromium() {
         rmq_testkit::start_namesrv(&sibling_bin("mqnamesrv").unwrap(), &ns_dir, "").unwrap();
     let conf = BrokerConf::new("broker-e2e", &namesrv, &dir.path().join("store"))
         .unwrap()
-        .with_extra("brokerIP1=127.0.0.1\nmappedFileSizeCommitLog=10485760\nmappedFileSizeConsumeQueue=60000");
+        // 1 MiB commit-log files, so the storage view has several files to draw.
+        .with_extra("brokerIP1=127.0.0.1\nmappedFileSizeCommitLog=1048576\nmappedFileSizeConsumeQueue=60000");
     let conf_path = dir.path().join("broker.conf");
     conf.write(&conf_path).unwrap();
     let broker = rmq_testkit::start_broker(&sibling_bin("mqbroker").unwrap(), &conf_path).unwrap();
@@ -100,6 +101,23 @@ async fn every_page_in_chromium() {
         .send(Message::new(TOPIC, BODY).with_tags("TagA").with_keys(KEY))
         .await
         .unwrap();
+    // About 2.5 MiB of filler on another topic: the commit log spans three files. The
+    // bytes are pseudo-random, so the producer's compression (bodies over 4 KiB) keeps them large.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    for _ in 0..320 {
+        let filler: Vec<u8> = (0..8 * 1024)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        producer
+            .send(Message::new("ConsoleFiller", filler))
+            .await
+            .unwrap();
+    }
     // The producer learned the broker with its first send; its next heartbeat would come
     // within 30 s. Send it now so the Producers page has a connection to show.
     producer.instance().send_heartbeat_to_all_brokers().await;

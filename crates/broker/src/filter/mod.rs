@@ -202,7 +202,10 @@ pub fn pull_filter(
         manager: b.filters.clone(),
     };
     if b.cfg.filter.filter_support_retry {
-        let retry_group = h.topic.strip_prefix("%RETRY%").map(String::from);
+        let retry_group = h
+            .topic
+            .strip_prefix(crate::topic::RETRY_GROUP_TOPIC_PREFIX)
+            .map(String::from);
         return Ok(Arc::new(RetryAwareFilter { inner, retry_group }));
     }
     Ok(Arc::new(inner))

@@ -4,7 +4,7 @@
 //! live in `broker2client`). Returns `None` for codes it does not know.
 //! Mirrors `AdminBrokerProcessor`. Book: Part II, "Administering a broker".
 
-use super::reply;
+use super::{reply, Outcome};
 use crate::broker::Broker;
 use crate::processor::send::validate_topic;
 use rmq_remoting::codes::{request as rq, response as rs};
@@ -13,18 +13,24 @@ use rmq_remoting::protocol::admin::{
     ProducerConnection, SubscriptionGroupConfig, TopicOffset, TopicStatsTable,
 };
 use rmq_remoting::protocol::fastjson;
+use rmq_remoting::protocol::header::{
+    CreateTopicRequestHeader, DeleteTopicRequestHeader, GetBrokerConfigResponseHeader,
+    GetConsumeStatsRequestHeader, GetConsumerConnectionListRequestHeader,
+    GetProducerConnectionListRequestHeader, GetTopicStatsInfoRequestHeader,
+    QueryTopicConsumeByWhoRequestHeader,
+};
 use rmq_remoting::protocol::{decode_body, encode_body, KVTable, TopicConfig};
 use rmq_remoting::{Connection, RemotingCommand};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+/// Serves the admin codes this module knows; `None` for any other code.
 pub async fn process(
     b: &Arc<Broker>,
     _ctx: &Arc<Connection>,
     req: RemotingCommand,
-) -> Option<RemotingCommand> {
-    let code = req.code;
-    let r = match code {
+) -> Option<Outcome> {
+    let r = match req.code {
         rq::UPDATE_AND_CREATE_TOPIC => update_topic(b, &req),
         rq::DELETE_TOPIC_IN_BROKER => delete_topic(b, &req).await,
         rq::GET_ALL_TOPIC_CONFIG => {
@@ -52,7 +58,7 @@ pub async fn process(
         }
         rq::GET_ALL_SUBSCRIPTIONGROUP_CONFIG => fastjson::to_string(&b.subscriptions.snapshot())
             .map(|s| super::ok().with_body(s.into_bytes()))
-            .map_err(Into::into),
+            .map_err(|e| anyhow::Error::from(e).into()),
         // The three below are what a slave copies (see slave_sync).
         rq::GET_ALL_CONSUMER_OFFSET => {
             Ok(super::ok().with_body(b.offsets.encode_compact().into_bytes()))
@@ -61,31 +67,39 @@ pub async fn process(
             Ok(super::ok().with_body(b.schedule.encode(false).into_bytes()))
         }
         rq::GET_BROKER_CONFIG => Ok(super::ok()
-            .with_ext(
-                "version",
-                fastjson::to_string(&b.topics.data_version()).unwrap_or_default(),
-            )
+            .with_header(&GetBrokerConfigResponseHeader {
+                version: fastjson::to_string(&b.topics.data_version()).unwrap_or_default(),
+            })
             .with_body(b.cfg.to_properties_text().into_bytes())),
-        rq::QUERY_TOPIC_CONSUME_BY_WHO => {
-            let topic = req.ext("topic").unwrap_or("");
-            let mut groups = b.consumers.groups_by_topic(topic);
-            groups.extend(b.offsets.groups_of_topic(topic));
-            groups.sort();
-            groups.dedup();
-            let body = serde_json::json!({ "groupList": groups });
-            Ok(super::ok().with_body(body.to_string().into_bytes()))
-        }
+        rq::QUERY_TOPIC_CONSUME_BY_WHO => consumed_by_who(b, &req),
         _ => return None,
     };
-    Some(r.unwrap_or_else(|e| {
-        tracing::warn!(peer = %_ctx.remote_addr(), code, "request refused: {e:#}");
-        reply(rs::SYSTEM_ERROR, e.to_string())
-    }))
+    Some(r)
 }
 
+/// QUERY_TOPIC_CONSUME_BY_WHO: the groups online for the topic or with an offset in it.
+fn consumed_by_who(b: &Broker, req: &RemotingCommand) -> Outcome {
+    let h: QueryTopicConsumeByWhoRequestHeader = req.decode_header()?;
+    let topic = h.topic.as_deref().unwrap_or("");
+    let mut groups = b.consumers.groups_by_topic(topic);
+    groups.extend(b.offsets.groups_of_topic(topic));
+    groups.sort();
+    groups.dedup();
+    // 4.8.0's `GroupList` body.
+    let body = serde_json::json!({ "groupList": groups });
+    Ok(super::ok().with_body(body.to_string().into_bytes()))
+}
+
+/// The defaults of an UPDATE_AND_CREATE_TOPIC field the request leaves out (4.8.0
+/// requires them; `mqadmin updateTopic` sends 8/8/6).
+const CREATE_TOPIC_QUEUE_NUMS: i32 = 16;
+const CREATE_TOPIC_PERM: i32 = crate::topic::PERM_READ | crate::topic::PERM_WRITE;
+
 // ANCHOR: update_topic
-fn update_topic(b: &Arc<Broker>, req: &RemotingCommand) -> anyhow::Result<RemotingCommand> {
-    let topic = req.required_ext("topic")?;
+fn update_topic(b: &Arc<Broker>, req: &RemotingCommand) -> Outcome {
+    // The header's check refuses an unknown topicFilterType as 4.8.0's checkFields does.
+    let h: CreateTopicRequestHeader = req.decode_header()?;
+    let topic = h.topic.as_str();
     if let Err(remark) = validate_topic(topic) {
         return Ok(reply(rs::SYSTEM_ERROR, remark));
     }
@@ -96,12 +110,12 @@ fn update_topic(b: &Arc<Broker>, req: &RemotingCommand) -> anyhow::Result<Remoti
         ));
     }
     let mut tc = TopicConfig::new(topic);
-    tc.read_queue_nums = req.ext_i32("readQueueNums")?.unwrap_or(16);
-    tc.write_queue_nums = req.ext_i32("writeQueueNums")?.unwrap_or(16);
-    tc.perm = req.ext_i32("perm")?.unwrap_or(6);
-    tc.topic_sys_flag = req.ext_i32("topicSysFlag")?.unwrap_or(0);
-    if let Some(f) = req.ext("topicFilterType").filter(|s| !s.is_empty()) {
-        tc.topic_filter_type = f.to_string();
+    tc.read_queue_nums = h.read_queue_nums.unwrap_or(CREATE_TOPIC_QUEUE_NUMS);
+    tc.write_queue_nums = h.write_queue_nums.unwrap_or(CREATE_TOPIC_QUEUE_NUMS);
+    tc.perm = h.perm.unwrap_or(CREATE_TOPIC_PERM);
+    tc.topic_sys_flag = h.topic_sys_flag.unwrap_or(0);
+    if let Some(f) = h.topic_filter_type.filter(|s| !s.is_empty()) {
+        tc.topic_filter_type = f;
     }
     b.topics.update(tc);
     b.register_now.notify_one();
@@ -109,8 +123,8 @@ fn update_topic(b: &Arc<Broker>, req: &RemotingCommand) -> anyhow::Result<Remoti
 }
 // ANCHOR_END: update_topic
 
-async fn delete_topic(b: &Arc<Broker>, req: &RemotingCommand) -> anyhow::Result<RemotingCommand> {
-    let topic = req.required_ext("topic")?.to_string();
+async fn delete_topic(b: &Arc<Broker>, req: &RemotingCommand) -> Outcome {
+    let topic = req.decode_header::<DeleteTopicRequestHeader>()?.topic;
     b.topics.delete(&topic);
     let store = b.store.clone();
     tokio::task::spawn_blocking(move || store.delete_topics(&[topic])).await?;
@@ -126,8 +140,9 @@ fn mq(b: &Broker, topic: &str, q: i32) -> MessageQueue {
     }
 }
 
-fn topic_stats(b: &Arc<Broker>, req: &RemotingCommand) -> anyhow::Result<RemotingCommand> {
-    let topic = req.required_ext("topic")?;
+fn topic_stats(b: &Arc<Broker>, req: &RemotingCommand) -> Outcome {
+    let h: GetTopicStatsInfoRequestHeader = req.decode_header()?;
+    let topic = h.topic.as_str();
     let Some(tc) = b.topics.get(topic) else {
         return Ok(reply(
             rs::TOPIC_NOT_EXIST,
@@ -165,8 +180,9 @@ fn client_conn(c: &crate::client::consumer_manager::ClientChannel) -> ClientConn
     }
 }
 
-fn consumer_connections(b: &Arc<Broker>, req: &RemotingCommand) -> anyhow::Result<RemotingCommand> {
-    let group = req.required_ext("consumerGroup")?;
+fn consumer_connections(b: &Arc<Broker>, req: &RemotingCommand) -> Outcome {
+    let h: GetConsumerConnectionListRequestHeader = req.decode_header()?;
+    let group = h.consumer_group.as_str();
     let Some(info) = b.consumers.group(group) else {
         return Ok(reply(
             rs::CONSUMER_NOT_ONLINE,
@@ -183,8 +199,9 @@ fn consumer_connections(b: &Arc<Broker>, req: &RemotingCommand) -> anyhow::Resul
     Ok(super::ok().with_body(encode_body(&body)?))
 }
 
-fn producer_connections(b: &Arc<Broker>, req: &RemotingCommand) -> anyhow::Result<RemotingCommand> {
-    let group = req.required_ext("producerGroup")?;
+fn producer_connections(b: &Arc<Broker>, req: &RemotingCommand) -> Outcome {
+    let h: GetProducerConnectionListRequestHeader = req.decode_header()?;
+    let group = h.producer_group.as_str();
     let chans = b.producers.channels(group);
     if chans.is_empty() {
         return Ok(reply(
@@ -198,9 +215,10 @@ fn producer_connections(b: &Arc<Broker>, req: &RemotingCommand) -> anyhow::Resul
     Ok(super::ok().with_body(encode_body(&body)?))
 }
 
-fn consume_stats(b: &Arc<Broker>, req: &RemotingCommand) -> anyhow::Result<RemotingCommand> {
-    let group = req.required_ext("consumerGroup")?;
-    let topics = match req.ext("topic").filter(|t| !t.is_empty()) {
+fn consume_stats(b: &Arc<Broker>, req: &RemotingCommand) -> Outcome {
+    let h: GetConsumeStatsRequestHeader = req.decode_header()?;
+    let group = h.consumer_group.as_str();
+    let topics = match h.topic.as_deref().filter(|t| !t.is_empty()) {
         Some(t) => vec![t.to_string()],
         None => b.offsets.topics_of_group(group),
     };
@@ -233,7 +251,7 @@ fn consume_stats(b: &Arc<Broker>, req: &RemotingCommand) -> anyhow::Result<Remot
     Ok(super::ok().with_body(encode_body(&stats)?))
 }
 
-fn runtime_info(b: &Arc<Broker>) -> anyhow::Result<RemotingCommand> {
+fn runtime_info(b: &Arc<Broker>) -> Outcome {
     let puts = b.store.put_times.load(Ordering::Relaxed);
     let gets = b.store.get_times.load(Ordering::Relaxed);
     let boot_ms = rmq_store::now_ms() - b.boot_time.elapsed().as_millis() as i64;

@@ -7,17 +7,17 @@ use crate::client::consumer_manager::ClientChannel;
 use crate::topic::{PERM_READ, PERM_WRITE};
 use rmq_remoting::codes::request as rq;
 use rmq_remoting::protocol::admin::{LockBatchRequestBody, LockBatchResponseBody};
+use rmq_remoting::protocol::header::UnregisterClientRequestHeader;
 use rmq_remoting::protocol::heartbeat::HeartbeatData;
 use rmq_remoting::protocol::{decode_body, encode_body};
 use rmq_remoting::{Connection, RemotingCommand};
 use std::sync::Arc;
 use std::time::Instant;
 
-pub async fn process(
-    b: &Arc<Broker>,
-    ctx: &Arc<Connection>,
-    req: RemotingCommand,
-) -> anyhow::Result<RemotingCommand> {
+use super::Outcome;
+
+/// Serves the five codes above.
+pub async fn process(b: &Arc<Broker>, ctx: &Arc<Connection>, req: RemotingCommand) -> Outcome {
     match req.code {
         rq::HEART_BEAT => {
             let (resp, created_retry_topic) = heartbeat(b, ctx, &req)?;
@@ -29,10 +29,12 @@ pub async fn process(
             Ok(resp)
         }
         rq::UNREGISTER_CLIENT => {
-            if let Some(g) = req.ext("producerGroup").filter(|g| !g.is_empty()) {
+            let h: UnregisterClientRequestHeader = req.decode_header()?;
+            // An empty group name counts as absent.
+            if let Some(g) = h.producer_group.as_deref().filter(|g| !g.is_empty()) {
                 b.producers.unregister(g, ctx.id());
             }
-            if let Some(g) = req.ext("consumerGroup").filter(|g| !g.is_empty()) {
+            if let Some(g) = h.consumer_group.as_deref().filter(|g| !g.is_empty()) {
                 if b.consumers.unregister(g, ctx.id()) {
                     b.consumers.notify_ids_changed(g);
                 }
@@ -63,7 +65,7 @@ fn heartbeat(
     b: &Arc<Broker>,
     ctx: &Arc<Connection>,
     req: &RemotingCommand,
-) -> anyhow::Result<(RemotingCommand, bool)> {
+) -> Result<(RemotingCommand, bool), super::Failure> {
     let mut created_retry_topic = false;
     let hb: HeartbeatData = decode_body(req.body_bytes())?;
     let channel = ClientChannel {
@@ -75,7 +77,7 @@ fn heartbeat(
     };
     for c in hb.consumer_data_set {
         if let Some(sub) = b.subscriptions.find(&c.group_name) {
-            let retry = format!("%RETRY%{}", c.group_name);
+            let retry = crate::topic::retry_topic(&c.group_name);
             let (_, created) = b.topics.create_in_send_back(
                 &retry,
                 sub.retry_queue_nums.max(1),

@@ -19,7 +19,7 @@ use futures::future::BoxFuture;
 use rmq_common::message::{encode_properties, keys};
 use rmq_common::MessageExtBrokerInner;
 use rmq_remoting::codes::{request as rq, response as rs};
-use rmq_remoting::{Connection, RemotingCommand, RequestProcessor};
+use rmq_remoting::{Connection, HeaderError, RemotingCommand, RemotingError, RequestProcessor};
 use rmq_store::{
     AppendMessageResult, DefaultMessageStore, FlushDiskType, PutMessageResult, PutMessageStatus,
 };
@@ -37,6 +37,44 @@ impl BrokerProcessor {
         BrokerProcessor { broker }
     }
 }
+
+/// Why a request could not be served. The dispatcher answers each with SYSTEM_ERROR and
+/// the error's text as the remark, and logs it with the peer and the request code (4.8.0
+/// answers an exception the same way, with the exception as the remark).
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// A custom header that cannot be read (a missing or unparsable field, or a value the
+    /// header's check refuses).
+    #[error(transparent)]
+    Header(#[from] HeaderError),
+    /// A body that cannot be read.
+    #[error(transparent)]
+    Body(#[from] RemotingError),
+    /// Anything else that went wrong while serving (a store task that failed, a value
+    /// 4.8.0 answers with an exception such as a bad `DELAY` property).
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<tokio::task::JoinError> for Failure {
+    fn from(e: tokio::task::JoinError) -> Self {
+        Failure::Internal(e.into())
+    }
+}
+
+impl Failure {
+    /// What the log line calls it.
+    fn kind(&self) -> &'static str {
+        match self {
+            Failure::Header(_) => "bad request header",
+            Failure::Body(_) => "bad request body",
+            Failure::Internal(_) => "request failed",
+        }
+    }
+}
+
+/// What a handler returns: the reply, or why there is none but SYSTEM_ERROR.
+pub type Outcome = Result<RemotingCommand, Failure>;
 
 /// Shorthand for an error reply.
 pub fn reply(code: i32, remark: impl Into<String>) -> RemotingCommand {
@@ -61,17 +99,21 @@ impl RequestProcessor for BrokerProcessor {
                 rq::SEND_MESSAGE | rq::SEND_MESSAGE_V2 | rq::SEND_BATCH_MESSAGE => {
                     send::process(&b, &ctx, req).await
                 }
-                rq::CONSUMER_SEND_MSG_BACK => send::send_back(&b, &ctx, req).await,
+                rq::CONSUMER_SEND_MSG_BACK => send::send_back(&b, req).await,
                 rq::SEND_REPLY_MESSAGE | rq::SEND_REPLY_MESSAGE_V2 => {
                     reply_message::process(&b, &ctx, req).await
                 }
                 code if broker2client::handles(code) => broker2client::process(&b, &ctx, req).await,
                 rq::PULL_MESSAGE => pull::process(&b, &ctx, req).await,
-                rq::END_TRANSACTION => {
-                    return crate::transaction::end::process(&b, &ctx, req).await
-                }
+                // An "unknown" verdict gets no reply, as in 4.8.0.
+                rq::END_TRANSACTION => match crate::transaction::end::process(&b, &ctx, &req).await
+                {
+                    Ok(None) => return None,
+                    Ok(Some(r)) => Ok(r),
+                    Err(e) => Err(e),
+                },
                 rq::RESUME_CHECK_HALF_MESSAGE => {
-                    Ok(crate::transaction::end::resume_check_half_message(&b, &req).await)
+                    crate::transaction::end::resume_check_half_message(&b, &req).await
                 }
                 rq::QUERY_CONSUMER_OFFSET
                 | rq::UPDATE_CONSUMER_OFFSET
@@ -88,18 +130,21 @@ impl RequestProcessor for BrokerProcessor {
                 | rq::QUERY_MESSAGE
                 | rq::VIEW_MESSAGE_BY_ID => query::process(&b, &ctx, req).await,
                 _ => match admin::process(&b, &ctx, req).await {
-                    Some(r) => Ok(r),
-                    None => Ok(reply(
-                        rs::REQUEST_CODE_NOT_SUPPORTED,
-                        format!(" request type {code} not supported"),
-                    )),
+                    Some(r) => r,
+                    None => {
+                        tracing::warn!(peer = %ctx.remote_addr(), code, "request code not supported");
+                        Ok(reply(
+                            rs::REQUEST_CODE_NOT_SUPPORTED,
+                            format!(" request type {code} not supported"),
+                        ))
+                    }
                 },
             };
             // ANCHOR_END: broker_dispatch
             // A refused request names its code, the peer and the reason (a body or header
             // that even fastjson's rules cannot read ends here).
             Some(res.unwrap_or_else(|e| {
-                tracing::warn!(peer = %ctx.remote_addr(), code, "request refused: {e:#}");
+                tracing::warn!(peer = %ctx.remote_addr(), code, "request refused ({}): {e:#}", e.kind());
                 reply(rs::SYSTEM_ERROR, e.to_string())
             }))
         })
@@ -171,8 +216,8 @@ pub async fn put_message(
         } else {
             level
         };
-        set_prop(&mut props, "REAL_TOPIC", msg.topic.clone());
-        set_prop(&mut props, "REAL_QID", msg.queue_id.to_string());
+        set_prop(&mut props, keys::REAL_TOPIC, msg.topic.clone());
+        set_prop(&mut props, keys::REAL_QID, msg.queue_id.to_string());
         msg.topic = crate::topic::SCHEDULE_TOPIC.to_string();
         msg.queue_id = level - 1;
         // The consume-queue entry's due time (in its tagsCode slot) is not set here: the
@@ -183,7 +228,7 @@ pub async fn put_message(
     if let Some(dl) = b.dledger.get() {
         return Ok(crate::dledger_mode::put_via_dledger(b, dl, msg, slot).await);
     }
-    let wait = get_prop(&props, "WAIT") != Some("false");
+    let wait = get_prop(&props, keys::WAIT) != Some("false");
     let slot = slot.clone();
     let r = run_put(&b.store, move |s| {
         s.put_message_then(msg, move || slot.release())

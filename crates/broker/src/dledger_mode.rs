@@ -163,7 +163,7 @@ pub async fn put_via_dledger(
         Ok(r) => r,
         Err(_) => return (PutMessageStatus::MessageIllegal, None),
     };
-    if record.len() > b.cfg.max_message_size + 64 * 1024 {
+    if record.len() > b.config().max_message_size + 64 * 1024 {
         return (PutMessageStatus::MessageIllegal, None);
     }
     // Queued for the leader's log in send order; the send worker is free once it is queued,
@@ -201,7 +201,7 @@ pub async fn put_via_dledger(
         Some(r) => {
             // Every member applied the entry without counting it; the put is this leader's.
             if let Some(a) = &r.1 {
-                b.store.count_puts(a.msg_num as u64);
+                b.store().count_puts(a.msg_num as u64);
             }
             r
         }
@@ -300,7 +300,7 @@ async fn apply_one(
         reconsume_times: m.reconsume_times,
         prepared_transaction_offset: m.prepared_transaction_offset,
     };
-    match crate::processor::run_put(&b.store, move |s| s.put_replicated(inner)).await {
+    match crate::processor::run_put(b.store(), move |s| s.put_replicated(inner)).await {
         Ok(r) => (r.status, r.append),
         Err(_) => (PutMessageStatus::UnknownError, None),
     }
@@ -326,8 +326,8 @@ pub async fn role_loop(b: Arc<Broker>, dl: Arc<DLedgerMode>) {
             // the new master is).
             let of = Some((state.term, state.leader_id.clone()));
             if b.broker_role() == BrokerRole::Slave && last_follower_of != of {
-                b.slave_sync.handle_role(BrokerRole::Slave);
-                b.register_now.notify_one();
+                b.slave_sync().handle_role(BrokerRole::Slave);
+                b.register_now();
             }
             last_follower_of = of;
         }

@@ -17,6 +17,7 @@ pub mod offset;
 pub mod persist;
 pub mod processor;
 pub mod register;
+pub mod replication;
 pub mod schedule;
 pub mod slave_sync;
 pub mod stats;

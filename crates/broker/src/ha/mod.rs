@@ -198,14 +198,14 @@ impl HaService {
 /// HA client on a slave. Returns the tasks to abort at shutdown.
 pub async fn start(b: &Arc<Broker>, ha: Arc<HaService>) -> anyhow::Result<Vec<JoinHandle<()>>> {
     if b.is_master() {
-        let ip = b.store_host.ip();
+        let ip = b.store_host().ip();
         let listener = tokio::net::TcpListener::bind((ip, ha.cfg.listen_port))
             .await
             .map_err(|e| anyhow::anyhow!("binding HA port {ip}:{}: {e}", ha.cfg.listen_port))?;
         tracing::info!("HA service listening on {ip}:{}", ha.cfg.listen_port);
         Ok(vec![tokio::spawn(master::accept_loop(
             listener,
-            b.store.clone(),
+            b.store().clone(),
             ha,
         ))])
     } else {

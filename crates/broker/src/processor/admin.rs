@@ -34,7 +34,7 @@ pub async fn process(
         rq::UPDATE_AND_CREATE_TOPIC => update_topic(b, &req),
         rq::DELETE_TOPIC_IN_BROKER => delete_topic(b, &req).await,
         rq::GET_ALL_TOPIC_CONFIG => {
-            let w = b.topics.snapshot();
+            let w = b.topics().snapshot();
             if w.topic_config_table.is_empty() {
                 Ok(reply(rs::SYSTEM_ERROR, "No topic in this broker"))
             } else {
@@ -51,26 +51,26 @@ pub async fn process(
         rq::UPDATE_AND_CREATE_SUBSCRIPTIONGROUP => {
             decode_body::<SubscriptionGroupConfig>(req.body_bytes())
                 .map(|c| {
-                    b.subscriptions.update(c);
+                    b.subscriptions().update(c);
                     super::ok()
                 })
                 .map_err(Into::into)
         }
-        rq::GET_ALL_SUBSCRIPTIONGROUP_CONFIG => fastjson::to_string(&b.subscriptions.snapshot())
+        rq::GET_ALL_SUBSCRIPTIONGROUP_CONFIG => fastjson::to_string(&b.subscriptions().snapshot())
             .map(|s| super::ok().with_body(s.into_bytes()))
             .map_err(|e| anyhow::Error::from(e).into()),
         // The three below are what a slave copies (see slave_sync).
         rq::GET_ALL_CONSUMER_OFFSET => {
-            Ok(super::ok().with_body(b.offsets.encode_compact().into_bytes()))
+            Ok(super::ok().with_body(b.offsets().encode_compact().into_bytes()))
         }
         rq::GET_ALL_DELAY_OFFSET => {
-            Ok(super::ok().with_body(b.schedule.encode(false).into_bytes()))
+            Ok(super::ok().with_body(b.schedule().encode(false).into_bytes()))
         }
         rq::GET_BROKER_CONFIG => Ok(super::ok()
             .with_header(&GetBrokerConfigResponseHeader {
-                version: fastjson::to_string(&b.topics.data_version()).unwrap_or_default(),
+                version: fastjson::to_string(&b.topics().data_version()).unwrap_or_default(),
             })
-            .with_body(b.cfg.to_properties_text().into_bytes())),
+            .with_body(b.config().to_properties_text().into_bytes())),
         rq::QUERY_TOPIC_CONSUME_BY_WHO => consumed_by_who(b, &req),
         _ => return None,
     };
@@ -81,8 +81,8 @@ pub async fn process(
 fn consumed_by_who(b: &Broker, req: &RemotingCommand) -> Outcome {
     let h: QueryTopicConsumeByWhoRequestHeader = req.decode_header()?;
     let topic = h.topic.as_deref().unwrap_or("");
-    let mut groups = b.consumers.groups_by_topic(topic);
-    groups.extend(b.offsets.groups_of_topic(topic));
+    let mut groups = b.consumers().groups_by_topic(topic);
+    groups.extend(b.offsets().groups_of_topic(topic));
     groups.sort();
     groups.dedup();
     // 4.8.0's `GroupList` body.
@@ -103,7 +103,7 @@ fn update_topic(b: &Arc<Broker>, req: &RemotingCommand) -> Outcome {
     if let Err(remark) = validate_topic(topic) {
         return Ok(reply(rs::SYSTEM_ERROR, remark));
     }
-    if topic == b.cfg.broker_cluster_name || topic == crate::topic::SCHEDULE_TOPIC {
+    if topic == b.config().broker_cluster_name || topic == crate::topic::SCHEDULE_TOPIC {
         return Ok(reply(
             rs::SYSTEM_ERROR,
             format!("The topic[{topic}] is conflict with system topic."),
@@ -117,24 +117,24 @@ fn update_topic(b: &Arc<Broker>, req: &RemotingCommand) -> Outcome {
     if let Some(f) = h.topic_filter_type.filter(|s| !s.is_empty()) {
         tc.topic_filter_type = f;
     }
-    b.topics.update(tc);
-    b.register_now.notify_one();
+    b.topics().update(tc);
+    b.register_now();
     Ok(super::ok())
 }
 // ANCHOR_END: update_topic
 
 async fn delete_topic(b: &Arc<Broker>, req: &RemotingCommand) -> Outcome {
     let topic = req.decode_header::<DeleteTopicRequestHeader>()?.topic;
-    b.topics.delete(&topic);
-    let store = b.store.clone();
+    b.topics().delete(&topic);
+    let store = b.store().clone();
     tokio::task::spawn_blocking(move || store.delete_topics(&[topic])).await?;
-    b.register_now.notify_one();
+    b.register_now();
     Ok(super::ok())
 }
 
 fn mq(b: &Broker, topic: &str, q: i32) -> MessageQueue {
     MessageQueue {
-        broker_name: b.cfg.broker_name.clone(),
+        broker_name: b.config().broker_name.clone(),
         queue_id: q,
         topic: topic.to_string(),
     }
@@ -143,7 +143,7 @@ fn mq(b: &Broker, topic: &str, q: i32) -> MessageQueue {
 fn topic_stats(b: &Arc<Broker>, req: &RemotingCommand) -> Outcome {
     let h: GetTopicStatsInfoRequestHeader = req.decode_header()?;
     let topic = h.topic.as_str();
-    let Some(tc) = b.topics.get(topic) else {
+    let Some(tc) = b.topics().get(topic) else {
         return Ok(reply(
             rs::TOPIC_NOT_EXIST,
             format!("topic[{topic}] not exist"),
@@ -151,9 +151,9 @@ fn topic_stats(b: &Arc<Broker>, req: &RemotingCommand) -> Outcome {
     };
     let mut table = TopicStatsTable::default();
     for q in 0..tc.write_queue_nums {
-        let max = b.store.get_max_offset_in_queue(topic, q);
+        let max = b.store().get_max_offset_in_queue(topic, q);
         let last = if max > 0 {
-            b.store
+            b.store()
                 .get_message_store_timestamp(topic, q, max - 1)
                 .max(0)
         } else {
@@ -164,7 +164,7 @@ fn topic_stats(b: &Arc<Broker>, req: &RemotingCommand) -> Outcome {
             TopicOffset {
                 last_update_timestamp: last,
                 max_offset: max,
-                min_offset: b.store.get_min_offset_in_queue(topic, q).max(0),
+                min_offset: b.store().get_min_offset_in_queue(topic, q).max(0),
             },
         ));
     }
@@ -183,7 +183,7 @@ fn client_conn(c: &crate::client::consumer_manager::ClientChannel) -> ClientConn
 fn consumer_connections(b: &Arc<Broker>, req: &RemotingCommand) -> Outcome {
     let h: GetConsumerConnectionListRequestHeader = req.decode_header()?;
     let group = h.consumer_group.as_str();
-    let Some(info) = b.consumers.group(group) else {
+    let Some(info) = b.consumers().group(group) else {
         return Ok(reply(
             rs::CONSUMER_NOT_ONLINE,
             format!("the consumer group[{group}] not online"),
@@ -202,7 +202,7 @@ fn consumer_connections(b: &Arc<Broker>, req: &RemotingCommand) -> Outcome {
 fn producer_connections(b: &Arc<Broker>, req: &RemotingCommand) -> Outcome {
     let h: GetProducerConnectionListRequestHeader = req.decode_header()?;
     let group = h.producer_group.as_str();
-    let chans = b.producers.channels(group);
+    let chans = b.producers().channels(group);
     if chans.is_empty() {
         return Ok(reply(
             rs::SYSTEM_ERROR,
@@ -220,19 +220,19 @@ fn consume_stats(b: &Arc<Broker>, req: &RemotingCommand) -> Outcome {
     let group = h.consumer_group.as_str();
     let topics = match h.topic.as_deref().filter(|t| !t.is_empty()) {
         Some(t) => vec![t.to_string()],
-        None => b.offsets.topics_of_group(group),
+        None => b.offsets().topics_of_group(group),
     };
     let mut stats = ConsumeStats::default();
     for topic in topics {
-        let Some(tc) = b.topics.get(&topic) else {
+        let Some(tc) = b.topics().get(&topic) else {
             continue;
         };
-        stats.consume_tps += b.group_gets.tps(&topic, group);
+        stats.consume_tps += b.stats().group_gets.tps(&topic, group);
         for q in 0..tc.read_queue_nums {
-            let broker_offset = b.store.get_max_offset_in_queue(&topic, q).max(0);
-            let consumer_offset = b.offsets.query(group, &topic, q).max(0);
+            let broker_offset = b.store().get_max_offset_in_queue(&topic, q).max(0);
+            let consumer_offset = b.offsets().query(group, &topic, q).max(0);
             let last = if consumer_offset > 0 {
-                b.store
+                b.store()
                     .get_message_store_timestamp(&topic, q, consumer_offset - 1)
                     .max(0)
             } else {
@@ -252,9 +252,9 @@ fn consume_stats(b: &Arc<Broker>, req: &RemotingCommand) -> Outcome {
 }
 
 fn runtime_info(b: &Arc<Broker>) -> Outcome {
-    let puts = b.store.put_times.load(Ordering::Relaxed);
-    let gets = b.store.get_times.load(Ordering::Relaxed);
-    let boot_ms = rmq_store::now_ms() - b.boot_time.elapsed().as_millis() as i64;
+    let puts = b.store().put_times.load(Ordering::Relaxed);
+    let gets = b.store().get_times.load(Ordering::Relaxed);
+    let boot_ms = rmq_store::now_ms() - b.boot_time().elapsed().as_millis() as i64;
     let mut t = KVTable::default();
     let mut put = |k: &str, v: String| {
         t.table.insert(k.to_string(), v);
@@ -263,7 +263,7 @@ fn runtime_info(b: &Arc<Broker>) -> Outcome {
     put("brokerVersion", rmq_remoting::codes::VERSION.to_string());
     put("msgPutTotalTodayNow", puts.to_string());
     put("msgGetTotalTodayNow", gets.to_string());
-    let daily = b.daily.snapshot();
+    let daily = b.stats().daily.snapshot();
     put(
         "msgPutTotalYesterdayMorning",
         daily.put_yesterday_morning.to_string(),
@@ -280,27 +280,27 @@ fn runtime_info(b: &Arc<Broker>) -> Outcome {
         "msgGetTotalTodayMorning",
         daily.get_today_morning.to_string(),
     );
-    put("putTps", b.tps.rates(false));
-    put("getTransferedTps", b.tps.rates(true));
+    put("putTps", b.stats().tps.rates(false));
+    put("getTransferedTps", b.stats().tps.rates(true));
     put("bootTimestamp", boot_ms.to_string());
     put(
         "commitLogMaxOffset",
-        b.store.get_max_phy_offset().to_string(),
+        b.store().get_max_phy_offset().to_string(),
     );
     put(
         "commitLogMinOffset",
-        b.store.get_min_phy_offset().max(0).to_string(),
+        b.store().get_min_phy_offset().max(0).to_string(),
     );
     put(
         "dispatchBehindBytes",
-        b.store.dispatch_behind_bytes().to_string(),
+        b.store().dispatch_behind_bytes().to_string(),
     );
     put("pageCacheLockTimeMills", "0".into());
     put("commitLogDiskRatio", "0.0".into());
     put("consumeQueueDiskRatio", "0.0".into());
     put(
         "earliestMessageTimeStamp",
-        b.store
+        b.store()
             .get_earliest_message_time_in_store()
             .max(0)
             .to_string(),
@@ -310,7 +310,7 @@ fn runtime_info(b: &Arc<Broker>) -> Outcome {
     put("pullThreadPoolQueueHeadWaitTimeMills", "0".into());
     put(
         "sendThreadPoolQueueCapacity",
-        b.cfg.send_thread_pool_queue_capacity.to_string(),
+        b.config().send_thread_pool_queue_capacity.to_string(),
     );
     put("pullThreadPoolQueueSize", "0".into());
     put("pullThreadPoolQueueCapacity", "100000".into());
@@ -320,8 +320,8 @@ fn runtime_info(b: &Arc<Broker>) -> Outcome {
             "[ {} days, {} hours, {} minutes, {} seconds ]",
             0,
             0,
-            b.boot_time.elapsed().as_secs() / 60,
-            b.boot_time.elapsed().as_secs() % 60
+            b.boot_time().elapsed().as_secs() / 60,
+            b.boot_time().elapsed().as_secs() % 60
         ),
     );
     Ok(super::ok().with_body(encode_body(&t)?))

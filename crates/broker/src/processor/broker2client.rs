@@ -92,7 +92,7 @@ pub async fn reset_offset(
     force: bool,
     for_c: bool,
 ) -> Outcome {
-    let Some(tc) = b.topics.get(topic) else {
+    let Some(tc) = b.topics().get(topic) else {
         tracing::error!(
             "[reset-offset] reset offset failed, no topic in this broker. topic={topic}"
         );
@@ -103,7 +103,7 @@ pub async fn reset_offset(
     };
     let mut table = Vec::new();
     for q in 0..tc.write_queue_nums {
-        let consumer_offset = b.offsets.query(group, topic, q);
+        let consumer_offset = b.offsets().query(group, topic, q);
         if consumer_offset == -1 {
             return Ok(reply(
                 rs::SYSTEM_ERROR,
@@ -111,9 +111,9 @@ pub async fn reset_offset(
             ));
         }
         let mut target = if timestamp == -1 {
-            b.store.get_max_offset_in_queue(topic, q)
+            b.store().get_max_offset_in_queue(topic, q)
         } else {
-            b.store.get_offset_in_queue_by_time(topic, q, timestamp)
+            b.store().get_offset_in_queue_by_time(topic, q, timestamp)
         };
         if target < 0 {
             tracing::warn!(
@@ -185,7 +185,7 @@ pub async fn reset_offset(
 
 fn mq(b: &Broker, topic: &str, queue_id: i32) -> MessageQueue {
     MessageQueue {
-        broker_name: b.cfg.broker_name.clone(),
+        broker_name: b.config().broker_name.clone(),
         queue_id,
         topic: topic.to_string(),
     }
@@ -193,7 +193,7 @@ fn mq(b: &Broker, topic: &str, queue_id: i32) -> MessageQueue {
 
 fn online_channels(b: &Broker, group: &str) -> Vec<ClientChannel> {
     let mut v: Vec<ClientChannel> = b
-        .consumers
+        .consumers()
         .group(group)
         .map(|g| g.channels.into_values().collect())
         .unwrap_or_default();
@@ -326,11 +326,11 @@ async fn consume_message_directly(b: &Arc<Broker>, mut req: RemotingCommand) -> 
         ));
     };
     let group = h.consumer_group.clone();
-    h.broker_name = Some(b.cfg.broker_name.clone());
+    h.broker_name = Some(b.config().broker_name.clone());
     req.put_header(&h);
     let record = match rmq_common::msgid::decode_offset_msg_id(&msg_id) {
         Ok((_, offset)) => {
-            let store = b.store.clone();
+            let store = b.store().clone();
             tokio::task::spawn_blocking(move || store.look_message_by_offset(offset)).await?
         }
         Err(e) => {

@@ -32,11 +32,11 @@ pub async fn process(b: &Arc<Broker>, ctx: &Arc<Connection>, req: RemotingComman
             let h: UnregisterClientRequestHeader = req.decode_header()?;
             // An empty group name counts as absent.
             if let Some(g) = h.producer_group.as_deref().filter(|g| !g.is_empty()) {
-                b.producers.unregister(g, ctx.id());
+                b.producers().unregister(g, ctx.id());
             }
             if let Some(g) = h.consumer_group.as_deref().filter(|g| !g.is_empty()) {
-                if b.consumers.unregister(g, ctx.id()) {
-                    b.consumers.notify_ids_changed(g);
+                if b.consumers().unregister(g, ctx.id()) {
+                    b.consumers().notify_ids_changed(g);
                 }
                 crate::filter::on_group_maybe_gone(b, g);
             }
@@ -46,14 +46,14 @@ pub async fn process(b: &Arc<Broker>, ctx: &Arc<Connection>, req: RemotingComman
         rq::LOCK_BATCH_MQ => {
             let body: LockBatchRequestBody = decode_body(req.body_bytes())?;
             let ok = b
-                .locks
+                .locks()
                 .try_lock_batch(&body.consumer_group, &body.mq_set, &body.client_id);
             let resp = LockBatchResponseBody { lock_ok_mq_set: ok };
             Ok(super::ok().with_body(encode_body(&resp)?))
         }
         _ => {
             let body: LockBatchRequestBody = decode_body(req.body_bytes())?;
-            b.locks
+            b.locks()
                 .unlock_batch(&body.consumer_group, &body.mq_set, &body.client_id);
             Ok(super::ok())
         }
@@ -76,9 +76,9 @@ fn heartbeat(
         last_update: Instant::now(),
     };
     for c in hb.consumer_data_set {
-        if let Some(sub) = b.subscriptions.find(&c.group_name) {
+        if let Some(sub) = b.subscriptions().find(&c.group_name) {
             let retry = crate::topic::retry_topic(&c.group_name);
-            let (_, created) = b.topics.create_in_send_back(
+            let (_, created) = b.topics().create_in_send_back(
                 &retry,
                 sub.retry_queue_nums.max(1),
                 PERM_READ | PERM_WRITE,
@@ -87,7 +87,7 @@ fn heartbeat(
             created_retry_topic |= created;
         }
         crate::filter::on_heartbeat(b, ctx, &c.group_name, &c.subscription_data_set);
-        let changed = b.consumers.register(
+        let changed = b.consumers().register(
             &c.group_name,
             channel.clone(),
             c.consume_type,
@@ -96,11 +96,11 @@ fn heartbeat(
             c.subscription_data_set,
         );
         if changed {
-            b.consumers.notify_ids_changed(&c.group_name);
+            b.consumers().notify_ids_changed(&c.group_name);
         }
     }
     for p in hb.producer_data_set {
-        b.producers.register(&p.group_name, channel.clone());
+        b.producers().register(&p.group_name, channel.clone());
     }
     Ok((super::ok(), created_retry_topic))
 }

@@ -20,7 +20,7 @@ pub async fn process(b: &Arc<Broker>, _ctx: &Arc<Connection>, req: RemotingComma
         rq::QUERY_CONSUMER_OFFSET => {
             let h: QueryConsumerOffsetRequestHeader = req.decode_header()?;
             let (topic, qid) = (h.topic.as_str(), h.queue_id);
-            let off = b.offsets.query(&h.consumer_group, topic, qid);
+            let off = b.offsets().query(&h.consumer_group, topic, qid);
             let found =
                 |offset| super::ok().with_header(&QueryConsumerOffsetResponseHeader { offset });
             if off >= 0 {
@@ -28,7 +28,7 @@ pub async fn process(b: &Arc<Broker>, _ctx: &Arc<Connection>, req: RemotingComma
             }
             // No stored offset: a queue still starting at 0 answers 0 (4.8.0 also requires the
             // first message to be in page cache; this broker's store keeps it in memory).
-            let min = b.store.get_min_offset_in_queue(topic, qid).max(0);
+            let min = b.store().get_min_offset_in_queue(topic, qid).max(0);
             if min <= 0 {
                 Ok(found(0))
             } else {
@@ -41,14 +41,14 @@ pub async fn process(b: &Arc<Broker>, _ctx: &Arc<Connection>, req: RemotingComma
         // ANCHOR_END: query_offset
         rq::UPDATE_CONSUMER_OFFSET => {
             let h: UpdateConsumerOffsetRequestHeader = req.decode_header()?;
-            b.offsets
+            b.offsets()
                 .commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset);
             Ok(super::ok())
         }
         _ => {
             let h: GetConsumerListByGroupRequestHeader = req.decode_header()?;
             let group = &h.consumer_group;
-            let ids = b.consumers.client_ids(group);
+            let ids = b.consumers().client_ids(group);
             if ids.is_empty() {
                 return Ok(reply(
                     rs::SYSTEM_ERROR,

@@ -151,10 +151,10 @@ impl RequestProcessor for BrokerProcessor {
     }
 
     fn on_close(&self, ctx: &Connection) {
-        let changed = self.broker.consumers.channel_closed(ctx.id());
-        self.broker.producers.channel_closed(ctx.id());
+        let changed = self.broker.consumers().channel_closed(ctx.id());
+        self.broker.producers().channel_closed(ctx.id());
         for g in changed {
-            self.broker.consumers.notify_ids_changed(&g);
+            self.broker.consumers().notify_ids_changed(&g);
             crate::filter::on_group_maybe_gone(&self.broker, &g);
         }
     }
@@ -208,7 +208,7 @@ pub async fn put_message(
         _ => 0,
     };
     if level > 0 {
-        let max = b.schedule.levels.max_level();
+        let max = b.schedule().levels.max_level();
         let level = if level > max {
             // setDelayTimeLevel(max): the only case where 4.8.0 rewrites DELAY ("+2" stays)
             set_prop(&mut props, keys::DELAY, max.to_string());
@@ -225,16 +225,9 @@ pub async fn put_message(
     }
     msg.properties = encode_properties(&props);
     // ANCHOR_END: delay_redirect
-    if let Some(dl) = b.dledger.get() {
-        return Ok(crate::dledger_mode::put_via_dledger(b, dl, msg, slot).await);
-    }
+    // Where it goes and what it waits for depends on the cluster mode.
     let wait = get_prop(&props, keys::WAIT) != Some("false");
-    let slot = slot.clone();
-    let r = run_put(&b.store, move |s| {
-        s.put_message_then(msg, move || slot.release())
-    })
-    .await?;
-    Ok(after_store_put(b, wait, r).await)
+    b.replication().put(b, msg, wait, slot).await
 }
 
 // ANCHOR: run_put
@@ -256,49 +249,6 @@ pub async fn run_put(
     Ok(tokio::task::spawn_blocking(move || put(&store)).await?)
 }
 // ANCHOR_END: run_put
-
-/// Stores a batch of one queue contiguously with consecutive queue offsets (4.8.0
-/// `putMessages`): one append and one flush/replication wait for the whole batch.
-pub async fn put_messages(
-    b: &Arc<Broker>,
-    msgs: Vec<MessageExtBrokerInner>,
-    wait: bool,
-    slot: &SendSlot,
-) -> anyhow::Result<(PutMessageStatus, Option<AppendMessageResult>)> {
-    let slot = slot.clone();
-    let r = run_put(&b.store, move |s| {
-        s.put_messages_then(msgs, move || slot.release())
-    })
-    .await?;
-    Ok(after_store_put(b, wait, r).await)
-}
-
-/// What follows a local append: wake the HA transfers and, on a SYNC_MASTER, wait for a slave.
-async fn after_store_put(
-    b: &Arc<Broker>,
-    wait: bool,
-    r: rmq_store::PutMessageResult,
-) -> (PutMessageStatus, Option<AppendMessageResult>) {
-    let mut status = r.status;
-    if let (Some(ha), Some(a)) = (b.ha.get(), &r.append) {
-        ha.wakeup_transfers();
-        // CommitLog.handleHA: after the disk flush, a SYNC_MASTER waits for a slave
-        let stored = matches!(
-            status,
-            PutMessageStatus::PutOk | PutMessageStatus::FlushDiskTimeout
-        );
-        if stored && wait && b.broker_role() == crate::config::BrokerRole::SyncMaster {
-            match ha
-                .wait_for_slave(a.wrote_offset + a.wrote_bytes as i64)
-                .await
-            {
-                PutMessageStatus::PutOk => {}
-                s => status = s,
-            }
-        }
-    }
-    (status, r.append)
-}
 
 // ANCHOR: put_status_reply
 /// Maps a store status to 4.8.0's response code and remark.

@@ -71,16 +71,16 @@ pub async fn process(b: &Arc<Broker>, ctx: &Arc<Connection>, req: RemotingComman
     let h = &pull.header;
     // ANCHOR: pull_checks
     // Checks that do not depend on the data.
-    if b.cfg.broker_permission & PERM_READ == 0 {
+    if b.config().broker_permission & PERM_READ == 0 {
         return Ok(reply(
             rs::NO_PERMISSION,
             format!(
                 "the broker[{}] pulling message is forbidden",
-                b.cfg.broker_ip1
+                b.config().broker_ip1
             ),
         ));
     }
-    let Some(sub) = b.subscriptions.find(&h.consumer_group) else {
+    let Some(sub) = b.subscriptions().find(&h.consumer_group) else {
         return Ok(reply(
             rs::SUBSCRIPTION_GROUP_NOT_EXIST,
             format!(
@@ -95,7 +95,7 @@ pub async fn process(b: &Arc<Broker>, ctx: &Arc<Connection>, req: RemotingComman
             format!("subscription group no permission, {}", h.consumer_group),
         ));
     }
-    let Some(tc) = b.topics.get(&h.topic) else {
+    let Some(tc) = b.topics().get(&h.topic) else {
         return Ok(reply(
             rs::TOPIC_NOT_EXIST,
             format!(
@@ -133,7 +133,7 @@ pub async fn process(b: &Arc<Broker>, ctx: &Arc<Connection>, req: RemotingComman
     let built = if sub_header.has_subscription_flag {
         crate::filter::pull_filter(b, &sub_header, None)
     } else {
-        let Some(group) = b.consumers.group(&h.consumer_group) else {
+        let Some(group) = b.consumers().group(&h.consumer_group) else {
             return Ok(reply(
                 rs::SUBSCRIPTION_NOT_EXIST,
                 format!("the consumer's group info not exist{FAQ_SUFFIX}"),
@@ -157,19 +157,19 @@ pub async fn process(b: &Arc<Broker>, ctx: &Arc<Connection>, req: RemotingComman
     let mut resp = read(b, h, filter.clone()).await?;
     // Only the fresh request commits the offset it carries (never a woken re-run).
     if h.sys_flag & FLAG_COMMIT_OFFSET != 0 && b.is_master() {
-        b.offsets
+        b.offsets()
             .commit(&h.consumer_group, &h.topic, h.queue_id, pull.commit_offset);
     }
 
     if resp.code == rs::PULL_NOT_FOUND && h.sys_flag & FLAG_SUSPEND != 0 {
-        let hold = if b.cfg.long_polling_enable {
+        let hold = if b.config().long_polling_enable {
             Duration::from_millis(pull.suspend_timeout_ms.max(0) as u64)
         } else {
-            Duration::from_millis(b.cfg.short_polling_time_mills)
+            Duration::from_millis(b.config().short_polling_time_mills)
         };
-        let store = b.store.clone();
+        let store = b.store().clone();
         let (topic, qid, offset) = (h.topic.clone(), h.queue_id, h.queue_offset);
-        b.long_polling
+        b.long_polling()
             .wait(&h.topic, h.queue_id, hold, move || {
                 store.get_max_offset_in_queue(&topic, qid) > offset
             })
@@ -187,7 +187,7 @@ async fn read(
     h: &PullMessageRequestHeader,
     filter: Arc<dyn MessageFilter + Send + Sync>,
 ) -> Outcome {
-    let store = b.store.clone();
+    let store = b.store().clone();
     let (group, topic, qid, offset, max) = (
         h.consumer_group.clone(),
         h.topic.clone(),
@@ -200,7 +200,8 @@ async fn read(
     })
     .await?;
     if r.status == GetMessageStatus::Found {
-        b.group_gets
+        b.stats()
+            .group_gets
             .add(&h.topic, &h.consumer_group, r.messages.len() as u64);
     }
     // ANCHOR: pull_status_map

@@ -22,7 +22,7 @@ const DEFAULT_QUERY_MAX_NUM: i32 = 32;
 
 /// Serves the six codes above.
 pub async fn process(b: &Arc<Broker>, _ctx: &Arc<Connection>, req: RemotingCommand) -> Outcome {
-    let store = b.store.clone();
+    let store = b.store().clone();
     match req.code {
         rq::GET_MAX_OFFSET => {
             let h: GetMaxOffsetRequestHeader = req.decode_header()?;

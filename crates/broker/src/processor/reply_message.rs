@@ -60,7 +60,7 @@ pub async fn process(b: &Arc<Broker>, ctx: &Arc<Connection>, req: RemotingComman
         Ok(()) => RemotingCommand::new_response(rs::SUCCESS, None).with_header(&pushed_only),
         Err(remark) => reply(rs::SYSTEM_ERROR, remark),
     };
-    if b.cfg.store_reply_message_enable {
+    if b.config().store_reply_message_enable {
         let msg = MessageExtBrokerInner {
             topic: h.topic.clone(),
             queue_id,
@@ -72,7 +72,7 @@ pub async fn process(b: &Arc<Broker>, ctx: &Arc<Connection>, req: RemotingComman
             sys_flag: 0,
             born_timestamp: h.born_timestamp.unwrap_or(0),
             born_host: ctx.remote_addr(),
-            store_host: b.store_host,
+            store_host: b.store_host(),
             reconsume_times: h.reconsume_times.unwrap_or(0),
             prepared_transaction_offset: 0,
         };
@@ -122,7 +122,7 @@ async fn push_reply(
             keys::REPLY_TO_CLIENT
         ));
     };
-    let Some(channel) = b.producers.find_channel(requester) else {
+    let Some(channel) = b.producers().find_channel(requester) else {
         let remark = format!("push reply message fail, channel of <{requester}> not found.");
         tracing::warn!(peer = %ctx.remote_addr(), "{remark}");
         return Err(remark);
@@ -148,7 +148,7 @@ async fn push_reply(
         reconsume_times: Some(h.reconsume_times.unwrap_or(0)),
         unit_mode: h.unit_mode,
         born_host: java_socket_addr(ctx.remote_addr()),
-        store_host: java_socket_addr(b.store_host),
+        store_host: java_socket_addr(b.store_host()),
         store_timestamp: rmq_store::now_ms(),
     };
     let push = RemotingCommand::new_request(rq::PUSH_REPLY_MESSAGE_TO_CLIENT)

@@ -63,8 +63,8 @@ pub async fn process(b: &Arc<Broker>, ctx: &Arc<Connection>, req: RemotingComman
     // A header that cannot be read is refused by the dispatcher: SYSTEM_ERROR with the
     // reason, logged with the peer.
     let h = send_header(&req)?;
-    let store = b.store.clone();
-    let slot = match b.flow.enter(|| store.append_started()).await {
+    let store = b.store().clone();
+    let slot = match b.flow().enter(|| store.append_started()).await {
         Ok(p) => SendSlot::holding(p),
         Err(busy) => return Ok(reply(rs::SYSTEM_BUSY, busy.remark())),
     };
@@ -101,10 +101,10 @@ pub fn msg_check(
             format!("Sending message to topic[{}] is forbidden.", h.topic),
         )));
     }
-    let mut tc = b.topics.get(&h.topic);
+    let mut tc = b.topics().get(&h.topic);
     if tc.is_none() {
         let sys_flag = 0;
-        tc = match b.topics.create_in_send(
+        tc = match b.topics().create_in_send(
             &h.topic,
             h.default_topic.as_deref().unwrap_or(""),
             h.default_topic_queue_nums
@@ -113,13 +113,13 @@ pub fn msg_check(
         ) {
             Some((t, created)) => {
                 if created {
-                    b.register_now.notify_one();
+                    b.register_now();
                 }
                 Some(t)
             }
             None if h.topic.starts_with(RETRY_GROUP_TOPIC_PREFIX) => {
-                let (t, _) = b.topics.create_in_send_back(&h.topic, 1, 6, 0);
-                b.register_now.notify_one();
+                let (t, _) = b.topics().create_in_send_back(&h.topic, 1, 6, 0);
+                b.register_now();
                 Some(t)
             }
             None => None,
@@ -149,12 +149,12 @@ pub fn msg_check(
     // 4.8.0 refuses here only for order topics on a non-writable broker; otherwise clients
     // avoid non-writable brokers through the route (such a broker registers every topic with
     // its own permission, see register::announced_topics).
-    if b.cfg.broker_permission & PERM_WRITE == 0 && tc.order {
+    if b.config().broker_permission & PERM_WRITE == 0 && tc.order {
         return Err(Box::new(reply(
             rs::NO_PERMISSION,
             format!(
                 "the broker[{}] sending message is forbidden",
-                b.cfg.broker_ip1
+                b.config().broker_ip1
             ),
         )));
     }
@@ -177,12 +177,12 @@ async fn send_checked(
         h.queue_id = (rand_u32() % tc.write_queue_nums.max(1) as u32) as i32;
     }
     let body = req.body.clone().unwrap_or_default();
-    if body.len() > b.cfg.max_message_size {
+    if body.len() > b.config().max_message_size {
         return Ok(reply(
             rs::MESSAGE_ILLEGAL,
             format!(
                 "the message body size over max value, MAX: {}",
-                b.cfg.max_message_size
+                b.config().max_message_size
             ),
         ));
     }
@@ -191,7 +191,7 @@ async fn send_checked(
     // ANCHOR: retry_send_dlq
     // Retry topic past its limit -> DLQ (handleRetryAndDLQ).
     if let Some(group) = h.topic.strip_prefix(RETRY_GROUP_TOPIC_PREFIX) {
-        let Some(sub) = b.subscriptions.find(group) else {
+        let Some(sub) = b.subscriptions().find(group) else {
             return Ok(reply(
                 rs::SUBSCRIPTION_GROUP_NOT_EXIST,
                 format!("subscription group not exist, {group} {FAQ_SUFFIX}"),
@@ -200,16 +200,20 @@ async fn send_checked(
         let max = h.max_reconsume_times.unwrap_or(sub.retry_max_times);
         if reconsume_times >= max {
             let dlq = dlq_topic(group);
-            let (_, created) = b.topics.create_in_send_back(&dlq, 1, PERM_WRITE, 0);
+            let (_, created) = b.topics().create_in_send_back(&dlq, 1, PERM_WRITE, 0);
             if created {
-                b.register_now.notify_one();
+                b.register_now();
             }
             h.topic = dlq;
             h.queue_id = 0;
         }
     }
     // ANCHOR_END: retry_send_dlq
-    set_prop(&mut props, keys::CLUSTER, b.cfg.broker_cluster_name.clone());
+    set_prop(
+        &mut props,
+        keys::CLUSTER,
+        b.config().broker_cluster_name.clone(),
+    );
     let msg = MessageExtBrokerInner {
         topic: h.topic.clone(),
         queue_id: h.queue_id,
@@ -220,7 +224,7 @@ async fn send_checked(
         sys_flag: h.sys_flag.unwrap_or(0),
         born_timestamp: h.born_timestamp.unwrap_or(0),
         born_host: ctx.remote_addr(),
-        store_host: b.store_host,
+        store_host: b.store_host(),
         reconsume_times,
         prepared_transaction_offset: 0,
     };
@@ -228,12 +232,12 @@ async fn send_checked(
     // The half message of a transaction waits in RMQ_SYS_TRANS_HALF_TOPIC (spec 14.2).
     let mut msg = msg;
     if !h.batch && crate::transaction::is_half_send(&props, reconsume_times) {
-        if b.transactions.cfg.reject {
+        if b.transactions().cfg.reject {
             return Ok(reply(
                 rs::NO_PERMISSION,
                 format!(
                     "the broker[{}] sending transaction message is forbidden",
-                    b.cfg.broker_ip1
+                    b.config().broker_ip1
                 ),
             ));
         }
@@ -263,7 +267,7 @@ async fn send_checked(
 /// Every send answer carries `MSG_REGION` and `TRACE_ON` besides the header, refusals of
 /// a reply included (4.8.0 adds them to the extFields).
 pub fn with_region(b: &Broker, mut resp: RemotingCommand) -> RemotingCommand {
-    resp.put_ext(keys::MSG_REGION, &b.cfg.region_id);
+    resp.put_ext(keys::MSG_REGION, &b.config().region_id);
     resp.put_ext(keys::TRACE_ON, "true");
     resp
 }
@@ -302,33 +306,10 @@ async fn put_batch(
             m
         })
         .collect();
-    let Some(dl) = b.dledger.get() else {
-        // One contiguous append for the whole batch, as 4.8.0 does.
-        let wait = get_prop(batch_props, keys::WAIT) != Some("false");
-        let (status, a) = super::put_messages(b, msgs, wait, slot).await?;
-        return Ok((status, a.map(|a| (a.msg_id, a.logics_offset))));
-    };
-    // DLedger replicates message by message. The send worker stays held until the last entry
-    // is in (each entry gets an empty slot, so nothing releases it early): no other producer's
-    // send interleaves with the batch while there is one worker. Scheduled deliveries and
-    // send-backs take no worker and may.
-    let mut ids = Vec::new();
-    let mut first = None;
-    for m in msgs {
-        let (status, a) =
-            crate::dledger_mode::put_via_dledger(b, dl, m, &SendSlot::default()).await;
-        match a {
-            Some(a) if status == rmq_store::PutMessageStatus::PutOk => {
-                first.get_or_insert(a.logics_offset);
-                ids.push(a.msg_id);
-            }
-            _ => return Ok((status, None)),
-        }
-    }
-    Ok((
-        rmq_store::PutMessageStatus::PutOk,
-        first.map(|f| (ids.join(","), f)),
-    ))
+    // One put for the whole batch; the cluster mode decides how it is stored.
+    let wait = get_prop(batch_props, keys::WAIT) != Some("false");
+    let (status, stored) = b.replication().put_batch(b, msgs, wait, slot).await?;
+    Ok((status, stored.map(|s| (s.msg_ids, s.first_queue_offset))))
 }
 
 /// 4.8.0 batch body: repeated {totalSize, magic, bodyCRC, flag, bodyLen, body, propsLen(i16), props}.
@@ -376,18 +357,18 @@ pub async fn send_back(b: &Arc<Broker>, req: RemotingCommand) -> Outcome {
     let h: ConsumerSendMsgBackRequestHeader = req.decode_header()?;
     let (offset, group) = (h.offset, h.group);
     let delay_level = h.delay_level.unwrap_or(0);
-    let Some(sub) = b.subscriptions.find(&group) else {
+    let Some(sub) = b.subscriptions().find(&group) else {
         return Ok(reply(
             rs::SUBSCRIPTION_GROUP_NOT_EXIST,
             format!("subscription group not exist, {group} {FAQ_SUFFIX}"),
         ));
     };
-    if b.cfg.broker_permission & PERM_WRITE == 0 {
+    if b.config().broker_permission & PERM_WRITE == 0 {
         return Ok(reply(
             rs::NO_PERMISSION,
             format!(
                 "the broker[{}] sending message is forbidden",
-                b.cfg.broker_ip1
+                b.config().broker_ip1
             ),
         ));
     }
@@ -396,13 +377,13 @@ pub async fn send_back(b: &Arc<Broker>, req: RemotingCommand) -> Outcome {
     }
     let retry = retry_topic(&group);
     let (rtc, created) =
-        b.topics
+        b.topics()
             .create_in_send_back(&retry, sub.retry_queue_nums, PERM_READ | PERM_WRITE, 0);
     if created {
         // Synchronously, as 4.8.0's createTopicInSendMessageBackMethod does.
         crate::register::register_all(b).await;
     }
-    let store = b.store.clone();
+    let store = b.store().clone();
     let rec = tokio::task::spawn_blocking(move || store.look_message_by_offset(offset)).await?;
     let Some((old, _)) = rec.as_deref().and_then(|r| decode_record(r).ok()) else {
         return Ok(reply(
@@ -423,9 +404,9 @@ pub async fn send_back(b: &Arc<Broker>, req: RemotingCommand) -> Outcome {
     };
     let (topic, queue_id) = if old.reconsume_times >= max || delay_level < 0 {
         let dlq = dlq_topic(&group);
-        let (_, created) = b.topics.create_in_send_back(&dlq, 1, PERM_WRITE, 0);
+        let (_, created) = b.topics().create_in_send_back(&dlq, 1, PERM_WRITE, 0);
         if created {
-            b.register_now.notify_one();
+            b.register_now();
         }
         (dlq, 0)
     } else {
@@ -440,7 +421,7 @@ pub async fn send_back(b: &Arc<Broker>, req: RemotingCommand) -> Outcome {
     };
     // ANCHOR_END: send_back_target
     if get_prop(&props, keys::ORIGIN_MESSAGE_ID).is_none() {
-        let id = rmq_common::msgid::offset_msg_id(b.store_host, old.commit_log_offset);
+        let id = rmq_common::msgid::offset_msg_id(b.store_host(), old.commit_log_offset);
         set_prop(&mut props, keys::ORIGIN_MESSAGE_ID, id);
     }
     let msg = MessageExtBrokerInner {
@@ -454,7 +435,7 @@ pub async fn send_back(b: &Arc<Broker>, req: RemotingCommand) -> Outcome {
         sys_flag: old.sys_flag & !(BORNHOST_V6_FLAG | STOREHOST_V6_FLAG),
         born_timestamp: old.born_timestamp,
         born_host: old.born_host,
-        store_host: b.store_host,
+        store_host: b.store_host(),
         reconsume_times: old.reconsume_times + 1,
         prepared_transaction_offset: 0,
     };

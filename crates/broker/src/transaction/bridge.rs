@@ -232,7 +232,7 @@ pub async fn look_message(b: &Arc<Broker>, commit_log_offset: i64) -> Option<Mes
     if commit_log_offset < 0 {
         return None;
     }
-    let store = b.store.clone();
+    let store = b.store().clone();
     let raw = tokio::task::spawn_blocking(move || store.look_message_by_offset(commit_log_offset))
         .await
         .ok()??;
@@ -268,7 +268,7 @@ pub async fn read(
     offset: i64,
     n: i32,
 ) -> Read {
-    let store = b.store.clone();
+    let store = b.store().clone();
     let got = tokio::task::spawn_blocking(move || {
         store.get_message(CHECK_GROUP, topic, queue_id, offset, n, &|_| true)
     })
@@ -311,15 +311,15 @@ pub async fn read(
 /// The check cursor of one queue: the committed offset of `CID_RMQ_SYS_TRANS`, else the
 /// queue's first offset (`fetchConsumeOffset`; a queue that does not exist yet starts at 0).
 pub fn cursor(b: &Broker, topic: &str, queue_id: i32) -> i64 {
-    match b.offsets.query(CHECK_GROUP, topic, queue_id) {
-        -1 => b.store.get_min_offset_in_queue(topic, queue_id).max(0),
+    match b.offsets().query(CHECK_GROUP, topic, queue_id) {
+        -1 => b.store().get_min_offset_in_queue(topic, queue_id).max(0),
         o => o,
     }
 }
 
 /// Moves a check cursor (`updateConsumeOffset`); persisted with the other consumer offsets.
 pub fn set_cursor(b: &Broker, topic: &str, queue_id: i32, offset: i64) {
-    b.offsets.commit(CHECK_GROUP, topic, queue_id, offset);
+    b.offsets().commit(CHECK_GROUP, topic, queue_id, offset);
 }
 
 /// The PGROUP of a record, if any.

@@ -160,7 +160,7 @@ pub async fn delete_prepare_message(b: &Arc<Broker>, half: &MessageExt) {
     let (msg, props) = bridge::op_message(
         half.queue_id,
         half.queue_offset,
-        b.store_host,
+        b.store_host(),
         rmq_store::now_ms(),
     );
     let (status, _) = bridge::put(b, msg, props).await;

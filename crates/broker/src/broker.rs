@@ -5,6 +5,7 @@
 use crate::client::consumer_manager::ConsumerManager;
 use crate::client::producer_manager::ProducerManager;
 use crate::client::rebalance_lock::RebalanceLockManager;
+use crate::config::live::LiveConfig;
 use crate::config::{BrokerConfig, BrokerRole};
 use crate::filter::manager::ConsumerFilterManager;
 use crate::flow_control::FlowControl;
@@ -19,10 +20,10 @@ use crate::subscription::SubscriptionGroupManager;
 use crate::topic::TopicConfigManager;
 use crate::transaction::TransactionService;
 use anyhow::Context;
-use parking_lot::RwLock;
 use rmq_remoting::{RemotingClient, RemotingServer};
 use rmq_store::DefaultMessageStore;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
@@ -32,7 +33,7 @@ use tokio::sync::Notify;
 /// [`Broker::run`]; every request handler gets an `Arc<Broker>` and reaches the parts it needs
 /// through the accessors below.
 pub struct Broker {
-    config: RwLock<Arc<BrokerConfig>>,
+    config: LiveConfig,
     store: Arc<DefaultMessageStore>,
     topics: TopicConfigManager,
     offsets: ConsumerOffsetManager,
@@ -66,8 +67,10 @@ pub struct BrokerStats {
 }
 
 impl Broker {
-    /// Opens the store and loads the config files.
-    pub fn open(cfg: BrokerConfig) -> anyhow::Result<Arc<Broker>> {
+    /// Opens the store and loads the config files. `config_file` is the file the
+    /// configuration came from (`-c`); UPDATE_BROKER_CONFIG rewrites it, or
+    /// `<storePathRootDir>/config/broker.properties` when there is none.
+    pub fn open(cfg: BrokerConfig, config_file: Option<PathBuf>) -> anyhow::Result<Arc<Broker>> {
         let ip: std::net::IpAddr = cfg
             .broker_ip1
             .parse()
@@ -86,7 +89,7 @@ impl Broker {
             bloom,
             cfg.filter.filter_data_clean_time_span_ms,
         ));
-        let mut store_cfg = crate::store_config::store_config(&cfg)?;
+        let mut store_cfg = cfg.store.clone();
         // as 4.8.0's ConsumerFilterManager constructor: the ext bit map is the bloom's m bits
         store_cfg.bit_map_length_consume_queue_ext = bloom.m as u32;
         let replication = Replication::from_config(&cfg, &store_cfg)?;
@@ -96,10 +99,8 @@ impl Broker {
             cfg.filter.enable_calc_filter_bit_map,
         ));
         // ANCHOR_END: filter_setup
-        let levels = crate::schedule::levels_from_config(&cfg.raw)?;
-        let transactions = crate::transaction::TransactionService::new(
-            crate::transaction::TransactionConfig::from_raw(&cfg.raw)?,
-        );
+        let levels = crate::schedule::DelayLevels::parse(&cfg.store.message_delay_level)?;
+        let transactions = TransactionService::default();
         let schedule = ScheduleService::load(&cfg.config_dir(), levels)?;
         let topics = TopicConfigManager::new(&cfg)?;
         let offsets = ConsumerOffsetManager::load(&cfg.config_dir())?;
@@ -113,12 +114,15 @@ impl Broker {
         let flow = FlowControl::new(
             cfg.send_message_thread_pool_nums,
             cfg.send_thread_pool_queue_capacity,
-            cfg.wait_time_mills_in_send_queue,
-            cfg.os_page_cache_busy_time_out_mills,
+            cfg.wait_time_in_send_queue_ms,
+            cfg.store.os_page_cache_busy_timeout_ms,
         );
         let slave_sync = SlaveSync::new(replication.broker_role() == BrokerRole::Slave);
         Ok(Arc::new(Broker {
-            config: RwLock::new(Arc::new(cfg)),
+            config: LiveConfig::new(
+                cfg.clone(),
+                config_file.unwrap_or_else(|| cfg.default_properties_path()),
+            ),
             store,
             topics,
             offsets,
@@ -150,12 +154,12 @@ impl Broker {
         let main = RemotingServer::bind(SocketAddr::new(ip, self.config().listen_port))
             .await
             .with_context(|| format!("binding {}:{}", ip, self.config().listen_port))?
-            .with_max_frame_len(self.config().max_message_size + 1024 * 1024);
+            .with_max_frame_len(self.config().store.max_message_size + 1024 * 1024);
         let vip_port = self.config().listen_port.saturating_sub(2);
         let vip = RemotingServer::bind(SocketAddr::new(ip, vip_port))
             .await
             .with_context(|| format!("binding VIP channel {ip}:{vip_port}"))?
-            .with_max_frame_len(self.config().max_message_size + 1024 * 1024);
+            .with_max_frame_len(self.config().store.max_message_size + 1024 * 1024);
         let processor = Arc::new(BrokerProcessor::new(self.clone()));
         let p1: Arc<dyn rmq_remoting::RequestProcessor> = processor.clone();
         let p2: Arc<dyn rmq_remoting::RequestProcessor> = processor;
@@ -212,7 +216,35 @@ impl Broker {
     /// The configuration in force (broker.conf, with the keys UPDATE_BROKER_CONFIG changed at
     /// run time).
     pub fn config(&self) -> Arc<BrokerConfig> {
-        self.config.read().clone()
+        self.config.current()
+    }
+
+    /// The configuration's data version as JSON (GET_BROKER_CONFIG's `version`).
+    pub fn config_version(&self) -> String {
+        self.config.version_json()
+    }
+
+    /// UPDATE_BROKER_CONFIG: applies `props` (see [`LiveConfig::update`]) and, when they
+    /// change `brokerPermission`, bumps the topic table's version and re-registers at once,
+    /// as 4.8.0 does (so routes steer clients by the new permission).
+    pub fn update_config(
+        &self,
+        props: &std::collections::BTreeMap<String, String>,
+    ) -> Result<crate::config::Update, crate::config::ConfigError> {
+        let permission = self.config().broker_permission;
+        let update = self.config.update(props)?;
+        tracing::info!(
+            file = %self.config.path().display(),
+            "updateBrokerConfig: in force now {:?}; at the next start {:?}; unknown, ignored {:?}",
+            update.live,
+            update.at_restart,
+            update.unknown
+        );
+        if self.config().broker_permission != permission {
+            self.topics.bump_data_version();
+            self.register_now();
+        }
+        Ok(update)
     }
 
     /// The message store: commit log, consume queues, index.
@@ -348,7 +380,7 @@ impl Broker {
 
     /// Offset flush every flushConsumerOffsetInterval, client expiry scan every 10 s.
     async fn periodic(self: Arc<Self>) {
-        let flush = Duration::from_millis(self.config().flush_consumer_offset_interval.max(100));
+        let flush = Duration::from_millis(self.config().flush_consumer_offset_interval_ms.max(100));
         let mut flush_tick = tokio::time::interval(flush);
         let mut scan_tick = tokio::time::interval(Duration::from_secs(10));
         let mut tps_tick = tokio::time::interval(Duration::from_secs(1));

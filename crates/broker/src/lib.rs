@@ -21,7 +21,6 @@ pub mod replication;
 pub mod schedule;
 pub mod slave_sync;
 pub mod stats;
-pub mod store_config;
 pub mod subscription;
 pub mod topic;
 pub mod transaction;

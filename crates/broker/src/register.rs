@@ -47,7 +47,7 @@ pub async fn register_all(broker: &Broker) -> usize {
         let cmd = RemotingCommand::new_request(request::REGISTER_BROKER)
             .with_header(&header)
             .with_body(bytes.clone());
-        let timeout = Duration::from_millis(cfg.register_broker_timeout_mills);
+        let timeout = Duration::from_millis(cfg.register_broker_timeout_ms);
         match broker.client().invoke(&ns, cmd, timeout).await {
             Ok(r) if r.code == response::SUCCESS => {
                 ok += 1;
@@ -101,7 +101,7 @@ pub fn announced_topics(
 // ANCHOR: register_loop
 /// Re-registers periodically and whenever `broker.register_now` is notified (topic changes).
 pub async fn register_loop(broker: Arc<Broker>) {
-    let period = Duration::from_millis(broker.config().register_name_server_period.max(1000));
+    let period = Duration::from_millis(broker.config().register_name_server_period_ms.max(1000));
     loop {
         tokio::select! {
             _ = tokio::time::sleep(period) => {}

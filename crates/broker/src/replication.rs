@@ -92,7 +92,7 @@ impl Replication {
                 Ok(Replication::MasterSlave(MasterSlave {
                     ha: HaService::new(HaConfig::from_broker(cfg, file_size)?),
                     broker_id: cfg.broker_id,
-                    role: cfg.broker_role,
+                    role: cfg.store.broker_role,
                 }))
             }
         }
@@ -106,7 +106,7 @@ impl Replication {
         cfg: &BrokerConfig,
         store_cfg: MessageStoreConfig,
     ) -> anyhow::Result<Arc<DefaultMessageStore>> {
-        let root = &cfg.store_path_root_dir;
+        let root = &cfg.store.store_path_root_dir;
         if let Replication::DLedger(_) = self {
             crate::dledger_mode::reset_derived_store(root)
                 .with_context(|| format!("resetting the derived store in {}", root.display()))?;

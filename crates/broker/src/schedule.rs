@@ -307,15 +307,6 @@ fn rebuild(old: &MessageExt, b: &Broker) -> Option<(MessageExtBrokerInner, Vec<(
 }
 // ANCHOR_END: rebuild
 
-/// Parses the level list out of the broker's raw config (default when absent).
-pub fn levels_from_config(raw: &BTreeMap<String, String>) -> Result<DelayLevels, DelayLevelError> {
-    DelayLevels::parse(
-        raw.get("messageDelayLevel")
-            .map(String::as_str)
-            .unwrap_or(DEFAULT_DELAY_LEVELS),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,7 +27,7 @@ use std::sync::Arc;
 /// Serves the admin codes this module knows; `None` for any other code.
 pub async fn process(
     b: &Arc<Broker>,
-    _ctx: &Arc<Connection>,
+    ctx: &Arc<Connection>,
     req: RemotingCommand,
 ) -> Option<Outcome> {
     let r = match req.code {
@@ -68,13 +68,35 @@ pub async fn process(
         }
         rq::GET_BROKER_CONFIG => Ok(super::ok()
             .with_header(&GetBrokerConfigResponseHeader {
-                version: fastjson::to_string(&b.topics().data_version()).unwrap_or_default(),
+                version: b.config_version(),
             })
             .with_body(b.config().to_properties_text().into_bytes())),
+        rq::UPDATE_BROKER_CONFIG => Ok(update_broker_config(b, ctx, &req)),
         rq::QUERY_TOPIC_CONSUME_BY_WHO => consumed_by_who(b, &req),
         _ => return None,
     };
     Some(r)
+}
+
+/// UPDATE_BROKER_CONFIG (25): the body is properties text; keys that take effect at once
+/// change the running broker, every known key goes to the config file, unknown keys are
+/// ignored (see `config::live`). A value that does not parse is refused with its key named.
+fn update_broker_config(b: &Broker, ctx: &Connection, req: &RemotingCommand) -> RemotingCommand {
+    tracing::info!(peer = %ctx.remote_addr(), "updateBrokerConfig called");
+    let Some(body) = &req.body else {
+        return super::ok();
+    };
+    let Ok(text) = std::str::from_utf8(body) else {
+        tracing::warn!(peer = %ctx.remote_addr(), "updateBrokerConfig: the body is not UTF-8");
+        return reply(rs::SYSTEM_ERROR, "string2Properties error");
+    };
+    match b.update_config(&crate::config::parse_properties(text)) {
+        Ok(_) => super::ok(),
+        Err(e) => {
+            tracing::warn!(peer = %ctx.remote_addr(), "updateBrokerConfig refused: {e}");
+            reply(rs::SYSTEM_ERROR, e.to_string())
+        }
+    }
 }
 
 /// QUERY_TOPIC_CONSUME_BY_WHO: the groups online for the topic or with an offset in it.

@@ -165,7 +165,7 @@ pub async fn process(b: &Arc<Broker>, ctx: &Arc<Connection>, req: RemotingComman
         let hold = if b.config().long_polling_enable {
             Duration::from_millis(pull.suspend_timeout_ms.max(0) as u64)
         } else {
-            Duration::from_millis(b.config().short_polling_time_mills)
+            Duration::from_millis(b.config().short_polling_time_ms)
         };
         let store = b.store().clone();
         let (topic, qid, offset) = (h.topic.clone(), h.queue_id, h.queue_offset);

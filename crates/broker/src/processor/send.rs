@@ -177,12 +177,13 @@ async fn send_checked(
         h.queue_id = (rand_u32() % tc.write_queue_nums.max(1) as u32) as i32;
     }
     let body = req.body.clone().unwrap_or_default();
-    if body.len() > b.config().max_message_size {
+    let max_message_size = b.config().store.max_message_size;
+    if body.len() > max_message_size {
         return Ok(reply(
             rs::MESSAGE_ILLEGAL,
             format!(
                 "the message body size over max value, MAX: {}",
-                b.config().max_message_size
+                max_message_size
             ),
         ));
     }
@@ -232,7 +233,7 @@ async fn send_checked(
     // The half message of a transaction waits in RMQ_SYS_TRANS_HALF_TOPIC (spec 14.2).
     let mut msg = msg;
     if !h.batch && crate::transaction::is_half_send(&props, reconsume_times) {
-        if b.transactions().cfg.reject {
+        if b.config().transaction.reject {
             return Ok(reply(
                 rs::NO_PERMISSION,
                 format!(

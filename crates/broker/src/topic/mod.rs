@@ -145,6 +145,13 @@ impl TopicConfigManager {
     }
     // ANCHOR_END: replace_from_master
 
+    /// Bumps the data version without changing a topic (4.8.0 does it when
+    /// `brokerPermission` changes, so the name servers take the new registration).
+    pub fn bump_data_version(&self) {
+        self.table.lock().data_version.next_version();
+        self.persist();
+    }
+
     pub fn delete(&self, topic: &str) -> bool {
         let removed = {
             let mut w = self.table.lock();

@@ -55,9 +55,10 @@ pub struct PassStats {
 pub fn start(b: &Arc<Broker>) -> tokio::task::JoinHandle<()> {
     let b = b.clone();
     tokio::spawn(async move {
-        let interval = Duration::from_millis(b.transactions().cfg.check_interval_ms.max(10));
         loop {
-            tokio::time::sleep(interval).await;
+            // read every round: UPDATE_BROKER_CONFIG may change it
+            let interval = b.config().transaction.check_interval_ms.max(10);
+            tokio::time::sleep(Duration::from_millis(interval)).await;
             if !b.is_master() {
                 continue;
             }
@@ -110,7 +111,7 @@ struct Ops {
 
 // ANCHOR: check_queue
 async fn check_queue(b: &Arc<Broker>, queue_id: i32, stats: &mut PassStats) {
-    let cfg = b.transactions().cfg.clone();
+    let cfg = b.config().transaction.clone();
     let reserved_hours = b.store().config().file_reserved_time_hours;
     let started = Instant::now();
     let start_ms = rmq_store::now_ms();

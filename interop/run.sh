@@ -401,12 +401,12 @@ run_python() {
 
 # --- reply suite: request-reply and offset reset (helper "reply") --------------------------------
 # RocketMQ's rpc example on the Java 4.8.0 client, Java <-> Rust requesters and responders
-# (crates/client/src/bin/rmq-example), and the real mqadmin resetOffsetByTime / consumerStatus /
+# (crates/bench/src/bin/rmq-example), and the real mqadmin resetOffsetByTime / consumerStatus /
 # queryMsgById -g -d against a running Java and a running Rust consumer. See ReplyInterop.java.
 run_reply() {
     prepare_java
     log "reply: building rmq-example (Rust requester, responder, consumer)"
-    CARGO_TARGET_DIR="$TARGET_DIR" "$CARGO" build -q -p rmq-client --bin rmq-example
+    CARGO_TARGET_DIR="$TARGET_DIR" "$CARGO" build -q -p rmq-bench --bin rmq-example
     log "reply: running"
     java_main interop.ReplyInterop "$NAMESRV" "$CLUSTER" "$BROKER_NAME" "$BROKER_ADDR" "$BIN/rmq-example"
 }

@@ -245,22 +245,27 @@ impl ClientInstance {
         Ok(me)
     }
 
+    /// `ip@instanceName`, how brokers and tools name this client (`clientId`).
     pub fn client_id(&self) -> &str {
         &self.inner.client_id
     }
 
+    /// The IP this client reports (and stamps into unique message ids).
     pub fn client_ip(&self) -> IpAddr {
         self.inner.client_ip
     }
 
+    /// The settings the instance started with.
     pub fn config(&self) -> &ClientConfig {
         &self.inner.config
     }
 
+    /// The request functions over this instance's connections (`getMQClientAPIImpl`).
     pub fn api(&self) -> &MqClientApi {
         &self.inner.api
     }
 
+    /// The timeout of control requests (`ClientConfig::api_timeout`).
     pub fn api_timeout(&self) -> Duration {
         self.inner.config.api_timeout
     }
@@ -270,14 +275,18 @@ impl ClientInstance {
         self.inner.shutdown.clone()
     }
 
+    /// Whether [`shutdown`](Self::shutdown) ran.
     pub fn is_shut_down(&self) -> bool {
         self.inner.shutdown.is_cancelled()
     }
 
+    /// Adds a producer group to this instance's heartbeats (`registerProducer`).
     pub fn register_producer(&self, group: &str) {
         self.inner.producer_groups.lock().insert(group.to_string());
     }
 
+    /// Adds a consumer to the heartbeats, rebalances and offset flushes, with the topics whose
+    /// routes it needs (`registerConsumer`).
     pub fn register_consumer(&self, group: &str, hook: Arc<dyn ConsumerHook>, topics: &[String]) {
         self.inner.consumers.lock().insert(group.to_string(), hook);
         self.inner
@@ -380,32 +389,62 @@ impl ClientInstance {
 
     // ----- name server and routes -------------------------------------------------
 
-    /// Asks the name servers for a route, trying each once, starting from the
-    /// one that answered last. `Ok(None)`: the topic does not exist.
-    pub async fn fetch_route(&self, topic: &str) -> Result<Option<TopicRouteData>> {
+    /// Runs `call` against the name servers, each at most once, starting from the one
+    /// that answered last, until one does not fail; returns that server's address and
+    /// answer (4.8.0's remoting client picks a name server the same way and moves on
+    /// when one cannot be reached).
+    async fn with_name_server<T, F, Fut>(&self, what: &str, call: F) -> Result<(String, T)>
+    where
+        F: Fn(String) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
         let n = self.inner.namesrvs.len();
         let start = self.inner.namesrv_index.load(Ordering::Relaxed);
         let mut last_err = ClientError::NoNameServer;
         for i in 0..n {
             let idx = (start + i) % n;
-            let addr = &self.inner.namesrvs[idx];
-            match self
-                .inner
-                .api
-                .get_topic_route(addr, topic, self.api_timeout())
-                .await
-            {
+            let addr = self.inner.namesrvs[idx].clone();
+            match call(addr.clone()).await {
                 Ok(r) => {
                     self.inner.namesrv_index.store(idx, Ordering::Relaxed);
-                    return Ok(r);
+                    return Ok((addr, r));
                 }
                 Err(e) => {
-                    debug!(namesrv = %addr, error = %e, "route lookup failed");
+                    debug!(namesrv = %addr, error = %e, "{what} failed, trying the next name server");
                     last_err = e;
                 }
             }
         }
         Err(last_err)
+    }
+
+    /// Sends `cmd` to a name server (failing over as [`fetch_route`](Self::fetch_route)
+    /// does) and returns the address that answered with its reply, whatever the reply's
+    /// code: the admin tools read name-server replies themselves
+    /// (`MQClientAPIImpl`'s `invokeSync(null, ...)`).
+    pub async fn invoke_name_server(
+        &self,
+        cmd: RemotingCommand,
+        timeout: Duration,
+    ) -> Result<(String, RemotingCommand)> {
+        let remoting = &self.inner.api.remoting;
+        self.with_name_server("name server request", |addr| {
+            let cmd = cmd.clone();
+            async move { Ok(remoting.invoke(&addr, cmd, timeout).await?) }
+        })
+        .await
+    }
+
+    /// Asks the name servers for a route, trying each once, starting from the
+    /// one that answered last. `Ok(None)`: the topic does not exist.
+    pub async fn fetch_route(&self, topic: &str) -> Result<Option<TopicRouteData>> {
+        let api = &self.inner.api;
+        let timeout = self.api_timeout();
+        self.with_name_server("route lookup", |addr| async move {
+            api.get_topic_route(&addr, topic, timeout).await
+        })
+        .await
+        .map(|(_, route)| route)
     }
 
     /// Refreshes one topic's route; returns whether the topic has a route now.

@@ -60,6 +60,8 @@
 //! * An orderly consumer marks a queue locked as soon as LOCK_BATCH_MQ grants it
 //!   (4.8.0 waits for the next 20 s lock round).
 
+#![warn(missing_docs)]
+
 pub mod api;
 pub mod broker_calls;
 pub mod config;

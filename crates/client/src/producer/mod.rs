@@ -37,7 +37,9 @@ pub use send::CommunicationMode;
 /// Producer settings; defaults are 4.8.0's `DefaultMQProducer` values.
 #[derive(Debug, Clone)]
 pub struct ProducerConfig {
+    /// `producerGroup` (a transactional producer's broker calls go to any member).
     pub group: String,
+    /// Name servers, instance name and the runtime's periods.
     pub client: ClientConfig,
     /// `sendMsgTimeout`: the whole send, retries included.
     pub send_timeout: Duration,
@@ -62,6 +64,7 @@ pub struct ProducerConfig {
 }
 
 impl ProducerConfig {
+    /// A config with 4.8.0's defaults for `group` and the name servers `namesrv_addr`.
     pub fn new(group: impl Into<String>, namesrv_addr: impl Into<String>) -> Self {
         ProducerConfig {
             group: group.into(),
@@ -122,14 +125,17 @@ impl Producer {
         })
     }
 
+    /// The settings it started with.
     pub fn config(&self) -> &ProducerConfig {
         &self.inner.config
     }
 
+    /// The client runtime this producer owns.
     pub fn instance(&self) -> &ClientInstance {
         &self.inner.instance
     }
 
+    /// This client's id (`ip@instanceName`).
     pub fn client_id(&self) -> &str {
         self.inner.instance.client_id()
     }
@@ -157,6 +163,7 @@ impl Producer {
             .await
     }
 
+    /// [`send`](Self::send) with another timeout than `send_timeout`.
     pub async fn send_with_timeout(&self, msg: Message, timeout: Duration) -> Result<SendResult> {
         let attempts = 1 + self.inner.config.retry_times_when_send_failed;
         self.send_default(msg, CommunicationMode::Sync, attempts, timeout)

@@ -27,8 +27,11 @@ use crate::util::{now_ms, RETRY_GROUP_TOPIC_PREFIX};
 /// How the caller waits for the outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommunicationMode {
+    /// The caller waits for the result; failures are retried on another queue.
     Sync,
+    /// A task waits and hands the result to a callback.
     Async,
+    /// Nobody waits: no reply, no result, one attempt.
     Oneway,
 }
 
@@ -178,6 +181,16 @@ impl Producer {
         timeout: Duration,
     ) -> Result<SendResult> {
         validate::check_message(&msg, self.inner.config.max_message_size)?;
+        if self
+            .inner
+            .instance
+            .find_broker_addr_in_publish(&mq.broker_name)
+            .is_none()
+        {
+            // As `sendKernelImpl`: learn the topic's route, or TBW102's for a topic the
+            // broker will auto-create, before the kernel gives up on an unknown broker.
+            let _ = self.publish_info(&mq.topic).await;
+        }
         let prepared = self.prepare(msg, None)?;
         self.send_kernel(&prepared, mq, CommunicationMode::Sync, timeout)
             .await?

@@ -18,12 +18,17 @@ command_header! {
         topic: String = "topic", required;
         /// The key to look up.
         key: String = "key", required;
-        /// At most this many messages.
-        max_num: i32 = "maxNum", required;
+        /// At most this many messages. `@CFNotNull` in 4.8.0; optional here because our
+        /// broker reads an absent value as 32.
+        max_num: i32 = "maxNum", optional;
         /// Only messages stored at or after this time (ms since the epoch).
-        begin_timestamp: i64 = "beginTimestamp", required;
+        /// `@CFNotNull` in 4.8.0; optional here because our broker reads an absent value
+        /// as 0 (no lower bound).
+        begin_timestamp: i64 = "beginTimestamp", optional;
         /// Only messages stored at or before this time (ms since the epoch).
-        end_timestamp: i64 = "endTimestamp", required;
+        /// `@CFNotNull` in 4.8.0; optional here because our broker reads an absent value
+        /// as no upper bound.
+        end_timestamp: i64 = "endTimestamp", optional;
     }
 
     /// The response header of QUERY_MESSAGE (the messages are the body).

@@ -9,9 +9,13 @@
 //! `GetMinOffsetResponseHeader`, `GetEarliestMsgStoretimeRequestHeader`,
 //! `GetEarliestMsgStoretimeResponseHeader`, `QueryConsumeQueueRequestHeader`.
 
+/// The extra QUERY_MESSAGE key (`MixAll.UNIQUE_MSG_QUERY_FLAG`) that asks for a
+/// unique-key lookup: `"true"` there means `key` is a message's `UNIQ_KEY`.
+pub const UNIQUE_KEY_QUERY: &str = "_UNIQUE_KEY_QUERY";
+
 command_header! {
     /// QUERY_MESSAGE (12): messages of a topic whose key (or unique key) matches, from
-    /// the index files. An extra key `_UNIQUE_KEY_QUERY` = `true` asks for a unique-key
+    /// the index files. An extra key [`UNIQUE_KEY_QUERY`] = `true` asks for a unique-key
     /// lookup (one message).
     QueryMessageRequestHeader {
         /// The topic.

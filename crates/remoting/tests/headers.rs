@@ -283,6 +283,20 @@ fn a_missing_required_field_is_refused_with_4_8_0_s_text() {
 }
 
 #[test]
+fn key_of_names_the_wire_key_of_a_rust_field() {
+    let info = SendMessageRequestHeaderV2::INFO;
+    assert_eq!(info.key_of("producer_group"), Some("a"));
+    assert_eq!(info.key_of("batch"), Some("m"));
+    assert_eq!(info.key_of("no_such_field"), None);
+    // Every field of every header: its key, found by its Rust name.
+    for h in ALL_HEADERS {
+        for f in h.fields {
+            assert_eq!(h.key_of(f.name), Some(f.key), "{}.{}", h.java_class, f.name);
+        }
+    }
+}
+
+#[test]
 fn values_that_do_not_convert_follow_4_8_0() {
     // A required number: an error naming the field and the value.
     let mut ext = map(&[("consumerGroup", "g"), ("topic", "T"), ("queueId", "one")]);

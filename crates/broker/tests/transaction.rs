@@ -6,8 +6,9 @@
 use rmq_common::message::{decode_record, decode_records, MessageExt};
 use rmq_remoting::codes::{request as rq, response as rs};
 use rmq_remoting::protocol::header::{
-    EndTransactionRequestHeader, GetMaxOffsetRequestHeader, GetMaxOffsetResponseHeader,
-    ResumeCheckHalfMessageRequestHeader, SendMessageRequestHeader, ViewMessageRequestHeader,
+    CommandHeader, EndTransactionRequestHeader, GetMaxOffsetRequestHeader,
+    GetMaxOffsetResponseHeader, ResumeCheckHalfMessageRequestHeader, SendMessageRequestHeader,
+    ViewMessageRequestHeader,
 };
 use rmq_remoting::{RemotingClient, RemotingCommand};
 use std::time::{Duration, Instant};
@@ -221,11 +222,14 @@ async fn bad_end_transactions_get_4_8_0_answers_and_lose_nothing() {
         let what = format!("{:?}", req.ext_fields);
         assert_eq!(end_reply(&c, a, req).await, fail(remark), "{what}");
     }
+    let group_key = EndTransactionRequestHeader::INFO
+        .key_of("producer_group")
+        .unwrap();
     let mut no_group = end("PG", h, 8);
-    no_group.ext_fields.remove("producerGroup");
+    no_group.ext_fields.remove(group_key);
     let (code, remark) = end_reply(&c, a, no_group).await;
     assert_eq!(code, rs::SYSTEM_ERROR);
-    assert!(remark.unwrap().contains("producerGroup"));
+    assert!(remark.unwrap().contains(group_key));
     // "Unknown" gets no reply at all, and stores nothing.
     let unknown = c
         .invoke(a, end("PG", h, 0), Duration::from_millis(500))

@@ -11,8 +11,8 @@ use rmq_remoting::protocol::header::{
     GetKVConfigRequestHeader, GetKVConfigResponseHeader, GetKVListByNamespaceRequestHeader,
     GetRouteInfoRequestHeader, GetTopicsByClusterRequestHeader, PutKVConfigRequestHeader,
     QueryDataVersionRequestHeader, QueryDataVersionResponseHeader, RegisterBrokerRequestHeader,
-    RegisterBrokerResponseHeader, WipeWritePermOfBrokerRequestHeader,
-    WipeWritePermOfBrokerResponseHeader,
+    RegisterBrokerResponseHeader, UnRegisterBrokerRequestHeader,
+    WipeWritePermOfBrokerRequestHeader, WipeWritePermOfBrokerResponseHeader,
 };
 use rmq_remoting::protocol::{
     decode_body, ClusterInfo, DataVersion, KVTable, RegisterBrokerBody, TopicConfig, TopicList,
@@ -340,14 +340,19 @@ async fn bad_crc_and_missing_fields_are_clear_errors() {
         r.remark.as_deref(),
         Some("the custom field <brokerId> is null")
     );
-    // The wire-protocol appendix's exercise 5: an empty number does not parse. The map is
-    // the exercise's, sent as is (no typed header writes an empty number).
-    let req = RemotingCommand::new_request(request::UNREGISTER_BROKER)
-        .with_ext("brokerName", "b")
-        .with_ext("brokerAddr", "127.0.0.1:10911")
-        .with_ext("clusterName", "C")
-        .with_ext("brokerId", "")
+    // The wire-protocol appendix's exercise 5: an empty number does not parse. No typed
+    // header writes an empty number, so the exercise's brokerId is put in the map by hand.
+    let mut req = RemotingCommand::new_request(request::UNREGISTER_BROKER)
+        .with_header(&UnRegisterBrokerRequestHeader {
+            broker_name: "b".into(),
+            broker_addr: "127.0.0.1:10911".into(),
+            cluster_name: "C".into(),
+            broker_id: 0,
+        })
         .with_ext("compressed", "1");
+    let broker_id = UnRegisterBrokerRequestHeader::INFO.key_of("broker_id");
+    req.ext_fields
+        .insert(broker_id.unwrap().to_string(), String::new());
     let r = client.invoke(&ns.addr, req, T).await.unwrap();
     assert_eq!(r.code, response::SYSTEM_ERROR);
     assert_eq!(

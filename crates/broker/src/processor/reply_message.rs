@@ -42,7 +42,7 @@ pub async fn process(b: &Arc<Broker>, ctx: &Arc<Connection>, req: RemotingComman
         Err(refusal) => return Ok(with_region(b, *refusal)),
     };
     let queue_id = if h.queue_id < 0 {
-        (super::send::rand_u32() % tc.write_queue_nums.max(1) as u32) as i32
+        super::send::random_queue_id(tc.write_queue_nums)
     } else {
         h.queue_id
     };

@@ -174,7 +174,7 @@ async fn send_checked(
         Err(refusal) => return Ok(*refusal),
     };
     if h.queue_id < 0 {
-        h.queue_id = (rand_u32() % tc.write_queue_nums.max(1) as u32) as i32;
+        h.queue_id = random_queue_id(tc.write_queue_nums);
     }
     let body = req.body.clone().unwrap_or_default();
     let max_message_size = b.config().store.max_message_size;
@@ -341,11 +341,12 @@ pub fn decode_batch(mut buf: &[u8]) -> Option<Vec<(i32, Bytes, String)>> {
     (!out.is_empty()).then_some(out)
 }
 
-pub(super) fn rand_u32() -> u32 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(rmq_store::now_ms() as u64);
-    h.finish() as u32
+/// A queue of a topic with `write_queue_nums` writable queues, chosen at random: where a
+/// send that names no queue (queueId < 0), a send-back and a reply go, as 4.8.0 picks one
+/// with `random.nextInt() % writeQueueNums`.
+pub(super) fn random_queue_id(write_queue_nums: i32) -> i32 {
+    use rand::Rng;
+    rand::thread_rng().gen_range(0..write_queue_nums.max(1))
 }
 
 /// `MQVersion.Version.V3_4_9.ordinal()`: the oldest client whose send-back carries
@@ -417,7 +418,7 @@ pub async fn send_back(b: &Arc<Broker>, req: RemotingCommand) -> Outcome {
             delay_level
         };
         set_prop(&mut props, keys::DELAY, level.to_string());
-        let q = (rand_u32() % rtc.write_queue_nums.max(1) as u32) as i32;
+        let q = random_queue_id(rtc.write_queue_nums);
         (retry, q)
     };
     // ANCHOR_END: send_back_target
@@ -445,4 +446,22 @@ pub async fn send_back(b: &Arc<Broker>, req: RemotingCommand) -> Outcome {
         rmq_store::PutMessageStatus::PutOk => super::ok(),
         s => reply(rs::SYSTEM_ERROR, format!("{s:?}")),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::random_queue_id;
+
+    #[test]
+    fn a_random_queue_is_one_of_the_topics_queues() {
+        let mut seen = [false; 4];
+        for _ in 0..1000 {
+            let q = random_queue_id(4);
+            assert!((0..4).contains(&q), "{q}");
+            seen[q as usize] = true;
+        }
+        assert!(seen.iter().all(|s| *s), "every queue is picked: {seen:?}");
+        // a topic without writable queues (refused later) still gets a valid index
+        assert_eq!(random_queue_id(0), 0);
+    }
 }

@@ -37,8 +37,11 @@ use tokio::sync::watch;
 /// The DLedger settings of broker.conf.
 #[derive(Debug, Clone)]
 pub struct DLedgerSettings {
+    /// The group's name (`dLegerGroup`, by default the broker name).
     pub group: String,
+    /// The members, `n0-host:port;n1-host:port;...` (`dLegerPeers`).
     pub peers: String,
+    /// This member's id, `n<k>` (`dLegerSelfId`).
     pub self_id: String,
 }
 
@@ -95,7 +98,9 @@ pub fn reset_derived_store(root: &std::path::Path) -> std::io::Result<()> {
 
 /// A running DLedger member plus the apply state.
 pub struct DLedgerMode {
+    /// The settings it started with.
     pub settings: DLedgerSettings,
+    /// The DLedger member.
     pub server: DLedgerServer,
     /// Last DLedger index applied to the local store (-1: none); a watch, so senders wait for
     /// their entry without polling.
@@ -105,6 +110,7 @@ pub struct DLedgerMode {
 }
 
 impl DLedgerMode {
+    /// Starts the DLedger member over `<storePathRootDir>` with the broker's timing keys.
     pub async fn start(cfg: &BrokerConfig, s: DLedgerSettings) -> anyhow::Result<Arc<DLedgerMode>> {
         let mut sc = ServerConfig::new(
             &s.group,
@@ -130,10 +136,12 @@ impl DLedgerMode {
         }))
     }
 
+    /// The last DLedger index applied to the local store (-1: none).
     pub fn applied_index(&self) -> i64 {
         *self.applied.borrow()
     }
 
+    /// Whether this member is the group's leader now.
     pub fn is_leader(&self) -> bool {
         self.server.role() == Role::Leader
     }

@@ -30,8 +30,10 @@ pub const DEFAULT_DELAY_LEVELS: &str = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m
 /// Why a `messageDelayLevel` value was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum DelayLevelError {
+    /// A level that does not parse.
     #[error("messageDelayLevel: {0}; each level is a number followed by s, m, h or d (e.g. \"1s 5s 1m\")")]
     BadLevel(String),
+    /// No level at all.
     #[error("messageDelayLevel is empty")]
     Empty,
 }
@@ -53,6 +55,7 @@ impl DelayLevels {
         Ok(DelayLevels(levels))
     }
 
+    /// The highest level (the number of levels).
     pub fn max_level(&self) -> i32 {
         self.0.len() as i32
     }
@@ -71,6 +74,7 @@ impl DelayLevels {
 
 /// The per-level delivery loops and their persisted positions.
 pub struct ScheduleService {
+    /// The delay of each level.
     pub levels: DelayLevels,
     offsets: Mutex<BTreeMap<i32, i64>>,
     path: PathBuf,
@@ -103,6 +107,7 @@ impl ScheduleService {
         })
     }
 
+    /// How far level `level`'s queue has been delivered (0 at first).
     pub fn offset(&self, level: i32) -> i64 {
         self.offsets.lock().get(&level).copied().unwrap_or(0)
     }

@@ -24,7 +24,7 @@ use crate::config::{BrokerConfig, BrokerRole};
 use crate::flow_control::SendSlot;
 use anyhow::Context;
 use parking_lot::Mutex;
-use rmq_common::message::decode_record_with;
+use rmq_common::message::{decode_record_with, BORNHOST_V6_FLAG, STOREHOST_V6_FLAG};
 use rmq_common::MessageExtBrokerInner;
 use rmq_dledger::core::Role;
 use rmq_dledger::server::{DLedgerError, DLedgerServer, ServerConfig};
@@ -293,7 +293,8 @@ async fn apply_one(
         queue_id: m.queue_id,
         flag: m.flag,
         body: m.body,
-        sys_flag: m.sys_flag & !0x30,
+        // the record encoder sets the IPv6 flags again from the hosts it writes
+        sys_flag: m.sys_flag & !(BORNHOST_V6_FLAG | STOREHOST_V6_FLAG),
         born_timestamp: m.born_timestamp,
         born_host: m.born_host,
         store_host: m.store_host,

@@ -15,7 +15,9 @@ use crate::persist;
 use crate::processor::{get_prop, set_prop};
 use crate::topic::SCHEDULE_TOPIC;
 use parking_lot::Mutex;
-use rmq_common::message::{decode_record, keys, tags_code, MessageExt};
+use rmq_common::message::{
+    decode_record, keys, tags_code, MessageExt, BORNHOST_V6_FLAG, STOREHOST_V6_FLAG,
+};
 use rmq_common::MessageExtBrokerInner;
 use rmq_store::GetMessageStatus;
 use std::collections::BTreeMap;
@@ -301,7 +303,8 @@ fn rebuild(old: &MessageExt, b: &Broker) -> Option<(MessageExtBrokerInner, Vec<(
         body: old.body.clone(),
         properties: String::new(),
         tags_code: tags_code(get_prop(&props, keys::TAGS)),
-        sys_flag: old.sys_flag & !0x30,
+        // the record encoder sets the IPv6 flags again from the hosts it writes
+        sys_flag: old.sys_flag & !(BORNHOST_V6_FLAG | STOREHOST_V6_FLAG),
         born_timestamp: old.born_timestamp,
         born_host: old.born_host,
         store_host: b.store_host(),

@@ -64,6 +64,8 @@ pub(crate) fn tag_filter(sub: Option<&str>) -> Option<BTreeSet<i64>> {
 }
 // ANCHOR_END: tag_filter
 
+/// PULL_MESSAGE (11): reads from the store, or holds the pull (long polling) when there is
+/// nothing new yet.
 pub async fn process(b: &Arc<Broker>, ctx: &Arc<Connection>, req: RemotingCommand) -> Outcome {
     // A header that cannot be read is refused by the dispatcher: SYSTEM_ERROR with the
     // reason, logged with the peer.

@@ -15,9 +15,12 @@ pub mod latency;
 pub mod machine;
 pub mod messages;
 pub mod output;
+pub mod page_cache;
 pub mod progress;
 pub mod servers;
 pub mod store_files;
+pub mod thread_usage;
+pub mod vs_kafka;
 
 pub use cli::QuickArgs;
 pub use latency::{new_latency_histogram, LatencySummary};

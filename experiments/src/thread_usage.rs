@@ -23,6 +23,10 @@ pub struct ThreadUsage {
     pub major_faults: u64,
     /// Page faults served from memory (mapping a page that is already cached).
     pub minor_faults: u64,
+    /// Times the thread gave up the CPU to wait (for a disk read, a lock, a socket).
+    pub voluntary_switches: u64,
+    /// Times the scheduler took the CPU away to run another thread (a busy machine).
+    pub involuntary_switches: u64,
     /// Bytes the thread caused to be read from storage (`read_bytes` of `/proc/thread-self/io`;
     /// readahead included, page-cache hits not). Zero where the system does not say.
     pub storage_read_bytes: u64,
@@ -64,6 +68,8 @@ impl ThreadUsage {
             sys_s: seconds(ru.ru_stime),
             major_faults: ru.ru_majflt as u64,
             minor_faults: ru.ru_minflt as u64,
+            voluntary_switches: ru.ru_nvcsw as u64,
+            involuntary_switches: ru.ru_nivcsw as u64,
             storage_read_bytes: storage_read_bytes(),
         }
     }
@@ -76,6 +82,12 @@ impl ThreadUsage {
             sys_s: (now.sys_s - before.sys_s).max(0.0),
             major_faults: now.major_faults.saturating_sub(before.major_faults),
             minor_faults: now.minor_faults.saturating_sub(before.minor_faults),
+            voluntary_switches: now
+                .voluntary_switches
+                .saturating_sub(before.voluntary_switches),
+            involuntary_switches: now
+                .involuntary_switches
+                .saturating_sub(before.involuntary_switches),
             storage_read_bytes: now
                 .storage_read_bytes
                 .saturating_sub(before.storage_read_bytes),
@@ -95,6 +107,8 @@ impl std::ops::AddAssign for ThreadUsage {
         self.sys_s += o.sys_s;
         self.major_faults += o.major_faults;
         self.minor_faults += o.minor_faults;
+        self.voluntary_switches += o.voluntary_switches;
+        self.involuntary_switches += o.involuntary_switches;
         self.storage_read_bytes += o.storage_read_bytes;
     }
 }

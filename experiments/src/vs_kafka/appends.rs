@@ -19,7 +19,7 @@ use anyhow::{Context, Result};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use super::{median_by, open, Side, SideConfig};
+use super::{open, Side, SideConfig};
 use crate::chart::{grouped_bar_chart, log_log_chart, Line, Series};
 use crate::latency::record;
 use crate::{new_latency_histogram, store_files, write_csv, write_json, LatencySummary, QuickArgs};
@@ -157,16 +157,7 @@ pub fn run_count(p: &AppendParams) -> usize {
 
 /// The median round (by throughput) of each (side, mode, partitions).
 pub fn medians(runs: &[Run]) -> Vec<Run> {
-    let mut out: Vec<Run> = Vec::new();
-    for r in runs {
-        let key = |x: &Run| (x.side, x.mode, x.partitions);
-        if out.iter().any(|o| key(o) == key(r)) {
-            continue;
-        }
-        let same: Vec<&Run> = runs.iter().filter(|x| key(x) == key(r)).collect();
-        out.extend(median_by(&same, |x| x.msgs_per_s));
-    }
-    out
+    super::medians(runs, |x| (x.side, x.mode, x.partitions), |x| x.msgs_per_s)
 }
 
 fn find(rows: &[Run], side: Side, mode: Mode, partitions: u32) -> Option<&Run> {

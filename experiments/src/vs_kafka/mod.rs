@@ -76,11 +76,23 @@ impl Side {
     }
 }
 
-/// The median of `runs` by `key` (the upper one of an even count), or `None` when empty.
-pub fn median_by<T: Clone>(runs: &[&T], key: impl Fn(&T) -> f64) -> Option<T> {
-    let mut v: Vec<&T> = runs.to_vec();
-    v.sort_by(|a, b| key(a).total_cmp(&key(b)));
-    v.get(v.len() / 2).map(|r| (*r).clone())
+/// The median run of every group: runs with the same `key` (side, mode, partitions, ...) are
+/// rounds of one measurement, ranked by `by`; of an even count, the upper middle one.
+pub fn medians<T: Clone, K: PartialEq>(
+    runs: &[T],
+    key: impl Fn(&T) -> K,
+    by: impl Fn(&T) -> f64,
+) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
+    for r in runs {
+        if out.iter().any(|o| key(o) == key(r)) {
+            continue;
+        }
+        let mut same: Vec<&T> = runs.iter().filter(|x| key(x) == key(r)).collect();
+        same.sort_by(|a, b| by(a).total_cmp(&by(b)));
+        out.push(same[same.len() / 2].clone());
+    }
+    out
 }
 
 #[cfg(test)]
@@ -88,11 +100,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_median_round_is_the_middle_one() {
-        let runs = [3.0, 1.0, 2.0];
-        let refs: Vec<&f64> = runs.iter().collect();
-        assert_eq!(median_by(&refs, |x| *x), Some(2.0));
-        assert_eq!(median_by::<f64>(&[], |x| *x), None);
+    fn the_median_round_is_the_middle_one_of_its_group() {
+        let runs = [("a", 3.0), ("b", 7.0), ("a", 1.0), ("a", 2.0)];
+        let m = medians(&runs, |r| r.0, |r| r.1);
+        assert_eq!(m, vec![("a", 2.0), ("b", 7.0)]);
+        assert!(medians(&[] as &[(u8, f64)], |r| r.0, |r| r.1).is_empty());
         assert_eq!(Side::order(1), [Side::Kafka, Side::Store]);
     }
 }

@@ -31,7 +31,7 @@ use anyhow::{bail, Context, Result};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use super::{median_by, open, Contender, Side, SideConfig};
+use super::{open, Contender, Side, SideConfig};
 use crate::chart::{grouped_bar_chart, log_log_chart, Line, Series};
 use crate::latency::record;
 use crate::page_cache::{resident_bytes, CAN_EVICT};
@@ -355,16 +355,7 @@ pub fn run_count(p: &ReadParams) -> usize {
 
 /// The median round (by messages/s) of each (side, mode, partitions).
 pub fn medians(runs: &[ReadRun]) -> Vec<ReadRun> {
-    let mut out: Vec<ReadRun> = Vec::new();
-    for r in runs {
-        let key = |x: &ReadRun| (x.side, x.mode, x.partitions);
-        if out.iter().any(|o| key(o) == key(r)) {
-            continue;
-        }
-        let same: Vec<&ReadRun> = runs.iter().filter(|x| key(x) == key(r)).collect();
-        out.extend(median_by(&same, |x| x.msgs_per_s));
-    }
-    out
+    super::medians(runs, |x| (x.side, x.mode, x.partitions), |x| x.msgs_per_s)
 }
 
 /// How often the scheduler interrupted the reader, per 1000 read calls: on a busy machine,

@@ -41,7 +41,7 @@ use rmq_store::{DefaultMessageStore, GetMessageStatus};
 use serde::Serialize;
 
 use super::contender::{KafkaSide, StoreSide};
-use super::{median_by, Batch, Contender, SideConfig, GROUP, TOPIC};
+use super::{Batch, Contender, SideConfig, GROUP, TOPIC};
 use crate::chart::{grouped_bar_chart, Series};
 use crate::thread_usage::ThreadUsage;
 use crate::{write_csv, write_json, QuickArgs};
@@ -478,16 +478,11 @@ pub fn run_count(p: &ZeroCopyParams) -> usize {
 
 /// The median round (by sender CPU per message) of each (delivery, body size).
 pub fn medians(runs: &[ZeroCopyRun]) -> Vec<ZeroCopyRun> {
-    let mut out: Vec<ZeroCopyRun> = Vec::new();
-    for r in runs {
-        let key = |x: &ZeroCopyRun| (x.delivery, x.body_bytes);
-        if out.iter().any(|o| key(o) == key(r)) {
-            continue;
-        }
-        let same: Vec<&ZeroCopyRun> = runs.iter().filter(|x| key(x) == key(r)).collect();
-        out.extend(median_by(&same, |x| x.sender_us_per_msg));
-    }
-    out
+    super::medians(
+        runs,
+        |x| (x.delivery, x.body_bytes),
+        |x| x.sender_us_per_msg,
+    )
 }
 
 fn size_name(body: usize) -> String {

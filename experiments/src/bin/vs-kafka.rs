@@ -15,6 +15,7 @@ use anyhow::Result;
 use clap::{Parser, ValueEnum};
 use serde::Serialize;
 
+use experiments::machine::load_average;
 use experiments::vs_kafka::appends::{self, AppendParams};
 use experiments::vs_kafka::reads::{self, ReadParams};
 use experiments::vs_kafka::zero_copy::{self, ZeroCopyParams};
@@ -44,9 +45,19 @@ struct Cli {
     only: Vec<Workload>,
 }
 
+/// The machine's load average before and after one workload (meta.json keeps them: a busy
+/// machine depresses every number).
+#[derive(Serialize)]
+struct Load {
+    workload: Workload,
+    before: String,
+    after: String,
+}
+
 #[derive(Serialize)]
 struct Params {
     workloads: Vec<Workload>,
+    load_average: Vec<Load>,
     sides: SideConfig,
     appends: AppendParams,
     reads: ReadParams,
@@ -62,8 +73,9 @@ fn main() -> Result<()> {
     } else {
         cli.only.clone()
     };
-    let p = Params {
+    let mut p = Params {
         workloads: workloads.clone(),
+        load_average: Vec::new(),
         sides: SideConfig {
             body_bytes: 1024,
             commit_log_file_bytes: q.pick(64 << 20, 256 << 20),
@@ -88,25 +100,35 @@ fn main() -> Result<()> {
     let tmp = tempfile::Builder::new()
         .prefix("run-")
         .tempdir_in(&scratch)?;
-    let has = |w: Workload| workloads.contains(&w);
 
-    if has(Workload::Appends) {
-        let bar = progress_bar(appends::run_count(&p.appends) as u64, "appends");
-        let runs = appends::measure(tmp.path(), &p.sides, &p.appends, &|| bar.inc(1))?;
-        bar.finish_and_clear();
-        appends::report(&out, &p.appends, &runs)?;
-    }
-    if has(Workload::Reads) {
-        let bar = progress_bar(reads::run_count(&p.reads) as u64, "reads");
-        let runs = reads::measure(tmp.path(), &p.sides, &p.reads, &|| bar.inc(1))?;
-        bar.finish_and_clear();
-        reads::report(&out, &p.reads, &runs)?;
-    }
-    if has(Workload::ZeroCopy) {
-        let bar = progress_bar(zero_copy::run_count(&p.zero_copy) as u64, "zero copy");
-        let runs = zero_copy::measure(tmp.path(), &p.sides, &p.zero_copy, &|| bar.inc(1))?;
-        bar.finish_and_clear();
-        zero_copy::report(&out, &p.zero_copy, &runs)?;
+    let load = || load_average().unwrap_or_else(|| "unknown".into());
+    for w in workloads.iter().copied() {
+        let before = load();
+        match w {
+            Workload::Appends => {
+                let bar = progress_bar(appends::run_count(&p.appends) as u64, "appends");
+                let runs = appends::measure(tmp.path(), &p.sides, &p.appends, &|| bar.inc(1))?;
+                bar.finish_and_clear();
+                appends::report(&out, &p.appends, &runs)?;
+            }
+            Workload::Reads => {
+                let bar = progress_bar(reads::run_count(&p.reads) as u64, "reads");
+                let runs = reads::measure(tmp.path(), &p.sides, &p.reads, &|| bar.inc(1))?;
+                bar.finish_and_clear();
+                reads::report(&out, &p.reads, &runs)?;
+            }
+            Workload::ZeroCopy => {
+                let bar = progress_bar(zero_copy::run_count(&p.zero_copy) as u64, "zero copy");
+                let runs = zero_copy::measure(tmp.path(), &p.sides, &p.zero_copy, &|| bar.inc(1))?;
+                bar.finish_and_clear();
+                zero_copy::report(&out, &p.zero_copy, &runs)?;
+            }
+        }
+        p.load_average.push(Load {
+            workload: w,
+            before,
+            after: load(),
+        });
     }
     write_meta(&out, EXPERIMENT, q.mode(), started.elapsed(), &p)?;
     println!("figures written to {}", out.display());

@@ -237,6 +237,7 @@ async fn read(
         .with_ext("nextBeginOffset", next)
         .with_ext("minOffset", r.min_offset)
         .with_ext("maxOffset", r.max_offset);
+    // ANCHOR: pull_body
     if code == rs::SUCCESS {
         let mut body = BytesMut::new();
         for m in &r.messages {
@@ -244,5 +245,6 @@ async fn read(
         }
         resp = resp.with_body(body.freeze());
     }
+    // ANCHOR_END: pull_body
     Ok(resp)
 }

@@ -20,6 +20,7 @@ use rmq_common::MessageExtBrokerInner;
 use rmq_kafkalog::record::{encoded_len, parse_overhead, LOG_OVERHEAD};
 use rmq_kafkalog::segment::file_name;
 use rmq_kafkalog::{Log, LogConfig};
+use rmq_store::mapped_file::MappedFile;
 use rmq_store::{
     DefaultMessageStore, FlushDiskType, GetMessageStatus, MessageStoreConfig, PutMessageStatus,
 };
@@ -62,6 +63,27 @@ impl Batch {
     }
 }
 
+/// What a file holds, for the page-cache experiments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum FileKind {
+    /// Message bytes: the store's commit log, kafkalog's segment `.log` files.
+    Log,
+    /// A per-queue structure that a read consults on disk: the store's consume queues.
+    /// (kafkalog answers its index lookups from memory, so it has none.)
+    Index,
+}
+
+/// A file that a read consults.
+#[derive(Debug, Clone)]
+pub struct DataFile {
+    pub path: PathBuf,
+    pub kind: FileKind,
+    /// Bytes in use (written records or entries).
+    pub used: u64,
+    /// The file's length (the store preallocates its mapped files).
+    pub len: u64,
+}
+
 /// One side of the comparison, as the workloads use it.
 pub trait Contender {
     fn side(&self) -> Side;
@@ -75,10 +97,10 @@ pub trait Contender {
     /// One consumer read: up to `max` messages of `queue` from `offset`, copied into this
     /// process's memory. An empty batch means the queue has nothing at `offset` yet.
     fn read(&mut self, queue: u32, offset: i64, max: usize) -> Result<Batch>;
-    /// The files that hold messages or the structures a read consults, with the bytes in use.
-    fn data_files(&self) -> Result<Vec<(PathBuf, u64)>>;
-    /// Drops those files from the page cache (see [`crate::page_cache`]).
-    fn evict_page_cache(&mut self) -> Result<()>;
+    /// The files that hold messages or the structures a read consults.
+    fn data_files(&self) -> Result<Vec<DataFile>>;
+    /// Drops the files of the given kinds from the page cache (see [`crate::page_cache`]).
+    fn evict_page_cache(&mut self, kinds: &[FileKind]) -> Result<()>;
     /// Waits for background work and stops.
     fn finish(self: Box<Self>) -> Result<()>;
 }
@@ -121,6 +143,22 @@ impl StoreSide {
     fn queues(&self) -> u32 {
         self.templates.len() as u32
     }
+
+    /// The commit-log files and the consume-queue files of every queue.
+    fn mapped_files(&self) -> Vec<(FileKind, Arc<MappedFile>)> {
+        let log = self.store.commit_log().mapped_file_queue().files();
+        let mut out: Vec<_> = log.into_iter().map(|f| (FileKind::Log, f)).collect();
+        for q in 0..self.queues() {
+            let cq = self.store.find_consume_queue(TOPIC, q as i32);
+            out.extend(
+                cq.mapped_file_queue()
+                    .files()
+                    .into_iter()
+                    .map(|f| (FileKind::Index, f)),
+            );
+        }
+        out
+    }
 }
 
 impl Contender for StoreSide {
@@ -149,7 +187,8 @@ impl Contender for StoreSide {
             if t0.elapsed() > Duration::from_secs(60) {
                 bail!("reput still behind after 60 s");
             }
-            std::thread::yield_now();
+            // Sleep rather than spin: the reput thread needs the CPU (two cores, shared).
+            std::thread::sleep(Duration::from_micros(100));
         }
         Ok(())
     }
@@ -173,33 +212,25 @@ impl Contender for StoreSide {
     }
     // ANCHOR_END: store_read
 
-    fn data_files(&self) -> Result<Vec<(PathBuf, u64)>> {
-        let mut out = Vec::new();
-        for f in self.store.commit_log().mapped_file_queue().files() {
-            out.push((f.path().to_path_buf(), f.read_position() as u64));
-        }
-        for q in 0..self.queues() {
-            let cq = self.store.find_consume_queue(TOPIC, q as i32);
-            for f in cq.mapped_file_queue().files() {
-                out.push((f.path().to_path_buf(), f.read_position() as u64));
-            }
-        }
-        Ok(out)
+    fn data_files(&self) -> Result<Vec<DataFile>> {
+        Ok(self
+            .mapped_files()
+            .into_iter()
+            .map(|(kind, f)| DataFile {
+                path: f.path().to_path_buf(),
+                kind,
+                used: f.read_position() as u64,
+                len: f.file_size() as u64,
+            })
+            .collect())
     }
 
-    fn evict_page_cache(&mut self) -> Result<()> {
-        let mut files = self.store.commit_log().mapped_file_queue().files();
-        for q in 0..self.queues() {
-            files.extend(
-                self.store
-                    .find_consume_queue(TOPIC, q as i32)
-                    .mapped_file_queue()
-                    .files(),
-            );
-        }
-        for f in files {
-            let used = f.slice(0, f.read_position()).unwrap_or(&[]);
-            evict_mapped(used, f.path())?;
+    fn evict_page_cache(&mut self, kinds: &[FileKind]) -> Result<()> {
+        for (kind, f) in self.mapped_files() {
+            if kinds.contains(&kind) {
+                let used = f.slice(0, f.read_position()).unwrap_or(&[]);
+                evict_mapped(used, f.path())?;
+            }
         }
         Ok(())
     }
@@ -304,22 +335,29 @@ impl Contender for KafkaSide {
     }
     // ANCHOR_END: kafka_read
 
-    fn data_files(&self) -> Result<Vec<(PathBuf, u64)>> {
+    fn data_files(&self) -> Result<Vec<DataFile>> {
         let mut out = Vec::new();
         for (_, p) in self.log.partitions() {
             for s in p.segments() {
-                out.push((file_name(p.dir(), s.base_offset(), "log"), s.size()));
+                out.push(DataFile {
+                    path: file_name(p.dir(), s.base_offset(), "log"),
+                    kind: FileKind::Log,
+                    used: s.size(),
+                    len: s.size(),
+                });
             }
         }
-        out.sort();
+        out.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(out)
     }
 
-    fn evict_page_cache(&mut self) -> Result<()> {
-        // Only the .log files: kafkalog answers index lookups from memory, so its .index and
-        // .timeindex files are never read.
-        for (path, _) in self.data_files()? {
-            evict_file(&path)?;
+    fn evict_page_cache(&mut self, kinds: &[FileKind]) -> Result<()> {
+        // Only .log files matter: kafkalog answers index lookups from memory, so its .index
+        // and .timeindex files are never read.
+        if kinds.contains(&FileKind::Log) {
+            for f in self.data_files()? {
+                evict_file(&f.path)?;
+            }
         }
         Ok(())
     }
@@ -384,18 +422,27 @@ mod tests {
                 "{side:?}"
             );
             let files = c.data_files().unwrap();
-            let used: u64 = files.iter().map(|f| f.1).sum();
+            let used: u64 = files.iter().map(|f| f.used).sum();
             assert!(used > 3_000_000, "{side:?}: {files:?}");
-            if CAN_EVICT {
-                c.evict_page_cache().unwrap();
-                let resident: u64 = files
+            let indexes = files.iter().filter(|f| f.kind == FileKind::Index).count();
+            assert_eq!(indexes, if side == Side::Store { 4 } else { 0 });
+            let resident = |kind: FileKind| -> u64 {
+                files
                     .iter()
-                    .map(|(p, n)| resident_bytes(p, *n).unwrap())
-                    .sum();
-                assert!(
-                    resident < used / 4,
-                    "{side:?}: {resident} of {used} resident"
-                );
+                    .filter(|f| f.kind == kind)
+                    .map(|f| resident_bytes(&f.path, f.used).unwrap())
+                    .sum()
+            };
+            if CAN_EVICT {
+                // Logs only: the store's consume queues stay cached.
+                c.evict_page_cache(&[FileKind::Log]).unwrap();
+                assert!(resident(FileKind::Log) < used / 4, "{side:?}");
+                if side == Side::Store {
+                    assert!(resident(FileKind::Index) > 0);
+                }
+                c.evict_page_cache(&[FileKind::Log, FileKind::Index])
+                    .unwrap();
+                assert_eq!(resident(FileKind::Index), 0, "{side:?}");
             }
             assert_eq!(
                 drain(c.as_mut(), 4, 7),

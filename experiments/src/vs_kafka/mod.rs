@@ -29,7 +29,7 @@ pub mod zero_copy;
 
 use serde::Serialize;
 
-pub use contender::{open, Batch, Contender, SideConfig};
+pub use contender::{open, Batch, Contender, DataFile, FileKind, SideConfig};
 
 /// The topic every workload writes to (one topic, P queues or partitions).
 pub const TOPIC: &str = "VsKafka";

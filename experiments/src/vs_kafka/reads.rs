@@ -21,7 +21,13 @@
 //! (hdrhistogram), CPU time of the reading thread, and for the cold drain the bytes read
 //! from storage and the major page faults.
 //!
-//! Output: `reads.csv`, `reads.json`, `tail-reads.svg`, `backlog.svg`, `read-p99.svg`.
+//! * **backlog, cold log**: before that, the same backlog drained after only the message
+//!   logs were dropped (the store's commit log, kafkalog's `.log` files); the store's consume
+//!   queues stay cached. This separates the commit log's scattered reads from the cost of
+//!   reading P consume-queue files from disk.
+//!
+//! Output: `reads.csv`, `reads.json`, `tail-reads.svg`, `backlog.svg`, `backlog-cold.svg`,
+//! `read-p99.svg`.
 //! Book: Part V "RocketMQ vs Kafka", "The read path, measured".
 
 use std::path::Path;
@@ -31,7 +37,7 @@ use anyhow::{bail, Context, Result};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use super::{open, Contender, Side, SideConfig};
+use super::{open, Contender, FileKind, Side, SideConfig};
 use crate::chart::{grouped_bar_chart, log_log_chart, Line, Series};
 use crate::latency::record;
 use crate::page_cache::{resident_bytes, CAN_EVICT};
@@ -57,10 +63,10 @@ pub struct ReadParams {
 impl ReadParams {
     pub fn new(q: QuickArgs) -> ReadParams {
         ReadParams {
-            partitions: q.pick(vec![1, 16, 256], vec![1, 4, 16, 64, 256, 1024]),
-            tail_messages: q.pick(16 * 1024, 200 * 1024),
+            partitions: q.pick(vec![1, 256], vec![1, 4, 16, 64, 256, 1024]),
+            tail_messages: q.pick(8 * 1024, 200 * 1024),
             tail_cycle_messages: 1024,
-            backlog_messages: q.pick(20_000, 200_000),
+            backlog_messages: q.pick(10_000, 200_000),
             batch_messages: 32,
             rounds: q.pick(1, 5),
             cold: CAN_EVICT,
@@ -70,7 +76,7 @@ impl ReadParams {
     fn modes(&self) -> Vec<ReadMode> {
         let mut m = vec![ReadMode::Tail, ReadMode::BacklogHot];
         if self.cold {
-            m.push(ReadMode::BacklogCold);
+            m.extend([ReadMode::BacklogColdLog, ReadMode::BacklogCold]);
         }
         m
     }
@@ -82,6 +88,10 @@ pub enum ReadMode {
     Tail,
     #[serde(rename = "backlog-page-cache")]
     BacklogHot,
+    /// Only the message logs dropped from the page cache; the store's consume queues stay.
+    #[serde(rename = "backlog-cold-log")]
+    BacklogColdLog,
+    /// Every file a read consults dropped from the page cache.
     #[serde(rename = "backlog-cold")]
     BacklogCold,
 }
@@ -91,6 +101,7 @@ impl ReadMode {
         match self {
             ReadMode::Tail => "tail",
             ReadMode::BacklogHot => "backlog-page-cache",
+            ReadMode::BacklogColdLog => "backlog-cold-log",
             ReadMode::BacklogCold => "backlog-cold",
         }
     }
@@ -115,8 +126,11 @@ pub struct ReadRun {
     /// What the reading thread used while timed.
     pub usage: ThreadUsage,
     pub cpu_us_per_msg: f64,
-    /// Share of the read structures' bytes in the page cache just before the drain (backlog).
+    /// Share of the dropped files' bytes in use that are in the page cache just before the
+    /// drain (backlog; for the page-cache drain, of every file).
     pub resident_before: Option<f64>,
+    /// Bytes of the files (their whole preallocated length) in the page cache after the drain.
+    pub cached_after_bytes: Option<u64>,
     /// Tail only: how long after a cycle's last append every message was readable.
     pub readable_after: Option<LatencySummary>,
 }
@@ -173,18 +187,27 @@ fn per_queue(n: usize, p: u32) -> Vec<i64> {
         .collect()
 }
 
-fn resident_share(c: &dyn Contender) -> Result<f64> {
-    let files = c.data_files()?;
-    let used: u64 = files.iter().map(|f| f.1).sum();
-    let mut resident = 0;
-    for (path, n) in &files {
-        resident += resident_bytes(path, *n)?;
+/// The share of the bytes in use of the files of `kinds` that is in the page cache.
+fn resident_share(c: &dyn Contender, kinds: &[FileKind]) -> Result<f64> {
+    let (mut used, mut resident) = (0u64, 0u64);
+    for f in c.data_files()?.iter().filter(|f| kinds.contains(&f.kind)) {
+        used += f.used;
+        resident += resident_bytes(&f.path, f.used)?;
     }
     Ok(if used == 0 {
         0.0
     } else {
         resident as f64 / used as f64
     })
+}
+
+/// Bytes of every file, over its whole length, in the page cache.
+fn cached_bytes(c: &dyn Contender) -> Result<u64> {
+    let mut n = 0;
+    for f in c.data_files()? {
+        n += resident_bytes(&f.path, f.len)?;
+    }
+    Ok(n)
 }
 
 struct Timed {
@@ -250,6 +273,7 @@ impl Timed {
             usage: self.usage,
             cpu_us_per_msg: self.usage.cpu_s() * 1e6 / t.messages.max(1) as f64,
             resident_before: None,
+            cached_after_bytes: None,
             readable_after: None,
         })
     }
@@ -285,22 +309,27 @@ fn tail(c: &mut dyn Contender, p: &ReadParams, partitions: u32) -> Result<ReadRu
 // ANCHOR_END: tail
 
 // ANCHOR: backlog
-/// The backlog workload: append everything, drain it from the page cache, drop the files
-/// from the page cache, drain it again.
+/// The backlog workload: append everything, drain it from the page cache, then drop the
+/// message logs from the page cache and drain again, then drop every file and drain again.
 fn backlog(c: &mut dyn Contender, p: &ReadParams, partitions: u32) -> Result<Vec<ReadRun>> {
     for i in 0..p.backlog_messages {
         c.append((i % partitions as usize) as u32)?;
     }
     c.wait_readable()?;
     let end = per_queue(p.backlog_messages, partitions);
+    let all = [FileKind::Log, FileKind::Index];
     let mut runs = Vec::new();
     for mode in p.modes() {
         let resident_before = match mode {
             ReadMode::Tail => continue,
-            ReadMode::BacklogHot => resident_share(c)?,
+            ReadMode::BacklogHot => resident_share(c, &all)?,
+            ReadMode::BacklogColdLog => {
+                c.evict_page_cache(&[FileKind::Log])?;
+                resident_share(c, &[FileKind::Log])?
+            }
             ReadMode::BacklogCold => {
-                c.evict_page_cache()?;
-                resident_share(c)?
+                c.evict_page_cache(&all)?;
+                resident_share(c, &all)?
             }
         };
         let mut timed = Timed::new();
@@ -308,6 +337,7 @@ fn backlog(c: &mut dyn Contender, p: &ReadParams, partitions: u32) -> Result<Vec
         timed.drain(c, &mut next, &end, p.batch_messages)?;
         let mut run = timed.into_run(c.side(), mode, partitions, p.backlog_messages)?;
         run.resident_before = Some(resident_before);
+        run.cached_after_bytes = Some(cached_bytes(c)?);
         runs.push(run);
     }
     Ok(runs)
@@ -430,6 +460,10 @@ pub fn report(out: &Path, p: &ReadParams, runs: &[ReadRun]) -> Result<()> {
                 opt(k.readable_after.as_ref().map(|l| l.p50_us)),
                 format!("{:.2}", preempted(s)),
                 format!("{:.2}", preempted(k)),
+                s.cached_after_bytes
+                    .map_or(String::new(), |b| b.to_string()),
+                k.cached_after_bytes
+                    .map_or(String::new(), |b| b.to_string()),
             ]);
         }
     }
@@ -462,6 +496,8 @@ pub fn report(out: &Path, p: &ReadParams, runs: &[ReadRun]) -> Result<()> {
             "kafka_readable_after_p50_us",
             "store_preempted_per_1000_calls",
             "kafka_preempted_per_1000_calls",
+            "store_cached_after_bytes",
+            "kafka_cached_after_bytes",
         ],
         &csv,
     )?;
@@ -488,15 +524,13 @@ pub fn report(out: &Path, p: &ReadParams, runs: &[ReadRun]) -> Result<()> {
         &Side::ALL.map(|s| line(s, ReadMode::Tail, "tail", true)),
     )?;
     let mut lines = Vec::new();
+    let mut cold_lines = Vec::new();
     for side in Side::ALL {
-        lines.push(line(
-            side,
-            ReadMode::BacklogHot,
-            "backlog in page cache",
-            true,
-        ));
+        lines.push(line(side, ReadMode::BacklogHot, "in page cache", true));
         if p.cold {
-            lines.push(line(side, ReadMode::BacklogCold, "backlog, cold", false));
+            lines.push(line(side, ReadMode::BacklogCold, "cold", false));
+            cold_lines.push(line(side, ReadMode::BacklogColdLog, "log cold", true));
+            cold_lines.push(line(side, ReadMode::BacklogCold, "all cold", false));
         }
     }
     log_log_chart(
@@ -506,6 +540,15 @@ pub fn report(out: &Path, p: &ReadParams, runs: &[ReadRun]) -> Result<()> {
         "messages/s, log scale",
         &lines,
     )?;
+    if p.cold {
+        log_log_chart(
+            &out.join("backlog-cold.svg"),
+            "Cold backlog: only the message log dropped, or every file",
+            "queues (rmq-store) = partitions (kafkalog), log scale",
+            "messages/s, log scale",
+            &cold_lines,
+        )?;
+    }
     let groups: Vec<String> = p.partitions.iter().map(|n| format!("{n}")).collect();
     let series: Vec<Series> = Side::ALL
         .into_iter()
@@ -566,8 +609,11 @@ mod tests {
             let expected = if r.mode == ReadMode::Tail { 2500 } else { 3000 };
             assert_eq!(r.messages, expected, "{r:?}");
             assert!(r.msgs_per_call <= 32.0 && r.msgs_per_call >= 1.0, "{r:?}");
-            if r.mode == ReadMode::BacklogCold {
+            if matches!(r.mode, ReadMode::BacklogCold | ReadMode::BacklogColdLog) {
                 assert!(r.resident_before.unwrap() < 0.25, "{r:?}");
+            }
+            if r.mode != ReadMode::Tail {
+                assert!(r.cached_after_bytes.unwrap() > 0, "{r:?}");
             }
             if r.mode == ReadMode::BacklogHot {
                 assert!(r.resident_before.unwrap() > 0.75, "{r:?}");
@@ -586,5 +632,10 @@ mod tests {
         let csv = std::fs::read_to_string(out.join("reads.csv")).unwrap();
         assert_eq!(csv.lines().count(), 1 + 2 * p.modes().len());
         assert!(out.join("backlog.svg").is_file());
+        assert_eq!(
+            out.join("backlog-cold.svg").is_file(),
+            CAN_EVICT,
+            "the cold chart exists when the cold drains ran"
+        );
     }
 }

@@ -97,6 +97,24 @@ pub fn evict_mapped(_mapped: &[u8], path: &Path) -> Result<()> {
     evict_file(path)
 }
 
+/// The readahead window, in KiB, of the block device that holds `path`
+/// (`/sys/dev/block/<major>:<minor>/queue/read_ahead_kb`, or its parent's for a partition).
+/// The kernel reads up to this much around a page fault in a mapped file, and grows its
+/// readahead for sequential reads up to it, so cold-read results depend on it.
+pub fn read_ahead_kb(path: &Path) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    let dev = std::fs::metadata(path).ok()?.dev();
+    let (major, minor) = (libc::major(dev), libc::minor(dev));
+    let sys = std::path::PathBuf::from(format!("/sys/dev/block/{major}:{minor}"));
+    [
+        sys.join("queue/read_ahead_kb"),
+        sys.join("../queue/read_ahead_kb"),
+    ]
+    .iter()
+    .find_map(|p| std::fs::read_to_string(p).ok())
+    .and_then(|s| s.trim().parse().ok())
+}
+
 /// How many of the first `len` bytes of `path` are in the page cache, in whole pages
 /// (`mincore` on a fresh read-only mapping, which does not itself read anything).
 pub fn resident_bytes(path: &Path, len: u64) -> Result<u64> {
@@ -165,6 +183,19 @@ mod tests {
             .unwrap();
         assert_eq!(back, bytes);
         assert!(resident_bytes(&path, len).unwrap() > len / 2);
+    }
+
+    #[test]
+    fn the_readahead_window_of_a_real_disk_is_known() {
+        use std::os::unix::fs::MetadataExt;
+        let d = scratch();
+        let dev = std::fs::metadata(d.path()).unwrap().dev();
+        let sys = format!("/sys/dev/block/{}:{}", libc::major(dev), libc::minor(dev));
+        // Only a file system on a block device has a readahead window (not tmpfs or overlay).
+        if Path::new(&sys).exists() {
+            let kb = read_ahead_kb(d.path()).expect("a block device has read_ahead_kb");
+            assert!(kb <= 1 << 20, "{kb} KiB");
+        }
     }
 
     #[test]

@@ -140,7 +140,7 @@ pub fn measure(
         for &parts in &p.partitions {
             for round in 0..p.rounds {
                 for side in Side::order(round) {
-                    let dir = scratch.join(format!("append-{side:?}-{mode:?}-{parts}-{round}"));
+                    let dir = scratch.join(format!("{side:?}-{mode:?}-{parts}-{round}"));
                     runs.push(run(side, mode, &dir, c, p, parts, n)?);
                     tick();
                 }

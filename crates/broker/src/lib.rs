@@ -3,12 +3,13 @@
 //! polling, consumer offsets, heartbeats, locks, queries, admin), flow control and name-server
 //! registration. Book: Part II. Mirrors the `rocketmq-broker` module (`BrokerController` etc.).
 //! Messages are kept by rmq-store (the 4.8.0 commit log, consume queues and index files); the
-//! delay queue's delivery loops are in [`schedule`].
+//! delay queue's delivery loops are in [`schedule`], transactional messages in [`transaction`].
 
 pub mod broker;
 pub mod client;
 pub mod config;
 pub mod dledger_mode;
+pub mod filter;
 pub mod flow_control;
 pub mod ha;
 pub mod long_polling;
@@ -17,7 +18,9 @@ pub mod persist;
 pub mod processor;
 pub mod register;
 pub mod schedule;
+pub mod slave_sync;
 pub mod stats;
 pub mod store_config;
 pub mod subscription;
 pub mod topic;
+pub mod transaction;

@@ -19,10 +19,12 @@ use serde::Deserialize;
 
 use crate::admin_client::{AdminClient, RETRY_GROUP_TOPIC_PREFIX};
 use crate::commands::CommonArgs;
-use crate::format::{format_date, front_string_at_least, java_mq_order, version_desc};
+use crate::format::{format_date, front_string_at_least, version_desc};
 
+/// `consumerProgress`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
 pub struct Args {
+    /// `-n` (else `$NAMESRV_ADDR`).
     #[command(flatten)]
     pub common: CommonArgs,
     /// consumer group name
@@ -33,8 +35,9 @@ pub struct Args {
     pub show_client_ip: Option<String>,
 }
 
+/// Runs `consumerProgress` and prints what 4.8.0's `ConsumerProgressSubCommand` prints.
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
-    let admin = args.common.admin()?;
+    let admin = args.common.admin().await?;
     match args.group_name.as_deref().map(str::trim) {
         Some(group) => {
             let show_ip = args
@@ -55,7 +58,8 @@ async fn print_group(
 ) -> anyhow::Result<()> {
     let stats = admin.examine_consume_stats(group).await?;
     let mut rows = stats.offset_table.0.clone();
-    rows.sort_by(|a, b| java_mq_order(&a.0, &b.0));
+    // MessageQueue orders as Java's compareTo: topic, broker name, queue id.
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
     let owners = if show_ip {
         queue_owners(admin, group).await
     } else {

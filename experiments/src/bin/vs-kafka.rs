@@ -5,9 +5,11 @@
 //! writes their results.
 //!
 //! Output: `book/src/figures/vs-kafka/` (CSV, JSON and SVG per workload, and `meta.json`).
-//! With `--quick` (CI) or `--only` (some workloads), under `target/experiments/` instead, so
-//! the book's figures always come from one complete run. Book: Part V "RocketMQ vs Kafka:
-//! one log or many".
+//! A full run of some workloads (`--only reads,zero-copy`) replaces only their files and
+//! writes its metadata to `meta-<workloads>.json` (here `meta-reads-zero-copy.json`), so each
+//! figure names the run it came from. `--quick` (CI) writes under
+//! `target/experiments/quick/vs-kafka/` and leaves the book alone. Book: Part V "RocketMQ vs
+//! Kafka: one log or many".
 
 use std::time::Instant;
 
@@ -20,7 +22,7 @@ use experiments::vs_kafka::appends::{self, AppendParams};
 use experiments::vs_kafka::reads::{self, ReadParams};
 use experiments::vs_kafka::zero_copy::{self, ZeroCopyParams};
 use experiments::vs_kafka::SideConfig;
-use experiments::{figures_dir_for, progress_bar, workspace_root, write_meta, QuickArgs};
+use experiments::{figures_dir_for, progress_bar, workspace_root, write_meta_as, QuickArgs};
 
 const EXPERIMENT: &str = "vs-kafka";
 
@@ -39,8 +41,8 @@ enum Workload {
 struct Cli {
     #[command(flatten)]
     quick: QuickArgs,
-    /// Run only these workloads (comma-separated); results then go under
-    /// target/experiments/partial/vs-kafka/ and the book's figures stay as they are.
+    /// Run only these workloads (comma-separated). In full mode their files in the book are
+    /// replaced and the metadata goes to meta-<workloads>.json; the other workloads' files stay.
     #[arg(long, value_delimiter = ',')]
     only: Vec<Workload>,
 }
@@ -86,14 +88,11 @@ fn main() -> Result<()> {
         reads: ReadParams::new(q),
         zero_copy: ZeroCopyParams::new(q),
     };
-    let out = if q.quick || cli.only.is_empty() {
-        figures_dir_for(EXPERIMENT, q.quick)?
+    let out = figures_dir_for(EXPERIMENT, q.quick)?;
+    let meta_file = if cli.only.is_empty() {
+        "meta.json".to_string()
     } else {
-        let dir = workspace_root()
-            .join("target/experiments/partial")
-            .join(EXPERIMENT);
-        std::fs::create_dir_all(&dir)?;
-        dir
+        meta_file_name(&workloads)
     };
     let scratch = workspace_root().join("target/experiments").join(EXPERIMENT);
     std::fs::create_dir_all(&scratch)?;
@@ -130,7 +129,37 @@ fn main() -> Result<()> {
             after: load(),
         });
     }
-    write_meta(&out, EXPERIMENT, q.mode(), started.elapsed(), &p)?;
+    write_meta_as(
+        &out,
+        &meta_file,
+        EXPERIMENT,
+        q.mode(),
+        started.elapsed(),
+        &p,
+    )?;
     println!("figures written to {}", out.display());
     Ok(())
+}
+
+/// `meta-<workloads>.json` for a run of some workloads, named as `--only` spells them.
+fn meta_file_name(workloads: &[Workload]) -> String {
+    let names: Vec<String> = workloads
+        .iter()
+        .filter_map(|w| w.to_possible_value().map(|v| v.get_name().to_string()))
+        .collect();
+    format!("meta-{}.json", names.join("-"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_partial_run_names_its_metadata_after_its_workloads() {
+        assert_eq!(
+            meta_file_name(&[Workload::Reads, Workload::ZeroCopy]),
+            "meta-reads-zero-copy.json"
+        );
+        assert_eq!(meta_file_name(&[Workload::Appends]), "meta-appends.json");
+    }
 }

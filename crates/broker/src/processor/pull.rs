@@ -250,6 +250,7 @@ async fn read(
             min_offset: r.min_offset,
             max_offset: r.max_offset,
         });
+    // ANCHOR: pull_body
     if code == rs::SUCCESS {
         let mut body = BytesMut::new();
         for m in &r.messages {
@@ -257,5 +258,6 @@ async fn read(
         }
         resp = resp.with_body(body.freeze());
     }
+    // ANCHOR_END: pull_body
     Ok(resp)
 }

@@ -127,6 +127,7 @@ def run(fx):
         page.wait_for_timeout(2500)
         expect(page.locator("#commitLog")).to_be_visible()
         b.check_clean("storage view refresh")
+        visit("/ops", "ops", [fx["namesrv"], fx["cluster"]])
         visit("/topics", "topics", [topic])
         visit("/topics?kind=system", "topics-system", ["TBW102"])
         visit(f"/topic/{topic}", "topic", [topic, fx["broker_name"], group])

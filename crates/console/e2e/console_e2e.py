@@ -232,6 +232,24 @@ def run(fx):
         eventually("mqadmin topicRoute no longer finds the deleted topic", lambda: "No topic route info" in mqadmin(fx, "topicRoute", "-t", new_topic))
         b.check_clean("delete topic")
 
+        # ---- the live DLedger view: a leader, then an election when the test kills it ----
+        group_title = page.locator("#view h3").first
+        b.open("/dledger")
+        expect(group_title).to_contain_text("leader n", timeout=TIMEOUT_MS)
+        expect(page.locator("#view")).to_contain_text(fx["dledger_group"])
+        old = re.search(r"leader (n\d+)", group_title.inner_text()).group(1)
+        b.check_clean("DLedger view")
+        b.shot(shots, "dledger")
+        visited.append("dledger")
+        os.kill(fx["dledger_pids"][old], 9)
+        # The page redraws itself: the killed member shows as down, and the others elect a new leader.
+        expect(group_title).not_to_contain_text(f"leader {old}", timeout=TIMEOUT_MS)
+        expect(group_title).to_contain_text("leader n", timeout=TIMEOUT_MS)
+        expect(page.locator("#view svg.ring").first).to_contain_text("down")
+        b.check_clean("DLedger election")
+        b.shot(shots, "dledger-election")
+        visited.append("dledger-election")
+
         browser.close()
 
     meta = {

@@ -10,8 +10,8 @@
 //! rule and the login), `error` (the
 //! JSON error shape and status codes), and one module per page: `cluster` and
 //! `brokers`, `topics` and `topic_admin` (its write actions), `consumers` and
-//! `offsets` (offset reset), `producers`, `messages` and `by_time`; `storage` feeds
-//! the live storage view of one broker.
+//! `offsets` (offset reset), `producers`, `messages` and `by_time`; `storage` and
+//! `dledger` feed the live storage view of one broker and the live DLedger view.
 //! Book: Part III "The web console" (part3/console.md).
 //! Mirrors rocketmq-console's `controller` and `service.impl` packages
 //! (`ClusterServiceImpl`, `TopicServiceImpl`, `ConsumerServiceImpl`, `MessageServiceImpl`).
@@ -23,6 +23,7 @@ pub mod brokers;
 pub mod by_time;
 pub mod cluster;
 pub mod consumers;
+pub mod dledger;
 pub mod error;
 pub mod messages;
 pub mod offsets;

@@ -17,7 +17,7 @@
 //! Mirrors `org.apache.rocketmq.tools.admin.DefaultMQAdminExtImpl`, the parts of
 //! `MQClientAPIImpl` it calls, and `MQAdminImpl` (viewMessage, queryMessage).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use rmq_client::api::topic_route_command;
@@ -32,7 +32,8 @@ use rmq_remoting::protocol::header::{
 };
 use rmq_remoting::protocol::{
     decode_body, encode_body, ClusterInfo, ConsumeStats, ConsumerConnection, KVTable, MessageQueue,
-    SubscriptionGroupConfig, TopicConfig, TopicList, TopicRouteData, TopicStatsTable,
+    ProducerConnection, SubscriptionGroupConfig, TopicConfig, TopicList, TopicRouteData,
+    TopicStatsTable,
 };
 use rmq_remoting::{RemotingCommand, RemotingError};
 use serde::Deserialize;
@@ -559,6 +560,51 @@ impl AdminClient {
         );
         let resp = self.broker_call(addr, cmd).await?;
         Ok(Self::body::<GroupList>(&resp, addr)?.group_list)
+    }
+
+    /// GET_BROKER_CONFIG (26): the broker's effective settings, from its
+    /// `key=value` properties text.
+    pub async fn get_broker_config(&self, addr: &str) -> Result<BTreeMap<String, String>> {
+        let resp = self
+            .broker_call(
+                addr,
+                RemotingCommand::new_request(request::GET_BROKER_CONFIG),
+            )
+            .await?;
+        let text = String::from_utf8_lossy(resp.body_bytes());
+        Ok(text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect())
+    }
+
+    /// GET_PRODUCER_CONNECTION_LIST (204) on one broker.
+    pub async fn producer_connection(&self, addr: &str, group: &str) -> Result<ProducerConnection> {
+        let cmd = RemotingCommand::new_request(request::GET_PRODUCER_CONNECTION_LIST)
+            .with_ext("producerGroup", group);
+        let resp = self.broker_call(addr, cmd).await?;
+        Self::body(&resp, addr)
+    }
+
+    /// The connections of producer `group`, asked of the first broker of `topic`'s
+    /// route (`examineProducerConnectionInfo`; 4.8.0 picks one at random).
+    pub async fn examine_producer_connection_info(
+        &self,
+        group: &str,
+        topic: &str,
+    ) -> Result<ProducerConnection> {
+        let route = self.examine_topic_route_info(topic).await?;
+        let addr = route
+            .broker_datas
+            .iter()
+            .find_map(|bd| bd.select_broker_addr().map(String::from))
+            .ok_or_else(|| AdminError::Client {
+                code: response::TOPIC_NOT_EXIST,
+                desc: format!("no broker holds the topic {topic}"),
+            })?;
+        self.producer_connection(&addr, group).await
     }
 
     // ---- offsets (rmq-client's requests) ---------------------------------------------

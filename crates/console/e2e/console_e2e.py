@@ -127,6 +127,7 @@ def run(fx):
         page.wait_for_timeout(2500)
         expect(page.locator("#commitLog")).to_be_visible()
         b.check_clean("storage view refresh")
+        visit("/ops", "ops", [fx["namesrv"], fx["cluster"]])
         visit("/topics", "topics", [topic])
         visit("/topics?kind=system", "topics-system", ["TBW102"])
         visit(f"/topic/{topic}", "topic", [topic, fx["broker_name"], group])
@@ -222,6 +223,16 @@ def run(fx):
         assert topic in out, out
         b.check_clean("reset offset")
         b.shot(shots, "offset-reset")
+
+        # Skip accumulated: a reset to the end of every queue; the new offsets are the max offsets.
+        page.once("dialog", lambda d: d.accept())
+        page.locator("#resetResult").evaluate("e => e.innerHTML = ''")
+        page.click("#skipAccumulated")
+        expect(page.locator("#resetResult")).to_contain_text("reset (")
+        rows = page.locator("#resetResult table tr").all_inner_texts()[1:]
+        assert len(rows) == 4 and all(fx["broker_name"] in r for r in rows), rows
+        assert sorted(r.split()[-1] for r in rows) == ["0", "0", "0", "1"], rows
+        b.check_clean("skip accumulated")
 
         # Delete the new topic; mqadmin no longer finds its route.
         b.open(f"/topic/{new_topic}")

@@ -10,7 +10,7 @@
 //! rule and the login), `error` (the
 //! JSON error shape and status codes), and one module per page: `cluster` and
 //! `brokers`, `topics` and `topic_admin` (its write actions), `consumers` and
-//! `offsets` (offset reset), `producers`, `messages` and `by_time`; `storage` and
+//! `offsets` (offset reset), `producers`, `messages` and `by_time`, `ops` (the name servers); `storage` and
 //! `dledger` feed the live storage view of one broker and the live DLedger view.
 //! Book: Part III "The web console" (part3/console.md).
 //! Mirrors rocketmq-console's `controller` and `service.impl` packages
@@ -27,6 +27,7 @@ pub mod dledger;
 pub mod error;
 pub mod messages;
 pub mod offsets;
+pub mod ops;
 pub mod producers;
 pub mod server;
 pub mod storage;

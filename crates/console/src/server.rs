@@ -22,7 +22,7 @@ use rmq_admin::AdminClient;
 use crate::auth::{require_login, Login};
 use crate::error::ApiError;
 use crate::{
-    brokers, cluster, consumers, dledger, messages, offsets, producers, storage, topic_admin,
+    brokers, cluster, consumers, dledger, messages, offsets, ops, producers, storage, topic_admin,
     topics,
 };
 
@@ -84,6 +84,7 @@ pub fn router(state: AppState, login: Option<Login>) -> Router {
         .route("/api/brokers/{addr}", get(brokers::broker_detail))
         .route("/api/brokers/{addr}/storage", get(storage::storage))
         .route("/api/dledger", get(dledger::dledger))
+        .route("/api/ops", get(ops::ops))
         .route(
             "/api/topics",
             get(topics::list_topics).post(topic_admin::create_topic),

@@ -322,6 +322,12 @@ async fn name_server_down_is_a_clear_error_not_a_hang() {
     );
     // Not a timing assertion on speed, only that it did not hang past the deadline.
     assert!(started.elapsed() < Duration::from_secs(60));
+    // The OPS page still answers, with the dead name server and its error in its row.
+    let (status, ops) = get_json(&http, "/api/ops").await;
+    assert_eq!(status, 200, "{ops}");
+    assert_eq!(ops["nameServers"][0]["addr"], format!("127.0.0.1:{port}"));
+    assert!(ops["nameServers"][0]["error"].is_string(), "{ops}");
+    assert!(ops["nameServers"][0]["brokers"].is_null(), "{ops}");
 }
 
 #[test]

@@ -184,7 +184,6 @@ pub struct Sent {
     pub queue_offset: i64,
 }
 
-// ANCHOR: send_message
 /// `POST /api/topics/{topic}/messages`: sends one message with a short-lived producer.
 pub async fn send_message(
     State(st): State<AppState>,
@@ -221,7 +220,6 @@ pub async fn send_message(
     })
     .await
 }
-// ANCHOR_END: send_message
 
 fn upstream(e: rmq_client::ClientError) -> ApiError {
     ApiError::from(rmq_admin::AdminError::from(e))

@@ -90,7 +90,6 @@ impl Node {
         self.hb_round = None;
     }
 
-    // ANCHOR: client_append
     /// `DLedgerServer.handleAppend` + `waitAck`.
     pub(super) fn client_append(&mut self, req: Option<u64>, body: Bytes, log: &mut dyn LogStore) {
         let fail = |node: &mut Node, code: ResponseCode| {
@@ -126,7 +125,6 @@ impl Node {
         );
         self.check_quorum(log);
     }
-    // ANCHOR_END: client_append
 
     fn update_watermark(&mut self, peer: &str, index: i64) {
         if let Some(w) = self.watermarks.get_mut(peer) {
@@ -692,7 +690,6 @@ impl Node {
     }
     // ANCHOR_END: truncate
 
-    // ANCHOR: append_handling
     /// Applies buffered APPEND pushes in index order (`handleDoAppend`).
     fn drain_write_requests(&mut self, log: &mut dyn LogStore) {
         loop {
@@ -716,7 +713,6 @@ impl Node {
             }
         }
     }
-    // ANCHOR_END: append_handling
 
     /// `checkAbnormalFuture`: answers pushes we already hold, and makes the leader
     /// compare again when the push we need never came.

@@ -43,7 +43,6 @@ pub struct Track {
     pub error: Option<String>,
 }
 
-// ANCHOR: track
 /// `GET /api/messages/{msgId}/tracks[?topic=]`.
 pub async fn tracks(
     State(st): State<AppState>,
@@ -97,4 +96,3 @@ pub async fn tracks(
     })
     .await
 }
-// ANCHOR_END: track

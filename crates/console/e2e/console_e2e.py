@@ -136,7 +136,11 @@ def run(fx):
         visit(f"/producers?topic={topic}&group={fx['producer_group']}", "producers", [fx["producer_group"], "JAVA"])
         visit(f"/messages?topic={topic}&key={key}", "messages-by-key", [fx["msg_id"]])
         visit(f"/messages?topic={topic}&begin={fx['begin']}&end={fx['end']}", "messages-by-time", [fx["msg_id"]])
-        visit(f"/message/{fx['offset_msg_id']}", "message", [fx["msg_id"], key, "UNIQ_KEY", fx["body"]])
+        visit(f"/message/{fx['offset_msg_id']}", "message", [fx["msg_id"], key, "UNIQ_KEY", fx["body"], "Consumed by"])
+        # The group has stored an offset past the message: the track says CONSUMED, as mqadmin's progress shows.
+        expect(page.locator("#view tr", has_text=group)).to_contain_text("CONSUMED")
+        progress = mqadmin(fx, "consumerProgress", "-g", group)
+        assert topic in progress, progress
         visit(f"/message/{fx['msg_id']}?topic={topic}", "message-by-unique-id", [fx["offset_msg_id"]])
 
         # ---- links and the back button ----

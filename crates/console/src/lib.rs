@@ -10,7 +10,8 @@
 //! rule and the login), `error` (the
 //! JSON error shape and status codes), and one module per page: `cluster` and
 //! `brokers`, `topics` and `topic_admin` (its write actions), `consumers` and
-//! `offsets` (offset reset), `producers`, `messages` and `by_time`, `ops` (the name servers); `storage` and
+//! `offsets` (offset reset), `producers`, `messages`, `by_time` and `tracks` (who
+//! consumed a message), `ops` (the name servers); `storage` and
 //! `dledger` feed the live storage view of one broker and the live DLedger view.
 //! Book: Part III "The web console" (part3/console.md).
 //! Mirrors rocketmq-console's `controller` and `service.impl` packages
@@ -33,6 +34,7 @@ pub mod server;
 pub mod storage;
 pub mod topic_admin;
 pub mod topics;
+pub mod tracks;
 
 pub use error::ApiError;
 pub use server::{router, AppState};

@@ -23,7 +23,7 @@ use crate::auth::{require_login, Login};
 use crate::error::ApiError;
 use crate::{
     brokers, cluster, consumers, dledger, messages, offsets, ops, producers, storage, topic_admin,
-    topics,
+    topics, tracks,
 };
 
 /// How many per-topic or per-group lookups a list page runs at once.
@@ -108,6 +108,7 @@ pub fn router(state: AppState, login: Option<Login>) -> Router {
         .route("/api/producers", get(producers::producer_connections))
         .route("/api/messages", get(messages::search))
         .route("/api/messages/{msg_id}", get(messages::by_id))
+        .route("/api/messages/{msg_id}/tracks", get(tracks::tracks))
         .fallback(not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(login, require_login))

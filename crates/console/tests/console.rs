@@ -428,6 +428,7 @@ async fn bad_input_is_refused_before_the_cluster_is_asked() {
         "/api/brokers/not-an-address",
         "/api/brokers/not-an-address/storage",
         "/api/messages?topic=T&begin=20&end=10",
+        "/api/messages/not-an-id/tracks",
     ] {
         let (status, err) = get_json(&http, path).await;
         assert_eq!(status, 400, "{path}: {err}");

@@ -85,7 +85,7 @@ java-tests: ## rmq-client against the real Java 4.8.0 name server and broker (JA
 # The console in Debian's Chromium, driven by Playwright from a venv kept in crates/console/e2e/.venv
 # while requirements.txt is unchanged (no browser download: /usr/bin/chromium is used).
 CONSOLE_E2E := crates/console/e2e
-console-e2e: ## the console in Chromium: every page, links, back button, write actions; screenshots into book/src/figures/console/
+console-e2e: ## the console in Chromium: every page, links, back button, write actions; screenshots into target/console-e2e/ (RMQ_BLESS_BOOK=1: into book/src/figures/console/)
 	@command -v chromium >/dev/null || { echo "console-e2e: chromium is missing: apt-get install -y chromium"; exit 1; }
 	@stamp=$$(sha256sum $(CONSOLE_E2E)/requirements.txt | cut -c1-16); \
 	if [ "$$(cat $(CONSOLE_E2E)/.venv/.req-stamp 2>/dev/null)" != "$$stamp" ]; then \

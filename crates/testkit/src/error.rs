@@ -25,7 +25,7 @@ pub enum Error {
         program: String,
         /// The text the boot line should contain.
         needle: String,
-        /// How waiting ended: "within <timeout>" or "before it closed stdout".
+        /// How waiting ended: "within `<timeout>`" or "before it closed stdout".
         why: String,
     },
     /// No port (set) that satisfies the request could be found on 127.0.0.1.

@@ -7,8 +7,11 @@ MDBOOK_VERSION := 0.5.4
 MDBOOK := $(shell command -v mdbook 2>/dev/null || echo $(HOME)/.cargo/bin/mdbook)
 RUN_DIR ?= $(CURDIR)/run
 NODE ?=
+GROUP ?=
+FIELD ?=
+CHAPTER ?=
 
-.PHONY: help build run run-single stop status kill pause resume clean book book-build book-check interop-store interop-dledger mermaid \
+.PHONY: help build run run-single stop status kill pause resume leader node try try-list clean book book-build book-check interop-store interop-dledger mermaid \
         test interop bench experiments-quick mdbook fmt
 
 help: ## list the targets
@@ -38,6 +41,19 @@ pause: ## SIGSTOP one node: make pause NODE=broker-01
 resume: ## SIGCONT one node: make resume NODE=broker-01
 	RUN_DIR=$(RUN_DIR) scripts/cluster.sh resume $(NODE)
 
+leader: ## the current DLedger leader of a group: make -s leader GROUP=RaftNode00 [FIELD=node|addr|port|dir]
+	@RUN_DIR=$(RUN_DIR) scripts/leader.sh $(GROUP) $(FIELD)
+
+node: ## one node's line in the same form: make -s node NODE=nameserver-01 [FIELD=node|addr|port|dir]
+	@RUN_DIR=$(RUN_DIR) scripts/leader.sh --node $(NODE) $(FIELD)
+
+try: build ## run every Try-it of the book on a fresh cluster (make try CHAPTER=part2/offsets.md for one)
+	python3 scripts/try/test_try.py
+	python3 scripts/try/run.py $(CHAPTER)
+
+try-list: ## list the book's Try-it blocks and what each must print
+	@python3 scripts/try/run.py --list $(CHAPTER)
+
 clean: stop ## stop, then remove stores, logs and the run directory
 	rm -rf $(RUN_DIR)
 
@@ -66,6 +82,7 @@ test: mdbook ## unit + integration tests, book checks, experiments in --quick mo
 	$(CARGO) test --workspace
 	$(MAKE) book-check
 	$(MAKE) experiments-quick
+	$(MAKE) try
 
 experiments-quick: ## every experiment in --quick mode (writes into book/src/figures/)
 	scripts/experiments-quick.sh

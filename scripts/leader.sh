@@ -21,15 +21,26 @@ LAYOUT=$ROOT/conf/cluster.layout
 RAW=$ROOT/book/src/appendix/rmq-raw.sh
 WAIT_S=${LEADER_WAIT_S:-15}
 
-usage() { echo "usage: $0 GROUP [node|addr|port|dir]  |  $0 --node NODE [node|addr|port|dir]" >&2; exit 2; }
-conf_value() { sed -n "s/^[[:space:]]*$2[[:space:]]*=[[:space:]]*//p" "$1" | tail -n1 | tr -d '[:space:]'; }
-layout() { awk '!/^#/ && NF >= 4 { print $1, $2, $3 }' "$LAYOUT"; }
+usage() { echo "usage: make -s leader GROUP=RaftNode00 [FIELD=node|addr|port|dir]  (or $0 GROUP [FIELD])" >&2; exit 2; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 pid_of() { cat "$RUN_DIR/$1/pid" 2>/dev/null || true; }
 state_of() { # up | paused | down
   local p; p=$(pid_of "$1")
   if [[ -z $p ]] || ! kill -0 "$p" 2>/dev/null; then echo down; return; fi
   case $(ps -o stat= -p "$p" 2>/dev/null) in T* | Z*) echo paused;; *) echo up;; esac
+}
+# "node kind listenPort brokerName" for every node of the layout, from one awk over all config files
+# (a process per value would cost seconds on a busy machine, and the book calls this often).
+nodes() {
+  awk -v root="$ROOT" '
+    FNR == 1 && FILENAME != ARGV[1] { conf = substr(FILENAME, length(root) + 2) }
+    FILENAME == ARGV[1] { if (!/^#/ && NF >= 4) { order[++n] = $1; kind[$1] = $2; file[$3] = $1; ARGV[ARGC++] = root "/" $3 } next }
+    { line = $0; sub(/^[ \t]+/, "", line); split(line, kv, "=")
+      key = kv[1]; sub(/[ \t]+$/, "", key); value = substr(line, index(line, "=") + 1); gsub(/[ \t\r]/, "", value)
+      if (key == "listenPort") port[file[conf]] = value
+      if (key == "brokerName") group[file[conf]] = value }
+    END { for (i = 1; i <= n; i++) { m = order[i]; print m, kind[m], port[m], (group[m] == "" ? "-" : group[m]) } }
+  ' "$LAYOUT"
 }
 print() { # node addr
   local dir=$RUN_DIR/$1
@@ -50,27 +61,27 @@ case $FIELD in "" | node | addr | port | dir) ;; *) echo "unknown FIELD '$FIELD'
 if [[ $1 == --node ]]; then
   node=${2:-}
   [[ -n $node ]] || usage
-  line=$(layout | awk -v n="$node" '$1 == n') || true
-  [[ -n $line ]] || { echo "no node '$node' in conf/cluster.layout (nodes: $(layout | awk '{printf "%s ", $1}'))" >&2; exit 1; }
-  read -r _ _ conf <<<"$line"
-  print "$node" "127.0.0.1:$(conf_value "$ROOT/$conf" listenPort)"
+  all=$(nodes)
+  line=$(awk -v n="$node" '$1 == n' <<<"$all")
+  [[ -n $line ]] || { echo "no node '$node' in conf/cluster.layout (nodes: $(awk '{printf "%s ", $1}' <<<"$all"))" >&2; exit 1; }
+  read -r _ _ port _ <<<"$line"
+  print "$node" "127.0.0.1:$port"
   exit 0
 fi
 
 group=$1
-members=() ports=() nameservers=()
-while read -r name kind conf; do
+members=() ports=() nameservers=() groups=()
+while read -r name kind port broker_name; do
   case $kind in
-    namesrv) nameservers+=("$(conf_value "$ROOT/$conf" listenPort)");;
+    namesrv) nameservers+=("$port");;
     broker)
-      if [[ $(conf_value "$ROOT/$conf" brokerName) == "$group" ]]; then
-        members+=("$name"); ports+=("$(conf_value "$ROOT/$conf" listenPort)")
-      fi;;
+      groups+=("$broker_name")
+      if [[ $broker_name == "$group" ]]; then members+=("$name"); ports+=("$port"); fi;;
   esac
-done < <(layout)
+done < <(nodes)
 if ((${#members[@]} == 0)); then
-  groups=$(layout | while read -r _ kind conf; do [[ $kind == broker ]] && conf_value "$ROOT/$conf" brokerName; done | sort -u | tr '\n' ' ')
-  echo "no broker group '$group' in conf/cluster.layout (groups: $groups)" >&2; exit 1
+  echo "no broker group '$group' in conf/cluster.layout (groups: $(printf '%s\n' "${groups[@]}" | sort -u | tr '\n' ' '))" >&2
+  exit 1
 fi
 
 ask() { # name-server port -> the address with brokerId 0 in the group's route, or nothing

@@ -214,30 +214,29 @@ def parse_chapter(src: Path, rel: str) -> Chapter:
                 if re.match(r"try it\b", head.group(2), re.IGNORECASE):
                     try_level, heading = level, head.group(2)
         i += 1
-    for block in chapter.blocks:
-        if not block.expect and not block.expect_not and block.skip is None:
-            raise BookError(
-                f"{block.where}: Try-it block without an expectation; add <!-- try-expect: REGEX --> after it"
-            )
+    bare = [b.where for b in chapter.blocks if not b.expect and not b.expect_not and b.skip is None]
+    if bare:
+        raise BookError(
+            f"{', '.join(bare)}: Try-it block without an expectation; add <!-- try-expect: REGEX --> after it"
+        )
     return chapter
 
 
-def load_book(src: Path) -> list[Chapter]:
-    """All chapters of SUMMARY.md in order (those without a Try-it too, with no blocks)."""
+def load_book(src: Path) -> tuple[list[Chapter], dict[str, str]]:
+    """All chapters of SUMMARY.md in order (those without a Try-it too, with no blocks), and the
+    format errors of the chapters that could not be read (path -> message); those are left out."""
     chapters = []
-    errors = []
+    errors: dict[str, str] = {}
     for rel in summary_order(src):
         if not (src / rel).exists():
             continue
         try:
             chapters.append(parse_chapter(src, rel))
         except BookError as e:
-            errors.append(str(e))
-    if errors:
-        raise BookError("\n".join(errors))
-    known = {c.path for c in chapters}
+            errors[rel] = str(e)
+    known = {c.path for c in chapters} | set(errors)
     for c in chapters:
         for need in c.needs:
             if need not in known:
-                raise BookError(f"{c.path}: needs={need} is not a chapter of SUMMARY.md")
-    return chapters
+                errors[c.path] = f"{c.path}: needs={need} is not a chapter of SUMMARY.md"
+    return [c for c in chapters if c.path not in errors], errors

@@ -41,15 +41,19 @@ OUTPUT_LINES_ON_FAILURE = 60
 # What `make` passes to its children: a student's shell has none of it, and a nested make would
 # otherwise print "Entering directory" lines and share our job server.
 MAKE_VARIABLES = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "MAKE_TERMOUT", "MAKE_TERMERR")
+# Settings of the developer's shell that change what the book's commands print; a student has none.
+DEVELOPER_VARIABLES = ("NAMESRV_ADDR", "RUST_BACKTRACE", "RUST_LIB_BACKTRACE", "RUST_LOG")
 
 
 class Interrupted(Exception):
     pass
 
 
-def select(chapters: list[Chapter], wanted: list[str]) -> list[Chapter]:
-    """The chapters asked for plus, transitively, the chapters they need, in book order."""
+def select(chapters: list[Chapter], wanted: list[str], errors: dict[str, str]) -> list[Chapter]:
+    """The chapters asked for plus, transitively, the chapters they need, in book order; of the
+    format errors, only those of these chapters are kept."""
     by_path = {c.path: c for c in chapters}
+    by_path.update({path: Chapter(path) for path in errors})
     keep: set[str] = set()
     todo = []
     for w in wanted:
@@ -62,6 +66,9 @@ def select(chapters: list[Chapter], wanted: list[str]) -> list[Chapter]:
         if rel not in keep:
             keep.add(rel)
             todo.extend(by_path[rel].needs)
+    for path in list(errors):
+        if path not in keep:
+            del errors[path]
     return [c for c in chapters if c.path in keep]
 
 
@@ -113,7 +120,7 @@ class Runner:
         self.log(text)
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in MAKE_VARIABLES and k != "NAMESRV_ADDR"}
+        env = {k: v for k, v in os.environ.items() if k not in MAKE_VARIABLES + DEVELOPER_VARIABLES}
         env.update(
             PATH=f"{ROOT / 'target/release'}{os.pathsep}{os.environ.get('PATH', '')}",
             RUN_DIR=str(self.run_dir),
@@ -233,20 +240,22 @@ def main() -> int:
     parser.add_argument("-v", "--verbose", action="store_true", help="print every block's output")
     args = parser.parse_args()
 
-    try:
-        chapters = load_book(SRC)
-        if args.chapters:
-            chapters = select(chapters, args.chapters)
-    except BookError as e:
-        print(f"try: {e}", file=sys.stderr)
-        return 2
+    chapters, errors = load_book(SRC)
+    if args.chapters:
+        try:
+            chapters = select(chapters, args.chapters, errors)
+        except BookError as e:
+            print(f"try: {e}", file=sys.stderr)
+            return 2
+    for message in errors.values():
+        print(f"FORMAT {message}", file=sys.stderr)
     if args.list:
         list_blocks(chapters)
-        return 0
+        return 2 if errors else 0
     chapters = [c for c in chapters if c.blocks]
     if not chapters:
         print("try: no Try-it blocks in the chosen chapters")
-        return 0
+        return 2 if errors else 0
 
     if sys.platform.startswith("linux") and not procs.become_subreaper():
         print("try: warning: could not become a child subreaper; orphaned processes may be missed")
@@ -254,6 +263,8 @@ def main() -> int:
     log_path = ROOT / "target/try/try.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     runner = Runner(run_dir, log_path, args.verbose)
+    runner.failed = len(errors)
+    runner.failures = [f"format: {m}" for m in errors.values()]
     busy = runner.cluster.busy_ports()
     if busy:
         print(f"try: ports {busy} are in use: another cluster runs (make stop, or wait for its flock)")

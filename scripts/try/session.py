@@ -167,9 +167,13 @@ class Session:
             pass
 
 
+ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+
+
 def clean(raw: bytes) -> str:
-    """Terminal output as text: \\r\\n -> \\n, bare \\r (progress lines) keeps the last state, tail only."""
+    """Terminal output as text: \\r\\n -> \\n, bare \\r (progress lines) keeps the last state, colour
+    codes removed (loggers colour their output on a terminal; the book shows it plain), tail only."""
     if len(raw) > MAX_OUTPUT_BYTES:
         raw = b"[... output cut ...]\n" + raw[-MAX_OUTPUT_BYTES:]
-    text = raw.decode("utf-8", "replace").replace("\r\n", "\n")
+    text = ANSI.sub("", raw.decode("utf-8", "replace")).replace("\r\n", "\n")
     return "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))

@@ -275,8 +275,9 @@ def main() -> int:
     def interrupted(signum, _frame):
         raise Interrupted(signal.Signals(signum).name)
 
-    signal.signal(signal.SIGTERM, interrupted)
-    signal.signal(signal.SIGHUP, interrupted)
+    # SIGINT too: a shell starts background jobs with SIGINT ignored, and Ctrl-C must still stop us.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, interrupted)
     began = time.monotonic()
     status = 0
     try:
@@ -289,6 +290,8 @@ def main() -> int:
                 runner.say(f"FAIL {chapter.path}: {e}")
     except (KeyboardInterrupt, Interrupted) as e:
         runner.say(f"try: interrupted ({e or 'SIGINT'}); stopping the cluster")
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
         status = 130
     finally:
         runner.finish()

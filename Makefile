@@ -10,9 +10,10 @@ NODE ?=
 GROUP ?=
 FIELD ?=
 CHAPTER ?=
+LAB ?=
 
-.PHONY: help build run run-single stop status kill pause resume leader node try try-list clean book book-build book-check interop-store interop-dledger mermaid \
-        test interop bench experiments-quick mdbook fmt
+.PHONY: help build run run-single stop status kill pause resume leader node try try-list clean book book-build book-check interop-store interop-dledger mermaid-update \
+        test interop bench experiments-quick mdbook fmt labs
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*?## "} /^[a-zA-Z_-]+:.*?## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -61,28 +62,35 @@ mdbook: ## install mdBook $(MDBOOK_VERSION) if missing
 	@if ! $(MDBOOK) --version 2>/dev/null | grep -q "v$(MDBOOK_VERSION)"; then \
 	  $(CARGO) install mdbook --version $(MDBOOK_VERSION) --locked; fi
 
+# mermaid.js draws the book's diagrams. It is vendored in book/theme/ (with its MIT license), so a fresh
+# clone builds the book offline; this target replaces it with another release from the npm registry.
 MERMAID_VERSION ?= 10.9.1
-mermaid: book/theme/mermaid.min.js ## fetch mermaid.js (diagrams in the book) from the npm registry
+mermaid-update: ## re-vendor mermaid.js (book/theme/mermaid.min.js + its LICENSE) from npm: make mermaid-update MERMAID_VERSION=x.y.z
+	tmp=$$(mktemp -d) && npm pack mermaid@$(MERMAID_VERSION) --silent --pack-destination "$$tmp" >/dev/null \
+	  && tar -xzf "$$tmp"/mermaid-$(MERMAID_VERSION).tgz -C "$$tmp" package/dist/mermaid.min.js package/LICENSE \
+	  && mv "$$tmp"/package/dist/mermaid.min.js book/theme/mermaid.min.js \
+	  && mv "$$tmp"/package/LICENSE book/theme/mermaid.LICENSE && rm -rf "$$tmp" \
+	  && sed -i.bak 's/mermaid\.js [0-9][0-9.]*,/mermaid.js $(MERMAID_VERSION),/' book/theme/README.md && rm -f book/theme/README.md.bak
 
-book/theme/mermaid.min.js:
-	cd book/theme && tmp=$$(mktemp -d) && npm pack mermaid@$(MERMAID_VERSION) --silent --pack-destination "$$tmp" >/dev/null \
-	  && tar -xzf "$$tmp"/mermaid-$(MERMAID_VERSION).tgz -C "$$tmp" package/dist/mermaid.min.js \
-	  && mv "$$tmp"/package/dist/mermaid.min.js mermaid.min.js && rm -rf "$$tmp"
-
-book: mdbook mermaid ## serve the course at http://127.0.0.1:3000
+book: mdbook ## serve the course at http://127.0.0.1:3000
 	$(MDBOOK) serve -n 127.0.0.1
 
-book-check: mdbook mermaid ## check includes/anchors, then mdbook build + mdbook test
+book-check: mdbook ## check includes/anchors and the prose, then mdbook build + mdbook test
 	scripts/check-book-includes.sh
+	scripts/check-book-prose.sh
 	$(MDBOOK) build
 	$(MDBOOK) test
 
 test: mdbook ## unit + integration tests, book checks, experiments in --quick mode
 	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace
+	$(MAKE) labs
 	$(MAKE) book-check
 	$(MAKE) experiments-quick
 	$(MAKE) try
+
+labs: ## grade the labs: every reference solution passes, every stub fails; LAB=04 grades one lab as a student
+	CARGO="$(CARGO)" labs/grade.sh $(LAB)
 
 experiments-quick: ## every experiment in --quick mode (writes into book/src/figures/)
 	scripts/experiments-quick.sh

@@ -4,12 +4,13 @@
 # Builds mqnamesrv/mqbroker/mqadmin, starts one name server and one broker on free 127.0.0.1
 # ports (store in a temp dir), then runs the Java suite (rocketmq-client + rocketmq-tools 4.8.0),
 # the Go suite (rocketmq-client-go v2.0.0) and the restart suite (both clients' delayed messages
-# while the broker is restarted with SIGTERM on the same store and port). Prints PASS/FAIL per
+# while the broker is restarted with SIGTERM on the same store and port), RocketMQ 4.8.0's example
+# programs on the Java client and the Python client (PyPI rocketmq, the C++ core). Prints PASS/FAIL per
 # suite and exits non-zero on any failure; the server logs are printed when something fails.
 # See interop/README.md.
 #
 # Environment: CARGO_TARGET_DIR (default <repo>/target), CARGO (default cargo),
-# INTEROP_SUITES (default "java go restart"), INTEROP_KEEP=1 keeps the temp dir.
+# INTEROP_SUITES (default "java go restart filter examples python reply"), INTEROP_KEEP=1 keeps the temp dir.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -17,7 +18,7 @@ ROOT="$(cd "$HERE/.." && pwd)"
 CARGO="${CARGO:-cargo}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 BIN="$TARGET_DIR/debug"
-SUITES="${INTEROP_SUITES:-java go restart}"
+SUITES="${INTEROP_SUITES:-java go restart filter examples python reply}"
 # The broker's delay levels. Levels 1-3 are 4.8.0's defaults (1 s, 5 s, 10 s): the delay checks
 # measure them. Levels 4 and 5 (4.8.0: 30 s and 1 m) are shortened to 2 s and 3 s because a failed
 # message is retried on level 3 + reconsumeTimes: the DLQ check (maxReconsumeTimes=2) then waits
@@ -173,6 +174,8 @@ storePathRootDir=$WORK/store
 autoCreateTopicEnable=false
 flushDiskType=ASYNC_FLUSH
 messageDelayLevel=$DELAY_LEVELS
+# filter suite: SQL92 subscriptions need this (4.8.0's default is false)
+enablePropertyFilter=true
 CONF
     if start_broker; then
         break
@@ -339,6 +342,73 @@ run_restart() {
     sed 's/^/  [go]   /' "$WORK/restart-go.log"
     return "$rc"
 }
+
+# --- filter suite (SQL92 / tag filter) ----------------------------------------------------------
+# RocketMQ 4.8.0's example package `filter` (TagFilter, SqlFilter) on the official Java client:
+# each consumer must receive exactly the messages its selector matches; a bad SQL expression
+# must make consumer.start() fail with SUBSCRIPTION_PARSE_FAILED. See FilterExamples.java.
+run_filter() {
+    prepare_java
+    log "filter: running the TagFilter/SqlFilter examples"
+    java_main interop.FilterExamples "$NAMESRV" "$CLUSTER"
+}
+# --- end of filter suite ------------------------------------------------------------------------
+
+# --- examples and python suites (helper "sync") ------------------------------------------------
+# examples: RocketMQ 4.8.0's example programs (quickstart, ordermessage, broadcast, schedule, batch)
+# on the official Java client, in one JVM, each checking what it received (filter: the suite above).
+run_examples() {
+    prepare_java
+    local names=()
+    if [[ "${INTEROP_SCHEDULE:-1}" != 1 ]]; then
+        names=(quickstart ordermessage broadcast batch)
+    fi
+    log "examples: running (one JVM, all examples at once)"
+    EXAMPLES_OFFSET_DIR="$WORK/example-offsets" \
+        java_main interop.Examples "$NAMESRV" "$CLUSTER" "$BROKER_ADDR" ${names[@]+"${names[@]}"}
+}
+
+# python: the PyPI client `rocketmq` 0.4.4 (it bundles librocketmq, the official C++ core) in a venv
+# this script creates and keeps in interop/python/.venv while requirements.txt is unchanged.
+prepare_python() {
+    local dir="$HERE/python" venv="$HERE/python/.venv" stamp
+    stamp="$(cksum <"$dir/requirements.txt")"
+    if [[ "$(cat "$venv/.req-stamp" 2>/dev/null)" != "$stamp" ]]; then
+        log "python: creating $venv and installing $(tr '\n' ' ' <"$dir/requirements.txt")from PyPI"
+        rm -rf "$venv"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install -q --disable-pip-version-check -r "$dir/requirements.txt"
+        echo "$stamp" >"$venv/.req-stamp"
+    fi
+}
+
+run_python() {
+    prepare_python
+    local plain ordered delayed
+    log "python: creating topics with our mqadmin"
+    plain="$(create_topic InteropPy)"
+    ordered="$(create_topic InteropPyOrder)"
+    delayed="$(create_topic InteropPyDelay)"
+    log "python: running"
+    # The C++ core logs to $HOME/logs/rocketmq-cpp: keep that in the work folder.
+    mkdir -p "$WORK/python-home"
+    HOME="$WORK/python-home" "$HERE/python/.venv/bin/python" "$HERE/python/interop.py" \
+        "$NAMESRV" "$plain" "$ordered" "$delayed" "$([[ "${INTEROP_SCHEDULE:-1}" == 1 ]] && echo "$DELAY_LEVELS")"
+}
+# --- end of the examples and python suites ------------------------------------------------------
+
+# --- reply suite: request-reply and offset reset (helper "reply") --------------------------------
+# RocketMQ's rpc example on the Java 4.8.0 client, Java <-> Rust requesters and responders
+# (crates/client/src/bin/rmq-example), and the real mqadmin resetOffsetByTime / consumerStatus /
+# queryMsgById -g -d against a running Java and a running Rust consumer. See ReplyInterop.java.
+run_reply() {
+    prepare_java
+    log "reply: building rmq-example (Rust requester, responder, consumer)"
+    CARGO_TARGET_DIR="$TARGET_DIR" "$CARGO" build -q -p rmq-client --bin rmq-example
+    log "reply: running"
+    java_main interop.ReplyInterop "$NAMESRV" "$CLUSTER" "$BROKER_NAME" "$BROKER_ADDR" "$BIN/rmq-example"
+}
+# --- end of the reply suite ---------------------------------------------------------------------
 
 SUMMARY=""
 for suite in $SUITES; do

@@ -1,6 +1,5 @@
 // Turns the chapters' ```mermaid blocks (mdBook emits them as <code class="language-mermaid">)
-// into diagrams. mermaid.min.js is fetched from the npm registry by `make mermaid`
-// (book/theme/mermaid.min.js is not committed).
+// into diagrams. mermaid.min.js is vendored next to this file (see README.md here).
 document.addEventListener("DOMContentLoaded", function () {
   if (typeof mermaid === "undefined") {
     return;

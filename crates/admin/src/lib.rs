@@ -4,7 +4,7 @@
 //! scripts and muscle memory carry over: `clusterList`, `topicList`, `topicRoute`,
 //! `topicStatus`, `updateTopic`, `deleteTopic`, `updateSubGroup`, `brokerStatus`,
 //! `consumerProgress`, `consumerConnection`, `sendMessage`, `consumeMessage`,
-//! `queryMsgById`, `queryMsgByKey`.
+//! `queryMsgById`, `queryMsgByKey`, `resetOffsetByTime`.
 //!
 //! Layout: `admin_client` talks to name servers and brokers (a small
 //! DefaultMQAdminExt), `producer` and `pull` are the one-shot client paths
@@ -31,8 +31,7 @@
 //!
 //! Deviations from 4.8.0 (all deliberate): a failed command exits with status 1;
 //! outputs that Java leaves without a final newline get one; `queryMsgById` takes
-//! an optional `-t` for producer (unique) ids and otherwise searches every topic;
-//! `-g/-d` of queryMsgById (consume directly) is refused.
+//! an optional `-t` for producer (unique) ids and otherwise searches every topic.
 
 // Header rows deliberately reuse the data rows' format string (with literal
 // arguments) so the two visibly line up, as in the Java printf calls.

@@ -40,6 +40,8 @@ pub struct Broker {
     pub tps: crate::stats::TpsSampler,
     /// Messages handed out per topic@group (consumeTps).
     pub group_gets: crate::stats::GroupGetNums,
+    /// SQL92 filter data per (topic, group), persisted to config/consumerFilter.json.
+    pub filters: Arc<crate::filter::manager::ConsumerFilterManager>,
     /// Put/get totals at the last two midnights (brokerStatus).
     pub daily: crate::stats::DailyTotals,
     /// The id and role the broker currently registers with; DLedger changes them at run time.
@@ -49,6 +51,8 @@ pub struct Broker {
     pub dledger: std::sync::OnceLock<Arc<crate::dledger_mode::DLedgerMode>>,
     /// Set once classic master/slave replication runs (`run`; not in DLedger mode).
     pub ha: std::sync::OnceLock<Arc<crate::ha::HaService>>,
+    /// A slave's copy of its master's config tables (`SlaveSynchronize`).
+    pub slave_sync: crate::slave_sync::SlaveSync,
 }
 
 impl Broker {
@@ -71,8 +75,29 @@ impl Broker {
             .parse()
             .with_context(|| format!("brokerIP1 {:?} is not an IP address", cfg.broker_ip1))?;
         let store_host = SocketAddr::new(ip, cfg.listen_port);
-        let store = DefaultMessageStore::open(crate::store_config::store_config(&cfg)?)
+        // ANCHOR: filter_setup
+        let bloom = rmq_filter::BloomFilter::create_by_fn(
+            cfg.filter.max_error_rate_of_bloom_filter,
+            cfg.filter.expect_consumer_num_use_filter,
+        )
+        .map_err(|e| {
+            anyhow::anyhow!("maxErrorRateOfBloomFilter/expectConsumerNumUseFilter: {e}")
+        })?;
+        let filters = Arc::new(crate::filter::manager::ConsumerFilterManager::load(
+            &cfg.config_dir(),
+            bloom,
+            cfg.filter.filter_data_clean_time_span_ms,
+        ));
+        let mut store_cfg = crate::store_config::store_config(&cfg)?;
+        // as 4.8.0's ConsumerFilterManager constructor: the ext bit map is the bloom's m bits
+        store_cfg.bit_map_length_consume_queue_ext = bloom.m as u32;
+        let store = DefaultMessageStore::open(store_cfg)
             .with_context(|| format!("opening store in {}", cfg.store_path_root_dir.display()))?;
+        store.set_bit_map_calculator(crate::filter::bit_map_calculator(
+            filters.clone(),
+            cfg.filter.enable_calc_filter_bit_map,
+        ));
+        // ANCHOR_END: filter_setup
         // A DLedger member starts as a follower; leadership makes it brokerId 0 later.
         let (cfg_id, cfg_role) = match &dledger_settings {
             Some(s) => (s.follower_broker_id()?, BrokerRole::Slave),
@@ -114,7 +139,9 @@ impl Broker {
             tps: Default::default(),
             group_gets: Default::default(),
             daily: Default::default(),
+            filters,
             role: parking_lot::RwLock::new((cfg_id, cfg_role)),
+            slave_sync: crate::slave_sync::SlaveSync::new(cfg_role == BrokerRole::Slave),
             dledger_settings,
             dledger: std::sync::OnceLock::new(),
             ha: std::sync::OnceLock::new(),
@@ -161,9 +188,6 @@ impl Broker {
                 self.clone(),
                 dl,
             )));
-            dledger_tasks.push(tokio::spawn(crate::dledger_mode::sync_topics_loop(
-                self.clone(),
-            )));
         }
         let mut ha_tasks = Vec::new();
         if self.dledger_settings.is_none() {
@@ -172,13 +196,9 @@ impl Broker {
                 crate::ha::HaService::new(crate::ha::HaConfig::from_broker(&self.cfg, file_size)?);
             let _ = self.ha.set(ha.clone());
             ha_tasks = crate::ha::start(&self, ha).await?;
-            if !self.is_master() {
-                // 4.8.0 SlaveSynchronize.syncTopicConfig
-                ha_tasks.push(tokio::spawn(crate::dledger_mode::sync_topics_loop(
-                    self.clone(),
-                )));
-            }
         }
+        // Idle while master; copies the master's config tables while slave.
+        let slave_sync = tokio::spawn(crate::slave_sync::run(self.clone()));
         crate::register::register_all(&self).await;
         let reg = tokio::spawn(crate::register::register_loop(self.clone()));
         let periodic = tokio::spawn(self.clone().periodic());
@@ -195,6 +215,7 @@ impl Broker {
         tracing::info!("shutting down broker {}", self.cfg.broker_name);
         reg.abort();
         periodic.abort();
+        slave_sync.abort();
         for t in schedule_tasks
             .iter()
             .chain(dledger_tasks.iter())
@@ -213,6 +234,7 @@ impl Broker {
         self.topics.persist();
         self.subscriptions.persist();
         self.schedule.persist();
+        self.filters.persist();
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || store.shutdown()).await?;
         Ok(())
@@ -241,6 +263,9 @@ impl Broker {
                 old.0,
                 old.1
             );
+            if (old.1 == BrokerRole::Slave) != (role == BrokerRole::Slave) {
+                self.slave_sync.handle_role(role);
+            }
             self.register_now.notify_one();
         }
     }
@@ -281,7 +306,10 @@ impl Broker {
                 _ = scan_tick.tick() => {
                     for g in self.consumers.scan_expired() {
                         self.consumers.notify_ids_changed(&g);
+                        crate::filter::on_group_maybe_gone(&self, &g);
                     }
+                    let b = self.clone();
+                    let _ = tokio::task::spawn_blocking(move || b.filters.persist()).await;
                     self.producers.scan_expired();
                 }
             }

@@ -70,6 +70,10 @@ pub struct BrokerConfig {
     pub region_id: String,
     pub max_reconsume_times_default: i32,
     pub compressed_register: bool,
+    /// `storeReplyMessageEnable`: request-reply replies are also stored in the reply topic.
+    pub store_reply_message_enable: bool,
+    /// SQL92 filtering (Part II, "Filtering"); see [`FilterConfig`].
+    pub filter: FilterConfig,
     /// All key/value pairs as read, for GET_BROKER_CONFIG.
     pub raw: BTreeMap<String, String>,
 }
@@ -111,6 +115,8 @@ impl Default for BrokerConfig {
             region_id: "DefaultRegion".into(),
             max_reconsume_times_default: 16,
             compressed_register: false,
+            store_reply_message_enable: true,
+            filter: FilterConfig::default(),
             raw: BTreeMap::new(),
         }
     }
@@ -202,6 +208,19 @@ impl BrokerConfig {
                 "enableDLegerCommitLog" => c.enable_dleger_commit_log = parse(key, v)?,
                 "regionId" => c.region_id = v.clone(),
                 "compressedRegister" => c.compressed_register = parse(key, v)?,
+                "storeReplyMessageEnable" => c.store_reply_message_enable = parse(key, v)?,
+                "enablePropertyFilter" => c.filter.enable_property_filter = parse(key, v)?,
+                "enableCalcFilterBitMap" => c.filter.enable_calc_filter_bit_map = parse(key, v)?,
+                "filterSupportRetry" => c.filter.filter_support_retry = parse(key, v)?,
+                "expectConsumerNumUseFilter" => {
+                    c.filter.expect_consumer_num_use_filter = parse(key, v)?
+                }
+                "maxErrorRateOfBloomFilter" => {
+                    c.filter.max_error_rate_of_bloom_filter = parse(key, v)?
+                }
+                "filterDataCleanTimeSpan" => {
+                    c.filter.filter_data_clean_time_span_ms = parse(key, v)?
+                }
                 // Store and HA keys the store (not the broker) interprets; accepted silently.
                 k if crate::store_config::STORE_KEYS.contains(&k) => {}
                 "haSendHeartbeatInterval"
@@ -281,6 +300,36 @@ impl BrokerConfig {
             self.broker_permission.to_string(),
         );
         m.iter().map(|(k, v)| format!("{k}={v}\n")).collect()
+    }
+}
+
+/// The SQL92 filter's switches, with 4.8.0's defaults (`BrokerConfig`).
+#[derive(Debug, Clone)]
+pub struct FilterConfig {
+    /// `enablePropertyFilter` (false): accept SQL92 subscriptions at all.
+    pub enable_property_filter: bool,
+    /// `enableCalcFilterBitMap` (false): compute each message's bloom bit map at dispatch.
+    pub enable_calc_filter_bit_map: bool,
+    /// `filterSupportRetry` (false): filter `%RETRY%` queues with the original topic's SQL.
+    pub filter_support_retry: bool,
+    /// `expectConsumerNumUseFilter` (32): groups per topic the bloom filter is sized for.
+    pub expect_consumer_num_use_filter: i32,
+    /// `maxErrorRateOfBloomFilter` (20, %): the bloom filter's false-positive rate.
+    pub max_error_rate_of_bloom_filter: i32,
+    /// `filterDataCleanTimeSpan` (24 h, in ms): how long dead filter data is kept.
+    pub filter_data_clean_time_span_ms: i64,
+}
+
+impl Default for FilterConfig {
+    fn default() -> Self {
+        FilterConfig {
+            enable_property_filter: false,
+            enable_calc_filter_bit_map: false,
+            filter_support_retry: false,
+            expect_consumer_num_use_filter: 32,
+            max_error_rate_of_bloom_filter: 20,
+            filter_data_clean_time_span_ms: 24 * 3600 * 1000,
+        }
     }
 }
 

@@ -8,8 +8,9 @@
 //! the consume queues and index as usual. The send reply is the leader's local append result.
 //! Role changes re-register the broker at once: the leader as brokerId 0 (SYNC_MASTER), the
 //! followers as `n<k>` -> k+1 (SLAVE), as 4.8.0's `DLedgerRoleChangeHandler` does. Followers
-//! copy the leader's topic configs every few seconds (4.8.0 `SlaveSynchronize`), so a new
-//! leader knows the topics.
+//! copy the leader's topic configs, consumer offsets, delay offsets and subscription groups
+//! every 10 s ([`crate::slave_sync`], 4.8.0 `SlaveSynchronize`), so a new leader starts from
+//! the tables it copied last.
 //!
 //! Deviation from 4.8.0: 4.8.0 makes the DLedger data files *be* the commit log (consume-queue
 //! offsets point into `dledger-<id>/data`). Here the DLedger files hold the same records, and
@@ -312,12 +313,24 @@ fn tags_code_of(m: &rmq_common::MessageExt) -> i64 {
 
 // ANCHOR: role_change
 /// Follows DLedger role changes: the leader registers as brokerId 0 once everything committed
-/// is applied; followers register as k+1 and stop serving writes.
+/// is applied; followers register as k+1, stop serving writes and copy the leader's tables.
 pub async fn role_loop(b: Arc<Broker>, dl: Arc<DLedgerMode>) {
     let follower_id = dl.settings.follower_broker_id().unwrap_or(1);
     let mut rx = dl.server.watch_role();
+    let mut last_follower_of: Option<(i64, Option<String>)> = None;
     loop {
         let state = rx.borrow_and_update().clone();
+        if state.role == Role::Follower {
+            // 4.8.0 runs changeToSlave at every FOLLOWER event, even when already a slave:
+            // a new term's leader restarts the table copy (and a registration tells where
+            // the new master is).
+            let of = Some((state.term, state.leader_id.clone()));
+            if b.broker_role() == BrokerRole::Slave && last_follower_of != of {
+                b.slave_sync.handle_role(BrokerRole::Slave);
+                b.register_now.notify_one();
+            }
+            last_follower_of = of;
+        }
         match state.role {
             Role::Leader => {
                 // 4.8.0 waits until the ledger end is committed and dispatched before acting
@@ -340,22 +353,6 @@ pub async fn role_loop(b: Arc<Broker>, dl: Arc<DLedgerMode>) {
     }
 }
 // ANCHOR_END: role_change
-
-/// Followers copy the topic configs of their group's master every few seconds (4.8.0
-/// `SlaveSynchronize.syncTopicConfig`), so a newly elected leader accepts the same topics.
-pub async fn sync_topics_loop(b: Arc<Broker>) {
-    loop {
-        tokio::time::sleep(Duration::from_secs(3)).await;
-        if b.is_master() {
-            continue;
-        }
-        if let Some(master) = crate::register::find_master_addr(&b).await {
-            if let Err(e) = b.topics.sync_from_master(&b.client, &master).await {
-                tracing::debug!("topic sync from {master} failed: {e}");
-            }
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

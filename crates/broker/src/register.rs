@@ -5,7 +5,7 @@
 
 use crate::broker::Broker;
 use rmq_remoting::codes::{request, response};
-use rmq_remoting::protocol::RegisterBrokerBody;
+use rmq_remoting::protocol::{RegisterBrokerBody, TopicConfig, TopicConfigSerializeWrapper};
 use rmq_remoting::RemotingCommand;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +16,10 @@ pub async fn register_all(broker: &Broker) -> usize {
     let cfg = &broker.cfg;
     let body = RegisterBrokerBody {
         filter_server_list: vec![],
-        topic_config_serialize_wrapper: broker.topics.snapshot(),
+        topic_config_serialize_wrapper: announced_topics(
+            broker.topics.snapshot(),
+            cfg.broker_permission,
+        ),
     };
     let bytes = match body.encode(cfg.compressed_register) {
         Ok(b) => b,
@@ -26,6 +29,7 @@ pub async fn register_all(broker: &Broker) -> usize {
         }
     };
     let mut ok = 0;
+    let mut first_reply = true;
     for ns in cfg.namesrv_list() {
         let cmd = RemotingCommand::new_request(request::REGISTER_BROKER)
             .with_ext("brokerName", &cfg.broker_name)
@@ -42,6 +46,11 @@ pub async fn register_all(broker: &Broker) -> usize {
         match broker.client.invoke(&ns, cmd, timeout).await {
             Ok(r) if r.code == response::SUCCESS => {
                 ok += 1;
+                // 4.8.0 doRegisterBrokerAll: the first reply's masterAddr (absent: unknown) is
+                // where a slave copies its config tables from.
+                if std::mem::take(&mut first_reply) {
+                    broker.slave_sync.set_master_addr(r.ext("masterAddr"));
+                }
                 // A slave learns where to replicate from in the reply (4.8.0 registerBrokerAll).
                 if !broker.is_master() {
                     if let (Some(ha), Some(addr)) = (
@@ -59,6 +68,33 @@ pub async fn register_all(broker: &Broker) -> usize {
     ok
 }
 // ANCHOR_END: register_all
+
+// ANCHOR: announced_topics
+/// The topics as the name servers get them. A broker that is not both readable and writable
+/// (`brokerPermission` 4, 2 or 0) announces every topic with its own permission instead of the
+/// topic's, so routes steer producers (no write bit) or consumers (no read bit) away from it,
+/// while topics.json keeps the topics' own permissions. Like 4.8.0's `registerBrokerAll`, the
+/// announced config is a fresh one with only name, queue counts and permission: the order flag,
+/// filter type and topic sys flag go back to their defaults.
+pub fn announced_topics(
+    mut wrapper: TopicConfigSerializeWrapper,
+    broker_permission: i32,
+) -> TopicConfigSerializeWrapper {
+    let read_write = crate::topic::PERM_READ | crate::topic::PERM_WRITE;
+    if broker_permission & read_write == read_write {
+        return wrapper;
+    }
+    for tc in wrapper.topic_config_table.values_mut() {
+        *tc = TopicConfig {
+            read_queue_nums: tc.read_queue_nums,
+            write_queue_nums: tc.write_queue_nums,
+            perm: broker_permission,
+            ..TopicConfig::new(std::mem::take(&mut tc.topic_name))
+        };
+    }
+    wrapper
+}
+// ANCHOR_END: announced_topics
 
 // ANCHOR: register_loop
 /// Re-registers periodically and whenever `broker.register_now` is notified (topic changes).

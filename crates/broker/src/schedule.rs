@@ -76,10 +76,15 @@ pub struct ScheduleService {
     path: PathBuf,
 }
 
+/// `DelayOffsetSerializeWrapper`: the file and the GET_ALL_DELAY_OFFSET body.
 #[derive(serde::Deserialize)]
 struct DelayOffsetFile {
     #[serde(rename = "offsetTable", default)]
-    offset_table: BTreeMap<String, i64>,
+    offset_table: BTreeMap<i32, i64>,
+}
+
+fn parse_delay_offsets(text: &str) -> Result<BTreeMap<i32, i64>, serde_json::Error> {
+    rmq_remoting::protocol::fastjson::from_str::<DelayOffsetFile>(text).map(|f| f.offset_table)
 }
 
 impl ScheduleService {
@@ -88,14 +93,8 @@ impl ScheduleService {
         let path = config_dir.join("delayOffset.json");
         let mut offsets = BTreeMap::new();
         if let Some(text) = persist::read_with_backup(&path) {
-            let normalized = rmq_remoting::protocol::fastjson::normalize(&text);
-            let f: DelayOffsetFile = serde_json::from_str(&normalized)
+            offsets = parse_delay_offsets(&text)
                 .map_err(|e| anyhow::anyhow!("{} is not valid: {e}", path.display()))?;
-            for (level, off) in f.offset_table {
-                if let Ok(level) = level.parse::<i32>() {
-                    offsets.insert(level, off);
-                }
-            }
         }
         Ok(ScheduleService {
             levels,
@@ -114,16 +113,38 @@ impl ScheduleService {
 
     /// Writes `delayOffset.json` the way 4.8.0 does (tabs, bare integer keys).
     pub fn persist(&self) {
+        let text = self.encode(true);
+        if let Err(e) = persist::write_atomic(&self.path, &text) {
+            tracing::warn!("cannot write {}: {e}", self.path.display());
+        }
+    }
+
+    /// `{"offsetTable":{1:5,2:7}}`: compact for GET_ALL_DELAY_OFFSET, with 4.8.0's line breaks
+    /// and tabs for the file.
+    pub fn encode(&self, pretty: bool) -> String {
         let table = self.offsets.lock().clone();
-        let mut text = String::from("{\n\t\"offsetTable\":{");
+        let (open, close) = if pretty {
+            ("{\n\t\"offsetTable\":{", "}\n}")
+        } else {
+            ("{\"offsetTable\":{", "}}")
+        };
+        let mut text = String::from(open);
         for (i, (level, off)) in table.iter().enumerate() {
             let sep = if i == 0 { "" } else { "," };
             let _ = write!(text, "{sep}{level}:{off}");
         }
-        text.push_str("}\n}");
-        if let Err(e) = persist::write_atomic(&self.path, &text) {
-            tracing::warn!("cannot write {}: {e}", self.path.display());
-        }
+        text.push_str(close);
+        text
+    }
+
+    /// A slave's copy of its master's positions (`SlaveSynchronize.syncDelayOffset`): the
+    /// body goes verbatim to `delayOffset.json`, as in 4.8.0, and (our addition) replaces the
+    /// positions in memory, so a follower that becomes master resumes where its master was.
+    pub fn replace_from_master(&self, body: &str) -> anyhow::Result<()> {
+        let theirs = parse_delay_offsets(body)?;
+        persist::write_atomic(&self.path, body)?;
+        *self.offsets.lock() = theirs;
+        Ok(())
     }
 }
 
@@ -338,5 +359,17 @@ mod tests {
         assert_eq!(again.offset(1), 5);
         assert_eq!(again.offset(2), 7);
         assert_eq!(again.offset(3), 0);
+        // GET_ALL_DELAY_OFFSET's body, and what a slave does with it.
+        let body = again.encode(false);
+        assert_eq!(body, r#"{"offsetTable":{1:5,2:7}}"#);
+        let slave_dir = dir.path().join("slave");
+        let slave =
+            ScheduleService::load(&slave_dir, DelayLevels::parse("1s 2s").unwrap()).unwrap();
+        slave.replace_from_master(&body).unwrap();
+        assert_eq!((slave.offset(1), slave.offset(2)), (5, 7));
+        let file = std::fs::read_to_string(slave_dir.join("delayOffset.json")).unwrap();
+        assert_eq!(file, body);
+        assert!(slave.replace_from_master("{\"offsetTable\":[").is_err());
+        assert_eq!(slave.offset(1), 5);
     }
 }

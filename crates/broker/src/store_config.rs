@@ -45,6 +45,9 @@ pub const STORE_KEYS: &[&str] = &[
     "maxHashSlotNum",
     "maxIndexNum",
     "messageDelayLevel",
+    "enableConsumeQueueExt",
+    "mappedFileSizeConsumeQueueExt",
+    "bitMapLengthConsumeQueueExt",
 ];
 
 // ANCHOR: store_config
@@ -121,6 +124,21 @@ pub fn store_config(cfg: &BrokerConfig) -> Result<MessageStoreConfig, ConfigErro
     get(cfg, "maxHashSlotNum", &mut s.max_hash_slot_num)?;
     get(cfg, "maxIndexNum", &mut s.max_index_num)?;
     get(cfg, "messageDelayLevel", &mut s.message_delay_level)?;
+    get(
+        cfg,
+        "enableConsumeQueueExt",
+        &mut s.enable_consume_queue_ext,
+    )?;
+    get(
+        cfg,
+        "mappedFileSizeConsumeQueueExt",
+        &mut s.mapped_file_size_consume_queue_ext,
+    )?;
+    get(
+        cfg,
+        "bitMapLengthConsumeQueueExt",
+        &mut s.bit_map_length_consume_queue_ext,
+    )?;
     Ok(s)
 }
 // ANCHOR_END: store_config

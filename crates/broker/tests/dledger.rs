@@ -4,78 +4,14 @@
 
 use rmq_common::message::decode_records;
 use rmq_remoting::codes::{request as rq, response as rs};
-use rmq_remoting::protocol::{decode_body, ClusterInfo, KVTable};
+use rmq_remoting::protocol::{decode_body, KVTable};
 use rmq_remoting::RemotingClient;
 use rmq_remoting::RemotingCommand;
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 mod common;
 use common::*;
-
-struct Member {
-    setup: BrokerSetup,
-    proc: Option<Proc>,
-}
-
-fn group(dir: &Path, ns: &str) -> Vec<Member> {
-    let peers: Vec<String> = (0..3)
-        .map(|i| format!("n{i}-127.0.0.1:{}", rmq_testkit::free_port().unwrap()))
-        .collect();
-    let peers = peers.join(";");
-    (0..3)
-        .map(|i| {
-            let d = dir.join(format!("n{i}"));
-            std::fs::create_dir_all(&d).unwrap();
-            let setup = write_broker_conf(
-                &d,
-                ns,
-                &format!(
-                    "brokerName=RaftNode00\nenableDLegerCommitLog=true\ndLegerGroup=RaftNode00\n\
-                     dLegerPeers={peers}\ndLegerSelfId=n{i}\nmappedFileSizeCommitLog=4194304\n\
-                     autoCreateTopicEnable=true\n"
-                ),
-            );
-            let proc = Some(start_broker(&setup));
-            Member { setup, proc }
-        })
-        .collect()
-}
-
-/// brokerId -> address for RaftNode00 as the name server sees it.
-async fn addrs(c: &RemotingClient, ns: &str) -> std::collections::BTreeMap<i64, String> {
-    let r = c
-        .invoke(
-            ns,
-            RemotingCommand::new_request(rq::GET_BROKER_CLUSTER_INFO),
-            T,
-        )
-        .await
-        .unwrap();
-    decode_body::<ClusterInfo>(r.body_bytes())
-        .ok()
-        .and_then(|ci| ci.broker_addr_table.get("RaftNode00").cloned())
-        .map(|bd| bd.broker_addrs)
-        .unwrap_or_default()
-}
-
-/// Waits for a brokerId 0 that is not `not`; returns its address and how long it took.
-async fn wait_leader(c: &RemotingClient, ns: &str, not: Option<&str>) -> (String, Duration) {
-    let start = Instant::now();
-    loop {
-        if let Some(a) = addrs(c, ns).await.get(&0) {
-            if Some(a.as_str()) != not {
-                return (a.clone(), start.elapsed());
-            }
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "no leader elected"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 /// Sends `bodies` to the leader, retrying on errors (a leader may step down meanwhile);
 /// returns the bodies that were acknowledged.

@@ -79,6 +79,9 @@ impl SendHeader {
     pub fn to_command(&self, body: Bytes) -> RemotingCommand {
         let code = if self.batch {
             rq::SEND_BATCH_MESSAGE
+        } else if crate::producer::request::is_reply_properties(&self.properties) {
+            // A reply (MSG_TYPE=reply) goes to the broker's reply processor.
+            rq::SEND_REPLY_MESSAGE_V2
         } else {
             rq::SEND_MESSAGE_V2
         };
@@ -433,6 +436,26 @@ impl MqClientApi {
         let cmd = RemotingCommand::new_request(rq::HEART_BEAT).with_body(encode_body(data)?);
         let reply = self.call_ok(addr, cmd, timeout).await?;
         Ok(reply.version)
+    }
+
+    /// CHECK_CLIENT_CONFIG (46): asks a broker whether it accepts a (SQL92) subscription;
+    /// a refusal comes back as [`ClientError::Broker`] with 4.8.0's code and remark.
+    pub async fn check_client_config(
+        &self,
+        addr: &str,
+        group: &str,
+        client_id: &str,
+        sub: &rmq_remoting::protocol::SubscriptionData,
+        timeout: Duration,
+    ) -> Result<()> {
+        let body = serde_json::json!({
+            "clientId": client_id,
+            "group": group,
+            "subscriptionData": sub,
+        });
+        let cmd = RemotingCommand::new_request(rq::CHECK_CLIENT_CONFIG)
+            .with_body(Bytes::from(serde_json::to_vec(&body)?));
+        self.call_ok(addr, cmd, timeout).await.map(|_| ())
     }
 
     /// UNREGISTER_CLIENT for one producer or consumer group.

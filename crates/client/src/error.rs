@@ -33,6 +33,21 @@ pub enum ClientError {
     InvalidArgument(String),
     #[error("send of message to topic {topic} timed out after {millis} ms")]
     SendTimeout { topic: String, millis: u64 },
+    /// A request was sent but no reply came in time (`RequestTimeoutException`, 10006).
+    #[error(
+        "send request message to <{topic}> OK, but wait reply message timeout, {timeout_ms} ms."
+    )]
+    RequestTimeout { topic: String, timeout_ms: u64 },
+    /// A request could not be sent.
+    #[error("send request message to <{topic}> fail: {source}")]
+    RequestSendFailed {
+        topic: String,
+        #[source]
+        source: Box<ClientError>,
+    },
+    /// `MessageUtil.createReplyMessage` refused (`CREATE_REPLY_MESSAGE_EXCEPTION`, 10007).
+    #[error("create reply message fail, {0}")]
+    CreateReplyMessage(String),
     #[error("the client is not running ({0})")]
     NotRunning(&'static str),
     #[error("message decode failed: {0}")]

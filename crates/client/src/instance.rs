@@ -13,15 +13,17 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use parking_lot::{Mutex, RwLock};
+use rmq_common::message::MessageExt;
 use rmq_remoting::codes::{request as rq, response as rs};
 use rmq_remoting::protocol::{
-    ConsumerData, HeartbeatData, MessageQueue, ProducerData, TopicRouteData,
+    ConsumeMessageDirectlyResult, ConsumerData, ConsumerRunningInfo, HeartbeatData, MessageQueue,
+    ProducerData, TopicRouteData,
 };
 use rmq_remoting::{Connection, RemotingClient, RemotingCommand, RequestProcessor};
 use tokio::sync::Notify;
@@ -31,6 +33,7 @@ use tracing::{debug, info, warn};
 use crate::api::MqClientApi;
 use crate::config::ClientConfig;
 use crate::error::{ClientError, Result};
+use crate::producer::request::RequestFutureTable;
 use crate::route::{default_topic_route, subscribe_queues};
 use crate::util::MASTER_ID;
 
@@ -42,11 +45,41 @@ pub trait ConsumerHook: Send + Sync + 'static {
     fn do_rebalance(&self) -> BoxFuture<'static, ()>;
     /// Write in-memory offsets to their store.
     fn persist_offsets(&self) -> BoxFuture<'static, ()>;
+
+    // The calls a broker relays from an admin tool (see `broker_calls`); a consumer kind
+    // that does not support one keeps the default.
+
+    /// RESET_CONSUMER_CLIENT_OFFSET: move to these offsets (push consumers only).
+    fn reset_offset(
+        &self,
+        _topic: String,
+        _offsets: HashMap<MessageQueue, i64>,
+    ) -> BoxFuture<'static, ()> {
+        async {}.boxed()
+    }
+    /// GET_CONSUMER_STATUS_FROM_CLIENT: the in-memory offsets of one topic.
+    fn offset_table(&self, _topic: &str) -> HashMap<MessageQueue, i64> {
+        HashMap::new()
+    }
+    /// GET_CONSUMER_RUNNING_INFO: settings, subscriptions, queues and rates.
+    fn running_info(&self) -> Option<ConsumerRunningInfo> {
+        None
+    }
+    /// CONSUME_MESSAGE_DIRECTLY: run the listener on this one message.
+    fn consume_message_directly(
+        &self,
+        _msg: MessageExt,
+        _broker_name: String,
+    ) -> BoxFuture<'static, Option<ConsumeMessageDirectlyResult>> {
+        async { None }.boxed()
+    }
 }
 
 /// Serves the broker's calls into the client.
 struct ClientProcessor {
     rebalance_now: Arc<Notify>,
+    /// The instance, once built (the processor exists before it).
+    instance: Arc<OnceLock<Weak<Inner>>>,
 }
 
 impl RequestProcessor for ClientProcessor {
@@ -64,6 +97,13 @@ impl RequestProcessor for ClientProcessor {
                 );
                 self.rebalance_now.notify_one();
                 None
+            }
+            code if crate::broker_calls::handles(code) => {
+                let instance = self.instance.get().and_then(Weak::upgrade);
+                return match instance {
+                    Some(inner) => crate::broker_calls::process(ClientInstance { inner }, ctx, req),
+                    None => async { None }.boxed(),
+                };
             }
             code if req.is_oneway() => {
                 debug!(code, "ignoring oneway request from broker");
@@ -100,6 +140,8 @@ struct Inner {
     /// the first lookup).
     consumer_topics: Mutex<BTreeSet<String>>,
     rebalance_now: Arc<Notify>,
+    /// Requests waiting for their reply (request-reply), by correlation id.
+    request_futures: Arc<RequestFutureTable>,
     shutdown: CancellationToken,
 }
 
@@ -112,8 +154,10 @@ impl ClientInstance {
             return Err(ClientError::NoNameServer);
         }
         let rebalance_now = Arc::new(Notify::new());
+        let instance_slot = Arc::new(OnceLock::new());
         let remoting = RemotingClient::with_processor(Arc::new(ClientProcessor {
             rebalance_now: rebalance_now.clone(),
+            instance: instance_slot.clone(),
         }));
         let client_ip = match config.client_ip.as_deref().map(str::parse::<IpAddr>) {
             Some(Ok(ip)) => ip,
@@ -136,11 +180,13 @@ impl ClientInstance {
             consumers: Mutex::new(HashMap::new()),
             consumer_topics: Mutex::new(BTreeSet::new()),
             rebalance_now,
+            request_futures: Arc::default(),
             shutdown: CancellationToken::new(),
             client_id,
             client_ip,
             config,
         });
+        let _ = instance_slot.set(Arc::downgrade(&inner));
         let me = ClientInstance { inner };
         me.spawn_tasks();
         info!(client_id = %me.client_id(), "client instance started");
@@ -191,6 +237,21 @@ impl ClientInstance {
     /// Adds topics a registered consumer subscribes to after start.
     pub fn add_consumer_topic(&self, topic: &str) {
         self.inner.consumer_topics.lock().insert(topic.to_string());
+    }
+
+    /// The consumer of a group registered on this instance.
+    pub fn consumer(&self, group: &str) -> Option<Arc<dyn ConsumerHook>> {
+        self.inner.consumers.lock().get(group).cloned()
+    }
+
+    /// The name server addresses this instance uses.
+    pub fn namesrvs(&self) -> &[String] {
+        &self.inner.namesrvs
+    }
+
+    /// Requests of this instance's producers waiting for a reply (request-reply).
+    pub fn request_futures(&self) -> &Arc<RequestFutureTable> {
+        &self.inner.request_futures
     }
 
     /// Wakes the rebalance task now (`rebalanceImmediately`).

@@ -24,8 +24,9 @@ pub struct MessageExtBrokerInner {
     pub body: Bytes,
     /// Already encoded as `name\u{1}value\u{2}...` ([`crate::message::encode_properties`]).
     pub properties: String,
-    /// What the consume queue stores in its third field: a tag hash, or for delayed
-    /// messages the delivery timestamp.
+    /// The tag hash, for the caller's own use: the store does not read it (nor does 4.8.0's
+    /// `CommitLog`). The consume queue's third field is computed at dispatch from the stored
+    /// record: the TAGS hash, or in SCHEDULE_TOPIC_XXXX the delivery time.
     pub tags_code: i64,
     pub sys_flag: i32,
     pub born_timestamp: i64,

@@ -49,8 +49,31 @@ pub mod keys {
     pub const TRAN_MSG: &str = "TRAN_MSG";
     pub const PGROUP: &str = "PGROUP";
     pub const CLUSTER: &str = "CLUSTER";
+    /// Request-reply: the requester's id for this request (`PROPERTY_CORRELATION_ID`).
+    pub const CORRELATION_ID: &str = "CORRELATION_ID";
+    /// Request-reply: the client id the broker pushes the reply to.
+    pub const REPLY_TO_CLIENT: &str = "REPLY_TO_CLIENT";
+    /// Request-reply: the requester's timeout in ms (`PROPERTY_MESSAGE_TTL`).
+    pub const TTL: &str = "TTL";
+    /// Request-reply: when the reply reached the requester (ms).
+    pub const ARRIVE_TIME: &str = "ARRIVE_TIME";
+    /// Request-reply: when the broker pushed the reply (ms).
+    pub const PUSH_REPLY_TIME: &str = "PUSH_REPLY_TIME";
+    /// `reply` on reply messages (`PROPERTY_MESSAGE_TYPE`).
+    pub const MSG_TYPE: &str = "MSG_TYPE";
     /// `MessageConst.KEY_SEPARATOR`: several keys share one KEYS property.
     pub const KEY_SEPARATOR: &str = " ";
+}
+
+/// `MixAll.REPLY_MESSAGE_FLAG`: the `MSG_TYPE` value of a reply message.
+pub const REPLY_MESSAGE_FLAG: &str = "reply";
+/// `MixAll.REPLY_TOPIC_POSTFIX`.
+pub const REPLY_TOPIC_POSTFIX: &str = "REPLY_TOPIC";
+
+/// `MixAll.getReplyTopic`: the topic replies of `cluster` travel through,
+/// `<cluster>_REPLY_TOPIC`.
+pub fn reply_topic(cluster: &str) -> String {
+    format!("{cluster}_{REPLY_TOPIC_POSTFIX}")
 }
 
 /// Why a record could not be decoded.

@@ -41,6 +41,7 @@ pub fn render(image: &StoreImage, opts: &ShowOptions) -> String {
     commit_log_files(image, &mut out);
     messages(image, opts, &mut out);
     consume_queues(image, opts, &mut out);
+    consume_queue_exts(image, opts, &mut out);
     index_files(image, opts, &mut out);
     markers(image, &mut out);
     out
@@ -110,6 +111,33 @@ fn messages(image: &StoreImage, opts: &ShowOptions, out: &mut String) {
     out.push_str(&t.render());
 }
 
+fn consume_queue_exts(image: &StoreImage, opts: &ShowOptions, out: &mut String) {
+    for q in image
+        .consume_queue_exts
+        .iter()
+        .filter(|q| opts.topic.as_deref().is_none_or(|t| q.topic == t))
+    {
+        let _ = writeln!(
+            out,
+            "\n== consumequeue_ext {}/{} ({} units)",
+            q.topic,
+            q.queue_id,
+            q.units.len()
+        );
+        let mut t = Table::new(&["offset", "tagsCode", "msgStoreTime", "bit map"]);
+        for (off, u) in q.units.iter().take(opts.limit.unwrap_or(usize::MAX)) {
+            let bits: String = u.bit_map.iter().map(|b| format!("{b:02x}")).collect();
+            t.row(vec![
+                off.to_string(),
+                u.tags_code.to_string(),
+                u.msg_store_time.to_string(),
+                if bits.is_empty() { "-".into() } else { bits },
+            ]);
+        }
+        out.push_str(&t.render());
+    }
+}
+
 fn consume_queues(image: &StoreImage, opts: &ShowOptions, out: &mut String) {
     for cq in image
         .consume_queues
@@ -129,10 +157,13 @@ fn consume_queues(image: &StoreImage, opts: &ShowOptions, out: &mut String) {
         );
         let mut t = Table::new(&["offset", "phy offset", "size", "tagsCode", "points at"]);
         for e in cq.entries.iter().take(opts.limit.unwrap_or(usize::MAX)) {
+            let mut scratch = crate::violation::Violations::default();
+            let resolved =
+                crate::consume_queue_ext::resolved_entry(image, cq, e, &mut scratch).unwrap_or(*e);
             let verdict = match check_entry(
                 &cq.topic,
                 cq.queue_id,
-                e,
+                &resolved,
                 &image.commit_log,
                 &image.delay_levels,
             ) {

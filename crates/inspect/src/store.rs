@@ -46,6 +46,8 @@ pub struct StoreImage {
     pub root: PathBuf,
     pub commit_log: CommitLog,
     pub consume_queues: Vec<ConsumeQueue>,
+    /// `consumequeue_ext/` (brokers with `enableConsumeQueueExt=true`).
+    pub consume_queue_exts: Vec<crate::consume_queue_ext::ExtQueue>,
     pub index_files: Vec<IndexFile>,
     pub checkpoint: Option<Checkpoint>,
     pub abort_present: bool,
@@ -72,6 +74,8 @@ impl StoreImage {
         }
         let commit_log = read_commit_log(&cl_dir, v)?;
         let consume_queues = read_consume_queues(&root.join("consumequeue"), v)?;
+        let consume_queue_exts =
+            crate::consume_queue_ext::read_consume_queue_exts(&root.join("consumequeue_ext"), v)?;
         let mut index_files = Vec::new();
         for path in list_files(&root.join("index"))? {
             let name = file_name(&path);
@@ -101,7 +105,13 @@ impl StoreImage {
                 .ok_or_else(|| InspectError::BadOption(format!("messageDelayLevel {t:?}")))?,
             None => DelayLevels::default(),
         };
-        let known = ["commitlog", "consumequeue", "index", "config"];
+        let known = [
+            "commitlog",
+            "consumequeue",
+            "consumequeue_ext",
+            "index",
+            "config",
+        ];
         let other_dirs = list_dirs(root)?
             .iter()
             .map(|p| file_name(p))
@@ -111,6 +121,7 @@ impl StoreImage {
             root: root.to_path_buf(),
             commit_log,
             consume_queues,
+            consume_queue_exts,
             index_files,
             checkpoint: read_checkpoint(&root.join("checkpoint"))?,
             abort_present: root.join("abort").exists(),

@@ -121,8 +121,11 @@ fn check_consume_queues(image: &StoreImage, v: &mut Violations) -> usize {
         queues.insert((cq.topic.as_str(), cq.queue_id), cq);
         for e in &cq.entries {
             count += 1;
+            let Some(e) = crate::consume_queue_ext::resolved_entry(image, cq, e, v) else {
+                continue;
+            };
             if let EntryCheck::Wrong(kind, why) =
-                check_entry(&cq.topic, cq.queue_id, e, log, &image.delay_levels)
+                check_entry(&cq.topic, cq.queue_id, &e, log, &image.delay_levels)
             {
                 v.push(
                     kind,

@@ -51,6 +51,18 @@ fn msg(topic: &str, queue_id: i32, i: usize) -> MessageExtBrokerInner {
     }
 }
 
+/// Message `i` as the broker parks a delayed message: in SCHEDULE_TOPIC_XXXX `queue_id`,
+/// with DELAY `level` and the real topic and queue.
+fn parked(queue_id: i32, level: &str, i: usize) -> MessageExtBrokerInner {
+    let mut m = msg("SCHEDULE_TOPIC_XXXX", queue_id, i);
+    let mut props = rmq_common::message::decode_properties(&m.properties);
+    props.push(("DELAY".into(), level.into()));
+    props.push(("REAL_TOPIC".into(), "TopicA".into()));
+    props.push(("REAL_QID".into(), "0".into()));
+    m.properties = encode_properties(&props);
+    m
+}
+
 fn wait_dispatched(store: &DefaultMessageStore) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while store.dispatch_behind_bytes() > 0 {
@@ -87,13 +99,8 @@ fn rmq_store_output_verifies() {
         n += 6;
     }
     // A delayed message as the broker parks it (level 3 = 10 s, queue id = level - 1).
-    let mut parked = msg("SCHEDULE_TOPIC_XXXX", 2, 7);
-    let mut props = rmq_common::message::decode_properties(&parked.properties);
-    props.push(("DELAY".into(), "3".into()));
-    props.push(("REAL_TOPIC".into(), "TopicA".into()));
-    props.push(("REAL_QID".into(), "0".into()));
-    parked.properties = encode_properties(&props);
-    assert_eq!(store.put_message(parked).status, PutMessageStatus::PutOk);
+    let r = store.put_message(parked(2, "3", 7));
+    assert_eq!(r.status, PutMessageStatus::PutOk);
     n += 1;
     wait_dispatched(&store);
     store.shutdown();
@@ -119,4 +126,78 @@ fn rmq_store_output_verifies() {
     store.shutdown();
     drop(store);
     assert_verifies(dir.path(), n);
+}
+
+/// With `enableConsumeQueueExt` every entry holds an extension address: verify resolves it
+/// (tags code and store time must agree with the record), `store` lists the units, and a
+/// corrupted unit is reported.
+#[test]
+fn consume_queue_ext_store_verifies_and_a_broken_unit_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.enable_consume_queue_ext = true;
+    cfg.mapped_file_size_consume_queue_ext = 512;
+    let store = DefaultMessageStore::open(cfg).unwrap();
+    store.set_bit_map_calculator(std::sync::Arc::new(|req| {
+        Some(vec![(req.consume_queue_offset % 256) as u8; 14])
+    }));
+    for i in 0..60 {
+        let r = store.put_message(msg("ExtTopic", (i % 2) as i32, i));
+        assert_eq!(r.status, PutMessageStatus::PutOk);
+    }
+    wait_dispatched(&store);
+    store.shutdown();
+    drop(store);
+    assert_verifies(dir.path(), 60);
+    let image = rmq_inspect::StoreImage::load(
+        dir.path(),
+        &Options::default(),
+        &mut rmq_inspect::violation::Violations::default(),
+    )
+    .unwrap();
+    let units: usize = image.consume_queue_exts.iter().map(|q| q.units.len()).sum();
+    assert_eq!(units, 60);
+    let text = rmq_inspect::show::render(&image, &rmq_inspect::show::ShowOptions::default());
+    assert!(
+        text.contains("== consumequeue_ext ExtTopic/0 (30 units)"),
+        "{text}"
+    );
+
+    // overwrite the tags code of the first unit of queue 0
+    let f = dir
+        .path()
+        .join("consumequeue_ext/ExtTopic/0/00000000000000000000");
+    let mut bytes = std::fs::read(&f).unwrap();
+    bytes[2..10].copy_from_slice(&12345i64.to_be_bytes());
+    std::fs::write(&f, bytes).unwrap();
+    let report = verify_store(dir.path(), &Options::default()).unwrap();
+    assert!(
+        report
+            .violations
+            .iter()
+            .any(|v| v.kind == rmq_inspect::ViolationKind::CqTagsCode),
+        "{}",
+        report.summary()
+    );
+}
+
+/// A record parked with a DELAY level above the highest (40 of the default 18): the store's
+/// dispatcher caps the level as 4.8.0's `checkMessageAndReturnSize` does, so the entry holds
+/// store time + 2 h and the store verifies.
+#[test]
+fn a_schedule_level_above_the_highest_is_capped_at_dispatch() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = DefaultMessageStore::open(config(dir.path())).unwrap();
+    let r = store.put_message(parked(17, "40", 1));
+    assert_eq!(r.status, PutMessageStatus::PutOk);
+    let stored_at = r.append.unwrap().store_timestamp;
+    wait_dispatched(&store);
+    let entry = store
+        .find_consume_queue("SCHEDULE_TOPIC_XXXX", 17)
+        .get_entry(0)
+        .unwrap();
+    assert_eq!(entry.tags_code, stored_at + 2 * 3_600_000);
+    store.shutdown();
+    drop(store);
+    assert_verifies(dir.path(), 1);
 }

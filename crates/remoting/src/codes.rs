@@ -10,6 +10,52 @@
 /// The protocol version every 4.8.0 command carries (`MQVersion.Version.V4_8_0.ordinal()`).
 pub const VERSION: i32 = 373;
 
+/// `MQVersion.getVersionDesc`: the name of the `Version` enum constant with this
+/// ordinal (values past the end map to the last constant, `HIGHER_VERSION`).
+///
+/// The enum is regular enough to rebuild instead of listing its 613 names:
+/// eight 3.0.0 pre-releases, then `_SNAPSHOT`/release pairs for 3.0.1–3.0.15,
+/// 3.1.0–3.2.9, 3.3.1–3.9.9 (no x.y.0), and every 4.x.y and 5.x.y.
+pub fn version_desc(ordinal: i32) -> String {
+    let names = version_names();
+    let i = usize::try_from(ordinal).unwrap_or(0).min(names.len() - 1);
+    names[i].clone()
+}
+
+fn version_names() -> Vec<String> {
+    let mut v: Vec<String> = vec!["V3_0_0_SNAPSHOT".into(), "V3_0_0_ALPHA1".into()];
+    for b in 1..=5 {
+        v.push(format!("V3_0_0_BETA{b}"));
+    }
+    for b in 6..=9 {
+        v.push(format!("V3_0_0_BETA{b}_SNAPSHOT"));
+        v.push(format!("V3_0_0_BETA{b}"));
+    }
+    v.push("V3_0_0_FINAL".into());
+    let mut pair = |name: String| {
+        v.push(format!("{name}_SNAPSHOT"));
+        v.push(name);
+    };
+    for p in 1..=15 {
+        pair(format!("V3_0_{p}"));
+    }
+    for m in 1..=9 {
+        let first = if m <= 2 { 0 } else { 1 };
+        for p in first..=9 {
+            pair(format!("V3_{m}_{p}"));
+        }
+    }
+    for major in 4..=5 {
+        for m in 0..=9 {
+            for p in 0..=9 {
+                pair(format!("V{major}_{m}_{p}"));
+            }
+        }
+    }
+    v.push("HIGHER_VERSION".into());
+    v
+}
+
 /// Request codes (`RequestCode`), the operation a request asks for.
 pub mod request {
     pub const SEND_MESSAGE: i32 = 10;
@@ -152,6 +198,23 @@ pub mod response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn version_names_match_known_ordinals() {
+        assert_eq!(version_names().len(), 613);
+        assert_eq!(version_desc(0), "V3_0_0_SNAPSHOT");
+        assert_eq!(version_desc(15), "V3_0_0_FINAL");
+        assert_eq!(version_desc(28), "V3_0_7_SNAPSHOT");
+        assert_eq!(version_desc(37), "V3_0_11");
+        assert_eq!(version_desc(62), "V3_1_8_SNAPSHOT");
+        assert_eq!(version_desc(121), "V3_4_9");
+        assert_eq!(version_desc(213), "V4_0_0");
+        assert_eq!(version_desc(317), "V4_5_2");
+        assert_eq!(version_desc(333), "V4_6_0");
+        assert_eq!(version_desc(373), "V4_8_0");
+        assert_eq!(version_desc(9999), "HIGHER_VERSION");
+        assert_eq!(version_desc(-1), "V3_0_0_SNAPSHOT");
+    }
 
     #[test]
     fn a_few_well_known_values() {

@@ -75,7 +75,8 @@ pub struct MessageStoreConfig {
     pub flush_commit_log_thorough_interval_ms: u64,
     /// `flushCommitLogTimed`: sleep instead of waiting to be woken by puts.
     pub flush_commit_log_timed: bool,
-    /// `flushIntervalConsumeQueue` (ms); also the checkpoint flush period.
+    /// `flushIntervalConsumeQueue` (ms). The checkpoint file is written only on the thorough
+    /// flush (`flushConsumeQueueThoroughInterval`), at shutdown and when an index file fills.
     pub flush_interval_consume_queue_ms: u64,
     /// `flushConsumeQueueLeastPages`.
     pub flush_consume_queue_least_pages: u32,
@@ -136,6 +137,14 @@ pub struct MessageStoreConfig {
     /// `messageDelayLevel`: delays of levels 1.. (the schedule topic's tagsCode is the
     /// delivery time computed from it).
     pub message_delay_level: String,
+    /// `enableConsumeQueueExt`: write ConsumeQueueExt units (tags code, store time, filter
+    /// bit map) and keep their addresses in the consume queue's tags-code field.
+    pub enable_consume_queue_ext: bool,
+    /// `mappedFileSizeConsumeQueueExt`: bytes per consumequeue_ext file (48 MiB).
+    pub mapped_file_size_consume_queue_ext: u64,
+    /// `bitMapLengthConsumeQueueExt` (bits): 64 by default; the broker sets it to the bloom
+    /// filter's bit count (112) at start, as 4.8.0's ConsumerFilterManager does.
+    pub bit_map_length_consume_queue_ext: u32,
 }
 
 impl Default for MessageStoreConfig {
@@ -184,6 +193,9 @@ impl Default for MessageStoreConfig {
             duplication_enable: false,
             message_delay_level: "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h"
                 .to_string(),
+            enable_consume_queue_ext: false,
+            mapped_file_size_consume_queue_ext: 48 * 1024 * 1024,
+            bit_map_length_consume_queue_ext: 64,
         }
     }
 }
@@ -207,6 +219,11 @@ impl MessageStoreConfig {
     /// `<root>/consumequeue`.
     pub fn consume_queue_dir(&self) -> PathBuf {
         self.store_path_root_dir.join("consumequeue")
+    }
+
+    /// `<root>/consumequeue_ext`.
+    pub fn consume_queue_ext_dir(&self) -> PathBuf {
+        self.store_path_root_dir.join("consumequeue_ext")
     }
 
     /// `<root>/index`.
@@ -248,6 +265,9 @@ impl MessageStoreConfig {
         }
         if self.mapped_file_size_consume_queue < 20 {
             return bad("mappedFileSizeConsumeQueue must hold at least one entry");
+        }
+        if self.enable_consume_queue_ext && self.mapped_file_size_consume_queue_ext < 64 {
+            return bad("mappedFileSizeConsumeQueueExt must hold at least one unit");
         }
         if self.max_hash_slot_num == 0 || self.max_index_num < 2 {
             return bad("maxHashSlotNum must be > 0 and maxIndexNum >= 2");

@@ -5,8 +5,10 @@
 //! sits in the commit log and lets a tag filter run without touching the commit log. The queue
 //! is derived data: the dispatcher writes it from the commit log, recovery can truncate and
 //! rebuild it. Files live in `consumequeue/<topic>/<queueId>/`. Book: Part I, "ConsumeQueue".
-//! Mirrors `org.apache.rocketmq.store.ConsumeQueue` (without ConsumeQueueExt).
+//! With `enableConsumeQueueExt` the tags-code field holds a [`ConsumeQueueExt`] address instead
+//! (Part II, "Filtering"). Mirrors `org.apache.rocketmq.store.ConsumeQueue`.
 
+use crate::consume_queue_ext::{is_ext_addr, ConsumeQueueExt, CqExtUnit};
 use crate::error::StoreError;
 use crate::mapped_file::MappedFile;
 use crate::mapped_file_queue::MappedFileQueue;
@@ -74,6 +76,9 @@ pub struct ConsumeQueue {
     min_logic_offset: AtomicI64,
     /// Serialises writers (the dispatcher, recovery, retention) to the tail.
     write_lock: Mutex<()>,
+    /// The extension file (`enableConsumeQueueExt`), holding tags code, store time and filter
+    /// bit map per entry.
+    ext: Option<ConsumeQueueExt>,
 }
 
 impl ConsumeQueue {
@@ -88,7 +93,24 @@ impl ConsumeQueue {
             max_physic_offset: AtomicI64::new(-1),
             min_logic_offset: AtomicI64::new(0),
             write_lock: Mutex::new(()),
+            ext: None,
         }
+    }
+
+    /// Adds the extension file: entries written from now on point into it.
+    pub fn with_ext(mut self, ext: ConsumeQueueExt) -> Self {
+        self.ext = Some(ext);
+        self
+    }
+
+    /// The extension file, if this queue has one.
+    pub fn ext(&self) -> Option<&ConsumeQueueExt> {
+        self.ext.as_ref()
+    }
+
+    /// The extension unit an entry's tags-code field points at (`getExt`).
+    pub fn get_ext(&self, address: i64) -> Option<CqExtUnit> {
+        self.ext.as_ref()?.get(address)
     }
 
     pub fn topic(&self) -> &str {
@@ -106,7 +128,11 @@ impl ConsumeQueue {
 
     /// Maps the existing files.
     pub fn load(&self) -> Result<(), StoreError> {
-        self.queue.load()
+        self.queue.load()?;
+        match &self.ext {
+            Some(ext) => ext.load(),
+            None => Ok(()),
+        }
     }
 
     /// Finds the end of valid entries, scanning from the third-last file, and drops the rest
@@ -119,6 +145,7 @@ impl ConsumeQueue {
         }
         let mut index = files.len().saturating_sub(3);
         let mut process_offset;
+        let mut max_ext_addr = 1;
         loop {
             let f = &files[index];
             let data = f.whole_for_recovery();
@@ -128,6 +155,9 @@ impl ConsumeQueue {
                 match CqEntry::from_bytes(chunk) {
                     Some(e) if e.is_valid() => {
                         valid_bytes += CQ_STORE_UNIT_SIZE;
+                        if is_ext_addr(e.tags_code) {
+                            max_ext_addr = e.tags_code;
+                        }
                         self.max_physic_offset
                             .store(e.phy_offset + e.size as i64, Ordering::Release);
                     }
@@ -144,6 +174,10 @@ impl ConsumeQueue {
         self.queue.set_flushed_where(process_offset);
         let report = self.queue.truncate_dirty_files(process_offset);
         self.log_truncation("recover", &report);
+        if let Some(ext) = &self.ext {
+            ext.recover();
+            ext.truncate_by_max_address(max_ext_addr);
+        }
     }
 
     /// Drops entries pointing at or past `phy_offset` (the commit log was cut there), walking
@@ -151,6 +185,7 @@ impl ConsumeQueue {
     pub fn truncate_dirty_logic_files(&self, phy_offset: i64) {
         let _w = self.write_lock.lock();
         self.max_physic_offset.store(phy_offset, Ordering::Release);
+        let mut max_ext_addr = 1;
         while let Some(f) = self.queue.last() {
             let data = f.whole_for_recovery();
             let mut keep = 0usize;
@@ -162,6 +197,9 @@ impl ConsumeQueue {
                     break;
                 }
                 keep += CQ_STORE_UNIT_SIZE;
+                if is_ext_addr(e.tags_code) {
+                    max_ext_addr = e.tags_code;
+                }
                 self.max_physic_offset
                     .store(e.phy_offset + e.size as i64, Ordering::Release);
             }
@@ -177,6 +215,9 @@ impl ConsumeQueue {
         let max = self.queue.max_offset();
         if self.queue.flushed_where() > max {
             self.queue.set_flushed_where(max);
+        }
+        if let Some(ext) = &self.ext {
+            ext.truncate_by_max_address(max_ext_addr);
         }
     }
 
@@ -216,6 +257,9 @@ impl ConsumeQueue {
                 if e.phy_offset >= phy_min_offset {
                     let v = f.file_from_offset() as i64 + (i * CQ_STORE_UNIT_SIZE) as i64;
                     self.min_logic_offset.store(v, Ordering::Release);
+                    if let Some(ext) = &self.ext {
+                        ext.truncate_by_min_address(e.tags_code);
+                    }
                     return;
                 }
             }
@@ -243,6 +287,21 @@ impl ConsumeQueue {
         size: i32,
         tags_code: i64,
         cq_offset: i64,
+    ) -> Result<(), StoreError> {
+        self.put_position_ext(phy_offset, size, tags_code, cq_offset, 0, None)
+    }
+
+    /// [`Self::put_position`] with what an extension unit records: with an extension file,
+    /// the unit `(tags_code, store_timestamp, bit_map)` is appended first and the entry holds
+    /// its address (`putMessagePositionInfoWrapper`); without one, both are ignored.
+    pub fn put_position_ext(
+        &self,
+        phy_offset: i64,
+        size: i32,
+        tags_code: i64,
+        cq_offset: i64,
+        store_timestamp: i64,
+        bit_map: Option<&[u8]>,
     ) -> Result<(), StoreError> {
         let unit = CQ_STORE_UNIT_SIZE as i64;
         // the offsets come from the record (the log on disk, or a master's HA stream)
@@ -291,6 +350,25 @@ impl ConsumeQueue {
             }
             file = self.queue.last_or_create(expect as u64)?;
         }
+        // ANCHOR: cq_put_ext
+        // Only entries that are really written get a unit (4.8.0 appends the unit before the
+        // repeat check, leaving orphan units after a replay).
+        let tags_code = match &self.ext {
+            Some(ext) => {
+                let unit = CqExtUnit {
+                    tags_code,
+                    msg_store_time: store_timestamp,
+                    filter_bit_map: bit_map.map(<[u8]>::to_vec).unwrap_or_default(),
+                };
+                ext.put(&unit).unwrap_or_else(|| {
+                    tracing::warn!(topic = %self.topic, queue = self.queue_id, phy_offset,
+                        "Save consume queue extend fail, So just save tagsCode!");
+                    tags_code
+                })
+            }
+            None => tags_code,
+        };
+        // ANCHOR_END: cq_put_ext
         let entry = CqEntry {
             phy_offset,
             size,
@@ -442,13 +520,20 @@ impl ConsumeQueue {
 
     /// msyncs dirty entries (at least `least_pages` pages, 0 = all).
     pub fn flush(&self, least_pages: usize) -> bool {
-        self.queue.flush(least_pages)
+        let done = self.queue.flush(least_pages);
+        match &self.ext {
+            Some(ext) => ext.flush(least_pages) && done,
+            None => done,
+        }
     }
 
     /// Deletes every file and the directory (topic deleted).
     pub fn destroy(&self) {
         let _w = self.write_lock.lock();
         self.queue.destroy();
+        if let Some(ext) = &self.ext {
+            ext.destroy();
+        }
         self.max_physic_offset.store(-1, Ordering::Release);
         self.min_logic_offset.store(0, Ordering::Release);
     }

@@ -77,6 +77,7 @@ impl FlushRealTimeService {
         self.waker.wakeup();
     }
 
+    // ANCHOR: async_wakeup
     /// Called after each append ending at commit-log offset `end`: wakes the thread only when
     /// at least `least_pages` pages are dirty, the condition under which its flush writes
     /// anything (`MappedFile::is_able_to_flush`). Fewer dirty pages wait for the next
@@ -88,6 +89,7 @@ impl FlushRealTimeService {
             self.waker.wakeup();
         }
     }
+    // ANCHOR_END: async_wakeup
 
     fn run(&self) {
         let mut last_thorough = 0i64;

@@ -298,6 +298,7 @@ mod tests {
             sys_flag: 0,
             prepared_transaction_offset: 0,
             body_crc: 0,
+            properties: Vec::new(),
         }
     }
 

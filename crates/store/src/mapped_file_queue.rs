@@ -325,6 +325,19 @@ impl MappedFileQueue {
         report
     }
 
+    /// Deletes the files that end before `offset` (ConsumeQueueExt's `truncateByMinAddress`).
+    pub fn delete_files_ending_before(&self, offset: i64) -> usize {
+        let size = self.mapped_file_size as i64;
+        let gone: Vec<u64> = self
+            .files()
+            .iter()
+            .filter(|f| f.file_from_offset() as i64 + size < offset && f.destroy())
+            .map(|f| f.file_from_offset())
+            .collect();
+        self.remove_from_list(&gone);
+        gone.len()
+    }
+
     /// Deletes the last file (used when a consume queue's last file holds no valid entry).
     pub fn delete_last(&self) {
         if let Some(f) = self.files.write().pop() {

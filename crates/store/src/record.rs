@@ -19,7 +19,7 @@ pub const SCHEDULE_TOPIC: &str = "SCHEDULE_TOPIC_XXXX";
 pub const TRANSACTION_TYPE_MASK: i32 = 0xC;
 
 /// Everything the dispatcher needs about one record (`DispatchRequest`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DispatchRequest {
     pub topic: String,
     pub queue_id: i32,
@@ -34,6 +34,8 @@ pub struct DispatchRequest {
     pub sys_flag: i32,
     pub prepared_transaction_offset: i64,
     pub body_crc: i32,
+    /// The record's properties (`propertiesMap`), for the SQL92 bit-map dispatcher.
+    pub properties: Vec<(String, String)>,
 }
 
 impl DispatchRequest {
@@ -218,8 +220,13 @@ fn parse_fields(rec: &[u8], opts: &CheckOptions) -> Result<DispatchRequest, Fiel
             .map(|(_, v)| v.as_str())
     };
     let mut tags = tags_code(prop(keys::TAGS));
+    let keys_value = prop(keys::KEYS).unwrap_or_default().to_string();
+    let uniq_key = prop(keys::UNIQ_KEY).map(str::to_string);
     if topic == SCHEDULE_TOPIC {
         if let Some(level) = prop(keys::DELAY).and_then(|v| v.parse::<i64>().ok()) {
+            // A level above the highest configured one counts as the highest
+            // (`CommitLog.checkMessageAndReturnSize` caps it before computing the time).
+            let level = level.min(opts.delay_levels_ms.len() as i64);
             if level > 0 {
                 tags = compute_deliver_timestamp(opts.delay_levels_ms, level, store_timestamp);
             }
@@ -233,11 +240,12 @@ fn parse_fields(rec: &[u8], opts: &CheckOptions) -> Result<DispatchRequest, Fiel
         tags_code: tags,
         store_timestamp,
         consume_queue_offset: queue_offset,
-        keys: prop(keys::KEYS).unwrap_or_default().to_string(),
-        uniq_key: prop(keys::UNIQ_KEY).map(str::to_string),
+        keys: keys_value,
+        uniq_key,
         sys_flag,
         prepared_transaction_offset,
         body_crc,
+        properties: props,
     })
 }
 
@@ -402,5 +410,33 @@ mod tests {
             compute_deliver_timestamp(&[1000], 1, i64::MAX - 10),
             i64::MAX
         );
+    }
+
+    /// `checkMessageAndReturnSize`: in the schedule topic a level above the highest counts as
+    /// the highest; a level that is not positive (or not a number) leaves the tag hash.
+    #[test]
+    fn schedule_topic_level_above_the_highest_is_capped() {
+        let levels = [1_000, 5_000, 7_200_000];
+        let tag_hash = tags_code(Some("x"));
+        for (delay, want) in [
+            ("40", 50_000 + 7_200_000),
+            ("3", 50_000 + 7_200_000),
+            ("1", 50_000 + 1_000),
+            ("0", tag_hash),
+            ("-1", tag_hash),
+            ("abc", tag_hash),
+        ] {
+            let m = msg(
+                SCHEDULE_TOPIC,
+                &format!("DELAY\u{1}{delay}\u{2}TAGS\u{1}x\u{2}"),
+                b"b",
+            );
+            let mut buf = vec![0u8; inner_record_size(&m)];
+            encode_inner_record_into(&m, 0, 4096, 50_000, &mut buf).unwrap();
+            let RecordCheck::Message(r) = check_record(&buf, &opts(&levels)) else {
+                panic!("DELAY {delay}: not a message")
+            };
+            assert_eq!(r.tags_code, want, "DELAY {delay}");
+        }
     }
 }

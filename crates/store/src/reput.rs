@@ -38,8 +38,14 @@ impl DefaultMessageStore {
     /// Writes one record's consume-queue entry (normal and committed messages only) and its
     /// index keys (`doDispatch`).
     pub(crate) fn do_dispatch(&self, req: &DispatchRequest) {
+        // CommitLogDispatcherCalcBitMap runs first: the SQL92 groups' bloom bit map
+        let bit_map = self
+            .bit_map_calculator
+            .read()
+            .as_ref()
+            .and_then(|calc| calc(req));
         if goes_to_consume_queue(req) {
-            self.put_message_position_info(req);
+            self.put_message_position_info(req, bit_map.as_deref());
         }
         if self.config.message_index_enable {
             if let Err(e) = self.index_service.build_index(req) {
@@ -50,17 +56,19 @@ impl DefaultMessageStore {
     }
     // ANCHOR_END: dispatch
 
-    fn put_message_position_info(&self, req: &DispatchRequest) {
+    fn put_message_position_info(&self, req: &DispatchRequest, bit_map: Option<&[u8]>) {
         let cq = self.find_consume_queue(&req.topic, req.queue_id);
         for attempt in 0..CQ_WRITE_RETRIES {
             if !self.running_flags.is_cq_writeable() {
                 return;
             }
-            match cq.put_position(
+            match cq.put_position_ext(
                 req.commit_log_offset,
                 req.msg_size,
                 req.tags_code,
                 req.consume_queue_offset,
+                req.store_timestamp,
+                bit_map,
             ) {
                 Ok(()) => {
                     if self.config.broker_role == BrokerRole::Slave {

@@ -29,6 +29,11 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
+/// Computes a record's SQL92 filter bit map before its consume-queue entry is written
+/// (the broker's `CommitLogDispatcherCalcBitMap`); `None` for no bit map.
+pub type BitMapCalculator =
+    Arc<dyn Fn(&crate::record::DispatchRequest) -> Option<Vec<u8>> + Send + Sync>;
+
 /// Called by the dispatcher after a message became pullable:
 /// `(topic, queue id, max logic offset after it, tagsCode)`.
 pub type ArrivalListener = Arc<dyn Fn(&str, i32, i64, i64) + Send + Sync>;
@@ -47,6 +52,7 @@ pub struct DefaultMessageStore {
     pub(crate) checkpoint: Arc<StoreCheckpoint>,
     pub(crate) running_flags: RunningFlags,
     pub(crate) listener: RwLock<Option<ArrivalListener>>,
+    pub(crate) bit_map_calculator: RwLock<Option<BitMapCalculator>>,
     pub(crate) reput_from_offset: AtomicI64,
     pub(crate) reput_waker: Arc<Waker>,
     /// The dispatcher's last pass found nothing to do, so a put should wake it (see reput.rs).
@@ -116,6 +122,7 @@ impl DefaultMessageStore {
             checkpoint,
             running_flags: RunningFlags::default(),
             listener: RwLock::new(None),
+            bit_map_calculator: RwLock::new(None),
             reput_from_offset: AtomicI64::new(0),
             reput_waker: Arc::new(Waker::new()),
             reput_idle: AtomicBool::new(true),
@@ -176,6 +183,30 @@ impl DefaultMessageStore {
         &self.running_flags
     }
 
+    /// Registers the bit-map computation the dispatcher runs before each consume-queue write.
+    pub fn set_bit_map_calculator(&self, calc: BitMapCalculator) {
+        *self.bit_map_calculator.write() = Some(calc);
+    }
+
+    /// A consume queue of this store, with its ConsumeQueueExt when `enableConsumeQueueExt`.
+    fn new_consume_queue(&self, topic: &str, queue_id: i32) -> ConsumeQueue {
+        let cq = ConsumeQueue::new(
+            &self.config.consume_queue_dir(),
+            topic,
+            queue_id,
+            self.config.consume_queue_file_size() as usize,
+        );
+        if !self.config.enable_consume_queue_ext {
+            return cq;
+        }
+        cq.with_ext(crate::consume_queue_ext::ConsumeQueueExt::new(
+            &self.config.consume_queue_ext_dir(),
+            topic,
+            queue_id,
+            self.config.mapped_file_size_consume_queue_ext as usize,
+        ))
+    }
+
     /// Registers the callback the dispatcher calls for each new message.
     pub fn set_arrival_listener(&self, l: ArrivalListener) {
         *self.listener.write() = Some(l);
@@ -188,7 +219,6 @@ impl DefaultMessageStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(StoreError::io("read dir", &dir, e)),
         };
-        let size = self.config.consume_queue_file_size() as usize;
         let mut table = self.consume_queue_table.write();
         for t in topics.flatten() {
             if !t.path().is_dir() {
@@ -202,7 +232,7 @@ impl DefaultMessageStore {
                 let Ok(queue_id) = q.file_name().to_string_lossy().parse::<i32>() else {
                     continue;
                 };
-                let cq = ConsumeQueue::new(&dir, &topic, queue_id, size);
+                let cq = self.new_consume_queue(&topic, queue_id);
                 cq.load()?;
                 table
                     .entry(topic.clone())
@@ -444,7 +474,10 @@ impl DefaultMessageStore {
     }
 
     /// Appends a batch of one queue contiguously, with consecutive queue offsets
-    /// (`putMessages`). Transactional or delayed messages are refused, as in 4.8.0.
+    /// (`putMessages`). Transactional messages are refused, as in 4.8.0. A DELAY in an entry
+    /// is stored as it is and delays nothing (4.8.0 never redirects batch entries); a DELAY
+    /// among the batch's own properties, which 4.8.0 refuses, is the broker's to check, since
+    /// the entries here already carry the batch's properties.
     pub fn put_messages(&self, batch: Vec<MessageExtBrokerInner>) -> PutMessageResult {
         self.put_messages_then(batch, || {})
     }
@@ -465,17 +498,8 @@ impl DefaultMessageStore {
             if let Some(s) = Self::check_message(m) {
                 return PutMessageResult::new(s, None);
             }
-            let delayed = m
-                .properties
-                .split('\u{2}')
-                .filter_map(|p| p.strip_prefix("DELAY\u{1}"))
-                .any(|v| v.parse::<i32>().map(|l| l > 0).unwrap_or(false));
-            if m.topic != first.topic
-                || m.queue_id != first.queue_id
-                || m.sys_flag & 0xC != 0
-                || delayed
-            {
-                tracing::warn!("batch put refused: mixed queues, transaction or delay");
+            if m.topic != first.topic || m.queue_id != first.queue_id || m.sys_flag & 0xC != 0 {
+                tracing::warn!("batch put refused: mixed queues or transaction");
                 return PutMessageResult::new(PutMessageStatus::MessageIllegal, None);
             }
         }
@@ -537,14 +561,7 @@ impl DefaultMessageStore {
             .entry(topic.to_string())
             .or_default()
             .entry(queue_id)
-            .or_insert_with(|| {
-                Arc::new(ConsumeQueue::new(
-                    &self.config.consume_queue_dir(),
-                    topic,
-                    queue_id,
-                    self.config.consume_queue_file_size() as usize,
-                ))
-            })
+            .or_insert_with(|| Arc::new(self.new_consume_queue(topic, queue_id)))
             .clone()
     }
 
@@ -601,12 +618,28 @@ impl DefaultMessageStore {
     /// whose tagsCode `filter` rejects (`getMessage`). Statuses and next offsets as 4.8.0.
     pub fn get_message(
         &self,
-        _group: &str,
+        group: &str,
         topic: &str,
         queue_id: i32,
         offset: i64,
         max_msg_nums: i32,
         filter: &dyn Fn(i64) -> bool,
+    ) -> GetMessageResult {
+        let f = crate::filter::TagsCodeFilter(filter);
+        self.get_message_filtered(group, topic, queue_id, offset, max_msg_nums, &f)
+    }
+
+    /// [`Self::get_message`] with a [`MessageFilter`](crate::filter::MessageFilter): each
+    /// entry is first judged on the consume queue (extension addresses resolved to their
+    /// unit), and only the entries that pass are read from the commit log and judged again.
+    pub fn get_message_filtered(
+        &self,
+        _group: &str,
+        topic: &str,
+        queue_id: i32,
+        offset: i64,
+        max_msg_nums: i32,
+        filter: &dyn crate::filter::MessageFilter,
     ) -> GetMessageResult {
         if self.shutdown.load(Ordering::Acquire) || !self.running_flags.is_readable() {
             return GetMessageResult::empty(GetMessageStatus::NoMatchedLogicQueue);
@@ -673,10 +706,32 @@ impl DefaultMessageStore {
                     break;
                 }
                 i += 1;
-                if !filter(e.tags_code) {
+                // ANCHOR: get_message_filter
+                let mut tags_code = Some(e.tags_code);
+                let ext = if crate::consume_queue_ext::is_ext_addr(e.tags_code) {
+                    let unit = cq.get_ext(e.tags_code);
+                    match &unit {
+                        Some(u) => tags_code = Some(u.tags_code),
+                        None => {
+                            tracing::error!(
+                                topic,
+                                queue_id,
+                                address = e.tags_code,
+                                "[BUG] can't find consume queue extend file content"
+                            );
+                            tags_code = None;
+                        }
+                    }
+                    unit
+                } else {
+                    None
+                };
+                if !filter.is_matched_by_consume_queue(tags_code, ext.as_ref()) {
                     continue;
                 }
                 match self.commit_log.get_message(e.phy_offset, e.size) {
+                    Some(b) if !filter.is_matched_by_commit_log(&b) => continue,
+                    // ANCHOR_END: get_message_filter
                     Some(b) => {
                         res.buffer_total_size += b.len();
                         res.messages.push(b);

@@ -240,18 +240,20 @@ fn batch_put_is_contiguous_with_consecutive_offsets() {
         s.query_message("B", "bk3", 32, 0, i64::MAX).messages.len(),
         1
     );
-    // mixed queues and delayed messages are refused
+    // mixed queues are refused
     let mixed = vec![msg("B", 0, b"a", "", "", ""), msg("B", 1, b"b", "", "", "")];
     assert_eq!(
         s.put_messages(mixed).status,
         PutMessageStatus::MessageIllegal
     );
-    let mut d = msg("B", 0, b"a", "", "", "");
+    // an entry's DELAY stays in the record and the entry stays in its own queue (4.8.0)
+    let mut d = msg("B", 0, b"d", "", "", "");
     d.properties.push_str("DELAY\u{1}3\u{2}");
-    assert_eq!(
-        s.put_messages(vec![d]).status,
-        PutMessageStatus::MessageIllegal
-    );
+    assert_eq!(s.put_messages(vec![d]).status, PutMessageStatus::PutOk);
+    wait_dispatched(&s);
+    let g = s.get_message("g", "B", 0, 6, 32, &all);
+    let (m, _) = decode_record(&g.messages[0]).unwrap();
+    assert_eq!((&m.body[..], m.property("DELAY")), (&b"d"[..], Some("3")));
     s.shutdown();
 }
 

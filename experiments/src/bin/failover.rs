@@ -7,15 +7,23 @@
 //! node is brokerId 0 (the DLedger leader), kills it with SIGKILL, restarts it a few seconds
 //! later and repeats. Every 100 ms it records the acknowledged sends and the node the name
 //! server lists as brokerId 0. For every kill it reports the write unavailability: the time from
-//! the kill to the first acknowledged send after it (necessarily stored by the new leader),
+//! the kill to the first acknowledgement of a send that began after it (necessarily stored by
+//! the new leader; a send in flight at the kill may still be acknowledged by the old one),
 //! split into "a new brokerId 0 is visible in the name server" and the rest (client route
 //! refresh, first send). At the end an independent pull consumer reads every queue from offset
 //! 0 on the final leader and checks that every acknowledged message is there; the process exits
 //! non-zero if one is missing.
 //!
+//! Two consumer groups read the topic through all of this ([`redelivery`]): one consumer lives
+//! through the kills, the other crashes with each leader and restarts once a new brokerId 0 is
+//! listed, resuming from the offsets the new leader copied at its last sync. Per kill the
+//! experiment reports what each group received twice, next to what the restarted group consumed
+//! in the 10 s sync window before the kill; it fails if a group never received an acknowledged
+//! message.
+//!
 //! Full mode: 5 kills over about two minutes. `--quick` (under a minute, CI): one kill, ~20 s.
-//! Output in `book/src/figures/failover/`: `timeline.csv`, `kills.csv`, `summary.json`,
-//! `timeline.svg`, `meta.json`.
+//! Output in `book/src/figures/failover/`: `timeline.csv`, `kills.csv`, `redelivery.csv`,
+//! `summary.json`, `timeline.svg`, `redelivery.svg`, `meta.json`.
 //!
 //! Book: Part IV, "Failover, measured". Measures crates/broker/src/dledger_mode.rs on top of
 //! rmq-dledger, the counterparts of 4.8.0's `DLedgerCommitLog` / `DLedgerRoleChangeHandler` and
@@ -43,7 +51,14 @@ use experiments::servers::{
 };
 use experiments::{figures_dir_for, progress_bar, write_csv, write_json, write_meta, QuickArgs};
 
+#[path = "failover/redelivery.rs"]
+mod redelivery;
+
+use redelivery::{Redelivery, Tracker, SYNC_WINDOW};
+
 const EXPERIMENT: &str = "failover";
+const RUNNING_GROUP: &str = "failover_cg_running";
+const RESTARTED_GROUP: &str = "failover_cg_restarted";
 const CLUSTER: &str = "FailoverCluster";
 const GROUP: &str = "RaftNode00";
 const TOPIC: &str = "FailoverTopic";
@@ -189,9 +204,11 @@ impl Shared {
     }
 }
 
-/// One acknowledged send: its body and when the acknowledgement arrived (ms since t0).
+/// One acknowledged send: its body, when the send began and when the acknowledgement
+/// arrived (ms since t0).
 struct Ack {
     body: String,
+    sent_ms: f64,
     at_ms: f64,
 }
 
@@ -203,11 +220,16 @@ async fn producer_loop(p: Producer, id: usize, body_bytes: usize, sh: Arc<Shared
         let body = format!("p{id}-{seq:08}-{pad}");
         seq += 1;
         let msg = Message::new(TOPIC, body.clone().into_bytes());
+        let sent_ms = sh.t0.elapsed().as_secs_f64() * 1000.0;
         match p.send(msg).await {
             Ok(r) if r.send_status == SendStatus::SendOk => {
                 let at_ms = sh.t0.elapsed().as_secs_f64() * 1000.0;
                 sh.acks[sh.bucket()].fetch_add(1, Ordering::Relaxed);
-                acked.push(Ack { body, at_ms });
+                acked.push(Ack {
+                    body,
+                    sent_ms,
+                    at_ms,
+                });
             }
             _ => {
                 sh.fails[sh.bucket()].fetch_add(1, Ordering::Relaxed);
@@ -243,7 +265,7 @@ struct Kill {
     new_leader: String,
     /// Kill -> the name server lists another node as brokerId 0.
     new_leader_visible_ms: f64,
-    /// Kill -> first acknowledged send (the write unavailability).
+    /// Kill -> first acknowledgement of a send begun after the kill (write unavailability).
     unavailable_ms: f64,
     failed_sends: u64,
 }
@@ -309,6 +331,11 @@ struct Summary {
     unavailable_ms_min: f64,
     unavailable_ms_max: f64,
     unavailable_ms_mean: f64,
+    /// Per kill: what the consumer groups received twice.
+    redelivery: Vec<Redelivery>,
+    /// Acknowledged messages a consumer group never received (must be 0).
+    running_group_missing: usize,
+    restarted_group_missing: usize,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -350,9 +377,26 @@ fn main() -> Result<()> {
             k.n, k.killed, k.kill_at_s, k.new_leader, k.new_leader_visible_ms, k.unavailable_ms
         );
     }
+    for r in &summary.redelivery {
+        println!(
+            "kill {}: restarted group re-read {} (consumed in the {} s before the kill: {}), running group {}",
+            r.kill,
+            r.restarted_redelivered,
+            SYNC_WINDOW.as_secs(),
+            r.consumed_in_window_before_kill,
+            r.running_redelivered
+        );
+    }
     println!("wrote {}", dir.display());
     if summary.lost > 0 {
         bail!("{} acknowledged messages are missing", summary.lost);
+    }
+    if summary.running_group_missing + summary.restarted_group_missing > 0 {
+        bail!(
+            "consumer groups skipped acknowledged messages: running {}, restarted {}",
+            summary.running_group_missing,
+            summary.restarted_group_missing
+        );
     }
     Ok(())
 }
@@ -390,6 +434,14 @@ async fn run(params: &Params, bin: &Path, dir: &Path) -> Result<(Summary, Vec<Ro
         leader: Mutex::new(vec![None; buckets]),
     });
     let mon = tokio::spawn(monitor_loop(RemotingClient::new(), ns.clone(), sh.clone()));
+    let running = Tracker::new(sh.t0, SAMPLE, buckets);
+    let restarted = Tracker::new(sh.t0, SAMPLE, buckets);
+    let consume = |group: &'static str, instance: usize, t: &Arc<Tracker>| {
+        redelivery::start_consumer(&ns, group, TOPIC, instance, params.route_poll_ms, t.clone())
+    };
+    let running_consumer = consume(RUNNING_GROUP, 0, &running).await?;
+    let mut restarted_consumers = vec![consume(RESTARTED_GROUP, 0, &restarted).await?];
+    let mut consumer_restart_ms = Vec::new();
     let mut producers = Vec::new();
     let mut tasks = Vec::new();
     for i in 0..params.producers {
@@ -423,7 +475,27 @@ async fn run(params: &Params, bin: &Path, dir: &Path) -> Result<(Summary, Vec<Ro
         let kill_at = sh.t0.elapsed();
         // Dropping the Proc sends SIGKILL: kill -9, no shutdown hook runs.
         m.proc = None;
-        sleep(params.down_s).await;
+        // The restarted group's consumer dies with the leader and comes back as soon as the
+        // name server lists a new brokerId 0; it resumes from that broker's copied offsets.
+        if let Some(c) = restarted_consumers.last() {
+            redelivery::crash(c);
+        }
+        let killed_addr = m.addr.clone();
+        let wait_from = Instant::now();
+        while broker_ids(&c, &ns, GROUP, RPC)
+            .await
+            .get(&0)
+            .is_none_or(|a| *a == killed_addr)
+        {
+            if wait_from.elapsed() > Duration::from_secs(60) {
+                bail!("no new brokerId 0 within 60 s of kill {}", n + 1);
+            }
+            tokio::time::sleep(SAMPLE).await;
+        }
+        let instance = restarted_consumers.len();
+        restarted_consumers.push(consume(RESTARTED_GROUP, instance, &restarted).await?);
+        consumer_restart_ms.push((sh.t0.elapsed() - kill_at).as_secs_f64() * 1000.0);
+        sleep((params.down_s - (sh.t0.elapsed() - kill_at).as_secs_f64()).max(0.0)).await;
         tick(&bar);
         let conf = m.conf.clone();
         let b = bin.to_path_buf();
@@ -444,6 +516,23 @@ async fn run(params: &Params, bin: &Path, dir: &Path) -> Result<(Summary, Vec<Ro
     let end_bucket = sh.bucket();
     for p in &producers {
         p.shutdown().await;
+    }
+    // Both groups catch up with everything acknowledged (or 60 s pass), then stop.
+    let acked_keys: Vec<u64> = acked
+        .iter()
+        .map(|a| redelivery::key_of_body(&a.body))
+        .collect();
+    let drain_from = Instant::now();
+    while (running.missing(&acked_keys) > 0 || restarted.missing(&acked_keys) > 0)
+        && drain_from.elapsed() < Duration::from_secs(60)
+    {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let running_group_missing = running.missing(&acked_keys);
+    let restarted_group_missing = restarted.missing(&acked_keys);
+    running_consumer.shutdown().await;
+    if let Some(c) = restarted_consumers.last() {
+        c.shutdown().await;
     }
 
     // The verdict: a fresh consumer reads everything from the final leader.
@@ -475,16 +564,14 @@ async fn run(params: &Params, bin: &Path, dir: &Path) -> Result<(Summary, Vec<Ro
             }
         })
         .collect();
-    let mut acked_times: Vec<f64> = acked.iter().map(|a| a.at_ms).collect();
-    acked_times.sort_by(|a, b| a.total_cmp(b));
     let mut kills = Vec::new();
     for (n, name, addr, kill_at, restart_at) in kill_plan {
         let k_ms = kill_at.as_secs_f64() * 1000.0;
-        let first_ack = acked_times
+        let first_ack = acked
             .iter()
-            .find(|t| **t > k_ms)
-            .copied()
-            .unwrap_or(f64::NAN);
+            .filter(|a| a.sent_ms > k_ms)
+            .map(|a| a.at_ms)
+            .fold(f64::NAN, f64::min);
         let kb = (k_ms / SAMPLE.as_millis() as f64) as usize;
         let visible = (kb + 1..=end_bucket.min(buckets - 1))
             .find(|b| matches!(&leaders[*b], Some(a) if *a != addr));
@@ -513,6 +600,33 @@ async fn run(params: &Params, bin: &Path, dir: &Path) -> Result<(Summary, Vec<Ro
             failed_sends,
         });
     }
+    let kill_times: Vec<Duration> = kills
+        .iter()
+        .map(|k| Duration::from_secs_f64(k.kill_at_s))
+        .collect();
+    let end = Duration::from_millis(end_bucket as u64 * SAMPLE.as_millis() as u64);
+    let redelivery: Vec<Redelivery> = kill_times
+        .iter()
+        .enumerate()
+        .map(|(i, at)| Redelivery {
+            kill: i + 1,
+            consumer_restart_ms: consumer_restart_ms
+                .get(i)
+                .copied()
+                .unwrap_or(f64::NAN)
+                .round(),
+            restarted_redelivered: restarted.repeats_of_instance(i + 1),
+            running_redelivered: running.repeats_between(
+                *at,
+                kill_times
+                    .get(i + 1)
+                    .copied()
+                    .unwrap_or(end + Duration::from_secs(120)),
+            ),
+            consumed_in_window_before_kill: restarted
+                .firsts_between(at.saturating_sub(SYNC_WINDOW), *at),
+        })
+        .collect();
     let un: Vec<f64> = kills.iter().map(|k| k.unavailable_ms).collect();
     let warm = (params.warmup_s * rate) as usize;
     let steady = timeline
@@ -537,6 +651,9 @@ async fn run(params: &Params, bin: &Path, dir: &Path) -> Result<(Summary, Vec<Ro
         unavailable_ms_max: un.iter().copied().fold(0.0, f64::max),
         unavailable_ms_mean: (un.iter().sum::<f64>() / un.len().max(1) as f64).round(),
         kills,
+        redelivery,
+        running_group_missing,
+        restarted_group_missing,
     };
     drop(members);
     Ok((summary, timeline))
@@ -593,8 +710,66 @@ fn write_outputs(dir: &Path, s: &Summary, timeline: &[Row]) -> Result<()> {
             })
             .collect::<Vec<_>>(),
     )?;
+    write_csv(
+        &dir.join("redelivery.csv"),
+        &[
+            "kill",
+            "consumer_restart_ms",
+            "restarted_redelivered",
+            "running_redelivered",
+            "consumed_in_window_before_kill",
+        ],
+        &s.redelivery
+            .iter()
+            .map(|r| {
+                vec![
+                    r.kill.to_string(),
+                    format!("{:.0}", r.consumer_restart_ms),
+                    r.restarted_redelivered.to_string(),
+                    r.running_redelivered.to_string(),
+                    r.consumed_in_window_before_kill.to_string(),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    )?;
     write_json(&dir.join("summary.json"), s)?;
+    redelivery_chart(&dir.join("redelivery.svg"), s)?;
     timeline_chart(&dir.join("timeline.svg"), s, timeline)
+}
+
+/// Per kill: the restarted group's re-deliveries, the running group's, and the bound (what the
+/// restarted group consumed in the sync window before the kill).
+fn redelivery_chart(path: &Path, s: &Summary) -> Result<()> {
+    let groups: Vec<String> = s
+        .kills
+        .iter()
+        .map(|k| format!("kill {} ({})", k.n, k.killed))
+        .collect();
+    let pick = |f: fn(&Redelivery) -> u64| s.redelivery.iter().map(|r| f(r) as f64).collect();
+    experiments::chart::grouped_bar_chart(
+        path,
+        "Messages delivered twice per leader kill (DLedger group of 3)",
+        "messages",
+        &groups,
+        &[
+            experiments::chart::Series {
+                name: "restarted consumer: re-read".into(),
+                values: pick(|r| r.restarted_redelivered),
+            },
+            experiments::chart::Series {
+                name: format!(
+                    "consumed in the {} s before the kill",
+                    SYNC_WINDOW.as_secs()
+                ),
+                values: pick(|r| r.consumed_in_window_before_kill),
+            },
+            experiments::chart::Series {
+                name: "running consumer: re-read".into(),
+                values: pick(|r| r.running_redelivered),
+            },
+        ],
+        &|v| format!("{v:.0}"),
+    )
 }
 
 fn chart_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {

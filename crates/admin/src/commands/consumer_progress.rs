@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use crate::admin_client::{AdminClient, RETRY_GROUP_TOPIC_PREFIX};
 use crate::commands::CommonArgs;
-use crate::format::{format_date, front_string_at_least, java_mq_order, version_desc};
+use crate::format::{format_date, front_string_at_least, version_desc};
 
 #[derive(Debug, clap::Parser)]
 pub struct Args {
@@ -55,7 +55,8 @@ async fn print_group(
 ) -> anyhow::Result<()> {
     let stats = admin.examine_consume_stats(group).await?;
     let mut rows = stats.offset_table.0.clone();
-    rows.sort_by(|a, b| java_mq_order(&a.0, &b.0));
+    // MessageQueue orders as Java's compareTo: topic, broker name, queue id.
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
     let owners = if show_ip {
         queue_owners(admin, group).await
     } else {

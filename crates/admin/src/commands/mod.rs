@@ -23,6 +23,7 @@ pub mod consumer_progress;
 pub mod delete_topic;
 pub mod query_msg_by_id;
 pub mod query_msg_by_key;
+pub mod reset_offset_by_time;
 pub mod send_message;
 pub mod topic_list;
 pub mod topic_route;
@@ -134,6 +135,11 @@ pub const SUB_COMMANDS: &[SubCommandInfo] = &[
         class: "TopicListSubCommand",
     },
     SubCommandInfo {
+        name: "resetOffsetByTime",
+        desc: "Reset consumer offset by timestamp(without client restart).",
+        class: "ResetOffsetByTimeCommand",
+    },
+    SubCommandInfo {
         name: "sendMessage",
         desc: "Send a message",
         class: "SendMessageCommand",
@@ -217,6 +223,7 @@ fn with_parser(
         "consumerProgress" => clap_command::<consumer_progress::Args>(info),
         "clusterList" => clap_command::<cluster_list::Args>(info),
         "topicList" => clap_command::<topic_list::Args>(info),
+        "resetOffsetByTime" => clap_command::<reset_offset_by_time::Args>(info),
         "sendMessage" => clap_command::<send_message::Args>(info),
         "consumeMessage" => clap_command::<consume_message::Args>(info),
         _ => return None,
@@ -251,6 +258,7 @@ pub async fn execute(
         "consumerProgress" => run!(consumer_progress),
         "clusterList" => run!(cluster_list),
         "topicList" => run!(topic_list),
+        "resetOffsetByTime" => run!(reset_offset_by_time),
         "sendMessage" => run!(send_message),
         "consumeMessage" => run!(consume_message),
         other => Err(anyhow::anyhow!("The sub command {other} not exist.")),
@@ -282,7 +290,10 @@ mod tests {
         assert!(text.ends_with(
             "See 'mqadmin help <command>' for more information on a specific command.\n"
         ));
-        assert_eq!(text.lines().filter(|l| l.starts_with("   ")).count(), 14);
+        assert_eq!(
+            text.lines().filter(|l| l.starts_with("   ")).count(),
+            SUB_COMMANDS.len()
+        );
     }
 
     #[test]
@@ -357,6 +368,21 @@ mod tests {
         assert_eq!(a.interval, Some(2));
         let a: topic_list::Args = parse(find("topicList").unwrap(), &argv("-c")).unwrap();
         assert!(a.cluster_model);
+    }
+
+    #[test]
+    fn reset_offset_by_time_flags_follow_4_8_0() {
+        let info = find("resetOffsetByTime").unwrap();
+        let a: reset_offset_by_time::Args =
+            parse(info, &argv("-g G -t T -s 1600000000000 -f false -c")).unwrap();
+        assert_eq!((a.group.as_str(), a.topic.as_str()), ("G", "T"));
+        assert_eq!(a.timestamp, "1600000000000");
+        assert_eq!(a.force.as_deref(), Some("false"));
+        assert!(a.cplus);
+        let a: reset_offset_by_time::Args = parse(info, &argv("-g G -t T -s -1")).unwrap();
+        assert_eq!(a.timestamp, "-1");
+        assert!(a.force.is_none() && !a.cplus);
+        assert!(parse::<reset_offset_by_time::Args>(info, &argv("-g G -t T")).is_err());
     }
 
     #[test]

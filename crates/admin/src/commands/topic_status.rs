@@ -8,7 +8,7 @@
 use std::io::Write;
 
 use crate::commands::CommonArgs;
-use crate::format::{front_string_at_least, java_mq_order, time_millis_to_human_string2};
+use crate::format::{front_string_at_least, time_millis_to_human_string2};
 
 #[derive(Debug, clap::Parser)]
 pub struct Args {
@@ -23,7 +23,8 @@ pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
     let admin = args.common.admin()?;
     let stats = admin.examine_topic_stats(args.topic.trim()).await?;
     let mut rows = stats.offset_table.0;
-    rows.sort_by(|a, b| java_mq_order(&a.0, &b.0));
+    // MessageQueue orders as Java's compareTo: topic, broker name, queue id.
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
     // Java: "%-32s  %-4s  %-20s  %-20s    %s%n"
     writeln!(
         out,

@@ -5,7 +5,7 @@
 
 use crate::persist;
 use parking_lot::Mutex;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -14,10 +14,18 @@ pub struct ConsumerOffsetManager {
     path: PathBuf,
 }
 
+/// `ConsumerOffsetSerializeWrapper`: the file and the GET_ALL_CONSUMER_OFFSET body.
 #[derive(serde::Deserialize)]
 struct OffsetFile {
     #[serde(rename = "offsetTable", default)]
-    offset_table: HashMap<String, HashMap<String, i64>>,
+    offset_table: BTreeMap<String, BTreeMap<i32, i64>>,
+}
+
+/// Reads the fastjson text (`{"offsetTable":{"T@G":{0:5}}}`, bare integer keys).
+fn parse_offset_table(
+    text: &str,
+) -> Result<BTreeMap<String, BTreeMap<i32, i64>>, serde_json::Error> {
+    rmq_remoting::protocol::fastjson::from_str::<OffsetFile>(text).map(|f| f.offset_table)
 }
 
 impl ConsumerOffsetManager {
@@ -25,18 +33,8 @@ impl ConsumerOffsetManager {
         let path = config_dir.join("consumerOffset.json");
         let mut table = BTreeMap::new();
         if let Some(text) = persist::read_with_backup(&path) {
-            let normalized = rmq_remoting::protocol::fastjson::normalize(&text);
-            let f: OffsetFile = serde_json::from_str(&normalized)
+            table = parse_offset_table(&text)
                 .map_err(|e| anyhow::anyhow!("{} is not valid: {e}", path.display()))?;
-            for (k, qs) in f.offset_table {
-                let mut m = BTreeMap::new();
-                for (q, o) in qs {
-                    if let Ok(q) = q.parse::<i32>() {
-                        m.insert(q, o);
-                    }
-                }
-                table.insert(k, m);
-            }
         }
         Ok(ConsumerOffsetManager {
             table: Mutex::new(table),
@@ -91,6 +89,29 @@ impl ConsumerOffsetManager {
             .collect()
     }
 
+    /// A slave's copy of its master's offsets (`SlaveSynchronize.syncConsumerOffset`): every
+    /// `topic@group` in the master's table replaces ours (Java's `putAll`); entries the master
+    /// does not have stay. Returns how many entries were copied. The caller persists.
+    pub fn put_all_from_master(&self, body: &str) -> anyhow::Result<usize> {
+        let theirs = parse_offset_table(body)?;
+        let n = theirs.len();
+        self.table.lock().extend(theirs);
+        Ok(n)
+    }
+
+    /// The GET_ALL_CONSUMER_OFFSET body: the same table in fastjson's compact form (4.8.0
+    /// `encode()`; the file uses the pretty form below).
+    pub fn encode_compact(&self) -> String {
+        #[derive(serde::Serialize)]
+        struct Wire<'a> {
+            #[serde(rename = "offsetTable")]
+            offset_table: &'a BTreeMap<String, BTreeMap<i32, i64>>,
+        }
+        let t = self.table.lock();
+        rmq_remoting::protocol::fastjson::to_string(&Wire { offset_table: &t })
+            .unwrap_or_else(|_| "{\"offsetTable\":{}}".to_string())
+    }
+
     // ANCHOR: offset_file
     /// The file text, fastjson style: `{"offsetTable":{"T@G":{0:5,1:3}}}`.
     pub fn encode(&self) -> String {
@@ -119,5 +140,36 @@ impl ConsumerOffsetManager {
         if let Err(e) = persist::write_atomic(&self.path, &self.encode()) {
             tracing::error!("writing {} failed: {e}", self.path.display());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_and_file_forms_and_the_slave_merge() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = ConsumerOffsetManager::load(dir.path()).unwrap();
+        m.commit("G", "T", 0, 5);
+        m.commit("G", "T", 1, 3);
+        m.commit("H", "U", 0, 9);
+        assert_eq!(
+            m.encode_compact(),
+            r#"{"offsetTable":{"T@G":{0:5,1:3},"U@H":{0:9}}}"#
+        );
+        // A slave takes each topic@group entry of the master whole and keeps the others.
+        let slave = ConsumerOffsetManager::load(&dir.path().join("slave")).unwrap();
+        slave.commit("G", "T", 2, 1);
+        slave.commit("K", "V", 0, 4);
+        assert_eq!(slave.put_all_from_master(&m.encode_compact()).unwrap(), 2);
+        assert_eq!(slave.query("G", "T", 0), 5);
+        assert_eq!(slave.query("G", "T", 2), -1);
+        assert_eq!(slave.query("K", "V", 0), 4);
+        // The pretty file form reads back the same.
+        slave.persist();
+        let again = ConsumerOffsetManager::load(&dir.path().join("slave")).unwrap();
+        assert_eq!(again.encode_compact(), slave.encode_compact());
+        assert!(slave.put_all_from_master("{not json").is_err());
     }
 }

@@ -1,10 +1,10 @@
 //! Admin requests mqadmin and the console send to a broker: topic create/delete/list/stats,
 //! consumer/producer connections, consume stats, runtime info, subscription groups, all
-//! offsets, broker config, who consumes a topic, and the two calls forwarded to a consumer
-//! client (GET_CONSUMER_RUNNING_INFO, CONSUME_MESSAGE_DIRECTLY). Returns `None` for codes it
-//! does not know. Mirrors `AdminBrokerProcessor`. Book: Part II, "Administering a broker".
+//! offsets, broker config and who consumes a topic (the calls that reach a consumer client
+//! live in `broker2client`). Returns `None` for codes it does not know.
+//! Mirrors `AdminBrokerProcessor`. Book: Part II, "Administering a broker".
 
-use super::{reply, FAQ_SUFFIX};
+use super::reply;
 use crate::broker::Broker;
 use crate::processor::send::validate_topic;
 use rmq_remoting::codes::{request as rq, response as rs};
@@ -17,14 +17,14 @@ use rmq_remoting::protocol::{decode_body, encode_body, KVTable, TopicConfig};
 use rmq_remoting::{Connection, RemotingCommand};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
 pub async fn process(
     b: &Arc<Broker>,
     _ctx: &Arc<Connection>,
     req: RemotingCommand,
 ) -> Option<RemotingCommand> {
-    let r = match req.code {
+    let code = req.code;
+    let r = match code {
         rq::UPDATE_AND_CREATE_TOPIC => update_topic(b, &req),
         rq::DELETE_TOPIC_IN_BROKER => delete_topic(b, &req).await,
         rq::GET_ALL_TOPIC_CONFIG => {
@@ -53,7 +53,13 @@ pub async fn process(
         rq::GET_ALL_SUBSCRIPTIONGROUP_CONFIG => fastjson::to_string(&b.subscriptions.snapshot())
             .map(|s| super::ok().with_body(s.into_bytes()))
             .map_err(Into::into),
-        rq::GET_ALL_CONSUMER_OFFSET => Ok(super::ok().with_body(b.offsets.encode().into_bytes())),
+        // The three below are what a slave copies (see slave_sync).
+        rq::GET_ALL_CONSUMER_OFFSET => {
+            Ok(super::ok().with_body(b.offsets.encode_compact().into_bytes()))
+        }
+        rq::GET_ALL_DELAY_OFFSET => {
+            Ok(super::ok().with_body(b.schedule.encode(false).into_bytes()))
+        }
         rq::GET_BROKER_CONFIG => Ok(super::ok()
             .with_ext(
                 "version",
@@ -69,12 +75,12 @@ pub async fn process(
             let body = serde_json::json!({ "groupList": groups });
             Ok(super::ok().with_body(body.to_string().into_bytes()))
         }
-        rq::GET_CONSUMER_RUNNING_INFO | rq::CONSUME_MESSAGE_DIRECTLY => {
-            forward_to_client(b, req).await
-        }
         _ => return None,
     };
-    Some(r.unwrap_or_else(|e| reply(rs::SYSTEM_ERROR, e.to_string())))
+    Some(r.unwrap_or_else(|e| {
+        tracing::warn!(peer = %_ctx.remote_addr(), code, "request refused: {e:#}");
+        reply(rs::SYSTEM_ERROR, e.to_string())
+    }))
 }
 
 // ANCHOR: update_topic
@@ -301,33 +307,4 @@ fn runtime_info(b: &Arc<Broker>) -> anyhow::Result<RemotingCommand> {
         ),
     );
     Ok(super::ok().with_body(encode_body(&t)?))
-}
-
-/// Forwards a request to the consumer client named by `clientId` in `consumerGroup` and
-/// relays its answer (4.8.0 `callConsumer`).
-async fn forward_to_client(
-    b: &Arc<Broker>,
-    req: RemotingCommand,
-) -> anyhow::Result<RemotingCommand> {
-    let group = req.required_ext("consumerGroup")?.to_string();
-    let client_id = req.required_ext("clientId")?.to_string();
-    let Some(conn) = b.consumers.find_channel(&group, &client_id) else {
-        return Ok(reply(
-            rs::SYSTEM_ERROR,
-            format!("The Consumer <{client_id}> not online"),
-        ));
-    };
-    let mut fwd = RemotingCommand::new_request(req.code);
-    fwd.ext_fields = req.ext_fields.clone();
-    fwd.body = req.body.clone();
-    match conn.invoke(fwd, Duration::from_secs(5)).await {
-        Ok(mut r) => {
-            r.opaque = 0;
-            Ok(r)
-        }
-        Err(e) => Ok(reply(
-            rs::SYSTEM_ERROR,
-            format!("invoke consumer <{client_id}> failed: {e}{FAQ_SUFFIX}"),
-        )),
-    }
 }

@@ -36,10 +36,11 @@ pub async fn process(
                 if b.consumers.unregister(g, ctx.id()) {
                     b.consumers.notify_ids_changed(g);
                 }
+                crate::filter::on_group_maybe_gone(b, g);
             }
             Ok(super::ok())
         }
-        rq::CHECK_CLIENT_CONFIG => Ok(super::ok()),
+        rq::CHECK_CLIENT_CONFIG => Ok(crate::filter::check_client_config(b, ctx, &req)),
         rq::LOCK_BATCH_MQ => {
             let body: LockBatchRequestBody = decode_body(req.body_bytes())?;
             let ok = b
@@ -83,6 +84,7 @@ fn heartbeat(
             );
             created_retry_topic |= created;
         }
+        crate::filter::on_heartbeat(b, ctx, &c.group_name, &c.subscription_data_set);
         let changed = b.consumers.register(
             &c.group_name,
             channel.clone(),

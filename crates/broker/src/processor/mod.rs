@@ -5,16 +5,18 @@
 //! and `NettyRemotingAbstract.processRequestCommand`. Book: Part II, "Inside a broker".
 
 pub mod admin;
+pub mod broker2client;
 pub mod client;
 pub mod consumer;
 pub mod pull;
 pub mod query;
+pub mod reply_message;
 pub mod send;
 
 use crate::broker::Broker;
 use crate::flow_control::SendSlot;
 use futures::future::BoxFuture;
-use rmq_common::message::encode_properties;
+use rmq_common::message::{encode_properties, keys};
 use rmq_common::MessageExtBrokerInner;
 use rmq_remoting::codes::{request as rq, response as rs};
 use rmq_remoting::{Connection, RemotingCommand, RequestProcessor};
@@ -60,6 +62,10 @@ impl RequestProcessor for BrokerProcessor {
                     send::process(&b, &ctx, req).await
                 }
                 rq::CONSUMER_SEND_MSG_BACK => send::send_back(&b, &ctx, req).await,
+                rq::SEND_REPLY_MESSAGE | rq::SEND_REPLY_MESSAGE_V2 => {
+                    reply_message::process(&b, &ctx, req).await
+                }
+                code if broker2client::handles(code) => broker2client::process(&b, &ctx, req).await,
                 rq::PULL_MESSAGE => pull::process(&b, &ctx, req).await,
                 rq::QUERY_CONSUMER_OFFSET
                 | rq::UPDATE_CONSUMER_OFFSET
@@ -84,8 +90,10 @@ impl RequestProcessor for BrokerProcessor {
                 },
             };
             // ANCHOR_END: broker_dispatch
+            // A refused request names its code, the peer and the reason (a body or header
+            // that even fastjson's rules cannot read ends here).
             Some(res.unwrap_or_else(|e| {
-                tracing::debug!("request {code} failed: {e}");
+                tracing::warn!(peer = %ctx.remote_addr(), code, "request refused: {e:#}");
                 reply(rs::SYSTEM_ERROR, e.to_string())
             }))
         })
@@ -96,6 +104,7 @@ impl RequestProcessor for BrokerProcessor {
         self.broker.producers.channel_closed(ctx.id());
         for g in changed {
             self.broker.consumers.notify_ids_changed(&g);
+            crate::filter::on_group_maybe_gone(&self.broker, &g);
         }
     }
 }
@@ -116,28 +125,52 @@ pub fn get_prop<'a>(props: &'a [(String, String)], k: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// The DELAY level as 4.8.0's `Message.getDelayTimeLevel` reads it: 0 when absent, else
+/// `Integer.parseInt` of the value (an optional sign and decimal digits within i32), whose
+/// `NumberFormatException` the broker answers with SYSTEM_ERROR and the exception as remark.
+pub fn delay_level(props: &[(String, String)]) -> anyhow::Result<i32> {
+    match get_prop(props, keys::DELAY) {
+        None => Ok(0),
+        Some(v) => v.parse().map_err(|_| {
+            anyhow::anyhow!("java.lang.NumberFormatException: For input string: \"{v}\"")
+        }),
+    }
+}
+
 // ANCHOR: delay_redirect
 /// Stores one message (through [`run_put`]). A DELAY property (level > 0) redirects it to
-/// SCHEDULE_TOPIC_XXXX queue level-1 with REAL_TOPIC/REAL_QID and the delivery time as tags
-/// code, exactly as 4.8.0's `CommitLog.putMessage` does before appending.
+/// SCHEDULE_TOPIC_XXXX queue level-1 with REAL_TOPIC/REAL_QID, exactly as 4.8.0's
+/// `CommitLog.putMessage` does before appending. A level above the highest configured one
+/// becomes the highest, in the queue and in the stored DELAY.
 pub async fn put_message(
     b: &Arc<Broker>,
     mut msg: MessageExtBrokerInner,
     mut props: Vec<(String, String)>,
     slot: &SendSlot,
 ) -> anyhow::Result<(PutMessageStatus, Option<AppendMessageResult>)> {
-    let level: i32 = get_prop(&props, "DELAY")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
     let tx_type = msg.sys_flag & 0xC;
-    if level > 0 && (tx_type == 0 || tx_type == 0x8) {
-        let level = level.min(b.schedule.levels.max_level());
+    // Only plain and commit messages read DELAY; a bad value refuses the message.
+    let level = match tx_type {
+        0 | 0x8 => delay_level(&props).inspect_err(|e| {
+            tracing::warn!("message to {} from {}: {e}", msg.topic, msg.born_host)
+        })?,
+        _ => 0,
+    };
+    if level > 0 {
+        let max = b.schedule.levels.max_level();
+        let level = if level > max {
+            // setDelayTimeLevel(max): the only case where 4.8.0 rewrites DELAY ("+2" stays)
+            set_prop(&mut props, keys::DELAY, max.to_string());
+            max
+        } else {
+            level
+        };
         set_prop(&mut props, "REAL_TOPIC", msg.topic.clone());
         set_prop(&mut props, "REAL_QID", msg.queue_id.to_string());
         msg.topic = crate::topic::SCHEDULE_TOPIC.to_string();
         msg.queue_id = level - 1;
-        msg.tags_code =
-            msg.born_timestamp.max(rmq_store::now_ms()) + b.schedule.levels.delay_ms(level);
+        // The consume-queue entry's due time (in its tagsCode slot) is not set here: the
+        // dispatcher computes it from the stored record's store time and DELAY.
     }
     msg.properties = encode_properties(&props);
     // ANCHOR_END: delay_redirect

@@ -1,4 +1,5 @@
-//! PULL_MESSAGE (11): checks, tag filtering, status -> response code mapping with the
+//! PULL_MESSAGE (11): checks, tag and SQL92 filtering (the filter itself is built in
+//! `crate::filter`), status -> response code mapping with the
 //! next/min/max offset headers, the offset commit carried by the pull, and long polling
 //! (suspend when nothing is there, re-run once when woken). Mirrors `PullMessageProcessor`
 //! and `PullRequestHoldService`. Book: Part II, "Pull and long polling".
@@ -9,6 +10,7 @@ use crate::topic::PERM_READ;
 use bytes::BytesMut;
 use rmq_remoting::codes::response as rs;
 use rmq_remoting::{Connection, RemotingCommand};
+use rmq_store::filter::MessageFilter;
 use rmq_store::GetMessageStatus;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -28,6 +30,8 @@ struct PullHeader {
     commit_offset: i64,
     suspend_timeout: i64,
     subscription: Option<String>,
+    expression_type: Option<String>,
+    sub_version: i64,
 }
 
 fn parse(req: &RemotingCommand) -> Result<PullHeader, rmq_remoting::HeaderError> {
@@ -41,12 +45,14 @@ fn parse(req: &RemotingCommand) -> Result<PullHeader, rmq_remoting::HeaderError>
         commit_offset: req.ext_i64("commitOffset")?.unwrap_or(0),
         suspend_timeout: req.ext_i64("suspendTimeoutMillis")?.unwrap_or(15000),
         subscription: req.ext("subscription").map(String::from),
+        expression_type: req.ext("expressionType").map(String::from),
+        sub_version: req.ext_i64("subVersion")?.unwrap_or(0),
     })
 }
 
 // ANCHOR: tag_filter
 /// Tag codes to accept, or None for "everything" (`*`, empty, or no subscription).
-fn tag_filter(sub: Option<&str>) -> Option<BTreeSet<i64>> {
+pub(crate) fn tag_filter(sub: Option<&str>) -> Option<BTreeSet<i64>> {
     let s = sub?.trim();
     if s.is_empty() || s == "*" {
         return None;
@@ -68,7 +74,8 @@ pub async fn process(
 ) -> anyhow::Result<RemotingCommand> {
     let h = match parse(&req) {
         Ok(h) => h,
-        Err(e) => return Ok(reply(rs::SYSTEM_ERROR, e.to_string())),
+        // Refused by the dispatcher: SYSTEM_ERROR with the reason, logged with the peer.
+        Err(e) => return Err(e.into()),
     };
     // ANCHOR: pull_checks
     // Checks that do not depend on the data.
@@ -123,8 +130,16 @@ pub async fn process(
             ),
         ));
     }
-    let filter = if h.sys_flag & FLAG_SUBSCRIPTION != 0 {
-        tag_filter(h.subscription.as_deref())
+    let sub_header = crate::filter::PullSubscriptionHeader {
+        group: &h.group,
+        topic: &h.topic,
+        has_subscription_flag: h.sys_flag & FLAG_SUBSCRIPTION != 0,
+        subscription: h.subscription.as_deref(),
+        expression_type: h.expression_type.as_deref(),
+        sub_version: h.sub_version,
+    };
+    let built = if sub_header.has_subscription_flag {
+        crate::filter::pull_filter(b, &sub_header, None)
     } else {
         let Some(group) = b.consumers.group(&h.group) else {
             return Ok(reply(
@@ -138,7 +153,11 @@ pub async fn process(
                 format!("the consumer's subscription not exist{FAQ_SUFFIX}"),
             ));
         };
-        tag_filter(Some(&s.sub_string))
+        crate::filter::pull_filter(b, &sub_header, Some(s))
+    };
+    let filter = match built {
+        Ok(f) => f,
+        Err(refusal) => return Ok(*refusal),
     };
     // ANCHOR_END: pull_checks
 
@@ -174,7 +193,7 @@ pub async fn process(
 async fn read(
     b: &Arc<Broker>,
     h: &PullHeader,
-    filter: Option<BTreeSet<i64>>,
+    filter: Arc<dyn MessageFilter + Send + Sync>,
 ) -> anyhow::Result<RemotingCommand> {
     let store = b.store.clone();
     let (group, topic, qid, offset, max) = (
@@ -185,10 +204,7 @@ async fn read(
         h.max_msg_nums,
     );
     let r = tokio::task::spawn_blocking(move || {
-        // map_or rather than is_none_or: the workspace's rust-version is 1.80.
-        #[allow(clippy::unnecessary_map_or)]
-        let f = move |code: i64| filter.as_ref().map_or(true, |s| s.contains(&code));
-        store.get_message(&group, &topic, qid, offset, max.min(32), &f)
+        store.get_message_filtered(&group, &topic, qid, offset, max.min(32), filter.as_ref())
     })
     .await?;
     if r.status == GetMessageStatus::Found {

@@ -11,6 +11,7 @@ use bytes::{Buf, Bytes};
 use rmq_common::message::{decode_properties, decode_record, tags_code};
 use rmq_common::MessageExtBrokerInner;
 use rmq_remoting::codes::{request as rq, response as rs};
+use rmq_remoting::protocol::TopicConfig;
 use rmq_remoting::{Connection, RemotingCommand};
 use std::sync::Arc;
 
@@ -53,7 +54,10 @@ fn num<T: std::str::FromStr>(
 // ANCHOR: send_header
 impl SendHeader {
     pub fn parse(req: &RemotingCommand) -> anyhow::Result<SendHeader> {
-        let v2 = req.code == rq::SEND_MESSAGE_V2 || req.code == rq::SEND_BATCH_MESSAGE;
+        let v2 = matches!(
+            req.code,
+            rq::SEND_MESSAGE_V2 | rq::SEND_BATCH_MESSAGE | rq::SEND_REPLY_MESSAGE_V2
+        );
         let s = |l: &str, sh: &str| field(req, v2, l, sh).unwrap_or("").to_string();
         let topic = field(req, v2, "topic", "b")
             .ok_or_else(|| anyhow::anyhow!("the custom field <topic> is null"))?
@@ -106,7 +110,8 @@ pub async fn process(
 ) -> anyhow::Result<RemotingCommand> {
     let h = match SendHeader::parse(&req) {
         Ok(h) => h,
-        Err(e) => return Ok(reply(rs::SYSTEM_ERROR, e.to_string())),
+        // Refused by the dispatcher: SYSTEM_ERROR with the reason, logged with the peer.
+        Err(e) => return Err(e),
     };
     let store = b.store.clone();
     let slot = match b.flow.enter(|| store.append_started()).await {
@@ -121,28 +126,30 @@ pub async fn process(
 // ANCHOR_END: send_entry
 
 // ANCHOR: send_core
-async fn send_checked(
+// ANCHOR: msg_check
+/// `AbstractSendMessageProcessor.msgCheck`, the gate every send and every reply passes:
+/// topic name, default-topic conflict, existence (auto-create from the default topic),
+/// queue id range, write permission of order topics. Returns the topic's config, or the
+/// refusal to answer with (boxed: a command is large next to a topic config).
+pub fn msg_check(
     b: &Arc<Broker>,
     ctx: &Arc<Connection>,
-    req: &RemotingCommand,
-    mut h: SendHeader,
-    slot: &SendSlot,
-) -> anyhow::Result<RemotingCommand> {
-    // msgCheck: topic name, default-topic conflict, existence (auto-create), queue id range.
+    h: &SendHeader,
+) -> Result<TopicConfig, Box<RemotingCommand>> {
     if let Err(remark) = validate_topic(&h.topic) {
-        return Ok(reply(rs::SYSTEM_ERROR, remark));
+        return Err(Box::new(reply(rs::SYSTEM_ERROR, remark)));
     }
     if h.topic == crate::topic::DEFAULT_TOPIC {
-        return Ok(reply(
+        return Err(Box::new(reply(
             rs::SYSTEM_ERROR,
             format!("the topic[{}] is conflict with default topic.", h.topic),
-        ));
+        )));
     }
     if h.topic == SCHEDULE_TOPIC {
-        return Ok(reply(
+        return Err(Box::new(reply(
             rs::NO_PERMISSION,
             format!("Sending message to topic[{}] is forbidden.", h.topic),
-        ));
+        )));
     }
     let mut tc = b.topics.get(&h.topic);
     if tc.is_none() {
@@ -168,17 +175,17 @@ async fn send_checked(
         };
     }
     let Some(tc) = tc else {
-        return Ok(reply(
+        return Err(Box::new(reply(
             rs::TOPIC_NOT_EXIST,
             format!(
                 "topic[{}] not exist, apply first please!{FAQ_SUFFIX}",
                 h.topic
             ),
-        ));
+        )));
     };
     let max_qid = tc.write_queue_nums.max(tc.read_queue_nums);
     if h.queue_id >= max_qid {
-        return Ok(reply(
+        return Err(Box::new(reply(
             rs::SYSTEM_ERROR,
             format!(
                 "request queueId[{}] is illegal, {:?} Producer: {}",
@@ -186,19 +193,35 @@ async fn send_checked(
                 tc,
                 ctx.remote_addr()
             ),
-        ));
+        )));
     }
     // 4.8.0 refuses here only for order topics on a non-writable broker; otherwise clients
-    // avoid non-writable brokers through the route (the broker re-registers without PERM_WRITE).
+    // avoid non-writable brokers through the route (such a broker registers every topic with
+    // its own permission, see register::announced_topics).
     if b.cfg.broker_permission & PERM_WRITE == 0 && tc.order {
-        return Ok(reply(
+        return Err(Box::new(reply(
             rs::NO_PERMISSION,
             format!(
                 "the broker[{}] sending message is forbidden",
                 b.cfg.broker_ip1
             ),
-        ));
+        )));
     }
+    Ok(tc)
+}
+// ANCHOR_END: msg_check
+
+async fn send_checked(
+    b: &Arc<Broker>,
+    ctx: &Arc<Connection>,
+    req: &RemotingCommand,
+    mut h: SendHeader,
+    slot: &SendSlot,
+) -> anyhow::Result<RemotingCommand> {
+    let tc = match msg_check(b, ctx, &h) {
+        Ok(tc) => tc,
+        Err(refusal) => return Ok(*refusal),
+    };
     if h.queue_id < 0 {
         h.queue_id = (rand_u32() % tc.write_queue_nums.max(1) as u32) as i32;
     }
@@ -269,6 +292,8 @@ async fn send_checked(
 // ANCHOR_END: send_core
 
 /// Stores each entry of a batch body; returns comma-joined ids and the first queue offset.
+/// As in 4.8.0's `putMessages`, a DELAY in the batch's own properties makes the batch illegal,
+/// and an entry's DELAY is stored as it is without delaying the entry.
 async fn put_batch(
     b: &Arc<Broker>,
     template: MessageExtBrokerInner,
@@ -276,51 +301,45 @@ async fn put_batch(
     body: &Bytes,
     slot: &SendSlot,
 ) -> anyhow::Result<(rmq_store::PutMessageStatus, Option<(String, i64)>)> {
+    if super::delay_level(batch_props)? > 0 {
+        return Ok((rmq_store::PutMessageStatus::MessageIllegal, None));
+    }
     let entries = match decode_batch(body) {
         Some(e) => e,
         None => return Ok((rmq_store::PutMessageStatus::MessageIllegal, None)),
     };
-    // Each entry as a message of its own: the batch's properties fill in what the entry lacks.
-    let msgs: Vec<(MessageExtBrokerInner, Vec<(String, String)>)> = entries
+    // Each entry as a message of its own. 4.8.0 appends the batch's properties after the
+    // entry's, so where both have a key the batch's value is the one readers see.
+    let msgs: Vec<MessageExtBrokerInner> = entries
         .into_iter()
         .map(|(flag, ebody, eprops)| {
             let mut props = decode_properties(&eprops);
             for (k, v) in batch_props {
-                if get_prop(&props, k).is_none() {
-                    props.push((k.clone(), v.clone()));
-                }
+                set_prop(&mut props, k, v.clone());
             }
             let mut m = template.clone();
             m.flag = flag;
             m.body = ebody;
             m.tags_code = tags_code(get_prop(&props, "TAGS"));
-            (m, props)
+            m.properties = rmq_common::message::encode_properties(&props);
+            m
         })
         .collect();
-    let delayed = msgs
-        .iter()
-        .any(|(_, props)| get_prop(props, "DELAY").is_some());
-    if b.dledger.get().is_none() && !delayed {
-        // The common case: one contiguous append for the whole batch, as 4.8.0 does.
-        let msgs = msgs
-            .into_iter()
-            .map(|(mut m, props)| {
-                m.properties = rmq_common::message::encode_properties(&props);
-                m
-            })
-            .collect();
+    let Some(dl) = b.dledger.get() else {
+        // One contiguous append for the whole batch, as 4.8.0 does.
         let wait = get_prop(batch_props, "WAIT") != Some("false");
         let (status, a) = super::put_messages(b, msgs, wait, slot).await?;
         return Ok((status, a.map(|a| (a.msg_id, a.logics_offset))));
-    }
-    // DLedger replicates message by message; delayed entries take the single-message path.
-    // The send worker stays held until the last entry is in (each entry gets an empty slot,
-    // so nothing releases it early): no other producer's send interleaves with the batch
-    // while there is one worker. Scheduled deliveries and send-backs take no worker and may.
+    };
+    // DLedger replicates message by message. The send worker stays held until the last entry
+    // is in (each entry gets an empty slot, so nothing releases it early): no other producer's
+    // send interleaves with the batch while there is one worker. Scheduled deliveries and
+    // send-backs take no worker and may.
     let mut ids = Vec::new();
     let mut first = None;
-    for (m, props) in msgs {
-        let (status, a) = put_message(b, m, props, &SendSlot::default()).await?;
+    for m in msgs {
+        let (status, a) =
+            crate::dledger_mode::put_via_dledger(b, dl, m, &SendSlot::default()).await;
         match a {
             Some(a) if status == rmq_store::PutMessageStatus::PutOk => {
                 first.get_or_insert(a.logics_offset);
@@ -363,7 +382,7 @@ pub fn decode_batch(mut buf: &[u8]) -> Option<Vec<(i32, Bytes, String)>> {
     (!out.is_empty()).then_some(out)
 }
 
-fn rand_u32() -> u32 {
+pub(super) fn rand_u32() -> u32 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u64(rmq_store::now_ms() as u64);

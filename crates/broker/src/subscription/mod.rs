@@ -102,6 +102,21 @@ impl SubscriptionGroupManager {
         self.persist();
     }
 
+    /// A slave's copy of its master's groups (`SlaveSynchronize.syncSubscriptionGroupConfig`):
+    /// when the master's data version differs, take its version and its whole table, and
+    /// persist. Returns whether anything was replaced.
+    pub fn replace_from_master(&self, theirs: SubscriptionGroupWrapper) -> bool {
+        {
+            let mut w = self.table.lock();
+            if w.data_version == theirs.data_version {
+                return false;
+            }
+            *w = theirs;
+        }
+        self.persist();
+        true
+    }
+
     pub fn snapshot(&self) -> SubscriptionGroupWrapper {
         self.table.lock().clone()
     }

@@ -66,7 +66,7 @@ impl TopicConfigManager {
             sys.push(tc(&cfg.msg_trace_topic_name, 1, 1, rw));
         }
         sys.push(tc(
-            &format!("{}_REPLY_TOPIC", cfg.broker_cluster_name),
+            &rmq_common::message::reply_topic(&cfg.broker_cluster_name),
             1,
             1,
             rw,
@@ -114,38 +114,22 @@ impl TopicConfigManager {
         self.persist();
     }
 
-    /// A slave's copy of its master's topics (`SlaveSynchronize.syncTopicConfig`): replace the
-    /// table when the master's data version differs. Returns whether anything changed.
-    pub async fn sync_from_master(
-        &self,
-        client: &rmq_remoting::RemotingClient,
-        master: &str,
-    ) -> anyhow::Result<bool> {
-        let req = rmq_remoting::RemotingCommand::new_request(
-            rmq_remoting::codes::request::GET_ALL_TOPIC_CONFIG,
-        );
-        let r = client
-            .invoke(master, req, std::time::Duration::from_secs(3))
-            .await?;
-        if r.code != rmq_remoting::codes::response::SUCCESS {
-            anyhow::bail!("master {master} answered {} {:?}", r.code, r.remark);
-        }
-        let theirs: TopicConfigSerializeWrapper =
-            rmq_remoting::protocol::decode_body(r.body_bytes())?;
-        let changed = {
+    // ANCHOR: replace_from_master
+    /// A slave's copy of its master's topics (`SlaveSynchronize.syncTopicConfig`): when the
+    /// master's data version differs from ours, take its version and its whole table, and
+    /// persist. Returns whether anything was replaced.
+    pub fn replace_from_master(&self, theirs: TopicConfigSerializeWrapper) -> bool {
+        {
             let mut w = self.table.lock();
-            let differs = w.topic_config_table != theirs.topic_config_table;
-            if differs {
-                w.topic_config_table = theirs.topic_config_table;
-                w.data_version = theirs.data_version;
+            if w.data_version == theirs.data_version {
+                return false;
             }
-            differs
-        };
-        if changed {
-            self.persist();
+            *w = theirs;
         }
-        Ok(changed)
+        self.persist();
+        true
     }
+    // ANCHOR_END: replace_from_master
 
     pub fn delete(&self, topic: &str) -> bool {
         let removed = {

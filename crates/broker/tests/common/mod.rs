@@ -46,8 +46,12 @@ pub fn start_broker(s: &BrokerSetup) -> Proc {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Sends `req` and asserts SEND_OK.
-pub async fn send_ok(c: &rmq_remoting::RemotingClient, addr: &str, req: RemotingCommand) {
+/// Sends `req`, asserts SEND_OK and returns the response.
+pub async fn send_ok(
+    c: &rmq_remoting::RemotingClient,
+    addr: &str,
+    req: RemotingCommand,
+) -> RemotingCommand {
     let r = c.invoke(addr, req, T).await.unwrap();
     assert_eq!(
         r.code,
@@ -55,6 +59,7 @@ pub async fn send_ok(c: &rmq_remoting::RemotingClient, addr: &str, req: Remoting
         "{:?}",
         r.remark
     );
+    r
 }
 
 /// kill -9 of `broker`, then the same broker.conf again on the same store (the client's
@@ -130,5 +135,92 @@ pub async fn wait_dispatched(
             "{topic}/{queue_id} never reached {n} messages"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// One member of a DLedger group started by [`group`].
+pub struct Member {
+    pub setup: BrokerSetup,
+    /// The running process (None while killed).
+    pub proc: Option<Proc>,
+}
+
+/// Starts DLedger group `RaftNode00` of three brokers (n0..n2) under `dir`.
+pub fn group(dir: &Path, ns: &str) -> Vec<Member> {
+    group_with(dir, ns, "")
+}
+
+/// [`group`] with more `key=value` lines for every member.
+pub fn group_with(dir: &Path, ns: &str, extra: &str) -> Vec<Member> {
+    let peers: Vec<String> = (0..3)
+        .map(|i| format!("n{i}-127.0.0.1:{}", rmq_testkit::free_port().unwrap()))
+        .collect();
+    let peers = peers.join(";");
+    (0..3)
+        .map(|i| {
+            let d = dir.join(format!("n{i}"));
+            std::fs::create_dir_all(&d).unwrap();
+            let setup = write_broker_conf(
+                &d,
+                ns,
+                &format!(
+                    "brokerName=RaftNode00\nenableDLegerCommitLog=true\ndLegerGroup=RaftNode00\n\
+                     dLegerPeers={peers}\ndLegerSelfId=n{i}\nmappedFileSizeCommitLog=4194304\n\
+                     autoCreateTopicEnable=true\n{extra}"
+                ),
+            );
+            let proc = Some(start_broker(&setup));
+            Member { setup, proc }
+        })
+        .collect()
+}
+
+/// brokerId -> address for `brokerName` as the name server sees it.
+pub async fn broker_addrs(
+    c: &rmq_remoting::RemotingClient,
+    ns: &str,
+    broker_name: &str,
+) -> std::collections::BTreeMap<i64, String> {
+    let r = c
+        .invoke(
+            ns,
+            RemotingCommand::new_request(rq::GET_BROKER_CLUSTER_INFO),
+            T,
+        )
+        .await
+        .unwrap();
+    rmq_remoting::protocol::decode_body::<rmq_remoting::protocol::ClusterInfo>(r.body_bytes())
+        .ok()
+        .and_then(|ci| ci.broker_addr_table.get(broker_name).cloned())
+        .map(|bd| bd.broker_addrs)
+        .unwrap_or_default()
+}
+
+/// brokerId -> address for RaftNode00 as the name server sees it.
+pub async fn addrs(
+    c: &rmq_remoting::RemotingClient,
+    ns: &str,
+) -> std::collections::BTreeMap<i64, String> {
+    broker_addrs(c, ns, "RaftNode00").await
+}
+
+/// Waits for a brokerId 0 that is not `not`; returns its address and how long it took.
+pub async fn wait_leader(
+    c: &rmq_remoting::RemotingClient,
+    ns: &str,
+    not: Option<&str>,
+) -> (String, Duration) {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(a) = addrs(c, ns).await.get(&0) {
+            if Some(a.as_str()) != not {
+                return (a.clone(), start.elapsed());
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no leader elected"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

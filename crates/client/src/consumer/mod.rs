@@ -11,6 +11,7 @@ pub mod offset_store;
 pub mod process_queue;
 pub mod pull_api;
 pub mod pull_consumer;
+pub mod stats;
 pub mod subscription;
 
 pub use allocate::AllocateStrategy;
@@ -19,6 +20,7 @@ pub use process_queue::ProcessQueue;
 pub use pull_api::PullResult;
 pub use pull_consumer::PullConsumer;
 pub use rmq_remoting::protocol::{ConsumeFromWhere, MessageModel};
+pub use subscription::MessageSelector;
 pub mod push;
 
 pub use push::{

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
 use parking_lot::Mutex;
 use rmq_common::message::MessageExt;
+use rmq_remoting::protocol::ProcessQueueInfo;
 
 use crate::util::now_ms;
 
@@ -170,6 +171,40 @@ impl ProcessQueue {
         self.state.lock().consuming_flag = false;
     }
 
+    /// Forgets every buffered message (an offset reset, `ProcessQueue.clear`).
+    pub fn clear(&self) {
+        let mut s = self.state.lock();
+        s.msgs.clear();
+        s.consuming.clear();
+        s.msg_size = 0;
+        s.queue_offset_max = 0;
+    }
+
+    /// What GET_CONSUMER_RUNNING_INFO reports of this queue (`fillProcessQueueInfo`).
+    pub fn info(&self, commit_offset: i64) -> ProcessQueueInfo {
+        let s = self.state.lock();
+        let count = s.msgs.len() + s.consuming.len();
+        let first = s.msgs.keys().next().or(s.consuming.keys().next());
+        let last = s
+            .msgs
+            .keys()
+            .next_back()
+            .max(s.consuming.keys().next_back());
+        ProcessQueueInfo {
+            cached_msg_count: count as i32,
+            cached_msg_max_offset: last.copied().unwrap_or(0),
+            cached_msg_min_offset: first.copied().unwrap_or(0),
+            cached_msg_size_in_mib: (s.msg_size / (1024 * 1024)) as i32,
+            commit_offset,
+            droped: self.is_dropped(),
+            last_consume_timestamp: self.last_consume_ms.load(Ordering::Relaxed),
+            last_lock_timestamp: self.last_lock_ms.load(Ordering::Relaxed),
+            last_pull_timestamp: self.last_pull_ms.load(Ordering::Relaxed),
+            locked: self.is_locked(),
+            ..Default::default()
+        }
+    }
+
     // ----- flags ------------------------------------------------------------------
 
     pub fn is_dropped(&self) -> bool {
@@ -245,6 +280,29 @@ mod tests {
         assert_eq!(pq.remove_messages(&[msg(10), msg(11)]), 13);
         assert_eq!(pq.remove_messages(&[msg(13), msg(14), msg(15)]), 16);
         assert_eq!(pq.remove_messages(&[msg(16)]), -1);
+    }
+
+    #[test]
+    fn clear_and_info() {
+        let pq = ProcessQueue::new();
+        pq.put_messages(&(4..7).map(msg).collect::<Vec<_>>());
+        let i = pq.info(4);
+        assert_eq!(
+            (
+                i.cached_msg_count,
+                i.cached_msg_min_offset,
+                i.cached_msg_max_offset
+            ),
+            (3, 4, 6)
+        );
+        assert_eq!(i.commit_offset, 4);
+        assert!(!i.droped);
+        pq.set_dropped(true);
+        pq.clear();
+        let i = pq.info(4);
+        assert_eq!((i.cached_msg_count, i.cached_msg_max_offset), (0, 0));
+        assert!(i.droped);
+        assert_eq!(pq.msg_size(), 0);
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::api::pull_flag;
 use crate::config::ClientConfig;
 use crate::consumer::offset_store::{OffsetStore, ReadOffsetType, RemoteBrokerOffsetStore};
 use crate::consumer::pull_api::{PullApiWrapper, PullArgs, PullResult};
-use crate::consumer::subscription::build_subscription;
+use crate::consumer::subscription::{build_subscription, MessageSelector};
 use crate::error::{ClientError, Result};
 use crate::instance::{ClientInstance, ConsumerHook};
 
@@ -81,6 +81,15 @@ impl ConsumerHook for Hook {
             inner.offsets.persist_all(&mqs, false).await;
         }
         .boxed()
+    }
+
+    fn offset_table(&self, topic: &str) -> std::collections::HashMap<MessageQueue, i64> {
+        self.0
+            .offsets
+            .snapshot()
+            .into_iter()
+            .filter(|(mq, _)| mq.topic == topic)
+            .collect()
     }
 }
 
@@ -144,6 +153,20 @@ impl PullConsumer {
             .await
     }
 
+    /// Reads with a [`MessageSelector`]: a SQL92 selector is sent with the pull and
+    /// evaluated by the broker (`pull(mq, MessageSelector, offset, maxNums)`).
+    pub async fn pull_selected(
+        &self,
+        mq: &MessageQueue,
+        selector: &MessageSelector,
+        offset: i64,
+        max_nums: i32,
+        block: bool,
+    ) -> Result<PullResult> {
+        let sub = selector.to_subscription(&mq.topic)?;
+        self.pull_sub(mq, sub, offset, max_nums, block).await
+    }
+
     /// Like `pull`, but the broker holds the request (up to 20 s) until a
     /// message arrives.
     pub async fn pull_block_if_not_found(
@@ -165,13 +188,24 @@ impl PullConsumer {
         max_nums: i32,
         block: bool,
     ) -> Result<PullResult> {
+        let sub = build_subscription(&mq.topic, expr)?;
+        self.pull_sub(mq, sub, offset, max_nums, block).await
+    }
+
+    async fn pull_sub(
+        &self,
+        mq: &MessageQueue,
+        sub: rmq_remoting::protocol::SubscriptionData,
+        offset: i64,
+        max_nums: i32,
+        block: bool,
+    ) -> Result<PullResult> {
         if offset < 0 {
             return Err(ClientError::InvalidArgument("offset < 0".into()));
         }
         if max_nums <= 0 {
             return Err(ClientError::InvalidArgument("maxNums <= 0".into()));
         }
-        let sub = build_subscription(&mq.topic, expr)?;
         let (suspend_ms, timeout) = if block {
             (
                 BROKER_SUSPEND_MAX_TIME.as_millis() as i64,

@@ -1,4 +1,5 @@
-//! Subscriptions: a topic plus a tag expression such as `TagA || TagB` or `*`.
+//! Subscriptions: a topic plus a tag expression such as `TagA || TagB` or `*`, or a SQL92
+//! expression on message properties ([`MessageSelector::sql`], evaluated by the broker).
 //!
 //! The broker filters by the *hash* of each tag (what the consume queue stores),
 //! so a subscription carries both the tag strings and their Java hash codes; the
@@ -16,6 +17,58 @@ use crate::util::{java_string_hash, now_ms};
 
 /// The expression that matches every tag (`SubscriptionData.SUB_ALL`).
 pub const SUB_ALL: &str = "*";
+
+// ANCHOR: message_selector
+/// How a consumer selects messages of a topic (`MessageSelector`): by tags, or by a SQL92
+/// expression on the message properties, which only a broker with `enablePropertyFilter=true`
+/// accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageSelector {
+    /// `MessageSelector.byTag("TagA || TagB")`; `*` or empty for all.
+    Tag(String),
+    /// `MessageSelector.bySql("a > 5 AND b = 'x'")`.
+    Sql(String),
+}
+
+impl MessageSelector {
+    pub fn tag(expression: impl Into<String>) -> Self {
+        MessageSelector::Tag(expression.into())
+    }
+
+    pub fn sql(expression: impl Into<String>) -> Self {
+        MessageSelector::Sql(expression.into())
+    }
+
+    /// The subscription this selector makes for `topic` (`FilterAPI.build`).
+    pub fn to_subscription(&self, topic: &str) -> Result<SubscriptionData> {
+        match self {
+            MessageSelector::Tag(e) => build_subscription(topic, e),
+            MessageSelector::Sql(e) => {
+                if e.is_empty() {
+                    return Err(ClientError::InvalidArgument(
+                        "Expression can't be null! SQL92".into(),
+                    ));
+                }
+                Ok(SubscriptionData {
+                    class_filter_mode: false,
+                    code_set: Default::default(),
+                    expression_type: "SQL92".to_string(),
+                    sub_string: e.clone(),
+                    sub_version: now_ms(),
+                    tags_set: Default::default(),
+                    topic: topic.to_string(),
+                })
+            }
+        }
+    }
+}
+
+impl From<&str> for MessageSelector {
+    fn from(tags: &str) -> Self {
+        MessageSelector::Tag(tags.to_string())
+    }
+}
+// ANCHOR_END: message_selector
 
 /// Parses a tag expression into a subscription of `topic`.
 pub fn build_subscription(topic: &str, expression: &str) -> Result<SubscriptionData> {
@@ -64,6 +117,17 @@ mod tests {
             assert_eq!(s.sub_string, "*");
             assert!(s.tags_set.is_empty());
         }
+    }
+
+    #[test]
+    fn sql_selector_carries_the_expression_and_no_tags() {
+        let s = MessageSelector::sql("a > 5").to_subscription("T").unwrap();
+        assert_eq!(s.expression_type, "SQL92");
+        assert_eq!(s.sub_string, "a > 5");
+        assert!(s.tags_set.is_empty() && s.code_set.is_empty());
+        assert!(MessageSelector::sql("").to_subscription("T").is_err());
+        let t = MessageSelector::from("TagA").to_subscription("T").unwrap();
+        assert_eq!(t.expression_type, "TAG");
     }
 
     #[test]

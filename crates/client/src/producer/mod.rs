@@ -9,6 +9,7 @@
 //! Book: Part II "Producing". Mirrors `DefaultMQProducer` / `DefaultMQProducerImpl`.
 
 pub mod batch;
+pub mod request;
 mod send;
 pub mod validate;
 
@@ -29,6 +30,7 @@ use crate::message::Message;
 use crate::route::TopicPublishInfo;
 use crate::util::AUTO_CREATE_TOPIC_KEY;
 
+pub use request::{create_reply_message, RequestFutureTable};
 pub use send::CommunicationMode;
 
 /// Producer settings; defaults are 4.8.0's `DefaultMQProducer` values.
@@ -89,6 +91,8 @@ struct ProducerInner {
     fault: MqFaultStrategy,
     publish: Mutex<HashMap<String, Arc<TopicPublishInfo>>>,
     uniq: UniqIdGenerator,
+    /// Set by the first `request`, which heartbeats so the broker knows where to push replies.
+    request_heartbeat_sent: std::sync::OnceLock<()>,
 }
 
 impl Producer {
@@ -112,6 +116,7 @@ impl Producer {
                 instance,
                 publish: Mutex::new(HashMap::new()),
                 uniq,
+                request_heartbeat_sent: std::sync::OnceLock::new(),
             }),
         })
     }

@@ -19,15 +19,38 @@ use serde::{Deserialize, Serialize};
 use super::fastjson::ObjectKeyMap;
 use super::heartbeat::{ConsumeFromWhere, ConsumeType, MessageModel, SubscriptionData};
 
-/// One queue of a topic on one broker.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// One queue of a topic on one broker. The fields are in fastjson's (alphabetical) order,
+/// which is how they are written; the ordering is Java's, see the `Ord` impl.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MessageQueue {
+    /// The broker group that holds the queue (`brokerName`).
     #[serde(rename = "brokerName")]
     pub broker_name: String,
+    /// The queue's number within the topic on that broker (`queueId`).
     #[serde(rename = "queueId")]
     pub queue_id: i32,
+    /// The topic the queue belongs to.
     pub topic: String,
+}
+
+/// `MessageQueue.compareTo`: topic, then broker name, then queue id. Sorted lists of queues
+/// (rebalancing, `consumerProgress`, `topicStatus`) come out in this order. (Java compares
+/// strings by UTF-16 unit; for the ASCII names topics are limited to that is the same order.)
+impl Ord for MessageQueue {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (&self.topic, &self.broker_name, self.queue_id).cmp(&(
+            &other.topic,
+            &other.broker_name,
+            other.queue_id,
+        ))
+    }
+}
+
+impl PartialOrd for MessageQueue {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// Reply to GET_CONSUME_STATS.
@@ -200,6 +223,35 @@ mod tests {
             queue_id: q,
             topic: "TopicTest".into(),
         }
+    }
+
+    /// `MessageQueue.compareTo` orders by topic first, then broker name, then queue id.
+    #[test]
+    fn message_queues_sort_like_java() {
+        let q = |topic: &str, broker: &str, queue_id| MessageQueue {
+            broker_name: broker.into(),
+            queue_id,
+            topic: topic.into(),
+        };
+        let mut v = vec![
+            q("B", "broker-a", 0),
+            q("A", "broker-b", 0),
+            q("A", "broker-a", 10),
+            q("A", "broker-a", 2),
+            q("%RETRY%G", "broker-b", 0),
+        ];
+        v.sort();
+        assert_eq!(
+            v,
+            vec![
+                q("%RETRY%G", "broker-b", 0),
+                q("A", "broker-a", 2),
+                q("A", "broker-a", 10),
+                q("A", "broker-b", 0),
+                q("B", "broker-a", 0),
+            ]
+        );
+        assert!(q("A", "broker-z", 9) < q("B", "broker-a", 0));
     }
 
     #[test]

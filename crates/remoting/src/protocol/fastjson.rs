@@ -8,7 +8,9 @@
 //! boolean map keys unquoted and writes `ObjectKey` keys raw. Reading: `normalize`
 //! quotes bare keys so serde_json can parse, after which integer keys deserialize into
 //! integer map keys as usual. Pretty output uses fastjson's style (tabs, no space after
-//! the colon) for the JSON files we persist.
+//! the colon) for the JSON files we persist. After that, every body is read through
+//! [`lenient`], which accepts what fastjson converts (enum ordinals, numbers in strings,
+//! `1`/`0` booleans, missing and null fields): the C++ core's heartbeat needs all of it.
 //! Book: Appendix "Wire protocol". Mirrors `RemotingSerializable` (fastjson `JSON.toJSONString`).
 
 use std::io::{self, Write};
@@ -16,6 +18,9 @@ use std::io::{self, Write};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::ser::{CharEscape, CompactFormatter, Formatter};
+
+pub mod lenient;
+pub use lenient::Lenient;
 
 /// Marks a map key whose text is raw JSON to be written unquoted.
 const RAW_KEY_SENTINEL: char = '\u{1}';
@@ -43,17 +48,91 @@ fn write<T: Serialize + ?Sized>(value: &T, pretty: bool) -> Result<String, serde
     String::from_utf8(out).map_err(|e| serde::ser::Error::custom(e.to_string()))
 }
 
-/// Parses fastjson output (bare integer or object map keys allowed).
+// ANCHOR: lenient_read
+/// Reads a body as 4.8.0 does: the bytes decoded as UTF-8 with bad sequences replaced
+/// (Java's `new String(bytes, UTF_8)`), then [`from_str`].
 pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| <serde_json::Error as serde::de::Error>::custom(e.to_string()))?;
-    from_str(text)
+    from_str(&String::from_utf8_lossy(bytes))
 }
 
-/// Parses fastjson output (bare integer or object map keys allowed).
+/// Parses what fastjson parses: bare integer or object map keys ([`normalize`]), then the
+/// value is read into `T` with fastjson's conversions ([`lenient`]). Whitespace around the
+/// value (jsoncpp's trailing newline) is fine.
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, serde_json::Error> {
-    serde_json::from_str(&normalize(text))
+    let value: serde_json::Value = serde_json::from_str(&normalize(text))?;
+    lenient::from_value(value)
 }
+// ANCHOR_END: lenient_read
+
+/// Defines a Java enum that serializes as its constant name (as fastjson writes enums) and
+/// reads back from the name or the ordinal (fastjson's `EnumDeserializer`; the C++ core
+/// sends ordinals). Variants must be listed in the Java declaration order.
+macro_rules! java_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            const ALL: &'static [$name] = &[$($name::$variant),+];
+            const NAMES: &'static [&'static str] = &[$($text),+];
+
+            /// The Java enum constant name.
+            pub fn name(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// Parses a Java enum name.
+            pub fn from_name(name: &str) -> Option<$name> {
+                Self::ALL.iter().copied().find(|v| v.name() == name)
+            }
+
+            /// Parses a Java ordinal.
+            pub fn from_ordinal(ordinal: i64) -> Option<$name> {
+                usize::try_from(ordinal).ok().and_then(|i| Self::ALL.get(i).copied())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.name())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> serde::de::Visitor<'de> for V {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        write!(f, "a {} name or ordinal", stringify!($name))
+                    }
+                    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<$name, E> {
+                        $name::from_name(s)
+                            .or_else(|| s.trim().parse::<i64>().ok().and_then($name::from_ordinal))
+                            .ok_or_else(|| E::custom(format!(
+                                "invalid {} {s:?}", stringify!($name))))
+                    }
+                    fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<$name, E> {
+                        $name::from_ordinal(n).ok_or_else(|| E::custom(format!(
+                            "invalid {} ordinal {n}", stringify!($name))))
+                    }
+                    fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<$name, E> {
+                        self.visit_i64(i64::try_from(n).unwrap_or(i64::MAX))
+                    }
+                    fn visit_enum<A: serde::de::EnumAccess<'de>>(self, a: A) -> Result<$name, A::Error> {
+                        use serde::de::VariantAccess;
+                        let (name, rest): (String, _) = a.variant()?;
+                        rest.unit_variant()?;
+                        self.visit_str(&name)
+                    }
+                }
+                d.deserialize_enum(stringify!($name), $name::NAMES, V)
+            }
+        }
+    };
+}
+pub(crate) use java_enum;
 
 // ANCHOR: bare_keys
 /// serde_json formatter producing fastjson's quirks.

@@ -1,65 +1,19 @@
 //! HEART_BEAT bodies: `HeartbeatData`, `ProducerData`, `ConsumerData`,
 //! `SubscriptionData`, and the consumer enums they carry.
 //!
-//! Readers must be lenient: the Go client sends tag hash codes in `codeSet` as JSON
-//! strings, the C++ client may send the enums as integers (Java ordinals). Writers
-//! produce Java's shape (enum names, properties in alphabetical order).
+//! Readers are lenient through `fastjson::from_*` (see `fastjson::lenient`): the Go client
+//! sends tag hash codes in `codeSet` as JSON strings; the C++ core sends the enums as Java
+//! ordinals, `subVersion` as a string, `unitMode` as `"0"`, and leaves out empty sets and
+//! `expressionType`. Writers produce Java's shape (enum names, properties in alphabetical
+//! order).
 //! Book: Part II "Consuming". Mirrors `org.apache.rocketmq.common.protocol.heartbeat.*`
 //! and `org.apache.rocketmq.common.consumer.ConsumeFromWhere`.
 
 use std::collections::BTreeSet;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
-/// Defines a Java enum that serializes as its name and deserializes from its name
-/// or its ordinal.
-macro_rules! java_enum {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The Java enum constant name.
-            pub fn name(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            /// Parses a Java enum name.
-            pub fn from_name(name: &str) -> Option<$name> {
-                Self::ALL.iter().copied().find(|v| v.name() == name)
-            }
-
-            /// Parses a Java ordinal.
-            pub fn from_ordinal(ordinal: i64) -> Option<$name> {
-                usize::try_from(ordinal).ok().and_then(|i| Self::ALL.get(i).copied())
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.name())
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let v = serde_json::Value::deserialize(d)?;
-                let parsed = match &v {
-                    serde_json::Value::String(s) => $name::from_name(s)
-                        .or_else(|| s.parse::<i64>().ok().and_then($name::from_ordinal)),
-                    serde_json::Value::Number(n) => n.as_i64().and_then($name::from_ordinal),
-                    _ => None,
-                };
-                parsed.ok_or_else(|| {
-                    serde::de::Error::custom(format!(concat!("invalid ", stringify!($name), " {}"), v))
-                })
-            }
-        }
-    };
-}
+use super::fastjson::java_enum;
 
 java_enum!(
     /// Pull (`CONSUME_ACTIVELY`) or push (`CONSUME_PASSIVELY`) consumer.
@@ -120,7 +74,7 @@ pub struct ConsumerData {
     pub message_model: MessageModel,
     #[serde(rename = "subscriptionDataSet", default)]
     pub subscription_data_set: Vec<SubscriptionData>,
-    #[serde(rename = "unitMode", default, deserialize_with = "lenient_bool")]
+    #[serde(rename = "unitMode", default)]
     pub unit_mode: bool,
 }
 
@@ -139,10 +93,10 @@ fn default_model() -> MessageModel {
 /// One topic subscription with its tag filter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubscriptionData {
-    #[serde(rename = "classFilterMode", default, deserialize_with = "lenient_bool")]
+    #[serde(rename = "classFilterMode", default)]
     pub class_filter_mode: bool,
     /// Java hash of each tag; Go sends them as strings.
-    #[serde(rename = "codeSet", default, deserialize_with = "lenient_int_set")]
+    #[serde(rename = "codeSet", default)]
     pub code_set: BTreeSet<i32>,
     #[serde(rename = "expressionType", default = "default_expression_type")]
     pub expression_type: String,
@@ -158,33 +112,6 @@ pub struct SubscriptionData {
 
 fn default_expression_type() -> String {
     "TAG".to_string()
-}
-
-/// Accepts `true`/`false`, `"true"`/`"false"`, `1`/`0`, `"1"`/`"0"`.
-fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    let v = serde_json::Value::deserialize(d)?;
-    Ok(match v {
-        serde_json::Value::Bool(b) => b,
-        serde_json::Value::Number(n) => n.as_i64().unwrap_or(0) != 0,
-        serde_json::Value::String(s) => matches!(s.to_ascii_lowercase().as_str(), "true" | "1"),
-        _ => false,
-    })
-}
-
-/// Accepts numbers or numeric strings; other entries are an error.
-fn lenient_int_set<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeSet<i32>, D::Error> {
-    let v = Option::<Vec<serde_json::Value>>::deserialize(d)?.unwrap_or_default();
-    v.into_iter()
-        .map(|item| {
-            let n = match &item {
-                serde_json::Value::Number(n) => n.as_i64(),
-                serde_json::Value::String(s) => s.trim().parse::<i64>().ok(),
-                _ => None,
-            };
-            n.and_then(|n| i32::try_from(n).ok())
-                .ok_or_else(|| serde::de::Error::custom(format!("invalid tag code {item}")))
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 
 pub mod admin;
 pub mod cluster;
+pub mod consumer_call;
 pub mod fastjson;
 pub mod heartbeat;
 pub mod kv;
@@ -21,6 +22,11 @@ pub use admin::{
     SubscriptionGroupConfig, TopicOffset, TopicStatsTable, UnlockBatchRequestBody,
 };
 pub use cluster::ClusterInfo;
+pub use consumer_call::{
+    CmResult, ConsumeMessageDirectlyResult, ConsumeStatus, ConsumerRunningInfo,
+    GetConsumerStatusBody, MessageQueueForC, ProcessQueueInfo, ResetOffsetBody,
+    ResetOffsetBodyForC,
+};
 pub use heartbeat::{
     ConsumeFromWhere, ConsumeType, ConsumerData, HeartbeatData, MessageModel, ProducerData,
     SubscriptionData,

@@ -8,7 +8,8 @@
 //! consume tasks call the listener — concurrently (any order, failed messages
 //! go back to the broker for a delayed retry) or orderly (one batch at a time
 //! per queue, under a broker-side queue lock). Offsets go to the broker every
-//! 5 s and at shutdown.
+//! 5 s and at shutdown. A broker may relay admin calls to the consumer (offset reset,
+//! status, running info, consume one message directly; see `relayed`).
 //! Book: Part II "Consuming, long polling and rebalancing". Mirrors
 //! `DefaultMQPushConsumer`, `DefaultMQPushConsumerImpl` and `RebalancePushImpl`.
 
@@ -17,17 +18,21 @@ mod listener;
 mod orderly;
 mod pull_loop;
 mod rebalance;
+mod relayed;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use parking_lot::Mutex;
+use rmq_common::message::MessageExt;
 use rmq_remoting::protocol::{
-    ConsumeFromWhere, ConsumeType, ConsumerData, MessageModel, MessageQueue, SubscriptionData,
+    ConsumeFromWhere, ConsumeMessageDirectlyResult, ConsumeType, ConsumerData, ConsumerRunningInfo,
+    MessageModel, MessageQueue, SubscriptionData,
 };
 use tokio::sync::{OnceCell, Semaphore};
 use tokio_util::sync::CancellationToken;
@@ -38,7 +43,8 @@ use crate::consumer::allocate::AllocateStrategy;
 use crate::consumer::offset_store::{LocalFileOffsetStore, OffsetStore, RemoteBrokerOffsetStore};
 use crate::consumer::process_queue::ProcessQueue;
 use crate::consumer::pull_api::PullApiWrapper;
-use crate::consumer::subscription::build_subscription;
+use crate::consumer::stats::ConsumerStats;
+use crate::consumer::subscription::{build_subscription, MessageSelector};
 use crate::error::{ClientError, Result};
 use crate::instance::{ClientInstance, ConsumerHook};
 use crate::producer::{Producer, ProducerConfig};
@@ -85,6 +91,9 @@ pub struct PushConsumerConfig {
     pub consumer_timeout_when_suspend: Duration,
     /// Broadcasting offsets directory (default `$HOME/.rocketmq_offsets`).
     pub offset_store_dir: Option<PathBuf>,
+    /// How long an offset reset waits for pulls and listener calls in flight before it sets
+    /// the new offsets (hard-coded to 10 s in 4.8.0's `MQClientInstance.resetOffset`).
+    pub reset_offset_wait: Duration,
 }
 
 impl PushConsumerConfig {
@@ -109,6 +118,7 @@ impl PushConsumerConfig {
             broker_suspend_max_time: Duration::from_millis(15000),
             consumer_timeout_when_suspend: Duration::from_millis(30000),
             offset_store_dir: None,
+            reset_offset_wait: Duration::from_secs(10),
         }
     }
 }
@@ -133,6 +143,13 @@ pub(crate) struct PushInner {
     rebalance_lock: tokio::sync::Mutex<()>,
     /// Serializes offset flushes so the final one at shutdown is the last.
     persist_lock: tokio::sync::Mutex<()>,
+    /// Suspended (start-up, an offset reset): no pulls, no rebalance
+    /// (`DefaultMQPushConsumerImpl.pause`).
+    paused: AtomicBool,
+    /// When the consumer started (epoch ms), for the running info.
+    start_ms: i64,
+    /// Pull and consume counters for the running info.
+    stats: ConsumerStats,
 }
 
 struct Hook(Arc<PushInner>);
@@ -159,6 +176,32 @@ impl ConsumerHook for Hook {
         let inner = self.0.clone();
         async move { inner.persist_offsets(false).await }.boxed()
     }
+
+    fn reset_offset(
+        &self,
+        topic: String,
+        offsets: HashMap<MessageQueue, i64>,
+    ) -> BoxFuture<'static, ()> {
+        let inner = self.0.clone();
+        async move { inner.reset_offset(&topic, offsets).await }.boxed()
+    }
+
+    fn offset_table(&self, topic: &str) -> HashMap<MessageQueue, i64> {
+        self.0.offset_table(topic)
+    }
+
+    fn running_info(&self) -> Option<ConsumerRunningInfo> {
+        Some(self.0.running_info())
+    }
+
+    fn consume_message_directly(
+        &self,
+        msg: MessageExt,
+        broker_name: String,
+    ) -> BoxFuture<'static, Option<ConsumeMessageDirectlyResult>> {
+        let inner = self.0.clone();
+        async move { Some(inner.consume_message_directly(msg, broker_name).await) }.boxed()
+    }
 }
 
 impl PushConsumer {
@@ -166,6 +209,22 @@ impl PushConsumer {
     pub async fn start(
         config: PushConsumerConfig,
         subscriptions: &[(&str, &str)],
+        listener: MessageListener,
+    ) -> Result<PushConsumer> {
+        let selectors: Vec<(&str, MessageSelector)> = subscriptions
+            .iter()
+            .map(|(t, e)| (*t, MessageSelector::from(*e)))
+            .collect();
+        Self::start_with_selectors(config, &selectors, listener).await
+    }
+
+    /// Starts consuming `subscriptions` (topic, [`MessageSelector`]) with `listener`. A SQL92
+    /// selector is checked with a broker of its topic first (CHECK_CLIENT_CONFIG, as the Java
+    /// consumer's `start()`): a broker without `enablePropertyFilter=true`, or an expression it
+    /// cannot compile, makes this fail with the broker's code and remark.
+    pub async fn start_with_selectors(
+        config: PushConsumerConfig,
+        subscriptions: &[(&str, MessageSelector)],
         listener: MessageListener,
     ) -> Result<PushConsumer> {
         if config.group.trim().is_empty() || config.group == "DEFAULT_CONSUMER" {
@@ -178,8 +237,8 @@ impl PushConsumer {
             return Err(ClientError::InvalidArgument("no subscription".into()));
         }
         let mut subs = BTreeMap::new();
-        for (topic, expr) in subscriptions {
-            subs.insert(topic.to_string(), build_subscription(topic, expr)?);
+        for (topic, selector) in subscriptions {
+            subs.insert(topic.to_string(), selector.to_subscription(topic)?);
         }
         if config.message_model == MessageModel::Clustering {
             let rt = retry_topic(&config.group);
@@ -213,6 +272,12 @@ impl PushConsumer {
             inner_producer: OnceCell::new(),
             rebalance_lock: tokio::sync::Mutex::new(()),
             persist_lock: tokio::sync::Mutex::new(()),
+            // Until the first heartbeat has reached every broker: a rebalance woken by a
+            // broker's NOTIFY_CONSUMER_IDS_CHANGED could otherwise pull from a broker that has
+            // not heard of the group yet (SUBSCRIPTION_NOT_EXIST, then a 3 s back-off).
+            paused: AtomicBool::new(true),
+            start_ms: crate::util::now_ms(),
+            stats: ConsumerStats::default(),
             offsets,
             listener,
             instance,
@@ -224,8 +289,15 @@ impl PushConsumer {
                 warn!(topic = %t, error = %e, "route lookup at start failed");
             }
         }
+        if let Err(e) = inner.check_client_in_broker().await {
+            inst.shutdown();
+            return Err(e);
+        }
         inst.register_consumer(&inner.config.group, Arc::new(Hook(inner.clone())), &topics);
         inst.send_heartbeat_to_all_brokers().await;
+        inner
+            .paused
+            .store(false, std::sync::atomic::Ordering::SeqCst);
         if inner.is_orderly() && inner.config.message_model == MessageModel::Clustering {
             orderly::spawn_lock_all_task(inner.clone());
         }
@@ -298,12 +370,47 @@ impl PushConsumer {
 }
 
 impl PushInner {
+    // ANCHOR: check_client_in_broker
+    /// `MQClientInstance.checkClientInBroker`: each non-TAG subscription is shown to one
+    /// broker of its topic, which must accept it.
+    async fn check_client_in_broker(&self) -> Result<()> {
+        let subs: Vec<SubscriptionData> = self.subscriptions.lock().values().cloned().collect();
+        let inst = &self.instance;
+        for sub in subs.iter().filter(|s| s.expression_type != "TAG") {
+            let Some(route) = inst.route(&sub.topic) else {
+                continue;
+            };
+            let Some(addr) = route
+                .broker_datas
+                .iter()
+                .find_map(|b| b.broker_addrs.values().next().cloned())
+            else {
+                continue;
+            };
+            inst.api()
+                .check_client_config(
+                    &addr,
+                    &self.config.group,
+                    inst.client_id(),
+                    sub,
+                    Duration::from_secs(3),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+    // ANCHOR_END: check_client_in_broker
+
     fn is_orderly(&self) -> bool {
         matches!(self.listener, MessageListener::Orderly(_))
     }
 
     fn is_stopped(&self) -> bool {
         self.shutdown.is_cancelled()
+    }
+
+    fn is_paused(&self) -> bool {
+        self.paused.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     fn subscription(&self, topic: &str) -> Option<SubscriptionData> {

@@ -49,7 +49,8 @@ node: ## one node's line in the same form: make -s node NODE=nameserver-01 [FIEL
 	@RUN_DIR=$(RUN_DIR) scripts/leader.sh --node $(NODE) $(FIELD)
 
 try: build ## run every Try-it of the book on a fresh cluster (make try CHAPTER=part2/offsets.md for one)
-	$(CARGO) build --release -p rmq-client --examples   # Try-its `cargo run` them; build them outside the time box
+	$(CARGO) build --release -p rmq-client --examples   # Try-its `cargo run` these; build them outside the time box
+	$(CARGO) build --release -p experiments --bins
 	python3 scripts/try/test_try.py
 	python3 scripts/try/run.py $(CHAPTER)
 

@@ -19,11 +19,10 @@ use rmq_remoting::protocol::{MessageQueue, SubscriptionGroupConfig, TopicConfig}
 
 use crate::message::MessageExt;
 
-/// Permission bits (`PermName`).
-pub const PERM_PRIORITY: i32 = 0x1 << 3;
-pub const PERM_READ: i32 = 0x1 << 2;
-pub const PERM_WRITE: i32 = 0x1 << 1;
-pub const PERM_INHERIT: i32 = 0x1;
+/// Permission bits (`PermName`), rmq-client's.
+pub use rmq_client::route::perm::{
+    INHERIT as PERM_INHERIT, PRIORITY as PERM_PRIORITY, READ as PERM_READ, WRITE as PERM_WRITE,
+};
 
 /// `UtilAll.frontStringAtLeast`: cut to at most `size` characters (the name is
 /// Java's, the behaviour is "at most").
@@ -76,11 +75,8 @@ pub fn perm_to_string(perm: i32) -> String {
 /// `MQVersion.getVersionDesc` (shared with the broker, which names versions in remarks).
 pub use rmq_remoting::codes::version_desc;
 
-/// `java.lang.String.hashCode` over UTF-16 code units.
-pub fn java_string_hash(s: &str) -> i32 {
-    s.encode_utf16()
-        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32))
-}
+/// `java.lang.String.hashCode` over UTF-16 code units (rmq-common's, the one copy).
+pub use rmq_common::message::java_string_hash;
 
 /// Orders entries the way a `java.util.HashMap<String, _>` built by inserting them
 /// in this order iterates: by bucket (`(h ^ h >>> 16) & (capacity - 1)`), then by

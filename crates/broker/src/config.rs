@@ -223,6 +223,8 @@ impl BrokerConfig {
                 }
                 // Store and HA keys the store (not the broker) interprets; accepted silently.
                 k if crate::store_config::STORE_KEYS.contains(&k) => {}
+                // Read by the transaction module (TransactionConfig::from_raw).
+                k if crate::transaction::CONFIG_KEYS.contains(&k) => {}
                 "haSendHeartbeatInterval"
                 | "haHousekeepingInterval"
                 | "haTransferBatchSize"

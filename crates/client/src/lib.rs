@@ -24,6 +24,11 @@
 //!     fetch_publish_message_queues(topic)     shutdown().await
 //!     request(msg, timeout).await -> MessageExt (the reply)   request_async(msg, timeout, |Result<MessageExt>| ..)
 //!     request_to_queue(msg, &mq, timeout)     create_reply_message(&request, body) -> Message
+//! producer::transaction::{TransactionProducer, TransactionListener, LocalTransactionState}
+//!     TransactionProducer::start(ProducerConfig, Arc<dyn TransactionListener>).await?
+//!     send_message_in_transaction(msg).await -> TransactionSendResult { send_result,
+//!         transaction_id, local_transaction_state }     producer()   shutdown().await
+//!     TransactionListener: execute_local_transaction(&Message, id) / check_local_transaction(&MessageExt)
 //! api::{SendResult { send_status, msg_id (UNIQ_KEY, comma-joined for batches), offset_msg_id,
 //!     message_queue, queue_offset, .. }, SendStatus, PullStatus, MqClientApi (one fn per request code)}
 //! consumer::PullConsumer::start(group, ClientConfig).await?
@@ -55,6 +60,8 @@
 //! * An orderly consumer marks a queue locked as soon as LOCK_BATCH_MQ grants it
 //!   (4.8.0 waits for the next 20 s lock round).
 
+#![warn(missing_docs)]
+
 pub mod api;
 pub mod broker_calls;
 pub mod config;
@@ -71,6 +78,9 @@ pub use api::{SendResult, SendStatus};
 pub use config::ClientConfig;
 pub use error::{ClientError, Result};
 pub use message::Message;
+pub use producer::transaction::{
+    LocalTransactionState, TransactionListener, TransactionProducer, TransactionSendResult,
+};
 pub use producer::{create_reply_message, Producer, ProducerConfig};
 pub use rmq_common::message::MessageExt;
 pub use rmq_remoting::protocol::MessageQueue;

@@ -25,13 +25,18 @@ use crate::format::{
     java_map_string, message_queue_string, socket_addr_plain, time_millis_to_human_string2,
 };
 use crate::message::MessageExt;
-use crate::producer::{self, OutgoingMessage};
+use rmq_client::{ClientConfig, Message, Producer, ProducerConfig};
+
+/// The producer group of `-s true` resends (`QueryMsgByIdSubCommand.sendMsg`).
+pub const RESEND_PRODUCER_GROUP: &str = "ReSendMsgById";
 
 /// Where 4.8.0 writes message bodies (`/tmp/rocketmq/msgbodys/<msgId>`).
 pub const BODY_DIR: &str = "/tmp/rocketmq/msgbodys";
 
+/// `queryMsgById`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
 pub struct Args {
+    /// `-n` (else `$NAMESRV_ADDR`).
     #[command(flatten)]
     pub common: CommonArgs,
     /// Message Id
@@ -54,8 +59,9 @@ pub struct Args {
     pub topic: Option<String>,
 }
 
+/// Runs `queryMsgById` and prints what 4.8.0's `QueryMsgByIdSubCommand` prints.
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
-    let admin = args.common.admin()?;
+    let admin = args.common.admin().await?;
     let ids: Vec<&str> = args
         .msg_id
         .split(',')
@@ -79,7 +85,8 @@ pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
     if let Some(resend) = args.send_message.as_deref() {
         if java_bool(resend) {
             for id in ids {
-                resend_msg(&admin, id, args.topic.as_deref(), out).await?;
+                let client = args.common.client_config()?;
+                resend_msg(&admin, id, args.topic.as_deref(), client, out).await?;
             }
         }
         return Ok(());
@@ -327,10 +334,13 @@ async fn consumed(admin: &AdminClient, msg: &MessageExt, group: &str) -> Result<
     }))
 }
 
+/// `-s true`: sends the message again, as a new message with the same topic, tags, keys
+/// and body, and prints the `SendResult`.
 async fn resend_msg(
     admin: &AdminClient,
     msg_id: &str,
     topic: Option<&str>,
+    client_config: ClientConfig,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let msg = match view_message(admin, msg_id, topic).await {
@@ -341,17 +351,24 @@ async fn resend_msg(
         }
     };
     write!(out, "prepare resend msg. originalMsgId={msg_id}")?;
-    let outgoing = OutgoingMessage {
-        topic: msg.topic.clone(),
-        tags: msg.tags().map(String::from),
-        keys: msg.keys().map(String::from),
-        body: msg.body.to_vec(),
-    };
-    let r = producer::send(admin, "ReSendMsgById", &outgoing, None).await?;
+    // `new Message(topic, tags, keys, body)` sent by a producer of group ReSendMsgById.
+    let mut resent = Message::new(msg.topic.clone(), msg.body.clone());
+    if let Some(tags) = msg.tags() {
+        resent = resent.with_tags(tags);
+    }
+    if let Some(keys) = msg.keys() {
+        resent = resent.with_keys(keys);
+    }
+    let mut config = ProducerConfig::new(RESEND_PRODUCER_GROUP, String::new());
+    config.client = client_config;
+    let producer = Producer::start(config).await?;
+    let sent = producer.send(resent).await;
+    producer.shutdown().await;
+    let r = sent?;
     writeln!(
         out,
         "SendResult [sendStatus={}, msgId={}, offsetMsgId={}, messageQueue={}, queueOffset={}]",
-        r.send_status,
+        r.send_status.name(),
         r.msg_id,
         r.offset_msg_id,
         message_queue_string(&r.message_queue),

@@ -30,8 +30,10 @@ use crate::admin_client::{AdminClient, AdminError};
 use crate::commands::{java_bool, CommonArgs};
 use crate::format::{front_string_at_least, parse_timestamp};
 
+/// `resetOffsetByTime`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
 pub struct Args {
+    /// `-n` (else `$NAMESRV_ADDR`).
     #[command(flatten)]
     pub common: CommonArgs,
     /// set the consumer group
@@ -59,14 +61,22 @@ pub struct Args {
 /// One row of the old method's table (`RollbackStats`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RollbackStats {
+    /// The queue's broker.
     pub broker_name: String,
+    /// The queue.
     pub queue_id: i32,
+    /// The broker's max offset of the queue.
     pub broker_offset: i64,
+    /// The group's offset before the reset (for a group without consume stats, the queue's
+    /// min offset, as 4.8.0 fills it).
     pub consumer_offset: i64,
+    /// The offset of the first message at or after the timestamp (the max offset for -1).
     pub timestamp_offset: i64,
+    /// The offset the group ends at (unchanged unless forced or moving back).
     pub rollback_offset: i64,
 }
 
+/// Runs `resetOffsetByTime` and prints what 4.8.0's `ResetOffsetByTimeCommand` prints.
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
     let group = args.group.trim();
     let topic = args.topic.trim();
@@ -77,7 +87,7 @@ pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
         parse_timestamp(text).with_context(|| format!("specified timestamp invalid: {text}"))?
     };
     let force = args.force.as_deref().map(java_bool).unwrap_or(true);
-    let admin = args.common.admin()?;
+    let admin = args.common.admin().await?;
     let table = match reset_by_timestamp(&admin, topic, group, timestamp, force, args.cplus).await {
         Ok(t) => t,
         Err(e) if e.code() == Some(response::CONSUMER_NOT_ONLINE) => {

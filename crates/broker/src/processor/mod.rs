@@ -67,6 +67,12 @@ impl RequestProcessor for BrokerProcessor {
                 }
                 code if broker2client::handles(code) => broker2client::process(&b, &ctx, req).await,
                 rq::PULL_MESSAGE => pull::process(&b, &ctx, req).await,
+                rq::END_TRANSACTION => {
+                    return crate::transaction::end::process(&b, &ctx, req).await
+                }
+                rq::RESUME_CHECK_HALF_MESSAGE => {
+                    Ok(crate::transaction::end::resume_check_half_message(&b, &req).await)
+                }
                 rq::QUERY_CONSUMER_OFFSET
                 | rq::UPDATE_CONSUMER_OFFSET
                 | rq::GET_CONSUMER_LIST_BY_GROUP => consumer::process(&b, &ctx, req).await,

@@ -272,6 +272,22 @@ async fn send_checked(
         reconsume_times: h.reconsume_times,
         prepared_transaction_offset: 0,
     };
+    // ANCHOR: half_send
+    // The half message of a transaction waits in RMQ_SYS_TRANS_HALF_TOPIC (spec 14.2).
+    let mut msg = msg;
+    if !h.batch && crate::transaction::is_half_send(&props, h.reconsume_times) {
+        if b.transactions.cfg.reject {
+            return Ok(reply(
+                rs::NO_PERMISSION,
+                format!(
+                    "the broker[{}] sending transaction message is forbidden",
+                    b.cfg.broker_ip1
+                ),
+            ));
+        }
+        crate::transaction::bridge::to_half(&mut msg, &mut props);
+    }
+    // ANCHOR_END: half_send
     let (status, appended) = if h.batch {
         put_batch(b, msg, &props, &body, slot).await?
     } else {

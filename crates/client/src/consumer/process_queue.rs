@@ -53,6 +53,7 @@ impl Default for ProcessQueue {
 }
 
 impl ProcessQueue {
+    /// An empty queue buffer, not dropped, not locked, pulled "now".
     pub fn new() -> Self {
         let now = now_ms();
         ProcessQueue {
@@ -109,6 +110,7 @@ impl ProcessQueue {
         s.msgs.len() + s.consuming.len()
     }
 
+    /// Body bytes of the buffered messages (flow control).
     pub fn msg_size(&self) -> usize {
         self.state.lock().msg_size
     }
@@ -207,18 +209,22 @@ impl ProcessQueue {
 
     // ----- flags ------------------------------------------------------------------
 
+    /// Whether a rebalance took the queue away (its pulls and consumes stop).
     pub fn is_dropped(&self) -> bool {
         self.dropped.load(Ordering::Acquire)
     }
 
+    /// Marks the queue dropped (or not).
     pub fn set_dropped(&self, d: bool) {
         self.dropped.store(d, Ordering::Release);
     }
 
+    /// Whether the broker granted this client the queue's lock (orderly consumers).
     pub fn is_locked(&self) -> bool {
         self.locked.load(Ordering::Acquire)
     }
 
+    /// Records the lock state; a grant also restarts the lock's lifetime.
     pub fn set_locked(&self, l: bool) {
         self.locked.store(l, Ordering::Release);
         if l {
@@ -226,14 +232,17 @@ impl ProcessQueue {
         }
     }
 
+    /// Whether the last grant is older than the broker keeps a lock (30 s).
     pub fn is_lock_expired(&self) -> bool {
         now_ms() - self.last_lock_ms.load(Ordering::Relaxed) > REBALANCE_LOCK_MAX_LIVE_TIME_MS
     }
 
+    /// Records that a pull for this queue just went out.
     pub fn touch_pull(&self) {
         self.last_pull_ms.store(now_ms(), Ordering::Relaxed);
     }
 
+    /// Whether no pull went out for longer than 120 s (the queue is stuck).
     pub fn is_pull_expired(&self) -> bool {
         now_ms() - self.last_pull_ms.load(Ordering::Relaxed) > PULL_MAX_IDLE_TIME_MS
     }

@@ -119,10 +119,12 @@ impl PullConsumer {
         Ok(PullConsumer { inner })
     }
 
+    /// The consumer group.
     pub fn group(&self) -> &str {
         &self.inner.group
     }
 
+    /// The client runtime this consumer owns.
     pub fn instance(&self) -> &ClientInstance {
         &self.inner.instance
     }
@@ -256,6 +258,7 @@ impl PullConsumer {
             .await
     }
 
+    /// GET_MAX_OFFSET on the queue's master: one past its last message (`maxOffset`).
     pub async fn max_offset(&self, mq: &MessageQueue) -> Result<i64> {
         let addr = self.master(mq).await?;
         let inst = &self.inner.instance;
@@ -264,6 +267,7 @@ impl PullConsumer {
             .await
     }
 
+    /// GET_MIN_OFFSET on the queue's master: its first offset still stored (`minOffset`).
     pub async fn min_offset(&self, mq: &MessageQueue) -> Result<i64> {
         let addr = self.master(mq).await?;
         let inst = &self.inner.instance;

@@ -72,6 +72,7 @@ impl RequestFutureTable {
         self.waiters.lock().len()
     }
 
+    /// Whether no request is waiting.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

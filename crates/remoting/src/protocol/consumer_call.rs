@@ -29,6 +29,7 @@ use super::heartbeat::SubscriptionData;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ResetOffsetBody {
+    /// The new offset of each queue.
     #[serde(rename = "offsetTable")]
     pub offset_table: ObjectKeyMap<MessageQueue, i64>,
 }
@@ -37,11 +38,15 @@ pub struct ResetOffsetBody {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MessageQueueForC {
+    /// The queue's broker group.
     #[serde(rename = "brokerName")]
     pub broker_name: String,
+    /// The new offset.
     pub offset: i64,
+    /// The queue id.
     #[serde(rename = "queueId")]
     pub queue_id: i32,
+    /// The topic.
     pub topic: String,
 }
 
@@ -50,6 +55,7 @@ pub struct MessageQueueForC {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ResetOffsetBodyForC {
+    /// The new offset of each queue, as a list.
     #[serde(rename = "offsetTable")]
     pub offset_table: Vec<MessageQueueForC>,
 }
@@ -60,8 +66,10 @@ pub struct ResetOffsetBodyForC {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct GetConsumerStatusBody {
+    /// Per client id, that client's offsets (filled by the broker).
     #[serde(rename = "consumerTable")]
     pub consumer_table: BTreeMap<String, ObjectKeyMap<MessageQueue, i64>>,
+    /// One client's offsets per queue (filled by the client).
     #[serde(rename = "messageQueueTable")]
     pub message_queue_table: ObjectKeyMap<MessageQueue, i64>,
 }
@@ -70,12 +78,16 @@ pub struct GetConsumerStatusBody {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ProcessQueueInfo {
+    /// Messages pulled and not consumed yet.
     #[serde(rename = "cachedMsgCount")]
     pub cached_msg_count: i32,
+    /// The highest offset among them.
     #[serde(rename = "cachedMsgMaxOffset")]
     pub cached_msg_max_offset: i64,
+    /// The lowest offset among them.
     #[serde(rename = "cachedMsgMinOffset")]
     pub cached_msg_min_offset: i64,
+    /// Their size in MiB.
     #[serde(rename = "cachedMsgSizeInMiB")]
     pub cached_msg_size_in_mib: i32,
     /// The offset the consumer will commit next.
@@ -83,19 +95,27 @@ pub struct ProcessQueueInfo {
     pub commit_offset: i64,
     /// Spelled as 4.8.0 spells it.
     pub droped: bool,
+    /// When a message of the queue was last consumed (ms since the epoch).
     #[serde(rename = "lastConsumeTimestamp")]
     pub last_consume_timestamp: i64,
+    /// When the queue was last locked (orderly consumers; ms since the epoch).
     #[serde(rename = "lastLockTimestamp")]
     pub last_lock_timestamp: i64,
+    /// When the queue was last pulled (ms since the epoch).
     #[serde(rename = "lastPullTimestamp")]
     pub last_pull_timestamp: i64,
+    /// The consumer holds the queue's lock (orderly consumers).
     pub locked: bool,
+    /// Messages taken for an orderly consumption not yet committed.
     #[serde(rename = "transactionMsgCount")]
     pub transaction_msg_count: i32,
+    /// The highest offset among them.
     #[serde(rename = "transactionMsgMaxOffset")]
     pub transaction_msg_max_offset: i64,
+    /// The lowest offset among them.
     #[serde(rename = "transactionMsgMinOffset")]
     pub transaction_msg_min_offset: i64,
+    /// How often unlocking the queue was tried.
     #[serde(rename = "tryUnlockTimes")]
     pub try_unlock_times: i64,
 }
@@ -104,10 +124,13 @@ pub struct ProcessQueueInfo {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ConsumeStatus {
+    /// Messages whose consumption failed in the last hour.
     #[serde(rename = "consumeFailedMsgs")]
     pub consume_failed_msgs: i64,
+    /// Failed consumptions per second.
     #[serde(rename = "consumeFailedTPS")]
     pub consume_failed_tps: f64,
+    /// Successful consumptions per second.
     #[serde(rename = "consumeOKTPS")]
     pub consume_ok_tps: f64,
     /// Mean listener time per message, ms.
@@ -116,6 +139,7 @@ pub struct ConsumeStatus {
     /// Mean pull round trip, ms.
     #[serde(rename = "pullRT")]
     pub pull_rt: f64,
+    /// Messages pulled per second.
     #[serde(rename = "pullTPS")]
     pub pull_tps: f64,
 }
@@ -127,14 +151,17 @@ pub struct ConsumerRunningInfo {
     /// A thread dump; only when `jstackEnable` was asked and the client can make one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jstack: Option<String>,
+    /// The state of each queue the consumer holds.
     #[serde(rename = "mqTable")]
     pub mq_table: ObjectKeyMap<MessageQueue, ProcessQueueInfo>,
     /// The consumer's settings as text, plus the `PROP_*` keys below (a value that is not a
     /// string, as some clients write numbers and booleans, is read as its JSON text).
     #[serde(deserialize_with = "string_values")]
     pub properties: BTreeMap<String, String>,
+    /// Rates per topic.
     #[serde(rename = "statusTable")]
     pub status_table: BTreeMap<String, ConsumeStatus>,
+    /// The consumer's subscriptions.
     #[serde(rename = "subscriptionSet")]
     pub subscription_set: Vec<SubscriptionData>,
 }
@@ -170,16 +197,22 @@ fn string_values<'de, D: serde::Deserializer<'de>>(
 /// How a directly consumed message went (`CMResult`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CmResult {
+    /// `CR_SUCCESS`: consumed.
     #[serde(rename = "CR_SUCCESS")]
     Success,
+    /// `CR_LATER`: to be consumed again later.
     #[serde(rename = "CR_LATER")]
     Later,
+    /// `CR_ROLLBACK`: an orderly consumer rolled back.
     #[serde(rename = "CR_ROLLBACK")]
     Rollback,
+    /// `CR_COMMIT`: an orderly consumer committed.
     #[serde(rename = "CR_COMMIT")]
     Commit,
+    /// `CR_THROW_EXCEPTION`: the listener threw.
     #[serde(rename = "CR_THROW_EXCEPTION")]
     ThrowException,
+    /// `CR_RETURN_NULL`: the listener returned null.
     #[serde(rename = "CR_RETURN_NULL")]
     ReturnNull,
 }
@@ -187,18 +220,23 @@ pub enum CmResult {
 /// Reply body of CONSUME_MESSAGE_DIRECTLY (309).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsumeMessageDirectlyResult {
+    /// An orderly consumer commits on its own (default true).
     #[serde(rename = "autoCommit", default = "yes")]
     pub auto_commit: bool,
+    /// How it went.
     #[serde(
         rename = "consumeResult",
         skip_serializing_if = "Option::is_none",
         default
     )]
     pub consume_result: Option<CmResult>,
+    /// The consumer is orderly.
     #[serde(default)]
     pub order: bool,
+    /// Details, e.g. the exception.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub remark: Option<String>,
+    /// Time the listener took, ms (spelled as in 4.8.0).
     #[serde(rename = "spentTimeMills", default)]
     pub spent_time_mills: i64,
 }

@@ -11,6 +11,7 @@ pub mod admin;
 pub mod cluster;
 pub mod consumer_call;
 pub mod fastjson;
+pub mod header;
 pub mod heartbeat;
 pub mod kv;
 pub mod register;

@@ -58,12 +58,17 @@ pub use listener::{
 /// Push consumer settings; defaults are 4.8.0's `DefaultMQPushConsumer` values.
 #[derive(Debug, Clone)]
 pub struct PushConsumerConfig {
+    /// The consumer group.
     pub group: String,
+    /// Name servers, instance name and the runtime's periods.
     pub client: ClientConfig,
+    /// Clustering (the group shares the queues) or broadcasting (every client reads all).
     pub message_model: MessageModel,
+    /// Where a queue without a stored offset starts.
     pub consume_from_where: ConsumeFromWhere,
     /// For `ConsumeFromTimestamp`: epoch ms (default: half an hour ago).
     pub consume_timestamp_ms: i64,
+    /// How the group's queues are shared out (`allocateMessageQueueStrategy`).
     pub allocate_strategy: AllocateStrategy,
     /// `consumeThreadMax`: listener calls in flight.
     pub consume_thread_max: usize,
@@ -97,6 +102,7 @@ pub struct PushConsumerConfig {
 }
 
 impl PushConsumerConfig {
+    /// A config with 4.8.0's defaults for `group` and the name servers `namesrv_addr`.
     pub fn new(group: impl Into<String>, namesrv_addr: impl Into<String>) -> Self {
         PushConsumerConfig {
             group: group.into(),
@@ -306,14 +312,17 @@ impl PushConsumer {
         Ok(PushConsumer { inner })
     }
 
+    /// The consumer group.
     pub fn group(&self) -> &str {
         &self.inner.config.group
     }
 
+    /// This client's id (`ip@instanceName`), as the brokers list it.
     pub fn client_id(&self) -> &str {
         self.inner.instance.client_id()
     }
 
+    /// The client runtime this consumer owns.
     pub fn instance(&self) -> &ClientInstance {
         &self.inner.instance
     }

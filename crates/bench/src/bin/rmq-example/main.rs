@@ -1,6 +1,7 @@
 //! rmq-example: RocketMQ 4.8.0's example programs that need a running client, as one
 //! command line tool on rmq-client (the book's "Try it" sections and the interop suite run
-//! them).
+//! them). It sits in the `rmq-bench` crate next to `mqbench`, as 4.8.0's `rocketmq-example`
+//! module holds both the `benchmark` package and the example programs.
 //!
 //! * `rmq-example request -n NS -t TOPIC [-m BODY] [-c COUNT] [--timeout-ms MS] [--async]`:
 //!   sends requests and prints each reply (`example/rpc/RequestProducer`,
@@ -100,13 +101,7 @@ fn say(line: impl AsRef<str>) {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    rmq_bench::init_logging();
     match Cli::parse().cmd {
         Cmd::Request(a) => request(a).await,
         Cmd::Respond(a) => consumer(a, true).await,

@@ -45,20 +45,21 @@ pub struct DLedgerSettings {
 impl DLedgerSettings {
     /// Reads dLegerGroup / dLegerPeers / dLegerSelfId (4.8.0 spelling) when DLedger is on.
     pub fn from_config(cfg: &BrokerConfig) -> anyhow::Result<Option<DLedgerSettings>> {
-        if !cfg.enable_dleger_commit_log {
+        if !cfg.dledger.enable_commit_log {
             return Ok(None);
         }
-        let get = |k: &str| {
-            cfg.raw
-                .get(k)
-                .filter(|v| !v.is_empty())
-                .cloned()
+        let keys = &cfg.dledger;
+        let needs = |v: &Option<String>, k: &str| {
+            v.clone()
                 .with_context(|| format!("enableDLegerCommitLog=true needs {k}"))
         };
         let s = DLedgerSettings {
-            group: get("dLegerGroup").unwrap_or_else(|_| cfg.broker_name.clone()),
-            peers: get("dLegerPeers")?,
-            self_id: get("dLegerSelfId")?,
+            group: keys
+                .group
+                .clone()
+                .unwrap_or_else(|| cfg.broker_name.clone()),
+            peers: needs(&keys.peers, "dLegerPeers")?,
+            self_id: needs(&keys.self_id, "dLegerSelfId")?,
         };
         s.follower_broker_id()?;
         Ok(Some(s))
@@ -71,16 +72,6 @@ impl DLedgerSettings {
             format!("dLegerSelfId {:?} must look like n0, n1, ...", self.self_id)
         })?;
         Ok((k + 1).max(1))
-    }
-}
-
-fn raw_num(cfg: &BrokerConfig, key: &str, default: u64) -> anyhow::Result<u64> {
-    match cfg.raw.get(key) {
-        Some(v) => v
-            .trim()
-            .parse()
-            .with_context(|| format!("{key} {v:?} is not a number")),
-        None => Ok(default),
     }
 }
 
@@ -115,18 +106,19 @@ pub struct DLedgerMode {
 
 impl DLedgerMode {
     pub async fn start(cfg: &BrokerConfig, s: DLedgerSettings) -> anyhow::Result<Arc<DLedgerMode>> {
-        let mut sc = ServerConfig::new(&s.group, &s.self_id, &s.peers, &cfg.store_path_root_dir)
-            .map_err(|e| anyhow::anyhow!("DLedger config: {e}"))?;
-        if let Some(size) = cfg.raw.get("mappedFileSizeCommitLog") {
-            sc.data_file_size = size
-                .trim()
-                .parse()
-                .with_context(|| format!("mappedFileSizeCommitLog {size:?}"))?;
-        }
+        let mut sc = ServerConfig::new(
+            &s.group,
+            &s.self_id,
+            &s.peers,
+            &cfg.store.store_path_root_dir,
+        )
+        .map_err(|e| anyhow::anyhow!("DLedger config: {e}"))?;
+        sc.data_file_size = i64::try_from(cfg.store.mapped_file_size_commit_log)
+            .context("mappedFileSizeCommitLog is too large")?;
         // DLedger 0.2.2 beats every 2 s and suspects the leader after 3 missed beats (6 s);
         // a broker group should fail over faster, so our default is 500 ms (keys are ours).
-        sc.node.heartbeat_interval_ms = raw_num(cfg, "dLegerHeartBeatTimeIntervalMs", 500)?;
-        sc.node.max_heartbeat_leak = raw_num(cfg, "dLegerMaxHeartBeatLeak", 3)?;
+        sc.node.heartbeat_interval_ms = cfg.dledger.heartbeat_interval_ms;
+        sc.node.max_heartbeat_leak = cfg.dledger.max_heartbeat_leak;
         let server = DLedgerServer::start(sc)
             .await
             .map_err(|e| anyhow::anyhow!("starting DLedger member {}: {e}", s.self_id))?;
@@ -163,7 +155,7 @@ pub async fn put_via_dledger(
         Ok(r) => r,
         Err(_) => return (PutMessageStatus::MessageIllegal, None),
     };
-    if record.len() > b.cfg.max_message_size + 64 * 1024 {
+    if record.len() > b.config().store.max_message_size + 64 * 1024 {
         return (PutMessageStatus::MessageIllegal, None);
     }
     // Queued for the leader's log in send order; the send worker is free once it is queued,
@@ -201,7 +193,7 @@ pub async fn put_via_dledger(
         Some(r) => {
             // Every member applied the entry without counting it; the put is this leader's.
             if let Some(a) = &r.1 {
-                b.store.count_puts(a.msg_num as u64);
+                b.store().count_puts(a.msg_num as u64);
             }
             r
         }
@@ -300,7 +292,7 @@ async fn apply_one(
         reconsume_times: m.reconsume_times,
         prepared_transaction_offset: m.prepared_transaction_offset,
     };
-    match crate::processor::run_put(&b.store, move |s| s.put_replicated(inner)).await {
+    match crate::processor::run_put(b.store(), move |s| s.put_replicated(inner)).await {
         Ok(r) => (r.status, r.append),
         Err(_) => (PutMessageStatus::UnknownError, None),
     }
@@ -326,8 +318,8 @@ pub async fn role_loop(b: Arc<Broker>, dl: Arc<DLedgerMode>) {
             // the new master is).
             let of = Some((state.term, state.leader_id.clone()));
             if b.broker_role() == BrokerRole::Slave && last_follower_of != of {
-                b.slave_sync.handle_role(BrokerRole::Slave);
-                b.register_now.notify_one();
+                b.slave_sync().handle_role(BrokerRole::Slave);
+                b.register_now();
             }
             last_follower_of = of;
         }

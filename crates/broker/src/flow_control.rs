@@ -41,13 +41,13 @@ impl Busy {
 // ANCHOR_END: busy_remarks
 
 impl FlowControl {
-    pub fn new(workers: usize, capacity: usize, max_wait_ms: i64, pc_busy_ms: i64) -> Self {
+    pub fn new(workers: usize, capacity: usize, max_wait_ms: u64, pc_busy_ms: u64) -> Self {
         FlowControl {
             workers: Arc::new(Semaphore::new(workers.max(1))),
             queued: AtomicUsize::new(0),
             capacity: capacity.max(1),
-            max_wait: Duration::from_millis(max_wait_ms.max(0) as u64),
-            pc_busy_timeout: Duration::from_millis(pc_busy_ms.max(0) as u64),
+            max_wait: Duration::from_millis(max_wait_ms),
+            pc_busy_timeout: Duration::from_millis(pc_busy_ms),
         }
     }
 

@@ -6,7 +6,8 @@
 //! holds no state of its own and reads the cluster afresh on each request, just as
 //! the Java console's services call `MQAdminExt` on every page load.
 //!
-//! Layout: `server` (router, state, static page, request timeout), `error` (the
+//! Layout: `server` (router, state, static page, request timeout), `auth` (the bind
+//! rule and the login), `error` (the
 //! JSON error shape and status codes), and one module per page: `cluster`,
 //! `topics`, `consumers`, `messages`.
 //! Book: Part III "The web console" (part3/console.md).
@@ -15,6 +16,7 @@
 
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod cluster;
 pub mod consumers;
 pub mod error;

@@ -12,13 +12,14 @@
 use std::future::Future;
 use std::time::Duration;
 
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::Router;
 use futures::stream::{self, StreamExt};
 use rmq_admin::AdminClient;
 
+use crate::auth::{require_login, Login};
 use crate::error::ApiError;
 use crate::{cluster, consumers, messages, topics};
 
@@ -63,11 +64,12 @@ impl AppState {
 }
 
 // ANCHOR: router
-/// Every URL the console answers.
-pub fn router(state: AppState) -> Router {
+/// Every URL the console answers. With a `login`, each of them asks for it first.
+pub fn router(state: AppState, login: Option<Login>) -> Router {
     Router::new()
         .route("/", get(index))
         .route("/index.html", get(index))
+        .route("/favicon.ico", get(no_icon))
         .route("/api/cluster", get(cluster::get_cluster))
         .route("/api/topics", get(topics::list_topics))
         .route("/api/topics/{topic}/route", get(topics::topic_route))
@@ -77,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/messages/{msg_id}", get(messages::by_id))
         .fallback(not_found)
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(login, require_login))
 }
 // ANCHOR_END: router
 
@@ -91,6 +94,12 @@ pub async fn fan_out<F: Future>(work: impl IntoIterator<Item = F>) -> Vec<F::Out
 
 async fn index() -> impl IntoResponse {
     ([(header::CACHE_CONTROL, "no-cache")], Html(INDEX_HTML))
+}
+
+/// The page declares an inline icon; this answers browsers that ask anyway, so no
+/// 404 lands in their console.
+async fn no_icon() -> StatusCode {
+    StatusCode::NO_CONTENT
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {

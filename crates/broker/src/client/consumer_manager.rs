@@ -4,6 +4,7 @@
 //! Mirrors `ConsumerManager` + `ConsumerGroupInfo` + `DefaultConsumerIdsChangeListener`.
 
 use parking_lot::Mutex;
+use rmq_remoting::protocol::header::NotifyConsumerIdsChangedRequestHeader;
 use rmq_remoting::protocol::heartbeat::{
     ConsumeFromWhere, ConsumeType, MessageModel, SubscriptionData,
 };
@@ -158,11 +159,14 @@ impl ConsumerManager {
         let Some(info) = self.group(group) else {
             return;
         };
+        let header = NotifyConsumerIdsChangedRequestHeader {
+            consumer_group: group.to_string(),
+        };
         for c in info.channels.values() {
             let cmd = rmq_remoting::RemotingCommand::new_request(
                 rmq_remoting::codes::request::NOTIFY_CONSUMER_IDS_CHANGED,
             )
-            .with_ext("consumerGroup", group);
+            .with_header(&header);
             let conn = c.conn.clone();
             tokio::spawn(async move {
                 if let Err(e) = conn.send_oneway(cmd).await {

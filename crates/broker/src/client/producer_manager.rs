@@ -1,5 +1,5 @@
 //! ProducerManager: producer groups and their connections, from heartbeats; expiry as consumers.
-//! Mirrors `org.apache.rocketmq.broker.client.ProducerManager`.
+//! Mirrors `org.apache.rocketmq.broker.client().ProducerManager`.
 
 use super::consumer_manager::{ClientChannel, CHANNEL_EXPIRED};
 use parking_lot::Mutex;

@@ -16,6 +16,20 @@ pub const PERM_INHERIT: i32 = 1;
 pub const DEFAULT_TOPIC: &str = "TBW102";
 pub const SCHEDULE_TOPIC: &str = "SCHEDULE_TOPIC_XXXX";
 // ANCHOR_END: perms
+/// A consumer group's retry topic is this prefix + the group (`MixAll.RETRY_GROUP_TOPIC_PREFIX`).
+pub const RETRY_GROUP_TOPIC_PREFIX: &str = "%RETRY%";
+/// A consumer group's dead-letter topic is this prefix + the group (`MixAll.DLQ_GROUP_TOPIC_PREFIX`).
+pub const DLQ_GROUP_TOPIC_PREFIX: &str = "%DLQ%";
+
+/// `MixAll.getRetryTopic`: the retry topic of `group`.
+pub fn retry_topic(group: &str) -> String {
+    format!("{RETRY_GROUP_TOPIC_PREFIX}{group}")
+}
+
+/// `MixAll.getDLQTopic`: the dead-letter topic of `group`.
+pub fn dlq_topic(group: &str) -> String {
+    format!("{DLQ_GROUP_TOPIC_PREFIX}{group}")
+}
 
 pub struct TopicConfigManager {
     table: Mutex<TopicConfigSerializeWrapper>,
@@ -130,6 +144,13 @@ impl TopicConfigManager {
         true
     }
     // ANCHOR_END: replace_from_master
+
+    /// Bumps the data version without changing a topic (4.8.0 does it when
+    /// `brokerPermission` changes, so the name servers take the new registration).
+    pub fn bump_data_version(&self) {
+        self.table.lock().data_version.next_version();
+        self.persist();
+    }
 
     pub fn delete(&self, topic: &str) -> bool {
         let removed = {

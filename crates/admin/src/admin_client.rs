@@ -27,8 +27,9 @@ use rmq_remoting::codes::{request, response};
 use rmq_remoting::protocol::header::{
     DeleteTopicInNamesrvRequestHeader, DeleteTopicRequestHeader, GetConsumeStatsRequestHeader,
     GetConsumerConnectionListRequestHeader, GetKVConfigRequestHeader, GetKVConfigResponseHeader,
-    GetTopicStatsInfoRequestHeader, PutKVConfigRequestHeader, QueryMessageRequestHeader,
-    QueryTopicConsumeByWhoRequestHeader, ViewMessageRequestHeader, UNIQUE_KEY_QUERY,
+    GetProducerConnectionListRequestHeader, GetTopicStatsInfoRequestHeader,
+    PutKVConfigRequestHeader, QueryMessageRequestHeader, QueryTopicConsumeByWhoRequestHeader,
+    ViewMessageRequestHeader, UNIQUE_KEY_QUERY,
 };
 use rmq_remoting::protocol::{
     decode_body, encode_body, ClusterInfo, ConsumeStats, ConsumerConnection, KVTable, MessageQueue,
@@ -582,8 +583,11 @@ impl AdminClient {
 
     /// GET_PRODUCER_CONNECTION_LIST (204) on one broker.
     pub async fn producer_connection(&self, addr: &str, group: &str) -> Result<ProducerConnection> {
-        let cmd = RemotingCommand::new_request(request::GET_PRODUCER_CONNECTION_LIST)
-            .with_ext("producerGroup", group);
+        let cmd = RemotingCommand::new_request(request::GET_PRODUCER_CONNECTION_LIST).with_header(
+            &GetProducerConnectionListRequestHeader {
+                producer_group: group.to_string(),
+            },
+        );
         let resp = self.broker_call(addr, cmd).await?;
         Self::body(&resp, addr)
     }

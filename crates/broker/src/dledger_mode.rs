@@ -24,7 +24,7 @@ use crate::config::{BrokerConfig, BrokerRole};
 use crate::flow_control::SendSlot;
 use anyhow::Context;
 use parking_lot::Mutex;
-use rmq_common::message::decode_record_with;
+use rmq_common::message::{decode_record_with, BORNHOST_V6_FLAG, STOREHOST_V6_FLAG};
 use rmq_common::MessageExtBrokerInner;
 use rmq_dledger::core::Role;
 use rmq_dledger::server::{DLedgerError, DLedgerServer, ServerConfig};
@@ -37,8 +37,11 @@ use tokio::sync::watch;
 /// The DLedger settings of broker.conf.
 #[derive(Debug, Clone)]
 pub struct DLedgerSettings {
+    /// The group's name (`dLegerGroup`, by default the broker name).
     pub group: String,
+    /// The members, `n0-host:port;n1-host:port;...` (`dLegerPeers`).
     pub peers: String,
+    /// This member's id, `n<k>` (`dLegerSelfId`).
     pub self_id: String,
 }
 
@@ -95,7 +98,9 @@ pub fn reset_derived_store(root: &std::path::Path) -> std::io::Result<()> {
 
 /// A running DLedger member plus the apply state.
 pub struct DLedgerMode {
+    /// The settings it started with.
     pub settings: DLedgerSettings,
+    /// The DLedger member.
     pub server: DLedgerServer,
     /// Last DLedger index applied to the local store (-1: none); a watch, so senders wait for
     /// their entry without polling.
@@ -105,6 +110,7 @@ pub struct DLedgerMode {
 }
 
 impl DLedgerMode {
+    /// Starts the DLedger member over `<storePathRootDir>` with the broker's timing keys.
     pub async fn start(cfg: &BrokerConfig, s: DLedgerSettings) -> anyhow::Result<Arc<DLedgerMode>> {
         let mut sc = ServerConfig::new(
             &s.group,
@@ -130,10 +136,12 @@ impl DLedgerMode {
         }))
     }
 
+    /// The last DLedger index applied to the local store (-1: none).
     pub fn applied_index(&self) -> i64 {
         *self.applied.borrow()
     }
 
+    /// Whether this member is the group's leader now.
     pub fn is_leader(&self) -> bool {
         self.server.role() == Role::Leader
     }
@@ -285,7 +293,8 @@ async fn apply_one(
         queue_id: m.queue_id,
         flag: m.flag,
         body: m.body,
-        sys_flag: m.sys_flag & !0x30,
+        // the record encoder sets the IPv6 flags again from the hosts it writes
+        sys_flag: m.sys_flag & !(BORNHOST_V6_FLAG | STOREHOST_V6_FLAG),
         born_timestamp: m.born_timestamp,
         born_host: m.born_host,
         store_host: m.store_host,

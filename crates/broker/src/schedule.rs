@@ -15,7 +15,9 @@ use crate::persist;
 use crate::processor::{get_prop, set_prop};
 use crate::topic::SCHEDULE_TOPIC;
 use parking_lot::Mutex;
-use rmq_common::message::{decode_record, keys, tags_code, MessageExt};
+use rmq_common::message::{
+    decode_record, keys, tags_code, MessageExt, BORNHOST_V6_FLAG, STOREHOST_V6_FLAG,
+};
 use rmq_common::MessageExtBrokerInner;
 use rmq_store::GetMessageStatus;
 use std::collections::BTreeMap;
@@ -30,8 +32,10 @@ pub const DEFAULT_DELAY_LEVELS: &str = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m
 /// Why a `messageDelayLevel` value was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum DelayLevelError {
+    /// A level that does not parse.
     #[error("messageDelayLevel: {0}; each level is a number followed by s, m, h or d (e.g. \"1s 5s 1m\")")]
     BadLevel(String),
+    /// No level at all.
     #[error("messageDelayLevel is empty")]
     Empty,
 }
@@ -53,6 +57,7 @@ impl DelayLevels {
         Ok(DelayLevels(levels))
     }
 
+    /// The highest level (the number of levels).
     pub fn max_level(&self) -> i32 {
         self.0.len() as i32
     }
@@ -71,6 +76,7 @@ impl DelayLevels {
 
 /// The per-level delivery loops and their persisted positions.
 pub struct ScheduleService {
+    /// The delay of each level.
     pub levels: DelayLevels,
     offsets: Mutex<BTreeMap<i32, i64>>,
     path: PathBuf,
@@ -103,6 +109,7 @@ impl ScheduleService {
         })
     }
 
+    /// How far level `level`'s queue has been delivered (0 at first).
     pub fn offset(&self, level: i32) -> i64 {
         self.offsets.lock().get(&level).copied().unwrap_or(0)
     }
@@ -296,7 +303,8 @@ fn rebuild(old: &MessageExt, b: &Broker) -> Option<(MessageExtBrokerInner, Vec<(
         body: old.body.clone(),
         properties: String::new(),
         tags_code: tags_code(get_prop(&props, keys::TAGS)),
-        sys_flag: old.sys_flag & !0x30,
+        // the record encoder sets the IPv6 flags again from the hosts it writes
+        sys_flag: old.sys_flag & !(BORNHOST_V6_FLAG | STOREHOST_V6_FLAG),
         born_timestamp: old.born_timestamp,
         born_host: old.born_host,
         store_host: b.store_host(),

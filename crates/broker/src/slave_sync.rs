@@ -90,6 +90,7 @@ impl SlaveSync {
         }
     }
 
+    /// The master address the slave copies from, if known.
     pub fn master_addr(&self) -> Option<String> {
         self.master_addr.read().clone()
     }
@@ -179,12 +180,21 @@ pub async fn sync_all(b: &Arc<Broker>) -> usize {
 /// Why one step failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
+    /// The master could not be reached.
     #[error("master unreachable: {0}")]
     Unreachable(rmq_remoting::RemotingError),
+    /// The master refused the request.
     #[error("master answered {code}: {remark}")]
-    Refused { code: i32, remark: String },
+    Refused {
+        /// The response code.
+        code: i32,
+        /// The master's remark.
+        remark: String,
+    },
+    /// The master's body does not decode.
     #[error("cannot read the master's body: {0}")]
     Body(#[from] rmq_remoting::RemotingError),
+    /// The copy could not be written locally.
     #[error("cannot apply the copy: {0}")]
     Apply(#[from] anyhow::Error),
 }

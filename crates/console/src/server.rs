@@ -14,14 +14,17 @@ use std::time::Duration;
 
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use futures::stream::{self, StreamExt};
 use rmq_admin::AdminClient;
 
 use crate::auth::{require_login, Login};
 use crate::error::ApiError;
-use crate::{cluster, consumers, messages, topics};
+use crate::{
+    brokers, cluster, consumers, dledger, messages, offsets, ops, producers, storage, topic_admin,
+    topics,
+};
 
 /// How many per-topic or per-group lookups a list page runs at once.
 pub const PARALLEL: usize = 8;
@@ -34,6 +37,9 @@ pub const INDEX_HTML: &str = include_str!("../assets/index.html");
 pub struct AppState {
     /// The admin client every handler asks the cluster through.
     pub admin: AdminClient,
+    /// The name server list (`a:p;b:p`), for the short-lived producers and pull
+    /// consumers of the write actions and time-range queries.
+    pub namesrv: String,
     /// The most a whole API request may take (it may make many remoting calls).
     pub deadline: Duration,
 }
@@ -46,7 +52,11 @@ impl AppState {
             .map_err(|e| ApiError::BadRequest(e.to_string()))?;
         // GET_CONSUME_STATS is given three timeouts (as in 4.8.0); leave room for it.
         let deadline = timeout * 3 + Duration::from_secs(1);
-        Ok(AppState { admin, deadline })
+        Ok(AppState {
+            admin,
+            namesrv: namesrv.to_string(),
+            deadline,
+        })
     }
 
     // ANCHOR: within
@@ -71,11 +81,32 @@ pub fn router(state: AppState, login: Option<Login>) -> Router {
         .route("/index.html", get(index))
         .route("/favicon.ico", get(no_icon))
         .route("/api/cluster", get(cluster::get_cluster))
-        .route("/api/topics", get(topics::list_topics))
+        .route("/api/brokers/{addr}", get(brokers::broker_detail))
+        .route("/api/brokers/{addr}/storage", get(storage::storage))
+        .route("/api/dledger", get(dledger::dledger))
+        .route("/api/ops", get(ops::ops))
+        .route(
+            "/api/topics",
+            get(topics::list_topics).post(topic_admin::create_topic),
+        )
+        .route(
+            "/api/topics/{topic}",
+            axum::routing::delete(topic_admin::delete_topic),
+        )
         .route("/api/topics/{topic}/route", get(topics::topic_route))
+        .route(
+            "/api/topics/{topic}/consumers",
+            get(topics::topic_consumers),
+        )
+        .route(
+            "/api/topics/{topic}/messages",
+            post(topic_admin::send_message),
+        )
         .route("/api/consumers", get(consumers::list_groups))
         .route("/api/consumers/{group}", get(consumers::group_detail))
-        .route("/api/messages", get(messages::by_key))
+        .route("/api/consumers/{group}/reset", post(offsets::reset_offset))
+        .route("/api/producers", get(producers::producer_connections))
+        .route("/api/messages", get(messages::search))
         .route("/api/messages/{msg_id}", get(messages::by_id))
         .fallback(not_found)
         .with_state(state)

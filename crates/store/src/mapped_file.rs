@@ -227,6 +227,7 @@ impl MappedFile {
         .unwrap_or(false)
     }
 
+    // ANCHOR: mf_read
     /// The published bytes `[pos, pos + len)`, or `None` if they are not all readable yet.
     pub fn slice(&self, pos: usize, len: usize) -> Option<&[u8]> {
         let end = pos.checked_add(len)?;
@@ -242,6 +243,7 @@ impl MappedFile {
     pub fn read_bytes(&self, pos: usize, len: usize) -> Option<Bytes> {
         self.slice(pos, len).map(Bytes::copy_from_slice)
     }
+    // ANCHOR_END: mf_read
 
     /// The whole file regardless of positions. Only for recovery, when nothing else runs.
     pub fn whole_for_recovery(&self) -> &[u8] {

@@ -126,12 +126,17 @@ pub fn on_group_maybe_gone(b: &Broker, group: &str) {
 
 /// What a pull's header says about its subscription.
 pub struct PullSubscriptionHeader<'a> {
+    /// The consumer group.
     pub group: &'a str,
+    /// The pulled topic.
     pub topic: &'a str,
     /// FLAG_SUBSCRIPTION: the subscription travels in the header.
     pub has_subscription_flag: bool,
+    /// The subscription expression, when the flag is set.
     pub subscription: Option<&'a str>,
+    /// `TAG` or `SQL92` (absent: `TAG`).
     pub expression_type: Option<&'a str>,
+    /// The version of the subscription the client holds (checked against the filter data).
     pub sub_version: i64,
 }
 

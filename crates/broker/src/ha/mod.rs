@@ -82,6 +82,7 @@ impl HaConfig {
 
 /// Replication state shared by the connections and the put path.
 pub struct HaService {
+    /// The settings it runs with.
     pub cfg: HaConfig,
     /// Highest offset any slave acknowledged (`push2SlaveMaxOffset`).
     push2slave: watch::Sender<i64>,
@@ -94,6 +95,7 @@ pub struct HaService {
 }
 
 impl HaService {
+    /// A service with no slave connected yet.
     pub fn new(cfg: HaConfig) -> Arc<Self> {
         Arc::new(HaService {
             cfg,
@@ -148,6 +150,7 @@ impl HaService {
         }
     }
 
+    /// The master HA address a slave replicates from, if known.
     pub fn master_address(&self) -> Option<String> {
         self.master_addr.read().clone()
     }

@@ -28,11 +28,13 @@ use std::sync::Arc;
 /// Appended to several 4.8.0 remarks.
 pub const FAQ_SUFFIX: &str = "\nSee http://rocketmq.apache.org/docs/faq/ for further details.";
 
+/// The broker's request dispatcher: one per broker, shared by every connection.
 pub struct BrokerProcessor {
     broker: Arc<Broker>,
 }
 
 impl BrokerProcessor {
+    /// The dispatcher of `broker`.
     pub fn new(broker: Arc<Broker>) -> Self {
         BrokerProcessor { broker }
     }
@@ -81,6 +83,7 @@ pub fn reply(code: i32, remark: impl Into<String>) -> RemotingCommand {
     RemotingCommand::new_response(code, remark.into())
 }
 
+/// An empty SUCCESS response.
 pub fn ok() -> RemotingCommand {
     RemotingCommand::new_response(rs::SUCCESS, None)
 }
@@ -169,6 +172,7 @@ pub fn set_prop(props: &mut Vec<(String, String)>, k: &str, v: impl Into<String>
     }
 }
 
+/// The value of property `k` in a decoded property list.
 pub fn get_prop<'a>(props: &'a [(String, String)], k: &str) -> Option<&'a str> {
     props
         .iter()

@@ -64,6 +64,8 @@ pub(crate) fn tag_filter(sub: Option<&str>) -> Option<BTreeSet<i64>> {
 }
 // ANCHOR_END: tag_filter
 
+/// PULL_MESSAGE (11): reads from the store, or holds the pull (long polling) when there is
+/// nothing new yet.
 pub async fn process(b: &Arc<Broker>, ctx: &Arc<Connection>, req: RemotingCommand) -> Outcome {
     // A header that cannot be read is refused by the dispatcher: SYSTEM_ERROR with the
     // reason, logged with the peer.
@@ -248,6 +250,7 @@ async fn read(
             min_offset: r.min_offset,
             max_offset: r.max_offset,
         });
+    // ANCHOR: pull_body
     if code == rs::SUCCESS {
         let mut body = BytesMut::new();
         for m in &r.messages {
@@ -255,5 +258,6 @@ async fn read(
         }
         resp = resp.with_body(body.freeze());
     }
+    // ANCHOR_END: pull_body
     Ok(resp)
 }

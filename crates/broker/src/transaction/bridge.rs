@@ -29,8 +29,10 @@ use std::sync::Arc;
 /// A half message that cannot be turned back into its real message.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum HalfError {
+    /// The half has no `REAL_TOPIC` property.
     #[error("the half message has no REAL_TOPIC property")]
     NoRealTopic,
+    /// The half's `REAL_QID` property is absent or not a number.
     #[error("the half message's REAL_QID {0:?} is not a queue id")]
     BadRealQid(Option<String>),
 }
@@ -243,16 +245,22 @@ pub async fn look_message(b: &Arc<Broker>, commit_log_offset: i64) -> Option<Mes
 /// bridge maps the store status to).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadStatus {
+    /// Records were read.
     Found,
+    /// Nothing after the offset yet.
     NoNewMsg,
+    /// Records were there, none matched.
     NoMatchedMsg,
+    /// The offset is outside the queue.
     OffsetIllegal,
 }
 
 /// Records read from the half or op queue (`PullResult`).
 #[derive(Debug, Clone)]
 pub struct Read {
+    /// How the read ended.
     pub status: ReadStatus,
+    /// Where the next read starts.
     pub next_begin_offset: i64,
     /// Decoded records (bodies as stored); empty unless `Found`.
     pub msgs: Vec<MessageExt>,

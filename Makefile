@@ -9,7 +9,7 @@ RUN_DIR ?= $(CURDIR)/run
 NODE ?=
 LAB ?=
 
-.PHONY: help build run run-single stop status kill pause resume clean book book-build book-check interop-store interop-dledger mermaid-update \
+.PHONY: help build run run-single stop status kill pause resume clean book book-build book-check interop-store interop-dledger interop-dledger-store interop-mixed-group mermaid-update \
         test interop bench experiments-quick mdbook fmt labs
 
 help: ## list the targets
@@ -82,9 +82,17 @@ interop: ## official clients (Java 4.8.0 client + mqadmin, Go v2) against our se
 	interop/run.sh
 	$(MAKE) interop-store
 	$(MAKE) interop-dledger
+	$(MAKE) interop-dledger-store
+	$(MAKE) interop-mixed-group
 
 interop-dledger: ## Java 4.8.0 and Go producers keep sending while a DLedger leader is killed; nothing acked is lost
 	bash interop/dledger/run.sh
+
+interop-dledger-store: ## DLedger stores interchange: real 4.8.0 serves a store ours wrote, ours serves one 4.8.0 wrote
+	bash interop/dledger-store/run.sh
+
+interop-mixed-group: ## two real 4.8.0 DLedger brokers + one of ours in one group; leader kills lose no acked message
+	bash interop/mixed-group/run.sh
 
 interop-store: ## real Apache RocketMQ 4.8.0 writes a store, rmq-inspect verify checks it byte by byte
 	bash interop/store/run.sh

@@ -92,7 +92,7 @@ interop-dledger-store: ## DLedger stores interchange: real 4.8.0 serves a store 
 	bash interop/dledger-store/run.sh
 
 interop-mixed-group: ## two real 4.8.0 DLedger brokers + one of ours in one group; leader kills lose no acked message
-	bash interop/mixed-group/run.sh
+	$(CARGO) run --release -q -p experiments --bin mixed-group -- --quick
 
 interop-store: ## real Apache RocketMQ 4.8.0 writes a store, rmq-inspect verify checks it byte by byte
 	bash interop/store/run.sh

@@ -18,6 +18,7 @@ pub mod output;
 pub mod progress;
 pub mod servers;
 pub mod store_files;
+pub mod timeline;
 
 pub use cli::QuickArgs;
 pub use latency::{new_latency_histogram, LatencySummary};

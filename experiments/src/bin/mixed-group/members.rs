@@ -1,9 +1,9 @@
 //! The members of the mixed group: which implementation each one runs, its broker.conf, and
-//! starting, stopping, killing and pausing its process.
+//! starting, stopping and killing its process.
 //!
 //! A Java member is Apache RocketMQ 4.8.0's `BrokerStartup`, run by
 //! `experiments/peers/java-cluster.sh run-broker`, which replaces its shell with the JVM: the
-//! process this module holds *is* the broker, so SIGKILL and SIGSTOP reach it directly. Our
+//! process this module holds *is* the broker, so SIGKILL reaches it directly. Our
 //! member is `mqbroker`. Both read the same broker.conf; every port is fixed because the whole
 //! run lives in a private network namespace where nothing else listens.
 
@@ -118,11 +118,6 @@ impl Member {
         format!("{} ({})", self.name, self.kind.label())
     }
 
-    /// The broker's process id while it runs.
-    pub fn pid(&self) -> Option<u32> {
-        self.server.as_ref().map(|s| s.pid())
-    }
-
     /// Starts the broker and waits for its "boot success" line.
     pub fn start(&mut self, tools: &Tools) -> Result<()> {
         self.starts += 1;
@@ -171,19 +166,5 @@ impl Member {
         if let Some(mut s) = self.server.take() {
             s.stop(grace);
         }
-    }
-
-    /// SIGSTOP (`pause = true`) or SIGCONT: the process stays, but answers nothing meanwhile.
-    pub fn pause(&self, pause: bool) -> Result<()> {
-        if let Some(pid) = self.pid() {
-            let sig = if pause { "-STOP" } else { "-CONT" };
-            let ok = Command::new("kill")
-                .args([sig, &pid.to_string()])
-                .status()
-                .context("running kill")?
-                .success();
-            anyhow::ensure!(ok, "kill {sig} {pid} failed");
-        }
-        Ok(())
     }
 }

@@ -117,6 +117,7 @@ configStorePath=$1/namesrv/namesrv.properties
 CONF
 }
 
+# ANCHOR: run-server
 # The run-* forms: prepare, then replace this shell with the JVM (the caller owns the pid).
 run_server() { # namesrv|broker DIR [PORT]
     local what=$1 dir=$2
@@ -135,6 +136,7 @@ run_server() { # namesrv|broker DIR [PORT]
     [[ -f "$dir/broker.conf" ]] || die "$dir/broker.conf is missing (run-broker starts the broker the caller configured)"
     exec java "${JAVA_OPTS[@]}" org.apache.rocketmq.broker.BrokerStartup -c "$dir/broker.conf" </dev/null
 }
+# ANCHOR_END: run-server
 
 run_class() { # DIR CLASS [ARG...]
     local dir=${1:-} class=${2:-}

@@ -559,10 +559,12 @@ impl<'a> Harness<'a> {
         });
         // ANCHOR: replace
         let m = &mut self.members[ri];
-        m.stop(Duration::from_secs(30)); // SIGTERM: 4.8.0 flushes and shuts down cleanly
+        // SIGTERM: 4.8.0 flushes its files and shuts down cleanly.
+        m.stop(Duration::from_secs(30));
+        // Our mqbroker, with the same broker.conf, on the same store/.
         m.kind = Kind::Ours;
-        m.start(&self.tools)?; // our mqbroker, same broker.conf, same store/
-                               // ANCHOR_END: replace
+        m.start(&self.tools)?;
+        // ANCHOR_END: replace
         let joined = self.wait_listed(&self.members[ri].addr, Duration::from_secs(60))?;
         say(format!(
             "{} replaced by ours, listed again after {:.1} s",

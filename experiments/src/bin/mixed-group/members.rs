@@ -88,6 +88,7 @@ impl Member {
         std::fs::create_dir_all(&dir)?;
         let port = BROKER_PORT + 10 * i as u16;
         let store = dir.join("store");
+        // ANCHOR: member_conf
         // dLegerHeartBeatTimeIntervalMs is read by our broker only (4.8.0 has no such key and
         // ignores it): DLedger 0.2.2 beats every 2000 ms and our default is 500 ms, and a
         // follower must not suspect a leader that beats at the slower pace.
@@ -103,6 +104,7 @@ impl Member {
             peers(n),
         );
         std::fs::write(dir.join("broker.conf"), conf)?;
+        // ANCHOR_END: member_conf
         Ok(Member {
             name,
             kind,

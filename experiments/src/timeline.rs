@@ -9,9 +9,11 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use plotters::prelude::*;
 use plotters::style::text_anchor;
+
+use crate::chart::err;
 
 /// One sample of the timeline (the experiments sample every 100 ms).
 pub struct TimelineRow {
@@ -51,10 +53,6 @@ pub fn node_color(name: &str) -> RGBColor {
         "n2" => RGBColor(44, 160, 44),
         _ => RGBColor(160, 160, 160),
     }
-}
-
-fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
-    anyhow!("chart: {e:?}")
 }
 
 /// Draws the chart into `path` (SVG). `band_style` gives the colour and the legend text of a

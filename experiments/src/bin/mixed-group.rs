@@ -777,16 +777,15 @@ impl<'a> Harness<'a> {
             }
         };
         let buckets = (end.as_millis() / SAMPLE.as_millis()) as usize + 1;
-        let rows = report::timeline(
-            &seen,
+        let observed = report::Observed {
+            leaders: &seen,
             buckets,
-            self.params.sample_ms,
-            self.t0_ms,
-            &acked,
-            &errors,
-            &name_of,
-            &kind_at,
-        );
+            sample_ms: self.params.sample_ms,
+            t0_ms: self.t0_ms,
+            acked: &acked,
+            errors: &errors,
+        };
+        let rows = report::timeline(&observed, &name_of, &kind_at);
         let leaderships = report::leaderships(&rows, self.params.sample_ms);
         // Before the first thing the harness did: the group of three at work.
         let first_event = self.events.iter().map(|e| e.at_s).fold(secs(end), f64::min);

@@ -201,28 +201,36 @@ pub struct Row {
     pub leader_kind: String,
 }
 
-/// Builds the 100 ms rows from what the monitor saw (brokerId 0's address per bucket) and
-/// the producers' acknowledgements and errors. `kind_at(addr, t_s)` says which
+/// What a run recorded: the monitor's view and the producers' files.
+pub struct Observed<'a> {
+    /// brokerId 0's address per bucket (None: the name server listed none).
+    pub leaders: &'a [Option<String>],
+    pub buckets: usize,
+    pub sample_ms: u64,
+    /// Epoch ms of bucket 0.
+    pub t0_ms: u64,
+    pub acked: &'a [Ack],
+    /// Epoch ms of each failed send.
+    pub errors: &'a [u64],
+}
+
+/// Builds the 100 ms rows from what was observed. `kind_at(addr, t_s)` says which
 /// implementation ran at that address then (the replaced member changes).
 pub fn timeline(
-    leaders: &[Option<String>],
-    buckets: usize,
-    sample_ms: u64,
-    t0_ms: u64,
-    acked: &[Ack],
-    errors: &[u64],
+    o: &Observed,
     name_of: &HashMap<String, String>,
     kind_at: &dyn Fn(&str, f64) -> Kind,
 ) -> Vec<Row> {
-    let bucket_of = |ms: u64| (ms.saturating_sub(t0_ms) / sample_ms) as usize;
+    let (buckets, sample_ms, leaders) = (o.buckets, o.sample_ms, o.leaders);
+    let bucket_of = |ms: u64| (ms.saturating_sub(o.t0_ms) / sample_ms) as usize;
     let mut acks = vec![0usize; buckets];
-    for a in acked {
+    for a in o.acked {
         if let Some(c) = acks.get_mut(bucket_of(a.at_ms)) {
             *c += 1;
         }
     }
     let mut errs = vec![0usize; buckets];
-    for e in errors {
+    for e in o.errors {
         if let Some(c) = errs.get_mut(bucket_of(*e)) {
             *c += 1;
         }
@@ -432,7 +440,15 @@ mod tests {
             .map(|(a, n)| (a.to_string(), n.to_string()))
             .collect();
         let kind = |a: &str, _t: f64| if a == "a:2" { Kind::Ours } else { Kind::Java };
-        let rows = timeline(&leaders, 4, 100, 1_000, &acked, &[1_150], &names, &kind);
+        let o = Observed {
+            leaders: &leaders,
+            buckets: 4,
+            sample_ms: 100,
+            t0_ms: 1_000,
+            acked: &acked,
+            errors: &[1_150],
+        };
+        let rows = timeline(&o, &names, &kind);
         assert_eq!(rows[0].acked_per_s, 20.0);
         assert_eq!(rows[1].failed_per_s, 10.0);
         assert_eq!(

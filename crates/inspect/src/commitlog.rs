@@ -41,10 +41,6 @@ pub struct CommitLog {
     pub records: Vec<Record>,
     /// Record index by physical offset.
     pub by_phy: HashMap<i64, usize>,
-    /// DLedger mode: records at or past this offset are not committed yet (after the
-    /// checkpoint's `committedIndex`), so the broker has not dispatched them to consume queues
-    /// and the index.
-    pub undispatched_from: Option<i64>,
 }
 
 impl CommitLog {
@@ -60,12 +56,6 @@ impl CommitLog {
 
     pub fn record_at(&self, phy: i64) -> Option<&Record> {
         self.by_phy.get(&phy).map(|&i| &self.records[i])
-    }
-
-    /// True when the broker must have dispatched the record at `phy` (always, outside
-    /// DLedger mode).
-    pub fn dispatch_due(&self, phy: i64) -> bool {
-        self.undispatched_from.is_none_or(|from| phy < from)
     }
 
     pub fn max_store_timestamp(&self) -> Option<i64> {
@@ -170,11 +160,59 @@ fn scan_file(
             break;
         }
         let rec_buf = &buf[pos..pos + total as usize];
-        let decoded_before = log.records.len();
-        if !check_record(rec_buf, start + pos as i64, &place(pos), log, v) {
-            break;
+        let phy = start + pos as i64;
+        match raw_layout(rec_buf) {
+            Some(layout) if layout.computed_size == total as usize => {
+                let crc = body_crc(&rec_buf[layout.body.clone()]);
+                let stored = be_i32(rec_buf, 8).unwrap_or_default();
+                if crc != stored {
+                    v.push(
+                        K::BodyCrc,
+                        place(pos),
+                        format!("body CRC field {stored} but crc32(body) & 0x7FFFFFFF = {crc}"),
+                    );
+                }
+            }
+            Some(layout) => {
+                v.push(
+                    K::BadTotalSize,
+                    place(pos),
+                    format!(
+                        "TOTALSIZE {total} but the length fields add up to {}",
+                        layout.computed_size
+                    ),
+                );
+                break;
+            }
+            None => {
+                v.push(
+                    K::BadTotalSize,
+                    place(pos),
+                    format!("the length fields run past TOTALSIZE {total}"),
+                );
+                break;
+            }
         }
-        records += log.records.len() - decoded_before;
+        match decode(rec_buf, phy) {
+            Ok(rec) => {
+                if rec.phy_field != phy {
+                    v.push(
+                        K::PhysicalOffset,
+                        place(pos),
+                        format!(
+                            "PHYSICALOFFSET field is {} but the record is at {phy}",
+                            rec.phy_field
+                        ),
+                    );
+                }
+                log.by_phy.insert(phy, log.records.len());
+                log.records.push(rec);
+                records += 1;
+            }
+            Err(e) => {
+                v.push(K::Undecodable, place(pos), e.to_string());
+            }
+        }
         pos += total as usize;
         if pos + END_FILE_MIN_BLANK_LENGTH > len {
             v.push(
@@ -198,69 +236,4 @@ fn scan_file(
         filler,
     };
     (file, end_reported)
-}
-
-/// Checks one record (`rec_buf`, exactly TOTALSIZE bytes, at physical offset `phy`): its
-/// length fields against TOTALSIZE, its body CRC and its PHYSICALOFFSET field, then adds it
-/// to `log`. Returns false when the length fields do not add up, so the caller cannot tell
-/// where the next record starts. Shared by the commit log and the DLedger data files, whose
-/// entry bodies are the same records.
-pub(crate) fn check_record(
-    rec_buf: &[u8],
-    phy: i64,
-    place: &str,
-    log: &mut CommitLog,
-    v: &mut Violations,
-) -> bool {
-    let total = rec_buf.len();
-    match raw_layout(rec_buf) {
-        Some(layout) if layout.computed_size == total => {
-            let crc = body_crc(&rec_buf[layout.body.clone()]);
-            let stored = be_i32(rec_buf, 8).unwrap_or_default();
-            if crc != stored {
-                v.push(
-                    K::BodyCrc,
-                    place,
-                    format!("body CRC field {stored} but crc32(body) & 0x7FFFFFFF = {crc}"),
-                );
-            }
-        }
-        Some(layout) => {
-            v.push(
-                K::BadTotalSize,
-                place,
-                format!(
-                    "TOTALSIZE {total} but the length fields add up to {}",
-                    layout.computed_size
-                ),
-            );
-            return false;
-        }
-        None => {
-            v.push(
-                K::BadTotalSize,
-                place,
-                format!("the length fields run past TOTALSIZE {total}"),
-            );
-            return false;
-        }
-    }
-    match decode(rec_buf, phy) {
-        Ok(rec) => {
-            if rec.phy_field != phy {
-                v.push(
-                    K::PhysicalOffset,
-                    place,
-                    format!(
-                        "PHYSICALOFFSET field is {} but the record is at {phy}",
-                        rec.phy_field
-                    ),
-                );
-            }
-            log.by_phy.insert(phy, log.records.len());
-            log.records.push(rec);
-        }
-        Err(e) => v.push(K::Undecodable, place, e.to_string()),
-    }
-    true
 }

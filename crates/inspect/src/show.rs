@@ -1,7 +1,6 @@
 //! `rmq-inspect store`: readable tables of everything in a store directory.
 //!
-//! Sections: commit-log files (records and END_OF_FILE filler per file; in DLedger mode the
-//! `dledger-<selfId>/data` files, then the entry range and checkpoint), messages, consume
+//! Sections: commit-log files (records and END_OF_FILE filler per file), messages, consume
 //! queue entries with what each points at, index files (header, slots used, and the chain
 //! walk for one `topic#key`), checkpoint, abort/lock markers and `config/`. It is the
 //! "look inside" half of the inspector; [`crate::verify`] is the "check" half.
@@ -40,7 +39,6 @@ pub fn render(image: &StoreImage, opts: &ShowOptions) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "store {}", image.root.display());
     commit_log_files(image, &mut out);
-    dledger(image, &mut out);
     messages(image, opts, &mut out);
     consume_queues(image, opts, &mut out);
     consume_queue_exts(image, opts, &mut out);
@@ -74,40 +72,6 @@ fn commit_log_files(image: &StoreImage, out: &mut String) {
             f.filler.map_or("-".into(), |n| format!("{n} bytes")),
         ]);
     }
-    out.push_str(&t.render());
-}
-
-/// DLedger mode: where the entries are, their index range and the checkpoint.
-fn dledger(image: &StoreImage, out: &mut String) {
-    let Some(d) = &image.dledger else {
-        return;
-    };
-    let show = |n: Option<i64>| n.map_or("-".to_string(), |n| n.to_string());
-    let _ = writeln!(
-        out,
-        "\n== DLedger commit log {}/ (entry header 48 bytes, records at pos + 48)",
-        d.dir
-    );
-    let mut t = Table::new(&[
-        "entries",
-        "first index",
-        "last index",
-        "last term",
-        "empty bodies",
-        "index records",
-        "checkpoint endIndex",
-        "committedIndex",
-    ]);
-    t.row(vec![
-        d.entries.to_string(),
-        show(d.first_index),
-        show(d.last_index),
-        show(d.last_term),
-        d.empty_entries.to_string(),
-        d.index_records.to_string(),
-        show(d.end_index),
-        show(d.committed_index),
-    ]);
     out.push_str(&t.render());
 }
 

@@ -13,7 +13,6 @@ use rmq_common::properties::parse_properties;
 use crate::checkpoint::{read_checkpoint, Checkpoint};
 use crate::commitlog::{read_commit_log, CommitLog};
 use crate::consume_queue::{read_consume_queues, ConsumeQueue, DelayLevels};
-use crate::dledger::{read_dledger, DLedgerLog};
 use crate::error::InspectError;
 use crate::files::{file_name, list_dirs, list_files};
 use crate::index::IndexFile;
@@ -55,9 +54,7 @@ pub struct StoreImage {
     pub lock_present: bool,
     pub config_files: Vec<ConfigFile>,
     pub delay_levels: DelayLevels,
-    /// DLedger mode: the `dledger-<selfId>` directory whose data files hold the messages.
-    pub dledger: Option<DLedgerLog>,
-    /// Other directories found, which the inspector does not read.
+    /// Other directories found (for example `dledger-*`), which the inspector does not read.
     pub other_dirs: Vec<String>,
 }
 
@@ -72,34 +69,10 @@ impl StoreImage {
             .commit_log_dir
             .clone()
             .unwrap_or_else(|| root.join("commitlog"));
-        let dledger_dirs: Vec<PathBuf> = list_dirs(root)?
-            .into_iter()
-            .filter(|p| file_name(p).starts_with("dledger-") && p.join("data").is_dir())
-            .collect();
-        if !cl_dir.is_dir() && dledger_dirs.is_empty() {
+        if !cl_dir.is_dir() {
             return Err(InspectError::NotAStore(root.to_path_buf()));
         }
-        let mut commit_log = if cl_dir.is_dir() {
-            read_commit_log(&cl_dir, v)?
-        } else {
-            crate::commitlog::CommitLog::default()
-        };
-        let dledger = match dledger_dirs.split_first() {
-            None => None,
-            Some((first, rest)) => {
-                for d in rest {
-                    v.push(
-                        K::DLedgerLayout,
-                        d.display().to_string(),
-                        format!(
-                            "a second DLedger directory; a broker has one (only {} is read)",
-                            file_name(first)
-                        ),
-                    );
-                }
-                Some(read_dledger(first, &mut commit_log, v)?)
-            }
-        };
+        let commit_log = read_commit_log(&cl_dir, v)?;
         let consume_queues = read_consume_queues(&root.join("consumequeue"), v)?;
         let consume_queue_exts =
             crate::consume_queue_ext::read_consume_queue_exts(&root.join("consumequeue_ext"), v)?;
@@ -143,7 +116,6 @@ impl StoreImage {
             .iter()
             .map(|p| file_name(p))
             .filter(|n| !known.contains(&n.as_str()))
-            .filter(|n| dledger.as_ref().is_none_or(|d| d.dir != *n))
             .collect();
         Ok(StoreImage {
             root: root.to_path_buf(),
@@ -156,7 +128,6 @@ impl StoreImage {
             lock_present: root.join("lock").exists(),
             config_files,
             delay_levels,
-            dledger,
             other_dirs,
         })
     }

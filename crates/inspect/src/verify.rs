@@ -77,32 +77,10 @@ pub fn verify_image(image: &StoreImage, v: &mut Violations) -> VerifyReport {
             .notes
             .push("abort file present: the broker is running or did not shut down cleanly".into());
     }
-    if let Some(d) = &image.dledger {
-        report.notes.push(dledger_note(d));
-    }
     for d in &image.other_dirs {
         report.notes.push(format!("directory {d}/ not inspected"));
     }
     report
-}
-
-/// One line on the DLedger directory: entries, terms, checkpoint.
-fn dledger_note(d: &crate::dledger::DLedgerLog) -> String {
-    let range = match (d.first_index, d.last_index) {
-        (Some(a), Some(b)) => format!("entries {a}..={b}"),
-        _ => "no entries".to_string(),
-    };
-    let show = |n: Option<i64>| n.map_or("-".to_string(), |n| n.to_string());
-    format!(
-        "DLedger commit log {}/data: {} {range}, last term {}, {} index records checked; \
-         checkpoint endIndex={} committedIndex={}",
-        d.dir,
-        d.entries,
-        show(d.last_term),
-        d.index_records,
-        show(d.end_index),
-        show(d.committed_index)
-    )
 }
 
 /// Per topic/queue, dispatched records carry queue offsets n, n+1, n+2, ... in commit-log
@@ -160,11 +138,7 @@ fn check_consume_queues(image: &StoreImage, v: &mut Violations) -> usize {
             }
         }
     }
-    for rec in log
-        .records
-        .iter()
-        .filter(|r| r.dispatched_to_cq() && log.dispatch_due(r.phy))
-    {
+    for rec in log.records.iter().filter(|r| r.dispatched_to_cq()) {
         let place = || format!("record at {}", rec.phy);
         match queues.get(&(rec.topic.as_str(), rec.queue_id)) {
             None => v.push(
@@ -204,7 +178,7 @@ fn check_index(image: &StoreImage, v: &mut Violations) -> usize {
         .map(|f| f.header.begin_phy_offset)
         .min();
     let mut unindexed = 0usize;
-    for rec in log.records.iter().filter(|r| log.dispatch_due(r.phy)) {
+    for rec in &log.records {
         if covered_from.is_some_and(|from| rec.phy < from) {
             continue;
         }

@@ -49,14 +49,6 @@ pub enum ViolationKind {
     IndexMissing,
     /// A checkpoint timestamp lies beyond every record.
     Checkpoint,
-    /// A DLedger entry header breaks DLedger 0.2.2's rules (magic, size, pos, index, term,
-    /// blank marker), or its body is empty.
-    DLedgerEntry,
-    /// A DLedger index record does not repeat its entry's header, or is missing.
-    DLedgerIndex,
-    /// The DLedger directory as a whole: overlap with `commitlog/`, several `dledger-*`
-    /// directories, a checkpoint ahead of the data.
-    DLedgerLayout,
 }
 
 /// One violation: the rule, the place (file and position) and what was found.

@@ -40,18 +40,7 @@ pub struct StoreBuilder {
     next_qo: HashMap<(String, i32), i64>,
     pub puts: Vec<Put>,
     clock: i64,
-    /// DLedger mode: the files are `dledger-n0/data`, each record is the body of an entry.
-    dledger: bool,
-    /// DLedger entries written: (pos, size, index, term).
-    pub entries: Vec<(i64, i32, i64, i64)>,
-    /// DLedger mode: the checkpoint's committedIndex (default: the last entry).
-    pub committed_index: Option<i64>,
 }
-
-/// DLedger's entry header size (`DLedgerEntry.BODY_OFFSET`).
-pub const ENTRY_HEADER: usize = 48;
-/// The data directory of the hand-made DLedger store.
-pub const DLEDGER_DATA: &str = "dledger-n0/data";
 
 impl StoreBuilder {
     pub fn new(cl_file_size: usize, cq_entries_per_file: usize) -> Self {
@@ -64,61 +53,7 @@ impl StoreBuilder {
             next_qo: HashMap::new(),
             puts: Vec::new(),
             clock: 1_700_000_000_000,
-            dledger: false,
-            entries: Vec::new(),
-            committed_index: None,
         }
-    }
-
-    /// A DLedger-mode store (4.8.0 `DLedgerCommitLog`): data files of `file_size` bytes.
-    pub fn new_dledger(file_size: usize, cq_entries_per_file: usize) -> Self {
-        StoreBuilder {
-            dledger: true,
-            ..StoreBuilder::new(file_size, cq_entries_per_file)
-        }
-    }
-
-    /// Where the next entry of `len` bytes goes: in DLedger mode, a file with fewer than
-    /// `len + 8` bytes left is closed with the blank marker `[int -1][int left]`
-    /// (`MmapFileList.preAppend`); returns the entry's absolute position.
-    fn place_entry(&mut self, len: usize) -> i64 {
-        if self.pos + len + 8 > self.cl_file_size {
-            let left = self.cl_file_size - self.pos;
-            let pos = self.pos;
-            let file = self.files.last_mut().unwrap();
-            file[pos..pos + 4].copy_from_slice(&(-1i32).to_be_bytes());
-            file[pos + 4..pos + 8].copy_from_slice(&(left as i32).to_be_bytes());
-            self.files.push(vec![0u8; self.cl_file_size]);
-            self.pos = 0;
-        }
-        ((self.files.len() - 1) * self.cl_file_size + self.pos) as i64
-    }
-
-    /// Writes a DLedger entry header for a body of `body_len` bytes at the current position
-    /// and moves past the header; returns the entry's position.
-    fn entry_header(&mut self, body_len: usize) -> i64 {
-        let size = ENTRY_HEADER + body_len;
-        let at = self.place_entry(size);
-        let index = self.entries.len() as i64;
-        let term = 1i64;
-        let pos = self.pos;
-        let file = self.files.last_mut().unwrap();
-        let h = &mut file[pos..pos + ENTRY_HEADER];
-        h[0..4].copy_from_slice(&1i32.to_be_bytes());
-        h[4..8].copy_from_slice(&(size as i32).to_be_bytes());
-        h[8..16].copy_from_slice(&index.to_be_bytes());
-        h[16..24].copy_from_slice(&term.to_be_bytes());
-        h[24..32].copy_from_slice(&at.to_be_bytes());
-        h[44..48].copy_from_slice(&(body_len as i32).to_be_bytes());
-        self.entries.push((at, size as i32, index, term));
-        self.pos += ENTRY_HEADER;
-        at
-    }
-
-    /// DLedger mode: an entry with an empty body (which 4.8.0 cannot dispatch).
-    pub fn put_empty_entry(&mut self) -> i64 {
-        assert!(self.dledger);
-        self.entry_header(0)
     }
 
     pub fn root(&self) -> &Path {
@@ -171,9 +106,7 @@ impl StoreBuilder {
             prepared_transaction_offset: 0,
         };
         let size = inner_record_size(&inner);
-        if self.dledger {
-            self.entry_header(size);
-        } else if self.pos + size + 8 > self.cl_file_size {
+        if self.pos + size + 8 > self.cl_file_size {
             let left = self.cl_file_size - self.pos;
             let file = self.files.last_mut().unwrap();
             file[self.pos..self.pos + 4].copy_from_slice(&(left as i32).to_be_bytes());
@@ -220,17 +153,10 @@ impl StoreBuilder {
     /// Writes every file; returns the store root.
     pub fn finish(&self) -> PathBuf {
         let root = self.root().to_path_buf();
-        let cl = root.join(if self.dledger {
-            DLEDGER_DATA
-        } else {
-            "commitlog"
-        });
+        let cl = root.join("commitlog");
         std::fs::create_dir_all(&cl).unwrap();
         for (i, f) in self.files.iter().enumerate() {
             std::fs::write(cl.join(format!("{:020}", i * self.cl_file_size)), f).unwrap();
-        }
-        if self.dledger {
-            self.finish_dledger(&root);
         }
         // Consume queues.
         let mut queues: HashMap<(String, i32), Vec<u8>> = HashMap::new();
@@ -312,40 +238,11 @@ impl StoreBuilder {
         root
     }
 
-    /// DLedger mode: the index records (`DLedgerEntryCoder.encodeIndex`) and the checkpoint.
-    fn finish_dledger(&self, root: &Path) {
-        let mut idx = vec![0u8; (self.entries.len() / 64 + 1) * 64 * 32];
-        for (n, (pos, size, index, term)) in self.entries.iter().enumerate() {
-            let r = &mut idx[n * 32..n * 32 + 32];
-            r[0..4].copy_from_slice(&1i32.to_be_bytes());
-            r[4..12].copy_from_slice(&pos.to_be_bytes());
-            r[12..16].copy_from_slice(&size.to_be_bytes());
-            r[16..24].copy_from_slice(&index.to_be_bytes());
-            r[24..32].copy_from_slice(&term.to_be_bytes());
-        }
-        let dir = root.join("dledger-n0");
-        std::fs::create_dir_all(dir.join("index")).unwrap();
-        std::fs::write(dir.join("index").join(format!("{:020}", 0)), idx).unwrap();
-        let last = self.entries.len() as i64 - 1;
-        let committed = self.committed_index.unwrap_or(last);
-        std::fs::write(
-            dir.join("checkpoint"),
-            format!("committedIndex={committed}\nendIndex={last}\n"),
-        )
-        .unwrap();
-    }
-
-    /// Path and byte position of commit-log offset `phy` (in DLedger mode, of data position
-    /// `phy`).
+    /// Path and byte position of commit-log offset `phy`.
     pub fn locate(&self, phy: i64) -> (PathBuf, usize) {
         let start = phy as usize / self.cl_file_size * self.cl_file_size;
-        let dir = if self.dledger {
-            DLEDGER_DATA
-        } else {
-            "commitlog"
-        };
         (
-            self.root().join(dir).join(format!("{start:020}")),
+            self.root().join("commitlog").join(format!("{start:020}")),
             phy as usize - start,
         )
     }

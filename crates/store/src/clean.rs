@@ -65,6 +65,13 @@ fn check_space(path: &Path, max_ratio: f64, flags: &RunningFlags) -> SpaceCheck 
 }
 
 impl DefaultMessageStore {
+    /// Asks the retention thread to delete expired files on its next 20 rounds regardless of
+    /// the hour (`executeDeleteFilesManually`).
+    pub fn execute_delete_files_manually(&self) {
+        self.manual_delete_times.store(20, Ordering::Release);
+        self.clean_waker.wakeup();
+    }
+
     /// Flushes the consume queues (all dirty pages every `flushConsumeQueueThoroughInterval`,
     /// or when `all`), then on full flushes the checkpoint (`FlushConsumeQueueService.doFlush`).
     pub(crate) fn flush_consume_queues(&self, all: bool) {

@@ -17,11 +17,9 @@ use crate::error::StoreError;
 use crate::record::{check_record, CheckOptions, DispatchRequest, RecordCheck};
 use crate::running_flags::{WRITE_INDEX_FILE_ERROR_BIT, WRITE_LOGICS_QUEUE_ERROR_BIT};
 use crate::store::DefaultMessageStore;
+use rmq_common::message::{TRANSACTION_COMMIT_TYPE, TRANSACTION_NOT_TYPE};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-
-const TRANSACTION_NOT_TYPE: i32 = 0;
-const TRANSACTION_COMMIT_TYPE: i32 = 0x8;
 
 /// How often a consume-queue write is retried before the queue is marked broken.
 const CQ_WRITE_RETRIES: usize = 3;

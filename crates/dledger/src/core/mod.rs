@@ -5,7 +5,7 @@
 //! DLedger splits Raft in two: the *elector* (terms, votes, heartbeats; see
 //! `elector.rs`) and the *pusher* (per-follower dispatchers that COMPARE, TRUNCATE,
 //! APPEND and COMMIT, a follower-side handler, and the quorum checker that advances the
-//! committed index; see `pusher.rs`). This module holds the shared state and the public
+//! committed index; see `pusher/`). This module holds the shared state and the public
 //! API. Entries are read and written through [`LogStore`] synchronously; everything
 //! else that must reach the outside world is an [`Effect`] in the [`Output`]:
 //! persist term and vote *before* sending the output's messages, report role changes,
@@ -98,7 +98,7 @@ pub struct NodeConfig {
     /// the member with the newer term but older ledger stay out of the group).
     pub step_down_on_newer_term: bool,
     /// When a COMPARE succeeds below the follower's end, compare further up before
-    /// truncating (see `pusher.rs`). 0.2.2 truncates at once, which can cut entries
+    /// truncating (see `pusher/dispatcher.rs`). 0.2.2 truncates at once, which can cut entries
     /// whose APPEND acks already counted toward a commit.
     pub compare_walk_forward: bool,
     /// Seed for the election jitter.

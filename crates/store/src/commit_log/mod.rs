@@ -1,41 +1,33 @@
-//! The commit log: every message of every topic, appended to one sequence of mapped files.
+//! The commit log the store appends to and dispatches from, in one of two forms:
 //!
-//! Appends happen under one put lock, which also assigns each message its queue offset
-//! (`topicQueueTable["topic-queueId"]`) and store time (`put.rs`). When a record does not fit
-//! in the rest of the current file, an END_OF_FILE blank (`[remaining i32][BLANK_MAGIC_CODE
-//! i32]`) closes the file and the record goes to the start of the next one, so a record never
-//! spans files. Recovery walks records from a start file, validating each, and cuts the log
-//! at the first one that is not valid (`recover.rs`). This file holds the log itself and its
-//! reads. Book: Part I, "CommitLog" and "Crash recovery". Mirrors
-//! `org.apache.rocketmq.store.CommitLog` (with `DefaultAppendMessageCallback`).
+//! * [`LocalCommitLog`]: 4.8.0's `CommitLog`, mapped files under `commitlog/` that this
+//!   store writes itself (a master, a slave fed by the HA service, a single broker);
+//! * [`DLedgerCommitLog`]: 4.8.0's `DLedgerCommitLog`, where the DLedger member's data files
+//!   under `dledger-<selfId>/data` are the commit log and a put is a replicated DLedger
+//!   append.
+//!
+//! [`CommitLog`] gives both one shape: a put is *submitted* (queue offsets assigned, bytes
+//! appended or handed to DLedger) and then *finished* ([`PendingPut`]: at once for the local
+//! log, at the quorum commit for DLedger); reads take a physical offset, which is a record's
+//! position in whichever files hold the log. Book: Part I, "CommitLog"; Part IV "Cluster
+//! modes and DLedger". Mirrors `org.apache.rocketmq.store.CommitLog` and
+//! `org.apache.rocketmq.store.dledger.DLedgerCommitLog` of 4.8.0.
 
+pub mod dledger;
+mod local;
+pub(crate) mod lock;
 mod put;
 mod recover;
 
-use crate::allocate::AllocateMappedFileService;
-use crate::checkpoint::StoreCheckpoint;
-use crate::config::{FlushDiskType, MessageStoreConfig};
-use crate::error::StoreError;
-use crate::flush::{CommitLogFlusher, FlushRealTimeService, GroupCommitService};
-use crate::mapped_file::{MappedFile, RecoveryPhase, WriteRight};
-use crate::mapped_file_queue::MappedFileQueue;
+pub use dledger::DLedgerCommitLog;
+pub use local::{LocalCommitLog, END_FILE_MIN_BLANK_LENGTH};
+
+use crate::result::PutMessageResult;
 use bytes::Bytes;
-use parking_lot::Mutex;
-use rmq_common::message::{BORNHOST_V6_FLAG, MESSAGE_MAGIC_CODE};
+use rmq_common::inner::MessageExtBrokerInner;
+use rmq_common::message::BORNHOST_V6_FLAG;
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-/// A file always keeps room for the 8-byte blank (`END_FILE_MIN_BLANK_LENGTH`).
-pub const END_FILE_MIN_BLANK_LENGTH: usize = 8;
-
-/// State guarded by the put lock.
-struct PutState {
-    /// Next queue offset per `"topic-queueId"`.
-    topic_queue_table: HashMap<String, i64>,
-    /// The right to append to the commit-log files: only the put lock's holder has it.
-    right: WriteRight,
-}
+use std::time::Instant;
 
 /// Where recovery stopped and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,222 +39,192 @@ pub struct RecoveryOutcome {
 }
 
 /// See the module docs.
-pub struct CommitLog {
-    queue: Arc<MappedFileQueue>,
-    file_size: usize,
-    max_message_size: usize,
-    check_crc_on_recover: bool,
-    delay_levels_ms: Vec<i64>,
-    put: Mutex<PutState>,
-    begin_time_in_lock: Mutex<Option<Instant>>,
-    flusher: CommitLogFlusher,
-    sync_flush_timeout: Duration,
-    allocator: Arc<AllocateMappedFileService>,
+pub enum CommitLog {
+    /// Mapped files under `commitlog/`.
+    Local(LocalCommitLog),
+    /// The DLedger member's data files.
+    DLedger(DLedgerCommitLog),
 }
 
-fn queue_key(topic: &str, queue_id: i32) -> String {
-    format!("{topic}-{queue_id}")
+/// A submitted put: done, or waiting for DLedger's commit.
+pub enum PendingPut {
+    /// The put is over (the local log, or a put refused before it reached DLedger).
+    Done(PutMessageResult),
+    /// Entries handed to DLedger, to be awaited with [`PendingPut::finish`].
+    Replicating(dledger::Replicating),
 }
 
-impl CommitLog {
-    /// The commit log under `config.commit_log_dir()` (nothing is mapped until `load`), with
-    /// the flush service `flushDiskType` asks for.
-    pub fn new(
-        config: &MessageStoreConfig,
-        checkpoint: Arc<StoreCheckpoint>,
-    ) -> Result<Self, StoreError> {
-        let sync_pages = if config.flush_disk_type == FlushDiskType::SyncFlush {
-            config.flush_least_pages_when_warm_mapped_file as usize
-        } else {
-            0
-        };
-        let allocator = AllocateMappedFileService::new(config.warm_mapped_file_enable, sync_pages);
-        let file_size = config.mapped_file_size_commit_log as usize;
-        let right = WriteRight::new();
-        let queue = Arc::new(MappedFileQueue::new(
-            config.commit_log_dir(),
-            file_size,
-            Some(allocator.clone()),
-            right.id(),
-        ));
-        let flusher = match config.flush_disk_type {
-            FlushDiskType::SyncFlush => {
-                CommitLogFlusher::Sync(GroupCommitService::new(queue.clone(), checkpoint))
-            }
-            FlushDiskType::AsyncFlush => CommitLogFlusher::Async(FlushRealTimeService::new(
-                queue.clone(),
-                checkpoint,
-                config.flush_interval_commit_log_ms,
-                config.flush_commit_log_least_pages as usize,
-                config.flush_commit_log_thorough_interval_ms,
-                config.flush_commit_log_timed,
-            )),
-        };
-        let delay_levels_ms = crate::record::parse_delay_levels(&config.message_delay_level)
-            .map_err(StoreError::Config)?;
-        Ok(CommitLog {
-            queue,
-            file_size,
-            max_message_size: config.max_message_size,
-            check_crc_on_recover: config.check_crc_on_recover,
-            delay_levels_ms,
-            put: Mutex::new(PutState {
-                topic_queue_table: HashMap::new(),
-                right,
-            }),
-            begin_time_in_lock: Mutex::new(None),
-            flusher,
-            sync_flush_timeout: Duration::from_millis(config.sync_flush_timeout_ms),
-            allocator,
-        })
-    }
-
-    /// The files.
-    pub fn mapped_file_queue(&self) -> &Arc<MappedFileQueue> {
-        &self.queue
-    }
-    /// The size of every file (`mappedFileSizeCommitLog`).
-    pub fn file_size(&self) -> usize {
-        self.file_size
-    }
-    /// The delay levels in ms (`messageDelayLevel`), for the dispatcher's due times.
-    pub fn delay_levels_ms(&self) -> &[i64] {
-        &self.delay_levels_ms
-    }
-
-    /// Maps the existing files.
-    pub fn load(&self, phase: &mut RecoveryPhase) -> Result<(), StoreError> {
-        self.queue.load(phase)
-    }
-
-    /// Starts the file allocator and the flush thread.
-    pub fn start(&self) {
-        self.allocator.start();
-        self.flusher.start();
-    }
-
-    /// Stops the flush thread (after a final flush) and the allocator.
-    pub fn shutdown(&self) {
-        self.flusher.shutdown();
-        self.allocator.shutdown();
-    }
-
-    /// The group-commit service, when SYNC_FLUSH.
-    pub fn group_commit(&self) -> Option<&Arc<GroupCommitService>> {
-        match &self.flusher {
-            CommitLogFlusher::Sync(g) => Some(g),
-            CommitLogFlusher::Async(_) => None,
+impl PendingPut {
+    /// The put's result, once DLedger answered (at once when done).
+    pub async fn finish(self) -> PutMessageResult {
+        match self {
+            PendingPut::Done(r) => r,
+            PendingPut::Replicating(r) => r.finish().await,
         }
     }
 
-    /// When the append now holding the put lock began, if one does (`beginTimeInLock`).
+    /// [`Self::finish`] for a caller outside any async runtime (blocks the thread).
+    pub fn finish_blocking(self) -> PutMessageResult {
+        match self {
+            PendingPut::Done(r) => r,
+            PendingPut::Replicating(r) => r.finish_blocking(),
+        }
+    }
+}
+
+impl CommitLog {
+    /// The local commit log, if that is this one.
+    pub fn local(&self) -> Option<&LocalCommitLog> {
+        match self {
+            CommitLog::Local(l) => Some(l),
+            CommitLog::DLedger(_) => None,
+        }
+    }
+
+    /// The DLedger commit log, if that is this one.
+    pub fn dledger(&self) -> Option<&DLedgerCommitLog> {
+        match self {
+            CommitLog::Local(_) => None,
+            CommitLog::DLedger(d) => Some(d),
+        }
+    }
+
+    /// Whether a submit may block its thread (a SYNC_FLUSH group-commit wait, or creating
+    /// and warming a file): callers on an async runtime then run it on a blocking thread.
+    pub fn submit_may_block(&self) -> bool {
+        match self {
+            CommitLog::Local(l) => l.put_may_block(),
+            CommitLog::DLedger(_) => false,
+        }
+    }
+
+    /// Appends (local) or queues for replication (DLedger) `msgs`, all of one queue, with
+    /// consecutive queue offsets. `appended` runs once the bytes are in the log (local) or
+    /// queued (DLedger), after the put lock is released and before any wait.
+    pub fn submit(&self, msgs: &[MessageExtBrokerInner], appended: impl FnOnce()) -> PendingPut {
+        match self {
+            CommitLog::Local(l) => PendingPut::Done(l.put_messages_then(msgs, appended)),
+            CommitLog::DLedger(d) => d.submit_messages(msgs, appended),
+        }
+    }
+
+    /// The delay levels in ms (`messageDelayLevel`), for the dispatcher's due times.
+    pub fn delay_levels_ms(&self) -> &[i64] {
+        match self {
+            CommitLog::Local(l) => l.delay_levels_ms(),
+            CommitLog::DLedger(d) => d.delay_levels_ms(),
+        }
+    }
+
+    /// When the put now holding the put lock took it, if one does (`beginTimeInLock`).
     pub fn append_started(&self) -> Option<Instant> {
-        *self.begin_time_in_lock.lock()
+        match self {
+            CommitLog::Local(l) => l.append_started(),
+            CommitLog::DLedger(d) => d.append_started(),
+        }
     }
 
     /// First stored byte (`getMinOffset`), -1 without files.
     pub fn min_offset(&self) -> i64 {
-        match self.queue.first() {
-            Some(f) if f.is_available() => f.file_from_offset() as i64,
-            Some(f) => self.roll_next_file(f.file_from_offset() as i64),
-            None => -1,
+        match self {
+            CommitLog::Local(l) => l.min_offset(),
+            CommitLog::DLedger(d) => d.min_offset(),
         }
     }
 
-    /// One past the last readable byte (`getMaxOffset`).
+    /// One past the last readable byte (`getMaxOffset`; DLedger: the committed position).
     pub fn max_offset(&self) -> i64 {
-        self.queue.max_offset()
+        match self {
+            CommitLog::Local(l) => l.max_offset(),
+            CommitLog::DLedger(d) => d.max_offset(),
+        }
     }
 
     /// Start of the file after the one holding `offset` (`rollNextFile`).
     pub fn roll_next_file(&self, offset: i64) -> i64 {
-        let size = self.file_size as i64;
-        offset + size - offset % size
-    }
-
-    /// Next queue offset of a queue, as the put lock sees it.
-    pub fn queue_offset(&self, topic: &str, queue_id: i32) -> i64 {
-        self.put
-            .lock()
-            .topic_queue_table
-            .get(&queue_key(topic, queue_id))
-            .copied()
-            .unwrap_or(0)
-    }
-
-    /// Replaces the queue-offset table (after recovery).
-    pub fn set_topic_queue_table(&self, table: HashMap<String, i64>) {
-        self.put.lock().topic_queue_table = table;
-    }
-
-    /// Forgets a queue (topic deleted).
-    pub fn remove_queue_from_topic_queue_table(&self, topic: &str, queue_id: i32) {
-        self.put
-            .lock()
-            .topic_queue_table
-            .remove(&queue_key(topic, queue_id));
-    }
-
-    /// The file holding `offset` and the readable bytes from there to the file's end
-    /// (`getData`): `(file, position in file, length)`.
-    pub fn get_data(&self, offset: i64) -> Option<(Arc<MappedFile>, usize, usize)> {
-        let f = self.queue.find_by_offset(offset, offset == 0)?;
-        let pos = (offset - f.file_from_offset() as i64).max(0) as usize;
-        let read = f.read_position();
-        if pos >= read {
-            return None;
+        match self {
+            CommitLog::Local(l) => l.roll_next_file(offset),
+            CommitLog::DLedger(d) => d.roll_next_file(offset),
         }
-        Some((f, pos, read - pos))
     }
 
     /// Copies `size` bytes at `offset` (`getMessage`).
     pub fn get_message(&self, offset: i64, size: i32) -> Option<Bytes> {
-        if size <= 0 || offset < 0 {
-            return None;
+        match self {
+            CommitLog::Local(l) => l.get_message(offset, size),
+            CommitLog::DLedger(d) => d.get_message(offset, size),
         }
-        let f = self.queue.find_by_offset(offset, offset == 0)?;
-        let pos = (offset - f.file_from_offset() as i64) as usize;
-        f.read_bytes(pos, size as usize)
     }
 
     /// The whole record at `offset`, if a record starts there (`lookMessageByOffset`).
     pub fn look_message(&self, offset: i64) -> Option<Bytes> {
-        let f = self.queue.find_by_offset(offset, false)?;
-        let pos = (offset - f.file_from_offset() as i64) as usize;
-        let head = f.slice(pos, 8)?;
-        let size = i32::from_be_bytes([head[0], head[1], head[2], head[3]]);
-        let magic = i32::from_be_bytes([head[4], head[5], head[6], head[7]]);
-        if magic != MESSAGE_MAGIC_CODE || size <= 0 {
-            return None;
+        match self {
+            CommitLog::Local(l) => l.look_message(offset),
+            CommitLog::DLedger(d) => d.look_message(offset),
         }
-        f.read_bytes(pos, size as usize)
     }
 
-    /// The store time of the record at `offset` of `size` bytes, -1 if unreadable
-    /// (`pickupStoreTimestamp`).
+    /// The store time of the record at `offset` of `size` bytes, -1 if unreadable.
     pub fn pickup_store_timestamp(&self, offset: i64, size: i32) -> i64 {
-        let Some(f) = self.queue.find_by_offset(offset, false) else {
-            return -1;
-        };
-        let pos = (offset - f.file_from_offset() as i64) as usize;
-        let Some(rec) = f.slice(
-            pos,
-            (size.max(0) as usize).min(f.file_size() - pos.min(f.file_size())),
-        ) else {
-            return -1;
-        };
-        store_timestamp_of(rec).unwrap_or(-1)
+        match self {
+            CommitLog::Local(l) => l.pickup_store_timestamp(offset, size),
+            CommitLog::DLedger(d) => d.pickup_store_timestamp(offset, size),
+        }
     }
 
-    /// Deletes files older than `expired_ms` (all but the last when `clean_immediately`).
-    pub fn delete_expired_file(
-        &self,
-        expired_ms: i64,
-        interval_ms: u64,
-        clean_immediately: bool,
-    ) -> usize {
-        self.queue
-            .delete_expired_by_time(expired_ms, interval_ms, clean_immediately)
+    /// Next queue offset of a queue, as the put lock sees it.
+    pub fn queue_offset(&self, topic: &str, queue_id: i32) -> i64 {
+        let key = lock::queue_key(topic, queue_id);
+        match self {
+            CommitLog::Local(l) => l.queue_offset(topic, queue_id),
+            CommitLog::DLedger(d) => d.queue_table().lock().get(&key).copied().unwrap_or(0),
+        }
+    }
+
+    /// Replaces the queue-offset table (after recovery, or when a DLedger member becomes
+    /// leader: `recoverTopicQueueTable`).
+    pub fn set_topic_queue_table(&self, table: HashMap<String, i64>) {
+        match self {
+            CommitLog::Local(l) => l.set_topic_queue_table(table),
+            CommitLog::DLedger(d) => *d.queue_table().lock() = table,
+        }
+    }
+
+    /// Forgets a queue (topic deleted).
+    pub fn remove_queue_from_topic_queue_table(&self, topic: &str, queue_id: i32) {
+        match self {
+            CommitLog::Local(l) => l.remove_queue_from_topic_queue_table(topic, queue_id),
+            CommitLog::DLedger(d) => {
+                d.queue_table()
+                    .lock()
+                    .remove(&lock::queue_key(topic, queue_id));
+            }
+        }
+    }
+
+    /// Flushes the local log's file at the flush point (`flush(0)`); returns whether the
+    /// flush point moved. The DLedger member flushes its own files (every 10 ms).
+    pub fn flush(&self) -> bool {
+        match self {
+            CommitLog::Local(l) => l.mapped_file_queue().flush(0),
+            CommitLog::DLedger(_) => false,
+        }
+    }
+
+    /// Starts the local log's file allocator and flush thread (the DLedger member flushes
+    /// its own files).
+    pub fn start(&self) {
+        if let CommitLog::Local(l) = self {
+            l.start();
+        }
+    }
+
+    /// Stops the local log's flush thread after a final flush (the DLedger member is shut
+    /// down by its owner, the broker).
+    pub fn shutdown(&self) {
+        if let CommitLog::Local(l) = self {
+            l.shutdown();
+        }
     }
 }
 

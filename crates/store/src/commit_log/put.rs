@@ -5,93 +5,22 @@
 //! none and store 0) and one store time, and their records are written back to back into the
 //! current file. If they do not fit, the END_OF_FILE blank closes the file and they go to the
 //! start of a new one, so no record spans two files. The lock's holder is timed by
-//! [`PutLock`]: `beginTimeInLock` is set when the lock is taken and cleared when it is
-//! released, and a hold longer than 500 ms is logged there. Book: Part I, "CommitLog" (the
+//! `PutLock` (`lock.rs`): `beginTimeInLock` is set when the lock is taken and cleared when it
+//! is released, and a hold longer than 500 ms is logged there. Book: Part I, "CommitLog" (the
 //! append). Mirrors `CommitLog.putMessage`/`putMessages` with
 //! `DefaultAppendMessageCallback.doAppend` of 4.8.0.
 
-use super::{CommitLog, PutState, END_FILE_MIN_BLANK_LENGTH};
+use super::local::{LocalCommitLog, END_FILE_MIN_BLANK_LENGTH};
+use super::lock::{assign_queue_offsets, queue_key, PutLock};
 use crate::error::StoreError;
 use crate::flush::CommitLogFlusher;
 use crate::mapped_file::AppendOutcome;
 use crate::result::{AppendMessageResult, AppendMessageStatus, PutMessageResult, PutMessageStatus};
 use crate::util::now_ms;
-use parking_lot::{Mutex, MutexGuard};
 use rmq_common::inner::{encode_inner_record_into, inner_record_size, MessageExtBrokerInner};
-use rmq_common::message::{
-    transaction_type, BLANK_MAGIC_CODE, TRANSACTION_PREPARED_TYPE, TRANSACTION_ROLLBACK_TYPE,
-};
+use rmq_common::message::BLANK_MAGIC_CODE;
 use rmq_common::msgid::offset_msg_id;
-use std::time::{Duration, Instant};
-
-/// A hold of the put lock longer than this is logged (4.8.0's `[NOTIFYME]` threshold).
-const SLOW_LOCK_WARN: Duration = Duration::from_millis(500);
-
-/// The put lock, held, with its timing: taking it sets the commit log's `beginTimeInLock`
-/// (which flow control reads to detect a busy page cache), dropping it clears that and logs
-/// a hold longer than [`SLOW_LOCK_WARN`].
-pub(super) struct PutLock<'a> {
-    state: MutexGuard<'a, PutState>,
-    began: Instant,
-    timing: &'a Mutex<Option<Instant>>,
-    /// Bytes being put, for the slow-lock log line.
-    bytes: usize,
-}
-
-impl<'a> PutLock<'a> {
-    pub(super) fn take(
-        lock: &'a Mutex<PutState>,
-        timing: &'a Mutex<Option<Instant>>,
-        bytes: usize,
-    ) -> PutLock<'a> {
-        let state = lock.lock();
-        let began = Instant::now();
-        *timing.lock() = Some(began);
-        PutLock {
-            state,
-            began,
-            timing,
-            bytes,
-        }
-    }
-}
-
-impl std::ops::Deref for PutLock<'_> {
-    type Target = PutState;
-    fn deref(&self) -> &PutState {
-        &self.state
-    }
-}
-
-impl std::ops::DerefMut for PutLock<'_> {
-    fn deref_mut(&mut self) -> &mut PutState {
-        &mut self.state
-    }
-}
-
-impl Drop for PutLock<'_> {
-    // Runs before the fields drop, so the timing is cleared just before the lock is released.
-    fn drop(&mut self) {
-        *self.timing.lock() = None;
-        let held = self.began.elapsed();
-        if held > SLOW_LOCK_WARN {
-            tracing::warn!(
-                elapsed_ms = held.as_millis() as u64,
-                len = self.bytes,
-                "putMessage in lock took long"
-            );
-        }
-    }
-}
-
-/// Whether a message takes the next queue offset: prepared and rolled-back transactional
-/// messages never reach a consume queue, so they store offset 0 and take none.
-fn takes_queue_offset(m: &MessageExtBrokerInner) -> bool {
-    !matches!(
-        transaction_type(m.sys_flag),
-        TRANSACTION_PREPARED_TYPE | TRANSACTION_ROLLBACK_TYPE
-    )
-}
+use std::time::Duration;
 
 /// Whether the properties string says `WAIT=false` (the producer does not wait for the flush).
 fn wait_store_msg_ok(properties: &str) -> bool {
@@ -104,7 +33,7 @@ struct Appended {
     msg_ids: String,
 }
 
-impl CommitLog {
+impl LocalCommitLog {
     /// Appends one record and, with SYNC_FLUSH, waits for the fsync covering it.
     pub fn put_message(&self, msg: &MessageExtBrokerInner) -> PutMessageResult {
         self.put_message_then(msg, || {})
@@ -158,20 +87,9 @@ impl CommitLog {
         }
         let mut put = PutLock::take(&self.put, &self.begin_time_in_lock, total);
         let store_ts = now_ms();
-        let key = super::queue_key(&first.topic, first.queue_id);
+        let key = queue_key(&first.topic, first.queue_id);
         let next = put.topic_queue_table.get(&key).copied().unwrap_or(0);
-        let mut taken = 0i64;
-        let offsets: Vec<i64> = msgs
-            .iter()
-            .map(|m| {
-                if takes_queue_offset(m) {
-                    taken += 1;
-                    next + taken - 1
-                } else {
-                    0
-                }
-            })
-            .collect();
+        let (offsets, taken) = assign_queue_offsets(msgs, next);
         let mut done = None;
         for _attempt in 0..2 {
             let file = match self.queue.last_or_create(0) {
@@ -319,7 +237,7 @@ fn write_blank(tail: &mut [u8]) {
 // ANCHOR_END: blank
 
 /// The append result of a put refused inside the append.
-pub(super) fn failed(status: AppendMessageStatus, store_ts: i64) -> AppendMessageResult {
+pub(crate) fn failed(status: AppendMessageStatus, store_ts: i64) -> AppendMessageResult {
     AppendMessageResult {
         status,
         wrote_offset: 0,
@@ -335,7 +253,7 @@ pub(super) fn failed(status: AppendMessageStatus, store_ts: i64) -> AppendMessag
 mod tests {
     use super::*;
     use crate::checkpoint::StoreCheckpoint;
-    use crate::commit_log::CommitLog;
+    use crate::commit_log::LocalCommitLog;
     use crate::config::{FlushDiskType, MessageStoreConfig};
     use crate::mapped_file::RecoveryPhase;
     use std::sync::atomic::{AtomicI64, Ordering};
@@ -372,7 +290,7 @@ mod tests {
         };
         let checkpoint =
             Arc::new(StoreCheckpoint::open(&config.checkpoint_path()).expect("checkpoint"));
-        let log = CommitLog::new(&config, checkpoint).expect("commit log");
+        let log = LocalCommitLog::new(&config, checkpoint).expect("commit log");
         // SAFETY: nothing else touches the files of this test.
         log.load(&mut unsafe { RecoveryPhase::begin() })
             .expect("load");
@@ -401,14 +319,14 @@ mod tests {
         assert!(!called);
     }
 
-    fn open_log(dir: &std::path::Path) -> CommitLog {
+    fn open_log(dir: &std::path::Path) -> LocalCommitLog {
         let config = MessageStoreConfig {
             mapped_file_size_commit_log: 64 * 1024,
             ..MessageStoreConfig::with_root(dir)
         };
         let checkpoint =
             Arc::new(StoreCheckpoint::open(&config.checkpoint_path()).expect("checkpoint"));
-        let log = CommitLog::new(&config, checkpoint).expect("commit log");
+        let log = LocalCommitLog::new(&config, checkpoint).expect("commit log");
         // SAFETY: nothing else touches the files of this test.
         log.load(&mut unsafe { RecoveryPhase::begin() })
             .expect("load");
@@ -457,7 +375,7 @@ mod tests {
         assert_eq!(batch.queue_offset("AppendedTopic", 0), 3);
     }
 
-    fn single_batch(log: &CommitLog, m: &MessageExtBrokerInner) -> AppendMessageResult {
+    fn single_batch(log: &LocalCommitLog, m: &MessageExtBrokerInner) -> AppendMessageResult {
         log.put_messages(std::slice::from_ref(m))
             .append
             .expect("appended")

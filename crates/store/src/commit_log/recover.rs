@@ -6,13 +6,14 @@
 //! with what the crash left. Book: Part I, "Crash recovery". Mirrors
 //! `CommitLog.recoverNormally`/`recoverAbnormally` and `isMappedFileMatchedRecover` of 4.8.0.
 
-use super::{store_timestamp_of, CommitLog, RecoveryOutcome};
+use super::local::LocalCommitLog;
+use super::{store_timestamp_of, RecoveryOutcome};
 use crate::checkpoint::StoreCheckpoint;
 use crate::mapped_file::{MappedFile, RecoveryPhase};
 use crate::record::{check_record, CheckOptions, DispatchRequest, RecordCheck};
 use rmq_common::message::MESSAGE_MAGIC_CODE;
 
-impl CommitLog {
+impl LocalCommitLog {
     // ANCHOR: recover
     /// Finds the end of valid data and cuts the log there. Normal recovery (clean exit) starts
     /// three files from the end; abnormal recovery starts at the newest file whose first

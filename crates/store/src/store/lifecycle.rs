@@ -6,7 +6,7 @@
 
 use super::{total_physical_memory, DefaultMessageStore};
 use crate::checkpoint::StoreCheckpoint;
-use crate::commit_log::CommitLog;
+use crate::commit_log::{CommitLog, DLedgerCommitLog, LocalCommitLog};
 use crate::config::MessageStoreConfig;
 use crate::error::StoreError;
 use crate::index_service::IndexService;
@@ -14,24 +14,64 @@ use crate::mapped_file::RecoveryPhase;
 use crate::running_flags::RunningFlags;
 use crate::service::Waker;
 use parking_lot::{Mutex, RwLock};
+use rmq_dledger::store::{DLedgerStore, DataView};
 use std::collections::HashMap;
 use std::fs::File;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Which commit log a store opens on.
+enum LogSpec {
+    /// `commitlog/`, written by this store.
+    Local,
+    /// A DLedger member's data files, seen through its [`DataView`].
+    DLedger(DataView),
+}
+
 impl DefaultMessageStore {
-    // ANCHOR: open
-    /// Opens (or creates) the store under `config.store_path_root_dir`, recovers it and starts
-    /// its threads (`load` + `start`).
+    /// Opens (or creates) the store under `config.store_path_root_dir` with its own commit
+    /// log under `commitlog/`, recovers it and starts its threads (`load` + `start`).
     pub fn open(config: MessageStoreConfig) -> Result<Arc<Self>, StoreError> {
+        Self::open_with(config, LogSpec::Local)
+    }
+
+    /// Opens the store in DLedger mode: the data files of `ledger` (a DLedger member's
+    /// store, opened and recovered, not yet running) are the commit log. The records in its
+    /// last files are checked (a torn one cuts the log there), then consume queues and index
+    /// are recovered against the files. Puts need the running member:
+    /// [`Self::attach_dledger`].
+    pub fn open_on_dledger(
+        config: MessageStoreConfig,
+        ledger: &mut DLedgerStore,
+    ) -> Result<Arc<Self>, StoreError> {
+        let view = ledger.data_view();
+        super::dledger::check_layout(&config, &view)?;
+        let levels = crate::record::parse_delay_levels(&config.message_delay_level)
+            .map_err(StoreError::Config)?;
+        crate::commit_log::dledger::cut_damaged_tail(ledger, &levels)?;
+        Self::open_with(config, LogSpec::DLedger(view))
+    }
+
+    // ANCHOR: open
+    /// `load` + `start`: the lock file, the files, recovery (abnormal when `abort` survived
+    /// the last run), then the threads.
+    fn open_with(config: MessageStoreConfig, spec: LogSpec) -> Result<Arc<Self>, StoreError> {
         config.validate()?;
         let root = config.store_path_root_dir.clone();
         std::fs::create_dir_all(&root).map_err(|e| StoreError::io("create dir", &root, e))?;
         let lock_file = Self::lock(&config)?;
         let last_exit_ok = !config.abort_path().exists();
         let checkpoint = Arc::new(StoreCheckpoint::open(&config.checkpoint_path())?);
-        let commit_log = CommitLog::new(&config, checkpoint.clone())?;
+        let commit_log = match spec {
+            LogSpec::Local => CommitLog::Local(LocalCommitLog::new(&config, checkpoint.clone())?),
+            LogSpec::DLedger(view) => CommitLog::DLedger(DLedgerCommitLog::new(
+                view,
+                config.max_message_size,
+                crate::record::parse_delay_levels(&config.message_delay_level)
+                    .map_err(StoreError::Config)?,
+            )),
+        };
         let index_service = IndexService::new(
             config.index_dir(),
             config.max_hash_slot_num,
@@ -68,7 +108,9 @@ impl DefaultMessageStore {
             // SAFETY: the store was just built and is not shared; no thread runs until
             // `start`, after this block ends the phase.
             let mut phase = unsafe { RecoveryPhase::begin() };
-            store.commit_log.load(&mut phase)?;
+            if let CommitLog::Local(log) = &store.commit_log {
+                log.load(&mut phase)?;
+            }
             store.load_consume_queues(&mut phase)?;
             store.index_service.load(last_exit_ok)?;
             store.recover(last_exit_ok, &mut phase);
@@ -129,20 +171,27 @@ impl DefaultMessageStore {
     // ANCHOR: recover_store
     /// Consume queues first, then the commit log (replaying into the queues and the index
     /// after an abnormal exit), then queue entries past the recovered end are dropped and the
-    /// next queue offsets rebuilt (`recover`).
+    /// next queue offsets rebuilt (`recover`). In DLedger mode the member recovered its files
+    /// when it opened them; the end is its written data (`DLedgerCommitLog.recover`).
     pub(super) fn recover(&self, last_exit_ok: bool, phase: &mut RecoveryPhase) {
         let mut max_phy_in_cq = 0i64;
         for cq in self.consume_queues() {
             cq.recover(phase);
             max_phy_in_cq = max_phy_in_cq.max(cq.max_physic_offset());
         }
-        let out = self.commit_log.recover(
-            !last_exit_ok,
-            &self.checkpoint,
-            self.config.message_index_enable && self.config.message_index_safe,
-            phase,
-            &mut |req| self.do_dispatch(req),
-        );
+        let out = match &self.commit_log {
+            CommitLog::Local(log) => log.recover(
+                !last_exit_ok,
+                &self.checkpoint,
+                self.config.message_index_enable && self.config.message_index_safe,
+                phase,
+                &mut |req| self.do_dispatch(req),
+            ),
+            CommitLog::DLedger(log) => crate::commit_log::RecoveryOutcome {
+                process_offset: log.max_wrote_offset(),
+                no_files: !log.has_files(),
+            },
+        };
         if out.no_files {
             tracing::warn!("the commit log has no files; deleting the consume queues");
             self.destroy_logics();
@@ -164,8 +213,9 @@ impl DefaultMessageStore {
     // ANCHOR_END: recover_store
 
     /// Rebuilds the next queue offsets from the consume queues and fixes their min offsets
-    /// (`recoverTopicQueueTable`).
-    pub(super) fn recover_topic_queue_table(&self) {
+    /// (`recoverTopicQueueTable`). A DLedger member calls it when it becomes leader, once
+    /// everything committed is dispatched: its queue offsets are then the group's.
+    pub fn recover_topic_queue_table(&self) {
         let min_phy = self.commit_log.min_offset();
         let mut table = HashMap::new();
         for cq in self.consume_queues() {

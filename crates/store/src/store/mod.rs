@@ -9,6 +9,7 @@
 //! thread helper. Book: Part I, "CommitLog", "ConsumeQueue" and "Crash recovery"; Part II,
 //! "What the broker asks of the store". Mirrors `org.apache.rocketmq.store.DefaultMessageStore`.
 
+mod dledger;
 mod get;
 mod lifecycle;
 mod put;

@@ -1,9 +1,12 @@
 //! The store's side of a put: refuse what 4.8.0 refuses before the append (shut down,
 //! slave, not writeable, page cache busy, topic or properties too long, mixed batches), hand
-//! the rest to the commit log, count the result. Book: Part II, "What the broker asks of the
+//! the rest to the commit log, count the result. A put has two steps, whatever the commit
+//! log: *submit* (checks, queue offsets, the append or the hand-over to DLedger) and
+//! *finish* (DLedger's commit; nothing to wait for with the local log). Book: Part II, "What the broker asks of the
 //! store". Mirrors `DefaultMessageStore.putMessage`/`putMessages` and `isOSPageCacheBusy`.
 
 use super::DefaultMessageStore;
+use crate::commit_log::PendingPut;
 use crate::config::BrokerRole;
 use crate::result::{AppendMessageStatus, PutMessageResult, PutMessageStatus};
 use rmq_common::inner::MessageExtBrokerInner;
@@ -48,97 +51,120 @@ impl DefaultMessageStore {
         None
     }
 
-    /// Appends one message; with SYNC_FLUSH returns only after an fsync covers it.
-    pub fn put_message(&self, msg: MessageExtBrokerInner) -> PutMessageResult {
-        self.put_one(msg, true, || {})
-    }
-
-    /// [`Self::put_message`], running `appended` as soon as the record is in the log and
-    /// before any wait for the disk (not at all when the message is refused before the
-    /// append). The broker releases its send worker there, so the next send appends while
-    /// this one waits for the group commit — and joins it.
-    pub fn put_message_then(
+    // ANCHOR: submit
+    /// Submits one message to the commit log: checks, then the append (local log; with
+    /// SYNC_FLUSH this waits for the fsync) or the hand-over to DLedger. `appended` runs as
+    /// soon as the record is in the log (or queued for DLedger) and before any wait; it does
+    /// not run when the message is refused first. The broker releases its send worker
+    /// there, so the next send appends while this one waits. Finish the put with
+    /// [`Self::finish_put`].
+    pub fn submit_message(
         &self,
         msg: MessageExtBrokerInner,
         appended: impl FnOnce(),
-    ) -> PutMessageResult {
-        self.put_one(msg, true, appended)
-    }
-
-    /// Appends one message that the DLedger group already committed: the same append, but
-    /// not counted in `put_times` — on a follower it is not a put of this broker (4.8.0
-    /// followers report a put TPS of 0); the leader counts it with [`Self::count_puts`].
-    pub fn put_replicated(&self, msg: MessageExtBrokerInner) -> PutMessageResult {
-        self.put_one(msg, false, || {})
-    }
-
-    pub(super) fn put_one(
-        &self,
-        msg: MessageExtBrokerInner,
-        count: bool,
-        appended: impl FnOnce(),
-    ) -> PutMessageResult {
+    ) -> PendingPut {
         if let Some(s) = self
             .check_store_status()
             .or_else(|| Self::check_message(&msg))
         {
-            return PutMessageResult::new(s, None);
+            return self.refused(s);
         }
-        let begin = Instant::now();
-        let r = self.commit_log.put_message_then(&msg, appended);
-        self.after_put(&r, begin, count)
+        self.timed_submit(std::slice::from_ref(&msg), appended)
     }
 
-    /// Counts `n` puts that reached the store through [`Self::put_replicated`] on the node
-    /// that accepted them (the DLedger leader).
-    pub fn count_puts(&self, n: u64) {
-        self.put_times.fetch_add(n, Ordering::Relaxed);
-    }
-
-    /// Appends a batch of one queue contiguously, with consecutive queue offsets
-    /// (`putMessages`). Transactional messages are refused, as in 4.8.0. A DELAY in an entry
-    /// is stored as it is and delays nothing (4.8.0 never redirects batch entries); a DELAY
-    /// among the batch's own properties, which 4.8.0 refuses, is the broker's to check, since
-    /// the entries here already carry the batch's properties.
-    pub fn put_messages(&self, batch: Vec<MessageExtBrokerInner>) -> PutMessageResult {
-        self.put_messages_then(batch, || {})
-    }
-
-    /// [`Self::put_messages`] with an `appended` callback, as in [`Self::put_message_then`].
-    pub fn put_messages_then(
+    /// Submits a batch of one queue, stored contiguously with consecutive queue offsets
+    /// (`putMessages`; in DLedger mode one entry per message). Transactional messages are
+    /// refused, as in 4.8.0. A DELAY in an entry is stored as it is and delays nothing (4.8.0
+    /// never redirects batch entries); a DELAY among the batch's own properties, which 4.8.0
+    /// refuses, is the broker's to check, since the entries here already carry the batch's
+    /// properties.
+    pub fn submit_messages(
         &self,
         batch: Vec<MessageExtBrokerInner>,
         appended: impl FnOnce(),
-    ) -> PutMessageResult {
+    ) -> PendingPut {
         if let Some(s) = self.check_store_status() {
-            return PutMessageResult::new(s, None);
+            return self.refused(s);
         }
         let Some(first) = batch.first() else {
-            return PutMessageResult::new(PutMessageStatus::MessageIllegal, None);
+            return self.refused(PutMessageStatus::MessageIllegal);
         };
         for m in &batch {
             if let Some(s) = Self::check_message(m) {
-                return PutMessageResult::new(s, None);
+                return self.refused(s);
             }
             if m.topic != first.topic
                 || m.queue_id != first.queue_id
                 || transaction_type(m.sys_flag) != TRANSACTION_NOT_TYPE
             {
                 tracing::warn!("batch put refused: mixed queues or transaction");
-                return PutMessageResult::new(PutMessageStatus::MessageIllegal, None);
+                return self.refused(PutMessageStatus::MessageIllegal);
             }
         }
-        let begin = Instant::now();
-        let r = self.commit_log.put_messages_then(&batch, appended);
-        self.after_put(&r, begin, true)
+        self.timed_submit(&batch, appended)
     }
 
-    pub(super) fn after_put(
+    /// The end of every put: waits for DLedger's commit (at once for the local log), then
+    /// counts the put (`putMessageTimesTotal` per message stored, a failure otherwise).
+    pub async fn finish_put(&self, pending: PendingPut) -> PutMessageResult {
+        let r = pending.finish().await;
+        self.count_put(r)
+    }
+    // ANCHOR_END: submit
+
+    /// [`Self::finish_put`] for a caller outside any async runtime.
+    pub fn finish_put_blocking(&self, pending: PendingPut) -> PutMessageResult {
+        let r = pending.finish_blocking();
+        self.count_put(r)
+    }
+
+    /// Appends one message and waits for it to be stored: with SYNC_FLUSH until an fsync
+    /// covers it, in DLedger mode until the group committed it (blocking the thread; from an
+    /// async task use [`Self::submit_message`] and [`Self::finish_put`]).
+    pub fn put_message(&self, msg: MessageExtBrokerInner) -> PutMessageResult {
+        self.put_message_then(msg, || {})
+    }
+
+    /// [`Self::put_message`] with an `appended` callback, as in [`Self::submit_message`].
+    pub fn put_message_then(
         &self,
-        r: &PutMessageResult,
-        begin: Instant,
-        count: bool,
+        msg: MessageExtBrokerInner,
+        appended: impl FnOnce(),
     ) -> PutMessageResult {
+        let p = self.submit_message(msg, appended);
+        self.finish_put_blocking(p)
+    }
+
+    /// Appends a batch of one queue and waits for it (see [`Self::submit_messages`] and
+    /// [`Self::put_message`]).
+    pub fn put_messages(&self, batch: Vec<MessageExtBrokerInner>) -> PutMessageResult {
+        self.put_messages_then(batch, || {})
+    }
+
+    /// [`Self::put_messages`] with an `appended` callback, as in [`Self::submit_message`].
+    pub fn put_messages_then(
+        &self,
+        batch: Vec<MessageExtBrokerInner>,
+        appended: impl FnOnce(),
+    ) -> PutMessageResult {
+        let p = self.submit_messages(batch, appended);
+        self.finish_put_blocking(p)
+    }
+
+    /// Whether a submit may block its thread (see [`CommitLog::submit_may_block`]).
+    ///
+    /// [`CommitLog::submit_may_block`]: crate::commit_log::CommitLog::submit_may_block
+    pub fn submit_may_block(&self) -> bool {
+        self.commit_log.submit_may_block()
+    }
+
+    fn refused(&self, status: PutMessageStatus) -> PendingPut {
+        PendingPut::Done(PutMessageResult::new(status, None))
+    }
+
+    fn timed_submit(&self, msgs: &[MessageExtBrokerInner], appended: impl FnOnce()) -> PendingPut {
+        let begin = Instant::now();
+        let p = self.commit_log.submit(msgs, appended);
         let elapsed = begin.elapsed();
         if elapsed > Duration::from_millis(500) {
             tracing::warn!(
@@ -146,6 +172,10 @@ impl DefaultMessageStore {
                 "putMessage not in lock took long"
             );
         }
+        p
+    }
+
+    fn count_put(&self, r: PutMessageResult) -> PutMessageResult {
         if !r.is_ok() {
             self.put_failed_times.fetch_add(1, Ordering::Relaxed);
         }
@@ -154,13 +184,11 @@ impl DefaultMessageStore {
             .as_ref()
             .filter(|a| a.status == AppendMessageStatus::PutOk)
         {
-            if count {
-                self.put_times
-                    .fetch_add(a.msg_num as u64, Ordering::Relaxed);
-            }
+            self.put_times
+                .fetch_add(a.msg_num as u64, Ordering::Relaxed);
             self.wake_dispatcher_if_idle();
         }
-        r.clone()
+        r
     }
 
     /// When the append now holding the put lock started (flow control's page-cache check).

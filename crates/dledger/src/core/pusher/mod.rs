@@ -35,7 +35,12 @@ impl Node {
         let me = self.cfg.self_id.clone();
         self.watermarks.insert(me, log.end_index());
         if self.cfg.noop_on_election && log.end_index() > self.committed {
-            self.client_append(None, Bytes::new(), log);
+            let body = self
+                .cfg
+                .noop_body
+                .as_ref()
+                .map_or_else(Bytes::new, |make| (make.0)());
+            self.client_append(None, body, log);
         }
     }
     /// Leaving leadership: fail waiting appends and drop push state.

@@ -47,7 +47,7 @@ pub struct Broker {
     /// The id and role the broker currently registers with; DLedger changes them at run time.
     role: parking_lot::RwLock<(i64, BrokerRole)>,
     dledger_settings: Option<crate::dledger_mode::DLedgerSettings>,
-    /// Set once the DLedger member is running (`run`).
+    /// The DLedger member in DLedger mode (its store opened in `open`, running from `run`).
     pub dledger: std::sync::OnceLock<Arc<crate::dledger_mode::DLedgerMode>>,
     /// Set once classic master/slave replication runs (`run`; not in DLedger mode).
     pub ha: std::sync::OnceLock<Arc<crate::ha::HaService>>,
@@ -59,22 +59,20 @@ impl Broker {
     /// Opens the store and loads the config files.
     pub fn open(cfg: BrokerConfig) -> anyhow::Result<Arc<Broker>> {
         let dledger_settings = crate::dledger_mode::DLedgerSettings::from_config(&cfg)?;
-        if dledger_settings.is_some() {
-            // The local commit log is rebuilt from the DLedger log (see dledger_mode).
-            crate::dledger_mode::reset_derived_store(&cfg.store_path_root_dir).with_context(
-                || {
-                    format!(
-                        "resetting the derived store in {}",
-                        cfg.store_path_root_dir.display()
-                    )
-                },
-            )?;
-        }
         let ip: std::net::IpAddr = cfg
             .broker_ip1
             .parse()
             .with_context(|| format!("brokerIP1 {:?} is not an IP address", cfg.broker_ip1))?;
         let store_host = SocketAddr::new(ip, cfg.listen_port);
+        // In DLedger mode the member's data files are the commit log: open them first.
+        let dledger = match &dledger_settings {
+            Some(s) => Some(Arc::new(crate::dledger_mode::DLedgerMode::open(
+                &cfg,
+                s.clone(),
+                store_host,
+            )?)),
+            None => None,
+        };
         // ANCHOR: filter_setup
         let bloom = rmq_filter::BloomFilter::create_by_fn(
             cfg.filter.max_error_rate_of_bloom_filter,
@@ -91,8 +89,11 @@ impl Broker {
         let mut store_cfg = crate::store_config::store_config(&cfg)?;
         // as 4.8.0's ConsumerFilterManager constructor: the ext bit map is the bloom's m bits
         store_cfg.bit_map_length_consume_queue_ext = bloom.m as u32;
-        let store = DefaultMessageStore::open(store_cfg)
-            .with_context(|| format!("opening store in {}", cfg.store_path_root_dir.display()))?;
+        let store = match &dledger {
+            Some(dl) => dl.open_message_store(store_cfg),
+            None => DefaultMessageStore::open(store_cfg).map_err(anyhow::Error::from),
+        }
+        .with_context(|| format!("opening store in {}", cfg.store_path_root_dir.display()))?;
         store.set_bit_map_calculator(crate::filter::bit_map_calculator(
             filters.clone(),
             cfg.filter.enable_calc_filter_bit_map,
@@ -143,7 +144,7 @@ impl Broker {
             role: parking_lot::RwLock::new((cfg_id, cfg_role)),
             slave_sync: crate::slave_sync::SlaveSync::new(cfg_role == BrokerRole::Slave),
             dledger_settings,
-            dledger: std::sync::OnceLock::new(),
+            dledger: dledger.map(std::sync::OnceLock::from).unwrap_or_default(),
             ha: std::sync::OnceLock::new(),
         }))
     }
@@ -177,17 +178,8 @@ impl Broker {
         }));
 
         let mut dledger_tasks = Vec::new();
-        if let Some(s) = self.dledger_settings.clone() {
-            let dl = crate::dledger_mode::DLedgerMode::start(&self.cfg, s).await?;
-            let _ = self.dledger.set(dl.clone());
-            dledger_tasks.push(tokio::spawn(crate::dledger_mode::apply_loop(
-                self.clone(),
-                dl.clone(),
-            )));
-            dledger_tasks.push(tokio::spawn(crate::dledger_mode::role_loop(
-                self.clone(),
-                dl,
-            )));
+        if let Some(dl) = self.dledger.get() {
+            dledger_tasks = dl.start(&self).await?;
         }
         let mut ha_tasks = Vec::new();
         if self.dledger_settings.is_none() {
@@ -224,7 +216,7 @@ impl Broker {
             t.abort();
         }
         if let Some(dl) = self.dledger.get() {
-            dl.server.shutdown().await;
+            dl.shutdown().await;
         }
         crate::register::unregister_all(&self).await;
         let _ = stop_tx.send(true);

@@ -140,7 +140,7 @@ impl Appender for StoreSide {
         Ok(())
     }
     fn force(&mut self) -> Result<()> {
-        self.store.commit_log().mapped_file_queue().flush(0);
+        self.store.commit_log().flush();
         Ok(())
     }
     fn finish(self: Box<Self>) -> Result<()> {

@@ -18,9 +18,7 @@ use rmq_common::message::{encode_properties, keys};
 use rmq_common::MessageExtBrokerInner;
 use rmq_remoting::codes::{request as rq, response as rs};
 use rmq_remoting::{Connection, RemotingCommand, RequestProcessor};
-use rmq_store::{
-    AppendMessageResult, DefaultMessageStore, FlushDiskType, PutMessageResult, PutMessageStatus,
-};
+use rmq_store::{AppendMessageResult, DefaultMessageStore, PutMessageStatus};
 use std::sync::Arc;
 
 /// Appended to several 4.8.0 remarks.
@@ -168,40 +166,40 @@ pub async fn put_message(
     }
     msg.properties = encode_properties(&props);
     // ANCHOR_END: delay_redirect
-    if let Some(dl) = b.dledger.get() {
-        return Ok(crate::dledger_mode::put_via_dledger(b, dl, msg, slot).await);
-    }
     let wait = get_prop(&props, "WAIT") != Some("false");
     let slot = slot.clone();
-    let r = run_put(&b.store, move |s| {
-        s.put_message_then(msg, move || slot.release())
+    let pending = run_put(&b.store, move |s| {
+        s.submit_message(msg, move || slot.release())
     })
     .await?;
+    let r = b.store.finish_put(pending).await;
     Ok(after_store_put(b, wait, r).await)
 }
 
 // ANCHOR: run_put
-/// Runs a store put. With ASYNC_FLUSH (and no file warming) a put copies the record into the
-/// mapped file under the put lock and wakes nothing it has to wait for: microseconds, so it
-/// runs right here, sparing a hand-off to the blocking pool and back per message (4.8.0 runs
-/// it on the send thread). A SYNC_FLUSH put waits for the group commit's fsync and goes to
-/// the blocking pool; the put's `appended` callback has released the send worker by then
-/// ([`SendSlot`]), so other sends append and join the same group commit.
-pub async fn run_put(
+/// Runs a store submit. With ASYNC_FLUSH (and no file warming) a local put copies the record
+/// into the mapped file under the put lock and wakes nothing it has to wait for: microseconds,
+/// so it runs right here, sparing a hand-off to the blocking pool and back per message (4.8.0
+/// runs it on the send thread); so does a DLedger put, which only queues the entries for the
+/// member. A SYNC_FLUSH put waits for the group commit's fsync and goes to the blocking pool;
+/// the put's `appended` callback has released the send worker by then ([`SendSlot`]), so
+/// other sends append and join the same group commit. What the submit returns is finished
+/// (DLedger: the quorum wait) with `finish_put`, on the async side.
+pub async fn run_put<T: Send + 'static>(
     store: &Arc<DefaultMessageStore>,
-    put: impl FnOnce(&DefaultMessageStore) -> PutMessageResult + Send + 'static,
-) -> anyhow::Result<PutMessageResult> {
-    let cfg = store.config();
-    if cfg.flush_disk_type == FlushDiskType::AsyncFlush && !cfg.warm_mapped_file_enable {
-        return Ok(put(store));
+    submit: impl FnOnce(&DefaultMessageStore) -> T + Send + 'static,
+) -> anyhow::Result<T> {
+    if !store.submit_may_block() {
+        return Ok(submit(store));
     }
     let store = store.clone();
-    Ok(tokio::task::spawn_blocking(move || put(&store)).await?)
+    Ok(tokio::task::spawn_blocking(move || submit(&store)).await?)
 }
 // ANCHOR_END: run_put
 
-/// Stores a batch of one queue contiguously with consecutive queue offsets (4.8.0
-/// `putMessages`): one append and one flush/replication wait for the whole batch.
+/// Stores a batch of one queue with consecutive queue offsets (4.8.0 `putMessages`): one
+/// append and one flush/replication wait for the whole batch (in DLedger mode one entry per
+/// message, one wait for all).
 pub async fn put_messages(
     b: &Arc<Broker>,
     msgs: Vec<MessageExtBrokerInner>,
@@ -209,10 +207,11 @@ pub async fn put_messages(
     slot: &SendSlot,
 ) -> anyhow::Result<(PutMessageStatus, Option<AppendMessageResult>)> {
     let slot = slot.clone();
-    let r = run_put(&b.store, move |s| {
-        s.put_messages_then(msgs, move || slot.release())
+    let pending = run_put(&b.store, move |s| {
+        s.submit_messages(msgs, move || slot.release())
     })
     .await?;
+    let r = b.store.finish_put(pending).await;
     Ok(after_store_put(b, wait, r).await)
 }
 

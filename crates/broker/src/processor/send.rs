@@ -304,33 +304,10 @@ async fn put_batch(
             m
         })
         .collect();
-    let Some(dl) = b.dledger.get() else {
-        // One contiguous append for the whole batch, as 4.8.0 does.
-        let wait = get_prop(batch_props, "WAIT") != Some("false");
-        let (status, a) = super::put_messages(b, msgs, wait, slot).await?;
-        return Ok((status, a.map(|a| (a.msg_id, a.logics_offset))));
-    };
-    // DLedger replicates message by message. The send worker stays held until the last entry
-    // is in (each entry gets an empty slot, so nothing releases it early): no other producer's
-    // send interleaves with the batch while there is one worker. Scheduled deliveries and
-    // send-backs take no worker and may.
-    let mut ids = Vec::new();
-    let mut first = None;
-    for m in msgs {
-        let (status, a) =
-            crate::dledger_mode::put_via_dledger(b, dl, m, &SendSlot::default()).await;
-        match a {
-            Some(a) if status == rmq_store::PutMessageStatus::PutOk => {
-                first.get_or_insert(a.logics_offset);
-                ids.push(a.msg_id);
-            }
-            _ => return Ok((status, None)),
-        }
-    }
-    Ok((
-        rmq_store::PutMessageStatus::PutOk,
-        first.map(|f| (ids.join(","), f)),
-    ))
+    // One submit for the whole batch, as 4.8.0 does (in DLedger mode one entry per message).
+    let wait = get_prop(batch_props, "WAIT") != Some("false");
+    let (status, a) = super::put_messages(b, msgs, wait, slot).await?;
+    Ok((status, a.map(|a| (a.msg_id, a.logics_offset))))
 }
 
 /// 4.8.0 batch body: repeated {totalSize, magic, bodyCRC, flag, bodyLen, body, propsLen(i16), props}.

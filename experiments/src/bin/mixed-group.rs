@@ -257,14 +257,20 @@ fn secs(d: Duration) -> f64 {
 /// brokerId 0's address per 100 ms bucket, as the name server lists it, until `stop`.
 async fn monitor_loop(t0: Instant, stop: Arc<AtomicBool>, seen: Arc<Mutex<Vec<Option<String>>>>) {
     let c = RemotingClient::new();
+    let mut last: Option<String> = None;
     while !stop.load(Ordering::Relaxed) {
-        let leader = broker_ids(&c, NAMESRV, GROUP, RPC).await.get(&0).cloned();
+        let ids = broker_ids(&c, NAMESRV, GROUP, RPC).await;
+        // An empty answer is a failed poll (at least one member always lives): keep the last
+        // known leader for this sample instead of drawing "no brokerId 0".
+        if !ids.is_empty() {
+            last = ids.get(&0).cloned();
+        }
         let b = (t0.elapsed().as_millis() / SAMPLE.as_millis()) as usize;
         if let Ok(mut l) = seen.lock() {
             if l.len() <= b {
                 l.resize(b + 1, None);
             }
-            l[b] = leader;
+            l[b] = last.clone();
         }
         tokio::time::sleep(SAMPLE).await;
     }

@@ -267,12 +267,16 @@ async fn monitor_loop(t0: Instant, stop: Arc<AtomicBool>, seen: Arc<Mutex<Vec<Op
         }
         let b = (t0.elapsed().as_millis() / SAMPLE.as_millis()) as usize;
         if let Ok(mut l) = seen.lock() {
+            // A slow poll can skip a bucket: it holds what the previous one saw.
+            let previous = l.last().cloned().flatten();
             if l.len() <= b {
-                l.resize(b + 1, None);
+                l.resize(b + 1, previous);
             }
             l[b] = last.clone();
         }
-        tokio::time::sleep(SAMPLE).await;
+        // Sleep to the next bucket boundary, so that the polls do not drift.
+        let into = t0.elapsed().as_millis() as u64 % SAMPLE.as_millis() as u64;
+        tokio::time::sleep(Duration::from_millis(SAMPLE.as_millis() as u64 - into)).await;
     }
 }
 

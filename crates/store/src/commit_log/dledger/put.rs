@@ -162,6 +162,7 @@ impl Replicating {
 }
 
 impl DLedgerCommitLog {
+    // ANCHOR: submit
     /// Queues `msgs` (all of one queue) as consecutive entries; see the module docs.
     pub fn submit_messages(
         &self,
@@ -248,4 +249,5 @@ impl DLedgerCommitLog {
             _in_flight: in_flight,
         })
     }
+    // ANCHOR_END: submit
 }

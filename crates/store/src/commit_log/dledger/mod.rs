@@ -187,6 +187,16 @@ impl DLedgerCommitLog {
         }
     }
 
+    /// Where the first message record starts: the first entry's position + 48, -1 when the
+    /// log is empty (4.8.0 reads the first record at the log's min offset, which in DLedger
+    /// mode is an entry header).
+    pub fn first_record_offset(&self) -> i64 {
+        match self.view.begin_pos() {
+            p if p >= 0 => p + BODY_OFFSET as i64,
+            _ => -1,
+        }
+    }
+
     /// One past the last readable byte (`getMaxOffset`): DLedger's committed position, or
     /// the first file's start before anything is committed, or 0.
     pub fn max_offset(&self) -> i64 {

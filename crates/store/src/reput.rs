@@ -21,7 +21,7 @@ use crate::config::BrokerRole;
 use crate::error::StoreError;
 use crate::record::{check_record, CheckOptions, DispatchRequest, RecordCheck};
 use crate::running_flags::{WRITE_INDEX_FILE_ERROR_BIT, WRITE_LOGICS_QUEUE_ERROR_BIT};
-use crate::store::DefaultMessageStore;
+use crate::store::{ArrivalListener, DefaultMessageStore};
 use rmq_common::message::{TRANSACTION_COMMIT_TYPE, TRANSACTION_NOT_TYPE};
 use rmq_dledger::entry::BODY_OFFSET;
 use std::sync::atomic::Ordering;
@@ -120,20 +120,10 @@ impl DefaultMessageStore {
         }
     }
 
-    /// Dispatches everything between `reput_from_offset` and the commit log's readable end
-    /// (`doReput`).
-    pub(crate) fn do_reput(&self) {
-        match &self.commit_log {
-            CommitLog::Local(log) => self.reput_local(log),
-            CommitLog::DLedger(log) => self.reput_dledger(log),
-        }
-    }
-
-    // ANCHOR: reput
-    /// [`Self::do_reput`] over the local commit log's files.
-    fn reput_local(&self, log: &LocalCommitLog) {
+    /// Where a dispatcher pass starts (never below the log's first byte, `min`), and whom it
+    /// tells about arrivals (nobody on a slave, as in 4.8.0).
+    fn reput_start(&self, min: i64) -> (i64, Option<ArrivalListener>) {
         let mut from = self.reput_from_offset.load(Ordering::Acquire);
-        let min = log.min_offset();
         if from < min {
             tracing::warn!(
                 from,
@@ -148,6 +138,35 @@ impl DefaultMessageStore {
         } else {
             None
         };
+        (from, listener)
+    }
+
+    /// Dispatches one record, then tells the arrival listener (long polling) about it.
+    fn dispatch_and_notify(&self, req: &DispatchRequest, listener: Option<&ArrivalListener>) {
+        self.do_dispatch(req);
+        if let Some(l) = listener.filter(|_| goes_to_consume_queue(req)) {
+            l(
+                &req.topic,
+                req.queue_id,
+                req.consume_queue_offset + 1,
+                req.tags_code,
+            );
+        }
+    }
+
+    /// Dispatches everything between `reput_from_offset` and the commit log's readable end
+    /// (`doReput`).
+    pub(crate) fn do_reput(&self) {
+        match &self.commit_log {
+            CommitLog::Local(log) => self.reput_local(log),
+            CommitLog::DLedger(log) => self.reput_dledger(log),
+        }
+    }
+
+    // ANCHOR: reput
+    /// [`Self::do_reput`] over the local commit log's files.
+    fn reput_local(&self, log: &LocalCommitLog) {
+        let (mut from, listener) = self.reput_start(log.min_offset());
         let opts = CheckOptions {
             check_crc: false,
             expected_offset: None,
@@ -168,21 +187,11 @@ impl DefaultMessageStore {
                 };
                 match check_record(&data[read..], &opts) {
                     RecordCheck::Message(req) => {
-                        self.do_dispatch(&req);
+                        self.dispatch_and_notify(&req, listener.as_ref());
                         let size = req.msg_size as usize;
                         from += size as i64;
                         read += size;
                         self.reput_from_offset.store(from, Ordering::Release);
-                        if let Some(l) = &listener {
-                            if goes_to_consume_queue(&req) {
-                                l(
-                                    &req.topic,
-                                    req.queue_id,
-                                    req.consume_queue_offset + 1,
-                                    req.tags_code,
-                                );
-                            }
-                        }
                     }
                     RecordCheck::EndOfFile => {
                         from = log.roll_next_file(from);
@@ -220,22 +229,7 @@ impl DefaultMessageStore {
     /// message record inside each (`DLedgerCommitLog.getData` and
     /// `checkMessageAndReturnSize`).
     fn reput_dledger(&self, log: &DLedgerCommitLog) {
-        let mut from = self.reput_from_offset.load(Ordering::Acquire);
-        let min = log.min_offset();
-        if min >= 0 && from < min {
-            tracing::warn!(
-                from,
-                min,
-                "reput offset below the log's first entry; jumping ahead"
-            );
-            from = min;
-            self.reput_from_offset.store(from, Ordering::Release);
-        }
-        let listener = if self.config.broker_role != BrokerRole::Slave {
-            self.listener.read().clone()
-        } else {
-            None
-        };
+        let (mut from, listener) = self.reput_start(log.min_offset());
         while from < log.max_offset() {
             let Some(bytes) = log.view().committed_bytes(from) else {
                 break;
@@ -244,15 +238,7 @@ impl DefaultMessageStore {
             while read < bytes.len() {
                 let step = match log.check_entry(&bytes[read..], from) {
                     EntryCheck::Message { req, size } => {
-                        self.do_dispatch(&req);
-                        if let Some(l) = listener.as_ref().filter(|_| goes_to_consume_queue(&req)) {
-                            l(
-                                &req.topic,
-                                req.queue_id,
-                                req.consume_queue_offset + 1,
-                                req.tags_code,
-                            );
-                        }
+                        self.dispatch_and_notify(&req, listener.as_ref());
                         size
                     }
                     EntryCheck::Empty => BODY_OFFSET,

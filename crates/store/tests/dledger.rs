@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::{all, body, msg};
+use common::{all, body, msg, LogBuf};
 use rmq_common::message::{decode_record, TRANSACTION_ROLLBACK_TYPE};
 use rmq_common::msgid::decode_offset_msg_id;
 use rmq_dledger::core::{NoopBody, Role};
@@ -77,12 +77,7 @@ async fn start_logged(
     logs: &LogBuf,
 ) -> Member {
     let sc = server_config(id, peers, root);
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(logs.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::WARN)
-        .finish();
-    let (ledger, store) = tracing::subscriber::with_default(subscriber, || {
+    let (ledger, store) = logs.capture_warnings(|| {
         let (mut ledger, _) = DLedgerServer::open_store(&sc).unwrap();
         let store = DefaultMessageStore::open_on_dledger(store_config(root), &mut ledger).unwrap();
         (ledger, store)
@@ -112,33 +107,6 @@ async fn single_logged(root: &Path, logs: &LogBuf) -> Member {
     let l = RemotingServer::bind("127.0.0.1:0").await.unwrap();
     let peers = format!("n0-{}", l.local_addr().unwrap());
     start_logged("n0", &peers, root, l, logs).await
-}
-
-/// Collects log output in memory.
-#[derive(Clone, Default)]
-struct LogBuf(Arc<parking_lot::Mutex<Vec<u8>>>);
-
-impl LogBuf {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock()).into_owned()
-    }
-}
-
-impl std::io::Write for LogBuf {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuf {
-    type Writer = LogBuf;
-    fn make_writer(&'a self) -> LogBuf {
-        self.clone()
-    }
 }
 
 /// Waits until `m` leads with everything committed and dispatched, then makes it master
@@ -205,6 +173,16 @@ async fn put_all(m: &Member, from: usize, to: usize, sent: &mut Sent) {
             sent.insert((q, a.logics_offset + k as i64), b);
         }
     }
+}
+
+/// A single member, master, holding messages `0..n` (and the batches of `put_all`).
+async fn filled(root: &Path, n: usize) -> (Member, Sent) {
+    let m = single(root).await;
+    become_master(&m).await;
+    let mut sent = Sent::new();
+    put_all(&m, 0, n, &mut sent).await;
+    wait_dispatched(&m, &sent).await;
+    (m, sent)
 }
 
 async fn wait_dispatched(m: &Member, sent: &Sent) {
@@ -327,6 +305,15 @@ fn entries(root: &Path, id: &str) -> Vec<(i64, EntryHeader)> {
     out
 }
 
+/// The first entry of the last data file.
+fn first_in_last_file(entries: &[(i64, EntryHeader)]) -> (i64, EntryHeader) {
+    let last_file = entries.last().unwrap().0 / FILE_SIZE;
+    *entries
+        .iter()
+        .find(|(p, _)| p / FILE_SIZE == last_file)
+        .unwrap()
+}
+
 /// Overwrites `bytes` at position `pos` of the data files.
 fn scribble(root: &Path, id: &str, pos: i64, bytes: &[u8]) {
     let start = pos - pos % FILE_SIZE;
@@ -352,11 +339,7 @@ fn message_at(root: &Path, id: &str, pos: i64) -> (i32, i64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consume_queue_offsets_point_into_the_dledger_data_files() {
     let dir = tempfile::tempdir().unwrap();
-    let m = single(dir.path()).await;
-    become_master(&m).await;
-    let mut sent = Sent::new();
-    put_all(&m, 0, 150, &mut sent).await;
-    wait_dispatched(&m, &sent).await;
+    let (m, sent) = filled(dir.path(), 150).await;
     assert!(
         data_files(dir.path(), "n0").len() > 3,
         "the messages span several data files (and their blanks)"
@@ -377,11 +360,7 @@ async fn consume_queue_offsets_point_into_the_dledger_data_files() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_replays_nothing_and_continues_the_queues() {
     let dir = tempfile::tempdir().unwrap();
-    let m = single(dir.path()).await;
-    become_master(&m).await;
-    let mut sent = Sent::new();
-    put_all(&m, 0, 90, &mut sent).await;
-    wait_dispatched(&m, &sent).await;
+    let (m, mut sent) = filled(dir.path(), 90).await;
     let cq_end = (0..QUEUES)
         .map(|q| m.store.find_consume_queue(TOPIC, q).max_physic_offset())
         .max()
@@ -408,11 +387,7 @@ async fn a_restart_replays_nothing_and_continues_the_queues() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_leaders_own_entry_reaches_no_queue() {
     let dir = tempfile::tempdir().unwrap();
-    let m = single(dir.path()).await;
-    become_master(&m).await;
-    let mut sent = Sent::new();
-    put_all(&m, 0, 30, &mut sent).await;
-    wait_dispatched(&m, &sent).await;
+    let (m, mut sent) = filled(dir.path(), 30).await;
     // a crash before any checkpoint: the restarted member's log ends past its committed
     // index, so as leader it appends its own entry to commit the tail
     crash(m).await;
@@ -457,11 +432,7 @@ async fn damaged_restart(
     logged: &str,
 ) {
     let dir = tempfile::tempdir().unwrap();
-    let m = single(dir.path()).await;
-    become_master(&m).await;
-    let mut sent = Sent::new();
-    put_all(&m, 0, 60, &mut sent).await;
-    wait_dispatched(&m, &sent).await;
+    let (m, mut sent) = filled(dir.path(), 60).await;
     crash(m).await;
     let lost = damage(dir.path(), &entries(dir.path(), "n0"));
     for k in &lost {
@@ -504,11 +475,7 @@ async fn flipped_header_bytes_cut_only_where_0_2_2_checks() {
         |root, entries| {
             // a flipped byte in the channel field of an earlier entry of the last file is not
             // checked by 0.2.2 (nor here): that entry stays
-            let last_file = entries.last().unwrap().0 / FILE_SIZE;
-            let (early, _) = *entries
-                .iter()
-                .find(|(p, _)| p / FILE_SIZE == last_file)
-                .unwrap();
+            let (early, _) = first_in_last_file(entries);
             scribble(root, "n0", early + 32, &[0x40]);
             // a flipped magic byte in the last entry ends the valid data there
             let (pos, _) = entries.last().copied().unwrap();
@@ -526,11 +493,7 @@ async fn an_index_that_disagrees_is_rebuilt_from_the_data() {
     damaged_restart(
         |root, entries| {
             // the index record of an entry in the last data file says another position
-            let last_file = entries.last().unwrap().0 / FILE_SIZE;
-            let (_, h) = *entries
-                .iter()
-                .find(|(p, _)| p / FILE_SIZE == last_file)
-                .unwrap();
+            let (_, h) = first_in_last_file(entries);
             let index_dir = root.join("dledger-n0").join("index");
             let file = std::fs::read_dir(&index_dir)
                 .unwrap()

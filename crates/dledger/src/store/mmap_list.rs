@@ -54,7 +54,7 @@ pub struct SharedFile {
     /// Offset of the file's first byte.
     pub start: i64,
     /// The file's path.
-    pub path: PathBuf,
+    pub path: Arc<Path>,
     pub(crate) map: Arc<MmapRaw>,
 }
 
@@ -90,7 +90,7 @@ impl SharedFiles {
             .iter()
             .map(|f| SharedFile {
                 start: f.start,
-                path: f.path.clone(),
+                path: Arc::from(f.path.as_path()),
                 map: f.map.clone(),
             })
             .collect();

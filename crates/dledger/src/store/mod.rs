@@ -119,6 +119,9 @@ pub struct DLedgerStore {
     hook: Option<AppendHook>,
     /// What [`DataView`]s see: committed and write positions, first entry.
     positions: Arc<Positions>,
+    /// `endIndex` of the checkpoint found at open (-1: none): the checkpoint is written
+    /// after a flush, so every entry up to it had reached the disk.
+    checkpoint_end: i64,
 }
 
 /// Called on the leader for each new entry once its position is known and before it
@@ -163,11 +166,15 @@ impl DLedgerStore {
             committed_pos: -1,
             hook: None,
             positions: Arc::new(Positions::new()),
+            checkpoint_end: -1,
         };
         let mut rec = store.recover()?;
         if let Some(cp) = props::read(&root.join(CHECKPOINT_FILE)) {
             if let Some(c) = cp.get("committedIndex").and_then(|v| v.parse::<i64>().ok()) {
                 store.restore_committed(c);
+            }
+            if let Some(e) = cp.get("endIndex").and_then(|v| v.parse::<i64>().ok()) {
+                store.checkpoint_end = e;
             }
         }
         rec.committed_index = store.committed;
@@ -183,6 +190,21 @@ impl DLedgerStore {
             self.positions.clone(),
             self.data.file_size(),
         )
+    }
+
+    /// `endIndex` of the checkpoint found when the store was opened, -1 without one. The
+    /// checkpoint is written after a flush, so the entries up to it were on disk then; only
+    /// later ones can have been torn by a crash of the machine.
+    pub fn checkpoint_end_index(&self) -> i64 {
+        self.checkpoint_end
+    }
+
+    /// Position of entry `index`, if the log holds it (from its index record).
+    pub fn entry_pos(&self, index: i64) -> Option<i64> {
+        if index < self.begin || index > self.end || index < 0 {
+            return None;
+        }
+        self.index_record(index).map(|r| r.pos)
     }
 
     /// The written bytes of each data file, oldest first, with the file's start position:

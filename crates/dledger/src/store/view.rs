@@ -129,7 +129,7 @@ impl DataView {
             .into_iter()
             .map(|f| DataFile {
                 start: f.start,
-                path: f.path,
+                path: f.path.to_path_buf(),
             })
             .collect()
     }

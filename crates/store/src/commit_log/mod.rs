@@ -132,6 +132,15 @@ impl CommitLog {
         }
     }
 
+    /// Where the first stored record starts (the min offset, or past the first DLedger
+    /// entry's header), -1 without records.
+    pub fn first_record_offset(&self) -> i64 {
+        match self {
+            CommitLog::Local(l) => l.min_offset(),
+            CommitLog::DLedger(d) => d.first_record_offset(),
+        }
+    }
+
     /// One past the last readable byte (`getMaxOffset`; DLedger: the committed position).
     pub fn max_offset(&self) -> i64 {
         match self {

@@ -195,7 +195,7 @@ impl DefaultMessageStore {
         if out.no_files {
             tracing::warn!("the commit log has no files; deleting the consume queues");
             self.destroy_logics();
-        } else if max_phy_in_cq >= out.process_offset {
+        } else if max_phy_in_cq > out.process_offset {
             tracing::warn!(
                 max_phy_in_cq,
                 process_offset = out.process_offset,

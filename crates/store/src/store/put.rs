@@ -51,7 +51,6 @@ impl DefaultMessageStore {
         None
     }
 
-    // ANCHOR: submit
     /// Submits one message to the commit log: checks, then the append (local log; with
     /// SYNC_FLUSH this waits for the fsync) or the hand-over to DLedger. `appended` runs as
     /// soon as the record is in the log (or queued for DLedger) and before any wait; it does
@@ -110,7 +109,6 @@ impl DefaultMessageStore {
         let r = pending.finish().await;
         self.count_put(r)
     }
-    // ANCHOR_END: submit
 
     /// [`Self::finish_put`] for a caller outside any async runtime.
     pub fn finish_put_blocking(&self, pending: PendingPut) -> PutMessageResult {

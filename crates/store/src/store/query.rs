@@ -55,7 +55,7 @@ impl DefaultMessageStore {
 
     /// Store time of the oldest message in the commit log, -1 if none.
     pub fn get_earliest_message_time_in_store(&self) -> i64 {
-        let min = self.commit_log.min_offset();
+        let min = self.commit_log.first_record_offset();
         if min < 0 {
             return -1;
         }

@@ -54,6 +54,7 @@ pub const PHY_POS_POSITION: usize = 4 + 4 + 4 + 4 + 4 + 8;
 /// (see [`noop_record`]). No consume queue ever holds it.
 pub const NOOP_TOPIC: &str = "RMQ_SYS_DLEDGER_NOOP_TOPIC";
 
+// ANCHOR: hook
 /// The hook DLedger runs on the leader once an entry's position is known and before the
 /// entry is written: PHYSICALOFFSET = entry position + 48, the record's own position in the
 /// data files (4.8.0's `AppendHook` in the `DLedgerCommitLog` constructor).
@@ -64,6 +65,7 @@ pub fn physical_offset_hook() -> AppendHook {
         }
     }))
 }
+// ANCHOR_END: hook
 
 /// The body of the entry a new leader appends when its log ends past the committed index
 /// (the Raft rule that lets it commit earlier terms' entries): a message record of
@@ -182,6 +184,16 @@ impl DLedgerCommitLog {
         match self.view.begin_pos() {
             p if p >= 0 => p,
             _ => self.view.files().first().map_or(-1, |f| f.start),
+        }
+    }
+
+    /// Where the first message record starts: the first entry's position + 48, -1 when the
+    /// log is empty (4.8.0 reads the first record at the log's min offset, which in DLedger
+    /// mode is an entry header).
+    pub fn first_record_offset(&self) -> i64 {
+        match self.view.begin_pos() {
+            p if p >= 0 => p + BODY_OFFSET as i64,
+            _ => -1,
         }
     }
 

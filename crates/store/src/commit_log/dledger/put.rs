@@ -52,11 +52,16 @@ impl Drop for InFlight {
 /// A put whose entries are queued in the DLedger member, waiting for the commit.
 pub struct Replicating {
     tickets: Vec<PendingAppend>,
+    put: Submitted,
+    _in_flight: InFlight,
+}
+
+/// What a put knew when it handed its entries over; the entries' positions complete it.
+struct Submitted {
     store_hosts: Vec<SocketAddr>,
     store_timestamp: i64,
     wrote_bytes: usize,
     logics_offset: i64,
-    _in_flight: InFlight,
 }
 
 /// 4.8.0's mapping of a DLedger append result to a put status.
@@ -101,13 +106,7 @@ impl Replicating {
                 }
             }
         }
-        Self::done(
-            positions,
-            &self.store_hosts,
-            self.store_timestamp,
-            self.wrote_bytes,
-            self.logics_offset,
-        )
+        self.put.done(&positions)
     }
 
     /// [`Self::finish`] for a caller outside any async runtime: blocks until DLedger answers
@@ -123,26 +122,17 @@ impl Replicating {
                 }
             }
         }
-        Self::done(
-            positions,
-            &self.store_hosts,
-            self.store_timestamp,
-            self.wrote_bytes,
-            self.logics_offset,
-        )
+        self.put.done(&positions)
     }
+}
 
-    fn done(
-        positions: Vec<i64>,
-        store_hosts: &[SocketAddr],
-        store_timestamp: i64,
-        wrote_bytes: usize,
-        logics_offset: i64,
-    ) -> PutMessageResult {
+impl Submitted {
+    /// The put's result, once DLedger placed its entries at `positions`.
+    fn done(&self, positions: &[i64]) -> PutMessageResult {
         let offsets: Vec<i64> = positions.iter().map(|p| p + BODY_OFFSET as i64).collect();
         let msg_id = offsets
             .iter()
-            .zip(store_hosts)
+            .zip(&self.store_hosts)
             .map(|(o, h)| offset_msg_id(*h, *o))
             .collect::<Vec<_>>()
             .join(",");
@@ -151,10 +141,10 @@ impl Replicating {
             Some(AppendMessageResult {
                 status: AppendMessageStatus::PutOk,
                 wrote_offset: offsets.first().copied().unwrap_or(0),
-                wrote_bytes,
+                wrote_bytes: self.wrote_bytes,
                 msg_id,
-                store_timestamp,
-                logics_offset,
+                store_timestamp: self.store_timestamp,
+                logics_offset: self.logics_offset,
                 msg_num: offsets.len(),
             }),
         )
@@ -162,6 +152,7 @@ impl Replicating {
 }
 
 impl DLedgerCommitLog {
+    // ANCHOR: submit
     /// Queues `msgs` (all of one queue) as consecutive entries; see the module docs.
     pub fn submit_messages(
         &self,
@@ -241,11 +232,14 @@ impl DLedgerCommitLog {
         appended();
         PendingPut::Replicating(Replicating {
             tickets,
-            store_hosts: msgs.iter().map(|m| m.store_host).collect(),
-            store_timestamp: store_ts,
-            wrote_bytes: total,
-            logics_offset: offsets[0],
+            put: Submitted {
+                store_hosts: msgs.iter().map(|m| m.store_host).collect(),
+                store_timestamp: store_ts,
+                wrote_bytes: total,
+                logics_offset: offsets[0],
+            },
             _in_flight: in_flight,
         })
     }
+    // ANCHOR_END: submit
 }

@@ -1,10 +1,16 @@
 //! The message store's part of recovery in DLedger mode: the DLedger member recovered its
 //! files by their entry headers (DLedger 0.2.2 checks no body); here the bodies of the
-//! entries in the last three data files are checked to be whole message records. A write
-//! torn inside a body leaves the header intact, and 0.2.2 (like 4.8.0's `DLedgerCommitLog`)
-//! would keep the entry and serve its broken record; this store cuts the member's log at the
-//! first such entry instead, before the member runs, and logs it. In a group the leader sends
-//! the entries again; alone, the member had lost them with the torn write.
+//! entries that may not have reached the disk are checked to be whole message records. A
+//! write torn inside a body leaves the header intact, and 0.2.2 (like 4.8.0's
+//! `DLedgerCommitLog`) would keep the entry and serve its broken record; this store cuts the
+//! member's log at the first such entry instead, before the member runs, and logs it. In a
+//! group the leader sends the entries again; alone, the member had lost them with the torn
+//! write.
+//!
+//! Which entries: those after the member's checkpoint (`endIndex`), which DLedger writes
+//! only after a flush, so everything up to it was on disk; after a clean shutdown that is
+//! none. Without a checkpoint, the entries of the last three data files, where 0.2.2's
+//! recovery starts.
 //! Book: Part IV "Cluster modes and DLedger" (recovery). Complements
 //! `DLedgerMmapFileStore.recover` and `DLedgerCommitLog.recover` of 4.8.0.
 

@@ -88,7 +88,7 @@ pub fn bin_dir() -> Result<PathBuf> {
 /// starts it with the cluster) into this binary's target directory and profile.
 pub fn build_release_bins() -> Result<()> {
     eprintln!("building mqnamesrv, mqbroker, mqbench and rmq-console");
-    experiments::servers::build_bins(&["rmq-namesrv", "rmq-broker", "rmq-client", "rmq-console"])?;
+    experiments::servers::build_bins(&["rmq-namesrv", "rmq-broker", "rmq-bench", "rmq-console"])?;
     Ok(())
 }
 

@@ -11,6 +11,9 @@
 # been acknowledged by the new leader and at least KEEP_S seconds passed; stop the producers;
 # restart the killed node; read every queue from offset 0 on the leader with the Java pull
 # consumer and check that the acknowledged bodies are a subset of what is stored.
+# Then (issue 11) the transaction interop program (interop/java/.../Transaction.java) prepares
+# half messages, the new leader is killed too, and the next leader's check-backs must resolve them:
+# each committed message delivered exactly once, the rolled-back ones never.
 # Exits non-zero on any violation and prints the server logs then. See interop/dledger/README.md.
 #
 # Environment: CARGO_TARGET_DIR (default <repo>/target), CARGO (default cargo),
@@ -140,6 +143,36 @@ acks_since() {
     awk -v t="$2" '$1 >= t { n++ } END { print n + 0 }' "$1" 2>/dev/null || echo 0
 }
 
+# The member index (0..2) whose client address is $1 (empty if none).
+member_of() {
+    local i
+    for i in 0 1 2; do
+        [[ "$1" == "127.0.0.1:${BPORT[$i]}" ]] && echo "$i"
+    done
+    return 0
+}
+
+# kill -9 of member $1, reaped and forgotten.
+kill_member() {
+    kill -9 "${BROKER_PID[$1]}"
+    wait "${BROKER_PID[$1]}" 2>/dev/null || true
+    forget_pid "${BROKER_PID[$1]}"
+    BROKER_PID[$1]=""
+}
+
+# Polls the name server until a brokerId 0 other than $1 appears, at most 30 s after $2 (epoch
+# ms); prints it (or the last answer, possibly empty or $1 itself).
+wait_new_leader() {
+    local leader=""
+    while true; do
+        leader="$(leader_addr)"
+        [[ -n "$leader" && "$leader" != "$1" ]] && break
+        (($(now_ms) - $2 < 30000)) || break
+        sleep 0.05
+    done
+    echo "$leader"
+}
+
 start_broker() {
     local i=$1
     NO_COLOR=1 RUST_LOG="${RUST_LOG:-info}" "$BIN/mqbroker" -c "$WORK/n$i/broker.conf" >>"$WORK/broker-n$i.log" 2>&1 &
@@ -157,9 +190,10 @@ if ! ls "$JAVA_LIB"/rocketmq-client-4.8.0.jar >/dev/null 2>&1; then
     (cd "$ROOT/interop/java" && mvn -q -B -Dstyle.color=never dependency:copy-dependencies \
         -DoutputDirectory=target/lib)
 fi
-log "java: compiling Failover.java and Verify.java"
+log "java: compiling Failover.java, Verify.java and the transaction program"
 mkdir -p "$WORK/classes"
-javac -nowarn -Xlint:-deprecation -d "$WORK/classes" -cp "$JAVA_LIB/*" "$HERE"/java/*.java
+javac -nowarn -Xlint:-deprecation -d "$WORK/classes" -cp "$JAVA_LIB/*" "$HERE"/java/*.java \
+    "$ROOT"/interop/java/src/main/java/interop/{Transaction,Check}.java
 log "go: building (rocketmq-client-go v2.0.0)"
 (cd "$HERE/go" && go build -buildvcs=false -o "$WORK/go-failover" .)
 
@@ -205,6 +239,8 @@ dLegerPeers=$PEERS
 dLegerSelfId=n$i
 mappedFileSizeCommitLog=16777216
 autoCreateTopicEnable=false
+transactionCheckInterval=1000
+transactionTimeOut=10000
 CONF
 done
 for i in 0 1 2; do
@@ -248,25 +284,13 @@ log "before the kill: java acked $(acks_since "$WORK/acked-java.txt" 0), go acke
 
 # --- kill the leader ---------------------------------------------------------------------------
 LEADER="$(leader_addr)"
-VICTIM=""
-for i in 0 1 2; do
-    [[ "$LEADER" == "127.0.0.1:${BPORT[$i]}" ]] && VICTIM=$i
-done
+VICTIM="$(member_of "$LEADER")"
 [[ -n "$VICTIM" ]] || { echo "brokerId 0 '$LEADER' is none of our brokers" >&2; exit 1; }
 KILL_MS="$(now_ms)"
-kill -9 "${BROKER_PID[$VICTIM]}"
-wait "${BROKER_PID[$VICTIM]}" 2>/dev/null || true
-forget_pid "${BROKER_PID[$VICTIM]}"
-BROKER_PID[$VICTIM]=""
+kill_member "$VICTIM"
 log "kill -9 leader n$VICTIM ($LEADER)"
 
-NEW_LEADER=""
-while true; do
-    NEW_LEADER="$(leader_addr)"
-    [[ -n "$NEW_LEADER" && "$NEW_LEADER" != "$LEADER" ]] && break
-    (($(now_ms) - KILL_MS < 30000)) || break
-    sleep 0.05
-done
+NEW_LEADER="$(wait_new_leader "$LEADER" "$KILL_MS")"
 NEW_MS="$(now_ms)"
 FAILOVER_MS=$((NEW_MS - KILL_MS))
 if [[ -z "$NEW_LEADER" || "$NEW_LEADER" == "$LEADER" ]]; then
@@ -314,6 +338,54 @@ java_main Verify "$NAMESRV" "$TOPIC" "$WORK/acked-java.txt" "$WORK/acked-go.txt"
 grep '^verify' "$WORK/verify.log" | sed 's/^/  /' || true
 ((VERIFY_OK)) || VIOLATIONS+=("acknowledged messages missing from the topic (or the reader failed)")
 STORED_LINE="$(grep -m1 '^verify: read=' "$WORK/verify.log" || echo 'verify: (no summary)')"
+
+# ===== transactions across a leader kill (issue 11) ==============================================
+# The transaction program (4.8.0 TransactionMQProducer + push consumer) prepares its half messages,
+# consumes the immediate commits and writes tx-sync/prepared; the leader is killed with kill -9
+# before any half is old enough to be checked (transactionTimeOut=10000 above); once a new brokerId
+# 0 is listed, tx-sync/killed tells the program to wait for the new leader's check-backs.
+TX_TOPIC="DLedgerTx_$RANDOM$RANDOM"
+TX_LINE="not run"
+"$BIN/mqadmin" updateTopic -n "$NAMESRV" -c "$CLUSTER" -t "$TX_TOPIC" -r 4 -w 4 >>"$WORK/updateTopic.out"
+log "transactions: topic $TX_TOPIC created; waiting 4 s for the followers' topic sync"
+sleep 4
+TX_SYNC="$WORK/tx-sync"
+mkdir -p "$TX_SYNC"
+java_main interop.Transaction "$NAMESRV" "$TX_TOPIC" "$TX_SYNC" >"$WORK/transaction-java.log" 2>&1 &
+TX_PID=$!
+PIDS+=("$TX_PID")
+for ((k = 0; k < 1200; k++)); do
+    [[ -f "$TX_SYNC/prepared" ]] && break
+    kill -0 "$TX_PID" 2>/dev/null || break
+    sleep 0.1
+done
+if [[ -f "$TX_SYNC/prepared" ]]; then
+    TX_LEADER="$(leader_addr)"
+    TX_VICTIM="$(member_of "$TX_LEADER")"
+    if [[ -n "$TX_VICTIM" ]]; then
+        TX_KILL_MS="$(now_ms)"
+        kill_member "$TX_VICTIM"
+        log "transactions: halves prepared; kill -9 leader n$TX_VICTIM ($TX_LEADER)"
+        TX_NEW="$(wait_new_leader "$TX_LEADER" "$TX_KILL_MS")"
+        log "transactions: new brokerId 0 = $TX_NEW after $(($(now_ms) - TX_KILL_MS)) ms"
+        touch "$TX_SYNC/killed"
+    else
+        VIOLATIONS+=("transactions: brokerId 0 '$TX_LEADER' is none of our brokers")
+    fi
+fi
+if wait "$TX_PID"; then
+    TX_LINE="PASS (killed n${TX_VICTIM:-?} $TX_LEADER, new leader ${TX_NEW:-?})"
+else
+    TX_LINE="FAIL (see transaction-java.log)"
+    VIOLATIONS+=("transactions across the leader kill failed")
+fi
+forget_pid "$TX_PID"
+sed 's/^/  [tx] /' "$WORK/transaction-java.log" | grep -v '^  \[tx\] *$' || true
+if [[ -n "${TX_VICTIM:-}" ]]; then
+    start_broker "$TX_VICTIM"
+    log "transactions: restarted n$TX_VICTIM"
+fi
+# ===== end of transactions across a leader kill ================================================
 
 # The time (epoch ms) of the last line matching $2 in broker log $1 (its ISO-8601 UTC timestamp).
 log_ms() {
@@ -366,6 +438,7 @@ echo "  java (4.8.0)         $(client_report java)"
 echo "  go (v2.0.0)          $(client_report go)"
 echo "  (failed sends were never acknowledged, so they may or may not be stored: allowed)"
 echo "  stored vs acked      $STORED_LINE"
+echo "  transactions         $TX_LINE"
 if ((${#VIOLATIONS[@]})); then
     echo "FAIL:"
     printf '  - %s\n' "${VIOLATIONS[@]}"

@@ -1,66 +1,117 @@
-//! `AdminClient`: a small DefaultMQAdminExt-like layer over `RemotingClient`.
+//! `AdminClient`: mqadmin's DefaultMQAdminExt, the admin-only requests on top of
+//! rmq-client's client runtime.
 //!
 //! mqadmin asks two kinds of servers: the name servers for routes, the cluster map
 //! and topic lists (codes 105, 106, 206, 216, 100/101), and the brokers for
-//! everything about data (17, 215, 202, 208, 203, 28, 200, 12, 33, 30/31/29, 300).
+//! everything about data (17, 215, 202, 208, 203, 28, 200, 12, 33, 30/29, 300).
 //! Every method is one admin operation; the "examine" methods combine a route
 //! lookup with per-broker calls the way 4.8.0 does (e.g. topic stats = route of
 //! the topic, then GET_TOPIC_STATS_INFO on each broker in it).
+//!
+//! The connections, the name-server list and its fail-over, and the queue-offset
+//! requests are rmq-client's: an `AdminClient` owns a [`ClientInstance`], as 4.8.0's
+//! `DefaultMQAdminExtImpl` registers itself with an `MQClientInstance` and sends
+//! through its `MQClientAPIImpl`. Sending and pulling messages (sendMessage,
+//! consumeMessage, queryMsgById -s) use rmq-client's `Producer` and `PullConsumer`.
 //! Book: Part III "Name server" (routes) and Part II "Topics and queues" (admin).
 //! Mirrors `org.apache.rocketmq.tools.admin.DefaultMQAdminExtImpl`, the parts of
 //! `MQClientAPIImpl` it calls, and `MQAdminImpl` (viewMessage, queryMessage).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
+use rmq_client::instance::ClientInstance;
+use rmq_client::{ClientConfig, ClientError};
 use rmq_remoting::codes::{request, response};
 use rmq_remoting::protocol::{
-    decode_body, encode_body, ClusterInfo, ConsumeStats, ConsumerConnection, KVTable,
+    decode_body, encode_body, ClusterInfo, ConsumeStats, ConsumerConnection, KVTable, MessageQueue,
     SubscriptionGroupConfig, TopicConfig, TopicList, TopicRouteData, TopicStatsTable,
 };
-use rmq_remoting::{RemotingClient, RemotingCommand, RemotingError};
+use rmq_remoting::{RemotingCommand, RemotingError};
 use serde::Deserialize;
 
 use crate::message::{self, DecodeError, MessageExt};
 use crate::msgid::{self, MsgIdError};
 
+/// The topic names every RocketMQ tool knows (`MixAll`), shared with rmq-client:
+/// `TBW102` (the route that stands in for topics a broker may auto-create) and the
+/// `%RETRY%` / `%DLQ%` prefixes of a group's retry and dead-letter topics.
+pub use rmq_client::util::{
+    AUTO_CREATE_TOPIC_KEY, DLQ_GROUP_TOPIC_PREFIX, RETRY_GROUP_TOPIC_PREFIX,
+};
+
 /// `DefaultMQAdminExt`'s default RPC timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(5000);
-/// The topic whose route stands in for topics a broker may auto-create.
-pub const AUTO_CREATE_TOPIC_KEY: &str = "TBW102";
-/// `MixAll.RETRY_GROUP_TOPIC_PREFIX`.
-pub const RETRY_GROUP_TOPIC_PREFIX: &str = "%RETRY%";
-/// `MixAll.DLQ_GROUP_TOPIC_PREFIX`.
-pub const DLQ_GROUP_TOPIC_PREFIX: &str = "%DLQ%";
 /// `NamesrvUtil.NAMESPACE_ORDER_TOPIC_CONFIG`.
 pub const NAMESPACE_ORDER_TOPIC_CONFIG: &str = "ORDER_TOPIC_CONFIG";
 
 /// What can go wrong talking to the cluster.
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
+    /// Neither `-n` nor `NAMESRV_ADDR` named a name server.
     #[error("no name server address: pass -n \"host:port;host:port\" or set NAMESRV_ADDR")]
     NoNameServer,
+    /// The transport failed: connect refused, timeout, connection closed.
     #[error(transparent)]
     Remoting(#[from] RemotingError),
     /// A server answered with a non-success code (4.8.0's MQBrokerException /
     /// MQClientException text: `CODE: <n>  DESC: <remark>`).
     #[error("CODE: {code}  DESC: {remark}{}", addr.as_ref().map(|a| format!(" BROKER: {a}")).unwrap_or_default())]
     Server {
+        /// The response code.
         code: i32,
+        /// The server's remark.
         remark: String,
+        /// The broker that answered; `None` for a name server.
         addr: Option<String>,
     },
     /// A client-side failure in 4.8.0's MQClientException style.
     #[error("CODE: {code}  DESC: {desc}")]
-    Client { code: i32, desc: String },
+    Client {
+        /// The `ResponseCode` or `ClientErrorCode` 4.8.0 uses for this failure.
+        code: i32,
+        /// What went wrong.
+        desc: String,
+    },
+    /// A reply body that is not the JSON the request promises.
     #[error("bad reply body from {addr}: {source}")]
-    Body { addr: String, source: RemotingError },
+    Body {
+        /// The server that sent it.
+        addr: String,
+        /// The decode error.
+        source: RemotingError,
+    },
+    /// A message record in a reply that does not decode.
     #[error("bad message record from {addr}: {source}")]
-    Record { addr: String, source: DecodeError },
+    Record {
+        /// The broker that sent it.
+        addr: String,
+        /// The decode error.
+        source: DecodeError,
+    },
+    /// A message id that is neither an offset id nor a unique id.
     #[error(transparent)]
     MsgId(#[from] MsgIdError),
-    #[error("reply from {addr} lacks the {field} header")]
-    MissingHeader { addr: String, field: &'static str },
+    /// rmq-client's runtime failed in a way none of the kinds above covers.
+    #[error(transparent)]
+    Instance(ClientError),
+}
+
+impl From<ClientError> for AdminError {
+    /// Transport failures and refusals keep the admin kinds (and texts) they had before
+    /// rmq-client carried them.
+    fn from(e: ClientError) -> Self {
+        match e {
+            ClientError::Remoting(r) => AdminError::Remoting(r),
+            ClientError::NoNameServer => AdminError::NoNameServer,
+            ClientError::Broker { code, remark, addr } => AdminError::Server {
+                code,
+                remark,
+                addr: Some(addr),
+            },
+            other => AdminError::Instance(other),
+        }
+    }
 }
 
 impl AdminError {
@@ -68,11 +119,13 @@ impl AdminError {
     pub fn code(&self) -> Option<i32> {
         match self {
             AdminError::Server { code, .. } | AdminError::Client { code, .. } => Some(*code),
+            AdminError::Instance(e) => e.code(),
             _ => None,
         }
     }
 }
 
+/// The admin client's result type.
 pub type Result<T> = std::result::Result<T, AdminError>;
 
 /// Reply to QUERY_TOPIC_CONSUME_BY_WHO (`GroupList`).
@@ -83,73 +136,53 @@ struct GroupList {
     group_list: BTreeSet<String>,
 }
 
-/// Admin access to one RocketMQ cluster through its name servers.
+/// Admin access to one RocketMQ cluster through its name servers (cheap to clone;
+/// clones share the connections).
 #[derive(Clone)]
 pub struct AdminClient {
-    client: RemotingClient,
-    namesrv_addrs: Vec<String>,
+    instance: ClientInstance,
     timeout: Duration,
 }
 
 impl AdminClient {
-    /// `namesrv` is 4.8.0's `-n` value: addresses separated by `;`.
-    pub fn new(namesrv: &str) -> Result<Self> {
-        let namesrv_addrs: Vec<String> = namesrv
-            .split(';')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect();
-        if namesrv_addrs.is_empty() {
+    /// Starts an admin client. `namesrv` is 4.8.0's `-n` value (addresses separated by
+    /// `;`); `timeout` bounds each request (GET_CONSUME_STATS and QUERY_MESSAGE get three
+    /// times as much, as in 4.8.0).
+    pub async fn start(namesrv: &str, timeout: Duration) -> Result<Self> {
+        let mut config = ClientConfig::new(namesrv);
+        if config.namesrv_list().is_empty() {
             return Err(AdminError::NoNameServer);
         }
-        Ok(AdminClient {
-            client: RemotingClient::new(),
-            namesrv_addrs,
-            timeout: DEFAULT_TIMEOUT,
-        })
+        // 4.8.0's commands name the admin's client instance after the current time.
+        config.instance_name = Some(format!("admin-{}", rmq_client::util::now_ms()));
+        config.api_timeout = timeout;
+        let instance = ClientInstance::start(config).await?;
+        Ok(AdminClient { instance, timeout })
     }
 
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
+    /// The name-server addresses, in the order given.
     pub fn namesrv_addrs(&self) -> &[String] {
-        &self.namesrv_addrs
+        self.instance.namesrvs()
     }
 
+    /// The per-request timeout.
     pub fn timeout(&self) -> Duration {
         self.timeout
     }
 
-    /// The underlying remoting client (the producer and pull helpers share it).
-    pub fn remoting(&self) -> &RemotingClient {
-        &self.client
+    /// The rmq-client runtime this client sends through.
+    pub fn instance(&self) -> &ClientInstance {
+        &self.instance
     }
 
-    /// Closes every connection.
+    /// Closes every connection and stops the runtime's periodic tasks.
     pub fn shutdown(&self) {
-        self.client.shutdown();
+        self.instance.shutdown();
     }
 
-    /// Sends to the first name server that answers (4.8.0 picks one and moves on
-    /// when it cannot be reached).
+    /// Sends to a name server, moving on to the next when one cannot be reached.
     async fn invoke_namesrv(&self, cmd: RemotingCommand) -> Result<(String, RemotingCommand)> {
-        let mut last = None;
-        for addr in &self.namesrv_addrs {
-            match self.client.invoke(addr, cmd.clone(), self.timeout).await {
-                Ok(resp) => return Ok((addr.clone(), resp)),
-                Err(e) => {
-                    tracing::debug!(%addr, error = %e, "name server unreachable, trying the next");
-                    last = Some(e);
-                }
-            }
-        }
-        Err(match last {
-            Some(e) => AdminError::Remoting(e),
-            None => AdminError::NoNameServer,
-        })
+        Ok(self.instance.invoke_name_server(cmd, self.timeout).await?)
     }
 
     /// One request to one server, with `timeout`.
@@ -159,7 +192,12 @@ impl AdminClient {
         cmd: RemotingCommand,
         timeout: Duration,
     ) -> Result<RemotingCommand> {
-        Ok(self.client.invoke(addr, cmd, timeout).await?)
+        Ok(self
+            .instance
+            .api()
+            .remoting
+            .invoke(addr, cmd, timeout)
+            .await?)
     }
 
     fn success(resp: RemotingCommand, addr: Option<&str>) -> Result<RemotingCommand> {
@@ -230,7 +268,7 @@ impl AdminClient {
 
     /// PUT_KV_CONFIG (100) on every name server, like `putKVConfigValue`.
     pub async fn put_kv_config(&self, namespace: &str, key: &str, value: &str) -> Result<()> {
-        for addr in &self.namesrv_addrs {
+        for addr in self.namesrv_addrs() {
             let cmd = RemotingCommand::new_request(request::PUT_KV_CONFIG)
                 .with_ext("namespace", namespace)
                 .with_ext("key", key)
@@ -501,40 +539,28 @@ impl AdminClient {
         Ok(Self::body::<GroupList>(&resp, addr)?.group_list)
     }
 
-    // ---- offsets --------------------------------------------------------------------
+    // ---- offsets (rmq-client's requests) ---------------------------------------------
 
-    async fn offset_call(
-        &self,
-        addr: &str,
-        cmd: RemotingCommand,
-        field: &'static str,
-    ) -> Result<i64> {
-        let resp = self.broker_call(addr, cmd).await?;
-        resp.ext_i64(field)
-            .map_err(RemotingError::from)?
-            .ok_or_else(|| AdminError::MissingHeader {
-                addr: addr.to_string(),
-                field,
-            })
+    fn queue(topic: &str, queue_id: i32) -> MessageQueue {
+        MessageQueue {
+            broker_name: String::new(),
+            queue_id,
+            topic: topic.to_string(),
+        }
     }
 
-    /// GET_MAX_OFFSET (30): one past the last message of the queue.
+    /// GET_MAX_OFFSET (30) at `addr`: one past the last message of the queue.
     pub async fn max_offset(&self, addr: &str, topic: &str, queue_id: i32) -> Result<i64> {
-        let cmd = RemotingCommand::new_request(request::GET_MAX_OFFSET)
-            .with_ext("topic", topic)
-            .with_ext("queueId", queue_id);
-        self.offset_call(addr, cmd, "offset").await
+        let mq = Self::queue(topic, queue_id);
+        Ok(self
+            .instance
+            .api()
+            .get_max_offset(addr, &mq, self.timeout)
+            .await?)
     }
 
-    /// GET_MIN_OFFSET (31).
-    pub async fn min_offset(&self, addr: &str, topic: &str, queue_id: i32) -> Result<i64> {
-        let cmd = RemotingCommand::new_request(request::GET_MIN_OFFSET)
-            .with_ext("topic", topic)
-            .with_ext("queueId", queue_id);
-        self.offset_call(addr, cmd, "offset").await
-    }
-
-    /// SEARCH_OFFSET_BY_TIMESTAMP (29).
+    /// SEARCH_OFFSET_BY_TIMESTAMP (29) at `addr`: the first message stored at or after
+    /// `timestamp` (ms).
     pub async fn search_offset(
         &self,
         addr: &str,
@@ -542,11 +568,12 @@ impl AdminClient {
         queue_id: i32,
         timestamp: i64,
     ) -> Result<i64> {
-        let cmd = RemotingCommand::new_request(request::SEARCH_OFFSET_BY_TIMESTAMP)
-            .with_ext("topic", topic)
-            .with_ext("queueId", queue_id)
-            .with_ext("timestamp", timestamp);
-        self.offset_call(addr, cmd, "offset").await
+        let mq = Self::queue(topic, queue_id);
+        Ok(self
+            .instance
+            .api()
+            .search_offset(addr, &mq, timestamp, self.timeout)
+            .await?)
     }
 
     // ---- messages -------------------------------------------------------------------
@@ -659,32 +686,40 @@ impl AdminClient {
             .await?;
         Ok(v.remove(0))
     }
-
-    /// Addresses of each broker name in a route (master preferred).
-    pub fn broker_addr_by_name(route: &TopicRouteData) -> BTreeMap<String, String> {
-        route
-            .broker_datas
-            .iter()
-            .filter_map(|bd| {
-                bd.select_broker_addr()
-                    .map(|a| (bd.broker_name.clone(), a.to_string()))
-            })
-            .collect()
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn namesrv_list_parsing() {
-        let a = AdminClient::new(" 127.0.0.1:9876;127.0.0.1:9877; ").unwrap();
-        assert_eq!(a.namesrv_addrs(), ["127.0.0.1:9876", "127.0.0.1:9877"]);
+    #[tokio::test]
+    async fn namesrv_list_parsing() {
+        let a = AdminClient::start(" 127.0.0.1:1;127.0.0.1:2; ", DEFAULT_TIMEOUT)
+            .await
+            .unwrap();
+        assert_eq!(a.namesrv_addrs(), ["127.0.0.1:1", "127.0.0.1:2"]);
+        a.shutdown();
         assert!(matches!(
-            AdminClient::new(" ; "),
+            AdminClient::start(" ; ", DEFAULT_TIMEOUT).await,
             Err(AdminError::NoNameServer)
         ));
+    }
+
+    #[test]
+    fn client_errors_keep_the_admin_kinds() {
+        let e = AdminError::from(ClientError::Broker {
+            code: 1,
+            remark: "boom".into(),
+            addr: "127.0.0.1:10911".into(),
+        });
+        assert_eq!(e.to_string(), "CODE: 1  DESC: boom BROKER: 127.0.0.1:10911");
+        assert!(matches!(
+            AdminError::from(ClientError::NoNameServer),
+            AdminError::NoNameServer
+        ));
+        let e = AdminError::from(ClientError::BrokerNotFound("broker-x".into()));
+        assert_eq!(e.to_string(), "The broker[broker-x] not exist");
+        assert_eq!(e.code(), None);
     }
 
     #[test]
@@ -710,8 +745,11 @@ mod tests {
     #[tokio::test]
     async fn unreachable_name_servers_are_reported() {
         // Port 1 on loopback: nothing listens there, the connect is refused fast.
-        let a = AdminClient::new("127.0.0.1:1").unwrap();
+        let a = AdminClient::start("127.0.0.1:1", DEFAULT_TIMEOUT)
+            .await
+            .unwrap();
         let err = a.examine_broker_cluster_info().await.unwrap_err();
         assert!(matches!(err, AdminError::Remoting(_)), "{err}");
+        a.shutdown();
     }
 }

@@ -17,13 +17,12 @@ use std::net::{IpAddr, SocketAddr};
 use chrono::{Local, TimeZone};
 use rmq_remoting::protocol::{MessageQueue, SubscriptionGroupConfig, TopicConfig};
 
-use crate::message::{java_string_hash, MessageExt};
+use crate::message::MessageExt;
 
-/// Permission bits (`PermName`).
-pub const PERM_PRIORITY: i32 = 0x1 << 3;
-pub const PERM_READ: i32 = 0x1 << 2;
-pub const PERM_WRITE: i32 = 0x1 << 1;
-pub const PERM_INHERIT: i32 = 0x1;
+/// Permission bits (`PermName`), rmq-client's.
+pub use rmq_client::route::perm::{
+    INHERIT as PERM_INHERIT, PRIORITY as PERM_PRIORITY, READ as PERM_READ, WRITE as PERM_WRITE,
+};
 
 /// `UtilAll.frontStringAtLeast`: cut to at most `size` characters (the name is
 /// Java's, the behaviour is "at most").
@@ -73,51 +72,11 @@ pub fn perm_to_string(perm: i32) -> String {
     s
 }
 
-/// `MQVersion.getVersionDesc`: the name of the `Version` enum constant with this
-/// ordinal (values past the end map to the last constant, `HIGHER_VERSION`).
-///
-/// The enum is regular enough to rebuild instead of listing its 613 names:
-/// eight 3.0.0 pre-releases, then `_SNAPSHOT`/release pairs for 3.0.1–3.0.15,
-/// 3.1.0–3.2.9, 3.3.1–3.9.9 (no x.y.0), and every 4.x.y and 5.x.y.
-pub fn version_desc(ordinal: i32) -> String {
-    let names = version_names();
-    let i = usize::try_from(ordinal).unwrap_or(0).min(names.len() - 1);
-    names[i].clone()
-}
+/// `MQVersion.getVersionDesc` (shared with the broker, which names versions in remarks).
+pub use rmq_remoting::codes::version_desc;
 
-fn version_names() -> Vec<String> {
-    let mut v: Vec<String> = vec!["V3_0_0_SNAPSHOT".into(), "V3_0_0_ALPHA1".into()];
-    for b in 1..=5 {
-        v.push(format!("V3_0_0_BETA{b}"));
-    }
-    for b in 6..=9 {
-        v.push(format!("V3_0_0_BETA{b}_SNAPSHOT"));
-        v.push(format!("V3_0_0_BETA{b}"));
-    }
-    v.push("V3_0_0_FINAL".into());
-    let mut pair = |name: String| {
-        v.push(format!("{name}_SNAPSHOT"));
-        v.push(name);
-    };
-    for p in 1..=15 {
-        pair(format!("V3_0_{p}"));
-    }
-    for m in 1..=9 {
-        let first = if m <= 2 { 0 } else { 1 };
-        for p in first..=9 {
-            pair(format!("V3_{m}_{p}"));
-        }
-    }
-    for major in 4..=5 {
-        for m in 0..=9 {
-            for p in 0..=9 {
-                pair(format!("V{major}_{m}_{p}"));
-            }
-        }
-    }
-    v.push("HIGHER_VERSION".into());
-    v
-}
+/// `java.lang.String.hashCode` over UTF-16 code units (rmq-common's, the one copy).
+pub use rmq_common::message::java_string_hash;
 
 /// Orders entries the way a `java.util.HashMap<String, _>` built by inserting them
 /// in this order iterates: by bucket (`(h ^ h >>> 16) & (capacity - 1)`), then by
@@ -269,24 +228,10 @@ mod tests {
     }
 
     #[test]
-    fn version_names_match_known_ordinals() {
-        assert_eq!(version_names().len(), 613);
-        assert_eq!(version_desc(0), "V3_0_0_SNAPSHOT");
-        assert_eq!(version_desc(15), "V3_0_0_FINAL");
-        assert_eq!(version_desc(28), "V3_0_7_SNAPSHOT");
-        assert_eq!(version_desc(37), "V3_0_11");
-        assert_eq!(version_desc(62), "V3_1_8_SNAPSHOT");
-        assert_eq!(version_desc(121), "V3_4_9");
-        assert_eq!(version_desc(213), "V4_0_0");
-        assert_eq!(version_desc(317), "V4_5_2");
-        assert_eq!(version_desc(333), "V4_6_0");
-        assert_eq!(version_desc(373), "V4_8_0");
-        assert_eq!(version_desc(9999), "HIGHER_VERSION");
-        assert_eq!(version_desc(-1), "V3_0_0_SNAPSHOT");
-    }
-
-    #[test]
-    fn java_hash_map_order() {
+    fn java_hash_and_map_order() {
+        assert_eq!(java_string_hash(""), 0);
+        assert_eq!(java_string_hash("TAGS"), 2_567_193);
+        assert_eq!(java_string_hash("hello"), 99_162_322);
         // Buckets of 16: MIN_OFFSET 0, MAX_OFFSET 6, KEYS 7, UNIQ_KEY 12,
         // CLUSTER 12 (after UNIQ_KEY: inserted later), WAIT 13, TAGS 14.
         let props: Vec<(String, String)> = [

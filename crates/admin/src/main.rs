@@ -11,10 +11,13 @@ use std::process::ExitCode;
 use rmq_admin::commands;
 
 fn main() -> ExitCode {
+    // Without RUST_LOG: warnings, but only errors from the client library, whose warnings
+    // 4.8.0 writes to its own rocketmq_client.log rather than to the tool's console (the
+    // failure itself is reported below either way).
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,rmq_client=error")),
         )
         .with_writer(std::io::stderr)
         .init();

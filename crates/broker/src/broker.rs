@@ -44,6 +44,8 @@ pub struct Broker {
     pub filters: Arc<crate::filter::manager::ConsumerFilterManager>,
     /// Put/get totals at the last two midnights (brokerStatus).
     pub daily: crate::stats::DailyTotals,
+    /// Transaction settings and check-back channel choice (see [`crate::transaction`]).
+    pub transactions: crate::transaction::TransactionService,
     /// The id and role the broker currently registers with; DLedger changes them at run time.
     role: parking_lot::RwLock<(i64, BrokerRole)>,
     dledger_settings: Option<crate::dledger_mode::DLedgerSettings>,
@@ -105,6 +107,9 @@ impl Broker {
             None => (cfg.broker_id, cfg.broker_role),
         };
         let levels = crate::schedule::levels_from_config(&cfg.raw)?;
+        let transactions = crate::transaction::TransactionService::new(
+            crate::transaction::TransactionConfig::from_raw(&cfg.raw)?,
+        );
         let schedule = ScheduleService::load(&cfg.config_dir(), levels)?;
         let topics = TopicConfigManager::new(&cfg)?;
         let offsets = ConsumerOffsetManager::load(&cfg.config_dir())?;
@@ -140,6 +145,7 @@ impl Broker {
             tps: Default::default(),
             group_gets: Default::default(),
             daily: Default::default(),
+            transactions,
             filters,
             role: parking_lot::RwLock::new((cfg_id, cfg_role)),
             slave_sync: crate::slave_sync::SlaveSync::new(cfg_role == BrokerRole::Slave),
@@ -195,7 +201,9 @@ impl Broker {
         let reg = tokio::spawn(crate::register::register_loop(self.clone()));
         let periodic = tokio::spawn(self.clone().periodic());
         // The loops idle while this broker is a slave (4.8.0 handleScheduleMessageService).
-        let schedule_tasks = crate::schedule::start(&self);
+        let mut schedule_tasks = crate::schedule::start(&self);
+        // Idles while this broker is a slave, like the delay loops.
+        schedule_tasks.push(crate::transaction::check::start(&self));
         let ns = self.cfg.namesrv_addr.clone().unwrap_or_default();
         tracing::info!(
             "The broker[{}, {}] boot success. serializeType=JSON and name server is {}",

@@ -70,6 +70,8 @@ pub struct BrokerConfig {
     pub region_id: String,
     pub max_reconsume_times_default: i32,
     pub compressed_register: bool,
+    /// `storeReplyMessageEnable`: request-reply replies are also stored in the reply topic.
+    pub store_reply_message_enable: bool,
     /// SQL92 filtering (Part II, "Filtering"); see [`FilterConfig`].
     pub filter: FilterConfig,
     /// All key/value pairs as read, for GET_BROKER_CONFIG.
@@ -113,6 +115,7 @@ impl Default for BrokerConfig {
             region_id: "DefaultRegion".into(),
             max_reconsume_times_default: 16,
             compressed_register: false,
+            store_reply_message_enable: true,
             filter: FilterConfig::default(),
             raw: BTreeMap::new(),
         }
@@ -205,6 +208,7 @@ impl BrokerConfig {
                 "enableDLegerCommitLog" => c.enable_dleger_commit_log = parse(key, v)?,
                 "regionId" => c.region_id = v.clone(),
                 "compressedRegister" => c.compressed_register = parse(key, v)?,
+                "storeReplyMessageEnable" => c.store_reply_message_enable = parse(key, v)?,
                 "enablePropertyFilter" => c.filter.enable_property_filter = parse(key, v)?,
                 "enableCalcFilterBitMap" => c.filter.enable_calc_filter_bit_map = parse(key, v)?,
                 "filterSupportRetry" => c.filter.filter_support_retry = parse(key, v)?,
@@ -219,6 +223,8 @@ impl BrokerConfig {
                 }
                 // Store and HA keys the store (not the broker) interprets; accepted silently.
                 k if crate::store_config::STORE_KEYS.contains(&k) => {}
+                // Read by the transaction module (TransactionConfig::from_raw).
+                k if crate::transaction::CONFIG_KEYS.contains(&k) => {}
                 "haSendHeartbeatInterval"
                 | "haHousekeepingInterval"
                 | "haTransferBatchSize"

@@ -3,7 +3,7 @@
 //! polling, consumer offsets, heartbeats, locks, queries, admin), flow control and name-server
 //! registration. Book: Part II. Mirrors the `rocketmq-broker` module (`BrokerController` etc.).
 //! Messages are kept by rmq-store (the 4.8.0 commit log, consume queues and index files); the
-//! delay queue's delivery loops are in [`schedule`].
+//! delay queue's delivery loops are in [`schedule`], transactional messages in [`transaction`].
 
 pub mod broker;
 pub mod client;
@@ -23,3 +23,4 @@ pub mod stats;
 pub mod store_config;
 pub mod subscription;
 pub mod topic;
+pub mod transaction;

@@ -258,7 +258,7 @@ async fn deliver_batch(
             );
             continue;
         };
-        if msg.topic == "RMQ_SYS_TRANS_HALF_TOPIC" {
+        if msg.topic == crate::transaction::HALF_TOPIC {
             continue;
         }
         let ok = matches!(

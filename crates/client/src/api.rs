@@ -23,13 +23,18 @@ use crate::error::{ClientError, Result};
 /// How a sent message was stored (`SendStatus`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SendStatus {
+    /// Stored (and flushed / replicated as the broker's mode requires).
     SendOk,
+    /// Stored, but a synchronous flush did not finish in time (FLUSH_DISK_TIMEOUT).
     FlushDiskTimeout,
+    /// Stored, but the slave did not confirm in time (FLUSH_SLAVE_TIMEOUT).
     FlushSlaveTimeout,
+    /// Stored, but a SYNC_MASTER has no slave to replicate to (SLAVE_NOT_AVAILABLE).
     SlaveNotAvailable,
 }
 
 impl SendStatus {
+    /// The Java enum constant's name (`SEND_OK`, ...), as tools print it.
     pub fn name(self) -> &'static str {
         match self {
             SendStatus::SendOk => "SEND_OK",
@@ -43,34 +48,52 @@ impl SendStatus {
 /// The outcome of a send (`SendResult`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendResult {
+    /// How the broker stored it.
     pub send_status: SendStatus,
     /// The producer's unique id (`UNIQ_KEY`); comma-joined for a batch.
     pub msg_id: String,
     /// The broker's offset id(s), as the broker returned them.
     pub offset_msg_id: String,
+    /// The queue it went to (the broker's `queueId` from the reply).
     pub message_queue: MessageQueue,
     /// Consume-queue offset of the (first) stored message.
     pub queue_offset: i64,
+    /// The reply's `transactionId` (transactional sends).
     pub transaction_id: Option<String>,
+    /// The broker's `MSG_REGION`, `DefaultRegion` when it sends none.
     pub region_id: String,
+    /// Whether the broker allows message traces (`TRACE_ON` is not `false`).
     pub trace_on: bool,
 }
 
 /// `SendMessageRequestHeader`; written with the V2 one-letter keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendHeader {
+    /// `a`: the producer group.
     pub producer_group: String,
+    /// `b`: the topic.
     pub topic: String,
+    /// `c`: the topic whose config an auto-created topic copies (`TBW102`).
     pub default_topic: String,
+    /// `d`: queue count of an auto-created topic.
     pub default_topic_queue_nums: i32,
+    /// `e`: the queue to store into.
     pub queue_id: i32,
+    /// `f`: `MessageSysFlag` bits (compressed, transaction type).
     pub sys_flag: i32,
+    /// `g`: when the producer made the request, ms since the epoch.
     pub born_timestamp: i64,
+    /// `h`: the message's user flag.
     pub flag: i32,
+    /// `i`: the properties in their wire form (`k\u{1}v\u{2}...`).
     pub properties: String,
+    /// `j`: how often a retried message was consumed before (retry topics only).
     pub reconsume_times: Option<i32>,
+    /// `k`: unit mode (always false here).
     pub unit_mode: bool,
+    /// `l`: the group's max reconsume times (retry topics only).
     pub max_reconsume_times: Option<i32>,
+    /// `m`: the body is a batch of encoded messages (SEND_BATCH_MESSAGE).
     pub batch: bool,
 }
 
@@ -79,6 +102,9 @@ impl SendHeader {
     pub fn to_command(&self, body: Bytes) -> RemotingCommand {
         let code = if self.batch {
             rq::SEND_BATCH_MESSAGE
+        } else if crate::producer::request::is_reply_properties(&self.properties) {
+            // A reply (MSG_TYPE=reply) goes to the broker's reply processor.
+            rq::SEND_REPLY_MESSAGE_V2
         } else {
             rq::SEND_MESSAGE_V2
         };
@@ -108,46 +134,84 @@ impl SendHeader {
 /// How a pull went (`PullStatus`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PullStatus {
+    /// Messages came back (SUCCESS).
     Found,
+    /// Nothing at or after the offset yet (PULL_NOT_FOUND).
     NoNewMsg,
+    /// Messages were there but the broker's filter dropped them all (PULL_RETRY_IMMEDIATELY).
     NoMatchedMsg,
+    /// The offset is outside the queue's range (PULL_OFFSET_MOVED).
     OffsetIllegal,
+}
+
+impl PullStatus {
+    /// The Java enum constant's name (`FOUND`, `NO_NEW_MSG`, ...), as tools print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PullStatus::Found => "FOUND",
+            PullStatus::NoNewMsg => "NO_NEW_MSG",
+            PullStatus::NoMatchedMsg => "NO_MATCHED_MSG",
+            PullStatus::OffsetIllegal => "OFFSET_ILLEGAL",
+        }
+    }
 }
 
 /// A pull reply before decoding (`PullResultExt`).
 #[derive(Debug, Clone)]
 pub struct RawPullResult {
+    /// What the broker found.
     pub status: PullStatus,
+    /// The offset to pull from next.
     pub next_begin_offset: i64,
+    /// The queue's smallest offset.
     pub min_offset: i64,
+    /// One past the queue's last offset.
     pub max_offset: i64,
+    /// The broker id to pull this queue from next time (0 = master).
     pub suggest_which_broker_id: i64,
+    /// The stored records, back to back (empty unless `Found`).
     pub body: Bytes,
 }
 
 /// `PullMessageRequestHeader`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PullHeader {
+    /// The pulling group.
     pub consumer_group: String,
+    /// The topic.
     pub topic: String,
+    /// The queue.
     pub queue_id: i32,
+    /// The first offset wanted.
     pub queue_offset: i64,
+    /// At most this many messages.
     pub max_msg_nums: i32,
+    /// [`pull_flag`] bits.
     pub sys_flag: i32,
+    /// The group's offset to store on the way (with `pull_flag::COMMIT_OFFSET`).
     pub commit_offset: i64,
+    /// How long the broker may hold the request (with `pull_flag::SUSPEND`), ms.
     pub suspend_timeout_millis: i64,
+    /// The subscription expression (tags or SQL92).
     pub subscription: String,
+    /// The subscription's version (its creation time).
     pub sub_version: i64,
+    /// `TAG` or `SQL92`.
     pub expression_type: String,
 }
 
 /// `PullSysFlag` bits.
 pub mod pull_flag {
+    /// Store the header's `commitOffset` as the group's offset.
     pub const COMMIT_OFFSET: i32 = 0x1;
+    /// The broker may hold the request until a message arrives (long polling).
     pub const SUSPEND: i32 = 0x2;
+    /// The header carries the subscription (no heartbeat needed for it).
     pub const SUBSCRIPTION: i32 = 0x4;
+    /// Class filter mode (filter servers; not used by 4.8.0's default clients).
     pub const CLASS_FILTER: i32 = 0x8;
 
+    /// The flag word for these four switches (`PullSysFlag.buildSysFlag`).
     pub fn build(
         commit_offset: bool,
         suspend: bool,
@@ -174,17 +238,63 @@ pub mod pull_flag {
 /// `ConsumerSendMsgBackRequestHeader`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendBackHeader {
+    /// The message's commit-log offset.
     pub offset: i64,
+    /// The consumer group that failed it.
     pub group: String,
+    /// The delay level of the retry (0: the broker picks 3 + reconsume times).
     pub delay_level: i32,
+    /// The message's id.
     pub origin_msg_id: String,
+    /// The message's topic.
     pub origin_topic: String,
+    /// After this many retries the message goes to the group's `%DLQ%` topic.
     pub max_reconsume_times: i32,
+}
+
+// ANCHOR: end_transaction_header
+/// `EndTransactionRequestHeader`: a producer's verdict on one half message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndTransactionHeader {
+    /// The producer's group.
+    pub producer_group: String,
+    /// Queue offset of the half in the broker's half queue.
+    pub tran_state_table_offset: i64,
+    /// Commit-log offset of the half.
+    pub commit_log_offset: i64,
+    /// 0 unknown, 8 commit, 12 rollback (`MessageSysFlag` transaction types).
+    pub commit_or_rollback: i32,
+    /// True when answering a CHECK_TRANSACTION_STATE.
+    pub from_transaction_check: bool,
+    /// The message's `UNIQ_KEY`.
+    pub msg_id: String,
+    /// The `transactionId` the broker returned for the half message, if any (sent back as is).
+    pub transaction_id: Option<String>,
+}
+// ANCHOR_END: end_transaction_header
+
+impl EndTransactionHeader {
+    /// END_TRANSACTION with this header; `remark` carries a local exception, if any.
+    pub fn to_command(&self, remark: Option<String>) -> RemotingCommand {
+        let mut cmd = RemotingCommand::new_request(rq::END_TRANSACTION)
+            .with_ext("producerGroup", &self.producer_group)
+            .with_ext("tranStateTableOffset", self.tran_state_table_offset)
+            .with_ext("commitLogOffset", self.commit_log_offset)
+            .with_ext("commitOrRollback", self.commit_or_rollback)
+            .with_ext("fromTransactionCheck", self.from_transaction_check)
+            .with_ext("msgId", &self.msg_id);
+        if let Some(id) = &self.transaction_id {
+            cmd.put_ext("transactionId", id);
+        }
+        cmd.remark = remark;
+        cmd
+    }
 }
 
 /// The request functions over one `RemotingClient`.
 #[derive(Clone)]
 pub struct MqClientApi {
+    /// The connection pool every request goes through.
     pub remoting: RemotingClient,
 }
 
@@ -193,6 +303,7 @@ fn ext_i64(reply: &RemotingCommand, key: &str) -> Result<i64> {
 }
 
 impl MqClientApi {
+    /// The request functions over `remoting`.
     pub fn new(remoting: RemotingClient) -> Self {
         MqClientApi { remoting }
     }
@@ -285,6 +396,19 @@ impl MqClientApi {
         Ok(self
             .remoting
             .invoke_oneway(addr, header.to_command(body))
+            .await?)
+    }
+
+    /// END_TRANSACTION, oneway (as 4.8.0's `endTransactionOneway`).
+    pub async fn end_transaction_oneway(
+        &self,
+        addr: &str,
+        header: &EndTransactionHeader,
+        remark: Option<String>,
+    ) -> Result<()> {
+        Ok(self
+            .remoting
+            .invoke_oneway(addr, header.to_command(remark))
             .await?)
     }
 

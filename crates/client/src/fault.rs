@@ -49,6 +49,7 @@ pub struct LatencyFaultTolerance {
 }
 
 impl LatencyFaultTolerance {
+    /// Records a broker's latest latency and benches it for `not_available_ms` from now.
     pub fn update_fault_item(&self, name: &str, current_latency: i64, not_available_ms: i64) {
         let item = FaultItem {
             name: name.to_string(),
@@ -58,6 +59,7 @@ impl LatencyFaultTolerance {
         self.items.lock().insert(name.to_string(), item);
     }
 
+    /// Whether the broker is not benched (or was never recorded).
     pub fn is_available(&self, name: &str) -> bool {
         match self.items.lock().get(name) {
             Some(item) => item.is_available(now_ms()),
@@ -65,6 +67,7 @@ impl LatencyFaultTolerance {
         }
     }
 
+    /// Forgets a broker's record.
     pub fn remove(&self, name: &str) {
         self.items.lock().remove(name);
     }
@@ -96,11 +99,14 @@ impl LatencyFaultTolerance {
 /// Queue selection with optional latency fault avoidance.
 #[derive(Debug, Default)]
 pub struct MqFaultStrategy {
+    /// `sendLatencyFaultEnable`: without it, selection is plain round robin.
     pub send_latency_fault_enable: bool,
+    /// The benched brokers.
     pub tolerance: LatencyFaultTolerance,
 }
 
 impl MqFaultStrategy {
+    /// A strategy with fault avoidance on or off.
     pub fn new(enabled: bool) -> Self {
         MqFaultStrategy {
             send_latency_fault_enable: enabled,

@@ -13,15 +13,17 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use parking_lot::{Mutex, RwLock};
+use rmq_common::message::MessageExt;
 use rmq_remoting::codes::{request as rq, response as rs};
 use rmq_remoting::protocol::{
-    ConsumerData, HeartbeatData, MessageQueue, ProducerData, TopicRouteData,
+    ConsumeMessageDirectlyResult, ConsumerData, ConsumerRunningInfo, HeartbeatData, MessageQueue,
+    ProducerData, TopicRouteData,
 };
 use rmq_remoting::{Connection, RemotingClient, RemotingCommand, RequestProcessor};
 use tokio::sync::Notify;
@@ -31,6 +33,7 @@ use tracing::{debug, info, warn};
 use crate::api::MqClientApi;
 use crate::config::ClientConfig;
 use crate::error::{ClientError, Result};
+use crate::producer::request::RequestFutureTable;
 use crate::route::{default_topic_route, subscribe_queues};
 use crate::util::MASTER_ID;
 
@@ -42,11 +45,58 @@ pub trait ConsumerHook: Send + Sync + 'static {
     fn do_rebalance(&self) -> BoxFuture<'static, ()>;
     /// Write in-memory offsets to their store.
     fn persist_offsets(&self) -> BoxFuture<'static, ()>;
+
+    // The calls a broker relays from an admin tool (see `broker_calls`); a consumer kind
+    // that does not support one keeps the default.
+
+    /// RESET_CONSUMER_CLIENT_OFFSET: move to these offsets (push consumers only).
+    fn reset_offset(
+        &self,
+        _topic: String,
+        _offsets: HashMap<MessageQueue, i64>,
+    ) -> BoxFuture<'static, ()> {
+        async {}.boxed()
+    }
+    /// GET_CONSUMER_STATUS_FROM_CLIENT: the in-memory offsets of one topic.
+    fn offset_table(&self, _topic: &str) -> HashMap<MessageQueue, i64> {
+        HashMap::new()
+    }
+    /// GET_CONSUMER_RUNNING_INFO: settings, subscriptions, queues and rates.
+    fn running_info(&self) -> Option<ConsumerRunningInfo> {
+        None
+    }
+    /// CONSUME_MESSAGE_DIRECTLY: run the listener on this one message.
+    fn consume_message_directly(
+        &self,
+        _msg: MessageExt,
+        _broker_name: String,
+    ) -> BoxFuture<'static, Option<ConsumeMessageDirectlyResult>> {
+        async { None }.boxed()
+    }
 }
+
+/// What the runtime needs from a transaction producer: answer a broker's
+/// CHECK_TRANSACTION_STATE about a half message of its group.
+pub trait TransactionCheckHook: Send + Sync + 'static {
+    /// Handles one check; `msg` is the half as the broker shows it (real topic and
+    /// queue). The answer goes back on `broker`, the connection the check came on.
+    fn check_transaction_state(
+        &self,
+        broker: Arc<Connection>,
+        req: &RemotingCommand,
+        msg: rmq_common::message::MessageExt,
+    );
+}
+
+/// Transaction producers by group.
+type CheckHooks = Arc<Mutex<HashMap<String, Arc<dyn TransactionCheckHook>>>>;
 
 /// Serves the broker's calls into the client.
 struct ClientProcessor {
     rebalance_now: Arc<Notify>,
+    /// The instance, once built (the processor exists before it).
+    instance: Arc<OnceLock<Weak<Inner>>>,
+    transaction_checks: CheckHooks,
 }
 
 impl RequestProcessor for ClientProcessor {
@@ -65,6 +115,17 @@ impl RequestProcessor for ClientProcessor {
                 self.rebalance_now.notify_one();
                 None
             }
+            code if crate::broker_calls::handles(code) => {
+                let instance = self.instance.get().and_then(Weak::upgrade);
+                return match instance {
+                    Some(inner) => crate::broker_calls::process(ClientInstance { inner }, ctx, req),
+                    None => async { None }.boxed(),
+                };
+            }
+            rq::CHECK_TRANSACTION_STATE => {
+                check_transaction_state(&self.transaction_checks, ctx, &req);
+                None
+            }
             code if req.is_oneway() => {
                 debug!(code, "ignoring oneway request from broker");
                 None
@@ -77,6 +138,33 @@ impl RequestProcessor for ClientProcessor {
         async move { reply }.boxed()
     }
 }
+
+// ANCHOR: client_check
+/// CHECK_TRANSACTION_STATE (`ClientRemotingProcessor.checkTransactionState`): hands the half
+/// to the transaction producer of its `PGROUP`; nothing is answered on the wire here (the
+/// producer sends END_TRANSACTION oneway when it knows).
+fn check_transaction_state(hooks: &CheckHooks, ctx: Arc<Connection>, req: &RemotingCommand) {
+    let msg = match rmq_common::message::decode_record(req.body_bytes()) {
+        Ok((m, _)) => m,
+        Err(e) => {
+            warn!(broker = %ctx.remote_addr, error = %e, "checkTransactionState, decode message failed");
+            return;
+        }
+    };
+    let Some(group) = msg.property(crate::message::keys::PGROUP).map(String::from) else {
+        warn!(broker = %ctx.remote_addr, "checkTransactionState, pick producer group failed");
+        return;
+    };
+    let hook = hooks.lock().get(&group).cloned();
+    match hook {
+        Some(h) => h.check_transaction_state(ctx, req, msg),
+        None => debug!(
+            group,
+            "checkTransactionState, pick producer by group failed"
+        ),
+    }
+}
+// ANCHOR_END: client_check
 
 /// The shared runtime (cheap to clone).
 #[derive(Clone)]
@@ -96,10 +184,13 @@ struct Inner {
     broker_addrs: RwLock<HashMap<String, BTreeMap<i64, String>>>,
     producer_groups: Mutex<BTreeSet<String>>,
     consumers: Mutex<HashMap<String, Arc<dyn ConsumerHook>>>,
+    transaction_checks: CheckHooks,
     /// Topics consumers subscribe to (their routes are refreshed even before
     /// the first lookup).
     consumer_topics: Mutex<BTreeSet<String>>,
     rebalance_now: Arc<Notify>,
+    /// Requests waiting for their reply (request-reply), by correlation id.
+    request_futures: Arc<RequestFutureTable>,
     shutdown: CancellationToken,
 }
 
@@ -112,8 +203,12 @@ impl ClientInstance {
             return Err(ClientError::NoNameServer);
         }
         let rebalance_now = Arc::new(Notify::new());
+        let instance_slot = Arc::new(OnceLock::new());
+        let transaction_checks = CheckHooks::default();
         let remoting = RemotingClient::with_processor(Arc::new(ClientProcessor {
             rebalance_now: rebalance_now.clone(),
+            instance: instance_slot.clone(),
+            transaction_checks: transaction_checks.clone(),
         }));
         let client_ip = match config.client_ip.as_deref().map(str::parse::<IpAddr>) {
             Some(Ok(ip)) => ip,
@@ -134,35 +229,43 @@ impl ClientInstance {
             broker_addrs: RwLock::new(HashMap::new()),
             producer_groups: Mutex::new(BTreeSet::new()),
             consumers: Mutex::new(HashMap::new()),
+            transaction_checks,
             consumer_topics: Mutex::new(BTreeSet::new()),
             rebalance_now,
+            request_futures: Arc::default(),
             shutdown: CancellationToken::new(),
             client_id,
             client_ip,
             config,
         });
+        let _ = instance_slot.set(Arc::downgrade(&inner));
         let me = ClientInstance { inner };
         me.spawn_tasks();
         info!(client_id = %me.client_id(), "client instance started");
         Ok(me)
     }
 
+    /// `ip@instanceName`, how brokers and tools name this client (`clientId`).
     pub fn client_id(&self) -> &str {
         &self.inner.client_id
     }
 
+    /// The IP this client reports (and stamps into unique message ids).
     pub fn client_ip(&self) -> IpAddr {
         self.inner.client_ip
     }
 
+    /// The settings the instance started with.
     pub fn config(&self) -> &ClientConfig {
         &self.inner.config
     }
 
+    /// The request functions over this instance's connections (`getMQClientAPIImpl`).
     pub fn api(&self) -> &MqClientApi {
         &self.inner.api
     }
 
+    /// The timeout of control requests (`ClientConfig::api_timeout`).
     pub fn api_timeout(&self) -> Duration {
         self.inner.config.api_timeout
     }
@@ -172,14 +275,18 @@ impl ClientInstance {
         self.inner.shutdown.clone()
     }
 
+    /// Whether [`shutdown`](Self::shutdown) ran.
     pub fn is_shut_down(&self) -> bool {
         self.inner.shutdown.is_cancelled()
     }
 
+    /// Adds a producer group to this instance's heartbeats (`registerProducer`).
     pub fn register_producer(&self, group: &str) {
         self.inner.producer_groups.lock().insert(group.to_string());
     }
 
+    /// Adds a consumer to the heartbeats, rebalances and offset flushes, with the topics whose
+    /// routes it needs (`registerConsumer`).
     pub fn register_consumer(&self, group: &str, hook: Arc<dyn ConsumerHook>, topics: &[String]) {
         self.inner.consumers.lock().insert(group.to_string(), hook);
         self.inner
@@ -188,9 +295,32 @@ impl ClientInstance {
             .extend(topics.iter().cloned());
     }
 
+    /// Routes the broker's transaction checks for `group` to `hook`.
+    pub fn register_transaction_checker(&self, group: &str, hook: Arc<dyn TransactionCheckHook>) {
+        self.inner
+            .transaction_checks
+            .lock()
+            .insert(group.to_string(), hook);
+    }
+
     /// Adds topics a registered consumer subscribes to after start.
     pub fn add_consumer_topic(&self, topic: &str) {
         self.inner.consumer_topics.lock().insert(topic.to_string());
+    }
+
+    /// The consumer of a group registered on this instance.
+    pub fn consumer(&self, group: &str) -> Option<Arc<dyn ConsumerHook>> {
+        self.inner.consumers.lock().get(group).cloned()
+    }
+
+    /// The name server addresses this instance uses.
+    pub fn namesrvs(&self) -> &[String] {
+        &self.inner.namesrvs
+    }
+
+    /// Requests of this instance's producers waiting for a reply (request-reply).
+    pub fn request_futures(&self) -> &Arc<RequestFutureTable> {
+        &self.inner.request_futures
     }
 
     /// Wakes the rebalance task now (`rebalanceImmediately`).
@@ -259,32 +389,62 @@ impl ClientInstance {
 
     // ----- name server and routes -------------------------------------------------
 
-    /// Asks the name servers for a route, trying each once, starting from the
-    /// one that answered last. `Ok(None)`: the topic does not exist.
-    pub async fn fetch_route(&self, topic: &str) -> Result<Option<TopicRouteData>> {
+    /// Runs `call` against the name servers, each at most once, starting from the one
+    /// that answered last, until one does not fail; returns that server's address and
+    /// answer (4.8.0's remoting client picks a name server the same way and moves on
+    /// when one cannot be reached).
+    async fn with_name_server<T, F, Fut>(&self, what: &str, call: F) -> Result<(String, T)>
+    where
+        F: Fn(String) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
         let n = self.inner.namesrvs.len();
         let start = self.inner.namesrv_index.load(Ordering::Relaxed);
         let mut last_err = ClientError::NoNameServer;
         for i in 0..n {
             let idx = (start + i) % n;
-            let addr = &self.inner.namesrvs[idx];
-            match self
-                .inner
-                .api
-                .get_topic_route(addr, topic, self.api_timeout())
-                .await
-            {
+            let addr = self.inner.namesrvs[idx].clone();
+            match call(addr.clone()).await {
                 Ok(r) => {
                     self.inner.namesrv_index.store(idx, Ordering::Relaxed);
-                    return Ok(r);
+                    return Ok((addr, r));
                 }
                 Err(e) => {
-                    debug!(namesrv = %addr, error = %e, "route lookup failed");
+                    debug!(namesrv = %addr, error = %e, "{what} failed, trying the next name server");
                     last_err = e;
                 }
             }
         }
         Err(last_err)
+    }
+
+    /// Sends `cmd` to a name server (failing over as [`fetch_route`](Self::fetch_route)
+    /// does) and returns the address that answered with its reply, whatever the reply's
+    /// code: the admin tools read name-server replies themselves
+    /// (`MQClientAPIImpl`'s `invokeSync(null, ...)`).
+    pub async fn invoke_name_server(
+        &self,
+        cmd: RemotingCommand,
+        timeout: Duration,
+    ) -> Result<(String, RemotingCommand)> {
+        let remoting = &self.inner.api.remoting;
+        self.with_name_server("name server request", |addr| {
+            let cmd = cmd.clone();
+            async move { Ok(remoting.invoke(&addr, cmd, timeout).await?) }
+        })
+        .await
+    }
+
+    /// Asks the name servers for a route, trying each once, starting from the
+    /// one that answered last. `Ok(None)`: the topic does not exist.
+    pub async fn fetch_route(&self, topic: &str) -> Result<Option<TopicRouteData>> {
+        let api = &self.inner.api;
+        let timeout = self.api_timeout();
+        self.with_name_server("route lookup", |addr| async move {
+            api.get_topic_route(&addr, topic, timeout).await
+        })
+        .await
+        .map(|(_, route)| route)
     }
 
     /// Refreshes one topic's route; returns whether the topic has a route now.
@@ -504,6 +664,7 @@ impl ClientInstance {
     pub async fn unregister(&self, producer_group: Option<&str>, consumer_group: Option<&str>) {
         if let Some(g) = producer_group {
             self.inner.producer_groups.lock().remove(g);
+            self.inner.transaction_checks.lock().remove(g);
         }
         if let Some(g) = consumer_group {
             self.inner.consumers.lock().remove(g);

@@ -22,6 +22,13 @@
 //!     send_batch(Vec<Message>).await          send_to_queue(msg, &mq).await
 //!     send_select(msg, |&[MessageQueue], &Message| Option<MessageQueue>).await
 //!     fetch_publish_message_queues(topic)     shutdown().await
+//!     request(msg, timeout).await -> MessageExt (the reply)   request_async(msg, timeout, |Result<MessageExt>| ..)
+//!     request_to_queue(msg, &mq, timeout)     create_reply_message(&request, body) -> Message
+//! producer::transaction::{TransactionProducer, TransactionListener, LocalTransactionState}
+//!     TransactionProducer::start(ProducerConfig, Arc<dyn TransactionListener>).await?
+//!     send_message_in_transaction(msg).await -> TransactionSendResult { send_result,
+//!         transaction_id, local_transaction_state }     producer()   shutdown().await
+//!     TransactionListener: execute_local_transaction(&Message, id) / check_local_transaction(&MessageExt)
 //! api::{SendResult { send_status, msg_id (UNIQ_KEY, comma-joined for batches), offset_msg_id,
 //!     message_queue, queue_offset, .. }, SendStatus, PullStatus, MqClientApi (one fn per request code)}
 //! consumer::PullConsumer::start(group, ClientConfig).await?
@@ -37,6 +44,8 @@
 //!     PushConsumer::start(cfg, &[(topic, "TagA || TagB")], MessageListener::concurrently(|msgs, ctx| ..)).await?
 //!     MessageListener::orderly(|msgs, ctx| ConsumeOrderlyStatus::..)
 //!     assigned_queues() offsets() rebalance_now() client_id() shutdown()
+//!     (answers the broker's RESET_CONSUMER_CLIENT_OFFSET, GET_CONSUMER_STATUS_FROM_CLIENT,
+//!     GET_CONSUMER_RUNNING_INFO and CONSUME_MESSAGE_DIRECTLY: see broker_calls)
 //! consumer::allocate::{allocate_averagely, allocate_by_circle}
 //! fault::{MqFaultStrategy, LatencyFaultTolerance, compute_not_available_duration}
 //! route::{TopicPublishInfo, subscribe_queues}       instance::ClientInstance (the shared runtime)
@@ -51,7 +60,10 @@
 //! * An orderly consumer marks a queue locked as soon as LOCK_BATCH_MQ grants it
 //!   (4.8.0 waits for the next 20 s lock round).
 
+#![warn(missing_docs)]
+
 pub mod api;
+pub mod broker_calls;
 pub mod config;
 pub mod consumer;
 pub mod error;
@@ -66,6 +78,9 @@ pub use api::{SendResult, SendStatus};
 pub use config::ClientConfig;
 pub use error::{ClientError, Result};
 pub use message::Message;
-pub use producer::{Producer, ProducerConfig};
+pub use producer::transaction::{
+    LocalTransactionState, TransactionListener, TransactionProducer, TransactionSendResult,
+};
+pub use producer::{create_reply_message, Producer, ProducerConfig};
 pub use rmq_common::message::MessageExt;
 pub use rmq_remoting::protocol::MessageQueue;

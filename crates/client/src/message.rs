@@ -15,11 +15,13 @@ pub use rmq_common::message::keys;
 /// A message to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
+    /// The topic it is sent to.
     pub topic: String,
     /// User flag, stored verbatim (`Message.flag`).
     pub flag: i32,
     /// Properties in insertion order.
     pub properties: Vec<(String, String)>,
+    /// The payload (compressed by the producer when large).
     pub body: Bytes,
 }
 
@@ -78,6 +80,7 @@ impl Message {
         self.put_property(keys::WAIT, if wait { "true" } else { "false" });
     }
 
+    /// Sets a property, replacing an earlier value of the same key.
     pub fn put_property(&mut self, key: &str, value: impl Into<String>) {
         let value = value.into();
         match self.properties.iter_mut().find(|(k, _)| k == key) {
@@ -86,6 +89,7 @@ impl Message {
         }
     }
 
+    /// The value of a property.
     pub fn property(&self, key: &str) -> Option<&str> {
         self.properties
             .iter()
@@ -93,25 +97,30 @@ impl Message {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Removes a property, returning its value.
     pub fn remove_property(&mut self, key: &str) -> Option<String> {
         let i = self.properties.iter().position(|(k, _)| k == key)?;
         Some(self.properties.remove(i).1)
     }
 
+    /// The tag (`TAGS`).
     pub fn tags(&self) -> Option<&str> {
         self.property(keys::TAGS)
     }
 
+    /// The keys (`KEYS`), space-separated.
     pub fn keys(&self) -> Option<&str> {
         self.property(keys::KEYS)
     }
 
+    /// The delay level (`DELAY`), 0 when the message is not delayed.
     pub fn delay_level(&self) -> i32 {
         self.property(keys::DELAY)
             .and_then(|v| v.parse().ok())
             .unwrap_or(0)
     }
 
+    /// Whether the broker waits for the store before replying (`WAIT`, default true).
     pub fn wait_store_msg_ok(&self) -> bool {
         self.property(keys::WAIT) != Some("false")
     }

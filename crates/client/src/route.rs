@@ -16,9 +16,14 @@ use rmq_remoting::protocol::{MessageQueue, TopicRouteData};
 
 /// Permission bits (`PermName`).
 pub mod perm {
+    /// `PERM_PRIORITY`: defined by 4.8.0, checked nowhere.
     pub const PRIORITY: i32 = 0x1 << 3;
+    /// `PERM_READ`: consumers may pull.
     pub const READ: i32 = 0x1 << 2;
+    /// `PERM_WRITE`: producers may send.
     pub const WRITE: i32 = 0x1 << 1;
+    /// `PERM_INHERIT`: other topics may be auto-created from this one (TBW102 has it; the
+    /// created topic gets the permission without this bit).
     pub const INHERIT: i32 = 0x1;
 }
 
@@ -27,7 +32,9 @@ pub mod perm {
 pub struct TopicPublishInfo {
     /// True when the route came with an `orderTopicConf`.
     pub order_topic: bool,
+    /// The writable queues, in broker-name order.
     pub message_queues: Vec<MessageQueue>,
+    /// The route they were built from (a changed route rebuilds them).
     pub route: TopicRouteData,
     /// Round-robin cursor (4.8.0: a thread-local index with a random start).
     send_which_queue: AtomicU32,

@@ -42,26 +42,88 @@ pub const BORNHOST_V6_FLAG: i32 = 0x1 << 4;
 /// sysFlag bit: the store host is stored as 16 + 4 bytes.
 pub const STOREHOST_V6_FLAG: i32 = 0x1 << 5;
 
-/// Property names from `MessageConst` that the tool reads or writes.
+/// The message property names of `MessageConst` (its `PROPERTY_*` constants), so that no
+/// property name is spelled anywhere else. Each constant is named after its value; the doc
+/// names the Java constant.
 pub mod keys {
+    /// `PROPERTY_KEYS`: the message keys, separated by [`KEY_SEPARATOR`] (indexed).
     pub const KEYS: &str = "KEYS";
+    /// `PROPERTY_TAGS`: the message tag.
     pub const TAGS: &str = "TAGS";
+    /// `PROPERTY_WAIT_STORE_MSG_OK`: `false` lets a sync-flush broker answer before the flush.
     pub const WAIT: &str = "WAIT";
+    /// `PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX`: the producer-made message id (indexed).
     pub const UNIQ_KEY: &str = "UNIQ_KEY";
+    /// `PROPERTY_MIN_OFFSET`: set on pulled messages, the queue's min offset.
     pub const MIN_OFFSET: &str = "MIN_OFFSET";
+    /// `PROPERTY_MAX_OFFSET`: set on pulled messages, the queue's max offset.
     pub const MAX_OFFSET: &str = "MAX_OFFSET";
+    /// `PROPERTY_DELAY_TIME_LEVEL`: the delay level (1-18 by default).
     pub const DELAY: &str = "DELAY";
+    /// `PROPERTY_RETRY_TOPIC`: the original topic of a message in a `%RETRY%` topic.
     pub const RETRY_TOPIC: &str = "RETRY_TOPIC";
+    /// `PROPERTY_REAL_TOPIC`: the topic a delayed or half message will be delivered to.
     pub const REAL_TOPIC: &str = "REAL_TOPIC";
+    /// `PROPERTY_REAL_QUEUE_ID`: the queue a delayed or half message will be delivered to.
     pub const REAL_QID: &str = "REAL_QID";
+    /// `PROPERTY_ORIGIN_MESSAGE_ID`: the id of the message a retry copy was made from.
     pub const ORIGIN_MESSAGE_ID: &str = "ORIGIN_MESSAGE_ID";
+    /// `PROPERTY_RECONSUME_TIME`: how often the message was consumed before.
     pub const RECONSUME_TIME: &str = "RECONSUME_TIME";
+    /// `PROPERTY_MAX_RECONSUME_TIMES`: attempts before the dead-letter queue.
     pub const MAX_RECONSUME_TIMES: &str = "MAX_RECONSUME_TIMES";
+    /// `PROPERTY_TRANSACTION_PREPARED`: `true` on a half (transactional) message.
     pub const TRAN_MSG: &str = "TRAN_MSG";
+    /// `PROPERTY_PRODUCER_GROUP`: the producer group of a half message.
     pub const PGROUP: &str = "PGROUP";
+    /// `PROPERTY_CLUSTER`: the cluster a request-reply requester sent to.
     pub const CLUSTER: &str = "CLUSTER";
+    /// Request-reply: the requester's id for this request (`PROPERTY_CORRELATION_ID`).
+    pub const CORRELATION_ID: &str = "CORRELATION_ID";
+    /// Request-reply: the client id the broker pushes the reply to.
+    pub const REPLY_TO_CLIENT: &str = "REPLY_TO_CLIENT";
+    /// Request-reply: the requester's timeout in ms (`PROPERTY_MESSAGE_TTL`).
+    pub const TTL: &str = "TTL";
+    /// Request-reply: when the reply reached the requester (ms).
+    pub const ARRIVE_TIME: &str = "ARRIVE_TIME";
+    /// Request-reply: when the broker pushed the reply (ms).
+    pub const PUSH_REPLY_TIME: &str = "PUSH_REPLY_TIME";
+    /// `reply` on reply messages (`PROPERTY_MESSAGE_TYPE`).
+    pub const MSG_TYPE: &str = "MSG_TYPE";
+    /// How often the broker has asked a producer about this half message.
+    pub const TRANSACTION_CHECK_TIMES: &str = "TRANSACTION_CHECK_TIMES";
+    /// Set by a producer: seconds before the first check of its half message.
+    pub const CHECK_IMMUNITY_TIME_IN_SECONDS: &str = "CHECK_IMMUNITY_TIME_IN_SECONDS";
+    /// On a broker's "immunity" copy of a half message: the queue offset of the original.
+    pub const TRAN_PREPARED_QUEUE_OFFSET: &str = "TRAN_PREPARED_QUEUE_OFFSET";
     /// `MessageConst.KEY_SEPARATOR`: several keys share one KEYS property.
     pub const KEY_SEPARATOR: &str = " ";
+
+    /// `PROPERTY_BUYER_ID`: defined by 4.8.0, unused.
+    pub const BUYER_ID: &str = "BUYER_ID";
+    /// `PROPERTY_TRANSFER_FLAG`: defined by 4.8.0, unused.
+    pub const TRANSFER_FLAG: &str = "TRANSFER_FLAG";
+    /// `PROPERTY_CORRECTION_FLAG`: defined by 4.8.0, unused.
+    pub const CORRECTION_FLAG: &str = "CORRECTION_FLAG";
+    /// `PROPERTY_MSG_REGION`: the region of the broker that stored the message.
+    pub const MSG_REGION: &str = "MSG_REGION";
+    /// `PROPERTY_TRACE_SWITCH`: whether message tracing is on for the message.
+    pub const TRACE_ON: &str = "TRACE_ON";
+    /// `PROPERTY_CONSUME_START_TIMESTAMP`: when a push consumer started consuming it (ms).
+    pub const CONSUME_START_TIME: &str = "CONSUME_START_TIME";
+    /// `PROPERTY_INSTANCE_ID`: the instance id of a namespaced (cloud) client.
+    pub const INSTANCE_ID: &str = "INSTANCE_ID";
+}
+
+/// `MixAll.REPLY_MESSAGE_FLAG`: the `MSG_TYPE` value of a reply message.
+pub const REPLY_MESSAGE_FLAG: &str = "reply";
+/// `MixAll.REPLY_TOPIC_POSTFIX`.
+pub const REPLY_TOPIC_POSTFIX: &str = "REPLY_TOPIC";
+
+/// `MixAll.getReplyTopic`: the topic replies of `cluster` travel through,
+/// `<cluster>_REPLY_TOPIC`.
+pub fn reply_topic(cluster: &str) -> String {
+    format!("{cluster}_{REPLY_TOPIC_POSTFIX}")
 }
 
 /// Why a record could not be decoded.

@@ -22,6 +22,7 @@ use crate::server::AppState;
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClusterView {
+    /// Every cluster the name server knows, by name.
     pub clusters: Vec<ClusterEntry>,
     /// Sum of the masters' put TPS (messages stored per second, last 10 s window).
     pub total_put_tps: f64,
@@ -31,10 +32,13 @@ pub struct ClusterView {
     pub timestamp: i64,
 }
 
+/// One cluster (`brokerClusterName`) and its broker groups.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClusterEntry {
+    /// The cluster's name.
     pub name: String,
+    /// Its broker names, each with its nodes.
     pub broker_groups: Vec<BrokerGroup>,
 }
 
@@ -42,23 +46,33 @@ pub struct ClusterEntry {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BrokerGroup {
+    /// The broker name (`brokerName`).
     pub broker_name: String,
+    /// Its nodes, by broker id.
     pub nodes: Vec<BrokerNode>,
 }
 
+/// One broker process: its address, version and rates (a `clusterList` row).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BrokerNode {
     /// 0 is the master (or the DLedger leader).
     pub broker_id: i64,
+    /// `ip:port` clients use.
     pub addr: String,
+    /// `brokerVersionDesc` (`V4_8_0`); `None` when the broker did not answer.
     pub version: Option<String>,
+    /// Messages stored per second (`putTps`, last 10 s window).
     pub put_tps: f64,
+    /// Messages handed to consumers per second (`getTransferedTps`, last 10 s window).
     pub get_tps: f64,
+    /// Messages stored since midnight (`msgPutTotalTodayNow - msgPutTotalTodayMorning`).
     pub msg_put_total_today: Option<i64>,
+    /// Messages handed out since midnight.
     pub msg_get_total_today: Option<i64>,
     /// Every key of the broker's runtime info, for the curious.
     pub runtime: BTreeMap<String, String>,
+    /// Why the runtime info could not be read, if it could not.
     pub error: Option<String>,
 }
 
@@ -105,6 +119,7 @@ fn node(broker_id: i64, addr: String, kv: Result<BTreeMap<String, String>, Strin
 }
 
 // ANCHOR: get_cluster
+/// `GET /api/cluster`: every node with its version and TPS, plus the totals.
 pub async fn get_cluster(State(st): State<AppState>) -> ApiResult<ClusterView> {
     st.within(async {
         let info = st.admin.examine_broker_cluster_info().await?;

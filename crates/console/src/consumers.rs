@@ -23,18 +23,23 @@ use serde::Serialize;
 use crate::error::{path_arg, ApiError, ApiResult};
 use crate::server::{fan_out, AppState};
 
+/// The reply of `/api/consumers`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupsView {
+    /// Every group with a retry topic, by name.
     pub groups: Vec<GroupRow>,
 }
 
+/// One group in the list (a `consumerProgress` row without `-g`).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupRow {
+    /// The consumer group.
     pub group: String,
     /// Messages stored but not yet consumed by the group, over all its queues.
     pub diff_total: i64,
+    /// Messages the group consumes per second (the brokers' sum).
     pub consume_tps: f64,
     /// How many clients of the group are connected now.
     pub clients: usize,
@@ -42,29 +47,43 @@ pub struct GroupRow {
     pub consume_type: Option<String>,
     /// "CLUSTERING" or "BROADCASTING", when online.
     pub message_model: Option<String>,
+    /// Why the group's numbers could not be read, if they could not.
     pub error: Option<String>,
 }
 
+/// The reply of `/api/consumers/{group}` (`consumerProgress -g` and `consumerConnection`).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupDetail {
+    /// The consumer group.
     pub group: String,
+    /// Messages the group consumes per second.
     pub consume_tps: f64,
+    /// Messages stored but not yet consumed, over all queues.
     pub diff_total: i64,
+    /// One row per queue the group has an offset on.
     pub queues: Vec<QueueProgress>,
     /// `None` when no client of the group is online.
     pub connection: Option<ConsumerConnection>,
 }
 
+/// One queue's progress (`OffsetWrapper`).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QueueProgress {
+    /// The topic (or the group's retry topic).
     pub topic: String,
+    /// The queue's broker.
     pub broker_name: String,
+    /// The queue.
     pub queue_id: i32,
+    /// One past the queue's last message.
     pub broker_offset: i64,
+    /// The group's stored offset.
     pub consumer_offset: i64,
+    /// `broker_offset - consumer_offset`: messages still to consume.
     pub diff: i64,
+    /// Store time of the last consumed message, ms since the epoch (0: none).
     pub last_timestamp: i64,
 }
 
@@ -134,6 +153,7 @@ async fn group_row(st: &AppState, group: String) -> GroupRow {
 }
 
 // ANCHOR: list_groups
+/// `GET /api/consumers`: every group found from the topic list, with its progress.
 pub async fn list_groups(State(st): State<AppState>) -> ApiResult<GroupsView> {
     st.within(async {
         let list = st.admin.fetch_all_topic_list().await?;
@@ -150,6 +170,8 @@ pub async fn list_groups(State(st): State<AppState>) -> ApiResult<GroupsView> {
 }
 // ANCHOR_END: list_groups
 
+/// `GET /api/consumers/{group}`: one group's queues and connections; 404 when the group
+/// has neither.
 pub async fn group_detail(
     State(st): State<AppState>,
     group: Result<Path<String>, PathRejection>,

@@ -49,6 +49,7 @@ impl From<AdminError> for ApiError {
 }
 
 impl ApiError {
+    /// The HTTP status this error is answered with.
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -67,6 +68,7 @@ impl IntoResponse for ApiError {
 }
 // ANCHOR_END: api_error
 
+/// What a handler returns: a JSON body, or an error that becomes `{"error": ...}`.
 pub type ApiResult<T> = Result<Json<T>, ApiError>;
 
 /// A path segment (topic, group, message id), trimmed and non-empty. Taking the

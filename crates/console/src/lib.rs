@@ -13,6 +13,8 @@
 //! Mirrors rocketmq-console's `controller` and `service.impl` packages
 //! (`ClusterServiceImpl`, `TopicServiceImpl`, `ConsumerServiceImpl`, `MessageServiceImpl`).
 
+#![warn(missing_docs)]
+
 pub mod cluster;
 pub mod consumers;
 pub mod error;

@@ -47,7 +47,7 @@ async fn main() -> anyhow::Result<()> {
         .or_else(|| std::env::var("NAMESRV_ADDR").ok())
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| "127.0.0.1:9876".to_string());
-    let state = AppState::new(&namesrv, Duration::from_millis(args.timeout_ms))?;
+    let state = AppState::new(&namesrv, Duration::from_millis(args.timeout_ms)).await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;

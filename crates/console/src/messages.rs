@@ -30,15 +30,20 @@ const MAX_BY_KEY: i32 = 64;
 /// Longer bodies are cut in the JSON (the size is still reported).
 const BODY_PREVIEW: usize = 64 * 1024;
 
+/// The query string of the message endpoints.
 #[derive(Debug, Default, Deserialize)]
 pub struct MessageQuery {
+    /// `topic=`: the topic to search (required by key; optional for a unique id).
     pub topic: Option<String>,
+    /// `key=`: the message key (`KEYS`) to look up in the index.
     pub key: Option<String>,
 }
 
+/// The reply of `/api/messages`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MessagesView {
+    /// The messages found, at most `MAX_BY_KEY`.
     pub messages: Vec<MessageView>,
 }
 
@@ -50,18 +55,31 @@ pub struct MessageView {
     pub msg_id: String,
     /// Broker address + commit-log offset, hex encoded.
     pub offset_msg_id: String,
+    /// The topic.
     pub topic: String,
+    /// The tag (`TAGS`).
     pub tags: Option<String>,
+    /// The keys (`KEYS`).
     pub keys: Option<String>,
+    /// The queue it is stored in.
     pub queue_id: i32,
+    /// Its offset in the consume queue.
     pub queue_offset: i64,
+    /// Its offset in the commit log.
     pub commit_log_offset: i64,
+    /// When the producer made it, ms since the epoch.
     pub born_timestamp: i64,
+    /// When the broker stored it, ms since the epoch.
     pub store_timestamp: i64,
+    /// The producer's address.
     pub born_host: String,
+    /// The broker's address.
     pub store_host: String,
+    /// How often it was consumed before (retries).
     pub reconsume_times: i32,
+    /// Every property, sorted by key.
     pub properties: BTreeMap<String, String>,
+    /// The body's length in bytes.
     pub body_size: usize,
     /// The body as UTF-8 (invalid bytes replaced), cut at 64 KiB.
     pub body: String,
@@ -99,6 +117,7 @@ fn required(v: Option<String>, name: &str) -> Result<String, ApiError> {
 }
 
 // ANCHOR: by_key
+/// `GET /api/messages?topic=&key=`: the messages whose keys include `key` (`queryMsgByKey`).
 pub async fn by_key(
     State(st): State<AppState>,
     Query(q): Query<MessageQuery>,
@@ -133,6 +152,7 @@ pub fn check_msg_id(id: &str) -> Result<(), ApiError> {
 }
 // ANCHOR_END: check_msg_id
 
+/// `GET /api/messages/{msg_id}`: one message by offset id or unique id (`queryMsgById`).
 pub async fn by_id(
     State(st): State<AppState>,
     msg_id: Result<Path<String>, PathRejection>,

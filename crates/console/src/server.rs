@@ -31,6 +31,7 @@ pub const INDEX_HTML: &str = include_str!("../assets/index.html");
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
+    /// The admin client every handler asks the cluster through.
     pub admin: AdminClient,
     /// The most a whole API request may take (it may make many remoting calls).
     pub deadline: Duration,
@@ -38,10 +39,10 @@ pub struct AppState {
 
 impl AppState {
     /// `namesrv` is the `-n` list ("a:p;b:p"); `timeout` bounds each remoting call.
-    pub fn new(namesrv: &str, timeout: Duration) -> Result<Self, ApiError> {
-        let admin = AdminClient::new(namesrv)
-            .map_err(|e| ApiError::BadRequest(e.to_string()))?
-            .with_timeout(timeout);
+    pub async fn new(namesrv: &str, timeout: Duration) -> Result<Self, ApiError> {
+        let admin = AdminClient::start(namesrv, timeout)
+            .await
+            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
         // GET_CONSUME_STATS is given three timeouts (as in 4.8.0); leave room for it.
         let deadline = timeout * 3 + Duration::from_secs(1);
         Ok(AppState { admin, deadline })

@@ -38,34 +38,47 @@ const SYSTEM_TOPICS: &[&str] = &[
 /// A broker also creates `<cluster>_REPLY_TOPIC` for request-reply messages.
 const REPLY_TOPIC_SUFFIX: &str = "_REPLY_TOPIC";
 
+/// The reply of `/api/topics`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TopicsView {
+    /// Every topic the name servers list, by name.
     pub topics: Vec<TopicRow>,
 }
 
+/// One topic with its queues (a `topicStatus` table).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TopicRow {
+    /// The topic's name.
     pub topic: String,
     /// "normal", "retry" (%RETRY%group), "dlq" (%DLQ%group) or "system".
     pub kind: &'static str,
+    /// Its queues on every broker.
     pub queues: Vec<QueueRow>,
     /// Messages still stored: the sum over queues of max - min offset.
     pub stored: i64,
     /// The sum of the queues' max offsets: every message ever written.
     pub max_offset_total: i64,
+    /// The newest store time over the queues, ms since the epoch.
     pub last_update_timestamp: i64,
+    /// Why the stats could not be read, if they could not.
     pub error: Option<String>,
 }
 
+/// One queue of a topic (`TopicOffset`).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QueueRow {
+    /// The queue's broker.
     pub broker_name: String,
+    /// The queue.
     pub queue_id: i32,
+    /// The first offset still stored.
     pub min_offset: i64,
+    /// One past the last message.
     pub max_offset: i64,
+    /// Store time of the last message, ms since the epoch (0: none).
     pub last_update_timestamp: i64,
 }
 
@@ -144,6 +157,7 @@ async fn topic_row(st: &AppState, topic: String, kind: &'static str) -> TopicRow
 }
 
 // ANCHOR: list_topics
+/// `GET /api/topics`: every topic with its kind and queue offsets.
 pub async fn list_topics(State(st): State<AppState>) -> ApiResult<TopicsView> {
     st.within(async {
         let list = st.admin.fetch_all_topic_list().await?;
@@ -161,6 +175,7 @@ pub async fn list_topics(State(st): State<AppState>) -> ApiResult<TopicsView> {
 }
 // ANCHOR_END: list_topics
 
+/// `GET /api/topics/{topic}/route`: the name server's route, as `mqadmin topicRoute` prints it.
 pub async fn topic_route(
     State(st): State<AppState>,
     topic: Result<Path<String>, PathRejection>,

@@ -149,7 +149,9 @@ async fn console_shows_cluster_topics_and_messages() {
     assert!(node["error"].is_null(), "{node}");
 
     // A topic with 4 queues, then one keyed message.
-    let admin = AdminClient::new(&cluster.namesrv).unwrap();
+    let admin = AdminClient::start(&cluster.namesrv, rmq_admin::admin_client::DEFAULT_TIMEOUT)
+        .await
+        .unwrap();
     let mut tc = TopicConfig::new("ConsoleTopic");
     tc.read_queue_nums = 4;
     tc.write_queue_nums = 4;

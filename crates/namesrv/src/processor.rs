@@ -1,14 +1,23 @@
 //! The request processor: one match over the request code, like 4.8.0's single
 //! `DefaultRequestProcessor`. Unknown codes are logged and get *no reply*, because a
 //! 4.8.0 name server's default processor returns null for them (the caller times out).
-//! A missing or unparsable header field gets SYSTEM_ERROR with a remark naming it
-//! (4.8.0 would carry on with a null; a clear error is kinder and no client relies on it).
+//! Every handler reads its request through the typed header of `rmq_remoting::protocol::header`;
+//! a missing or unparsable field gets SYSTEM_ERROR with a remark naming it (4.8.0 would
+//! carry on with a null and fail later; a clear error is kinder and no client relies on it).
 //! Book: Part III "Name server". Mirrors `org.apache.rocketmq.namesrv.processor.DefaultRequestProcessor`.
 
 use std::sync::Arc;
 
 use futures::future::{BoxFuture, FutureExt};
 use rmq_remoting::codes::{request as req, response as resp};
+use rmq_remoting::protocol::header::{
+    DeleteKVConfigRequestHeader, DeleteTopicInNamesrvRequestHeader, GetKVConfigRequestHeader,
+    GetKVConfigResponseHeader, GetKVListByNamespaceRequestHeader, GetRouteInfoRequestHeader,
+    GetTopicsByClusterRequestHeader, PutKVConfigRequestHeader, QueryDataVersionRequestHeader,
+    QueryDataVersionResponseHeader, RegisterBrokerRequestHeader, RegisterBrokerResponseHeader,
+    UnRegisterBrokerRequestHeader, WipeWritePermOfBrokerRequestHeader,
+    WipeWritePermOfBrokerResponseHeader,
+};
 use rmq_remoting::protocol::{
     encode_body, fastjson, DataVersion, RegisterBrokerBody, TopicConfigSerializeWrapper,
 };
@@ -76,18 +85,15 @@ impl NamesrvProcessor {
                 body_reply(&self.state.routes.all_topic_list())
             }
             req::DELETE_TOPIC_IN_NAMESRV => {
-                self.state
-                    .routes
-                    .delete_topic(request.required_ext("topic")?);
+                let h: DeleteTopicInNamesrvRequestHeader = request.decode_header()?;
+                self.state.routes.delete_topic(&h.topic);
                 Ok(Some(success()))
             }
             req::GET_KVLIST_BY_NAMESPACE => self.kv_list(request),
-            req::GET_TOPICS_BY_CLUSTER => body_reply(
-                &self
-                    .state
-                    .routes
-                    .topics_by_cluster(request.required_ext("cluster")?),
-            ),
+            req::GET_TOPICS_BY_CLUSTER => {
+                let h: GetTopicsByClusterRequestHeader = request.decode_header()?;
+                body_reply(&self.state.routes.topics_by_cluster(&h.cluster))
+            }
             req::GET_SYSTEM_TOPIC_LIST_FROM_NS => {
                 body_reply(&self.state.routes.system_topic_list())
             }
@@ -112,35 +118,37 @@ impl NamesrvProcessor {
     // ANCHOR_END: dispatch
 
     fn put_kv_config(&self, r: &RemotingCommand) -> Outcome {
-        let (ns, key) = (r.required_ext("namespace")?, r.required_ext("key")?);
-        let value = r.required_ext("value")?;
-        Ok(Some(match self.state.kv.put(ns, key, value) {
-            Ok(()) => success(),
-            Err(e) => persist_failed(e),
-        }))
+        let h: PutKVConfigRequestHeader = r.decode_header()?;
+        Ok(Some(
+            match self.state.kv.put(&h.namespace, &h.key, &h.value) {
+                Ok(()) => success(),
+                Err(e) => persist_failed(e),
+            },
+        ))
     }
 
     fn get_kv_config(&self, r: &RemotingCommand) -> Outcome {
-        let (ns, key) = (r.required_ext("namespace")?, r.required_ext("key")?);
-        Ok(Some(match self.state.kv.get(ns, key) {
-            Some(value) => success().with_ext("value", value),
+        let h: GetKVConfigRequestHeader = r.decode_header()?;
+        Ok(Some(match self.state.kv.get(&h.namespace, &h.key) {
+            Some(value) => success().with_header(&GetKVConfigResponseHeader { value: Some(value) }),
             None => RemotingCommand::new_response(
                 resp::QUERY_NOT_FOUND,
-                format!("No config item, Namespace: {ns} Key: {key}"),
+                format!("No config item, Namespace: {} Key: {}", h.namespace, h.key),
             ),
         }))
     }
 
     fn delete_kv_config(&self, r: &RemotingCommand) -> Outcome {
-        let (ns, key) = (r.required_ext("namespace")?, r.required_ext("key")?);
-        Ok(Some(match self.state.kv.delete(ns, key) {
+        let h: DeleteKVConfigRequestHeader = r.decode_header()?;
+        Ok(Some(match self.state.kv.delete(&h.namespace, &h.key) {
             Ok(()) => success(),
             Err(e) => persist_failed(e),
         }))
     }
 
     fn kv_list(&self, r: &RemotingCommand) -> Outcome {
-        let ns = r.required_ext("namespace")?;
+        let h: GetKVListByNamespaceRequestHeader = r.decode_header()?;
+        let ns = &h.namespace;
         match self.state.kv.namespace(ns) {
             Some(table) => body_reply(&table),
             None => Ok(Some(RemotingCommand::new_response(
@@ -151,7 +159,8 @@ impl NamesrvProcessor {
     }
 
     fn query_data_version(&self, r: &RemotingCommand) -> Outcome {
-        let addr = r.required_ext("brokerAddr")?;
+        let h: QueryDataVersionRequestHeader = r.decode_header()?;
+        let addr = h.broker_addr.as_str();
         let version: DataVersion =
             fastjson::from_slice(r.body_bytes()).map_err(RemotingError::from)?;
         let routes = &self.state.routes;
@@ -159,7 +168,7 @@ impl NamesrvProcessor {
         if !changed {
             routes.touch_broker(addr);
         }
-        let mut reply = success().with_ext("changed", changed);
+        let mut reply = success().with_header(&QueryDataVersionResponseHeader { changed });
         if let Some(ours) = routes.query_broker_data_version(addr) {
             reply = reply.with_body(encode_body(&ours)?);
         }
@@ -168,10 +177,10 @@ impl NamesrvProcessor {
 
     // ANCHOR: register
     fn register_broker(&self, ctx: &Arc<Connection>, r: &RemotingCommand) -> Outcome {
-        let crc = r.ext_i32("bodyCrc32")?.unwrap_or(0);
-        if crc != 0 {
+        let h: RegisterBrokerRequestHeader = r.decode_header()?;
+        if h.body_crc32 != 0 {
             let actual = (crc32fast::hash(r.body_bytes()) & 0x7FFF_FFFF) as i32;
-            if actual != crc {
+            if actual != h.body_crc32 {
                 warn!(peer = %ctx.remote_addr, "receive registerBroker request, crc32 not match");
                 return Ok(Some(RemotingCommand::new_response(
                     resp::SYSTEM_ERROR,
@@ -179,11 +188,10 @@ impl NamesrvProcessor {
                 )));
             }
         }
-        let compressed = r.ext_bool("compressed")?.unwrap_or(false);
         let (wrapper, filters) = match &r.body {
             None => (TopicConfigSerializeWrapper::default(), None),
             Some(body) if r.version >= V3_0_11 => {
-                let b = RegisterBrokerBody::decode(body, compressed)?;
+                let b = RegisterBrokerBody::decode(body, h.compressed)?;
                 (b.topic_config_serialize_wrapper, Some(b.filter_server_list))
             }
             Some(body) => (
@@ -192,23 +200,20 @@ impl NamesrvProcessor {
             ),
         };
         let registration = BrokerRegistration {
-            cluster_name: r.required_ext("clusterName")?.to_string(),
-            broker_addr: r.required_ext("brokerAddr")?.to_string(),
-            broker_name: r.required_ext("brokerName")?.to_string(),
-            broker_id: r.required_i64("brokerId")?,
-            ha_server_addr: r.ext("haServerAddr").unwrap_or_default().to_string(),
+            cluster_name: h.cluster_name,
+            broker_addr: h.broker_addr,
+            broker_name: h.broker_name,
+            broker_id: h.broker_id,
+            ha_server_addr: h.ha_server_addr.unwrap_or_default(),
             topic_config_wrapper: wrapper,
             filter_server_list: filters,
             conn: Some(ctx.clone()),
         };
         let result = self.state.routes.register_broker(registration);
-        let mut reply = success();
-        if let Some(ha) = result.ha_server_addr {
-            reply.put_ext("haServerAddr", ha);
-        }
-        if let Some(master) = result.master_addr {
-            reply.put_ext("masterAddr", master);
-        }
+        let mut reply = success().with_header(&RegisterBrokerResponseHeader {
+            ha_server_addr: result.ha_server_addr,
+            master_addr: result.master_addr,
+        });
         if let Some(order) = self.state.kv.namespace(NAMESPACE_ORDER_TOPIC_CONFIG) {
             reply.body = Some(encode_body(&order)?);
         }
@@ -217,18 +222,20 @@ impl NamesrvProcessor {
     // ANCHOR_END: register
 
     fn unregister_broker(&self, r: &RemotingCommand) -> Outcome {
+        let h: UnRegisterBrokerRequestHeader = r.decode_header()?;
         self.state.routes.unregister_broker(
-            r.required_ext("clusterName")?,
-            r.required_ext("brokerAddr")?,
-            r.required_ext("brokerName")?,
-            r.required_i64("brokerId")?,
+            &h.cluster_name,
+            &h.broker_addr,
+            &h.broker_name,
+            h.broker_id,
         );
         Ok(Some(success()))
     }
 
     // ANCHOR: route_by_topic
     fn route_by_topic(&self, r: &RemotingCommand) -> Outcome {
-        let topic = r.required_ext("topic")?;
+        let h: GetRouteInfoRequestHeader = r.decode_header()?;
+        let topic = h.topic.as_str();
         let Some(mut route) = self.state.routes.pickup_topic_route_data(topic) else {
             return Ok(Some(RemotingCommand::new_response(
                 resp::TOPIC_NOT_EXIST,
@@ -245,10 +252,14 @@ impl NamesrvProcessor {
     // ANCHOR_END: route_by_topic
 
     fn wipe_write_perm(&self, ctx: &Arc<Connection>, r: &RemotingCommand) -> Outcome {
-        let name = r.required_ext("brokerName")?;
-        let count = self.state.routes.wipe_write_perm_of_broker(name);
-        info!(broker = name, client = %ctx.remote_addr, count, "wipe write perm of broker");
-        Ok(Some(success().with_ext("wipeTopicCount", count)))
+        let h: WipeWritePermOfBrokerRequestHeader = r.decode_header()?;
+        let count = self.state.routes.wipe_write_perm_of_broker(&h.broker_name);
+        info!(broker = %h.broker_name, client = %ctx.remote_addr, count, "wipe write perm of broker");
+        Ok(Some(success().with_header(
+            &WipeWritePermOfBrokerResponseHeader {
+                wipe_topic_count: count,
+            },
+        )))
     }
 
     fn update_config(&self, ctx: &Arc<Connection>, r: &RemotingCommand) -> Outcome {

@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use rmq_remoting::codes::{request, response};
+use rmq_remoting::protocol::header::{GetRouteInfoRequestHeader, RegisterBrokerRequestHeader};
 use rmq_remoting::protocol::{
     decode_body, ClusterInfo, DataVersion, KVTable, RegisterBrokerBody, TopicConfig, TopicList,
     TopicRouteData,
@@ -70,18 +71,24 @@ fn register(
     let bytes = body.encode(compressed).unwrap();
     let crc = (crc32fast::hash(&bytes) & 0x7FFF_FFFF) as i32;
     RemotingCommand::new_request(request::REGISTER_BROKER)
-        .with_ext("brokerName", name)
-        .with_ext("brokerAddr", addr)
-        .with_ext("clusterName", "DefaultCluster")
-        .with_ext("haServerAddr", format!("{addr}-ha"))
-        .with_ext("brokerId", id)
-        .with_ext("compressed", compressed)
-        .with_ext("bodyCrc32", crc)
+        .with_header(&RegisterBrokerRequestHeader {
+            broker_name: name.to_string(),
+            broker_addr: addr.to_string(),
+            cluster_name: "DefaultCluster".to_string(),
+            ha_server_addr: Some(format!("{addr}-ha")),
+            broker_id: id,
+            compressed,
+            body_crc32: crc,
+        })
         .with_body(bytes)
 }
 
 fn route_req(topic: &str) -> RemotingCommand {
-    RemotingCommand::new_request(request::GET_ROUTEINFO_BY_TOPIC).with_ext("topic", topic)
+    RemotingCommand::new_request(request::GET_ROUTEINFO_BY_TOPIC).with_header(
+        &GetRouteInfoRequestHeader {
+            topic: topic.to_string(),
+        },
+    )
 }
 
 async fn wait_until<F, Fut>(mut check: F) -> bool
@@ -291,7 +298,36 @@ async fn bad_crc_and_missing_fields_are_clear_errors() {
         .await
         .unwrap();
     assert_eq!(r.code, response::SYSTEM_ERROR);
-    assert!(r.remark.unwrap().contains("topic"));
+    // The text 4.8.0's decodeCommandCustomHeader builds for a missing @CFNotNull field.
+    assert_eq!(
+        r.remark.as_deref(),
+        Some("the custom field <topic> is null")
+    );
+    // haServerAddr is @CFNotNull, but 4.8.0 registers a broker without it.
+    let mut req = register("nb", 0, "127.0.0.1:2", &body_of(&[("T2", 1)], 1), false);
+    req.ext_fields.remove("haServerAddr");
+    let r = client.invoke(&ns.addr, req, T).await.unwrap();
+    assert_eq!(r.code, response::SUCCESS, "{:?}", r.remark);
+    let mut req = register("nb", 0, "127.0.0.1:2", &body_of(&[("T2", 1)], 1), false);
+    req.ext_fields.remove("brokerId");
+    let r = client.invoke(&ns.addr, req, T).await.unwrap();
+    assert_eq!(
+        r.remark.as_deref(),
+        Some("the custom field <brokerId> is null")
+    );
+    // The wire-protocol appendix's exercise 5: an empty number does not parse.
+    let req = RemotingCommand::new_request(request::UNREGISTER_BROKER)
+        .with_ext("brokerName", "b")
+        .with_ext("brokerAddr", "127.0.0.1:10911")
+        .with_ext("clusterName", "C")
+        .with_ext("brokerId", "")
+        .with_ext("compressed", "1");
+    let r = client.invoke(&ns.addr, req, T).await.unwrap();
+    assert_eq!(r.code, response::SYSTEM_ERROR);
+    assert_eq!(
+        r.remark.as_deref(),
+        Some("the custom field <brokerId> is not a valid long: \"\"")
+    );
     let mut req = register("b", 0, "127.0.0.1:1", &body_of(&[], 1), false);
     req.body = Some(bytes::Bytes::from_static(b"{not json"));
     req.put_ext("bodyCrc32", 0);

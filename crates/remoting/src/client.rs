@@ -44,6 +44,8 @@ impl Default for RemotingClient {
 }
 
 impl RemotingClient {
+    /// A client that serves no requests from peers, with the default connect timeout and
+    /// frame limit.
     pub fn new() -> Self {
         RemotingClient::build(None, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_FRAME_LEN)
     }

@@ -28,10 +28,12 @@ pub struct RemotingCodec {
 }
 
 impl RemotingCodec {
+    /// A codec that refuses frames longer than `max_frame_len` bytes.
     pub fn new(max_frame_len: usize) -> Self {
         RemotingCodec { max_frame_len }
     }
 
+    /// The frame limit in bytes.
     pub fn max_frame_len(&self) -> usize {
         self.max_frame_len
     }

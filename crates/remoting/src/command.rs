@@ -3,8 +3,9 @@
 //! A command is a small fixed header (code, language, version, opaque, flag, remark),
 //! a string map called `extFields` that holds the operation's "custom header", and an
 //! optional opaque body. The Java client turns its typed `*RequestHeader` classes into
-//! `extFields` strings; here the receiver reads them back with the typed getters below,
-//! which accept what the Java, Go and C++ clients actually send.
+//! `extFields` strings; here the same classes are the structs of `protocol::header`, read
+//! with `decode_header` and written with `with_header`. The older per-key getters below
+//! (`required_ext`, `ext_i32`, ...) remain for code not yet moved to the typed headers.
 //! Book: Appendix "Wire protocol". Mirrors `org.apache.rocketmq.remoting.protocol.RemotingCommand`.
 
 use std::collections::HashMap;
@@ -25,6 +26,7 @@ pub const FLAG_ONEWAY: i32 = 0x2;
 
 /// What `new_response` accepts as a remark.
 pub trait IntoRemark {
+    /// The remark to store (`None`: no remark).
     fn into_remark(self) -> Option<String>;
 }
 
@@ -50,14 +52,23 @@ impl IntoRemark for &str {
 /// One request or response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemotingCommand {
+    /// On a request the operation (`codes::request`), on a response the outcome
+    /// (`codes::response`).
     pub code: i32,
+    /// The sender's implementation language.
     pub language: LanguageCode,
+    /// The sender's version ordinal (`MQVersion.Version`; 373 = V4_8_0).
     pub version: i32,
     /// Request id; a response carries the opaque of the request it answers.
     pub opaque: i32,
+    /// Bit 0 ([`FLAG_RESPONSE`]): a response; bit 1 ([`FLAG_ONEWAY`]): no response wanted.
     pub flag: i32,
+    /// Free text, usually the error message of a failed response.
     pub remark: Option<String>,
+    /// The custom header as strings (`extFields`); read and write it through the typed
+    /// headers of `protocol::header`.
     pub ext_fields: HashMap<String, String>,
+    /// The body: a message, a JSON document, or nothing.
     pub body: Option<Bytes>,
     /// How the header is (or will be) encoded on the wire.
     pub serialize_type: SerializeType,
@@ -100,18 +111,22 @@ impl RemotingCommand {
         }
     }
 
+    /// Flag bit 0 is set.
     pub fn is_response(&self) -> bool {
         self.flag & FLAG_RESPONSE != 0
     }
 
+    /// Flag bit 1 is set.
     pub fn is_oneway(&self) -> bool {
         self.flag & FLAG_ONEWAY != 0
     }
 
+    /// Sets flag bit 1: the receiver must not answer.
     pub fn mark_oneway(&mut self) {
         self.flag |= FLAG_ONEWAY;
     }
 
+    /// Sets flag bit 0.
     pub fn mark_response(&mut self) {
         self.flag |= FLAG_RESPONSE;
     }
@@ -161,10 +176,13 @@ impl RemotingCommand {
         self.body.as_deref().unwrap_or(&[])
     }
 
+    /// An `int` value; blank or absent is `None`, anything else that does not parse is an
+    /// error.
     pub fn ext_i32(&self, key: &str) -> Result<Option<i32>, HeaderError> {
         self.ext_number(key, "int")
     }
 
+    /// A `long` value, read like [`Self::ext_i32`].
     pub fn ext_i64(&self, key: &str) -> Result<Option<i64>, HeaderError> {
         self.ext_number(key, "long")
     }
@@ -187,16 +205,19 @@ impl RemotingCommand {
         }
     }
 
+    /// [`Self::ext_i32`], with absence an error.
     pub fn required_i32(&self, key: &str) -> Result<i32, HeaderError> {
         self.ext_i32(key)?
             .ok_or_else(|| HeaderError::Missing(key.to_string()))
     }
 
+    /// [`Self::ext_i64`], with absence an error.
     pub fn required_i64(&self, key: &str) -> Result<i64, HeaderError> {
         self.ext_i64(key)?
             .ok_or_else(|| HeaderError::Missing(key.to_string()))
     }
 
+    /// [`Self::ext_bool`], with absence an error.
     pub fn required_bool(&self, key: &str) -> Result<bool, HeaderError> {
         self.ext_bool(key)?
             .ok_or_else(|| HeaderError::Missing(key.to_string()))

@@ -66,7 +66,9 @@ type Pending = Mutex<HashMap<i32, oneshot::Sender<Result<RemotingCommand, Remoti
 pub struct Connection {
     /// Process-unique id (handy as a map key for per-connection state).
     pub id: u64,
+    /// The peer's address.
     pub remote_addr: SocketAddr,
+    /// Our end's address.
     pub local_addr: SocketAddr,
     outgoing: mpsc::Sender<RemotingCommand>,
     // ANCHOR: response_table
@@ -129,18 +131,22 @@ impl Connection {
         Ok(conn)
     }
 
+    /// The connection's process-unique id.
     pub fn id(&self) -> u64 {
         self.id
     }
 
+    /// The peer's address.
     pub fn remote_addr(&self) -> SocketAddr {
         self.remote_addr
     }
 
+    /// Our end's address.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
     }
 
+    /// The connection was closed (by either side).
     pub fn is_closed(&self) -> bool {
         self.shutdown.is_cancelled()
     }

@@ -12,18 +12,30 @@ use std::fmt;
 /// like the servers we replace, so tools that display it see what they expect).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum LanguageCode {
+    /// `JAVA` (0): the Java client, and every 4.8.0 server.
     #[default]
     Java,
+    /// `CPP` (1): rocketmq-client-cpp, also under the Python and Node.js clients.
     Cpp,
+    /// `DOTNET` (2).
     Dotnet,
+    /// `PYTHON` (3).
     Python,
+    /// `DELPHI` (4).
     Delphi,
+    /// `ERLANG` (5).
     Erlang,
+    /// `RUBY` (6).
     Ruby,
+    /// `OTHER` (7); also what an unknown value reads as.
     Other,
+    /// `HTTP` (8).
     Http,
+    /// `GO` (9): rocketmq-client-go.
     Go,
+    /// `PHP` (10).
     Php,
+    /// `OMS` (11): OpenMessaging.
     Oms,
 }
 
@@ -99,6 +111,7 @@ pub enum SerializeType {
 }
 
 impl SerializeType {
+    /// The type byte.
     pub fn code(self) -> u8 {
         match self {
             SerializeType::Json => 0,
@@ -106,6 +119,7 @@ impl SerializeType {
         }
     }
 
+    /// Reads a type byte; `None` for anything but 0 and 1.
     pub fn from_code(code: u8) -> Option<SerializeType> {
         match code {
             0 => Some(SerializeType::Json),

@@ -43,7 +43,13 @@
 //!         ClientConnection, ConsumerConnection, ProducerConnection, LockBatchRequestBody,
 //!         UnlockBatchRequestBody, LockBatchResponseBody, GetConsumerListByGroupResponseBody,
 //!         SubscriptionGroupConfig}          (MessageQueue-keyed maps via fastjson::ObjectKeyMap)}
-//! error::{RemotingError, HeaderError}
+//!     header::{CommandHeader, ExtFields, HeaderInfo, HeaderField, Presence, value::HeaderValue,
+//!         REQUEST_CODES (code -> request/response header), ALL_HEADERS, headers_of(code),
+//!         one struct per 4.8.0 `*RequestHeader`/`*ResponseHeader`: SendMessageRequestHeader,
+//!         SendMessageRequestHeaderV2, PullMessageRequestHeader, RegisterBrokerRequestHeader, ...}
+//!   RemotingCommand::with_header(&h) / put_header(&h) / decode_header::<H>() -> Result<H, HeaderError>
+//!   SendMessageRequestHeader::from_request(&cmd)   (V1 or V2 by request code)
+//! error::{RemotingError, HeaderError{Missing, Invalid, Check}}
 //! ```
 //!
 //! Behaviour worth knowing:
@@ -52,10 +58,16 @@
 //!   either encoding are accepted.
 //! * The server fills a response's opaque and response flag; oneway requests get no reply.
 //!   A processor returning `None` sends nothing (4.8.0's behaviour for unknown codes).
+//! * Custom headers are read as 4.8.0's `decodeCommandCustomHeader` reads them
+//!   (`Integer.parseInt`, `Boolean.parseBoolean`, `@CFNotNull`), except that a missing
+//!   required field is refused at once (`the custom field <x> is null`) instead of failing
+//!   later with a NullPointerException. See `protocol::header`.
 //! * A frame larger than the maximum, or one whose header does not parse, closes the
 //!   connection with a `warn!` line; nothing panics on input.
 //! * Deviation from the contract: `TopicConfig`/`DataVersion` live in `protocol::register`
 //!   (rmq-common had none yet); their JSON equals the common ones.
+
+#![warn(missing_docs)]
 
 pub mod client;
 pub mod codec;

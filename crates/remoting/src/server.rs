@@ -48,6 +48,7 @@ impl RemotingServer {
         self
     }
 
+    /// The address the server listens on (the real port after binding port 0).
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
     }

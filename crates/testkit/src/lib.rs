@@ -18,4 +18,6 @@ mod servers;
 pub use error::{Error, Result};
 pub use ports::{free_broker_port, free_port, free_ports};
 pub use process::{sibling_bin, spawn_wait, Proc, BOOT_TIMEOUT};
-pub use servers::{start_broker, start_namesrv, BrokerConf, BROKER_BOOT_LINE, NAMESRV_LISTEN_MARK};
+pub use servers::{
+    dledger_conf, start_broker, start_namesrv, BrokerConf, BROKER_BOOT_LINE, NAMESRV_LISTEN_MARK,
+};

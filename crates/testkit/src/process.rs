@@ -39,6 +39,7 @@ fn build_hint(name: &str) -> String {
     match name {
         "mqnamesrv" | "mqbroker" => "cargo build -p rmq-namesrv -p rmq-broker --bins".into(),
         "mqadmin" => "cargo build -p rmq-admin --bins".into(),
+        "mqbench" | "rmq-example" => "cargo build -p rmq-bench --bins".into(),
         _ => "cargo build --workspace --bins".into(),
     }
 }

@@ -95,6 +95,22 @@ impl BrokerConf {
     }
 }
 
+/// The broker.conf lines that make a broker member `n<index>` of the DLedger group `group`
+/// whose members' peer ports are `peer_ports` (`dLegerPeers` as DLedger 0.2.2 reads it:
+/// `n0-127.0.0.1:p0;n1-127.0.0.1:p1;...`).
+pub fn dledger_conf(group: &str, peer_ports: &[u16], index: usize) -> String {
+    let peers: Vec<String> = peer_ports
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("n{i}-127.0.0.1:{p}"))
+        .collect();
+    format!(
+        "brokerName={group}\nenableDLegerCommitLog=true\ndLegerGroup={group}\n\
+         dLegerPeers={}\ndLegerSelfId=n{index}\n",
+        peers.join(";")
+    )
+}
+
 /// Starts the broker `exe` with `-c conf` and waits for its boot line.
 pub fn start_broker(exe: &Path, conf: &Path) -> Result<Proc> {
     let mut cmd = Command::new(exe);
@@ -118,5 +134,10 @@ mod tests {
              namesrvAddr=127.0.0.1:9876\nstorePathRootDir=/tmp/s\nbrokerId=1\n"
         );
         assert_eq!(c.addr(), "127.0.0.1:20911");
+        assert_eq!(
+            dledger_conf("G", &[1, 2], 1),
+            "brokerName=G\nenableDLegerCommitLog=true\ndLegerGroup=G\n\
+             dLegerPeers=n0-127.0.0.1:1;n1-127.0.0.1:2\ndLegerSelfId=n1\n"
+        );
     }
 }

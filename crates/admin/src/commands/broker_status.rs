@@ -9,8 +9,10 @@ use std::io::Write;
 use crate::admin_client::AdminClient;
 use crate::commands::{CommonArgs, CLUSTER_ERROR_MESSAGE};
 
+/// `brokerStatus`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
 pub struct Args {
+    /// `-n` (else `$NAMESRV_ADDR`).
     #[command(flatten)]
     pub common: CommonArgs,
     /// Broker address
@@ -21,8 +23,9 @@ pub struct Args {
     pub cluster_name: Option<String>,
 }
 
+/// Runs `brokerStatus` and prints what 4.8.0's `BrokerStatusSubCommand` prints.
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
-    let admin = args.common.admin()?;
+    let admin = args.common.admin().await?;
     if let Some(addr) = args.broker_addr.as_deref().map(str::trim) {
         return print_stats(&admin, addr, false, out).await;
     }

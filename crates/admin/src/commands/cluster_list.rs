@@ -13,8 +13,10 @@ use std::time::Duration;
 use crate::admin_client::AdminClient;
 use crate::commands::CommonArgs;
 
+/// `clusterList`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
 pub struct Args {
+    /// `-n` (else `$NAMESRV_ADDR`).
     #[command(flatten)]
     pub common: CommonArgs,
     /// Print more stats
@@ -25,8 +27,9 @@ pub struct Args {
     pub interval: Option<u64>,
 }
 
+/// Runs `clusterList` and prints what 4.8.0's `ClusterListSubCommand` prints.
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
-    let admin = args.common.admin()?;
+    let admin = args.common.admin().await?;
     let mut first = true;
     loop {
         if !first {

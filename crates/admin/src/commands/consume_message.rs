@@ -1,8 +1,9 @@
 //! `mqadmin consumeMessage -t <topic> [-b broker -i queue [-o offset]] [-g group]
 //! [-s begin] [-e end] [-c count]`: pull messages and print them with their bodies.
 //!
-//! GET_MIN_OFFSET / GET_MAX_OFFSET (or SEARCH_OFFSET_BY_TIMESTAMP for -s/-e) per
-//! queue, then PULL_MESSAGE until the range is printed. Nothing is committed, so
+//! An rmq-client `PullConsumer` of group `TOOLS_CONSUMER` (or `-g`) reads each queue's
+//! range with GET_MIN_OFFSET / GET_MAX_OFFSET (or SEARCH_OFFSET_BY_TIMESTAMP for -s/-e),
+//! then pulls with PULL_MESSAGE until the range is printed. No offset is committed, so
 //! the group's progress does not move.
 //! Book: Part II "Consuming" (Try it).
 //! Mirrors `org.apache.rocketmq.tools.command.message.ConsumeMessageCommand` and
@@ -10,15 +11,20 @@
 
 use std::io::Write;
 
-use rmq_remoting::protocol::MessageQueue;
+use rmq_client::api::PullStatus;
+use rmq_client::consumer::PullConsumer;
+use rmq_client::MessageQueue;
 
-use crate::admin_client::AdminClient;
 use crate::commands::CommonArgs;
 use crate::format::{message_ext_string, message_queue_string, parse_timestamp};
-use crate::pull::{self, PullStatus, TOOLS_CONSUMER_GROUP};
 
+/// `MixAll.TOOLS_CONSUMER_GROUP`: the group consumeMessage pulls as unless `-g` names one.
+pub const TOOLS_CONSUMER_GROUP: &str = "TOOLS_CONSUMER";
+
+/// `consumeMessage`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
 pub struct Args {
+    /// `-n` (else `$NAMESRV_ADDR`).
     #[command(flatten)]
     pub common: CommonArgs,
     /// Topic name
@@ -49,13 +55,12 @@ pub struct Args {
 
 /// Shared state of one run.
 struct Consume<'a> {
-    admin: &'a AdminClient,
-    group: String,
+    consumer: &'a PullConsumer,
     out: &'a mut dyn Write,
 }
 
+/// Pulls the chosen range and prints every message with its body.
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
-    let admin = args.common.admin()?;
     let topic = args.topic.trim().to_string();
     let count = args.message_number.unwrap_or(128);
     if count <= 0 {
@@ -88,49 +93,41 @@ pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
             "Please make sure that the beginTimestamp is less than or equal to the endTimestamp"
         );
     }
+    let group = args
+        .consumer_group
+        .map(|g| g.trim().to_string())
+        .unwrap_or_else(|| TOOLS_CONSUMER_GROUP.to_string());
+    let consumer = PullConsumer::start(group, args.common.client_config()?).await?;
     let mut c = Consume {
-        admin: &admin,
-        group: args
-            .consumer_group
-            .map(|g| g.trim().to_string())
-            .unwrap_or_else(|| TOOLS_CONSUMER_GROUP.to_string()),
+        consumer: &consumer,
         out,
     };
-    let route = admin.examine_topic_route_info(&topic).await?;
-    let queues = pull::subscribe_queues(&topic, &route);
-    match (args.broker_name, args.queue_id) {
+    let result = match (args.broker_name, args.queue_id) {
         (Some(broker), Some(qid)) => {
             let mq = MessageQueue {
                 broker_name: broker.trim().to_string(),
                 queue_id: qid,
                 topic: topic.clone(),
             };
-            let addr = AdminClient::broker_addr_by_name(&route)
-                .remove(&mq.broker_name)
-                .ok_or_else(|| anyhow::anyhow!("The broker[{}] not exist", mq.broker_name))?;
-            c.by_queue(&mq, &addr, args.offset.unwrap_or(0), begin, end, count)
+            c.by_queue(&mq, args.offset.unwrap_or(0), begin, end, count)
                 .await
         }
-        _ => c.default_mode(&queues, begin, end, count).await,
-    }
+        _ => c.default_mode(&topic, begin, end, count).await,
+    };
+    consumer.shutdown().await;
+    result
 }
 
 impl Consume<'_> {
-    async fn range(
-        &self,
-        mq: &MessageQueue,
-        addr: &str,
-        begin: i64,
-        end: i64,
-    ) -> anyhow::Result<(i64, i64)> {
-        let a = self.admin;
-        let mut min = a.min_offset(addr, &mq.topic, mq.queue_id).await?;
-        let mut max = a.max_offset(addr, &mq.topic, mq.queue_id).await?;
+    async fn range(&self, mq: &MessageQueue, begin: i64, end: i64) -> anyhow::Result<(i64, i64)> {
+        let c = self.consumer;
+        let mut min = c.min_offset(mq).await?;
+        let mut max = c.max_offset(mq).await?;
         if begin > 0 {
-            min = a.search_offset(addr, &mq.topic, mq.queue_id, begin).await?;
+            min = c.search_offset(mq, begin).await?;
         }
         if end > 0 {
-            max = a.search_offset(addr, &mq.topic, mq.queue_id, end).await?;
+            max = c.search_offset(mq, end).await?;
         }
         Ok((min, max))
     }
@@ -138,17 +135,18 @@ impl Consume<'_> {
     /// `executeDefault`: every queue, oldest first, until `count` is used up.
     async fn default_mode(
         &mut self,
-        queues: &[(MessageQueue, String)],
+        topic: &str,
         begin: i64,
         end: i64,
         count: i64,
     ) -> anyhow::Result<()> {
+        let queues = self.consumer.fetch_subscribe_message_queues(topic).await?;
         let mut left = count;
-        for (mq, addr) in queues {
+        for mq in &queues {
             if left == 0 {
                 return Ok(());
             }
-            let (min, mut max) = self.range(mq, addr, begin, end).await?;
+            let (min, mut max) = self.range(mq, begin, end).await?;
             if max - min > left {
                 writeln!(
                     self.out,
@@ -160,7 +158,7 @@ impl Consume<'_> {
             } else {
                 left = left - (max - min) - 1;
             }
-            self.pull_queue(mq, addr, min, max).await?;
+            self.pull_queue(mq, min, max).await?;
         }
         Ok(())
     }
@@ -169,13 +167,12 @@ impl Consume<'_> {
     async fn by_queue(
         &mut self,
         mq: &MessageQueue,
-        addr: &str,
         offset: i64,
         begin: i64,
         end: i64,
         count: i64,
     ) -> anyhow::Result<()> {
-        let (min, mut max) = self.range(mq, addr, begin, end).await?;
+        let (min, mut max) = self.range(mq, begin, end).await?;
         if offset > max {
             writeln!(
                 self.out,
@@ -189,28 +186,22 @@ impl Consume<'_> {
             writeln!(self.out, "The oldler {count} message will be provided")?;
             max = min + count - 1;
         }
-        self.pull_queue(mq, addr, min, max).await
+        self.pull_queue(mq, min, max).await
     }
 
     /// `pullMessageByQueue`: pull [min, max] and print every message with its body.
-    async fn pull_queue(
-        &mut self,
-        mq: &MessageQueue,
-        addr: &str,
-        min: i64,
-        max: i64,
-    ) -> anyhow::Result<()> {
+    async fn pull_queue(&mut self, mq: &MessageQueue, min: i64, max: i64) -> anyhow::Result<()> {
         let mut offset = min;
         while offset <= max {
             let n = i32::try_from(max.saturating_sub(offset).saturating_add(1)).unwrap_or(i32::MAX);
-            let r = pull::pull(self.admin, addr, &self.group, mq, offset, n).await?;
+            let r = self.consumer.pull(mq, "*", offset, n).await?;
             // A broker that does not advance would loop forever; stop instead.
             let advanced = r.next_begin_offset != offset;
             offset = r.next_begin_offset;
             match r.status {
                 PullStatus::Found => {
                     writeln!(self.out, "Consume ok")?;
-                    for m in &r.messages {
+                    for m in &r.msgs {
                         // Java: "MSGID: %s %s BODY: %s%n"
                         writeln!(
                             self.out,

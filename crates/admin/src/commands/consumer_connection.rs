@@ -10,8 +10,10 @@ use std::io::Write;
 use crate::commands::CommonArgs;
 use crate::format::version_desc;
 
+/// `consumerConnection`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
 pub struct Args {
+    /// `-n` (else `$NAMESRV_ADDR`).
     #[command(flatten)]
     pub common: CommonArgs,
     /// consumer group name
@@ -19,8 +21,9 @@ pub struct Args {
     pub consumer_group: String,
 }
 
+/// Runs `consumerConnection` and prints what 4.8.0's `ConsumerConnectionSubCommand` prints.
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
-    let admin = args.common.admin()?;
+    let admin = args.common.admin().await?;
     let cc = admin
         .examine_consumer_connection_info(args.consumer_group.trim())
         .await?;

@@ -21,8 +21,10 @@ use crate::admin_client::{AdminClient, RETRY_GROUP_TOPIC_PREFIX};
 use crate::commands::CommonArgs;
 use crate::format::{format_date, front_string_at_least, version_desc};
 
+/// `consumerProgress`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
 pub struct Args {
+    /// `-n` (else `$NAMESRV_ADDR`).
     #[command(flatten)]
     pub common: CommonArgs,
     /// consumer group name
@@ -33,8 +35,9 @@ pub struct Args {
     pub show_client_ip: Option<String>,
 }
 
+/// Runs `consumerProgress` and prints what 4.8.0's `ConsumerProgressSubCommand` prints.
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
-    let admin = args.common.admin()?;
+    let admin = args.common.admin().await?;
     match args.group_name.as_deref().map(str::trim) {
         Some(group) => {
             let show_ip = args

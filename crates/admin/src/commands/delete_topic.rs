@@ -9,8 +9,10 @@ use std::io::Write;
 
 use crate::commands::{CommonArgs, CLUSTER_ERROR_MESSAGE};
 
+/// `deleteTopic`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
 pub struct Args {
+    /// `-n` (else `$NAMESRV_ADDR`).
     #[command(flatten)]
     pub common: CommonArgs,
     /// topic name
@@ -21,8 +23,9 @@ pub struct Args {
     pub cluster_name: String,
 }
 
+/// Runs `deleteTopic` and prints what 4.8.0's `DeleteTopicSubCommand` prints.
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
-    let admin = args.common.admin()?;
+    let admin = args.common.admin().await?;
     let topic = args.topic.trim();
     let cluster = args.cluster_name.trim();
     let Some(addrs) = admin.all_addrs_of_cluster(cluster).await? else {

@@ -13,7 +13,9 @@ use std::io::Write;
 use anyhow::Context;
 use clap::{CommandFactory, FromArgMatches};
 
-use crate::admin_client::AdminClient;
+use rmq_client::{ClientConfig, ClientError};
+
+use crate::admin_client::{AdminClient, AdminError, DEFAULT_TIMEOUT};
 
 pub mod broker_status;
 pub mod cluster_list;
@@ -23,6 +25,7 @@ pub mod consumer_progress;
 pub mod delete_topic;
 pub mod query_msg_by_id;
 pub mod query_msg_by_key;
+pub mod reset_offset_by_time;
 pub mod send_message;
 pub mod topic_list;
 pub mod topic_route;
@@ -56,16 +59,30 @@ impl CommonArgs {
     }
 
     /// An admin client for the chosen name servers.
-    pub fn admin(&self) -> anyhow::Result<AdminClient> {
+    pub async fn admin(&self) -> anyhow::Result<AdminClient> {
         let addrs = self.namesrv().unwrap_or_default();
-        Ok(AdminClient::new(&addrs)?)
+        Ok(AdminClient::start(&addrs, DEFAULT_TIMEOUT).await?)
+    }
+
+    /// The rmq-client settings for a producer or consumer these options point at
+    /// (`-n`, else `$NAMESRV_ADDR`), named after the current time as 4.8.0's commands
+    /// name theirs.
+    pub fn client_config(&self) -> anyhow::Result<ClientConfig> {
+        let mut config = ClientConfig::new(self.namesrv().unwrap_or_default());
+        if config.namesrv_list().is_empty() {
+            return Err(AdminError::NoNameServer.into());
+        }
+        config.instance_name = Some(rmq_client::util::now_ms().to_string());
+        Ok(config)
     }
 }
 
 /// One row of the command table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SubCommandInfo {
+    /// The name typed after `mqadmin` (matched ignoring case).
     pub name: &'static str,
+    /// The one-line description `mqadmin` lists.
     pub desc: &'static str,
     /// The 4.8.0 class name, used in "... command failed" messages.
     pub class: &'static str,
@@ -132,6 +149,11 @@ pub const SUB_COMMANDS: &[SubCommandInfo] = &[
         name: "topicList",
         desc: "Fetch all topic list from name server",
         class: "TopicListSubCommand",
+    },
+    SubCommandInfo {
+        name: "resetOffsetByTime",
+        desc: "Reset consumer offset by timestamp(without client restart).",
+        class: "ResetOffsetByTimeCommand",
     },
     SubCommandInfo {
         name: "sendMessage",
@@ -217,6 +239,7 @@ fn with_parser(
         "consumerProgress" => clap_command::<consumer_progress::Args>(info),
         "clusterList" => clap_command::<cluster_list::Args>(info),
         "topicList" => clap_command::<topic_list::Args>(info),
+        "resetOffsetByTime" => clap_command::<reset_offset_by_time::Args>(info),
         "sendMessage" => clap_command::<send_message::Args>(info),
         "consumeMessage" => clap_command::<consume_message::Args>(info),
         _ => return None,
@@ -251,12 +274,25 @@ pub async fn execute(
         "consumerProgress" => run!(consumer_progress),
         "clusterList" => run!(cluster_list),
         "topicList" => run!(topic_list),
+        "resetOffsetByTime" => run!(reset_offset_by_time),
         "sendMessage" => run!(send_message),
         "consumeMessage" => run!(consume_message),
         other => Err(anyhow::anyhow!("The sub command {other} not exist.")),
     };
     out.flush().ok();
-    result.with_context(|| format!("{} command failed", info.class))
+    result
+        .map_err(in_admin_terms)
+        .with_context(|| format!("{} command failed", info.class))
+}
+
+/// A failure of rmq-client's producer or pull consumer, reported as the admin client
+/// reports its own (`CODE: n  DESC: remark BROKER: addr`, the admin's error kinds), so a
+/// command's failure text does not depend on which of the two sent the request.
+fn in_admin_terms(e: anyhow::Error) -> anyhow::Error {
+    match e.downcast::<ClientError>() {
+        Ok(client) => AdminError::from(client).into(),
+        Err(other) => other,
+    }
 }
 
 /// Java's `Boolean.parseBoolean`: true only for "true", ignoring case.
@@ -282,7 +318,10 @@ mod tests {
         assert!(text.ends_with(
             "See 'mqadmin help <command>' for more information on a specific command.\n"
         ));
-        assert_eq!(text.lines().filter(|l| l.starts_with("   ")).count(), 14);
+        assert_eq!(
+            text.lines().filter(|l| l.starts_with("   ")).count(),
+            SUB_COMMANDS.len()
+        );
     }
 
     #[test]
@@ -357,6 +396,39 @@ mod tests {
         assert_eq!(a.interval, Some(2));
         let a: topic_list::Args = parse(find("topicList").unwrap(), &argv("-c")).unwrap();
         assert!(a.cluster_model);
+    }
+
+    #[test]
+    fn reset_offset_by_time_flags_follow_4_8_0() {
+        let info = find("resetOffsetByTime").unwrap();
+        let a: reset_offset_by_time::Args =
+            parse(info, &argv("-g G -t T -s 1600000000000 -f false -c")).unwrap();
+        assert_eq!((a.group.as_str(), a.topic.as_str()), ("G", "T"));
+        assert_eq!(a.timestamp, "1600000000000");
+        assert_eq!(a.force.as_deref(), Some("false"));
+        assert!(a.cplus);
+        let a: reset_offset_by_time::Args = parse(info, &argv("-g G -t T -s -1")).unwrap();
+        assert_eq!(a.timestamp, "-1");
+        assert!(a.force.is_none() && !a.cplus);
+        assert!(parse::<reset_offset_by_time::Args>(info, &argv("-g G -t T")).is_err());
+    }
+
+    #[test]
+    fn client_failures_read_like_admin_failures() {
+        let refused = anyhow::Error::from(ClientError::Broker {
+            code: 2,
+            remark: "[TIMEOUT_CLEAN_QUEUE]broker busy".into(),
+            addr: "127.0.0.1:10911".into(),
+        });
+        assert_eq!(
+            in_admin_terms(refused).to_string(),
+            "CODE: 2  DESC: [TIMEOUT_CLEAN_QUEUE]broker busy BROKER: 127.0.0.1:10911"
+        );
+        let other = anyhow::anyhow!("Please set queueId before offset!");
+        assert_eq!(
+            in_admin_terms(other).to_string(),
+            "Please set queueId before offset!"
+        );
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! for those this tool falls back to a unique-key QUERY_MESSAGE on the topic given
 //! with `-t` (an addition: 4.8.0's queryMsgById has no `-t` and only the separate
 //! queryMsgByUniqueKey command does that), or on every topic when `-t` is absent.
-//! `-s true` resends the message.
+//! `-s true` resends the message; `-g GROUP -d CLIENT` has that consumer consume it once more
+//! (CONSUME_MESSAGE_DIRECTLY, relayed by the broker).
 //! Book: Part II "Producing" (message ids).
 //! Mirrors `org.apache.rocketmq.tools.command.message.QueryMsgByIdSubCommand` and
 //! `DefaultMQAdminExtImpl.viewMessage(topic, msgId)` / `messageTrackDetail`.
@@ -14,8 +15,9 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use rmq_remoting::codes::response;
-use rmq_remoting::protocol::ConsumeType;
+use rmq_remoting::codes::{request, response};
+use rmq_remoting::protocol::{decode_body, ConsumeMessageDirectlyResult, ConsumeType};
+use rmq_remoting::RemotingCommand;
 
 use crate::admin_client::{AdminClient, AdminError};
 use crate::commands::{java_bool, CommonArgs};
@@ -23,13 +25,18 @@ use crate::format::{
     java_map_string, message_queue_string, socket_addr_plain, time_millis_to_human_string2,
 };
 use crate::message::MessageExt;
-use crate::producer::{self, OutgoingMessage};
+use rmq_client::{ClientConfig, Message, Producer, ProducerConfig};
+
+/// The producer group of `-s true` resends (`QueryMsgByIdSubCommand.sendMsg`).
+pub const RESEND_PRODUCER_GROUP: &str = "ReSendMsgById";
 
 /// Where 4.8.0 writes message bodies (`/tmp/rocketmq/msgbodys/<msgId>`).
 pub const BODY_DIR: &str = "/tmp/rocketmq/msgbodys";
 
+/// `queryMsgById`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
 pub struct Args {
+    /// `-n` (else `$NAMESRV_ADDR`).
     #[command(flatten)]
     pub common: CommonArgs,
     /// Message Id
@@ -52,23 +59,34 @@ pub struct Args {
     pub topic: Option<String>,
 }
 
+/// Runs `queryMsgById` and prints what 4.8.0's `QueryMsgByIdSubCommand` prints.
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
-    if args.consumer_group.is_some() && args.client_id.is_some() {
-        anyhow::bail!(
-            "-g/-d (CONSUME_MESSAGE_DIRECTLY to a consumer) is not supported by this mqadmin"
-        );
-    }
-    let admin = args.common.admin()?;
+    let admin = args.common.admin().await?;
     let ids: Vec<&str> = args
         .msg_id
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .collect();
+    if let (Some(group), Some(client)) = (&args.consumer_group, &args.client_id) {
+        for id in ids {
+            push_msg(
+                &admin,
+                group.trim(),
+                client.trim(),
+                id,
+                args.topic.as_deref(),
+                out,
+            )
+            .await?;
+        }
+        return Ok(());
+    }
     if let Some(resend) = args.send_message.as_deref() {
         if java_bool(resend) {
             for id in ids {
-                resend_msg(&admin, id, args.topic.as_deref(), out).await?;
+                let client = args.common.client_config()?;
+                resend_msg(&admin, id, args.topic.as_deref(), client, out).await?;
             }
         }
         return Ok(());
@@ -77,6 +95,57 @@ pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
         let msg = view_message(&admin, id, args.topic.as_deref()).await?;
         print_msg(&admin, &msg, out).await?;
     }
+    Ok(())
+}
+
+/// `-g GROUP -d CLIENT`: CONSUME_MESSAGE_DIRECTLY to the broker that stores the message, which
+/// relays it to that consumer; prints the consumer's `ConsumeMessageDirectlyResult`. A failure
+/// is printed and the next id is tried, as 4.8.0's `pushMsg` does.
+async fn push_msg(
+    admin: &AdminClient,
+    group: &str,
+    client: &str,
+    msg_id: &str,
+    topic: Option<&str>,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let msg = match view_message(admin, msg_id, topic).await {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("{e:#}");
+            return Ok(());
+        }
+    };
+    let cmd = RemotingCommand::new_request(request::CONSUME_MESSAGE_DIRECTLY)
+        .with_ext("consumerGroup", group)
+        .with_ext("clientId", client)
+        .with_ext("msgId", msg.offset_msg_id());
+    // 4.8.0 gives this call three times the usual timeout.
+    let addr = socket_addr_plain(msg.store_host);
+    let resp = admin.invoke(&addr, cmd, admin.timeout() * 3).await?;
+    if resp.code != response::SUCCESS {
+        eprintln!(
+            "org.apache.rocketmq.client.exception.MQClientException: CODE: {}  DESC: {}",
+            resp.code,
+            resp.remark.unwrap_or_default()
+        );
+        return Ok(());
+    }
+    let r: ConsumeMessageDirectlyResult = decode_body(resp.body_bytes())?;
+    let result = r
+        .consume_result
+        .and_then(|c| serde_json::to_value(c).ok())
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| "null".into());
+    // ConsumeMessageDirectlyResult.toString(), printed without a line break by 4.8.0.
+    writeln!(
+        out,
+        "ConsumeMessageDirectlyResult [order={}, autoCommit={}, consumeResult={result}, remark={}, spentTimeMills={}]",
+        r.order,
+        r.auto_commit,
+        r.remark.as_deref().unwrap_or("null"),
+        r.spent_time_mills
+    )?;
     Ok(())
 }
 
@@ -265,10 +334,13 @@ async fn consumed(admin: &AdminClient, msg: &MessageExt, group: &str) -> Result<
     }))
 }
 
+/// `-s true`: sends the message again, as a new message with the same topic, tags, keys
+/// and body, and prints the `SendResult`.
 async fn resend_msg(
     admin: &AdminClient,
     msg_id: &str,
     topic: Option<&str>,
+    client_config: ClientConfig,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let msg = match view_message(admin, msg_id, topic).await {
@@ -279,17 +351,24 @@ async fn resend_msg(
         }
     };
     write!(out, "prepare resend msg. originalMsgId={msg_id}")?;
-    let outgoing = OutgoingMessage {
-        topic: msg.topic.clone(),
-        tags: msg.tags().map(String::from),
-        keys: msg.keys().map(String::from),
-        body: msg.body.to_vec(),
-    };
-    let r = producer::send(admin, "ReSendMsgById", &outgoing, None).await?;
+    // `new Message(topic, tags, keys, body)` sent by a producer of group ReSendMsgById.
+    let mut resent = Message::new(msg.topic.clone(), msg.body.clone());
+    if let Some(tags) = msg.tags() {
+        resent = resent.with_tags(tags);
+    }
+    if let Some(keys) = msg.keys() {
+        resent = resent.with_keys(keys);
+    }
+    let mut config = ProducerConfig::new(RESEND_PRODUCER_GROUP, String::new());
+    config.client = client_config;
+    let producer = Producer::start(config).await?;
+    let sent = producer.send(resent).await;
+    producer.shutdown().await;
+    let r = sent?;
     writeln!(
         out,
         "SendResult [sendStatus={}, msgId={}, offsetMsgId={}, messageQueue={}, queueOffset={}]",
-        r.send_status,
+        r.send_status.name(),
         r.msg_id,
         r.offset_msg_id,
         message_queue_string(&r.message_queue),

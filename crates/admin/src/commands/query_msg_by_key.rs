@@ -10,8 +10,10 @@ use std::io::Write;
 
 use crate::commands::CommonArgs;
 
+/// `queryMsgByKey`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
 pub struct Args {
+    /// `-n` (else `$NAMESRV_ADDR`).
     #[command(flatten)]
     pub common: CommonArgs,
     /// topic name
@@ -22,8 +24,9 @@ pub struct Args {
     pub msg_key: String,
 }
 
+/// Runs `queryMsgByKey` and prints what 4.8.0's `QueryMsgByKeySubCommand` prints.
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
-    let admin = args.common.admin()?;
+    let admin = args.common.admin().await?;
     let msgs = admin
         .query_message(
             args.topic.trim(),

@@ -1,17 +1,21 @@
 //! `mqadmin sendMessage -t <topic> -p <body> [-k keys] [-c tags] [-b broker -i qid]`:
 //! send one message and print where it went.
 //!
-//! SEND_MESSAGE_V2 through the one-message producer in `crate::producer`.
+//! SEND_MESSAGE_V2 through rmq-client's `Producer` (route lookup, TBW102 for a topic the
+//! broker auto-creates, queue choice, retries), started for this one message.
 //! Book: Part II "Producing" (Try it).
 //! Mirrors `org.apache.rocketmq.tools.command.message.SendMessageCommand`.
 
 use std::io::Write;
 
-use crate::commands::CommonArgs;
-use crate::producer::{self, OutgoingMessage};
+use rmq_client::{Message, MessageQueue, Producer, ProducerConfig};
 
+use crate::commands::CommonArgs;
+
+/// `sendMessage`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
 pub struct Args {
+    /// `-n` (else `$NAMESRV_ADDR`).
     #[command(flatten)]
     pub common: CommonArgs,
     /// Topic name
@@ -34,24 +38,39 @@ pub struct Args {
     pub qid: Option<i32>,
 }
 
+/// Sends the message and prints the broker, queue, status and unique id.
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
     if args.qid.is_some() && args.broker.is_none() {
         anyhow::bail!("Broker name must be set if the queue is chosen!");
     }
-    let admin = args.common.admin()?;
-    let msg = OutgoingMessage {
-        topic: args.topic.trim().to_string(),
-        tags: args.tags.as_deref().map(|s| s.trim().to_string()),
-        keys: args.key.as_deref().map(|s| s.trim().to_string()),
-        body: args.body.trim().as_bytes().to_vec(),
-    };
+    let topic = args.topic.trim().to_string();
+    // `new Message(topic, tags, keys, body)`: empty tags or keys are left out.
+    let mut msg = Message::new(topic.clone(), args.body.trim().as_bytes().to_vec());
+    if let Some(tags) = &args.tags {
+        msg = msg.with_tags(tags.trim());
+    }
+    if let Some(keys) = &args.key {
+        msg = msg.with_keys(keys.trim());
+    }
     let target = match (args.broker, args.qid) {
-        (Some(b), Some(q)) if q > -1 => Some((b.trim().to_string(), q)),
+        (Some(b), Some(q)) if q > -1 => Some(MessageQueue {
+            broker_name: b.trim().to_string(),
+            queue_id: q,
+            topic,
+        }),
         _ => None,
     };
     // 4.8.0 names the producer group after the current time.
-    let group = chrono::Utc::now().timestamp_millis().to_string();
-    let result = producer::send(&admin, &group, &msg, target).await?;
+    let group = rmq_client::util::now_ms().to_string();
+    let mut config = ProducerConfig::new(group, String::new());
+    config.client = args.common.client_config()?;
+    let producer = Producer::start(config).await?;
+    let sent = match &target {
+        Some(mq) => producer.send_to_queue(msg, mq).await,
+        None => producer.send(msg).await,
+    };
+    producer.shutdown().await;
+    let result = sent?;
     // Java: "%-32s  %-4s  %-20s    %s%n"
     writeln!(
         out,
@@ -63,7 +82,7 @@ pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
         "{:<32}  {:<4}  {:<20}    {}",
         result.message_queue.broker_name,
         result.message_queue.queue_id,
-        result.send_status,
+        result.send_status.name(),
         result.msg_id
     )?;
     Ok(())

@@ -13,8 +13,10 @@ use crate::admin_client::{AdminClient, DLQ_GROUP_TOPIC_PREFIX, RETRY_GROUP_TOPIC
 use crate::commands::CommonArgs;
 use crate::format::front_string_at_least;
 
+/// `topicList`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
 pub struct Args {
+    /// `-n` (else `$NAMESRV_ADDR`).
     #[command(flatten)]
     pub common: CommonArgs,
     /// clusterModel
@@ -22,8 +24,9 @@ pub struct Args {
     pub cluster_model: bool,
 }
 
+/// Runs `topicList` and prints what 4.8.0's `TopicListSubCommand` prints.
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
-    let admin = args.common.admin()?;
+    let admin = args.common.admin().await?;
     if !args.cluster_model {
         for topic in admin.fetch_all_topic_list().await?.topic_list {
             writeln!(out, "{topic}")?;

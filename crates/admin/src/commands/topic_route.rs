@@ -10,8 +10,10 @@ use rmq_remoting::protocol::fastjson;
 
 use crate::commands::CommonArgs;
 
+/// `topicRoute`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
 pub struct Args {
+    /// `-n` (else `$NAMESRV_ADDR`).
     #[command(flatten)]
     pub common: CommonArgs,
     /// topic name
@@ -19,8 +21,9 @@ pub struct Args {
     pub topic: String,
 }
 
+/// Runs `topicRoute` and prints what 4.8.0's `TopicRouteSubCommand` prints.
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
-    let admin = args.common.admin()?;
+    let admin = args.common.admin().await?;
     let route = admin.examine_topic_route_info(args.topic.trim()).await?;
     writeln!(out, "{}", fastjson::to_string_pretty(&route)?)?;
     Ok(())

@@ -10,8 +10,10 @@ use std::io::Write;
 use crate::commands::CommonArgs;
 use crate::format::{front_string_at_least, time_millis_to_human_string2};
 
+/// `topicStatus`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
 pub struct Args {
+    /// `-n` (else `$NAMESRV_ADDR`).
     #[command(flatten)]
     pub common: CommonArgs,
     /// topic name
@@ -19,8 +21,9 @@ pub struct Args {
     pub topic: String,
 }
 
+/// Runs `topicStatus` and prints what 4.8.0's `TopicStatusSubCommand` prints.
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
-    let admin = args.common.admin()?;
+    let admin = args.common.admin().await?;
     let stats = admin.examine_topic_stats(args.topic.trim()).await?;
     let mut rows = stats.offset_table.0;
     // MessageQueue orders as Java's compareTo: topic, broker name, queue id.

@@ -13,8 +13,10 @@ use rmq_remoting::protocol::SubscriptionGroupConfig;
 use crate::commands::{java_bool, CommonArgs, CLUSTER_ERROR_MESSAGE};
 use crate::format::subscription_group_string;
 
+/// `updateSubGroup`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
 pub struct Args {
+    /// `-n` (else `$NAMESRV_ADDR`).
     #[command(flatten)]
     pub common: CommonArgs,
     /// create subscription group to which broker
@@ -88,8 +90,9 @@ pub fn group_config(args: &Args) -> SubscriptionGroupConfig {
     c
 }
 
+/// Runs `updateSubGroup` and prints what 4.8.0's `UpdateSubGroupSubCommand` prints.
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
-    let admin = args.common.admin()?;
+    let admin = args.common.admin().await?;
     let config = group_config(&args);
     if let Some(addr) = args.broker_addr.as_deref().map(str::trim) {
         admin

@@ -14,9 +14,11 @@ use rmq_remoting::protocol::TopicConfig;
 use crate::commands::{java_bool, CommonArgs, CLUSTER_ERROR_MESSAGE};
 use crate::format::topic_config_string;
 
+/// `updateTopic`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
 #[command(group(clap::ArgGroup::new("target").required(true).args(["broker_addr", "cluster_name"])))]
 pub struct Args {
+    /// `-n` (else `$NAMESRV_ADDR`).
     #[command(flatten)]
     pub common: CommonArgs,
     /// create topic to which broker
@@ -70,8 +72,9 @@ pub fn topic_config(args: &Args) -> TopicConfig {
 }
 
 // ANCHOR: update_topic_run
+/// Runs `updateTopic` and prints what 4.8.0's `UpdateTopicSubCommand` prints.
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
-    let admin = args.common.admin()?;
+    let admin = args.common.admin().await?;
     let tc = topic_config(&args);
     if let Some(addr) = args.broker_addr.as_deref().map(str::trim) {
         admin.create_and_update_topic_config(addr, &tc).await?;

@@ -45,6 +45,18 @@ impl ProducerManager {
         g.retain(|_, m| !m.is_empty());
     }
 
+    /// The connection of the producer whose client id is `client_id`, in any group
+    /// (`ProducerManager.findChannel`; request-reply pushes replies down it).
+    pub fn find_channel(&self, client_id: &str) -> Option<ClientChannel> {
+        self.groups
+            .lock()
+            .values()
+            .flat_map(|m| m.values())
+            .filter(|c| c.client_id == client_id && !c.conn.is_closed())
+            .max_by_key(|c| c.last_update)
+            .cloned()
+    }
+
     pub fn channels(&self, group: &str) -> Vec<ClientChannel> {
         self.groups
             .lock()

@@ -1,10 +1,10 @@
 //! Admin requests mqadmin and the console send to a broker: topic create/delete/list/stats,
 //! consumer/producer connections, consume stats, runtime info, subscription groups, all
-//! offsets, broker config, who consumes a topic, and the two calls forwarded to a consumer
-//! client (GET_CONSUMER_RUNNING_INFO, CONSUME_MESSAGE_DIRECTLY). Returns `None` for codes it
-//! does not know. Mirrors `AdminBrokerProcessor`. Book: Part II, "Administering a broker".
+//! offsets, broker config and who consumes a topic (the calls that reach a consumer client
+//! live in `broker2client`). Returns `None` for codes it does not know.
+//! Mirrors `AdminBrokerProcessor`. Book: Part II, "Administering a broker".
 
-use super::{reply, FAQ_SUFFIX};
+use super::reply;
 use crate::broker::Broker;
 use crate::processor::send::validate_topic;
 use rmq_remoting::codes::{request as rq, response as rs};
@@ -17,7 +17,6 @@ use rmq_remoting::protocol::{decode_body, encode_body, KVTable, TopicConfig};
 use rmq_remoting::{Connection, RemotingCommand};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
 pub async fn process(
     b: &Arc<Broker>,
@@ -75,9 +74,6 @@ pub async fn process(
             groups.dedup();
             let body = serde_json::json!({ "groupList": groups });
             Ok(super::ok().with_body(body.to_string().into_bytes()))
-        }
-        rq::GET_CONSUMER_RUNNING_INFO | rq::CONSUME_MESSAGE_DIRECTLY => {
-            forward_to_client(b, req).await
         }
         _ => return None,
     };
@@ -311,33 +307,4 @@ fn runtime_info(b: &Arc<Broker>) -> anyhow::Result<RemotingCommand> {
         ),
     );
     Ok(super::ok().with_body(encode_body(&t)?))
-}
-
-/// Forwards a request to the consumer client named by `clientId` in `consumerGroup` and
-/// relays its answer (4.8.0 `callConsumer`).
-async fn forward_to_client(
-    b: &Arc<Broker>,
-    req: RemotingCommand,
-) -> anyhow::Result<RemotingCommand> {
-    let group = req.required_ext("consumerGroup")?.to_string();
-    let client_id = req.required_ext("clientId")?.to_string();
-    let Some(conn) = b.consumers.find_channel(&group, &client_id) else {
-        return Ok(reply(
-            rs::SYSTEM_ERROR,
-            format!("The Consumer <{client_id}> not online"),
-        ));
-    };
-    let mut fwd = RemotingCommand::new_request(req.code);
-    fwd.ext_fields = req.ext_fields.clone();
-    fwd.body = req.body.clone();
-    match conn.invoke(fwd, Duration::from_secs(5)).await {
-        Ok(mut r) => {
-            r.opaque = 0;
-            Ok(r)
-        }
-        Err(e) => Ok(reply(
-            rs::SYSTEM_ERROR,
-            format!("invoke consumer <{client_id}> failed: {e}{FAQ_SUFFIX}"),
-        )),
-    }
 }

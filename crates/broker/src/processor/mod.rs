@@ -5,10 +5,12 @@
 //! and `NettyRemotingAbstract.processRequestCommand`. Book: Part II, "Inside a broker".
 
 pub mod admin;
+pub mod broker2client;
 pub mod client;
 pub mod consumer;
 pub mod pull;
 pub mod query;
+pub mod reply_message;
 pub mod send;
 
 use crate::broker::Broker;
@@ -58,7 +60,17 @@ impl RequestProcessor for BrokerProcessor {
                     send::process(&b, &ctx, req).await
                 }
                 rq::CONSUMER_SEND_MSG_BACK => send::send_back(&b, &ctx, req).await,
+                rq::SEND_REPLY_MESSAGE | rq::SEND_REPLY_MESSAGE_V2 => {
+                    reply_message::process(&b, &ctx, req).await
+                }
+                code if broker2client::handles(code) => broker2client::process(&b, &ctx, req).await,
                 rq::PULL_MESSAGE => pull::process(&b, &ctx, req).await,
+                rq::END_TRANSACTION => {
+                    return crate::transaction::end::process(&b, &ctx, req).await
+                }
+                rq::RESUME_CHECK_HALF_MESSAGE => {
+                    Ok(crate::transaction::end::resume_check_half_message(&b, &req).await)
+                }
                 rq::QUERY_CONSUMER_OFFSET
                 | rq::UPDATE_CONSUMER_OFFSET
                 | rq::GET_CONSUMER_LIST_BY_GROUP => consumer::process(&b, &ctx, req).await,

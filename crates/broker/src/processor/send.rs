@@ -11,6 +11,7 @@ use bytes::{Buf, Bytes};
 use rmq_common::message::{decode_properties, decode_record, tags_code};
 use rmq_common::MessageExtBrokerInner;
 use rmq_remoting::codes::{request as rq, response as rs};
+use rmq_remoting::protocol::TopicConfig;
 use rmq_remoting::{Connection, RemotingCommand};
 use std::sync::Arc;
 
@@ -53,7 +54,10 @@ fn num<T: std::str::FromStr>(
 // ANCHOR: send_header
 impl SendHeader {
     pub fn parse(req: &RemotingCommand) -> anyhow::Result<SendHeader> {
-        let v2 = req.code == rq::SEND_MESSAGE_V2 || req.code == rq::SEND_BATCH_MESSAGE;
+        let v2 = matches!(
+            req.code,
+            rq::SEND_MESSAGE_V2 | rq::SEND_BATCH_MESSAGE | rq::SEND_REPLY_MESSAGE_V2
+        );
         let s = |l: &str, sh: &str| field(req, v2, l, sh).unwrap_or("").to_string();
         let topic = field(req, v2, "topic", "b")
             .ok_or_else(|| anyhow::anyhow!("the custom field <topic> is null"))?
@@ -122,28 +126,30 @@ pub async fn process(
 // ANCHOR_END: send_entry
 
 // ANCHOR: send_core
-async fn send_checked(
+// ANCHOR: msg_check
+/// `AbstractSendMessageProcessor.msgCheck`, the gate every send and every reply passes:
+/// topic name, default-topic conflict, existence (auto-create from the default topic),
+/// queue id range, write permission of order topics. Returns the topic's config, or the
+/// refusal to answer with (boxed: a command is large next to a topic config).
+pub fn msg_check(
     b: &Arc<Broker>,
     ctx: &Arc<Connection>,
-    req: &RemotingCommand,
-    mut h: SendHeader,
-    slot: &SendSlot,
-) -> anyhow::Result<RemotingCommand> {
-    // msgCheck: topic name, default-topic conflict, existence (auto-create), queue id range.
+    h: &SendHeader,
+) -> Result<TopicConfig, Box<RemotingCommand>> {
     if let Err(remark) = validate_topic(&h.topic) {
-        return Ok(reply(rs::SYSTEM_ERROR, remark));
+        return Err(Box::new(reply(rs::SYSTEM_ERROR, remark)));
     }
     if h.topic == crate::topic::DEFAULT_TOPIC {
-        return Ok(reply(
+        return Err(Box::new(reply(
             rs::SYSTEM_ERROR,
             format!("the topic[{}] is conflict with default topic.", h.topic),
-        ));
+        )));
     }
     if h.topic == SCHEDULE_TOPIC {
-        return Ok(reply(
+        return Err(Box::new(reply(
             rs::NO_PERMISSION,
             format!("Sending message to topic[{}] is forbidden.", h.topic),
-        ));
+        )));
     }
     let mut tc = b.topics.get(&h.topic);
     if tc.is_none() {
@@ -169,17 +175,17 @@ async fn send_checked(
         };
     }
     let Some(tc) = tc else {
-        return Ok(reply(
+        return Err(Box::new(reply(
             rs::TOPIC_NOT_EXIST,
             format!(
                 "topic[{}] not exist, apply first please!{FAQ_SUFFIX}",
                 h.topic
             ),
-        ));
+        )));
     };
     let max_qid = tc.write_queue_nums.max(tc.read_queue_nums);
     if h.queue_id >= max_qid {
-        return Ok(reply(
+        return Err(Box::new(reply(
             rs::SYSTEM_ERROR,
             format!(
                 "request queueId[{}] is illegal, {:?} Producer: {}",
@@ -187,20 +193,35 @@ async fn send_checked(
                 tc,
                 ctx.remote_addr()
             ),
-        ));
+        )));
     }
     // 4.8.0 refuses here only for order topics on a non-writable broker; otherwise clients
     // avoid non-writable brokers through the route (such a broker registers every topic with
     // its own permission, see register::announced_topics).
     if b.cfg.broker_permission & PERM_WRITE == 0 && tc.order {
-        return Ok(reply(
+        return Err(Box::new(reply(
             rs::NO_PERMISSION,
             format!(
                 "the broker[{}] sending message is forbidden",
                 b.cfg.broker_ip1
             ),
-        ));
+        )));
     }
+    Ok(tc)
+}
+// ANCHOR_END: msg_check
+
+async fn send_checked(
+    b: &Arc<Broker>,
+    ctx: &Arc<Connection>,
+    req: &RemotingCommand,
+    mut h: SendHeader,
+    slot: &SendSlot,
+) -> anyhow::Result<RemotingCommand> {
+    let tc = match msg_check(b, ctx, &h) {
+        Ok(tc) => tc,
+        Err(refusal) => return Ok(*refusal),
+    };
     if h.queue_id < 0 {
         h.queue_id = (rand_u32() % tc.write_queue_nums.max(1) as u32) as i32;
     }
@@ -251,6 +272,22 @@ async fn send_checked(
         reconsume_times: h.reconsume_times,
         prepared_transaction_offset: 0,
     };
+    // ANCHOR: half_send
+    // The half message of a transaction waits in RMQ_SYS_TRANS_HALF_TOPIC (spec 14.2).
+    let mut msg = msg;
+    if !h.batch && crate::transaction::is_half_send(&props, h.reconsume_times) {
+        if b.transactions.cfg.reject {
+            return Ok(reply(
+                rs::NO_PERMISSION,
+                format!(
+                    "the broker[{}] sending transaction message is forbidden",
+                    b.cfg.broker_ip1
+                ),
+            ));
+        }
+        crate::transaction::bridge::to_half(&mut msg, &mut props);
+    }
+    // ANCHOR_END: half_send
     let (status, appended) = if h.batch {
         put_batch(b, msg, &props, &body, slot).await?
     } else {
@@ -338,7 +375,7 @@ pub fn decode_batch(mut buf: &[u8]) -> Option<Vec<(i32, Bytes, String)>> {
     (!out.is_empty()).then_some(out)
 }
 
-fn rand_u32() -> u32 {
+pub(super) fn rand_u32() -> u32 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u64(rmq_store::now_ms() as u64);

@@ -66,7 +66,7 @@ impl TopicConfigManager {
             sys.push(tc(&cfg.msg_trace_topic_name, 1, 1, rw));
         }
         sys.push(tc(
-            &format!("{}_REPLY_TOPIC", cfg.broker_cluster_name),
+            &rmq_common::message::reply_topic(&cfg.broker_cluster_name),
             1,
             1,
             rw,

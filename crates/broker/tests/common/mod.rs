@@ -152,10 +152,7 @@ pub fn group(dir: &Path, ns: &str) -> Vec<Member> {
 
 /// [`group`] with more `key=value` lines for every member.
 pub fn group_with(dir: &Path, ns: &str, extra: &str) -> Vec<Member> {
-    let peers: Vec<String> = (0..3)
-        .map(|i| format!("n{i}-127.0.0.1:{}", rmq_testkit::free_port().unwrap()))
-        .collect();
-    let peers = peers.join(";");
+    let peer_ports = rmq_testkit::free_ports(3).unwrap();
     (0..3)
         .map(|i| {
             let d = dir.join(format!("n{i}"));
@@ -164,9 +161,8 @@ pub fn group_with(dir: &Path, ns: &str, extra: &str) -> Vec<Member> {
                 &d,
                 ns,
                 &format!(
-                    "brokerName=RaftNode00\nenableDLegerCommitLog=true\ndLegerGroup=RaftNode00\n\
-                     dLegerPeers={peers}\ndLegerSelfId=n{i}\nmappedFileSizeCommitLog=4194304\n\
-                     autoCreateTopicEnable=true\n{extra}"
+                    "{}mappedFileSizeCommitLog=4194304\nautoCreateTopicEnable=true\n{extra}",
+                    rmq_testkit::dledger_conf("RaftNode00", &peer_ports, i)
                 ),
             );
             let proc = Some(start_broker(&setup));

@@ -34,6 +34,7 @@ impl AllocateStrategy {
         }
     }
 
+    /// 4.8.0's strategy name (`AllocateMessageQueueStrategy.getName`).
     pub fn name(self) -> &'static str {
         match self {
             AllocateStrategy::Averagely => "AVG",

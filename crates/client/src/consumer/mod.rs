@@ -11,6 +11,7 @@ pub mod offset_store;
 pub mod process_queue;
 pub mod pull_api;
 pub mod pull_consumer;
+pub mod stats;
 pub mod subscription;
 
 pub use allocate::AllocateStrategy;

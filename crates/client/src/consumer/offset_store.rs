@@ -24,14 +24,19 @@ use crate::util::MASTER_ID;
 /// Where `read_offset` looks (`ReadOffsetType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadOffsetType {
+    /// Only the in-memory table (-1 when the queue has no entry).
     ReadFromMemory,
+    /// Only the store: the broker or the local file.
     ReadFromStore,
+    /// Memory, falling back to the store.
     MemoryFirstThenStore,
 }
 
 /// A consumer group's offsets.
 pub enum OffsetStore {
+    /// Clustering: the brokers keep the group's offsets (`RemoteBrokerOffsetStore`).
     Remote(RemoteBrokerOffsetStore),
+    /// Broadcasting: each client keeps its own in a file (`LocalFileOffsetStore`).
     Local(LocalFileOffsetStore),
 }
 
@@ -128,6 +133,7 @@ pub struct RemoteBrokerOffsetStore {
 }
 
 impl RemoteBrokerOffsetStore {
+    /// The offsets of `group`, stored on the brokers that `instance` knows.
     pub fn new(instance: ClientInstance, group: impl Into<String>) -> Self {
         RemoteBrokerOffsetStore {
             instance,
@@ -218,6 +224,7 @@ impl LocalFileOffsetStore {
         Ok(store)
     }
 
+    /// The `offsets.json` file this store reads and writes.
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
 use parking_lot::Mutex;
 use rmq_common::message::MessageExt;
+use rmq_remoting::protocol::ProcessQueueInfo;
 
 use crate::util::now_ms;
 
@@ -52,6 +53,7 @@ impl Default for ProcessQueue {
 }
 
 impl ProcessQueue {
+    /// An empty queue buffer, not dropped, not locked, pulled "now".
     pub fn new() -> Self {
         let now = now_ms();
         ProcessQueue {
@@ -108,6 +110,7 @@ impl ProcessQueue {
         s.msgs.len() + s.consuming.len()
     }
 
+    /// Body bytes of the buffered messages (flow control).
     pub fn msg_size(&self) -> usize {
         self.state.lock().msg_size
     }
@@ -170,20 +173,58 @@ impl ProcessQueue {
         self.state.lock().consuming_flag = false;
     }
 
+    /// Forgets every buffered message (an offset reset, `ProcessQueue.clear`).
+    pub fn clear(&self) {
+        let mut s = self.state.lock();
+        s.msgs.clear();
+        s.consuming.clear();
+        s.msg_size = 0;
+        s.queue_offset_max = 0;
+    }
+
+    /// What GET_CONSUMER_RUNNING_INFO reports of this queue (`fillProcessQueueInfo`).
+    pub fn info(&self, commit_offset: i64) -> ProcessQueueInfo {
+        let s = self.state.lock();
+        let count = s.msgs.len() + s.consuming.len();
+        let first = s.msgs.keys().next().or(s.consuming.keys().next());
+        let last = s
+            .msgs
+            .keys()
+            .next_back()
+            .max(s.consuming.keys().next_back());
+        ProcessQueueInfo {
+            cached_msg_count: count as i32,
+            cached_msg_max_offset: last.copied().unwrap_or(0),
+            cached_msg_min_offset: first.copied().unwrap_or(0),
+            cached_msg_size_in_mib: (s.msg_size / (1024 * 1024)) as i32,
+            commit_offset,
+            droped: self.is_dropped(),
+            last_consume_timestamp: self.last_consume_ms.load(Ordering::Relaxed),
+            last_lock_timestamp: self.last_lock_ms.load(Ordering::Relaxed),
+            last_pull_timestamp: self.last_pull_ms.load(Ordering::Relaxed),
+            locked: self.is_locked(),
+            ..Default::default()
+        }
+    }
+
     // ----- flags ------------------------------------------------------------------
 
+    /// Whether a rebalance took the queue away (its pulls and consumes stop).
     pub fn is_dropped(&self) -> bool {
         self.dropped.load(Ordering::Acquire)
     }
 
+    /// Marks the queue dropped (or not).
     pub fn set_dropped(&self, d: bool) {
         self.dropped.store(d, Ordering::Release);
     }
 
+    /// Whether the broker granted this client the queue's lock (orderly consumers).
     pub fn is_locked(&self) -> bool {
         self.locked.load(Ordering::Acquire)
     }
 
+    /// Records the lock state; a grant also restarts the lock's lifetime.
     pub fn set_locked(&self, l: bool) {
         self.locked.store(l, Ordering::Release);
         if l {
@@ -191,14 +232,17 @@ impl ProcessQueue {
         }
     }
 
+    /// Whether the last grant is older than the broker keeps a lock (30 s).
     pub fn is_lock_expired(&self) -> bool {
         now_ms() - self.last_lock_ms.load(Ordering::Relaxed) > REBALANCE_LOCK_MAX_LIVE_TIME_MS
     }
 
+    /// Records that a pull for this queue just went out.
     pub fn touch_pull(&self) {
         self.last_pull_ms.store(now_ms(), Ordering::Relaxed);
     }
 
+    /// Whether no pull went out for longer than 120 s (the queue is stuck).
     pub fn is_pull_expired(&self) -> bool {
         now_ms() - self.last_pull_ms.load(Ordering::Relaxed) > PULL_MAX_IDLE_TIME_MS
     }
@@ -245,6 +289,29 @@ mod tests {
         assert_eq!(pq.remove_messages(&[msg(10), msg(11)]), 13);
         assert_eq!(pq.remove_messages(&[msg(13), msg(14), msg(15)]), 16);
         assert_eq!(pq.remove_messages(&[msg(16)]), -1);
+    }
+
+    #[test]
+    fn clear_and_info() {
+        let pq = ProcessQueue::new();
+        pq.put_messages(&(4..7).map(msg).collect::<Vec<_>>());
+        let i = pq.info(4);
+        assert_eq!(
+            (
+                i.cached_msg_count,
+                i.cached_msg_min_offset,
+                i.cached_msg_max_offset
+            ),
+            (3, 4, 6)
+        );
+        assert_eq!(i.commit_offset, 4);
+        assert!(!i.droped);
+        pq.set_dropped(true);
+        pq.clear();
+        let i = pq.info(4);
+        assert_eq!((i.cached_msg_count, i.cached_msg_max_offset), (0, 0));
+        assert!(i.droped);
+        assert_eq!(pq.msg_size(), 0);
     }
 
     #[test]

@@ -23,23 +23,37 @@ use crate::util::MASTER_ID;
 /// A pull's outcome with decoded, filtered messages (`PullResult`).
 #[derive(Debug, Clone)]
 pub struct PullResult {
+    /// What the broker found.
     pub status: PullStatus,
+    /// The offset to pull from next.
     pub next_begin_offset: i64,
+    /// The queue's smallest offset.
     pub min_offset: i64,
+    /// One past the queue's last offset.
     pub max_offset: i64,
+    /// The messages the subscription wants, each stamped with `MIN_OFFSET`/`MAX_OFFSET`
+    /// (`msgFoundList`).
     pub msgs: Vec<MessageExt>,
 }
 
 /// What one pull asks for.
 #[derive(Debug, Clone)]
 pub struct PullArgs<'a> {
+    /// The queue.
     pub mq: &'a MessageQueue,
+    /// The subscription (sent with the pull, and applied again to what comes back).
     pub sub: &'a SubscriptionData,
+    /// The first offset wanted.
     pub offset: i64,
+    /// At most this many messages.
     pub max_nums: i32,
+    /// `pull_flag` bits (COMMIT_OFFSET is cleared when the pull goes to a slave).
     pub sys_flag: i32,
+    /// The group's offset to store on the way.
     pub commit_offset: i64,
+    /// How long the broker may hold the request, ms.
     pub suspend_ms: i64,
+    /// The request's timeout (longer than `suspend_ms` for a held pull).
     pub timeout: Duration,
 }
 
@@ -52,6 +66,7 @@ pub struct PullApiWrapper {
 }
 
 impl PullApiWrapper {
+    /// Pulls for `group` through `instance`, starting at the masters.
     pub fn new(instance: ClientInstance, group: impl Into<String>) -> Self {
         PullApiWrapper {
             instance,

@@ -82,6 +82,15 @@ impl ConsumerHook for Hook {
         }
         .boxed()
     }
+
+    fn offset_table(&self, topic: &str) -> std::collections::HashMap<MessageQueue, i64> {
+        self.0
+            .offsets
+            .snapshot()
+            .into_iter()
+            .filter(|(mq, _)| mq.topic == topic)
+            .collect()
+    }
 }
 
 impl PullConsumer {
@@ -110,10 +119,12 @@ impl PullConsumer {
         Ok(PullConsumer { inner })
     }
 
+    /// The consumer group.
     pub fn group(&self) -> &str {
         &self.inner.group
     }
 
+    /// The client runtime this consumer owns.
     pub fn instance(&self) -> &ClientInstance {
         &self.inner.instance
     }
@@ -247,6 +258,7 @@ impl PullConsumer {
             .await
     }
 
+    /// GET_MAX_OFFSET on the queue's master: one past its last message (`maxOffset`).
     pub async fn max_offset(&self, mq: &MessageQueue) -> Result<i64> {
         let addr = self.master(mq).await?;
         let inst = &self.inner.instance;
@@ -255,6 +267,7 @@ impl PullConsumer {
             .await
     }
 
+    /// GET_MIN_OFFSET on the queue's master: its first offset still stored (`minOffset`).
     pub async fn min_offset(&self, mq: &MessageQueue) -> Result<i64> {
         let addr = self.master(mq).await?;
         let inst = &self.inner.instance;

@@ -31,10 +31,12 @@ pub enum MessageSelector {
 }
 
 impl MessageSelector {
+    /// A tag expression (`TagA || TagB`, `*`): `MessageSelector.byTag`.
     pub fn tag(expression: impl Into<String>) -> Self {
         MessageSelector::Tag(expression.into())
     }
 
+    /// A SQL92 expression over properties, evaluated by the broker: `MessageSelector.bySql`.
     pub fn sql(expression: impl Into<String>) -> Self {
         MessageSelector::Sql(expression.into())
     }

@@ -9,7 +9,9 @@
 //! Book: Part II "Producing". Mirrors `DefaultMQProducer` / `DefaultMQProducerImpl`.
 
 pub mod batch;
+pub mod request;
 mod send;
+pub mod transaction;
 pub mod validate;
 
 use std::collections::HashMap;
@@ -29,12 +31,15 @@ use crate::message::Message;
 use crate::route::TopicPublishInfo;
 use crate::util::AUTO_CREATE_TOPIC_KEY;
 
+pub use request::{create_reply_message, RequestFutureTable};
 pub use send::CommunicationMode;
 
 /// Producer settings; defaults are 4.8.0's `DefaultMQProducer` values.
 #[derive(Debug, Clone)]
 pub struct ProducerConfig {
+    /// `producerGroup` (a transactional producer's broker calls go to any member).
     pub group: String,
+    /// Name servers, instance name and the runtime's periods.
     pub client: ClientConfig,
     /// `sendMsgTimeout`: the whole send, retries included.
     pub send_timeout: Duration,
@@ -59,6 +64,7 @@ pub struct ProducerConfig {
 }
 
 impl ProducerConfig {
+    /// A config with 4.8.0's defaults for `group` and the name servers `namesrv_addr`.
     pub fn new(group: impl Into<String>, namesrv_addr: impl Into<String>) -> Self {
         ProducerConfig {
             group: group.into(),
@@ -89,6 +95,8 @@ struct ProducerInner {
     fault: MqFaultStrategy,
     publish: Mutex<HashMap<String, Arc<TopicPublishInfo>>>,
     uniq: UniqIdGenerator,
+    /// Set by the first `request`, which heartbeats so the broker knows where to push replies.
+    request_heartbeat_sent: std::sync::OnceLock<()>,
 }
 
 impl Producer {
@@ -112,20 +120,36 @@ impl Producer {
                 instance,
                 publish: Mutex::new(HashMap::new()),
                 uniq,
+                request_heartbeat_sent: std::sync::OnceLock::new(),
             }),
         })
     }
 
+    /// The settings it started with.
     pub fn config(&self) -> &ProducerConfig {
         &self.inner.config
     }
 
+    /// The client runtime this producer owns.
     pub fn instance(&self) -> &ClientInstance {
         &self.inner.instance
     }
 
+    /// This client's id (`ip@instanceName`).
     pub fn client_id(&self) -> &str {
         self.inner.instance.client_id()
+    }
+
+    /// Gives `msg` a `UNIQ_KEY` (the id the application sees) unless it has one; returns it.
+    pub(crate) fn stamp_uniq_key(&self, msg: &mut Message) -> String {
+        match msg.property(crate::message::keys::UNIQ_KEY) {
+            Some(id) => id.to_string(),
+            None => {
+                let id = self.inner.uniq.next_id();
+                msg.put_property(crate::message::keys::UNIQ_KEY, id.clone());
+                id
+            }
+        }
     }
 
     /// The fault strategy (exposed for inspection and experiments).
@@ -139,6 +163,7 @@ impl Producer {
             .await
     }
 
+    /// [`send`](Self::send) with another timeout than `send_timeout`.
     pub async fn send_with_timeout(&self, msg: Message, timeout: Duration) -> Result<SendResult> {
         let attempts = 1 + self.inner.config.retry_times_when_send_failed;
         self.send_default(msg, CommunicationMode::Sync, attempts, timeout)

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use flate2::write::ZlibEncoder;
 use flate2::Compression;
-use rmq_common::message::{encode_properties, COMPRESSED_FLAG};
+use rmq_common::message::{encode_properties, COMPRESSED_FLAG, TRANSACTION_PREPARED_TYPE};
 use rmq_remoting::codes::response as rs;
 use rmq_remoting::protocol::MessageQueue;
 use tracing::{debug, warn};
@@ -27,8 +27,11 @@ use crate::util::{now_ms, RETRY_GROUP_TOPIC_PREFIX};
 /// How the caller waits for the outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommunicationMode {
+    /// The caller waits for the result; failures are retried on another queue.
     Sync,
+    /// A task waits and hands the result to a callback.
     Async,
+    /// Nobody waits: no reply, no result, one attempt.
     Oneway,
 }
 
@@ -98,14 +101,7 @@ impl Producer {
         let (msg_id, batch) = match batch_ids {
             Some(ids) => (ids.join(","), true),
             None => {
-                let id = match msg.property(keys::UNIQ_KEY) {
-                    Some(id) => id.to_string(),
-                    None => {
-                        let id = self.inner.uniq.next_id();
-                        msg.put_property(keys::UNIQ_KEY, id.clone());
-                        id
-                    }
-                };
+                let id = self.stamp_uniq_key(&mut msg);
                 if msg.body.len() > cfg.compress_msg_body_over {
                     if let Some(z) = compress(&msg.body, cfg.compress_level) {
                         msg.body = z;
@@ -115,6 +111,10 @@ impl Producer {
                 (id, false)
             }
         };
+        // A transaction's half message (`sendKernelImpl`): TRAN_MSG=true marks it prepared.
+        if msg.property(keys::TRAN_MSG) == Some("true") {
+            sys_flag |= TRANSACTION_PREPARED_TYPE;
+        }
         let (mut reconsume_times, mut max_reconsume_times) = (Some(0), None);
         if msg.topic.starts_with(RETRY_GROUP_TOPIC_PREFIX) {
             if let Some(v) = msg.remove_property(keys::RECONSUME_TIME) {
@@ -142,15 +142,7 @@ impl Producer {
         let mut ids = Vec::with_capacity(msgs.len());
         for m in &mut msgs {
             validate::check_topic(&m.topic)?;
-            let id = match m.property(keys::UNIQ_KEY) {
-                Some(id) => id.to_string(),
-                None => {
-                    let id = self.inner.uniq.next_id();
-                    m.put_property(keys::UNIQ_KEY, id.clone());
-                    id
-                }
-            };
-            ids.push(id);
+            ids.push(self.stamp_uniq_key(m));
         }
         Ok((batch::batch_message(&msgs)?, ids))
     }
@@ -189,6 +181,16 @@ impl Producer {
         timeout: Duration,
     ) -> Result<SendResult> {
         validate::check_message(&msg, self.inner.config.max_message_size)?;
+        if self
+            .inner
+            .instance
+            .find_broker_addr_in_publish(&mq.broker_name)
+            .is_none()
+        {
+            // As `sendKernelImpl`: learn the topic's route, or TBW102's for a topic the
+            // broker will auto-create, before the kernel gives up on an unknown broker.
+            let _ = self.publish_info(&mq.topic).await;
+        }
         let prepared = self.prepare(msg, None)?;
         self.send_kernel(&prepared, mq, CommunicationMode::Sync, timeout)
             .await?

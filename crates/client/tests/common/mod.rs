@@ -5,13 +5,16 @@
 //! (test module).
 #![allow(dead_code)]
 
+use parking_lot::Mutex;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use rmq_client::api::MqClientApi;
-use rmq_client::ClientConfig;
+use rmq_client::api::{MqClientApi, PullStatus};
+use rmq_client::consumer::PullConsumer;
+use rmq_client::{ClientConfig, LocalTransactionState, Message, MessageExt, TransactionListener};
 use rmq_remoting::RemotingClient;
 use rmq_testkit::BrokerConf;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub use rmq_testkit::Proc;
 
@@ -34,10 +37,16 @@ pub struct Cluster {
     pub broker: String,
     pub dir: tempfile::TempDir,
     _procs: Vec<Proc>,
+    broker_conf: PathBuf,
 }
 
 impl Cluster {
     pub async fn start() -> Cluster {
+        Self::start_with("").await
+    }
+
+    /// [`Cluster::start`] with more broker.conf lines.
+    pub async fn start_with(extra: &str) -> Cluster {
         let dir = tempfile::tempdir().unwrap();
         let (ns_proc, ns) = rmq_testkit::start_namesrv(&bin("mqnamesrv"), dir.path(), "")
             .unwrap_or_else(|e| panic!("{e}"));
@@ -46,7 +55,8 @@ impl Cluster {
             .with_extra(
                 "flushConsumerOffsetInterval=200\n\
                  messageDelayLevel=1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s",
-            );
+            )
+            .with_extra(extra);
         let broker_conf = dir.path().join("broker.conf");
         let broker_proc = start_broker_at(&conf, &broker_conf);
         let c = Cluster {
@@ -54,9 +64,20 @@ impl Cluster {
             broker: conf.addr(),
             dir,
             _procs: vec![ns_proc, broker_proc],
+            broker_conf,
         };
         c.wait_route("TBW102").await;
         c
+    }
+
+    /// `kill -9` of the broker, then the same broker.conf again on the same store and port.
+    pub fn kill9_and_restart_broker(&mut self) {
+        let mut old = self._procs.remove(1);
+        old.child.kill().unwrap();
+        old.child.wait().unwrap();
+        let p = rmq_testkit::start_broker(&bin("mqbroker"), &self.broker_conf)
+            .unwrap_or_else(|e| panic!("{e}"));
+        self._procs.insert(1, p);
     }
 
     /// Starts another master named `name`; returns its address and process
@@ -138,4 +159,89 @@ pub async fn wait_until<F: FnMut() -> bool>(within: Duration, what: &str, mut co
 
 pub fn path_exists(p: &Path) -> bool {
     p.exists()
+}
+
+/// Evaluates the async `cond` every 200 ms until it holds or `within` passes.
+pub async fn wait_until_async<F, Fut>(within: Duration, what: &str, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + within;
+    while !cond().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Every body in every queue of `topic`, read from offset 0 with `pc`, sorted, repetitions
+/// kept. A failed lookup or pull ends the read of that topic or queue (during a failover the
+/// caller polls again).
+pub async fn pull_bodies(pc: &PullConsumer, topic: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let Ok(queues) = pc.fetch_subscribe_message_queues(topic).await else {
+        return out;
+    };
+    for mq in queues {
+        let mut offset = 0;
+        while let Ok(r) = pc.pull(&mq, "*", offset, 32).await {
+            if r.status != PullStatus::Found {
+                break;
+            }
+            out.extend(
+                r.msgs
+                    .iter()
+                    .map(|m| String::from_utf8_lossy(&m.body).into_owned()),
+            );
+            offset = r.next_begin_offset;
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A local "database" that decides by the body's prefix: `commit-` and `rollback-` decide at
+/// once; `unknown-commit-` / `unknown-rollback-` answer UNKNOW first and decide on the
+/// check; `unknown-forever-` never decides. Counts every call.
+#[derive(Default)]
+pub struct Scripted {
+    pub executed: Mutex<BTreeSet<String>>,
+    /// body -> number of check-backs received.
+    pub checks: Mutex<BTreeMap<String, u32>>,
+}
+
+pub fn verdict(body: &str, at_check: bool) -> LocalTransactionState {
+    use LocalTransactionState::*;
+    if body.starts_with("commit-") || (at_check && body.starts_with("unknown-commit-")) {
+        CommitMessage
+    } else if body.starts_with("rollback-") || (at_check && body.starts_with("unknown-rollback-")) {
+        RollbackMessage
+    } else {
+        Unknow
+    }
+}
+
+impl TransactionListener for Scripted {
+    fn execute_local_transaction(
+        &self,
+        msg: &Message,
+        transaction_id: &str,
+    ) -> LocalTransactionState {
+        assert_eq!(msg.property("UNIQ_KEY"), Some(transaction_id));
+        let body = String::from_utf8_lossy(&msg.body).into_owned();
+        self.executed.lock().insert(body.clone());
+        verdict(&body, false)
+    }
+
+    fn check_local_transaction(&self, msg: &MessageExt) -> LocalTransactionState {
+        let body = String::from_utf8_lossy(&msg.body).into_owned();
+        *self.checks.lock().entry(body.clone()).or_default() += 1;
+        verdict(&body, true)
+    }
+}
+
+impl Scripted {
+    pub fn checks_of(&self, body: &str) -> u32 {
+        self.checks.lock().get(body).copied().unwrap_or(0)
+    }
 }

@@ -57,19 +57,25 @@ impl PartialOrd for MessageQueue {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ConsumeStats {
+    /// Messages consumed per second by the group (from the consumers' reports).
     #[serde(rename = "consumeTps")]
     pub consume_tps: f64,
+    /// Offsets per queue.
     #[serde(rename = "offsetTable")]
     pub offset_table: ObjectKeyMap<MessageQueue, OffsetWrapper>,
 }
 
+/// One queue's offsets in a [`ConsumeStats`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct OffsetWrapper {
+    /// The queue's max offset on the broker.
     #[serde(rename = "brokerOffset")]
     pub broker_offset: i64,
+    /// The group's committed offset.
     #[serde(rename = "consumerOffset")]
     pub consumer_offset: i64,
+    /// Store time of the last consumed message (ms since the epoch; 0 if none).
     #[serde(rename = "lastTimestamp")]
     pub last_timestamp: i64,
 }
@@ -78,17 +84,22 @@ pub struct OffsetWrapper {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TopicStatsTable {
+    /// Offsets per queue.
     #[serde(rename = "offsetTable")]
     pub offset_table: ObjectKeyMap<MessageQueue, TopicOffset>,
 }
 
+/// One queue's offsets in a [`TopicStatsTable`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TopicOffset {
+    /// Store time of the queue's last message (ms since the epoch; 0 if empty).
     #[serde(rename = "lastUpdateTimestamp")]
     pub last_update_timestamp: i64,
+    /// The offset after the last message.
     #[serde(rename = "maxOffset")]
     pub max_offset: i64,
+    /// The smallest offset still stored.
     #[serde(rename = "minOffset")]
     pub min_offset: i64,
 }
@@ -97,38 +108,46 @@ pub struct TopicOffset {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ClientConnection {
+    /// The client's address, `ip:port`.
     #[serde(rename = "clientAddr")]
     pub client_addr: String,
+    /// The client id (`ip@instanceName`).
     #[serde(rename = "clientId")]
     pub client_id: String,
     /// `LanguageCode` name, e.g. "JAVA".
     pub language: String,
+    /// The client's version ordinal (373 = V4_8_0).
     pub version: i32,
 }
 
 /// Reply to GET_CONSUMER_CONNECTION_LIST.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConsumerConnection {
+    /// The group's client connections.
     #[serde(rename = "connectionSet", default)]
     pub connection_set: Vec<ClientConnection>,
+    /// Where the group starts (from any client's heartbeat).
     #[serde(
         rename = "consumeFromWhere",
         skip_serializing_if = "Option::is_none",
         default
     )]
     pub consume_from_where: Option<ConsumeFromWhere>,
+    /// Pull or push.
     #[serde(
         rename = "consumeType",
         skip_serializing_if = "Option::is_none",
         default
     )]
     pub consume_type: Option<ConsumeType>,
+    /// Clustering or broadcasting.
     #[serde(
         rename = "messageModel",
         skip_serializing_if = "Option::is_none",
         default
     )]
     pub message_model: Option<MessageModel>,
+    /// The group's subscriptions by topic.
     #[serde(rename = "subscriptionTable", default)]
     pub subscription_table: BTreeMap<String, SubscriptionData>,
 }
@@ -137,6 +156,7 @@ pub struct ConsumerConnection {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ProducerConnection {
+    /// The group's client connections.
     #[serde(rename = "connectionSet")]
     pub connection_set: Vec<ClientConnection>,
 }
@@ -145,10 +165,13 @@ pub struct ProducerConnection {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct LockBatchRequestBody {
+    /// The client that locks or unlocks.
     #[serde(rename = "clientId")]
     pub client_id: String,
+    /// Its consumer group.
     #[serde(rename = "consumerGroup")]
     pub consumer_group: String,
+    /// The queues.
     #[serde(rename = "mqSet")]
     pub mq_set: Vec<MessageQueue>,
 }
@@ -160,6 +183,7 @@ pub type UnlockBatchRequestBody = LockBatchRequestBody;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct LockBatchResponseBody {
+    /// The queues now locked by the client.
     #[serde(rename = "lockOKMQSet")]
     pub lock_ok_mq_set: Vec<MessageQueue>,
 }
@@ -168,6 +192,7 @@ pub struct LockBatchResponseBody {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct GetConsumerListByGroupResponseBody {
+    /// The client ids of the group.
     #[serde(rename = "consumerIdList")]
     pub consumer_id_list: Vec<String>,
 }
@@ -176,22 +201,31 @@ pub struct GetConsumerListByGroupResponseBody {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SubscriptionGroupConfig {
+    /// Preferred broker id to consume from (0 = master).
     #[serde(rename = "brokerId")]
     pub broker_id: i64,
+    /// Broadcast consumption allowed.
     #[serde(rename = "consumeBroadcastEnable")]
     pub consume_broadcast_enable: bool,
+    /// Consumption allowed at all.
     #[serde(rename = "consumeEnable")]
     pub consume_enable: bool,
+    /// A new group starts from the min offset.
     #[serde(rename = "consumeFromMinEnable")]
     pub consume_from_min_enable: bool,
+    /// The group's name.
     #[serde(rename = "groupName")]
     pub group_name: String,
+    /// Tell the consumers when the group's members change.
     #[serde(rename = "notifyConsumerIdsChangedEnable")]
     pub notify_consumer_ids_changed_enable: bool,
+    /// Failed consumptions before a message goes to the DLQ (default 16).
     #[serde(rename = "retryMaxTimes")]
     pub retry_max_times: i32,
+    /// Queues of the group's `%RETRY%` topic (default 1).
     #[serde(rename = "retryQueueNums")]
     pub retry_queue_nums: i32,
+    /// The broker id to suggest to a slow consumer (default 1, a slave).
     #[serde(rename = "whichBrokerWhenConsumeSlowly")]
     pub which_broker_when_consume_slowly: i64,
 }

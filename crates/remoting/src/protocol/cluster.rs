@@ -12,8 +12,10 @@ use super::route::BrokerData;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ClusterInfo {
+    /// Every broker group, by broker name.
     #[serde(rename = "brokerAddrTable")]
     pub broker_addr_table: BTreeMap<String, BrokerData>,
+    /// The broker names of each cluster.
     #[serde(rename = "clusterAddrTable")]
     pub cluster_addr_table: BTreeMap<String, BTreeSet<String>>,
 }

@@ -68,10 +68,18 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, serde_json::Error>
 /// reads back from the name or the ordinal (fastjson's `EnumDeserializer`; the C++ core
 /// sends ordinals). Variants must be listed in the Java declaration order.
 macro_rules! java_enum {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$doc:meta])* $name:ident {
+        $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)?
+    }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($variant),+ }
+        pub enum $name {
+            $(
+                $(#[$vdoc])*
+                #[doc = concat!("\n\nJava: `", $text, "`.")]
+                $variant
+            ),+
+        }
 
         impl $name {
             const ALL: &'static [$name] = &[$($name::$variant),+];

@@ -18,7 +18,9 @@ use super::fastjson::java_enum;
 java_enum!(
     /// Pull (`CONSUME_ACTIVELY`) or push (`CONSUME_PASSIVELY`) consumer.
     ConsumeType {
+        /// A pull consumer: the application asks for messages.
         ConsumeActively = "CONSUME_ACTIVELY",
+        /// A push consumer: the client pulls and calls a listener.
         ConsumePassively = "CONSUME_PASSIVELY",
     }
 );
@@ -26,7 +28,9 @@ java_enum!(
 java_enum!(
     /// Every consumer gets every message, or the group shares the queues.
     MessageModel {
+        /// Every consumer of the group gets every message.
         Broadcasting = "BROADCASTING",
+        /// The group shares the queues; each message goes to one consumer.
         Clustering = "CLUSTERING",
     }
 );
@@ -34,11 +38,17 @@ java_enum!(
 java_enum!(
     /// Where a new consumer group starts.
     ConsumeFromWhere {
+        /// After the last message (the default).
         ConsumeFromLastOffset = "CONSUME_FROM_LAST_OFFSET",
+        /// Deprecated; treated as [`Self::ConsumeFromLastOffset`].
         ConsumeFromLastOffsetAndFromMinWhenBootFirst = "CONSUME_FROM_LAST_OFFSET_AND_FROM_MIN_WHEN_BOOT_FIRST",
+        /// Deprecated; treated as [`Self::ConsumeFromLastOffset`].
         ConsumeFromMinOffset = "CONSUME_FROM_MIN_OFFSET",
+        /// Deprecated; treated as [`Self::ConsumeFromLastOffset`].
         ConsumeFromMaxOffset = "CONSUME_FROM_MAX_OFFSET",
+        /// From the first message still stored.
         ConsumeFromFirstOffset = "CONSUME_FROM_FIRST_OFFSET",
+        /// From the first message stored after the consumer's `consumeTimestamp`.
         ConsumeFromTimestamp = "CONSUME_FROM_TIMESTAMP",
     }
 );
@@ -47,33 +57,45 @@ java_enum!(
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HeartbeatData {
+    /// The client id (`ip@instanceName`).
     #[serde(rename = "clientID")]
     pub client_id: String,
+    /// The client's consumer groups.
     #[serde(rename = "consumerDataSet")]
     pub consumer_data_set: Vec<ConsumerData>,
+    /// The client's producer groups.
     #[serde(rename = "producerDataSet")]
     pub producer_data_set: Vec<ProducerData>,
 }
 
+/// One producer group of a client.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ProducerData {
+    /// The producer group.
     #[serde(rename = "groupName")]
     pub group_name: String,
 }
 
+/// One consumer group of a client, with its subscriptions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConsumerData {
+    /// Where a new group starts.
     #[serde(rename = "consumeFromWhere", default = "default_from_where")]
     pub consume_from_where: ConsumeFromWhere,
+    /// Pull or push.
     #[serde(rename = "consumeType", default = "default_consume_type")]
     pub consume_type: ConsumeType,
+    /// The consumer group.
     #[serde(rename = "groupName", default)]
     pub group_name: String,
+    /// Clustering or broadcasting.
     #[serde(rename = "messageModel", default = "default_model")]
     pub message_model: MessageModel,
+    /// The group's subscriptions.
     #[serde(rename = "subscriptionDataSet", default)]
     pub subscription_data_set: Vec<SubscriptionData>,
+    /// Unit mode; unused by the open-source broker.
     #[serde(rename = "unitMode", default)]
     pub unit_mode: bool,
 }
@@ -93,19 +115,25 @@ fn default_model() -> MessageModel {
 /// One topic subscription with its tag filter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubscriptionData {
+    /// Class-based filtering (filter servers).
     #[serde(rename = "classFilterMode", default)]
     pub class_filter_mode: bool,
     /// Java hash of each tag; Go sends them as strings.
     #[serde(rename = "codeSet", default)]
     pub code_set: BTreeSet<i32>,
+    /// `TAG` or `SQL92`.
     #[serde(rename = "expressionType", default = "default_expression_type")]
     pub expression_type: String,
+    /// The expression as written (`TagA || TagB`, `*`, or SQL92).
     #[serde(rename = "subString", default)]
     pub sub_string: String,
+    /// The subscription's version (its creation time in ms).
     #[serde(rename = "subVersion", default)]
     pub sub_version: i64,
+    /// The tags of a TAG expression.
     #[serde(rename = "tagsSet", default)]
     pub tags_set: BTreeSet<String>,
+    /// The topic.
     #[serde(default)]
     pub topic: String,
 }

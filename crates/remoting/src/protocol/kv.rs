@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct KVTable {
+    /// Key to value.
     pub table: BTreeMap<String, String>,
 }
 
@@ -17,8 +18,10 @@ pub struct KVTable {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TopicList {
+    /// Set by GET_SYSTEM_TOPIC_LIST_FROM_NS: one broker address to ask for more.
     #[serde(rename = "brokerAddr", skip_serializing_if = "Option::is_none")]
     pub broker_addr: Option<String>,
+    /// The topic names.
     #[serde(rename = "topicList")]
     pub topic_list: BTreeSet<String>,
 }

@@ -9,7 +9,9 @@
 
 pub mod admin;
 pub mod cluster;
+pub mod consumer_call;
 pub mod fastjson;
+pub mod header;
 pub mod heartbeat;
 pub mod kv;
 pub mod register;
@@ -21,6 +23,11 @@ pub use admin::{
     SubscriptionGroupConfig, TopicOffset, TopicStatsTable, UnlockBatchRequestBody,
 };
 pub use cluster::ClusterInfo;
+pub use consumer_call::{
+    CmResult, ConsumeMessageDirectlyResult, ConsumeStatus, ConsumerRunningInfo,
+    GetConsumerStatusBody, MessageQueueForC, ProcessQueueInfo, ResetOffsetBody,
+    ResetOffsetBodyForC,
+};
 pub use heartbeat::{
     ConsumeFromWhere, ConsumeType, ConsumerData, HeartbeatData, MessageModel, ProducerData,
     SubscriptionData,

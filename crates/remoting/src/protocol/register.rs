@@ -26,7 +26,9 @@ const MAX_INFLATED: u64 = 64 * 1024 * 1024;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default)]
 pub struct DataVersion {
+    /// Incremented on every change.
     pub counter: i64,
+    /// When the version was made (ms since the epoch).
     pub timestamp: i64,
 }
 
@@ -68,18 +70,25 @@ fn default_filter_type() -> String {
 /// One topic as a broker registers it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TopicConfig {
+    /// The topic is ordered.
     #[serde(default)]
     pub order: bool,
+    /// Permission bits (`PermName`: 2 read, 4 write, 1 inherit; default 6).
     #[serde(default = "default_perm")]
     pub perm: i32,
+    /// Number of read queues (default 16).
     #[serde(rename = "readQueueNums", default = "default_queue_nums")]
     pub read_queue_nums: i32,
+    /// `SINGLE_TAG` (default) or `MULTI_TAG`.
     #[serde(rename = "topicFilterType", default = "default_filter_type")]
     pub topic_filter_type: String,
+    /// The topic's name.
     #[serde(rename = "topicName", default)]
     pub topic_name: String,
+    /// `TopicSysFlag` bits (unit topics).
     #[serde(rename = "topicSysFlag", default)]
     pub topic_sys_flag: i32,
+    /// Number of write queues (default 16).
     #[serde(rename = "writeQueueNums", default = "default_queue_nums")]
     pub write_queue_nums: i32,
 }
@@ -132,8 +141,10 @@ impl TopicConfig {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TopicConfigSerializeWrapper {
+    /// The version of the topic table.
     #[serde(rename = "dataVersion")]
     pub data_version: DataVersion,
+    /// The topics, by name.
     #[serde(rename = "topicConfigTable")]
     pub topic_config_table: BTreeMap<String, TopicConfig>,
 }
@@ -142,8 +153,10 @@ pub struct TopicConfigSerializeWrapper {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RegisterBrokerBody {
+    /// Addresses of the broker's filter servers.
     #[serde(rename = "filterServerList")]
     pub filter_server_list: Vec<String>,
+    /// The broker's topics and their version.
     #[serde(rename = "topicConfigSerializeWrapper")]
     pub topic_config_serialize_wrapper: TopicConfigSerializeWrapper,
 }

@@ -16,12 +16,16 @@ pub const MASTER_ID: i64 = 0;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TopicRouteData {
+    /// The broker groups that hold the topic.
     #[serde(rename = "brokerDatas")]
     pub broker_datas: Vec<BrokerData>,
+    /// Filter servers by broker address.
     #[serde(rename = "filterServerTable")]
     pub filter_server_table: HashMap<String, Vec<String>>,
+    /// The order configuration (`brokerName:queueNums;...`) when ordered messages are on.
     #[serde(rename = "orderTopicConf", skip_serializing_if = "Option::is_none")]
     pub order_topic_conf: Option<String>,
+    /// The topic's queues on each broker group.
     #[serde(rename = "queueDatas")]
     pub queue_datas: Vec<QueueData>,
 }
@@ -30,14 +34,18 @@ pub struct TopicRouteData {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct QueueData {
+    /// The broker group.
     #[serde(rename = "brokerName")]
     pub broker_name: String,
+    /// Permission bits for the topic on this broker.
     pub perm: i32,
+    /// Number of read queues.
     #[serde(rename = "readQueueNums")]
     pub read_queue_nums: i32,
     /// The topic's sysFlag (the Java property really is spelled "Syn").
     #[serde(rename = "topicSynFlag")]
     pub topic_syn_flag: i32,
+    /// Number of write queues.
     #[serde(rename = "writeQueueNums")]
     pub write_queue_nums: i32,
 }
@@ -46,14 +54,18 @@ pub struct QueueData {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct BrokerData {
+    /// Addresses by broker id (0 = master).
     #[serde(rename = "brokerAddrs")]
     pub broker_addrs: BTreeMap<i64, String>,
+    /// The broker group's name.
     #[serde(rename = "brokerName")]
     pub broker_name: String,
+    /// The cluster.
     pub cluster: String,
 }
 
 impl BrokerData {
+    /// A broker group with no addresses yet.
     pub fn new(cluster: impl Into<String>, broker_name: impl Into<String>) -> Self {
         BrokerData {
             broker_addrs: BTreeMap::new(),

@@ -90,6 +90,7 @@ async fn consume(
         delay_level_when_next_consume: 0,
         ack_index: i32::MAX,
     };
+    let began = std::time::Instant::now();
     let call = tokio::task::spawn_blocking(move || {
         let status = std::panic::catch_unwind(AssertUnwindSafe(|| listener(&msgs, &mut ctx)));
         (status, ctx, msgs)
@@ -102,6 +103,13 @@ async fn consume(
         warn!(queue = ?mq, "listener panicked; will reconsume later");
         ConsumeConcurrentlyStatus::ReconsumeLater
     });
+    let ok = match status {
+        ConsumeConcurrentlyStatus::ConsumeSuccess => msgs.len(),
+        ConsumeConcurrentlyStatus::ReconsumeLater => 0,
+    };
+    inner
+        .stats
+        .consumed(&mq.topic, began.elapsed(), ok, msgs.len() - ok);
     if pq.is_dropped() {
         debug!(queue = ?mq, "queue dropped while consuming; result ignored");
         return;

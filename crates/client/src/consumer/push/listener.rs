@@ -17,6 +17,7 @@ use rmq_remoting::protocol::MessageQueue;
 /// Result of a concurrent listener call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConsumeConcurrentlyStatus {
+    /// Consumed (up to `ack_index`; the rest go back for a retry).
     ConsumeSuccess,
     /// Send the messages back for a delayed retry (to `%RETRY%<group>`).
     ReconsumeLater,
@@ -26,6 +27,7 @@ pub enum ConsumeConcurrentlyStatus {
 /// success, acknowledge only a prefix of the batch.
 #[derive(Debug, Clone)]
 pub struct ConsumeConcurrentlyContext {
+    /// The queue the messages came from.
     pub message_queue: MessageQueue,
     /// 0: the broker picks (3 + reconsume times); -1: straight to the DLQ.
     pub delay_level_when_next_consume: i32,
@@ -36,6 +38,7 @@ pub struct ConsumeConcurrentlyContext {
 /// Result of an orderly listener call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConsumeOrderlyStatus {
+    /// Consumed; the queue's offset moves past the messages.
     Success,
     /// Retry the same messages after a pause, keeping the queue's order.
     SuspendCurrentQueueAMoment,
@@ -44,6 +47,7 @@ pub enum ConsumeOrderlyStatus {
 /// Passed to an orderly listener.
 #[derive(Debug, Clone)]
 pub struct ConsumeOrderlyContext {
+    /// The queue the messages came from.
     pub message_queue: MessageQueue,
     /// Pause before retrying after a suspend; -1 uses the consumer's setting.
     pub suspend_current_queue_time_millis: i64,
@@ -58,11 +62,14 @@ pub(crate) type OrderlyFn =
 /// A listener, concurrent or orderly.
 #[derive(Clone)]
 pub enum MessageListener {
+    /// Called from many tasks at once, batches from any queue (`MessageListenerConcurrently`).
     Concurrently(Arc<ConcurrentlyFn>),
+    /// Called for one queue at a time, in queue order (`MessageListenerOrderly`).
     Orderly(Arc<OrderlyFn>),
 }
 
 impl MessageListener {
+    /// A concurrent listener from a closure.
     pub fn concurrently<F>(f: F) -> Self
     where
         F: Fn(&[MessageExt], &mut ConsumeConcurrentlyContext) -> ConsumeConcurrentlyStatus
@@ -73,6 +80,7 @@ impl MessageListener {
         MessageListener::Concurrently(Arc::new(f))
     }
 
+    /// An orderly listener from a closure.
     pub fn orderly<F>(f: F) -> Self
     where
         F: Fn(&[MessageExt], &mut ConsumeOrderlyContext) -> ConsumeOrderlyStatus

@@ -8,7 +8,8 @@
 //! consume tasks call the listener — concurrently (any order, failed messages
 //! go back to the broker for a delayed retry) or orderly (one batch at a time
 //! per queue, under a broker-side queue lock). Offsets go to the broker every
-//! 5 s and at shutdown.
+//! 5 s and at shutdown. A broker may relay admin calls to the consumer (offset reset,
+//! status, running info, consume one message directly; see `relayed`).
 //! Book: Part II "Consuming, long polling and rebalancing". Mirrors
 //! `DefaultMQPushConsumer`, `DefaultMQPushConsumerImpl` and `RebalancePushImpl`.
 
@@ -17,17 +18,21 @@ mod listener;
 mod orderly;
 mod pull_loop;
 mod rebalance;
+mod relayed;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use parking_lot::Mutex;
+use rmq_common::message::MessageExt;
 use rmq_remoting::protocol::{
-    ConsumeFromWhere, ConsumeType, ConsumerData, MessageModel, MessageQueue, SubscriptionData,
+    ConsumeFromWhere, ConsumeMessageDirectlyResult, ConsumeType, ConsumerData, ConsumerRunningInfo,
+    MessageModel, MessageQueue, SubscriptionData,
 };
 use tokio::sync::{OnceCell, Semaphore};
 use tokio_util::sync::CancellationToken;
@@ -38,6 +43,7 @@ use crate::consumer::allocate::AllocateStrategy;
 use crate::consumer::offset_store::{LocalFileOffsetStore, OffsetStore, RemoteBrokerOffsetStore};
 use crate::consumer::process_queue::ProcessQueue;
 use crate::consumer::pull_api::PullApiWrapper;
+use crate::consumer::stats::ConsumerStats;
 use crate::consumer::subscription::{build_subscription, MessageSelector};
 use crate::error::{ClientError, Result};
 use crate::instance::{ClientInstance, ConsumerHook};
@@ -52,12 +58,17 @@ pub use listener::{
 /// Push consumer settings; defaults are 4.8.0's `DefaultMQPushConsumer` values.
 #[derive(Debug, Clone)]
 pub struct PushConsumerConfig {
+    /// The consumer group.
     pub group: String,
+    /// Name servers, instance name and the runtime's periods.
     pub client: ClientConfig,
+    /// Clustering (the group shares the queues) or broadcasting (every client reads all).
     pub message_model: MessageModel,
+    /// Where a queue without a stored offset starts.
     pub consume_from_where: ConsumeFromWhere,
     /// For `ConsumeFromTimestamp`: epoch ms (default: half an hour ago).
     pub consume_timestamp_ms: i64,
+    /// How the group's queues are shared out (`allocateMessageQueueStrategy`).
     pub allocate_strategy: AllocateStrategy,
     /// `consumeThreadMax`: listener calls in flight.
     pub consume_thread_max: usize,
@@ -85,9 +96,13 @@ pub struct PushConsumerConfig {
     pub consumer_timeout_when_suspend: Duration,
     /// Broadcasting offsets directory (default `$HOME/.rocketmq_offsets`).
     pub offset_store_dir: Option<PathBuf>,
+    /// How long an offset reset waits for pulls and listener calls in flight before it sets
+    /// the new offsets (hard-coded to 10 s in 4.8.0's `MQClientInstance.resetOffset`).
+    pub reset_offset_wait: Duration,
 }
 
 impl PushConsumerConfig {
+    /// A config with 4.8.0's defaults for `group` and the name servers `namesrv_addr`.
     pub fn new(group: impl Into<String>, namesrv_addr: impl Into<String>) -> Self {
         PushConsumerConfig {
             group: group.into(),
@@ -109,6 +124,7 @@ impl PushConsumerConfig {
             broker_suspend_max_time: Duration::from_millis(15000),
             consumer_timeout_when_suspend: Duration::from_millis(30000),
             offset_store_dir: None,
+            reset_offset_wait: Duration::from_secs(10),
         }
     }
 }
@@ -133,6 +149,13 @@ pub(crate) struct PushInner {
     rebalance_lock: tokio::sync::Mutex<()>,
     /// Serializes offset flushes so the final one at shutdown is the last.
     persist_lock: tokio::sync::Mutex<()>,
+    /// Suspended (start-up, an offset reset): no pulls, no rebalance
+    /// (`DefaultMQPushConsumerImpl.pause`).
+    paused: AtomicBool,
+    /// When the consumer started (epoch ms), for the running info.
+    start_ms: i64,
+    /// Pull and consume counters for the running info.
+    stats: ConsumerStats,
 }
 
 struct Hook(Arc<PushInner>);
@@ -158,6 +181,32 @@ impl ConsumerHook for Hook {
     fn persist_offsets(&self) -> BoxFuture<'static, ()> {
         let inner = self.0.clone();
         async move { inner.persist_offsets(false).await }.boxed()
+    }
+
+    fn reset_offset(
+        &self,
+        topic: String,
+        offsets: HashMap<MessageQueue, i64>,
+    ) -> BoxFuture<'static, ()> {
+        let inner = self.0.clone();
+        async move { inner.reset_offset(&topic, offsets).await }.boxed()
+    }
+
+    fn offset_table(&self, topic: &str) -> HashMap<MessageQueue, i64> {
+        self.0.offset_table(topic)
+    }
+
+    fn running_info(&self) -> Option<ConsumerRunningInfo> {
+        Some(self.0.running_info())
+    }
+
+    fn consume_message_directly(
+        &self,
+        msg: MessageExt,
+        broker_name: String,
+    ) -> BoxFuture<'static, Option<ConsumeMessageDirectlyResult>> {
+        let inner = self.0.clone();
+        async move { Some(inner.consume_message_directly(msg, broker_name).await) }.boxed()
     }
 }
 
@@ -229,6 +278,12 @@ impl PushConsumer {
             inner_producer: OnceCell::new(),
             rebalance_lock: tokio::sync::Mutex::new(()),
             persist_lock: tokio::sync::Mutex::new(()),
+            // Until the first heartbeat has reached every broker: a rebalance woken by a
+            // broker's NOTIFY_CONSUMER_IDS_CHANGED could otherwise pull from a broker that has
+            // not heard of the group yet (SUBSCRIPTION_NOT_EXIST, then a 3 s back-off).
+            paused: AtomicBool::new(true),
+            start_ms: crate::util::now_ms(),
+            stats: ConsumerStats::default(),
             offsets,
             listener,
             instance,
@@ -246,6 +301,9 @@ impl PushConsumer {
         }
         inst.register_consumer(&inner.config.group, Arc::new(Hook(inner.clone())), &topics);
         inst.send_heartbeat_to_all_brokers().await;
+        inner
+            .paused
+            .store(false, std::sync::atomic::Ordering::SeqCst);
         if inner.is_orderly() && inner.config.message_model == MessageModel::Clustering {
             orderly::spawn_lock_all_task(inner.clone());
         }
@@ -254,14 +312,17 @@ impl PushConsumer {
         Ok(PushConsumer { inner })
     }
 
+    /// The consumer group.
     pub fn group(&self) -> &str {
         &self.inner.config.group
     }
 
+    /// This client's id (`ip@instanceName`), as the brokers list it.
     pub fn client_id(&self) -> &str {
         self.inner.instance.client_id()
     }
 
+    /// The client runtime this consumer owns.
     pub fn instance(&self) -> &ClientInstance {
         &self.inner.instance
     }
@@ -355,6 +416,10 @@ impl PushInner {
 
     fn is_stopped(&self) -> bool {
         self.shutdown.is_cancelled()
+    }
+
+    fn is_paused(&self) -> bool {
+        self.paused.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     fn subscription(&self, topic: &str) -> Option<SubscriptionData> {

@@ -126,8 +126,16 @@ async fn consume(inner: Arc<PushInner>, pq: Arc<ProcessQueue>, mq: MessageQueue)
         let Ok(permit) = inner.consume_sem.clone().acquire_owned().await else {
             break;
         };
+        let began = Instant::now();
         let (status, ctx, msgs) = call_listener(listener.clone(), msgs, &mq).await;
         drop(permit);
+        let ok = match status {
+            ConsumeOrderlyStatus::Success => msgs.len(),
+            ConsumeOrderlyStatus::SuspendCurrentQueueAMoment => 0,
+        };
+        inner
+            .stats
+            .consumed(&mq.topic, began.elapsed(), ok, msgs.len() - ok);
         if pq.is_dropped() {
             break;
         }

@@ -29,6 +29,8 @@ use crate::consumer::pull_api::PullArgs;
 const DELAY_FLOW_CONTROL: Duration = Duration::from_millis(50);
 /// Delay after an error (`PULL_TIME_DELAY_MILLS_WHEN_EXCEPTION`).
 const DELAY_EXCEPTION: Duration = Duration::from_millis(3000);
+/// Delay while the consumer is suspended (`PULL_TIME_DELAY_MILLS_WHEN_SUSPEND`).
+const DELAY_SUSPEND: Duration = Duration::from_millis(1000);
 /// Delay before dropping a queue whose offset was illegal.
 const DELAY_OFFSET_ILLEGAL: Duration = Duration::from_secs(10);
 
@@ -64,6 +66,13 @@ async fn pull_loop(
             break;
         }
         pq.touch_pull();
+        if inner.is_paused() {
+            // An offset reset is running (`PULL_TIME_DELAY_MILLS_WHEN_SUSPEND`).
+            if !pause(&inner, DELAY_SUSPEND).await {
+                break;
+            }
+            continue;
+        }
         // Flow control.
         let too_many = pq.msg_count() > cfg.pull_threshold_for_queue;
         let too_big = pq.msg_size() > cfg.pull_threshold_size_for_queue_mib * 1024 * 1024;
@@ -123,6 +132,7 @@ async fn pull_loop(
             suspend_ms: cfg.broker_suspend_max_time.as_millis() as i64,
             timeout: cfg.consumer_timeout_when_suspend,
         };
+        let pull_began = std::time::Instant::now();
         let result = tokio::select! {
             _ = inner.shutdown.cancelled() => break,
             r = inner.wrapper.pull(&args) => r,
@@ -142,6 +152,9 @@ async fn pull_loop(
         };
         match r.status {
             PullStatus::Found => {
+                inner
+                    .stats
+                    .pulled(&mq.topic, pull_began.elapsed(), r.msgs.len());
                 next_offset = r.next_begin_offset;
                 if !r.msgs.is_empty() {
                     let dispatch = pq.put_messages(&r.msgs);

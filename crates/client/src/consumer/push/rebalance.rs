@@ -27,7 +27,7 @@ use crate::util::{MASTER_ID, RETRY_GROUP_TOPIC_PREFIX};
 impl PushInner {
     /// One rebalance round over every subscribed topic.
     pub(super) async fn do_rebalance(self: &Arc<Self>) {
-        if self.is_stopped() {
+        if self.is_stopped() || self.is_paused() {
             return;
         }
         let _one_at_a_time = self.rebalance_lock.lock().await;
@@ -151,7 +151,11 @@ impl PushInner {
 
     /// Hands a queue over: write its offset and, for orderly clustering, wait
     /// (up to 1 s) for the batch in flight and release the broker lock.
-    async fn remove_unnecessary_message_queue(&self, mq: &MessageQueue, pq: &ProcessQueue) -> bool {
+    pub(super) async fn remove_unnecessary_message_queue(
+        &self,
+        mq: &MessageQueue,
+        pq: &ProcessQueue,
+    ) -> bool {
         if self.is_orderly() && self.config.message_model == MessageModel::Clustering {
             let Ok(_guard) =
                 tokio::time::timeout(Duration::from_secs(1), pq.consume_lock.lock()).await
@@ -167,7 +171,7 @@ impl PushInner {
         true
     }
 
-    async fn persist_and_forget(&self, mq: &MessageQueue) {
+    pub(super) async fn persist_and_forget(&self, mq: &MessageQueue) {
         self.offsets
             .persist_all(std::slice::from_ref(mq), true)
             .await;

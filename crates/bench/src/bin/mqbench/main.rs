@@ -1,4 +1,5 @@
-//! mqbench: a load generator for RocketMQ 4.x built on rmq-client.
+//! mqbench: a load generator for RocketMQ 4.x built on rmq-client (crate `rmq-bench`, so the
+//! client itself does not carry clap, indicatif and hdrhistogram).
 //!
 //! `mqbench producer -n ADDR -t TOPIC -s SIZE -w THREADS [--batch N]` sends as
 //! fast as `THREADS` concurrent senders can; `mqbench consumer -n ADDR -t TOPIC
@@ -68,13 +69,7 @@ pub struct Common {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    rmq_bench::init_logging();
     let cli = Cli::parse();
     let (mode, opts) = match cli.cmd {
         Cmd::Producer(o) => ("producer", o),

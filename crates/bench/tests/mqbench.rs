@@ -1,9 +1,60 @@
 //! `mqbench` end to end: a short producer run and a short consumer run against
-//! the real binaries, checked through their JSON summaries (no speed asserted).
+//! the real binaries (`mqnamesrv`, `mqbroker` on ephemeral 127.0.0.1 ports; build them first:
+//! `cargo build -p rmq-namesrv -p rmq-broker --bins`), checked through their JSON summaries
+//! (no speed asserted).
+//! Book chapter: Part V "Side by side with Java RocketMQ and rocketmq-rust" (mqbench drives
+//! it). RocketMQ 4.8.0 counterpart: none (its benchmark has no tests).
 
-mod common;
+use std::time::{Duration, Instant};
 
-use common::Cluster;
+use rmq_client::api::MqClientApi;
+use rmq_remoting::RemotingClient;
+use rmq_testkit::{BrokerConf, Proc};
+
+const T: Duration = Duration::from_secs(10);
+
+/// One name server and one broker, killed on drop.
+struct Cluster {
+    ns: String,
+    broker: String,
+    dir: tempfile::TempDir,
+    _procs: Vec<Proc>,
+}
+
+impl Cluster {
+    fn start() -> Cluster {
+        let bin = |name: &str| rmq_testkit::sibling_bin(name).unwrap_or_else(|e| panic!("{e}"));
+        let dir = tempfile::tempdir().unwrap();
+        let (ns_proc, ns) = rmq_testkit::start_namesrv(&bin("mqnamesrv"), dir.path(), "")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let conf = BrokerConf::new("broker-a", &ns, &dir.path().join("store"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("broker.conf");
+        conf.write(&path).unwrap_or_else(|e| panic!("{e}"));
+        let broker_proc =
+            rmq_testkit::start_broker(&bin("mqbroker"), &path).unwrap_or_else(|e| panic!("{e}"));
+        Cluster {
+            ns,
+            broker: conf.addr(),
+            dir,
+            _procs: vec![ns_proc, broker_proc],
+        }
+    }
+
+    /// Creates a topic on the broker and waits until the name server routes it.
+    async fn create_topic(&self, topic: &str, queues: i32) {
+        let api = MqClientApi::new(RemotingClient::new());
+        api.create_topic(&self.broker, topic, queues, 6, false, T)
+            .await
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !matches!(api.get_topic_route(&self.ns, topic, T).await, Ok(Some(_))) {
+            assert!(Instant::now() < deadline, "no route for {topic}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        api.remoting.shutdown();
+    }
+}
 
 fn run(args: &[&str]) -> serde_json::Value {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_mqbench"))
@@ -23,7 +74,7 @@ fn run(args: &[&str]) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn producer_then_consumer_write_summaries() {
-    let c = Cluster::start().await;
+    let c = Cluster::start();
     c.create_topic("BenchT", 4).await;
     let pj = c.dir.path().join("p.json");
     let cj = c.dir.path().join("c.json");

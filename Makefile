@@ -10,7 +10,7 @@ NODE ?=
 LAB ?=
 
 .PHONY: help build run run-single stop status kill pause resume clean book book-build book-check interop-store interop-dledger interop-dledger-store interop-mixed-group mermaid-update \
-        test java-tests interop bench experiments-quick mdbook fmt labs
+        test java-tests console-e2e interop bench experiments-quick mdbook fmt labs
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*?## "} /^[a-zA-Z_-]+:.*?## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -69,6 +69,7 @@ test: mdbook ## unit + integration tests, book checks, experiments in --quick mo
 	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace
 	$(MAKE) java-tests
+	$(MAKE) console-e2e
 	$(MAKE) labs
 	$(MAKE) book-check
 	$(MAKE) experiments-quick
@@ -80,6 +81,21 @@ JAVA_TESTS ?= 1
 java-tests: ## rmq-client against the real Java 4.8.0 name server and broker (JAVA_TESTS=0 skips it, saying so)
 	@if [ "$(JAVA_TESTS)" = 0 ]; then echo "java-tests: skipped (JAVA_TESTS=0)"; \
 	else $(CARGO) test -p rmq-client --test java_broker -- --ignored; fi
+
+# The console in Debian's Chromium, driven by Playwright from a venv kept in crates/console/e2e/.venv
+# while requirements.txt is unchanged (no browser download: /usr/bin/chromium is used).
+CONSOLE_E2E := crates/console/e2e
+console-e2e: ## the console in Chromium: every page, links, back button, write actions; screenshots into book/src/figures/console/
+	@command -v chromium >/dev/null || { echo "console-e2e: chromium is missing: apt-get install -y chromium"; exit 1; }
+	@stamp=$$(sha256sum $(CONSOLE_E2E)/requirements.txt | cut -c1-16); \
+	if [ "$$(cat $(CONSOLE_E2E)/.venv/.req-stamp 2>/dev/null)" != "$$stamp" ]; then \
+	  echo "console-e2e: creating $(CONSOLE_E2E)/.venv from $(CONSOLE_E2E)/requirements.txt"; \
+	  rm -rf $(CONSOLE_E2E)/.venv && python3 -m venv $(CONSOLE_E2E)/.venv && \
+	  $(CONSOLE_E2E)/.venv/bin/pip install -q --disable-pip-version-check -r $(CONSOLE_E2E)/requirements.txt && \
+	  echo "$$stamp" >$(CONSOLE_E2E)/.venv/.req-stamp; fi
+	@# --workspace, as in `make test`, so features unify the same way and nothing is rebuilt.
+	$(CARGO) build --workspace --bins
+	$(CARGO) test --workspace --test browser -- --ignored
 
 labs: ## grade the labs: every reference solution passes, every stub fails; LAB=04 grades one lab as a student
 	CARGO="$(CARGO)" labs/grade.sh $(LAB)
@@ -101,6 +117,7 @@ interop-dledger-store: ## DLedger stores interchange: real 4.8.0 serves a store 
 	bash interop/dledger-store/run.sh
 
 interop-mixed-group: ## two real 4.8.0 DLedger brokers + one of ours in one group; leader kills lose no acked message
+	$(CARGO) build --release -q -p rmq-namesrv -p rmq-broker
 	$(CARGO) run --release -q -p experiments --bin mixed-group -- --quick
 
 interop-store: ## real Apache RocketMQ 4.8.0 writes a store, rmq-inspect verify checks it byte by byte

@@ -1,4 +1,5 @@
-//! SVG charts with plotters: grouped bars (sizes, throughputs) and latency percentile curves.
+//! SVG charts with plotters: grouped bars (sizes, throughputs), lines over log-log axes
+//! (a measure against the number of partitions) and latency percentile curves.
 //!
 //! Only the SVG backend is used, with plotters' font-free text layout: labels become SVG
 //! `<text>` elements that the reader's browser renders, so no font file has to be installed
@@ -27,6 +28,24 @@ fn color(i: usize) -> RGBColor {
 /// A plotters error as an anyhow error (plotters' errors only implement Debug).
 pub(crate) fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow!("chart: {e:?}")
+}
+
+/// The legend of every labelled series, at `position`, on a light box.
+fn draw_legend<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<()>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)
 }
 
 /// One named series of values, one value per group.
@@ -103,13 +122,7 @@ pub fn grouped_bar_chart(
         chart.draw_series(labels).map_err(err)?;
     }
     if series.len() > 1 {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     }
     // Group names under the axis, centred under their bars.
     let style = ("sans-serif", 14)
@@ -124,6 +137,74 @@ pub fn grouped_bar_chart(
         root.draw(&Text::new(g.clone(), (px, py + 8), style.clone()))
             .map_err(err)?;
     }
+    root.present().map_err(err)?;
+    Ok(())
+}
+
+/// One line of a [`log_log_chart`]: `(x, y)` points, a palette colour and a weight.
+pub struct Line {
+    pub name: String,
+    pub points: Vec<(f64, f64)>,
+    /// Index into the palette: lines that belong together (one system) share a colour.
+    pub color: usize,
+    /// Thick and opaque when true, thin and lighter when false (a second mode of one system).
+    pub bold: bool,
+}
+
+/// Lines over a logarithmic x axis (e.g. the number of partitions) and a logarithmic y axis
+/// (e.g. messages per second), with a dot on every point and a legend in the lower left.
+pub fn log_log_chart(
+    path: &Path,
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    lines: &[Line],
+) -> Result<()> {
+    let all = || lines.iter().flat_map(|l| l.points.iter().copied());
+    let (xmax, ylo, yhi) = all().fold((1f64, f64::MAX, 0f64), |(x, lo, hi), (px, py)| {
+        (x.max(px), lo.min(py), hi.max(py))
+    });
+    if yhi <= 0.0 {
+        return Err(anyhow!("chart {title}: nothing to draw"));
+    }
+    let root = SVGBackend::new(path, (820, 460)).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 20))
+        .margin(14)
+        .margin_right(30)
+        .x_label_area_size(44)
+        .y_label_area_size(80)
+        .build_cartesian_2d(
+            (0.7f64..xmax * 1.4).log_scale(),
+            ((ylo / 1.5).max(1e-3)..yhi * 1.5).log_scale(),
+        )
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| trim(*v))
+        .draw()
+        .map_err(err)?;
+    for l in lines {
+        let col = color(l.color);
+        let style = if l.bold {
+            col.stroke_width(3)
+        } else {
+            col.mix(0.6).stroke_width(1)
+        };
+        chart
+            .draw_series(LineSeries::new(l.points.clone(), style))
+            .map_err(err)?
+            .label(l.name.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style));
+        chart
+            .draw_series(l.points.iter().map(|&p| Circle::new(p, 3, col.filled())))
+            .map_err(err)?;
+    }
+    draw_legend(&mut chart, SeriesLabelPosition::LowerLeft)?;
     root.present().map_err(err)?;
     Ok(())
 }
@@ -244,13 +325,7 @@ pub fn percentile_chart(path: &Path, title: &str, curves: &[Curve]) -> Result<()
             .draw_series(pts.into_iter().map(|p| Circle::new(p, 3, col.filled())))
             .map_err(err)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(err)?;
+    draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
     root.present().map_err(err)?;
     Ok(())
 }
@@ -306,5 +381,22 @@ mod tests {
         .unwrap();
         let svg = std::fs::read_to_string(&lat).unwrap();
         assert!(svg.contains("async") && svg.contains("sync") && svg.contains("99%"));
+
+        let lines = dir.path().join("x.svg");
+        log_log_chart(
+            &lines,
+            "reads by partitions",
+            "partitions",
+            "messages/s",
+            &[Line {
+                name: "store".into(),
+                points: vec![(1.0, 1e5), (16.0, 2e5), (256.0, 9e4)],
+                color: 0,
+                bold: true,
+            }],
+        )
+        .unwrap();
+        let svg = std::fs::read_to_string(&lines).unwrap();
+        assert!(svg.contains("reads by partitions") && svg.contains("store"));
     }
 }

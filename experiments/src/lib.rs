@@ -15,13 +15,18 @@ pub mod latency;
 pub mod machine;
 pub mod messages;
 pub mod output;
+pub mod page_cache;
 pub mod progress;
 pub mod servers;
 pub mod store_files;
+pub mod thread_usage;
 pub mod timeline;
+pub mod vs_kafka;
 
 pub use cli::QuickArgs;
 pub use latency::{new_latency_histogram, LatencySummary};
 pub use machine::Machine;
-pub use output::{figures_dir, figures_dir_for, workspace_root, write_csv, write_json, write_meta};
+pub use output::{
+    figures_dir, figures_dir_for, workspace_root, write_csv, write_json, write_meta, write_meta_as,
+};
 pub use progress::progress_bar;

@@ -55,7 +55,8 @@ fn cpu_model() -> Option<String> {
     run("sysctl", &["-n", "machdep.cpu.brand_string"], None)
 }
 
-fn load_average() -> Option<String> {
+/// The 1-, 5- and 15-minute load averages now, e.g. `"3.10 2.75 2.01"`.
+pub fn load_average() -> Option<String> {
     if let Ok(text) = std::fs::read_to_string("/proc/loadavg") {
         return Some(
             text.split_whitespace()

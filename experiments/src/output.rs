@@ -79,6 +79,19 @@ pub fn write_meta(
     duration: Duration,
     parameters: &impl Serialize,
 ) -> Result<()> {
+    write_meta_as(dir, "meta.json", experiment, mode, duration, parameters)
+}
+
+/// [`write_meta`] under another file name, for an experiment whose parts run separately
+/// (each part's figures then name the run they came from).
+pub fn write_meta_as(
+    dir: &Path,
+    file_name: &str,
+    experiment: &str,
+    mode: &str,
+    duration: Duration,
+    parameters: &impl Serialize,
+) -> Result<()> {
     let meta = Meta {
         experiment,
         mode,
@@ -87,7 +100,7 @@ pub fn write_meta(
         machine: Machine::collect(&workspace_root()),
         parameters,
     };
-    write_json(&dir.join("meta.json"), &meta)
+    write_json(&dir.join(file_name), &meta)
 }
 
 #[cfg(test)]

@@ -14,11 +14,11 @@ use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
-use rmq_client::api::PullStatus;
+use rmq_client::api::{MqClientApi, PullStatus};
 use rmq_client::consumer::PullConsumer;
 use rmq_client::ClientConfig;
 use rmq_remoting::codes::{request as rq, response as rs};
-use rmq_remoting::protocol::{decode_body, ClusterInfo};
+use rmq_remoting::protocol::{decode_body, ClusterInfo, TopicConfig};
 use rmq_remoting::{RemotingClient, RemotingCommand};
 
 pub use rmq_testkit::{free_broker_port, free_port, Proc};
@@ -105,20 +105,15 @@ pub async fn create_topic(
     queues: i32,
     timeout: Duration,
 ) -> Result<()> {
-    let cmd = RemotingCommand::new_request(rq::UPDATE_AND_CREATE_TOPIC)
-        .with_ext("topic", topic)
-        .with_ext("defaultTopic", "TBW102")
-        .with_ext("readQueueNums", queues)
-        .with_ext("writeQueueNums", queues)
-        .with_ext("perm", 6)
-        .with_ext("topicFilterType", "SINGLE_TAG")
-        .with_ext("topicSysFlag", 0)
-        .with_ext("order", false);
-    let r = c.invoke(addr, cmd, timeout).await?;
-    if r.code != rs::SUCCESS {
-        bail!("updateTopic on {addr}: code {} {:?}", r.code, r.remark);
-    }
-    Ok(())
+    let tc = TopicConfig {
+        read_queue_nums: queues,
+        write_queue_nums: queues,
+        ..TopicConfig::new(topic)
+    };
+    MqClientApi::new(c.clone())
+        .create_topic(addr, &tc, timeout)
+        .await
+        .with_context(|| format!("updateTopic on {addr}"))
 }
 
 /// Every body stored in `topic`, read by a fresh pull consumer (group `group`) from offset 0 of

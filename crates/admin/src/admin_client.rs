@@ -17,15 +17,24 @@
 //! Mirrors `org.apache.rocketmq.tools.admin.DefaultMQAdminExtImpl`, the parts of
 //! `MQClientAPIImpl` it calls, and `MQAdminImpl` (viewMessage, queryMessage).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use rmq_client::api::topic_route_command;
 use rmq_client::instance::ClientInstance;
 use rmq_client::{ClientConfig, ClientError};
 use rmq_remoting::codes::{request, response};
+use rmq_remoting::protocol::header::{
+    DeleteTopicInNamesrvRequestHeader, DeleteTopicRequestHeader, GetConsumeStatsRequestHeader,
+    GetConsumerConnectionListRequestHeader, GetKVConfigRequestHeader, GetKVConfigResponseHeader,
+    GetProducerConnectionListRequestHeader, GetTopicStatsInfoRequestHeader,
+    PutKVConfigRequestHeader, QueryMessageRequestHeader, QueryTopicConsumeByWhoRequestHeader,
+    ViewMessageRequestHeader, UNIQUE_KEY_QUERY,
+};
 use rmq_remoting::protocol::{
     decode_body, encode_body, ClusterInfo, ConsumeStats, ConsumerConnection, KVTable, MessageQueue,
-    SubscriptionGroupConfig, TopicConfig, TopicList, TopicRouteData, TopicStatsTable,
+    ProducerConnection, SubscriptionGroupConfig, TopicConfig, TopicList, TopicRouteData,
+    TopicStatsTable,
 };
 use rmq_remoting::{RemotingCommand, RemotingError};
 use serde::Deserialize;
@@ -245,10 +254,7 @@ impl AdminClient {
 
     /// GET_ROUTEINFO_BY_TOPIC (105).
     pub async fn examine_topic_route_info(&self, topic: &str) -> Result<TopicRouteData> {
-        self.namesrv_call(
-            RemotingCommand::new_request(request::GET_ROUTEINFO_BY_TOPIC).with_ext("topic", topic),
-        )
-        .await
+        self.namesrv_call(topic_route_command(topic)).await
     }
 
     /// GET_ALL_TOPIC_LIST_FROM_NAMESERVER (206).
@@ -261,18 +267,24 @@ impl AdminClient {
 
     /// DELETE_TOPIC_IN_NAMESRV (216) on one name server.
     pub async fn delete_topic_in_namesrv(&self, addr: &str, topic: &str) -> Result<()> {
-        let cmd =
-            RemotingCommand::new_request(request::DELETE_TOPIC_IN_NAMESRV).with_ext("topic", topic);
+        let cmd = RemotingCommand::new_request(request::DELETE_TOPIC_IN_NAMESRV).with_header(
+            &DeleteTopicInNamesrvRequestHeader {
+                topic: topic.to_string(),
+            },
+        );
         self.broker_call(addr, cmd).await.map(|_| ())
     }
 
     /// PUT_KV_CONFIG (100) on every name server, like `putKVConfigValue`.
     pub async fn put_kv_config(&self, namespace: &str, key: &str, value: &str) -> Result<()> {
         for addr in self.namesrv_addrs() {
-            let cmd = RemotingCommand::new_request(request::PUT_KV_CONFIG)
-                .with_ext("namespace", namespace)
-                .with_ext("key", key)
-                .with_ext("value", value);
+            let cmd = RemotingCommand::new_request(request::PUT_KV_CONFIG).with_header(
+                &PutKVConfigRequestHeader {
+                    namespace: namespace.to_string(),
+                    key: key.to_string(),
+                    value: value.to_string(),
+                },
+            );
             self.broker_call(addr, cmd).await?;
         }
         Ok(())
@@ -280,15 +292,19 @@ impl AdminClient {
 
     /// GET_KV_CONFIG (101); `None` when the name server has no such item.
     pub async fn get_kv_config(&self, namespace: &str, key: &str) -> Result<Option<String>> {
-        let cmd = RemotingCommand::new_request(request::GET_KV_CONFIG)
-            .with_ext("namespace", namespace)
-            .with_ext("key", key);
+        let cmd = RemotingCommand::new_request(request::GET_KV_CONFIG).with_header(
+            &GetKVConfigRequestHeader {
+                namespace: namespace.to_string(),
+                key: key.to_string(),
+            },
+        );
         let (_, resp) = self.invoke_namesrv(cmd).await?;
         if resp.code == response::QUERY_NOT_FOUND {
             return Ok(None);
         }
         let resp = Self::success(resp, None)?;
-        Ok(resp.ext("value").map(String::from))
+        let h: GetKVConfigResponseHeader = resp.decode_header().map_err(ClientError::from)?;
+        Ok(h.value)
     }
 
     /// `createOrUpdateOrderConf`: the ORDER_TOPIC_CONFIG item of `topic`. For a
@@ -389,24 +405,22 @@ impl AdminClient {
         Self::body(&resp, addr)
     }
 
-    /// UPDATE_AND_CREATE_TOPIC (17) on one broker.
+    /// UPDATE_AND_CREATE_TOPIC (17) on one broker (rmq-client's `create_topic`).
     pub async fn create_and_update_topic_config(&self, addr: &str, tc: &TopicConfig) -> Result<()> {
-        let cmd = RemotingCommand::new_request(request::UPDATE_AND_CREATE_TOPIC)
-            .with_ext("topic", &tc.topic_name)
-            .with_ext("defaultTopic", AUTO_CREATE_TOPIC_KEY)
-            .with_ext("readQueueNums", tc.read_queue_nums)
-            .with_ext("writeQueueNums", tc.write_queue_nums)
-            .with_ext("perm", tc.perm)
-            .with_ext("topicFilterType", &tc.topic_filter_type)
-            .with_ext("topicSysFlag", tc.topic_sys_flag)
-            .with_ext("order", tc.order);
-        self.broker_call(addr, cmd).await.map(|_| ())
+        Ok(self
+            .instance
+            .api()
+            .create_topic(addr, tc, self.timeout)
+            .await?)
     }
 
     /// DELETE_TOPIC_IN_BROKER (215) on one broker.
     pub async fn delete_topic_in_broker(&self, addr: &str, topic: &str) -> Result<()> {
-        let cmd =
-            RemotingCommand::new_request(request::DELETE_TOPIC_IN_BROKER).with_ext("topic", topic);
+        let cmd = RemotingCommand::new_request(request::DELETE_TOPIC_IN_BROKER).with_header(
+            &DeleteTopicRequestHeader {
+                topic: topic.to_string(),
+            },
+        );
         self.broker_call(addr, cmd).await.map(|_| ())
     }
 
@@ -424,8 +438,11 @@ impl AdminClient {
 
     /// GET_TOPIC_STATS_INFO (202) on one broker.
     pub async fn topic_stats(&self, addr: &str, topic: &str) -> Result<TopicStatsTable> {
-        let cmd =
-            RemotingCommand::new_request(request::GET_TOPIC_STATS_INFO).with_ext("topic", topic);
+        let cmd = RemotingCommand::new_request(request::GET_TOPIC_STATS_INFO).with_header(
+            &GetTopicStatsInfoRequestHeader {
+                topic: topic.to_string(),
+            },
+        );
         let resp = self.broker_call(addr, cmd).await?;
         Self::body(&resp, addr)
     }
@@ -456,11 +473,12 @@ impl AdminClient {
         group: &str,
         topic: Option<&str>,
     ) -> Result<ConsumeStats> {
-        let mut cmd = RemotingCommand::new_request(request::GET_CONSUME_STATS)
-            .with_ext("consumerGroup", group);
-        if let Some(t) = topic {
-            cmd.put_ext("topic", t);
-        }
+        let cmd = RemotingCommand::new_request(request::GET_CONSUME_STATS).with_header(
+            &GetConsumeStatsRequestHeader {
+                consumer_group: group.to_string(),
+                topic: topic.map(String::from),
+            },
+        );
         // 4.8.0 gives this call three times the usual timeout.
         let resp = self.invoke(addr, cmd, self.timeout * 3).await?;
         let resp = Self::success(resp, Some(addr))?;
@@ -491,8 +509,11 @@ impl AdminClient {
 
     /// GET_CONSUMER_CONNECTION_LIST (203) on one broker.
     pub async fn consumer_connection(&self, addr: &str, group: &str) -> Result<ConsumerConnection> {
-        let cmd = RemotingCommand::new_request(request::GET_CONSUMER_CONNECTION_LIST)
-            .with_ext("consumerGroup", group);
+        let cmd = RemotingCommand::new_request(request::GET_CONSUMER_CONNECTION_LIST).with_header(
+            &GetConsumerConnectionListRequestHeader {
+                consumer_group: group.to_string(),
+            },
+        );
         let resp = self.broker_call(addr, cmd).await?;
         Self::body(&resp, addr)
     }
@@ -533,10 +554,61 @@ impl AdminClient {
         else {
             return Ok(BTreeSet::new());
         };
-        let cmd = RemotingCommand::new_request(request::QUERY_TOPIC_CONSUME_BY_WHO)
-            .with_ext("topic", topic);
+        let cmd = RemotingCommand::new_request(request::QUERY_TOPIC_CONSUME_BY_WHO).with_header(
+            &QueryTopicConsumeByWhoRequestHeader {
+                topic: Some(topic.to_string()),
+            },
+        );
         let resp = self.broker_call(addr, cmd).await?;
         Ok(Self::body::<GroupList>(&resp, addr)?.group_list)
+    }
+
+    /// GET_BROKER_CONFIG (26): the broker's effective settings, from its
+    /// `key=value` properties text.
+    pub async fn get_broker_config(&self, addr: &str) -> Result<BTreeMap<String, String>> {
+        let resp = self
+            .broker_call(
+                addr,
+                RemotingCommand::new_request(request::GET_BROKER_CONFIG),
+            )
+            .await?;
+        let text = String::from_utf8_lossy(resp.body_bytes());
+        Ok(text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect())
+    }
+
+    /// GET_PRODUCER_CONNECTION_LIST (204) on one broker.
+    pub async fn producer_connection(&self, addr: &str, group: &str) -> Result<ProducerConnection> {
+        let cmd = RemotingCommand::new_request(request::GET_PRODUCER_CONNECTION_LIST).with_header(
+            &GetProducerConnectionListRequestHeader {
+                producer_group: group.to_string(),
+            },
+        );
+        let resp = self.broker_call(addr, cmd).await?;
+        Self::body(&resp, addr)
+    }
+
+    /// The connections of producer `group`, asked of the first broker of `topic`'s
+    /// route (`examineProducerConnectionInfo`; 4.8.0 picks one at random).
+    pub async fn examine_producer_connection_info(
+        &self,
+        group: &str,
+        topic: &str,
+    ) -> Result<ProducerConnection> {
+        let route = self.examine_topic_route_info(topic).await?;
+        let addr = route
+            .broker_datas
+            .iter()
+            .find_map(|bd| bd.select_broker_addr().map(String::from))
+            .ok_or_else(|| AdminError::Client {
+                code: response::TOPIC_NOT_EXIST,
+                desc: format!("no broker holds the topic {topic}"),
+            })?;
+        self.producer_connection(&addr, group).await
     }
 
     // ---- offsets (rmq-client's requests) ---------------------------------------------
@@ -587,8 +659,8 @@ impl AdminClient {
                 desc: "query message by id finished, but no message.".into(),
             })?;
         let addr = store_host.to_string();
-        let cmd =
-            RemotingCommand::new_request(request::VIEW_MESSAGE_BY_ID).with_ext("offset", offset);
+        let cmd = RemotingCommand::new_request(request::VIEW_MESSAGE_BY_ID)
+            .with_header(&ViewMessageRequestHeader { offset });
         let resp = self.broker_call(&addr, cmd).await?;
         let (msg, _) = message::decode_record(resp.body_bytes())
             .map_err(|source| AdminError::Record { addr, source })?;
@@ -622,12 +694,14 @@ impl AdminClient {
         let mut found: Vec<MessageExt> = Vec::new();
         for addr in &addrs {
             let cmd = RemotingCommand::new_request(request::QUERY_MESSAGE)
-                .with_ext("topic", topic)
-                .with_ext("key", key)
-                .with_ext("maxNum", max_num)
-                .with_ext("beginTimestamp", begin)
-                .with_ext("endTimestamp", end)
-                .with_ext("_UNIQUE_KEY_QUERY", uniq_key);
+                .with_header(&QueryMessageRequestHeader {
+                    topic: topic.to_string(),
+                    key: key.to_string(),
+                    max_num: Some(max_num),
+                    begin_timestamp: Some(begin),
+                    end_timestamp: Some(end),
+                })
+                .with_ext(UNIQUE_KEY_QUERY, uniq_key);
             // Like 4.8.0, a broker that fails or finds nothing is skipped.
             let resp = match self.invoke(addr, cmd, self.timeout * 3).await {
                 Ok(r) if r.code == response::SUCCESS => r,

@@ -210,6 +210,7 @@ pub fn message_ext_string(m: &MessageExt) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::message::keys;
 
     #[test]
     fn front_string_cuts() {
@@ -230,18 +231,18 @@ mod tests {
     #[test]
     fn java_hash_and_map_order() {
         assert_eq!(java_string_hash(""), 0);
-        assert_eq!(java_string_hash("TAGS"), 2_567_193);
+        assert_eq!(java_string_hash(keys::TAGS), 2_567_193);
         assert_eq!(java_string_hash("hello"), 99_162_322);
         // Buckets of 16: MIN_OFFSET 0, MAX_OFFSET 6, KEYS 7, UNIQ_KEY 12,
         // CLUSTER 12 (after UNIQ_KEY: inserted later), WAIT 13, TAGS 14.
         let props: Vec<(String, String)> = [
-            "TAGS",
-            "KEYS",
-            "WAIT",
-            "CLUSTER",
-            "UNIQ_KEY",
-            "MIN_OFFSET",
-            "MAX_OFFSET",
+            keys::TAGS,
+            keys::KEYS,
+            keys::WAIT,
+            keys::CLUSTER,
+            keys::UNIQ_KEY,
+            keys::MIN_OFFSET,
+            keys::MAX_OFFSET,
         ]
         .iter()
         .map(|k| (k.to_string(), "v".to_string()))

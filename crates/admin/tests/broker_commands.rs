@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use common::*;
 use rmq_remoting::codes::{request, response};
+use rmq_remoting::protocol::header::{PullMessageRequestHeader, UpdateConsumerOffsetRequestHeader};
 use rmq_remoting::protocol::{
     encode_body, ConsumeFromWhere, ConsumeType, ConsumerData, HeartbeatData, MessageModel,
     SubscriptionData,
@@ -331,11 +332,14 @@ fn message_round_trip_and_group_views() {
             .await
             .unwrap();
         assert_eq!(r.code, response::SUCCESS, "{:?}", r.remark);
-        let cmd = RemotingCommand::new_request(request::UPDATE_CONSUMER_OFFSET)
-            .with_ext("consumerGroup", "AdminGroup")
-            .with_ext("topic", "AdminMsg")
-            .with_ext("queueId", qid)
-            .with_ext("commitOffset", 0);
+        let cmd = RemotingCommand::new_request(request::UPDATE_CONSUMER_OFFSET).with_header(
+            &UpdateConsumerOffsetRequestHeader {
+                consumer_group: "AdminGroup".into(),
+                topic: "AdminMsg".into(),
+                queue_id: qid,
+                commit_offset: 0,
+            },
+        );
         let r = client
             .invoke(&broker.addr, cmd, Duration::from_secs(3))
             .await
@@ -343,17 +347,21 @@ fn message_round_trip_and_group_views() {
         assert_eq!(r.code, response::SUCCESS, "{:?}", r.remark);
         // The group pulls the message: its consume TPS (messages handed out over the last
         // minute, 4.8.0 GROUP_GET_NUMS) becomes positive once the broker has sampled it.
-        let pull = RemotingCommand::new_request(request::PULL_MESSAGE)
-            .with_ext("consumerGroup", "AdminGroup")
-            .with_ext("topic", "AdminMsg")
-            .with_ext("queueId", qid)
-            .with_ext("queueOffset", 0)
-            .with_ext("maxMsgNums", 32)
-            .with_ext("sysFlag", 0)
-            .with_ext("commitOffset", 0)
-            .with_ext("suspendTimeoutMillis", 0)
-            .with_ext("subscription", "*")
-            .with_ext("subVersion", 0);
+        let pull = RemotingCommand::new_request(request::PULL_MESSAGE).with_header(
+            &PullMessageRequestHeader {
+                consumer_group: "AdminGroup".into(),
+                topic: "AdminMsg".into(),
+                queue_id: qid,
+                queue_offset: 0,
+                max_msg_nums: 32,
+                sys_flag: 0,
+                commit_offset: Some(0),
+                suspend_timeout_millis: Some(0),
+                subscription: Some("*".into()),
+                sub_version: Some(0),
+                expression_type: None,
+            },
+        );
         let r = client
             .invoke(&broker.addr, pull, Duration::from_secs(3))
             .await

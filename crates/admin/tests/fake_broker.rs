@@ -14,12 +14,22 @@ use std::time::Duration;
 use common::*;
 use futures::future::BoxFuture;
 use futures::FutureExt;
+use rmq_common::message::keys;
 use rmq_remoting::codes::{request, response};
+use rmq_remoting::protocol::header::{
+    CreateTopicRequestHeader, DeleteTopicRequestHeader, GetMaxOffsetRequestHeader,
+    GetMaxOffsetResponseHeader, GetMinOffsetResponseHeader, GetTopicStatsInfoRequestHeader,
+    PullMessageRequestHeader, PullMessageResponseHeader, QueryMessageRequestHeader,
+    QueryMessageResponseHeader, RegisterBrokerRequestHeader, SendMessageRequestHeader,
+    SendMessageResponseHeader, ViewMessageRequestHeader,
+};
 use rmq_remoting::protocol::{
     encode_body, KVTable, MessageQueue, RegisterBrokerBody, TopicConfig, TopicOffset,
     TopicStatsTable,
 };
-use rmq_remoting::{Connection, RemotingClient, RemotingCommand, RemotingServer, RequestProcessor};
+use rmq_remoting::{
+    Connection, HeaderError, RemotingClient, RemotingCommand, RemotingServer, RequestProcessor,
+};
 
 const NAME: &str = "broker-fake";
 const CLUSTER: &str = "FakeCluster";
@@ -105,13 +115,15 @@ impl FakeBroker {
             body.topic_config_serialize_wrapper.data_version.counter = st.version;
         }
         let cmd = RemotingCommand::new_request(request::REGISTER_BROKER)
-            .with_ext("brokerName", NAME)
-            .with_ext("brokerAddr", &self.addr)
-            .with_ext("clusterName", CLUSTER)
-            .with_ext("haServerAddr", &self.addr)
-            .with_ext("brokerId", 0)
-            .with_ext("compressed", false)
-            .with_ext("bodyCrc32", 0)
+            .with_header(&RegisterBrokerRequestHeader {
+                broker_name: NAME.into(),
+                broker_addr: self.addr.clone(),
+                cluster_name: CLUSTER.into(),
+                ha_server_addr: Some(self.addr.clone()),
+                broker_id: 0,
+                compressed: false,
+                body_crc32: 0,
+            })
             .with_body(body.encode(false).unwrap());
         let r = self
             .client
@@ -125,16 +137,24 @@ impl FakeBroker {
         self.addr.rsplit(':').next().unwrap().parse().unwrap()
     }
 
+    /// Serves one request; a header that does not decode is answered like 4.8.0's
+    /// `RemotingCommandException` (SYSTEM_ERROR with the reason).
     async fn handle(self: Arc<Self>, req: RemotingCommand) -> RemotingCommand {
+        match self.serve(&req).await {
+            Ok(r) => r,
+            Err(e) => RemotingCommand::new_response(response::SYSTEM_ERROR, e.to_string()),
+        }
+    }
+
+    async fn serve(self: Arc<Self>, req: &RemotingCommand) -> Result<RemotingCommand, HeaderError> {
         let ok = || RemotingCommand::new_response(response::SUCCESS, None);
-        let ext = |k: &str| req.ext(k).unwrap_or_default().to_string();
-        let num = |k: &str| req.ext_i64(k).ok().flatten().unwrap_or(0);
-        match req.code {
+        Ok(match req.code {
             request::UPDATE_AND_CREATE_TOPIC => {
-                let mut tc = TopicConfig::new(ext("topic"));
-                tc.read_queue_nums = num("readQueueNums") as i32;
-                tc.write_queue_nums = num("writeQueueNums") as i32;
-                tc.perm = num("perm") as i32;
+                let h: CreateTopicRequestHeader = req.decode_header()?;
+                let mut tc = TopicConfig::new(h.topic);
+                tc.read_queue_nums = h.read_queue_nums.unwrap_or(0);
+                tc.write_queue_nums = h.write_queue_nums.unwrap_or(0);
+                tc.perm = h.perm.unwrap_or(0);
                 self.state
                     .lock()
                     .unwrap()
@@ -144,7 +164,8 @@ impl FakeBroker {
                 ok()
             }
             request::DELETE_TOPIC_IN_BROKER => {
-                self.state.lock().unwrap().topics.remove(&ext("topic"));
+                let h: DeleteTopicRequestHeader = req.decode_header()?;
+                self.state.lock().unwrap().topics.remove(&h.topic);
                 ok()
             }
             request::GET_BROKER_RUNTIME_INFO => {
@@ -165,12 +186,13 @@ impl FakeBroker {
                 ok().with_body(encode_body(&kv).unwrap())
             }
             request::GET_TOPIC_STATS_INFO => {
+                let h: GetTopicStatsInfoRequestHeader = req.decode_header()?;
                 let st = self.state.lock().unwrap();
-                let Some(tc) = st.topics.get(&ext("topic")) else {
-                    return RemotingCommand::new_response(
+                let Some(tc) = st.topics.get(&h.topic) else {
+                    return Ok(RemotingCommand::new_response(
                         response::TOPIC_NOT_EXIST,
                         "topic not exist",
-                    );
+                    ));
                 };
                 let mut t = TopicStatsTable::default();
                 for q in 0..tc.write_queue_nums {
@@ -195,9 +217,11 @@ impl FakeBroker {
                 ok().with_body(encode_body(&t).unwrap())
             }
             request::SEND_MESSAGE_V2 => {
-                let topic = ext("b");
-                let qid = num("e") as i32;
-                let props = ext("i");
+                let h = SendMessageRequestHeader::from_request(req)?;
+                let topic = h.topic;
+                let qid = h.queue_id;
+                let props = h.properties.unwrap_or_default();
+                let born = h.born_timestamp.unwrap_or(0);
                 let body = req.body_bytes().to_vec();
                 let mut st = self.state.lock().unwrap();
                 let qoff = st
@@ -206,7 +230,7 @@ impl FakeBroker {
                     .filter(|m| m.topic == topic && m.queue_id == qid)
                     .count() as i64;
                 let phy = st.next_phy;
-                let rec = record(&topic, qid, qoff, phy, num("g"), self.port(), &body, &props);
+                let rec = record(&topic, qid, qoff, phy, born, self.port(), &body, &props);
                 st.next_phy += rec.len() as i64;
                 let msg_id = format!("7F000001{:08X}{:016X}", self.port() as i32, phy);
                 st.log.push(Stored {
@@ -217,89 +241,91 @@ impl FakeBroker {
                     props,
                     record: rec,
                 });
-                ok().with_ext("msgId", msg_id)
-                    .with_ext("queueId", qid)
-                    .with_ext("queueOffset", qoff)
+                ok().with_header(&SendMessageResponseHeader {
+                    msg_id,
+                    queue_id: qid,
+                    queue_offset: qoff,
+                    transaction_id: None,
+                })
             }
-            request::GET_MAX_OFFSET | request::GET_MIN_OFFSET => {
+            request::GET_MAX_OFFSET => {
+                let h: GetMaxOffsetRequestHeader = req.decode_header()?;
                 let st = self.state.lock().unwrap();
                 let n = st
                     .log
                     .iter()
-                    .filter(|m| m.topic == ext("topic") && m.queue_id as i64 == num("queueId"))
+                    .filter(|m| m.topic == h.topic && m.queue_id == h.queue_id)
                     .count();
-                let v = if req.code == request::GET_MAX_OFFSET {
-                    n
-                } else {
-                    0
-                };
-                ok().with_ext("offset", v)
+                ok().with_header(&GetMaxOffsetResponseHeader { offset: n as i64 })
             }
+            request::GET_MIN_OFFSET => ok().with_header(&GetMinOffsetResponseHeader { offset: 0 }),
             request::PULL_MESSAGE => {
+                let h: PullMessageRequestHeader = req.decode_header()?;
+                let in_queue = |m: &&Stored| m.topic == h.topic && m.queue_id == h.queue_id;
                 let st = self.state.lock().unwrap();
                 let msgs: Vec<&Stored> = st
                     .log
                     .iter()
-                    .filter(|m| {
-                        m.topic == ext("topic")
-                            && m.queue_id as i64 == num("queueId")
-                            && m.queue_offset >= num("queueOffset")
-                    })
-                    .take(num("maxMsgNums") as usize)
+                    .filter(in_queue)
+                    .filter(|m| m.queue_offset >= h.queue_offset)
+                    .take(h.max_msg_nums.max(0) as usize)
                     .collect();
-                let max = st
-                    .log
-                    .iter()
-                    .filter(|m| m.topic == ext("topic") && m.queue_id as i64 == num("queueId"))
-                    .count();
-                let next = num("queueOffset") + msgs.len() as i64;
+                let max = st.log.iter().filter(in_queue).count() as i64;
+                let next = h.queue_offset + msgs.len() as i64;
                 let code = if msgs.is_empty() {
                     response::PULL_NOT_FOUND
                 } else {
                     response::SUCCESS
                 };
                 let body: Vec<u8> = msgs.iter().flat_map(|m| m.record.clone()).collect();
-                let mut r = RemotingCommand::new_response(code, None)
-                    .with_ext("nextBeginOffset", next)
-                    .with_ext("minOffset", 0)
-                    .with_ext("maxOffset", max)
-                    .with_ext("suggestWhichBrokerId", 0);
+                let mut r = RemotingCommand::new_response(code, None).with_header(
+                    &PullMessageResponseHeader {
+                        suggest_which_broker_id: 0,
+                        next_begin_offset: next,
+                        min_offset: 0,
+                        max_offset: max,
+                    },
+                );
                 if !body.is_empty() {
                     r = r.with_body(body);
                 }
                 r
             }
             request::QUERY_MESSAGE => {
+                let h: QueryMessageRequestHeader = req.decode_header()?;
                 let st = self.state.lock().unwrap();
-                let key = ext("key");
+                let key = h.key;
                 let body: Vec<u8> = st
                     .log
                     .iter()
-                    .filter(|m| m.topic == ext("topic"))
+                    .filter(|m| m.topic == h.topic)
                     .filter(|m| {
-                        prop(&m.props, "UNIQ_KEY") == Some(key.as_str())
-                            || prop(&m.props, "KEYS")
-                                .is_some_and(|ks| ks.split(' ').any(|k| k == key))
+                        prop(&m.props, keys::UNIQ_KEY) == Some(key.as_str())
+                            || prop(&m.props, keys::KEYS)
+                                .is_some_and(|ks| ks.split(keys::KEY_SEPARATOR).any(|k| k == key))
                     })
                     .flat_map(|m| m.record.clone())
                     .collect();
                 if body.is_empty() {
-                    return RemotingCommand::new_response(
+                    return Ok(RemotingCommand::new_response(
                         response::QUERY_NOT_FOUND,
                         "can not find message, maybe time range not correct",
-                    );
+                    ));
                 }
-                ok().with_ext("indexLastUpdateTimestamp", 0)
-                    .with_ext("indexLastUpdatePhyoffset", 0)
-                    .with_body(body)
+                ok().with_header(&QueryMessageResponseHeader {
+                    index_last_update_timestamp: 0,
+                    index_last_update_phyoffset: 0,
+                })
+                .with_body(body)
             }
             request::VIEW_MESSAGE_BY_ID => {
+                let h: ViewMessageRequestHeader = req.decode_header()?;
                 let st = self.state.lock().unwrap();
-                match st.log.iter().find(|m| m.phy == num("offset")) {
+                match st.log.iter().find(|m| m.phy == h.offset) {
                     Some(m) => ok().with_body(m.record.clone()),
                     None => RemotingCommand::new_response(
                         response::SYSTEM_ERROR,
-                        format!("can not find message by the offset, {}", num("offset")),
+                        format!("can not find message by the offset, {}", h.offset),
                     ),
                 }
             }
@@ -308,7 +334,7 @@ impl FakeBroker {
                 response::REQUEST_CODE_NOT_SUPPORTED,
                 format!(" request type {other} not supported"),
             ),
-        }
+        })
     }
 }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use common::*;
 use rmq_remoting::codes::{request, response};
+use rmq_remoting::protocol::header::RegisterBrokerRequestHeader;
 use rmq_remoting::protocol::{RegisterBrokerBody, TopicConfig};
 use rmq_remoting::{RemotingClient, RemotingCommand};
 
@@ -24,13 +25,15 @@ async fn register_fake_broker(ns: &str, topic: &str, queues: i32) -> RemotingCli
         .insert(topic.to_string(), tc);
     let client = RemotingClient::new();
     let cmd = RemotingCommand::new_request(request::REGISTER_BROKER)
-        .with_ext("brokerName", "broker-x")
-        .with_ext("brokerAddr", "127.0.0.1:1")
-        .with_ext("clusterName", "ClusterX")
-        .with_ext("haServerAddr", "127.0.0.1:2")
-        .with_ext("brokerId", 0)
-        .with_ext("compressed", false)
-        .with_ext("bodyCrc32", 0)
+        .with_header(&RegisterBrokerRequestHeader {
+            broker_name: "broker-x".into(),
+            broker_addr: "127.0.0.1:1".into(),
+            cluster_name: "ClusterX".into(),
+            ha_server_addr: Some("127.0.0.1:2".into()),
+            broker_id: 0,
+            compressed: false,
+            body_crc32: 0,
+        })
         .with_body(body.encode(false).expect("encode"));
     let r = client
         .invoke(ns, cmd, Duration::from_secs(3))

@@ -8,6 +8,7 @@
 use std::time::{Duration, Instant};
 
 use rmq_client::api::MqClientApi;
+use rmq_remoting::protocol::TopicConfig;
 use rmq_remoting::RemotingClient;
 use rmq_testkit::{BrokerConf, Proc};
 
@@ -44,9 +45,12 @@ impl Cluster {
     /// Creates a topic on the broker and waits until the name server routes it.
     async fn create_topic(&self, topic: &str, queues: i32) {
         let api = MqClientApi::new(RemotingClient::new());
-        api.create_topic(&self.broker, topic, queues, 6, false, T)
-            .await
-            .unwrap();
+        let tc = TopicConfig {
+            read_queue_nums: queues,
+            write_queue_nums: queues,
+            ..TopicConfig::new(topic)
+        };
+        api.create_topic(&self.broker, &tc, T).await.unwrap();
         let deadline = Instant::now() + Duration::from_secs(30);
         while !matches!(api.get_topic_route(&self.ns, topic, T).await, Ok(Some(_))) {
             assert!(Instant::now() < deadline, "no route for {topic}");

@@ -37,31 +37,32 @@ use std::time::Duration;
 /// The DLedger settings of broker.conf.
 #[derive(Debug, Clone)]
 pub struct DLedgerSettings {
-    /// `dLegerGroup` (default: the broker name).
+    /// The group's name (`dLegerGroup`, by default the broker name).
     pub group: String,
-    /// `dLegerPeers`: `n0-host:port;n1-host:port;...`.
+    /// The members, `n0-host:port;n1-host:port;...` (`dLegerPeers`).
     pub peers: String,
-    /// `dLegerSelfId`: this member's id among the peers.
+    /// This member's id, `n<k>` (`dLegerSelfId`).
     pub self_id: String,
 }
 
 impl DLedgerSettings {
     /// Reads dLegerGroup / dLegerPeers / dLegerSelfId (4.8.0 spelling) when DLedger is on.
     pub fn from_config(cfg: &BrokerConfig) -> anyhow::Result<Option<DLedgerSettings>> {
-        if !cfg.enable_dleger_commit_log {
+        if !cfg.dledger.enable_commit_log {
             return Ok(None);
         }
-        let get = |k: &str| {
-            cfg.raw
-                .get(k)
-                .filter(|v| !v.is_empty())
-                .cloned()
+        let keys = &cfg.dledger;
+        let needs = |v: &Option<String>, k: &str| {
+            v.clone()
                 .with_context(|| format!("enableDLegerCommitLog=true needs {k}"))
         };
         let s = DLedgerSettings {
-            group: get("dLegerGroup").unwrap_or_else(|_| cfg.broker_name.clone()),
-            peers: get("dLegerPeers")?,
-            self_id: get("dLegerSelfId")?,
+            group: keys
+                .group
+                .clone()
+                .unwrap_or_else(|| cfg.broker_name.clone()),
+            peers: needs(&keys.peers, "dLegerPeers")?,
+            self_id: needs(&keys.self_id, "dLegerSelfId")?,
         };
         s.follower_broker_id()?;
         Ok(Some(s))
@@ -74,16 +75,6 @@ impl DLedgerSettings {
             format!("dLegerSelfId {:?} must look like n0, n1, ...", self.self_id)
         })?;
         Ok((k + 1).max(1))
-    }
-}
-
-fn raw_num(cfg: &BrokerConfig, key: &str, default: u64) -> anyhow::Result<u64> {
-    match cfg.raw.get(key) {
-        Some(v) => v
-            .trim()
-            .parse()
-            .with_context(|| format!("{key} {v:?} is not a number")),
-        None => Ok(default),
     }
 }
 
@@ -108,18 +99,19 @@ impl DLedgerMode {
         s: DLedgerSettings,
         store_host: SocketAddr,
     ) -> anyhow::Result<DLedgerMode> {
-        let mut sc = ServerConfig::new(&s.group, &s.self_id, &s.peers, &cfg.store_path_root_dir)
-            .map_err(|e| anyhow::anyhow!("DLedger config: {e}"))?;
-        if let Some(size) = cfg.raw.get("mappedFileSizeCommitLog") {
-            sc.data_file_size = size
-                .trim()
-                .parse()
-                .with_context(|| format!("mappedFileSizeCommitLog {size:?}"))?;
-        }
+        let mut sc = ServerConfig::new(
+            &s.group,
+            &s.self_id,
+            &s.peers,
+            &cfg.store.store_path_root_dir,
+        )
+        .map_err(|e| anyhow::anyhow!("DLedger config: {e}"))?;
+        sc.data_file_size = i64::try_from(cfg.store.mapped_file_size_commit_log)
+            .context("mappedFileSizeCommitLog is too large")?;
         // DLedger 0.2.2 beats every 2 s and suspects the leader after 3 missed beats (6 s);
         // a broker group should fail over faster, so our default is 500 ms (keys are ours).
-        sc.node.heartbeat_interval_ms = raw_num(cfg, "dLegerHeartBeatTimeIntervalMs", 500)?;
-        sc.node.max_heartbeat_leak = raw_num(cfg, "dLegerMaxHeartBeatLeak", 3)?;
+        sc.node.heartbeat_interval_ms = cfg.dledger.heartbeat_interval_ms;
+        sc.node.max_heartbeat_leak = cfg.dledger.max_heartbeat_leak;
         // PHYSICALOFFSET = entry pos + 48, filled in when the leader places the entry
         sc.append_hook = Some(physical_offset_hook());
         // a new leader's own entry: a record every reader (4.8.0 too) dispatches nowhere
@@ -180,11 +172,11 @@ impl DLedgerMode {
             })?;
         let server = Arc::new(server);
         let _ = self.server.set(server.clone());
-        if !b.store.attach_dledger(server) {
+        if !b.store().attach_dledger(server) {
             anyhow::bail!("the message store is not on this DLedger member's files");
         }
         Ok(vec![
-            tokio::spawn(wake_dispatcher_on_commit(b.store.clone(), self.clone())),
+            tokio::spawn(wake_dispatcher_on_commit(b.store().clone(), self.clone())),
             tokio::spawn(role_loop(b.clone(), self.clone())),
         ])
     }
@@ -236,8 +228,8 @@ pub async fn role_loop(b: Arc<Broker>, dl: Arc<DLedgerMode>) {
             // the new master is).
             let of = Some((state.term, state.leader_id.clone()));
             if b.broker_role() == BrokerRole::Slave && last_follower_of != of {
-                b.slave_sync.handle_role(BrokerRole::Slave);
-                b.register_now.notify_one();
+                b.slave_sync().handle_role(BrokerRole::Slave);
+                b.register_now();
             }
             last_follower_of = of;
         }
@@ -248,17 +240,17 @@ pub async fn role_loop(b: Arc<Broker>, dl: Arc<DLedgerMode>) {
                 // group's, and nothing is served that a follower might not have.
                 while server.role() == Role::Leader
                     && (server.committed_index() < server.end_index()
-                        || b.store.dispatch_behind_bytes() > 0)
+                        || b.store().dispatch_behind_bytes() > 0)
                 {
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
                 if server.role() == Role::Leader && server.term() == state.term {
-                    b.store.become_dledger_master(state.term);
+                    b.store().become_dledger_master(state.term);
                     b.change_role(0, BrokerRole::SyncMaster);
                 }
             }
             Role::Follower | Role::Candidate => {
-                b.store.become_dledger_slave();
+                b.store().become_dledger_slave();
                 b.change_role(follower_id, BrokerRole::Slave)
             }
         }

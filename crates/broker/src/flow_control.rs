@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+/// The send workers and the queue in front of them.
 pub struct FlowControl {
     workers: Arc<Semaphore>,
     queued: AtomicUsize,
@@ -21,14 +22,29 @@ pub struct FlowControl {
 /// Why a send was refused; `remark()` gives 4.8.0's exact text.
 #[derive(Debug)]
 pub enum Busy {
+    /// The store's append has held the put lock too long (`[REJECTREQUEST]`).
     Reject,
+    /// The send queue is full (`[OVERLOAD]`).
     Overload,
-    PcBusy { waited_ms: u128, queue: usize },
-    Timeout { waited_ms: u128, queue: usize },
+    /// A send waited while the page cache was busy (`[PCBUSY_CLEAN_QUEUE]`).
+    PcBusy {
+        /// How long it waited.
+        waited_ms: u128,
+        /// Sends waiting then.
+        queue: usize,
+    },
+    /// A send waited longer than `waitTimeMillsInSendQueue` (`[TIMEOUT_CLEAN_QUEUE]`).
+    Timeout {
+        /// How long it waited.
+        waited_ms: u128,
+        /// Sends waiting then.
+        queue: usize,
+    },
 }
 
 // ANCHOR: busy_remarks
 impl Busy {
+    /// 4.8.0's remark for this refusal.
     pub fn remark(&self) -> String {
         match self {
             Busy::Reject => "[REJECTREQUEST]system busy, start flow control for a while".into(),
@@ -41,13 +57,15 @@ impl Busy {
 // ANCHOR_END: busy_remarks
 
 impl FlowControl {
-    pub fn new(workers: usize, capacity: usize, max_wait_ms: i64, pc_busy_ms: i64) -> Self {
+    /// `workers` sends at once, `capacity` waiting, each waiting at most `max_wait_ms`; a
+    /// store lock held longer than `pc_busy_ms` refuses sends.
+    pub fn new(workers: usize, capacity: usize, max_wait_ms: u64, pc_busy_ms: u64) -> Self {
         FlowControl {
             workers: Arc::new(Semaphore::new(workers.max(1))),
             queued: AtomicUsize::new(0),
             capacity: capacity.max(1),
-            max_wait: Duration::from_millis(max_wait_ms.max(0) as u64),
-            pc_busy_timeout: Duration::from_millis(pc_busy_ms.max(0) as u64),
+            max_wait: Duration::from_millis(max_wait_ms),
+            pc_busy_timeout: Duration::from_millis(pc_busy_ms),
         }
     }
 
@@ -105,6 +123,7 @@ impl FlowControl {
 pub struct SendSlot(Arc<parking_lot::Mutex<Option<OwnedSemaphorePermit>>>);
 
 impl SendSlot {
+    /// A slot that holds `permit` until [`SendSlot::release`] (or the last clone drops).
     pub fn holding(permit: OwnedSemaphorePermit) -> Self {
         SendSlot(Arc::new(parking_lot::Mutex::new(Some(permit))))
     }

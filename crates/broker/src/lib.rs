@@ -5,6 +5,8 @@
 //! Messages are kept by rmq-store (the 4.8.0 commit log, consume queues and index files); the
 //! delay queue's delivery loops are in [`schedule`], transactional messages in [`transaction`].
 
+#![warn(missing_docs)]
+
 pub mod broker;
 pub mod client;
 pub mod config;
@@ -17,10 +19,10 @@ pub mod offset;
 pub mod persist;
 pub mod processor;
 pub mod register;
+pub mod replication;
 pub mod schedule;
 pub mod slave_sync;
 pub mod stats;
-pub mod store_config;
 pub mod subscription;
 pub mod topic;
 pub mod transaction;

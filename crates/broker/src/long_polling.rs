@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::Notify;
 
+/// Pulls held until a message arrives, by (topic, queue) (`PullRequestHoldService`).
 #[derive(Default)]
 pub struct LongPolling {
     waiters: Mutex<HashMap<(String, i32), Arc<Notify>>>,

@@ -39,7 +39,7 @@ async fn main() -> anyhow::Result<()> {
     if let Some(n) = args.namesrv {
         cfg.namesrv_addr = Some(n);
     }
-    let broker = Broker::open(cfg)?;
+    let broker = Broker::open(cfg, args.config.clone())?;
     broker
         .run(async {
             let mut term =

@@ -5,6 +5,9 @@
 
 use crate::broker::Broker;
 use rmq_remoting::codes::{request, response};
+use rmq_remoting::protocol::header::{
+    RegisterBrokerRequestHeader, RegisterBrokerResponseHeader, UnRegisterBrokerRequestHeader,
+};
 use rmq_remoting::protocol::{RegisterBrokerBody, TopicConfig, TopicConfigSerializeWrapper};
 use rmq_remoting::RemotingCommand;
 use std::sync::Arc;
@@ -13,11 +16,11 @@ use std::time::Duration;
 // ANCHOR: register_all
 /// Registers with every configured name server once; returns how many accepted.
 pub async fn register_all(broker: &Broker) -> usize {
-    let cfg = &broker.cfg;
+    let cfg = &broker.config();
     let body = RegisterBrokerBody {
         filter_server_list: vec![],
         topic_config_serialize_wrapper: announced_topics(
-            broker.topics.snapshot(),
+            broker.topics().snapshot(),
             cfg.broker_permission,
         ),
     };
@@ -28,38 +31,37 @@ pub async fn register_all(broker: &Broker) -> usize {
             return 0;
         }
     };
+    let header = RegisterBrokerRequestHeader {
+        broker_name: cfg.broker_name.clone(),
+        broker_addr: cfg.broker_addr(),
+        cluster_name: cfg.broker_cluster_name.clone(),
+        ha_server_addr: Some(format!("{}:{}", cfg.broker_ip1, cfg.listen_port + 1)),
+        broker_id: broker.broker_id(),
+        compressed: cfg.compressed_register,
+        // UtilAll.crc32: the name server checks a non-zero value against the body.
+        body_crc32: (crc32fast::hash(&bytes) & 0x7FFF_FFFF) as i32,
+    };
     let mut ok = 0;
     let mut first_reply = true;
     for ns in cfg.namesrv_list() {
         let cmd = RemotingCommand::new_request(request::REGISTER_BROKER)
-            .with_ext("brokerName", &cfg.broker_name)
-            .with_ext("brokerAddr", cfg.broker_addr())
-            .with_ext("clusterName", &cfg.broker_cluster_name)
-            .with_ext(
-                "haServerAddr",
-                format!("{}:{}", cfg.broker_ip1, cfg.listen_port + 1),
-            )
-            .with_ext("brokerId", broker.broker_id())
-            .with_ext("compressed", cfg.compressed_register)
+            .with_header(&header)
             .with_body(bytes.clone());
-        let timeout = Duration::from_millis(cfg.register_broker_timeout_mills);
-        match broker.client.invoke(&ns, cmd, timeout).await {
+        let timeout = Duration::from_millis(cfg.register_broker_timeout_ms);
+        match broker.client().invoke(&ns, cmd, timeout).await {
             Ok(r) if r.code == response::SUCCESS => {
                 ok += 1;
+                // Every field is optional, so this cannot fail.
+                let reply: RegisterBrokerResponseHeader = r.decode_header().unwrap_or_default();
                 // 4.8.0 doRegisterBrokerAll: the first reply's masterAddr (absent: unknown) is
                 // where a slave copies its config tables from.
                 if std::mem::take(&mut first_reply) {
-                    broker.slave_sync.set_master_addr(r.ext("masterAddr"));
+                    broker
+                        .slave_sync()
+                        .set_master_addr(reply.master_addr.as_deref());
                 }
-                // A slave learns where to replicate from in the reply (4.8.0 registerBrokerAll).
-                if !broker.is_master() {
-                    if let (Some(ha), Some(addr)) = (
-                        broker.ha.get(),
-                        r.ext("haServerAddr").filter(|a| !a.is_empty()),
-                    ) {
-                        ha.update_master_address(addr);
-                    }
-                }
+                // A slave may learn where to replicate from (4.8.0 registerBrokerAll).
+                broker.replication().on_registered(&reply);
             }
             Ok(r) => tracing::warn!("register to {ns} refused: {} {:?}", r.code, r.remark),
             Err(e) => tracing::warn!("register to {ns} failed: {e}"),
@@ -99,11 +101,11 @@ pub fn announced_topics(
 // ANCHOR: register_loop
 /// Re-registers periodically and whenever `broker.register_now` is notified (topic changes).
 pub async fn register_loop(broker: Arc<Broker>) {
-    let period = Duration::from_millis(broker.cfg.register_name_server_period.max(1000));
+    let period = Duration::from_millis(broker.config().register_name_server_period_ms.max(1000));
     loop {
         tokio::select! {
             _ = tokio::time::sleep(period) => {}
-            _ = broker.register_now.notified() => {}
+            _ = broker.registration_requested() => {}
         }
         register_all(&broker).await;
     }
@@ -112,10 +114,14 @@ pub async fn register_loop(broker: Arc<Broker>) {
 
 /// The address the name servers list as brokerId 0 of this broker's group (another member).
 pub async fn find_master_addr(broker: &Broker) -> Option<String> {
-    let me = broker.cfg.broker_addr();
-    for ns in broker.cfg.namesrv_list() {
+    let me = broker.config().broker_addr();
+    for ns in broker.config().namesrv_list() {
         let cmd = RemotingCommand::new_request(request::GET_BROKER_CLUSTER_INFO);
-        let Ok(r) = broker.client.invoke(&ns, cmd, Duration::from_secs(3)).await else {
+        let Ok(r) = broker
+            .client()
+            .invoke(&ns, cmd, Duration::from_secs(3))
+            .await
+        else {
             continue;
         };
         let Ok(info) = rmq_remoting::protocol::decode_body::<rmq_remoting::protocol::ClusterInfo>(
@@ -125,7 +131,7 @@ pub async fn find_master_addr(broker: &Broker) -> Option<String> {
         };
         if let Some(addr) = info
             .broker_addr_table
-            .get(&broker.cfg.broker_name)
+            .get(&broker.config().broker_name)
             .and_then(|bd| bd.broker_addrs.get(&0))
             .filter(|a| **a != me)
         {
@@ -137,14 +143,20 @@ pub async fn find_master_addr(broker: &Broker) -> Option<String> {
 
 /// Tells every name server this broker is leaving.
 pub async fn unregister_all(broker: &Broker) {
-    let cfg = &broker.cfg;
+    let cfg = &broker.config();
+    let header = UnRegisterBrokerRequestHeader {
+        broker_name: cfg.broker_name.clone(),
+        broker_addr: cfg.broker_addr(),
+        cluster_name: cfg.broker_cluster_name.clone(),
+        broker_id: broker.broker_id(),
+    };
     for ns in cfg.namesrv_list() {
-        let cmd = RemotingCommand::new_request(request::UNREGISTER_BROKER)
-            .with_ext("brokerName", &cfg.broker_name)
-            .with_ext("brokerAddr", cfg.broker_addr())
-            .with_ext("clusterName", &cfg.broker_cluster_name)
-            .with_ext("brokerId", broker.broker_id());
-        if let Err(e) = broker.client.invoke(&ns, cmd, Duration::from_secs(3)).await {
+        let cmd = RemotingCommand::new_request(request::UNREGISTER_BROKER).with_header(&header);
+        if let Err(e) = broker
+            .client()
+            .invoke(&ns, cmd, Duration::from_secs(3))
+            .await
+        {
             tracing::warn!("unregister from {ns} failed: {e}");
         }
     }

@@ -15,7 +15,9 @@ use crate::persist;
 use crate::processor::{get_prop, set_prop};
 use crate::topic::SCHEDULE_TOPIC;
 use parking_lot::Mutex;
-use rmq_common::message::{decode_record, keys, tags_code, MessageExt};
+use rmq_common::message::{
+    decode_record, keys, tags_code, MessageExt, BORNHOST_V6_FLAG, STOREHOST_V6_FLAG,
+};
 use rmq_common::MessageExtBrokerInner;
 use rmq_store::GetMessageStatus;
 use std::collections::BTreeMap;
@@ -30,8 +32,10 @@ pub const DEFAULT_DELAY_LEVELS: &str = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m
 /// Why a `messageDelayLevel` value was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum DelayLevelError {
+    /// A level that does not parse.
     #[error("messageDelayLevel: {0}; each level is a number followed by s, m, h or d (e.g. \"1s 5s 1m\")")]
     BadLevel(String),
+    /// No level at all.
     #[error("messageDelayLevel is empty")]
     Empty,
 }
@@ -53,6 +57,7 @@ impl DelayLevels {
         Ok(DelayLevels(levels))
     }
 
+    /// The highest level (the number of levels).
     pub fn max_level(&self) -> i32 {
         self.0.len() as i32
     }
@@ -71,6 +76,7 @@ impl DelayLevels {
 
 /// The per-level delivery loops and their persisted positions.
 pub struct ScheduleService {
+    /// The delay of each level.
     pub levels: DelayLevels,
     offsets: Mutex<BTreeMap<i32, i64>>,
     path: PathBuf,
@@ -103,6 +109,7 @@ impl ScheduleService {
         })
     }
 
+    /// How far level `level`'s queue has been delivered (0 at first).
     pub fn offset(&self, level: i32) -> i64 {
         self.offsets.lock().get(&level).copied().unwrap_or(0)
     }
@@ -150,7 +157,7 @@ impl ScheduleService {
 
 /// Starts one delivery loop per level plus the 10-second persister; they run until aborted.
 pub fn start(b: &Arc<Broker>) -> Vec<tokio::task::JoinHandle<()>> {
-    let mut tasks: Vec<_> = (1..=b.schedule.levels.max_level())
+    let mut tasks: Vec<_> = (1..=b.schedule().levels.max_level())
         .map(|level| tokio::spawn(deliver_level(b.clone(), level)))
         .collect();
     let persister = b.clone();
@@ -159,7 +166,7 @@ pub fn start(b: &Arc<Broker>) -> Vec<tokio::task::JoinHandle<()>> {
         tick.tick().await;
         loop {
             tick.tick().await;
-            persister.schedule.persist();
+            persister.schedule().persist();
         }
     }));
     tasks
@@ -171,14 +178,14 @@ pub fn start(b: &Arc<Broker>) -> Vec<tokio::task::JoinHandle<()>> {
 async fn deliver_level(b: Arc<Broker>, level: i32) {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let queue_id = level - 1;
-    let delay = b.schedule.levels.delay_ms(level);
+    let delay = b.schedule().levels.delay_ms(level);
     loop {
         if !b.is_master() {
             tokio::time::sleep(Duration::from_secs(1)).await;
             continue;
         }
-        let offset = b.schedule.offset(level);
-        let store = b.store.clone();
+        let offset = b.schedule().offset(level);
+        let store = b.store().clone();
         let got = tokio::task::spawn_blocking(move || {
             store.get_message(
                 "SCHEDULE_MESSAGE_SERVICE",
@@ -196,7 +203,7 @@ async fn deliver_level(b: Arc<Broker>, level: i32) {
                 match deliver_batch(&b, level, delay, &got.messages).await {
                     Some(wait) => wait,
                     None => {
-                        b.schedule.set_offset(level, got.next_begin_offset);
+                        b.schedule().set_offset(level, got.next_begin_offset);
                         // More entries wait behind this batch: go on at once, as 4.8.0 walks
                         // all it can read from the consume queue before pausing for 100 ms.
                         if got.next_begin_offset < got.max_offset {
@@ -208,11 +215,11 @@ async fn deliver_level(b: Arc<Broker>, level: i32) {
                 }
             }
             GetMessageStatus::OffsetTooSmall => {
-                b.schedule.set_offset(level, got.min_offset);
+                b.schedule().set_offset(level, got.min_offset);
                 100
             }
             GetMessageStatus::OffsetOverflowBadly => {
-                b.schedule.set_offset(level, got.next_begin_offset);
+                b.schedule().set_offset(level, got.next_begin_offset);
                 100
             }
             _ => 100,
@@ -248,7 +255,7 @@ async fn deliver_batch(
             deliver_at = now;
         }
         if deliver_at > now {
-            b.schedule.set_offset(level, old.queue_offset);
+            b.schedule().set_offset(level, old.queue_offset);
             return Some(deliver_at - now);
         }
         let Some((msg, props)) = rebuild(&old, b) else {
@@ -271,10 +278,10 @@ async fn deliver_batch(
                 "schedule level {level}: re-putting queue offset {} failed, retrying in 10 s",
                 old.queue_offset
             );
-            b.schedule.set_offset(level, old.queue_offset);
+            b.schedule().set_offset(level, old.queue_offset);
             return Some(10_000);
         }
-        b.schedule.set_offset(level, old.queue_offset + 1);
+        b.schedule().set_offset(level, old.queue_offset + 1);
     }
     None
 }
@@ -296,25 +303,17 @@ fn rebuild(old: &MessageExt, b: &Broker) -> Option<(MessageExtBrokerInner, Vec<(
         body: old.body.clone(),
         properties: String::new(),
         tags_code: tags_code(get_prop(&props, keys::TAGS)),
-        sys_flag: old.sys_flag & !0x30,
+        // the record encoder sets the IPv6 flags again from the hosts it writes
+        sys_flag: old.sys_flag & !(BORNHOST_V6_FLAG | STOREHOST_V6_FLAG),
         born_timestamp: old.born_timestamp,
         born_host: old.born_host,
-        store_host: b.store_host,
+        store_host: b.store_host(),
         reconsume_times: old.reconsume_times,
         prepared_transaction_offset: 0,
     };
     Some((msg, props))
 }
 // ANCHOR_END: rebuild
-
-/// Parses the level list out of the broker's raw config (default when absent).
-pub fn levels_from_config(raw: &BTreeMap<String, String>) -> Result<DelayLevels, DelayLevelError> {
-    DelayLevels::parse(
-        raw.get("messageDelayLevel")
-            .map(String::as_str)
-            .unwrap_or(DEFAULT_DELAY_LEVELS),
-    )
-}
 
 #[cfg(test)]
 mod tests {

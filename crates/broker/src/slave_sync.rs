@@ -90,6 +90,7 @@ impl SlaveSync {
         }
     }
 
+    /// The master address the slave copies from, if known.
     pub fn master_addr(&self) -> Option<String> {
         self.master_addr.read().clone()
     }
@@ -104,7 +105,7 @@ impl SlaveSync {
 /// Runs `sync_all` on 4.8.0's schedule while the broker is a slave; restarts the schedule at
 /// every change to slave and idles while master. Runs until aborted.
 pub async fn run(b: Arc<Broker>) {
-    let mut rx = b.slave_sync.schedule.subscribe();
+    let mut rx = b.slave_sync().schedule.subscribe();
     loop {
         let (_, on) = *rx.borrow_and_update();
         if on {
@@ -130,15 +131,15 @@ async fn every_interval(b: &Arc<Broker>) {
 
 /// The address to copy from, or None (unknown, or this broker itself).
 async fn master_to_copy_from(b: &Broker) -> Option<String> {
-    let addr = match b.slave_sync.master_addr() {
+    let addr = match b.slave_sync().master_addr() {
         Some(a) => a,
         None => {
             let a = crate::register::find_master_addr(b).await?;
-            b.slave_sync.set_master_addr(Some(&a));
+            b.slave_sync().set_master_addr(Some(&a));
             a
         }
     };
-    (addr != b.cfg.broker_addr()).then_some(addr)
+    (addr != b.config().broker_addr()).then_some(addr)
 }
 
 // ANCHOR: sync_all
@@ -170,7 +171,7 @@ pub async fn sync_all(b: &Arc<Broker>) -> usize {
     }
     if unreachable {
         // A dead master: ask again next time (the name server knows the new one first).
-        b.slave_sync.set_master_addr(None);
+        b.slave_sync().set_master_addr(None);
     }
     ok
 }
@@ -179,12 +180,21 @@ pub async fn sync_all(b: &Arc<Broker>) -> usize {
 /// Why one step failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
+    /// The master could not be reached.
     #[error("master unreachable: {0}")]
     Unreachable(rmq_remoting::RemotingError),
+    /// The master refused the request.
     #[error("master answered {code}: {remark}")]
-    Refused { code: i32, remark: String },
+    Refused {
+        /// The response code.
+        code: i32,
+        /// The master's remark.
+        remark: String,
+    },
+    /// The master's body does not decode.
     #[error("cannot read the master's body: {0}")]
     Body(#[from] rmq_remoting::RemotingError),
+    /// The copy could not be written locally.
     #[error("cannot apply the copy: {0}")]
     Apply(#[from] anyhow::Error),
 }
@@ -192,7 +202,7 @@ pub enum SyncError {
 /// Sends a header-less request and returns the SUCCESS body.
 async fn get_all(b: &Broker, addr: &str, code: i32) -> Result<bytes::Bytes, SyncError> {
     let r = b
-        .client
+        .client()
         .invoke(addr, RemotingCommand::new_request(code), RPC_TIMEOUT)
         .await
         .map_err(SyncError::Unreachable)?;
@@ -219,7 +229,7 @@ fn vip_channel(addr: &str) -> String {
 async fn sync_topic_config(b: &Broker, master: &str) -> Result<(), SyncError> {
     let body = get_all(b, &vip_channel(master), rq::GET_ALL_TOPIC_CONFIG).await?;
     let theirs = rmq_remoting::protocol::decode_body(&body)?;
-    if b.topics.replace_from_master(theirs) {
+    if b.topics().replace_from_master(theirs) {
         tracing::info!("Update slave topic config from master, {master}");
     }
     Ok(())
@@ -228,16 +238,16 @@ async fn sync_topic_config(b: &Broker, master: &str) -> Result<(), SyncError> {
 async fn sync_consumer_offset(b: &Broker, master: &str) -> Result<(), SyncError> {
     let body = get_all(b, master, rq::GET_ALL_CONSUMER_OFFSET).await?;
     let n = b
-        .offsets
+        .offsets()
         .put_all_from_master(&String::from_utf8_lossy(&body))?;
-    b.offsets.persist();
+    b.offsets().persist();
     tracing::info!("Update slave consumer offset from master, {master} ({n} topic@group)");
     Ok(())
 }
 
 async fn sync_delay_offset(b: &Broker, master: &str) -> Result<(), SyncError> {
     let body = get_all(b, master, rq::GET_ALL_DELAY_OFFSET).await?;
-    b.schedule
+    b.schedule()
         .replace_from_master(&String::from_utf8_lossy(&body))?;
     tracing::info!("Update slave delay offset from master, {master}");
     Ok(())
@@ -246,7 +256,7 @@ async fn sync_delay_offset(b: &Broker, master: &str) -> Result<(), SyncError> {
 async fn sync_subscription_group(b: &Broker, master: &str) -> Result<(), SyncError> {
     let body = get_all(b, master, rq::GET_ALL_SUBSCRIPTIONGROUP_CONFIG).await?;
     let theirs = rmq_remoting::protocol::decode_body(&body)?;
-    if b.subscriptions.replace_from_master(theirs) {
+    if b.subscriptions().replace_from_master(theirs) {
         tracing::info!("Update slave Subscription Group from master, {master}");
     }
     Ok(())

@@ -19,6 +19,7 @@ pub struct TpsSampler {
 }
 
 impl TpsSampler {
+    /// Records the totals now (called once a second); keeps ten minutes.
     pub fn sample(&self, puts: u64, gets: u64) {
         let mut s = self.samples.lock();
         s.push_back((Instant::now(), puts, gets));
@@ -120,9 +121,13 @@ pub struct DailyTotals {
 /// The four `brokerStatus` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DailySnapshot {
+    /// Puts at the start of yesterday.
     pub put_yesterday_morning: u64,
+    /// Puts at the start of today.
     pub put_today_morning: u64,
+    /// Gets at the start of yesterday.
     pub get_yesterday_morning: u64,
+    /// Gets at the start of today.
     pub get_today_morning: u64,
 }
 
@@ -143,6 +148,7 @@ impl DailyTotals {
         );
     }
 
+    /// The four values now.
     pub fn snapshot(&self) -> DailySnapshot {
         DailySnapshot {
             put_yesterday_morning: self.put_yesterday_morning.load(Ordering::Acquire),

@@ -2,9 +2,15 @@
 //! real TCP with rmq-remoting's client. Run `cargo build --workspace --bins` first (or at least
 //! `cargo build -p rmq-namesrv --bins`) so `mqnamesrv` sits next to the test executable.
 
-use rmq_common::message::{decode_record, decode_records, encode_properties};
+use rmq_common::message::{decode_record, decode_records, keys};
 use rmq_remoting::codes::{request as rq, response as rs};
 use rmq_remoting::protocol::admin::{LockBatchRequestBody, LockBatchResponseBody, MessageQueue};
+use rmq_remoting::protocol::header::{
+    ConsumerSendMsgBackRequestHeader, CreateTopicRequestHeader,
+    GetConsumerListByGroupRequestHeader, GetRouteInfoRequestHeader, PullMessageResponseHeader,
+    QueryConsumerOffsetRequestHeader, QueryConsumerOffsetResponseHeader, QueryMessageRequestHeader,
+    UpdateConsumerOffsetRequestHeader, ViewMessageRequestHeader,
+};
 use rmq_remoting::protocol::{decode_body, TopicRouteData};
 use rmq_remoting::{RemotingClient, RemotingCommand};
 use std::io::Write;
@@ -13,6 +19,13 @@ use std::time::Duration;
 
 mod common;
 use common::*;
+
+/// The pull reply's `nextBeginOffset`.
+fn next_begin_offset(r: &RemotingCommand) -> i64 {
+    r.decode_header::<PullMessageResponseHeader>()
+        .unwrap()
+        .next_begin_offset
+}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn send_pull_route_and_offsets_survive_restart() {
@@ -32,29 +45,22 @@ async fn send_pull_route_and_offsets_survive_restart() {
         .await
         .unwrap();
     assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
-    assert_eq!(r.ext("queueOffset"), Some("0"));
-    assert_eq!(r.ext("MSG_REGION"), Some("DefaultRegion"));
-    let msg_id = r.ext("msgId").unwrap().to_string();
+    assert_eq!(sent(&r).queue_offset, 0);
+    assert_eq!(r.ext(keys::MSG_REGION), Some("DefaultRegion"));
+    let msg_id = sent(&r).msg_id;
     assert_eq!(msg_id.len(), 32);
 
     // v1 send with long header names.
     let v1 = RemotingCommand::new_request(rq::SEND_MESSAGE)
-        .with_ext("producerGroup", "PG")
-        .with_ext("topic", "TopicA")
-        .with_ext("defaultTopic", "TBW102")
-        .with_ext("defaultTopicQueueNums", 4)
-        .with_ext("queueId", 0)
-        .with_ext("sysFlag", 0)
-        .with_ext("bornTimestamp", 2)
-        .with_ext("flag", 0)
-        .with_ext(
-            "properties",
-            encode_properties(&[("TAGS".into(), "y".into())]),
-        )
+        .with_header(&rmq_remoting::protocol::header::SendMessageRequestHeader {
+            born_timestamp: Some(2),
+            reconsume_times: None,
+            ..send_header("TopicA", &[("TAGS", "y")])
+        })
         .with_body(b"hello-v1".to_vec());
     let r = c.invoke(&setup.addr, v1, T).await.unwrap();
     assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
-    assert_eq!(r.ext("queueOffset"), Some("1"));
+    assert_eq!(sent(&r).queue_offset, 1);
 
     // The route is visible in the name server (registration happens at once on topic change).
     let mut route = None;
@@ -62,8 +68,11 @@ async fn send_pull_route_and_offsets_survive_restart() {
         let r = c
             .invoke(
                 &ns,
-                RemotingCommand::new_request(rq::GET_ROUTEINFO_BY_TOPIC)
-                    .with_ext("topic", "TopicA"),
+                RemotingCommand::new_request(rq::GET_ROUTEINFO_BY_TOPIC).with_header(
+                    &GetRouteInfoRequestHeader {
+                        topic: "TopicA".into(),
+                    },
+                ),
                 T,
             )
             .await
@@ -84,7 +93,7 @@ async fn send_pull_route_and_offsets_survive_restart() {
         .await
         .unwrap();
     assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
-    assert_eq!(r.ext("nextBeginOffset"), Some("2"));
+    assert_eq!(next_begin_offset(&r), 2);
     let body = r.body_bytes();
     let (m1, n) = decode_record(body).unwrap();
     let (m2, _) = decode_record(&body[n..]).unwrap();
@@ -101,7 +110,7 @@ async fn send_pull_route_and_offsets_survive_restart() {
         .await
         .unwrap();
     assert_eq!(r.code, rs::PULL_NOT_FOUND);
-    assert_eq!(r.ext("nextBeginOffset"), Some("2"));
+    assert_eq!(next_begin_offset(&r), 2);
     let r = c
         .invoke(&setup.addr, pull("TopicA", 9, 0x4, 0), T)
         .await
@@ -113,7 +122,8 @@ async fn send_pull_route_and_offsets_survive_restart() {
     let r = c
         .invoke(
             &setup.addr,
-            RemotingCommand::new_request(rq::VIEW_MESSAGE_BY_ID).with_ext("offset", phy),
+            RemotingCommand::new_request(rq::VIEW_MESSAGE_BY_ID)
+                .with_header(&ViewMessageRequestHeader { offset: phy }),
             T,
         )
         .await
@@ -123,35 +133,48 @@ async fn send_pull_route_and_offsets_survive_restart() {
         &decode_record(r.body_bytes()).unwrap().0.body[..],
         b"hello-v2"
     );
-    let q = RemotingCommand::new_request(rq::QUERY_MESSAGE)
-        .with_ext("topic", "TopicA")
-        .with_ext("key", "k1")
-        .with_ext("maxNum", 32)
-        .with_ext("beginTimestamp", 0)
-        .with_ext("endTimestamp", i64::MAX);
+    let q =
+        RemotingCommand::new_request(rq::QUERY_MESSAGE).with_header(&QueryMessageRequestHeader {
+            topic: "TopicA".into(),
+            key: "k1".into(),
+            max_num: Some(32),
+            begin_timestamp: Some(0),
+            end_timestamp: Some(i64::MAX),
+        });
     let r = c.invoke(&setup.addr, q, T).await.unwrap();
     assert_eq!(r.code, rs::SUCCESS);
 
     // Offsets: none yet -> 0 for a queue starting at 0; commit; survives a clean restart.
     let query = || {
-        RemotingCommand::new_request(rq::QUERY_CONSUMER_OFFSET)
-            .with_ext("consumerGroup", "CG")
-            .with_ext("topic", "TopicA")
-            .with_ext("queueId", 0)
+        RemotingCommand::new_request(rq::QUERY_CONSUMER_OFFSET).with_header(
+            &QueryConsumerOffsetRequestHeader {
+                consumer_group: "CG".into(),
+                topic: "TopicA".into(),
+                queue_id: 0,
+            },
+        )
+    };
+    let offset = |r: &RemotingCommand| {
+        r.decode_header::<QueryConsumerOffsetResponseHeader>()
+            .unwrap()
+            .offset
     };
     let r = c.invoke(&setup.addr, query(), T).await.unwrap();
-    assert_eq!((r.code, r.ext("offset")), (rs::SUCCESS, Some("0")));
-    let upd = RemotingCommand::new_request(rq::UPDATE_CONSUMER_OFFSET)
-        .with_ext("consumerGroup", "CG")
-        .with_ext("topic", "TopicA")
-        .with_ext("queueId", 0)
-        .with_ext("commitOffset", 2);
+    assert_eq!((r.code, offset(&r)), (rs::SUCCESS, 0));
+    let upd = RemotingCommand::new_request(rq::UPDATE_CONSUMER_OFFSET).with_header(
+        &UpdateConsumerOffsetRequestHeader {
+            consumer_group: "CG".into(),
+            topic: "TopicA".into(),
+            queue_id: 0,
+            commit_offset: 2,
+        },
+    );
     assert_eq!(
         c.invoke(&setup.addr, upd, T).await.unwrap().code,
         rs::SUCCESS
     );
     let r = c.invoke(&setup.addr, query(), T).await.unwrap();
-    assert_eq!(r.ext("offset"), Some("2"));
+    assert_eq!(offset(&r), 2);
 
     // Clean shutdown (SIGTERM) flushes consumerOffset.json with bare integer keys.
     let pid = broker.child.id();
@@ -164,7 +187,7 @@ async fn send_pull_route_and_offsets_survive_restart() {
     c.close_connection(&setup.addr);
     broker = start_broker(&setup);
     let r = c.invoke(&setup.addr, query(), T).await.unwrap();
-    assert_eq!(r.ext("offset"), Some("2"));
+    assert_eq!(offset(&r), 2);
     let r = c
         .invoke(&setup.addr, pull("TopicA", 0, 0x4, 0), T)
         .await
@@ -261,8 +284,11 @@ async fn heartbeat_consumer_list_and_locks() {
     let r = c
         .invoke(
             &setup.addr,
-            RemotingCommand::new_request(rq::GET_CONSUMER_LIST_BY_GROUP)
-                .with_ext("consumerGroup", "CG"),
+            RemotingCommand::new_request(rq::GET_CONSUMER_LIST_BY_GROUP).with_header(
+                &GetConsumerListByGroupRequestHeader {
+                    consumer_group: "CG".into(),
+                },
+            ),
             T,
         )
         .await
@@ -326,21 +352,48 @@ async fn bad_input_gets_codes_and_the_broker_stays_up() {
         .await
         .unwrap();
     assert_eq!(r.code, rs::TOPIC_NOT_EXIST);
-    let create = RemotingCommand::new_request(rq::UPDATE_AND_CREATE_TOPIC)
-        .with_ext("topic", "Small")
-        .with_ext("readQueueNums", 2)
-        .with_ext("writeQueueNums", 2)
-        .with_ext("perm", 6);
+    // Only what our broker needs: no defaultTopic, no topicFilterType.
+    let create = RemotingCommand::new_request(rq::UPDATE_AND_CREATE_TOPIC).with_header(
+        &CreateTopicRequestHeader {
+            topic: "Small".into(),
+            read_queue_nums: Some(2),
+            write_queue_nums: Some(2),
+            perm: Some(6),
+            ..Default::default()
+        },
+    );
     assert_eq!(
         c.invoke(&setup.addr, create, T).await.unwrap().code,
         rs::SUCCESS
+    );
+    // A filter type TopicFilterType does not know: refused as 4.8.0's checkFields refuses it.
+    let bogus = RemotingCommand::new_request(rq::UPDATE_AND_CREATE_TOPIC).with_header(
+        &CreateTopicRequestHeader {
+            topic: "Bogus".into(),
+            topic_filter_type: Some("BOGUS_TAG".into()),
+            ..Default::default()
+        },
+    );
+    let r = c.invoke(&setup.addr, bogus, T).await.unwrap();
+    assert_eq!(
+        (r.code, r.remark.as_deref()),
+        (
+            rs::SYSTEM_ERROR,
+            Some("topicFilterType = [BOGUS_TAG] value invalid")
+        )
     );
     let r = c
         .invoke(&setup.addr, send_v2("Small", &vec![7u8; 4096], &[]), T)
         .await
         .unwrap();
     assert_eq!(r.code, rs::MESSAGE_ILLEGAL);
-    let bad_qid = send_v2("Small", b"x", &[]).with_ext("e", 5);
+    let bad_qid = send_v2_of(
+        rmq_remoting::protocol::header::SendMessageRequestHeader {
+            queue_id: 5,
+            ..send_header("Small", &[])
+        },
+        b"x",
+    );
     assert_eq!(
         c.invoke(&setup.addr, bad_qid, T).await.unwrap().code,
         rs::SYSTEM_ERROR
@@ -373,7 +426,7 @@ async fn acknowledged_messages_survive_kill_9_with_sync_flush() {
         .await
         .unwrap();
     assert_eq!(r.code, rs::SUCCESS);
-    assert_eq!(r.ext("nextBeginOffset"), Some("20"));
+    assert_eq!(next_begin_offset(&r), 20);
 }
 
 /// A producer's sysFlag may claim IPv6 hosts (0x10 born host, 0x20 store host) on an IPv4
@@ -386,7 +439,13 @@ async fn ipv6_host_flags_from_an_ipv4_producer_hide_and_lose_nothing() {
     let setup = write_broker_conf(dir.path(), &ns, "");
     let broker = start_broker(&setup);
     let c = RemotingClient::new();
-    let lying = send_v2("FlagTopic", b"lying-flags", &[]).with_ext("f", 0x30);
+    let lying = send_v2_of(
+        rmq_remoting::protocol::header::SendMessageRequestHeader {
+            sys_flag: Some(0x30),
+            ..send_header("FlagTopic", &[])
+        },
+        b"lying-flags",
+    );
     send_ok(&c, &setup.addr, lying).await;
     for i in 0..5 {
         let m = send_v2("FlagTopic", format!("after-{i}").as_bytes(), &[]);
@@ -431,21 +490,29 @@ async fn send_back_goes_to_schedule_topic_with_retry_target() {
         .invoke(&setup.addr, send_v2("SB", b"fail-me", &[("TAGS", "t")]), T)
         .await
         .unwrap();
-    let phy = rmq_common::msgid::decode_offset_msg_id(r.ext("msgId").unwrap())
+    let phy = rmq_common::msgid::decode_offset_msg_id(&sent(&r).msg_id)
         .unwrap()
         .1;
-    let back = RemotingCommand::new_request(rq::CONSUMER_SEND_MSG_BACK)
-        .with_ext("offset", phy)
-        .with_ext("group", "CG")
-        .with_ext("delayLevel", 0)
-        .with_ext("originTopic", "SB")
-        .with_ext("maxReconsumeTimes", 16);
+    let back = RemotingCommand::new_request(rq::CONSUMER_SEND_MSG_BACK).with_header(
+        &ConsumerSendMsgBackRequestHeader {
+            offset: phy,
+            group: "CG".into(),
+            delay_level: Some(0),
+            origin_topic: Some("SB".into()),
+            max_reconsume_times: Some(16),
+            ..Default::default()
+        },
+    );
     let r = c.invoke(&setup.addr, back, T).await.unwrap();
     assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
     wait_dispatched(&c, &setup.addr, "SCHEDULE_TOPIC_XXXX", 2, 1).await;
     // Level 3 + reconsumeTimes(0) = 3 -> SCHEDULE_TOPIC_XXXX queue 2.
-    let mut p = pull("SCHEDULE_TOPIC_XXXX", 0, 0x4, 0).with_ext("queueId", 2);
-    p.put_ext("consumerGroup", "CG");
+    let p = RemotingCommand::new_request(rq::PULL_MESSAGE).with_header(
+        &rmq_remoting::protocol::header::PullMessageRequestHeader {
+            queue_id: 2,
+            ..pull_header("SCHEDULE_TOPIC_XXXX", 0, 0x4, 0)
+        },
+    );
     let r = c.invoke(&setup.addr, p, T).await.unwrap();
     assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
     let (m, _) = decode_record(r.body_bytes()).unwrap();

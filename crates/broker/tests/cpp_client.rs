@@ -68,8 +68,11 @@ async fn cpp_heartbeat_registers_and_a_refused_body_is_logged() {
         RemotingCommand::new_request(rq::HEART_BEAT).with_body(CPP_HEARTBEAT.as_bytes().to_vec());
     let r = c.invoke(&setup.addr, hb, T).await.unwrap();
     assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
-    let req = RemotingCommand::new_request(rq::GET_CONSUMER_CONNECTION_LIST)
-        .with_ext("consumerGroup", "cpp_cg");
+    let req = RemotingCommand::new_request(rq::GET_CONSUMER_CONNECTION_LIST).with_header(
+        &rmq_remoting::protocol::header::GetConsumerConnectionListRequestHeader {
+            consumer_group: "cpp_cg".into(),
+        },
+    );
     let r = c.invoke(&setup.addr, req, T).await.unwrap();
     assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
     let conn: ConsumerConnection = decode_body(r.body_bytes()).unwrap();

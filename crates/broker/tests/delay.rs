@@ -137,7 +137,7 @@ async fn view(c: &RemotingClient, addr: &str, offset: i64) -> rmq_common::Messag
     let req = rmq_remoting::RemotingCommand::new_request(
         rmq_remoting::codes::request::VIEW_MESSAGE_BY_ID,
     )
-    .with_ext("offset", offset);
+    .with_header(&rmq_remoting::protocol::header::ViewMessageRequestHeader { offset });
     let r = c.invoke(addr, req, T).await.unwrap();
     assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
     decode_records(r.body_bytes()).unwrap().remove(0)
@@ -145,8 +145,9 @@ async fn view(c: &RemotingClient, addr: &str, offset: i64) -> rmq_common::Messag
 
 /// The commit-log offset of the message a send response names (its offset msgId).
 fn stored_offset(r: &rmq_remoting::RemotingCommand) -> i64 {
-    let id = r.ext("msgId").unwrap();
-    rmq_common::msgid::decode_offset_msg_id(id).unwrap().1
+    rmq_common::msgid::decode_offset_msg_id(&sent(r).msg_id)
+        .unwrap()
+        .1
 }
 
 /// The tagsCode of entry `index` of a consume-queue file (20-byte entries: phy, size, tags).
@@ -273,9 +274,11 @@ fn send_batch(
     for (b, p) in entries {
         batch_entry(&mut body, b, p);
     }
-    let mut req = send_v2(topic, &[], header)
-        .with_ext("m", true)
-        .with_body(body);
+    let batch = rmq_remoting::protocol::header::SendMessageRequestHeader {
+        batch: true,
+        ..send_header(topic, header)
+    };
+    let mut req = send_v2_of(batch, &body);
     req.code = rmq_remoting::codes::request::SEND_BATCH_MESSAGE;
     req
 }

@@ -60,7 +60,11 @@ async fn send(c: &RemotingClient, addr: &str, topic: &str, body: &str) -> (i32, 
         .invoke(addr, send_v2(topic, body.as_bytes(), &[]), T)
         .await
         .unwrap();
-    (r.code, r.ext("msgId").unwrap_or_default().to_string())
+    let msg_id = r
+        .decode_header::<rmq_remoting::protocol::header::SendMessageResponseHeader>()
+        .map(|h| h.msg_id)
+        .unwrap_or_default();
+    (r.code, msg_id)
 }
 
 fn pair(dir: &Path, ns: &str, master_role: &str) -> (BrokerSetup, BrokerSetup) {

@@ -4,6 +4,7 @@
 //! broker's own topic table keeps each topic's permission.
 
 use rmq_remoting::codes::{request as rq, response as rs};
+use rmq_remoting::protocol::header::{CreateTopicRequestHeader, GetRouteInfoRequestHeader};
 use rmq_remoting::protocol::{decode_body, TopicRouteData};
 use rmq_remoting::{RemotingClient, RemotingCommand};
 use std::time::Duration;
@@ -14,7 +15,11 @@ use common::*;
 /// The route of `topic` from the name server at `ns`, once it lists `topic`.
 async fn route(c: &RemotingClient, ns: &str, topic: &str) -> TopicRouteData {
     for _ in 0..100 {
-        let req = RemotingCommand::new_request(rq::GET_ROUTEINFO_BY_TOPIC).with_ext("topic", topic);
+        let req = RemotingCommand::new_request(rq::GET_ROUTEINFO_BY_TOPIC).with_header(
+            &GetRouteInfoRequestHeader {
+                topic: topic.into(),
+            },
+        );
         let r = c.invoke(ns, req, T).await.unwrap();
         if r.code == rs::SUCCESS {
             return decode_body::<TopicRouteData>(r.body_bytes()).unwrap();
@@ -26,11 +31,15 @@ async fn route(c: &RemotingClient, ns: &str, topic: &str) -> TopicRouteData {
 
 /// Creates `topic` (perm 6, 2 queues) on the broker at `addr`.
 async fn create_topic(c: &RemotingClient, addr: &str, topic: &str) {
-    let create = RemotingCommand::new_request(rq::UPDATE_AND_CREATE_TOPIC)
-        .with_ext("topic", topic)
-        .with_ext("readQueueNums", 2)
-        .with_ext("writeQueueNums", 2)
-        .with_ext("perm", 6);
+    let create = RemotingCommand::new_request(rq::UPDATE_AND_CREATE_TOPIC).with_header(
+        &CreateTopicRequestHeader {
+            topic: topic.into(),
+            read_queue_nums: Some(2),
+            write_queue_nums: Some(2),
+            perm: Some(6),
+            ..Default::default()
+        },
+    );
     let r = c.invoke(addr, create, T).await.unwrap();
     assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
 }

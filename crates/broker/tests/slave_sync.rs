@@ -6,6 +6,10 @@
 
 use rmq_remoting::codes::{request as rq, response as rs};
 use rmq_remoting::protocol::admin::{ConsumeStats, SubscriptionGroupConfig};
+use rmq_remoting::protocol::header::{
+    CreateTopicRequestHeader, GetConsumeStatsRequestHeader, QueryConsumerOffsetRequestHeader,
+    QueryConsumerOffsetResponseHeader, UpdateConsumerOffsetRequestHeader,
+};
 use rmq_remoting::protocol::{decode_body, encode_body};
 use rmq_remoting::{RemotingClient, RemotingCommand};
 use std::path::Path;
@@ -24,11 +28,15 @@ async fn call(c: &RemotingClient, addr: &str, req: RemotingCommand) -> RemotingC
 }
 
 async fn create_topic(c: &RemotingClient, addr: &str) {
-    let req = RemotingCommand::new_request(rq::UPDATE_AND_CREATE_TOPIC)
-        .with_ext("topic", TOPIC)
-        .with_ext("readQueueNums", 1)
-        .with_ext("writeQueueNums", 1)
-        .with_ext("perm", 6);
+    let req = RemotingCommand::new_request(rq::UPDATE_AND_CREATE_TOPIC).with_header(
+        &CreateTopicRequestHeader {
+            topic: TOPIC.into(),
+            read_queue_nums: Some(1),
+            write_queue_nums: Some(1),
+            perm: Some(6),
+            ..Default::default()
+        },
+    );
     assert_eq!(call(c, addr, req).await.code, rs::SUCCESS);
 }
 
@@ -45,27 +53,42 @@ async fn create_group(c: &RemotingClient, addr: &str) {
 }
 
 async fn commit(c: &RemotingClient, addr: &str, offset: i64) {
-    let req = RemotingCommand::new_request(rq::UPDATE_CONSUMER_OFFSET)
-        .with_ext("consumerGroup", GROUP)
-        .with_ext("topic", TOPIC)
-        .with_ext("queueId", 0)
-        .with_ext("commitOffset", offset);
+    let req = RemotingCommand::new_request(rq::UPDATE_CONSUMER_OFFSET).with_header(
+        &UpdateConsumerOffsetRequestHeader {
+            consumer_group: GROUP.into(),
+            topic: TOPIC.into(),
+            queue_id: 0,
+            commit_offset: offset,
+        },
+    );
     assert_eq!(call(c, addr, req).await.code, rs::SUCCESS);
 }
 
 /// QUERY_CONSUMER_OFFSET: the offset a restarting consumer resumes from (None: not found).
 async fn committed(c: &RemotingClient, addr: &str) -> Option<i64> {
-    let req = RemotingCommand::new_request(rq::QUERY_CONSUMER_OFFSET)
-        .with_ext("consumerGroup", GROUP)
-        .with_ext("topic", TOPIC)
-        .with_ext("queueId", 0);
+    let req = RemotingCommand::new_request(rq::QUERY_CONSUMER_OFFSET).with_header(
+        &QueryConsumerOffsetRequestHeader {
+            consumer_group: GROUP.into(),
+            topic: TOPIC.into(),
+            queue_id: 0,
+        },
+    );
     let r = call(c, addr, req).await;
-    (r.code == rs::SUCCESS).then(|| r.ext("offset").unwrap().parse().unwrap())
+    (r.code == rs::SUCCESS).then(|| {
+        r.decode_header::<QueryConsumerOffsetResponseHeader>()
+            .unwrap()
+            .offset
+    })
 }
 
 /// What `mqadmin consumerProgress -g GROUP` asks: (brokerOffset, consumerOffset) of queue 0.
 async fn progress(c: &RemotingClient, addr: &str) -> Option<(i64, i64)> {
-    let req = RemotingCommand::new_request(rq::GET_CONSUME_STATS).with_ext("consumerGroup", GROUP);
+    let req = RemotingCommand::new_request(rq::GET_CONSUME_STATS).with_header(
+        &GetConsumeStatsRequestHeader {
+            consumer_group: GROUP.into(),
+            topic: None,
+        },
+    );
     let r = call(c, addr, req).await;
     assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
     let stats: ConsumeStats = decode_body(r.body_bytes()).unwrap();

@@ -5,6 +5,11 @@
 
 use rmq_common::message::{decode_record, decode_records, MessageExt};
 use rmq_remoting::codes::{request as rq, response as rs};
+use rmq_remoting::protocol::header::{
+    CommandHeader, EndTransactionRequestHeader, GetMaxOffsetRequestHeader,
+    GetMaxOffsetResponseHeader, ResumeCheckHalfMessageRequestHeader, SendMessageRequestHeader,
+    ViewMessageRequestHeader,
+};
 use rmq_remoting::{RemotingClient, RemotingCommand};
 use std::time::{Duration, Instant};
 
@@ -16,20 +21,19 @@ const OP: &str = "RMQ_SYS_TRANS_OP_HALF_TOPIC";
 
 /// A half message as the Java client sends it: TRAN_MSG, PGROUP, sysFlag PREPARED.
 fn half_send(topic: &str, body: &str, group: &str) -> RemotingCommand {
-    let mut req = send_v2(
-        topic,
-        body.as_bytes(),
-        &[
-            ("TRAN_MSG", "true"),
-            ("PGROUP", group),
-            ("UNIQ_KEY", body),
-            ("TAGS", "TagT"),
-            ("WAIT", "true"),
-        ],
-    );
-    req.put_ext("f", 4);
-    req.put_ext("h", 7); // flag
-    req
+    let props = [
+        ("TRAN_MSG", "true"),
+        ("PGROUP", group),
+        ("UNIQ_KEY", body),
+        ("TAGS", "TagT"),
+        ("WAIT", "true"),
+    ];
+    let header = SendMessageRequestHeader {
+        sys_flag: Some(4),
+        flag: Some(7),
+        ..send_header(topic, &props)
+    };
+    send_v2_of(header, body.as_bytes())
 }
 
 /// What END_TRANSACTION needs from a half's send reply.
@@ -45,26 +49,26 @@ async fn send_half(c: &RemotingClient, addr: &str, topic: &str, body: &str) -> H
         .await
         .unwrap();
     assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
-    assert_eq!(
-        r.ext("queueId"),
-        Some("0"),
-        "the reply names the real queue"
-    );
-    let id = r.ext("msgId").unwrap();
+    let result = sent(&r);
+    assert_eq!(result.queue_id, 0, "the reply names the real queue");
     Half {
-        table_offset: r.ext("queueOffset").unwrap().parse().unwrap(),
-        commit_log_offset: rmq_common::msgid::decode_offset_msg_id(id).unwrap().1,
+        table_offset: result.queue_offset,
+        commit_log_offset: rmq_common::msgid::decode_offset_msg_id(&result.msg_id)
+            .unwrap()
+            .1,
     }
 }
 
 fn end(group: &str, h: Half, verdict: i32) -> RemotingCommand {
-    RemotingCommand::new_request(rq::END_TRANSACTION)
-        .with_ext("producerGroup", group)
-        .with_ext("tranStateTableOffset", h.table_offset)
-        .with_ext("commitLogOffset", h.commit_log_offset)
-        .with_ext("commitOrRollback", verdict)
-        .with_ext("fromTransactionCheck", false)
-        .with_ext("msgId", "X")
+    RemotingCommand::new_request(rq::END_TRANSACTION).with_header(&EndTransactionRequestHeader {
+        producer_group: group.into(),
+        tran_state_table_offset: h.table_offset,
+        commit_log_offset: h.commit_log_offset,
+        commit_or_rollback: verdict,
+        from_transaction_check: false,
+        msg_id: "X".into(),
+        transaction_id: None,
+    })
 }
 
 async fn end_reply(c: &RemotingClient, addr: &str, req: RemotingCommand) -> (i32, Option<String>) {
@@ -81,15 +85,20 @@ async fn pull_all(c: &RemotingClient, addr: &str, topic: &str) -> Vec<MessageExt
 }
 
 async fn max_offset(c: &RemotingClient, addr: &str, topic: &str) -> i64 {
-    let req = RemotingCommand::new_request(rq::GET_MAX_OFFSET)
-        .with_ext("topic", topic)
-        .with_ext("queueId", 0);
+    let req =
+        RemotingCommand::new_request(rq::GET_MAX_OFFSET).with_header(&GetMaxOffsetRequestHeader {
+            topic: topic.into(),
+            queue_id: 0,
+        });
     let r = c.invoke(addr, req, T).await.unwrap();
-    r.ext("offset").unwrap().parse().unwrap()
+    r.decode_header::<GetMaxOffsetResponseHeader>()
+        .unwrap()
+        .offset
 }
 
 async fn view(c: &RemotingClient, addr: &str, offset: i64) -> MessageExt {
-    let req = RemotingCommand::new_request(rq::VIEW_MESSAGE_BY_ID).with_ext("offset", offset);
+    let req = RemotingCommand::new_request(rq::VIEW_MESSAGE_BY_ID)
+        .with_header(&ViewMessageRequestHeader { offset });
     let r = c.invoke(addr, req, T).await.unwrap();
     assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
     decode_record(r.body_bytes()).unwrap().0
@@ -213,11 +222,14 @@ async fn bad_end_transactions_get_4_8_0_answers_and_lose_nothing() {
         let what = format!("{:?}", req.ext_fields);
         assert_eq!(end_reply(&c, a, req).await, fail(remark), "{what}");
     }
+    let group_key = EndTransactionRequestHeader::INFO
+        .key_of("producer_group")
+        .unwrap();
     let mut no_group = end("PG", h, 8);
-    no_group.ext_fields.remove("producerGroup");
+    no_group.ext_fields.remove(group_key);
     let (code, remark) = end_reply(&c, a, no_group).await;
     assert_eq!(code, rs::SYSTEM_ERROR);
-    assert!(remark.unwrap().contains("producerGroup"));
+    assert!(remark.unwrap().contains(group_key));
     // "Unknown" gets no reply at all, and stores nothing.
     let unknown = c
         .invoke(a, end("PG", h, 0), Duration::from_millis(500))
@@ -245,8 +257,11 @@ async fn bad_end_transactions_get_4_8_0_answers_and_lose_nothing() {
     assert_eq!(pull_all(&c, a, "TxBad").await.len(), 3);
 
     // RESUME_CHECK_HALF_MESSAGE with an id that names nothing.
-    let resume = RemotingCommand::new_request(rq::RESUME_CHECK_HALF_MESSAGE)
-        .with_ext("msgId", "7F00000100002A9F00000000FFFFFFFF");
+    let resume = RemotingCommand::new_request(rq::RESUME_CHECK_HALF_MESSAGE).with_header(
+        &ResumeCheckHalfMessageRequestHeader {
+            msg_id: Some("7F00000100002A9F00000000FFFFFFFF".into()),
+        },
+    );
     assert_eq!(
         end_reply(&c, a, resume).await,
         fail("Exception was thrown when putting message back to RMQ_SYS_TRANS_HALF_TOPIC.")

@@ -3,18 +3,28 @@
 //! a `ClientError::Broker` carrying the code and remark.
 //!
 //! Keeping the wire details here lets the producer and consumers read as
-//! algorithms. Header field names are 4.8.0's (`SEND_MESSAGE_V2` uses the
-//! one-letter keys `a`..`m`).
+//! algorithms. Every header is rmq-remoting's typed 4.8.0 header
+//! (`protocol::header`); sends use the V2 form with the one-letter keys `a`..`m`.
 //! Book: Part II "Producing" and "Consuming, long polling and rebalancing"; the
 //! Appendix "Wire protocol" lists the headers. Mirrors `MQClientAPIImpl`.
 
 use std::time::Duration;
 
 use bytes::Bytes;
+use rmq_common::message::keys;
 use rmq_remoting::codes::{request as rq, response as rs};
+use rmq_remoting::protocol::header::{
+    ConsumerSendMsgBackRequestHeader, CreateTopicRequestHeader, EndTransactionRequestHeader,
+    GetConsumerListByGroupRequestHeader, GetMaxOffsetRequestHeader, GetMaxOffsetResponseHeader,
+    GetMinOffsetRequestHeader, GetMinOffsetResponseHeader, GetRouteInfoRequestHeader,
+    PullMessageRequestHeader, PullMessageResponseHeader, QueryConsumerOffsetRequestHeader,
+    QueryConsumerOffsetResponseHeader, SearchOffsetRequestHeader, SearchOffsetResponseHeader,
+    SendMessageRequestHeader, SendMessageRequestHeaderV2, SendMessageResponseHeader,
+    UnregisterClientRequestHeader, UpdateConsumerOffsetRequestHeader,
+};
 use rmq_remoting::protocol::{
     decode_body, encode_body, GetConsumerListByGroupResponseBody, HeartbeatData,
-    LockBatchRequestBody, LockBatchResponseBody, MessageQueue, TopicRouteData,
+    LockBatchRequestBody, LockBatchResponseBody, MessageQueue, TopicConfig, TopicRouteData,
 };
 use rmq_remoting::{RemotingClient, RemotingCommand};
 
@@ -66,70 +76,28 @@ pub struct SendResult {
     pub trace_on: bool,
 }
 
-/// `SendMessageRequestHeader`; written with the V2 one-letter keys.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SendHeader {
-    /// `a`: the producer group.
-    pub producer_group: String,
-    /// `b`: the topic.
-    pub topic: String,
-    /// `c`: the topic whose config an auto-created topic copies (`TBW102`).
-    pub default_topic: String,
-    /// `d`: queue count of an auto-created topic.
-    pub default_topic_queue_nums: i32,
-    /// `e`: the queue to store into.
-    pub queue_id: i32,
-    /// `f`: `MessageSysFlag` bits (compressed, transaction type).
-    pub sys_flag: i32,
-    /// `g`: when the producer made the request, ms since the epoch.
-    pub born_timestamp: i64,
-    /// `h`: the message's user flag.
-    pub flag: i32,
-    /// `i`: the properties in their wire form (`k\u{1}v\u{2}...`).
-    pub properties: String,
-    /// `j`: how often a retried message was consumed before (retry topics only).
-    pub reconsume_times: Option<i32>,
-    /// `k`: unit mode (always false here).
-    pub unit_mode: bool,
-    /// `l`: the group's max reconsume times (retry topics only).
-    pub max_reconsume_times: Option<i32>,
-    /// `m`: the body is a batch of encoded messages (SEND_BATCH_MESSAGE).
-    pub batch: bool,
+// ANCHOR: send_command
+/// The command that sends `header` and `body` (`MQClientAPIImpl.sendMessage`): SEND_BATCH_MESSAGE
+/// for a batch, SEND_REPLY_MESSAGE_V2 for a reply (`MSG_TYPE=reply`), SEND_MESSAGE_V2 otherwise,
+/// always with the V2 header's one-letter keys (the Java client's default, `sendSmartMsg`).
+pub fn send_command(header: &SendMessageRequestHeader, body: Bytes) -> RemotingCommand {
+    let is_reply = header
+        .properties
+        .as_deref()
+        .is_some_and(crate::producer::request::is_reply_properties);
+    let code = if header.batch {
+        rq::SEND_BATCH_MESSAGE
+    } else if is_reply {
+        // A reply goes to the broker's reply processor.
+        rq::SEND_REPLY_MESSAGE_V2
+    } else {
+        rq::SEND_MESSAGE_V2
+    };
+    RemotingCommand::new_request(code)
+        .with_header(&SendMessageRequestHeaderV2::from(header.clone()))
+        .with_body(body)
 }
-
-impl SendHeader {
-    /// SEND_MESSAGE_V2 (or SEND_BATCH_MESSAGE) with this header and `body`.
-    pub fn to_command(&self, body: Bytes) -> RemotingCommand {
-        let code = if self.batch {
-            rq::SEND_BATCH_MESSAGE
-        } else if crate::producer::request::is_reply_properties(&self.properties) {
-            // A reply (MSG_TYPE=reply) goes to the broker's reply processor.
-            rq::SEND_REPLY_MESSAGE_V2
-        } else {
-            rq::SEND_MESSAGE_V2
-        };
-        let mut cmd = RemotingCommand::new_request(code)
-            .with_ext("a", &self.producer_group)
-            .with_ext("b", &self.topic)
-            .with_ext("c", &self.default_topic)
-            .with_ext("d", self.default_topic_queue_nums)
-            .with_ext("e", self.queue_id)
-            .with_ext("f", self.sys_flag)
-            .with_ext("g", self.born_timestamp)
-            .with_ext("h", self.flag)
-            .with_ext("i", &self.properties)
-            .with_ext("k", self.unit_mode)
-            .with_ext("m", self.batch)
-            .with_body(body);
-        if let Some(n) = self.reconsume_times {
-            cmd.put_ext("j", n);
-        }
-        if let Some(n) = self.max_reconsume_times {
-            cmd.put_ext("l", n);
-        }
-        cmd
-    }
-}
+// ANCHOR_END: send_command
 
 /// How a pull went (`PullStatus`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,33 +141,6 @@ pub struct RawPullResult {
     pub body: Bytes,
 }
 
-/// `PullMessageRequestHeader`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PullHeader {
-    /// The pulling group.
-    pub consumer_group: String,
-    /// The topic.
-    pub topic: String,
-    /// The queue.
-    pub queue_id: i32,
-    /// The first offset wanted.
-    pub queue_offset: i64,
-    /// At most this many messages.
-    pub max_msg_nums: i32,
-    /// [`pull_flag`] bits.
-    pub sys_flag: i32,
-    /// The group's offset to store on the way (with `pull_flag::COMMIT_OFFSET`).
-    pub commit_offset: i64,
-    /// How long the broker may hold the request (with `pull_flag::SUSPEND`), ms.
-    pub suspend_timeout_millis: i64,
-    /// The subscription expression (tags or SQL92).
-    pub subscription: String,
-    /// The subscription's version (its creation time).
-    pub sub_version: i64,
-    /// `TAG` or `SQL92`.
-    pub expression_type: String,
-}
-
 /// `PullSysFlag` bits.
 pub mod pull_flag {
     /// Store the header's `commitOffset` as the group's offset.
@@ -235,60 +176,24 @@ pub mod pull_flag {
     }
 }
 
-/// `ConsumerSendMsgBackRequestHeader`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SendBackHeader {
-    /// The message's commit-log offset.
-    pub offset: i64,
-    /// The consumer group that failed it.
-    pub group: String,
-    /// The delay level of the retry (0: the broker picks 3 + reconsume times).
-    pub delay_level: i32,
-    /// The message's id.
-    pub origin_msg_id: String,
-    /// The message's topic.
-    pub origin_topic: String,
-    /// After this many retries the message goes to the group's `%DLQ%` topic.
-    pub max_reconsume_times: i32,
+/// END_TRANSACTION with `header` (`endTransactionOneway`); `remark` carries a local
+/// exception, if any.
+pub fn end_transaction_command(
+    header: &EndTransactionRequestHeader,
+    remark: Option<String>,
+) -> RemotingCommand {
+    let mut cmd = RemotingCommand::new_request(rq::END_TRANSACTION).with_header(header);
+    cmd.remark = remark;
+    cmd
 }
 
-// ANCHOR: end_transaction_header
-/// `EndTransactionRequestHeader`: a producer's verdict on one half message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EndTransactionHeader {
-    /// The producer's group.
-    pub producer_group: String,
-    /// Queue offset of the half in the broker's half queue.
-    pub tran_state_table_offset: i64,
-    /// Commit-log offset of the half.
-    pub commit_log_offset: i64,
-    /// 0 unknown, 8 commit, 12 rollback (`MessageSysFlag` transaction types).
-    pub commit_or_rollback: i32,
-    /// True when answering a CHECK_TRANSACTION_STATE.
-    pub from_transaction_check: bool,
-    /// The message's `UNIQ_KEY`.
-    pub msg_id: String,
-    /// The `transactionId` the broker returned for the half message, if any (sent back as is).
-    pub transaction_id: Option<String>,
-}
-// ANCHOR_END: end_transaction_header
-
-impl EndTransactionHeader {
-    /// END_TRANSACTION with this header; `remark` carries a local exception, if any.
-    pub fn to_command(&self, remark: Option<String>) -> RemotingCommand {
-        let mut cmd = RemotingCommand::new_request(rq::END_TRANSACTION)
-            .with_ext("producerGroup", &self.producer_group)
-            .with_ext("tranStateTableOffset", self.tran_state_table_offset)
-            .with_ext("commitLogOffset", self.commit_log_offset)
-            .with_ext("commitOrRollback", self.commit_or_rollback)
-            .with_ext("fromTransactionCheck", self.from_transaction_check)
-            .with_ext("msgId", &self.msg_id);
-        if let Some(id) = &self.transaction_id {
-            cmd.put_ext("transactionId", id);
-        }
-        cmd.remark = remark;
-        cmd
-    }
+/// GET_ROUTEINFO_BY_TOPIC for `topic` (a client's route lookup and `mqadmin topicRoute`).
+pub fn topic_route_command(topic: &str) -> RemotingCommand {
+    RemotingCommand::new_request(rq::GET_ROUTEINFO_BY_TOPIC).with_header(
+        &GetRouteInfoRequestHeader {
+            topic: topic.to_string(),
+        },
+    )
 }
 
 /// The request functions over one `RemotingClient`.
@@ -296,10 +201,6 @@ impl EndTransactionHeader {
 pub struct MqClientApi {
     /// The connection pool every request goes through.
     pub remoting: RemotingClient,
-}
-
-fn ext_i64(reply: &RemotingCommand, key: &str) -> Result<i64> {
-    Ok(reply.required_i64(key)?)
 }
 
 impl MqClientApi {
@@ -337,8 +238,9 @@ impl MqClientApi {
         topic: &str,
         timeout: Duration,
     ) -> Result<Option<TopicRouteData>> {
-        let cmd = RemotingCommand::new_request(rq::GET_ROUTEINFO_BY_TOPIC).with_ext("topic", topic);
-        let reply = self.call(namesrv, cmd, timeout).await?;
+        let reply = self
+            .call(namesrv, topic_route_command(topic), timeout)
+            .await?;
         match reply.code {
             rs::SUCCESS => Ok(Some(decode_body(reply.body_bytes())?)),
             rs::TOPIC_NOT_EXIST => Ok(None),
@@ -352,12 +254,12 @@ impl MqClientApi {
         &self,
         addr: &str,
         broker_name: &str,
-        header: &SendHeader,
+        header: &SendMessageRequestHeader,
         body: Bytes,
         uniq_msg_id: String,
         timeout: Duration,
     ) -> Result<SendResult> {
-        let reply = self.call(addr, header.to_command(body), timeout).await?;
+        let reply = self.call(addr, send_command(header, body), timeout).await?;
         let send_status = match reply.code {
             rs::SUCCESS => SendStatus::SendOk,
             rs::FLUSH_DISK_TIMEOUT => SendStatus::FlushDiskTimeout,
@@ -365,23 +267,25 @@ impl MqClientApi {
             rs::SLAVE_NOT_AVAILABLE => SendStatus::SlaveNotAvailable,
             _ => return Err(ClientError::from_reply(addr, &reply)),
         };
+        let stored: SendMessageResponseHeader = reply.decode_header()?;
         Ok(SendResult {
             send_status,
             msg_id: uniq_msg_id,
-            offset_msg_id: reply.ext("msgId").unwrap_or_default().to_string(),
+            offset_msg_id: stored.msg_id,
             message_queue: MessageQueue {
                 broker_name: broker_name.to_string(),
-                queue_id: reply.required_i32("queueId")?,
+                queue_id: stored.queue_id,
                 topic: header.topic.clone(),
             },
-            queue_offset: ext_i64(&reply, "queueOffset")?,
-            transaction_id: reply.ext("transactionId").map(str::to_string),
+            queue_offset: stored.queue_offset,
+            transaction_id: stored.transaction_id,
+            // Two keys 4.8.0's broker adds beside the header's.
             region_id: reply
-                .ext("MSG_REGION")
+                .ext(keys::MSG_REGION)
                 .filter(|r| !r.is_empty())
                 .unwrap_or("DefaultRegion")
                 .to_string(),
-            trace_on: reply.ext("TRACE_ON") != Some("false"),
+            trace_on: reply.ext(keys::TRACE_ON) != Some("false"),
         })
     }
     // ANCHOR_END: send_message
@@ -390,12 +294,12 @@ impl MqClientApi {
     pub async fn send_message_oneway(
         &self,
         addr: &str,
-        header: &SendHeader,
+        header: &SendMessageRequestHeader,
         body: Bytes,
     ) -> Result<()> {
         Ok(self
             .remoting
-            .invoke_oneway(addr, header.to_command(body))
+            .invoke_oneway(addr, send_command(header, body))
             .await?)
     }
 
@@ -403,12 +307,12 @@ impl MqClientApi {
     pub async fn end_transaction_oneway(
         &self,
         addr: &str,
-        header: &EndTransactionHeader,
+        header: &EndTransactionRequestHeader,
         remark: Option<String>,
     ) -> Result<()> {
         Ok(self
             .remoting
-            .invoke_oneway(addr, header.to_command(remark))
+            .invoke_oneway(addr, end_transaction_command(header, remark))
             .await?)
     }
 
@@ -416,21 +320,10 @@ impl MqClientApi {
     pub async fn pull_message(
         &self,
         addr: &str,
-        h: &PullHeader,
+        header: &PullMessageRequestHeader,
         timeout: Duration,
     ) -> Result<RawPullResult> {
-        let cmd = RemotingCommand::new_request(rq::PULL_MESSAGE)
-            .with_ext("consumerGroup", &h.consumer_group)
-            .with_ext("topic", &h.topic)
-            .with_ext("queueId", h.queue_id)
-            .with_ext("queueOffset", h.queue_offset)
-            .with_ext("maxMsgNums", h.max_msg_nums)
-            .with_ext("sysFlag", h.sys_flag)
-            .with_ext("commitOffset", h.commit_offset)
-            .with_ext("suspendTimeoutMillis", h.suspend_timeout_millis)
-            .with_ext("subscription", &h.subscription)
-            .with_ext("subVersion", h.sub_version)
-            .with_ext("expressionType", &h.expression_type);
+        let cmd = RemotingCommand::new_request(rq::PULL_MESSAGE).with_header(header);
         let reply = self.call(addr, cmd, timeout).await?;
         let status = match reply.code {
             rs::SUCCESS => PullStatus::Found,
@@ -439,12 +332,13 @@ impl MqClientApi {
             rs::PULL_OFFSET_MOVED => PullStatus::OffsetIllegal,
             _ => return Err(ClientError::from_reply(addr, &reply)),
         };
+        let h: PullMessageResponseHeader = reply.decode_header()?;
         Ok(RawPullResult {
             status,
-            next_begin_offset: ext_i64(&reply, "nextBeginOffset")?,
-            min_offset: ext_i64(&reply, "minOffset")?,
-            max_offset: ext_i64(&reply, "maxOffset")?,
-            suggest_which_broker_id: reply.ext_i64("suggestWhichBrokerId")?.unwrap_or(0),
+            next_begin_offset: h.next_begin_offset,
+            min_offset: h.min_offset,
+            max_offset: h.max_offset,
+            suggest_which_broker_id: h.suggest_which_broker_id,
             body: reply.body.clone().unwrap_or_default(),
         })
     }
@@ -457,13 +351,20 @@ impl MqClientApi {
         mq: &MessageQueue,
         timeout: Duration,
     ) -> Result<Option<i64>> {
-        let cmd = RemotingCommand::new_request(rq::QUERY_CONSUMER_OFFSET)
-            .with_ext("consumerGroup", group)
-            .with_ext("topic", &mq.topic)
-            .with_ext("queueId", mq.queue_id);
+        let cmd = RemotingCommand::new_request(rq::QUERY_CONSUMER_OFFSET).with_header(
+            &QueryConsumerOffsetRequestHeader {
+                consumer_group: group.to_string(),
+                topic: mq.topic.clone(),
+                queue_id: mq.queue_id,
+            },
+        );
         let reply = self.call(addr, cmd, timeout).await?;
         match reply.code {
-            rs::SUCCESS => Ok(Some(ext_i64(&reply, "offset")?)),
+            rs::SUCCESS => Ok(Some(
+                reply
+                    .decode_header::<QueryConsumerOffsetResponseHeader>()?
+                    .offset,
+            )),
             rs::QUERY_NOT_FOUND => Ok(None),
             _ => Err(ClientError::from_reply(addr, &reply)),
         }
@@ -479,11 +380,14 @@ impl MqClientApi {
         oneway: bool,
         timeout: Duration,
     ) -> Result<()> {
-        let cmd = RemotingCommand::new_request(rq::UPDATE_CONSUMER_OFFSET)
-            .with_ext("consumerGroup", group)
-            .with_ext("topic", &mq.topic)
-            .with_ext("queueId", mq.queue_id)
-            .with_ext("commitOffset", offset);
+        let cmd = RemotingCommand::new_request(rq::UPDATE_CONSUMER_OFFSET).with_header(
+            &UpdateConsumerOffsetRequestHeader {
+                consumer_group: group.to_string(),
+                topic: mq.topic.clone(),
+                queue_id: mq.queue_id,
+                commit_offset: offset,
+            },
+        );
         if oneway {
             Ok(self.remoting.invoke_oneway(addr, cmd).await?)
         } else {
@@ -498,8 +402,11 @@ impl MqClientApi {
         group: &str,
         timeout: Duration,
     ) -> Result<Vec<String>> {
-        let cmd = RemotingCommand::new_request(rq::GET_CONSUMER_LIST_BY_GROUP)
-            .with_ext("consumerGroup", group);
+        let cmd = RemotingCommand::new_request(rq::GET_CONSUMER_LIST_BY_GROUP).with_header(
+            &GetConsumerListByGroupRequestHeader {
+                consumer_group: group.to_string(),
+            },
+        );
         let reply = self.call_ok(addr, cmd, timeout).await?;
         let body: GetConsumerListByGroupResponseBody = decode_body(reply.body_bytes())?;
         Ok(body.consumer_id_list)
@@ -509,17 +416,10 @@ impl MqClientApi {
     pub async fn consumer_send_msg_back(
         &self,
         addr: &str,
-        h: &SendBackHeader,
+        header: &ConsumerSendMsgBackRequestHeader,
         timeout: Duration,
     ) -> Result<()> {
-        let cmd = RemotingCommand::new_request(rq::CONSUMER_SEND_MSG_BACK)
-            .with_ext("offset", h.offset)
-            .with_ext("group", &h.group)
-            .with_ext("delayLevel", h.delay_level)
-            .with_ext("originMsgId", &h.origin_msg_id)
-            .with_ext("originTopic", &h.origin_topic)
-            .with_ext("unitMode", false)
-            .with_ext("maxReconsumeTimes", h.max_reconsume_times);
+        let cmd = RemotingCommand::new_request(rq::CONSUMER_SEND_MSG_BACK).with_header(header);
         self.call_ok(addr, cmd, timeout).await.map(|_| ())
     }
 
@@ -588,14 +488,13 @@ impl MqClientApi {
         consumer_group: Option<&str>,
         timeout: Duration,
     ) -> Result<()> {
-        let mut cmd =
-            RemotingCommand::new_request(rq::UNREGISTER_CLIENT).with_ext("clientID", client_id);
-        if let Some(g) = producer_group {
-            cmd.put_ext("producerGroup", g);
-        }
-        if let Some(g) = consumer_group {
-            cmd.put_ext("consumerGroup", g);
-        }
+        let cmd = RemotingCommand::new_request(rq::UNREGISTER_CLIENT).with_header(
+            &UnregisterClientRequestHeader {
+                client_id: client_id.to_string(),
+                producer_group: producer_group.map(String::from),
+                consumer_group: consumer_group.map(String::from),
+            },
+        );
         self.call_ok(addr, cmd, timeout).await.map(|_| ())
     }
 
@@ -606,36 +505,34 @@ impl MqClientApi {
         mq: &MessageQueue,
         timeout: Duration,
     ) -> Result<i64> {
-        self.queue_offset_request(rq::GET_MAX_OFFSET, addr, mq, timeout)
-            .await
+        let cmd = RemotingCommand::new_request(rq::GET_MAX_OFFSET).with_header(
+            &GetMaxOffsetRequestHeader {
+                topic: mq.topic.clone(),
+                queue_id: mq.queue_id,
+            },
+        );
+        let reply = self.call_ok(addr, cmd, timeout).await?;
+        Ok(reply.decode_header::<GetMaxOffsetResponseHeader>()?.offset)
     }
 
-    /// GET_MIN_OFFSET.
+    /// GET_MIN_OFFSET: the first offset still in a queue.
     pub async fn get_min_offset(
         &self,
         addr: &str,
         mq: &MessageQueue,
         timeout: Duration,
     ) -> Result<i64> {
-        self.queue_offset_request(rq::GET_MIN_OFFSET, addr, mq, timeout)
-            .await
-    }
-
-    async fn queue_offset_request(
-        &self,
-        code: i32,
-        addr: &str,
-        mq: &MessageQueue,
-        timeout: Duration,
-    ) -> Result<i64> {
-        let cmd = RemotingCommand::new_request(code)
-            .with_ext("topic", &mq.topic)
-            .with_ext("queueId", mq.queue_id);
+        let cmd = RemotingCommand::new_request(rq::GET_MIN_OFFSET).with_header(
+            &GetMinOffsetRequestHeader {
+                topic: mq.topic.clone(),
+                queue_id: mq.queue_id,
+            },
+        );
         let reply = self.call_ok(addr, cmd, timeout).await?;
-        ext_i64(&reply, "offset")
+        Ok(reply.decode_header::<GetMinOffsetResponseHeader>()?.offset)
     }
 
-    /// SEARCH_OFFSET_BY_TIMESTAMP.
+    /// SEARCH_OFFSET_BY_TIMESTAMP: the first offset stored at or after `timestamp` (ms).
     pub async fn search_offset(
         &self,
         addr: &str,
@@ -643,33 +540,37 @@ impl MqClientApi {
         timestamp: i64,
         timeout: Duration,
     ) -> Result<i64> {
-        let cmd = RemotingCommand::new_request(rq::SEARCH_OFFSET_BY_TIMESTAMP)
-            .with_ext("topic", &mq.topic)
-            .with_ext("queueId", mq.queue_id)
-            .with_ext("timestamp", timestamp);
+        let cmd = RemotingCommand::new_request(rq::SEARCH_OFFSET_BY_TIMESTAMP).with_header(
+            &SearchOffsetRequestHeader {
+                topic: mq.topic.clone(),
+                queue_id: mq.queue_id,
+                timestamp,
+            },
+        );
         let reply = self.call_ok(addr, cmd, timeout).await?;
-        ext_i64(&reply, "offset")
+        Ok(reply.decode_header::<SearchOffsetResponseHeader>()?.offset)
     }
 
-    /// UPDATE_AND_CREATE_TOPIC on one broker (what `mqadmin updateTopic` sends).
+    /// UPDATE_AND_CREATE_TOPIC on one broker (`createTopic`, what `mqadmin updateTopic`
+    /// sends): `tc` becomes the topic's configuration there, with `TBW102` as the template.
     pub async fn create_topic(
         &self,
         addr: &str,
-        topic: &str,
-        queue_nums: i32,
-        perm: i32,
-        order: bool,
+        tc: &TopicConfig,
         timeout: Duration,
     ) -> Result<()> {
-        let cmd = RemotingCommand::new_request(rq::UPDATE_AND_CREATE_TOPIC)
-            .with_ext("topic", topic)
-            .with_ext("defaultTopic", crate::util::AUTO_CREATE_TOPIC_KEY)
-            .with_ext("readQueueNums", queue_nums)
-            .with_ext("writeQueueNums", queue_nums)
-            .with_ext("perm", perm)
-            .with_ext("topicFilterType", "SINGLE_TAG")
-            .with_ext("topicSysFlag", 0)
-            .with_ext("order", order);
+        let cmd = RemotingCommand::new_request(rq::UPDATE_AND_CREATE_TOPIC).with_header(
+            &CreateTopicRequestHeader {
+                topic: tc.topic_name.clone(),
+                default_topic: Some(crate::util::AUTO_CREATE_TOPIC_KEY.to_string()),
+                read_queue_nums: Some(tc.read_queue_nums),
+                write_queue_nums: Some(tc.write_queue_nums),
+                perm: Some(tc.perm),
+                topic_filter_type: Some(tc.topic_filter_type.clone()),
+                topic_sys_flag: Some(tc.topic_sys_flag),
+                order: tc.order,
+            },
+        );
         self.call_ok(addr, cmd, timeout).await.map(|_| ())
     }
 }
@@ -677,35 +578,59 @@ impl MqClientApi {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rmq_remoting::protocol::header::CommandHeader;
 
-    #[test]
-    fn v2_header_uses_one_letter_keys_and_omits_unset_fields() {
-        let h = SendHeader {
-            producer_group: "PG".into(),
+    fn header() -> SendMessageRequestHeader {
+        SendMessageRequestHeader {
+            producer_group: Some("PG".into()),
             topic: "T".into(),
-            default_topic: "TBW102".into(),
-            default_topic_queue_nums: 4,
+            default_topic: Some("TBW102".into()),
+            default_topic_queue_nums: Some(4),
             queue_id: 2,
-            sys_flag: 0,
-            born_timestamp: 123,
-            flag: 0,
-            properties: "WAIT\u{1}true\u{2}".into(),
+            sys_flag: Some(0),
+            born_timestamp: Some(123),
+            flag: Some(0),
+            properties: Some("WAIT\u{1}true\u{2}".into()),
             reconsume_times: Some(0),
             unit_mode: false,
-            max_reconsume_times: None,
             batch: false,
-        };
-        let cmd = h.to_command(Bytes::from_static(b"x"));
+            max_reconsume_times: None,
+        }
+    }
+
+    #[test]
+    fn sends_go_out_as_v2_and_omit_unset_fields() {
+        let h = header();
+        let cmd = send_command(&h, Bytes::from_static(b"x"));
         assert_eq!(cmd.code, rq::SEND_MESSAGE_V2);
-        assert_eq!(cmd.ext("a"), Some("PG"));
-        assert_eq!(cmd.ext("e"), Some("2"));
-        assert_eq!(cmd.ext("g"), Some("123"));
-        assert_eq!(cmd.ext("j"), Some("0"));
-        assert_eq!(cmd.ext("l"), None);
-        assert_eq!(cmd.ext("m"), Some("false"));
-        assert_eq!(cmd.ext("n"), None, "4.8.0 has no brokerName key");
-        let batch = SendHeader { batch: true, ..h };
-        assert_eq!(batch.to_command(Bytes::new()).code, rq::SEND_BATCH_MESSAGE);
+        // What a broker reads back is what was meant ...
+        assert_eq!(SendMessageRequestHeader::from_request(&cmd).unwrap(), h);
+        // ... and it came as the V2 header: 13 fields, `max_reconsume_times` left out.
+        let v2 = SendMessageRequestHeaderV2::from(h.clone()).to_ext_fields();
+        assert_eq!(cmd.ext_fields, v2);
+        assert_eq!(v2.len(), 12);
+        let batch = SendMessageRequestHeader { batch: true, ..h };
+        assert_eq!(
+            send_command(&batch, Bytes::new()).code,
+            rq::SEND_BATCH_MESSAGE
+        );
+    }
+
+    #[test]
+    fn a_reply_goes_to_the_reply_code() {
+        let mut props = vec![(
+            keys::MSG_TYPE.to_string(),
+            rmq_common::message::REPLY_MESSAGE_FLAG.to_string(),
+        )];
+        props.push((keys::CORRELATION_ID.into(), "c".into()));
+        let reply = SendMessageRequestHeader {
+            properties: Some(rmq_common::message::encode_properties(&props)),
+            ..header()
+        };
+        assert_eq!(
+            send_command(&reply, Bytes::new()).code,
+            rq::SEND_REPLY_MESSAGE_V2
+        );
     }
 
     #[test]

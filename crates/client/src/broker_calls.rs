@@ -23,6 +23,10 @@ use futures::FutureExt;
 use rmq_common::message::{decode_properties, decode_record_with, MessageExt, COMPRESSED_FLAG};
 use rmq_remoting::codes::{request as rq, response as rs, version_desc, VERSION};
 use rmq_remoting::protocol::fastjson::ObjectKeyMap;
+use rmq_remoting::protocol::header::{
+    ConsumeMessageDirectlyResultRequestHeader, GetConsumerRunningInfoRequestHeader,
+    GetConsumerStatusRequestHeader, ReplyMessageRequestHeader, ResetOffsetRequestHeader,
+};
 use rmq_remoting::protocol::{
     decode_body, encode_body, ConsumerRunningInfo, GetConsumerStatusBody, MessageQueue,
     ResetOffsetBody, ResetOffsetBodyForC,
@@ -117,7 +121,8 @@ fn receive_reply(
 /// (inflated when the sysFlag says so), with `ARRIVE_TIME` added.
 fn reply_message(req: &RemotingCommand) -> Result<MessageExt, HeaderError> {
     let arrived = now_ms();
-    let sys_flag = req.ext_i32("sysFlag")?.unwrap_or(0);
+    let h: ReplyMessageRequestHeader = req.decode_header()?;
+    let sys_flag = h.sys_flag;
     let mut body = req.body.clone().unwrap_or_default();
     if sys_flag & COMPRESSED_FLAG != 0 {
         let mut out = Vec::new();
@@ -126,24 +131,24 @@ fn reply_message(req: &RemotingCommand) -> Result<MessageExt, HeaderError> {
             Err(e) => warn!(error = %e, "reply body does not inflate; kept as sent"),
         }
     }
-    let mut properties = decode_properties(req.ext("properties").unwrap_or(""));
+    let mut properties = decode_properties(h.properties.as_deref().unwrap_or(""));
     properties.push((keys::ARRIVE_TIME.to_string(), arrived.to_string()));
     Ok(MessageExt {
         store_size: 0,
         body_crc: 0,
-        queue_id: req.ext_i32("queueId")?.unwrap_or(0),
-        flag: req.ext_i32("flag")?.unwrap_or(0),
+        queue_id: h.queue_id,
+        flag: h.flag,
         queue_offset: 0,
         commit_log_offset: 0,
         sys_flag,
-        born_timestamp: req.ext_i64("bornTimestamp")?.unwrap_or(0),
-        born_host: java_socket_addr(req.ext("bornHost")),
-        store_timestamp: req.ext_i64("storeTimestamp")?.unwrap_or(0),
-        store_host: java_socket_addr(req.ext("storeHost")),
-        reconsume_times: req.ext_i32("reconsumeTimes")?.unwrap_or(0),
+        born_timestamp: h.born_timestamp,
+        born_host: java_socket_addr(Some(&h.born_host)),
+        store_timestamp: h.store_timestamp,
+        store_host: java_socket_addr(Some(&h.store_host)),
+        reconsume_times: h.reconsume_times.unwrap_or(0),
         prepared_transaction_offset: 0,
         body,
-        topic: req.required_ext("topic")?.to_string(),
+        topic: h.topic,
         properties,
     })
 }
@@ -190,14 +195,17 @@ fn reset_table(body: &[u8]) -> Option<HashMap<MessageQueue, i64>> {
 
 /// RESET_CONSUMER_CLIENT_OFFSET: the push consumer of the group moves to the offsets.
 async fn reset_offset(inst: &ClientInstance, ctx: &Connection, req: &RemotingCommand) {
-    let (Some(topic), Some(group)) = (req.ext("topic"), req.ext("group")) else {
-        warn!(broker = %ctx.remote_addr, "reset offset without topic or group ignored");
-        return;
+    let h: ResetOffsetRequestHeader = match req.decode_header() {
+        Ok(h) => h,
+        Err(e) => {
+            warn!(broker = %ctx.remote_addr, error = %e, "reset offset header unreadable; ignored");
+            return;
+        }
     };
+    let (topic, group) = (h.topic, h.group);
     info!(
         "invoke reset offset operation from broker. brokerAddr={}, topic={topic}, group={group}, timestamp={}",
-        ctx.remote_addr,
-        req.ext("timestamp").unwrap_or("")
+        ctx.remote_addr, h.timestamp
     );
     let table = match req.body.as_deref() {
         None => HashMap::new(),
@@ -209,19 +217,21 @@ async fn reset_offset(inst: &ClientInstance, ctx: &Connection, req: &RemotingCom
             }
         },
     };
-    match inst.consumer(group) {
-        Some(hook) => hook.reset_offset(topic.to_string(), table).await,
+    match inst.consumer(&group) {
+        Some(hook) => hook.reset_offset(topic, table).await,
         None => info!("[reset-offset] consumer dose not exist. group={group}"),
     }
 }
 
 /// GET_CONSUMER_STATUS_FROM_CLIENT: this client's offsets of one topic.
 fn consumer_status(inst: &ClientInstance, req: &RemotingCommand) -> RemotingCommand {
-    let topic = req.ext("topic").unwrap_or("");
-    let group = req.ext("group").unwrap_or("");
+    let h: GetConsumerStatusRequestHeader = match req.decode_header() {
+        Ok(h) => h,
+        Err(e) => return failed(e),
+    };
     let mut table: Vec<(MessageQueue, i64)> = inst
-        .consumer(group)
-        .map(|h| h.offset_table(topic).into_iter().collect())
+        .consumer(&h.group)
+        .map(|c| c.offset_table(&h.topic).into_iter().collect())
         .unwrap_or_default();
     table.sort();
     let body = GetConsumerStatusBody {
@@ -236,8 +246,12 @@ fn consumer_status(inst: &ClientInstance, req: &RemotingCommand) -> RemotingComm
 
 /// GET_CONSUMER_RUNNING_INFO: the consumer's own view plus the instance's properties.
 fn running_info(inst: &ClientInstance, req: &RemotingCommand) -> RemotingCommand {
-    let group = req.ext("consumerGroup").unwrap_or("");
-    let Some(mut info) = inst.consumer(group).and_then(|h| h.running_info()) else {
+    let h: GetConsumerRunningInfoRequestHeader = match req.decode_header() {
+        Ok(h) => h,
+        Err(e) => return failed(e),
+    };
+    let group = &h.consumer_group;
+    let Some(mut info) = inst.consumer(group).and_then(|c| c.running_info()) else {
         return no_such_group(group);
     };
     let ns: String = inst.namesrvs().iter().map(|a| format!("{a};")).collect();
@@ -247,7 +261,7 @@ fn running_info(inst: &ClientInstance, req: &RemotingCommand) -> RemotingCommand
         ConsumerRunningInfo::PROP_CLIENT_VERSION.into(),
         version_desc(VERSION),
     );
-    if req.ext_bool("jstackEnable").ok().flatten() == Some(true) {
+    if h.jstack_enable {
         // There is no JVM thread dump to give; say so instead of leaving it blank.
         info.jstack = Some("jstack is not available in the Rust client".into());
     }
@@ -259,8 +273,12 @@ fn running_info(inst: &ClientInstance, req: &RemotingCommand) -> RemotingCommand
 
 /// CONSUME_MESSAGE_DIRECTLY: run the group's listener on the record in the body.
 async fn consume_message_directly(inst: &ClientInstance, req: &RemotingCommand) -> RemotingCommand {
-    let group = req.ext("consumerGroup").unwrap_or("").to_string();
-    let broker = req.ext("brokerName").unwrap_or("").to_string();
+    let h: ConsumeMessageDirectlyResultRequestHeader = match req.decode_header() {
+        Ok(h) => h,
+        Err(e) => return failed(e),
+    };
+    let group = h.consumer_group;
+    let broker = h.broker_name.unwrap_or_default();
     let Some(hook) = inst.consumer(&group) else {
         return no_such_group(&group);
     };
@@ -297,25 +315,31 @@ mod tests {
 
     #[test]
     fn reply_header_becomes_a_message() {
+        let props = [(keys::CORRELATION_ID, "x"), (keys::MSG_TYPE, "reply")]
+            .map(|(k, v)| (k.to_string(), v.to_string()));
         let req = RemotingCommand::new_request(rq::PUSH_REPLY_MESSAGE_TO_CLIENT)
-            .with_ext("topic", "C_REPLY_TOPIC")
-            .with_ext("queueId", -1)
-            .with_ext("sysFlag", 0)
-            .with_ext("flag", 3)
-            .with_ext("bornTimestamp", 11)
-            .with_ext("storeTimestamp", 12)
-            .with_ext("bornHost", "/127.0.0.1:1")
-            .with_ext("storeHost", "/127.0.0.1:2")
-            .with_ext(
-                "properties",
-                "CORRELATION_ID\u{1}x\u{2}MSG_TYPE\u{1}reply\u{2}",
-            )
+            .with_header(&ReplyMessageRequestHeader {
+                producer_group: "PG".into(),
+                topic: "C_REPLY_TOPIC".into(),
+                default_topic: "TBW102".into(),
+                default_topic_queue_nums: 4,
+                queue_id: -1,
+                sys_flag: 0,
+                born_timestamp: 11,
+                flag: 3,
+                properties: Some(rmq_common::message::encode_properties(&props)),
+                reconsume_times: None,
+                unit_mode: false,
+                born_host: "/127.0.0.1:1".into(),
+                store_host: "/127.0.0.1:2".into(),
+                store_timestamp: 12,
+            })
             .with_body(Bytes::from_static(b"pong"));
         let m = reply_message(&req).unwrap();
         assert_eq!(m.topic, "C_REPLY_TOPIC");
         assert_eq!((m.flag, m.born_timestamp, m.store_timestamp), (3, 11, 12));
-        assert_eq!(m.property("CORRELATION_ID"), Some("x"));
-        assert!(m.property("ARRIVE_TIME").is_some());
+        assert_eq!(m.property(keys::CORRELATION_ID), Some("x"));
+        assert!(m.property(keys::ARRIVE_TIME).is_some());
         assert_eq!(&m.body[..], b"pong");
         assert_eq!(m.store_host.port(), 2);
         let missing_topic = RemotingCommand::new_request(rq::PUSH_REPLY_MESSAGE_TO_CLIENT);

@@ -21,6 +21,9 @@ use futures::FutureExt;
 use parking_lot::{Mutex, RwLock};
 use rmq_common::message::MessageExt;
 use rmq_remoting::codes::{request as rq, response as rs};
+use rmq_remoting::protocol::header::{
+    CheckTransactionStateRequestHeader, NotifyConsumerIdsChangedRequestHeader,
+};
 use rmq_remoting::protocol::{
     ConsumeMessageDirectlyResult, ConsumerData, ConsumerRunningInfo, HeartbeatData, MessageQueue,
     ProducerData, TopicRouteData,
@@ -83,7 +86,7 @@ pub trait TransactionCheckHook: Send + Sync + 'static {
     fn check_transaction_state(
         &self,
         broker: Arc<Connection>,
-        req: &RemotingCommand,
+        check: CheckTransactionStateRequestHeader,
         msg: rmq_common::message::MessageExt,
     );
 }
@@ -107,11 +110,11 @@ impl RequestProcessor for ClientProcessor {
     ) -> BoxFuture<'static, Option<RemotingCommand>> {
         let reply = match req.code {
             rq::NOTIFY_CONSUMER_IDS_CHANGED => {
-                info!(
-                    group = req.ext("consumerGroup").unwrap_or(""),
-                    broker = %ctx.remote_addr,
-                    "consumer ids changed, rebalancing now"
-                );
+                let group = req
+                    .decode_header::<NotifyConsumerIdsChangedRequestHeader>()
+                    .map(|h| h.consumer_group)
+                    .unwrap_or_default();
+                info!(group, broker = %ctx.remote_addr, "consumer ids changed, rebalancing now");
                 self.rebalance_now.notify_one();
                 None
             }
@@ -144,6 +147,13 @@ impl RequestProcessor for ClientProcessor {
 /// to the transaction producer of its `PGROUP`; nothing is answered on the wire here (the
 /// producer sends END_TRANSACTION oneway when it knows).
 fn check_transaction_state(hooks: &CheckHooks, ctx: Arc<Connection>, req: &RemotingCommand) {
+    let check: CheckTransactionStateRequestHeader = match req.decode_header() {
+        Ok(h) => h,
+        Err(e) => {
+            warn!(broker = %ctx.remote_addr, error = %e, "CHECK_TRANSACTION_STATE header unreadable; ignored");
+            return;
+        }
+    };
     let msg = match rmq_common::message::decode_record(req.body_bytes()) {
         Ok((m, _)) => m,
         Err(e) => {
@@ -157,7 +167,7 @@ fn check_transaction_state(hooks: &CheckHooks, ctx: Arc<Connection>, req: &Remot
     };
     let hook = hooks.lock().get(&group).cloned();
     match hook {
-        Some(h) => h.check_transaction_state(ctx, req, msg),
+        Some(h) => h.check_transaction_state(ctx, check, msg),
         None => debug!(
             group,
             "checkTransactionState, pick producer by group failed"

@@ -139,9 +139,9 @@ mod tests {
         assert_eq!(
             m.properties,
             vec![
-                ("WAIT".to_string(), "true".to_string()),
-                ("TAGS".to_string(), "B".to_string()),
-                ("KEYS".to_string(), "k1 k2".to_string()),
+                (keys::WAIT.to_string(), "true".to_string()),
+                (keys::TAGS.to_string(), "B".to_string()),
+                (keys::KEYS.to_string(), "k1 k2".to_string()),
             ]
         );
         assert!(m.wait_store_msg_ok());

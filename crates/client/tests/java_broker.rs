@@ -208,9 +208,8 @@ impl JavaCluster {
     /// UPDATE_AND_CREATE_TOPIC on the Java broker, then wait for the name server's route.
     async fn create_topic(&self, topic: &str, queues: i32) {
         let api = MqClientApi::new(RemotingClient::new());
-        api.create_topic(&self.broker, topic, queues, 6, false, T)
-            .await
-            .unwrap();
+        let tc = common::topic_config(topic, queues);
+        api.create_topic(&self.broker, &tc, T).await.unwrap();
         self.wait_route(&api, topic).await;
         api.remoting.shutdown();
     }

@@ -12,13 +12,15 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use common::{wait_until, Cluster, T};
 use parking_lot::Mutex;
-use rmq_client::api::SendHeader;
+use rmq_client::api::send_command;
 use rmq_client::consumer::{
     ConsumeConcurrentlyStatus, ConsumeFromWhere, MessageListener, PushConsumer, PushConsumerConfig,
 };
 use rmq_client::message::keys;
 use rmq_client::{create_reply_message, ClientError, Message, Producer, ProducerConfig};
+use rmq_common::message::{encode_properties, REPLY_MESSAGE_FLAG};
 use rmq_remoting::codes::{request as rq, response as rs};
+use rmq_remoting::protocol::header::{SendMessageRequestHeader, SendMessageResponseHeader};
 use rmq_remoting::{RemotingClient, RemotingCommand};
 
 const REPLY_TOPIC: &str = "TestCluster_REPLY_TOPIC";
@@ -125,29 +127,35 @@ async fn wait_stored(c: &Cluster, n: i64) {
     }
 }
 
+/// The send header of the replies this test sends by hand.
+fn raw_reply_header() -> SendMessageRequestHeader {
+    SendMessageRequestHeader {
+        producer_group: Some("PG_RAW".into()),
+        topic: REPLY_TOPIC.into(),
+        default_topic: Some("TBW102".into()),
+        default_topic_queue_nums: Some(4),
+        queue_id: -1,
+        sys_flag: Some(0),
+        born_timestamp: Some(1),
+        flag: Some(0),
+        ..Default::default()
+    }
+}
+
 /// A SEND_REPLY_MESSAGE_V2 sent once, with the given properties.
 async fn send_reply_once(c: &Cluster, props: &[(&str, &str)]) -> rmq_remoting::RemotingCommand {
     let mut all: Vec<(String, String)> = props
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    all.push((keys::MSG_TYPE.into(), "reply".into()));
-    let header = SendHeader {
-        producer_group: "PG_RAW".into(),
-        topic: REPLY_TOPIC.into(),
-        default_topic: "TBW102".into(),
-        default_topic_queue_nums: 4,
+    all.push((keys::MSG_TYPE.into(), REPLY_MESSAGE_FLAG.into()));
+    let header = SendMessageRequestHeader {
         queue_id: 0,
-        sys_flag: 0,
-        born_timestamp: 1,
-        flag: 0,
-        properties: rmq_common::message::encode_properties(&all),
+        properties: Some(encode_properties(&all)),
         reconsume_times: Some(0),
-        unit_mode: false,
-        max_reconsume_times: None,
-        batch: false,
+        ..raw_reply_header()
     };
-    let cmd = header.to_command(Bytes::from_static(b"stray reply"));
+    let cmd = send_command(&header, Bytes::from_static(b"stray reply"));
     assert_eq!(
         cmd.code,
         rmq_remoting::codes::request::SEND_REPLY_MESSAGE_V2
@@ -186,13 +194,10 @@ async fn stray_replies_are_answered_like_4_8_0_and_kept() {
     )
     .await;
     assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
-    assert_eq!(r.ext("queueId"), Some("0"));
-    assert_eq!(r.ext("queueOffset"), Some(before.to_string().as_str()));
-    assert_eq!(
-        r.ext("msgId").map(str::len),
-        Some(32),
-        "the stored message's id"
-    );
+    let stored: SendMessageResponseHeader = r.decode_header().unwrap();
+    assert_eq!(stored.queue_id, 0);
+    assert_eq!(stored.queue_offset, before);
+    assert_eq!(stored.msg_id.len(), 32, "the stored message's id");
     assert!(requester.instance().request_futures().is_empty());
 
     // A requester the broker does not know: 4.8.0's code and remark, and the reply is kept.
@@ -217,24 +222,17 @@ async fn stray_replies_are_answered_like_4_8_0_and_kept() {
         Some("reply message properties[REPLY_TO_CLIENT] is null")
     );
     // SEND_REPLY_MESSAGE (324) with the long header names of the V1 header.
+    let props = [
+        (keys::CORRELATION_ID, "z"),
+        (keys::REPLY_TO_CLIENT, requester.client_id()),
+        (keys::MSG_TYPE, REPLY_MESSAGE_FLAG),
+    ]
+    .map(|(k, v)| (k.to_string(), v.to_string()));
     let v1 = RemotingCommand::new_request(rq::SEND_REPLY_MESSAGE)
-        .with_ext("producerGroup", "PG_RAW")
-        .with_ext("topic", REPLY_TOPIC)
-        .with_ext("defaultTopic", "TBW102")
-        .with_ext("defaultTopicQueueNums", 4)
-        .with_ext("queueId", -1)
-        .with_ext("sysFlag", 0)
-        .with_ext("bornTimestamp", 1)
-        .with_ext("flag", 0)
-        .with_ext(
-            "properties",
-            format!(
-                "{}\u{1}z\u{2}{}\u{1}{}\u{2}MSG_TYPE\u{1}reply\u{2}",
-                keys::CORRELATION_ID,
-                keys::REPLY_TO_CLIENT,
-                requester.client_id()
-            ),
-        )
+        .with_header(&SendMessageRequestHeader {
+            properties: Some(encode_properties(&props)),
+            ..raw_reply_header()
+        })
         .with_body(Bytes::from_static(b"v1 reply"));
     let client = RemotingClient::new();
     let r = client.invoke(&c.broker, v1, T).await.unwrap();

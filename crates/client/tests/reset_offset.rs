@@ -20,6 +20,10 @@ use rmq_client::consumer::{
 };
 use rmq_client::{Message, MessageQueue, Producer, ProducerConfig};
 use rmq_remoting::codes::{request as rq, response as rs};
+use rmq_remoting::protocol::header::{
+    CommandHeader, ConsumeMessageDirectlyResultRequestHeader, GetConsumerRunningInfoRequestHeader,
+    GetConsumerStatusRequestHeader, ResetOffsetRequestHeader,
+};
 use rmq_remoting::protocol::{
     decode_body, CmResult, ConsumeMessageDirectlyResult, ConsumerRunningInfo,
     GetConsumerStatusBody, ResetOffsetBody,
@@ -232,6 +236,24 @@ async fn reset_by_time_makes_a_running_consumer_read_again_from_there() {
     p.shutdown().await;
 }
 
+/// INVOKE_BROKER_TO_GET_CONSUMER_STATUS for `group` in the test topic, all clients.
+fn status_header(group: &str) -> GetConsumerStatusRequestHeader {
+    GetConsumerStatusRequestHeader {
+        topic: TOPIC.into(),
+        group: group.into(),
+        client_addr: None,
+    }
+}
+
+/// GET_CONSUMER_RUNNING_INFO for one client of `CG_RELAY`, without a thread dump.
+fn running_info_header(client_id: &str) -> GetConsumerRunningInfoRequestHeader {
+    GetConsumerRunningInfoRequestHeader {
+        consumer_group: "CG_RELAY".into(),
+        client_id: client_id.into(),
+        jstack_enable: false,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn reset_with_the_group_offline_writes_the_stored_offsets() {
     let Scene { c, p, t, cons, .. } = scene("CG_OFFLINE").await;
@@ -240,11 +262,14 @@ async fn reset_with_the_group_offline_writes_the_stored_offsets() {
     // The broker's own answer when nobody is online.
     let r = call(
         &c,
-        RemotingCommand::new_request(rq::INVOKE_BROKER_TO_RESET_OFFSET)
-            .with_ext("topic", TOPIC)
-            .with_ext("group", "CG_OFFLINE")
-            .with_ext("timestamp", t)
-            .with_ext("isForce", true),
+        RemotingCommand::new_request(rq::INVOKE_BROKER_TO_RESET_OFFSET).with_header(
+            &ResetOffsetRequestHeader {
+                topic: TOPIC.into(),
+                group: "CG_OFFLINE".into(),
+                timestamp: t,
+                is_force: true,
+            },
+        ),
     )
     .await;
     assert_eq!(r.code, rs::CONSUMER_NOT_ONLINE);
@@ -328,8 +353,7 @@ async fn the_broker_relays_status_running_info_and_consume_directly() {
     let r = call(
         &c,
         RemotingCommand::new_request(rq::INVOKE_BROKER_TO_GET_CONSUMER_STATUS)
-            .with_ext("topic", TOPIC)
-            .with_ext("group", "CG_RELAY"),
+            .with_header(&status_header("CG_RELAY")),
     )
     .await;
     assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
@@ -342,9 +366,7 @@ async fn the_broker_relays_status_running_info_and_consume_directly() {
     let r = call(
         &c,
         RemotingCommand::new_request(rq::GET_CONSUMER_RUNNING_INFO)
-            .with_ext("consumerGroup", "CG_RELAY")
-            .with_ext("clientId", &client_id)
-            .with_ext("jstackEnable", false),
+            .with_header(&running_info_header(&client_id)),
     )
     .await;
     assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
@@ -374,10 +396,14 @@ async fn the_broker_relays_status_running_info_and_consume_directly() {
     seen.lock().clear();
     let r = call(
         &c,
-        RemotingCommand::new_request(rq::CONSUME_MESSAGE_DIRECTLY)
-            .with_ext("consumerGroup", "CG_RELAY")
-            .with_ext("clientId", &client_id)
-            .with_ext("msgId", &ids[7]),
+        RemotingCommand::new_request(rq::CONSUME_MESSAGE_DIRECTLY).with_header(
+            &ConsumeMessageDirectlyResultRequestHeader {
+                consumer_group: "CG_RELAY".into(),
+                client_id: Some(client_id.clone()),
+                msg_id: Some(ids[7].clone()),
+                broker_name: None,
+            },
+        ),
     )
     .await;
     assert_eq!(r.code, rs::SUCCESS, "{:?}", r.remark);
@@ -407,8 +433,7 @@ async fn the_broker_relays_status_running_info_and_consume_directly() {
     let r = call(
         &c,
         RemotingCommand::new_request(rq::GET_CONSUMER_RUNNING_INFO)
-            .with_ext("consumerGroup", "CG_RELAY")
-            .with_ext("clientId", "10.0.0.1@nobody"),
+            .with_header(&running_info_header("10.0.0.1@nobody")),
     )
     .await;
     assert_eq!(
@@ -421,8 +446,7 @@ async fn the_broker_relays_status_running_info_and_consume_directly() {
     let r = call(
         &c,
         RemotingCommand::new_request(rq::INVOKE_BROKER_TO_GET_CONSUMER_STATUS)
-            .with_ext("topic", TOPIC)
-            .with_ext("group", "CG_NOBODY"),
+            .with_header(&status_header("CG_NOBODY")),
     )
     .await;
     assert_eq!(
@@ -433,11 +457,14 @@ async fn the_broker_relays_status_running_info_and_consume_directly() {
         )
     );
     let reset = |topic: &str, group: &str| {
-        RemotingCommand::new_request(rq::INVOKE_BROKER_TO_RESET_OFFSET)
-            .with_ext("topic", topic)
-            .with_ext("group", group)
-            .with_ext("timestamp", 0)
-            .with_ext("isForce", false)
+        RemotingCommand::new_request(rq::INVOKE_BROKER_TO_RESET_OFFSET).with_header(
+            &ResetOffsetRequestHeader {
+                topic: topic.into(),
+                group: group.into(),
+                timestamp: 0,
+                is_force: false,
+            },
+        )
     };
     let r = call(&c, reset("NoSuchTopic", "CG_RELAY")).await;
     assert_eq!(
@@ -455,11 +482,12 @@ async fn the_broker_relays_status_running_info_and_consume_directly() {
             Some("THe consumer group <CG_NOBODY> not exist")
         )
     );
-    let r = call(
-        &c,
-        RemotingCommand::new_request(rq::INVOKE_BROKER_TO_RESET_OFFSET).with_ext("topic", TOPIC),
-    )
-    .await;
+    // A request without the required group (a typed header always has one, so it is taken
+    // out of the map by hand).
+    let mut no_group = reset(TOPIC, "CG_RELAY");
+    let group_key = ResetOffsetRequestHeader::INFO.key_of("group").unwrap();
+    no_group.ext_fields.remove(group_key);
+    let r = call(&c, no_group).await;
     assert_eq!(
         r.code,
         rs::SYSTEM_ERROR,

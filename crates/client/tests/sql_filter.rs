@@ -22,6 +22,7 @@ use rmq_client::consumer::{
     PushConsumer, PushConsumerConfig,
 };
 use rmq_client::{ClientConfig, Message, MessageQueue, Producer, ProducerConfig};
+use rmq_remoting::protocol::TopicConfig;
 use rmq_remoting::RemotingClient;
 use rmq_testkit::{BrokerConf, Proc};
 
@@ -64,9 +65,12 @@ impl Env {
         };
         env.start_broker();
         let api = MqClientApi::new(RemotingClient::new());
-        api.create_topic(&env.addr, TOPIC, 2, 6, false, T)
-            .await
-            .unwrap();
+        let tc = TopicConfig {
+            read_queue_nums: 2,
+            write_queue_nums: 2,
+            ..TopicConfig::new(TOPIC)
+        };
+        api.create_topic(&env.addr, &tc, T).await.unwrap();
         wait_route(&api, &env.ns, TOPIC).await;
         api.remoting.shutdown();
         env

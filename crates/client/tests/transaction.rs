@@ -20,6 +20,7 @@ use rmq_client::{
     LocalTransactionState, Message, ProducerConfig, TransactionListener, TransactionProducer,
 };
 use rmq_remoting::codes::request as rq;
+use rmq_remoting::protocol::header::ResumeCheckHalfMessageRequestHeader;
 use rmq_remoting::{RemotingClient, RemotingCommand};
 
 const LONG: Duration = Duration::from_secs(60);
@@ -174,8 +175,11 @@ async fn a_half_nobody_answers_is_given_up_after_check_max() {
         .unwrap()
         .remove(0);
     let given_up = pc.pull(&mq, "*", 0, 1).await.unwrap().msgs.remove(0);
-    let resume = RemotingCommand::new_request(rq::RESUME_CHECK_HALF_MESSAGE)
-        .with_ext("msgId", given_up.offset_msg_id());
+    let resume = RemotingCommand::new_request(rq::RESUME_CHECK_HALF_MESSAGE).with_header(
+        &ResumeCheckHalfMessageRequestHeader {
+            msg_id: Some(given_up.offset_msg_id()),
+        },
+    );
     let r = RemotingClient::new()
         .invoke(&c.broker, resume, common::T)
         .await

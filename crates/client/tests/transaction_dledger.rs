@@ -21,7 +21,7 @@ use rmq_client::{
     TransactionProducer,
 };
 use rmq_remoting::codes::request as rq;
-use rmq_remoting::protocol::{decode_body, ClusterInfo};
+use rmq_remoting::protocol::{decode_body, ClusterInfo, MessageQueue};
 use rmq_remoting::{RemotingClient, RemotingCommand};
 use rmq_testkit::{BrokerConf, Proc};
 
@@ -106,14 +106,15 @@ async fn wait_leader(c: &RemotingClient, ns: &str, not: Option<&str>) -> String 
     }
 }
 
+/// GET_MAX_OFFSET of queue 0; 0 when the broker does not answer with one.
 async fn max_offset(c: &RemotingClient, addr: &str, topic: &str) -> i64 {
-    let req = RemotingCommand::new_request(rq::GET_MAX_OFFSET)
-        .with_ext("topic", topic)
-        .with_ext("queueId", 0);
-    match c.invoke(addr, req, T).await {
-        Ok(r) => r.ext("offset").and_then(|o| o.parse().ok()).unwrap_or(0),
-        Err(_) => 0,
-    }
+    let mq = MessageQueue {
+        broker_name: String::new(),
+        queue_id: 0,
+        topic: topic.to_string(),
+    };
+    let api = MqClientApi::new(c.clone());
+    api.get_max_offset(addr, &mq, T).await.unwrap_or(0)
 }
 
 fn fast_client(ns: &str, name: &str) -> ClientConfig {
@@ -132,9 +133,8 @@ async fn a_new_leader_checks_back_the_halves_of_a_killed_leader() {
     let c = RemotingClient::new();
     let leader = wait_leader(&c, &ns, None).await;
     let api = MqClientApi::new(RemotingClient::new());
-    api.create_topic(&leader, "TxRaft", 1, 6, false, T)
-        .await
-        .unwrap();
+    let tc = common::topic_config("TxRaft", 1);
+    api.create_topic(&leader, &tc, T).await.unwrap();
     // Followers copy the leader's topic configs every 3 s.
     tokio::time::sleep(Duration::from_secs(4)).await;
 

@@ -88,7 +88,7 @@ pub struct QueueProgress {
 }
 
 /// "Not online" / "no offsets yet" are states, not failures.
-fn absent(e: &AdminError) -> bool {
+pub(crate) fn absent(e: &AdminError) -> bool {
     matches!(
         e.code(),
         Some(response::CONSUMER_NOT_ONLINE)

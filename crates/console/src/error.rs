@@ -86,6 +86,13 @@ pub fn path_arg(
     Ok(v.to_string())
 }
 
+/// A required, non-empty query parameter.
+pub fn required(v: Option<String>, name: &str) -> Result<String, ApiError> {
+    v.map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::BadRequest(format!("the query parameter `{name}` is required")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

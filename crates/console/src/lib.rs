@@ -6,20 +6,30 @@
 //! holds no state of its own and reads the cluster afresh on each request, just as
 //! the Java console's services call `MQAdminExt` on every page load.
 //!
-//! Layout: `server` (router, state, static page, request timeout), `error` (the
-//! JSON error shape and status codes), and one module per page: `cluster`,
-//! `topics`, `consumers`, `messages`.
+//! Layout: `server` (router, state, static page, request timeout), `auth` (the bind
+//! rule and the login), `error` (the
+//! JSON error shape and status codes), and one module per page: `cluster` and
+//! `brokers`, `topics` and `topic_admin` (its write actions), `consumers` and
+//! `offsets` (offset reset), `producers`, `messages` and `by_time`; `storage` feeds
+//! the live storage view of one broker.
 //! Book: Part III "The web console" (part3/console.md).
 //! Mirrors rocketmq-console's `controller` and `service.impl` packages
 //! (`ClusterServiceImpl`, `TopicServiceImpl`, `ConsumerServiceImpl`, `MessageServiceImpl`).
 
 #![warn(missing_docs)]
 
+pub mod auth;
+pub mod brokers;
+pub mod by_time;
 pub mod cluster;
 pub mod consumers;
 pub mod error;
 pub mod messages;
+pub mod offsets;
+pub mod producers;
 pub mod server;
+pub mod storage;
+pub mod topic_admin;
 pub mod topics;
 
 pub use error::ApiError;

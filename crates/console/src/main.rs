@@ -1,7 +1,8 @@
 //! `rmq-console`: starts the web console.
 //!
-//! `rmq-console [-n "a:9876;b:9877"] [--listen 127.0.0.1:8080] [--timeout-ms 3000]`
-//! binds the listen address, prints `rmq-console listening on http://<addr>` (the
+//! `rmq-console [-n "a:9876;b:9877"] [--listen 127.0.0.1:8080] [--timeout-ms 3000]
+//! [--user NAME --password PW]` binds the listen address (a non-loopback address only
+//! with a login, see `auth`), prints `rmq-console listening on http://<addr>` (the
 //! line scripts wait for) and serves until Ctrl-C. The name server list defaults
 //! to `$NAMESRV_ADDR`, then to 127.0.0.1:9876.
 //! Book: Part III "The web console" (Try it).
@@ -14,6 +15,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
+use rmq_console::auth::login_for;
 use rmq_console::{router, AppState};
 
 #[derive(Debug, Parser)]
@@ -31,6 +33,12 @@ struct Args {
     /// Timeout of each remoting call to a name server or broker, in milliseconds
     #[arg(long = "timeout-ms", default_value_t = 3000)]
     timeout_ms: u64,
+    /// Login user; required (with a password) to listen on a non-loopback address
+    #[arg(long, value_name = "name")]
+    user: Option<String>,
+    /// Login password (default: $RMQ_CONSOLE_PASSWORD, which keeps it out of `ps`)
+    #[arg(long, value_name = "pw")]
+    password: Option<String>,
 }
 
 #[tokio::main]
@@ -47,6 +55,10 @@ async fn main() -> anyhow::Result<()> {
         .or_else(|| std::env::var("NAMESRV_ADDR").ok())
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| "127.0.0.1:9876".to_string());
+    let password = args
+        .password
+        .or_else(|| std::env::var("RMQ_CONSOLE_PASSWORD").ok());
+    let login = login_for(args.listen, args.user.as_deref(), password.as_deref())?;
     let state = AppState::new(&namesrv, Duration::from_millis(args.timeout_ms)).await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -56,7 +68,7 @@ async fn main() -> anyhow::Result<()> {
     println!("rmq-console listening on http://{addr} (name servers {namesrv})");
     std::io::stdout().flush()?;
     // ANCHOR_END: boot_line
-    axum::serve(listener, router(state))
+    axum::serve(listener, router(state, login))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

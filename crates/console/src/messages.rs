@@ -1,5 +1,5 @@
-//! `/api/messages?topic=&key=` and `/api/messages/{msgId}[?topic=]`: find messages
-//! by their business key, or one message by its id, and show headers, properties
+//! `/api/messages?topic=&key=`, `?topic=&begin=&end=` and `/api/messages/{msgId}[?topic=]`:
+//! find messages by their business key or by store time (see `by_time`), or one message by its id, and show headers, properties
 //! and body.
 //!
 //! By key: QUERY_MESSAGE (12) to every broker of the topic; the brokers look the
@@ -22,11 +22,13 @@ use rmq_admin::message::MessageExt;
 use rmq_admin::AdminError;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{path_arg, ApiError, ApiResult};
+use crate::error::{path_arg, required, ApiError, ApiResult};
 use crate::server::AppState;
 
 /// The most messages one key query returns (as `mqadmin queryMsgByKey`).
 const MAX_BY_KEY: i32 = 64;
+/// The most messages one time-range query returns (the page is not a bulk export).
+pub const MAX_BY_TIME: usize = 200;
 /// Longer bodies are cut in the JSON (the size is still reported).
 const BODY_PREVIEW: usize = 64 * 1024;
 
@@ -37,6 +39,10 @@ pub struct MessageQuery {
     pub topic: Option<String>,
     /// `key=`: the message key (`KEYS`) to look up in the index.
     pub key: Option<String>,
+    /// `begin=`: with no key, the start of a time range (ms since the epoch).
+    pub begin: Option<i64>,
+    /// `end=`: with no key, the end of a time range (ms since the epoch; default now).
+    pub end: Option<i64>,
 }
 
 /// The reply of `/api/messages`.
@@ -109,19 +115,21 @@ impl From<&MessageExt> for MessageView {
     }
 }
 
-/// A required, non-empty query parameter.
-fn required(v: Option<String>, name: &str) -> Result<String, ApiError> {
-    v.map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::BadRequest(format!("the query parameter `{name}` is required")))
+/// `GET /api/messages?topic=&key=` (by key) or `?topic=&begin=&end=` (by time).
+pub async fn search(st: State<AppState>, Query(q): Query<MessageQuery>) -> ApiResult<MessagesView> {
+    let has_key = q.key.as_deref().is_some_and(|k| !k.trim().is_empty());
+    if !has_key && (q.begin.is_some() || q.end.is_some()) {
+        let topic = required(q.topic, "topic")?;
+        let end = q.end.unwrap_or_else(crate::cluster::now_millis);
+        crate::by_time::by_time(st, topic, q.begin.unwrap_or(0), end).await
+    } else {
+        by_key(st, q).await
+    }
 }
 
 // ANCHOR: by_key
 /// `GET /api/messages?topic=&key=`: the messages whose keys include `key` (`queryMsgByKey`).
-pub async fn by_key(
-    State(st): State<AppState>,
-    Query(q): Query<MessageQuery>,
-) -> ApiResult<MessagesView> {
+pub async fn by_key(State(st): State<AppState>, q: MessageQuery) -> ApiResult<MessagesView> {
     let topic = required(q.topic, "topic")?;
     let key = required(q.key, "key")?;
     st.within(async {

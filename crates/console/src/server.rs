@@ -12,15 +12,18 @@
 use std::future::Future;
 use std::time::Duration;
 
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use futures::stream::{self, StreamExt};
 use rmq_admin::AdminClient;
 
+use crate::auth::{require_login, Login};
 use crate::error::ApiError;
-use crate::{cluster, consumers, messages, topics};
+use crate::{
+    brokers, cluster, consumers, messages, offsets, producers, storage, topic_admin, topics,
+};
 
 /// How many per-topic or per-group lookups a list page runs at once.
 pub const PARALLEL: usize = 8;
@@ -33,6 +36,9 @@ pub const INDEX_HTML: &str = include_str!("../assets/index.html");
 pub struct AppState {
     /// The admin client every handler asks the cluster through.
     pub admin: AdminClient,
+    /// The name server list (`a:p;b:p`), for the short-lived producers and pull
+    /// consumers of the write actions and time-range queries.
+    pub namesrv: String,
     /// The most a whole API request may take (it may make many remoting calls).
     pub deadline: Duration,
 }
@@ -45,7 +51,11 @@ impl AppState {
             .map_err(|e| ApiError::BadRequest(e.to_string()))?;
         // GET_CONSUME_STATS is given three timeouts (as in 4.8.0); leave room for it.
         let deadline = timeout * 3 + Duration::from_secs(1);
-        Ok(AppState { admin, deadline })
+        Ok(AppState {
+            admin,
+            namesrv: namesrv.to_string(),
+            deadline,
+        })
     }
 
     // ANCHOR: within
@@ -63,20 +73,41 @@ impl AppState {
 }
 
 // ANCHOR: router
-/// Every URL the console answers.
-pub fn router(state: AppState) -> Router {
+/// Every URL the console answers. With a `login`, each of them asks for it first.
+pub fn router(state: AppState, login: Option<Login>) -> Router {
     Router::new()
         .route("/", get(index))
         .route("/index.html", get(index))
+        .route("/favicon.ico", get(no_icon))
         .route("/api/cluster", get(cluster::get_cluster))
-        .route("/api/topics", get(topics::list_topics))
+        .route("/api/brokers/{addr}", get(brokers::broker_detail))
+        .route("/api/brokers/{addr}/storage", get(storage::storage))
+        .route(
+            "/api/topics",
+            get(topics::list_topics).post(topic_admin::create_topic),
+        )
+        .route(
+            "/api/topics/{topic}",
+            axum::routing::delete(topic_admin::delete_topic),
+        )
         .route("/api/topics/{topic}/route", get(topics::topic_route))
+        .route(
+            "/api/topics/{topic}/consumers",
+            get(topics::topic_consumers),
+        )
+        .route(
+            "/api/topics/{topic}/messages",
+            post(topic_admin::send_message),
+        )
         .route("/api/consumers", get(consumers::list_groups))
         .route("/api/consumers/{group}", get(consumers::group_detail))
-        .route("/api/messages", get(messages::by_key))
+        .route("/api/consumers/{group}/reset", post(offsets::reset_offset))
+        .route("/api/producers", get(producers::producer_connections))
+        .route("/api/messages", get(messages::search))
         .route("/api/messages/{msg_id}", get(messages::by_id))
         .fallback(not_found)
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(login, require_login))
 }
 // ANCHOR_END: router
 
@@ -91,6 +122,12 @@ pub async fn fan_out<F: Future>(work: impl IntoIterator<Item = F>) -> Vec<F::Out
 
 async fn index() -> impl IntoResponse {
     ([(header::CACHE_CONTROL, "no-cache")], Html(INDEX_HTML))
+}
+
+/// The page declares an inline icon; this answers browsers that ask anyway, so no
+/// 404 lands in their console.
+async fn no_icon() -> StatusCode {
+    StatusCode::NO_CONTENT
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {

@@ -185,6 +185,74 @@ pub async fn topic_route(
         .await
 }
 
+/// The reply of `/api/topics/{topic}/consumers`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TopicConsumers {
+    /// Every group that consumes the topic (online, or with a stored offset).
+    pub groups: Vec<TopicConsumer>,
+}
+
+/// One group's progress on one topic.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TopicConsumer {
+    /// The consumer group.
+    pub group: String,
+    /// Messages of this topic the group has not consumed yet.
+    pub diff: i64,
+    /// The group's queues of this topic that have an offset.
+    pub queues: usize,
+    /// Why the group's numbers could not be read, if they could not.
+    pub error: Option<String>,
+}
+
+// ANCHOR: topic_consumers
+/// `GET /api/topics/{topic}/consumers`: QUERY_TOPIC_CONSUME_BY_WHO (300), then each
+/// group's consume stats, keeping this topic's queues.
+pub async fn topic_consumers(
+    State(st): State<AppState>,
+    topic: Result<Path<String>, PathRejection>,
+) -> ApiResult<TopicConsumers> {
+    let topic = path_arg(topic, "topic name")?;
+    st.within(async {
+        let groups = st.admin.query_topic_consume_by_who(&topic).await?;
+        let rows = groups.into_iter().map(|group| {
+            let st = &st;
+            let topic = &topic;
+            async move {
+                let mut row = TopicConsumer {
+                    group,
+                    diff: 0,
+                    queues: 0,
+                    error: None,
+                };
+                match st.admin.examine_consume_stats(&row.group).await {
+                    Ok(stats) => {
+                        let mine = stats
+                            .offset_table
+                            .0
+                            .iter()
+                            .filter(|(mq, _)| &mq.topic == topic);
+                        for (_, o) in mine {
+                            row.queues += 1;
+                            row.diff += o.broker_offset.saturating_sub(o.consumer_offset);
+                        }
+                    }
+                    Err(e) if crate::consumers::absent(&e) => {}
+                    Err(e) => row.error = Some(e.to_string()),
+                }
+                row
+            }
+        });
+        Ok(Json(TopicConsumers {
+            groups: fan_out(rows).await,
+        }))
+    })
+    .await
+}
+// ANCHOR_END: topic_consumers
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,6 +23,11 @@ const BOOT: Duration = Duration::from_secs(30);
 
 /// Starts `rmq-console -n <namesrv> --listen 127.0.0.1:0`; returns it and its base URL authority.
 fn start_console(namesrv: &str) -> (Proc, String) {
+    start_console_with(namesrv, &[])
+}
+
+/// Same, with more arguments.
+fn start_console_with(namesrv: &str, extra: &[&str]) -> (Proc, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rmq-console"));
     cmd.args([
         "-n",
@@ -32,6 +37,7 @@ fn start_console(namesrv: &str) -> (Proc, String) {
         "--timeout-ms",
         "2000",
     ]);
+    cmd.args(extra);
     let (proc, line) = spawn_wait(cmd, "rmq-console listening on http://", BOOT).unwrap();
     let addr = line
         .split("http://")
@@ -44,8 +50,13 @@ fn start_console(namesrv: &str) -> (Proc, String) {
 
 /// One GET over a fresh connection: (status, body).
 async fn get(addr: &str, path: &str) -> (u16, String) {
+    get_with(addr, path, "").await
+}
+
+/// One GET with extra header lines (each ending in CRLF): (status, body).
+async fn get_with(addr: &str, path: &str, headers: &str) -> (u16, String) {
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Connection: close\r\n\r\n");
     s.write_all(req.as_bytes()).await.unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).await.unwrap();
@@ -124,10 +135,12 @@ async fn console_shows_cluster_topics_and_messages() {
     let cluster = start_cluster();
     let (_console, http) = start_console(&cluster.namesrv);
 
-    // The page itself is served.
+    // The page itself is served, and declares an inline icon; /favicon.ico is no 404.
     let (status, page) = get(&http, "/").await;
     assert_eq!(status, 200);
     assert!(page.contains("RocketMQ Workbook console"));
+    assert!(page.contains(r#"<link rel="icon" href="data:,">"#));
+    assert_eq!(get(&http, "/favicon.ico").await.0, 204);
 
     // Cluster: our broker, as master 0 of TestCluster, with its version.
     let c = eventually(&http, "/api/cluster", |v| {
@@ -291,4 +304,55 @@ async fn name_server_down_is_a_clear_error_not_a_hang() {
     );
     // Not a timing assertion on speed, only that it did not hang past the deadline.
     assert!(started.elapsed() < Duration::from_secs(60));
+}
+
+#[test]
+fn refuses_a_non_loopback_address_without_a_login() {
+    // It refuses before binding anything, so no socket outside 127.0.0.0/8 is opened.
+    let out = Command::new(env!("CARGO_BIN_EXE_rmq-console"))
+        .args(["-n", "127.0.0.1:1", "--listen", "0.0.0.0:0"])
+        .env_remove("RMQ_CONSOLE_PASSWORD")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("without a login"), "{err}");
+    let out = Command::new(env!("CARGO_BIN_EXE_rmq-console"))
+        .args([
+            "-n",
+            "127.0.0.1:1",
+            "--listen",
+            "0.0.0.0:0",
+            "--user",
+            "admin",
+        ])
+        .env_remove("RMQ_CONSOLE_PASSWORD")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("needs both"), "{err}");
+}
+
+#[tokio::test]
+async fn a_configured_login_guards_the_page_and_the_api() {
+    let port = rmq_testkit::free_port().unwrap();
+    let (_console, http) = start_console_with(
+        &format!("127.0.0.1:{port}"),
+        &["--user", "admin", "--password", "s3cret"],
+    );
+    for path in ["/", "/api/cluster", "/favicon.ico"] {
+        let (status, body) = get(&http, path).await;
+        assert_eq!(status, 401, "{path}: {body}");
+        let (status, _) = get_with(&http, path, "Authorization: Basic YWRtaW46d3Jvbmc=\r\n").await;
+        assert_eq!(status, 401, "{path} with a wrong password");
+    }
+    // base64("admin:s3cret")
+    let ok = "Authorization: Basic YWRtaW46czNjcmV0\r\n";
+    let (status, page) = get_with(&http, "/", ok).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("RocketMQ Workbook console"));
+    // Past the login, the API answers (here: the name server is down, so a 502 JSON error).
+    let (status, body) = get_with(&http, "/api/cluster", ok).await;
+    assert_eq!(status, 502, "{body}");
 }

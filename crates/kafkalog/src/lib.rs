@@ -10,8 +10,9 @@
 //! compaction or retention, and a simplified record format (see [`record`]).
 //!
 //! I/O choices, as Kafka makes them: plain `File` writes for the log (one positional write
-//! per record, not a memory map like RocketMQ's `MappedFile`), `sendfile` for reads
-//! ([`PartitionLog::send_to`]), and small indexes (Kafka maps them; we keep them in memory
+//! per record, not a memory map like RocketMQ's `MappedFile`), byte ranges of segment files
+//! for reads ([`PartitionLog::fetch_range`], which a caller can hand to `sendfile`;
+//! [`PartitionLog::send_to`] copies them to any writer), and small indexes (Kafka maps them; we keep them in memory
 //! and append to the file, see [`index`]).
 //!
 //! Mirrors Kafka's `kafka.log.Log`, `LogSegment`, `OffsetIndex`, `TimeIndex` and

@@ -206,6 +206,18 @@ impl PartitionLog {
     }
     // ANCHOR_END: find_by_time
 
+    /// Where the records a fetch from `offset` returns lie (within one segment, at most
+    /// `max_bytes` but at least one record): the segment and the byte range of its `.log`
+    /// file, `(segment, position, length)`, for a caller that sends it with `sendfile`.
+    pub fn fetch_range(&self, offset: i64, max_bytes: u64) -> Result<Option<(&Segment, u64, u64)>> {
+        match self.segment_for(offset) {
+            Some(s) if offset < self.log_end_offset() => Ok(s
+                .fetch_range(offset, max_bytes)?
+                .map(|(position, len)| (s, position, len))),
+            _ => Ok(None),
+        }
+    }
+
     /// Copies the raw records from `offset` on (within one segment, at most `max_bytes` but at
     /// least one record) to `dest`, the way a Kafka fetch response is served.
     pub fn send_to(&self, offset: i64, max_bytes: u64, dest: &mut impl Write) -> Result<u64> {

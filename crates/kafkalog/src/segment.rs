@@ -6,10 +6,11 @@
 //! as Kafka's `FileRecords.append` does through a `FileChannel`. We use `File` rather than a
 //! memory map for the log on purpose: that is Kafka's design (mmap for the small indexes,
 //! channel writes for the log, `sendfile` for reads), the opposite of RocketMQ's
-//! `MappedFile`, and the difference is what Part V measures. Reads copy a byte range to a
-//! socket with [`Segment::send_to`], which on Linux the standard library turns into
-//! `sendfile`/`copy_file_range` (the zero-copy path Kafka's `FileRecords.writeTo` takes
-//! through `FileChannel.transferTo`).
+//! `MappedFile`, and the difference is what Part V measures. Reads find a byte range with
+//! [`Segment::fetch_range`]; [`Segment::send_to`] copies it to any writer, and a caller that
+//! wants Kafka's zero-copy path (`FileRecords.writeTo` -> `FileChannel.transferTo`, i.e.
+//! `sendfile`) passes the range and [`Segment::log_file`] to `sendfile` itself, as Part V's
+//! experiment does.
 //!
 //! Book: Part V "RocketMQ vs Kafka: one log or many". Mirrors Kafka's `LogSegment` and
 //! `FileRecords`.
@@ -332,13 +333,12 @@ impl Segment {
     }
 
     // ANCHOR: send_to
-    /// Copies the raw bytes of the records from `offset` on (at most `max_bytes`, cut at a
-    /// record boundary, at least one record) to `dest`, and returns how many were copied.
-    /// `io::copy` from a `File` to a socket or file is `sendfile`/`copy_file_range` on Linux:
-    /// the bytes go from the page cache to the destination without visiting this process.
-    pub fn send_to(&self, offset: i64, max_bytes: u64, dest: &mut impl Write) -> Result<u64> {
+    /// Where the records a fetch from `offset` returns lie in the `.log` file: `(position,
+    /// length)` of the records from `offset` on, at most `max_bytes` but at least one record,
+    /// cut at a record boundary (a walk over the record headers after the first one).
+    pub fn fetch_range(&self, offset: i64, max_bytes: u64) -> Result<Option<(u64, u64)>> {
         let Some(first) = self.translate(offset)? else {
-            return Ok(0);
+            return Ok(None);
         };
         let mut end = first.position + first.len;
         while let Some(h) = self.header_at(end)? {
@@ -347,10 +347,28 @@ impl Segment {
             }
             end += h.len;
         }
+        Ok(Some((first.position, end - first.position)))
+    }
+
+    /// The segment's `.log` file, for a caller that sends a [`Segment::fetch_range`] itself
+    /// (with `sendfile`, as Kafka's `FileRecords.writeTo` does through `transferTo`).
+    pub fn log_file(&self) -> &File {
+        &self.log
+    }
+
+    /// Copies the raw bytes of the records from `offset` on (the [`Segment::fetch_range`]) to
+    /// `dest`, and returns how many were copied. `io::copy` from a `File` into another regular
+    /// file is `copy_file_range` on Linux (the bytes stay in the kernel); into a socket, the
+    /// standard library copies through a buffer in this process (it does not use `sendfile`
+    /// for sockets, see Part V).
+    pub fn send_to(&self, offset: i64, max_bytes: u64, dest: &mut impl Write) -> Result<u64> {
+        let Some((position, len)) = self.fetch_range(offset, max_bytes)? else {
+            return Ok(0);
+        };
         let mut file = &self.log;
-        file.seek(SeekFrom::Start(first.position))
+        file.seek(SeekFrom::Start(position))
             .map_err(LogError::io("seeking", &self.log_path))?;
-        let mut range = std::io::Read::take(file, end - first.position);
+        let mut range = std::io::Read::take(file, len);
         std::io::copy(&mut range, dest).map_err(LogError::io("sending from", &self.log_path))
     }
     // ANCHOR_END: send_to

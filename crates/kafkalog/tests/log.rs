@@ -212,6 +212,29 @@ fn send_to_copies_raw_records_to_a_file() {
 }
 
 #[test]
+fn fetch_range_names_the_bytes_send_to_sends() {
+    use std::os::unix::fs::FileExt;
+    let d = tempfile::tempdir().unwrap();
+    // Small segments: offset 7 lies in a later segment than offset 0.
+    let rec = encoded_len(b"", b"value-0") as u64;
+    let mut log = PartitionLog::open(d.path().join("p"), small(rec * 4, 1)).unwrap();
+    for i in 0..10 {
+        log.append(b"", format!("value-{i}").as_bytes(), i).unwrap();
+    }
+    for (offset, max) in [(0, rec * 2), (7, rec * 5 / 2), (9, 1), (3, 1 << 20)] {
+        let (seg, position, len) = log.fetch_range(offset, max).unwrap().unwrap();
+        assert!(seg.base_offset() <= offset && offset < seg.next_offset());
+        let mut range = vec![0u8; len as usize];
+        seg.log_file().read_exact_at(&mut range, position).unwrap();
+        let mut sent = Vec::new();
+        assert_eq!(log.send_to(offset, max, &mut sent).unwrap(), len);
+        assert_eq!(sent, range, "offset {offset}");
+        assert_eq!(&range[..8], &offset.to_be_bytes());
+    }
+    assert!(log.fetch_range(10, 1 << 20).unwrap().is_none());
+}
+
+#[test]
 fn a_log_keeps_one_directory_per_topic_partition() {
     let d = tempfile::tempdir().unwrap();
     let mut log = Log::open(d.path(), LogConfig::default()).unwrap();

@@ -218,24 +218,24 @@ proptest! {
             queue_offset: offset,
             max_msg_nums: 32,
             sys_flag: 3,
-            commit_offset: offset,
-            suspend_timeout_millis: 15_000,
+            commit_offset: Some(offset),
+            suspend_timeout_millis: Some(15_000),
             subscription: sub.clone(),
-            sub_version: offset,
+            sub_version: Some(offset),
             expression_type: sub.as_ref().map(|_| "TAG".to_string()),
         };
         let cmd = RemotingCommand::new_request(request::PULL_MESSAGE).with_header(&pull);
         prop_assert_eq!(cmd.decode_header::<PullMessageRequestHeader>(), Ok(pull));
 
         let send = SendMessageRequestHeader {
-            producer_group: group,
+            producer_group: Some(group),
             topic: "T".into(),
-            default_topic: "TBW102".into(),
-            default_topic_queue_nums: 4,
+            default_topic: Some("TBW102".into()),
+            default_topic_queue_nums: Some(4),
             queue_id,
-            sys_flag: 0,
-            born_timestamp: offset,
-            flag: 0,
+            sys_flag: Some(0),
+            born_timestamp: Some(offset),
+            flag: Some(0),
             properties: sub,
             reconsume_times: max_reconsume,
             unit_mode: false,
@@ -278,6 +278,20 @@ fn a_missing_required_field_is_refused_with_4_8_0_s_text() {
                     assert_eq!(back.get(field.key).map(String::as_str), Some(default));
                 }
             }
+        }
+    }
+}
+
+#[test]
+fn key_of_names_the_wire_key_of_a_rust_field() {
+    let info = SendMessageRequestHeaderV2::INFO;
+    assert_eq!(info.key_of("producer_group"), Some("a"));
+    assert_eq!(info.key_of("batch"), Some("m"));
+    assert_eq!(info.key_of("no_such_field"), None);
+    // Every field of every header: its key, found by its Rust name.
+    for h in ALL_HEADERS {
+        for f in h.fields {
+            assert_eq!(h.key_of(f.name), Some(f.key), "{}.{}", h.java_class, f.name);
         }
     }
 }
@@ -377,6 +391,14 @@ fn check_fields_refuses_what_4_8_0_refuses() {
         create("single_tag").unwrap_err().to_string(),
         "topicFilterType = [single_tag] value invalid"
     );
+    // Absent or empty is accepted (our broker reads it as SINGLE_TAG; 4.8.0 refuses
+    // `[null]`), so a create without it works.
+    assert_eq!(
+        create("").map(|h| h.topic_filter_type),
+        Ok(Some(String::new()))
+    );
+    let bare = CreateTopicRequestHeader::from_ext_fields(&map(&[("topic", "T")])).unwrap();
+    assert_eq!((bare.topic_filter_type, bare.perm), (None, None));
     let state = CheckTransactionStateResponseHeader {
         producer_group: "pg".into(),
         tran_state_table_offset: 1,
@@ -407,7 +429,7 @@ fn decodes_the_maps_official_clients_send() {
     ]))
     .unwrap();
     assert_eq!(pull.queue_id, 2);
-    assert_eq!(pull.sub_version, 1_700_000_000_123);
+    assert_eq!(pull.sub_version, Some(1_700_000_000_123));
     assert_eq!(pull.subscription.as_deref(), Some("*"));
 
     // SEND_MESSAGE_V2 from the Go client v2 (no `l`, `k`/`m` as strings).
@@ -453,14 +475,14 @@ fn decodes_the_maps_official_clients_send() {
 #[test]
 fn encodes_the_keys_and_values_the_java_client_writes() {
     let header = SendMessageRequestHeaderV2 {
-        producer_group: "p".into(),
+        producer_group: Some("p".into()),
         topic: "T".into(),
-        default_topic: "TBW102".into(),
-        default_topic_queue_nums: 4,
+        default_topic: Some("TBW102".into()),
+        default_topic_queue_nums: Some(4),
         queue_id: 0,
-        sys_flag: 0,
-        born_timestamp: 1_700_000_000_000,
-        flag: 0,
+        sys_flag: Some(0),
+        born_timestamp: Some(1_700_000_000_000),
+        flag: Some(0),
         properties: Some("KEYS\u{1}k\u{2}".into()),
         reconsume_times: None,
         unit_mode: false,

@@ -405,6 +405,7 @@ impl ConsumeQueue {
             .and_then(CqEntry::from_bytes)
     }
 
+    // ANCHOR: cq_get_entries
     /// Up to `max` entries from `start_index`, within the file holding it (`getIndexBuffer`:
     /// a read never crosses a file boundary).
     pub fn get_entries(&self, start_index: i64, max: usize) -> Vec<CqEntry> {
@@ -431,6 +432,7 @@ impl ConsumeQueue {
             })
             .unwrap_or_default()
     }
+    // ANCHOR_END: cq_get_entries
 
     /// The logical offset whose message's store time is closest to `timestamp`
     /// (`getOffsetInQueueByTime`): pick the first file modified at or after the time, then

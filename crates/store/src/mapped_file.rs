@@ -340,6 +340,7 @@ impl MappedFile {
         .unwrap_or(false)
     }
 
+    // ANCHOR: mf_read
     /// The published bytes `[pos, pos + len)`, or `None` if they are not all readable yet.
     pub fn slice(&self, pos: usize, len: usize) -> Option<&[u8]> {
         let end = pos.checked_add(len)?;
@@ -355,6 +356,7 @@ impl MappedFile {
     pub fn read_bytes(&self, pos: usize, len: usize) -> Option<Bytes> {
         self.slice(pos, len).map(Bytes::copy_from_slice)
     }
+    // ANCHOR_END: mf_read
 
     /// The whole file regardless of positions, while `phase` guarantees nothing writes it.
     pub fn whole_for_recovery<'a>(&'a self, _phase: &'a RecoveryPhase) -> &'a [u8] {

@@ -33,9 +33,13 @@ use clap::Parser;
 use hdrhistogram::Histogram;
 use plotters::prelude::*;
 use rand::{rngs::StdRng, Rng, SeedableRng};
-use rmq_common::message::{decode_records, encode_properties};
+use rmq_client::api::send_command;
+use rmq_common::message::{decode_records, encode_properties, keys};
 use rmq_remoting::codec::{decode_frame_body, encode_frame};
 use rmq_remoting::codes::{request as rq, response as rs};
+use rmq_remoting::protocol::header::{
+    PullMessageRequestHeader, PullMessageResponseHeader, SendMessageRequestHeader,
+};
 use rmq_remoting::RemotingCommand;
 use serde::Serialize;
 
@@ -205,37 +209,40 @@ impl Conn {
 }
 
 fn send_request(body: &[u8], level: i32, born_ms: i64) -> RemotingCommand {
-    let mut props = vec![("WAIT".to_string(), "true".to_string())];
+    let mut props = vec![(keys::WAIT.to_string(), "true".to_string())];
     if level > 0 {
-        props.push(("DELAY".to_string(), level.to_string()));
+        props.push((keys::DELAY.to_string(), level.to_string()));
     }
-    RemotingCommand::new_request(rq::SEND_MESSAGE_V2)
-        .with_ext("a", "delay_accuracy_pg")
-        .with_ext("b", TOPIC)
-        .with_ext("c", "TBW102")
-        .with_ext("d", 4)
-        .with_ext("e", 0)
-        .with_ext("f", 0)
-        .with_ext("g", born_ms)
-        .with_ext("h", 0)
-        .with_ext("i", encode_properties(&props))
-        .with_ext("j", 0)
-        .with_ext("k", false)
-        .with_body(body.to_vec())
+    let header = SendMessageRequestHeader {
+        producer_group: Some("delay_accuracy_pg".into()),
+        topic: TOPIC.into(),
+        default_topic: Some("TBW102".into()),
+        default_topic_queue_nums: Some(4),
+        queue_id: 0,
+        sys_flag: Some(0),
+        born_timestamp: Some(born_ms),
+        flag: Some(0),
+        properties: Some(encode_properties(&props)),
+        reconsume_times: Some(0),
+        ..Default::default()
+    };
+    send_command(&header, Bytes::copy_from_slice(body))
 }
 
 fn pull_request(offset: i64, suspend_ms: i64) -> RemotingCommand {
-    RemotingCommand::new_request(rq::PULL_MESSAGE)
-        .with_ext("consumerGroup", GROUP)
-        .with_ext("topic", TOPIC)
-        .with_ext("queueId", 0)
-        .with_ext("queueOffset", offset)
-        .with_ext("maxMsgNums", 32)
-        .with_ext("sysFlag", PULL_SUSPEND_AND_SUB)
-        .with_ext("commitOffset", 0)
-        .with_ext("suspendTimeoutMillis", suspend_ms)
-        .with_ext("subscription", "*")
-        .with_ext("subVersion", 0)
+    RemotingCommand::new_request(rq::PULL_MESSAGE).with_header(&PullMessageRequestHeader {
+        consumer_group: GROUP.into(),
+        topic: TOPIC.into(),
+        queue_id: 0,
+        queue_offset: offset,
+        max_msg_nums: 32,
+        sys_flag: PULL_SUSPEND_AND_SUB,
+        commit_offset: Some(0),
+        suspend_timeout_millis: Some(suspend_ms),
+        subscription: Some("*".into()),
+        sub_version: Some(0),
+        expression_type: None,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -329,8 +336,8 @@ fn consume(addr: String, expected: usize, deadline: Instant) -> Result<Vec<(Stri
             rs::PULL_NOT_FOUND | rs::PULL_RETRY_IMMEDIATELY | rs::PULL_OFFSET_MOVED => {}
             c => bail!("pull answered {c}: {:?}", reply.remark),
         }
-        if let Some(next) = reply.ext("nextBeginOffset").and_then(|v| v.parse().ok()) {
-            offset = next;
+        if let Ok(h) = reply.decode_header::<PullMessageResponseHeader>() {
+            offset = h.next_begin_offset;
         }
     }
     Ok(out)

@@ -32,14 +32,20 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use bytes::Bytes;
 use clap::Parser;
 use hdrhistogram::Histogram;
-use rmq_common::message::{decode_records, encode_properties};
+use rmq_client::api::{send_command, MqClientApi};
+use rmq_client::ClientError;
+use rmq_common::message::{decode_records, encode_properties, keys};
 use rmq_remoting::codes::{request as rq, response as rs};
-use rmq_remoting::protocol::encode_body;
+use rmq_remoting::protocol::header::{
+    PullMessageRequestHeader, PullMessageResponseHeader, SendMessageRequestHeader,
+};
 use rmq_remoting::protocol::heartbeat::{
     ConsumeFromWhere, ConsumeType, ConsumerData, HeartbeatData, MessageModel, SubscriptionData,
 };
+use rmq_remoting::protocol::{encode_body, MessageQueue};
 use rmq_remoting::{RemotingClient, RemotingCommand};
 use serde::Serialize;
 
@@ -179,21 +185,22 @@ fn send_request(i: usize, body: &[u8]) -> RemotingCommand {
         ("a".to_string(), (i % 100).to_string()),
         ("b".to_string(), format!("k{}", i % 10)),
         ("i".to_string(), i.to_string()),
-        ("WAIT".to_string(), "false".to_string()),
+        (keys::WAIT.to_string(), "false".to_string()),
     ];
-    RemotingCommand::new_request(rq::SEND_MESSAGE_V2)
-        .with_ext("a", "PG_FILTER_BITMAP")
-        .with_ext("b", TOPIC)
-        .with_ext("c", "TBW102")
-        .with_ext("d", 1)
-        .with_ext("e", 0)
-        .with_ext("f", 0)
-        .with_ext("g", rmq_store::now_ms())
-        .with_ext("h", 0)
-        .with_ext("i", encode_properties(&props))
-        .with_ext("j", 0)
-        .with_ext("k", false)
-        .with_body(body.to_vec())
+    let header = SendMessageRequestHeader {
+        producer_group: Some("PG_FILTER_BITMAP".into()),
+        topic: TOPIC.into(),
+        default_topic: Some("TBW102".into()),
+        default_topic_queue_nums: Some(1),
+        queue_id: 0,
+        sys_flag: Some(0),
+        born_timestamp: Some(rmq_store::now_ms()),
+        flag: Some(0),
+        properties: Some(encode_properties(&props)),
+        reconsume_times: Some(0),
+        ..Default::default()
+    };
+    send_command(&header, Bytes::copy_from_slice(body))
 }
 
 /// Sends messages 0..n to `addr` from 8 tasks.
@@ -221,12 +228,21 @@ async fn fill(c: &RemotingClient, addr: &str, n: usize, body_bytes: usize) -> Re
     Ok(())
 }
 
+/// GET_MAX_OFFSET of queue 0; 0 while the broker refuses (the topic is not there yet).
 async fn max_offset(c: &RemotingClient, addr: &str) -> Result<i64> {
-    let cmd = RemotingCommand::new_request(rq::GET_MAX_OFFSET)
-        .with_ext("topic", TOPIC)
-        .with_ext("queueId", 0);
-    let r = c.invoke(addr, cmd, T).await?;
-    Ok(r.ext("offset").and_then(|v| v.parse().ok()).unwrap_or(0))
+    let mq = MessageQueue {
+        broker_name: String::new(),
+        queue_id: 0,
+        topic: TOPIC.into(),
+    };
+    match MqClientApi::new(c.clone())
+        .get_max_offset(addr, &mq, T)
+        .await
+    {
+        Ok(offset) => Ok(offset),
+        Err(ClientError::Broker { .. }) => Ok(0),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Drains queue 0 for `group`: (indices of the matched messages, pulls, latency histogram).
@@ -240,25 +256,29 @@ async fn drain(
     let mut hist = new_latency_histogram();
     let (mut offset, mut pulls, mut got) = (0i64, 0u64, Vec::new());
     while offset < n {
-        let cmd = RemotingCommand::new_request(rq::PULL_MESSAGE)
-            .with_ext("consumerGroup", group)
-            .with_ext("topic", TOPIC)
-            .with_ext("queueId", 0)
-            .with_ext("queueOffset", offset)
-            .with_ext("maxMsgNums", batch)
-            .with_ext("sysFlag", 0)
-            .with_ext("commitOffset", 0)
-            .with_ext("suspendTimeoutMillis", 0)
-            .with_ext("subVersion", 1)
-            .with_ext("expressionType", "SQL92");
+        // No subscription in the header: the broker filters with the group's registered
+        // SQL92 expression.
+        let cmd =
+            RemotingCommand::new_request(rq::PULL_MESSAGE).with_header(&PullMessageRequestHeader {
+                consumer_group: group.into(),
+                topic: TOPIC.into(),
+                queue_id: 0,
+                queue_offset: offset,
+                max_msg_nums: batch,
+                sys_flag: 0,
+                commit_offset: Some(0),
+                suspend_timeout_millis: Some(0),
+                subscription: None,
+                sub_version: Some(1),
+                expression_type: Some("SQL92".into()),
+            });
         let t0 = Instant::now();
         let r = c.invoke(addr, cmd, T).await?;
         record(&mut hist, t0.elapsed());
         pulls += 1;
-        let next: i64 = r
-            .ext("nextBeginOffset")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(offset);
+        let next = r
+            .decode_header::<PullMessageResponseHeader>()
+            .map_or(offset, |h| h.next_begin_offset);
         match r.code {
             rs::SUCCESS => {
                 for m in decode_records(r.body_bytes())? {

@@ -224,7 +224,7 @@ struct TourResult {
 /// Phase 1: write, wait for dispatch, read everything back, look a key up, commit offsets.
 fn fill_store(dir: &Path, p: &Params, crash: bool) -> Result<TourResult> {
     let broker = BrokerConfig {
-        store_path_root_dir: dir.to_path_buf(),
+        store: rmq_store::MessageStoreConfig::with_root(dir.to_path_buf()),
         ..BrokerConfig::default()
     };
     let topics = TopicConfigManager::new(&broker)?;

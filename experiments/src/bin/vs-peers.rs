@@ -685,15 +685,15 @@ fn run(cli: &Cli, java_possible: bool) -> Result<()> {
     drop(systems); // stop every server before writing
 
     let best = best_runs(&runs, &workloads, &params.systems);
-    write_outputs(
-        &out,
-        &params,
-        &runs,
-        &best,
-        &idle,
-        &after_load,
+    let outputs = Outputs {
+        params: &params,
+        runs: &runs,
+        best: &best,
+        idle: &idle,
+        after_load: &after_load,
         limit_bytes_s,
-    )?;
+    };
+    write_outputs(&out, &outputs)?;
     print_summary(&best, &params.systems, limit_bytes_s);
     write_meta(&out, EXPERIMENT, q.mode(), started.elapsed(), &params)?;
     eprintln!("wrote {}", out.display());
@@ -745,82 +745,181 @@ fn f0(v: f64) -> String {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn write_outputs(
-    out: &Path,
-    params: &Params,
-    runs: &[Run],
-    best: &[Run],
-    idle: &[Usage],
-    after_load: &[(Watched, Option<procs::ProcSample>)],
+/// Everything one run of the experiment measured: what the output files are written from.
+struct Outputs<'a> {
+    params: &'a Params,
+    /// Every round.
+    runs: &'a [Run],
+    /// The best round per (workload, system).
+    best: &'a [Run],
+    /// Each process at rest.
+    idle: &'a [Usage],
+    /// The last sample of each process, taken a few seconds after the load runs.
+    after_load: &'a [(Watched, Option<procs::ProcSample>)],
+    /// The loopback + mmap ceiling of this machine (bytes/s).
     limit_bytes_s: f64,
-) -> Result<()> {
-    let systems = &params.systems;
-    // The last sample of a process, taken a few seconds after the load runs.
-    let loaded = |pid: u32| {
-        after_load
+}
+
+/// The columns of runs.csv and results.csv.
+const RUN_COLUMNS: [&str; 17] = [
+    "system",
+    "workload",
+    "size",
+    "threads",
+    "batch",
+    "round",
+    "messages",
+    "failures",
+    "tps",
+    "mib_per_s",
+    "p50_ms",
+    "p99_ms",
+    "p999_ms",
+    "max_ms",
+    "server_cpu_s_per_million",
+    "server_wakeups_per_msg",
+    "error",
+];
+
+/// The columns of idle.csv.
+const IDLE_COLUMNS: [&str; 11] = [
+    "system",
+    "process",
+    "idle_rss_mib",
+    "rss_anon_mib",
+    "rss_file_mib",
+    "idle_cpu_pct",
+    "idle_wakeups_per_s",
+    "threads",
+    "after_load_anon_mib",
+    "after_load_file_mib",
+    "peak_rss_mib",
+];
+
+/// A number taken from a run (its throughput, a percentile, ...).
+type RunValue = fn(&Run) -> f64;
+
+/// One row of runs.csv / results.csv.
+fn run_row(r: &Run) -> Vec<String> {
+    vec![
+        r.system.clone(),
+        format!("\"{}\"", r.workload),
+        r.size.to_string(),
+        r.threads.to_string(),
+        r.batch.to_string(),
+        r.round.to_string(),
+        r.messages.to_string(),
+        r.failures.to_string(),
+        format!("{:.1}", r.tps),
+        format!("{:.2}", r.mib_per_s),
+        format!("{:.3}", r.p50_ms),
+        format!("{:.3}", r.p99_ms),
+        format!("{:.3}", r.p999_ms),
+        format!("{:.3}", r.max_ms),
+        format!("{:.2}", r.server_cpu_s_per_million),
+        format!("{:.2}", r.server_wakeups_per_msg),
+        r.error
+            .clone()
+            .map(|e| format!("\"{}\"", e.replace('"', "'")))
+            .unwrap_or_default(),
+    ]
+}
+
+/// MiB from KiB.
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+impl Outputs<'_> {
+    /// The sample of process `pid` after the load (zeros if it was not taken).
+    fn loaded(&self, pid: u32) -> procs::ProcSample {
+        self.after_load
             .iter()
             .find(|(w, _)| w.2 == pid)
             .and_then(|(_, s)| *s)
             .unwrap_or_default()
-    };
-    let header = [
-        "system",
-        "workload",
-        "size",
-        "threads",
-        "batch",
-        "round",
-        "messages",
-        "failures",
-        "tps",
-        "mib_per_s",
-        "p50_ms",
-        "p99_ms",
-        "p999_ms",
-        "max_ms",
-        "server_cpu_s_per_million",
-        "server_wakeups_per_msg",
-        "error",
-    ];
-    let row = |r: &Run| {
-        vec![
-            r.system.clone(),
-            format!("\"{}\"", r.workload),
-            r.size.to_string(),
-            r.threads.to_string(),
-            r.batch.to_string(),
-            r.round.to_string(),
-            r.messages.to_string(),
-            r.failures.to_string(),
-            format!("{:.1}", r.tps),
-            format!("{:.2}", r.mib_per_s),
-            format!("{:.3}", r.p50_ms),
-            format!("{:.3}", r.p99_ms),
-            format!("{:.3}", r.p999_ms),
-            format!("{:.3}", r.max_ms),
-            format!("{:.2}", r.server_cpu_s_per_million),
-            format!("{:.2}", r.server_wakeups_per_msg),
-            r.error
-                .clone()
-                .map(|e| format!("\"{}\"", e.replace('"', "'")))
-                .unwrap_or_default(),
-        ]
-    };
-    write_csv(
-        &out.join("runs.csv"),
-        &header,
-        &runs.iter().map(row).collect::<Vec<_>>(),
-    )?;
-    write_csv(
-        &out.join("results.csv"),
-        &header,
-        &best.iter().map(row).collect::<Vec<_>>(),
-    )?;
-    let idle_rows: Vec<Vec<String>> = idle
+    }
+
+    /// The sample of `system`'s broker after the load.
+    fn broker_loaded(&self, system: &str) -> procs::ProcSample {
+        self.after_load
+            .iter()
+            .find(|(w, _)| w.0 == system && w.1 == "broker")
+            .and_then(|(_, x)| *x)
+            .unwrap_or_default()
+    }
+
+    /// `process` of `system` at rest.
+    fn idle_of(&self, system: &str, process: &str) -> Option<&Usage> {
+        self.idle
+            .iter()
+            .find(|u| u.system == system && u.process == process)
+    }
+
+    /// `f` of `process` of `system` at rest (0 when it was not observed).
+    fn usage(&self, system: &str, process: &str, f: &dyn Fn(&Usage) -> f64) -> f64 {
+        self.idle_of(system, process).map(f).unwrap_or(0.0)
+    }
+
+    /// The best round of workload `w` on `system`.
+    fn best_of(&self, w: &str, system: &str) -> Option<&Run> {
+        find(self.best, w, system)
+    }
+
+    /// Every workload's name, in order.
+    fn workload_names(&self) -> Vec<String> {
+        self.params
+            .workloads
+            .iter()
+            .map(|w| w.name.clone())
+            .collect()
+    }
+
+    /// The systems other than ours.
+    fn peers(&self) -> Vec<&String> {
+        self.params
+            .systems
+            .iter()
+            .filter(|s| s.as_str() != "ours")
+            .collect()
+    }
+
+    /// One bar series per system: `f` of its best round of each workload in `groups`.
+    fn series_of(&self, groups: &[String], f: &dyn Fn(&Run) -> f64) -> Vec<Series> {
+        self.params
+            .systems
+            .iter()
+            .map(|s| Series {
+                name: label(s).to_string(),
+                values: groups
+                    .iter()
+                    .map(|g| self.best_of(g, s).map(f).unwrap_or(0.0))
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
+/// Writes the raw data, the charts and the ratio tables the chapter includes into `out`.
+fn write_outputs(out: &Path, o: &Outputs) -> Result<()> {
+    write_data(out, o)?;
+    write_throughput_charts(out, o)?;
+    write_latency_and_cpu_charts(out, o)?;
+    write_resource_charts(out, o)?;
+    std::fs::write(out.join("ratios.md"), ratios_markdown(o))?;
+    Ok(())
+}
+
+/// runs.csv, results.csv, idle.csv and results.json.
+fn write_data(out: &Path, o: &Outputs) -> Result<()> {
+    let rows = |runs: &[Run]| runs.iter().map(run_row).collect::<Vec<_>>();
+    write_csv(&out.join("runs.csv"), &RUN_COLUMNS, &rows(o.runs))?;
+    write_csv(&out.join("results.csv"), &RUN_COLUMNS, &rows(o.best))?;
+    let idle_rows: Vec<Vec<String>> = o
+        .idle
         .iter()
         .map(|u| {
-            let a = loaded(u.pid);
-            let mib = |k: u64| k as f64 / 1024.0;
+            let a = o.loaded(u.pid);
             vec![
                 u.system.clone(),
                 format!("\"{}\"", u.process),
@@ -836,96 +935,60 @@ fn write_outputs(
             ]
         })
         .collect();
-    write_csv(
-        &out.join("idle.csv"),
-        &[
-            "system",
-            "process",
-            "idle_rss_mib",
-            "rss_anon_mib",
-            "rss_file_mib",
-            "idle_cpu_pct",
-            "idle_wakeups_per_s",
-            "threads",
-            "after_load_anon_mib",
-            "after_load_file_mib",
-            "peak_rss_mib",
-        ],
-        &idle_rows,
-    )?;
+    write_csv(&out.join("idle.csv"), &IDLE_COLUMNS, &idle_rows)?;
     write_json(
         &out.join("results.json"),
         &serde_json::json!({
-            "best": best, "runs": runs, "idle": idle,
-            "loopback_mmap_limit_bytes_per_s": limit_bytes_s,
+            "best": o.best, "runs": o.runs, "idle": o.idle,
+            "loopback_mmap_limit_bytes_per_s": o.limit_bytes_s,
         }),
-    )?;
+    )
+}
 
-    // ---- charts
-    let names = |size: usize| -> Vec<String> {
-        params
+/// One throughput chart per body size (throughput-1k.svg, ...).
+fn write_throughput_charts(out: &Path, o: &Outputs) -> Result<()> {
+    let mut sizes: Vec<usize> = o.params.workloads.iter().map(|w| w.size).collect();
+    sizes.dedup();
+    for size in sizes {
+        let groups: Vec<String> = o
+            .params
             .workloads
             .iter()
             .filter(|w| w.size == size)
             .map(|w| w.name.clone())
-            .collect()
-    };
-    let sizes: Vec<usize> = {
-        let mut s: Vec<usize> = params.workloads.iter().map(|w| w.size).collect();
-        s.dedup();
-        s
-    };
-    let series_of = |groups: &[String], f: &dyn Fn(&Run) -> f64| -> Vec<Series> {
-        systems
-            .iter()
-            .map(|s| Series {
-                name: label(s).to_string(),
-                values: groups
-                    .iter()
-                    .map(|g| find(best, g, s).map(f).unwrap_or(0.0))
-                    .collect(),
-            })
-            .collect()
-    };
-    for size in &sizes {
-        let groups = names(*size);
-        let tag = if *size >= 1024 {
-            format!("{}k", size / 1024)
+            .collect();
+        let (tag, shown) = if size >= 1024 {
+            (format!("{}k", size / 1024), format!("{} KiB", size / 1024))
         } else {
-            format!("{size}b")
+            (format!("{size}b"), format!("{size} B"))
         };
         grouped_bar_chart(
             &out.join(format!("throughput-{tag}.svg")),
-            &format!(
-                "Send throughput, {} bodies (msg/s, higher is better)",
-                if *size >= 1024 {
-                    format!("{} KiB", size / 1024)
-                } else {
-                    format!("{size} B")
-                }
-            ),
+            &format!("Send throughput, {shown} bodies (msg/s, higher is better)"),
             "messages per second",
             &groups,
-            &series_of(&groups, &|r| r.tps),
+            &o.series_of(&groups, &|r| r.tps),
             &f0,
         )?;
     }
-    let all: Vec<String> = params.workloads.iter().map(|w| w.name.clone()).collect();
-    for (tag, title, f) in [
-        (
-            "p50",
-            "median",
-            Box::new(|r: &Run| r.p50_ms) as Box<dyn Fn(&Run) -> f64>,
-        ),
-        ("p99", "p99", Box::new(|r: &Run| r.p99_ms)),
-        ("p999", "p99.9", Box::new(|r: &Run| r.p999_ms)),
-    ] {
+    Ok(())
+}
+
+/// latency-p50/p99/p999.svg and server-cpu.svg, over every workload.
+fn write_latency_and_cpu_charts(out: &Path, o: &Outputs) -> Result<()> {
+    let all = o.workload_names();
+    let percentiles: [(&str, &str, RunValue); 3] = [
+        ("p50", "median", |r| r.p50_ms),
+        ("p99", "p99", |r| r.p99_ms),
+        ("p999", "p99.9", |r| r.p999_ms),
+    ];
+    for (tag, title, f) in percentiles {
         grouped_bar_chart(
             &out.join(format!("latency-{tag}.svg")),
             &format!("Send latency, {title} (ms per send call, lower is better)"),
             "milliseconds",
             &all,
-            &series_of(&all, &*f),
+            &o.series_of(&all, &f),
             &|v| format!("{v:.2}"),
         )?;
     }
@@ -934,24 +997,17 @@ fn write_outputs(
         "Server CPU per million messages (name server + broker, s)",
         "CPU seconds",
         &all,
-        &series_of(&all, &|r| r.server_cpu_s_per_million),
+        &o.series_of(&all, &|r| r.server_cpu_s_per_million),
         &|v| format!("{v:.1}"),
-    )?;
-    let usage = |s: &str, p: &str, f: &dyn Fn(&Usage) -> f64| {
-        idle.iter()
-            .find(|u| u.system == s && u.process == p)
-            .map(f)
-            .unwrap_or(0.0)
-    };
+    )
+}
+
+/// memory.svg (at rest, and the broker's anonymous and file-backed memory after the load)
+/// and idle-cpu.svg.
+fn write_resource_charts(out: &Path, o: &Outputs) -> Result<()> {
+    let systems = &o.params.systems;
     // Broker memory a few seconds after the load: anonymous (heap, buffers) and file-backed
     // (mapped commit-log and queue pages, which grow with the data written).
-    let broker_loaded = |s: &str| {
-        after_load
-            .iter()
-            .find(|(w, _)| w.0 == s && w.1 == "broker")
-            .and_then(|(_, x)| *x)
-            .unwrap_or_default()
-    };
     let mem_groups = vec![
         "name server, idle".to_string(),
         "broker, idle".to_string(),
@@ -963,10 +1019,10 @@ fn write_outputs(
         .map(|s| Series {
             name: label(s).to_string(),
             values: vec![
-                usage(s, "name server", &|u| u.rss_mib_mean),
-                usage(s, "broker", &|u| u.rss_mib_mean),
-                broker_loaded(s).rss_anon_kib as f64 / 1024.0,
-                broker_loaded(s).rss_file_kib as f64 / 1024.0,
+                o.usage(s, "name server", &|u| u.rss_mib_mean),
+                o.usage(s, "broker", &|u| u.rss_mib_mean),
+                mib(o.broker_loaded(s).rss_anon_kib),
+                mib(o.broker_loaded(s).rss_file_kib),
             ],
         })
         .collect();
@@ -985,25 +1041,60 @@ fn write_outputs(
             name: label(s).to_string(),
             values: cpu_groups
                 .iter()
-                .map(|p| usage(s, p, &|u| u.cpu_pct))
+                .map(|p| o.usage(s, p, &|u| u.cpu_pct))
                 .collect(),
         })
         .collect();
     grouped_bar_chart(
         &out.join("idle-cpu.svg"),
-        &format!("Idle CPU over {} s (% of one core)", params.idle_s),
+        &format!("Idle CPU over {} s (% of one core)", o.params.idle_s),
         "% of one core",
         &cpu_groups,
         &cpu_series,
         &|v| format!("{v:.2}"),
-    )?;
+    )
+}
 
-    // ---- the ratio tables the chapter includes
-    let mut md = String::new();
-    let peers: Vec<&String> = systems.iter().filter(|s| s.as_str() != "ours").collect();
-    md.push_str("| workload |");
+/// ratios.md: the tables and sentences the chapter includes.
+fn ratios_markdown(o: &Outputs) -> String {
+    let mut md = ratio_table(o, "workload", " msg/s", |r| r.tps, f0, true);
+    md.push_str("\n\n");
+    md.push_str(&ratio_table(
+        o,
+        "workload (p99 ms)",
+        "",
+        |r| r.p99_ms,
+        |v| format!("{v:.2}"),
+        false,
+    ));
+    md.push_str("\n\n");
+    md.push_str(&server_cost_table(o));
+    md.push_str("\n\n");
+    md.push_str(&idle_table(o));
+    md.push_str(&idle_ratios(o));
+    md.push_str(&ceiling_note(o));
+    if !o.params.skipped.is_empty() {
+        md.push_str("\nNot measured in this run: ");
+        md.push_str(&o.params.skipped.join("; "));
+        md.push('\n');
+    }
+    md
+}
+
+/// A table with one row per workload: `value` of each system's best round, then ours over
+/// each peer's (in bold when `bold`).
+fn ratio_table(
+    o: &Outputs,
+    first_column: &str,
+    column_suffix: &str,
+    value: RunValue,
+    shown: fn(f64) -> String,
+    bold: bool,
+) -> String {
+    let (systems, peers) = (&o.params.systems, o.peers());
+    let mut md = format!("| {first_column} |");
     for s in systems {
-        md.push_str(&format!(" {} msg/s |", label(s)));
+        md.push_str(&format!(" {}{column_suffix} |", label(s)));
     }
     for p in &peers {
         md.push_str(&format!(" ours / {} |", label(p)));
@@ -1011,69 +1102,39 @@ fn write_outputs(
     md.push_str("\n|---|");
     md.push_str(&"---:|".repeat(systems.len() + peers.len()));
     md.push('\n');
-    for w in &all {
+    for w in &o.workload_names() {
         md.push_str(&format!("| {w} |"));
         for s in systems {
-            md.push_str(&format!(
-                " {} |",
-                find(best, w, s)
-                    .map(|r| f0(r.tps))
-                    .unwrap_or_else(|| "–".into())
-            ));
+            let v = o.best_of(w, s).map(|r| shown(value(r)));
+            md.push_str(&format!(" {} |", v.unwrap_or_else(|| "–".into())));
         }
         for p in &peers {
-            md.push_str(&format!(
-                " **{}** |",
-                ratio(
-                    find(best, w, "ours").map(|r| r.tps),
-                    find(best, w, p).map(|r| r.tps)
-                )
-            ));
+            let r = ratio(o.best_of(w, "ours").map(value), o.best_of(w, p).map(value));
+            if bold {
+                md.push_str(&format!(" **{r}** |"));
+            } else {
+                md.push_str(&format!(" {r} |"));
+            }
         }
         md.push('\n');
     }
-    md.push_str("\n\n| workload (p99 ms) |");
-    for s in systems {
-        md.push_str(&format!(" {} |", label(s)));
-    }
-    for p in &peers {
-        md.push_str(&format!(" ours / {} |", label(p)));
-    }
-    md.push_str("\n|---|");
-    md.push_str(&"---:|".repeat(systems.len() + peers.len()));
-    md.push('\n');
-    for w in &all {
-        md.push_str(&format!("| {w} |"));
-        for s in systems {
-            md.push_str(&format!(
-                " {} |",
-                find(best, w, s)
-                    .map(|r| format!("{:.2}", r.p99_ms))
-                    .unwrap_or_else(|| "–".into())
-            ));
-        }
-        for p in &peers {
-            md.push_str(&format!(
-                " {} |",
-                ratio(
-                    find(best, w, "ours").map(|r| r.p99_ms),
-                    find(best, w, p).map(|r| r.p99_ms)
-                )
-            ));
-        }
-        md.push('\n');
-    }
-    md.push_str("\n\n| workload (server cost per message) |");
+    md
+}
+
+/// Server CPU (µs) and wake-ups per message, per workload and system.
+fn server_cost_table(o: &Outputs) -> String {
+    let systems = &o.params.systems;
+    let mut md = String::from("| workload (server cost per message) |");
     for s in systems {
         md.push_str(&format!(" {} CPU µs | {} wake-ups |", label(s), label(s)));
     }
     md.push_str("\n|---|");
     md.push_str(&"---:|".repeat(systems.len() * 2));
     md.push('\n');
-    for w in &all {
+    for w in &o.workload_names() {
         md.push_str(&format!("| {w} |"));
         for s in systems {
-            match find(best, w, s) {
+            match o.best_of(w, s) {
                 Some(r) => md.push_str(&format!(
                     " {:.0} | {:.2} |",
                     r.server_cpu_s_per_million, r.server_wakeups_per_msg
@@ -1083,14 +1144,19 @@ fn write_outputs(
         }
         md.push('\n');
     }
-    md.push_str(
-        "\n\n| system | process | idle RSS MiB | anon | file | idle CPU % | wake-ups/s | threads | after load: anon | after load: file |\n\
+    md
+}
+
+/// Each server process at rest and after the load.
+fn idle_table(o: &Outputs) -> String {
+    let mut md = String::from(
+        "| system | process | idle RSS MiB | anon | file | idle CPU % | wake-ups/s | threads | after load: anon | after load: file |\n\
          |---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
-    for s in systems {
+    for s in &o.params.systems {
         for p in ["name server", "broker"] {
-            if let Some(u) = idle.iter().find(|u| &u.system == s && u.process == p) {
-                let a = loaded(u.pid);
+            if let Some(u) = o.idle_of(s, p) {
+                let a = o.loaded(u.pid);
                 md.push_str(&format!(
                     "| {} | {p} | {:.1} | {:.1} | {:.1} | {:.2} | {:.0} | {} | {:.0} | {:.0} |\n",
                     label(s),
@@ -1100,50 +1166,50 @@ fn write_outputs(
                     u.cpu_pct,
                     u.wakeups_per_s,
                     u.threads,
-                    a.rss_anon_kib as f64 / 1024.0,
-                    a.rss_file_kib as f64 / 1024.0
+                    mib(a.rss_anon_kib),
+                    mib(a.rss_file_kib)
                 ));
             }
         }
     }
-    for p in &peers {
-        let rss = |s: &str, proc: &str| {
-            idle.iter()
-                .find(|u| u.system == s && u.process == proc)
-                .map(|u| u.rss_mib_mean)
-        };
-        md.push_str(&format!(
-            "\nIdle RSS, ours / {}: name server **{}**, broker **{}**; broker anonymous memory after load **{}**.\n",
-            label(p),
-            ratio(rss("ours", "name server"), rss(p, "name server")),
-            ratio(rss("ours", "broker"), rss(p, "broker")),
-            ratio(
-                Some(broker_loaded("ours").rss_anon_kib as f64),
-                Some(broker_loaded(p).rss_anon_kib as f64)
+    md
+}
+
+/// One sentence per peer: our memory over theirs.
+fn idle_ratios(o: &Outputs) -> String {
+    let rss = |s: &str, proc: &str| o.idle_of(s, proc).map(|u| u.rss_mib_mean);
+    let anon = |s: &str| Some(o.broker_loaded(s).rss_anon_kib as f64);
+    o.peers()
+        .iter()
+        .map(|p| {
+            format!(
+                "\nIdle RSS, ours / {}: name server **{}**, broker **{}**; broker anonymous memory after load **{}**.\n",
+                label(p),
+                ratio(rss("ours", "name server"), rss(p, "name server")),
+                ratio(rss("ours", "broker"), rss(p, "broker")),
+                ratio(anon("ours"), anon(p))
             )
-        ));
-    }
-    let best_batch_1k = params
+        })
+        .collect()
+}
+
+/// Our best batched 1 KiB ingest next to the machine's loopback + mmap ceiling.
+fn ceiling_note(o: &Outputs) -> String {
+    let best_batch_1k = o
+        .params
         .workloads
         .iter()
         .filter(|w| w.size == 1024 && w.batch > 1)
-        .filter_map(|w| find(best, &w.name, "ours"))
+        .filter_map(|w| o.best_of(&w.name, "ours"))
         .map(|r| r.mib_per_s)
         .fold(0.0, f64::max);
-    let limit_mib = limit_bytes_s / (1024.0 * 1024.0);
-    md.push_str(&format!(
+    let limit_mib = o.limit_bytes_s / (1024.0 * 1024.0);
+    format!(
         "\n\nLoopback + mmap ceiling on this machine: **{limit_mib:.0} MiB/s** (one TCP connection, \
          32 KiB writes, copied into a mapped file). Our batched 1 KiB ingest: {best_batch_1k:.0} MiB/s \
          of message bodies = **{:.1} %** of it.\n",
         if limit_mib > 0.0 { best_batch_1k / limit_mib * 100.0 } else { 0.0 }
-    ));
-    if !params.skipped.is_empty() {
-        md.push_str("\nNot measured in this run: ");
-        md.push_str(&params.skipped.join("; "));
-        md.push('\n');
-    }
-    std::fs::write(out.join("ratios.md"), md)?;
-    Ok(())
+    )
 }
 
 fn print_summary(best: &[Run], systems: &[String], limit: f64) {

@@ -13,6 +13,7 @@ use std::io::Write;
 
 use rmq_remoting::codes::request;
 use rmq_remoting::protocol::fastjson::ObjectKeyMap;
+use rmq_remoting::protocol::header::GetConsumerRunningInfoRequestHeader;
 use rmq_remoting::protocol::{decode_body, ConsumeType, MessageQueue};
 use rmq_remoting::RemotingCommand;
 use serde::Deserialize;
@@ -137,10 +138,13 @@ async fn queue_owners(admin: &AdminClient, group: &str) -> HashMap<MessageQueue,
         return owners;
     };
     for conn in cc.connection_set {
-        let cmd = RemotingCommand::new_request(request::GET_CONSUMER_RUNNING_INFO)
-            .with_ext("consumerGroup", group)
-            .with_ext("clientId", &conn.client_id)
-            .with_ext("jstackEnable", false);
+        let cmd = RemotingCommand::new_request(request::GET_CONSUMER_RUNNING_INFO).with_header(
+            &GetConsumerRunningInfoRequestHeader {
+                consumer_group: group.to_string(),
+                client_id: conn.client_id.clone(),
+                jstack_enable: false,
+            },
+        );
         let Ok(resp) = admin.invoke(&addr, cmd, admin.timeout()).await else {
             continue;
         };

@@ -16,6 +16,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use rmq_remoting::codes::{request, response};
+use rmq_remoting::protocol::header::ConsumeMessageDirectlyResultRequestHeader;
 use rmq_remoting::protocol::{decode_body, ConsumeMessageDirectlyResult, ConsumeType};
 use rmq_remoting::RemotingCommand;
 
@@ -116,10 +117,14 @@ async fn push_msg(
             return Ok(());
         }
     };
-    let cmd = RemotingCommand::new_request(request::CONSUME_MESSAGE_DIRECTLY)
-        .with_ext("consumerGroup", group)
-        .with_ext("clientId", client)
-        .with_ext("msgId", msg.offset_msg_id());
+    let cmd = RemotingCommand::new_request(request::CONSUME_MESSAGE_DIRECTLY).with_header(
+        &ConsumeMessageDirectlyResultRequestHeader {
+            consumer_group: group.to_string(),
+            client_id: Some(client.to_string()),
+            msg_id: Some(msg.offset_msg_id()),
+            broker_name: None,
+        },
+    );
     // 4.8.0 gives this call three times the usual timeout.
     let addr = socket_addr_plain(msg.store_host);
     let resp = admin.invoke(&addr, cmd, admin.timeout() * 3).await?;

@@ -23,6 +23,7 @@ use std::io::Write;
 use anyhow::Context;
 use rmq_remoting::codes::{request, response};
 use rmq_remoting::language::LanguageCode;
+use rmq_remoting::protocol::header::ResetOffsetRequestHeader;
 use rmq_remoting::protocol::{decode_body, MessageQueue, ResetOffsetBody};
 use rmq_remoting::RemotingCommand;
 
@@ -136,10 +137,12 @@ pub async fn reset_by_timestamp(
             continue;
         };
         let mut cmd = RemotingCommand::new_request(request::INVOKE_BROKER_TO_RESET_OFFSET)
-            .with_ext("topic", topic)
-            .with_ext("group", group)
-            .with_ext("timestamp", timestamp)
-            .with_ext("isForce", force);
+            .with_header(&ResetOffsetRequestHeader {
+                topic: topic.to_string(),
+                group: group.to_string(),
+                timestamp,
+                is_force: force,
+            });
         if as_cpp {
             cmd.language = LanguageCode::Cpp;
         }
@@ -241,7 +244,7 @@ pub async fn reset_by_timestamp_old(
 }
 // ANCHOR_END: reset_by_timestamp_old
 
-/// UPDATE_CONSUMER_OFFSET (15), acknowledged.
+/// UPDATE_CONSUMER_OFFSET (15), acknowledged (rmq-client's request).
 async fn update_consumer_offset(
     admin: &AdminClient,
     addr: &str,
@@ -249,20 +252,10 @@ async fn update_consumer_offset(
     mq: &MessageQueue,
     offset: i64,
 ) -> Result<(), AdminError> {
-    let cmd = RemotingCommand::new_request(request::UPDATE_CONSUMER_OFFSET)
-        .with_ext("consumerGroup", group)
-        .with_ext("topic", &mq.topic)
-        .with_ext("queueId", mq.queue_id)
-        .with_ext("commitOffset", offset);
-    let resp = admin.invoke(addr, cmd, admin.timeout()).await?;
-    if resp.code != response::SUCCESS {
-        return Err(AdminError::Server {
-            code: resp.code,
-            remark: resp.remark.unwrap_or_default(),
-            addr: Some(addr.to_string()),
-        });
-    }
-    Ok(())
+    let api = admin.instance().api();
+    Ok(api
+        .update_consumer_offset(addr, group, mq, offset, false, admin.timeout())
+        .await?)
 }
 
 fn print_old(

@@ -4,6 +4,7 @@
 //! Mirrors `ConsumerManager` + `ConsumerGroupInfo` + `DefaultConsumerIdsChangeListener`.
 
 use parking_lot::Mutex;
+use rmq_remoting::protocol::header::NotifyConsumerIdsChangedRequestHeader;
 use rmq_remoting::protocol::heartbeat::{
     ConsumeFromWhere, ConsumeType, MessageModel, SubscriptionData,
 };
@@ -12,26 +13,40 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// A client not heard from for this long is dropped (4.8.0 `CHANNEL_EXPIRED_TIMEOUT`).
 pub const CHANNEL_EXPIRED: Duration = Duration::from_secs(120);
 
+/// One client connection of a group, as its last heartbeat described it.
 #[derive(Clone)]
 pub struct ClientChannel {
+    /// The connection.
     pub conn: Arc<Connection>,
+    /// The client id (`ip@instance`) the client sent.
     pub client_id: String,
+    /// The client's language (`JAVA`, `GO`, `CPP`, ...).
     pub language: String,
+    /// The client's version (`MQVersion` ordinal).
     pub version: i32,
+    /// When the last heartbeat arrived.
     pub last_update: Instant,
 }
 
+/// A consumer group as its heartbeats describe it (`ConsumerGroupInfo`).
 #[derive(Clone)]
 pub struct ConsumerGroupInfo {
+    /// The group's connections, by connection id.
     pub channels: HashMap<u64, ClientChannel>,
+    /// What the group subscribes to, by topic.
     pub subscriptions: BTreeMap<String, SubscriptionData>,
+    /// Push or pull.
     pub consume_type: ConsumeType,
+    /// Clustering or broadcasting.
     pub message_model: MessageModel,
+    /// Where a queue without an offset starts.
     pub consume_from_where: ConsumeFromWhere,
 }
 
+/// Consumer groups and their connections, from heartbeats (`ConsumerManager`).
 #[derive(Default)]
 pub struct ConsumerManager {
     groups: Mutex<HashMap<String, ConsumerGroupInfo>>,
@@ -123,10 +138,12 @@ impl ConsumerManager {
     }
     // ANCHOR_END: scan_expired
 
+    /// A copy of the group's state, if any client of it is connected.
     pub fn group(&self, group: &str) -> Option<ConsumerGroupInfo> {
         self.groups.lock().get(group).cloned()
     }
 
+    /// The client ids connected to `group` (NOTIFY_CONSUMER_IDS_CHANGED, GET_CONSUMER_LIST_BY_GROUP).
     pub fn client_ids(&self, group: &str) -> Vec<String> {
         self.group(group)
             .map(|i| i.channels.values().map(|c| c.client_id.clone()).collect())
@@ -158,11 +175,14 @@ impl ConsumerManager {
         let Some(info) = self.group(group) else {
             return;
         };
+        let header = NotifyConsumerIdsChangedRequestHeader {
+            consumer_group: group.to_string(),
+        };
         for c in info.channels.values() {
             let cmd = rmq_remoting::RemotingCommand::new_request(
                 rmq_remoting::codes::request::NOTIFY_CONSUMER_IDS_CHANGED,
             )
-            .with_ext("consumerGroup", group);
+            .with_header(&header);
             let conn = c.conn.clone();
             tokio::spawn(async move {
                 if let Err(e) = conn.send_oneway(cmd).await {

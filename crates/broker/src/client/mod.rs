@@ -1,5 +1,5 @@
 //! Client bookkeeping: which producers and consumers are connected, their subscriptions, and
-//! the ordered-consumption queue locks. Mirrors `org.apache.rocketmq.broker.client`. Book: Part II.
+//! the ordered-consumption queue locks. Mirrors `org.apache.rocketmq.broker.client()`. Book: Part II.
 
 pub mod consumer_manager;
 pub mod producer_manager;

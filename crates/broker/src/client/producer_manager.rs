@@ -1,16 +1,18 @@
 //! ProducerManager: producer groups and their connections, from heartbeats; expiry as consumers.
-//! Mirrors `org.apache.rocketmq.broker.client.ProducerManager`.
+//! Mirrors `org.apache.rocketmq.broker.client().ProducerManager`.
 
 use super::consumer_manager::{ClientChannel, CHANNEL_EXPIRED};
 use parking_lot::Mutex;
 use std::collections::HashMap;
 
+/// Producer groups and their connections, from heartbeats (`ProducerManager`).
 #[derive(Default)]
 pub struct ProducerManager {
     groups: Mutex<HashMap<String, HashMap<u64, ClientChannel>>>,
 }
 
 impl ProducerManager {
+    /// Records (or refreshes) a producer connection of `group`.
     pub fn register(&self, group: &str, ch: ClientChannel) {
         self.groups
             .lock()
@@ -19,6 +21,7 @@ impl ProducerManager {
             .insert(ch.conn.id(), ch);
     }
 
+    /// Forgets connection `conn_id` of `group` (UNREGISTER_CLIENT).
     pub fn unregister(&self, group: &str, conn_id: u64) {
         let mut g = self.groups.lock();
         if let Some(m) = g.get_mut(group) {
@@ -29,6 +32,7 @@ impl ProducerManager {
         }
     }
 
+    /// Forgets a closed connection in every group.
     pub fn channel_closed(&self, conn_id: u64) {
         let mut g = self.groups.lock();
         for m in g.values_mut() {
@@ -37,6 +41,7 @@ impl ProducerManager {
         g.retain(|_, m| !m.is_empty());
     }
 
+    /// Drops connections silent for longer than [`CHANNEL_EXPIRED`].
     pub fn scan_expired(&self) {
         let mut g = self.groups.lock();
         for m in g.values_mut() {
@@ -57,6 +62,7 @@ impl ProducerManager {
             .cloned()
     }
 
+    /// The connections of `group` (transaction check-backs go to one of them).
     pub fn channels(&self, group: &str) -> Vec<ClientChannel> {
         self.groups
             .lock()

@@ -6,11 +6,13 @@ use rmq_remoting::protocol::admin::MessageQueue;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+/// A queue lock not renewed for this long is free (`REBALANCE_LOCK_MAX_LIVE_TIME`).
 pub const LOCK_MAX_LIVE: Duration = Duration::from_secs(60);
 
 /// Queue -> (owning client id, last renewal).
 type GroupLocks = HashMap<MessageQueue, (String, Instant)>;
 
+/// Which client of a group holds which queue, for orderly consumers (`RebalanceLockManager`).
 #[derive(Default)]
 pub struct RebalanceLockManager {
     table: Mutex<HashMap<String, GroupLocks>>,
@@ -42,6 +44,7 @@ impl RebalanceLockManager {
     }
     // ANCHOR_END: try_lock_batch
 
+    /// Releases the queues of `mqs` that `client_id` holds.
     pub fn unlock_batch(&self, group: &str, mqs: &[MessageQueue], client_id: &str) {
         let mut t = self.table.lock();
         if let Some(g) = t.get_mut(group) {

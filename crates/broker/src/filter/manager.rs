@@ -30,9 +30,13 @@ use std::sync::Arc;
 /// One group's filter on one topic (`ConsumerFilterData`).
 #[derive(Debug, Clone)]
 pub struct FilterData {
+    /// The consumer group.
     pub consumer_group: String,
+    /// The topic it filters.
     pub topic: String,
+    /// The expression as the client sent it.
     pub expression: String,
+    /// `SQL92` (or another type a client names).
     pub expression_type: String,
     /// The compiled expression; `None` when a persisted expression no longer compiles.
     pub compiled: Option<Arc<Expr>>,

@@ -21,14 +21,18 @@ pub enum Subscription {
     Tags(Option<BTreeSet<i64>>),
     /// SQL92 (or another non-tag type) with the group's filter data, if any.
     Sql {
+        /// The pulled topic (the retry topic for a retry pull).
         topic: String,
+        /// The group's filter data for that topic, if the broker has it.
         filter_data: Option<FilterData>,
     },
 }
 
 /// See the module docs.
 pub struct ExpressionMessageFilter {
+    /// How the pull's messages are matched.
     pub subscription: Subscription,
+    /// Where the group's filter data lives.
     pub manager: Arc<ConsumerFilterManager>,
 }
 
@@ -143,6 +147,7 @@ impl MessageFilter for ExpressionMessageFilter {
 /// The retry variant's extra step: a `%RETRY%<group>` pull (a TAG subscription) is checked
 /// against the filter the group registered for the message's original topic.
 pub struct RetryAwareFilter {
+    /// The filter of the pull itself.
     pub inner: ExpressionMessageFilter,
     /// The group when the pulled topic is `%RETRY%<group>`.
     pub retry_group: Option<String>,

@@ -84,7 +84,7 @@ pub fn check_client_config(b: &Broker, ctx: &Connection, req: &RemotingCommand) 
     if rmq_filter::is_tag_type(Some(&sub.expression_type)) {
         return crate::processor::ok();
     }
-    if !b.cfg.filter.enable_property_filter {
+    if !b.config().filter.enable_property_filter {
         tracing::warn!(peer = %ctx.remote_addr(), group = v.get("group").and_then(|g| g.as_str()).unwrap_or(""),
             topic = %sub.topic, "refusing a {} subscription: enablePropertyFilter=false", sub.expression_type);
         return reply(rs::SYSTEM_ERROR, not_supported_remark(&sub.expression_type));
@@ -104,7 +104,7 @@ pub fn check_client_config(b: &Broker, ctx: &Connection, req: &RemotingCommand) 
 /// subscriptions; when filtering is off they are registered anyway (as 4.8.0 does) and the
 /// refusal is logged with the peer — the client hears it on CHECK_CLIENT_CONFIG and pulls.
 pub fn on_heartbeat(b: &Broker, ctx: &Connection, group: &str, subs: &[SubscriptionData]) {
-    if !b.cfg.filter.enable_property_filter {
+    if !b.config().filter.enable_property_filter {
         for s in subs
             .iter()
             .filter(|s| !rmq_filter::is_tag_type(Some(&s.expression_type)))
@@ -114,24 +114,29 @@ pub fn on_heartbeat(b: &Broker, ctx: &Connection, group: &str, subs: &[Subscript
                 s.expression_type);
         }
     }
-    b.filters.register_group(group, subs);
+    b.filters().register_group(group, subs);
 }
 
 /// Marks a group's filters dead once its last client is gone (the UNREGISTER event).
 pub fn on_group_maybe_gone(b: &Broker, group: &str) {
-    if b.consumers.group(group).is_none() {
-        b.filters.unregister(group);
+    if b.consumers().group(group).is_none() {
+        b.filters().unregister(group);
     }
 }
 
 /// What a pull's header says about its subscription.
 pub struct PullSubscriptionHeader<'a> {
+    /// The consumer group.
     pub group: &'a str,
+    /// The pulled topic.
     pub topic: &'a str,
     /// FLAG_SUBSCRIPTION: the subscription travels in the header.
     pub has_subscription_flag: bool,
+    /// The subscription expression, when the flag is set.
     pub subscription: Option<&'a str>,
+    /// `TAG` or `SQL92` (absent: `TAG`).
     pub expression_type: Option<&'a str>,
+    /// The version of the subscription the client holds (checked against the filter data).
     pub sub_version: i64,
 }
 
@@ -165,7 +170,7 @@ pub fn pull_filter(
         Some(s) => {
             let mut d = None;
             if !rmq_filter::is_tag_type(Some(&s.expression_type)) {
-                let Some(found) = b.filters.get(h.topic, h.group) else {
+                let Some(found) = b.filters().get(h.topic, h.group) else {
                     return Err(Box::new(reply(
                         FILTER_DATA_NOT_EXIST,
                         "The broker's consumer filter data is not exist!Your expression may be wrong!",
@@ -183,7 +188,7 @@ pub fn pull_filter(
         }
     };
     let is_tag = rmq_filter::is_tag_type(Some(&expression_type));
-    if !is_tag && !b.cfg.filter.enable_property_filter {
+    if !is_tag && !b.config().filter.enable_property_filter {
         return Err(Box::new(reply(
             rs::SYSTEM_ERROR,
             not_supported_remark(&expression_type),
@@ -199,10 +204,13 @@ pub fn pull_filter(
     };
     let inner = ExpressionMessageFilter {
         subscription,
-        manager: b.filters.clone(),
+        manager: b.filters().clone(),
     };
-    if b.cfg.filter.filter_support_retry {
-        let retry_group = h.topic.strip_prefix("%RETRY%").map(String::from);
+    if b.config().filter.filter_support_retry {
+        let retry_group = h
+            .topic
+            .strip_prefix(crate::topic::RETRY_GROUP_TOPIC_PREFIX)
+            .map(String::from);
         return Ok(Arc::new(RetryAwareFilter { inner, retry_group }));
     }
     Ok(Arc::new(inner))

@@ -51,21 +51,10 @@ pub struct HaConfig {
     pub commit_log_file_size: i64,
 }
 
-fn raw<T: std::str::FromStr>(cfg: &BrokerConfig, key: &str, default: T) -> anyhow::Result<T>
-where
-    T::Err: std::fmt::Display,
-{
-    match cfg.raw.get(key) {
-        Some(v) => v
-            .trim()
-            .parse::<T>()
-            .map_err(|e| anyhow::anyhow!("{key}={v:?}: {e}")),
-        None => Ok(default),
-    }
-}
-
 impl HaConfig {
+    /// The HA settings of `cfg` (its `ha` section and the store's `syncFlushTimeout`).
     pub fn from_broker(cfg: &BrokerConfig, commit_log_file_size: i64) -> anyhow::Result<Self> {
+        let keys = &cfg.ha;
         Ok(HaConfig {
             listen_port: cfg.listen_port.checked_add(1).ok_or_else(|| {
                 anyhow::anyhow!(
@@ -74,22 +63,18 @@ impl HaConfig {
                 )
             })?,
             // 0 would make the slave's ticker panic; 1 ms is the shortest period that works
-            heartbeat_interval: Duration::from_millis(
-                raw(cfg, "haSendHeartbeatInterval", 5000u64)?.max(1),
-            ),
-            housekeeping_interval: Duration::from_millis(raw(
-                cfg,
-                "haHousekeepingInterval",
-                20_000,
-            )?),
-            transfer_batch_size: raw(cfg, "haTransferBatchSize", 32 * 1024usize)?.max(1),
-            slave_fallbehind_max: raw(cfg, "haSlaveFallbehindMax", 256 * 1024 * 1024i64)?,
-            sync_flush_timeout: Duration::from_millis(raw(cfg, "syncFlushTimeout", 5000)?),
-            master_address: cfg
-                .raw
-                .get("haMasterAddress")
-                .map(|s| s.trim().to_string())
-                .filter(|s| s.len() >= 6),
+            heartbeat_interval: Duration::from_millis(keys.send_heartbeat_interval_ms.max(1)),
+            housekeeping_interval: Duration::from_millis(keys.housekeeping_interval_ms),
+            transfer_batch_size: keys.transfer_batch_size.max(1),
+            slave_fallbehind_max: keys.slave_fallbehind_max,
+            sync_flush_timeout: Duration::from_millis(cfg.store.sync_flush_timeout_ms),
+            // 4.8.0 ignores an address shorter than "1.1.1.1" without a port
+            master_address: keys
+                .master_address
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| s.len() >= 6)
+                .map(String::from),
             commit_log_file_size,
         })
     }
@@ -97,6 +82,7 @@ impl HaConfig {
 
 /// Replication state shared by the connections and the put path.
 pub struct HaService {
+    /// The settings it runs with.
     pub cfg: HaConfig,
     /// Highest offset any slave acknowledged (`push2SlaveMaxOffset`).
     push2slave: watch::Sender<i64>,
@@ -109,6 +95,7 @@ pub struct HaService {
 }
 
 impl HaService {
+    /// A service with no slave connected yet.
     pub fn new(cfg: HaConfig) -> Arc<Self> {
         Arc::new(HaService {
             cfg,
@@ -163,6 +150,7 @@ impl HaService {
         }
     }
 
+    /// The master HA address a slave replicates from, if known.
     pub fn master_address(&self) -> Option<String> {
         self.master_addr.read().clone()
     }
@@ -198,14 +186,14 @@ impl HaService {
 /// HA client on a slave. Returns the tasks to abort at shutdown.
 pub async fn start(b: &Arc<Broker>, ha: Arc<HaService>) -> anyhow::Result<Vec<JoinHandle<()>>> {
     if b.is_master() {
-        let ip = b.store_host.ip();
+        let ip = b.store_host().ip();
         let listener = tokio::net::TcpListener::bind((ip, ha.cfg.listen_port))
             .await
             .map_err(|e| anyhow::anyhow!("binding HA port {ip}:{}: {e}", ha.cfg.listen_port))?;
         tracing::info!("HA service listening on {ip}:{}", ha.cfg.listen_port);
         Ok(vec![tokio::spawn(master::accept_loop(
             listener,
-            b.store.clone(),
+            b.store().clone(),
             ha,
         ))])
     } else {

@@ -54,7 +54,7 @@ async fn master_ha_addr(b: &Broker, ha: &HaService) -> Option<String> {
 /// One connection: the reader appends and publishes the new end, the writer reports it.
 async fn run_connection(stream: TcpStream, b: &Arc<Broker>, ha: &HaService) -> anyhow::Result<()> {
     let (rd, wr) = stream.into_split();
-    let start = b.store.get_max_phy_offset();
+    let start = b.store().get_max_phy_offset();
     let (end_tx, end_rx) = watch::channel(start);
     tokio::select! {
         r = read_and_append(rd, b, ha, end_tx) => r,
@@ -120,7 +120,7 @@ async fn read_and_append(
             .ok_or_else(|| anyhow::anyhow!("bad body size {size} from master"))?;
         let mut body = vec![0u8; size];
         rd.read_exact(&mut body).await?;
-        let slave_offset = b.store.get_max_phy_offset();
+        let slave_offset = b.store().get_max_phy_offset();
         if slave_offset != 0 && slave_offset != master_offset {
             anyhow::bail!(
                 "master pushed offset not equal the max phy offset in slave, SLAVE: {slave_offset} MASTER: {master_offset}"
@@ -129,14 +129,14 @@ async fn read_and_append(
         if body.is_empty() {
             continue; // heartbeat
         }
-        let store = b.store.clone();
+        let store = b.store().clone();
         let ok =
             tokio::task::spawn_blocking(move || store.append_to_commit_log(master_offset, &body))
                 .await??;
         if !ok {
             anyhow::bail!("appending {size} bytes at {master_offset} failed");
         }
-        end_tx.send_replace(b.store.get_max_phy_offset());
+        end_tx.send_replace(b.store().get_max_phy_offset());
     }
 }
 // ANCHOR_END: slave_append

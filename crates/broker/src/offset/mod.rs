@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+/// Committed consumer offsets, `topic@group` -> queue -> offset (`ConsumerOffsetManager`).
 pub struct ConsumerOffsetManager {
     table: Mutex<BTreeMap<String, BTreeMap<i32, i64>>>,
     path: PathBuf,
@@ -29,6 +30,7 @@ fn parse_offset_table(
 }
 
 impl ConsumerOffsetManager {
+    /// Loads `<config_dir>/consumerOffset.json` (or its backup); an absent file is an empty table.
     pub fn load(config_dir: &std::path::Path) -> anyhow::Result<ConsumerOffsetManager> {
         let path = config_dir.join("consumerOffset.json");
         let mut table = BTreeMap::new();
@@ -136,6 +138,7 @@ impl ConsumerOffsetManager {
     }
     // ANCHOR_END: offset_file
 
+    /// Writes the table to `consumerOffset.json` (failures are logged).
     pub fn persist(&self) {
         if let Err(e) = persist::write_atomic(&self.path, &self.encode()) {
             tracing::error!("writing {} failed: {e}", self.path.display());

@@ -15,12 +15,16 @@
 //! (`resetOffset`, `getConsumerStatus`, `getConsumerRunningInfo`, `consumeMessageDirectly`,
 //! `callConsumer`).
 
-use super::reply;
+use super::{reply, Outcome};
 use crate::broker::Broker;
 use crate::client::consumer_manager::ClientChannel;
 use rmq_remoting::codes::{request as rq, response as rs, version_desc};
 use rmq_remoting::language::LanguageCode;
 use rmq_remoting::protocol::fastjson::ObjectKeyMap;
+use rmq_remoting::protocol::header::{
+    ConsumeMessageDirectlyResultRequestHeader, GetConsumerRunningInfoRequestHeader,
+    GetConsumerStatusRequestHeader, ResetOffsetRequestHeader,
+};
 use rmq_remoting::protocol::{
     decode_body, encode_body, GetConsumerStatusBody, MessageQueue, MessageQueueForC,
     ResetOffsetBody, ResetOffsetBodyForC,
@@ -49,17 +53,12 @@ pub fn handles(code: i32) -> bool {
     )
 }
 
-pub async fn process(
-    b: &Arc<Broker>,
-    ctx: &Arc<Connection>,
-    req: RemotingCommand,
-) -> anyhow::Result<RemotingCommand> {
+/// Serves the four codes of [`handles`].
+pub async fn process(b: &Arc<Broker>, ctx: &Arc<Connection>, req: RemotingCommand) -> Outcome {
     match req.code {
         rq::INVOKE_BROKER_TO_RESET_OFFSET => {
-            let topic = req.required_ext("topic")?;
-            let group = req.required_ext("group")?;
-            let timestamp = req.required_i64("timestamp")?;
-            let force = req.ext_bool("isForce")?.unwrap_or(false);
+            let h: ResetOffsetRequestHeader = req.decode_header()?;
+            let (topic, group, timestamp, force) = (&h.topic, &h.group, h.timestamp, h.is_force);
             tracing::info!(
                 peer = %ctx.remote_addr(), topic, group, timestamp, force,
                 "[reset-offset] reset offset started"
@@ -68,17 +67,16 @@ pub async fn process(
             reset_offset(b, topic, group, timestamp, force, for_c).await
         }
         rq::INVOKE_BROKER_TO_GET_CONSUMER_STATUS => {
-            let topic = req.required_ext("topic")?;
-            let group = req.required_ext("group")?;
+            let h: GetConsumerStatusRequestHeader = req.decode_header()?;
+            let (topic, group) = (&h.topic, &h.group);
             tracing::info!(peer = %ctx.remote_addr(), topic, group, "[get-consumer-status] asked");
-            let client = req.ext("clientAddr").filter(|c| !c.trim().is_empty());
+            let client = h.client_addr.as_deref().filter(|c| !c.trim().is_empty());
             consumer_status(b, topic, group, client).await
         }
         rq::CONSUME_MESSAGE_DIRECTLY => consume_message_directly(b, req).await,
         _ => {
-            let group = req.required_ext("consumerGroup")?.to_string();
-            let client_id = req.required_ext("clientId")?.to_string();
-            Ok(call_consumer(b, req, &group, &client_id).await)
+            let h: GetConsumerRunningInfoRequestHeader = req.decode_header()?;
+            Ok(call_consumer(b, req, &h.consumer_group, &h.client_id).await)
         }
     }
 }
@@ -93,8 +91,8 @@ pub async fn reset_offset(
     timestamp: i64,
     force: bool,
     for_c: bool,
-) -> anyhow::Result<RemotingCommand> {
-    let Some(tc) = b.topics.get(topic) else {
+) -> Outcome {
+    let Some(tc) = b.topics().get(topic) else {
         tracing::error!(
             "[reset-offset] reset offset failed, no topic in this broker. topic={topic}"
         );
@@ -105,7 +103,7 @@ pub async fn reset_offset(
     };
     let mut table = Vec::new();
     for q in 0..tc.write_queue_nums {
-        let consumer_offset = b.offsets.query(group, topic, q);
+        let consumer_offset = b.offsets().query(group, topic, q);
         if consumer_offset == -1 {
             return Ok(reply(
                 rs::SYSTEM_ERROR,
@@ -113,9 +111,9 @@ pub async fn reset_offset(
             ));
         }
         let mut target = if timestamp == -1 {
-            b.store.get_max_offset_in_queue(topic, q)
+            b.store().get_max_offset_in_queue(topic, q)
         } else {
-            b.store.get_offset_in_queue_by_time(topic, q, timestamp)
+            b.store().get_offset_in_queue_by_time(topic, q, timestamp)
         };
         if target < 0 {
             tracing::warn!(
@@ -159,11 +157,14 @@ pub async fn reset_offset(
         return Ok(too_old(old));
     }
     for c in &channels {
+        // 4.8.0 tells the client isForce=false: the offsets in the body are final.
         let cmd = RemotingCommand::new_request(rq::RESET_CONSUMER_CLIENT_OFFSET)
-            .with_ext("topic", topic)
-            .with_ext("group", group)
-            .with_ext("timestamp", timestamp)
-            .with_ext("isForce", false)
+            .with_header(&ResetOffsetRequestHeader {
+                topic: topic.to_string(),
+                group: group.to_string(),
+                timestamp,
+                is_force: false,
+            })
             .with_body(body.clone());
         match c.conn.send_oneway(cmd).await {
             Ok(()) => tracing::info!(
@@ -184,7 +185,7 @@ pub async fn reset_offset(
 
 fn mq(b: &Broker, topic: &str, queue_id: i32) -> MessageQueue {
     MessageQueue {
-        broker_name: b.cfg.broker_name.clone(),
+        broker_name: b.config().broker_name.clone(),
         queue_id,
         topic: topic.to_string(),
     }
@@ -192,7 +193,7 @@ fn mq(b: &Broker, topic: &str, queue_id: i32) -> MessageQueue {
 
 fn online_channels(b: &Broker, group: &str) -> Vec<ClientChannel> {
     let mut v: Vec<ClientChannel> = b
-        .consumers
+        .consumers()
         .group(group)
         .map(|g| g.channels.into_values().collect())
         .unwrap_or_default();
@@ -221,7 +222,7 @@ pub async fn consumer_status(
     topic: &str,
     group: &str,
     client: Option<&str>,
-) -> anyhow::Result<RemotingCommand> {
+) -> Outcome {
     let channels = online_channels(b, group);
     if channels.is_empty() {
         return Ok(reply(
@@ -237,9 +238,13 @@ pub async fn consumer_status(
         if client.is_some_and(|id| id != c.client_id) {
             continue;
         }
-        let cmd = RemotingCommand::new_request(rq::GET_CONSUMER_STATUS_FROM_CLIENT)
-            .with_ext("topic", topic)
-            .with_ext("group", group);
+        let cmd = RemotingCommand::new_request(rq::GET_CONSUMER_STATUS_FROM_CLIENT).with_header(
+            &GetConsumerStatusRequestHeader {
+                topic: topic.to_string(),
+                group: group.to_string(),
+                client_addr: None,
+            },
+        );
         match c.conn.invoke(cmd, CONSUMER_STATUS_TIMEOUT).await {
             Ok(r) if r.code == rs::SUCCESS && r.body.is_some() => {
                 match decode_body::<GetConsumerStatusBody>(r.body_bytes()) {
@@ -311,17 +316,21 @@ pub async fn call_consumer(
 
 /// CONSUME_MESSAGE_DIRECTLY: the broker adds its name and the stored record of `msgId`, then
 /// relays to the client, which runs its listener on that one message.
-async fn consume_message_directly(
-    b: &Arc<Broker>,
-    mut req: RemotingCommand,
-) -> anyhow::Result<RemotingCommand> {
-    let group = req.required_ext("consumerGroup")?.to_string();
-    let client_id = req.required_ext("clientId")?.to_string();
-    let msg_id = req.required_ext("msgId")?.to_string();
-    req.put_ext("brokerName", &b.cfg.broker_name);
+async fn consume_message_directly(b: &Arc<Broker>, mut req: RemotingCommand) -> Outcome {
+    let mut h: ConsumeMessageDirectlyResultRequestHeader = req.decode_header()?;
+    // Both are optional in the header class; without them there is nothing to relay.
+    let (Some(client_id), Some(msg_id)) = (h.client_id.clone(), h.msg_id.clone()) else {
+        return Ok(reply(
+            rs::SYSTEM_ERROR,
+            "CONSUME_MESSAGE_DIRECTLY needs a client id and a message id",
+        ));
+    };
+    let group = h.consumer_group.clone();
+    h.broker_name = Some(b.config().broker_name.clone());
+    req.put_header(&h);
     let record = match rmq_common::msgid::decode_offset_msg_id(&msg_id) {
         Ok((_, offset)) => {
-            let store = b.store.clone();
+            let store = b.store().clone();
             tokio::task::spawn_blocking(move || store.look_message_by_offset(offset)).await?
         }
         Err(e) => {

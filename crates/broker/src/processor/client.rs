@@ -7,17 +7,17 @@ use crate::client::consumer_manager::ClientChannel;
 use crate::topic::{PERM_READ, PERM_WRITE};
 use rmq_remoting::codes::request as rq;
 use rmq_remoting::protocol::admin::{LockBatchRequestBody, LockBatchResponseBody};
+use rmq_remoting::protocol::header::UnregisterClientRequestHeader;
 use rmq_remoting::protocol::heartbeat::HeartbeatData;
 use rmq_remoting::protocol::{decode_body, encode_body};
 use rmq_remoting::{Connection, RemotingCommand};
 use std::sync::Arc;
 use std::time::Instant;
 
-pub async fn process(
-    b: &Arc<Broker>,
-    ctx: &Arc<Connection>,
-    req: RemotingCommand,
-) -> anyhow::Result<RemotingCommand> {
+use super::Outcome;
+
+/// Serves the five codes above.
+pub async fn process(b: &Arc<Broker>, ctx: &Arc<Connection>, req: RemotingCommand) -> Outcome {
     match req.code {
         rq::HEART_BEAT => {
             let (resp, created_retry_topic) = heartbeat(b, ctx, &req)?;
@@ -29,12 +29,14 @@ pub async fn process(
             Ok(resp)
         }
         rq::UNREGISTER_CLIENT => {
-            if let Some(g) = req.ext("producerGroup").filter(|g| !g.is_empty()) {
-                b.producers.unregister(g, ctx.id());
+            let h: UnregisterClientRequestHeader = req.decode_header()?;
+            // An empty group name counts as absent.
+            if let Some(g) = h.producer_group.as_deref().filter(|g| !g.is_empty()) {
+                b.producers().unregister(g, ctx.id());
             }
-            if let Some(g) = req.ext("consumerGroup").filter(|g| !g.is_empty()) {
-                if b.consumers.unregister(g, ctx.id()) {
-                    b.consumers.notify_ids_changed(g);
+            if let Some(g) = h.consumer_group.as_deref().filter(|g| !g.is_empty()) {
+                if b.consumers().unregister(g, ctx.id()) {
+                    b.consumers().notify_ids_changed(g);
                 }
                 crate::filter::on_group_maybe_gone(b, g);
             }
@@ -44,14 +46,14 @@ pub async fn process(
         rq::LOCK_BATCH_MQ => {
             let body: LockBatchRequestBody = decode_body(req.body_bytes())?;
             let ok = b
-                .locks
+                .locks()
                 .try_lock_batch(&body.consumer_group, &body.mq_set, &body.client_id);
             let resp = LockBatchResponseBody { lock_ok_mq_set: ok };
             Ok(super::ok().with_body(encode_body(&resp)?))
         }
         _ => {
             let body: LockBatchRequestBody = decode_body(req.body_bytes())?;
-            b.locks
+            b.locks()
                 .unlock_batch(&body.consumer_group, &body.mq_set, &body.client_id);
             Ok(super::ok())
         }
@@ -63,7 +65,7 @@ fn heartbeat(
     b: &Arc<Broker>,
     ctx: &Arc<Connection>,
     req: &RemotingCommand,
-) -> anyhow::Result<(RemotingCommand, bool)> {
+) -> Result<(RemotingCommand, bool), super::Failure> {
     let mut created_retry_topic = false;
     let hb: HeartbeatData = decode_body(req.body_bytes())?;
     let channel = ClientChannel {
@@ -74,9 +76,9 @@ fn heartbeat(
         last_update: Instant::now(),
     };
     for c in hb.consumer_data_set {
-        if let Some(sub) = b.subscriptions.find(&c.group_name) {
-            let retry = format!("%RETRY%{}", c.group_name);
-            let (_, created) = b.topics.create_in_send_back(
+        if let Some(sub) = b.subscriptions().find(&c.group_name) {
+            let retry = crate::topic::retry_topic(&c.group_name);
+            let (_, created) = b.topics().create_in_send_back(
                 &retry,
                 sub.retry_queue_nums.max(1),
                 PERM_READ | PERM_WRITE,
@@ -85,7 +87,7 @@ fn heartbeat(
             created_retry_topic |= created;
         }
         crate::filter::on_heartbeat(b, ctx, &c.group_name, &c.subscription_data_set);
-        let changed = b.consumers.register(
+        let changed = b.consumers().register(
             &c.group_name,
             channel.clone(),
             c.consume_type,
@@ -94,11 +96,11 @@ fn heartbeat(
             c.subscription_data_set,
         );
         if changed {
-            b.consumers.notify_ids_changed(&c.group_name);
+            b.consumers().notify_ids_changed(&c.group_name);
         }
     }
     for p in hb.producer_data_set {
-        b.producers.register(&p.group_name, channel.clone());
+        b.producers().register(&p.group_name, channel.clone());
     }
     Ok((super::ok(), created_retry_topic))
 }

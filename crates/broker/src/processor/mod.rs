@@ -19,28 +19,69 @@ use futures::future::BoxFuture;
 use rmq_common::message::{encode_properties, keys};
 use rmq_common::MessageExtBrokerInner;
 use rmq_remoting::codes::{request as rq, response as rs};
-use rmq_remoting::{Connection, RemotingCommand, RequestProcessor};
+use rmq_remoting::{Connection, HeaderError, RemotingCommand, RemotingError, RequestProcessor};
 use rmq_store::{AppendMessageResult, DefaultMessageStore, PutMessageStatus};
 use std::sync::Arc;
 
 /// Appended to several 4.8.0 remarks.
 pub const FAQ_SUFFIX: &str = "\nSee http://rocketmq.apache.org/docs/faq/ for further details.";
 
+/// The broker's request dispatcher: one per broker, shared by every connection.
 pub struct BrokerProcessor {
     broker: Arc<Broker>,
 }
 
 impl BrokerProcessor {
+    /// The dispatcher of `broker`.
     pub fn new(broker: Arc<Broker>) -> Self {
         BrokerProcessor { broker }
     }
 }
+
+/// Why a request could not be served. The dispatcher answers each with SYSTEM_ERROR and
+/// the error's text as the remark, and logs it with the peer and the request code (4.8.0
+/// answers an exception the same way, with the exception as the remark).
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// A custom header that cannot be read (a missing or unparsable field, or a value the
+    /// header's check refuses).
+    #[error(transparent)]
+    Header(#[from] HeaderError),
+    /// A body that cannot be read.
+    #[error(transparent)]
+    Body(#[from] RemotingError),
+    /// Anything else that went wrong while serving (a store task that failed, a value
+    /// 4.8.0 answers with an exception such as a bad `DELAY` property).
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<tokio::task::JoinError> for Failure {
+    fn from(e: tokio::task::JoinError) -> Self {
+        Failure::Internal(e.into())
+    }
+}
+
+impl Failure {
+    /// What the log line calls it.
+    fn kind(&self) -> &'static str {
+        match self {
+            Failure::Header(_) => "bad request header",
+            Failure::Body(_) => "bad request body",
+            Failure::Internal(_) => "request failed",
+        }
+    }
+}
+
+/// What a handler returns: the reply, or why there is none but SYSTEM_ERROR.
+pub type Outcome = Result<RemotingCommand, Failure>;
 
 /// Shorthand for an error reply.
 pub fn reply(code: i32, remark: impl Into<String>) -> RemotingCommand {
     RemotingCommand::new_response(code, remark.into())
 }
 
+/// An empty SUCCESS response.
 pub fn ok() -> RemotingCommand {
     RemotingCommand::new_response(rs::SUCCESS, None)
 }
@@ -59,17 +100,21 @@ impl RequestProcessor for BrokerProcessor {
                 rq::SEND_MESSAGE | rq::SEND_MESSAGE_V2 | rq::SEND_BATCH_MESSAGE => {
                     send::process(&b, &ctx, req).await
                 }
-                rq::CONSUMER_SEND_MSG_BACK => send::send_back(&b, &ctx, req).await,
+                rq::CONSUMER_SEND_MSG_BACK => send::send_back(&b, req).await,
                 rq::SEND_REPLY_MESSAGE | rq::SEND_REPLY_MESSAGE_V2 => {
                     reply_message::process(&b, &ctx, req).await
                 }
                 code if broker2client::handles(code) => broker2client::process(&b, &ctx, req).await,
                 rq::PULL_MESSAGE => pull::process(&b, &ctx, req).await,
-                rq::END_TRANSACTION => {
-                    return crate::transaction::end::process(&b, &ctx, req).await
-                }
+                // An "unknown" verdict gets no reply, as in 4.8.0.
+                rq::END_TRANSACTION => match crate::transaction::end::process(&b, &ctx, &req).await
+                {
+                    Ok(None) => return None,
+                    Ok(Some(r)) => Ok(r),
+                    Err(e) => Err(e),
+                },
                 rq::RESUME_CHECK_HALF_MESSAGE => {
-                    Ok(crate::transaction::end::resume_check_half_message(&b, &req).await)
+                    crate::transaction::end::resume_check_half_message(&b, &req).await
                 }
                 rq::QUERY_CONSUMER_OFFSET
                 | rq::UPDATE_CONSUMER_OFFSET
@@ -86,28 +131,31 @@ impl RequestProcessor for BrokerProcessor {
                 | rq::QUERY_MESSAGE
                 | rq::VIEW_MESSAGE_BY_ID => query::process(&b, &ctx, req).await,
                 _ => match admin::process(&b, &ctx, req).await {
-                    Some(r) => Ok(r),
-                    None => Ok(reply(
-                        rs::REQUEST_CODE_NOT_SUPPORTED,
-                        format!(" request type {code} not supported"),
-                    )),
+                    Some(r) => r,
+                    None => {
+                        tracing::warn!(peer = %ctx.remote_addr(), code, "request code not supported");
+                        Ok(reply(
+                            rs::REQUEST_CODE_NOT_SUPPORTED,
+                            format!(" request type {code} not supported"),
+                        ))
+                    }
                 },
             };
             // ANCHOR_END: broker_dispatch
             // A refused request names its code, the peer and the reason (a body or header
             // that even fastjson's rules cannot read ends here).
             Some(res.unwrap_or_else(|e| {
-                tracing::warn!(peer = %ctx.remote_addr(), code, "request refused: {e:#}");
+                tracing::warn!(peer = %ctx.remote_addr(), code, "request refused ({}): {e:#}", e.kind());
                 reply(rs::SYSTEM_ERROR, e.to_string())
             }))
         })
     }
 
     fn on_close(&self, ctx: &Connection) {
-        let changed = self.broker.consumers.channel_closed(ctx.id());
-        self.broker.producers.channel_closed(ctx.id());
+        let changed = self.broker.consumers().channel_closed(ctx.id());
+        self.broker.producers().channel_closed(ctx.id());
         for g in changed {
-            self.broker.consumers.notify_ids_changed(&g);
+            self.broker.consumers().notify_ids_changed(&g);
             crate::filter::on_group_maybe_gone(&self.broker, &g);
         }
     }
@@ -122,6 +170,7 @@ pub fn set_prop(props: &mut Vec<(String, String)>, k: &str, v: impl Into<String>
     }
 }
 
+/// The value of property `k` in a decoded property list.
 pub fn get_prop<'a>(props: &'a [(String, String)], k: &str) -> Option<&'a str> {
     props
         .iter()
@@ -161,7 +210,7 @@ pub async fn put_message(
         _ => 0,
     };
     if level > 0 {
-        let max = b.schedule.levels.max_level();
+        let max = b.schedule().levels.max_level();
         let level = if level > max {
             // setDelayTimeLevel(max): the only case where 4.8.0 rewrites DELAY ("+2" stays)
             set_prop(&mut props, keys::DELAY, max.to_string());
@@ -169,8 +218,8 @@ pub async fn put_message(
         } else {
             level
         };
-        set_prop(&mut props, "REAL_TOPIC", msg.topic.clone());
-        set_prop(&mut props, "REAL_QID", msg.queue_id.to_string());
+        set_prop(&mut props, keys::REAL_TOPIC, msg.topic.clone());
+        set_prop(&mut props, keys::REAL_QID, msg.queue_id.to_string());
         msg.topic = crate::topic::SCHEDULE_TOPIC.to_string();
         msg.queue_id = level - 1;
         // The consume-queue entry's due time (in its tagsCode slot) is not set here: the
@@ -178,14 +227,9 @@ pub async fn put_message(
     }
     msg.properties = encode_properties(&props);
     // ANCHOR_END: delay_redirect
-    let wait = get_prop(&props, "WAIT") != Some("false");
-    let slot = slot.clone();
-    let pending = run_put(&b.store, move |s| {
-        s.submit_message(msg, move || slot.release())
-    })
-    .await?;
-    let r = b.store.finish_put(pending).await;
-    Ok(after_store_put(b, wait, r).await)
+    // Where it goes and what it waits for depends on the cluster mode.
+    let wait = get_prop(&props, keys::WAIT) != Some("false");
+    b.replication().put(b, msg, wait, slot).await
 }
 
 // ANCHOR: run_put
@@ -208,51 +252,6 @@ pub async fn run_put<T: Send + 'static>(
     Ok(tokio::task::spawn_blocking(move || submit(&store)).await?)
 }
 // ANCHOR_END: run_put
-
-/// Stores a batch of one queue with consecutive queue offsets (4.8.0 `putMessages`): one
-/// append and one flush/replication wait for the whole batch (in DLedger mode one entry per
-/// message, one wait for all).
-pub async fn put_messages(
-    b: &Arc<Broker>,
-    msgs: Vec<MessageExtBrokerInner>,
-    wait: bool,
-    slot: &SendSlot,
-) -> anyhow::Result<(PutMessageStatus, Option<AppendMessageResult>)> {
-    let slot = slot.clone();
-    let pending = run_put(&b.store, move |s| {
-        s.submit_messages(msgs, move || slot.release())
-    })
-    .await?;
-    let r = b.store.finish_put(pending).await;
-    Ok(after_store_put(b, wait, r).await)
-}
-
-/// What follows a local append: wake the HA transfers and, on a SYNC_MASTER, wait for a slave.
-async fn after_store_put(
-    b: &Arc<Broker>,
-    wait: bool,
-    r: rmq_store::PutMessageResult,
-) -> (PutMessageStatus, Option<AppendMessageResult>) {
-    let mut status = r.status;
-    if let (Some(ha), Some(a)) = (b.ha.get(), &r.append) {
-        ha.wakeup_transfers();
-        // CommitLog.handleHA: after the disk flush, a SYNC_MASTER waits for a slave
-        let stored = matches!(
-            status,
-            PutMessageStatus::PutOk | PutMessageStatus::FlushDiskTimeout
-        );
-        if stored && wait && b.broker_role() == crate::config::BrokerRole::SyncMaster {
-            match ha
-                .wait_for_slave(a.wrote_offset + a.wrote_bytes as i64)
-                .await
-            {
-                PutMessageStatus::PutOk => {}
-                s => status = s,
-            }
-        }
-    }
-    (status, r.append)
-}
 
 // ANCHOR: put_status_reply
 /// Maps a store status to 4.8.0's response code and remark.

@@ -4,11 +4,13 @@
 //! (suspend when nothing is there, re-run once when woken). Mirrors `PullMessageProcessor`
 //! and `PullRequestHoldService`. Book: Part II, "Pull and long polling".
 
+use super::Outcome;
 use super::{reply, FAQ_SUFFIX};
 use crate::broker::Broker;
 use crate::topic::PERM_READ;
 use bytes::BytesMut;
 use rmq_remoting::codes::response as rs;
+use rmq_remoting::protocol::header::{PullMessageRequestHeader, PullMessageResponseHeader};
 use rmq_remoting::{Connection, RemotingCommand};
 use rmq_store::filter::MessageFilter;
 use rmq_store::GetMessageStatus;
@@ -20,34 +22,29 @@ const FLAG_COMMIT_OFFSET: i32 = 0x1;
 const FLAG_SUSPEND: i32 = 0x2;
 const FLAG_SUBSCRIPTION: i32 = 0x4;
 
-struct PullHeader {
-    group: String,
-    topic: String,
-    queue_id: i32,
-    queue_offset: i64,
-    max_msg_nums: i32,
-    sys_flag: i32,
+/// `suspendTimeoutMillis` when the request has none: the Java consumer's default.
+const DEFAULT_SUSPEND_TIMEOUT_MS: i64 = 15_000;
+
+/// The pull request as the handler uses it: the typed header with 4.8.0's absent-value
+/// readings applied (see the optional fields of [`PullMessageRequestHeader`]).
+struct Pull {
+    header: PullMessageRequestHeader,
     commit_offset: i64,
-    suspend_timeout: i64,
-    subscription: Option<String>,
-    expression_type: Option<String>,
+    suspend_timeout_ms: i64,
     sub_version: i64,
 }
 
-fn parse(req: &RemotingCommand) -> Result<PullHeader, rmq_remoting::HeaderError> {
-    Ok(PullHeader {
-        group: req.required_ext("consumerGroup")?.to_string(),
-        topic: req.required_ext("topic")?.to_string(),
-        queue_id: req.required_i32("queueId")?,
-        queue_offset: req.required_i64("queueOffset")?,
-        max_msg_nums: req.required_i32("maxMsgNums")?,
-        sys_flag: req.required_i32("sysFlag")?,
-        commit_offset: req.ext_i64("commitOffset")?.unwrap_or(0),
-        suspend_timeout: req.ext_i64("suspendTimeoutMillis")?.unwrap_or(15000),
-        subscription: req.ext("subscription").map(String::from),
-        expression_type: req.ext("expressionType").map(String::from),
-        sub_version: req.ext_i64("subVersion")?.unwrap_or(0),
-    })
+impl Pull {
+    fn new(header: PullMessageRequestHeader) -> Pull {
+        Pull {
+            commit_offset: header.commit_offset.unwrap_or(0),
+            suspend_timeout_ms: header
+                .suspend_timeout_millis
+                .unwrap_or(DEFAULT_SUSPEND_TIMEOUT_MS),
+            sub_version: header.sub_version.unwrap_or(0),
+            header,
+        }
+    }
 }
 
 // ANCHOR: tag_filter
@@ -67,43 +64,40 @@ pub(crate) fn tag_filter(sub: Option<&str>) -> Option<BTreeSet<i64>> {
 }
 // ANCHOR_END: tag_filter
 
-pub async fn process(
-    b: &Arc<Broker>,
-    ctx: &Arc<Connection>,
-    req: RemotingCommand,
-) -> anyhow::Result<RemotingCommand> {
-    let h = match parse(&req) {
-        Ok(h) => h,
-        // Refused by the dispatcher: SYSTEM_ERROR with the reason, logged with the peer.
-        Err(e) => return Err(e.into()),
-    };
+/// PULL_MESSAGE (11): reads from the store, or holds the pull (long polling) when there is
+/// nothing new yet.
+pub async fn process(b: &Arc<Broker>, ctx: &Arc<Connection>, req: RemotingCommand) -> Outcome {
+    // A header that cannot be read is refused by the dispatcher: SYSTEM_ERROR with the
+    // reason, logged with the peer.
+    let pull = Pull::new(req.decode_header()?);
+    let h = &pull.header;
     // ANCHOR: pull_checks
     // Checks that do not depend on the data.
-    if b.cfg.broker_permission & PERM_READ == 0 {
+    if b.config().broker_permission & PERM_READ == 0 {
         return Ok(reply(
             rs::NO_PERMISSION,
             format!(
                 "the broker[{}] pulling message is forbidden",
-                b.cfg.broker_ip1
+                b.config().broker_ip1
             ),
         ));
     }
-    let Some(sub) = b.subscriptions.find(&h.group) else {
+    let Some(sub) = b.subscriptions().find(&h.consumer_group) else {
         return Ok(reply(
             rs::SUBSCRIPTION_GROUP_NOT_EXIST,
             format!(
                 "subscription group [{}] does not exist, {FAQ_SUFFIX}",
-                h.group
+                h.consumer_group
             ),
         ));
     };
     if !sub.consume_enable {
         return Ok(reply(
             rs::NO_PERMISSION,
-            format!("subscription group no permission, {}", h.group),
+            format!("subscription group no permission, {}", h.consumer_group),
         ));
     }
-    let Some(tc) = b.topics.get(&h.topic) else {
+    let Some(tc) = b.topics().get(&h.topic) else {
         return Ok(reply(
             rs::TOPIC_NOT_EXIST,
             format!(
@@ -131,17 +125,17 @@ pub async fn process(
         ));
     }
     let sub_header = crate::filter::PullSubscriptionHeader {
-        group: &h.group,
+        group: &h.consumer_group,
         topic: &h.topic,
         has_subscription_flag: h.sys_flag & FLAG_SUBSCRIPTION != 0,
         subscription: h.subscription.as_deref(),
         expression_type: h.expression_type.as_deref(),
-        sub_version: h.sub_version,
+        sub_version: pull.sub_version,
     };
     let built = if sub_header.has_subscription_flag {
         crate::filter::pull_filter(b, &sub_header, None)
     } else {
-        let Some(group) = b.consumers.group(&h.group) else {
+        let Some(group) = b.consumers().group(&h.consumer_group) else {
             return Ok(reply(
                 rs::SUBSCRIPTION_NOT_EXIST,
                 format!("the consumer's group info not exist{FAQ_SUFFIX}"),
@@ -162,28 +156,28 @@ pub async fn process(
     // ANCHOR_END: pull_checks
 
     // ANCHOR: pull_long_polling
-    let mut resp = read(b, &h, filter.clone()).await?;
+    let mut resp = read(b, h, filter.clone()).await?;
     // Only the fresh request commits the offset it carries (never a woken re-run).
     if h.sys_flag & FLAG_COMMIT_OFFSET != 0 && b.is_master() {
-        b.offsets
-            .commit(&h.group, &h.topic, h.queue_id, h.commit_offset);
+        b.offsets()
+            .commit(&h.consumer_group, &h.topic, h.queue_id, pull.commit_offset);
     }
 
     if resp.code == rs::PULL_NOT_FOUND && h.sys_flag & FLAG_SUSPEND != 0 {
-        let hold = if b.cfg.long_polling_enable {
-            Duration::from_millis(h.suspend_timeout.max(0) as u64)
+        let hold = if b.config().long_polling_enable {
+            Duration::from_millis(pull.suspend_timeout_ms.max(0) as u64)
         } else {
-            Duration::from_millis(b.cfg.short_polling_time_mills)
+            Duration::from_millis(b.config().short_polling_time_ms)
         };
-        let store = b.store.clone();
+        let store = b.store().clone();
         let (topic, qid, offset) = (h.topic.clone(), h.queue_id, h.queue_offset);
-        b.long_polling
+        b.long_polling()
             .wait(&h.topic, h.queue_id, hold, move || {
                 store.get_max_offset_in_queue(&topic, qid) > offset
             })
             .await;
         // The re-run after waking never suspends again and never commits the offset.
-        resp = read(b, &h, filter).await?;
+        resp = read(b, h, filter).await?;
     }
     // ANCHOR_END: pull_long_polling
     Ok(resp)
@@ -192,12 +186,12 @@ pub async fn process(
 /// One read of the queue, mapped to 4.8.0's response code and headers.
 async fn read(
     b: &Arc<Broker>,
-    h: &PullHeader,
+    h: &PullMessageRequestHeader,
     filter: Arc<dyn MessageFilter + Send + Sync>,
-) -> anyhow::Result<RemotingCommand> {
-    let store = b.store.clone();
+) -> Outcome {
+    let store = b.store().clone();
     let (group, topic, qid, offset, max) = (
-        h.group.clone(),
+        h.consumer_group.clone(),
         h.topic.clone(),
         h.queue_id,
         h.queue_offset,
@@ -208,8 +202,9 @@ async fn read(
     })
     .await?;
     if r.status == GetMessageStatus::Found {
-        b.group_gets
-            .add(&h.topic, &h.group, r.messages.len() as u64);
+        b.stats()
+            .group_gets
+            .add(&h.topic, &h.consumer_group, r.messages.len() as u64);
     }
     // ANCHOR: pull_status_map
     let (code, next) = match r.status {
@@ -248,11 +243,14 @@ async fn read(
         GetMessageStatus::NoMatchedLogicQueue => "NO_MATCHED_LOGIC_QUEUE",
         GetMessageStatus::NoMessageInQueue => "NO_MESSAGE_IN_QUEUE",
     };
-    let mut resp = RemotingCommand::new_response(code, name)
-        .with_ext("suggestWhichBrokerId", 0)
-        .with_ext("nextBeginOffset", next)
-        .with_ext("minOffset", r.min_offset)
-        .with_ext("maxOffset", r.max_offset);
+    let mut resp =
+        RemotingCommand::new_response(code, name).with_header(&PullMessageResponseHeader {
+            suggest_which_broker_id: 0,
+            next_begin_offset: next,
+            min_offset: r.min_offset,
+            max_offset: r.max_offset,
+        });
+    // ANCHOR: pull_body
     if code == rs::SUCCESS {
         let mut body = BytesMut::new();
         for m in &r.messages {
@@ -260,5 +258,6 @@ async fn read(
         }
         resp = resp.with_body(body.freeze());
     }
+    // ANCHOR_END: pull_body
     Ok(resp)
 }

@@ -3,55 +3,57 @@
 //! VIEW_MESSAGE_BY_ID (33). Mirrors `AdminBrokerProcessor` (offset calls) and
 //! `QueryMessageProcessor`. Book: Part II, "Finding messages".
 
-use super::reply;
+use super::{reply, Outcome};
 use crate::broker::Broker;
 use bytes::BytesMut;
 use rmq_remoting::codes::{request as rq, response as rs};
+use rmq_remoting::protocol::header::{
+    GetEarliestMsgStoretimeRequestHeader, GetEarliestMsgStoretimeResponseHeader,
+    GetMaxOffsetRequestHeader, GetMaxOffsetResponseHeader, GetMinOffsetRequestHeader,
+    GetMinOffsetResponseHeader, QueryMessageRequestHeader, QueryMessageResponseHeader,
+    SearchOffsetRequestHeader, SearchOffsetResponseHeader, ViewMessageRequestHeader,
+    UNIQUE_KEY_QUERY,
+};
 use rmq_remoting::{Connection, RemotingCommand};
 use std::sync::Arc;
 
-pub async fn process(
-    b: &Arc<Broker>,
-    _ctx: &Arc<Connection>,
-    req: RemotingCommand,
-) -> anyhow::Result<RemotingCommand> {
-    let store = b.store.clone();
+/// QUERY_MESSAGE's `maxNum` when the request has none.
+const DEFAULT_QUERY_MAX_NUM: i32 = 32;
+
+/// Serves the six codes above.
+pub async fn process(b: &Arc<Broker>, _ctx: &Arc<Connection>, req: RemotingCommand) -> Outcome {
+    let store = b.store().clone();
     match req.code {
         rq::GET_MAX_OFFSET => {
-            let off = store
-                .get_max_offset_in_queue(req.required_ext("topic")?, req.required_i32("queueId")?);
-            Ok(super::ok().with_ext("offset", off))
+            let h: GetMaxOffsetRequestHeader = req.decode_header()?;
+            let offset = store.get_max_offset_in_queue(&h.topic, h.queue_id);
+            Ok(super::ok().with_header(&GetMaxOffsetResponseHeader { offset }))
         }
         rq::GET_MIN_OFFSET => {
+            let h: GetMinOffsetRequestHeader = req.decode_header()?;
             // 4.8.0 creates a missing queue on lookup, so an unknown queue reports 0, not -1.
-            let off = store
-                .get_min_offset_in_queue(req.required_ext("topic")?, req.required_i32("queueId")?)
-                .max(0);
-            Ok(super::ok().with_ext("offset", off))
+            let offset = store.get_min_offset_in_queue(&h.topic, h.queue_id).max(0);
+            Ok(super::ok().with_header(&GetMinOffsetResponseHeader { offset }))
         }
         rq::GET_EARLIEST_MSG_STORETIME => {
-            let ts = store
-                .get_earliest_message_time(req.required_ext("topic")?, req.required_i32("queueId")?)
-                .max(0);
-            Ok(super::ok().with_ext("timestamp", ts))
+            let h: GetEarliestMsgStoretimeRequestHeader = req.decode_header()?;
+            let timestamp = store.get_earliest_message_time(&h.topic, h.queue_id).max(0);
+            Ok(super::ok().with_header(&GetEarliestMsgStoretimeResponseHeader { timestamp }))
         }
         rq::SEARCH_OFFSET_BY_TIMESTAMP => {
-            let off = store.get_offset_in_queue_by_time(
-                req.required_ext("topic")?,
-                req.required_i32("queueId")?,
-                req.required_i64("timestamp")?,
-            );
-            Ok(super::ok().with_ext("offset", off))
+            let h: SearchOffsetRequestHeader = req.decode_header()?;
+            let offset = store.get_offset_in_queue_by_time(&h.topic, h.queue_id, h.timestamp);
+            Ok(super::ok().with_header(&SearchOffsetResponseHeader { offset }))
         }
         rq::QUERY_MESSAGE => {
-            let topic = req.required_ext("topic")?.to_string();
-            let key = req.required_ext("key")?.to_string();
-            let mut max = req.ext_i32("maxNum")?.unwrap_or(32).clamp(1, 64) as usize;
-            if req.ext("_UNIQUE_KEY_QUERY") == Some("true") {
+            let h: QueryMessageRequestHeader = req.decode_header()?;
+            let (topic, key) = (h.topic, h.key);
+            let mut max = h.max_num.unwrap_or(DEFAULT_QUERY_MAX_NUM).clamp(1, 64) as usize;
+            if req.ext(UNIQUE_KEY_QUERY) == Some("true") {
                 max = 32;
             }
-            let begin = req.ext_i64("beginTimestamp")?.unwrap_or(0);
-            let end = req.ext_i64("endTimestamp")?.unwrap_or(i64::MAX);
+            let begin = h.begin_timestamp.unwrap_or(0);
+            let end = h.end_timestamp.unwrap_or(i64::MAX);
             let found = tokio::task::spawn_blocking(move || {
                 store.query_message(&topic, &key, max, begin, end)
             })
@@ -70,12 +72,14 @@ pub async fn process(
                 body.extend_from_slice(&m);
             }
             Ok(super::ok()
-                .with_ext("indexLastUpdateTimestamp", index_ts)
-                .with_ext("indexLastUpdatePhyoffset", index_phy)
+                .with_header(&QueryMessageResponseHeader {
+                    index_last_update_timestamp: index_ts,
+                    index_last_update_phyoffset: index_phy,
+                })
                 .with_body(body.freeze()))
         }
         _ => {
-            let off = req.required_i64("offset")?;
+            let off = req.decode_header::<ViewMessageRequestHeader>()?.offset;
             match tokio::task::spawn_blocking(move || store.look_message_by_offset(off)).await? {
                 Some(rec) => Ok(super::ok().with_body(rec)),
                 None => Ok(reply(

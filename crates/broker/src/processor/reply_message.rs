@@ -11,13 +11,16 @@
 //! Book: Part II "Request-reply". Mirrors `ReplyMessageProcessor` (`processReplyMessageRequest`,
 //! `pushReplyMessage`, `handlePushReplyResult`, `handlePutMessageResult`).
 
-use super::send::{msg_check, SendHeader};
-use super::{put_message, reply};
+use super::send::{msg_check, send_header, with_region};
+use super::{put_message, reply, Outcome};
 use crate::broker::Broker;
 use crate::flow_control::SendSlot;
 use rmq_common::message::{decode_properties, encode_properties, keys, tags_code};
 use rmq_common::MessageExtBrokerInner;
 use rmq_remoting::codes::{request as rq, response as rs};
+use rmq_remoting::protocol::header::{
+    ReplyMessageRequestHeader, SendMessageRequestHeader, SendMessageResponseHeader,
+};
 use rmq_remoting::{Connection, RemotingCommand};
 use rmq_store::PutMessageStatus;
 use std::net::SocketAddr;
@@ -28,12 +31,9 @@ use std::time::Duration;
 pub const PUSH_REPLY_TIMEOUT: Duration = Duration::from_secs(10);
 
 // ANCHOR: reply_process
-pub async fn process(
-    b: &Arc<Broker>,
-    ctx: &Arc<Connection>,
-    req: RemotingCommand,
-) -> anyhow::Result<RemotingCommand> {
-    let h = match SendHeader::parse(&req) {
+/// Serves SEND_REPLY_MESSAGE and SEND_REPLY_MESSAGE_V2.
+pub async fn process(b: &Arc<Broker>, ctx: &Arc<Connection>, req: RemotingCommand) -> Outcome {
+    let h = match send_header(&req) {
         Ok(h) => h,
         Err(e) => return Ok(reply(rs::SYSTEM_ERROR, e.to_string())),
     };
@@ -42,35 +42,38 @@ pub async fn process(
         Err(refusal) => return Ok(with_region(b, *refusal)),
     };
     let queue_id = if h.queue_id < 0 {
-        (super::send::rand_u32() % tc.write_queue_nums.max(1) as u32) as i32
+        super::send::random_queue_id(tc.write_queue_nums)
     } else {
         h.queue_id
     };
-    let props = decode_properties(&h.properties);
+    let props = decode_properties(h.properties.as_deref().unwrap_or(""));
     let body = req.body.clone().unwrap_or_default();
     // First push, then store: the requester is waiting, the store is a record.
     let pushed = push_reply(b, ctx, &req, &h, &props).await;
+    let pushed_only = SendMessageResponseHeader {
+        msg_id: "0".into(),
+        queue_id,
+        queue_offset: 0,
+        transaction_id: None,
+    };
     let mut resp = match pushed {
-        Ok(()) => RemotingCommand::new_response(rs::SUCCESS, None)
-            .with_ext("msgId", "0")
-            .with_ext("queueId", queue_id)
-            .with_ext("queueOffset", 0),
+        Ok(()) => RemotingCommand::new_response(rs::SUCCESS, None).with_header(&pushed_only),
         Err(remark) => reply(rs::SYSTEM_ERROR, remark),
     };
-    if b.cfg.store_reply_message_enable {
+    if b.config().store_reply_message_enable {
         let msg = MessageExtBrokerInner {
             topic: h.topic.clone(),
             queue_id,
-            flag: h.flag,
+            flag: h.flag.unwrap_or(0),
             body,
             properties: encode_properties(&props),
             tags_code: tags_code(props_get(&props, keys::TAGS)),
             // 4.8.0 copies neither the sysFlag nor adds CLUSTER to a stored reply.
             sys_flag: 0,
-            born_timestamp: h.born_timestamp,
+            born_timestamp: h.born_timestamp.unwrap_or(0),
             born_host: ctx.remote_addr(),
-            store_host: b.store_host,
-            reconsume_times: h.reconsume_times,
+            store_host: b.store_host(),
+            reconsume_times: h.reconsume_times.unwrap_or(0),
             prepared_transaction_offset: 0,
         };
         match put_message(b, msg, props, &SendSlot::default()).await {
@@ -80,11 +83,12 @@ pub async fn process(
                 | PutMessageStatus::FlushSlaveTimeout
                 | PutMessageStatus::SlaveNotAvailable,
                 Some(a),
-            )) => {
-                resp.put_ext("msgId", a.msg_id);
-                resp.put_ext("queueId", queue_id);
-                resp.put_ext("queueOffset", a.logics_offset);
-            }
+            )) => resp.put_header(&SendMessageResponseHeader {
+                msg_id: a.msg_id,
+                queue_id,
+                queue_offset: a.logics_offset,
+                transaction_id: None,
+            }),
             Ok((status, _)) => {
                 tracing::warn!(topic = %h.topic, ?status, peer = %ctx.remote_addr(), "storing a reply message failed")
             }
@@ -97,13 +101,6 @@ pub async fn process(
 }
 // ANCHOR_END: reply_process
 
-/// Every reply answer carries `MSG_REGION` and `TRACE_ON`, refusals included.
-fn with_region(b: &Broker, mut resp: RemotingCommand) -> RemotingCommand {
-    resp.put_ext("MSG_REGION", &b.cfg.region_id);
-    resp.put_ext("TRACE_ON", "true");
-    resp
-}
-
 fn props_get<'a>(props: &'a [(String, String)], k: &str) -> Option<&'a str> {
     super::get_prop(props, k)
 }
@@ -115,7 +112,7 @@ async fn push_reply(
     b: &Arc<Broker>,
     ctx: &Arc<Connection>,
     req: &RemotingCommand,
-    h: &SendHeader,
+    h: &SendMessageRequestHeader,
     props: &[(String, String)],
 ) -> Result<(), String> {
     let Some(requester) = props_get(props, keys::REPLY_TO_CLIENT) else {
@@ -125,7 +122,7 @@ async fn push_reply(
             keys::REPLY_TO_CLIENT
         ));
     };
-    let Some(channel) = b.producers.find_channel(requester) else {
+    let Some(channel) = b.producers().find_channel(requester) else {
         let remark = format!("push reply message fail, channel of <{requester}> not found.");
         tracing::warn!(peer = %ctx.remote_addr(), "{remark}");
         return Err(remark);
@@ -136,26 +133,26 @@ async fn push_reply(
         keys::PUSH_REPLY_TIME,
         rmq_store::now_ms().to_string(),
     );
-    let unit_mode = req.ext(if req.code == rq::SEND_REPLY_MESSAGE_V2 {
-        "k"
-    } else {
-        "unitMode"
-    }) == Some("true");
+    // The requester gets the responder's header as sent, plus where it came from; a field
+    // the responder left out is sent as 4.8.0 would read it (empty, 0).
+    let header = ReplyMessageRequestHeader {
+        producer_group: h.producer_group.clone().unwrap_or_default(),
+        topic: h.topic.clone(),
+        default_topic: h.default_topic.clone().unwrap_or_default(),
+        default_topic_queue_nums: h.default_topic_queue_nums.unwrap_or(0),
+        queue_id: h.queue_id,
+        sys_flag: h.sys_flag.unwrap_or(0),
+        born_timestamp: h.born_timestamp.unwrap_or(0),
+        flag: h.flag.unwrap_or(0),
+        properties: Some(encode_properties(&pushed_props)),
+        reconsume_times: Some(h.reconsume_times.unwrap_or(0)),
+        unit_mode: h.unit_mode,
+        born_host: java_socket_addr(ctx.remote_addr()),
+        store_host: java_socket_addr(b.store_host()),
+        store_timestamp: rmq_store::now_ms(),
+    };
     let push = RemotingCommand::new_request(rq::PUSH_REPLY_MESSAGE_TO_CLIENT)
-        .with_ext("producerGroup", &h.producer_group)
-        .with_ext("topic", &h.topic)
-        .with_ext("defaultTopic", &h.default_topic)
-        .with_ext("defaultTopicQueueNums", h.default_topic_queue_nums)
-        .with_ext("queueId", h.queue_id)
-        .with_ext("sysFlag", h.sys_flag)
-        .with_ext("bornTimestamp", h.born_timestamp)
-        .with_ext("flag", h.flag)
-        .with_ext("properties", encode_properties(&pushed_props))
-        .with_ext("reconsumeTimes", h.reconsume_times)
-        .with_ext("unitMode", unit_mode)
-        .with_ext("bornHost", java_socket_addr(ctx.remote_addr()))
-        .with_ext("storeHost", java_socket_addr(b.store_host))
-        .with_ext("storeTimestamp", rmq_store::now_ms())
+        .with_header(&header)
         .with_body(req.body.clone().unwrap_or_default());
     let failed = format!("push reply message to {requester}fail.");
     match channel.conn.invoke(push, PUSH_REPLY_TIMEOUT).await {

@@ -3,82 +3,37 @@
 //! control, append, and the send response header. Mirrors `SendMessageProcessor` and
 //! `AbstractSendMessageProcessor`. Book: Part II, "The send path".
 
-use super::{get_prop, put_message, put_status_reply, reply, set_prop, FAQ_SUFFIX};
+use super::{get_prop, put_message, put_status_reply, reply, set_prop, Outcome, FAQ_SUFFIX};
 use crate::broker::Broker;
 use crate::flow_control::SendSlot;
-use crate::topic::{PERM_READ, PERM_WRITE, SCHEDULE_TOPIC};
+use crate::topic::{
+    dlq_topic, retry_topic, PERM_READ, PERM_WRITE, RETRY_GROUP_TOPIC_PREFIX, SCHEDULE_TOPIC,
+};
 use bytes::{Buf, Bytes};
-use rmq_common::message::{decode_properties, decode_record, tags_code};
+use rmq_common::message::{
+    decode_properties, decode_record, keys, tags_code, BORNHOST_V6_FLAG, STOREHOST_V6_FLAG,
+};
 use rmq_common::MessageExtBrokerInner;
 use rmq_remoting::codes::{request as rq, response as rs};
+use rmq_remoting::protocol::header::{
+    ConsumerSendMsgBackRequestHeader, SendMessageRequestHeader, SendMessageResponseHeader,
+};
 use rmq_remoting::protocol::TopicConfig;
-use rmq_remoting::{Connection, RemotingCommand};
+use rmq_remoting::{Connection, HeaderError, RemotingCommand};
 use std::sync::Arc;
 
-/// The send request header with V1 names, whichever form arrived.
-pub struct SendHeader {
-    pub producer_group: String,
-    pub topic: String,
-    pub default_topic: String,
-    pub default_topic_queue_nums: i32,
-    pub queue_id: i32,
-    pub sys_flag: i32,
-    pub born_timestamp: i64,
-    pub flag: i32,
-    pub properties: String,
-    pub reconsume_times: i32,
-    pub max_reconsume_times: Option<i32>,
-    pub batch: bool,
-}
-
-fn field<'a>(req: &'a RemotingCommand, v2: bool, long: &str, short: &str) -> Option<&'a str> {
-    req.ext(if v2 { short } else { long })
-}
-
-fn num<T: std::str::FromStr>(
-    req: &RemotingCommand,
-    v2: bool,
-    long: &str,
-    short: &str,
-    required: bool,
-) -> anyhow::Result<Option<T>> {
-    match field(req, v2, long, short).filter(|s| !s.is_empty()) {
-        Some(s) => Ok(Some(s.trim().parse::<T>().map_err(|_| {
-            anyhow::anyhow!("the custom field <{long}> is not a number: {s:?}")
-        })?)),
-        None if required => anyhow::bail!("the custom field <{long}> is null"),
-        None => Ok(None),
-    }
-}
+/// The queue count a topic created on first use gets when the send names none
+/// (`defaultTopicQueueNums` absent).
+pub const DEFAULT_TOPIC_QUEUE_NUMS: i32 = 4;
 
 // ANCHOR: send_header
-impl SendHeader {
-    pub fn parse(req: &RemotingCommand) -> anyhow::Result<SendHeader> {
-        let v2 = matches!(
-            req.code,
-            rq::SEND_MESSAGE_V2 | rq::SEND_BATCH_MESSAGE | rq::SEND_REPLY_MESSAGE_V2
-        );
-        let s = |l: &str, sh: &str| field(req, v2, l, sh).unwrap_or("").to_string();
-        let topic = field(req, v2, "topic", "b")
-            .ok_or_else(|| anyhow::anyhow!("the custom field <topic> is null"))?
-            .to_string();
-        Ok(SendHeader {
-            producer_group: s("producerGroup", "a"),
-            topic,
-            default_topic: s("defaultTopic", "c"),
-            default_topic_queue_nums: num(req, v2, "defaultTopicQueueNums", "d", false)?
-                .unwrap_or(4),
-            queue_id: num(req, v2, "queueId", "e", true)?.unwrap_or(0),
-            sys_flag: num(req, v2, "sysFlag", "f", false)?.unwrap_or(0),
-            born_timestamp: num(req, v2, "bornTimestamp", "g", false)?.unwrap_or(0),
-            flag: num(req, v2, "flag", "h", false)?.unwrap_or(0),
-            properties: s("properties", "i"),
-            reconsume_times: num(req, v2, "reconsumeTimes", "j", false)?.unwrap_or(0),
-            max_reconsume_times: num(req, v2, "maxReconsumeTimes", "l", false)?,
-            batch: field(req, v2, "batch", "m") == Some("true")
-                || req.code == rq::SEND_BATCH_MESSAGE,
-        })
-    }
+/// Reads the send header of any send code. `from_request` (rmq-remoting) reads the V2
+/// form, one-letter keys, for SEND_MESSAGE_V2, SEND_BATCH_MESSAGE and SEND_REPLY_MESSAGE_V2
+/// and converts it to V1; SEND_BATCH_MESSAGE always carries a batch, whatever `batch` says.
+pub fn send_header(req: &RemotingCommand) -> Result<SendMessageRequestHeader, HeaderError> {
+    let mut h = SendMessageRequestHeader::from_request(req)?;
+    h.batch |= req.code == rq::SEND_BATCH_MESSAGE;
+    Ok(h)
 }
 // ANCHOR_END: send_header
 
@@ -103,18 +58,13 @@ pub fn validate_topic(topic: &str) -> Result<(), String> {
 }
 
 // ANCHOR: send_entry
-pub async fn process(
-    b: &Arc<Broker>,
-    ctx: &Arc<Connection>,
-    req: RemotingCommand,
-) -> anyhow::Result<RemotingCommand> {
-    let h = match SendHeader::parse(&req) {
-        Ok(h) => h,
-        // Refused by the dispatcher: SYSTEM_ERROR with the reason, logged with the peer.
-        Err(e) => return Err(e),
-    };
-    let store = b.store.clone();
-    let slot = match b.flow.enter(|| store.append_started()).await {
+/// Serves SEND_MESSAGE, SEND_MESSAGE_V2 and SEND_BATCH_MESSAGE.
+pub async fn process(b: &Arc<Broker>, ctx: &Arc<Connection>, req: RemotingCommand) -> Outcome {
+    // A header that cannot be read is refused by the dispatcher: SYSTEM_ERROR with the
+    // reason, logged with the peer.
+    let h = send_header(&req)?;
+    let store = b.store().clone();
+    let slot = match b.flow().enter(|| store.append_started()).await {
         Ok(p) => SendSlot::holding(p),
         Err(busy) => return Ok(reply(rs::SYSTEM_BUSY, busy.remark())),
     };
@@ -134,7 +84,7 @@ pub async fn process(
 pub fn msg_check(
     b: &Arc<Broker>,
     ctx: &Arc<Connection>,
-    h: &SendHeader,
+    h: &SendMessageRequestHeader,
 ) -> Result<TopicConfig, Box<RemotingCommand>> {
     if let Err(remark) = validate_topic(&h.topic) {
         return Err(Box::new(reply(rs::SYSTEM_ERROR, remark)));
@@ -151,24 +101,25 @@ pub fn msg_check(
             format!("Sending message to topic[{}] is forbidden.", h.topic),
         )));
     }
-    let mut tc = b.topics.get(&h.topic);
+    let mut tc = b.topics().get(&h.topic);
     if tc.is_none() {
         let sys_flag = 0;
-        tc = match b.topics.create_in_send(
+        tc = match b.topics().create_in_send(
             &h.topic,
-            &h.default_topic,
-            h.default_topic_queue_nums,
+            h.default_topic.as_deref().unwrap_or(""),
+            h.default_topic_queue_nums
+                .unwrap_or(DEFAULT_TOPIC_QUEUE_NUMS),
             sys_flag,
         ) {
             Some((t, created)) => {
                 if created {
-                    b.register_now.notify_one();
+                    b.register_now();
                 }
                 Some(t)
             }
-            None if h.topic.starts_with("%RETRY%") => {
-                let (t, _) = b.topics.create_in_send_back(&h.topic, 1, 6, 0);
-                b.register_now.notify_one();
+            None if h.topic.starts_with(RETRY_GROUP_TOPIC_PREFIX) => {
+                let (t, _) = b.topics().create_in_send_back(&h.topic, 1, 6, 0);
+                b.register_now();
                 Some(t)
             }
             None => None,
@@ -198,12 +149,12 @@ pub fn msg_check(
     // 4.8.0 refuses here only for order topics on a non-writable broker; otherwise clients
     // avoid non-writable brokers through the route (such a broker registers every topic with
     // its own permission, see register::announced_topics).
-    if b.cfg.broker_permission & PERM_WRITE == 0 && tc.order {
+    if b.config().broker_permission & PERM_WRITE == 0 && tc.order {
         return Err(Box::new(reply(
             rs::NO_PERMISSION,
             format!(
                 "the broker[{}] sending message is forbidden",
-                b.cfg.broker_ip1
+                b.config().broker_ip1
             ),
         )));
     }
@@ -215,73 +166,79 @@ async fn send_checked(
     b: &Arc<Broker>,
     ctx: &Arc<Connection>,
     req: &RemotingCommand,
-    mut h: SendHeader,
+    mut h: SendMessageRequestHeader,
     slot: &SendSlot,
-) -> anyhow::Result<RemotingCommand> {
+) -> Outcome {
     let tc = match msg_check(b, ctx, &h) {
         Ok(tc) => tc,
         Err(refusal) => return Ok(*refusal),
     };
     if h.queue_id < 0 {
-        h.queue_id = (rand_u32() % tc.write_queue_nums.max(1) as u32) as i32;
+        h.queue_id = random_queue_id(tc.write_queue_nums);
     }
     let body = req.body.clone().unwrap_or_default();
-    if body.len() > b.cfg.max_message_size {
+    let max_message_size = b.config().store.max_message_size;
+    if body.len() > max_message_size {
         return Ok(reply(
             rs::MESSAGE_ILLEGAL,
             format!(
                 "the message body size over max value, MAX: {}",
-                b.cfg.max_message_size
+                max_message_size
             ),
         ));
     }
-    let mut props = decode_properties(&h.properties);
+    let mut props = decode_properties(h.properties.as_deref().unwrap_or(""));
+    let reconsume_times = h.reconsume_times.unwrap_or(0);
     // ANCHOR: retry_send_dlq
     // Retry topic past its limit -> DLQ (handleRetryAndDLQ).
-    if let Some(group) = h.topic.strip_prefix("%RETRY%") {
-        let Some(sub) = b.subscriptions.find(group) else {
+    if let Some(group) = h.topic.strip_prefix(RETRY_GROUP_TOPIC_PREFIX) {
+        let Some(sub) = b.subscriptions().find(group) else {
             return Ok(reply(
                 rs::SUBSCRIPTION_GROUP_NOT_EXIST,
                 format!("subscription group not exist, {group} {FAQ_SUFFIX}"),
             ));
         };
         let max = h.max_reconsume_times.unwrap_or(sub.retry_max_times);
-        if h.reconsume_times >= max {
-            let dlq = format!("%DLQ%{group}");
-            let (_, created) = b.topics.create_in_send_back(&dlq, 1, PERM_WRITE, 0);
+        if reconsume_times >= max {
+            let dlq = dlq_topic(group);
+            let (_, created) = b.topics().create_in_send_back(&dlq, 1, PERM_WRITE, 0);
             if created {
-                b.register_now.notify_one();
+                b.register_now();
             }
             h.topic = dlq;
             h.queue_id = 0;
         }
     }
     // ANCHOR_END: retry_send_dlq
-    set_prop(&mut props, "CLUSTER", b.cfg.broker_cluster_name.clone());
+    set_prop(
+        &mut props,
+        keys::CLUSTER,
+        b.config().broker_cluster_name.clone(),
+    );
     let msg = MessageExtBrokerInner {
         topic: h.topic.clone(),
         queue_id: h.queue_id,
-        flag: h.flag,
+        flag: h.flag.unwrap_or(0),
         body: body.clone(),
         properties: String::new(),
-        tags_code: tags_code(get_prop(&props, "TAGS")),
-        sys_flag: h.sys_flag,
-        born_timestamp: h.born_timestamp,
+        tags_code: tags_code(get_prop(&props, keys::TAGS)),
+        sys_flag: h.sys_flag.unwrap_or(0),
+        born_timestamp: h.born_timestamp.unwrap_or(0),
         born_host: ctx.remote_addr(),
-        store_host: b.store_host,
-        reconsume_times: h.reconsume_times,
+        store_host: b.store_host(),
+        reconsume_times,
         prepared_transaction_offset: 0,
     };
     // ANCHOR: half_send
     // The half message of a transaction waits in RMQ_SYS_TRANS_HALF_TOPIC (spec 14.2).
     let mut msg = msg;
-    if !h.batch && crate::transaction::is_half_send(&props, h.reconsume_times) {
-        if b.transactions.cfg.reject {
+    if !h.batch && crate::transaction::is_half_send(&props, reconsume_times) {
+        if b.config().transaction.reject {
             return Ok(reply(
                 rs::NO_PERMISSION,
                 format!(
                     "the broker[{}] sending transaction message is forbidden",
-                    b.cfg.broker_ip1
+                    b.config().broker_ip1
                 ),
             ));
         }
@@ -296,16 +253,25 @@ async fn send_checked(
     };
     let (code, remark) = put_status_reply(status);
     let mut resp = RemotingCommand::new_response(code, remark);
-    if let Some(a) = appended {
-        resp.put_ext("msgId", a.0);
-        resp.put_ext("queueId", h.queue_id);
-        resp.put_ext("queueOffset", a.1);
+    if let Some((msg_id, queue_offset)) = appended {
+        resp.put_header(&SendMessageResponseHeader {
+            msg_id,
+            queue_id: h.queue_id,
+            queue_offset,
+            transaction_id: None,
+        });
     }
-    resp.put_ext("MSG_REGION", &b.cfg.region_id);
-    resp.put_ext("TRACE_ON", "true");
-    Ok(resp)
+    Ok(with_region(b, resp))
 }
 // ANCHOR_END: send_core
+
+/// Every send answer carries `MSG_REGION` and `TRACE_ON` besides the header, refusals of
+/// a reply included (4.8.0 adds them to the extFields).
+pub fn with_region(b: &Broker, mut resp: RemotingCommand) -> RemotingCommand {
+    resp.put_ext(keys::MSG_REGION, &b.config().region_id);
+    resp.put_ext(keys::TRACE_ON, "true");
+    resp
+}
 
 /// Stores each entry of a batch body; returns comma-joined ids and the first queue offset.
 /// As in 4.8.0's `putMessages`, a DELAY in the batch's own properties makes the batch illegal,
@@ -336,15 +302,15 @@ async fn put_batch(
             let mut m = template.clone();
             m.flag = flag;
             m.body = ebody;
-            m.tags_code = tags_code(get_prop(&props, "TAGS"));
+            m.tags_code = tags_code(get_prop(&props, keys::TAGS));
             m.properties = rmq_common::message::encode_properties(&props);
             m
         })
         .collect();
-    // One submit for the whole batch, as 4.8.0 does (in DLedger mode one entry per message).
-    let wait = get_prop(batch_props, "WAIT") != Some("false");
-    let (status, a) = super::put_messages(b, msgs, wait, slot).await?;
-    Ok((status, a.map(|a| (a.msg_id, a.logics_offset))))
+    // One put for the whole batch; the cluster mode decides how it is stored.
+    let wait = get_prop(batch_props, keys::WAIT) != Some("false");
+    let (status, stored) = b.replication().put_batch(b, msgs, wait, slot).await?;
+    Ok((status, stored.map(|s| (s.msg_ids, s.first_queue_offset))))
 }
 
 /// 4.8.0 batch body: repeated {totalSize, magic, bodyCRC, flag, bodyLen, body, propsLen(i16), props}.
@@ -375,50 +341,51 @@ pub fn decode_batch(mut buf: &[u8]) -> Option<Vec<(i32, Bytes, String)>> {
     (!out.is_empty()).then_some(out)
 }
 
-pub(super) fn rand_u32() -> u32 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(rmq_store::now_ms() as u64);
-    h.finish() as u32
+/// A queue of a topic with `write_queue_nums` writable queues, chosen at random: where a
+/// send that names no queue (queueId < 0), a send-back and a reply go, as 4.8.0 picks one
+/// with `random.nextInt() % writeQueueNums`.
+pub(super) fn random_queue_id(write_queue_nums: i32) -> i32 {
+    use rand::Rng;
+    rand::thread_rng().gen_range(0..write_queue_nums.max(1))
 }
+
+/// `MQVersion.Version.V3_4_9.ordinal()`: the oldest client whose send-back carries
+/// `maxReconsumeTimes`.
+const V3_4_9: i32 = 121;
 
 /// CONSUMER_SEND_MSG_BACK: the failed message goes to %RETRY%group with a delay level, or
 /// to %DLQ%group after maxReconsumeTimes (spec 6.3).
-pub async fn send_back(
-    b: &Arc<Broker>,
-    _ctx: &Arc<Connection>,
-    req: RemotingCommand,
-) -> anyhow::Result<RemotingCommand> {
-    let offset = req.required_i64("offset")?;
-    let group = req.required_ext("group")?.to_string();
-    let delay_level = req.ext_i32("delayLevel")?.unwrap_or(0);
-    let Some(sub) = b.subscriptions.find(&group) else {
+pub async fn send_back(b: &Arc<Broker>, req: RemotingCommand) -> Outcome {
+    let h: ConsumerSendMsgBackRequestHeader = req.decode_header()?;
+    let (offset, group) = (h.offset, h.group);
+    let delay_level = h.delay_level.unwrap_or(0);
+    let Some(sub) = b.subscriptions().find(&group) else {
         return Ok(reply(
             rs::SUBSCRIPTION_GROUP_NOT_EXIST,
             format!("subscription group not exist, {group} {FAQ_SUFFIX}"),
         ));
     };
-    if b.cfg.broker_permission & PERM_WRITE == 0 {
+    if b.config().broker_permission & PERM_WRITE == 0 {
         return Ok(reply(
             rs::NO_PERMISSION,
             format!(
                 "the broker[{}] sending message is forbidden",
-                b.cfg.broker_ip1
+                b.config().broker_ip1
             ),
         ));
     }
     if sub.retry_queue_nums <= 0 {
         return Ok(super::ok());
     }
-    let retry = format!("%RETRY%{group}");
+    let retry = retry_topic(&group);
     let (rtc, created) =
-        b.topics
+        b.topics()
             .create_in_send_back(&retry, sub.retry_queue_nums, PERM_READ | PERM_WRITE, 0);
     if created {
         // Synchronously, as 4.8.0's createTopicInSendMessageBackMethod does.
         crate::register::register_all(b).await;
     }
-    let store = b.store.clone();
+    let store = b.store().clone();
     let rec = tokio::task::spawn_blocking(move || store.look_message_by_offset(offset)).await?;
     let Some((old, _)) = rec.as_deref().and_then(|r| decode_record(r).ok()) else {
         return Ok(reply(
@@ -428,21 +395,20 @@ pub async fn send_back(
     };
     // ANCHOR: send_back_target
     let mut props = old.properties.clone();
-    if get_prop(&props, "RETRY_TOPIC").is_none() {
-        set_prop(&mut props, "RETRY_TOPIC", old.topic.clone());
+    if get_prop(&props, keys::RETRY_TOPIC).is_none() {
+        set_prop(&mut props, keys::RETRY_TOPIC, old.topic.clone());
     }
-    set_prop(&mut props, "WAIT", "false");
-    let max = if req.version >= 121 {
-        req.ext_i32("maxReconsumeTimes")?
-            .unwrap_or(sub.retry_max_times)
+    set_prop(&mut props, keys::WAIT, "false");
+    let max = if req.version >= V3_4_9 {
+        h.max_reconsume_times.unwrap_or(sub.retry_max_times)
     } else {
         sub.retry_max_times
     };
     let (topic, queue_id) = if old.reconsume_times >= max || delay_level < 0 {
-        let dlq = format!("%DLQ%{group}");
-        let (_, created) = b.topics.create_in_send_back(&dlq, 1, PERM_WRITE, 0);
+        let dlq = dlq_topic(&group);
+        let (_, created) = b.topics().create_in_send_back(&dlq, 1, PERM_WRITE, 0);
         if created {
-            b.register_now.notify_one();
+            b.register_now();
         }
         (dlq, 0)
     } else {
@@ -451,14 +417,14 @@ pub async fn send_back(
         } else {
             delay_level
         };
-        set_prop(&mut props, "DELAY", level.to_string());
-        let q = (rand_u32() % rtc.write_queue_nums.max(1) as u32) as i32;
+        set_prop(&mut props, keys::DELAY, level.to_string());
+        let q = random_queue_id(rtc.write_queue_nums);
         (retry, q)
     };
     // ANCHOR_END: send_back_target
-    if get_prop(&props, "ORIGIN_MESSAGE_ID").is_none() {
-        let id = rmq_common::msgid::offset_msg_id(b.store_host, old.commit_log_offset);
-        set_prop(&mut props, "ORIGIN_MESSAGE_ID", id);
+    if get_prop(&props, keys::ORIGIN_MESSAGE_ID).is_none() {
+        let id = rmq_common::msgid::offset_msg_id(b.store_host(), old.commit_log_offset);
+        set_prop(&mut props, keys::ORIGIN_MESSAGE_ID, id);
     }
     let msg = MessageExtBrokerInner {
         topic,
@@ -466,11 +432,12 @@ pub async fn send_back(
         flag: old.flag,
         body: old.body.clone(),
         properties: String::new(),
-        tags_code: tags_code(get_prop(&props, "TAGS")),
-        sys_flag: old.sys_flag & !0x30,
+        tags_code: tags_code(get_prop(&props, keys::TAGS)),
+        // the host flags describe the old record's addresses, not this one's
+        sys_flag: old.sys_flag & !(BORNHOST_V6_FLAG | STOREHOST_V6_FLAG),
         born_timestamp: old.born_timestamp,
         born_host: old.born_host,
-        store_host: b.store_host,
+        store_host: b.store_host(),
         reconsume_times: old.reconsume_times + 1,
         prepared_transaction_offset: 0,
     };
@@ -479,4 +446,22 @@ pub async fn send_back(
         rmq_store::PutMessageStatus::PutOk => super::ok(),
         s => reply(rs::SYSTEM_ERROR, format!("{s:?}")),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::random_queue_id;
+
+    #[test]
+    fn a_random_queue_is_one_of_the_topics_queues() {
+        let mut seen = [false; 4];
+        for _ in 0..1000 {
+            let q = random_queue_id(4);
+            assert!((0..4).contains(&q), "{q}");
+            seen[q as usize] = true;
+        }
+        assert!(seen.iter().all(|s| *s), "every queue is picked: {seen:?}");
+        // a topic without writable queues (refused later) still gets a valid index
+        assert_eq!(random_queue_id(0), 0);
+    }
 }

@@ -10,15 +10,19 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+/// `subscriptionGroup.json` and the GET_ALL_SUBSCRIPTIONGROUP_CONFIG body.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SubscriptionGroupWrapper {
+    /// Bumped by every change.
     #[serde(rename = "dataVersion")]
     pub data_version: DataVersion,
+    /// Every group's config, by group name.
     #[serde(rename = "subscriptionGroupTable")]
     pub subscription_group_table: BTreeMap<String, SubscriptionGroupConfig>,
 }
 
+/// Consumer group configs (`SubscriptionGroupManager`).
 pub struct SubscriptionGroupManager {
     table: Mutex<SubscriptionGroupWrapper>,
     path: PathBuf,
@@ -37,6 +41,8 @@ const BUILTIN: &[&str] = &[
 ];
 
 impl SubscriptionGroupManager {
+    /// Loads `<config_dir>/subscriptionGroup.json` (or its backup) and adds 4.8.0's built-in
+    /// groups.
     pub fn load(
         config_dir: &std::path::Path,
         auto_create: bool,
@@ -93,6 +99,7 @@ impl SubscriptionGroupManager {
         Some(created)
     }
 
+    /// Adds or replaces a group's config and persists the table.
     pub fn update(&self, c: SubscriptionGroupConfig) {
         {
             let mut w = self.table.lock();
@@ -117,10 +124,12 @@ impl SubscriptionGroupManager {
         true
     }
 
+    /// A copy of the whole table.
     pub fn snapshot(&self) -> SubscriptionGroupWrapper {
         self.table.lock().clone()
     }
 
+    /// Writes the table to `subscriptionGroup.json` (failures are logged).
     pub fn persist(&self) {
         let text = match fastjson::to_string_pretty(&*self.table.lock()) {
             Ok(t) => t,

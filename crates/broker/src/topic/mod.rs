@@ -9,14 +9,35 @@ use rmq_remoting::protocol::{fastjson, DataVersion, TopicConfig, TopicConfigSeri
 use std::path::PathBuf;
 
 // ANCHOR: perms
+/// Permission bit: priority (4.8.0 defines it; nothing in 4.8.0 or here reads it).
 pub const PERM_PRIORITY: i32 = 8;
+/// Permission bit: consumers may read.
 pub const PERM_READ: i32 = 4;
+/// Permission bit: producers may write.
 pub const PERM_WRITE: i32 = 2;
+/// Permission bit: a topic created from this template inherits its permission.
 pub const PERM_INHERIT: i32 = 1;
+/// The template topic a send to an unknown topic is created from (`autoCreateTopicEnable`).
 pub const DEFAULT_TOPIC: &str = "TBW102";
+/// Where delayed messages wait, one queue per delay level.
 pub const SCHEDULE_TOPIC: &str = "SCHEDULE_TOPIC_XXXX";
 // ANCHOR_END: perms
+/// A consumer group's retry topic is this prefix + the group (`MixAll.RETRY_GROUP_TOPIC_PREFIX`).
+pub const RETRY_GROUP_TOPIC_PREFIX: &str = "%RETRY%";
+/// A consumer group's dead-letter topic is this prefix + the group (`MixAll.DLQ_GROUP_TOPIC_PREFIX`).
+pub const DLQ_GROUP_TOPIC_PREFIX: &str = "%DLQ%";
 
+/// `MixAll.getRetryTopic`: the retry topic of `group`.
+pub fn retry_topic(group: &str) -> String {
+    format!("{RETRY_GROUP_TOPIC_PREFIX}{group}")
+}
+
+/// `MixAll.getDLQTopic`: the dead-letter topic of `group`.
+pub fn dlq_topic(group: &str) -> String {
+    format!("{DLQ_GROUP_TOPIC_PREFIX}{group}")
+}
+
+/// The broker's topics (`TopicConfigManager`), persisted in `topics.json`.
 pub struct TopicConfigManager {
     table: Mutex<TopicConfigSerializeWrapper>,
     path: PathBuf,
@@ -83,18 +104,22 @@ impl TopicConfigManager {
         Ok(m)
     }
 
+    /// The config of `topic`, if the broker has it.
     pub fn get(&self, topic: &str) -> Option<TopicConfig> {
         self.table.lock().topic_config_table.get(topic).cloned()
     }
 
+    /// A copy of the whole table (GET_ALL_TOPIC_CONFIG, registration).
     pub fn snapshot(&self) -> TopicConfigSerializeWrapper {
         self.table.lock().clone()
     }
 
+    /// The table's data version (changes with every topic change).
     pub fn data_version(&self) -> DataVersion {
         self.table.lock().data_version
     }
 
+    /// Every topic name.
     pub fn topic_names(&self) -> Vec<String> {
         self.table
             .lock()
@@ -131,6 +156,14 @@ impl TopicConfigManager {
     }
     // ANCHOR_END: replace_from_master
 
+    /// Bumps the data version without changing a topic (4.8.0 does it when
+    /// `brokerPermission` changes, so the name servers take the new registration).
+    pub fn bump_data_version(&self) {
+        self.table.lock().data_version.next_version();
+        self.persist();
+    }
+
+    /// Removes `topic`; `true` when it existed.
     pub fn delete(&self, topic: &str) -> bool {
         let removed = {
             let mut w = self.table.lock();
@@ -212,6 +245,7 @@ impl TopicConfigManager {
         (created, true)
     }
 
+    /// Writes the table to `topics.json` (failures are logged).
     pub fn persist(&self) {
         let text = match fastjson::to_string_pretty(&*self.table.lock()) {
             Ok(t) => t,

@@ -21,6 +21,7 @@ use crate::processor::set_prop;
 use bytes::Bytes;
 use rmq_common::message::{decode_record_with, keys, tags_code, MessageExt};
 use rmq_common::MessageExtBrokerInner;
+use rmq_remoting::protocol::header::CheckTransactionStateRequestHeader;
 use rmq_store::{AppendMessageResult, GetMessageStatus, PutMessageStatus};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -28,8 +29,10 @@ use std::sync::Arc;
 /// A half message that cannot be turned back into its real message.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum HalfError {
+    /// The half has no `REAL_TOPIC` property.
     #[error("the half message has no REAL_TOPIC property")]
     NoRealTopic,
+    /// The half's `REAL_QID` property is absent or not a number.
     #[error("the half message's REAL_QID {0:?} is not a queue id")]
     BadRealQid(Option<String>),
 }
@@ -193,18 +196,19 @@ pub fn check_request(copy: &MessageExt) -> Result<rmq_remoting::RemotingCommand,
     let mut shown = copy.clone();
     shown.topic = topic;
     shown.queue_id = queue_id;
-    let mut req = rmq_remoting::RemotingCommand::new_request(
+    let id = copy.property(keys::UNIQ_KEY).map(String::from);
+    let header = CheckTransactionStateRequestHeader {
+        tran_state_table_offset: copy.queue_offset,
+        commit_log_offset: copy.commit_log_offset,
+        msg_id: id.clone(),
+        transaction_id: id,
+        offset_msg_id: Some(copy.offset_msg_id()),
+    };
+    Ok(rmq_remoting::RemotingCommand::new_request(
         rmq_remoting::codes::request::CHECK_TRANSACTION_STATE,
     )
-    .with_ext("tranStateTableOffset", copy.queue_offset)
-    .with_ext("commitLogOffset", copy.commit_log_offset)
-    .with_ext("offsetMsgId", copy.offset_msg_id())
-    .with_body(rmq_common::message::encode_record(&shown));
-    if let Some(id) = copy.property(keys::UNIQ_KEY) {
-        req.put_ext("msgId", id);
-        req.put_ext("transactionId", id);
-    }
-    Ok(req)
+    .with_header(&header)
+    .with_body(rmq_common::message::encode_record(&shown)))
 }
 // ANCHOR_END: check_request
 
@@ -230,7 +234,7 @@ pub async fn look_message(b: &Arc<Broker>, commit_log_offset: i64) -> Option<Mes
     if commit_log_offset < 0 {
         return None;
     }
-    let store = b.store.clone();
+    let store = b.store().clone();
     let raw = tokio::task::spawn_blocking(move || store.look_message_by_offset(commit_log_offset))
         .await
         .ok()??;
@@ -241,16 +245,22 @@ pub async fn look_message(b: &Arc<Broker>, commit_log_offset: i64) -> Option<Mes
 /// bridge maps the store status to).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadStatus {
+    /// Records were read.
     Found,
+    /// Nothing after the offset yet.
     NoNewMsg,
+    /// Records were there, none matched.
     NoMatchedMsg,
+    /// The offset is outside the queue.
     OffsetIllegal,
 }
 
 /// Records read from the half or op queue (`PullResult`).
 #[derive(Debug, Clone)]
 pub struct Read {
+    /// How the read ended.
     pub status: ReadStatus,
+    /// Where the next read starts.
     pub next_begin_offset: i64,
     /// Decoded records (bodies as stored); empty unless `Found`.
     pub msgs: Vec<MessageExt>,
@@ -266,7 +276,7 @@ pub async fn read(
     offset: i64,
     n: i32,
 ) -> Read {
-    let store = b.store.clone();
+    let store = b.store().clone();
     let got = tokio::task::spawn_blocking(move || {
         store.get_message(CHECK_GROUP, topic, queue_id, offset, n, &|_| true)
     })
@@ -309,15 +319,15 @@ pub async fn read(
 /// The check cursor of one queue: the committed offset of `CID_RMQ_SYS_TRANS`, else the
 /// queue's first offset (`fetchConsumeOffset`; a queue that does not exist yet starts at 0).
 pub fn cursor(b: &Broker, topic: &str, queue_id: i32) -> i64 {
-    match b.offsets.query(CHECK_GROUP, topic, queue_id) {
-        -1 => b.store.get_min_offset_in_queue(topic, queue_id).max(0),
+    match b.offsets().query(CHECK_GROUP, topic, queue_id) {
+        -1 => b.store().get_min_offset_in_queue(topic, queue_id).max(0),
         o => o,
     }
 }
 
 /// Moves a check cursor (`updateConsumeOffset`); persisted with the other consumer offsets.
 pub fn set_cursor(b: &Broker, topic: &str, queue_id: i32, offset: i64) {
-    b.offsets.commit(CHECK_GROUP, topic, queue_id, offset);
+    b.offsets().commit(CHECK_GROUP, topic, queue_id, offset);
 }
 
 /// The PGROUP of a record, if any.
@@ -436,10 +446,11 @@ mod tests {
     #[test]
     fn check_request_shows_the_real_message() {
         let req = check_request(&half()).unwrap();
-        assert_eq!(req.ext("tranStateTableOffset"), Some("4"));
-        assert_eq!(req.ext("commitLogOffset"), Some("1000"));
-        assert_eq!(req.ext("msgId"), Some("ABC"));
-        assert_eq!(req.ext("transactionId"), Some("ABC"));
+        let h: CheckTransactionStateRequestHeader = req.decode_header().unwrap();
+        assert_eq!((h.tran_state_table_offset, h.commit_log_offset), (4, 1000));
+        assert_eq!(h.msg_id.as_deref(), Some("ABC"));
+        assert_eq!(h.transaction_id.as_deref(), Some("ABC"));
+        assert_eq!(h.offset_msg_id, Some(half().offset_msg_id()));
         let (shown, _) = rmq_common::message::decode_record_with(req.body_bytes(), false).unwrap();
         assert_eq!((shown.topic.as_str(), shown.queue_id), ("T", 3));
         assert_eq!(shown.commit_log_offset, 1000);

@@ -55,9 +55,10 @@ pub struct PassStats {
 pub fn start(b: &Arc<Broker>) -> tokio::task::JoinHandle<()> {
     let b = b.clone();
     tokio::spawn(async move {
-        let interval = Duration::from_millis(b.transactions.cfg.check_interval_ms.max(10));
         loop {
-            tokio::time::sleep(interval).await;
+            // read every round: UPDATE_BROKER_CONFIG may change it
+            let interval = b.config().transaction.check_interval_ms.max(10);
+            tokio::time::sleep(Duration::from_millis(interval)).await;
             if !b.is_master() {
                 continue;
             }
@@ -80,14 +81,14 @@ pub fn start(b: &Arc<Broker>) -> tokio::task::JoinHandle<()> {
 /// One pass over every queue of the half topic. The half topic's config is created on the
 /// first pass (1 queue, read/write), as 4.8.0's `selectTopicConfig` does.
 pub async fn check_pass(b: &Arc<Broker>) -> PassStats {
-    let tc = match b.topics.get(HALF_TOPIC) {
+    let tc = match b.topics().get(HALF_TOPIC) {
         Some(t) => t,
         None => {
             let (t, created) =
-                b.topics
+                b.topics()
                     .create_in_send_back(HALF_TOPIC, 1, PERM_READ | PERM_WRITE, 0);
             if created {
-                b.register_now.notify_one();
+                b.register_now();
             }
             t
         }
@@ -110,8 +111,8 @@ struct Ops {
 
 // ANCHOR: check_queue
 async fn check_queue(b: &Arc<Broker>, queue_id: i32, stats: &mut PassStats) {
-    let cfg = b.transactions.cfg.clone();
-    let reserved_hours = b.store.config().file_reserved_time_hours;
+    let cfg = b.config().transaction.clone();
+    let reserved_hours = b.store().config().file_reserved_time_hours;
     let started = Instant::now();
     let start_ms = rmq_store::now_ms();
     let half_offset = bridge::cursor(b, HALF_TOPIC, queue_id);
@@ -363,7 +364,7 @@ fn send_check(b: &Arc<Broker>, copy: MessageExt) {
             tracing::warn!("half {} has no PGROUP; nobody to ask", copy.queue_offset);
             return;
         };
-        let Some(conn) = b.transactions.available_channel(&b.producers, group) else {
+        let Some(conn) = b.transactions().available_channel(b.producers(), group) else {
             tracing::warn!("Check transaction failed, channel is null. groupId={group}");
             return;
         };
@@ -394,10 +395,10 @@ async fn discard(b: &Arc<Broker>, half: &MessageExt) {
         half.property(keys::REAL_TOPIC)
     );
     let (_, created) =
-        b.topics
+        b.topics()
             .create_in_send_back(CHECK_MAX_TIME_TOPIC, 1, PERM_READ | PERM_WRITE, 0);
     if created {
-        b.register_now.notify_one();
+        b.register_now();
     }
     let (msg, props) = bridge::discard_copy(half);
     let (status, _) = bridge::put(b, msg, props).await;

@@ -12,82 +12,36 @@
 //! `EndTransactionRequestHeader` and `AdminBrokerProcessor.resumeCheckHalfMessage`.
 
 use super::bridge::{self, HalfError};
-use super::{HALF_TOPIC, TRANSACTION_COMMIT_TYPE, TRANSACTION_NOT_TYPE, TRANSACTION_ROLLBACK_TYPE};
+use super::{HALF_TOPIC, TRANSACTION_NOT_TYPE, TRANSACTION_ROLLBACK_TYPE};
 use crate::broker::Broker;
 use crate::config::BrokerRole;
-use crate::processor::{ok, reply};
+use crate::processor::{ok, reply, Failure, Outcome};
 use rmq_common::message::MessageExt;
 use rmq_remoting::codes::response as rs;
-use rmq_remoting::{Connection, HeaderError, RemotingCommand};
+use rmq_remoting::protocol::header::{
+    EndTransactionRequestHeader, ResumeCheckHalfMessageRequestHeader,
+};
+use rmq_remoting::{Connection, RemotingCommand};
 use rmq_store::PutMessageStatus;
 use std::sync::Arc;
 
-// ANCHOR: end_header
-/// `EndTransactionRequestHeader`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EndTransactionHeader {
-    /// Must equal the half's `PGROUP`.
-    pub producer_group: String,
-    /// Queue offset of the half in the half queue (the send result's queue offset).
-    pub tran_state_table_offset: i64,
-    /// Commit-log offset of the half (from the send result's offset message id).
-    pub commit_log_offset: i64,
-    /// 0 unknown, 8 commit, 12 rollback.
-    pub commit_or_rollback: i32,
-    /// True when this answers a CHECK_TRANSACTION_STATE (only logged).
-    pub from_transaction_check: bool,
-    /// The message's `UNIQ_KEY`.
-    pub msg_id: String,
-    pub transaction_id: Option<String>,
-}
-// ANCHOR_END: end_header
-
-/// Why an END_TRANSACTION header was refused (answered with SYSTEM_ERROR).
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum EndHeaderError {
-    #[error(transparent)]
-    Field(#[from] HeaderError),
-    /// `checkFields`: the verdict is none of 0, 8, 12.
-    #[error("commitOrRollback field wrong")]
-    CommitOrRollback,
-}
-
-impl EndTransactionHeader {
-    pub fn parse(req: &RemotingCommand) -> Result<EndTransactionHeader, EndHeaderError> {
-        let h = EndTransactionHeader {
-            producer_group: req.required_ext("producerGroup")?.to_string(),
-            tran_state_table_offset: req.required_i64("tranStateTableOffset")?,
-            commit_log_offset: req.required_i64("commitLogOffset")?,
-            commit_or_rollback: req.required_i32("commitOrRollback")?,
-            from_transaction_check: req.ext_bool("fromTransactionCheck")?.unwrap_or(false),
-            msg_id: req.required_ext("msgId")?.to_string(),
-            transaction_id: req.ext("transactionId").map(String::from),
-        };
-        match h.commit_or_rollback {
-            TRANSACTION_NOT_TYPE | TRANSACTION_COMMIT_TYPE | TRANSACTION_ROLLBACK_TYPE => Ok(h),
-            _ => Err(EndHeaderError::CommitOrRollback),
-        }
-    }
-}
-
 // ANCHOR: end_process
-/// Serves END_TRANSACTION; `None` means no reply (an "unknown" verdict, as in 4.8.0).
+/// Serves END_TRANSACTION; `Ok(None)` means no reply (an "unknown" verdict, as in 4.8.0).
+/// A header that cannot be read, or whose verdict is none of 0, 8 and 12 (4.8.0's
+/// `checkFields`), is refused by the dispatcher with SYSTEM_ERROR.
 pub async fn process(
     b: &Arc<Broker>,
     ctx: &Arc<Connection>,
-    req: RemotingCommand,
-) -> Option<RemotingCommand> {
+    req: &RemotingCommand,
+) -> Result<Option<RemotingCommand>, Failure> {
     let peer = ctx.remote_addr();
-    let h = match EndTransactionHeader::parse(&req) {
-        Ok(h) => h,
-        Err(e) => {
-            tracing::warn!("END_TRANSACTION from {peer} refused: {e}");
-            return Some(reply(rs::SYSTEM_ERROR, e.to_string()));
-        }
-    };
+    let h: EndTransactionRequestHeader = req.decode_header()?;
     if b.broker_role() == BrokerRole::Slave {
         tracing::warn!("END_TRANSACTION from {peer}: this broker is a slave, refused");
-        return Some(RemotingCommand::new_response(rs::SLAVE_NOT_AVAILABLE, None));
+        return Ok(Some(RemotingCommand::new_response(
+            rs::SLAVE_NOT_AVAILABLE,
+            None,
+        )));
     }
     let source = if h.from_transaction_check {
         "answering a check"
@@ -101,7 +55,7 @@ pub async fn process(
                 h.msg_id,
                 req.remark
             );
-            return None;
+            return Ok(None);
         }
         TRANSACTION_ROLLBACK_TYPE => tracing::warn!(
             "producer {peer} {source}: rollback of {}, remark {:?}",
@@ -116,24 +70,24 @@ pub async fn process(
         _ => {}
     }
     let Some(half) = find_half(b, h.commit_log_offset).await else {
-        return Some(reply(
+        return Ok(Some(reply(
             rs::SYSTEM_ERROR,
             "Find prepared transaction message failed",
-        ));
+        )));
     };
     if let Err(remark) = check_prepare_message(&half, &h) {
         tracing::warn!("END_TRANSACTION from {peer} for {}: {remark}", h.msg_id);
-        return Some(reply(rs::SYSTEM_ERROR, remark));
+        return Ok(Some(reply(rs::SYSTEM_ERROR, remark)));
     }
     if h.commit_or_rollback == TRANSACTION_ROLLBACK_TYPE {
         delete_prepare_message(b, &half).await;
-        return Some(ok());
+        return Ok(Some(ok()));
     }
     let (msg, props) = match bridge::final_message(&half, h.commit_log_offset) {
         Ok(m) => m,
         Err(e @ (HalfError::NoRealTopic | HalfError::BadRealQid(_))) => {
             tracing::error!("END_TRANSACTION from {peer}: {e}");
-            return Some(reply(rs::SYSTEM_ERROR, e.to_string()));
+            return Ok(Some(reply(rs::SYSTEM_ERROR, e.to_string())));
         }
     };
     let (status, _) = bridge::put(b, msg, props).await;
@@ -141,7 +95,7 @@ pub async fn process(
     if code == rs::SUCCESS {
         delete_prepare_message(b, &half).await;
     }
-    Some(RemotingCommand::new_response(code, remark))
+    Ok(Some(RemotingCommand::new_response(code, remark)))
 }
 // ANCHOR_END: end_process
 
@@ -158,7 +112,7 @@ async fn find_half(b: &Arc<Broker>, commit_log_offset: i64) -> Option<MessageExt
 /// `checkPrepareMessage`: the verdict must name the half exactly.
 pub fn check_prepare_message(
     half: &MessageExt,
-    h: &EndTransactionHeader,
+    h: &EndTransactionRequestHeader,
 ) -> Result<(), &'static str> {
     if bridge::producer_group(half) != Some(h.producer_group.as_str()) {
         return Err("The producer group wrong");
@@ -206,7 +160,7 @@ pub async fn delete_prepare_message(b: &Arc<Broker>, half: &MessageExt) {
     let (msg, props) = bridge::op_message(
         half.queue_id,
         half.queue_offset,
-        b.store_host,
+        b.store_host(),
         rmq_store::now_ms(),
     );
     let (status, _) = bridge::put(b, msg, props).await;
@@ -220,11 +174,13 @@ pub async fn delete_prepare_message(b: &Arc<Broker>, half: &MessageExt) {
 
 /// RESUME_CHECK_HALF_MESSAGE: the record named by the offset message id `msgId` (normally one
 /// in TRANS_CHECK_MAX_TIME_TOPIC) goes back into the half queue with its check count reset.
-pub async fn resume_check_half_message(b: &Arc<Broker>, req: &RemotingCommand) -> RemotingCommand {
+pub async fn resume_check_half_message(b: &Arc<Broker>, req: &RemotingCommand) -> Outcome {
     const THROWN: &str =
         "Exception was thrown when putting message back to RMQ_SYS_TRANS_HALF_TOPIC.";
-    let offset = req
-        .ext("msgId")
+    let h: ResumeCheckHalfMessageRequestHeader = req.decode_header()?;
+    let offset = h
+        .msg_id
+        .as_deref()
         .and_then(|id| rmq_common::msgid::decode_offset_msg_id(id).ok())
         .map(|(_, offset)| offset);
     let record = match offset {
@@ -236,12 +192,12 @@ pub async fn resume_check_half_message(b: &Arc<Broker>, req: &RemotingCommand) -
     let Some(m) = record.filter(|m| bridge::real_queue(m).is_ok()) else {
         tracing::warn!(
             "RESUME_CHECK_HALF_MESSAGE: no transaction message at {:?}",
-            req.ext("msgId")
+            h.msg_id
         );
-        return reply(rs::SYSTEM_ERROR, THROWN);
+        return Ok(reply(rs::SYSTEM_ERROR, THROWN));
     };
     let (msg, props) = bridge::resumed_half(&m);
-    match bridge::put(b, msg, props).await {
+    Ok(match bridge::put(b, msg, props).await {
         (PutMessageStatus::PutOk, _) => {
             tracing::info!(
                 "put message back to {HALF_TOPIC}, real topic {:?}",
@@ -253,59 +209,30 @@ pub async fn resume_check_half_message(b: &Arc<Broker>, req: &RemotingCommand) -
             rs::SYSTEM_ERROR,
             "Put message back to RMQ_SYS_TRANS_HALF_TOPIC failed.",
         ),
-    }
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transaction::TRANSACTION_COMMIT_TYPE;
 
-    fn req(fields: &[(&str, &str)]) -> RemotingCommand {
-        let mut r = RemotingCommand::new_request(rmq_remoting::codes::request::END_TRANSACTION);
-        for (k, v) in fields {
-            r.put_ext(*k, *v);
+    /// A commit of the test half (queue offset 4 at commit-log offset 1000, group PG).
+    fn commit() -> EndTransactionRequestHeader {
+        EndTransactionRequestHeader {
+            producer_group: "PG".into(),
+            tran_state_table_offset: 4,
+            commit_log_offset: 1000,
+            commit_or_rollback: TRANSACTION_COMMIT_TYPE,
+            from_transaction_check: false,
+            msg_id: "ABC".into(),
+            transaction_id: None,
         }
-        r
-    }
-
-    const FULL: &[(&str, &str)] = &[
-        ("producerGroup", "PG"),
-        ("tranStateTableOffset", "4"),
-        ("commitLogOffset", "1000"),
-        ("commitOrRollback", "8"),
-        ("msgId", "ABC"),
-    ];
-
-    #[test]
-    fn header_fields_as_4_8_0_checks_them() {
-        let h = EndTransactionHeader::parse(&req(FULL)).unwrap();
-        assert_eq!(h.commit_or_rollback, 8);
-        assert!(!h.from_transaction_check, "defaults to false");
-        assert_eq!(h.transaction_id, None);
-        let mut with_check = FULL.to_vec();
-        with_check.push(("fromTransactionCheck", "true"));
-        assert!(
-            EndTransactionHeader::parse(&req(&with_check))
-                .unwrap()
-                .from_transaction_check
-        );
-        let mut bad = FULL.to_vec();
-        bad[3] = ("commitOrRollback", "5");
-        assert_eq!(
-            EndTransactionHeader::parse(&req(&bad)).unwrap_err(),
-            EndHeaderError::CommitOrRollback
-        );
-        let missing = &FULL[1..];
-        let e = EndTransactionHeader::parse(&req(missing)).unwrap_err();
-        assert!(e.to_string().contains("producerGroup"), "{e}");
-        let mut text = FULL.to_vec();
-        text[2] = ("commitLogOffset", "x");
-        assert!(EndTransactionHeader::parse(&req(&text)).is_err());
     }
 
     #[test]
     fn verdict_must_name_the_half() {
-        let h = EndTransactionHeader::parse(&req(FULL)).unwrap();
+        let h = commit();
         let mut half = crate::transaction::test_half();
         assert_eq!(check_prepare_message(&half, &h), Ok(()));
         half.queue_offset = 5;

@@ -24,10 +24,11 @@ pub mod bridge;
 pub mod check;
 pub mod end;
 
-use crate::config::ConfigError;
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+
+/// The transaction settings of broker.conf (declared in the key table, read live).
+pub use crate::config::TransactionConfig;
 
 // ANCHOR: names
 /// Half messages wait here (`TopicValidator.RMQ_SYS_TRANS_HALF_TOPIC`), always in queue 0.
@@ -42,99 +43,23 @@ pub const CHECK_GROUP: &str = "CID_RMQ_SYS_TRANS";
 pub const REMOVE_TAG: &str = "d";
 // ANCHOR_END: names
 
-/// sysFlag transaction bits (`MessageSysFlag`): none, prepared, commit, rollback.
-pub const TRANSACTION_NOT_TYPE: i32 = 0;
 pub use rmq_common::message::{
     TRANSACTION_COMMIT_TYPE, TRANSACTION_PREPARED_TYPE, TRANSACTION_ROLLBACK_TYPE,
 };
+/// sysFlag transaction bits (`MessageSysFlag`): none (the other three are rmq-common's).
+pub const TRANSACTION_NOT_TYPE: i32 = 0;
 /// The two sysFlag bits that hold the transaction type.
 pub const TRANSACTION_TYPE_MASK: i32 = 0xC;
 
-/// The broker.conf keys of this module (so the config parser accepts them).
-pub const CONFIG_KEYS: &[&str] = &[
-    "transactionCheckInterval",
-    "transactionTimeOut",
-    "transactionCheckMax",
-    "rejectTransactionMessage",
-    "endTransactionThreadPoolNums",
-    "endTransactionPoolQueueCapacity",
-];
-
-// ANCHOR: config
-/// The transaction settings of broker.conf, with 4.8.0's key names and defaults.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TransactionConfig {
-    /// `transactionCheckInterval`: pause between two check passes (default 60 000 ms).
-    pub check_interval_ms: u64,
-    /// `transactionTimeOut`: a half younger than this is not checked yet (default 6 000 ms).
-    pub timeout_ms: i64,
-    /// `transactionCheckMax`: checks before a half is given up (default 15).
-    pub check_max: i32,
-    /// `rejectTransactionMessage`: refuse half messages with NO_PERMISSION (default false).
-    pub reject: bool,
-}
-// ANCHOR_END: config
-
-impl Default for TransactionConfig {
-    fn default() -> Self {
-        TransactionConfig {
-            check_interval_ms: 60_000,
-            timeout_ms: 6_000,
-            check_max: 15,
-            reject: false,
-        }
-    }
-}
-
-fn parse<T: std::str::FromStr>(
-    raw: &BTreeMap<String, String>,
-    key: &str,
-    into: &mut T,
-) -> Result<(), ConfigError>
-where
-    T::Err: std::fmt::Display,
-{
-    if let Some(v) = raw.get(key) {
-        *into = v
-            .trim()
-            .parse()
-            .map_err(|e: T::Err| ConfigError::BadValue {
-                key: key.into(),
-                value: v.clone(),
-                reason: e.to_string(),
-            })?;
-    }
-    Ok(())
-}
-
-impl TransactionConfig {
-    /// Reads the keys from the parsed broker.conf; a bad value is an error naming the key.
-    pub fn from_raw(raw: &BTreeMap<String, String>) -> Result<TransactionConfig, ConfigError> {
-        let mut c = TransactionConfig::default();
-        parse(raw, "transactionCheckInterval", &mut c.check_interval_ms)?;
-        parse(raw, "transactionTimeOut", &mut c.timeout_ms)?;
-        parse(raw, "transactionCheckMax", &mut c.check_max)?;
-        parse(raw, "rejectTransactionMessage", &mut c.reject)?;
-        Ok(c)
-    }
-}
-
-/// The broker's transaction state that is not in the store: the settings and the counter
-/// that spreads check-backs over a group's producer connections.
+/// The broker's transaction state that is neither in the store nor in the configuration:
+/// the counter that spreads check-backs over a group's producer connections.
+#[derive(Default)]
 pub struct TransactionService {
-    pub cfg: TransactionConfig,
     /// `ProducerManager.positiveAtomicCounter`: one counter for every group.
     channel_counter: AtomicUsize,
 }
 
 impl TransactionService {
-    pub fn new(cfg: TransactionConfig) -> TransactionService {
-        TransactionService {
-            cfg,
-            channel_counter: AtomicUsize::new(0),
-        }
-    }
-
     // ANCHOR: available_channel
     /// A live connection of a producer of `group` (`ProducerManager.getAvailableChannel`):
     /// start at the next counter value and take the first of up to three connections that
@@ -226,38 +151,6 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
-    }
-
-    #[test]
-    fn config_defaults_and_overrides() {
-        let c = TransactionConfig::from_raw(&BTreeMap::new()).unwrap();
-        assert_eq!(c, TransactionConfig::default());
-        assert_eq!(c.check_interval_ms, 60_000);
-        assert_eq!(c.timeout_ms, 6_000);
-        assert_eq!(c.check_max, 15);
-        let raw: BTreeMap<String, String> = [
-            ("transactionCheckInterval", "1000"),
-            ("transactionTimeOut", " 2000"),
-            ("transactionCheckMax", "3"),
-            ("rejectTransactionMessage", "true"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        let c = TransactionConfig::from_raw(&raw).unwrap();
-        assert_eq!(
-            c,
-            TransactionConfig {
-                check_interval_ms: 1000,
-                timeout_ms: 2000,
-                check_max: 3,
-                reject: true
-            }
-        );
-        let bad: BTreeMap<String, String> =
-            [("transactionCheckMax".to_string(), "many".to_string())].into();
-        let err = TransactionConfig::from_raw(&bad).unwrap_err().to_string();
-        assert!(err.contains("transactionCheckMax"), "{err}");
     }
 
     #[test]

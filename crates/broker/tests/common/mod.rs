@@ -1,12 +1,16 @@
 //! Helpers shared by the broker's integration tests: the real `mqnamesrv`/`mqbroker` binaries
-//! on ephemeral 127.0.0.1 ports (started through `rmq-testkit`, killed on drop), and raw
-//! SEND_MESSAGE_V2 / PULL_MESSAGE requests.
+//! on ephemeral 127.0.0.1 ports (started through `rmq-testkit`, killed on drop), and
+//! SEND_MESSAGE_V2 / PULL_MESSAGE requests built from rmq-remoting's typed headers.
 //! Book chapter: none (test support). RocketMQ 4.8.0 counterpart: `IntegrationTestBase`
 //! (test module), which starts a name server and a broker for each test.
 #![allow(dead_code)]
 
 use rmq_common::message::encode_properties;
 use rmq_remoting::codes::request as rq;
+use rmq_remoting::protocol::header::{
+    GetMaxOffsetRequestHeader, GetMaxOffsetResponseHeader, PullMessageRequestHeader,
+    SendMessageRequestHeader, SendMessageRequestHeaderV2, SendMessageResponseHeader,
+};
 use rmq_remoting::RemotingCommand;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -75,38 +79,73 @@ pub fn kill_and_restart(
     start_broker(s)
 }
 
-pub fn send_v2(topic: &str, body: &[u8], props: &[(&str, &str)]) -> RemotingCommand {
+/// The send header of producer group PG for `topic` queue 0 with `props`.
+pub fn send_header(topic: &str, props: &[(&str, &str)]) -> SendMessageRequestHeader {
     let props: Vec<(String, String)> = props
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
+    SendMessageRequestHeader {
+        producer_group: Some("PG".into()),
+        topic: topic.into(),
+        default_topic: Some("TBW102".into()),
+        default_topic_queue_nums: Some(4),
+        queue_id: 0,
+        sys_flag: Some(0),
+        born_timestamp: Some(1),
+        flag: Some(0),
+        properties: Some(encode_properties(&props)),
+        reconsume_times: Some(0),
+        unit_mode: false,
+        batch: false,
+        max_reconsume_times: None,
+    }
+}
+
+/// SEND_MESSAGE_V2 (one-letter keys) of `header` with `body`.
+pub fn send_v2_of(header: SendMessageRequestHeader, body: &[u8]) -> RemotingCommand {
     RemotingCommand::new_request(rq::SEND_MESSAGE_V2)
-        .with_ext("a", "PG")
-        .with_ext("b", topic)
-        .with_ext("c", "TBW102")
-        .with_ext("d", 4)
-        .with_ext("e", 0)
-        .with_ext("f", 0)
-        .with_ext("g", 1)
-        .with_ext("h", 0)
-        .with_ext("i", encode_properties(&props))
-        .with_ext("j", 0)
-        .with_ext("k", false)
+        .with_header(&SendMessageRequestHeaderV2::from(header))
         .with_body(body.to_vec())
 }
 
+/// SEND_MESSAGE_V2 of [`send_header`].
+pub fn send_v2(topic: &str, body: &[u8], props: &[(&str, &str)]) -> RemotingCommand {
+    send_v2_of(send_header(topic, props), body)
+}
+
+/// The send response header (panics when the reply has none).
+pub fn sent(r: &RemotingCommand) -> SendMessageResponseHeader {
+    r.decode_header()
+        .unwrap_or_else(|e| panic!("no send result ({e}): {:?}", r.remark))
+}
+
+/// The pull header of group CG for `topic` queue 0 from `offset`, with subscription `*`.
+pub fn pull_header(
+    topic: &str,
+    offset: i64,
+    sys_flag: i32,
+    suspend_ms: i64,
+) -> PullMessageRequestHeader {
+    PullMessageRequestHeader {
+        consumer_group: "CG".into(),
+        topic: topic.into(),
+        queue_id: 0,
+        queue_offset: offset,
+        max_msg_nums: 32,
+        sys_flag,
+        commit_offset: Some(0),
+        suspend_timeout_millis: Some(suspend_ms),
+        subscription: Some("*".into()),
+        sub_version: Some(0),
+        expression_type: None,
+    }
+}
+
+/// PULL_MESSAGE of [`pull_header`].
 pub fn pull(topic: &str, offset: i64, sys_flag: i32, suspend_ms: i64) -> RemotingCommand {
     RemotingCommand::new_request(rq::PULL_MESSAGE)
-        .with_ext("consumerGroup", "CG")
-        .with_ext("topic", topic)
-        .with_ext("queueId", 0)
-        .with_ext("queueOffset", offset)
-        .with_ext("maxMsgNums", 32)
-        .with_ext("sysFlag", sys_flag)
-        .with_ext("commitOffset", 0)
-        .with_ext("suspendTimeoutMillis", suspend_ms)
-        .with_ext("subscription", "*")
-        .with_ext("subVersion", 0)
+        .with_header(&pull_header(topic, offset, sys_flag, suspend_ms))
 }
 
 /// Waits until the broker reports at least `n` messages in `topic`/`queue_id` (GET_MAX_OFFSET).
@@ -121,11 +160,16 @@ pub async fn wait_dispatched(
 ) {
     let start = std::time::Instant::now();
     loop {
-        let req = RemotingCommand::new_request(rq::GET_MAX_OFFSET)
-            .with_ext("topic", topic)
-            .with_ext("queueId", queue_id);
+        let req = RemotingCommand::new_request(rq::GET_MAX_OFFSET).with_header(
+            &GetMaxOffsetRequestHeader {
+                topic: topic.into(),
+                queue_id,
+            },
+        );
         if let Ok(r) = c.invoke(addr, req, T).await {
-            let max: i64 = r.ext("offset").and_then(|v| v.parse().ok()).unwrap_or(0);
+            let max = r
+                .decode_header::<GetMaxOffsetResponseHeader>()
+                .map_or(0, |h| h.offset);
             if max >= n {
                 return;
             }

@@ -13,12 +13,13 @@ use parking_lot::Mutex;
 use rmq_common::message::{decode_records, MessageExt};
 use rmq_remoting::protocol::{MessageQueue, SubscriptionData};
 
-use crate::api::{pull_flag, PullHeader, PullStatus, RawPullResult};
+use crate::api::{pull_flag, PullStatus, RawPullResult};
 use crate::consumer::subscription;
 use crate::error::{ClientError, Result};
 use crate::instance::ClientInstance;
 use crate::message::keys;
 use crate::util::MASTER_ID;
+use rmq_remoting::protocol::header::PullMessageRequestHeader;
 
 /// A pull's outcome with decoded, filtered messages (`PullResult`).
 #[derive(Debug, Clone)]
@@ -101,18 +102,18 @@ impl PullApiWrapper {
             // A slave must not store offsets.
             sys_flag &= !pull_flag::COMMIT_OFFSET;
         }
-        let header = PullHeader {
+        let header = PullMessageRequestHeader {
             consumer_group: self.group.clone(),
             topic: a.mq.topic.clone(),
             queue_id: a.mq.queue_id,
             queue_offset: a.offset,
             max_msg_nums: a.max_nums,
             sys_flag,
-            commit_offset: a.commit_offset,
-            suspend_timeout_millis: a.suspend_ms,
-            subscription: a.sub.sub_string.clone(),
-            sub_version: a.sub.sub_version,
-            expression_type: a.sub.expression_type.clone(),
+            commit_offset: Some(a.commit_offset),
+            suspend_timeout_millis: Some(a.suspend_ms),
+            subscription: Some(a.sub.sub_string.clone()),
+            sub_version: Some(a.sub.sub_version),
+            expression_type: Some(a.sub.expression_type.clone()),
         };
         self.instance
             .api()

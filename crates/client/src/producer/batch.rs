@@ -127,7 +127,7 @@ mod tests {
         assert!(batch_message(&[]).is_err());
         let b = batch_message(&[a.clone(), a]).unwrap();
         assert_eq!(b.topic, "T");
-        assert_eq!(b.property("WAIT"), Some("true"));
+        assert_eq!(b.property(keys::WAIT), Some("true"));
         assert_eq!(b.body.len(), 2 * (22 + 1 + 10));
     }
 }

@@ -270,19 +270,19 @@ mod tests {
     #[test]
     fn reply_message_copies_the_request_properties() {
         let req = request_msg(&[
-            ("CLUSTER", "RaftCluster"),
-            ("CORRELATION_ID", "c-1"),
-            ("REPLY_TO_CLIENT", "127.0.0.1@9"),
-            ("TTL", "3000"),
-            ("TAGS", "not copied"),
+            (keys::CLUSTER, "RaftCluster"),
+            (keys::CORRELATION_ID, "c-1"),
+            (keys::REPLY_TO_CLIENT, "127.0.0.1@9"),
+            (keys::TTL, "3000"),
+            (keys::TAGS, "not copied"),
         ]);
         let r = create_reply_message(&req, &b"pong"[..]).unwrap();
         assert_eq!(r.topic, "RaftCluster_REPLY_TOPIC");
-        assert_eq!(r.property("MSG_TYPE"), Some("reply"));
-        assert_eq!(r.property("CORRELATION_ID"), Some("c-1"));
-        assert_eq!(r.property("REPLY_TO_CLIENT"), Some("127.0.0.1@9"));
-        assert_eq!(r.property("TTL"), Some("3000"));
-        assert_eq!(r.property("TAGS"), None);
+        assert_eq!(r.property(keys::MSG_TYPE), Some("reply"));
+        assert_eq!(r.property(keys::CORRELATION_ID), Some("c-1"));
+        assert_eq!(r.property(keys::REPLY_TO_CLIENT), Some("127.0.0.1@9"));
+        assert_eq!(r.property(keys::TTL), Some("3000"));
+        assert_eq!(r.property(keys::TAGS), None);
         assert!(is_reply_properties(
             &rmq_common::message::encode_properties(&r.properties)
         ));

@@ -18,11 +18,12 @@ use rmq_remoting::protocol::MessageQueue;
 use tracing::{debug, warn};
 
 use super::{batch, validate, Producer};
-use crate::api::{SendHeader, SendResult, SendStatus};
+use crate::api::{SendResult, SendStatus};
 use crate::error::{ClientError, Result};
 use crate::message::{keys, Message};
 use crate::route::TopicPublishInfo;
 use crate::util::{now_ms, RETRY_GROUP_TOPIC_PREFIX};
+use rmq_remoting::protocol::header::SendMessageRequestHeader;
 
 /// How the caller waits for the outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -274,20 +275,20 @@ impl Producer {
             .master_addr_or_refresh(&mq.broker_name, &p.topic)
             .await?;
         let cfg = &self.inner.config;
-        let header = SendHeader {
-            producer_group: cfg.group.clone(),
+        let header = SendMessageRequestHeader {
+            producer_group: Some(cfg.group.clone()),
             topic: p.topic.clone(),
-            default_topic: cfg.create_topic_key.clone(),
-            default_topic_queue_nums: cfg.default_topic_queue_nums,
+            default_topic: Some(cfg.create_topic_key.clone()),
+            default_topic_queue_nums: Some(cfg.default_topic_queue_nums),
             queue_id: mq.queue_id,
-            sys_flag: p.sys_flag,
-            born_timestamp: now_ms(),
-            flag: p.flag,
-            properties: p.properties.clone(),
+            sys_flag: Some(p.sys_flag),
+            born_timestamp: Some(now_ms()),
+            flag: Some(p.flag),
+            properties: Some(p.properties.clone()),
             reconsume_times: p.reconsume_times,
             unit_mode: false,
-            max_reconsume_times: p.max_reconsume_times,
             batch: p.batch,
+            max_reconsume_times: p.max_reconsume_times,
         };
         let api = inst.api();
         match mode {

@@ -26,11 +26,14 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 use rmq_common::message::{MessageExt, TRANSACTION_COMMIT_TYPE, TRANSACTION_ROLLBACK_TYPE};
-use rmq_remoting::{Connection, RemotingCommand};
+use rmq_remoting::protocol::header::{
+    CheckTransactionStateRequestHeader, EndTransactionRequestHeader,
+};
+use rmq_remoting::Connection;
 use tracing::{debug, warn};
 
 use super::{Producer, ProducerConfig};
-use crate::api::{EndTransactionHeader, SendResult, SendStatus};
+use crate::api::{end_transaction_command, SendResult, SendStatus};
 use crate::error::{ClientError, Result};
 use crate::instance::TransactionCheckHook;
 use crate::message::{keys, Message};
@@ -209,7 +212,7 @@ impl TransactionProducer {
         let addr = inst
             .find_broker_addr_in_publish(&sr.message_queue.broker_name)
             .ok_or_else(|| ClientError::BrokerNotFound(sr.message_queue.broker_name.clone()))?;
-        let header = EndTransactionHeader {
+        let header = EndTransactionRequestHeader {
             producer_group: self.inner.producer.config().group.clone(),
             tran_state_table_offset: sr.queue_offset,
             commit_log_offset,
@@ -255,20 +258,12 @@ impl TransactionCheckHook for CheckHook {
     fn check_transaction_state(
         &self,
         broker: Arc<Connection>,
-        req: &RemotingCommand,
+        check: CheckTransactionStateRequestHeader,
         msg: MessageExt,
     ) {
         let Some(inner) = self.inner.upgrade() else {
             return;
         };
-        let (Ok(Some(table_offset)), Ok(Some(commit_log_offset))) = (
-            req.ext_i64("tranStateTableOffset"),
-            req.ext_i64("commitLogOffset"),
-        ) else {
-            warn!(broker = %broker.remote_addr, "CHECK_TRANSACTION_STATE without offsets ignored");
-            return;
-        };
-        let transaction_id = req.ext("transactionId").map(String::from);
         tokio::spawn(async move {
             let listener = inner.listener.clone();
             let shown = msg.clone();
@@ -282,19 +277,22 @@ impl TransactionCheckHook for CheckHook {
                         Some(format!("checkLocalTransactionState Exception: {e}")),
                     ),
                 };
-            let header = EndTransactionHeader {
+            let header = EndTransactionRequestHeader {
                 producer_group: inner.producer.config().group.clone(),
-                tran_state_table_offset: table_offset,
-                commit_log_offset,
+                tran_state_table_offset: check.tran_state_table_offset,
+                commit_log_offset: check.commit_log_offset,
                 commit_or_rollback: state.wire_value(),
                 from_transaction_check: true,
                 msg_id: msg.msg_id(),
-                transaction_id,
+                transaction_id: check.transaction_id,
             };
             if state != LocalTransactionState::CommitMessage {
                 debug!(msg_id = %header.msg_id, state = state.name(), "check-back answered");
             }
-            if let Err(e) = broker.send_oneway(header.to_command(remark)).await {
+            if let Err(e) = broker
+                .send_oneway(end_transaction_command(&header, remark))
+                .await
+            {
                 warn!(broker = %broker.remote_addr, error = %e, "endTransactionOneway failed");
             }
         });
@@ -311,22 +309,24 @@ mod tests {
         assert_eq!(LocalTransactionState::CommitMessage.wire_value(), 8);
         assert_eq!(LocalTransactionState::RollbackMessage.wire_value(), 12);
         assert_eq!(LocalTransactionState::Unknow.wire_value(), 0);
-        let h = EndTransactionHeader {
+        let h = EndTransactionRequestHeader {
             producer_group: "PG".into(),
             tran_state_table_offset: 3,
             commit_log_offset: 99,
-            commit_or_rollback: 8,
+            commit_or_rollback: LocalTransactionState::CommitMessage.wire_value(),
             from_transaction_check: true,
             msg_id: "ID".into(),
             transaction_id: None,
         };
-        let cmd = h.to_command(Some("why".into()));
+        let cmd = end_transaction_command(&h, Some("why".into()));
         assert_eq!(cmd.code, rmq_remoting::codes::request::END_TRANSACTION);
-        assert_eq!(cmd.ext("tranStateTableOffset"), Some("3"));
-        assert_eq!(cmd.ext("commitLogOffset"), Some("99"));
-        assert_eq!(cmd.ext("commitOrRollback"), Some("8"));
-        assert_eq!(cmd.ext("fromTransactionCheck"), Some("true"));
-        assert_eq!(cmd.ext("transactionId"), None);
+        // The broker reads back every field, and its checkFields accepts the verdict.
+        assert_eq!(
+            cmd.decode_header::<EndTransactionRequestHeader>().unwrap(),
+            h
+        );
+        // Seven fields, the absent transaction id left out.
+        assert_eq!(cmd.ext_fields.len(), 6);
         assert_eq!(cmd.remark.as_deref(), Some("why"));
     }
 }

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use rmq_client::api::{MqClientApi, PullStatus};
 use rmq_client::consumer::PullConsumer;
 use rmq_client::{ClientConfig, LocalTransactionState, Message, MessageExt, TransactionListener};
+use rmq_remoting::protocol::TopicConfig;
 use rmq_remoting::RemotingClient;
 use rmq_testkit::BrokerConf;
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,6 +20,15 @@ use std::collections::{BTreeMap, BTreeSet};
 pub use rmq_testkit::Proc;
 
 pub const T: Duration = Duration::from_secs(10);
+
+/// A read-write topic with `queues` read and write queues.
+pub fn topic_config(topic: &str, queues: i32) -> TopicConfig {
+    TopicConfig {
+        read_queue_nums: queues,
+        write_queue_nums: queues,
+        ..TopicConfig::new(topic)
+    }
+}
 
 /// A built binary next to the test executable; panics with the cargo command to build it.
 fn bin(name: &str) -> PathBuf {
@@ -92,9 +102,8 @@ impl Cluster {
     /// Creates a topic on one broker (no waiting for the route).
     pub async fn create_topic_on(&self, broker: &str, topic: &str, queues: i32) {
         let api = MqClientApi::new(RemotingClient::new());
-        api.create_topic(broker, topic, queues, 6, false, T)
-            .await
-            .unwrap();
+        let tc = topic_config(topic, queues);
+        api.create_topic(broker, &tc, T).await.unwrap();
         api.remoting.shutdown();
     }
 
@@ -106,12 +115,8 @@ impl Cluster {
 
     /// Creates a topic on the broker and waits for the name server to route it.
     pub async fn create_topic(&self, topic: &str, queues: i32) {
-        let api = MqClientApi::new(RemotingClient::new());
-        api.create_topic(&self.broker, topic, queues, 6, false, T)
-            .await
-            .unwrap();
+        self.create_topic_on(&self.broker, topic, queues).await;
         self.wait_route(topic).await;
-        api.remoting.shutdown();
     }
 
     pub async fn wait_route(&self, topic: &str) {

@@ -211,6 +211,7 @@ impl LocalCommitLog {
         Some((f, pos, read - pos))
     }
 
+    // ANCHOR: cl_get_message
     /// Copies `size` bytes at `offset` (`getMessage`).
     pub fn get_message(&self, offset: i64, size: i32) -> Option<Bytes> {
         if size <= 0 || offset < 0 {
@@ -220,6 +221,7 @@ impl LocalCommitLog {
         let pos = (offset - f.file_from_offset() as i64) as usize;
         f.read_bytes(pos, size as usize)
     }
+    // ANCHOR_END: cl_get_message
 
     /// The whole record at `offset`, if a record starts there (`lookMessageByOffset`).
     pub fn look_message(&self, offset: i64) -> Option<Bytes> {

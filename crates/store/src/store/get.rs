@@ -110,6 +110,7 @@ impl DefaultMessageStore {
             };
             res.next_begin_offset = self.next_offset_correction(offset, to);
         } else {
+            // ANCHOR: get_message_read
             let max_filter = (16000 / CQ_STORE_UNIT_SIZE).max(max_msg_nums.max(0) as usize);
             let entries = cq.get_entries(offset, max_filter);
             if entries.is_empty() {
@@ -188,6 +189,7 @@ impl DefaultMessageStore {
             }
             res.next_begin_offset = offset + i as i64;
             res.suggest_pulling_from_slave = max_offset_py - max_phy_pulling > memory;
+            // ANCHOR_END: get_message_read
         }
         res
     }

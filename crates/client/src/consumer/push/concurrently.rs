@@ -23,11 +23,11 @@ use tracing::{debug, warn};
 
 use super::listener::{ConsumeConcurrentlyContext, ConsumeConcurrentlyStatus, MessageListener};
 use super::PushInner;
-use crate::api::SendBackHeader;
 use crate::consumer::process_queue::ProcessQueue;
 use crate::error::Result;
 use crate::message::{keys, Message};
 use crate::util::retry_topic;
+use rmq_remoting::protocol::header::ConsumerSendMsgBackRequestHeader;
 
 /// Delay before consuming again locally when send-back failed.
 const LOCAL_RETRY_DELAY: Duration = Duration::from_secs(5);
@@ -183,13 +183,14 @@ impl PushInner {
         broker_name: &str,
     ) -> Result<()> {
         let inst = &self.instance;
-        let header = SendBackHeader {
+        let header = ConsumerSendMsgBackRequestHeader {
             offset: msg.commit_log_offset,
             group: self.config.group.clone(),
-            delay_level,
-            origin_msg_id: msg.msg_id(),
-            origin_topic: msg.topic.clone(),
-            max_reconsume_times: self.max_reconsume_times(),
+            delay_level: Some(delay_level),
+            origin_msg_id: Some(msg.msg_id()),
+            origin_topic: Some(msg.topic.clone()),
+            unit_mode: false,
+            max_reconsume_times: Some(self.max_reconsume_times()),
         };
         let addr = match inst.find_broker_addr_in_publish(broker_name) {
             Some(a) => a,

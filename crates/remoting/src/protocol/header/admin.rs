@@ -23,16 +23,23 @@ command_header! {
     CreateTopicRequestHeader check create_topic_check {
         /// The topic name.
         topic: String = "topic", required;
-        /// The template topic (`TBW102`); the broker does not read it.
-        default_topic: String = "defaultTopic", required;
-        /// Number of read queues.
-        read_queue_nums: i32 = "readQueueNums", required;
-        /// Number of write queues.
-        write_queue_nums: i32 = "writeQueueNums", required;
-        /// Permission bits (`PermName`: 2 read, 4 write, 1 inherit).
-        perm: i32 = "perm", required;
-        /// `SINGLE_TAG` or `MULTI_TAG` (the value is checked).
-        topic_filter_type: String = "topicFilterType", required;
+        /// The template topic (`TBW102`); the broker does not read it. `@CFNotNull` in
+        /// 4.8.0; optional here because our broker never needs it.
+        default_topic: String = "defaultTopic", optional;
+        /// Number of read queues. `@CFNotNull` in 4.8.0; optional here because our
+        /// broker reads an absent value as 16.
+        read_queue_nums: i32 = "readQueueNums", optional;
+        /// Number of write queues. `@CFNotNull` in 4.8.0; optional here because our
+        /// broker reads an absent value as 16.
+        write_queue_nums: i32 = "writeQueueNums", optional;
+        /// Permission bits (`PermName`: 4 read, 2 write, 1 inherit). `@CFNotNull` in
+        /// 4.8.0; optional here because our broker reads an absent value as 6 (read and
+        /// write).
+        perm: i32 = "perm", optional;
+        /// `SINGLE_TAG` or `MULTI_TAG` (a value is checked). `@CFNotNull` in 4.8.0, which
+        /// refuses an absent value as invalid; optional here because our broker reads an
+        /// absent or empty value as `SINGLE_TAG`.
+        topic_filter_type: String = "topicFilterType", optional;
         /// `TopicSysFlag` bits (unit topics).
         topic_sys_flag: i32 = "topicSysFlag", optional;
         /// The topic is ordered.
@@ -98,8 +105,9 @@ command_header! {
 
     /// QUERY_TOPIC_CONSUME_BY_WHO (300): the groups that consume a topic.
     QueryTopicConsumeByWhoRequestHeader {
-        /// The topic.
-        topic: String = "topic", required;
+        /// The topic. `@CFNotNull` in 4.8.0; optional here because our broker answers an
+        /// absent topic with the groups of the empty topic name (none).
+        topic: String = "topic", optional;
     }
 
     /// QUERY_CONSUME_TIME_SPAN (303): per queue, the store times of the oldest, newest
@@ -143,14 +151,15 @@ command_header! {
     }
 }
 
-/// `CreateTopicRequestHeader.checkFields`: the filter type must name a `TopicFilterType`.
+/// `CreateTopicRequestHeader.checkFields`: a filter type must name a `TopicFilterType`,
+/// with 4.8.0's message. Absent or empty passes (4.8.0 refuses it as `[null]`; see the
+/// field).
 fn create_topic_check(h: &CreateTopicRequestHeader) -> Result<(), HeaderError> {
-    if TOPIC_FILTER_TYPES.contains(&h.topic_filter_type.as_str()) {
-        Ok(())
-    } else {
-        Err(HeaderError::Check(format!(
-            "topicFilterType = [{}] value invalid",
-            h.topic_filter_type
-        )))
+    match h.topic_filter_type.as_deref() {
+        None | Some("") => Ok(()),
+        Some(t) if TOPIC_FILTER_TYPES.contains(&t) => Ok(()),
+        Some(t) => Err(HeaderError::Check(format!(
+            "topicFilterType = [{t}] value invalid"
+        ))),
     }
 }

@@ -29,16 +29,20 @@ command_header! {
         /// `PullSysFlag` bits: commit offset, suspend, subscription, class filter.
         sys_flag: i32 = "sysFlag", required;
         /// The consumer's offset to store on the way (used when the commit-offset flag
-        /// is set).
-        commit_offset: i64 = "commitOffset", required;
+        /// is set). `@CFNotNull` in 4.8.0; optional here because our broker reads an
+        /// absent value as 0 (a pull without the commit-offset flag needs none).
+        commit_offset: i64 = "commitOffset", optional;
         /// How long the broker may hold the pull when nothing is there (used when the
-        /// suspend flag is set), in ms.
-        suspend_timeout_millis: i64 = "suspendTimeoutMillis", required;
+        /// suspend flag is set), in ms. `@CFNotNull` in 4.8.0; optional here because our
+        /// broker reads an absent value as 15 000 ms, the Java consumer's default.
+        suspend_timeout_millis: i64 = "suspendTimeoutMillis", optional;
         /// The subscription expression (a tag expression or SQL92), sent when the
         /// subscription flag is set.
         subscription: String = "subscription", optional;
         /// The version of the consumer's subscription (compared with the broker's copy).
-        sub_version: i64 = "subVersion", required;
+        /// `@CFNotNull` in 4.8.0; optional here because our broker reads an absent value
+        /// as 0 (older than any registered subscription).
+        sub_version: i64 = "subVersion", optional;
         /// `TAG` or `SQL92`; absent means `TAG`.
         expression_type: String = "expressionType", optional;
     }
@@ -109,8 +113,9 @@ command_header! {
         /// The consumer group.
         group: String = "group", required;
         /// The delay level of the retry (0: the broker picks 3 + reconsume times; below
-        /// 0: straight to the dead-letter queue).
-        delay_level: i32 = "delayLevel", required;
+        /// 0: straight to the dead-letter queue). `@CFNotNull` in 4.8.0; optional here
+        /// because our broker reads an absent value as 0.
+        delay_level: i32 = "delayLevel", optional;
         /// The original message id.
         origin_msg_id: String = "originMsgId", optional;
         /// The original topic.

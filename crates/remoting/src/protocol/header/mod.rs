@@ -97,6 +97,15 @@ pub struct HeaderInfo {
     pub reencode: fn(&ExtFields) -> Result<ExtFields, HeaderError>,
 }
 
+impl HeaderInfo {
+    /// The extFields key of the field whose Rust name is `field` (`None` if there is no
+    /// such field). For code that must write a map by hand, such as a test that sends a
+    /// header with one field missing or malformed.
+    pub fn key_of(&self, field: &str) -> Option<&'static str> {
+        self.fields.iter().find(|f| f.name == field).map(|f| f.key)
+    }
+}
+
 /// A typed custom header (Java's `CommandCustomHeader`). Implemented by
 /// `command_header!` only.
 pub trait CommandHeader: Sized {

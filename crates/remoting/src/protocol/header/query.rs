@@ -9,21 +9,30 @@
 //! `GetMinOffsetResponseHeader`, `GetEarliestMsgStoretimeRequestHeader`,
 //! `GetEarliestMsgStoretimeResponseHeader`, `QueryConsumeQueueRequestHeader`.
 
+/// The extra QUERY_MESSAGE key (`MixAll.UNIQUE_MSG_QUERY_FLAG`) that asks for a
+/// unique-key lookup: `"true"` there means `key` is a message's `UNIQ_KEY`.
+pub const UNIQUE_KEY_QUERY: &str = "_UNIQUE_KEY_QUERY";
+
 command_header! {
     /// QUERY_MESSAGE (12): messages of a topic whose key (or unique key) matches, from
-    /// the index files. An extra key `_UNIQUE_KEY_QUERY` = `true` asks for a unique-key
+    /// the index files. An extra key [`UNIQUE_KEY_QUERY`] = `true` asks for a unique-key
     /// lookup (one message).
     QueryMessageRequestHeader {
         /// The topic.
         topic: String = "topic", required;
         /// The key to look up.
         key: String = "key", required;
-        /// At most this many messages.
-        max_num: i32 = "maxNum", required;
+        /// At most this many messages. `@CFNotNull` in 4.8.0; optional here because our
+        /// broker reads an absent value as 32.
+        max_num: i32 = "maxNum", optional;
         /// Only messages stored at or after this time (ms since the epoch).
-        begin_timestamp: i64 = "beginTimestamp", required;
+        /// `@CFNotNull` in 4.8.0; optional here because our broker reads an absent value
+        /// as 0 (no lower bound).
+        begin_timestamp: i64 = "beginTimestamp", optional;
         /// Only messages stored at or before this time (ms since the epoch).
-        end_timestamp: i64 = "endTimestamp", required;
+        /// `@CFNotNull` in 4.8.0; optional here because our broker reads an absent value
+        /// as no upper bound.
+        end_timestamp: i64 = "endTimestamp", optional;
     }
 
     /// The response header of QUERY_MESSAGE (the messages are the body).

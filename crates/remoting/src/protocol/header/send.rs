@@ -18,23 +18,30 @@ command_header! {
     /// What a producer sends with SEND_MESSAGE (10) and SEND_REPLY_MESSAGE (324). The
     /// message body is the command's body; everything else about the message is here.
     SendMessageRequestHeader {
-        /// The producer group of the sender.
-        producer_group: String = "producerGroup", required;
+        /// The producer group of the sender. `@CFNotNull` in 4.8.0; optional here, like
+        /// the five fields marked so below, because our broker serves a send without it
+        /// (these fields: the empty group).
+        producer_group: String = "producerGroup", optional;
         /// The topic the message goes to.
         topic: String = "topic", required;
         /// The topic whose configuration a topic created on first use copies
-        /// (`TBW102`).
-        default_topic: String = "defaultTopic", required;
-        /// How many queues a topic created on first use gets.
-        default_topic_queue_nums: i32 = "defaultTopicQueueNums", required;
+        /// (`TBW102`). `@CFNotNull` in 4.8.0; optional (see `producer_group`): absent
+        /// creates no topic.
+        default_topic: String = "defaultTopic", optional;
+        /// How many queues a topic created on first use gets. `@CFNotNull` in 4.8.0;
+        /// optional (see `producer_group`): absent means 4.
+        default_topic_queue_nums: i32 = "defaultTopicQueueNums", optional;
         /// The queue the producer chose; a negative value lets the broker choose.
         queue_id: i32 = "queueId", required;
         /// `MessageSysFlag` bits: compressed body, multi tags, transaction type.
-        sys_flag: i32 = "sysFlag", required;
-        /// When the producer created the message, in ms since the epoch.
-        born_timestamp: i64 = "bornTimestamp", required;
-        /// The user's message flag, stored as is.
-        flag: i32 = "flag", required;
+        /// `@CFNotNull` in 4.8.0; optional (see `producer_group`): absent means 0.
+        sys_flag: i32 = "sysFlag", optional;
+        /// When the producer created the message, in ms since the epoch. `@CFNotNull` in
+        /// 4.8.0; optional (see `producer_group`): absent means 0.
+        born_timestamp: i64 = "bornTimestamp", optional;
+        /// The user's message flag, stored as is. `@CFNotNull` in 4.8.0; optional (see
+        /// `producer_group`): absent means 0.
+        flag: i32 = "flag", optional;
         /// The message properties as one string (`name\u{1}value\u{2}...`).
         properties: String = "properties", optional;
         /// How many times the message was consumed before (set when a consumer sends a
@@ -52,22 +59,23 @@ command_header! {
     /// SEND_BATCH_MESSAGE (320) and SEND_REPLY_MESSAGE_V2 (325). The Java client sends it
     /// unless the system property `org.apache.rocketmq.client.sendSmartMsg` is false.
     SendMessageRequestHeaderV2 {
-        /// `producerGroup`.
-        producer_group: String = "a", required;
+        /// `producerGroup` (optional here as in [`SendMessageRequestHeader`]).
+        producer_group: String = "a", optional;
         /// `topic`.
         topic: String = "b", required;
-        /// `defaultTopic`.
-        default_topic: String = "c", required;
-        /// `defaultTopicQueueNums`.
-        default_topic_queue_nums: i32 = "d", required;
+        /// `defaultTopic` (optional here as in [`SendMessageRequestHeader`]).
+        default_topic: String = "c", optional;
+        /// `defaultTopicQueueNums` (optional here as in [`SendMessageRequestHeader`]).
+        default_topic_queue_nums: i32 = "d", optional;
         /// `queueId`.
         queue_id: i32 = "e", required;
-        /// `sysFlag`.
-        sys_flag: i32 = "f", required;
-        /// `bornTimestamp` (ms since the epoch).
-        born_timestamp: i64 = "g", required;
-        /// `flag`.
-        flag: i32 = "h", required;
+        /// `sysFlag` (optional here as in [`SendMessageRequestHeader`]).
+        sys_flag: i32 = "f", optional;
+        /// `bornTimestamp` (ms since the epoch; optional here as in
+        /// [`SendMessageRequestHeader`]).
+        born_timestamp: i64 = "g", optional;
+        /// `flag` (optional here as in [`SendMessageRequestHeader`]).
+        flag: i32 = "h", optional;
         /// `properties`.
         properties: String = "i", optional;
         /// `reconsumeTimes`.

@@ -28,12 +28,29 @@ pub fn cut_damaged_tail(
     ledger: &mut DLedgerStore,
     delay_levels_ms: &[i64],
 ) -> Result<Option<i64>, StoreError> {
-    let begin = ledger.data_view().begin_pos();
+    let mut begin = ledger.data_view().begin_pos();
+    // Entries up to the checkpoint's endIndex were on disk when it was written: check only
+    // the later ones (none after a clean shutdown). A checkpoint the log does not hold
+    // (older than its first entry) tells nothing; then the last files are checked.
+    let checkpoint = ledger.checkpoint_end_index();
+    if checkpoint >= 0 {
+        match (
+            ledger.entry_pos(checkpoint),
+            ledger.entry_pos(checkpoint + 1),
+        ) {
+            (_, Some(next)) => begin = begin.max(next),
+            (Some(_), None) => return Ok(None),
+            (None, None) => {}
+        }
+    }
     let bad = {
         let files = ledger.written_data();
         let first = files.len().saturating_sub(FILES_CHECKED);
         let mut bad = None;
         'files: for (start, data) in &files[first..] {
+            if start + data.len() as i64 <= begin {
+                continue;
+            }
             // the first file may begin with the middle of nothing (a follower's log that
             // starts at the leader's position)
             let mut rel = if begin > *start {

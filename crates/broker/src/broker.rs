@@ -76,7 +76,6 @@ impl Broker {
             .parse()
             .with_context(|| format!("brokerIP1 {:?} is not an IP address", cfg.broker_ip1))?;
         let store_host = SocketAddr::new(ip, cfg.listen_port);
-        // ANCHOR: filter_setup
         let bloom = rmq_filter::BloomFilter::create_by_fn(
             cfg.filter.max_error_rate_of_bloom_filter,
             cfg.filter.expect_consumer_num_use_filter,
@@ -99,7 +98,6 @@ impl Broker {
             filters.clone(),
             cfg.filter.enable_calc_filter_bit_map,
         ));
-        // ANCHOR_END: filter_setup
         let levels = crate::schedule::DelayLevels::parse(&cfg.store.message_delay_level)?;
         let transactions = TransactionService::default();
         let schedule = ScheduleService::load(&cfg.config_dir(), levels)?;

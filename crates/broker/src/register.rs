@@ -71,7 +71,6 @@ pub async fn register_all(broker: &Broker) -> usize {
 }
 // ANCHOR_END: register_all
 
-// ANCHOR: announced_topics
 /// The topics as the name servers get them. A broker that is not both readable and writable
 /// (`brokerPermission` 4, 2 or 0) announces every topic with its own permission instead of the
 /// topic's, so routes steer producers (no write bit) or consumers (no read bit) away from it,
@@ -96,7 +95,6 @@ pub fn announced_topics(
     }
     wrapper
 }
-// ANCHOR_END: announced_topics
 
 // ANCHOR: register_loop
 /// Re-registers periodically and whenever `broker.register_now` is notified (topic changes).

@@ -101,7 +101,6 @@ impl SlaveSync {
     }
 }
 
-// ANCHOR: sync_loop
 /// Runs `sync_all` on 4.8.0's schedule while the broker is a slave; restarts the schedule at
 /// every change to slave and idles while master. Runs until aborted.
 pub async fn run(b: Arc<Broker>) {
@@ -127,7 +126,6 @@ async fn every_interval(b: &Arc<Broker>) {
         sync_all(b).await;
     }
 }
-// ANCHOR_END: sync_loop
 
 /// The address to copy from, or None (unknown, or this broker itself).
 async fn master_to_copy_from(b: &Broker) -> Option<String> {

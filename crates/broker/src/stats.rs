@@ -106,7 +106,6 @@ impl GroupGetNums {
     }
 }
 
-// ANCHOR: daily_totals
 /// The put and get totals taken at the last two local midnights (4.8.0 `BrokerStats`). They
 /// are 0 until the first midnight after the start — 4.8.0 takes no snapshot at start either —
 /// and `TodayMorning - YesterdayMorning` is then yesterday's traffic.
@@ -177,7 +176,6 @@ pub fn until_next_midnight<Tz: TimeZone>(now: &DateTime<Tz>) -> Duration {
         None => Duration::from_secs(24 * 3600),
     }
 }
-// ANCHOR_END: daily_totals
 
 #[cfg(test)]
 mod tests {

@@ -76,7 +76,6 @@ pub struct SendResult {
     pub trace_on: bool,
 }
 
-// ANCHOR: send_command
 /// The command that sends `header` and `body` (`MQClientAPIImpl.sendMessage`): SEND_BATCH_MESSAGE
 /// for a batch, SEND_REPLY_MESSAGE_V2 for a reply (`MSG_TYPE=reply`), SEND_MESSAGE_V2 otherwise,
 /// always with the V2 header's one-letter keys (the Java client's default, `sendSmartMsg`).
@@ -97,7 +96,6 @@ pub fn send_command(header: &SendMessageRequestHeader, body: Bytes) -> RemotingC
         .with_header(&SendMessageRequestHeaderV2::from(header.clone()))
         .with_body(body)
 }
-// ANCHOR_END: send_command
 
 /// How a pull went (`PullStatus`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -248,7 +246,6 @@ impl MqClientApi {
         }
     }
 
-    // ANCHOR: send_message
     /// Sends one message (or a batch) and waits for the broker's answer.
     pub async fn send_message(
         &self,
@@ -288,7 +285,6 @@ impl MqClientApi {
             trace_on: reply.ext(keys::TRACE_ON) != Some("false"),
         })
     }
-    // ANCHOR_END: send_message
 
     /// Sends one message oneway: no reply, no result.
     pub async fn send_message_oneway(

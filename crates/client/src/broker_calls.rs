@@ -50,7 +50,6 @@ pub fn handles(code: i32) -> bool {
     )
 }
 
-// ANCHOR: client_dispatch
 /// Serves one broker call; `None` sends no answer (oneway requests).
 pub fn process(
     inst: ClientInstance,
@@ -71,7 +70,6 @@ pub fn process(
     }
     .boxed()
 }
-// ANCHOR_END: client_dispatch
 
 fn ok(body: Bytes) -> RemotingCommand {
     RemotingCommand::new_response(rs::SUCCESS, None).with_body(body)

@@ -114,7 +114,6 @@ impl MqFaultStrategy {
         }
     }
 
-    // ANCHOR: select_with_fault
     /// Picks the queue for the next attempt.
     pub fn select_one_message_queue(
         &self,
@@ -151,7 +150,6 @@ impl MqFaultStrategy {
         // 3. Plain round robin.
         info.select_one_message_queue(None)
     }
-    // ANCHOR_END: select_with_fault
 
     /// Records how a send to `broker` went. `isolation` (a failure) counts as
     /// 30 s of latency.

@@ -142,7 +142,6 @@ impl RequestProcessor for ClientProcessor {
     }
 }
 
-// ANCHOR: client_check
 /// CHECK_TRANSACTION_STATE (`ClientRemotingProcessor.checkTransactionState`): hands the half
 /// to the transaction producer of its `PGROUP`; nothing is answered on the wire here (the
 /// producer sends END_TRANSACTION oneway when it knows).
@@ -174,7 +173,6 @@ fn check_transaction_state(hooks: &CheckHooks, ctx: Arc<Connection>, req: &Remot
         ),
     }
 }
-// ANCHOR_END: client_check
 
 /// The shared runtime (cheap to clone).
 #[derive(Clone)]

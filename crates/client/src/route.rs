@@ -95,7 +95,6 @@ impl TopicPublishInfo {
         self.send_which_queue.fetch_add(1, Ordering::Relaxed) as usize
     }
 
-    // ANCHOR: select_one_message_queue
     /// Round robin over all queues, skipping the broker that just failed
     /// (`last_broker`) when another broker is available.
     pub fn select_one_message_queue(&self, last_broker: Option<&str>) -> Option<MessageQueue> {
@@ -113,7 +112,6 @@ impl TopicPublishInfo {
         }
         Some(self.message_queues[self.next_index() % n].clone())
     }
-    // ANCHOR_END: select_one_message_queue
 
     /// The write queue count of one broker, -1 if it is not in the route
     /// (`getQueueIdByBroker`).

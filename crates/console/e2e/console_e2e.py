@@ -127,6 +127,7 @@ def run(fx):
         page.wait_for_timeout(2500)
         expect(page.locator("#commitLog")).to_be_visible()
         b.check_clean("storage view refresh")
+        visit("/ops", "ops", [fx["namesrv"], fx["cluster"]])
         visit("/topics", "topics", [topic])
         visit("/topics?kind=system", "topics-system", ["TBW102"])
         visit(f"/topic/{topic}", "topic", [topic, fx["broker_name"], group])
@@ -135,7 +136,11 @@ def run(fx):
         visit(f"/producers?topic={topic}&group={fx['producer_group']}", "producers", [fx["producer_group"], "JAVA"])
         visit(f"/messages?topic={topic}&key={key}", "messages-by-key", [fx["msg_id"]])
         visit(f"/messages?topic={topic}&begin={fx['begin']}&end={fx['end']}", "messages-by-time", [fx["msg_id"]])
-        visit(f"/message/{fx['offset_msg_id']}", "message", [fx["msg_id"], key, "UNIQ_KEY", fx["body"]])
+        visit(f"/message/{fx['offset_msg_id']}", "message", [fx["msg_id"], key, "UNIQ_KEY", fx["body"], "Consumed by"])
+        # The group has stored an offset past the message: the track says CONSUMED, as mqadmin's progress shows.
+        expect(page.locator("#view tr", has_text=group)).to_contain_text("CONSUMED")
+        progress = mqadmin(fx, "consumerProgress", "-g", group)
+        assert topic in progress, progress
         visit(f"/message/{fx['msg_id']}?topic={topic}", "message-by-unique-id", [fx["offset_msg_id"]])
 
         # ---- links and the back button ----
@@ -223,6 +228,16 @@ def run(fx):
         b.check_clean("reset offset")
         b.shot(shots, "offset-reset")
 
+        # Skip accumulated: a reset to the end of every queue; the new offsets are the max offsets.
+        page.once("dialog", lambda d: d.accept())
+        page.locator("#resetResult").evaluate("e => e.innerHTML = ''")
+        page.click("#skipAccumulated")
+        expect(page.locator("#resetResult")).to_contain_text("reset (")
+        rows = page.locator("#resetResult table tr").all_inner_texts()[1:]
+        assert len(rows) == 4 and all(fx["broker_name"] in r for r in rows), rows
+        assert sorted(r.split()[-1] for r in rows) == ["0", "0", "0", "1"], rows
+        b.check_clean("skip accumulated")
+
         # Delete the new topic; mqadmin no longer finds its route.
         b.open(f"/topic/{new_topic}")
         page.once("dialog", lambda d: d.accept())
@@ -231,6 +246,24 @@ def run(fx):
         b.wait_rendered()
         eventually("mqadmin topicRoute no longer finds the deleted topic", lambda: "No topic route info" in mqadmin(fx, "topicRoute", "-t", new_topic))
         b.check_clean("delete topic")
+
+        # ---- the live DLedger view: a leader, then an election when the test kills it ----
+        group_title = page.locator("#view h3").first
+        b.open("/dledger")
+        expect(group_title).to_contain_text("leader n", timeout=TIMEOUT_MS)
+        expect(page.locator("#view")).to_contain_text(fx["dledger_group"])
+        old = re.search(r"leader (n\d+)", group_title.inner_text()).group(1)
+        b.check_clean("DLedger view")
+        b.shot(shots, "dledger")
+        visited.append("dledger")
+        os.kill(fx["dledger_pids"][old], 9)
+        # The page redraws itself: the killed member shows as down, and the others elect a new leader.
+        expect(group_title).not_to_contain_text(f"leader {old}", timeout=TIMEOUT_MS)
+        expect(group_title).to_contain_text("leader n", timeout=TIMEOUT_MS)
+        expect(page.locator("#view svg.ring").first).to_contain_text("down")
+        b.check_clean("DLedger election")
+        b.shot(shots, "dledger-election")
+        visited.append("dledger-election")
 
         browser.close()
 

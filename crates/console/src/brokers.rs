@@ -15,7 +15,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 use serde::Serialize;
 
-use crate::error::{path_arg, ApiError, ApiResult};
+use crate::error::{broker_addr_arg, ApiError, ApiResult};
 use crate::server::AppState;
 
 /// The reply of `/api/brokers/{addr}`.
@@ -40,12 +40,7 @@ pub async fn broker_detail(
     State(st): State<AppState>,
     addr: Result<Path<String>, PathRejection>,
 ) -> ApiResult<BrokerDetail> {
-    let addr = path_arg(addr, "broker address")?;
-    if addr.parse::<std::net::SocketAddr>().is_err() {
-        return Err(ApiError::BadRequest(format!(
-            "{addr:?} is not a broker address (ip:port)"
-        )));
-    }
+    let addr = broker_addr_arg(addr)?;
     st.within(async {
         let (config, runtime) = futures::join!(
             st.admin.get_broker_config(&addr),

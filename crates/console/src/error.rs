@@ -86,6 +86,27 @@ pub fn path_arg(
     Ok(v.to_string())
 }
 
+/// A path segment that must be a broker address (`ip:port`).
+pub fn broker_addr_arg(
+    arg: Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
+) -> Result<String, ApiError> {
+    let addr = path_arg(arg, "broker address")?;
+    if addr.parse::<std::net::SocketAddr>().is_err() {
+        return Err(ApiError::BadRequest(format!(
+            "{addr:?} is not a broker address (ip:port)"
+        )));
+    }
+    Ok(addr)
+}
+
+/// A JSON request body, with a malformed one answered as a 400 JSON error.
+pub fn json_body<T>(
+    body: Result<Json<T>, axum::extract::rejection::JsonRejection>,
+) -> Result<T, ApiError> {
+    body.map(|Json(v)| v)
+        .map_err(|e| ApiError::BadRequest(format!("bad request body: {}", e.body_text())))
+}
+
 /// A required, non-empty query parameter.
 pub fn required(v: Option<String>, name: &str) -> Result<String, ApiError> {
     v.map(|s| s.trim().to_string())

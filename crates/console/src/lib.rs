@@ -10,8 +10,9 @@
 //! rule and the login), `error` (the
 //! JSON error shape and status codes), and one module per page: `cluster` and
 //! `brokers`, `topics` and `topic_admin` (its write actions), `consumers` and
-//! `offsets` (offset reset), `producers`, `messages` and `by_time`; `storage` feeds
-//! the live storage view of one broker.
+//! `offsets` (offset reset), `producers`, `messages`, `by_time` and `tracks` (who
+//! consumed a message), `ops` (the name servers); `storage` and
+//! `dledger` feed the live storage view of one broker and the live DLedger view.
 //! Book: Part III "The web console" (part3/console.md).
 //! Mirrors rocketmq-console's `controller` and `service.impl` packages
 //! (`ClusterServiceImpl`, `TopicServiceImpl`, `ConsumerServiceImpl`, `MessageServiceImpl`).
@@ -23,14 +24,17 @@ pub mod brokers;
 pub mod by_time;
 pub mod cluster;
 pub mod consumers;
+pub mod dledger;
 pub mod error;
 pub mod messages;
 pub mod offsets;
+pub mod ops;
 pub mod producers;
 pub mod server;
 pub mod storage;
 pub mod topic_admin;
 pub mod topics;
+pub mod tracks;
 
 pub use error::ApiError;
 pub use server::{router, AppState};

@@ -64,10 +64,8 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    // ANCHOR: boot_line
     println!("rmq-console listening on http://{addr} (name servers {namesrv})");
     std::io::stdout().flush()?;
-    // ANCHOR_END: boot_line
     axum::serve(listener, router(state, login))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -168,17 +168,26 @@ pub async fn by_id(
 ) -> ApiResult<MessageView> {
     let msg_id = path_arg(msg_id, "message id")?;
     check_msg_id(&msg_id)?;
-    let topic = q.topic.filter(|t| !t.trim().is_empty());
     st.within(async {
-        match query_msg_by_id::view_message(&st.admin, &msg_id, topic.as_deref()).await {
-            Ok(m) => Ok(Json(MessageView::from(&m))),
-            Err(e) => Err(match e.downcast::<AdminError>() {
-                Ok(admin) => ApiError::from(admin),
-                Err(other) => ApiError::Upstream(other.to_string()),
-            }),
-        }
+        let m = find(&st, &msg_id, q.topic).await?;
+        Ok(Json(MessageView::from(&m)))
     })
     .await
+}
+
+/// One message by offset id or unique id (on `topic` when given), as `queryMsgById` finds it.
+pub async fn find(
+    st: &AppState,
+    msg_id: &str,
+    topic: Option<String>,
+) -> Result<MessageExt, ApiError> {
+    let topic = topic.filter(|t| !t.trim().is_empty());
+    query_msg_by_id::view_message(&st.admin, msg_id, topic.as_deref())
+        .await
+        .map_err(|e| match e.downcast::<AdminError>() {
+            Ok(admin) => ApiError::from(admin),
+            Err(other) => ApiError::Upstream(other.to_string()),
+        })
 }
 
 #[cfg(test)]

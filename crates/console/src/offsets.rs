@@ -18,7 +18,7 @@ use rmq_admin::commands::reset_offset_by_time::{reset_by_timestamp, reset_by_tim
 use rmq_remoting::codes::response;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{path_arg, ApiError, ApiResult};
+use crate::error::{json_body, path_arg, ApiError, ApiResult};
 use crate::server::AppState;
 
 /// The body of the reset request.
@@ -61,8 +61,7 @@ pub async fn reset_offset(
     form: Result<Json<ResetForm>, JsonRejection>,
 ) -> ApiResult<ResetDone> {
     let group = path_arg(group, "group name")?;
-    let Json(form) =
-        form.map_err(|e| ApiError::BadRequest(format!("bad request body: {}", e.body_text())))?;
+    let form = json_body(form)?;
     let topic = form.topic.trim().to_string();
     if topic.is_empty() {
         return Err(ApiError::BadRequest("the topic is required".into()));

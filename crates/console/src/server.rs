@@ -22,7 +22,8 @@ use rmq_admin::AdminClient;
 use crate::auth::{require_login, Login};
 use crate::error::ApiError;
 use crate::{
-    brokers, cluster, consumers, messages, offsets, producers, storage, topic_admin, topics,
+    brokers, cluster, consumers, dledger, messages, offsets, ops, producers, storage, topic_admin,
+    topics, tracks,
 };
 
 /// How many per-topic or per-group lookups a list page runs at once.
@@ -82,6 +83,8 @@ pub fn router(state: AppState, login: Option<Login>) -> Router {
         .route("/api/cluster", get(cluster::get_cluster))
         .route("/api/brokers/{addr}", get(brokers::broker_detail))
         .route("/api/brokers/{addr}/storage", get(storage::storage))
+        .route("/api/dledger", get(dledger::dledger))
+        .route("/api/ops", get(ops::ops))
         .route(
             "/api/topics",
             get(topics::list_topics).post(topic_admin::create_topic),
@@ -105,6 +108,7 @@ pub fn router(state: AppState, login: Option<Login>) -> Router {
         .route("/api/producers", get(producers::producer_connections))
         .route("/api/messages", get(messages::search))
         .route("/api/messages/{msg_id}", get(messages::by_id))
+        .route("/api/messages/{msg_id}/tracks", get(tracks::tracks))
         .fallback(not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(login, require_login))

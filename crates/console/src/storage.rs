@@ -21,7 +21,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 use serde::Serialize;
 
-use crate::error::{path_arg, ApiError, ApiResult};
+use crate::error::{broker_addr_arg, ApiResult};
 use crate::server::{fan_out, AppState};
 
 /// 4.8.0's default `mappedFileSizeCommitLog` (1 GiB).
@@ -133,12 +133,7 @@ pub async fn storage(
     State(st): State<AppState>,
     addr: Result<Path<String>, PathRejection>,
 ) -> ApiResult<StorageView> {
-    let addr = path_arg(addr, "broker address")?;
-    if addr.parse::<std::net::SocketAddr>().is_err() {
-        return Err(ApiError::BadRequest(format!(
-            "{addr:?} is not a broker address (ip:port)"
-        )));
-    }
+    let addr = broker_addr_arg(addr)?;
     st.within(async {
         let (runtime, config, topics) = futures::join!(
             st.admin.fetch_broker_runtime_stats(&addr),

@@ -21,7 +21,7 @@ use rmq_client::{Message, Producer, ProducerConfig};
 use rmq_remoting::protocol::TopicConfig;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{path_arg, ApiError, ApiResult};
+use crate::error::{json_body, path_arg, ApiError, ApiResult};
 use crate::server::AppState;
 
 /// The producer group of the console's test messages (rocketmq-console's is
@@ -52,12 +52,6 @@ pub struct Done {
     pub topic: String,
     /// The brokers that took the change.
     pub brokers: Vec<String>,
-}
-
-/// A JSON body, with its rejection turned into a 400 JSON error.
-fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    b.map(|Json(v)| v)
-        .map_err(|e| ApiError::BadRequest(format!("bad request body: {}", e.body_text())))
 }
 
 fn checked_topic(topic: &str) -> Result<String, ApiError> {
@@ -93,7 +87,7 @@ pub async fn create_topic(
     State(st): State<AppState>,
     form: Result<Json<TopicForm>, JsonRejection>,
 ) -> ApiResult<Done> {
-    let form = body(form)?;
+    let form = json_body(form)?;
     let mut tc = TopicConfig::new(checked_topic(&form.topic)?);
     tc.write_queue_nums = form.write_queue_nums.unwrap_or(8);
     tc.read_queue_nums = form.read_queue_nums.unwrap_or(8);
@@ -190,7 +184,6 @@ pub struct Sent {
     pub queue_offset: i64,
 }
 
-// ANCHOR: send_message
 /// `POST /api/topics/{topic}/messages`: sends one message with a short-lived producer.
 pub async fn send_message(
     State(st): State<AppState>,
@@ -198,7 +191,7 @@ pub async fn send_message(
     form: Result<Json<SendForm>, JsonRejection>,
 ) -> ApiResult<Sent> {
     let topic = checked_topic(&path_arg(topic, "topic name")?)?;
-    let form = body(form)?;
+    let form = json_body(form)?;
     if form.body.is_empty() {
         return Err(ApiError::BadRequest("the message body is empty".into()));
     }
@@ -227,7 +220,6 @@ pub async fn send_message(
     })
     .await
 }
-// ANCHOR_END: send_message
 
 fn upstream(e: rmq_client::ClientError) -> ApiError {
     ApiError::from(rmq_admin::AdminError::from(e))

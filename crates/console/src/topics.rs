@@ -207,7 +207,6 @@ pub struct TopicConsumer {
     pub error: Option<String>,
 }
 
-// ANCHOR: topic_consumers
 /// `GET /api/topics/{topic}/consumers`: QUERY_TOPIC_CONSUME_BY_WHO (300), then each
 /// group's consume stats, keeping this topic's queues.
 pub async fn topic_consumers(
@@ -251,7 +250,6 @@ pub async fn topic_consumers(
     })
     .await
 }
-// ANCHOR_END: topic_consumers
 
 #[cfg(test)]
 mod tests {

@@ -72,6 +72,24 @@ async fn every_page_in_chromium() {
     let broker = rmq_testkit::start_broker(&sibling_bin("mqbroker").unwrap(), &conf_path).unwrap();
     let broker_addr = conf.addr();
 
+    // A DLedger group of three, for the DLedger view (and an election when the test kills its leader).
+    let peer_ports = rmq_testkit::free_ports(3).unwrap();
+    let mut raft = Vec::new();
+    for i in 0..3 {
+        let conf = BrokerConf::new("RaftNode00", &namesrv, &dir.path().join(format!("n{i}")))
+            .unwrap()
+            .with_extra(&rmq_testkit::dledger_conf("RaftNode00", &peer_ports, i))
+            .with_extra("brokerIP1=127.0.0.1\nmappedFileSizeCommitLog=1048576");
+        let path = dir.path().join(format!("n{i}.conf"));
+        conf.write(&path).unwrap();
+        raft.push(rmq_testkit::start_broker(&sibling_bin("mqbroker").unwrap(), &path).unwrap());
+    }
+    let raft_pids: serde_json::Map<String, serde_json::Value> = raft
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (format!("n{i}"), p.child.id().into()))
+        .collect();
+
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rmq-console"));
     cmd.args(["-n", &namesrv, "--listen", "127.0.0.1:0"]);
     let (console, line) = spawn_wait(cmd, "rmq-console listening on http://", BOOT).unwrap();
@@ -176,6 +194,8 @@ async fn every_page_in_chromium() {
         "begin": begin,
         "end": now_ms() + 1000,
         "new_topic": "ConsoleE2eCreated",
+        "dledger_group": "RaftNode00",
+        "dledger_pids": raft_pids,
     });
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e/console_e2e.py");
     let out = tokio::task::spawn_blocking(move || {
@@ -207,5 +227,5 @@ async fn every_page_in_chromium() {
 
     consumer.shutdown().await;
     producer.shutdown().await;
-    drop((console, broker, ns));
+    drop((console, raft, broker, ns));
 }

@@ -55,8 +55,26 @@ async fn get(addr: &str, path: &str) -> (u16, String) {
 
 /// One GET with extra header lines (each ending in CRLF): (status, body).
 async fn get_with(addr: &str, path: &str, headers: &str) -> (u16, String) {
+    request(addr, "GET", path, headers, "").await
+}
+
+/// One request with a JSON body: (status, body as JSON).
+async fn send_json(addr: &str, method: &str, path: &str, body: &str) -> (u16, Value) {
+    let headers = format!(
+        "Content-Type: application/json\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    let (status, text) = request(addr, method, path, &headers, body).await;
+    let v = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}: {text}"));
+    (status, v)
+}
+
+/// One request over a fresh connection: (status, body).
+async fn request(addr: &str, method: &str, path: &str, headers: &str, body: &str) -> (u16, String) {
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Connection: close\r\n\r\n");
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Connection: close\r\n\r\n{body}"
+    );
     s.write_all(req.as_bytes()).await.unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).await.unwrap();
@@ -304,6 +322,12 @@ async fn name_server_down_is_a_clear_error_not_a_hang() {
     );
     // Not a timing assertion on speed, only that it did not hang past the deadline.
     assert!(started.elapsed() < Duration::from_secs(60));
+    // The OPS page still answers, with the dead name server and its error in its row.
+    let (status, ops) = get_json(&http, "/api/ops").await;
+    assert_eq!(status, 200, "{ops}");
+    assert_eq!(ops["nameServers"][0]["addr"], format!("127.0.0.1:{port}"));
+    assert!(ops["nameServers"][0]["error"].is_string(), "{ops}");
+    assert!(ops["nameServers"][0]["brokers"].is_null(), "{ops}");
 }
 
 #[test]
@@ -355,4 +379,58 @@ async fn a_configured_login_guards_the_page_and_the_api() {
     // Past the login, the API answers (here: the name server is down, so a 502 JSON error).
     let (status, body) = get_with(&http, "/api/cluster", ok).await;
     assert_eq!(status, 502, "{body}");
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_before_the_cluster_is_asked() {
+    // No name server listens here: every answer below comes from the console's own checks.
+    let port = rmq_testkit::free_port().unwrap();
+    let (_console, http) = start_console(&format!("127.0.0.1:{port}"));
+    let cases = [
+        (
+            "POST",
+            "/api/topics",
+            r#"{"topic":"bad topic!"}"#,
+            "illegal characters",
+        ),
+        ("POST", "/api/topics", r#"{"topic":"T","perm":3}"#, "perm"),
+        (
+            "POST",
+            "/api/topics",
+            r#"{"topic":"T","writeQueueNums":0}"#,
+            "queue numbers",
+        ),
+        ("POST", "/api/topics", "not json", "bad request body"),
+        ("POST", "/api/topics/T/messages", r#"{"body":""}"#, "empty"),
+        (
+            "POST",
+            "/api/consumers/g/reset",
+            r#"{"topic":" ","timestamp":0}"#,
+            "topic",
+        ),
+        (
+            "POST",
+            "/api/consumers/g/reset",
+            r#"{"topic":"T"}"#,
+            "bad request body",
+        ),
+    ];
+    for (method, path, body, says) in cases {
+        let (status, err) = send_json(&http, method, path, body).await;
+        assert_eq!(status, 400, "{method} {path} {body}: {err}");
+        assert!(
+            err["error"].as_str().is_some_and(|e| e.contains(says)),
+            "{method} {path} {body}: {err}"
+        );
+    }
+    for path in [
+        "/api/producers?topic=T",
+        "/api/brokers/not-an-address",
+        "/api/brokers/not-an-address/storage",
+        "/api/messages?topic=T&begin=20&end=10",
+        "/api/messages/not-an-id/tracks",
+    ] {
+        let (status, err) = get_json(&http, path).await;
+        assert_eq!(status, 400, "{path}: {err}");
+    }
 }

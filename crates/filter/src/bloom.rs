@@ -41,7 +41,6 @@ pub struct BloomFilterData {
 pub struct BloomError(pub String);
 
 impl BloomFilter {
-    // ANCHOR: bloom_create
     /// `BloomFilter.createByFn(f, n)`.
     pub fn create_by_fn(f: i32, n: i32) -> Result<BloomFilter, BloomError> {
         if !(1..100).contains(&f) {
@@ -63,7 +62,6 @@ impl BloomFilter {
         let m = (8.0 * (m as f64 / 8.0).ceil()) as i32;
         Ok(BloomFilter { f, n, k, m })
     }
-    // ANCHOR_END: bloom_create
 
     // ANCHOR: bloom_positions
     /// `calcBitPositions(key)`.
@@ -159,7 +157,6 @@ impl BitsArray {
     }
 }
 
-// ANCHOR: murmur3
 /// MurmurHash3 x64 128-bit (Austin Appleby's reference, as Guava's `murmur3_128(seed)`):
 /// returns (h1, h2); Guava's `asLong()` is h1.
 pub fn murmur3_x64_128(data: &[u8], seed: u32) -> (u64, u64) {
@@ -221,7 +218,6 @@ pub fn murmur3_x64_128(data: &[u8], seed: u32) -> (u64, u64) {
     h2 = h2.wrapping_add(h1);
     (h1, h2)
 }
-// ANCHOR_END: murmur3
 
 #[cfg(test)]
 mod tests {

@@ -112,7 +112,6 @@ impl CmpOp {
     }
 }
 
-// ANCHOR: expr
 /// A compiled expression (the tree the parser builds).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
@@ -137,7 +136,6 @@ pub enum Expr {
         not: bool,
     },
 }
-// ANCHOR_END: expr
 
 impl Expr {
     /// Whether 4.8.0 types this node as a `BooleanExpression`.
@@ -163,7 +161,6 @@ impl Expr {
         Ok(self.evaluate(ctx)? == Value::Bool(true))
     }
 
-    // ANCHOR: evaluate
     /// Evaluates the expression (`Expression.evaluate`).
     pub fn evaluate(&self, ctx: &dyn EvaluationContext) -> Result<Value, EvalError> {
         Ok(match self {
@@ -262,7 +259,6 @@ impl Expr {
             },
         })
     }
-    // ANCHOR_END: evaluate
 }
 
 /// A Boolean operand of a logic operator (a Java `(Boolean)` cast).

@@ -153,7 +153,6 @@ impl Parser {
         Err(self.parse_error())
     }
 
-    // ANCHOR: parse_error
     /// `generateParseException` + `ParseException.initialise`: the offending token, then
     /// every kind acceptable at the choice points passed since the last consumed token, in
     /// kind order.
@@ -201,7 +200,6 @@ impl Parser {
         }
         FilterError::Parse(msg)
     }
-    // ANCHOR_END: parse_error
 
     fn or_expression(&mut self) -> PResult<Expr> {
         self.logic_chain(kind::OR, 0, Self::and_expression, Expr::Or)

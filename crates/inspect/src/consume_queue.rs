@@ -230,7 +230,6 @@ pub enum EntryCheck {
     Wrong(K, String),
 }
 
-// ANCHOR: cq_entry_check
 /// Checks one consume-queue entry of `topic`/`queue_id` against the commit log: it must
 /// point at the start of a record of that topic and queue, with that queue offset and
 /// size, that 4.8.0 would dispatch, and carry the tagsCode that record's tags give.
@@ -278,7 +277,6 @@ pub fn check_entry(
     }
     EntryCheck::Ok
 }
-// ANCHOR_END: cq_entry_check
 
 #[cfg(test)]
 mod tests {

@@ -188,7 +188,6 @@ impl IndexFile {
             .count()
     }
 
-    // ANCHOR: index_chain_walk
     /// Follows slot `slot` from its newest entry through every prevIndex link. Entries are
     /// appended in number order, so a link must always go to a smaller number: that is what
     /// guarantees the walk ends, and a link that does not go back is reported as a fault.
@@ -222,7 +221,6 @@ impl IndexFile {
             n = prev;
         }
     }
-    // ANCHOR_END: index_chain_walk
 
     /// The entries of `key` (`topic#key`), newest first, as a lookup would find them.
     pub fn lookup(&self, key: &str) -> ChainWalk {

@@ -62,7 +62,6 @@ pub fn undecorate(address: i64) -> i64 {
 }
 // ANCHOR_END: ext_addr
 
-// ANCHOR: cq_ext_unit
 /// One extension unit (`CqExtUnit`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CqExtUnit {
@@ -113,7 +112,6 @@ impl CqExtUnit {
         })
     }
 }
-// ANCHOR_END: cq_ext_unit
 
 /// The extension files of one (topic, queue id).
 pub struct ConsumeQueueExt {
@@ -146,7 +144,6 @@ impl ConsumeQueueExt {
         self.queue.load(phase)
     }
 
-    // ANCHOR: ext_put
     /// Appends a unit and returns its address, or `None` when it cannot be stored (too big,
     /// out of addresses, no file): the caller then keeps the plain tags code (`put`, which
     /// returns 1 there).
@@ -195,7 +192,6 @@ impl ConsumeQueueExt {
         }
         None
     }
-    // ANCHOR_END: ext_put
 
     /// The unit at `address` (`get`); `None` for a non-address or an address with no unit.
     pub fn get(&self, address: i64) -> Option<CqExtUnit> {

@@ -285,7 +285,6 @@ impl Timed {
     }
 }
 
-// ANCHOR: tail
 /// The tail workload: append a cycle, wait until it is readable, read it back.
 fn tail(c: &mut dyn Contender, p: &ReadParams, partitions: u32) -> Result<ReadRun> {
     let mut timed = Timed::new();
@@ -312,7 +311,6 @@ fn tail(c: &mut dyn Contender, p: &ReadParams, partitions: u32) -> Result<ReadRu
     run.readable_after = Some(LatencySummary::of(&readable));
     Ok(run)
 }
-// ANCHOR_END: tail
 
 // ANCHOR: backlog
 /// The backlog workload: append everything, drain it from the page cache, then drop the

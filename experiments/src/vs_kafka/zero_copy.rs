@@ -154,7 +154,6 @@ fn write_all_vectored(sock: &mut TcpStream, parts: &[&[u8]]) -> std::io::Result<
     }
 }
 
-// ANCHOR: store_copy
 /// `store-copy`: one pull as our broker serves it: `get_message` copies each message out of
 /// the map, the copies are concatenated into the response body, the body is written.
 fn store_copy(
@@ -181,7 +180,6 @@ fn store_copy(
         next_offset: r.next_begin_offset,
     })
 }
-// ANCHOR_END: store_copy
 
 // ANCHOR: store_map
 /// `store-map`: the same messages, handed to the socket as slices of the mapped commit log
@@ -219,7 +217,6 @@ fn store_map(
 }
 // ANCHOR_END: store_map
 
-// ANCHOR: kafka_copy
 /// `kafkalog-copy`: kafkalog's `send_to` with the socket as the destination. The standard
 /// library's `io::copy` does not use `sendfile` towards a socket: it reads the range into an
 /// 8 KiB buffer and writes it, piece by piece. Every record has the same size, so the count
@@ -234,7 +231,6 @@ fn kafka_copy(
     let bytes = part.send_to(offset, max_bytes, sock)?;
     whole_records(offset, bytes, record_bytes)
 }
-// ANCHOR_END: kafka_copy
 
 fn whole_records(offset: i64, bytes: u64, record_bytes: u64) -> Result<Batch> {
     ensure!(
@@ -387,7 +383,6 @@ impl Backlog {
         let (mut offset, mut batches, mut wire) = (0i64, 0u64, 0u64);
         let before = ThreadUsage::now();
         let t = Instant::now();
-        // ANCHOR: deliver_loop
         while (offset as usize) < self.messages {
             let b = match how {
                 Delivery::StoreCopy => store_copy(store, offset, self.batch, &mut buf, &mut sock)?,
@@ -402,7 +397,6 @@ impl Backlog {
             wire += b.bytes;
             batches += 1;
         }
-        // ANCHOR_END: deliver_loop
         sock.shutdown(Shutdown::Write)?;
         let sender = ThreadUsage::since(before);
         let (received, kept, receiver) = receiver

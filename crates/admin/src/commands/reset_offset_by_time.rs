@@ -120,7 +120,6 @@ pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
     Ok(())
 }
 
-// ANCHOR: reset_by_timestamp
 /// INVOKE_BROKER_TO_RESET_OFFSET to every broker of the topic; the new offset per queue.
 pub async fn reset_by_timestamp(
     admin: &AdminClient,
@@ -163,9 +162,7 @@ pub async fn reset_by_timestamp(
     all.sort_by(|a, b| (&a.0.broker_name, a.0.queue_id).cmp(&(&b.0.broker_name, b.0.queue_id)));
     Ok(all)
 }
-// ANCHOR_END: reset_by_timestamp
 
-// ANCHOR: reset_by_timestamp_old
 /// The old way, for a group with no consumer online: read the group's offsets
 /// (GET_CONSUME_STATS; the topic's min offsets if it never consumed the topic), find the
 /// offset at the timestamp (SEARCH_OFFSET_BY_TIMESTAMP, or GET_MAX_OFFSET for -1) and write it
@@ -242,7 +239,6 @@ pub async fn reset_by_timestamp_old(
     }
     Ok(rows)
 }
-// ANCHOR_END: reset_by_timestamp_old
 
 /// UPDATE_CONSUMER_OFFSET (15), acknowledged (rmq-client's request).
 async fn update_consumer_offset(

@@ -150,7 +150,6 @@ impl ConsumerFilterManager {
         &self.bloom
     }
 
-    // ANCHOR: filter_decode
     /// `decode`: recompile every entry; keep them only if every stored bloom datum fits the
     /// current filter; entries alive when written are taken as dead 30 s ago (their clients
     /// must heartbeat again).
@@ -193,7 +192,6 @@ impl ConsumerFilterManager {
         }
         *self.table.write() = table;
     }
-    // ANCHOR_END: filter_decode
 
     /// `build`: a new entry, compiled; `None` for a tag subscription or a compile error.
     pub fn build(

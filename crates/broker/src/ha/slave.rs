@@ -93,7 +93,6 @@ async fn report(
 }
 // ANCHOR_END: slave_report
 
-// ANCHOR: slave_append
 /// Reads `[offset i64][size i32][body]` frames and appends each body at `offset`, which must
 /// be this store's end unless the store is empty (`dispatchReadRequest`).
 async fn read_and_append(
@@ -139,4 +138,3 @@ async fn read_and_append(
         end_tx.send_replace(b.store().get_max_phy_offset());
     }
 }
-// ANCHOR_END: slave_append

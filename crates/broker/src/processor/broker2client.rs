@@ -267,7 +267,6 @@ pub async fn consumer_status(
     Ok(super::ok().with_body(encode_body(&out)?))
 }
 
-// ANCHOR: call_consumer
 /// `AdminBrokerProcessor.callConsumer`: relays the request (same code, extFields and body)
 /// to the named client and returns that client's answer as the reply.
 pub async fn call_consumer(
@@ -312,7 +311,6 @@ pub async fn call_consumer(
         ),
     }
 }
-// ANCHOR_END: call_consumer
 
 /// CONSUME_MESSAGE_DIRECTLY: the broker adds its name and the stored record of `msgId`, then
 /// relays to the client, which runs its listener on that one message.

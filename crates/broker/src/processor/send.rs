@@ -76,7 +76,6 @@ pub async fn process(b: &Arc<Broker>, ctx: &Arc<Connection>, req: RemotingComman
 // ANCHOR_END: send_entry
 
 // ANCHOR: send_core
-// ANCHOR: msg_check
 /// `AbstractSendMessageProcessor.msgCheck`, the gate every send and every reply passes:
 /// topic name, default-topic conflict, existence (auto-create from the default topic),
 /// queue id range, write permission of order topics. Returns the topic's config, or the
@@ -160,7 +159,6 @@ pub fn msg_check(
     }
     Ok(tc)
 }
-// ANCHOR_END: msg_check
 
 async fn send_checked(
     b: &Arc<Broker>,

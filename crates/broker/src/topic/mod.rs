@@ -139,7 +139,6 @@ impl TopicConfigManager {
         self.persist();
     }
 
-    // ANCHOR: replace_from_master
     /// A slave's copy of its master's topics (`SlaveSynchronize.syncTopicConfig`): when the
     /// master's data version differs from ours, take its version and its whole table, and
     /// persist. Returns whether anything was replaced.
@@ -154,7 +153,6 @@ impl TopicConfigManager {
         self.persist();
         true
     }
-    // ANCHOR_END: replace_from_master
 
     /// Bumps the data version without changing a topic (4.8.0 does it when
     /// `brokerPermission` changes, so the name servers take the new registration).

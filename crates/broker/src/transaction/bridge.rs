@@ -144,7 +144,6 @@ pub fn op_half_offset(op: &MessageExt) -> i64 {
         .unwrap_or(-1)
 }
 
-// ANCHOR: renewed_half
 /// A fresh copy of a half at the end of the half queue (`renewHalfMessageInner`): what every
 /// check appends before it asks the producer, so the half queue only moves forward. 4.8.0
 /// copies neither the flag nor the reconsume count (both 0 in the copy); the properties
@@ -155,7 +154,6 @@ pub fn renewed_half(m: &MessageExt) -> (MessageExtBrokerInner, Props) {
     msg.reconsume_times = 0;
     (msg, m.properties.clone())
 }
-// ANCHOR_END: renewed_half
 
 /// An "immunity" copy (`renewImmunityHalfMessageInner`): a renewed copy that remembers the
 /// queue offset of the half it stands for in `TRAN_PREPARED_QUEUE_OFFSET`. Its properties
@@ -186,7 +184,6 @@ pub fn resumed_half(m: &MessageExt) -> (MessageExtBrokerInner, Props) {
     (msg, props)
 }
 
-// ANCHOR: check_request
 /// CHECK_TRANSACTION_STATE for the renewed copy `copy` (`sendCheckMessage` +
 /// `Broker2Client.checkProducerTransactionState`): the header names the copy's offsets, the
 /// body is the copy re-encoded with its real topic and queue, so the producer sees the
@@ -210,7 +207,6 @@ pub fn check_request(copy: &MessageExt) -> Result<rmq_remoting::RemotingCommand,
     .with_header(&header)
     .with_body(rmq_common::message::encode_record(&shown)))
 }
-// ANCHOR_END: check_request
 
 /// Appends one transaction record through the broker's put path (DLedger, HA and the
 /// DELAY redirect included). Puts of the transaction machinery take no send worker.
@@ -266,7 +262,6 @@ pub struct Read {
     pub msgs: Vec<MessageExt>,
 }
 
-// ANCHOR: read_queue
 /// Reads up to `n` records of `topic` queue `queue_id` from `offset` as group
 /// `CID_RMQ_SYS_TRANS` (`TransactionalMessageBridge.getMessage`).
 pub async fn read(
@@ -314,7 +309,6 @@ pub async fn read(
         msgs,
     }
 }
-// ANCHOR_END: read_queue
 
 /// The check cursor of one queue: the committed offset of `CID_RMQ_SYS_TRANS`, else the
 /// queue's first offset (`fetchConsumeOffset`; a queue that does not exist yet starts at 0).

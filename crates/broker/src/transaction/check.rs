@@ -50,7 +50,6 @@ pub struct PassStats {
     pub discarded: u32,
 }
 
-// ANCHOR: service
 /// Starts the service: a pass every `transactionCheckInterval` while this broker is master.
 pub fn start(b: &Arc<Broker>) -> tokio::task::JoinHandle<()> {
     let b = b.clone();
@@ -76,7 +75,6 @@ pub fn start(b: &Arc<Broker>) -> tokio::task::JoinHandle<()> {
         }
     })
 }
-// ANCHOR_END: service
 
 /// One pass over every queue of the half topic. The half topic's config is created on the
 /// first pass (1 queue, read/write), as 4.8.0's `selectTopicConfig` does.

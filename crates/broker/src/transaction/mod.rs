@@ -30,7 +30,6 @@ use std::sync::Arc;
 /// The transaction settings of broker.conf (declared in the key table, read live).
 pub use crate::config::TransactionConfig;
 
-// ANCHOR: names
 /// Half messages wait here (`TopicValidator.RMQ_SYS_TRANS_HALF_TOPIC`), always in queue 0.
 pub const HALF_TOPIC: &str = "RMQ_SYS_TRANS_HALF_TOPIC";
 /// One op record per resolved half (`RMQ_SYS_TRANS_OP_HALF_TOPIC`), same queue id as the half.
@@ -41,7 +40,6 @@ pub const CHECK_MAX_TIME_TOPIC: &str = "TRANS_CHECK_MAX_TIME_TOPIC";
 pub const CHECK_GROUP: &str = "CID_RMQ_SYS_TRANS";
 /// The tag of an op record (`TransactionalMessageUtil.REMOVETAG`).
 pub const REMOVE_TAG: &str = "d";
-// ANCHOR_END: names
 
 pub use rmq_common::message::{
     TRANSACTION_COMMIT_TYPE, TRANSACTION_PREPARED_TYPE, TRANSACTION_ROLLBACK_TYPE,

@@ -43,7 +43,6 @@ impl AllocateStrategy {
     }
 }
 
-// ANCHOR: allocate_averagely
 /// The contiguous share of `current_cid`: the first `mq % cid` consumers get
 /// one queue more than the rest.
 pub fn allocate_averagely(
@@ -76,7 +75,6 @@ pub fn allocate_averagely(
         .map(|i| mq_all[(start + i) % n_mq].clone())
         .collect()
 }
-// ANCHOR_END: allocate_averagely
 
 /// Queue `i` goes to consumer `i % cid_all.len()`.
 pub fn allocate_by_circle(

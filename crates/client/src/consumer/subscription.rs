@@ -18,7 +18,6 @@ use crate::util::{java_string_hash, now_ms};
 /// The expression that matches every tag (`SubscriptionData.SUB_ALL`).
 pub const SUB_ALL: &str = "*";
 
-// ANCHOR: message_selector
 /// How a consumer selects messages of a topic (`MessageSelector`): by tags, or by a SQL92
 /// expression on the message properties, which only a broker with `enablePropertyFilter=true`
 /// accepts.
@@ -70,7 +69,6 @@ impl From<&str> for MessageSelector {
         MessageSelector::Tag(tags.to_string())
     }
 }
-// ANCHOR_END: message_selector
 
 /// Parses a tag expression into a subscription of `topic`.
 pub fn build_subscription(topic: &str, expression: &str) -> Result<SubscriptionData> {

@@ -18,7 +18,6 @@ use crate::util::RETRY_GROUP_TOPIC_PREFIX;
 /// Fixed bytes of one batch entry besides body and properties.
 pub const ENTRY_OVERHEAD: usize = 4 + 4 + 4 + 4 + 4 + 2;
 
-// ANCHOR: encode_batch
 /// Encodes one batch entry.
 pub fn encode_entry(out: &mut BytesMut, msg: &Message) -> Result<()> {
     let props = encode_properties(&msg.properties);
@@ -41,7 +40,6 @@ pub fn encode_entry(out: &mut BytesMut, msg: &Message) -> Result<()> {
     out.put_slice(props);
     Ok(())
 }
-// ANCHOR_END: encode_batch
 
 /// Checks the batch rules and returns the topic and the batch-level `WAIT`.
 pub fn check_batch(msgs: &[Message]) -> Result<(String, bool)> {

@@ -198,7 +198,6 @@ impl Producer {
             .ok_or(ClientError::NotRunning("no result"))
     }
 
-    // ANCHOR: send_loop
     /// Up to `attempts` tries, each on a queue chosen by the fault strategy,
     /// all within `timeout`.
     async fn send_loop(
@@ -261,7 +260,6 @@ impl Producer {
         warn!(topic = %p.topic, attempts, error = %e, "send failed");
         Err(e)
     }
-    // ANCHOR_END: send_loop
 
     async fn send_kernel(
         &self,

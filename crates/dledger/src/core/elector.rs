@@ -281,7 +281,6 @@ impl Node {
         }
     }
 
-    // ANCHOR: heartbeat_round
     fn resolve_heartbeat_round(&mut self, _log: &mut dyn LogStore) {
         let Some(r) = self.hb_round.take() else {
             return;
@@ -306,7 +305,6 @@ impl Node {
             self.change_to_candidate(r.term);
         }
     }
-    // ANCHOR_END: heartbeat_round
 
     fn maintain_as_candidate(&mut self, log: &mut dyn LogStore) {
         if let Some(r) = &self.vote_round {
@@ -357,7 +355,6 @@ impl Node {
         self.on_vote_response(round, own, log);
     }
 
-    // ANCHOR: vote_count
     pub(super) fn on_vote_response(
         &mut self,
         round: u64,
@@ -385,7 +382,6 @@ impl Node {
         r.all += 1;
         self.check_vote_latch(log);
     }
-    // ANCHOR_END: vote_count
 
     pub(super) fn vote_failed(&mut self, round: u64, log: &mut dyn LogStore) {
         if let Some(r) = self.vote_round.as_mut().filter(|r| r.id == round) {

@@ -285,7 +285,6 @@ impl Group {
     }
 }
 
-// ANCHOR: figure_8
 /// Raft's "figure 8" with three members, scripted: an entry of an older term is
 /// copied to a majority by a later leader and counted; then a leader without it is
 /// elected. Returns the bodies nodes committed at index 0 and what the final leader
@@ -314,7 +313,6 @@ fn figure_8(rule: CommitRule) -> (Vec<(usize, Bytes)>, Bytes) {
     let held = g.logs[b2].get(0).map(|e| e.body).unwrap_or_default();
     (g.first_entry_commits.clone(), held)
 }
-// ANCHOR_END: figure_8
 
 #[test]
 fn figure_8_breaks_dledger_022_commit_rule() {

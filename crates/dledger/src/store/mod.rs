@@ -313,7 +313,6 @@ impl DLedgerStore {
         IndexRecord::decode(&raw).ok()
     }
 
-    // ANCHOR: recover
     fn recover(&mut self) -> Result<Recovery, StoreError> {
         let files = self.data.files().len();
         if files == 0 {
@@ -496,7 +495,6 @@ impl DLedgerStore {
         rec.end_term = self.end_term;
         Ok(Some(rec))
     }
-    // ANCHOR_END: recover
 
     /// The index of the first record in the first data file (`reviseLedgerBeginIndex`).
     fn first_index(&self) -> Result<i64, StoreError> {
@@ -704,7 +702,6 @@ impl LogStore for DLedgerStore {
         self.write_entry(entry)
     }
 
-    // ANCHOR: store_truncate
     fn truncate(&mut self, entry: &Entry) -> Result<i64, LogError> {
         let i = entry.index;
         // the entry comes from a TRUNCATE push: refuse what no index file can address
@@ -762,7 +759,6 @@ impl LogStore for DLedgerStore {
         self.publish_positions();
         Ok(i)
     }
-    // ANCHOR_END: store_truncate
 
     fn set_committed(&mut self, index: i64) {
         if index > self.committed && index <= self.end {

@@ -48,7 +48,6 @@ fn write<T: Serialize + ?Sized>(value: &T, pretty: bool) -> Result<String, serde
     String::from_utf8(out).map_err(|e| serde::ser::Error::custom(e.to_string()))
 }
 
-// ANCHOR: lenient_read
 /// Reads a body as 4.8.0 does: the bytes decoded as UTF-8 with bad sequences replaced
 /// (Java's `new String(bytes, UTF_8)`), then [`from_str`].
 pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error> {
@@ -62,7 +61,6 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, serde_json::Error>
     let value: serde_json::Value = serde_json::from_str(&normalize(text))?;
     lenient::from_value(value)
 }
-// ANCHOR_END: lenient_read
 
 /// Defines a Java enum that serializes as its constant name (as fastjson writes enums) and
 /// reads back from the name or the ordinal (fastjson's `EnumDeserializer`; the C++ core

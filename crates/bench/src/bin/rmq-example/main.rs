@@ -109,7 +109,6 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-// ANCHOR: example_request
 async fn request(a: RequestArgs) -> anyhow::Result<()> {
     let t = &a.target;
     let producer = Producer::start(ProducerConfig::new(t.group.clone(), t.namesrv.clone()))
@@ -157,9 +156,7 @@ async fn request(a: RequestArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
-// ANCHOR_END: example_request
 
-// ANCHOR: example_respond
 /// The listener of `respond`: answer each request through `replier`.
 fn responder(replier: Producer) -> MessageListener {
     MessageListener::concurrently(move |msgs, _| {
@@ -186,7 +183,6 @@ fn responder(replier: Producer) -> MessageListener {
         ConsumeConcurrentlyStatus::ConsumeSuccess
     })
 }
-// ANCHOR_END: example_respond
 
 fn printer() -> MessageListener {
     MessageListener::concurrently(|msgs, _| {

@@ -67,7 +67,6 @@ pub(super) fn reset_retry_topic(group: &str, msgs: &mut [MessageExt]) {
     }
 }
 
-// ANCHOR: consume_concurrently
 async fn consume(
     inner: Arc<PushInner>,
     mut msgs: Vec<MessageExt>,
@@ -116,7 +115,6 @@ async fn consume(
     }
     process_result(&inner, status, ctx, msgs, &pq, &mq).await;
 }
-// ANCHOR_END: consume_concurrently
 
 async fn process_result(
     inner: &Arc<PushInner>,
@@ -174,7 +172,6 @@ async fn process_result(
 }
 
 impl PushInner {
-    // ANCHOR: send_message_back
     /// Gives a failed message back to the broker for a delayed retry.
     pub(super) async fn send_message_back(
         &self,
@@ -208,7 +205,6 @@ impl PushInner {
             }
         }
     }
-    // ANCHOR_END: send_message_back
 
     /// Re-sends a copy of `msg` to `%RETRY%<group>` with the bookkeeping
     /// properties the broker expects.

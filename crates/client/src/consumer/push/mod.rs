@@ -379,7 +379,6 @@ impl PushConsumer {
 }
 
 impl PushInner {
-    // ANCHOR: check_client_in_broker
     /// `MQClientInstance.checkClientInBroker`: each non-TAG subscription is shown to one
     /// broker of its topic, which must accept it.
     async fn check_client_in_broker(&self) -> Result<()> {
@@ -408,7 +407,6 @@ impl PushInner {
         }
         Ok(())
     }
-    // ANCHOR_END: check_client_in_broker
 
     fn is_orderly(&self) -> bool {
         matches!(self.listener, MessageListener::Orderly(_))

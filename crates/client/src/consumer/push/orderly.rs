@@ -82,7 +82,6 @@ fn try_lock_later_and_reconsume(
     });
 }
 
-// ANCHOR: consume_orderly
 async fn consume(inner: Arc<PushInner>, pq: Arc<ProcessQueue>, mq: MessageQueue) {
     let MessageListener::Orderly(listener) = &inner.listener else {
         return;
@@ -176,7 +175,6 @@ async fn consume(inner: Arc<PushInner>, pq: Arc<ProcessQueue>, mq: MessageQueue)
     }
     drop(guard);
 }
-// ANCHOR_END: consume_orderly
 
 async fn call_listener(
     listener: Arc<OrderlyFn>,

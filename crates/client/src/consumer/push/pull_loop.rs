@@ -52,7 +52,6 @@ async fn pause(inner: &PushInner, d: Duration) -> bool {
     }
 }
 
-// ANCHOR: pull_loop
 async fn pull_loop(
     inner: Arc<PushInner>,
     mq: MessageQueue,
@@ -186,7 +185,6 @@ async fn pull_loop(
         }
     }
 }
-// ANCHOR_END: pull_loop
 
 impl PushInner {
     /// Hands pulled messages to the consume service of this consumer.

@@ -49,7 +49,6 @@ impl PushInner {
         }
     }
 
-    // ANCHOR: rebalance_by_topic
     async fn rebalance_by_topic(self: &Arc<Self>, topic: &str) {
         let inst = &self.instance;
         let mut mq_all = inst.subscribe_queues(topic);
@@ -91,7 +90,6 @@ impl PushInner {
             );
         }
     }
-    // ANCHOR_END: rebalance_by_topic
 
     /// Drops queues no longer owned and starts the new ones; true if anything changed.
     async fn update_process_queue_table(
@@ -178,7 +176,6 @@ impl PushInner {
         self.offsets.remove_offset(mq);
     }
 
-    // ANCHOR: compute_pull_from_where
     /// Where a newly owned queue starts: the stored offset, else per
     /// `consume_from_where`; negative means "cannot tell now".
     pub(super) async fn compute_pull_from_where(&self, mq: &MessageQueue) -> i64 {
@@ -203,7 +200,6 @@ impl PushInner {
             _ => self.broker_offset(mq, None).await,
         }
     }
-    // ANCHOR_END: compute_pull_from_where
 
     /// The queue's max offset, or the offset at a timestamp; -1 on error.
     async fn broker_offset(&self, mq: &MessageQueue, timestamp: Option<i64>) -> i64 {

@@ -194,7 +194,6 @@ impl PushInner {
         }
     }
 
-    // ANCHOR: consume_directly
     /// CONSUME_MESSAGE_DIRECTLY: one listener call on `msg`, outside the normal flow (no
     /// offset, no retry); the result says what the listener answered.
     pub(super) async fn consume_message_directly(
@@ -252,7 +251,6 @@ impl PushInner {
             spent_time_mills: begin.elapsed().as_millis() as i64,
         }
     }
-    // ANCHOR_END: consume_directly
 }
 
 /// The message of a caught panic.

@@ -56,7 +56,6 @@ fn invalid(v: &Value, expected: &str) -> Error {
     de::Error::custom(format!("cannot read {v} as {expected}"))
 }
 
-// ANCHOR: lenient_numbers
 /// An integer as fastjson's `TypeUtils.castToLong` finds one; `None` for null and "".
 fn integer(v: &Value) -> Result<Option<i128>, Error> {
     match v {
@@ -117,7 +116,6 @@ fn boolean(v: &Value) -> Result<bool, Error> {
         _ => Err(invalid(v, "a boolean")),
     }
 }
-// ANCHOR_END: lenient_numbers
 
 /// Visits an integer with the narrowest serde call that holds it; the visitor of the
 /// target type checks its own range (an `i32` field refuses 2^40).
@@ -140,7 +138,6 @@ macro_rules! integers {
     };
 }
 
-// ANCHOR: lenient_names
 /// fastjson's `smartMatch`: a key that names no field exactly is matched ignoring case,
 /// `_` and `-` (`client_id`, `ClientId` and `clientId` all fill `clientID`).
 fn smart_match(fields: &'static [&'static str], mut obj: Map<String, Value>) -> Map<String, Value> {
@@ -167,7 +164,6 @@ fn smart_match(fields: &'static [&'static str], mut obj: Map<String, Value>) -> 
     }
     obj
 }
-// ANCHOR_END: lenient_names
 
 impl<'de> Deserializer<'de> for Lenient {
     type Error = Error;
@@ -296,7 +292,6 @@ impl<'de> Deserializer<'de> for Lenient {
         }
     }
 
-    // ANCHOR: lenient_enums
     /// A Java enum constant by name, or by ordinal (fastjson's `EnumDeserializer` maps an
     /// integer to `values()[n]`); `variants` is in declaration order, like Java's.
     fn deserialize_enum<V: Visitor<'de>>(
@@ -324,7 +319,6 @@ impl<'de> Deserializer<'de> for Lenient {
             v => Err(invalid(&v, &format!("one of {variants:?}"))),
         }
     }
-    // ANCHOR_END: lenient_enums
 
     fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         self.0.deserialize_identifier(visitor)

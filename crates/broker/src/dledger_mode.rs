@@ -90,7 +90,6 @@ pub struct DLedgerMode {
 }
 
 impl DLedgerMode {
-    // ANCHOR: open
     /// Opens and recovers the member's store (`<storePathRootDir>/dledger-<selfId>`, data
     /// files of `mappedFileSizeCommitLog` bytes). Runs before the message store opens, which
     /// recovers its consume queues against [`Self::data_view`].
@@ -133,7 +132,6 @@ impl DLedgerMode {
             server: OnceLock::new(),
         })
     }
-    // ANCHOR_END: open
 
     /// The data files as the message store reads them (its commit log).
     pub fn data_view(&self) -> DataView {

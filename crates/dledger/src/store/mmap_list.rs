@@ -97,7 +97,6 @@ impl SharedFiles {
     }
 }
 
-// ANCHOR: flush_job
 /// Written bytes of one file waiting to reach the disk, taken under the store lock and
 /// synced without it ([`MmapFileList::flush_jobs`], then [`MmapFileList::mark_flushed`]).
 /// 0.2.2 flushes in its own thread (`FlushDataService`) for the same reason: an fsync can
@@ -120,7 +119,6 @@ impl FlushJob {
             .map_err(|e| StoreError::io(&self.path, e))
     }
 }
-// ANCHOR_END: flush_job
 
 impl MappedFile {
     fn open(path: PathBuf, start: i64, size: i64, create: bool) -> Result<MappedFile, StoreError> {

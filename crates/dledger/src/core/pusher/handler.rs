@@ -122,7 +122,6 @@ impl Node {
         }
     }
     // ANCHOR_END: truncate
-    // ANCHOR: append_handling
     /// Applies buffered APPEND pushes in index order (`handleDoAppend`).
     pub(in crate::core) fn drain_write_requests(&mut self, log: &mut dyn LogStore) {
         loop {
@@ -146,7 +145,6 @@ impl Node {
             }
         }
     }
-    // ANCHOR_END: append_handling
     /// `checkAbnormalFuture`: answers pushes we already hold, and makes the leader
     /// compare again when the push we need never came.
     pub(in crate::core) fn check_abnormal_pushes(&mut self, log: &mut dyn LogStore) {

@@ -10,7 +10,6 @@
 use crate::core::*;
 
 impl Node {
-    // ANCHOR: client_append
     /// `DLedgerServer.handleAppend` + `waitAck`.
     pub(in crate::core) fn client_append(
         &mut self,
@@ -51,7 +50,6 @@ impl Node {
         );
         self.check_quorum(log);
     }
-    // ANCHOR_END: client_append
     pub(in crate::core) fn update_watermark(&mut self, peer: &str, index: i64) {
         if let Some(w) = self.watermarks.get_mut(peer) {
             if *w < index {

@@ -6,7 +6,8 @@ then runs this script with the names it used (one JSON argument). The script vis
 of the console, fails on any JavaScript error, failed request or HTTP error answer it did not ask
 for, checks what each page shows, drives the back button, performs the write actions and checks
 each one's effect with the real `mqadmin`, and saves a screenshot of each page into
-book/src/figures/console/ for the book's console chapter (Part III "The web console").
+the folder the test names (target/console-e2e/, or book/src/figures/console/ for the book's
+console chapter, Part III "The web console", when run with RMQ_BLESS_BOOK=1).
 
 Exit status 0 means every check passed; anything else prints what failed.
 """

@@ -3,7 +3,9 @@
 //! an online consumer group and an online producer; then
 //! `crates/console/e2e/console_e2e.py` drives Debian's Chromium through every page,
 //! every link and the back button, performs the write actions and checks them with
-//! `mqadmin`, and saves a screenshot of each page into book/src/figures/console/.
+//! `mqadmin`, and saves a screenshot of each page into target/console-e2e/ (into
+//! book/src/figures/console/ with `RMQ_BLESS_BOOK=1`, so `make test` leaves the book's
+//! figures alone, as the experiments' `--quick` runs do).
 //!
 //! Ignored in `cargo test` (it needs /usr/bin/chromium and a Playwright venv);
 //! `make console-e2e` (part of `make test`) installs the venv and runs it.
@@ -180,7 +182,7 @@ async fn every_page_in_chromium() {
         "url": format!("http://{http}"),
         "namesrv": namesrv,
         "mqadmin": sibling_bin("mqadmin").unwrap(),
-        "shots": repo_root().join("book/src/figures/console"),
+        "shots": shots_dir(),
         "cluster": "TestCluster",
         "broker_name": "broker-e2e",
         "broker_addr": broker_addr,
@@ -228,4 +230,14 @@ async fn every_page_in_chromium() {
     consumer.shutdown().await;
     producer.shutdown().await;
     drop((console, raft, broker, ns));
+}
+
+/// Where the screenshots go: the book's figures only when asked (`RMQ_BLESS_BOOK=1`), else
+/// target/console-e2e/, so an ordinary test run does not rewrite tracked files.
+fn shots_dir() -> PathBuf {
+    if std::env::var_os("RMQ_BLESS_BOOK").is_some_and(|v| v == "1") {
+        repo_root().join("book/src/figures/console")
+    } else {
+        repo_root().join("target/console-e2e")
+    }
 }

@@ -21,9 +21,13 @@
 /// The filter's shape: error rate f (%), expected groups n, hash count k and bit count m.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BloomFilter {
+    /// Target false-positive rate, in percent (1..=99).
     pub f: i32,
+    /// Expected number of consumer groups the filter is sized for.
     pub n: i32,
+    /// Number of hash functions, i.e. bit positions per group.
     pub k: i32,
+    /// Total number of bits in a bit map built with this filter.
     pub m: i32,
 }
 
@@ -31,7 +35,9 @@ pub struct BloomFilter {
 /// `{"bitNum":112,"bitPos":[a,b,c]}`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct BloomFilterData {
+    /// The group's k bit positions (Java: `bitPos`).
     pub bit_pos: Vec<i32>,
+    /// The bit count m of the filter that computed them (Java: `bitNum`).
     pub bit_num: i32,
 }
 
@@ -132,26 +138,31 @@ impl BitsArray {
         BitsArray { bytes }
     }
 
+    /// Number of bits held: the byte count times 8 (`BitsArray.bitLength`).
     pub fn bit_len(&self) -> usize {
         self.bytes.len() * 8
     }
 
+    /// Sets bit `p` to 1; a position past the end is ignored.
     pub fn set(&mut self, p: usize) {
         if let Some(b) = self.bytes.get_mut(p / 8) {
             *b |= 1 << (p % 8);
         }
     }
 
+    /// Whether bit `p` is 1; a position past the end reads as 0.
     pub fn get(&self, p: usize) -> bool {
         self.bytes
             .get(p / 8)
             .is_some_and(|b| b & (1 << (p % 8)) != 0)
     }
 
+    /// The bytes as stored in ConsumeQueueExt (bit p in byte p/8).
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
     }
 
+    /// Gives up the bytes, for writing them to ConsumeQueueExt.
     pub fn into_bytes(self) -> Vec<u8> {
         self.bytes
     }

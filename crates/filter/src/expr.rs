@@ -19,11 +19,17 @@ use std::fmt;
 /// A value during evaluation (a Java object; `Null` is Java's null).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// Java's null: a missing property, or an unknown truth value.
     Null,
+    /// A `java.lang.Boolean`.
     Bool(bool),
+    /// A `java.lang.Integer`.
     Int(i32),
+    /// A `java.lang.Long`.
     Long(i64),
+    /// A `java.lang.Double`.
     Double(f64),
+    /// A `java.lang.String` (every message property is one).
     Str(String),
 }
 
@@ -83,10 +89,15 @@ impl EvaluationContext for Vec<(String, String)> {
 /// The comparison operators (`=` also implements `IS NULL`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CmpOp {
+    /// `=` (and `IS NULL`).
     Eq,
+    /// `>`.
     Gt,
+    /// `>=`.
     Ge,
+    /// `<`.
     Lt,
+    /// `<=`.
     Le,
 }
 
@@ -125,14 +136,21 @@ pub enum Expr {
     BooleanCast(Box<Expr>),
     /// Unary minus: negates numbers, null for anything else.
     Negate(Box<Expr>),
+    /// `NOT x`: three-valued negation (NOT null is null).
     Not(Box<Expr>),
+    /// `l AND r`: three-valued conjunction.
     And(Box<Expr>, Box<Expr>),
+    /// `l OR r`: three-valued disjunction.
     Or(Box<Expr>, Box<Expr>),
+    /// A comparison `l op r`; `<>` and `IS NOT NULL` are `Not` around an `Eq`.
     Compare(CmpOp, Box<Expr>, Box<Expr>),
     /// `prop [NOT] IN ('a', 'b')`: plain string membership.
     In {
+        /// The property name on the left of `IN`.
         property: String,
+        /// The string literals in the list, in order.
         values: Vec<String>,
+        /// True for `NOT IN`.
         not: bool,
     },
 }

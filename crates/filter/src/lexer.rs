@@ -15,30 +15,55 @@ use crate::error::FilterError;
 /// Token kinds, numbered as `SelectorParserConstants` (the number matters: it orders the
 /// "Was expecting" list of a parse error).
 pub mod kind {
+    /// End of input.
     pub const EOF: u8 = 0;
+    /// The keyword `NOT`.
     pub const NOT: u8 = 8;
+    /// The keyword `AND`.
     pub const AND: u8 = 9;
+    /// The keyword `OR`.
     pub const OR: u8 = 10;
+    /// The keyword `BETWEEN`.
     pub const BETWEEN: u8 = 11;
+    /// The keyword `IN`.
     pub const IN: u8 = 12;
+    /// The literal `TRUE`.
     pub const TRUE: u8 = 13;
+    /// The literal `FALSE`.
     pub const FALSE: u8 = 14;
+    /// The literal `NULL`.
     pub const NULL: u8 = 15;
+    /// The keyword `IS`.
     pub const IS: u8 = 16;
+    /// An integer literal: `0`, or digits not starting with 0, optionally ending in `l`/`L`.
     pub const DECIMAL_LITERAL: u8 = 17;
+    /// A number with a decimal point (`5.`, `.5`, `5.5`) or an exponent (`5E10`).
     pub const FLOATING_POINT_LITERAL: u8 = 18;
+    /// A string in single quotes (`''` is one quote).
     pub const STRING_LITERAL: u8 = 20;
+    /// An identifier: a property name.
     pub const ID: u8 = 21;
+    /// `=`.
     pub const EQ: u8 = 22;
+    /// `<>`.
     pub const NE: u8 = 23;
+    /// `>`.
     pub const GT: u8 = 24;
+    /// `>=`.
     pub const GE: u8 = 25;
+    /// `<`.
     pub const LT: u8 = 26;
+    /// `<=`.
     pub const LE: u8 = 27;
+    /// `(`.
     pub const LPAREN: u8 = 28;
+    /// `,`.
     pub const COMMA: u8 = 29;
+    /// `)`.
     pub const RPAREN: u8 = 30;
+    /// `+`.
     pub const PLUS: u8 = 31;
+    /// `-`.
     pub const MINUS: u8 = 32;
 }
 
@@ -85,9 +110,13 @@ pub fn token_image(k: u8) -> &'static str {
 /// One token: its kind, its text and where it begins (1-based, JavaCC's counting).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
+    /// The token kind, one of the [`kind`] constants.
     pub kind: u8,
+    /// The token's text as written (a string literal keeps its quotes).
     pub image: String,
+    /// Line of the first character, from 1 (Java: `beginLine`).
     pub line: u32,
+    /// Column of the first character, from 1 (Java: `beginColumn`).
     pub column: u32,
 }
 
@@ -145,6 +174,7 @@ pub fn add_escapes(units: &[u16]) -> String {
 }
 
 impl Lexer {
+    /// A lexer positioned at the start of `text`.
     pub fn new(text: &str) -> Lexer {
         let text: Vec<u16> = text.encode_utf16().collect();
         let mut pos = Vec::with_capacity(text.len());

@@ -17,6 +17,8 @@
 //! module of 4.8.0: `SqlFilter`, `parser/SelectorParser`, `expression/*`, `util/BloomFilter`,
 //! `util/BitsArray`.
 
+#![warn(missing_docs)]
+
 pub mod bloom;
 pub mod error;
 pub mod expr;

@@ -17,7 +17,7 @@
 //!
 //! Error texts: a grammar error lists the tokens that were acceptable where it stopped —
 //! JavaCC collects them from every choice point visited since the last consumed token (its
-//! `jj_la1` table, mirrored by [`Parser::expect_at`]). Checks made while the tree is built
+//! `jj_la1` table, mirrored by `Parser::expect_at`). Checks made while the tree is built
 //! (`'x' > 5`, `a IN (...)` on a non-property, a BETWEEN with NULL bounds) raise 4.8.0's
 //! messages. Book: Part II, "Filtering". Mirrors `SelectorParser` (generated from
 //! `SelectorParser.jj`) and the `create*` factories of `ComparisonExpression`.

@@ -13,8 +13,11 @@ pub enum LogError {
     /// A file operation failed.
     #[error("{op} {path}: {source}")]
     Io {
+        /// What was being done ("opening", "appending to", ...).
         op: &'static str,
+        /// The file or directory concerned.
         path: PathBuf,
+        /// The error from the operating system.
         #[source]
         source: std::io::Error,
     },
@@ -31,8 +34,11 @@ pub enum LogError {
     /// active segment's tail).
     #[error("corrupt record at position {position} of {path}: {reason}")]
     Corrupt {
+        /// The segment's `.log` file.
         path: PathBuf,
+        /// Byte position of the record in that file.
         position: u64,
+        /// Which check failed (size, CRC, ...).
         reason: String,
     },
 }

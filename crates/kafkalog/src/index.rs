@@ -25,14 +25,18 @@ use crate::error::{LogError, Result};
 pub trait Entry: Copy {
     /// Bytes per entry on disk.
     const SIZE: usize;
+    /// Appends the entry's `SIZE` big-endian bytes to `out`.
     fn encode(&self, out: &mut Vec<u8>);
+    /// Reads an entry from the first `SIZE` bytes of `b` (the caller checks the length).
     fn decode(b: &[u8]) -> Self;
 }
 
 /// An offset-index entry: a record's offset relative to the segment base, and where it starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OffsetEntry {
+    /// The record's offset minus the segment's base offset.
     pub relative_offset: u32,
+    /// Byte position of the record in the segment's `.log` file.
     pub position: u32,
 }
 
@@ -40,7 +44,9 @@ pub struct OffsetEntry {
 /// offset of the record that carried it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimeEntry {
+    /// The largest record timestamp up to this entry, in ms since the Unix epoch.
     pub timestamp: i64,
+    /// Offset, minus the segment's base offset, of the record that carried `timestamp`.
     pub relative_offset: u32,
 }
 

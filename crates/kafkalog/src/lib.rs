@@ -18,6 +18,8 @@
 //! Mirrors Kafka's `kafka.log.Log`, `LogSegment`, `OffsetIndex`, `TimeIndex` and
 //! `LogManager` (Kafka 2.x, the version the original study notes read).
 
+#![warn(missing_docs)]
+
 pub mod config;
 pub mod error;
 pub mod index;

@@ -16,11 +16,14 @@ use crate::record::Record;
 /// A topic name and a partition number.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TopicPartition {
+    /// The topic name.
     pub topic: String,
+    /// The partition number within the topic, from 0.
     pub partition: u32,
 }
 
 impl TopicPartition {
+    /// The partition `partition` of `topic`.
     pub fn new(topic: impl Into<String>, partition: u32) -> Self {
         TopicPartition {
             topic: topic.into(),
@@ -72,6 +75,7 @@ impl Log {
         })
     }
 
+    /// The directory that holds one `<topic>-<partition>` directory per partition.
     pub fn root(&self) -> &Path {
         &self.root
     }

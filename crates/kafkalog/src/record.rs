@@ -34,9 +34,13 @@ pub const MAX_RECORD_SIZE: usize = 64 << 20;
 /// One record as read back from the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
+    /// The record's offset in its partition, from 0.
     pub offset: i64,
+    /// The timestamp given at append, in ms since the Unix epoch.
     pub timestamp: i64,
+    /// The key bytes (empty when the record has no key).
     pub key: Vec<u8>,
+    /// The value bytes.
     pub value: Vec<u8>,
 }
 

@@ -111,6 +111,7 @@ impl Segment {
         ordered && inside && (self.size == 0 || self.time_index.last().is_some())
     }
 
+    /// The offset of the segment's first record; also the number in its file names.
     pub fn base_offset(&self) -> i64 {
         self.base_offset
     }

@@ -14,15 +14,22 @@ use std::time::Duration;
 /// A config problem (file unreadable, bad value).
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The config file could not be read.
     #[error("cannot read config file {path}: {source}")]
     Read {
+        /// The file that was asked for.
         path: PathBuf,
+        /// The I/O error from reading it.
         source: std::io::Error,
     },
+    /// A key has a value that does not parse as the type the key needs.
     #[error("config key {key}: {value:?} is not a valid {expected}")]
     BadValue {
+        /// The key, as spelled in the file (e.g. `listenPort`).
         key: String,
+        /// The value found in the file.
         value: String,
+        /// What the value should have been (e.g. "port number").
         expected: &'static str,
     },
 }
@@ -30,6 +37,7 @@ pub enum ConfigError {
 /// Everything the name server needs to start.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NamesrvConfig {
+    /// TCP port to listen on (`listenPort` of 4.8.0's `NettyServerConfig`, default 9876; 0 picks a free port).
     pub listen_port: u16,
     /// Interface to bind; loopback unless configured otherwise.
     pub bind_address: IpAddr,
@@ -85,6 +93,7 @@ const IGNORED_KEYS: &[&str] = &[
 ];
 
 impl NamesrvConfig {
+    /// The socket address to bind: `bind_address` and `listen_port` together.
     pub fn listen_addr(&self) -> SocketAddr {
         SocketAddr::new(self.bind_address, self.listen_port)
     }

@@ -32,13 +32,22 @@ struct KvConfigSerializeWrapper {
 /// A KV persistence problem.
 #[derive(Debug, thiserror::Error)]
 pub enum KvConfigError {
+    /// Reading or writing the KV file failed.
     #[error("kv config file {path}: {source}")]
     Io {
+        /// The file being read or written.
         path: PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// The KV file does not parse, and neither does its `.bak` copy.
     #[error("kv config file {path} is corrupt ({reason}) and no usable .bak copy exists")]
-    Corrupt { path: PathBuf, reason: String },
+    Corrupt {
+        /// The main KV file.
+        path: PathBuf,
+        /// Why the main file was rejected (the parse error).
+        reason: String,
+    },
 }
 
 /// Namespaced KV pairs with write-through persistence.
@@ -77,6 +86,7 @@ impl KvConfigManager {
     }
 
     // ANCHOR: kv_put
+    /// Sets `key` in `namespace` to `value` (creating the namespace if needed) and persists the table.
     pub fn put(&self, namespace: &str, key: &str, value: &str) -> Result<(), KvConfigError> {
         let mut table = self.table.write();
         let prev = table
@@ -91,10 +101,12 @@ impl KvConfigManager {
     }
     // ANCHOR_END: kv_put
 
+    /// The value of `key` in `namespace`, or `None` when either does not exist.
     pub fn get(&self, namespace: &str, key: &str) -> Option<String> {
         self.table.read().get(namespace)?.get(key).cloned()
     }
 
+    /// Removes `key` from `namespace` and persists the table; a missing key or namespace is not an error.
     pub fn delete(&self, namespace: &str, key: &str) -> Result<(), KvConfigError> {
         let mut table = self.table.write();
         let Some(ns) = table.get_mut(namespace) else {

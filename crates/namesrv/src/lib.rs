@@ -18,6 +18,8 @@
 //! NameServerState { config: RwLock<NamesrvConfig>, routes: RouteInfoManager, kv: KvConfigManager }
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod config;
 pub mod housekeeping;
 pub mod kv_config;
@@ -39,21 +41,29 @@ pub use route_table::RouteInfoManager;
 /// Why the name server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum NamesrvError {
+    /// The listening socket could not be bound (port taken, address not local, ...).
     #[error("cannot listen on {addr}: {source}")]
     Bind {
+        /// The address we tried to listen on.
         addr: SocketAddr,
+        /// The error from the operating system.
         source: std::io::Error,
     },
+    /// The KV config file could not be loaded.
     #[error(transparent)]
     KvConfig(#[from] KvConfigError),
+    /// The configuration is invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
 }
 
 /// Everything a request can touch.
 pub struct NameServerState {
+    /// The configuration; `updateNamesrvConfig` changes it at run time (Java: `namesrvConfig`).
     pub config: RwLock<NamesrvConfig>,
+    /// Topic routes and broker liveness (Java: `routeInfoManager`).
     pub routes: RouteInfoManager,
+    /// The persisted KV configuration (Java: `kvConfigManager`).
     pub kv: KvConfigManager,
 }
 
@@ -99,10 +109,12 @@ impl NameServer {
         })
     }
 
+    /// The address actually bound (useful when the configured port was 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
     }
 
+    /// The shared state the request processor works on (for tests and embedding).
     pub fn state(&self) -> &Arc<NameServerState> {
         &self.state
     }

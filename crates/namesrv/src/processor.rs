@@ -65,6 +65,7 @@ fn success() -> RemotingCommand {
 }
 
 impl NamesrvProcessor {
+    /// A processor that answers requests against `state`.
     pub fn new(state: Arc<NameServerState>) -> Self {
         NamesrvProcessor { state }
     }

@@ -52,20 +52,30 @@ struct Tables {
 
 /// One REGISTER_BROKER call, decoded.
 pub struct BrokerRegistration {
+    /// The cluster the broker belongs to (`brokerClusterName`).
     pub cluster_name: String,
+    /// The broker's client-facing address, `ip:port`.
     pub broker_addr: String,
+    /// The broker name shared by a master and its slaves.
     pub broker_name: String,
+    /// 0 for the master, above 0 for a slave.
     pub broker_id: i64,
+    /// The address slaves replicate from, `ip:haPort`.
     pub ha_server_addr: String,
+    /// The broker's topic configs and their data version (Java: `topicConfigWrapper`).
     pub topic_config_wrapper: TopicConfigSerializeWrapper,
+    /// Filter-server addresses the broker reports, if any (Java: `filterServerList`).
     pub filter_server_list: Option<Vec<String>>,
+    /// The connection the request came on, closed if the broker expires (Java: `channel`); `None` in process.
     pub conn: Option<Arc<Connection>>,
 }
 
 /// What a registering slave learns about its master.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RegisterBrokerResult {
+    /// The master's HA address, when the registering broker is a slave and its master is known.
     pub ha_server_addr: Option<String>,
+    /// The master's address, when the registering broker is a slave and its master is known.
     pub master_addr: Option<String>,
 }
 
@@ -76,11 +86,15 @@ pub struct RouteInfoManager {
 }
 
 impl RouteInfoManager {
+    /// An empty routing table.
     pub fn new() -> Self {
         Self::default()
     }
 
     // ANCHOR: register_broker
+    /// Records a broker's registration: cluster membership, address and liveness, and, from a
+    /// master that is new or whose data version changed, its topics' queue data. A slave learns
+    /// its master's addresses from the result.
     pub fn register_broker(&self, reg: BrokerRegistration) -> RegisterBrokerResult {
         let mut t = self.tables.write();
         t.cluster_addr_table
@@ -150,6 +164,8 @@ impl RouteInfoManager {
     }
     // ANCHOR_END: register_broker
 
+    /// Forgets one broker (UNREGISTER_BROKER): its liveness, its address, and, when it was the
+    /// last of its name, its name, its cluster entry and its queue data.
     pub fn unregister_broker(
         &self,
         cluster_name: &str,
@@ -213,6 +229,7 @@ impl RouteInfoManager {
     }
     // ANCHOR_END: pickup_route
 
+    /// Every broker name with its addresses and every cluster with its broker names (GET_BROKER_CLUSTER_INFO).
     pub fn cluster_info(&self) -> ClusterInfo {
         let t = self.tables.read();
         ClusterInfo {
@@ -221,6 +238,7 @@ impl RouteInfoManager {
         }
     }
 
+    /// Every topic that has a route (GET_ALL_TOPIC_LIST_FROM_NAMESERVER).
     pub fn all_topic_list(&self) -> TopicList {
         let t = self.tables.read();
         TopicList {
@@ -229,6 +247,7 @@ impl RouteInfoManager {
         }
     }
 
+    /// Topics with at least one queue on a broker of `cluster`; empty for an unknown cluster.
     pub fn topics_by_cluster(&self, cluster: &str) -> TopicList {
         let t = self.tables.read();
         let mut list = TopicList::default();
@@ -271,14 +290,17 @@ impl RouteInfoManager {
         }
     }
 
+    /// Topics flagged as unit topics (GET_UNIT_TOPIC_LIST).
     pub fn unit_topics(&self) -> TopicList {
         self.topics_with_flag(|f| f & FLAG_UNIT != 0)
     }
 
+    /// Topics flagged as having a unit subscription (GET_HAS_UNIT_SUB_TOPIC_LIST).
     pub fn has_unit_sub_topics(&self) -> TopicList {
         self.topics_with_flag(|f| f & FLAG_UNIT_SUB != 0)
     }
 
+    /// Topics with a unit subscription that are not unit topics themselves (GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST).
     pub fn has_unit_sub_ununit_topics(&self) -> TopicList {
         self.topics_with_flag(|f| f & FLAG_UNIT == 0 && f & FLAG_UNIT_SUB != 0)
     }
@@ -296,16 +318,19 @@ impl RouteInfoManager {
         count
     }
 
+    /// Removes a topic's route (DELETE_TOPIC_IN_NAMESRV); an unknown topic is ignored.
     pub fn delete_topic(&self, topic: &str) {
         self.tables.write().topic_queue_table.remove(topic);
     }
 
+    /// True when `version` differs from the data version the broker last registered, or the broker is unknown.
     pub fn is_broker_topic_config_changed(&self, broker_addr: &str, version: &DataVersion) -> bool {
         self.tables
             .read()
             .topic_config_changed(broker_addr, version)
     }
 
+    /// The data version of the broker's last registration, `None` for an unknown broker.
     pub fn query_broker_data_version(&self, broker_addr: &str) -> Option<DataVersion> {
         self.tables
             .read()
@@ -314,6 +339,7 @@ impl RouteInfoManager {
             .map(|l| l.data_version)
     }
 
+    /// Marks a live broker as heard from now, so the expiry scan keeps it.
     pub fn touch_broker(&self, broker_addr: &str) {
         if let Some(live) = self.tables.write().broker_live_table.get_mut(broker_addr) {
             live.last_update = Instant::now();

@@ -11,15 +11,21 @@ pub enum Error {
     /// The executable is not next to the running one (nor in a folder above it).
     #[error("binary `{name}` not found next to {exe} or in its parent folders; build it first: `{build}`")]
     BinNotFound {
+        /// The binary's file name (e.g. `mqnamesrv`).
         name: String,
+        /// The running executable whose folder was searched.
         exe: PathBuf,
+        /// The cargo command that builds the missing binary.
         build: String,
     },
     /// The child did not print a line containing `needle` in time, or exited first.
     #[error("{program}: no stdout line containing {needle:?} {why}")]
     NoBootLine {
+        /// The program that was started.
         program: String,
+        /// The text the boot line should contain.
         needle: String,
+        /// How waiting ended: "within `<timeout>`" or "before it closed stdout".
         why: String,
     },
     /// No port (set) that satisfies the request could be found on 127.0.0.1.
@@ -28,7 +34,9 @@ pub enum Error {
     /// An I/O failure, with what was being done.
     #[error("{what}: {source}")]
     Io {
+        /// What was being done, with the path (e.g. "writing /tmp/x/broker.conf").
         what: String,
+        /// The error from the operating system.
         #[source]
         source: std::io::Error,
     },

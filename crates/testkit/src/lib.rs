@@ -10,6 +10,8 @@
 //! Book chapter: none (test support). RocketMQ 4.8.0 counterpart: the `IntegrationTestBase`
 //! of its `test` module, which starts a name server and brokers in-process for its tests.
 
+#![warn(missing_docs)]
+
 mod error;
 mod ports;
 mod process;

@@ -17,6 +17,7 @@ pub const BOOT_TIMEOUT: Duration = Duration::from_secs(30);
 /// A child process killed (SIGKILL) and reaped when dropped.
 #[derive(Debug)]
 pub struct Proc {
+    /// The guarded child; its stdout may already have been taken by [`spawn_wait`].
     pub child: Child,
 }
 

@@ -40,10 +40,15 @@ pub fn start_namesrv(exe: &Path, dir: &Path, extra: &str) -> Result<(Proc, Strin
 /// `extra` may also override, e.g. `brokerId=1`).
 #[derive(Debug, Clone)]
 pub struct BrokerConf {
+    /// The cluster name (`brokerClusterName`).
     pub cluster: String,
+    /// The broker name (`brokerName`).
     pub name: String,
+    /// The client-facing TCP port (`listenPort`); `port - 2` and `port + 1` must be free too.
     pub port: u16,
+    /// Name server addresses, `;`-separated (`namesrvAddr`).
     pub namesrv: String,
+    /// The store's root directory (`storePathRootDir`).
     pub store: PathBuf,
     /// More `key=value` lines, written after the fields above.
     pub extra: String,

@@ -12,7 +12,7 @@ FIELD ?=
 CHAPTER ?=
 LAB ?=
 
-.PHONY: help build run run-single stop status kill pause resume leader node try try-list clean book book-build book-check interop-store interop-dledger mermaid-update \
+.PHONY: help build run run-single stop status kill pause resume leader node try try-list clean book book-build book-check interop-store interop-dledger interop-dledger-store interop-mixed-group mermaid-update \
         test java-tests console-e2e interop bench experiments-quick mdbook fmt labs
 
 help: ## list the targets
@@ -126,9 +126,18 @@ interop: ## official clients (Java 4.8.0 client + mqadmin, Go v2) against our se
 	interop/run.sh
 	$(MAKE) interop-store
 	$(MAKE) interop-dledger
+	$(MAKE) interop-dledger-store
+	$(MAKE) interop-mixed-group
 
 interop-dledger: ## Java 4.8.0 and Go producers keep sending while a DLedger leader is killed; nothing acked is lost
 	bash interop/dledger/run.sh
+
+interop-dledger-store: ## DLedger stores interchange: real 4.8.0 serves a store ours wrote, ours serves one 4.8.0 wrote
+	bash interop/dledger-store/run.sh
+
+interop-mixed-group: ## two real 4.8.0 DLedger brokers + one of ours in one group; leader kills lose no acked message
+	$(CARGO) build --release -q -p rmq-namesrv -p rmq-broker
+	$(CARGO) run --release -q -p experiments --bin mixed-group -- --quick
 
 interop-store: ## real Apache RocketMQ 4.8.0 writes a store, rmq-inspect verify checks it byte by byte
 	bash interop/store/run.sh

@@ -5,10 +5,21 @@
 #   java-cluster.sh start DIR NAMESRV_PORT BROKER_PORT start both, wait for "boot success"
 #   java-cluster.sh stop DIR                           SIGTERM both (SIGKILL after 20 s)
 #   java-cluster.sh status DIR                         which of the two still run
+#   java-cluster.sh run-namesrv DIR PORT               exec the name server alone (foreground)
+#   java-cluster.sh run-broker DIR                     exec a broker from DIR/broker.conf (foreground)
+#   java-cluster.sh run-class DIR CLASS [ARG...]       exec any class with the 4.8.0 jars
 #
-# Used by the vs-peers experiment (experiments/src/bin/vs-peers.rs) and by the client's tests
-# against a Java broker (crates/client/tests/java_broker.rs). Book: Part V, "Side by side with
-# Java RocketMQ and rocketmq-rust".
+# The run-* forms replace this shell with the JVM, so the caller owns the process: it can
+# kill -9 it, restart it, or wait for "boot success" on its stdout. run-broker takes whatever
+# broker.conf the caller wrote (a DLedger member, for example); run-class runs the 4.8.0 tools
+# (org.apache.rocketmq.tools.command.MQAdminStartup is mqadmin) or the caller's own classes
+# (RMQ_JAVA_CP is put in front of the jars).
+#
+# Used by the vs-peers experiment (experiments/src/bin/vs-peers.rs), by the client's tests
+# against a Java broker (crates/client/tests/java_broker.rs), by the DLedger store interchange
+# (interop/dledger-store/run.sh) and by the mixed-group experiment
+# (experiments/src/bin/mixed-group.rs). Book: Part V, "Side by side with Java RocketMQ and
+# rocketmq-rust", and Part IV, "Replacing a Java node, live".
 #
 # The jars are copied by `mvn dependency:copy-dependencies` (pom.xml beside this script) into
 # $RMQ_JAVA_CACHE (default $HOME/.cache/rmq-workbook/java-4.8.0), outside the repository.
@@ -23,8 +34,9 @@
 # (the Rust callers do exactly that around their whole run). RMQ_JAVA_ALLOW_WILDCARD=1 skips the
 # check at your own risk.
 #
-# Environment: RMQ_JAVA_CACHE, RMQ_JAVA_HEAP (default 1g: -Xms/-Xmx), RMQ_JAVA_FLUSH
-# (ASYNC_FLUSH | SYNC_FLUSH, default ASYNC_FLUSH), RMQ_JAVA_BROKER_EXTRA (extra broker.conf lines).
+# Environment: RMQ_JAVA_CACHE, RMQ_JAVA_HEAP (default 1g: -Xms/-Xmx of the servers; run-class
+# uses RMQ_JAVA_TOOL_HEAP, default 256m), RMQ_JAVA_FLUSH (ASYNC_FLUSH | SYNC_FLUSH, default
+# ASYNC_FLUSH), RMQ_JAVA_BROKER_EXTRA (extra broker.conf lines), RMQ_JAVA_CP (run-class only).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -57,8 +69,9 @@ fetch() {
 }
 
 # ANCHOR: java-opts
-java_opts() { # $1 = run dir
-    JAVA_OPTS=(-server "-Xms$HEAP" "-Xmx$HEAP" -XX:+UseG1GC -XX:G1HeapRegionSize=16m
+java_opts() { # $1 = run dir, $2 = heap (default $HEAP)
+    local heap=${2:-$HEAP}
+    JAVA_OPTS=(-server "-Xms$heap" "-Xmx$heap" -XX:+UseG1GC -XX:G1HeapRegionSize=16m
         -XX:+DisableExplicitGC
         --add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED
         --add-opens java.base/java.lang=ALL-UNNAMED
@@ -66,7 +79,7 @@ java_opts() { # $1 = run dir
         # the shutdown hook dies and the next start runs abnormal recovery.
         --add-opens java.base/jdk.internal.ref=ALL-UNNAMED --add-exports java.base/jdk.internal.ref=ALL-UNNAMED
         "-Duser.home=$1" "-Drocketmq.home.dir=$HERE/home" "-Drmq.log.dir=$1/logs"
-        -cp "$CACHE/*")
+        -cp "${RMQ_JAVA_CP:+$RMQ_JAVA_CP:}$CACHE/*")
 }
 # ANCHOR_END: java-opts
 
@@ -95,6 +108,49 @@ wait_boot() { # out-file pid what
     return 1
 }
 
+namesrv_conf() { # dir port
+    mkdir -p "$1/namesrv"
+    cat >"$1/namesrv.conf" <<CONF
+listenPort=$2
+kvConfigPath=$1/namesrv/kvConfig.json
+configStorePath=$1/namesrv/namesrv.properties
+CONF
+}
+
+# ANCHOR: run-server
+# The run-* forms: prepare, then replace this shell with the JVM (the caller owns the pid).
+run_server() { # namesrv|broker DIR [PORT]
+    local what=$1 dir=$2
+    [[ -n "$dir" ]] || die "usage: $0 run-$what DIR${3+ PORT}"
+    command -v java >/dev/null || die "java (17 or 8+) is needed"
+    only_loopback
+    fetch
+    mkdir -p "$dir/logs"
+    dir="$(cd "$dir" && pwd)"
+    java_opts "$dir"
+    if [[ $what == namesrv ]]; then
+        [[ -n "${3:-}" ]] || die "usage: $0 run-namesrv DIR PORT"
+        namesrv_conf "$dir" "$3"
+        exec java "${JAVA_OPTS[@]}" org.apache.rocketmq.namesrv.NamesrvStartup -c "$dir/namesrv.conf" </dev/null
+    fi
+    [[ -f "$dir/broker.conf" ]] || die "$dir/broker.conf is missing (run-broker starts the broker the caller configured)"
+    exec java "${JAVA_OPTS[@]}" org.apache.rocketmq.broker.BrokerStartup -c "$dir/broker.conf" </dev/null
+}
+# ANCHOR_END: run-server
+
+run_class() { # DIR CLASS [ARG...]
+    local dir=${1:-} class=${2:-}
+    [[ -n "$dir" && -n "$class" ]] || die "usage: $0 run-class DIR CLASS [ARG...]"
+    shift 2
+    command -v java >/dev/null || die "java (17 or 8+) is needed"
+    fetch
+    mkdir -p "$dir/logs"
+    dir="$(cd "$dir" && pwd)"
+    java_opts "$dir" "${RMQ_JAVA_TOOL_HEAP:-256m}"
+    exec java "${JAVA_OPTS[@]}" -Drocketmq.client.logRoot="$dir/logs" -Drocketmq.client.logLevel=WARN \
+        "$class" "$@"
+}
+
 start() {
     local dir=$1 nsport=$2 bport=$3
     [[ -n "$dir" && -n "$nsport" && -n "$bport" ]] || die "usage: $0 start DIR NAMESRV_PORT BROKER_PORT"
@@ -104,11 +160,7 @@ start() {
     mkdir -p "$dir/logs" "$dir/store" "$dir/namesrv"
     dir="$(cd "$dir" && pwd)"
     java_opts "$dir"
-    cat >"$dir/namesrv.conf" <<CONF
-listenPort=$nsport
-kvConfigPath=$dir/namesrv/kvConfig.json
-configStorePath=$dir/namesrv/namesrv.properties
-CONF
+    namesrv_conf "$dir" "$nsport"
     cat >"$dir/broker.conf" <<CONF
 brokerClusterName=JavaCluster
 brokerName=java-broker-a
@@ -176,5 +228,8 @@ fetch) fetch; echo "$CACHE" ;;
 start) start "${2:-}" "${3:-}" "${4:-}" ;;
 stop) stop "${2:-}" ;;
 status) status "${2:-}" ;;
-*) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+run-namesrv) run_server namesrv "${2:-}" "${3:-}" ;;
+run-broker) run_server broker "${2:-}" ;;
+run-class) shift; run_class "$@" ;;
+*) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -25,7 +25,8 @@ fn color(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
-fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+/// A plotters error as an anyhow error (plotters' errors only implement Debug).
+pub(crate) fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow!("chart: {e:?}")
 }
 

@@ -20,6 +20,7 @@ pub mod progress;
 pub mod servers;
 pub mod store_files;
 pub mod thread_usage;
+pub mod timeline;
 pub mod vs_kafka;
 
 pub use cli::QuickArgs;

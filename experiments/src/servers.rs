@@ -8,13 +8,15 @@
 //! Book: every chapter's "The experiment" section. There is no RocketMQ counterpart (4.8.0's
 //! benchmark scripts expect a running cluster).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
-use rmq_client::api::MqClientApi;
+use rmq_client::api::{MqClientApi, PullStatus};
+use rmq_client::consumer::PullConsumer;
+use rmq_client::ClientConfig;
 use rmq_remoting::codes::{request as rq, response as rs};
 use rmq_remoting::protocol::{decode_body, ClusterInfo, TopicConfig};
 use rmq_remoting::{RemotingClient, RemotingCommand};
@@ -112,4 +114,45 @@ pub async fn create_topic(
         .create_topic(addr, &tc, timeout)
         .await
         .with_context(|| format!("updateTopic on {addr}"))
+}
+
+/// Every body stored in `topic`, read by a fresh pull consumer (group `group`) from offset 0 of
+/// every queue on the current brokerId 0, with the number of records read (duplicates
+/// included). The verdict of the failover experiments: every acknowledged body must be here.
+pub async fn read_topic(ns: &str, topic: &str, group: &str) -> Result<(HashSet<String>, u64)> {
+    let mut cfg = ClientConfig::new(ns);
+    cfg.instance_name = Some(format!("{group}-reader"));
+    let consumer = PullConsumer::start(group, cfg).await?;
+    let queues = consumer.fetch_subscribe_message_queues(topic).await?;
+    let mut bodies = HashSet::new();
+    let mut records = 0u64;
+    for mq in &queues {
+        let mut offset = 0;
+        loop {
+            let r = consumer.pull(mq, "*", offset, 32).await?;
+            match r.status {
+                PullStatus::Found => {
+                    records += r.msgs.len() as u64;
+                    bodies.extend(
+                        r.msgs
+                            .iter()
+                            .map(|m| String::from_utf8_lossy(&m.body).into_owned()),
+                    );
+                    offset = r.next_begin_offset;
+                }
+                PullStatus::OffsetIllegal if offset < r.max_offset => {
+                    bail!(
+                        "queue {mq:?}: offset {offset} illegal below max {}",
+                        r.max_offset
+                    )
+                }
+                _ => break,
+            }
+        }
+    }
+    consumer.shutdown().await;
+    if queues.is_empty() {
+        bail!("no queues of {topic} in the route");
+    }
+    Ok((bodies, records))
 }

@@ -91,7 +91,8 @@ impl Broker {
         let mut store_cfg = cfg.store.clone();
         // as 4.8.0's ConsumerFilterManager constructor: the ext bit map is the bloom's m bits
         store_cfg.bit_map_length_consume_queue_ext = bloom.m as u32;
-        let replication = Replication::from_config(&cfg, &store_cfg)?;
+        // In DLedger mode this opens the member's data files first: they are the commit log.
+        let replication = Replication::from_config(&cfg, &store_cfg, store_host)?;
         let store = replication.open_store(&cfg, store_cfg)?;
         store.set_bit_map_calculator(crate::filter::bit_map_calculator(
             filters.clone(),

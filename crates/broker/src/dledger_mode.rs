@@ -1,38 +1,38 @@
 //! DLedger mode (`enableDLegerCommitLog=true`): the broker's messages go through a Raft group
-//! (rmq-dledger) before they are stored, so a group of three brokers keeps every acknowledged
-//! message even when its leader dies, and elects a new leader by itself.
+//! (rmq-dledger) before they count as stored, so a group of three brokers keeps every
+//! acknowledged message even when its leader dies, and elects a new leader by itself.
 //!
-//! How it works here: the leader encodes each message as a 4.8.0 record and appends it to the
-//! DLedger log; `append` resolves once a majority holds it. Every member — leader and followers
-//! alike — then *applies* committed entries in index order to its local rmq-store, which builds
-//! the consume queues and index as usual. The send reply is the leader's local append result.
+//! How it works here, as in 4.8.0: the DLedger member's data files *are* the commit log
+//! (`rmq_store::commit_log::DLedgerCommitLog`). The member's store is opened first
+//! ([`DLedgerMode::open`]); the message store recovers its consume queues and index against
+//! those files; then the member runs ([`DLedgerMode::start`]) and is attached to the message
+//! store, which hands it one entry per message on the leader and dispatches committed entries
+//! on every member. Nothing is copied and nothing is replayed at start.
 //! Role changes re-register the broker at once: the leader as brokerId 0 (SYNC_MASTER), the
 //! followers as `n<k>` -> k+1 (SLAVE), as 4.8.0's `DLedgerRoleChangeHandler` does. Followers
 //! copy the leader's topic configs, consumer offsets, delay offsets and subscription groups
 //! every 10 s ([`crate::slave_sync`], 4.8.0 `SlaveSynchronize`), so a new leader starts from
 //! the tables it copied last.
 //!
-//! Deviation from 4.8.0: 4.8.0 makes the DLedger data files *be* the commit log (consume-queue
-//! offsets point into `dledger-<id>/data`). Here the DLedger files hold the same records, and
-//! the local commit log is a derived copy rebuilt from them at every start (like consume
-//! queues are derived from the commit log), so the store crate stays one implementation.
-//! Book: Part IV "Cluster modes and DLedger". Mirrors `DLedgerCommitLog` and
-//! `DLedgerRoleChangeHandler`.
+//! What the rest of the broker uses: [`DLedgerSettings::from_config`], [`DLedgerMode::open`]
+//! (before the message store), [`DLedgerMode::open_message_store`], [`DLedgerMode::start`] (attaches
+//! the member to the store and returns the tasks that follow it), [`DLedgerMode::is_leader`]
+//! and [`DLedgerMode::shutdown`]. Puts need nothing from here: they go through the message
+//! store like any other. Book: Part IV "Cluster modes and DLedger". Mirrors the DLedger parts
+//! of `BrokerController` and `DLedgerRoleChangeHandler`.
 
 use crate::broker::Broker;
 use crate::config::{BrokerConfig, BrokerRole};
-use crate::flow_control::SendSlot;
 use anyhow::Context;
 use parking_lot::Mutex;
-use rmq_common::message::{decode_record_with, BORNHOST_V6_FLAG, STOREHOST_V6_FLAG};
-use rmq_common::MessageExtBrokerInner;
-use rmq_dledger::core::Role;
-use rmq_dledger::server::{DLedgerError, DLedgerServer, ServerConfig};
-use rmq_store::{AppendMessageResult, PutMessageStatus};
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use rmq_dledger::core::{NoopBody, Role};
+use rmq_dledger::server::{DLedgerServer, ServerConfig};
+use rmq_dledger::store::{DLedgerStore, DataView};
+use rmq_store::commit_log::dledger::{noop_record, physical_offset_hook};
+use rmq_store::DefaultMessageStore;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-use tokio::sync::watch;
 
 /// The DLedger settings of broker.conf.
 #[derive(Debug, Clone)]
@@ -78,40 +78,26 @@ impl DLedgerSettings {
     }
 }
 
-/// Removes the derived local store (commit log, consume queues, index, checkpoint, abort) so it
-/// is rebuilt from the DLedger log; config/ (offsets, topics) is kept.
-pub fn reset_derived_store(root: &std::path::Path) -> std::io::Result<()> {
-    for dir in ["commitlog", "consumequeue", "index"] {
-        let p = root.join(dir);
-        if p.exists() {
-            std::fs::remove_dir_all(&p)?;
-        }
-    }
-    for file in ["checkpoint", "abort"] {
-        let p = root.join(file);
-        if p.exists() {
-            std::fs::remove_file(&p)?;
-        }
-    }
-    Ok(())
-}
-
-/// A running DLedger member plus the apply state.
+/// A DLedger member: its store, opened before the message store, then the running member.
 pub struct DLedgerMode {
-    /// The settings it started with.
+    /// The broker.conf settings.
     pub settings: DLedgerSettings,
-    /// The DLedger member.
-    pub server: DLedgerServer,
-    /// Last DLedger index applied to the local store (-1: none); a watch, so senders wait for
-    /// their entry without polling.
-    applied: watch::Sender<i64>,
-    /// Local append results of entries applied while leader, for the waiting senders.
-    results: Mutex<BTreeMap<i64, (PutMessageStatus, Option<AppendMessageResult>)>>,
+    config: ServerConfig,
+    view: DataView,
+    /// The opened store, until [`DLedgerMode::start`] runs the member on it.
+    opened: Mutex<Option<DLedgerStore>>,
+    server: OnceLock<Arc<DLedgerServer>>,
 }
 
 impl DLedgerMode {
-    /// Starts the DLedger member over `<storePathRootDir>` with the broker's timing keys.
-    pub async fn start(cfg: &BrokerConfig, s: DLedgerSettings) -> anyhow::Result<Arc<DLedgerMode>> {
+    /// Opens and recovers the member's store (`<storePathRootDir>/dledger-<selfId>`, data
+    /// files of `mappedFileSizeCommitLog` bytes). Runs before the message store opens, which
+    /// recovers its consume queues against [`Self::data_view`].
+    pub fn open(
+        cfg: &BrokerConfig,
+        s: DLedgerSettings,
+        store_host: SocketAddr,
+    ) -> anyhow::Result<DLedgerMode> {
         let mut sc = ServerConfig::new(
             &s.group,
             &s.self_id,
@@ -125,199 +111,112 @@ impl DLedgerMode {
         // a broker group should fail over faster, so our default is 500 ms (keys are ours).
         sc.node.heartbeat_interval_ms = cfg.dledger.heartbeat_interval_ms;
         sc.node.max_heartbeat_leak = cfg.dledger.max_heartbeat_leak;
-        let server = DLedgerServer::start(sc)
-            .await
-            .map_err(|e| anyhow::anyhow!("starting DLedger member {}: {e}", s.self_id))?;
-        Ok(Arc::new(DLedgerMode {
+        // PHYSICALOFFSET = entry pos + 48, filled in when the leader places the entry
+        sc.append_hook = Some(physical_offset_hook());
+        // a new leader's own entry: a record every reader (4.8.0 too) dispatches nowhere
+        sc.node.noop_body = Some(NoopBody(Arc::new(move || noop_record(store_host))));
+        let (store, recovery) = DLedgerServer::open_store(&sc)
+            .map_err(|e| anyhow::anyhow!("opening the DLedger store of {}: {e}", s.self_id))?;
+        tracing::info!(
+            "DLedger member {} recovered entries [{}, {}], committed {}",
+            s.self_id,
+            recovery.begin_index,
+            recovery.end_index,
+            recovery.committed_index
+        );
+        Ok(DLedgerMode {
             settings: s,
-            server,
-            applied: watch::Sender::new(-1),
-            results: Mutex::new(BTreeMap::new()),
-        }))
+            view: store.data_view(),
+            config: sc,
+            opened: Mutex::new(Some(store)),
+            server: OnceLock::new(),
+        })
     }
 
-    /// The last DLedger index applied to the local store (-1: none).
-    pub fn applied_index(&self) -> i64 {
-        *self.applied.borrow()
+    /// The data files as the message store reads them (its commit log).
+    pub fn data_view(&self) -> DataView {
+        self.view.clone()
     }
 
-    /// Whether this member is the group's leader now.
+    /// Opens the message store on the member's data files (before [`Self::start`]): the
+    /// records of the last files are checked, consume queues and index recovered.
+    pub fn open_message_store(
+        &self,
+        store_cfg: rmq_store::MessageStoreConfig,
+    ) -> anyhow::Result<Arc<DefaultMessageStore>> {
+        let mut opened = self.opened.lock();
+        let ledger = opened
+            .as_mut()
+            .context("the DLedger member runs already; open the message store before it")?;
+        Ok(DefaultMessageStore::open_on_dledger(store_cfg, ledger)?)
+    }
+
+    /// Runs the member on the opened store, attaches it to `b.store` for puts, and starts
+    /// the tasks that follow it: dispatcher wake-ups on commit and role changes. Returns
+    /// those tasks (abort them at shutdown, then call [`Self::shutdown`]).
+    pub async fn start(
+        self: &Arc<Self>,
+        b: &Arc<Broker>,
+    ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+        let store = self
+            .opened
+            .lock()
+            .take()
+            .context("the DLedger member was started before")?;
+        let server = DLedgerServer::start_with_store(self.config.clone(), store, None)
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!("starting DLedger member {}: {e}", self.settings.self_id)
+            })?;
+        let server = Arc::new(server);
+        let _ = self.server.set(server.clone());
+        if !b.store().attach_dledger(server) {
+            anyhow::bail!("the message store is not on this DLedger member's files");
+        }
+        Ok(vec![
+            tokio::spawn(wake_dispatcher_on_commit(b.store().clone(), self.clone())),
+            tokio::spawn(role_loop(b.clone(), self.clone())),
+        ])
+    }
+
+    /// The running member (after [`Self::start`]).
+    pub fn server(&self) -> Option<&Arc<DLedgerServer>> {
+        self.server.get()
+    }
+
+    /// Whether this member leads its group now.
     pub fn is_leader(&self) -> bool {
-        self.server.role() == Role::Leader
+        self.server().is_some_and(|s| s.role() == Role::Leader)
+    }
+
+    /// Stops the member: no more RPCs, data flushed, checkpoint written.
+    pub async fn shutdown(&self) {
+        if let Some(s) = self.server() {
+            s.shutdown().await;
+        }
     }
 }
 
-// ANCHOR: dledger_put
-/// The leader's put: replicate the record, wait until it is applied locally, answer with the
-/// local append result. Errors map as 4.8.0's `DLedgerCommitLog.putMessage` does.
-pub async fn put_via_dledger(
-    b: &Arc<Broker>,
-    dl: &Arc<DLedgerMode>,
-    msg: MessageExtBrokerInner,
-    slot: &SendSlot,
-) -> (PutMessageStatus, Option<AppendMessageResult>) {
-    if !dl.is_leader() {
-        return (PutMessageStatus::ServiceNotAvailable, None);
+/// Wakes the dispatcher whenever the committed index moves, so a committed message reaches
+/// its consume queue at once instead of at the dispatcher's next 1 ms round.
+async fn wake_dispatcher_on_commit(store: Arc<DefaultMessageStore>, dl: Arc<DLedgerMode>) {
+    let Some(server) = dl.server() else { return };
+    let mut commits = server.watch_committed();
+    while commits.changed().await.is_ok() {
+        store.wake_dispatcher();
     }
-    let record = match rmq_common::inner::encode_inner_record(&msg, 0, 0, rmq_store::now_ms()) {
-        Ok(r) => r,
-        Err(_) => return (PutMessageStatus::MessageIllegal, None),
-    };
-    if record.len() > b.config().store.max_message_size + 64 * 1024 {
-        return (PutMessageStatus::MessageIllegal, None);
-    }
-    // Queued for the leader's log in send order; the send worker is free once it is queued,
-    // and the quorum wait below overlaps with the next sends (DLedgerCommitLog's
-    // asyncPutMessage in 4.8.0 does the same with its append future).
-    let pending = match dl.server.submit(record) {
-        Ok(p) => p,
-        Err(e) => {
-            slot.release();
-            tracing::warn!("dledger append refused: {e}");
-            return (submit_error_status(&e), None);
-        }
-    };
-    slot.release();
-    let appended = match tokio::time::timeout(Duration::from_secs(3), pending.wait()).await {
-        Ok(Ok(a)) => a,
-        Ok(Err(DLedgerError::Append { code, .. })) => {
-            tracing::warn!("dledger append refused: {code}");
-            return (append_error_status(&code.to_string()), None);
-        }
-        Ok(Err(e)) => {
-            tracing::warn!("dledger append failed: {e}");
-            return (PutMessageStatus::ServiceNotAvailable, None);
-        }
-        Err(_) => return (PutMessageStatus::OsPageCacheBusy, None),
-    };
-    // The apply loop records the result before it publishes the applied index.
-    let mut applied = dl.applied.subscribe();
-    let waited = tokio::time::timeout(
-        Duration::from_secs(3),
-        applied.wait_for(|&a| a >= appended.index),
-    )
-    .await;
-    match dl.results.lock().remove(&appended.index) {
-        Some(r) => {
-            // Every member applied the entry without counting it; the put is this leader's.
-            if let Some(a) = &r.1 {
-                b.store().count_puts(a.msg_num as u64);
-            }
-            r
-        }
-        // Applied while this member was not leader any more, or apply is stuck.
-        None => {
-            if waited.is_err() {
-                tracing::warn!("dledger entry {} not applied in 3 s", appended.index);
-            }
-            (PutMessageStatus::UnknownError, None)
-        }
-    }
-}
-// ANCHOR_END: dledger_put
-
-fn submit_error_status(e: &DLedgerError) -> PutMessageStatus {
-    match e {
-        DLedgerError::Append { code, .. } => append_error_status(&code.to_string()),
-        _ => PutMessageStatus::ServiceNotAvailable,
-    }
-}
-
-fn append_error_status(code: &str) -> PutMessageStatus {
-    if code.contains("QUORUM") || code.contains("PENDING") {
-        PutMessageStatus::OsPageCacheBusy
-    } else {
-        PutMessageStatus::ServiceNotAvailable
-    }
-}
-
-// ANCHOR: apply_loop
-/// Applies committed entries in order to the local store, on every member. Sleeps on the
-/// server's committed-index watch between commits.
-pub async fn apply_loop(b: Arc<Broker>, dl: Arc<DLedgerMode>) {
-    let mut commits = dl.server.watch_committed();
-    loop {
-        // Marks this value seen: a commit after this line wakes the `changed()` below.
-        let committed = *commits.borrow_and_update();
-        let mut next = dl.applied_index() + 1;
-        let mut stalled = false;
-        while next <= committed {
-            let entry = match dl.server.get(next) {
-                Ok(e) => e,
-                Err(e) => {
-                    tracing::warn!("dledger entry {next} unreadable: {e}; retrying");
-                    stalled = true;
-                    break;
-                }
-            };
-            let result = apply_one(&b, &entry.body).await;
-            if dl.is_leader() {
-                let mut results = dl.results.lock();
-                results.insert(next, result);
-                // Nobody waits for results older than the send timeout; keep the map small.
-                while results.len() > 100_000 {
-                    results.pop_first();
-                }
-            }
-            dl.applied.send_replace(next);
-            next += 1;
-        }
-        if stalled {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        } else if commits.changed().await.is_err() {
-            return; // the server is gone
-        }
-    }
-}
-// ANCHOR_END: apply_loop
-
-async fn apply_one(
-    b: &Arc<Broker>,
-    body: &[u8],
-) -> (PutMessageStatus, Option<AppendMessageResult>) {
-    if body.is_empty() {
-        // A new leader's no-op entry (commits the entries of earlier terms); nothing to store.
-        return (PutMessageStatus::PutOk, None);
-    }
-    let (m, _) = match decode_record_with(body, false) {
-        Ok(m) => m,
-        Err(e) => {
-            tracing::error!("dledger entry is not a message record: {e}; skipped");
-            return (PutMessageStatus::MessageIllegal, None);
-        }
-    };
-    let inner = MessageExtBrokerInner {
-        tags_code: tags_code_of(&m),
-        properties: rmq_common::message::encode_properties(&m.properties),
-        topic: m.topic,
-        queue_id: m.queue_id,
-        flag: m.flag,
-        body: m.body,
-        // the record encoder sets the IPv6 flags again from the hosts it writes
-        sys_flag: m.sys_flag & !(BORNHOST_V6_FLAG | STOREHOST_V6_FLAG),
-        born_timestamp: m.born_timestamp,
-        born_host: m.born_host,
-        store_host: m.store_host,
-        reconsume_times: m.reconsume_times,
-        prepared_transaction_offset: m.prepared_transaction_offset,
-    };
-    match crate::processor::run_put(b.store(), move |s| s.put_replicated(inner)).await {
-        Ok(r) => (r.status, r.append),
-        Err(_) => (PutMessageStatus::UnknownError, None),
-    }
-}
-
-/// The consume-queue tags code: the tag hash (delayed messages get theirs at dispatch).
-fn tags_code_of(m: &rmq_common::MessageExt) -> i64 {
-    rmq_common::message::tags_code(m.tags())
 }
 
 // ANCHOR: role_change
-/// Follows DLedger role changes: the leader registers as brokerId 0 once everything committed
-/// is applied; followers register as k+1, stop serving writes and copy the leader's tables.
+/// Follows DLedger role changes: the leader registers as brokerId 0 once everything in its
+/// log is committed and dispatched and its queue offsets are rebuilt from the consume queues;
+/// followers register as k+1, stop serving writes and copy the leader's tables.
 pub async fn role_loop(b: Arc<Broker>, dl: Arc<DLedgerMode>) {
+    let Some(server) = dl.server().cloned() else {
+        return;
+    };
     let follower_id = dl.settings.follower_broker_id().unwrap_or(1);
-    let mut rx = dl.server.watch_role();
+    let mut rx = server.watch_role();
     let mut last_follower_of: Option<(i64, Option<String>)> = None;
     loop {
         let state = rx.borrow_and_update().clone();
@@ -335,18 +234,23 @@ pub async fn role_loop(b: Arc<Broker>, dl: Arc<DLedgerMode>) {
         match state.role {
             Role::Leader => {
                 // 4.8.0 waits until the ledger end is committed and dispatched before acting
-                // as master, so nothing is served that a follower might not have.
-                while dl.server.role() == Role::Leader
-                    && (dl.applied_index() < dl.server.committed_index()
-                        || dl.server.committed_index() < dl.server.end_index())
+                // as master: the queue offsets it then takes from the consume queues are the
+                // group's, and nothing is served that a follower might not have.
+                while server.role() == Role::Leader
+                    && (server.committed_index() < server.end_index()
+                        || b.store().dispatch_behind_bytes() > 0)
                 {
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
-                if dl.server.role() == Role::Leader {
+                if server.role() == Role::Leader && server.term() == state.term {
+                    b.store().become_dledger_master(state.term);
                     b.change_role(0, BrokerRole::SyncMaster);
                 }
             }
-            Role::Follower | Role::Candidate => b.change_role(follower_id, BrokerRole::Slave),
+            Role::Follower | Role::Candidate => {
+                b.store().become_dledger_slave();
+                b.change_role(follower_id, BrokerRole::Slave)
+            }
         }
         if rx.changed().await.is_err() {
             return;
@@ -371,20 +275,5 @@ mod tests {
         assert!(s("x").follower_broker_id().is_err());
         assert!(s("nn").follower_broker_id().is_err());
         assert!(s("x0").follower_broker_id().is_err());
-    }
-
-    #[test]
-    fn reset_keeps_config() {
-        let dir = tempfile::tempdir().unwrap();
-        for d in ["commitlog", "consumequeue/T/0", "index", "config"] {
-            std::fs::create_dir_all(dir.path().join(d)).unwrap();
-        }
-        std::fs::write(dir.path().join("config/topics.json"), "{}").unwrap();
-        std::fs::write(dir.path().join("abort"), "").unwrap();
-        reset_derived_store(dir.path()).unwrap();
-        assert!(!dir.path().join("commitlog").exists());
-        assert!(!dir.path().join("consumequeue").exists());
-        assert!(!dir.path().join("abort").exists());
-        assert!(dir.path().join("config/topics.json").exists());
     }
 }

@@ -8,11 +8,11 @@
 //! |---|---|---|
 //! | brokerId, role | `brokerId` and `brokerRole` of broker.conf, for good | a follower registers as `n<k>` → k+1, SLAVE; the elected leader as 0, SYNC_MASTER |
 //! | takes writes | unless it is a SLAVE | only while it leads its group |
-//! | a put | appended locally; wakes the HA transfers; a SYNC_MASTER then waits for a slave unless the message says `WAIT=false` | appended to the DLedger log, acknowledged by a majority, then applied locally |
+//! | a put | appended locally; wakes the HA transfers; a SYNC_MASTER then waits for a slave unless the message says `WAIT=false` | one DLedger entry per message, acknowledged by a majority; the entry's body is the commit-log record (the data files are the commit log) |
 //! | a batch | one contiguous append | one entry per message |
 //! | the REGISTER_BROKER reply | a slave learns its master's HA address from it | — |
 //! | copying config tables ([`crate::slave_sync`]) | while SLAVE | while follower |
-//! | tasks | the HA listener (master) or the HA client (slave), see [`crate::ha`] | the DLedger member, its apply loop and its role loop, see [`crate::dledger_mode`] |
+//! | tasks | the HA listener (master) or the HA client (slave), see [`crate::ha`] | the DLedger member, a dispatcher wake-up on each commit and its role loop, see [`crate::dledger_mode`] |
 //!
 //! There is no third, unreplicated mode: like 4.8.0, a master without slaves still listens
 //! on its HA port, and a SYNC_MASTER without a connected slave answers SLAVE_NOT_AVAILABLE.
@@ -29,8 +29,12 @@ use anyhow::Context;
 use parking_lot::RwLock;
 use rmq_common::MessageExtBrokerInner;
 use rmq_remoting::protocol::header::RegisterBrokerResponseHeader;
-use rmq_store::{AppendMessageResult, DefaultMessageStore, MessageStoreConfig, PutMessageStatus};
-use std::sync::{Arc, OnceLock};
+use rmq_store::{
+    AppendMessageResult, DefaultMessageStore, MessageStoreConfig, PutMessageResult,
+    PutMessageStatus,
+};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use tokio::task::JoinHandle;
 
 /// What a put ended with: the store's status, and where the message went when it was stored.
@@ -61,29 +65,31 @@ pub struct MasterSlave {
     role: BrokerRole,
 }
 
-/// DLedger mode: the member (running once the broker runs) and the id and role that follow
-/// its elections.
+/// DLedger mode: the member (its store opened with the broker, running once the broker runs)
+/// and the id and role that follow its elections.
 pub struct DLedger {
-    settings: DLedgerSettings,
-    member: OnceLock<Arc<DLedgerMode>>,
+    member: Arc<DLedgerMode>,
     /// (brokerId, role) now; a member starts as a follower.
     role: RwLock<(i64, BrokerRole)>,
 }
 
 impl Replication {
     /// Chooses the mode from broker.conf (`enableDLegerCommitLog`); `store_cfg` is the store's
-    /// configuration (the HA service needs the commit-log file size).
+    /// configuration (the HA service needs the commit-log file size). In DLedger mode this
+    /// opens and recovers the member's files, which are the commit log the message store then
+    /// opens on; `store_host` goes into the records a new leader writes for itself.
     pub fn from_config(
         cfg: &BrokerConfig,
         store_cfg: &MessageStoreConfig,
+        store_host: SocketAddr,
     ) -> anyhow::Result<Replication> {
         match DLedgerSettings::from_config(cfg)? {
             Some(settings) => {
                 // A member starts as a follower; leadership makes it brokerId 0 later.
                 let role = (settings.follower_broker_id()?, BrokerRole::Slave);
+                let member = Arc::new(DLedgerMode::open(cfg, settings, store_host)?);
                 Ok(Replication::DLedger(DLedger {
-                    settings,
-                    member: OnceLock::new(),
+                    member,
                     role: RwLock::new(role),
                 }))
             }
@@ -98,21 +104,21 @@ impl Replication {
         }
     }
 
-    /// Opens the message store. In DLedger mode the local commit log is derived from the
-    /// DLedger log, so it is removed first and rebuilt by the apply loop (see
-    /// [`crate::dledger_mode`]).
+    /// Opens the message store: on the local commit log, or in DLedger mode on the member's
+    /// data files (consume queues and index recovered against them; nothing is replayed).
     pub fn open_store(
         &self,
         cfg: &BrokerConfig,
         store_cfg: MessageStoreConfig,
     ) -> anyhow::Result<Arc<DefaultMessageStore>> {
         let root = &cfg.store.store_path_root_dir;
-        if let Replication::DLedger(_) = self {
-            crate::dledger_mode::reset_derived_store(root)
-                .with_context(|| format!("resetting the derived store in {}", root.display()))?;
+        match self {
+            Replication::MasterSlave(_) => {
+                DefaultMessageStore::open(store_cfg).map_err(anyhow::Error::from)
+            }
+            Replication::DLedger(d) => d.member.open_message_store(store_cfg),
         }
-        DefaultMessageStore::open(store_cfg)
-            .with_context(|| format!("opening store in {}", root.display()))
+        .with_context(|| format!("opening store in {}", root.display()))
     }
 
     /// The brokerId this broker registers with now.
@@ -140,7 +146,7 @@ impl Replication {
     pub fn takes_writes(&self) -> bool {
         match self {
             Replication::MasterSlave(m) => m.role != BrokerRole::Slave,
-            Replication::DLedger(d) => d.member.get().is_some_and(|dl| dl.is_leader()),
+            Replication::DLedger(d) => d.member.is_leader(),
         }
     }
 
@@ -168,19 +174,24 @@ impl Replication {
         if !self.takes_writes() {
             return Ok((PutMessageStatus::ServiceNotAvailable, None));
         }
+        // Both modes submit to the store: the local log appends, a DLedger commit log hands
+        // the record to the member. The send worker is released once that is done, and the
+        // wait for the fsync or the majority overlaps with the next sends.
+        let slot = slot.clone();
+        let pending = crate::processor::run_put(b.store(), move |s| {
+            s.submit_message(msg, move || slot.release())
+        })
+        .await?;
+        let r = b.store().finish_put(pending).await;
+        Ok(self.after_put(wait, r).await)
+    }
+
+    /// What follows a store put in this mode: the HA wait of a SYNC_MASTER, nothing more in
+    /// DLedger mode (the majority was the store's wait).
+    async fn after_put(&self, wait: bool, r: PutMessageResult) -> Stored {
         match self {
-            Replication::MasterSlave(m) => {
-                let slot = slot.clone();
-                let r = crate::processor::run_put(b.store(), move |s| {
-                    s.put_message_then(msg, move || slot.release())
-                })
-                .await?;
-                Ok(m.after_local_put(wait, r).await)
-            }
-            Replication::DLedger(d) => match d.member.get() {
-                Some(dl) => Ok(crate::dledger_mode::put_via_dledger(b, dl, msg, slot).await),
-                None => Ok((PutMessageStatus::ServiceNotAvailable, None)),
-            },
+            Replication::MasterSlave(m) => m.after_local_put(wait, r).await,
+            Replication::DLedger(_) => (r.status, r.append),
         }
     }
 
@@ -195,53 +206,22 @@ impl Replication {
         if !self.takes_writes() {
             return Ok((PutMessageStatus::ServiceNotAvailable, None));
         }
-        match self {
-            Replication::MasterSlave(m) => {
-                // One contiguous append for the whole batch, as 4.8.0 does.
-                let slot = slot.clone();
-                let r = crate::processor::run_put(b.store(), move |s| {
-                    s.put_messages_then(msgs, move || slot.release())
-                })
-                .await?;
-                let (status, a) = m.after_local_put(wait, r).await;
-                Ok((
-                    status,
-                    a.map(|a| BatchStored {
-                        msg_ids: a.msg_id,
-                        first_queue_offset: a.logics_offset,
-                    }),
-                ))
-            }
-            Replication::DLedger(d) => {
-                let Some(dl) = d.member.get() else {
-                    return Ok((PutMessageStatus::ServiceNotAvailable, None));
-                };
-                // DLedger replicates message by message. The send worker stays held until
-                // the last entry is in (each entry gets an empty slot, so nothing releases it
-                // early): no other producer's send interleaves with the batch while there is
-                // one worker. Scheduled deliveries and send-backs take no worker and may.
-                let mut ids = Vec::new();
-                let mut first = None;
-                for m in msgs {
-                    let (status, a) =
-                        crate::dledger_mode::put_via_dledger(b, dl, m, &SendSlot::default()).await;
-                    match a {
-                        Some(a) if status == PutMessageStatus::PutOk => {
-                            first.get_or_insert(a.logics_offset);
-                            ids.push(a.msg_id);
-                        }
-                        _ => return Ok((status, None)),
-                    }
-                }
-                Ok((
-                    PutMessageStatus::PutOk,
-                    first.map(|f| BatchStored {
-                        msg_ids: ids.join(","),
-                        first_queue_offset: f,
-                    }),
-                ))
-            }
-        }
+        // One submit for the whole batch: one contiguous append as in 4.8.0, or in DLedger
+        // mode one entry per message, all waited for together.
+        let slot = slot.clone();
+        let pending = crate::processor::run_put(b.store(), move |s| {
+            s.submit_messages(msgs, move || slot.release())
+        })
+        .await?;
+        let r = b.store().finish_put(pending).await;
+        let (status, a) = self.after_put(wait, r).await;
+        Ok((
+            status,
+            a.map(|a| BatchStored {
+                msg_ids: a.msg_id,
+                first_queue_offset: a.logics_offset,
+            }),
+        ))
     }
 
     /// What a slave takes from a successful REGISTER_BROKER reply (4.8.0
@@ -261,14 +241,7 @@ impl Replication {
     pub async fn start(&self, b: &Arc<Broker>) -> anyhow::Result<Vec<JoinHandle<()>>> {
         match self {
             Replication::MasterSlave(m) => crate::ha::start(b, m.ha.clone()).await,
-            Replication::DLedger(d) => {
-                let dl = DLedgerMode::start(&b.config(), d.settings.clone()).await?;
-                let _ = d.member.set(dl.clone());
-                Ok(vec![
-                    tokio::spawn(crate::dledger_mode::apply_loop(b.clone(), dl.clone())),
-                    tokio::spawn(crate::dledger_mode::role_loop(b.clone(), dl)),
-                ])
-            }
+            Replication::DLedger(d) => d.member.start(b).await,
         }
     }
 
@@ -279,9 +252,7 @@ impl Replication {
             t.abort();
         }
         if let Replication::DLedger(d) = self {
-            if let Some(dl) = d.member.get() {
-                dl.server.shutdown().await;
-            }
+            d.member.shutdown().await;
         }
     }
 }

@@ -18,10 +18,21 @@ pub const MESSAGE_MAGIC_CODE: i32 = 0xDAA3_20A7_u32 as i32;
 /// `BLANK_MAGIC_CODE` (`0xCBD43194`) of the END_OF_FILE filler that closes a commit-log file
 /// when the next record does not fit.
 pub const BLANK_MAGIC_CODE: i32 = 0xCBD4_3194_u32 as i32;
-/// sysFlag bits for transactions (`MessageSysFlag`).
+/// sysFlag transaction type of an ordinary message (`MessageSysFlag.TRANSACTION_NOT_TYPE`).
+pub const TRANSACTION_NOT_TYPE: i32 = 0;
+/// sysFlag transaction type of a half (prepared) message.
 pub const TRANSACTION_PREPARED_TYPE: i32 = 0x1 << 2;
+/// sysFlag transaction type of a committed transactional message.
 pub const TRANSACTION_COMMIT_TYPE: i32 = 0x2 << 2;
+/// sysFlag transaction type of a rolled-back transactional message.
 pub const TRANSACTION_ROLLBACK_TYPE: i32 = 0x3 << 2;
+/// The sysFlag bits that hold the transaction type (`TRANSACTION_ROLLBACK_TYPE` is all of them).
+pub const TRANSACTION_TYPE_MASK: i32 = TRANSACTION_ROLLBACK_TYPE;
+
+/// The transaction type bits of a sysFlag (`MessageSysFlag.getTransactionValue`).
+pub fn transaction_type(sys_flag: i32) -> i32 {
+    sys_flag & TRANSACTION_TYPE_MASK
+}
 /// sysFlag bit: the producer asked the broker to keep the message's tag code as a hash.
 pub const MULTI_TAGS_FLAG: i32 = 0x1 << 1;
 /// sysFlag bit: the body is zlib-compressed.
@@ -458,6 +469,20 @@ pub(crate) fn sample(body: &str, offset: i64) -> MessageExt {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn java_string_hash_matches_java() {
+        assert_eq!(java_string_hash(""), 0);
+        assert_eq!(java_string_hash("a"), 97);
+        assert_eq!(java_string_hash("TAGS"), 2_567_193);
+        assert_eq!(java_string_hash("TagA"), 2_598_919);
+        assert_eq!(java_string_hash("hello"), 99_162_322);
+        assert_eq!(java_string_hash("hello world"), 1_794_106_052);
+        // overflow wraps as Java's int arithmetic does
+        assert_eq!(java_string_hash("polygenelubricants"), i32::MIN);
+        // UTF-16 code units, not bytes or chars: a surrogate pair counts twice
+        assert_eq!(java_string_hash("\u{1F600}"), 0xD83D * 31 + 0xDE00);
+    }
 
     #[test]
     fn records_round_trip_back_to_back() {

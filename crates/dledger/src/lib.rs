@@ -36,7 +36,7 @@
 //!   shutdown().await,
 //!   ServerConfig::new(group, self_id, peers, store_base_dir) {node: NodeConfig, data_file_size, ...},
 //!   parse_peers("n0-127.0.0.1:40911;..."), DLedgerError}
-//! rpc::{wire::{request_code::*, *Json bodies}, base64}
+//! rpc::wire::{request_code::*, *Json bodies, encode_bytes, decode_bytes}
 //! ```
 //!
 //! Deviations from 0.2.2 (each a `NodeConfig` switch, default on, found or motivated by

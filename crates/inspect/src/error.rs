@@ -15,7 +15,7 @@ pub enum InspectError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{0} is not a store directory (no commitlog/ inside)")]
+    #[error("{0} is not a store directory (no commitlog/ and no dledger-*/data inside)")]
     NotAStore(PathBuf),
     #[error(
         "{path}: cannot tell the index geometry from a {size}-byte file; pass --index-slots and --index-num \

@@ -10,13 +10,15 @@
 //! store it just wrote, and `rmq-inspect verify` is the chapter's checklist in code.
 //!
 //! Layout of the crate: one module per file kind ([`commitlog`], [`consume_queue`], [`index`],
-//! [`checkpoint`], and [`consume_queue_ext`] for the SQL92 filter's extension files), [`store`] loads a whole directory, [`verify`] runs every cross-check and
-//! [`show`] prints the readable tables.
+//! [`checkpoint`], [`consume_queue_ext`] for the SQL92 filter's extension files, and
+//! [`dledger`] for a DLedger store, whose data files are the commit log), [`store`] loads a
+//! whole directory, [`verify`] runs every cross-check and [`show`] prints the readable tables.
 
 pub mod checkpoint;
 pub mod commitlog;
 pub mod consume_queue;
 pub mod consume_queue_ext;
+pub mod dledger;
 pub mod error;
 pub mod files;
 pub mod index;

@@ -38,7 +38,10 @@ pub fn human_time(ms: i64) -> String {
 pub fn render(image: &StoreImage, opts: &ShowOptions) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "store {}", image.root.display());
-    commit_log_files(image, &mut out);
+    match &image.dledger {
+        Some(d) => dledger_files(image, d, opts, &mut out),
+        None => commit_log_files(image, &mut out),
+    }
     messages(image, opts, &mut out);
     consume_queues(image, opts, &mut out);
     consume_queue_exts(image, opts, &mut out);
@@ -70,6 +73,72 @@ fn commit_log_files(image: &StoreImage, out: &mut String) {
             f.records.to_string(),
             f.data_end.to_string(),
             f.filler.map_or("-".into(), |n| format!("{n} bytes")),
+        ]);
+    }
+    out.push_str(&t.render());
+}
+
+fn dledger_files(
+    image: &StoreImage,
+    d: &crate::dledger::DLedgerImage,
+    opts: &ShowOptions,
+    out: &mut String,
+) {
+    let _ = writeln!(
+        out,
+        "\n== {}/data: the commit log (DLedger; {} files, {} entries, offsets {}..{})",
+        d.dir,
+        d.files.len(),
+        d.entries.len(),
+        image.commit_log.min_offset(),
+        image.commit_log.max_offset()
+    );
+    let mut t = Table::new(&["file", "size", "entries", "data bytes", "blank at the end"]);
+    for f in &d.files {
+        t.row(vec![
+            f.name.clone(),
+            f.size.to_string(),
+            f.entries.to_string(),
+            f.data_end.to_string(),
+            f.blank.map_or("-".into(), |n| format!("{n} bytes")),
+        ]);
+    }
+    out.push_str(&t.render());
+    let show = |o: Option<i64>| o.map_or("-".to_string(), |v| v.to_string());
+    let (end, committed) = d.checkpoint.unwrap_or((None, None));
+    let (term, vote) = d.currterm.clone().unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "checkpoint: endIndex {} committedIndex {}; currterm: currTerm {} voteLeader {}",
+        show(end),
+        show(committed),
+        if term.is_empty() { "-" } else { &term },
+        if vote.is_empty() { "-" } else { &vote }
+    );
+    let shown = opts.limit.unwrap_or(usize::MAX).min(d.entries.len());
+    let _ = writeln!(
+        out,
+        "\n== {} entries ({} of {}; a message's physical offset is entry pos + 48)",
+        d.dir,
+        shown,
+        d.entries.len()
+    );
+    let mut t = Table::new(&["index", "term", "pos", "size", "phy offset", "message"]);
+    for e in d.entries.iter().take(shown) {
+        let phy = e.pos + crate::dledger::HEADER as i64;
+        let msg = image
+            .commit_log
+            .record_at(phy)
+            .map_or("-".to_string(), |r| {
+                format!("{} q{} #{}", r.topic, r.queue_id, r.queue_offset)
+            });
+        t.row(vec![
+            e.index.to_string(),
+            e.term.to_string(),
+            e.pos.to_string(),
+            e.size.to_string(),
+            phy.to_string(),
+            msg,
         ]);
     }
     out.push_str(&t.render());
@@ -313,5 +382,8 @@ fn markers(image: &StoreImage, out: &mut String) {
     out.push_str(&t.render());
     for d in &image.other_dirs {
         let _ = writeln!(out, "directory {d}/ (not inspected)");
+    }
+    for n in &image.notes {
+        let _ = writeln!(out, "note: {n}");
     }
 }

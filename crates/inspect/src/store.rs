@@ -13,6 +13,7 @@ use rmq_common::properties::parse_properties;
 use crate::checkpoint::{read_checkpoint, Checkpoint};
 use crate::commitlog::{read_commit_log, CommitLog};
 use crate::consume_queue::{read_consume_queues, ConsumeQueue, DelayLevels};
+use crate::dledger::{read_dledger, DLedgerImage};
 use crate::error::InspectError;
 use crate::files::{file_name, list_dirs, list_files};
 use crate::index::IndexFile;
@@ -54,8 +55,13 @@ pub struct StoreImage {
     pub lock_present: bool,
     pub config_files: Vec<ConfigFile>,
     pub delay_levels: DelayLevels,
-    /// Other directories found (for example `dledger-*`), which the inspector does not read.
+    /// Other directories found, which the inspector does not read.
     pub other_dirs: Vec<String>,
+    /// A DLedger store (`enableDLegerCommitLog=true`): the member's data files are the
+    /// commit log, and `commit_log` holds their records.
+    pub dledger: Option<DLedgerImage>,
+    /// Things worth knowing about the layout that are not violations.
+    pub notes: Vec<String>,
 }
 
 impl StoreImage {
@@ -69,10 +75,23 @@ impl StoreImage {
             .commit_log_dir
             .clone()
             .unwrap_or_else(|| root.join("commitlog"));
-        if !cl_dir.is_dir() {
-            return Err(InspectError::NotAStore(root.to_path_buf()));
-        }
-        let commit_log = read_commit_log(&cl_dir, v)?;
+        let dledger_dir = crate::dledger::find(root)?;
+        let mut notes = Vec::new();
+        let (commit_log, dledger) = match &dledger_dir {
+            Some(dir) => {
+                let mut log = CommitLog::default();
+                let image = read_dledger(root, dir, &mut log, v)?;
+                if !list_files(&cl_dir)?.is_empty() {
+                    notes.push(format!(
+                        "{} holds files next to the DLedger data files (a classic log before a                          switch to DLedger, or a copy an earlier rmq-broker kept); not inspected",
+                        cl_dir.display()
+                    ));
+                }
+                (log, Some(image))
+            }
+            None if cl_dir.is_dir() => (read_commit_log(&cl_dir, v)?, None),
+            None => return Err(InspectError::NotAStore(root.to_path_buf())),
+        };
         let consume_queues = read_consume_queues(&root.join("consumequeue"), v)?;
         let consume_queue_exts =
             crate::consume_queue_ext::read_consume_queue_exts(&root.join("consumequeue_ext"), v)?;
@@ -115,7 +134,7 @@ impl StoreImage {
         let other_dirs = list_dirs(root)?
             .iter()
             .map(|p| file_name(p))
-            .filter(|n| !known.contains(&n.as_str()))
+            .filter(|n| !known.contains(&n.as_str()) && Some(n) != dledger_dir.as_ref())
             .collect();
         Ok(StoreImage {
             root: root.to_path_buf(),
@@ -129,6 +148,8 @@ impl StoreImage {
             config_files,
             delay_levels,
             other_dirs,
+            dledger,
+            notes,
         })
     }
 }

@@ -80,6 +80,15 @@ pub fn verify_image(image: &StoreImage, v: &mut Violations) -> VerifyReport {
     for d in &image.other_dirs {
         report.notes.push(format!("directory {d}/ not inspected"));
     }
+    report.notes.extend(image.notes.iter().cloned());
+    if let Some(d) = &image.dledger {
+        report.notes.push(format!(
+            "DLedger store: {}/data is the commit log ({} entries, {} index records checked)",
+            d.dir,
+            d.entries.len(),
+            d.index_records
+        ));
+    }
     report
 }
 

@@ -49,6 +49,13 @@ pub enum ViolationKind {
     IndexMissing,
     /// A checkpoint timestamp lies beyond every record.
     Checkpoint,
+    /// A DLedger entry's header is inconsistent (magic, size, position, index, term), the
+    /// blank at a data file's end is wrong, or an entry's body is empty.
+    DLedgerEntry,
+    /// A DLedger index record does not repeat its entry's header.
+    DLedgerIndex,
+    /// The DLedger checkpoint names a committed entry the data files do not hold.
+    DLedgerCheckpoint,
 }
 
 /// One violation: the rule, the place (file and position) and what was found.

@@ -7,7 +7,7 @@
 //! `org.apache.rocketmq.store.AllocateMappedFileService` (without the transient store pool).
 
 use crate::error::StoreError;
-use crate::mapped_file::MappedFile;
+use crate::mapped_file::{MappedFile, WriterId};
 use parking_lot::{Condvar, Mutex};
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -23,6 +23,7 @@ struct Request {
     dir: PathBuf,
     offset: u64,
     size: usize,
+    writer: WriterId,
 }
 
 #[derive(Default)]
@@ -95,14 +96,15 @@ impl AllocateMappedFileService {
     }
 
     fn make(&self, req: &Request) -> Result<Arc<MappedFile>, String> {
-        let f = MappedFile::create(&req.dir, req.offset, req.size).map_err(|e| e.to_string())?;
+        let mut f = MappedFile::create(&req.dir, req.offset, req.size, req.writer)
+            .map_err(|e| e.to_string())?;
         if self.warm {
             f.warm(self.warm_sync_pages);
         }
         Ok(Arc::new(f))
     }
 
-    fn enqueue(st: &mut State, dir: &Path, offset: u64, size: usize) -> PathBuf {
+    fn enqueue(st: &mut State, dir: &Path, offset: u64, size: usize, writer: WriterId) -> PathBuf {
         let key = dir.join(crate::util::offset_to_file_name(offset));
         if !st.slots.contains_key(&key) {
             st.slots.insert(key.clone(), Slot::Pending);
@@ -112,6 +114,7 @@ impl AllocateMappedFileService {
                     dir: dir.to_path_buf(),
                     offset,
                     size,
+                    writer,
                 },
             ));
         }
@@ -119,22 +122,24 @@ impl AllocateMappedFileService {
     }
 
     /// Returns the file starting at `offset` (created by the thread, or right now if the
-    /// service is stopped) and queues the one after it (`putRequestAndReturnMappedFile`).
+    /// service is stopped) and queues the one after it (`putRequestAndReturnMappedFile`);
+    /// both are appendable by `writer`.
     pub fn request(
         &self,
         dir: &Path,
         offset: u64,
         next_offset: u64,
         size: usize,
+        writer: WriterId,
     ) -> Result<Arc<MappedFile>, StoreError> {
         let mut st = self.state.lock();
         if st.stopped || self.thread.lock().is_none() {
             drop(st);
-            let f = MappedFile::create(dir, offset, size)?;
+            let f = MappedFile::create(dir, offset, size, writer)?;
             return Ok(Arc::new(f));
         }
-        let key = Self::enqueue(&mut st, dir, offset, size);
-        Self::enqueue(&mut st, dir, next_offset, size);
+        let key = Self::enqueue(&mut st, dir, offset, size, writer);
+        Self::enqueue(&mut st, dir, next_offset, size, writer);
         self.cv.notify_all();
         let deadline = std::time::Instant::now() + WAIT_TIMEOUT;
         loop {
@@ -193,7 +198,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let svc = AllocateMappedFileService::new(true, 0);
         svc.start();
-        let f = svc.request(dir.path(), 0, 4096, 4096).unwrap();
+        let right = crate::mapped_file::WriteRight::new();
+        let f = svc.request(dir.path(), 0, 4096, 4096, right.id()).unwrap();
         assert_eq!(f.file_from_offset(), 0);
         // the next file gets created in the background
         let next = dir.path().join("00000000000000004096");
@@ -204,7 +210,9 @@ mod tests {
             std::thread::sleep(Duration::from_millis(10));
         }
         assert!(next.exists());
-        let g = svc.request(dir.path(), 4096, 8192, 4096).unwrap();
+        let g = svc
+            .request(dir.path(), 4096, 8192, 4096, right.id())
+            .unwrap();
         assert_eq!(g.file_from_offset(), 4096);
         svc.shutdown();
         // the file made ahead for 8192 is removed on shutdown

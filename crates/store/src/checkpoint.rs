@@ -60,21 +60,27 @@ impl StoreCheckpoint {
         Ok(cp)
     }
 
+    /// Store time of the last message flushed to the commit log.
     pub fn physic_msg_timestamp(&self) -> i64 {
         self.physic_msg_timestamp.load(Ordering::Acquire)
     }
+    /// Store time of the last entry written to a consume queue.
     pub fn logics_msg_timestamp(&self) -> i64 {
         self.logics_msg_timestamp.load(Ordering::Acquire)
     }
+    /// Store time of the last message indexed.
     pub fn index_msg_timestamp(&self) -> i64 {
         self.index_msg_timestamp.load(Ordering::Acquire)
     }
+    /// Records the store time of the last message flushed to the commit log.
     pub fn set_physic_msg_timestamp(&self, v: i64) {
         self.physic_msg_timestamp.store(v, Ordering::Release);
     }
+    /// Records the store time of the last consume-queue entry written.
     pub fn set_logics_msg_timestamp(&self, v: i64) {
         self.logics_msg_timestamp.store(v, Ordering::Release);
     }
+    /// Records the store time of the last message indexed.
     pub fn set_index_msg_timestamp(&self, v: i64) {
         self.index_msg_timestamp.store(v, Ordering::Release);
     }

@@ -7,6 +7,7 @@
 //! `DefaultMessageStore.FlushConsumeQueueService`, `CleanCommitLogService` and
 //! `CleanConsumeQueueService`.
 
+use crate::commit_log::CommitLog;
 use crate::running_flags::RunningFlags;
 use crate::store::DefaultMessageStore;
 use crate::util::now_ms;
@@ -65,6 +66,13 @@ fn check_space(path: &Path, max_ratio: f64, flags: &RunningFlags) -> SpaceCheck 
 }
 
 impl DefaultMessageStore {
+    /// Asks the retention thread to delete expired files on its next 20 rounds regardless of
+    /// the hour (`executeDeleteFilesManually`).
+    pub fn execute_delete_files_manually(&self) {
+        self.manual_delete_times.store(20, Ordering::Release);
+        self.clean_waker.wakeup();
+    }
+
     /// Flushes the consume queues (all dirty pages every `flushConsumeQueueThoroughInterval`,
     /// or when `all`), then on full flushes the checkpoint (`FlushConsumeQueueService.doFlush`).
     pub(crate) fn flush_consume_queues(&self, all: bool) {
@@ -105,11 +113,13 @@ impl DefaultMessageStore {
     fn delete_expired_commit_log_files(&self) {
         let timeup = is_it_time_to_do(&self.config.delete_when);
         let max_ratio = self.config.disk_max_used_space_ratio as f64 / 100.0;
-        let physic = check_space(
-            &self.config.commit_log_dir(),
-            max_ratio,
-            &self.running_flags,
-        );
+        // in DLedger mode the data files live under dledger-<selfId>/, and commitlog/ must
+        // not be created (checking a path creates it)
+        let physic_dir = match &self.commit_log {
+            CommitLog::Local(_) => self.config.commit_log_dir(),
+            CommitLog::DLedger(_) => self.config.store_path_root_dir.clone(),
+        };
+        let physic = check_space(&physic_dir, max_ratio, &self.running_flags);
         let logics = check_space(
             &self.config.consume_queue_dir(),
             max_ratio,
@@ -126,11 +136,16 @@ impl DefaultMessageStore {
         }
         let clean_at_once = self.config.clean_file_forcibly_enable && clean_immediately;
         let reserved_ms = self.config.file_reserved_time_hours as i64 * 3_600_000;
-        let deleted = self.commit_log.delete_expired_file(
-            reserved_ms,
-            self.config.delete_commit_log_files_interval_ms,
-            clean_at_once,
-        );
+        // DLedger 0.2.2 deletes its data files itself (CleanSpaceService); this member does
+        // not, so in DLedger mode nothing is deleted here
+        let deleted = match &self.commit_log {
+            CommitLog::Local(log) => log.delete_expired_file(
+                reserved_ms,
+                self.config.delete_commit_log_files_interval_ms,
+                clean_at_once,
+            ),
+            CommitLog::DLedger(_) => 0,
+        };
         if deleted > 0 {
             tracing::info!(
                 deleted,

@@ -35,8 +35,11 @@ impl std::str::FromStr for FlushDiskType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BrokerRole {
     #[default]
+    /// An asynchronously replicating master (`ASYNC_MASTER`).
     AsyncMaster,
+    /// A master that waits for a slave (`SYNC_MASTER`).
     SyncMaster,
+    /// A slave: replicates, takes no puts (`SLAVE`).
     Slave,
 }
 

@@ -10,7 +10,7 @@
 
 use crate::consume_queue_ext::{is_ext_addr, ConsumeQueueExt, CqExtUnit};
 use crate::error::StoreError;
-use crate::mapped_file::MappedFile;
+use crate::mapped_file::{MappedFile, RecoveryPhase, WriteRight};
 use crate::mapped_file_queue::MappedFileQueue;
 use parking_lot::Mutex;
 use std::path::Path;
@@ -74,8 +74,9 @@ pub struct ConsumeQueue {
     max_physic_offset: AtomicI64,
     /// Byte offset of the first live entry (min logical offset x 20).
     min_logic_offset: AtomicI64,
-    /// Serialises writers (the dispatcher, recovery, retention) to the tail.
-    write_lock: Mutex<()>,
+    /// Serialises writers (the dispatcher, recovery, retention) to the tail; holds the right
+    /// to append to the queue's files.
+    write_lock: Mutex<WriteRight>,
     /// The extension file (`enableConsumeQueueExt`), holding tags code, store time and filter
     /// bit map per entry.
     ext: Option<ConsumeQueueExt>,
@@ -85,14 +86,15 @@ impl ConsumeQueue {
     /// A queue over `<root>/consumequeue/<topic>/<queue_id>/` (nothing is read until `load`).
     pub fn new(cq_root: &Path, topic: &str, queue_id: i32, file_size: usize) -> Self {
         let dir = cq_root.join(topic).join(queue_id.to_string());
+        let right = WriteRight::new();
         ConsumeQueue {
             topic: topic.to_string(),
             queue_id,
-            queue: MappedFileQueue::new(dir, file_size, None),
+            queue: MappedFileQueue::new(dir, file_size, None, right.id()),
             file_size,
             max_physic_offset: AtomicI64::new(-1),
             min_logic_offset: AtomicI64::new(0),
-            write_lock: Mutex::new(()),
+            write_lock: Mutex::new(right),
             ext: None,
         }
     }
@@ -113,31 +115,35 @@ impl ConsumeQueue {
         self.ext.as_ref()?.get(address)
     }
 
+    /// The topic.
     pub fn topic(&self) -> &str {
         &self.topic
     }
+    /// The queue id.
     pub fn queue_id(&self) -> i32 {
         self.queue_id
     }
+    /// The files.
     pub fn mapped_file_queue(&self) -> &MappedFileQueue {
         &self.queue
     }
+    /// One past the last commit-log byte covered by an entry (-1: none).
     pub fn max_physic_offset(&self) -> i64 {
         self.max_physic_offset.load(Ordering::Acquire)
     }
 
     /// Maps the existing files.
-    pub fn load(&self) -> Result<(), StoreError> {
-        self.queue.load()?;
+    pub fn load(&self, phase: &mut RecoveryPhase) -> Result<(), StoreError> {
+        self.queue.load(phase)?;
         match &self.ext {
-            Some(ext) => ext.load(),
+            Some(ext) => ext.load(phase),
             None => Ok(()),
         }
     }
 
     /// Finds the end of valid entries, scanning from the third-last file, and drops the rest
     /// (`recover`).
-    pub fn recover(&self) {
+    pub fn recover(&self, phase: &mut RecoveryPhase) {
         let _w = self.write_lock.lock();
         let files = self.queue.files();
         if files.is_empty() {
@@ -148,7 +154,7 @@ impl ConsumeQueue {
         let mut max_ext_addr = 1;
         loop {
             let f = &files[index];
-            let data = f.whole_for_recovery();
+            let data = f.whole_for_recovery(phase);
             process_offset = f.file_from_offset() as i64;
             let mut valid_bytes = 0;
             for chunk in data.chunks_exact(CQ_STORE_UNIT_SIZE) {
@@ -172,22 +178,22 @@ impl ConsumeQueue {
             break;
         }
         self.queue.set_flushed_where(process_offset);
-        let report = self.queue.truncate_dirty_files(process_offset);
+        let report = self.queue.truncate_dirty_files(phase, process_offset);
         self.log_truncation("recover", &report);
         if let Some(ext) = &self.ext {
-            ext.recover();
-            ext.truncate_by_max_address(max_ext_addr);
+            ext.recover(phase);
+            ext.truncate_by_max_address(phase, max_ext_addr);
         }
     }
 
     /// Drops entries pointing at or past `phy_offset` (the commit log was cut there), walking
     /// back from the last file (`truncateDirtyLogicFiles`).
-    pub fn truncate_dirty_logic_files(&self, phy_offset: i64) {
+    pub fn truncate_dirty_logic_files(&self, phase: &mut RecoveryPhase, phy_offset: i64) {
         let _w = self.write_lock.lock();
         self.max_physic_offset.store(phy_offset, Ordering::Release);
         let mut max_ext_addr = 1;
         while let Some(f) = self.queue.last() {
-            let data = f.whole_for_recovery();
+            let data = f.whole_for_recovery(phase);
             let mut keep = 0usize;
             for chunk in data.chunks_exact(CQ_STORE_UNIT_SIZE) {
                 let Some(e) = CqEntry::from_bytes(chunk) else {
@@ -208,7 +214,7 @@ impl ConsumeQueue {
                 continue;
             }
             let dropped_to = f.file_from_offset() as i64 + keep as i64;
-            let report = self.queue.truncate_dirty_files(dropped_to);
+            let report = self.queue.truncate_dirty_files(phase, dropped_to);
             self.log_truncation("commit log was cut", &report);
             break;
         }
@@ -217,7 +223,7 @@ impl ConsumeQueue {
             self.queue.set_flushed_where(max);
         }
         if let Some(ext) = &self.ext {
-            ext.truncate_by_max_address(max_ext_addr);
+            ext.truncate_by_max_address(phase, max_ext_addr);
         }
     }
 
@@ -314,7 +320,8 @@ impl ConsumeQueue {
                 queue_offset: cq_offset,
             });
         };
-        let _w = self.write_lock.lock();
+        let mut right = self.write_lock.lock();
+        let right = &mut *right;
         if end <= self.max_physic_offset() {
             tracing::debug!(topic = %self.topic, queue = self.queue_id, phy_offset,
                 "consume queue entry already built; skipped");
@@ -327,7 +334,7 @@ impl ConsumeQueue {
                 .set_flushed_where(expect - expect % self.file_size as i64);
             let until = (expect % self.file_size as i64) as usize;
             for _ in 0..until / CQ_STORE_UNIT_SIZE {
-                file.append_bytes(&CqEntry::BLANK.to_bytes());
+                file.append_bytes(right, &CqEntry::BLANK.to_bytes());
             }
         }
         let mut current = file.file_from_offset() as i64 + file.wrote_position() as i64;
@@ -343,7 +350,7 @@ impl ConsumeQueue {
                 "gap in consume queue; filling with placeholder entries");
             while current < expect {
                 file = self.queue.last_or_create(current as u64)?;
-                if !file.append_bytes(&CqEntry::BLANK.to_bytes()) {
+                if !file.append_bytes(right, &CqEntry::BLANK.to_bytes()) {
                     return Err(StoreError::Config("consume queue gap fill failed".into()));
                 }
                 current += unit;
@@ -374,7 +381,7 @@ impl ConsumeQueue {
             size,
             tags_code,
         };
-        if !file.append_bytes(&entry.to_bytes()) {
+        if !file.append_bytes(right, &entry.to_bytes()) {
             return Err(StoreError::Config(format!(
                 "consume queue {}/{} cannot append at {}",
                 self.topic, self.queue_id, expect
@@ -614,16 +621,18 @@ mod tests {
                 q.put_position(k * 10, 10, 0, k).unwrap();
             }
         }
+        // SAFETY: nothing else touches the files of this test.
+        let mut phase = unsafe { RecoveryPhase::begin() };
         let q = cq(dir.path(), 100);
-        q.load().unwrap();
-        q.recover();
+        q.load(&mut phase).unwrap();
+        q.recover(&mut phase);
         assert_eq!(q.max_offset_in_queue(), 13);
         assert_eq!(q.max_physic_offset(), 130);
-        q.truncate_dirty_logic_files(75);
+        q.truncate_dirty_logic_files(&mut phase, 75);
         assert_eq!(q.max_offset_in_queue(), 8);
         assert_eq!(q.max_physic_offset(), 80);
         assert_eq!(q.mapped_file_queue().file_count(), 2);
-        q.truncate_dirty_logic_files(40);
+        q.truncate_dirty_logic_files(&mut phase, 40);
         assert_eq!(q.max_offset_in_queue(), 4);
         assert_eq!(q.mapped_file_queue().file_count(), 1);
         // rebuilt entries continue at the right byte
@@ -631,8 +640,8 @@ mod tests {
         assert_eq!(q.get_entry(4).unwrap().phy_offset, 40);
         // and stale bytes after the cut were zeroed, so a recover sees exactly 5 entries
         let q2 = cq(dir.path(), 100);
-        q2.load().unwrap();
-        q2.recover();
+        q2.load(&mut phase).unwrap();
+        q2.recover(&mut phase);
         assert_eq!(q2.max_offset_in_queue(), 5);
     }
 

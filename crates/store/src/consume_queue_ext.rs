@@ -21,7 +21,7 @@
 //! `org.apache.rocketmq.store.ConsumeQueueExt` of 4.8.0.
 
 use crate::error::StoreError;
-use crate::mapped_file::AppendOutcome;
+use crate::mapped_file::{AppendOutcome, RecoveryPhase, WriteRight};
 use crate::mapped_file_queue::MappedFileQueue;
 use parking_lot::Mutex;
 use std::path::Path;
@@ -117,27 +117,31 @@ impl CqExtUnit {
 pub struct ConsumeQueueExt {
     queue: MappedFileQueue,
     file_size: usize,
-    /// Serialises appends (the dispatcher is the only writer; recovery runs alone).
-    put_lock: Mutex<()>,
+    /// Serialises appends (the dispatcher is the only writer; recovery runs alone) and holds
+    /// the right to append to the files.
+    put_lock: Mutex<WriteRight>,
 }
 
 impl ConsumeQueueExt {
     /// The extension under `<ext_root>/<topic>/<queue_id>/` (nothing is read until `load`).
     pub fn new(ext_root: &Path, topic: &str, queue_id: i32, file_size: usize) -> Self {
         let dir = ext_root.join(topic).join(queue_id.to_string());
+        let right = WriteRight::new();
         ConsumeQueueExt {
-            queue: MappedFileQueue::new(dir, file_size, None),
+            queue: MappedFileQueue::new(dir, file_size, None, right.id()),
             file_size,
-            put_lock: Mutex::new(()),
+            put_lock: Mutex::new(right),
         }
     }
 
+    /// The files.
     pub fn mapped_file_queue(&self) -> &MappedFileQueue {
         &self.queue
     }
 
-    pub fn load(&self) -> Result<(), StoreError> {
-        self.queue.load()
+    /// Maps the existing files.
+    pub fn load(&self, phase: &mut RecoveryPhase) -> Result<(), StoreError> {
+        self.queue.load(phase)
     }
 
     /// Appends a unit and returns its address, or `None` when it cannot be stored (too big,
@@ -157,7 +161,8 @@ impl ConsumeQueueExt {
             return None;
         }
         let bytes = unit.to_bytes();
-        let _w = self.put_lock.lock();
+        let mut right = self.put_lock.lock();
+        let right = &mut *right;
         for _ in 0..3 {
             let file = match self.queue.last_or_create(0) {
                 Ok(f) => f,
@@ -170,7 +175,7 @@ impl ConsumeQueueExt {
             let blank = self.file_size.saturating_sub(wrote + END_BLANK_DATA_LENGTH);
             if size > blank {
                 // the end mark: a short -1 where the unit would start; the file is then full
-                file.append_with(|tail, _| {
+                file.append_with(right, |tail, _| {
                     if tail.len() >= 2 {
                         tail[..2].copy_from_slice(&(-1i16).to_be_bytes());
                     }
@@ -181,7 +186,7 @@ impl ConsumeQueueExt {
                 });
                 continue;
             }
-            if file.append_bytes(&bytes) {
+            if file.append_bytes(right, &bytes) {
                 return Some(decorate(file.file_from_offset() as i64 + wrote as i64));
             }
         }
@@ -201,13 +206,13 @@ impl ConsumeQueueExt {
     }
 
     /// Finds the end of the units, file by file, and drops what follows (`recover`).
-    pub fn recover(&self) {
+    pub fn recover(&self, phase: &mut RecoveryPhase) {
         let files = self.queue.files();
         let Some(mut end) = files.first().map(|f| f.file_from_offset() as i64) else {
             return;
         };
         for f in &files {
-            let data = f.whole_for_recovery();
+            let data = f.whole_for_recovery(phase);
             let mut pos = 0usize;
             while let Some(b) = data.get(pos..pos + 2) {
                 let size = i16::from_be_bytes([b[0], b[1]]);
@@ -221,7 +226,7 @@ impl ConsumeQueueExt {
         self.queue.set_flushed_where(end);
         for t in self
             .queue
-            .truncate_dirty_files(end)
+            .truncate_dirty_files(phase, end)
             .iter()
             .filter(|t| t.dropped_bytes > 0)
         {
@@ -232,7 +237,7 @@ impl ConsumeQueueExt {
 
     /// Drops every unit after the one at `max_address` (`truncateByMaxAddress`): the
     /// consume queue no longer points past it.
-    pub fn truncate_by_max_address(&self, max_address: i64) {
+    pub fn truncate_by_max_address(&self, phase: &mut RecoveryPhase, max_address: i64) {
         if !is_ext_addr(max_address) {
             return;
         }
@@ -241,7 +246,7 @@ impl ConsumeQueueExt {
             return;
         };
         self.queue
-            .truncate_dirty_files(undecorate(max_address) + unit.size() as i64);
+            .truncate_dirty_files(phase, undecorate(max_address) + unit.size() as i64);
     }
 
     /// Deletes the files wholly below `min_address` (`truncateByMinAddress`).
@@ -253,10 +258,12 @@ impl ConsumeQueueExt {
             .delete_files_ending_before(undecorate(min_address));
     }
 
+    /// msyncs dirty units (at least `least_pages` pages, 0 = all); returns whether the flush point moved.
     pub fn flush(&self, least_pages: usize) -> bool {
         self.queue.flush(least_pages)
     }
 
+    /// Deletes every file and the directory (topic deleted).
     pub fn destroy(&self) {
         self.queue.destroy();
     }
@@ -315,10 +322,14 @@ mod tests {
         }
         drop(ext);
         let ext = ConsumeQueueExt::new(dir.path(), "T", 0, 100);
-        ext.load().unwrap();
-        ext.recover();
-        assert_eq!(ext.mapped_file_queue().max_offset(), 200 + 34);
-        ext.truncate_by_max_address(addrs[2]);
+        {
+            // SAFETY: nothing else touches the files of this test.
+            let mut phase = unsafe { RecoveryPhase::begin() };
+            ext.load(&mut phase).unwrap();
+            ext.recover(&mut phase);
+            assert_eq!(ext.mapped_file_queue().max_offset(), 200 + 34);
+            ext.truncate_by_max_address(&mut phase, addrs[2]);
+        }
         assert_eq!(ext.mapped_file_queue().max_offset(), 134);
         assert_eq!(ext.get(addrs[3]), None);
         assert_eq!(decorate(134), ext.put(&unit(9, 14)).unwrap());

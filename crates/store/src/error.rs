@@ -11,9 +11,12 @@ pub enum StoreError {
     /// An I/O call on a store file failed.
     #[error("{op} {path}: {source}")]
     Io {
+        /// What was attempted (open, mmap, ...).
         op: &'static str,
+        /// The file or directory.
         path: PathBuf,
         #[source]
+        /// The OS error.
         source: std::io::Error,
     },
     /// Another process holds `<root>/lock`.
@@ -22,8 +25,11 @@ pub enum StoreError {
     /// A mapped file on disk does not have the configured size.
     #[error("{path}: length {actual} does not match the configured mapped file size {expected}; please check it manually")]
     FileSizeMismatch {
+        /// The file.
         path: PathBuf,
+        /// The configured size.
         expected: u64,
+        /// The size on disk.
         actual: u64,
     },
     /// A configuration value cannot be used.
@@ -34,7 +40,12 @@ pub enum StoreError {
     #[error(
         "record at {phy_offset} has queue offset {queue_offset}, which no consume queue can hold"
     )]
-    BadQueueOffset { phy_offset: i64, queue_offset: i64 },
+    BadQueueOffset {
+        /// Commit-log offset of the record.
+        phy_offset: i64,
+        /// The queue offset it claims.
+        queue_offset: i64,
+    },
 }
 
 impl StoreError {

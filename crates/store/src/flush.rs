@@ -48,6 +48,7 @@ pub struct FlushRealTimeService {
 }
 
 impl FlushRealTimeService {
+    /// A flush service over `queue` with 4.8.0's ASYNC_FLUSH settings (interval, least pages, thorough interval, timed wait).
     pub fn new(
         queue: Arc<MappedFileQueue>,
         checkpoint: Arc<StoreCheckpoint>,
@@ -67,6 +68,7 @@ impl FlushRealTimeService {
         })
     }
 
+    /// Starts the flush thread.
     pub fn start(self: &Arc<Self>) {
         let me = self.clone();
         self.waker.spawn("FlushRealTimeService", move || me.run());
@@ -145,6 +147,7 @@ pub struct GroupCommitService {
 }
 
 impl GroupCommitService {
+    /// A group-commit service over `queue` that records flushed store times in `checkpoint`.
     pub fn new(queue: Arc<MappedFileQueue>, checkpoint: Arc<StoreCheckpoint>) -> Arc<Self> {
         let flushed = queue.flushed_where();
         Arc::new(GroupCommitService {
@@ -162,6 +165,7 @@ impl GroupCommitService {
         })
     }
 
+    /// Starts the group-commit thread.
     pub fn start(self: &Arc<Self>) {
         {
             let mut st = self.state.lock();
@@ -248,17 +252,21 @@ impl GroupCommitService {
 
 /// Which flush service the commit log runs.
 pub enum CommitLogFlusher {
+    /// ASYNC_FLUSH: flush every `flushIntervalCommitLog`.
     Async(Arc<FlushRealTimeService>),
+    /// SYNC_FLUSH: a put waits for the group commit covering it.
     Sync(Arc<GroupCommitService>),
 }
 
 impl CommitLogFlusher {
+    /// Starts the flush thread.
     pub fn start(&self) {
         match self {
             CommitLogFlusher::Async(s) => s.start(),
             CommitLogFlusher::Sync(s) => s.start(),
         }
     }
+    /// Stops the flush thread after a final flush.
     pub fn shutdown(&self) {
         match self {
             CommitLogFlusher::Async(s) => s.shutdown(),
@@ -270,24 +278,31 @@ impl CommitLogFlusher {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mapped_file::WriteRight;
 
     #[test]
     fn group_commit_covers_concurrent_waiters() {
         let dir = tempfile::tempdir().unwrap();
-        let q = Arc::new(MappedFileQueue::new(dir.path().join("cl"), 1 << 20, None));
+        let right = WriteRight::new();
+        let q = Arc::new(MappedFileQueue::new(
+            dir.path().join("cl"),
+            1 << 20,
+            None,
+            right.id(),
+        ));
         let cp = Arc::new(StoreCheckpoint::open(&dir.path().join("checkpoint")).unwrap());
         let gc = GroupCommitService::new(q.clone(), cp);
         gc.start();
-        let lock = Arc::new(Mutex::new(()));
+        let lock = Arc::new(Mutex::new(right));
         let mut handles = Vec::new();
         for _ in 0..8 {
             let (q, gc, lock) = (q.clone(), gc.clone(), lock.clone());
             handles.push(std::thread::spawn(move || {
                 for _ in 0..50 {
                     let end = {
-                        let _g = lock.lock();
+                        let mut right = lock.lock();
                         let f = q.last_or_create(0).unwrap();
-                        assert!(f.append_bytes(&[1u8; 100]));
+                        assert!(f.append_bytes(&mut right, &[1u8; 100]));
                         q.max_offset()
                     };
                     assert!(gc.wait_for_flush(end, Duration::from_secs(5)));
@@ -306,12 +321,18 @@ mod tests {
     #[test]
     fn async_flush_reaches_the_end_on_shutdown() {
         let dir = tempfile::tempdir().unwrap();
-        let q = Arc::new(MappedFileQueue::new(dir.path().join("cl"), 1 << 16, None));
+        let mut right = WriteRight::new();
+        let q = Arc::new(MappedFileQueue::new(
+            dir.path().join("cl"),
+            1 << 16,
+            None,
+            right.id(),
+        ));
         let cp = Arc::new(StoreCheckpoint::open(&dir.path().join("checkpoint")).unwrap());
         let f = FlushRealTimeService::new(q.clone(), cp, 10, 4, 10_000, false);
         f.start();
         let mf = q.last_or_create(0).unwrap();
-        mf.append_bytes(&[1u8; 100]);
+        mf.append_bytes(&mut right, &[1u8; 100]);
         mf.set_store_timestamp(42);
         f.shutdown();
         assert_eq!(q.flushed_where(), 100);

@@ -19,7 +19,8 @@ impl DefaultMessageStore {
         if self.is_shutdown() || from < 0 {
             return None;
         }
-        let (file, pos, len) = self.commit_log.get_data(from)?;
+        // DLedger mode replicates through the DLedger member, not the HA service
+        let (file, pos, len) = self.commit_log.local()?.get_data(from)?;
         if file.file_from_offset() as i64 + pos as i64 != from {
             // `from` is below the first file (deleted) and `get_data` fell back to it
             return None;
@@ -35,7 +36,11 @@ impl DefaultMessageStore {
             tracing::warn!("message store has been shut down, so appendToCommitLog is forbidden");
             return Ok(false);
         }
-        let ok = self.commit_log.append_data(start_offset, data)?;
+        let Some(log) = self.commit_log.local() else {
+            tracing::warn!("appendToCommitLog in DLedger mode: the DLedger member replicates");
+            return Ok(false);
+        };
+        let ok = log.append_data(start_offset, data)?;
         if ok {
             self.reput_waker.wakeup();
         } else {

@@ -11,8 +11,8 @@
 
 use crate::error::StoreError;
 use crate::mapped_file::MappedFile;
-use crate::util::java_string_hash;
 use parking_lot::RwLock;
+use rmq_common::message::java_string_hash;
 use std::path::Path;
 
 /// Header size.
@@ -25,10 +25,15 @@ pub const INDEX_ENTRY_SIZE: usize = 20;
 /// The header fields.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct IndexHeader {
+    /// Store time of the first message indexed.
     pub begin_timestamp: i64,
+    /// Store time of the last message indexed.
     pub end_timestamp: i64,
+    /// Commit-log offset of the first message indexed.
     pub begin_phy_offset: i64,
+    /// Commit-log offset of the last message indexed.
     pub end_phy_offset: i64,
+    /// Slots in use.
     pub hash_slot_count: i32,
     /// Number of the next entry to write; starts at 1.
     pub index_count: i32,
@@ -157,18 +162,23 @@ impl IndexFile {
         MappedFile::open_named(path, 0, size)
     }
 
+    /// The file's path.
     pub fn path(&self) -> &Path {
         self.file.path()
     }
+    /// The header as it stands.
     pub fn header(&self) -> IndexHeader {
         *self.header.read()
     }
+    /// Commit-log offset of the last message indexed.
     pub fn end_phy_offset(&self) -> i64 {
         self.header.read().end_phy_offset
     }
+    /// Store time of the last message indexed.
     pub fn end_timestamp(&self) -> i64 {
         self.header.read().end_timestamp
     }
+    /// Store time of the first message indexed.
     pub fn begin_timestamp(&self) -> i64 {
         self.header.read().begin_timestamp
     }

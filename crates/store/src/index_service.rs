@@ -12,17 +12,18 @@ use crate::index_file::IndexFile;
 use crate::record::DispatchRequest;
 use crate::util::{now_ms, time_millis_to_human_string};
 use parking_lot::RwLock;
+use rmq_common::message::TRANSACTION_ROLLBACK_TYPE;
 use std::path::PathBuf;
 use std::sync::Arc;
-
-/// Rollback transaction type (`MessageSysFlag.TRANSACTION_ROLLBACK_TYPE`).
-const TRANSACTION_ROLLBACK_TYPE: i32 = 0xC;
 
 /// Offsets found for a key query, plus where the index stood.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct QueryOffsetResult {
+    /// Commit-log offsets of the messages found.
     pub phy_offsets: Vec<i64>,
+    /// Store time of the newest message the index covers.
     pub index_last_update_timestamp: i64,
+    /// Commit-log offset of the newest message the index covers.
     pub index_last_update_phyoffset: i64,
 }
 
@@ -42,6 +43,7 @@ pub fn build_key(topic: &str, key: &str) -> String {
 }
 
 impl IndexService {
+    /// The index files under `store_path` (nothing is read until `load`), with 4.8.0's slot and entry counts per file.
     pub fn new(
         store_path: PathBuf,
         hash_slot_num: u32,

@@ -5,6 +5,8 @@
 //! rebuilt after a crash. Book: Part I, "Storage files" ("CommitLog", "ConsumeQueue",
 //! "IndexFile", "Crash recovery"). Mirrors the `org.apache.rocketmq.store` package.
 
+#![warn(missing_docs)]
+
 pub mod allocate;
 pub mod checkpoint;
 pub mod clean;

@@ -8,7 +8,7 @@
 
 use crate::allocate::AllocateMappedFileService;
 use crate::error::StoreError;
-use crate::mapped_file::MappedFile;
+use crate::mapped_file::{MappedFile, RecoveryPhase, WriterId};
 use crate::util::{file_name_to_offset, now_ms};
 use parking_lot::RwLock;
 use std::path::{Path, PathBuf};
@@ -36,6 +36,7 @@ pub const DELETE_FILES_BATCH_MAX: usize = 10;
 /// What truncation removed from one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TruncatedFile {
+    /// The file cut back or deleted.
     pub path: PathBuf,
     /// Queue offset where the dropped bytes began.
     pub from_offset: i64,
@@ -54,13 +55,19 @@ pub struct MappedFileQueue {
     /// Store timestamp of the last flushed message (commit log), for the checkpoint.
     store_timestamp: AtomicI64,
     allocator: Option<Arc<AllocateMappedFileService>>,
+    /// The write right every file of this queue is created for.
+    writer: WriterId,
 }
 
 impl MappedFileQueue {
+    /// A queue over `store_path` (nothing is mapped until `load`) whose files `writer`'s
+    /// [`WriteRight`](crate::mapped_file::WriteRight) appends to; with an allocator, new files
+    /// are created (and warmed) ahead by its thread.
     pub fn new(
         store_path: impl Into<PathBuf>,
         mapped_file_size: usize,
         allocator: Option<Arc<AllocateMappedFileService>>,
+        writer: WriterId,
     ) -> Self {
         MappedFileQueue {
             store_path: store_path.into(),
@@ -69,19 +76,23 @@ impl MappedFileQueue {
             flushed_where: AtomicI64::new(0),
             store_timestamp: AtomicI64::new(0),
             allocator,
+            writer,
         }
     }
 
+    /// The directory of the files.
     pub fn store_path(&self) -> &Path {
         &self.store_path
     }
+    /// The size of every file.
     pub fn mapped_file_size(&self) -> usize {
         self.mapped_file_size
     }
 
-    /// Maps every file of the directory in name order (`load`). Foreign names are ignored;
-    /// a file of the wrong size is an error, as in 4.8.0.
-    pub fn load(&self) -> Result<(), StoreError> {
+    /// Maps every file of the directory in name order (`load`); each counts as full until
+    /// recovery finds its end. Foreign names are ignored; a file of the wrong size is an
+    /// error, as in 4.8.0.
+    pub fn load(&self, phase: &mut RecoveryPhase) -> Result<(), StoreError> {
         let rd = match std::fs::read_dir(&self.store_path) {
             Ok(rd) => rd,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -108,8 +119,8 @@ impl MappedFileQueue {
         self.pad_short_tail_file(&names)?;
         let mut files = self.files.write();
         for (_, path) in names {
-            let f = MappedFile::open(&path, self.mapped_file_size)?;
-            f.set_positions(self.mapped_file_size);
+            let f = MappedFile::open(&path, self.mapped_file_size, self.writer)?;
+            f.set_positions(phase, self.mapped_file_size);
             files.push(Arc::new(f));
         }
         Ok(())
@@ -149,12 +160,15 @@ impl MappedFileQueue {
     pub fn files(&self) -> Vec<Arc<MappedFile>> {
         self.files.read().clone()
     }
+    /// How many files the queue holds.
     pub fn file_count(&self) -> usize {
         self.files.read().len()
     }
+    /// The oldest file.
     pub fn first(&self) -> Option<Arc<MappedFile>> {
         self.files.read().first().cloned()
     }
+    /// The newest file.
     pub fn last(&self) -> Option<Arc<MappedFile>> {
         self.files.read().last().cloned()
     }
@@ -175,11 +189,13 @@ impl MappedFileQueue {
                 create_offset,
                 create_offset + size,
                 self.mapped_file_size,
+                self.writer,
             )?,
             None => Arc::new(MappedFile::create(
                 &self.store_path,
                 create_offset,
                 self.mapped_file_size,
+                self.writer,
             )?),
         };
         let mut files = self.files.write();
@@ -251,9 +267,11 @@ impl MappedFileQueue {
             .unwrap_or(0)
     }
 
+    /// Queue offset up to which everything is flushed.
     pub fn flushed_where(&self) -> i64 {
         self.flushed_where.load(Ordering::Acquire)
     }
+    /// Sets the flush point (after recovery).
     pub fn set_flushed_where(&self, v: i64) {
         self.flushed_where.store(v, Ordering::Release);
     }
@@ -290,8 +308,12 @@ impl MappedFileQueue {
 
     /// Drops everything at or after `offset`: the file containing it is cut back (and its
     /// tail zeroed, so stale bytes cannot look like data after a later crash), later files are
-    /// deleted (`truncateDirtyFiles`). Returns what was dropped, file by file. Recovery only.
-    pub fn truncate_dirty_files(&self, offset: i64) -> Vec<TruncatedFile> {
+    /// deleted (`truncateDirtyFiles`). Returns what was dropped, file by file.
+    pub fn truncate_dirty_files(
+        &self,
+        phase: &mut RecoveryPhase,
+        offset: i64,
+    ) -> Vec<TruncatedFile> {
         let size = self.mapped_file_size as i64;
         let mut report = Vec::new();
         let mut files = self.files.write();
@@ -302,8 +324,8 @@ impl MappedFileQueue {
             }
             if offset >= from {
                 let pos = (offset - from) as usize;
-                f.set_positions(pos);
-                let dropped = f.zero_tail_for_recovery(pos);
+                f.set_positions(phase, pos);
+                let dropped = f.zero_tail_for_recovery(phase, pos);
                 report.push(TruncatedFile {
                     path: f.path().to_path_buf(),
                     from_offset: offset,
@@ -315,7 +337,7 @@ impl MappedFileQueue {
                 report.push(TruncatedFile {
                     path: f.path().to_path_buf(),
                     from_offset: from,
-                    dropped_bytes: f.data_extent_for_recovery(),
+                    dropped_bytes: f.data_extent_for_recovery(phase),
                     deleted: true,
                 });
                 f.destroy();
@@ -429,17 +451,24 @@ impl MappedFileQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mapped_file::WriteRight;
+
+    fn phase() -> RecoveryPhase {
+        // SAFETY: nothing else touches the files of these tests.
+        unsafe { RecoveryPhase::begin() }
+    }
 
     #[test]
     fn rolls_finds_truncates_and_reloads() {
         let dir = tempfile::tempdir().unwrap();
-        let q = MappedFileQueue::new(dir.path(), 4096, None);
-        q.load().unwrap();
+        let mut right = WriteRight::new();
+        let q = MappedFileQueue::new(dir.path(), 4096, None, right.id());
+        q.load(&mut phase()).unwrap();
         assert_eq!(q.min_offset(), -1);
         assert_eq!(q.max_offset(), 0);
         for i in 0..3u8 {
             let f = q.last_or_create(0).unwrap();
-            assert!(f.append_bytes(&[i + 1; 4096]));
+            assert!(f.append_bytes(&mut right, &[i + 1; 4096]));
         }
         assert_eq!(q.file_count(), 3);
         assert!(q.first().unwrap().is_first_create_in_queue());
@@ -455,7 +484,7 @@ mod tests {
         while q.flush(0) {}
         assert_eq!(q.flushed_where(), 3 * 4096);
 
-        let report = q.truncate_dirty_files(4096 + 100);
+        let report = q.truncate_dirty_files(&mut phase(), 4096 + 100);
         assert_eq!(report.len(), 2);
         assert_eq!(report[0].dropped_bytes, 4096 - 100);
         assert!(report[1].deleted);
@@ -464,16 +493,17 @@ mod tests {
         assert_eq!(q.max_offset(), 4096 + 100);
         assert!(!dir.path().join("00000000000000008192").exists());
 
-        let q2 = MappedFileQueue::new(dir.path(), 4096, None);
-        q2.load().unwrap();
+        let q2 = MappedFileQueue::new(dir.path(), 4096, None, right.id());
+        let mut p = phase();
+        q2.load(&mut p).unwrap();
         assert_eq!(q2.file_count(), 2);
-        assert_eq!(q2.files()[1].whole_for_recovery()[0], 2);
+        assert_eq!(q2.files()[1].whole_for_recovery(&p)[0], 2);
     }
 
     #[test]
     fn first_file_is_aligned_to_the_start_offset() {
         let dir = tempfile::tempdir().unwrap();
-        let q = MappedFileQueue::new(dir.path(), 4000, None);
+        let q = MappedFileQueue::new(dir.path(), 4000, None, WriteRight::new().id());
         let f = q.last_or_create(9000).unwrap();
         assert_eq!(f.file_from_offset(), 8000);
     }
@@ -481,10 +511,11 @@ mod tests {
     #[test]
     fn deletes_expired_files_but_never_the_last() {
         let dir = tempfile::tempdir().unwrap();
-        let q = MappedFileQueue::new(dir.path(), 4096, None);
+        let mut right = WriteRight::new();
+        let q = MappedFileQueue::new(dir.path(), 4096, None, right.id());
         for _ in 0..3 {
             let f = q.last_or_create(0).unwrap();
-            f.append_bytes(&[1; 4096]);
+            f.append_bytes(&mut right, &[1; 4096]);
         }
         assert_eq!(q.delete_expired_by_time(3_600_000, 0, false), 0);
         assert_eq!(q.delete_expired_by_time(3_600_000, 0, true), 2);
@@ -495,13 +526,14 @@ mod tests {
     #[test]
     fn deletes_consume_queue_files_below_min_physical_offset() {
         let dir = tempfile::tempdir().unwrap();
-        let q = MappedFileQueue::new(dir.path(), 40, None);
+        let mut right = WriteRight::new();
+        let q = MappedFileQueue::new(dir.path(), 40, None, right.id());
         for phy in [100i64, 200, 300, 400, 500] {
             let f = q.last_or_create(0).unwrap();
             let mut e = [0u8; 20];
             e[..8].copy_from_slice(&phy.to_be_bytes());
             e[8..12].copy_from_slice(&10i32.to_be_bytes());
-            assert!(f.append_bytes(&e));
+            assert!(f.append_bytes(&mut right, &e));
         }
         assert_eq!(q.file_count(), 3);
         // file 0 ends with 200, file 1 with 400
@@ -515,18 +547,23 @@ mod tests {
         // a short file followed by data is a damaged middle file
         std::fs::write(dir.path().join("00000000000000000000"), [0u8; 100]).unwrap();
         std::fs::write(dir.path().join("00000000000000004096"), [1u8; 4096]).unwrap();
-        let q = MappedFileQueue::new(dir.path(), 4096, None);
-        assert!(matches!(q.load(), Err(StoreError::FileSizeMismatch { .. })));
+        let right = WriteRight::new();
+        let q = MappedFileQueue::new(dir.path(), 4096, None, right.id());
+        assert!(matches!(
+            q.load(&mut phase()),
+            Err(StoreError::FileSizeMismatch { .. })
+        ));
 
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("00000000000000000000"), [0u8; 4096]).unwrap();
         std::fs::write(dir.path().join("00000000000000004096"), [9u8; 100]).unwrap();
         // an empty file allocated ahead does not make the short file a middle one
         std::fs::write(dir.path().join("00000000000000008192"), [0u8; 4096]).unwrap();
-        let q = MappedFileQueue::new(dir.path(), 4096, None);
-        q.load().unwrap();
+        let q = MappedFileQueue::new(dir.path(), 4096, None, right.id());
+        let mut p = phase();
+        q.load(&mut p).unwrap();
         assert_eq!(q.file_count(), 3);
-        assert_eq!(q.files()[1].whole_for_recovery()[99], 9);
-        assert_eq!(q.files()[1].whole_for_recovery()[100], 0);
+        assert_eq!(q.files()[1].whole_for_recovery(&p)[99], 9);
+        assert_eq!(q.files()[1].whole_for_recovery(&p)[100], 0);
     }
 }

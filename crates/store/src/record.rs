@@ -8,40 +8,48 @@
 //! Mirrors `CommitLog.checkMessageAndReturnSize` and `DispatchRequest`.
 
 use rmq_common::message::{
-    decode_properties, keys, tags_code, BLANK_MAGIC_CODE, BORNHOST_V6_FLAG, MESSAGE_MAGIC_CODE,
-    STOREHOST_V6_FLAG,
+    decode_properties, keys, tags_code, transaction_type, BLANK_MAGIC_CODE, BORNHOST_V6_FLAG,
+    MESSAGE_MAGIC_CODE, STOREHOST_V6_FLAG,
 };
 
 /// The topic whose consume-queue tagsCode is the delivery time (`ScheduleMessageService`).
 pub const SCHEDULE_TOPIC: &str = "SCHEDULE_TOPIC_XXXX";
 
-/// Transaction type bits of sysFlag.
-pub const TRANSACTION_TYPE_MASK: i32 = 0xC;
-
 /// Everything the dispatcher needs about one record (`DispatchRequest`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DispatchRequest {
+    /// The topic.
     pub topic: String,
+    /// The queue id.
     pub queue_id: i32,
+    /// Commit-log offset of the record.
     pub commit_log_offset: i64,
+    /// TOTALSIZE of the record.
     pub msg_size: i32,
+    /// Tags code for the consume queue (the delivery time for the schedule topic).
     pub tags_code: i64,
+    /// STORETIMESTAMP.
     pub store_timestamp: i64,
+    /// QUEUEOFFSET.
     pub consume_queue_offset: i64,
     /// The KEYS property (space-separated), empty if absent.
     pub keys: String,
+    /// The UNIQ_KEY property (the client message id), if any.
     pub uniq_key: Option<String>,
+    /// SYSFLAG.
     pub sys_flag: i32,
+    /// PREPAREDTRANSACTIONOFFSET.
     pub prepared_transaction_offset: i64,
+    /// BODYCRC.
     pub body_crc: i32,
     /// The record's properties (`propertiesMap`), for the SQL92 bit-map dispatcher.
     pub properties: Vec<(String, String)>,
 }
 
 impl DispatchRequest {
-    /// `sysFlag & 0xC`.
+    /// The transaction type bits of the record's sysFlag.
     pub fn transaction_type(&self) -> i32 {
-        self.sys_flag & TRANSACTION_TYPE_MASK
+        transaction_type(self.sys_flag)
     }
 }
 
@@ -54,7 +62,12 @@ pub enum RecordCheck {
     EndOfFile,
     /// The record's fields disagree with its TOTALSIZE (4.8.0: `[BUG]read total count not
     /// equals msg total size`); `size` is what TOTALSIZE claims.
-    SizeMismatch { size: i32, reason: String },
+    SizeMismatch {
+        /// What TOTALSIZE claims.
+        size: i32,
+        /// Which field disagrees.
+        reason: String,
+    },
     /// Not a record (zeros past the end, a torn write, corruption).
     Invalid(String),
 }

@@ -5,6 +5,9 @@
 //! half-written record; `reput_from_offset` is the first byte not yet dispatched. Recovery
 //! uses the same `do_dispatch` to rebuild queues and index.
 //!
+//! In DLedger mode the same dispatcher walks the DLedger entries of the data files, and only
+//! up to DLedger's committed position (`DLedgerCommitLog`).
+//!
 //! When it runs: every 1 ms, as 4.8.0's `ReputMessageService`, and at once when a put arrives
 //! while the dispatcher is idle (its last pass found nothing). Under load it is not woken per
 //! put: it keeps its 1 ms rhythm and dispatches everything appended meanwhile in one pass, so a
@@ -12,16 +15,17 @@
 //! (dispatch) and "IndexFile". Mirrors `DefaultMessageStore.ReputMessageService`,
 //! `CommitLogDispatcherBuildConsumeQueue` and `CommitLogDispatcherBuildIndex`.
 
+use crate::commit_log::dledger::EntryCheck;
+use crate::commit_log::{CommitLog, DLedgerCommitLog, LocalCommitLog};
 use crate::config::BrokerRole;
 use crate::error::StoreError;
 use crate::record::{check_record, CheckOptions, DispatchRequest, RecordCheck};
 use crate::running_flags::{WRITE_INDEX_FILE_ERROR_BIT, WRITE_LOGICS_QUEUE_ERROR_BIT};
-use crate::store::DefaultMessageStore;
+use crate::store::{ArrivalListener, DefaultMessageStore};
+use rmq_common::message::{TRANSACTION_COMMIT_TYPE, TRANSACTION_NOT_TYPE};
+use rmq_dledger::entry::BODY_OFFSET;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-
-const TRANSACTION_NOT_TYPE: i32 = 0;
-const TRANSACTION_COMMIT_TYPE: i32 = 0x8;
 
 /// How often a consume-queue write is retried before the queue is marked broken.
 const CQ_WRITE_RETRIES: usize = 3;
@@ -116,12 +120,10 @@ impl DefaultMessageStore {
         }
     }
 
-    // ANCHOR: reput
-    /// Dispatches everything between `reput_from_offset` and the commit log's readable end
-    /// (`doReput`).
-    pub(crate) fn do_reput(&self) {
+    /// Where a dispatcher pass starts (never below the log's first byte, `min`), and whom it
+    /// tells about arrivals (nobody on a slave, as in 4.8.0).
+    fn reput_start(&self, min: i64) -> (i64, Option<ArrivalListener>) {
         let mut from = self.reput_from_offset.load(Ordering::Acquire);
-        let min = self.commit_log.min_offset();
         if from < min {
             tracing::warn!(
                 from,
@@ -136,13 +138,42 @@ impl DefaultMessageStore {
         } else {
             None
         };
+        (from, listener)
+    }
+
+    /// Dispatches one record, then tells the arrival listener (long polling) about it.
+    fn dispatch_and_notify(&self, req: &DispatchRequest, listener: Option<&ArrivalListener>) {
+        self.do_dispatch(req);
+        if let Some(l) = listener.filter(|_| goes_to_consume_queue(req)) {
+            l(
+                &req.topic,
+                req.queue_id,
+                req.consume_queue_offset + 1,
+                req.tags_code,
+            );
+        }
+    }
+
+    /// Dispatches everything between `reput_from_offset` and the commit log's readable end
+    /// (`doReput`).
+    pub(crate) fn do_reput(&self) {
+        match &self.commit_log {
+            CommitLog::Local(log) => self.reput_local(log),
+            CommitLog::DLedger(log) => self.reput_dledger(log),
+        }
+    }
+
+    // ANCHOR: reput
+    /// [`Self::do_reput`] over the local commit log's files.
+    fn reput_local(&self, log: &LocalCommitLog) {
+        let (mut from, listener) = self.reput_start(log.min_offset());
         let opts = CheckOptions {
             check_crc: false,
             expected_offset: None,
-            delay_levels_ms: self.commit_log.delay_levels_ms(),
+            delay_levels_ms: log.delay_levels_ms(),
         };
-        'files: while from < self.commit_log.max_offset() {
-            let Some((file, pos, len)) = self.commit_log.get_data(from) else {
+        'files: while from < log.max_offset() {
+            let Some((file, pos, len)) = log.get_data(from) else {
                 break;
             };
             let Some(data) = file.slice(pos, len) else {
@@ -156,24 +187,14 @@ impl DefaultMessageStore {
                 };
                 match check_record(&data[read..], &opts) {
                     RecordCheck::Message(req) => {
-                        self.do_dispatch(&req);
+                        self.dispatch_and_notify(&req, listener.as_ref());
                         let size = req.msg_size as usize;
                         from += size as i64;
                         read += size;
                         self.reput_from_offset.store(from, Ordering::Release);
-                        if let Some(l) = &listener {
-                            if goes_to_consume_queue(&req) {
-                                l(
-                                    &req.topic,
-                                    req.queue_id,
-                                    req.consume_queue_offset + 1,
-                                    req.tags_code,
-                                );
-                            }
-                        }
                     }
                     RecordCheck::EndOfFile => {
-                        from = self.commit_log.roll_next_file(from);
+                        from = log.roll_next_file(from);
                         self.reput_from_offset.store(from, Ordering::Release);
                         break;
                     }
@@ -201,4 +222,48 @@ impl DefaultMessageStore {
         }
     }
     // ANCHOR_END: reput
+
+    // ANCHOR: reput_dledger
+    /// [`Self::do_reput`] in DLedger mode: walks the DLedger entries of the data files up to
+    /// the committed position (never an entry a new leader could still cut), dispatching the
+    /// message record inside each (`DLedgerCommitLog.getData` and
+    /// `checkMessageAndReturnSize`).
+    fn reput_dledger(&self, log: &DLedgerCommitLog) {
+        let (mut from, listener) = self.reput_start(log.min_offset());
+        while from < log.max_offset() {
+            let Some(bytes) = log.view().committed_bytes(from) else {
+                break;
+            };
+            let mut read = 0usize;
+            while read < bytes.len() {
+                let step = match log.check_entry(&bytes[read..], from) {
+                    EntryCheck::Message { req, size } => {
+                        self.dispatch_and_notify(&req, listener.as_ref());
+                        size
+                    }
+                    EntryCheck::Empty => BODY_OFFSET,
+                    EntryCheck::Blank => {
+                        from = log.roll_next_file(from);
+                        self.reput_from_offset.store(from, Ordering::Release);
+                        break;
+                    }
+                    EntryCheck::SizeMismatch { size, reason } => {
+                        tracing::error!(from, size, %reason, "[BUG]read total count not equals msg total size");
+                        size
+                    }
+                    EntryCheck::Invalid(reason) => {
+                        // committed bytes that are not an entry: 4.8.0 skips the rest of the
+                        // readable region in DLedger mode
+                        tracing::error!(from, skipped = bytes.len() - read, %reason,
+                            "[BUG]dispatch message to commit log error; skipping the rest of the readable region");
+                        bytes.len() - read
+                    }
+                };
+                from += step as i64;
+                read += step;
+                self.reput_from_offset.store(from, Ordering::Release);
+            }
+        }
+    }
+    // ANCHOR_END: reput_dledger
 }

@@ -6,10 +6,15 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+/// Reads are refused.
 pub const NOT_READABLE_BIT: u32 = 1;
+/// Puts are refused.
 pub const NOT_WRITEABLE_BIT: u32 = 1 << 1;
+/// A consume queue could not be written.
 pub const WRITE_LOGICS_QUEUE_ERROR_BIT: u32 = 1 << 2;
+/// An index file could not be written.
 pub const WRITE_INDEX_FILE_ERROR_BIT: u32 = 1 << 3;
+/// The disk is nearly full.
 pub const DISK_FULL_BIT: u32 = 1 << 4;
 
 /// See the module docs.
@@ -17,9 +22,11 @@ pub const DISK_FULL_BIT: u32 = 1 << 4;
 pub struct RunningFlags(AtomicU32);
 
 impl RunningFlags {
+    /// The raw bits.
     pub fn bits(&self) -> u32 {
         self.0.load(Ordering::Acquire)
     }
+    /// Reads are served (`isReadable`).
     pub fn is_readable(&self) -> bool {
         self.bits() & NOT_READABLE_BIT == 0
     }
@@ -36,9 +43,11 @@ impl RunningFlags {
     pub fn is_cq_writeable(&self) -> bool {
         self.bits() & (NOT_WRITEABLE_BIT | WRITE_LOGICS_QUEUE_ERROR_BIT) == 0
     }
+    /// Sets `bit`.
     pub fn set(&self, bit: u32) {
         self.0.fetch_or(bit, Ordering::AcqRel);
     }
+    /// Clears `bit`.
     pub fn clear(&self, bit: u32) {
         self.0.fetch_and(!bit, Ordering::AcqRel);
     }

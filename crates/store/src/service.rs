@@ -19,6 +19,7 @@ pub struct Waker {
 }
 
 impl Waker {
+    /// A waker that is neither stopped nor signalled.
     pub fn new() -> Self {
         Self::default()
     }
@@ -41,6 +42,7 @@ impl Waker {
         *n = false;
     }
 
+    /// Whether `shutdown` ran.
     pub fn is_stopped(&self) -> bool {
         self.stopped.load(Ordering::Acquire)
     }

@@ -35,15 +35,6 @@ pub fn time_millis_to_human_string(ms: i64) -> String {
     }
 }
 
-/// Java's `String.hashCode()` over the UTF-16 code units of `s`.
-pub fn java_string_hash(s: &str) -> i32 {
-    let mut h: i32 = 0;
-    for unit in s.encode_utf16() {
-        h = h.wrapping_mul(31).wrapping_add(unit as i32);
-    }
-    h
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,14 +49,6 @@ mod tests {
         );
         assert_eq!(file_name_to_offset("checkpoint"), None);
         assert_eq!(file_name_to_offset("0000000000107374182x"), None);
-    }
-
-    #[test]
-    fn java_hash_matches_known_values() {
-        assert_eq!(java_string_hash(""), 0);
-        assert_eq!(java_string_hash("a"), 97);
-        assert_eq!(java_string_hash("TagA"), 2598919);
-        assert_eq!(java_string_hash("hello world"), 1794106052);
     }
 
     #[test]

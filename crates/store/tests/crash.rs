@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{all, msg, small_config};
+use common::{all, msg, small_config, LogBuf};
 use proptest::prelude::*;
 use rmq_common::message::decode_record;
 use rmq_store::{DefaultMessageStore, FlushDiskType, GetMessageStatus, MessageStoreConfig};
@@ -588,27 +588,6 @@ proptest! {
     }
 }
 
-/// Collects log output in memory.
-#[derive(Clone, Default)]
-struct LogBuf(std::sync::Arc<parking_lot::Mutex<Vec<u8>>>);
-
-impl std::io::Write for LogBuf {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuf {
-    type Writer = LogBuf;
-    fn make_writer(&'a self) -> LogBuf {
-        self.clone()
-    }
-}
-
 #[test]
 fn recovery_logs_exactly_what_it_dropped() {
     let dir = tempfile::tempdir().unwrap();
@@ -629,15 +608,8 @@ fn recovery_logs_exactly_what_it_dropped() {
     std::fs::write(&path, &data).unwrap();
     plant_abort(&cfg, true);
     let logs = LogBuf::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(logs.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::WARN)
-        .finish();
-    let s = tracing::subscriber::with_default(subscriber, || {
-        DefaultMessageStore::open(cfg.clone()).unwrap()
-    });
-    let text = String::from_utf8(logs.0.lock().clone()).unwrap();
+    let s = logs.capture_warnings(|| DefaultMessageStore::open(cfg.clone()).unwrap());
+    let text = logs.text();
     let expected = format!(
         "commit log recovery dropped {} bytes at offset {} of {}",
         end - w.phy,

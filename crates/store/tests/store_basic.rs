@@ -49,7 +49,12 @@ fn put_get_query_restart() {
         }
         wait_dispatched(&s);
         assert!(
-            s.commit_log().mapped_file_queue().file_count() > 3,
+            s.commit_log()
+                .local()
+                .expect("a local commit log")
+                .mapped_file_queue()
+                .file_count()
+                > 3,
             "files rolled"
         );
         check_contents(&s, n);
@@ -358,7 +363,11 @@ fn group_commit_under_concurrency() {
                 let a = r.append.unwrap();
                 // SYNC_FLUSH: when put returns, the flush point covers the record
                 assert!(
-                    s.commit_log().mapped_file_queue().flushed_where()
+                    s.commit_log()
+                        .local()
+                        .expect("a local commit log")
+                        .mapped_file_queue()
+                        .flushed_where()
                         >= a.wrote_offset + a.wrote_bytes as i64
                 );
                 ok.fetch_add(1, Ordering::Relaxed);
@@ -369,7 +378,13 @@ fn group_commit_under_concurrency() {
         h.join().unwrap();
     }
     assert_eq!(ok.load(Ordering::Relaxed), 800);
-    let rounds = s.commit_log().group_commit().unwrap().rounds();
+    let rounds = s
+        .commit_log()
+        .local()
+        .expect("a local commit log")
+        .group_commit()
+        .unwrap()
+        .rounds();
     assert!((1..=800).contains(&rounds), "rounds {rounds}");
     s.shutdown();
 }
@@ -391,7 +406,12 @@ fn retention_deletes_old_files_and_moves_min_offsets() {
             .is_ok());
     }
     wait_dispatched(&s);
-    let files_before = s.commit_log().mapped_file_queue().file_count();
+    let files_before = s
+        .commit_log()
+        .local()
+        .expect("a local commit log")
+        .mapped_file_queue()
+        .file_count();
     let cq_files_before = s
         .find_consume_queue("R", 0)
         .mapped_file_queue()
@@ -401,7 +421,12 @@ fn retention_deletes_old_files_and_moves_min_offsets() {
     let mut ok = false;
     for _ in 0..500 {
         std::thread::sleep(Duration::from_millis(10));
-        if s.commit_log().mapped_file_queue().file_count() == 1
+        if s.commit_log()
+            .local()
+            .expect("a local commit log")
+            .mapped_file_queue()
+            .file_count()
+            == 1
             && s.get_min_offset_in_queue("R", 0) > 0
             && s.find_consume_queue("R", 0)
                 .mapped_file_queue()
@@ -470,12 +495,24 @@ fn warmed_preallocated_files_work_with_sync_flush() {
         assert!(s.put_message(msg("W", 0, &body(i), "", "", "")).is_ok());
     }
     wait_dispatched(&s);
-    let files = s.commit_log().mapped_file_queue().file_count();
+    let files = s
+        .commit_log()
+        .local()
+        .expect("a local commit log")
+        .mapped_file_queue()
+        .file_count();
     assert!(files > 2);
     s.shutdown();
     // files allocated ahead but never used are removed at shutdown or by recovery
     let s = DefaultMessageStore::open(cfg).unwrap();
     assert_eq!(s.get_max_offset_in_queue("W", 0), 200);
-    assert_eq!(s.commit_log().mapped_file_queue().file_count(), files);
+    assert_eq!(
+        s.commit_log()
+            .local()
+            .expect("a local commit log")
+            .mapped_file_queue()
+            .file_count(),
+        files
+    );
     s.shutdown();
 }

@@ -37,17 +37,16 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Result};
 use clap::Parser;
-use plotters::prelude::*;
-use plotters::style::text_anchor;
-use rmq_client::api::PullStatus;
-use rmq_client::consumer::PullConsumer;
-use rmq_client::{ClientConfig, Message, Producer, ProducerConfig, SendStatus};
+use rmq_client::{Message, Producer, ProducerConfig, SendStatus};
 use rmq_remoting::RemotingClient;
 use serde::Serialize;
 
 use experiments::servers::{
-    broker_ids, build_servers, create_topic, free_broker_port, free_port, start_broker,
+    broker_ids, build_servers, create_topic, free_broker_port, free_port, read_topic, start_broker,
     start_namesrv, Proc,
+};
+use experiments::timeline::{
+    leader_timeline_chart, node_color, EventKind, TimelineEvent, TimelineRow,
 };
 use experiments::{figures_dir_for, progress_bar, write_csv, write_json, write_meta, QuickArgs};
 
@@ -273,46 +272,6 @@ struct Kill {
 // ---------------------------------------------------------------------------------------------
 // Verification.
 
-/// Every body stored in the topic, read by a fresh pull consumer from offset 0 of every queue
-/// on the current brokerId 0; with the number of records read (duplicates included).
-async fn read_everything(ns: &str) -> Result<(HashSet<String>, u64)> {
-    let mut cfg = ClientConfig::new(ns);
-    cfg.instance_name = Some("failover-verifier".into());
-    let consumer = PullConsumer::start("failover_verify_cg", cfg).await?;
-    let queues = consumer.fetch_subscribe_message_queues(TOPIC).await?;
-    let mut bodies = HashSet::new();
-    let mut records = 0u64;
-    for mq in &queues {
-        let mut offset = 0;
-        loop {
-            let r = consumer.pull(mq, "*", offset, 32).await?;
-            match r.status {
-                PullStatus::Found => {
-                    records += r.msgs.len() as u64;
-                    bodies.extend(
-                        r.msgs
-                            .iter()
-                            .map(|m| String::from_utf8_lossy(&m.body).into_owned()),
-                    );
-                    offset = r.next_begin_offset;
-                }
-                PullStatus::OffsetIllegal if offset < r.max_offset => {
-                    bail!(
-                        "queue {mq:?}: offset {offset} illegal below max {}",
-                        r.max_offset
-                    )
-                }
-                _ => break,
-            }
-        }
-    }
-    consumer.shutdown().await;
-    if queues.is_empty() {
-        bail!("no queues of {TOPIC} in the route");
-    }
-    Ok((bodies, records))
-}
-
 #[derive(Debug, Serialize)]
 struct Summary {
     params: Params,
@@ -537,7 +496,7 @@ async fn run(params: &Params, bin: &Path, dir: &Path) -> Result<(Summary, Vec<Ro
 
     // The verdict: a fresh consumer reads everything from the final leader.
     wait_group(&c, &ns, NODES).await?;
-    let (stored, records) = read_everything(&ns).await?;
+    let (stored, records) = read_topic(&ns, TOPIC, "failover_verify_cg").await?;
     let acked_set: HashSet<&str> = acked.iter().map(|a| a.body.as_str()).collect();
     let lost = acked_set.iter().filter(|b| !stored.contains(**b)).count();
     let stored_unacked = stored
@@ -772,126 +731,35 @@ fn redelivery_chart(path: &Path, s: &Summary) -> Result<()> {
     )
 }
 
-fn chart_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
-    anyhow!("chart: {e:?}")
-}
-
-fn node_color(name: &str) -> RGBColor {
-    match name {
-        "n0" => RGBColor(31, 119, 180),
-        "n1" => RGBColor(255, 127, 14),
-        "n2" => RGBColor(44, 160, 44),
-        _ => RGBColor(160, 160, 160),
-    }
-}
-
 /// Acked sends/s over time; the background is coloured by the node the name server lists as
 /// brokerId 0 (grey: none), red lines mark kills, grey lines restarts.
 fn timeline_chart(path: &Path, s: &Summary, rows: &[Row]) -> Result<()> {
-    let t_end = rows.last().map(|r| r.t_s + 0.1).unwrap_or(1.0);
-    let ymax = rows.iter().map(|r| r.acked_per_s).fold(1.0f64, f64::max) * 1.25;
-    let root = SVGBackend::new(path, (960, 440)).into_drawing_area();
-    root.fill(&WHITE).map_err(chart_err)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "DLedger group of 3: acked sends/s while the leader is killed",
-            ("sans-serif", 20),
-        )
-        .margin(14)
-        .x_label_area_size(44)
-        .y_label_area_size(70)
-        .build_cartesian_2d(0f64..t_end, 0f64..ymax)
-        .map_err(chart_err)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_desc("time (s)")
-        .y_desc("acked sends/s (100 ms buckets)")
-        .y_label_formatter(&|v| format!("{v:.0}"))
-        .draw()
-        .map_err(chart_err)?;
-
-    // Leader bands: runs of equal brokerId 0.
-    let mut runs: Vec<(f64, f64, String)> = Vec::new();
-    for r in rows {
-        match runs.last_mut() {
-            Some(last) if last.2 == r.leader => last.1 = r.t_s + 0.1,
-            _ => runs.push((r.t_s, r.t_s + 0.1, r.leader.clone())),
-        }
-    }
-    let mut seen = HashSet::new();
-    for (a, b, name) in &runs {
-        let col = node_color(name);
-        let anno = chart
-            .draw_series(std::iter::once(Rectangle::new(
-                [(*a, 0.0), (*b, ymax)],
-                col.mix(0.15).filled(),
-            )))
-            .map_err(chart_err)?;
-        if seen.insert(name.clone()) {
-            let label = if name == "-" {
-                "no brokerId 0".to_string()
-            } else {
-                format!("brokerId 0 = {name}")
-            };
-            anno.label(label).legend(move |(x, y)| {
-                Rectangle::new([(x, y - 5), (x + 12, y + 5)], col.mix(0.35).filled())
-            });
-        }
-    }
-    let kill_col = RGBColor(214, 39, 40);
-    let label_style = |c: RGBColor| {
-        ("sans-serif", 12)
-            .into_font()
-            .color(&c)
-            .pos(text_anchor::Pos::new(
-                text_anchor::HPos::Left,
-                text_anchor::VPos::Top,
-            ))
-    };
+    let rows: Vec<TimelineRow> = rows
+        .iter()
+        .map(|r| TimelineRow {
+            t_s: r.t_s,
+            acked_per_s: r.acked_per_s,
+            leader: r.leader.clone(),
+        })
+        .collect();
+    let mut events = Vec::new();
     for k in &s.kills {
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                vec![(k.kill_at_s, 0.0), (k.kill_at_s, ymax)],
-                kill_col.stroke_width(2),
-            )))
-            .map_err(chart_err)?;
-        chart
-            .draw_series(std::iter::once(Text::new(
-                format!("kill -9 {} ({:.0} ms)", k.killed, k.unavailable_ms),
-                (k.kill_at_s + t_end * 0.004, ymax * 0.98),
-                label_style(kill_col),
-            )))
-            .map_err(chart_err)?;
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                vec![(k.restart_at_s, 0.0), (k.restart_at_s, ymax * 0.9)],
-                RGBColor(90, 90, 90).stroke_width(1),
-            )))
-            .map_err(chart_err)?;
-        chart
-            .draw_series(std::iter::once(Text::new(
-                format!("restart {}", k.killed),
-                (k.restart_at_s + t_end * 0.004, ymax * 0.9),
-                label_style(RGBColor(90, 90, 90)),
-            )))
-            .map_err(chart_err)?;
+        events.push(TimelineEvent {
+            at_s: k.kill_at_s,
+            kind: EventKind::Kill,
+            label: format!("kill -9 {} ({:.0} ms)", k.killed, k.unavailable_ms),
+        });
+        events.push(TimelineEvent {
+            at_s: k.restart_at_s,
+            kind: EventKind::Restart,
+            label: format!("restart {}", k.killed),
+        });
     }
-    chart
-        .draw_series(LineSeries::new(
-            rows.iter().map(|r| (r.t_s, r.acked_per_s)),
-            BLACK.stroke_width(1),
-        ))
-        .map_err(chart_err)?
-        .label("acked sends/s")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLACK.stroke_width(2)));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(chart_err)?;
-    root.present().map_err(chart_err)?;
-    Ok(())
+    leader_timeline_chart(
+        path,
+        "DLedger group of 3: acked sends/s while the leader is killed",
+        &rows,
+        &events,
+        &|n| (node_color(n), format!("brokerId 0 = {n}")),
+    )
 }

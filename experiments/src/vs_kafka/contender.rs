@@ -146,7 +146,13 @@ impl StoreSide {
 
     /// The commit-log files and the consume-queue files of every queue.
     fn mapped_files(&self) -> Vec<(FileKind, Arc<MappedFile>)> {
-        let log = self.store.commit_log().mapped_file_queue().files();
+        // this side opens a classic store (no DLedger member), so its commit log is local
+        let log = self
+            .store
+            .commit_log()
+            .local()
+            .map(|l| l.mapped_file_queue().files())
+            .unwrap_or_default();
         let mut out: Vec<_> = log.into_iter().map(|f| (FileKind::Log, f)).collect();
         for q in 0..self.queues() {
             let cq = self.store.find_consume_queue(TOPIC, q as i32);
@@ -177,7 +183,7 @@ impl Contender for StoreSide {
     }
 
     fn force(&mut self) -> Result<()> {
-        self.store.commit_log().mapped_file_queue().flush(0);
+        self.store.commit_log().flush();
         Ok(())
     }
 

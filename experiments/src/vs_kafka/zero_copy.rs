@@ -196,7 +196,8 @@ fn store_map(
     for e in &entries {
         let (file, pos, _) = store
             .commit_log()
-            .get_data(e.phy_offset)
+            .local()
+            .and_then(|l| l.get_data(e.phy_offset))
             .with_context(|| format!("commit-log offset {}", e.phy_offset))?;
         held.push((file, pos, e.size as usize));
     }

@@ -2,7 +2,8 @@
 // rocketmq-client 4.8.0 DefaultMQProducer sends synchronous messages without pause to a topic
 // served by a DLedger group of our mqbroker processes, while run.sh kills the group's leader.
 //
-// Every body is unique ("java-<run>-<seq>"). Each acknowledged send (SendStatus.SEND_OK) is
+// Every body is unique ("java-<run>-<seq>-<sendStartMillis>"; the last part lets a reader tell
+// which sends began after an event, as the mixed-group experiment does). Each acknowledged send (SendStatus.SEND_OK) is
 // appended, as "<ackMillis> <body>", to the ack file and flushed at once, so the file is
 // exactly the set of messages the client was told are stored. Failed sends (exceptions after the
 // client's own retries, or a status other than SEND_OK) are counted and logged with their time.
@@ -42,7 +43,7 @@ public class Failover {
         long attempts = 0, acked = 0, errors = 0, notOk = 0, firstError = 0, lastError = 0;
         try (PrintWriter out = new PrintWriter(new FileWriter(args[2], StandardCharsets.UTF_8))) {
             while (!stop.exists()) {
-                String body = "java-" + run + "-" + attempts;
+                String body = "java-" + run + "-" + attempts + "-" + System.currentTimeMillis();
                 attempts++;
                 try {
                     SendResult r = p.send(new Message(topic, "failover", body.getBytes(StandardCharsets.UTF_8)));

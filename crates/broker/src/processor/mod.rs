@@ -20,9 +20,7 @@ use rmq_common::message::{encode_properties, keys};
 use rmq_common::MessageExtBrokerInner;
 use rmq_remoting::codes::{request as rq, response as rs};
 use rmq_remoting::{Connection, HeaderError, RemotingCommand, RemotingError, RequestProcessor};
-use rmq_store::{
-    AppendMessageResult, DefaultMessageStore, FlushDiskType, PutMessageResult, PutMessageStatus,
-};
+use rmq_store::{AppendMessageResult, DefaultMessageStore, PutMessageStatus};
 use std::sync::Arc;
 
 /// Appended to several 4.8.0 remarks.
@@ -235,22 +233,23 @@ pub async fn put_message(
 }
 
 // ANCHOR: run_put
-/// Runs a store put. With ASYNC_FLUSH (and no file warming) a put copies the record into the
-/// mapped file under the put lock and wakes nothing it has to wait for: microseconds, so it
-/// runs right here, sparing a hand-off to the blocking pool and back per message (4.8.0 runs
-/// it on the send thread). A SYNC_FLUSH put waits for the group commit's fsync and goes to
-/// the blocking pool; the put's `appended` callback has released the send worker by then
-/// ([`SendSlot`]), so other sends append and join the same group commit.
-pub async fn run_put(
+/// Runs a store submit. With ASYNC_FLUSH (and no file warming) a local put copies the record
+/// into the mapped file under the put lock and wakes nothing it has to wait for: microseconds,
+/// so it runs right here, sparing a hand-off to the blocking pool and back per message (4.8.0
+/// runs it on the send thread); so does a DLedger put, which only queues the entries for the
+/// member. A SYNC_FLUSH put waits for the group commit's fsync and goes to the blocking pool;
+/// the put's `appended` callback has released the send worker by then ([`SendSlot`]), so
+/// other sends append and join the same group commit. What the submit returns is finished
+/// (DLedger: the quorum wait) with `finish_put`, on the async side.
+pub async fn run_put<T: Send + 'static>(
     store: &Arc<DefaultMessageStore>,
-    put: impl FnOnce(&DefaultMessageStore) -> PutMessageResult + Send + 'static,
-) -> anyhow::Result<PutMessageResult> {
-    let cfg = store.config();
-    if cfg.flush_disk_type == FlushDiskType::AsyncFlush && !cfg.warm_mapped_file_enable {
-        return Ok(put(store));
+    submit: impl FnOnce(&DefaultMessageStore) -> T + Send + 'static,
+) -> anyhow::Result<T> {
+    if !store.submit_may_block() {
+        return Ok(submit(store));
     }
     let store = store.clone();
-    Ok(tokio::task::spawn_blocking(move || put(&store)).await?)
+    Ok(tokio::task::spawn_blocking(move || submit(&store)).await?)
 }
 // ANCHOR_END: run_put
 

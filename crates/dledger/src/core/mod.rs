@@ -5,7 +5,7 @@
 //! DLedger splits Raft in two: the *elector* (terms, votes, heartbeats; see
 //! `elector.rs`) and the *pusher* (per-follower dispatchers that COMPARE, TRUNCATE,
 //! APPEND and COMMIT, a follower-side handler, and the quorum checker that advances the
-//! committed index; see `pusher.rs`). This module holds the shared state and the public
+//! committed index; see `pusher/`). This module holds the shared state and the public
 //! API. Entries are read and written through [`LogStore`] synchronously; everything
 //! else that must reach the outside world is an [`Effect`] in the [`Output`]:
 //! persist term and vote *before* sending the output's messages, report role changes,
@@ -59,6 +59,16 @@ pub enum CommitRule {
     AnyTerm,
 }
 
+/// Makes the body of the entry a new leader appends (see [`NodeConfig::noop_body`]).
+#[derive(Clone)]
+pub struct NoopBody(pub std::sync::Arc<dyn Fn() -> Bytes + Send + Sync>);
+
+impl std::fmt::Debug for NoopBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NoopBody")
+    }
+}
+
 /// Timings and limits (`DLedgerConfig`), all in milliseconds. Defaults are 0.2.2's.
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
@@ -89,16 +99,20 @@ pub struct NodeConfig {
     /// APPEND pushes in flight per follower (0.2.2: 1000).
     pub max_pending_push: usize,
     pub commit_rule: CommitRule,
-    /// A new leader whose ledger ends past its committed index appends an empty entry
-    /// so the current-term rule can commit the tail. Not in 0.2.2 (which commits any
-    /// term); a reader of the ledger must skip entries with an empty body.
+    /// A new leader whose ledger ends past its committed index appends an entry of its
+    /// own so the current-term rule can commit the tail. Not in 0.2.2 (which commits any
+    /// term).
     pub noop_on_election: bool,
+    /// The body of that entry: empty unless set (a reader of the ledger must then skip
+    /// entries with an empty body). RocketMQ's DLedger mode sets a message record that every
+    /// reader, a 4.8.0 broker included, dispatches to no consume queue.
+    pub noop_body: Option<NoopBody>,
     /// A leader told of a newer term by a heartbeat answer steps down at once, as
     /// DLedger 0.4 does. 0.2.2 does not while it still has a quorum (set false to see
     /// the member with the newer term but older ledger stay out of the group).
     pub step_down_on_newer_term: bool,
     /// When a COMPARE succeeds below the follower's end, compare further up before
-    /// truncating (see `pusher.rs`). 0.2.2 truncates at once, which can cut entries
+    /// truncating (see `pusher/dispatcher.rs`). 0.2.2 truncates at once, which can cut entries
     /// whose APPEND acks already counted toward a commit.
     pub compare_walk_forward: bool,
     /// Seed for the election jitter.
@@ -126,6 +140,7 @@ impl NodeConfig {
             max_pending_push: 1000,
             commit_rule: CommitRule::CurrentTerm,
             noop_on_election: true,
+            noop_body: None,
             step_down_on_newer_term: true,
             compare_walk_forward: true,
             seed: 0,

@@ -3,5 +3,4 @@
 //! Book: Appendix "Wire protocol" and Part IV "Cluster modes and DLedger". Mirrors
 //! `DLedgerRpcNettyService.java` and `protocol/*.java` of DLedger 0.2.2.
 
-pub mod base64;
 pub mod wire;

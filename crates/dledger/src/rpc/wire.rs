@@ -14,13 +14,42 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use super::base64;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
+use base64::{alphabet, Engine};
+
 use crate::codes::{ResponseCode, VoteResult};
 use crate::core::{
     HeartBeatRequest, HeartBeatResponse, PushRequest, PushResponse, PushType, VoteRequest,
     VoteResponse,
 };
 use crate::entry::Entry;
+
+/// fastjson writes `byte[]` as standard base64 with padding; readers also take it unpadded.
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+/// The URL-safe alphabet, padded or not (some JSON writers use it for `byte[]`).
+const BASE64_URL: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::URL_SAFE,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// A `byte[]` field as fastjson writes it.
+pub fn encode_bytes(data: &[u8]) -> String {
+    BASE64.encode(data)
+}
+
+/// A `byte[]` field as a JSON writer may have sent it: standard or URL-safe base64, padded
+/// or not, whitespace ignored. `None` if it is not base64.
+pub fn decode_bytes(text: &str) -> Option<Vec<u8>> {
+    let clean: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    BASE64
+        .decode(&clean)
+        .or_else(|_| BASE64_URL.decode(&clean))
+        .ok()
+}
 
 /// `DLedgerRequestCode`.
 pub mod request_code {
@@ -143,7 +172,7 @@ pub struct EntryJson {
 impl EntryJson {
     pub fn from_entry(e: &Entry) -> EntryJson {
         EntryJson {
-            body: Some(base64::encode(&e.body)),
+            body: Some(encode_bytes(&e.body)),
             body_crc: e.body_crc,
             chain_crc: e.chain_crc,
             channel: e.channel,
@@ -157,7 +186,7 @@ impl EntryJson {
 
     pub fn to_entry(&self) -> Option<Entry> {
         let body = match &self.body {
-            Some(b) => Bytes::from(base64::decode(b)?),
+            Some(b) => Bytes::from(decode_bytes(b)?),
             None => Bytes::new(),
         };
         Some(Entry {
@@ -451,6 +480,35 @@ pub fn push_response_from(j: &PushEntryResponseJson) -> PushResponse {
 mod tests {
     use super::*;
     use rmq_remoting::protocol::fastjson;
+
+    #[test]
+    fn byte_fields_are_rfc4648_base64() {
+        for (plain, enc) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(encode_bytes(plain.as_bytes()), enc);
+            assert_eq!(decode_bytes(enc).unwrap(), plain.as_bytes());
+        }
+        // unpadded, URL-safe and wrapped input is read too; anything else is refused
+        assert_eq!(decode_bytes("Zm9vYg").unwrap(), b"foob");
+        assert_eq!(decode_bytes("-_8=").unwrap(), [0xfb, 0xff]);
+        assert_eq!(decode_bytes("Zm9v\nYmFy").unwrap(), b"foobar");
+        assert!(decode_bytes("Zm9v!").is_none());
+        assert!(decode_bytes("Z").is_none());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn byte_fields_round_trip(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            proptest::prop_assert_eq!(decode_bytes(&encode_bytes(&data)).unwrap(), data);
+        }
+    }
 
     #[test]
     fn push_request_json_shape() {

@@ -4,9 +4,13 @@
 //! ```text
 //! DLedgerServer::start(config).await? -> DLedgerServer        (binds its own peer address)
 //! DLedgerServer::start_on(config, RemotingServer).await?      (pre-bound, for ephemeral ports)
+//! DLedgerServer::open_store(&config)? -> (DLedgerStore, Recovery)   then
+//! DLedgerServer::start_with_store(config, store, Option<RemotingServer>).await?
+//!   (the store opened, and its data view taken, before the member runs)
 //!   append(bytes).await -> Result<Appended { index, term, pos }, DLedgerError>  (after majority commit)
 //!   submit(bytes) -> PendingAppend (ordered, non-blocking; .wait().await)   append_batch(Vec<Bytes>)
-//!   read_at(pos, len)   config.append_hook = Some(AppendHook(Arc::new(|index, pos, body| ..)))
+//!   submit_batch(Vec<Bytes>) -> Vec<PendingAppend> (all queued or none)
+//!   read_at(pos, len)   data_view()   config.append_hook = Some(AppendHook(Arc::new(|index, pos, body| ..)))
 //!   role() leader_id() term() watch_role() -> watch::Receiver<RoleState>
 //!   get(index) -> Result<Entry>   committed_index()   committed_pos()   end_index()
 //!   watch_committed() -> watch::Receiver<i64>          (wakes appliers when the commit moves)
@@ -38,7 +42,7 @@ use crate::codes::ResponseCode;
 use crate::core::{Appended, LogError, LogStore, NodeConfig, Role};
 use crate::entry::Entry;
 use crate::store::{
-    AppendHook, DLedgerStore, StoreConfig, StoreError, DEFAULT_DATA_FILE_SIZE,
+    AppendHook, DLedgerStore, DataView, Recovery, StoreConfig, StoreError, DEFAULT_DATA_FILE_SIZE,
     DEFAULT_INDEX_FILE_SIZE,
 };
 
@@ -188,6 +192,7 @@ pub(crate) struct Shared {
 /// A running DLedger member.
 pub struct DLedgerServer {
     self_id: String,
+    max_pending_requests: usize,
     local_addr: std::net::SocketAddr,
     shared: Arc<Shared>,
     cmds: mpsc::Sender<driver::Cmd>,
@@ -200,13 +205,8 @@ pub struct DLedgerServer {
 impl DLedgerServer {
     /// Opens the store and listens on this member's own address from the peers string.
     pub async fn start(config: ServerConfig) -> Result<DLedgerServer, DLedgerError> {
-        let addr = config
-            .peer_addr(&config.self_id)
-            .ok_or_else(|| DLedgerError::Config("self id has no address".into()))?;
-        let listener = RemotingServer::bind(addr.as_str())
-            .await
-            .map_err(|source| DLedgerError::Bind { addr, source })?;
-        DLedgerServer::start_on(config, listener).await
+        let (store, _) = DLedgerServer::open_store(&config)?;
+        DLedgerServer::start_with_store(config, store, None).await
     }
 
     /// Like [`start`](Self::start) with an already bound listener.
@@ -214,13 +214,42 @@ impl DLedgerServer {
         config: ServerConfig,
         listener: RemotingServer,
     ) -> Result<DLedgerServer, DLedgerError> {
-        let peers = parse_peers(&config.peers)?;
+        let (store, _) = DLedgerServer::open_store(&config)?;
+        DLedgerServer::start_with_store(config, store, Some(listener)).await
+    }
+
+    /// Opens and recovers this member's store (`<store_base_dir>/dledger-<selfId>`) without
+    /// starting the member, so a reader can take its [`DataView`] first (the message store
+    /// recovers its consume queues against it before the member runs).
+    pub fn open_store(config: &ServerConfig) -> Result<(DLedgerStore, Recovery), DLedgerError> {
         let mut scfg = StoreConfig::new(&config.store_base_dir, &config.self_id);
         scfg.data_file_size = config.data_file_size;
         scfg.index_file_size = config.index_file_size;
-        let (mut store, recovery) = DLedgerStore::open(scfg)?;
-        store.set_append_hook(config.append_hook.clone());
+        let (store, recovery) = DLedgerStore::open(scfg)?;
         tracing::info!(id = %config.self_id, ?recovery, "dledger store opened");
+        Ok((store, recovery))
+    }
+
+    /// Runs the member on a store from [`open_store`](Self::open_store), listening on
+    /// `listener` or, without one, on this member's address from the peers string.
+    pub async fn start_with_store(
+        config: ServerConfig,
+        mut store: DLedgerStore,
+        listener: Option<RemotingServer>,
+    ) -> Result<DLedgerServer, DLedgerError> {
+        let listener = match listener {
+            Some(l) => l,
+            None => {
+                let addr = config
+                    .peer_addr(&config.self_id)
+                    .ok_or_else(|| DLedgerError::Config("self id has no address".into()))?;
+                RemotingServer::bind(addr.as_str())
+                    .await
+                    .map_err(|source| DLedgerError::Bind { addr, source })?
+            }
+        };
+        let peers = parse_peers(&config.peers)?;
+        store.set_append_hook(config.append_hook.clone());
         let local_addr = listener.local_addr().map_err(|source| DLedgerError::Bind {
             addr: config.self_id.clone(),
             source,
@@ -263,6 +292,7 @@ impl DLedgerServer {
             config.self_id.clone(),
         )));
         Ok(DLedgerServer {
+            max_pending_requests: config.node.max_pending_requests,
             self_id: config.self_id,
             local_addr,
             shared,
@@ -322,6 +352,39 @@ impl DLedgerServer {
                 mpsc::error::TrySendError::Closed(_) => DLedgerError::Closed,
             })?;
         Ok(PendingAppend(rx))
+    }
+
+    /// Queues `bodies` as consecutive entries, all or none (`BatchAppendEntryRequest`):
+    /// either every body is queued, in order, or nothing is and the error says why.
+    pub fn submit_batch(&self, bodies: Vec<Bytes>) -> Result<Vec<PendingAppend>, DLedgerError> {
+        let permits = self
+            .cmds
+            .try_reserve_many(bodies.len())
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(()) => DLedgerError::Append {
+                    code: ResponseCode::LeaderPendingFull,
+                    leader: self.leader_id(),
+                },
+                mpsc::error::TrySendError::Closed(()) => DLedgerError::Closed,
+            })?;
+        let mut out = Vec::with_capacity(bodies.len());
+        for (permit, body) in permits.zip(bodies) {
+            let (tx, rx) = oneshot::channel();
+            permit.send(driver::Cmd::Append { body, reply: tx });
+            out.push(PendingAppend(rx));
+        }
+        Ok(out)
+    }
+
+    /// Waiting client appends this member takes before it answers LEADER_PENDING_FULL
+    /// (`maxPendingRequestsNum`).
+    pub fn max_pending_requests(&self) -> usize {
+        self.max_pending_requests
+    }
+
+    /// A read-only window on the committed bytes of this member's data files.
+    pub fn data_view(&self) -> DataView {
+        self.shared.store.lock().data_view()
     }
 
     /// Appends several bodies as consecutive entries (a batch put) and waits for all.
@@ -403,6 +466,18 @@ impl DLedgerServer {
 pub struct PendingAppend(oneshot::Receiver<Result<Appended, crate::core::AppendError>>);
 
 impl PendingAppend {
+    /// [`Self::wait`] for a caller outside any async runtime: blocks the thread.
+    pub fn wait_blocking(self) -> Result<Appended, DLedgerError> {
+        match self.0.blocking_recv() {
+            Ok(Ok(a)) => Ok(a),
+            Ok(Err(e)) => Err(DLedgerError::Append {
+                code: e.code,
+                leader: e.leader,
+            }),
+            Err(_) => Err(DLedgerError::Closed),
+        }
+    }
+
     /// Waits until the entry is committed (or failed).
     pub async fn wait(self) -> Result<Appended, DLedgerError> {
         match self.0.await {

@@ -30,7 +30,6 @@ use crate::codes::VoteResult;
 use crate::core::{
     HeartBeatResponse, LogStore, PushResponse, Request, Response, Role, VoteResponse,
 };
-use crate::rpc::base64;
 use crate::rpc::wire::{self, request_code as rc, Route, RESPONSE_FRAME_CODE};
 
 /// remoting `SYSTEM_ERROR`, for bodies that do not parse.
@@ -332,7 +331,7 @@ impl Transport {
             out.code = code.code();
             return frame(&out);
         }
-        let body = match j.body.as_deref().map(base64::decode) {
+        let body = match j.body.as_deref().map(crate::rpc::wire::decode_bytes) {
             Some(Some(b)) => Bytes::from(b),
             None => Bytes::new(),
             Some(None) => {

@@ -7,6 +7,11 @@
 //! cross). Truncation removes later files and clears the tail of the file it lands in
 //! (0.2.2 leaves stale bytes there; clearing them keeps a later recovery from reading
 //! old records back).
+//!
+//! Each list also publishes its files (start offset and mapping) in a [`SharedFiles`]
+//! that readers outside the store hold without its lock: the data list's is how the message
+//! store reads committed entries in place (see `view.rs`). A mapping stays valid while any
+//! reader holds it, even after its file was truncated away or deleted.
 //! Book: Part IV "Cluster modes and DLedger" (the DLedger files). Mirrors
 //! `store/file/MmapFileList.java` and `DefaultMmapFile.java` of DLedger 0.2.2.
 
@@ -14,7 +19,8 @@ use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use memmap2::MmapMut;
+use memmap2::MmapRaw;
+use parking_lot::RwLock;
 
 use super::error::StoreError;
 use crate::entry::{BLANK_MAGIC_CODE, MIN_BLANK_LEN};
@@ -26,14 +32,69 @@ pub fn file_name(offset: i64) -> String {
 
 /// One mapped file.
 pub struct MappedFile {
+    /// Offset of the file's first byte in the list's byte space (= its name).
     pub start: i64,
+    /// The file.
     pub path: PathBuf,
     /// Bytes written (valid) from the file start.
     pub wrote: i64,
     flushed: i64,
-    map: MmapMut,
+    /// The mapping, shared with readers that hold it without the store's lock. Only the
+    /// list's owner writes it (through `&mut self`), and only at or after `wrote` or while
+    /// cutting a tail back; readers outside read only bytes the owner no longer changes
+    /// (committed entries, see `view.rs`).
+    map: Arc<MmapRaw>,
     /// The open file, shared with flush jobs that sync it without holding the store.
     file: Arc<File>,
+}
+
+/// A published file: where it starts and its mapping.
+#[derive(Clone)]
+pub struct SharedFile {
+    /// Offset of the file's first byte.
+    pub start: i64,
+    /// The file's path.
+    pub path: Arc<Path>,
+    pub(crate) map: Arc<MmapRaw>,
+}
+
+/// The files of a list as readers outside the store see them, updated by the list whenever
+/// it adds, cuts or removes a file.
+#[derive(Default)]
+pub struct SharedFiles {
+    files: RwLock<Vec<SharedFile>>,
+}
+
+impl SharedFiles {
+    /// A snapshot of the files, oldest first.
+    pub fn snapshot(&self) -> Vec<SharedFile> {
+        self.files.read().clone()
+    }
+
+    /// The file holding `pos`, if any (files are equally sized and contiguous).
+    pub fn find(&self, pos: i64, file_size: i64) -> Option<SharedFile> {
+        if pos < 0 {
+            return None;
+        }
+        let files = self.files.read();
+        let first = files.first()?.start;
+        let i = usize::try_from((pos - first).div_euclid(file_size)).ok()?;
+        files
+            .get(i)
+            .filter(|f| f.start <= pos && pos < f.start + file_size)
+            .cloned()
+    }
+
+    fn publish(&self, files: &[MappedFile]) {
+        *self.files.write() = files
+            .iter()
+            .map(|f| SharedFile {
+                start: f.start,
+                path: Arc::from(f.path.as_path()),
+                map: f.map.clone(),
+            })
+            .collect();
+    }
 }
 
 /// Written bytes of one file waiting to reach the disk, taken under the store lock and
@@ -72,33 +133,42 @@ impl MappedFile {
             file.set_len(size as u64)
                 .map_err(|e| StoreError::io(&path, e))?;
         }
-        // SAFETY: the file is ours alone (one store per directory), is never resized
-        // while mapped, and all access goes through bounds-checked slices.
-        let map = unsafe { MmapMut::map_mut(&file) }.map_err(|e| StoreError::io(&path, e))?;
+        // The file is ours alone (one store per directory) and is never resized while
+        // mapped; all access below is bounds-checked.
+        let map = MmapRaw::map_raw(&file).map_err(|e| StoreError::io(&path, e))?;
         Ok(MappedFile {
             start,
             path,
             wrote: 0,
             flushed: 0,
-            map,
+            map: Arc::new(map),
             file: Arc::new(file),
         })
     }
 
     /// The whole mapped file.
     pub fn bytes(&self) -> &[u8] {
-        &self.map[..]
+        // SAFETY: the mapping is `len` bytes and lives as long as `self`. The owner writes
+        // only through `&mut self`, so not while this borrow lives; readers outside only read.
+        unsafe { std::slice::from_raw_parts(self.map.as_ptr(), self.map.len()) }
     }
 
     fn write_at(&mut self, rel: i64, data: &[u8]) {
         let a = rel as usize;
-        self.map[a..a + data.len()].copy_from_slice(data);
+        assert!(a + data.len() <= self.map.len(), "write past the file end");
+        // SAFETY: in bounds (checked above); `&mut self` excludes the owner's own slices, and
+        // outside readers never read bytes at or past `wrote` (where appends go).
+        unsafe {
+            std::ptr::copy_nonoverlapping(data.as_ptr(), self.map.as_mut_ptr().add(a), data.len())
+        };
     }
 
     fn zero(&mut self, from: i64, to: i64) {
         let (a, b) = (from.max(0) as usize, (to as usize).min(self.map.len()));
         if a < b {
-            self.map[a..b].fill(0);
+            // SAFETY: in bounds; the range is a tail being cut, which outside readers (of
+            // committed bytes only) never read.
+            unsafe { std::ptr::write_bytes(self.map.as_mut_ptr().add(a), 0, b - a) };
         }
     }
 }
@@ -110,6 +180,8 @@ pub struct MmapFileList {
     files: Vec<MappedFile>,
     /// Bumped by every truncation or reset, so flush jobs taken before one mark nothing.
     epoch: u64,
+    /// The files as published to readers outside the store.
+    shared: Arc<SharedFiles>,
 }
 
 impl MmapFileList {
@@ -166,25 +238,36 @@ impl MmapFileList {
             f.flushed = file_size;
             files.push(f);
         }
+        let shared = Arc::new(SharedFiles::default());
+        shared.publish(&files);
         Ok(MmapFileList {
             dir: dir.to_path_buf(),
             file_size,
             files,
             epoch: 0,
+            shared,
         })
     }
 
+    /// The directory.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+    /// The size of every file.
     pub fn file_size(&self) -> i64 {
         self.file_size
     }
+    /// The files, oldest first.
     pub fn files(&self) -> &[MappedFile] {
         &self.files
     }
+    /// No file yet.
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
+    }
+    /// The files as readers outside the store see them.
+    pub fn shared(&self) -> &Arc<SharedFiles> {
+        &self.shared
     }
 
     /// First byte offset held (0 when empty).
@@ -201,6 +284,7 @@ impl MmapFileList {
         let path = self.dir.join(file_name(start));
         let f = MappedFile::open(path, start, self.file_size, true)?;
         self.files.push(f);
+        self.shared.publish(&self.files);
         Ok(())
     }
 
@@ -270,7 +354,7 @@ impl MmapFileList {
         if len < 0 || rel + len > f.wrote {
             return Err(out_of_range());
         }
-        Ok(f.map[rel as usize..(rel + len) as usize].to_vec())
+        Ok(f.bytes()[rel as usize..(rel + len) as usize].to_vec())
     }
 
     fn file_for(&self, pos: i64) -> Option<&MappedFile> {
@@ -290,6 +374,7 @@ impl MmapFileList {
         let size = self.file_size;
         while self.files.last().is_some_and(|f| f.start > offset) {
             if let Some(f) = self.files.pop() {
+                self.shared.publish(&self.files);
                 let path = f.path.clone();
                 drop(f);
                 fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
@@ -316,7 +401,9 @@ impl MmapFileList {
     /// `pos` (`rebuildWithPos`).
     pub fn reset_to(&mut self, pos: i64) -> Result<(), StoreError> {
         self.epoch += 1;
-        for f in std::mem::take(&mut self.files) {
+        let old = std::mem::take(&mut self.files);
+        self.shared.publish(&self.files);
+        for f in old {
             let path = f.path.clone();
             drop(f);
             fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;

@@ -18,8 +18,11 @@
 pub mod error;
 pub mod mmap_list;
 pub mod props;
+pub mod view;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use tracing::{info, warn};
@@ -31,6 +34,8 @@ use crate::entry::{
 };
 pub use error::StoreError;
 use mmap_list::{FlushJob, MmapFileList};
+use view::Positions;
+pub use view::{CommittedBytes, DataFile, DataView};
 
 /// Unflushed bytes of the data and the index files (two lists: their file offsets overlap).
 pub struct PendingFlush {
@@ -112,6 +117,11 @@ pub struct DLedgerStore {
     committed: i64,
     committed_pos: i64,
     hook: Option<AppendHook>,
+    /// What [`DataView`]s see: committed and write positions, first entry.
+    positions: Arc<Positions>,
+    /// `endIndex` of the checkpoint found at open (-1: none): the checkpoint is written
+    /// after a flush, so every entry up to it had reached the disk.
+    checkpoint_end: i64,
 }
 
 /// Called on the leader for each new entry once its position is known and before it
@@ -155,15 +165,128 @@ impl DLedgerStore {
             committed: -1,
             committed_pos: -1,
             hook: None,
+            positions: Arc::new(Positions::new()),
+            checkpoint_end: -1,
         };
         let mut rec = store.recover()?;
         if let Some(cp) = props::read(&root.join(CHECKPOINT_FILE)) {
             if let Some(c) = cp.get("committedIndex").and_then(|v| v.parse::<i64>().ok()) {
                 store.restore_committed(c);
             }
+            if let Some(e) = cp.get("endIndex").and_then(|v| v.parse::<i64>().ok()) {
+                store.checkpoint_end = e;
+            }
         }
         rec.committed_index = store.committed;
+        store.publish_positions();
         Ok((store, rec))
+    }
+
+    /// A read-only window on the data files' committed bytes for readers without this
+    /// store's lock (the message store in DLedger mode).
+    pub fn data_view(&self) -> DataView {
+        DataView::new(
+            self.data.shared().clone(),
+            self.positions.clone(),
+            self.data.file_size(),
+        )
+    }
+
+    /// `endIndex` of the checkpoint found when the store was opened, -1 without one. The
+    /// checkpoint is written after a flush, so the entries up to it were on disk then; only
+    /// later ones can have been torn by a crash of the machine.
+    pub fn checkpoint_end_index(&self) -> i64 {
+        self.checkpoint_end
+    }
+
+    /// Position of entry `index`, if the log holds it (from its index record).
+    pub fn entry_pos(&self, index: i64) -> Option<i64> {
+        if index < self.begin || index > self.end || index < 0 {
+            return None;
+        }
+        self.index_record(index).map(|r| r.pos)
+    }
+
+    /// The written bytes of each data file, oldest first, with the file's start position:
+    /// for a reader that checks the entries' bodies before the member runs (the message
+    /// store checks that the last files' entries hold whole message records).
+    pub fn written_data(&self) -> Vec<(i64, &[u8])> {
+        self.data
+            .files()
+            .iter()
+            .map(|f| {
+                (
+                    f.start,
+                    &f.bytes()[..f.wrote.clamp(0, self.data.file_size()) as usize],
+                )
+            })
+            .collect()
+    }
+
+    /// Cuts the log at the entry that starts at `pos`, whose body a reader found damaged
+    /// (a torn write that left the header whole): that entry and every later one go, as
+    /// recovery cuts at a damaged header. The committed index follows the cut; in a group
+    /// the leader sends the entries again. Returns the index of the first entry removed.
+    pub fn cut_at(&mut self, pos: i64) -> Result<i64, StoreError> {
+        let file = self
+            .data
+            .files()
+            .iter()
+            .position(|f| f.start <= pos && pos < f.start + self.data.file_size())
+            .ok_or_else(|| StoreError::Corrupt(format!("no data file holds {pos}")))?;
+        let rel = pos - self.data.files()[file].start;
+        let h = self
+            .header_at(file, rel)
+            .filter(|h| h.check().is_ok() && h.pos == pos)
+            .ok_or_else(|| StoreError::Corrupt(format!("no entry starts at {pos}")))?;
+        if h.index < self.begin || h.index > self.end {
+            return Err(StoreError::Corrupt(format!(
+                "entry {} at {pos} is outside [{}, {}]",
+                h.index, self.begin, self.end
+            )));
+        }
+        warn!(
+            dir = %self.data.dir().display(),
+            "cutting the log at entry {} (position {pos}) and the {} after it",
+            h.index,
+            self.end - h.index
+        );
+        self.data.truncate(pos)?;
+        self.index.truncate(h.index * INDEX_UNIT_SIZE as i64)?;
+        self.end = h.index - 1;
+        if self.end < self.begin {
+            self.begin = -1;
+            self.end_term = -1;
+        } else {
+            self.end_term = self
+                .index_record(self.end)
+                .map(|r| r.term)
+                .ok_or_else(|| StoreError::Corrupt(format!("no index record {}", self.end)))?;
+        }
+        if self.committed > self.end {
+            self.committed = self.end;
+            self.committed_pos = self
+                .index_record(self.end)
+                .map_or(-1, |r| r.pos + r.size as i64);
+        }
+        self.publish_positions();
+        Ok(h.index)
+    }
+
+    /// Publishes the write position and the first entry's position to the data views.
+    fn publish_positions(&self) {
+        let begin = if self.begin >= 0 {
+            self.index_record(self.begin).map_or(-1, |r| r.pos)
+        } else {
+            -1
+        };
+        self.positions.begin.store(begin, Ordering::Release);
+        self.positions
+            .write
+            .store(self.data.max_write_pos(), Ordering::Release);
+        self.positions
+            .committed
+            .store(self.committed_pos, Ordering::Release);
     }
 
     /// The directory `dledger-<selfId>`.
@@ -394,6 +517,13 @@ impl DLedgerStore {
         }
     }
 
+    /// Moves the committed position readers see (after the entry is on file).
+    fn publish_committed(&self) {
+        self.positions
+            .committed
+            .store(self.committed_pos, Ordering::Release);
+    }
+
     /// End of the last committed entry in the data chain (-1 before any commit).
     pub fn committed_pos(&self) -> i64 {
         self.committed_pos
@@ -486,7 +616,9 @@ impl DLedgerStore {
         self.end_term = e.term;
         if self.begin == -1 {
             self.begin = e.index;
+            self.positions.begin.store(e.pos, Ordering::Release);
         }
+        self.positions.write.store(e.pos + len, Ordering::Release);
         Ok(())
     }
 }
@@ -624,6 +756,7 @@ impl LogStore for DLedgerStore {
         if self.committed > self.end {
             self.committed = self.end;
         }
+        self.publish_positions();
         Ok(i)
     }
 
@@ -632,6 +765,7 @@ impl LogStore for DLedgerStore {
             if let Ok(e) = self.get(index) {
                 self.committed = index;
                 self.committed_pos = e.pos + e.size() as i64;
+                self.publish_committed();
             }
         }
     }

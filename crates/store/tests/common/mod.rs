@@ -67,3 +67,41 @@ pub fn body(i: usize) -> Vec<u8> {
 pub fn all(_: i64) -> bool {
     true
 }
+
+/// Collects log output in memory, to check what recovery says.
+#[derive(Clone, Default)]
+pub struct LogBuf(std::sync::Arc<parking_lot::Mutex<Vec<u8>>>);
+
+impl LogBuf {
+    /// What was logged so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock()).into_owned()
+    }
+
+    /// Runs `f` with its WARN and ERROR lines (on this thread) written here.
+    pub fn capture_warnings<T>(&self, f: impl FnOnce() -> T) -> T {
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(self.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::WARN)
+            .finish();
+        tracing::subscriber::with_default(subscriber, f)
+    }
+}
+
+impl std::io::Write for LogBuf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuf {
+    type Writer = LogBuf;
+    fn make_writer(&'a self) -> LogBuf {
+        self.clone()
+    }
+}

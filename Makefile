@@ -7,9 +7,12 @@ MDBOOK_VERSION := 0.5.4
 MDBOOK := $(shell command -v mdbook 2>/dev/null || echo $(HOME)/.cargo/bin/mdbook)
 RUN_DIR ?= $(CURDIR)/run
 NODE ?=
+GROUP ?=
+FIELD ?=
+CHAPTER ?=
 LAB ?=
 
-.PHONY: help build run run-single stop status kill pause resume clean book book-build book-check interop-store interop-dledger interop-dledger-store interop-mixed-group mermaid-update \
+.PHONY: help build run run-single stop status kill pause resume leader node try try-list clean book book-build book-check interop-store interop-dledger interop-dledger-store interop-mixed-group mermaid-update \
         test java-tests console-e2e interop bench experiments-quick mdbook fmt labs
 
 help: ## list the targets
@@ -38,6 +41,21 @@ pause: ## SIGSTOP one node: make pause NODE=broker-01
 
 resume: ## SIGCONT one node: make resume NODE=broker-01
 	RUN_DIR=$(RUN_DIR) scripts/cluster.sh resume $(NODE)
+
+leader: ## the current DLedger leader of a group: make -s leader GROUP=RaftNode00 [FIELD=node|addr|port|dir]
+	@RUN_DIR=$(RUN_DIR) scripts/leader.sh $(GROUP) $(FIELD)
+
+node: ## one node's line in the same form: make -s node NODE=nameserver-01 [FIELD=node|addr|port|dir]
+	@RUN_DIR=$(RUN_DIR) scripts/leader.sh --node $(NODE) $(FIELD)
+
+try: build ## run every Try-it of the book on a fresh cluster (make try CHAPTER=part2/offsets.md for one)
+	$(CARGO) build --release -p rmq-client --examples   # Try-its `cargo run` these; build them outside the time box
+	$(CARGO) build --release -p experiments --bins
+	python3 scripts/try/test_try.py
+	python3 scripts/try/run.py $(CHAPTER)
+
+try-list: ## list the book's Try-it blocks and what each must print
+	@python3 scripts/try/run.py --list $(CHAPTER)
 
 clean: stop ## stop, then remove stores, logs and the run directory
 	rm -rf $(RUN_DIR)
@@ -73,6 +91,7 @@ test: mdbook ## unit + integration tests, book checks, experiments in --quick mo
 	$(MAKE) labs
 	$(MAKE) book-check
 	$(MAKE) experiments-quick
+	$(MAKE) try
 
 # Tests against the real Java RocketMQ 4.8.0 servers are #[ignore]d in `cargo test` (reported as
 # ignored, with the reason); here they run and fail when java, mvn (or the cached jars), unshare or
@@ -85,7 +104,7 @@ java-tests: ## rmq-client against the real Java 4.8.0 name server and broker (JA
 # The console in Debian's Chromium, driven by Playwright from a venv kept in crates/console/e2e/.venv
 # while requirements.txt is unchanged (no browser download: /usr/bin/chromium is used).
 CONSOLE_E2E := crates/console/e2e
-console-e2e: ## the console in Chromium: every page, links, back button, write actions; screenshots into book/src/figures/console/
+console-e2e: ## the console in Chromium: every page, links, back button, write actions; screenshots into target/console-e2e/ (RMQ_BLESS_BOOK=1: into book/src/figures/console/)
 	@command -v chromium >/dev/null || { echo "console-e2e: chromium is missing: apt-get install -y chromium"; exit 1; }
 	@stamp=$$(sha256sum $(CONSOLE_E2E)/requirements.txt | cut -c1-16); \
 	if [ "$$(cat $(CONSOLE_E2E)/.venv/.req-stamp 2>/dev/null)" != "$$stamp" ]; then \

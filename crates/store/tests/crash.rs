@@ -566,6 +566,22 @@ fn garbage_in_a_kept_records_sys_flag() {
     );
 }
 
+/// A case proptest found: 32 bytes of garbage at the start of the second file's first
+/// record, then an abnormal recovery (halt): the key of a message in the first file, which
+/// nothing damaged, no longer resolves.
+#[test]
+fn garbage_at_a_files_first_record_keeps_earlier_keys() {
+    damage_and_check(
+        84,
+        &[419, 644],
+        0.0006170525068171087,
+        Damage::Garbage(32),
+        false,
+        true,
+        7468281293599453184,
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 

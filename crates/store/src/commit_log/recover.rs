@@ -7,11 +7,10 @@
 //! `CommitLog.recoverNormally`/`recoverAbnormally` and `isMappedFileMatchedRecover` of 4.8.0.
 
 use super::local::LocalCommitLog;
-use super::{store_timestamp_of, RecoveryOutcome};
+use super::RecoveryOutcome;
 use crate::checkpoint::StoreCheckpoint;
 use crate::mapped_file::{MappedFile, RecoveryPhase};
 use crate::record::{check_record, CheckOptions, DispatchRequest, RecordCheck};
-use rmq_common::message::MESSAGE_MAGIC_CODE;
 
 impl LocalCommitLog {
     // ANCHOR: recover
@@ -36,6 +35,11 @@ impl LocalCommitLog {
                 no_files: true,
             };
         }
+        let opts = CheckOptions {
+            check_crc: self.check_crc_on_recover,
+            expected_offset: None,
+            delay_levels_ms: &self.delay_levels_ms,
+        };
         let mut index = if abnormal {
             let min_ts = if index_safe {
                 checkpoint.min_timestamp_index()
@@ -45,7 +49,7 @@ impl LocalCommitLog {
             files
                 .iter()
                 .rposition(|f| {
-                    first_store_timestamp(f, phase)
+                    first_store_timestamp(f, phase, &opts)
                         .map(|t| t <= min_ts)
                         .unwrap_or(false)
                 })
@@ -54,11 +58,6 @@ impl LocalCommitLog {
             files.len().saturating_sub(3)
         };
         tracing::info!(abnormal, file = %files[index].path().display(), "commit log recovery starts");
-        let opts = CheckOptions {
-            check_crc: self.check_crc_on_recover,
-            expected_offset: None,
-            delay_levels_ms: &self.delay_levels_ms,
-        };
         let mut pos = 0usize;
         let stop_reason;
         loop {
@@ -115,13 +114,27 @@ impl LocalCommitLog {
     // ANCHOR_END: recover
 }
 
-/// Store time of a file's first message, `None` if it does not start with a message
-/// (`isMappedFileMatchedRecover`'s reading part).
-fn first_store_timestamp(f: &MappedFile, phase: &RecoveryPhase) -> Option<i64> {
+/// Store time of a file's first message, `None` if the file does not start with a valid
+/// record (`isMappedFileMatchedRecover`'s reading part).
+///
+/// 4.8.0 checks only the magic code before it trusts the timestamp. Here the whole first
+/// record must pass the same check as the recovery scan (sizes, body CRC, PHYSICALOFFSET):
+/// garbage in a first record's sysFlag moves where the store time is read from, and a
+/// garbage time can make recovery start at that file, after the index files newer than the
+/// checkpoint were deleted, so the keys of every intact message in earlier files would be
+/// lost. With an untrusted first record the scan starts at an earlier file instead.
+fn first_store_timestamp(
+    f: &MappedFile,
+    phase: &RecoveryPhase,
+    opts: &CheckOptions<'_>,
+) -> Option<i64> {
     let data = f.whole_for_recovery(phase);
-    let magic = i32::from_be_bytes(data.get(4..8)?.try_into().ok()?);
-    if magic != MESSAGE_MAGIC_CODE {
-        return None;
+    let first = CheckOptions {
+        expected_offset: Some(f.file_from_offset() as i64),
+        ..*opts
+    };
+    match check_record(&data, &first) {
+        RecordCheck::Message(req) if req.store_timestamp != 0 => Some(req.store_timestamp),
+        _ => None,
     }
-    store_timestamp_of(data).filter(|t| *t != 0)
 }

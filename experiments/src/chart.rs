@@ -50,7 +50,9 @@ where
 
 /// One named series of values, one value per group.
 pub struct Series {
+    /// The series' name, shown in the legend.
     pub name: String,
+    /// One value per group, in the groups' order.
     pub values: Vec<f64>,
 }
 
@@ -143,7 +145,9 @@ pub fn grouped_bar_chart(
 
 /// One line of a [`log_log_chart`]: `(x, y)` points, a palette colour and a weight.
 pub struct Line {
+    /// The line's name, shown in the legend.
     pub name: String,
+    /// The `(x, y)` points, in x order.
     pub points: Vec<(f64, f64)>,
     /// Index into the palette: lines that belong together (one system) share a colour.
     pub color: usize,
@@ -235,7 +239,9 @@ fn trim(p: f64) -> String {
 /// One latency curve: `(percentile, microseconds)` points as
 /// [`crate::latency::percentile_curve`] returns them.
 pub struct Curve {
+    /// The curve's name, shown in the legend.
     pub name: String,
+    /// The `(percentile, microseconds)` points.
     pub points: Vec<(f64, f64)>,
 }
 

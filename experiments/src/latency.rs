@@ -20,17 +20,26 @@ pub fn record(hist: &mut Histogram<u64>, d: std::time::Duration) {
 /// The numbers a table or a JSON file shows for one histogram (microseconds).
 #[derive(Debug, Clone, Serialize)]
 pub struct LatencySummary {
+    /// How many values the histogram holds.
     pub count: u64,
+    /// The smallest value, in µs.
     pub min_us: f64,
+    /// The mean, in µs.
     pub mean_us: f64,
+    /// The median, in µs.
     pub p50_us: f64,
+    /// The 90th percentile, in µs.
     pub p90_us: f64,
+    /// The 99th percentile, in µs.
     pub p99_us: f64,
+    /// The 99.9th percentile, in µs.
     pub p999_us: f64,
+    /// The largest value, in µs.
     pub max_us: f64,
 }
 
 impl LatencySummary {
+    /// The summary of `h`, a histogram of nanoseconds.
     pub fn of(h: &Histogram<u64>) -> Self {
         let us = |ns: u64| ns as f64 / 1000.0;
         LatencySummary {

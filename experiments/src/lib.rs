@@ -9,6 +9,8 @@
 //! experiment" section. There is no RocketMQ counterpart: 4.8.0 ships only the
 //! `benchmark/` shell scripts around its example producers.
 
+#![warn(missing_docs)]
+
 pub mod chart;
 pub mod cli;
 pub mod latency;

@@ -12,15 +12,22 @@ use serde::Serialize;
 /// What produced the numbers.
 #[derive(Debug, Clone, Serialize)]
 pub struct Machine {
+    /// The CPU model name.
     pub cpu_model: String,
+    /// How many cores the process may use (0 when unknown).
     pub cores: usize,
+    /// Total memory, in bytes (0 when unknown).
     pub memory_bytes: u64,
+    /// The operating system, as Rust names it (`linux`, `macos`).
     pub os: String,
+    /// The kernel name and release (`uname -sr`).
     pub kernel: String,
+    /// The `rustc --version` line.
     pub rustc: String,
     /// 1-, 5- and 15-minute load averages when the run finished: a busy machine (other builds,
     /// other experiments) depresses every number, so charts say how busy it was.
     pub load_average: String,
+    /// The commit the experiment ran from (`git rev-parse HEAD`).
     pub git_commit: String,
     /// True when the work tree had uncommitted changes at measurement time.
     pub git_dirty: bool,

@@ -22,6 +22,7 @@ pub const KINDS: [&str; 6] = [
 /// One file of the store.
 #[derive(Debug, Clone, Serialize)]
 pub struct StoreFile {
+    /// The file's kind, one of [`KINDS`].
     pub kind: &'static str,
     /// Path relative to the store root, with `/` separators.
     pub path: String,
@@ -96,9 +97,13 @@ pub fn list(root: &Path) -> Result<Vec<StoreFile>> {
 /// Files, bytes and allocated bytes of one kind.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct KindTotal {
+    /// The kind, one of [`KINDS`].
     pub kind: &'static str,
+    /// How many files of this kind.
     pub files: usize,
+    /// Their total length, in bytes.
     pub bytes: u64,
+    /// What the file system allocated for them, in bytes.
     pub allocated_bytes: u64,
 }
 

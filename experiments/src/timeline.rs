@@ -40,8 +40,11 @@ pub enum EventKind {
 
 /// One vertical line on the chart.
 pub struct TimelineEvent {
+    /// When the event happened, in seconds since the run started.
     pub at_s: f64,
+    /// How the line is drawn.
     pub kind: EventKind,
+    /// The text written next to the line.
     pub label: String,
 }
 

@@ -18,9 +18,13 @@ use crate::message::{BORNHOST_V6_FLAG, MESSAGE_MAGIC_CODE, STOREHOST_V6_FLAG};
 /// A message as the broker hands it to the store (4.8.0 `MessageExtBrokerInner`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageExtBrokerInner {
+    /// The topic the message is sent to (at most 127 bytes in a record).
     pub topic: String,
+    /// The queue within the topic (`queueId`).
     pub queue_id: i32,
+    /// The producer's free-form flag, stored as is.
     pub flag: i32,
+    /// The body bytes, already compressed if `sys_flag` says so.
     pub body: Bytes,
     /// Already encoded as `name\u{1}value\u{2}...` ([`crate::message::encode_properties`]).
     pub properties: String,
@@ -28,23 +32,38 @@ pub struct MessageExtBrokerInner {
     /// `CommitLog`). The consume queue's third field is computed at dispatch from the stored
     /// record: the TAGS hash, or in SCHEDULE_TOPIC_XXXX the delivery time.
     pub tags_code: i64,
+    /// The system flag bits (`sysFlag`): compression, transaction type, IPv6 hosts.
     pub sys_flag: i32,
+    /// When the producer created the message, in ms since the epoch (`bornTimestamp`).
     pub born_timestamp: i64,
+    /// The producer's address (`bornHost`).
     pub born_host: SocketAddr,
+    /// The broker's address, written into the record (`storeHost`).
     pub store_host: SocketAddr,
+    /// How many times the message has been re-delivered (`reconsumeTimes`).
     pub reconsume_times: i32,
+    /// For a transaction's commit or rollback record: the commit-log offset of its half
+    /// message (`preparedTransactionOffset`); 0 otherwise.
     pub prepared_transaction_offset: i64,
 }
 
 /// Why a message cannot become a record.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum EncodeError {
+    /// The topic is longer than a record's one-byte length allows (its length in bytes).
     #[error("topic is {0} bytes; a record allows at most 127")]
     TopicTooLong(usize),
+    /// The encoded properties are longer than a record's two-byte length allows (bytes).
     #[error("properties are {0} bytes; a record allows at most 32767")]
     PropertiesTooLong(usize),
+    /// The buffer is too small for the record.
     #[error("record needs {need} bytes but only {have} are available")]
-    NoRoom { need: usize, have: usize },
+    NoRoom {
+        /// Bytes the record needs.
+        need: usize,
+        /// Bytes left in the buffer.
+        have: usize,
+    },
 }
 
 fn host_len(addr: &SocketAddr) -> usize {

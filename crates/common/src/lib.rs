@@ -15,6 +15,8 @@
 //! - [`msgid`] — `offset_msg_id`, `decode_offset_msg_id`, `UniqIdGenerator`.
 //! - [`properties`] — `parse_properties`.
 
+#![warn(missing_docs)]
+
 pub mod inner;
 pub mod message;
 pub mod msgid;

@@ -129,12 +129,26 @@ pub fn reply_topic(cluster: &str) -> String {
 /// Why a record could not be decoded.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum DecodeError {
+    /// The input ends inside a record.
     #[error("message record truncated at byte {at} (need {need} more bytes)")]
-    Truncated { at: usize, need: usize },
+    Truncated {
+        /// Byte position, in the record, of the field that does not fit.
+        at: usize,
+        /// How many more bytes the field needs.
+        need: usize,
+    },
+    /// The record's magic code is not the message magic code (the code, its byte position).
     #[error("bad message magic code {0:#x} at byte {1}")]
     BadMagic(i32, usize),
+    /// A size field (the record's total size or its body length) is negative or too small.
     #[error("message record at byte {at} declares an impossible size {size}")]
-    BadSize { at: usize, size: i32 },
+    BadSize {
+        /// Byte position of the size field in the record.
+        at: usize,
+        /// The size the field declares, in bytes.
+        size: i32,
+    },
+    /// The body is flagged as compressed but zlib cannot inflate it (zlib's message).
     #[error("compressed message body does not inflate: {0}")]
     Inflate(String),
 }
@@ -142,20 +156,36 @@ pub enum DecodeError {
 /// One decoded record, as a 4.8.0 client sees it (body inflated).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageExt {
+    /// The whole record's size in the commit log, in bytes (`storeSize`).
     pub store_size: i32,
+    /// CRC32 of the stored body (`bodyCRC`).
     pub body_crc: i32,
+    /// The queue within the topic (`queueId`).
     pub queue_id: i32,
+    /// The producer's free-form flag.
     pub flag: i32,
+    /// The message's index in its consume queue, in entries (`queueOffset`).
     pub queue_offset: i64,
+    /// The record's byte position in the commit log (`commitLogOffset`).
     pub commit_log_offset: i64,
+    /// The system flag bits (`sysFlag`): compression, transaction type, IPv6 hosts.
     pub sys_flag: i32,
+    /// When the producer created the message, in ms since the epoch (`bornTimestamp`).
     pub born_timestamp: i64,
+    /// The producer's address (`bornHost`).
     pub born_host: SocketAddr,
+    /// When the broker stored the message, in ms since the epoch (`storeTimestamp`).
     pub store_timestamp: i64,
+    /// The address of the broker that stored the message (`storeHost`).
     pub store_host: SocketAddr,
+    /// How many times the message has been re-delivered (`reconsumeTimes`).
     pub reconsume_times: i32,
+    /// For a transaction's commit or rollback record: the commit-log offset of its half
+    /// message (`preparedTransactionOffset`); 0 otherwise.
     pub prepared_transaction_offset: i64,
+    /// The body, inflated if it was stored compressed.
     pub body: Bytes,
+    /// The topic the message belongs to.
     pub topic: String,
     /// Properties in the order a Java `HashMap` would first have seen them;
     /// a later duplicate key overwrites the value in place, as `put` does.
@@ -163,6 +193,7 @@ pub struct MessageExt {
 }
 
 impl MessageExt {
+    /// The value of property `key`, if the message has it.
     pub fn property(&self, key: &str) -> Option<&str> {
         self.properties
             .iter()
@@ -192,10 +223,12 @@ impl MessageExt {
         }
     }
 
+    /// The message's tag (the `TAGS` property), if any.
     pub fn tags(&self) -> Option<&str> {
         self.property(keys::TAGS)
     }
 
+    /// The message's keys (the `KEYS` property, space-separated), if any.
     pub fn keys(&self) -> Option<&str> {
         self.property(keys::KEYS)
     }

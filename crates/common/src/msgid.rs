@@ -19,8 +19,10 @@ use chrono::{Datelike, Local, TimeZone};
 /// Why a string is not an offset message id.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum MsgIdError {
+    /// The id has neither 32 (IPv4) nor 56 (IPv6) hex digits (the id).
     #[error("message id {0:?} is neither 32 (IPv4) nor 56 (IPv6) hex digits")]
     BadLength(String),
+    /// The id has a character that is not a hex digit (the id).
     #[error("message id {0:?} is not hexadecimal")]
     NotHex(String),
 }

@@ -11,39 +11,73 @@ use std::fmt;
 /// `DLedgerResponseCode` (the `code` field of every response body).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ResponseCode {
+    /// `UNKNOWN` (-1): a code this side does not know.
     Unknown,
+    /// `SUCCESS` (200): the request succeeded.
     Success,
+    /// `TIMEOUT` (300): no answer in time.
     Timeout,
+    /// `METADATA_ERROR` (301): the client does not know the group's leader.
     MetadataError,
+    /// `NETWORK_ERROR` (302): the peer could not be reached.
     NetworkError,
+    /// `UNSUPPORTED` (303): the request type is not served.
     Unsupported,
+    /// `UNKNOWN_GROUP` (400): the request names another group.
     UnknownGroup,
+    /// `UNKNOWN_MEMBER` (401): the request names a member not in the group.
     UnknownMember,
+    /// `UNEXPECTED_MEMBER` (402): the request names the wrong member.
     UnexpectedMember,
+    /// `EXPIRED_TERM` (403): the sender's term is older than the receiver's.
     ExpiredTerm,
+    /// `NOT_LEADER` (404): the receiver is not the leader.
     NotLeader,
+    /// `NOT_FOLLOWER` (405): the receiver is not a follower.
     NotFollower,
+    /// `INCONSISTENT_STATE` (406): the receiver's role or term does not allow the request.
     InconsistentState,
+    /// `INCONSISTENT_TERM` (407): the terms of sender and receiver differ.
     InconsistentTerm,
+    /// `INCONSISTENT_INDEX` (408): the entry index is not the one expected.
     InconsistentIndex,
+    /// `INCONSISTENT_LEADER` (409): the sender is not the leader the receiver knows.
     InconsistentLeader,
+    /// `INDEX_OUT_OF_RANGE` (410): the index is outside the log.
     IndexOutOfRange,
+    /// `UNEXPECTED_ARGUMENT` (411): a request field is invalid.
     UnexpectedArgument,
+    /// `REPEATED_REQUEST` (412): the request was already received.
     RepeatedRequest,
+    /// `REPEATED_PUSH` (413): the push was already received.
     RepeatedPush,
+    /// `DISK_ERROR` (414): writing the log failed.
     DiskError,
+    /// `DISK_FULL` (415): the disk is too full to append.
     DiskFull,
+    /// `TERM_NOT_READY` (416): the receiver is still changing term.
     TermNotReady,
+    /// `FALL_BEHIND_TOO_MUCH` (417): a follower is too far behind to take part.
     FallBehindTooMuch,
+    /// `TAKE_LEADERSHIP_FAILED` (418): a leadership transfer did not complete.
     TakeLeadershipFailed,
+    /// `INDEX_LESS_THAN_LOCAL_BEGIN` (419): the index is before the first entry kept.
     IndexLessThanLocalBegin,
+    /// `REQUEST_WITH_EMPTY_BODYS` (420): a batch request has no bodies.
     RequestWithEmptyBodys,
+    /// `INTERNAL_ERROR` (500): an unexpected failure.
     InternalError,
+    /// `TERM_CHANGED` (501): the term changed while the request was handled.
     TermChanged,
+    /// `WAIT_QUORUM_ACK_TIMEOUT` (502): a majority did not acknowledge the append in time.
     WaitQuorumAckTimeout,
+    /// `LEADER_PENDING_FULL` (503): the leader has too many appends waiting for a quorum.
     LeaderPendingFull,
+    /// `ILLEGAL_MEMBER_STATE` (504): the member's state does not allow the operation.
     IllegalMemberState,
+    /// `LEADER_NOT_READY` (505): the new leader has not finished taking over.
     LeaderNotReady,
+    /// `LEADER_TRANSFERRING` (506): the leader is handing leadership over.
     LeaderTransferring,
 }
 
@@ -142,17 +176,30 @@ impl fmt::Display for ResponseCode {
 /// `VoteResponse.RESULT`: why a voter accepted or refused a candidate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum VoteResult {
+    /// `UNKNOWN`: no result yet.
     Unknown,
+    /// `ACCEPT`: the voter votes for the candidate.
     Accept,
+    /// `REJECT_UNKNOWN_LEADER`: the candidate is not a member the voter knows.
     RejectUnknownLeader,
+    /// `REJECT_UNEXPECTED_LEADER`: another member asks with the voter's own id.
     RejectUnexpectedLeader,
+    /// `REJECT_EXPIRED_VOTE_TERM`: the candidate's term is older than the voter's.
     RejectExpiredVoteTerm,
+    /// `REJECT_ALREADY_VOTED`: the voter already voted for another candidate in this term.
     RejectAlreadyVoted,
+    /// `REJECT_ALREADY_HAS_LEADER`: the voter already has a leader in this term.
     RejectAlreadyHasLeader,
+    /// `REJECT_TERM_NOT_READY`: the candidate's term is newer; the voter moves to it first.
     RejectTermNotReady,
+    /// `REJECT_TERM_SMALL_THAN_LEDGER`: the candidate's term is older than the voter's last log term.
     RejectTermSmallThanLedger,
+    /// `REJECT_EXPIRED_LEDGER_TERM`: the candidate's last log term is older than the voter's.
     RejectExpiredLedgerTerm,
+    /// `REJECT_SMALL_LEDGER_END_INDEX`: same last term, but the candidate's log is shorter.
     RejectSmallLedgerEndIndex,
+    /// `REJECT_TAKING_LEADERSHIP`: the voter is itself taking leadership over (a transfer)
+    /// and its log is at least as long.
     RejectTakingLeadership,
 }
 

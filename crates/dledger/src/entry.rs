@@ -32,13 +32,21 @@ pub const MIN_BLANK_LEN: i64 = 8;
 /// A log entry as DLedger keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
+    /// The record's magic code ([`MAGIC_1`]).
     pub magic: i32,
+    /// The entry's index in the log, from 0.
     pub index: i64,
+    /// The leader's term when the entry was appended.
     pub term: i64,
+    /// The entry's absolute byte position in the chain of data files.
     pub pos: i64,
+    /// DLedger's channel field (0 in the entries this crate writes).
     pub channel: i32,
+    /// The chain CRC field (`chainCrc`); 0.2.2 leaves it 0.
     pub chain_crc: i32,
+    /// The body CRC field (`bodyCrc`); 0.2.2 leaves it 0.
     pub body_crc: i32,
+    /// The entry's payload (for RocketMQ, one commit-log message record).
     pub body: Bytes,
 }
 
@@ -124,14 +132,23 @@ impl Entry {
 /// The fixed 48-byte header of a data-file record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EntryHeader {
+    /// The magic code.
     pub magic: i32,
+    /// The whole record's size, header included, in bytes.
     pub size: i32,
+    /// The entry's index.
     pub index: i64,
+    /// The entry's term.
     pub term: i64,
+    /// The entry's byte position in the data chain.
     pub pos: i64,
+    /// The channel field.
     pub channel: i32,
+    /// The chain CRC field (`chainCrc`).
     pub chain_crc: i32,
+    /// The body CRC field (`bodyCrc`).
     pub body_crc: i32,
+    /// The body's length in bytes (`bodySize`).
     pub body_size: i32,
 }
 
@@ -182,10 +199,15 @@ impl EntryHeader {
 /// One 32-byte index record: magic(4) pos(8) size(4) index(8) term(8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IndexRecord {
+    /// The magic code of the entry.
     pub magic: i32,
+    /// The entry's byte position in the data chain.
     pub pos: i64,
+    /// The entry's whole record size, in bytes.
     pub size: i32,
+    /// The entry's index.
     pub index: i64,
+    /// The entry's term.
     pub term: i64,
 }
 
@@ -236,14 +258,35 @@ impl IndexRecord {
 /// Decoding problems; recovery treats any of them as "the log ends here".
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum CodecError {
+    /// The buffer ends before the record does.
     #[error("record too short: need {need} bytes, have {have}")]
-    Short { need: usize, have: usize },
+    Short {
+        /// Bytes the record needs.
+        need: usize,
+        /// Bytes the buffer has.
+        have: usize,
+    },
+    /// The magic code is not [`MAGIC_1`] (the code found).
     #[error("unknown magic {0}")]
     BadMagic(i32),
+    /// The index, term or position is negative or impossibly large.
     #[error("impossible header fields: index {index}, term {term}, pos {pos}")]
-    BadField { index: i64, term: i64, pos: i64 },
+    BadField {
+        /// The index field.
+        index: i64,
+        /// The term field.
+        term: i64,
+        /// The position field.
+        pos: i64,
+    },
+    /// The size field does not equal the body size plus the 48-byte header.
     #[error("size {size} != bodySize {body_size} + 48")]
-    BadSize { size: i32, body_size: i32 },
+    BadSize {
+        /// The size field, in bytes.
+        size: i32,
+        /// The body size field, in bytes.
+        body_size: i32,
+    },
 }
 
 /// Where an entry of `len` bytes goes when the data chain is written up to

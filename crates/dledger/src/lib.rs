@@ -48,6 +48,8 @@
 //! * a COMPARE that succeeds below the follower's end compares further up before truncating;
 //! * a re-sent APPEND that finds the follower ahead or more pushes overdue switches to COMPARE.
 
+#![warn(missing_docs)]
+
 pub mod codes;
 pub mod core;
 pub mod entry;

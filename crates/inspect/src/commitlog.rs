@@ -24,9 +24,13 @@ pub const END_FILE_MIN_BLANK_LENGTH: usize = 8;
 /// What one commit-log file holds.
 #[derive(Debug, Clone)]
 pub struct CommitLogFile {
+    /// The file name: its start offset as 20 digits.
     pub name: String,
+    /// The file's first byte as a commit-log offset (parsed from the name).
     pub start: i64,
+    /// The file's length in bytes.
     pub size: u64,
+    /// How many message records the file holds.
     pub records: usize,
     /// Bytes of record data from the file start (where the filler or the unwritten tail begins).
     pub data_end: u64,
@@ -37,7 +41,9 @@ pub struct CommitLogFile {
 /// The whole commit log.
 #[derive(Debug, Default)]
 pub struct CommitLog {
+    /// The files in offset order.
     pub files: Vec<CommitLogFile>,
+    /// Every record of every file, in offset order.
     pub records: Vec<Record>,
     /// Record index by physical offset.
     pub by_phy: HashMap<i64, usize>,
@@ -54,10 +60,12 @@ impl CommitLog {
         self.files.last().map_or(0, |f| f.start + f.data_end as i64)
     }
 
+    /// The record that starts at commit-log offset `phy`, if one does.
     pub fn record_at(&self, phy: i64) -> Option<&Record> {
         self.by_phy.get(&phy).map(|&i| &self.records[i])
     }
 
+    /// The newest store timestamp of any record, in ms since the epoch; `None` when there are no records.
     pub fn max_store_timestamp(&self) -> Option<i64> {
         self.records.iter().map(|r| r.store_timestamp).max()
     }

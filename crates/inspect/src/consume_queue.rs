@@ -26,20 +26,28 @@ pub const CQ_STORE_UNIT_SIZE: usize = 20;
 /// One valid entry, with the logical offset it sits at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CqEntry {
+    /// The entry's logical offset: its index in the queue.
     pub offset: i64,
+    /// The commit-log offset of the message the entry points to.
     pub phy: i64,
+    /// The message record's size in bytes.
     pub size: i32,
+    /// The tag hash, or in SCHEDULE_TOPIC_XXXX the delivery time in ms; with ConsumeQueueExt, an ext address.
     pub tags_code: i64,
 }
 
 /// One `consumequeue/<topic>/<queueId>/` directory.
 #[derive(Debug, Clone)]
 pub struct ConsumeQueue {
+    /// The topic (the parent directory's name).
     pub topic: String,
+    /// The queue id (the directory's name).
     pub queue_id: i32,
+    /// The first file's length in bytes (`mappedFileSizeConsumeQueue`); 0 when there is no file.
     pub file_size: u64,
     /// (name, start byte offset) of each file.
     pub files: Vec<(String, i64)>,
+    /// The valid entries, in logical-offset order.
     pub entries: Vec<CqEntry>,
     /// Leading `(0, Integer.MAX_VALUE, 0)` placeholders.
     pub placeholders: usize,
@@ -59,6 +67,7 @@ impl ConsumeQueue {
         }
     }
 
+    /// The entry at logical offset `offset`, if the queue holds it.
     pub fn entry(&self, offset: i64) -> Option<&CqEntry> {
         let first = self.entries.first()?.offset;
         let i = usize::try_from(offset - first).ok()?;

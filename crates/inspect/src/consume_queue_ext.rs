@@ -33,16 +33,22 @@ pub fn ext_offset(address: i64) -> i64 {
 /// One unit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExtUnit {
+    /// The tag hash (`tagsCode`).
     pub tags_code: i64,
+    /// When the message was stored, in ms since the epoch (`msgStoreTime`).
     pub msg_store_time: i64,
+    /// The SQL92/bloom filter bit map, possibly empty (`filterBitMap`).
     pub bit_map: Vec<u8>,
 }
 
 /// The units of one `consumequeue_ext/<topic>/<queueId>/`, by file offset.
 #[derive(Debug, Clone, Default)]
 pub struct ExtQueue {
+    /// The topic (the parent directory's name).
     pub topic: String,
+    /// The queue id (the directory's name).
     pub queue_id: i32,
+    /// The units, keyed by their byte offset in the queue's files.
     pub units: BTreeMap<i64, ExtUnit>,
 }
 

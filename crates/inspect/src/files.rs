@@ -17,7 +17,9 @@ use crate::violation::{ViolationKind, Violations};
 
 /// A whole file's bytes, memory-mapped read-only (empty files are not mapped).
 pub enum FileBytes {
+    /// The file's bytes, mapped read-only.
     Mapped(Mmap),
+    /// A zero-length file, which cannot be mapped.
     Empty,
 }
 
@@ -102,9 +104,13 @@ pub fn offset_to_name(offset: i64) -> String {
 
 /// One member of an offset-named file chain.
 pub struct ChainFile {
+    /// The file's full path.
     pub path: PathBuf,
+    /// The file name: its start offset as 20 digits.
     pub name: String,
+    /// The file's first byte as an offset in the chain (parsed from the name).
     pub start: i64,
+    /// The file's length in bytes.
     pub size: u64,
 }
 

@@ -39,6 +39,7 @@ pub struct IndexGeometry {
 }
 
 impl IndexGeometry {
+    /// The length in bytes of an index file with this geometry: header, slots and entries.
     pub fn file_size(&self) -> u64 {
         (INDEX_HEADER_SIZE + self.slots * HASH_SLOT_SIZE + self.max_index * INDEX_SIZE) as u64
     }
@@ -82,28 +83,41 @@ impl IndexGeometry {
 /// The 40-byte header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct IndexHeader {
+    /// Store timestamp of the first message indexed, in ms since the epoch (`beginTimestamp`).
     pub begin_timestamp: i64,
+    /// Store timestamp of the last message indexed, in ms since the epoch (`endTimestamp`).
     pub end_timestamp: i64,
+    /// Commit-log offset of the first message indexed (`beginPhyOffset`).
     pub begin_phy_offset: i64,
+    /// Commit-log offset of the last message indexed (`endPhyOffset`).
     pub end_phy_offset: i64,
+    /// How many hash slots the file has used (`hashSlotCount`).
     pub hash_slot_count: i32,
+    /// How many entries the file holds, counting from 1 (`indexCount`).
     pub index_count: i32,
 }
 
 /// One 20-byte entry, with its number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IndexEntry {
+    /// The entry's number (its position in the entry area, from 1).
     pub number: i32,
+    /// The key's hash ([`index_key_hash`]).
     pub key_hash: i32,
+    /// Commit-log offset of the message the key belongs to.
     pub phy_offset: i64,
+    /// The message's store time minus the header's begin timestamp, in seconds.
     pub time_diff: i32,
+    /// The number of the previous entry in the same slot's chain, 0 at the chain's end.
     pub prev_index: i32,
 }
 
 /// The entries of one slot's chain, newest first, and why the walk stopped early if it did.
 #[derive(Debug, Clone, Default)]
 pub struct ChainWalk {
+    /// The entries visited, newest first.
     pub entries: Vec<IndexEntry>,
+    /// Why the walk stopped before the chain's end (a loop, an entry out of range), if it did.
     pub fault: Option<String>,
 }
 
@@ -115,10 +129,15 @@ pub fn index_key_hash(key: &str) -> i32 {
 
 /// One opened index file.
 pub struct IndexFile {
+    /// The file's full path.
     pub path: PathBuf,
+    /// The file name (the creation time, `yyyyMMddHHmmssSSS`).
     pub name: String,
+    /// The file's length in bytes.
     pub size: u64,
+    /// The slot and entry capacities the file was created with.
     pub geometry: IndexGeometry,
+    /// The 40-byte header as read.
     pub header: IndexHeader,
     bytes: FileBytes,
 }

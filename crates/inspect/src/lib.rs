@@ -14,6 +14,8 @@
 //! [`dledger`] for a DLedger store, whose data files are the commit log), [`store`] loads a
 //! whole directory, [`verify`] runs every cross-check and [`show`] prints the readable tables.
 
+#![warn(missing_docs)]
+
 pub mod checkpoint;
 pub mod commitlog;
 pub mod consume_queue;

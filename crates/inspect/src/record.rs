@@ -80,20 +80,31 @@ pub fn body_crc(body: &[u8]) -> i32 {
 pub struct Record {
     /// Absolute commit-log offset of its first byte (where it really is).
     pub phy: i64,
+    /// The record's total size in bytes (`storeSize`).
     pub size: i32,
+    /// The topic.
     pub topic: String,
+    /// The queue id (`queueId`).
     pub queue_id: i32,
+    /// The QUEUEOFFSET field: the message's index in its consume queue (`queueOffset`).
     pub queue_offset: i64,
     /// The PHYSICALOFFSET field as stored.
     pub phy_field: i64,
+    /// The system flag bits (`sysFlag`).
     pub sys_flag: i32,
+    /// When the producer created the message, in ms since the epoch (`bornTimestamp`).
     pub born_timestamp: i64,
+    /// When the broker stored the message, in ms since the epoch (`storeTimestamp`).
     pub store_timestamp: i64,
+    /// The TAGS property, if present.
     pub tags: Option<String>,
+    /// The KEYS property (space-separated keys), if present.
     pub keys: Option<String>,
+    /// The UNIQ_KEY property (the producer's message id), if present.
     pub uniq_key: Option<String>,
     /// The DELAY property (delay level) as stored.
     pub delay_level: Option<String>,
+    /// The body's length in bytes, after inflating a compressed body.
     pub body_len: usize,
     /// The first bytes of the (inflated) body, printable.
     pub body_preview: String,

@@ -35,7 +35,9 @@ pub struct Options {
 /// One file of `config/`.
 #[derive(Debug, Clone)]
 pub struct ConfigFile {
+    /// The file name.
     pub name: String,
+    /// The file's length in bytes.
     pub size: u64,
     /// Top-level keys when the file is plain JSON (fastjson writes bare integer map keys in
     /// consumerOffset.json and delayOffset.json, which plain JSON parsers refuse).
@@ -44,16 +46,25 @@ pub struct ConfigFile {
 
 /// Everything the inspector read.
 pub struct StoreImage {
+    /// The store directory read (`storePathRootDir`).
     pub root: PathBuf,
+    /// The commit log (`commitlog/`, or a DLedger member's data files).
     pub commit_log: CommitLog,
+    /// Every `consumequeue/<topic>/<queueId>/` directory.
     pub consume_queues: Vec<ConsumeQueue>,
     /// `consumequeue_ext/` (brokers with `enableConsumeQueueExt=true`).
     pub consume_queue_exts: Vec<crate::consume_queue_ext::ExtQueue>,
+    /// Every file of `index/`, in name order.
     pub index_files: Vec<IndexFile>,
+    /// The `checkpoint` file, when present.
     pub checkpoint: Option<Checkpoint>,
+    /// Whether the `abort` file exists (the broker is running or did not shut down cleanly).
     pub abort_present: bool,
+    /// Whether the `lock` file exists.
     pub lock_present: bool,
+    /// The files of `config/`.
     pub config_files: Vec<ConfigFile>,
+    /// The delay levels used to read SCHEDULE_TOPIC_XXXX's queues.
     pub delay_levels: DelayLevels,
     /// Other directories found, which the inspector does not read.
     pub other_dirs: Vec<String>,

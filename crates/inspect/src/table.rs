@@ -8,6 +8,7 @@ pub struct Table {
 }
 
 impl Table {
+    /// An empty table with these column headers.
     pub fn new(header: &[&str]) -> Self {
         Table {
             header: header.iter().map(|s| s.to_string()).collect(),
@@ -15,10 +16,12 @@ impl Table {
         }
     }
 
+    /// Adds a row (one cell per column).
     pub fn row(&mut self, cells: Vec<String>) {
         self.rows.push(cells);
     }
 
+    /// Whether the table has no rows.
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }

@@ -22,9 +22,13 @@ use crate::violation::{Violation, ViolationKind as K, Violations};
 /// What `verify` found.
 #[derive(Debug, Default)]
 pub struct VerifyReport {
+    /// Message records read from the commit log.
     pub messages: usize,
+    /// Consume-queue entries checked.
     pub cq_entries: usize,
+    /// Index entries checked.
     pub index_entries: usize,
+    /// Every rule the store breaks, in the order found.
     pub violations: Vec<Violation>,
     /// Things worth knowing that are not violations (abort file present, unread directories).
     pub notes: Vec<String>,

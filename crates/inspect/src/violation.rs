@@ -61,12 +61,16 @@ pub enum ViolationKind {
 /// One violation: the rule, the place (file and position) and what was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
+    /// Which rule is broken.
     pub kind: ViolationKind,
+    /// Where: the file and the byte or entry position.
     pub place: String,
+    /// What was found, and what was expected.
     pub detail: String,
 }
 
 impl Violation {
+    /// A violation of `kind` at `place`.
     pub fn new(kind: ViolationKind, place: impl Into<String>, detail: impl Into<String>) -> Self {
         Violation {
             kind,
@@ -87,6 +91,7 @@ impl fmt::Display for Violation {
 pub struct Violations(pub Vec<Violation>);
 
 impl Violations {
+    /// Records a violation of `kind` at `place`.
     pub fn push(
         &mut self,
         kind: ViolationKind,

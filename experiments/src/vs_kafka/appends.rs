@@ -24,17 +24,23 @@ use crate::chart::{grouped_bar_chart, log_log_chart, Line, Series};
 use crate::latency::record;
 use crate::{new_latency_histogram, store_files, write_csv, write_json, LatencySummary, QuickArgs};
 
+/// The sizes and counts of the append workload.
 #[derive(Debug, Clone, Serialize)]
 pub struct AppendParams {
+    /// The partition (queue) counts to run, one run each.
     pub partitions: Vec<u32>,
-    /// Messages per run in the page-cache mode and in the fsync-1000 mode.
+    /// Messages per run in the page-cache mode.
     pub messages_page_cache: usize,
+    /// Messages per run in the fsync-1000 mode.
     pub messages_fsync: usize,
+    /// In the fsync mode, how many appends between two forced flushes.
     pub fsync_every: usize,
+    /// How many times each run is repeated; the median round is kept.
     pub rounds: usize,
 }
 
 impl AppendParams {
+    /// The parameters for a quick or a full run.
     pub fn new(q: QuickArgs) -> AppendParams {
         AppendParams {
             partitions: q.pick(vec![1, 16, 256], vec![1, 4, 16, 64, 256, 1024]),
@@ -46,10 +52,13 @@ impl AppendParams {
     }
 }
 
+/// How appends reach the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Mode {
+    /// Appends stay in the page cache; the OS writes them back when it likes.
     #[serde(rename = "page-cache")]
     PageCache,
+    /// Everything is forced to disk every `fsync_every` appends.
     #[serde(rename = "fsync-1000")]
     Fsync,
 }
@@ -66,15 +75,25 @@ impl Mode {
 /// The result of one timed run.
 #[derive(Debug, Clone, Serialize)]
 pub struct Run {
+    /// The system measured.
     pub side: Side,
+    /// How appends reach the disk.
     pub mode: Mode,
+    /// The number of partitions (queues) the messages are spread over.
     pub partitions: u32,
+    /// Messages appended.
     pub messages: usize,
+    /// Wall-clock time of the run, in seconds.
     pub seconds: f64,
+    /// Messages appended per second.
     pub msgs_per_s: f64,
+    /// Latency of one append.
     pub latency: LatencySummary,
+    /// Files left on disk after the run.
     pub files: usize,
+    /// Their total length, in bytes.
     pub bytes: u64,
+    /// What the file system allocated for them, in bytes.
     pub allocated_bytes: u64,
 }
 

@@ -46,6 +46,7 @@ pub struct SideConfig {
 /// What one read call returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Batch {
+    /// Messages returned.
     pub messages: usize,
     /// Bytes of the records as stored (headers included).
     pub bytes: u64,
@@ -76,7 +77,9 @@ pub enum FileKind {
 /// A file that a read consults.
 #[derive(Debug, Clone)]
 pub struct DataFile {
+    /// The file's path.
     pub path: PathBuf,
+    /// What the file holds.
     pub kind: FileKind,
     /// Bytes in use (written records or entries).
     pub used: u64,
@@ -86,6 +89,7 @@ pub struct DataFile {
 
 /// One side of the comparison, as the workloads use it.
 pub trait Contender {
+    /// Which system this is.
     fn side(&self) -> Side;
     /// Appends one message to `queue`.
     fn append(&mut self, queue: u32) -> Result<()>;
@@ -120,6 +124,7 @@ pub struct StoreSide {
 }
 
 impl StoreSide {
+    /// A fresh store in `dir` whose appends go to `partitions` queues of one topic.
     pub fn open(dir: &Path, c: &SideConfig, partitions: u32) -> Result<StoreSide> {
         let config = MessageStoreConfig {
             mapped_file_size_commit_log: c.commit_log_file_bytes,
@@ -259,6 +264,7 @@ pub struct KafkaSide {
 }
 
 impl KafkaSide {
+    /// A fresh log in `dir`.
     pub fn open(dir: &Path, c: &SideConfig) -> Result<KafkaSide> {
         Ok(KafkaSide {
             log: Log::open(

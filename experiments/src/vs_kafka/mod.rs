@@ -39,8 +39,10 @@ pub const GROUP: &str = "VsKafkaReaders";
 /// The systems compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum Side {
+    /// rmq-store, the 4.8.0 commit log and consume queues.
     #[serde(rename = "rmq-store")]
     Store,
+    /// rmq-kafkalog, the Kafka-style per-partition log.
     #[serde(rename = "kafkalog")]
     Kafka,
 }

@@ -44,8 +44,10 @@ use crate::page_cache::{resident_bytes, CAN_EVICT};
 use crate::thread_usage::ThreadUsage;
 use crate::{new_latency_histogram, write_csv, write_json, LatencySummary, QuickArgs};
 
+/// The sizes and counts of the read workloads.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReadParams {
+    /// The partition (queue) counts to run, one run each.
     pub partitions: Vec<u32>,
     /// Messages appended and read in the tail workload.
     pub tail_messages: usize,
@@ -55,6 +57,7 @@ pub struct ReadParams {
     pub backlog_messages: usize,
     /// The most messages one read call returns.
     pub batch_messages: usize,
+    /// How many times each run is repeated; the median round is kept.
     pub rounds: usize,
     /// Whether the cold drains run (they need Linux).
     pub cold: bool,
@@ -64,6 +67,7 @@ pub struct ReadParams {
 }
 
 impl ReadParams {
+    /// The parameters for a quick or a full run.
     pub fn new(q: QuickArgs) -> ReadParams {
         ReadParams {
             partitions: q.pick(vec![1, 256], vec![1, 4, 16, 64, 256, 1024]),
@@ -88,10 +92,13 @@ impl ReadParams {
     }
 }
 
+/// What the consumers read, and from where.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum ReadMode {
+    /// Consumers follow the producer and read what was just appended.
     #[serde(rename = "tail")]
     Tail,
+    /// Consumers drain a backlog whose files are in the page cache.
     #[serde(rename = "backlog-page-cache")]
     BacklogHot,
     /// Only the message logs dropped from the page cache; the store's consume queues stay.
@@ -116,21 +123,31 @@ impl ReadMode {
 /// One timed read run.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReadRun {
+    /// The system measured.
     pub side: Side,
+    /// What was read, and from where.
     pub mode: ReadMode,
+    /// The number of partitions (queues) read.
     pub partitions: u32,
+    /// Messages read.
     pub messages: usize,
+    /// Bytes of the records read, as stored.
     pub bytes: u64,
+    /// Read calls made.
     pub calls: u64,
     /// Seconds of timed reading (tail: the sum of the read phases).
     pub seconds: f64,
+    /// Messages read per second.
     pub msgs_per_s: f64,
+    /// Record bytes read per second, in MB (10^6 bytes).
     pub mb_per_s: f64,
+    /// Messages per read call, on average.
     pub msgs_per_call: f64,
     /// Latency of one read call.
     pub latency: LatencySummary,
     /// What the reading thread used while timed.
     pub usage: ThreadUsage,
+    /// CPU time (user + system) of the reading thread per message, in µs.
     pub cpu_us_per_msg: f64,
     /// Share of the dropped files' bytes in use that are in the page cache just before the
     /// drain (backlog; for the page-cache drain, of every file).

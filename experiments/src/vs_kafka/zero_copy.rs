@@ -46,16 +46,19 @@ use crate::chart::{grouped_bar_chart, Series};
 use crate::thread_usage::ThreadUsage;
 use crate::{write_csv, write_json, QuickArgs};
 
+/// The sizes and counts of the zero-copy workload.
 #[derive(Debug, Clone, Serialize)]
 pub struct ZeroCopyParams {
     /// Message body sizes; one backlog per size.
     pub body_bytes: Vec<usize>,
     /// Messages in the backlog, one number per body size.
     pub messages: Vec<usize>,
+    /// How many times each delivery is repeated; the median round is kept.
     pub rounds: usize,
 }
 
 impl ZeroCopyParams {
+    /// The parameters for a quick or a full run.
     pub fn new(q: QuickArgs) -> ZeroCopyParams {
         ZeroCopyParams {
             body_bytes: vec![1024, 16 * 1024],
@@ -68,17 +71,22 @@ impl ZeroCopyParams {
 /// How a batch reaches the socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Delivery {
+    /// rmq-store: copy the records out of the map, then write them.
     #[serde(rename = "store-copy")]
     StoreCopy,
+    /// rmq-store: `writev` straight from the mapped commit log.
     #[serde(rename = "store-map")]
     StoreMap,
+    /// kafkalog: `send_to`, in 8 KiB copies.
     #[serde(rename = "kafkalog-copy")]
     KafkaCopy,
+    /// kafkalog: `sendfile` from the segment file.
     #[serde(rename = "kafkalog-sendfile")]
     KafkaSendfile,
 }
 
 impl Delivery {
+    /// Every delivery, in the order charts list them.
     pub const ALL: [Delivery; 4] = [
         Delivery::StoreCopy,
         Delivery::StoreMap,
@@ -86,6 +94,7 @@ impl Delivery {
         Delivery::KafkaSendfile,
     ];
 
+    /// The delivery's name in CSV and JSON files.
     pub fn name(self) -> &'static str {
         match self {
             Delivery::StoreCopy => "store-copy",
@@ -108,22 +117,35 @@ impl Delivery {
 /// One delivery of a whole backlog.
 #[derive(Debug, Clone, Serialize)]
 pub struct ZeroCopyRun {
+    /// How the batches reached the socket.
     pub delivery: Delivery,
+    /// Size of one message body, in bytes.
     pub body_bytes: usize,
+    /// Messages delivered.
     pub messages: usize,
     /// Bytes that crossed the socket (the records as stored).
     pub wire_bytes: u64,
+    /// Batches sent.
     pub batches: u64,
+    /// Wall-clock time of the delivery, until the receiver had every byte, in seconds.
     pub seconds: f64,
+    /// Messages delivered per second.
     pub msgs_per_s: f64,
+    /// Wire bytes per second, in MB (10^6 bytes).
     pub mb_per_s: f64,
+    /// CPU the sending thread used.
     pub sender: ThreadUsage,
+    /// CPU the receiving thread used.
     pub receiver: ThreadUsage,
+    /// Sender CPU (user + system) per message, in µs.
     pub sender_us_per_msg: f64,
+    /// Sender user CPU per message, in µs.
     pub sender_user_us_per_msg: f64,
+    /// Sender system CPU per message, in µs.
     pub sender_sys_us_per_msg: f64,
     /// Sender CPU per KiB on the wire: comparable across body sizes.
     pub sender_ns_per_kib: f64,
+    /// Receiver CPU (user + system) per message, in µs.
     pub receiver_us_per_msg: f64,
 }
 
@@ -325,7 +347,9 @@ fn receive(listener: TcpListener, keep: bool) -> Result<(u64, Vec<u8>, ThreadUsa
 pub struct Backlog {
     store: StoreSide,
     kafka: KafkaSide,
+    /// Size of one message body, in bytes.
     pub body_bytes: usize,
+    /// Messages in the backlog.
     pub messages: usize,
     /// Messages per batch: 32, or fewer when 32 records exceed the store's transfer limit.
     pub batch: usize,

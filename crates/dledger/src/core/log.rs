@@ -16,16 +16,44 @@ use crate::entry::{place, Entry, MAGIC_1};
 /// Why a ledger operation failed.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum LogError {
+    /// The index is not in the ledger.
     #[error("index {index} out of range [{begin}, {end}]")]
-    OutOfRange { index: i64, begin: i64, end: i64 },
+    OutOfRange {
+        /// The index asked for.
+        index: i64,
+        /// The first index held.
+        begin: i64,
+        /// The last index held.
+        end: i64,
+    },
+    /// A replicated entry's index is not the one after the ledger's last.
     #[error("entry index {got} is not the next index {want}")]
-    NotNext { got: i64, want: i64 },
+    NotNext {
+        /// The entry's index.
+        got: i64,
+        /// The next index of the ledger.
+        want: i64,
+    },
+    /// A replicated entry's position is not where this ledger would place it.
     #[error("entry position {got} != expected {want}")]
-    BadPos { got: i64, want: i64 },
+    BadPos {
+        /// The entry's position, in bytes.
+        got: i64,
+        /// Where this ledger would place it, in bytes.
+        want: i64,
+    },
+    /// The entry is larger than one data file (its size in bytes).
     #[error("entry of {0} bytes does not fit in one data file")]
     TooLarge(i64),
+    /// A truncation would drop committed entries.
     #[error("truncate below the committed index {committed} (at {index})")]
-    BelowCommitted { index: i64, committed: i64 },
+    BelowCommitted {
+        /// The index the truncation would start at.
+        index: i64,
+        /// The highest committed index.
+        committed: i64,
+    },
+    /// Reading or writing the files failed (what went wrong).
     #[error("disk error: {0}")]
     Disk(String),
 }

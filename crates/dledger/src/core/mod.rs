@@ -32,8 +32,11 @@ use rng::Rng;
 /// A member's role (`MemberState.Role`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
+    /// Asks the others for votes.
     Candidate,
+    /// Appends entries and pushes them to the followers.
     Leader,
+    /// Takes entries from the leader.
     Follower,
 }
 
@@ -72,12 +75,17 @@ impl std::fmt::Debug for NoopBody {
 /// Timings and limits (`DLedgerConfig`), all in milliseconds. Defaults are 0.2.2's.
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
+    /// This member's id (`selfId`).
     pub self_id: NodeId,
     /// Every member, this node included.
     pub peers: Vec<NodeId>,
+    /// How often a leader sends heartbeats (`heartBeatTimeIntervalMs`).
     pub heartbeat_interval_ms: u64,
+    /// A follower that heard no heartbeat for this many intervals starts an election (`maxHeartBeatLeak`).
     pub max_heartbeat_leak: u64,
+    /// The shortest wait before a new vote round (`minVoteIntervalMs`).
     pub min_vote_interval_ms: u64,
+    /// The longest wait before a new vote round (`maxVoteIntervalMs`).
     pub max_vote_interval_ms: u64,
     /// How long a vote round waits for answers (0.2.2: 2000 + rand(maxVoteInterval)).
     pub vote_wait_ms: u64,
@@ -98,6 +106,7 @@ pub struct NodeConfig {
     pub max_pending_requests: usize,
     /// APPEND pushes in flight per follower (0.2.2: 1000).
     pub max_pending_push: usize,
+    /// Which entries counting replicas may commit.
     pub commit_rule: CommitRule,
     /// A new leader whose ledger ends past its committed index appends an entry of its
     /// own so the current-term rule can commit the tail. Not in 0.2.2 (which commits any
@@ -171,15 +180,20 @@ impl NodeConfig {
 /// What survives a restart besides the ledger: the `currterm` file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PersistedState {
+    /// The current term (`currTerm`).
     pub term: i64,
+    /// Whom this member voted for in that term (`voteFor`), if anyone.
     pub vote_for: Option<NodeId>,
 }
 
 /// A successful client append: committed by a majority.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Appended {
+    /// The entry's index.
     pub index: i64,
+    /// The term it was appended in.
     pub term: i64,
+    /// Its byte position in the data files.
     pub pos: i64,
 }
 
@@ -187,7 +201,9 @@ pub struct Appended {
 /// it was never written (NOT_LEADER, LEADER_PENDING_FULL, DISK_ERROR).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppendError {
+    /// Why it failed.
     pub code: ResponseCode,
+    /// The leader this member knows of, for the client to retry there.
     pub leader: Option<NodeId>,
 }
 
@@ -195,18 +211,31 @@ pub struct AppendError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     /// Write the `currterm` file before sending this output's messages.
-    PersistTermVote { term: i64, vote_for: Option<NodeId> },
+    PersistTermVote {
+        /// The term to write.
+        term: i64,
+        /// The vote to write.
+        vote_for: Option<NodeId>,
+    },
     /// The role, term or known leader changed.
     RoleChanged {
+        /// The member's role now.
         role: Role,
+        /// The term now.
         term: i64,
+        /// The leader now, if one is known.
         leader: Option<NodeId>,
     },
     /// The committed index moved forward.
-    Committed { index: i64 },
+    Committed {
+        /// The new committed index.
+        index: i64,
+    },
     /// A client append finished.
     AppendResult {
+        /// The request id the driver gave the append.
         req: u64,
+        /// The entry committed, or why the append failed.
         result: Result<Appended, AppendError>,
     },
 }
@@ -214,7 +243,9 @@ pub enum Effect {
 /// What one step produced.
 #[derive(Debug, Default)]
 pub struct Output {
+    /// Messages to send to other members.
     pub messages: Vec<Envelope>,
+    /// Things the driver must do or may observe.
     pub effects: Vec<Effect>,
 }
 

@@ -17,9 +17,13 @@ pub type NodeId = String;
 /// `PushEntryRequest.Type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PushType {
+    /// Carries one new entry.
     Append,
+    /// Carries only the leader's committed index.
     Commit,
+    /// Asks whether the follower holds the same entry, to find where the logs agree.
     Compare,
+    /// Tells the follower to drop everything after the entry it carries.
     Truncate,
 }
 
@@ -49,40 +53,53 @@ impl PushType {
 /// A candidate asks for a vote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VoteRequest {
+    /// The candidate's term.
     pub term: i64,
     /// The candidate (`leaderId` in the JSON body).
     pub candidate: NodeId,
+    /// Index of the candidate's last entry (`ledgerEndIndex`).
     pub ledger_end_index: i64,
+    /// Term of the candidate's last entry (`ledgerEndTerm`).
     pub ledger_end_term: i64,
 }
 
 /// The voter's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VoteResponse {
+    /// The voter's term.
     pub term: i64,
+    /// The vote, or why it is refused (`voteResult`).
     pub result: VoteResult,
 }
 
 /// A leader's heartbeat.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeartBeatRequest {
+    /// The leader's term.
     pub term: i64,
+    /// The leader (`leaderId`).
     pub leader: NodeId,
 }
 
 /// The answer to a heartbeat; `code` carries the verdict.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeartBeatResponse {
+    /// The follower's term.
     pub term: i64,
+    /// SUCCESS, or why the follower does not accept the leader.
     pub code: ResponseCode,
 }
 
 /// A push from the leader to one follower.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushRequest {
+    /// The leader's term.
     pub term: i64,
+    /// The leader (`leaderId`).
     pub leader: NodeId,
+    /// What the push asks for (`type`).
     pub kind: PushType,
+    /// The leader's committed index (`commitIndex`).
     pub commit_index: i64,
     /// Absent only for COMMIT.
     pub entry: Option<Entry>,
@@ -91,41 +108,66 @@ pub struct PushRequest {
 /// The follower's answer to a push: its verdict and its ledger range.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushResponse {
+    /// The follower's term.
     pub term: i64,
+    /// SUCCESS, or why the push failed.
     pub code: ResponseCode,
     /// Index of the pushed entry (-1 for COMMIT).
     pub index: i64,
+    /// The follower's first index (`beginIndex`).
     pub begin_index: i64,
+    /// The follower's last index (`endIndex`).
     pub end_index: i64,
 }
 
 /// A request body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
+    /// `VoteRequest`.
     Vote(VoteRequest),
+    /// `HeartBeatRequest`.
     HeartBeat(HeartBeatRequest),
+    /// `PushEntryRequest`.
     Push(PushRequest),
 }
 
 /// A response body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Response {
+    /// `VoteResponse`.
     Vote(VoteResponse),
+    /// `HeartBeatResponse`.
     HeartBeat(HeartBeatResponse),
+    /// `PushEntryResponse`.
     Push(PushResponse),
 }
 
 /// A request or the answer to one, with its correlation id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rpc {
-    Request { id: u64, req: Request },
-    Response { id: u64, resp: Response },
+    /// A request.
+    Request {
+        /// The sender's id for it, echoed by the answer.
+        id: u64,
+        /// The request body.
+        req: Request,
+    },
+    /// An answer.
+    Response {
+        /// The id of the request it answers.
+        id: u64,
+        /// The answer body.
+        resp: Response,
+    },
 }
 
 /// A message between two peers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope {
+    /// The sender.
     pub from: NodeId,
+    /// The receiver.
     pub to: NodeId,
+    /// The request or answer.
     pub rpc: Rpc,
 }

@@ -53,13 +53,21 @@ pub fn decode_bytes(text: &str) -> Option<Vec<u8>> {
 
 /// `DLedgerRequestCode`.
 pub mod request_code {
+    /// Asks a member for the group's leader and peers.
     pub const METADATA: i32 = 50000;
+    /// A client appends an entry (to the leader).
     pub const APPEND: i32 = 50001;
+    /// A client reads entries.
     pub const GET: i32 = 50002;
+    /// A candidate asks for a vote.
     pub const VOTE: i32 = 51001;
+    /// A leader's heartbeat.
     pub const HEART_BEAT: i32 = 51002;
+    /// A follower pulls entries (not used by 0.2.2's replication).
     pub const PULL: i32 = 51003;
+    /// The leader pushes to a follower (APPEND, COMMIT, COMPARE, TRUNCATE).
     pub const PUSH: i32 = 51004;
+    /// Asks the leader to hand leadership to another member.
     pub const LEADERSHIP_TRANSFER: i32 = 51005;
 }
 
@@ -77,15 +85,16 @@ pub const RESPONSE_FRAME_CODE: i32 = 200;
 /// - `name: Type` — a field starting at `Type::default()` (a `None` here is written as
 ///   `null`).
 ///
-/// The last two take `#[serde(...)]` attributes (`rename`) in front.
+/// Each may have doc comments in front; the last two also take `#[serde(...)]` attributes
+/// (`rename`).
 macro_rules! dledger_body {
     ($(#[$meta:meta])* pub struct $name:ident { $($fields:tt)* }) => {
         dledger_body!(@munch [$(#[$meta])*] $name [] [] $($fields)*);
     };
     (@munch $meta:tt $name:ident [$($decl:tt)*] [$($init:tt)*]
-        $f:ident ?, $($rest:tt)*) => {
+        $(#[$a:meta])* $f:ident ?, $($rest:tt)*) => {
         dledger_body!(@munch $meta $name
-            [$($decl)* #[serde(skip_serializing_if = "Option::is_none")] pub $f: Option<String>,]
+            [$($decl)* $(#[$a])* #[serde(skip_serializing_if = "Option::is_none")] pub $f: Option<String>,]
             [$($init)* $f: None,]
             $($rest)*);
     };
@@ -124,6 +133,7 @@ macro_rules! dledger_body {
 macro_rules! routed {
     ($($name:ident),* $(,)?) => {$(
         impl $name {
+            /// The initial body with `group`, `localId` and `remoteId` taken from `r`.
             pub fn routed(r: &Route) -> Self {
                 $name {
                     group: Some(r.group.to_string()),
@@ -139,11 +149,17 @@ macro_rules! routed {
 dledger_body! {
     /// The fields every DLedger body has (`RequestOrResponse`), for routing checks.
     pub struct Base {
+        /// The result code (`DLedgerResponseCode`; 200 = SUCCESS, which requests keep).
         code: i32 = 200,
+        /// The DLedger group (`group`).
         group?,
+        /// The leader as the sender knows it (`leaderId`).
         leader_id?,
+        /// The member that sent this body (`localId`).
         local_id?,
+        /// The member it is sent to (`remoteId`).
         remote_id?,
+        /// The sender's term (-1 when unset).
         term: i64 = -1,
     }
 }
@@ -152,24 +168,34 @@ dledger_body! {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct EntryJson {
+    /// The body, base64; absent when empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+    /// The body CRC field (`bodyCrc`).
     #[serde(default)]
     pub body_crc: i32,
+    /// The chain CRC field (`chainCrc`).
     #[serde(default)]
     pub chain_crc: i32,
+    /// The channel field.
     #[serde(default)]
     pub channel: i32,
+    /// The entry's index.
     pub index: i64,
+    /// The magic code.
     #[serde(default)]
     pub magic: i32,
+    /// The entry's byte position in the data chain.
     pub pos: i64,
+    /// The whole record's size in bytes, header included.
     #[serde(default)]
     pub size: i32,
+    /// The entry's term.
     pub term: i64,
 }
 
 impl EntryJson {
+    /// The JSON form of `e`.
     pub fn from_entry(e: &Entry) -> EntryJson {
         EntryJson {
             body: Some(encode_bytes(&e.body)),
@@ -184,6 +210,7 @@ impl EntryJson {
         }
     }
 
+    /// The entry; `None` when the body is not base64.
     pub fn to_entry(&self) -> Option<Entry> {
         let body = match &self.body {
             Some(b) => Bytes::from(decode_bytes(b)?),
@@ -205,13 +232,21 @@ impl EntryJson {
 dledger_body! {
     /// `VoteRequest`.
     pub struct VoteRequestJson {
+        /// The result code (`DLedgerResponseCode`; 200 = SUCCESS, which requests keep).
         code: i32 = 200,
+        /// The DLedger group (`group`).
         group?,
+        /// The candidate (`leaderId`).
         leader_id?,
+        /// Index of the candidate's last entry (`ledgerEndIndex`).
         ledger_end_index: i64 = -1,
+        /// Term of the candidate's last entry (`ledgerEndTerm`).
         ledger_end_term: i64 = -1,
+        /// The member that sent this body (`localId`).
         local_id?,
+        /// The member it is sent to (`remoteId`).
         remote_id?,
+        /// The candidate's term.
         term: i64 = -1,
     }
 }
@@ -219,12 +254,19 @@ dledger_body! {
 dledger_body! {
     /// `VoteResponse`.
     pub struct VoteResponseJson {
+        /// The result code (`DLedgerResponseCode`; 200 = SUCCESS, which requests keep).
         code: i32 = 200,
+        /// The DLedger group (`group`).
         group?,
+        /// The leader as the sender knows it (`leaderId`).
         leader_id?,
+        /// The member that sent this body (`localId`).
         local_id?,
+        /// The member it is sent to (`remoteId`).
         remote_id?,
+        /// The voter's term.
         term: i64 = -1,
+        /// The vote, a `VoteResponse.RESULT` name (`voteResult`).
         vote_result: Option<String>,
     }
 }
@@ -235,20 +277,34 @@ pub type HeartBeatJson = Base;
 dledger_body! {
     /// `PushEntryRequest`, with the getters fastjson also writes.
     pub struct PushEntryRequestJson {
+        /// The entries of a batch push (`batchEntry`); empty for a single push.
         batch_entry: Vec<EntryJson>,
+        /// The result code (`DLedgerResponseCode`; 200 = SUCCESS, which requests keep).
         code: i32 = 200,
+        /// The leader's committed index (`commitIndex`).
         commit_index: i64 = -1,
+        /// How many entries the batch holds (`getCount()`).
         count: i32,
+        /// The entry pushed (`entry`); absent for COMMIT and batch pushes.
         #[serde(skip_serializing_if = "Option::is_none")]
         entry: Option<EntryJson>,
+        /// Index of the batch's first entry, -1 when empty (`getFirstEntryIndex()`).
         first_entry_index: i64 = -1,
+        /// The DLedger group (`group`).
         group?,
+        /// Index of the batch's last entry, -1 when empty (`getLastEntryIndex()`).
         last_entry_index: i64 = -1,
+        /// The leader as the sender knows it (`leaderId`).
         leader_id?,
+        /// The member that sent this body (`localId`).
         local_id?,
+        /// The member it is sent to (`remoteId`).
         remote_id?,
+        /// The leader's term.
         term: i64 = -1,
+        /// Bytes of the batch's entries (`totalSize`).
         total_size: i64,
+        /// The push type (`type`): APPEND, COMMIT, COMPARE or TRUNCATE.
         #[serde(rename = "type")]
         kind: String = "APPEND".to_string(),
     }
@@ -257,14 +313,23 @@ dledger_body! {
 dledger_body! {
     /// `PushEntryResponse`.
     pub struct PushEntryResponseJson {
+        /// The follower's first index (`beginIndex`).
         begin_index: i64 = -1,
+        /// The result code (`DLedgerResponseCode`; 200 = SUCCESS, which requests keep).
         code: i32 = 200,
+        /// The follower's last index (`endIndex`).
         end_index: i64 = -1,
+        /// The DLedger group (`group`).
         group?,
+        /// Index of the pushed entry, -1 for COMMIT (`index`).
         index: i64 = -1,
+        /// The leader as the sender knows it (`leaderId`).
         leader_id?,
+        /// The member that sent this body (`localId`).
         local_id?,
+        /// The member it is sent to (`remoteId`).
         remote_id?,
+        /// The follower's term.
         term: i64 = -1,
     }
 }
@@ -272,12 +337,19 @@ dledger_body! {
 dledger_body! {
     /// `AppendEntryRequest` (client → leader).
     pub struct AppendEntryRequestJson {
+        /// The entry body, base64 (`body`).
         body?,
+        /// The result code (`DLedgerResponseCode`; 200 = SUCCESS, which requests keep).
         code: i32 = 200,
+        /// The DLedger group (`group`).
         group?,
+        /// The leader as the sender knows it (`leaderId`).
         leader_id?,
+        /// The member that sent this body (`localId`).
         local_id?,
+        /// The member it is sent to (`remoteId`).
         remote_id?,
+        /// The sender's term (-1 when unset).
         term: i64 = -1,
     }
 }
@@ -285,13 +357,21 @@ dledger_body! {
 dledger_body! {
     /// `AppendEntryResponse`.
     pub struct AppendEntryResponseJson {
+        /// The result code (`DLedgerResponseCode`; 200 = SUCCESS, which requests keep).
         code: i32 = 200,
+        /// The DLedger group (`group`).
         group?,
+        /// The index the entry got, -1 on failure (`index`).
         index: i64 = -1,
+        /// The leader as the sender knows it (`leaderId`).
         leader_id?,
+        /// The member that sent this body (`localId`).
         local_id?,
+        /// The entry's byte position in the data files, -1 on failure (`pos`).
         pos: i64 = -1,
+        /// The member it is sent to (`remoteId`).
         remote_id?,
+        /// The sender's term (-1 when unset).
         term: i64 = -1,
     }
 }
@@ -299,12 +379,19 @@ dledger_body! {
 dledger_body! {
     /// `GetEntriesRequest`.
     pub struct GetEntriesRequestJson {
+        /// The first index wanted (`beginIndex`).
         begin_index: Option<i64>,
+        /// The result code (`DLedgerResponseCode`; 200 = SUCCESS, which requests keep).
         code: i32 = 200,
+        /// The DLedger group (`group`).
         group?,
+        /// The member that sent this body (`localId`).
         local_id?,
+        /// The most entries to return (`maxSize`).
         max_size: i32,
+        /// The member it is sent to (`remoteId`).
         remote_id?,
+        /// The sender's term (-1 when unset).
         term: i64 = -1,
     }
 }
@@ -312,10 +399,15 @@ dledger_body! {
 dledger_body! {
     /// `GetEntriesResponse`.
     pub struct GetEntriesResponseJson {
+        /// The result code (`DLedgerResponseCode`; 200 = SUCCESS, which requests keep).
         code: i32 = 200,
+        /// The entries read (`entries`).
         entries: Vec<EntryJson>,
+        /// The DLedger group (`group`).
         group?,
+        /// The leader as the sender knows it (`leaderId`).
         leader_id?,
+        /// The sender's term (-1 when unset).
         term: i64 = -1,
     }
 }
@@ -323,10 +415,15 @@ dledger_body! {
 dledger_body! {
     /// `MetadataResponse`.
     pub struct MetadataResponseJson {
+        /// The result code (`DLedgerResponseCode`; 200 = SUCCESS, which requests keep).
         code: i32 = 200,
+        /// The DLedger group (`group`).
         group?,
+        /// The leader as the sender knows it (`leaderId`).
         leader_id?,
+        /// Every member's id and address (`peers`).
         peers: BTreeMap<String, String>,
+        /// The sender's term (-1 when unset).
         term: i64 = -1,
     }
 }
@@ -344,11 +441,15 @@ routed!(
 /// Who sends to whom, for filling the common fields.
 #[derive(Debug, Clone)]
 pub struct Route<'a> {
+    /// The DLedger group.
     pub group: &'a str,
+    /// The sending member.
     pub local_id: &'a str,
+    /// The receiving member.
     pub remote_id: &'a str,
 }
 
+/// The JSON body of vote request `v`.
 pub fn vote_request(r: &Route, v: &VoteRequest) -> VoteRequestJson {
     VoteRequestJson {
         leader_id: Some(v.candidate.clone()),
@@ -359,6 +460,7 @@ pub fn vote_request(r: &Route, v: &VoteRequest) -> VoteRequestJson {
     }
 }
 
+/// The vote request in `j`; `None` without a candidate.
 pub fn vote_request_from(j: &VoteRequestJson) -> Option<VoteRequest> {
     Some(VoteRequest {
         term: j.term,
@@ -368,6 +470,7 @@ pub fn vote_request_from(j: &VoteRequestJson) -> Option<VoteRequest> {
     })
 }
 
+/// The JSON body of vote answer `v`, naming `leader` if the voter knows one.
 pub fn vote_response(r: &Route, leader: Option<String>, v: &VoteResponse) -> VoteResponseJson {
     VoteResponseJson {
         leader_id: leader,
@@ -377,6 +480,7 @@ pub fn vote_response(r: &Route, leader: Option<String>, v: &VoteResponse) -> Vot
     }
 }
 
+/// The vote answer in `j`; a non-200 code reads as `Unknown`.
 pub fn vote_response_from(j: &VoteResponseJson) -> VoteResponse {
     let result = if j.code == 200 {
         j.vote_result
@@ -392,6 +496,7 @@ pub fn vote_response_from(j: &VoteResponseJson) -> VoteResponse {
     }
 }
 
+/// The JSON body of heartbeat `h`.
 pub fn heartbeat_request(r: &Route, h: &HeartBeatRequest) -> HeartBeatJson {
     Base {
         leader_id: Some(h.leader.clone()),
@@ -400,6 +505,7 @@ pub fn heartbeat_request(r: &Route, h: &HeartBeatRequest) -> HeartBeatJson {
     }
 }
 
+/// The heartbeat in `j`; `None` without a leader.
 pub fn heartbeat_request_from(j: &HeartBeatJson) -> Option<HeartBeatRequest> {
     Some(HeartBeatRequest {
         term: j.term,
@@ -407,6 +513,7 @@ pub fn heartbeat_request_from(j: &HeartBeatJson) -> Option<HeartBeatRequest> {
     })
 }
 
+/// The JSON body of heartbeat answer `h`, naming `leader` if known.
 pub fn heartbeat_response(
     r: &Route,
     leader: Option<String>,
@@ -420,6 +527,7 @@ pub fn heartbeat_response(
     }
 }
 
+/// The heartbeat answer in `j`.
 pub fn heartbeat_response_from(j: &HeartBeatJson) -> HeartBeatResponse {
     HeartBeatResponse {
         term: j.term,
@@ -427,6 +535,7 @@ pub fn heartbeat_response_from(j: &HeartBeatJson) -> HeartBeatResponse {
     }
 }
 
+/// The JSON body of push `p`.
 pub fn push_request(r: &Route, p: &PushRequest) -> PushEntryRequestJson {
     PushEntryRequestJson {
         commit_index: p.commit_index,
@@ -438,6 +547,7 @@ pub fn push_request(r: &Route, p: &PushRequest) -> PushEntryRequestJson {
     }
 }
 
+/// The push in `j`; `None` without a leader, with an unknown type or a bad entry.
 pub fn push_request_from(j: &PushEntryRequestJson) -> Option<PushRequest> {
     let entry = match &j.entry {
         Some(e) => Some(e.to_entry()?),
@@ -454,6 +564,7 @@ pub fn push_request_from(j: &PushEntryRequestJson) -> Option<PushRequest> {
     })
 }
 
+/// The JSON body of push answer `p`, naming `leader` if known.
 pub fn push_response(r: &Route, leader: Option<String>, p: &PushResponse) -> PushEntryResponseJson {
     PushEntryResponseJson {
         begin_index: p.begin_index,
@@ -466,6 +577,7 @@ pub fn push_response(r: &Route, leader: Option<String>, p: &PushResponse) -> Pus
     }
 }
 
+/// The push answer in `j`.
 pub fn push_response_from(j: &PushEntryResponseJson) -> PushResponse {
     PushResponse {
         term: j.term,

@@ -49,23 +49,33 @@ use crate::store::{
 /// Everything that can fail in the server API.
 #[derive(Debug, Error)]
 pub enum DLedgerError {
+    /// A setting is invalid (what is wrong).
     #[error("bad configuration: {0}")]
     Config(String),
+    /// The file store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The member cannot listen on its address.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
+        /// The address from the peers list.
         addr: String,
+        /// What the operating system said.
         #[source]
         source: std::io::Error,
     },
+    /// A client append did not commit.
     #[error("append failed with {code} (leader: {leader:?})")]
     Append {
+        /// Why (`DLedgerResponseCode`).
         code: ResponseCode,
+        /// The leader this member knows of, to retry there.
         leader: Option<String>,
     },
+    /// The ledger refused an operation.
     #[error(transparent)]
     Log(#[from] LogError),
+    /// The server was shut down before it could answer.
     #[error("the server is shut down")]
     Closed,
 }
@@ -74,13 +84,19 @@ pub enum DLedgerError {
 /// down in tests).
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
+    /// The DLedger group name (`group`; RocketMQ: `dLegerGroup`).
     pub group: String,
+    /// This member's id (`selfId`; RocketMQ: `dLegerSelfId`).
     pub self_id: String,
     /// `n0-127.0.0.1:40911;n1-127.0.0.1:40912;...`
     pub peers: String,
+    /// The directory that holds `dledger-<selfId>/` (`storeBaseDir`).
     pub store_base_dir: PathBuf,
+    /// Size of one data file, in bytes (`mappedFileSizeForEntryData`).
     pub data_file_size: i64,
+    /// Size of one index file, in bytes (`mappedFileSizeForEntryIndex`).
     pub index_file_size: i64,
+    /// The Raft core's timings and rules.
     pub node: NodeConfig,
     /// How often the driver ticks the core.
     pub tick_ms: u64,
@@ -174,8 +190,11 @@ fn seed_from_clock(id: &str) -> u64 {
 /// Role, term and leader as one value (what the role watch carries).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleState {
+    /// The member's role.
     pub role: Role,
+    /// The member's current term.
     pub term: i64,
+    /// The leader's id, if one is known.
     pub leader_id: Option<String>,
 }
 

@@ -44,6 +44,7 @@ pub struct PendingFlush {
 }
 
 impl PendingFlush {
+    /// Whether nothing is waiting to be synced.
     pub fn is_empty(&self) -> bool {
         self.data.is_empty() && self.index.is_empty()
     }
@@ -70,8 +71,11 @@ const TERM_FILE: &str = "currterm";
 pub struct StoreConfig {
     /// `storeBaseDir` (RocketMQ: `storePathRootDir`).
     pub base_dir: PathBuf,
+    /// This member's id (`selfId`); the store lives in `dledger-<selfId>`.
     pub self_id: String,
+    /// Size of one data file, in bytes (`mappedFileSizeForEntryData`).
     pub data_file_size: i64,
+    /// Size of one index file, in bytes (`mappedFileSizeForEntryIndex`).
     pub index_file_size: i64,
 }
 
@@ -95,14 +99,18 @@ impl StoreConfig {
 /// What recovery found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Recovery {
+    /// The first index held (-1 when empty).
     pub begin_index: i64,
+    /// The last index held (-1 when empty).
     pub end_index: i64,
+    /// The term of the last entry (-1 when empty).
     pub end_term: i64,
     /// Recovery found and cut a torn or stale record after the last good one
     /// (false after a clean shutdown).
     pub torn_tail: bool,
     /// Index records rewritten from the data.
     pub rebuilt_index_records: i64,
+    /// The committed index read from the `checkpoint` file (`committedIndex`), -1 without one.
     pub committed_index: i64,
 }
 

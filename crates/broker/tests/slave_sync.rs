@@ -120,19 +120,42 @@ fn config_file(setup: &BrokerSetup, name: &str) -> String {
     std::fs::read_to_string(root.join("store/config").join(name)).unwrap_or_default()
 }
 
-/// The four tables a follower copied, as it persisted them.
-fn assert_copied_files(setup: &BrokerSetup, offset: i64) {
+/// What is still missing from the four tables a follower copied, as it persisted them
+/// (`None`: all there).
+fn missing_from_copied_files(setup: &BrokerSetup, offset: i64) -> Option<String> {
     let offsets = config_file(setup, "consumerOffset.json");
-    assert!(
-        offsets.contains(&format!("\"{TOPIC}@{GROUP}\":{{0:{offset}}}")),
-        "{offsets}"
-    );
+    if !offsets.contains(&format!("\"{TOPIC}@{GROUP}\":{{0:{offset}}}")) {
+        return Some(format!("consumerOffset.json: {offsets}"));
+    }
     let topics = config_file(setup, "topics.json");
-    assert!(topics.contains(&format!("\"{TOPIC}\"")), "{topics}");
+    if !topics.contains(&format!("\"{TOPIC}\"")) {
+        return Some(format!("topics.json: {topics}"));
+    }
     let groups = config_file(setup, "subscriptionGroup.json");
-    let g = groups.find(&format!("\"groupName\":\"{GROUP}\"")).unwrap();
+    let Some(g) = groups.find(&format!("\"groupName\":\"{GROUP}\"")) else {
+        return Some(format!("subscriptionGroup.json has no {GROUP}: {groups}"));
+    };
     let entry = &groups[g..groups[g..].find('}').map_or(groups.len(), |e| g + e)];
-    assert!(entry.contains("\"retryMaxTimes\":5"), "{entry}");
+    if !entry.contains("\"retryMaxTimes\":5") {
+        return Some(format!("subscriptionGroup.json: {entry}"));
+    }
+    None
+}
+
+/// Waits until the follower's files hold all four copied tables. One sync round copies
+/// topics, offsets, delay offsets and groups one after the other, and each table is
+/// persisted after it is replaced, so the offset a query already sees can come before the
+/// group in `subscriptionGroup.json`.
+async fn wait_copied_files(setup: &BrokerSetup, offset: i64) {
+    let start = Instant::now();
+    while let Some(missing) = missing_from_copied_files(setup, offset) {
+        assert!(
+            start.elapsed() < SYNC_WAIT,
+            "{} never persisted the copied state: {missing}",
+            setup.addr
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 async fn send_n(c: &RemotingClient, addr: &str, n: usize) {
@@ -180,9 +203,19 @@ async fn dledger_new_leader_starts_from_the_copied_consumer_state() {
     for f in &followers {
         let took = wait_copied(&c, &f.setup.addr, 25).await;
         eprintln!("{} copied offset 25 after {took:?}", f.setup.addr);
-        assert_copied_files(&f.setup, 25);
-        assert!(delay_offsets(&c, &f.setup.addr).await.contains("1:1"));
-        assert!(config_file(&f.setup, "delayOffset.json").contains("1:1"));
+        wait_copied_files(&f.setup, 25).await;
+        // the delay offsets come in the same round, right after the consumer offsets
+        let start = Instant::now();
+        while !(delay_offsets(&c, &f.setup.addr).await.contains("1:1")
+            && config_file(&f.setup, "delayOffset.json").contains("1:1"))
+        {
+            assert!(
+                start.elapsed() < SYNC_WAIT,
+                "{} never copied the delay offsets",
+                f.setup.addr
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
     }
     // It reads 5 more and commits; the leader dies before or after the next copy.
     commit(&c, &leader, 30).await;
@@ -247,7 +280,7 @@ async fn slave_serves_the_copied_offsets_after_a_master_kill() {
     // Nothing committed on the slave itself: the offset can only come from the copy.
     let took = wait_copied(&c, &ss.addr, 12).await;
     eprintln!("slave copied offset 12 after {took:?}");
-    assert_copied_files(&ss, 12);
+    wait_copied_files(&ss, 12).await;
 
     // kill -9 of the master: the slave still answers consumerProgress and offset queries.
     drop(master.take());

@@ -258,9 +258,28 @@ done
 [[ -n "$LEADER" ]] || { echo "no brokerId 0 in the name server after 60 s" >&2; exit 1; }
 log "name server lists brokerId 0 = $LEADER"
 
+# Waits until every member has the topic in its persisted topics.json: the leader writes it on
+# updateTopic, followers when their SlaveSynchronize round copies the leader's table (every 10 s,
+# as 4.8.0). A leader elected before its copy would answer TOPIC_NOT_EXIST to pulls of the topic.
+wait_topic_everywhere() {
+    local topic="$1" deadline=$((SECONDS + 30)) missing i
+    while :; do
+        missing=()
+        for i in 0 1 2; do
+            grep -q "\"$topic\"" "$WORK/n$i/store/config/topics.json" 2>/dev/null || missing+=("n$i")
+        done
+        ((${#missing[@]} == 0)) && return 0
+        if ((SECONDS >= deadline)); then
+            log "topic $topic: ${missing[*]} never copied it in 30 s"
+            return 1
+        fi
+        sleep 0.5
+    done
+}
 "$BIN/mqadmin" updateTopic -n "$NAMESRV" -c "$CLUSTER" -t "$TOPIC" -r 4 -w 4 >"$WORK/updateTopic.out"
-log "topic $TOPIC created (4/4 queues); followers copy topic configs every 3 s, waiting 4 s"
-sleep 4
+log "topic $TOPIC created (4/4 queues); waiting until every member has copied it"
+wait_topic_everywhere "$TOPIC" || VIOLATIONS+=("topic $TOPIC never reached every member")
+log "topic $TOPIC is on every member"
 
 # --- load --------------------------------------------------------------------------------------
 STOP="$WORK/stop"
@@ -347,8 +366,8 @@ STORED_LINE="$(grep -m1 '^verify: read=' "$WORK/verify.log" || echo 'verify: (no
 TX_TOPIC="DLedgerTx_$RANDOM$RANDOM"
 TX_LINE="not run"
 "$BIN/mqadmin" updateTopic -n "$NAMESRV" -c "$CLUSTER" -t "$TX_TOPIC" -r 4 -w 4 >>"$WORK/updateTopic.out"
-log "transactions: topic $TX_TOPIC created; waiting 4 s for the followers' topic sync"
-sleep 4
+log "transactions: topic $TX_TOPIC created; waiting until every member has copied it"
+wait_topic_everywhere "$TX_TOPIC" || VIOLATIONS+=("transactions: topic $TX_TOPIC never reached every member")
 TX_SYNC="$WORK/tx-sync"
 mkdir -p "$TX_SYNC"
 java_main interop.Transaction "$NAMESRV" "$TX_TOPIC" "$TX_SYNC" >"$WORK/transaction-java.log" 2>&1 &

@@ -70,6 +70,12 @@ pub async fn process(
         _ => {}
     }
     let Some(half) = find_half(b, h.commit_log_offset).await else {
+        // An answer to a check-back is oneway: without this line the refusal would be silent.
+        tracing::warn!(
+            "END_TRANSACTION from {peer} for {}: no half message at commit log offset {}",
+            h.msg_id,
+            h.commit_log_offset
+        );
         return Ok(Some(reply(
             rs::SYSTEM_ERROR,
             "Find prepared transaction message failed",

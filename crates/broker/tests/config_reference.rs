@@ -61,23 +61,16 @@ const END: &str = "<!-- end of key tables -->";
 
 #[test]
 fn the_book_prints_the_key_table() {
-    let path = concat!(
+    let page = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../book/src/appendix/configuration.md"
     );
-    let book = std::fs::read_to_string(path).unwrap();
-    let start = book.find(BEGIN).expect("begin marker in the page") + BEGIN.len();
-    let end = book[start..].find(END).expect("end marker") + start;
-    let expected = reference_tables();
-    if std::env::var_os("RMQ_BLESS_BOOK").is_some() {
-        let updated = format!("{}{}{}", &book[..start], expected, &book[end..]);
-        std::fs::write(path, updated).unwrap();
-        return;
-    }
-    assert!(
-        book[start..end] == expected,
-        "the configuration reference is out of date; run \
-         RMQ_BLESS_BOOK=1 cargo test -p rmq-broker --test config_reference"
+    rmq_testkit::check_generated_section(
+        std::path::Path::new(page),
+        BEGIN,
+        END,
+        &reference_tables(),
+        "RMQ_BLESS_BOOK=1 cargo test -p rmq-broker --test config_reference",
     );
 }
 

@@ -636,23 +636,16 @@ const END: &str = "<!-- end of header tables -->";
 /// `RMQ_BLESS_BOOK=1 cargo test -p rmq-remoting --test headers`.
 #[test]
 fn the_book_appendix_prints_this_table() {
-    let path = concat!(
+    let page = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../book/src/appendix/wire-protocol.md"
     );
-    let book = std::fs::read_to_string(path).unwrap();
-    let start = book.find(BEGIN).expect("begin marker in the appendix") + BEGIN.len();
-    let end = book[start..].find(END).expect("end marker") + start;
-    let expected = appendix_tables();
-    if std::env::var_os("RMQ_BLESS_BOOK").is_some() {
-        let updated = format!("{}{}{}", &book[..start], expected, &book[end..]);
-        std::fs::write(path, updated).unwrap();
-        return;
-    }
-    assert!(
-        book[start..end] == expected,
-        "the appendix's header tables are out of date; run \
-         RMQ_BLESS_BOOK=1 cargo test -p rmq-remoting --test headers"
+    rmq_testkit::check_generated_section(
+        std::path::Path::new(page),
+        BEGIN,
+        END,
+        &appendix_tables(),
+        "RMQ_BLESS_BOOK=1 cargo test -p rmq-remoting --test headers",
     );
 }
 

@@ -12,11 +12,13 @@
 
 #![warn(missing_docs)]
 
+mod book_section;
 mod error;
 mod ports;
 mod process;
 mod servers;
 
+pub use book_section::check_generated_section;
 pub use error::{Error, Result};
 pub use ports::{free_broker_port, free_port, free_ports};
 pub use process::{sibling_bin, spawn_wait, Proc, BOOT_TIMEOUT};

@@ -329,6 +329,22 @@ def links(book: Path, en_book: Path | None) -> int:
                 ids = pages[target].ids if target in pages else _parse(target).ids
                 if unquote(parts.fragment) not in ids:
                     broken.append(f"{page_path.relative_to(book)}: {ref} (no such anchor)")
+    # Emphasis that did not render: CommonMark does not close `**` after a full-width bracket that
+    # is followed by a letter, nor `_` inside a word, and Chinese has no spaces to end words.
+    for page_path in pages:
+        if page_path.name in ("print.html", "404.html", "toc.html"):
+            continue
+        text = page_path.read_text(encoding="utf-8", errors="replace")
+        main = re.search(r"<main>(.*)</main>", text, re.S)
+        body = re.sub(r"<(pre|code)[^>]*>.*?</\1>", "", main.group(1) if main else "", flags=re.S)
+        body = re.sub(r"<[^>]+>", "", body)
+        last_hit = -100
+        for m in re.finditer(r"\*\*|(?<=[\u3000-\u9fff\uff00-\uffef])[_*]|[_*](?=[\u3000-\u9fff\uff00-\uffef])", body):
+            if m.start() < last_hit + 40:
+                continue  # the closing marker of the same phrase
+            last_hit = m.start()
+            around = body[max(m.start() - 15, 0):m.end() + 25].replace("\n", " ")
+            broken.append(f"{page_path.relative_to(book)}: emphasis marker shown as text: ...{around}...")
     missing = []
     if en_book:
         for en_path in en_book.rglob("*.html"):

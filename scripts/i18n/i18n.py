@@ -435,10 +435,36 @@ def build(root: Path, lang: str, out: Path) -> int:
 
 
 TITLE_ANCHOR = re.compile(r"\s*\{#[A-Za-z0-9_-]+\}\s*$")
+HEADING_ANCHOR = re.compile(r"^(#{1,6} .*?\{#)([A-Za-z0-9_-]+)(\}\s*)$")
+
+
+def unique_anchors(content: str) -> str:
+    """Numbers a repeated `{#id}` of one page the way mdBook numbers repeated headings (`id-1`, ...).
+
+    Two English headings with the same text ("Retention" in the idea and in the code tour) are one
+    message, so both translations carry the same `{#retention}`; mdBook would give the second
+    `retention-1`, and so does this.
+    """
+    seen: dict[str, int] = {}
+    out = []
+    fence = None
+    for line in content.split("\n"):
+        m = re.match(r"^\s*(`{3,}|~{3,})", line)
+        if m and (fence is None or m.group(1).startswith(fence)):
+            fence = None if fence else m.group(1)
+        h = HEADING_ANCHOR.match(line) if fence is None else None
+        if h:
+            n = seen.get(h.group(2), 0)
+            seen[h.group(2)] = n + 1
+            if n:
+                line = f"{h.group(1)}{h.group(2)}-{n}{h.group(3)}"
+        out.append(line)
+    return "\n".join(out)
 
 
 def preprocess(argv: list[str]) -> int:
-    """Strips a translated heading's `{#english-anchor}` from chapter names and part titles.
+    """Strips a translated heading's `{#english-anchor}` from chapter names and part titles, and
+    numbers repeated anchors of a page (unique_anchors).
 
     The message of a chapter's title is also its name in SUMMARY.md, so the translation
     `崩溃恢复 {#crash-recovery}` would show the anchor in the sidebar, the page title and the
@@ -454,6 +480,8 @@ def preprocess(argv: list[str]) -> int:
             for key, value in node.items():
                 if key == "Chapter" and isinstance(value, dict) and isinstance(value.get("name"), str):
                     value["name"] = TITLE_ANCHOR.sub("", value["name"])
+                    if isinstance(value.get("content"), str):
+                        value["content"] = unique_anchors(value["content"])
                 if key == "PartTitle" and isinstance(value, str):
                     node[key] = TITLE_ANCHOR.sub("", value)
                 else:

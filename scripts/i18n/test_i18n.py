@@ -124,6 +124,11 @@ class Catalogue(unittest.TestCase):
                 i18n.write_po(copy, i18n.read_po(path))
                 self.assertEqual(copy.read_text(encoding="utf-8"), path.read_text(encoding="utf-8"), path)
 
+    def test_repeated_anchors_are_numbered_as_mdbook_does(self):
+        page = "## 文件保留时间 {#retention}\n```text\n## not a heading {#retention}\n```\n### 文件保留时间 {#retention}\n"
+        self.assertEqual(i18n.unique_anchors(page), page.replace("### 文件保留时间 {#retention}",
+                                                                   "### 文件保留时间 {#retention-1}"))
+
     def test_prose_free_messages_are_not_extracted(self):
         self.assertTrue(i18n.prose_free("```console\n$ mqadmin clusterList\n```"))
         self.assertTrue(i18n.prose_free("`SendMessageRequestHeader`"))

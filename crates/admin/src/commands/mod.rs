@@ -25,6 +25,7 @@ pub mod consumer_progress;
 pub mod delete_topic;
 pub mod query_msg_by_id;
 pub mod query_msg_by_key;
+pub mod query_msg_trace_by_id;
 pub mod reset_offset_by_time;
 pub mod send_message;
 pub mod topic_list;
@@ -131,6 +132,11 @@ pub const SUB_COMMANDS: &[SubCommandInfo] = &[
         class: "QueryMsgByKeySubCommand",
     },
     SubCommandInfo {
+        name: "QueryMsgTraceById",
+        desc: "query a message trace",
+        class: "QueryMsgTraceByIdSubCommand",
+    },
+    SubCommandInfo {
         name: "consumerConnection",
         desc: "Query consumer's socket connection, client version and subscription",
         class: "ConsumerConnectionSubCommand",
@@ -235,6 +241,7 @@ fn with_parser(
         "brokerStatus" => clap_command::<broker_status::Args>(info),
         "queryMsgById" => clap_command::<query_msg_by_id::Args>(info),
         "queryMsgByKey" => clap_command::<query_msg_by_key::Args>(info),
+        "QueryMsgTraceById" => clap_command::<query_msg_trace_by_id::Args>(info),
         "consumerConnection" => clap_command::<consumer_connection::Args>(info),
         "consumerProgress" => clap_command::<consumer_progress::Args>(info),
         "clusterList" => clap_command::<cluster_list::Args>(info),
@@ -270,6 +277,7 @@ pub async fn execute(
         "brokerStatus" => run!(broker_status),
         "queryMsgById" => run!(query_msg_by_id),
         "queryMsgByKey" => run!(query_msg_by_key),
+        "QueryMsgTraceById" => run!(query_msg_trace_by_id),
         "consumerConnection" => run!(consumer_connection),
         "consumerProgress" => run!(consumer_progress),
         "clusterList" => run!(cluster_list),

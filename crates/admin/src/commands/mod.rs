@@ -33,6 +33,7 @@ pub mod query_msg_by_id;
 pub mod query_msg_by_key;
 pub mod query_msg_by_offset;
 pub mod query_msg_by_unique_key;
+pub mod query_msg_trace_by_id;
 pub mod reset_offset_by_time;
 pub mod send_message;
 pub mod send_msg_status;
@@ -193,6 +194,11 @@ pub const SUB_COMMANDS: &[SubCommandInfo] = &[
         class: "ProducerConnectionSubCommand",
     },
     SubCommandInfo {
+        name: "QueryMsgTraceById",
+        desc: "query a message trace",
+        class: "QueryMsgTraceByIdSubCommand",
+    },
+    SubCommandInfo {
         name: "consumerConnection",
         desc: "Query consumer's socket connection, client version and subscription",
         class: "ConsumerConnectionSubCommand",
@@ -320,6 +326,7 @@ fn with_parser(
         "printMsgByQueue" => clap_command::<print_msg_by_queue::Args>(info),
         "sendMsgStatus" => clap_command::<send_msg_status::Args>(info),
         "producerConnection" => clap_command::<producer_connection::Args>(info),
+        "QueryMsgTraceById" => clap_command::<query_msg_trace_by_id::Args>(info),
         "consumerConnection" => clap_command::<consumer_connection::Args>(info),
         "consumerProgress" => clap_command::<consumer_progress::Args>(info),
         "clusterList" => clap_command::<cluster_list::Args>(info),
@@ -366,6 +373,7 @@ pub async fn execute(
         "printMsgByQueue" => run!(print_msg_by_queue),
         "sendMsgStatus" => run!(send_msg_status),
         "producerConnection" => run!(producer_connection),
+        "QueryMsgTraceById" => run!(query_msg_trace_by_id),
         "consumerConnection" => run!(consumer_connection),
         "consumerProgress" => run!(consumer_progress),
         "clusterList" => run!(cluster_list),

@@ -10,7 +10,7 @@
 # See interop/README.md.
 #
 # Environment: CARGO_TARGET_DIR (default <repo>/target), CARGO (default cargo),
-# INTEROP_SUITES (default "java go restart filter txn examples python reply"), INTEROP_KEEP=1 keeps the temp dir.
+# INTEROP_SUITES (default "java go restart filter txn examples python reply trace"), INTEROP_KEEP=1 keeps the temp dir.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,7 +18,7 @@ ROOT="$(cd "$HERE/.." && pwd)"
 CARGO="${CARGO:-cargo}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 BIN="$TARGET_DIR/debug"
-SUITES="${INTEROP_SUITES:-java go restart filter txn examples python reply}"
+SUITES="${INTEROP_SUITES:-java go restart filter txn examples python reply trace}"
 # The broker's delay levels. Levels 1-3 are 4.8.0's defaults (1 s, 5 s, 10 s): the delay checks
 # measure them. Levels 4 and 5 (4.8.0: 30 s and 1 m) are shortened to 2 s and 3 s because a failed
 # message is retried on level 3 + reconsumeTimes: the DLQ check (maxReconsumeTimes=2) then waits
@@ -178,6 +178,8 @@ messageDelayLevel=$DELAY_LEVELS
 enablePropertyFilter=true
 # txn suite: check-backs every second (4.8.0 default: 60 s)
 transactionCheckInterval=1000
+# trace suite: RMQ_SYS_TRACE_TOPIC exists from the start (topics are not auto-created here)
+traceTopicEnable=true
 CONF
     if start_broker; then
         break
@@ -411,6 +413,18 @@ run_reply() {
     java_main interop.ReplyInterop "$NAMESRV" "$CLUSTER" "$BROKER_NAME" "$BROKER_ADDR" "$BIN/rmq-example"
 }
 # --- end of the reply suite ---------------------------------------------------------------------
+
+# --- trace suite: message trace (helper "clientops") ------------------------------------------
+# The 4.8.0 Java producer and consumer with enableMsgTrace -> our mqadmin QueryMsgTraceById; our
+# rmq-example produce/consume --trace -> the real 4.8.0 mqadmin QueryMsgTraceById. See TraceInterop.java.
+run_trace() {
+    prepare_java
+    log "trace: building rmq-example"
+    CARGO_TARGET_DIR="$TARGET_DIR" "$CARGO" build -q -p rmq-bench --bin rmq-example
+    log "trace: running"
+    java_main interop.TraceInterop "$NAMESRV" "$CLUSTER" "$BIN/mqadmin" "$BIN/rmq-example"
+}
+# --- end of the trace suite ---------------------------------------------------------------------
 
 # ===== txn suite (issue 11: transactional messages) ==============================================
 # RocketMQ 4.8.0's "transaction" example as interop/java/.../Transaction.java: a 4.8.0

@@ -39,6 +39,8 @@ use rmq_remoting::protocol::{
 use rmq_remoting::{RemotingCommand, RemotingError};
 use serde::Deserialize;
 
+mod ops;
+
 use crate::message::{self, DecodeError, MessageExt};
 use crate::msgid::{self, MsgIdError};
 

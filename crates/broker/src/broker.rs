@@ -153,12 +153,12 @@ impl Broker {
         let main = RemotingServer::bind(SocketAddr::new(ip, self.config().listen_port))
             .await
             .with_context(|| format!("binding {}:{}", ip, self.config().listen_port))?
-            .with_max_frame_len(self.config().store.max_message_size + 1024 * 1024);
+            .with_max_frame_len(self.config().frame_max_length);
         let vip_port = self.config().listen_port.saturating_sub(2);
         let vip = RemotingServer::bind(SocketAddr::new(ip, vip_port))
             .await
             .with_context(|| format!("binding VIP channel {ip}:{vip_port}"))?
-            .with_max_frame_len(self.config().store.max_message_size + 1024 * 1024);
+            .with_max_frame_len(self.config().frame_max_length);
         let processor = Arc::new(BrokerProcessor::new(self.clone()));
         let p1: Arc<dyn rmq_remoting::RequestProcessor> = processor.clone();
         let p2: Arc<dyn rmq_remoting::RequestProcessor> = processor;

@@ -47,6 +47,9 @@
 //!     (answers the broker's RESET_CONSUMER_CLIENT_OFFSET, GET_CONSUMER_STATUS_FROM_CLIENT,
 //!     GET_CONSUMER_RUNNING_INFO and CONSUME_MESSAGE_DIRECTLY: see broker_calls)
 //! consumer::allocate::{allocate_averagely, allocate_by_circle}
+//! trace (message trace; ProducerConfig/PushConsumerConfig { enable_msg_trace, customized_trace_topic }):
+//!     record::{encode(&TraceContext) -> TraceTransfer { data, keys }, decode(&str) -> Vec<TraceContext>}
+//!     view::views_for(msg_id, body) -> Vec<TraceView>   dispatcher::TraceDispatcher   RMQ_SYS_TRACE_TOPIC
 //! fault::{MqFaultStrategy, LatencyFaultTolerance, compute_not_available_duration}
 //! route::{TopicPublishInfo, subscribe_queues}       instance::ClientInstance (the shared runtime)
 //! MessageExt, MessageQueue (re-exported from rmq-common / rmq-remoting)
@@ -72,6 +75,7 @@ pub mod instance;
 pub mod message;
 pub mod producer;
 pub mod route;
+pub mod trace;
 pub mod util;
 
 pub use api::{SendResult, SendStatus};

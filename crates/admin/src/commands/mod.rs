@@ -22,16 +22,29 @@ pub mod cluster_list;
 pub mod consume_message;
 pub mod consumer_connection;
 pub mod consumer_progress;
+pub mod delete_sub_group;
 pub mod delete_topic;
+pub mod flags;
+pub mod get_broker_config;
+pub mod print_msg;
+pub mod print_msg_by_queue;
+pub mod producer_connection;
 pub mod query_msg_by_id;
 pub mod query_msg_by_key;
+pub mod query_msg_by_offset;
+pub mod query_msg_by_unique_key;
+pub mod query_msg_trace_by_id;
 pub mod reset_offset_by_time;
 pub mod send_message;
+pub mod send_msg_status;
+pub mod topic_cluster_list;
 pub mod topic_list;
 pub mod topic_route;
 pub mod topic_status;
+pub mod update_broker_config;
 pub mod update_sub_group;
 pub mod update_topic;
+pub mod update_topic_perm;
 
 /// `MixAll.NAMESRV_ADDR_ENV`: where 4.8.0 looks when `-n` is absent.
 pub const NAMESRV_ADDR_ENV: &str = "NAMESRV_ADDR";
@@ -106,6 +119,21 @@ pub const SUB_COMMANDS: &[SubCommandInfo] = &[
         class: "UpdateSubGroupSubCommand",
     },
     SubCommandInfo {
+        name: "deleteSubGroup",
+        desc: "Delete subscription group from broker.",
+        class: "DeleteSubscriptionGroupCommand",
+    },
+    SubCommandInfo {
+        name: "updateBrokerConfig",
+        desc: "Update broker's config",
+        class: "UpdateBrokerConfigSubCommand",
+    },
+    SubCommandInfo {
+        name: "updateTopicPerm",
+        desc: "Update topic perm",
+        class: "UpdateTopicPermSubCommand",
+    },
+    SubCommandInfo {
         name: "topicRoute",
         desc: "Examine topic route info",
         class: "TopicRouteSubCommand",
@@ -114,6 +142,11 @@ pub const SUB_COMMANDS: &[SubCommandInfo] = &[
         name: "topicStatus",
         desc: "Examine topic Status info",
         class: "TopicStatusSubCommand",
+    },
+    SubCommandInfo {
+        name: "topicClusterList",
+        desc: "get cluster info for topic",
+        class: "TopicClusterSubCommand",
     },
     SubCommandInfo {
         name: "brokerStatus",
@@ -129,6 +162,41 @@ pub const SUB_COMMANDS: &[SubCommandInfo] = &[
         name: "queryMsgByKey",
         desc: "Query Message by Key",
         class: "QueryMsgByKeySubCommand",
+    },
+    SubCommandInfo {
+        name: "queryMsgByUniqueKey",
+        desc: "Query Message by Unique key",
+        class: "QueryMsgByUniqueKeySubCommand",
+    },
+    SubCommandInfo {
+        name: "queryMsgByOffset",
+        desc: "Query Message by offset",
+        class: "QueryMsgByOffsetSubCommand",
+    },
+    SubCommandInfo {
+        name: "printMsg",
+        desc: "Print Message Detail",
+        class: "PrintMessageSubCommand",
+    },
+    SubCommandInfo {
+        name: "printMsgByQueue",
+        desc: "Print Message Detail",
+        class: "PrintMessageByQueueCommand",
+    },
+    SubCommandInfo {
+        name: "sendMsgStatus",
+        desc: "send msg to broker.",
+        class: "SendMsgStatusCommand",
+    },
+    SubCommandInfo {
+        name: "producerConnection",
+        desc: "Query producer's socket connection and client version",
+        class: "ProducerConnectionSubCommand",
+    },
+    SubCommandInfo {
+        name: "QueryMsgTraceById",
+        desc: "query a message trace",
+        class: "QueryMsgTraceByIdSubCommand",
     },
     SubCommandInfo {
         name: "consumerConnection",
@@ -164,6 +232,11 @@ pub const SUB_COMMANDS: &[SubCommandInfo] = &[
         name: "consumeMessage",
         desc: "Consume message",
         class: "ConsumeMessageCommand",
+    },
+    SubCommandInfo {
+        name: "getBrokerConfig",
+        desc: "Get broker config by cluster or special broker!",
+        class: "GetBrokerConfigCommand",
     },
 ];
 
@@ -220,6 +293,14 @@ pub fn print_command_help(info: &SubCommandInfo, out: &mut dyn Write) -> std::io
     write!(out, "{}", cmd.render_help())
 }
 
+/// Writes the usage of the named subcommand, as 4.8.0's `ServerUtil.printCommandLineHelp` does
+/// when a command gets neither of the options it needs one of.
+pub fn print_usage(name: &str, out: &mut dyn Write) -> anyhow::Result<()> {
+    let info = find(name).ok_or_else(|| anyhow::anyhow!("The sub command {name} not exist."))?;
+    print_command_help(info, out)?;
+    Ok(())
+}
+
 /// Applies `f` to the clap command of the named subcommand.
 fn with_parser(
     name: &str,
@@ -230,11 +311,22 @@ fn with_parser(
         "updateTopic" => clap_command::<update_topic::Args>(info),
         "deleteTopic" => clap_command::<delete_topic::Args>(info),
         "updateSubGroup" => clap_command::<update_sub_group::Args>(info),
+        "deleteSubGroup" => clap_command::<delete_sub_group::Args>(info),
+        "updateBrokerConfig" => clap_command::<update_broker_config::Args>(info),
+        "updateTopicPerm" => clap_command::<update_topic_perm::Args>(info),
         "topicRoute" => clap_command::<topic_route::Args>(info),
         "topicStatus" => clap_command::<topic_status::Args>(info),
+        "topicClusterList" => clap_command::<topic_cluster_list::Args>(info),
         "brokerStatus" => clap_command::<broker_status::Args>(info),
         "queryMsgById" => clap_command::<query_msg_by_id::Args>(info),
         "queryMsgByKey" => clap_command::<query_msg_by_key::Args>(info),
+        "queryMsgByUniqueKey" => clap_command::<query_msg_by_unique_key::Args>(info),
+        "queryMsgByOffset" => clap_command::<query_msg_by_offset::Args>(info),
+        "printMsg" => clap_command::<print_msg::Args>(info),
+        "printMsgByQueue" => clap_command::<print_msg_by_queue::Args>(info),
+        "sendMsgStatus" => clap_command::<send_msg_status::Args>(info),
+        "producerConnection" => clap_command::<producer_connection::Args>(info),
+        "QueryMsgTraceById" => clap_command::<query_msg_trace_by_id::Args>(info),
         "consumerConnection" => clap_command::<consumer_connection::Args>(info),
         "consumerProgress" => clap_command::<consumer_progress::Args>(info),
         "clusterList" => clap_command::<cluster_list::Args>(info),
@@ -242,6 +334,7 @@ fn with_parser(
         "resetOffsetByTime" => clap_command::<reset_offset_by_time::Args>(info),
         "sendMessage" => clap_command::<send_message::Args>(info),
         "consumeMessage" => clap_command::<consume_message::Args>(info),
+        "getBrokerConfig" => clap_command::<get_broker_config::Args>(info),
         _ => return None,
     };
     Some(f(c))
@@ -265,11 +358,22 @@ pub async fn execute(
         "updateTopic" => run!(update_topic),
         "deleteTopic" => run!(delete_topic),
         "updateSubGroup" => run!(update_sub_group),
+        "deleteSubGroup" => run!(delete_sub_group),
+        "updateBrokerConfig" => run!(update_broker_config),
+        "updateTopicPerm" => run!(update_topic_perm),
         "topicRoute" => run!(topic_route),
         "topicStatus" => run!(topic_status),
+        "topicClusterList" => run!(topic_cluster_list),
         "brokerStatus" => run!(broker_status),
         "queryMsgById" => run!(query_msg_by_id),
         "queryMsgByKey" => run!(query_msg_by_key),
+        "queryMsgByUniqueKey" => run!(query_msg_by_unique_key),
+        "queryMsgByOffset" => run!(query_msg_by_offset),
+        "printMsg" => run!(print_msg),
+        "printMsgByQueue" => run!(print_msg_by_queue),
+        "sendMsgStatus" => run!(send_msg_status),
+        "producerConnection" => run!(producer_connection),
+        "QueryMsgTraceById" => run!(query_msg_trace_by_id),
         "consumerConnection" => run!(consumer_connection),
         "consumerProgress" => run!(consumer_progress),
         "clusterList" => run!(cluster_list),
@@ -277,6 +381,7 @@ pub async fn execute(
         "resetOffsetByTime" => run!(reset_offset_by_time),
         "sendMessage" => run!(send_message),
         "consumeMessage" => run!(consume_message),
+        "getBrokerConfig" => run!(get_broker_config),
         other => Err(anyhow::anyhow!("The sub command {other} not exist.")),
     };
     out.flush().ok();

@@ -38,6 +38,11 @@ config_section! {
         /// The client port; `listenPort - 2` (the VIP channel) and `listenPort + 1` (HA) are
         /// used too.
         listen_port: u16 = "listenPort", None, Restart, default 10911;
+        /// The largest frame (length field included) the client ports accept; a longer one
+        /// closes the connection with a log line naming the peer. 4.8.0 reads it from the
+        /// `com.rocketmq.remoting.frameMaxLength` system property.
+        frame_max_length: usize = "frameMaxLength", Bytes, Restart,
+            default rmq_remoting::codec::DEFAULT_MAX_FRAME_LEN;
         /// The name servers, `;`-separated; registration reads it every time.
         namesrv_addr: Option<String> = "namesrvAddr", None, Live,
             default namesrv_addr_from_env(), shown "$NAMESRV_ADDR";

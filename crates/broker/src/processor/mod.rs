@@ -8,6 +8,7 @@ pub mod admin;
 pub mod broker2client;
 pub mod client;
 pub mod consumer;
+pub mod ops;
 pub mod pull;
 pub mod query;
 pub mod reply_message;
@@ -105,6 +106,7 @@ impl RequestProcessor for BrokerProcessor {
                     reply_message::process(&b, &ctx, req).await
                 }
                 code if broker2client::handles(code) => broker2client::process(&b, &ctx, req).await,
+                code if ops::handles(code) => ops::process(&b, &ctx, req).await,
                 rq::PULL_MESSAGE => pull::process(&b, &ctx, req).await,
                 // An "unknown" verdict gets no reply, as in 4.8.0.
                 rq::END_TRANSACTION => match crate::transaction::end::process(&b, &ctx, &req).await

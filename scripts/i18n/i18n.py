@@ -317,7 +317,9 @@ def terms(root: Path, lang: str, limit: int) -> int:
             continue
         prose = re.sub(r"`[^`]*`|\]\([^)]*\)|<[^>]+>", " ", e.msgid)
         for en, forms in pairs:  # longest first; a matched term is blanked out for shorter ones
-            pattern = re.compile(rf"(?<![\w-]){re.escape(en)}(?:s|es)?(?![\w-])", re.I)
+            # An all-capital name (HA, ACL) is matched as written; a word also in its plural.
+            plural, flags = ("", 0) if en.isupper() else ("(?:s|es)?", re.I)
+            pattern = re.compile(rf"(?<![\w-]){re.escape(en)}{plural}(?![\w-])", flags)
             if not pattern.search(prose):
                 continue
             prose = pattern.sub(" ", prose)

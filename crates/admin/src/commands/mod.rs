@@ -311,6 +311,11 @@ pub const SUB_COMMANDS: &[SubCommandInfo] = &[
         class: "UpdateNamesrvConfigCommand",
     },
     SubCommandInfo {
+        name: "getBrokerConfig",
+        desc: "Get broker config by cluster or special broker!",
+        class: "GetBrokerConfigCommand",
+    },
+    SubCommandInfo {
         name: "queryCq",
         desc: "Query cq command.",
         class: "QueryConsumeQueueCommand",
@@ -324,11 +329,6 @@ pub const SUB_COMMANDS: &[SubCommandInfo] = &[
         name: "consumeMessage",
         desc: "Consume message",
         class: "ConsumeMessageCommand",
-    },
-    SubCommandInfo {
-        name: "getBrokerConfig",
-        desc: "Get broker config by cluster or special broker!",
-        class: "GetBrokerConfigCommand",
     },
 ];
 

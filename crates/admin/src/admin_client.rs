@@ -575,12 +575,7 @@ impl AdminClient {
             )
             .await?;
         let text = String::from_utf8_lossy(resp.body_bytes());
-        Ok(text
-            .lines()
-            .filter(|l| !l.trim_start().starts_with('#'))
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-            .collect())
+        Ok(ops::parse_properties_text(&text))
     }
 
     /// GET_PRODUCER_CONNECTION_LIST (204) on one broker.

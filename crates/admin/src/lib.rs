@@ -39,6 +39,7 @@
 #![warn(missing_docs)]
 
 pub mod admin_client;
+pub mod catalog;
 pub mod commands;
 pub mod format;
 /// The record decoder and message ids live in rmq-common; re-exported under the names the

@@ -62,6 +62,8 @@ pub struct BrokerStats {
     pub tps: TpsSampler,
     /// Messages handed out per topic@group (`consumeTps`).
     pub group_gets: GroupGetNums,
+    /// Messages stored per topic (`TOPIC_PUT_NUMS`, `statsAll`'s InTPS).
+    pub topic_puts: crate::stats::StatsItemSet,
     /// Put/get totals at the last two midnights (yesterday's traffic).
     pub daily: DailyTotals,
 }
@@ -383,6 +385,7 @@ impl Broker {
         let mut flush_tick = tokio::time::interval(flush);
         let mut scan_tick = tokio::time::interval(Duration::from_secs(10));
         let mut tps_tick = tokio::time::interval(Duration::from_secs(1));
+        let mut stats_tick: u64 = 0;
         let midnight = tokio::time::sleep(crate::stats::until_next_midnight(&chrono::Local::now()));
         tokio::pin!(midnight);
         loop {
@@ -404,7 +407,9 @@ impl Broker {
                     let _ = tokio::task::spawn_blocking(move || b.offsets().persist()).await;
                 }
                 _ = tps_tick.tick() => {
-                    self.stats.group_gets.sample();
+                    stats_tick += 1;
+                    self.stats.group_gets.0.sample(stats_tick);
+                    self.stats.topic_puts.sample(stats_tick);
                     self.stats.tps.sample(
                         self.store.put_times.load(std::sync::atomic::Ordering::Relaxed),
                         self.store.get_times.load(std::sync::atomic::Ordering::Relaxed),

@@ -131,9 +131,11 @@ impl AddressPattern {
                 let range = |s: &str| s.trim().parse::<u32>().ok().filter(|n| *n <= 255);
                 match (range(a), range(b)) {
                     (Some(a), Some(b)) if a <= b => (a, b),
-                    _ => return Err(BadPattern(format!(
+                    _ => {
+                        return Err(BadPattern(format!(
                         "RangeRemoteAddressStrategy netaddress examine scope Exception value {v} "
-                    ))),
+                    )))
+                    }
                 }
             } else {
                 continue;

@@ -200,11 +200,13 @@ impl PlainAccessConfig {
     pub fn compile(&self) -> Result<Account, BadFile> {
         let (ak, sk) = match (&self.access_key, &self.secret_key) {
             (Some(ak), Some(sk)) if ak.chars().count() > 6 && sk.chars().count() > 6 => (ak, sk),
-            _ => return Err(BadFile(format!(
+            _ => {
+                return Err(BadFile(format!(
                 "The accessKey={} and secretKey={} cannot be null and length should longer than 6",
                 java_str(&self.access_key),
                 java_str(&self.secret_key)
-            ))),
+            )))
+            }
         };
         let mut perms: Option<HashMap<String, u8>> = None;
         for (is_topic, list) in [(false, &self.group_perms), (true, &self.topic_perms)] {

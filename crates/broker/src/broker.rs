@@ -120,6 +120,8 @@ impl Broker {
         );
         let slave_sync = SlaveSync::new(replication.broker_role() == BrokerRole::Slave);
         let acl = crate::acl::open(&cfg)?;
+        let client = RemotingClient::new();
+        crate::acl::sign_own_requests(&cfg, &client);
         Ok(Arc::new(Broker {
             config: LiveConfig::new(
                 cfg.clone(),
@@ -136,7 +138,7 @@ impl Broker {
             flow,
             store_host,
             register_now: Notify::new(),
-            client: RemotingClient::new(),
+            client,
             boot_time: Instant::now(),
             schedule,
             stats: BrokerStats::default(),

@@ -354,6 +354,28 @@ pub fn open(cfg: &crate::config::BrokerConfig) -> anyhow::Result<Option<Arc<AclV
     Ok(Some(AclValidator::load(&path)?))
 }
 
+/// Signs what `cfg` names as this broker's own account (`aclAccessKey`/`aclSecretKey`) into
+/// every request `client` sends, so brokers of one ACL cluster can call each other.
+pub fn sign_own_requests(cfg: &crate::config::BrokerConfig, client: &rmq_remoting::RemotingClient) {
+    if let (Some(ak), Some(sk)) = (&cfg.acl.access_key, &cfg.acl.secret_key) {
+        client.set_rpc_hook(Arc::new(OwnSigner {
+            access_key: ak.clone(),
+            secret_key: sk.clone(),
+        }));
+    }
+}
+
+struct OwnSigner {
+    access_key: String,
+    secret_key: String,
+}
+
+impl rmq_remoting::RpcHook for OwnSigner {
+    fn before_request(&self, _remote_addr: &str, cmd: &mut RemotingCommand) {
+        rmq_remoting::acl::sign_request(cmd, &self.access_key, &self.secret_key, None);
+    }
+}
+
 /// `Permission.ADMIN_CODE`: UPDATE_AND_CREATE_TOPIC (17), UPDATE_BROKER_CONFIG (25),
 /// DELETE_TOPIC_IN_BROKER (215), UPDATE_AND_CREATE_SUBSCRIPTIONGROUP (200),
 /// DELETE_SUBSCRIPTIONGROUP (207). The ACL codes 50-54 are not among them.

@@ -322,6 +322,12 @@ config_section! {
         /// The ACL file (our key: 4.8.0 always reads `$ROCKETMQ_HOME/conf/plain_acl.yml`).
         plain_file: Option<std::path::PathBuf> = "aclPlainFile", None, Restart, default None,
             shown "$ROCKETMQ_HOME/conf/plain_acl.yml";
+        /// The account this broker signs its own requests to other brokers with (a
+        /// follower copying the leader's tables). Our key: 4.8.0 brokers send unsigned, so
+        /// their addresses must be on `globalWhiteRemoteAddresses`.
+        access_key: Option<String> = "aclAccessKey", None, Restart, default None;
+        /// The secret key that goes with `aclAccessKey`.
+        secret_key: Option<String> = "aclSecretKey", None, Restart, default None;
     }
 }
 

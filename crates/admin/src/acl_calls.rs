@@ -184,19 +184,29 @@ impl AdminClient {
     }
 }
 
-/// The brokers an ACL command of mqadmin addresses: `-b`, or every master of `-c`
-/// (`CommandUtil.fetchMasterAddrByClusterName`).
-pub async fn acl_targets(
-    admin: &AdminClient,
-    broker_addr: Option<&str>,
-    cluster: Option<&str>,
-) -> anyhow::Result<Vec<String>> {
-    if let Some(b) = broker_addr {
-        return Ok(vec![b.trim().to_string()]);
-    }
-    let cluster = cluster.unwrap_or_default().trim();
-    match admin.master_addrs_of_cluster(cluster).await? {
-        Some(set) => Ok(set.into_iter().collect()),
-        None => anyhow::bail!("{}", crate::commands::CLUSTER_ERROR_MESSAGE),
+/// The `-b`/`-c` pair every ACL command of mqadmin has: one of them, not both.
+#[derive(Debug, Clone, clap::Args)]
+#[group(id = "target", required = true, multiple = false)]
+pub struct AclTarget {
+    /// the broker to send it to (host:port)
+    #[arg(short = 'b', long = "brokerAddr", value_name = "arg")]
+    pub broker_addr: Option<String>,
+    /// send it to every master of this cluster
+    #[arg(short = 'c', long = "clusterName", value_name = "arg")]
+    pub cluster_name: Option<String>,
+}
+
+impl AclTarget {
+    /// The brokers addressed: `-b`, or every master of `-c`
+    /// (`CommandUtil.fetchMasterAddrByClusterName`).
+    pub async fn addrs(&self, admin: &AdminClient) -> anyhow::Result<Vec<String>> {
+        if let Some(b) = &self.broker_addr {
+            return Ok(vec![b.trim().to_string()]);
+        }
+        let cluster = self.cluster_name.as_deref().unwrap_or_default().trim();
+        match admin.master_addrs_of_cluster(cluster).await? {
+            Some(set) => Ok(set.into_iter().collect()),
+            None => anyhow::bail!("{}", crate::commands::CLUSTER_ERROR_MESSAGE),
+        }
     }
 }

@@ -5,23 +5,19 @@
 
 use std::io::Write;
 
-use crate::acl_calls::{acl_targets, ClusterAclVersionInfo};
+use crate::acl_calls::{AclTarget, ClusterAclVersionInfo};
 use crate::admin_client::AdminClient;
 use crate::commands::CommonArgs;
 
 /// `clusterAclConfigVersion`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
-#[command(group(clap::ArgGroup::new("target").required(true).args(["broker_addr", "cluster_name"])))]
 pub struct Args {
     /// `-n` (else `$NAMESRV_ADDR`).
     #[command(flatten)]
     pub common: CommonArgs,
-    /// query acl config version for which broker
-    #[arg(short = 'b', long = "brokerAddr", value_name = "arg")]
-    pub broker_addr: Option<String>,
-    /// query acl config version for specified cluster
-    #[arg(short = 'c', long = "clusterName", value_name = "arg")]
-    pub cluster_name: Option<String>,
+    /// `-b` or `-c`.
+    #[command(flatten)]
+    pub target: AclTarget,
 }
 
 /// One row: `%-16s  %-22s  %-22s  %-20s  %-22s` (the time as `yyyy-MM-dd HH:mm:ss`, local).
@@ -49,12 +45,12 @@ async fn print(admin: &AdminClient, addr: &str, out: &mut dyn Write) -> anyhow::
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
     let admin = args.common.admin().await?;
     let result = async {
-        if let Some(b) = &args.broker_addr {
+        if let Some(b) = &args.target.broker_addr {
             print(&admin, b.trim(), out).await?;
             writeln!(out, "get broker's plain access config version success.")?;
             return anyhow::Ok(());
         }
-        let targets = acl_targets(&admin, None, args.cluster_name.as_deref()).await?;
+        let targets = args.target.addrs(&admin).await?;
         writeln!(
             out,
             "{:<16}  {:<22}  {:<22}  {:<20}  {:<22}",

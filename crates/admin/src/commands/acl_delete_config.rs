@@ -5,22 +5,18 @@
 
 use std::io::Write;
 
-use crate::acl_calls::acl_targets;
+use crate::acl_calls::AclTarget;
 use crate::commands::CommonArgs;
 
 /// `deleteAccessConfig`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
-#[command(group(clap::ArgGroup::new("target").required(true).args(["broker_addr", "cluster_name"])))]
 pub struct Args {
     /// `-n` (else `$NAMESRV_ADDR`).
     #[command(flatten)]
     pub common: CommonArgs,
-    /// delete acl config account to which broker
-    #[arg(short = 'b', long = "brokerAddr", value_name = "arg")]
-    pub broker_addr: Option<String>,
-    /// delete cl config account to which cluster
-    #[arg(short = 'c', long = "clusterName", value_name = "arg")]
-    pub cluster_name: Option<String>,
+    /// `-b` or `-c`.
+    #[command(flatten)]
+    pub target: AclTarget,
     /// set accessKey in acl config file for deleting which account
     #[arg(short = 'a', long = "accessKey", value_name = "arg")]
     pub access_key: String,
@@ -30,12 +26,7 @@ pub struct Args {
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
     let ak = args.access_key.trim();
     let admin = args.common.admin().await?;
-    let targets = acl_targets(
-        &admin,
-        args.broker_addr.as_deref(),
-        args.cluster_name.as_deref(),
-    )
-    .await;
+    let targets = args.target.addrs(&admin).await;
     let result = async {
         for addr in targets? {
             admin.delete_plain_access_config(&addr, ak).await?;

@@ -6,22 +6,18 @@
 
 use std::io::Write;
 
-use crate::acl_calls::{acl_targets, AclConfig};
+use crate::acl_calls::{AclConfig, AclTarget};
 use crate::commands::CommonArgs;
 
 /// `getAccessConfigSubCommand`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
-#[command(group(clap::ArgGroup::new("target").required(true).args(["broker_addr", "cluster_name"])))]
 pub struct Args {
     /// `-n` (else `$NAMESRV_ADDR`).
     #[command(flatten)]
     pub common: CommonArgs,
-    /// query acl config version for which broker
-    #[arg(short = 'b', long = "brokerAddr", value_name = "arg")]
-    pub broker_addr: Option<String>,
-    /// query acl config version for specified cluster
-    #[arg(short = 'c', long = "clusterName", value_name = "arg")]
-    pub cluster_name: Option<String>,
+    /// `-b` or `-c`.
+    #[command(flatten)]
+    pub target: AclTarget,
 }
 
 /// Java's `List.toString`: `[a, b]`.
@@ -64,12 +60,7 @@ pub fn render(c: &AclConfig) -> String {
 /// Runs `getAccessConfigSubCommand` and prints what 4.8.0's command prints.
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
     let admin = args.common.admin().await?;
-    let targets = acl_targets(
-        &admin,
-        args.broker_addr.as_deref(),
-        args.cluster_name.as_deref(),
-    )
-    .await;
+    let targets = args.target.addrs(&admin).await;
     let result = async {
         for addr in targets? {
             let c = admin.examine_broker_cluster_acl_config(&addr).await?;

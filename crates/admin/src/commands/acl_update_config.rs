@@ -6,22 +6,18 @@
 
 use std::io::Write;
 
-use crate::acl_calls::{acl_targets, PlainAccessConfig};
+use crate::acl_calls::{AclTarget, PlainAccessConfig};
 use crate::commands::{java_bool, CommonArgs};
 
 /// `updateAclConfig`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
-#[command(group(clap::ArgGroup::new("target").required(true).args(["broker_addr", "cluster_name"])))]
 pub struct Args {
     /// `-n` (else `$NAMESRV_ADDR`).
     #[command(flatten)]
     pub common: CommonArgs,
-    /// update acl config file to which broker
-    #[arg(short = 'b', long = "brokerAddr", value_name = "arg")]
-    pub broker_addr: Option<String>,
-    /// update cl config file to which cluster
-    #[arg(short = 'c', long = "clusterName", value_name = "arg")]
-    pub cluster_name: Option<String>,
+    /// `-b` or `-c`.
+    #[command(flatten)]
+    pub target: AclTarget,
     /// set accessKey in acl config file
     #[arg(short = 'a', long = "accessKey", value_name = "arg")]
     pub access_key: String,
@@ -85,12 +81,7 @@ pub fn object_to_string(c: &PlainAccessConfig) -> String {
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
     let config = args.access_config();
     let admin = args.common.admin().await?;
-    let targets = acl_targets(
-        &admin,
-        args.broker_addr.as_deref(),
-        args.cluster_name.as_deref(),
-    )
-    .await;
+    let targets = args.target.addrs(&admin).await;
     let result = async {
         for addr in targets? {
             admin
@@ -107,4 +98,35 @@ pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
     .await;
     admin.shutdown();
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn flags_follow_4_8_0_and_lists_split_on_commas() {
+        let a = Args::try_parse_from([
+            "updateAclConfig",
+            "-c",
+            "C",
+            "-a",
+            " RocketMQ ",
+            "-t",
+            "a=PUB,b=SUB",
+            "-m",
+            "TRUE",
+        ])
+        .unwrap();
+        let c = a.access_config();
+        assert_eq!(c.access_key.as_deref(), Some("RocketMQ"));
+        assert_eq!(c.topic_perms.unwrap(), vec!["a=PUB", "b=SUB"]);
+        assert!(c.admin, "Boolean.parseBoolean ignores case");
+        assert!(c.group_perms.is_none());
+        // -b or -c, exactly one; -a is required
+        assert!(Args::try_parse_from(["x", "-a", "RocketMQ"]).is_err());
+        assert!(Args::try_parse_from(["x", "-b", "h:1", "-c", "C", "-a", "RocketMQ"]).is_err());
+        assert!(Args::try_parse_from(["x", "-b", "h:1"]).is_err());
+    }
 }

@@ -5,22 +5,18 @@
 
 use std::io::Write;
 
-use crate::acl_calls::acl_targets;
+use crate::acl_calls::AclTarget;
 use crate::commands::CommonArgs;
 
 /// `updateGlobalWhiteAddr`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
-#[command(group(clap::ArgGroup::new("target").required(true).args(["broker_addr", "cluster_name"])))]
 pub struct Args {
     /// `-n` (else `$NAMESRV_ADDR`).
     #[command(flatten)]
     pub common: CommonArgs,
-    /// update global white address to which broker
-    #[arg(short = 'b', long = "brokerAddr", value_name = "arg")]
-    pub broker_addr: Option<String>,
-    /// update global white address to which cluster
-    #[arg(short = 'c', long = "clusterName", value_name = "arg")]
-    pub cluster_name: Option<String>,
+    /// `-b` or `-c`.
+    #[command(flatten)]
+    pub target: AclTarget,
     /// set globalWhiteRemoteAddress list,eg: 10.10.103.*,192.168.0.*
     #[arg(short = 'g', long = "globalWhiteRemoteAddresses", value_name = "arg")]
     pub global_white_remote_addresses: String,
@@ -30,12 +26,7 @@ pub struct Args {
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
     let addrs = args.global_white_remote_addresses.trim();
     let admin = args.common.admin().await?;
-    let targets = acl_targets(
-        &admin,
-        args.broker_addr.as_deref(),
-        args.cluster_name.as_deref(),
-    )
-    .await;
+    let targets = args.target.addrs(&admin).await;
     let result = async {
         for addr in targets? {
             admin.update_global_white_addr_config(&addr, addrs).await?;

@@ -17,6 +17,11 @@ use rmq_client::{ClientConfig, ClientError};
 
 use crate::admin_client::{AdminClient, AdminError, DEFAULT_TIMEOUT};
 
+pub mod acl_config_version;
+pub mod acl_delete_config;
+pub mod acl_get_config;
+pub mod acl_update_config;
+pub mod acl_update_global_white;
 pub mod allocate_mq;
 pub mod broker_consume_stats;
 pub mod broker_status;
@@ -87,7 +92,8 @@ impl CommonArgs {
     /// An admin client for the chosen name servers.
     pub async fn admin(&self) -> anyhow::Result<AdminClient> {
         let addrs = self.namesrv().unwrap_or_default();
-        Ok(AdminClient::start(&addrs, DEFAULT_TIMEOUT).await?)
+        let credentials = crate::acl_calls::tools_credentials()?;
+        Ok(AdminClient::start_with_credentials(&addrs, DEFAULT_TIMEOUT, credentials).await?)
     }
 
     /// The rmq-client settings for a producer or consumer these options point at
@@ -99,6 +105,7 @@ impl CommonArgs {
             return Err(AdminError::NoNameServer.into());
         }
         config.instance_name = Some(rmq_client::util::now_ms().to_string());
+        config.credentials = crate::acl_calls::tools_credentials()?;
         Ok(config)
     }
 }
@@ -336,6 +343,32 @@ pub const SUB_COMMANDS: &[SubCommandInfo] = &[
         desc: "Consume message",
         class: "ConsumeMessageCommand",
     },
+    // the ACL commands (registered last in 4.8.0 too)
+    SubCommandInfo {
+        name: "updateAclConfig",
+        desc: "Update acl config yaml file in broker",
+        class: "UpdateAccessConfigSubCommand",
+    },
+    SubCommandInfo {
+        name: "deleteAccessConfig",
+        desc: "Delete Acl Config Account in broker",
+        class: "DeleteAccessConfigSubCommand",
+    },
+    SubCommandInfo {
+        name: "clusterAclConfigVersion",
+        desc: "List all of acl config version information in cluster",
+        class: "ClusterAclConfigVersionListSubCommand",
+    },
+    SubCommandInfo {
+        name: "updateGlobalWhiteAddr",
+        desc: "Update global white address for acl Config File in broker",
+        class: "UpdateGlobalWhiteAddrSubCommand",
+    },
+    SubCommandInfo {
+        name: "getAccessConfigSubCommand",
+        desc: "List all of acl config information in cluster",
+        class: "GetAccessConfigSubCommand",
+    },
 ];
 
 /// Looks a subcommand up by name, ignoring case like 4.8.0.
@@ -450,6 +483,11 @@ fn with_parser(
         "sendMessage" => clap_command::<send_message::Args>(info),
         "consumeMessage" => clap_command::<consume_message::Args>(info),
         "getBrokerConfig" => clap_command::<get_broker_config::Args>(info),
+        "updateAclConfig" => clap_command::<acl_update_config::Args>(info),
+        "deleteAccessConfig" => clap_command::<acl_delete_config::Args>(info),
+        "clusterAclConfigVersion" => clap_command::<acl_config_version::Args>(info),
+        "updateGlobalWhiteAddr" => clap_command::<acl_update_global_white::Args>(info),
+        "getAccessConfigSubCommand" => clap_command::<acl_get_config::Args>(info),
         _ => return None,
     };
     Some(f(c))
@@ -517,6 +555,11 @@ pub async fn execute(
         "sendMessage" => run!(send_message),
         "consumeMessage" => run!(consume_message),
         "getBrokerConfig" => run!(get_broker_config),
+        "updateAclConfig" => run!(acl_update_config),
+        "deleteAccessConfig" => run!(acl_delete_config),
+        "clusterAclConfigVersion" => run!(acl_config_version),
+        "updateGlobalWhiteAddr" => run!(acl_update_global_white),
+        "getAccessConfigSubCommand" => run!(acl_get_config),
         other => Err(anyhow::anyhow!("The sub command {other} not exist.")),
     };
     out.flush().ok();

@@ -114,6 +114,7 @@ book-check: mdbook ## check includes/anchors, the prose and the translation, the
 	$(ZH_BUILD)
 	$(I18N) links $(BOOK_ZH_DIR) target/book
 	$(I18N) stats $(if $(filter 1,$(I18N_STRICT)),--strict)
+	$(I18N) terms --limit 5
 	$(I18N_ENV) python3 scripts/i18n/test_i18n.py
 
 i18n-update: mdbook ## after editing book/src: re-extract po/messages.pot, merge into po/zh-CN.po (changed text turns fuzzy)

@@ -17,6 +17,7 @@ script wraps the steps so the Makefile and CI call them the same way:
                                 its twin in DIR (so links and the language switch keep working)
     i18n.py export LANG CHAPTER OUT   the untranslated/fuzzy entries of one chapter, for a translator
     i18n.py import LANG FILE          put the translations of an exported file into po/LANG.po
+    i18n.py terms               translated messages that skip a term of book/src/terms-zh.md (report)
     i18n.py build LANG OUT      build the LANG edition of the book into OUT
     i18n.py preprocess          the mdBook preprocessor run after mdbook-gettext (see preprocess())
 
@@ -279,6 +280,58 @@ def stats(root: Path, strict: bool, per_chapter: bool) -> int:
     return status
 
 
+# --- terms: the two-column glossary used consistently ---
+
+
+def term_pairs(root: Path) -> list[tuple[str, str]]:
+    """(English term, zh-CN term) from the table of book/src/terms-zh.md. A cell may name several
+    terms ("SYNC_FLUSH, ASYNC_FLUSH" / "同步刷盘，异步刷盘"); a parenthesis in the zh-CN cell is the
+    word given at first use, so only the part before it must appear."""
+    pairs = []
+    for line in (root / "book" / "src" / "terms-zh.md").read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 2 or cells[0] in ("English", "") or set(cells[0]) <= set("-"):
+            continue
+        en = re.sub(r"\[([^]]*)\]\([^)]*\)", r"\1", cells[0])
+        en = re.sub(r"\s*\(.*?\)", "", en).replace('"', "")
+        ens = [e.strip() for e in en.split(",") if e.strip()]
+        zhs = [z.strip() for z in re.split(r"[，,](?![^（]*）)", cells[1]) if z.strip()]
+        if len(ens) != len(zhs):
+            ens, zhs = ens[:1], zhs[:1]
+        for e, z in zip(ens, zhs):
+            # "CommitLog（消息存储文件）": the text may use either the name or the Chinese word.
+            forms = [f.strip() for f in re.split(r"[（）]", z) if f.strip()]
+            if e.lower() not in (f.lower() for f in forms):
+                pairs.append((e, forms))
+    return sorted(pairs, key=lambda p: -len(p[0]))
+
+
+def terms(root: Path, lang: str, limit: int) -> int:
+    """Reports translated messages whose English text uses a term of the table while the
+    translation has neither its zh-CN term nor the English word. Report-only: a sentence can
+    rightly say it another way, so a person decides."""
+    pairs = term_pairs(root)
+    misses = []
+    for e in read_po(root / "po" / f"{lang}.po")[1:]:
+        if e.obsolete or e.fuzzy or not e.msgstr:
+            continue
+        prose = re.sub(r"`[^`]*`|\]\([^)]*\)|<[^>]+>", " ", e.msgid)
+        for en, forms in pairs:  # longest first; a matched term is blanked out for shorter ones
+            # An all-capital name (HA, ACL) is matched as written; a word also in its plural.
+            plural, flags = ("", 0) if en.isupper() else ("(?:s|es)?", re.I)
+            pattern = re.compile(rf"(?<![\w-]){re.escape(en)}{plural}(?![\w-])", flags)
+            if not pattern.search(prose):
+                continue
+            prose = pattern.sub(" ", prose)
+            if not any(f in e.msgstr for f in forms) and en.lower() not in e.msgstr.lower():
+                misses.append(f"{en} -> {' / '.join(forms)}: {e.msgstr[:60]!r}")
+    for m in misses[:limit]:
+        print("  " + m)
+    print(f"i18n: terms: {len(pairs)} terms of book/src/terms-zh.md; {len(misses)} translated messages "
+          "use an English term without its zh-CN term (reported only)")
+    return 0
+
+
 # --- links ---
 
 
@@ -511,6 +564,9 @@ def main() -> int:
     p = sub.add_parser("links")
     p.add_argument("book", type=Path)
     p.add_argument("en_book", type=Path, nargs="?")
+    p = sub.add_parser("terms")
+    p.add_argument("--lang", default="zh-CN")
+    p.add_argument("--limit", type=int, default=10)
     p = sub.add_parser("build")
     p.add_argument("lang")
     p.add_argument("out", type=Path)
@@ -534,6 +590,8 @@ def main() -> int:
         return stats(root, a.strict, a.per_chapter)
     if a.cmd == "links":
         return links(a.book.resolve(), a.en_book.resolve() if a.en_book else None)
+    if a.cmd == "terms":
+        return terms(root, a.lang, a.limit)
     if a.cmd == "build":
         return build(root, a.lang, a.out)
     if a.cmd == "export":

@@ -11,6 +11,7 @@ MDBOOK_XGETTEXT and MDBOOK_GETTEXT name the first three when they are not on PAT
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -113,6 +114,33 @@ class LanguageSwitch(unittest.TestCase):
             self.assertIsNotNone(link, f"{page}: no language switch in the header")
             self.assertEqual(link.group(1), twin, page)
             self.assertTrue((book / page).parent.joinpath(twin).resolve().exists(), twin)
+
+
+class MermaidDiagrams(unittest.TestCase):
+    """Every translated mermaid diagram still draws: Chromium runs the book's mermaid.js on a page
+    holding all of them, and the page must end with one SVG per diagram (a diagram mermaid cannot
+    parse stops the drawing, so it shows as a missing SVG)."""
+
+    def test_translated_diagrams_render(self):
+        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+        if chromium is None:
+            self.skipTest("needs chromium")
+        blocks = [e.msgstr for e in i18n.read_po(ROOT / "po" / f"{ZH}.po")
+                  if e.msgstr.startswith("```mermaid") and not e.fuzzy and not e.obsolete]
+        if not blocks:
+            self.skipTest("no translated mermaid diagram yet")
+        theme = (ROOT / "book" / "theme").as_uri()
+        body = "".join('<pre><code class="language-mermaid">'
+                       + html.escape(b.split("\n", 1)[1].rsplit("```", 1)[0]) + "</code></pre>\n" for b in blocks)
+        with tempfile.TemporaryDirectory() as tmp:
+            page = Path(tmp) / "diagrams.html"
+            page.write_text(f'<!DOCTYPE html><html><body>{body}<script src="{theme}/mermaid.min.js"></script>'
+                            f'<script src="{theme}/mermaid-init.js"></script></body></html>', encoding="utf-8")
+            dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000",
+                                  "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=180).stdout
+        drawn = len(re.findall(r'aria-roledescription="[a-zA-Z0-9-]+"', dom))
+        self.assertNotIn("Syntax error", dom)
+        self.assertEqual(drawn, len(blocks), "a translated mermaid diagram does not draw; check the last ones edited")
 
 
 class Catalogue(unittest.TestCase):

@@ -6,6 +6,8 @@ CARGO ?= cargo
 MDBOOK_VERSION := 0.5.4
 MDBOOK := $(shell command -v mdbook 2>/dev/null || echo $(HOME)/.cargo/bin/mdbook)
 RUN_DIR ?= $(CURDIR)/run
+# make run ACL=1: the brokers check conf/acl/plain_acl.yml (Part II, "Who may do what: ACL")
+ACL ?= 0
 NODE ?=
 GROUP ?=
 FIELD ?=
@@ -22,10 +24,10 @@ build: ## build every binary in release mode
 	$(CARGO) build --release --workspace --bins
 
 run: build ## build and start the full cluster (2 name servers, 2 DLedger groups of 3, console)
-	RUN_DIR=$(RUN_DIR) scripts/cluster.sh start full
+	ACL=$(ACL) RUN_DIR=$(RUN_DIR) scripts/cluster.sh start full
 
 run-single: build ## build and start 2 name servers and one group (broker-01..03)
-	RUN_DIR=$(RUN_DIR) scripts/cluster.sh start single
+	ACL=$(ACL) RUN_DIR=$(RUN_DIR) scripts/cluster.sh start single
 
 stop: ## stop every node started by run/run-single
 	RUN_DIR=$(RUN_DIR) scripts/cluster.sh stop

@@ -46,6 +46,13 @@
 //!     assigned_queues() offsets() rebalance_now() client_id() shutdown()
 //!     (answers the broker's RESET_CONSUMER_CLIENT_OFFSET, GET_CONSUMER_STATUS_FROM_CLIENT,
 //!     GET_CONSUMER_RUNNING_INFO and CONSUME_MESSAGE_DIRECTLY: see broker_calls)
+//! consumer::{LitePullConsumer, LitePullConsumerConfig} (DefaultLitePullConsumer)
+//!     LitePullConsumerConfig::new(group, namesrv) { pull_batch_size 10, poll_timeout 5 s, auto_commit true,
+//!         auto_commit_interval 5 s, consume_from_where, allocate_strategy, .. }
+//!     LitePullConsumer::start(cfg).await?   subscribe(topic, expr).await | assign(&[mq]).await
+//!     poll().await / poll_timeout(d) -> Vec<MessageExt>   seek(&mq, o) seek_to_begin(&mq) seek_to_end(&mq)
+//!     pause(&[mq]) resume(&[mq])   commit_sync().await   committed(&mq)   assignment()   shutdown()
+//! consumer::assignment::{my_queues, compute_pull_from_where} (shared by push and lite pull)
 //! consumer::allocate::{allocate_averagely, allocate_by_circle}
 //! trace (message trace; ProducerConfig/PushConsumerConfig { enable_msg_trace, customized_trace_topic }):
 //!     record::{encode(&TraceContext) -> TraceTransfer { data, keys }, decode(&str) -> Vec<TraceContext>}

@@ -116,7 +116,7 @@ impl PushConsumerConfig {
             message_model: MessageModel::Clustering,
             consume_from_where: ConsumeFromWhere::ConsumeFromLastOffset,
             consume_timestamp_ms: crate::util::now_ms() - 30 * 60 * 1000,
-            allocate_strategy: AllocateStrategy::Averagely,
+            allocate_strategy: AllocateStrategy::default(),
             consume_thread_max: 20,
             consume_concurrently_max_span: 2000,
             pull_threshold_for_queue: 1000,

@@ -28,6 +28,9 @@ pub struct ClientConfig {
     pub api_timeout: Duration,
     /// Rebalance period (`rocketmq.client.rebalance.waitInterval`).
     pub rebalance_interval: Duration,
+    /// `namespace`: topics and groups go to the broker as `<namespace>%<name>` and come back
+    /// without it (see [`crate::namespace`]); `None` or empty: no namespace.
+    pub namespace: Option<String>,
 }
 
 impl Default for ClientConfig {
@@ -41,6 +44,7 @@ impl Default for ClientConfig {
             persist_consumer_offset_interval: Duration::from_secs(5),
             api_timeout: Duration::from_secs(3),
             rebalance_interval: Duration::from_secs(20),
+            namespace: None,
         }
     }
 }
@@ -54,6 +58,21 @@ impl ClientConfig {
             namesrv_addr: namesrv_addr.into(),
             ..Default::default()
         }
+    }
+
+    /// The namespace, "" when none.
+    pub fn namespace(&self) -> &str {
+        self.namespace.as_deref().unwrap_or("").trim()
+    }
+
+    /// `withNamespace`: `resource` inside this client's namespace.
+    pub fn with_namespace(&self, resource: &str) -> String {
+        crate::namespace::wrap_namespace(self.namespace(), resource)
+    }
+
+    /// `withoutNamespace`: `resource` without this client's namespace.
+    pub fn without_namespace(&self, resource: &str) -> String {
+        crate::namespace::without_namespace_of(resource, self.namespace())
     }
 
     /// The name-server addresses, in configured order.

@@ -53,7 +53,11 @@
 //!     poll().await / poll_timeout(d) -> Vec<MessageExt>   seek(&mq, o) seek_to_begin(&mq) seek_to_end(&mq)
 //!     pause(&[mq]) resume(&[mq])   commit_sync().await   committed(&mq)   assignment()   shutdown()
 //! consumer::assignment::{my_queues, compute_pull_from_where} (shared by push and lite pull)
-//! consumer::allocate::{allocate_averagely, allocate_by_circle}
+//! consumer::allocate::{AllocateStrategy::{Averagely, AveragelyByCircle, ByConfig(mqs), ByMachineRoom(rooms),
+//!     ConsistentHash { virtual_nodes }, MachineRoomNearby(..)}, allocate_averagely, allocate_by_circle,
+//!     allocate_consistent_hash, allocate_by_machine_room, MachineRoomResolver, PrefixResolver}
+//! namespace::{wrap_namespace, without_namespace, without_namespace_of, wrap_namespace_and_retry, ..}
+//!     (ClientConfig.namespace: producers and consumers wrap topics and groups, unwrap what they hand back)
 //! trace (message trace; ProducerConfig/PushConsumerConfig { enable_msg_trace, customized_trace_topic }):
 //!     record::{encode(&TraceContext) -> TraceTransfer { data, keys }, decode(&str) -> Vec<TraceContext>}
 //!     view::views_for(msg_id, body) -> Vec<TraceView>   dispatcher::TraceDispatcher   RMQ_SYS_TRACE_TOPIC
@@ -80,6 +84,7 @@ pub mod error;
 pub mod fault;
 pub mod instance;
 pub mod message;
+pub mod namespace;
 pub mod producer;
 pub mod route;
 pub mod trace;

@@ -188,7 +188,8 @@ impl ConsumerHook for Hook {
 
 impl LitePullConsumer {
     /// Starts the consumer's runtime; then `subscribe` or `assign` gives it queues.
-    pub async fn start(config: LitePullConsumerConfig) -> Result<LitePullConsumer> {
+    pub async fn start(mut config: LitePullConsumerConfig) -> Result<LitePullConsumer> {
+        config.group = config.client.with_namespace(&config.group);
         if config.group.trim().is_empty() || config.group == "DEFAULT_CONSUMER" {
             return Err(ClientError::InvalidArgument(format!(
                 "consumer group {:?}",
@@ -258,6 +259,7 @@ impl LitePullConsumer {
     pub async fn subscribe_with(&self, topic: &str, selector: MessageSelector) -> Result<()> {
         let inner = &self.inner;
         inner.set_mode(Mode::Subscribe)?;
+        let topic = &inner.config.client.with_namespace(topic);
         let sub = selector.to_subscription(topic)?;
         inner.subscriptions.lock().insert(topic.to_string(), sub);
         inner.instance.add_consumer_topic(topic);
@@ -269,6 +271,7 @@ impl LitePullConsumer {
 
     /// Stops reading `topic` (its queues are dropped at once).
     pub async fn unsubscribe(&self, topic: &str) {
+        let topic = &self.inner.config.client.with_namespace(topic);
         self.inner.subscriptions.lock().remove(topic);
         self.inner.update_assigned(topic, &BTreeSet::new()).await;
     }
@@ -280,6 +283,7 @@ impl LitePullConsumer {
         inner.set_mode(Mode::Assign)?;
         let mut by_topic: BTreeMap<String, BTreeSet<MessageQueue>> = BTreeMap::new();
         for mq in mqs {
+            let mq = &inner.with_namespace(mq);
             by_topic
                 .entry(mq.topic.clone())
                 .or_default()
@@ -312,6 +316,7 @@ impl LitePullConsumer {
 
     /// The queues of `topic` (`fetchMessageQueues`).
     pub async fn fetch_message_queues(&self, topic: &str) -> Result<Vec<MessageQueue>> {
+        let topic = &self.inner.config.client.with_namespace(topic);
         let inst = &self.inner.instance;
         let _ = inst.update_topic_route(topic).await;
         let mut v = inst.subscribe_queues(topic);
@@ -344,7 +349,11 @@ impl LitePullConsumer {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let notified = inner.ready_signal.notified();
-            if let Some(msgs) = inner.take_ready() {
+            if let Some(mut msgs) = inner.take_ready() {
+                // The application sees its topics without the namespace (`resetTopic`).
+                for m in &mut msgs {
+                    m.topic = inner.config.client.without_namespace(&m.topic);
+                }
                 return Ok(msgs);
             }
             tokio::select! {
@@ -358,6 +367,7 @@ impl LitePullConsumer {
     /// Continues `mq` from `offset`, which must lie within the queue's min and max offsets;
     /// what was buffered for it is dropped.
     pub async fn seek(&self, mq: &MessageQueue, offset: i64) -> Result<()> {
+        let mq = &self.inner.with_namespace(mq);
         let state = self.inner.state_of(mq)?;
         let (min, max) = (self.min_offset(mq).await?, self.max_offset(mq).await?);
         if offset < min || offset > max {
@@ -371,6 +381,7 @@ impl LitePullConsumer {
 
     /// Continues `mq` from its first message.
     pub async fn seek_to_begin(&self, mq: &MessageQueue) -> Result<()> {
+        let mq = &self.inner.with_namespace(mq);
         let state = self.inner.state_of(mq)?;
         let min = self.min_offset(mq).await?;
         self.inner.seek_state(&state, min);
@@ -379,6 +390,7 @@ impl LitePullConsumer {
 
     /// Continues `mq` after its last message.
     pub async fn seek_to_end(&self, mq: &MessageQueue) -> Result<()> {
+        let mq = &self.inner.with_namespace(mq);
         let state = self.inner.state_of(mq)?;
         let max = self.max_offset(mq).await?;
         self.inner.seek_state(&state, max);
@@ -388,7 +400,12 @@ impl LitePullConsumer {
     /// Stops pulling these queues (buffered messages still come out of `poll`).
     pub fn pause(&self, mqs: &[MessageQueue]) {
         for mq in mqs {
-            if let Some(s) = self.inner.assigned.lock().get(mq) {
+            if let Some(s) = self
+                .inner
+                .assigned
+                .lock()
+                .get(&self.inner.with_namespace(mq))
+            {
                 s.set_paused(true);
             }
         }
@@ -397,7 +414,12 @@ impl LitePullConsumer {
     /// Pulls these queues again.
     pub fn resume(&self, mqs: &[MessageQueue]) {
         for mq in mqs {
-            if let Some(s) = self.inner.assigned.lock().get(mq) {
+            if let Some(s) = self
+                .inner
+                .assigned
+                .lock()
+                .get(&self.inner.with_namespace(mq))
+            {
                 s.set_paused(false);
             }
         }
@@ -412,6 +434,7 @@ impl LitePullConsumer {
 
     /// The offset stored for `mq` (-1: none).
     pub async fn committed(&self, mq: &MessageQueue) -> i64 {
+        let mq = &self.inner.with_namespace(mq);
         self.inner
             .offsets
             .read_offset(mq, ReadOffsetType::ReadFromStore)
@@ -420,6 +443,7 @@ impl LitePullConsumer {
 
     /// The queue's smallest offset.
     pub async fn min_offset(&self, mq: &MessageQueue) -> Result<i64> {
+        let mq = &self.inner.with_namespace(mq);
         let inst = &self.inner.instance;
         let addr = inst
             .master_addr_or_refresh(&mq.broker_name, &mq.topic)
@@ -431,6 +455,7 @@ impl LitePullConsumer {
 
     /// One past the queue's last offset.
     pub async fn max_offset(&self, mq: &MessageQueue) -> Result<i64> {
+        let mq = &self.inner.with_namespace(mq);
         let inst = &self.inner.instance;
         let addr = inst
             .master_addr_or_refresh(&mq.broker_name, &mq.topic)
@@ -461,6 +486,11 @@ impl LitePullConsumer {
 impl LiteInner {
     fn is_stopped(&self) -> bool {
         self.shutdown.is_cancelled()
+    }
+
+    /// `queueWithNamespace`.
+    fn with_namespace(&self, mq: &MessageQueue) -> MessageQueue {
+        crate::namespace::queue_with_namespace(self.config.client.namespace(), mq)
     }
 
     fn set_mode(&self, wanted: Mode) -> Result<()> {

@@ -47,7 +47,6 @@ fn split_retry_dlq(resource: &str) -> (&'static str, &str) {
     }
 }
 
-// ANCHOR: wrap_namespace
 /// `wrapNamespace`: `resource` inside `namespace` (`Orders` -> `shop%Orders`,
 /// `%RETRY%cg` -> `%RETRY%shop%cg`); unchanged when the namespace is empty, the resource is
 /// a system one or already wrapped.
@@ -62,7 +61,6 @@ pub fn wrap_namespace(namespace: &str, resource: &str) -> String {
     let (prefix, rest) = split_retry_dlq(resource);
     format!("{prefix}{namespace}{NAMESPACE_SEPARATOR}{rest}")
 }
-// ANCHOR_END: wrap_namespace
 
 /// `withoutNamespace(resource)`: drops whatever namespace `resource` carries.
 pub fn without_namespace(resource: &str) -> String {

@@ -31,8 +31,15 @@ async fn clients_in_a_namespace_use_short_names_and_the_broker_sees_wrapped_ones
     let r = producer.send(Message::new("Orders", "o-1")).await.unwrap();
     assert_eq!(r.message_queue.topic, "Orders");
     assert_eq!(producer.config().group, "shop%pg");
-    let total: i64 = c.max_offset("shop%Orders", 0).await + c.max_offset("shop%Orders", 1).await;
-    assert_eq!(total, 1, "the message is stored in shop%Orders");
+    // The consume queue is written just after the reply (the reput): wait for it.
+    wait_until_async(
+        Duration::from_secs(10),
+        "the message in shop%Orders",
+        || async {
+            c.max_offset("shop%Orders", 0).await + c.max_offset("shop%Orders", 1).await == 1
+        },
+    )
+    .await;
 
     // A push consumer of group cg in namespace shop: fails the first delivery once.
     let seen: Arc<Mutex<Vec<(String, i32)>>> = Arc::default();

@@ -97,7 +97,6 @@ impl fmt::Debug for MachineRoomNearby {
 }
 
 impl MachineRoomNearby {
-    // ANCHOR: machine_room_nearby
     /// `current_cid`'s queues: its own room's queues shared with its room's consumers, plus a
     /// share of every room that has no consumer at all. A broker or consumer whose room the
     /// resolver cannot tell makes the round allocate nothing (4.8.0 throws).
@@ -145,5 +144,4 @@ impl MachineRoomNearby {
         }
         out
     }
-    // ANCHOR_END: machine_room_nearby
 }

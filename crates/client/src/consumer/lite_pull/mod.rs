@@ -443,26 +443,27 @@ impl LitePullConsumer {
 
     /// The queue's smallest offset.
     pub async fn min_offset(&self, mq: &MessageQueue) -> Result<i64> {
-        let mq = &self.inner.with_namespace(mq);
-        let inst = &self.inner.instance;
-        let addr = inst
-            .master_addr_or_refresh(&mq.broker_name, &mq.topic)
-            .await?;
-        inst.api()
-            .get_min_offset(&addr, mq, inst.api_timeout())
-            .await
+        self.queue_end(mq, false).await
     }
 
     /// One past the queue's last offset.
     pub async fn max_offset(&self, mq: &MessageQueue) -> Result<i64> {
+        self.queue_end(mq, true).await
+    }
+
+    /// GET_MIN_OFFSET or GET_MAX_OFFSET of the queue's master.
+    async fn queue_end(&self, mq: &MessageQueue, max: bool) -> Result<i64> {
         let mq = &self.inner.with_namespace(mq);
         let inst = &self.inner.instance;
         let addr = inst
             .master_addr_or_refresh(&mq.broker_name, &mq.topic)
             .await?;
-        inst.api()
-            .get_max_offset(&addr, mq, inst.api_timeout())
-            .await
+        let (api, t) = (inst.api(), inst.api_timeout());
+        if max {
+            api.get_max_offset(&addr, mq, t).await
+        } else {
+            api.get_min_offset(&addr, mq, t).await
+        }
     }
 
     /// Stops pulling, stores the consume offsets (with `auto_commit`), unregisters.
@@ -580,18 +581,6 @@ impl LiteInner {
         }
     }
     // ANCHOR_END: lite_commit_all
-
-    async fn compute_pull_from_where(&self, mq: &MessageQueue) -> i64 {
-        let c = &self.config;
-        assignment::compute_pull_from_where(
-            &self.instance,
-            &self.offsets,
-            mq,
-            c.consume_from_where,
-            c.consume_timestamp_ms,
-        )
-        .await
-    }
 
     /// One rebalance round (subscribe mode only).
     async fn do_rebalance(self: &Arc<Self>) {

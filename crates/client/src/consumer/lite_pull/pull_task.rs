@@ -18,6 +18,7 @@ use tracing::{debug, warn};
 use super::assigned::QueueState;
 use super::{LiteInner, ReadyBatch};
 use crate::api::{pull_flag, PullStatus};
+use crate::consumer::assignment;
 use crate::consumer::pull_api::PullArgs;
 
 /// `PULL_TIME_DELAY_MILLS_WHEN_PAUSE`.
@@ -61,7 +62,14 @@ async fn pull_once(inner: &Arc<LiteInner>, state: &Arc<QueueState>) -> Duration 
     }
     let mut offset = state.next_pull_offset();
     if offset < 0 {
-        offset = inner.compute_pull_from_where(&state.mq).await;
+        offset = assignment::compute_pull_from_where(
+            &inner.instance,
+            &inner.offsets,
+            &state.mq,
+            c.consume_from_where,
+            c.consume_timestamp_ms,
+        )
+        .await;
         if offset < 0 {
             warn!(queue = ?state.mq, "no start offset yet");
             return DELAY_WHEN_EXCEPTION;

@@ -685,8 +685,16 @@ async fn message_stats_and_client_commands() {
     assert!(stats.starts_with("#Topic"), "{stats}");
 
     // consumerStatus: the consumer's own report, relayed by the broker.
-    let out = ok(&["consumerStatus", "-n", n, "-g", "OpsConsumer"]);
+    // (without -i it saves each report as <now>/<clientId> in the working directory)
+    let reports = tempfile::tempdir().expect("tempdir");
+    let out = ok_in(
+        reports.path(),
+        &["consumerStatus", "-n", n, "-g", "OpsConsumer"],
+    );
     assert!(out.starts_with("001  "), "{out}");
+    let saved = out.split_whitespace().nth(3).expect("report path");
+    let report = std::fs::read_to_string(reports.path().join(saved)).expect("saved report");
+    assert!(report.starts_with("#Consumer Properties#"), "{report}");
     assert!(
         out.contains("Same subscription in the same group of consumer"),
         "{out}"

@@ -51,6 +51,7 @@ pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
     tc.read_queue_nums = first.read_queue_nums;
     tc.topic_sys_flag = first.topic_syn_flag;
     tc.perm = perm;
+    // ANCHOR: topic_perm_broker
     if let Some(addr) = args.target.broker() {
         // Only a master named in the route may be changed.
         let broker_name = route
@@ -82,6 +83,7 @@ pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
         writeln!(out, "{}.", topic_config_string(&tc))?;
         return Ok(());
     }
+    // ANCHOR_END: topic_perm_broker
     let Some(cluster) = args.target.cluster() else {
         return print_usage("updateTopicPerm", out);
     };

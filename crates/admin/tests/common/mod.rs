@@ -121,6 +121,25 @@ pub fn ok(args: &[&str]) -> String {
     stdout(&o)
 }
 
+/// Runs mqadmin in `dir` (for subcommands that write files into the working directory, such
+/// as consumerStatus) and insists on success, returning stdout.
+pub fn ok_in(dir: &std::path::Path, args: &[&str]) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_mqadmin"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NAMESRV_ADDR")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run mqadmin");
+    assert!(
+        o.status.success(),
+        "mqadmin {args:?} failed\nstdout:\n{}\nstderr:\n{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    stdout(&o)
+}
+
 /// Retries `f` until it returns Some, for up to `secs` seconds.
 pub fn eventually<T>(secs: u64, mut f: impl FnMut() -> Option<T>) -> Option<T> {
     let deadline = Instant::now() + Duration::from_secs(secs);

@@ -111,14 +111,7 @@ pub fn stderr(o: &Output) -> String {
 
 /// Runs mqadmin and insists on success, returning stdout.
 pub fn ok(args: &[&str]) -> String {
-    let o = mqadmin(args);
-    assert!(
-        o.status.success(),
-        "mqadmin {args:?} failed\nstdout:\n{}\nstderr:\n{}",
-        stdout(&o),
-        stderr(&o)
-    );
-    stdout(&o)
+    ok_in(std::path::Path::new("."), args)
 }
 
 /// Runs mqadmin in `dir` (for subcommands that write files into the working directory, such

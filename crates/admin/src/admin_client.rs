@@ -160,7 +160,18 @@ impl AdminClient {
     /// `;`); `timeout` bounds each request (GET_CONSUME_STATS and QUERY_MESSAGE get three
     /// times as much, as in 4.8.0).
     pub async fn start(namesrv: &str, timeout: Duration) -> Result<Self> {
+        Self::start_with_credentials(namesrv, timeout, None).await
+    }
+
+    /// [`AdminClient::start`] with ACL credentials that sign every request (4.8.0: the
+    /// `AclClientRPCHook` MQAdminStartup builds from `conf/tools.yml`).
+    pub async fn start_with_credentials(
+        namesrv: &str,
+        timeout: Duration,
+        credentials: Option<rmq_client::acl::Credentials>,
+    ) -> Result<Self> {
         let mut config = ClientConfig::new(namesrv);
+        config.credentials = credentials;
         if config.namesrv_list().is_empty() {
             return Err(AdminError::NoNameServer);
         }

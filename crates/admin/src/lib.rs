@@ -38,6 +38,7 @@
 #![allow(clippy::write_literal)]
 #![warn(missing_docs)]
 
+pub mod acl_calls;
 pub mod admin_client;
 pub mod catalog;
 pub mod commands;

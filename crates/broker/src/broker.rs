@@ -53,6 +53,8 @@ pub struct Broker {
     transactions: TransactionService,
     replication: Replication,
     slave_sync: SlaveSync,
+    /// `Some` when `aclEnable=true` (see [`crate::acl`]).
+    acl: Option<Arc<crate::acl::AclValidator>>,
 }
 
 /// The broker's traffic figures (`brokerStatus`, `clusterList`, `consumerProgress`).
@@ -119,6 +121,9 @@ impl Broker {
             cfg.store.os_page_cache_busy_timeout_ms,
         );
         let slave_sync = SlaveSync::new(replication.broker_role() == BrokerRole::Slave);
+        let acl = crate::acl::open(&cfg)?;
+        let client = RemotingClient::new();
+        crate::acl::sign_own_requests(&cfg, &client);
         Ok(Arc::new(Broker {
             config: LiveConfig::new(
                 cfg.clone(),
@@ -135,7 +140,7 @@ impl Broker {
             flow,
             store_host,
             register_now: Notify::new(),
-            client: RemotingClient::new(),
+            client,
             boot_time: Instant::now(),
             schedule,
             stats: BrokerStats::default(),
@@ -143,6 +148,7 @@ impl Broker {
             filters,
             replication,
             slave_sync,
+            acl,
         }))
     }
 
@@ -155,12 +161,12 @@ impl Broker {
         let main = RemotingServer::bind(SocketAddr::new(ip, self.config().listen_port))
             .await
             .with_context(|| format!("binding {}:{}", ip, self.config().listen_port))?
-            .with_max_frame_len(self.config().store.max_message_size + 1024 * 1024);
+            .with_max_frame_len(self.config().frame_max_length);
         let vip_port = self.config().listen_port.saturating_sub(2);
         let vip = RemotingServer::bind(SocketAddr::new(ip, vip_port))
             .await
             .with_context(|| format!("binding VIP channel {ip}:{vip_port}"))?
-            .with_max_frame_len(self.config().store.max_message_size + 1024 * 1024);
+            .with_max_frame_len(self.config().frame_max_length);
         let processor = Arc::new(BrokerProcessor::new(self.clone()));
         let p1: Arc<dyn rmq_remoting::RequestProcessor> = processor.clone();
         let p2: Arc<dyn rmq_remoting::RequestProcessor> = processor;
@@ -180,6 +186,7 @@ impl Broker {
         crate::register::register_all(&self).await;
         let reg = tokio::spawn(crate::register::register_loop(self.clone()));
         let periodic = tokio::spawn(self.clone().periodic());
+        let acl_watch = self.acl.clone().map(|a| tokio::spawn(a.watch()));
         // The loops idle while this broker is a slave (4.8.0 handleScheduleMessageService).
         let mut schedule_tasks = crate::schedule::start(&self);
         // Idles while this broker is a slave, like the delay loops.
@@ -196,6 +203,9 @@ impl Broker {
         reg.abort();
         periodic.abort();
         slave_sync.abort();
+        if let Some(w) = &acl_watch {
+            w.abort();
+        }
         for t in &schedule_tasks {
             t.abort();
         }
@@ -347,6 +357,11 @@ impl Broker {
     /// A slave's copy of its master's config tables (`SlaveSynchronize`).
     pub fn slave_sync(&self) -> &SlaveSync {
         &self.slave_sync
+    }
+
+    /// The ACL validator, when `aclEnable=true`.
+    pub fn acl(&self) -> Option<&Arc<crate::acl::AclValidator>> {
+        self.acl.as_ref()
     }
 
     /// The brokerId this broker registers with now.

@@ -17,6 +17,11 @@ use rmq_client::{ClientConfig, ClientError};
 
 use crate::admin_client::{AdminClient, AdminError, DEFAULT_TIMEOUT};
 
+pub mod acl_config_version;
+pub mod acl_delete_config;
+pub mod acl_get_config;
+pub mod acl_update_config;
+pub mod acl_update_global_white;
 pub mod allocate_mq;
 pub mod broker_consume_stats;
 pub mod broker_status;
@@ -41,6 +46,7 @@ pub mod query_msg_by_id;
 pub mod query_msg_by_key;
 pub mod query_msg_by_offset;
 pub mod query_msg_by_unique_key;
+pub mod query_msg_trace_by_id;
 pub mod reset_offset_by_time;
 pub mod send_message;
 pub mod send_msg_status;
@@ -86,7 +92,8 @@ impl CommonArgs {
     /// An admin client for the chosen name servers.
     pub async fn admin(&self) -> anyhow::Result<AdminClient> {
         let addrs = self.namesrv().unwrap_or_default();
-        Ok(AdminClient::start(&addrs, DEFAULT_TIMEOUT).await?)
+        let credentials = crate::acl_calls::tools_credentials()?;
+        Ok(AdminClient::start_with_credentials(&addrs, DEFAULT_TIMEOUT, credentials).await?)
     }
 
     /// The rmq-client settings for a producer or consumer these options point at
@@ -98,6 +105,7 @@ impl CommonArgs {
             return Err(AdminError::NoNameServer.into());
         }
         config.instance_name = Some(rmq_client::util::now_ms().to_string());
+        config.credentials = crate::acl_calls::tools_credentials()?;
         Ok(config)
     }
 }
@@ -209,6 +217,11 @@ pub const SUB_COMMANDS: &[SubCommandInfo] = &[
         name: "producerConnection",
         desc: "Query producer's socket connection and client version",
         class: "ProducerConnectionSubCommand",
+    },
+    SubCommandInfo {
+        name: "QueryMsgTraceById",
+        desc: "query a message trace",
+        class: "QueryMsgTraceByIdSubCommand",
     },
     SubCommandInfo {
         name: "consumerConnection",
@@ -330,6 +343,32 @@ pub const SUB_COMMANDS: &[SubCommandInfo] = &[
         desc: "Consume message",
         class: "ConsumeMessageCommand",
     },
+    // the ACL commands (registered last in 4.8.0 too)
+    SubCommandInfo {
+        name: "updateAclConfig",
+        desc: "Update acl config yaml file in broker",
+        class: "UpdateAccessConfigSubCommand",
+    },
+    SubCommandInfo {
+        name: "deleteAccessConfig",
+        desc: "Delete Acl Config Account in broker",
+        class: "DeleteAccessConfigSubCommand",
+    },
+    SubCommandInfo {
+        name: "clusterAclConfigVersion",
+        desc: "List all of acl config version information in cluster",
+        class: "ClusterAclConfigVersionListSubCommand",
+    },
+    SubCommandInfo {
+        name: "updateGlobalWhiteAddr",
+        desc: "Update global white address for acl Config File in broker",
+        class: "UpdateGlobalWhiteAddrSubCommand",
+    },
+    SubCommandInfo {
+        name: "getAccessConfigSubCommand",
+        desc: "List all of acl config information in cluster",
+        class: "GetAccessConfigSubCommand",
+    },
 ];
 
 /// Looks a subcommand up by name, ignoring case like 4.8.0.
@@ -419,6 +458,7 @@ fn with_parser(
         "sendMsgStatus" => clap_command::<send_msg_status::Args>(info),
         "brokerConsumeStats" => clap_command::<broker_consume_stats::Args>(info),
         "producerConnection" => clap_command::<producer_connection::Args>(info),
+        "QueryMsgTraceById" => clap_command::<query_msg_trace_by_id::Args>(info),
         "consumerConnection" => clap_command::<consumer_connection::Args>(info),
         "consumerProgress" => clap_command::<consumer_progress::Args>(info),
         "consumerStatus" => clap_command::<consumer_status::Args>(info),
@@ -443,6 +483,11 @@ fn with_parser(
         "sendMessage" => clap_command::<send_message::Args>(info),
         "consumeMessage" => clap_command::<consume_message::Args>(info),
         "getBrokerConfig" => clap_command::<get_broker_config::Args>(info),
+        "updateAclConfig" => clap_command::<acl_update_config::Args>(info),
+        "deleteAccessConfig" => clap_command::<acl_delete_config::Args>(info),
+        "clusterAclConfigVersion" => clap_command::<acl_config_version::Args>(info),
+        "updateGlobalWhiteAddr" => clap_command::<acl_update_global_white::Args>(info),
+        "getAccessConfigSubCommand" => clap_command::<acl_get_config::Args>(info),
         _ => return None,
     };
     Some(f(c))
@@ -485,6 +530,7 @@ pub async fn execute(
         "sendMsgStatus" => run!(send_msg_status),
         "brokerConsumeStats" => run!(broker_consume_stats),
         "producerConnection" => run!(producer_connection),
+        "QueryMsgTraceById" => run!(query_msg_trace_by_id),
         "consumerConnection" => run!(consumer_connection),
         "consumerProgress" => run!(consumer_progress),
         "consumerStatus" => run!(consumer_status),
@@ -509,6 +555,11 @@ pub async fn execute(
         "sendMessage" => run!(send_message),
         "consumeMessage" => run!(consume_message),
         "getBrokerConfig" => run!(get_broker_config),
+        "updateAclConfig" => run!(acl_update_config),
+        "deleteAccessConfig" => run!(acl_delete_config),
+        "clusterAclConfigVersion" => run!(acl_config_version),
+        "updateGlobalWhiteAddr" => run!(acl_update_global_white),
+        "getAccessConfigSubCommand" => run!(acl_get_config),
         other => Err(anyhow::anyhow!("The sub command {other} not exist.")),
     };
     out.flush().ok();

@@ -126,7 +126,6 @@ impl DefaultMessageStore {
         }
     }
 
-    // ANCHOR: reput_wait
     /// How long the dispatcher sleeps before its next pass (unless woken): 1 ms while records
     /// keep coming, as 4.8.0's `ReputMessageService`, so that under load one pass serves every
     /// record appended meanwhile; once a pass found nothing, until the next append wakes it
@@ -140,7 +139,6 @@ impl DefaultMessageStore {
             REPUT_BUSY_WAIT
         }
     }
-    // ANCHOR_END: reput_wait
 
     /// After a successful put: wake the dispatcher only if it is idle. A busy dispatcher runs
     /// its next pass within 1 ms anyway and picks this record up with the others; a skipped

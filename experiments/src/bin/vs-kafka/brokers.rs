@@ -45,9 +45,10 @@ pub struct BrokersParams {
     /// mqbench push consumer: listener threads and the time allowed to drain the backlog.
     pub rocketmq_consumer_threads: usize,
     pub rocketmq_consume_s: u64,
-    /// ProducerPerformance: records per point (page cache, fsync) and producer settings.
-    pub kafka_records: u64,
-    pub kafka_records_fsync: u64,
+    /// ProducerPerformance takes a record count, not a time: each point sends what the
+    /// warm-up's rate fills in `rocketmq_produce_s` seconds, within these bounds.
+    pub kafka_records_min: u64,
+    pub kafka_records_max: u64,
     pub kafka_producer_props: Vec<String>,
     /// Warm-up before the first point of each mode (JIT of the JVMs, page cache, routes): an
     /// mqbench producer for `warmup_s` seconds, ProducerPerformance with this many records.
@@ -74,11 +75,11 @@ impl BrokersParams {
             rocketmq_threads: 4,
             rocketmq_batch: 32,
             rocketmq_consumer_threads: 4,
-            rocketmq_consume_s: q.pick(4, 20),
-            kafka_records: q.pick(30_000, 800_000),
-            kafka_records_fsync: q.pick(10_000, 100_000),
+            rocketmq_consume_s: q.pick(4, 15),
+            kafka_records_min: q.pick(10_000, 20_000),
+            kafka_records_max: q.pick(30_000, 1_000_000),
             warmup_s: q.pick(1, 5),
-            kafka_warmup_records: q.pick(10_000, 300_000),
+            kafka_warmup_records: q.pick(10_000, 100_000),
             kafka_producer_props: ["acks=1", "linger.ms=5", "batch.size=32768"]
                 .map(String::from)
                 .to_vec(),
@@ -191,7 +192,9 @@ fn run_mode(
     names.push(KAFKA.into());
     // Name servers learn the brokers' routes from a heartbeat; give the first one time.
     std::thread::sleep(Duration::from_secs(3));
-    warm_up(&rocketmqs, &kafka, p, dir)?;
+    let kafka_rate = warm_up(&rocketmqs, &kafka, p, dir)?;
+    let kafka_records = ((kafka_rate * p.rocketmq_produce_s as f64) as u64)
+        .clamp(p.kafka_records_min, p.kafka_records_max);
     for &parts in &p.partitions {
         let topic = format!("VsKafka{parts}");
         for sys in &rocketmqs {
@@ -203,7 +206,7 @@ fn run_mode(
             tick();
         }
         let mut pt = Point::new(KAFKA, flush, parts);
-        let k = kafka_point(&kafka, &topic, p, flush, &mut pt, dir);
+        let k = kafka_point(&kafka, &topic, p, kafka_records, &mut pt, dir);
         if let Err(e) = k {
             pt.error = Some(format!("{e:#}"));
         }
@@ -214,8 +217,8 @@ fn run_mode(
 }
 
 /// One unmeasured run per system, so that the measured points do not pay for JIT compilation
-/// (both JVMs), first page faults and route discovery.
-fn warm_up(rocketmqs: &[&System], kafka: &KafkaNode, p: &BrokersParams, dir: &Path) -> Result<()> {
+/// (both JVMs), first page faults and route discovery. Returns Kafka's warm-up rate (records/s).
+fn warm_up(rocketmqs: &[&System], kafka: &KafkaNode, p: &BrokersParams, dir: &Path) -> Result<f64> {
     for sys in rocketmqs {
         let b = Bench {
             mode: "producer",
@@ -229,9 +232,9 @@ fn warm_up(rocketmqs: &[&System], kafka: &KafkaNode, p: &BrokersParams, dir: &Pa
         systems::mqbench(sys, &b, dir).with_context(|| format!("warming up {}", sys.key))?;
     }
     kafka.create_topic("VsKafkaWarmup", 8, dir)?;
-    producer_performance(kafka, "VsKafkaWarmup", p.kafka_warmup_records, p, dir)
+    let out = producer_performance(kafka, "VsKafkaWarmup", p.kafka_warmup_records, p, dir)
         .context("warming up Kafka")?;
-    Ok(())
+    Ok(kafka::parse_producer(&out)?.records_per_s)
 }
 
 /// Runs Kafka's ProducerPerformance: `records` records of `record_bytes`, as fast as it can
@@ -331,15 +334,11 @@ fn kafka_point(
     node: &KafkaNode,
     topic: &str,
     p: &BrokersParams,
-    flush: Flush,
+    records: u64,
     pt: &mut Point,
     scratch: &Path,
 ) -> Result<()> {
     node.create_topic(topic, pt.partitions, scratch)?;
-    let records = match flush {
-        Flush::Async => p.kafka_records,
-        Flush::Sync => p.kafka_records_fsync,
-    };
     let mut out = String::new();
     let watched = [node.watched(KAFKA)];
     let cpu = server_cpu(&watched, || {

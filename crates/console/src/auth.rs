@@ -1,29 +1,51 @@
 //! Who may use the console: the bind rule and the login.
 //!
-//! The console can change the cluster (create and delete topics, send messages,
-//! reset offsets), so it is safe by default. It binds 127.0.0.1, where only users
-//! of the machine reach it. Binding any other address needs a login: a user name and
-//! a password given at start. Without them the console refuses to start. With them,
-//! every request (the page and the API) must carry HTTP Basic credentials; the
-//! browser asks for them once.
+//! The console can change the cluster (create and delete topics and groups, send and
+//! resend messages, reset offsets), so it is safe by default. It binds 127.0.0.1,
+//! where only users of the machine reach it. Binding any other address needs a login:
+//! a user name and a password given at start. Without them the console refuses to
+//! start. With them, every page and API call needs a session: the login page
+//! (`GET /login`) posts the user and password to `POST /login`, which answers with a
+//! session cookie (`rmq_console_session`, `HttpOnly`, `SameSite=Strict`, so another
+//! site's page cannot make the browser send it). `POST /logout` ends the session;
+//! `GET /api/session` tells the page whether there is a login (to show "Log out").
+//! Sessions live in the console's memory for [`SESSION_TTL`]; a restart ends them all.
+//! Without a session an API call gets 401 with a JSON error, and a page is sent to
+//! `/login`.
 //! Book: Part III "The web console" (Safe by default).
 //! Mirrors rocketmq-console's `rocketmq.config.loginRequired` with its
-//! `users.properties` file and `LoginInterceptor` (a form login there, Basic here).
+//! `users.properties` file, `LoginController` and `LoginInterceptor` (a form login
+//! and an HTTP session there too).
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use base64::Engine;
+use axum::response::{Html, IntoResponse, Response};
+use rand::RngCore;
+use serde::Deserialize;
 
-/// A configured login: the one user allowed in.
+/// The cookie that carries the session token.
+pub const SESSION_COOKIE: &str = "rmq_console_session";
+/// How long a session lasts after its login.
+pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
+/// The most sessions kept at once; a login beyond it ends the oldest session.
+pub const MAX_SESSIONS: usize = 256;
+
+/// The login page, compiled into the binary; `{{error}}` is replaced by the message.
+const LOGIN_HTML: &str = include_str!("../assets/login.html");
+
+/// A configured login: the one user allowed in, and the open sessions.
 #[derive(Clone)]
 pub struct Login {
-    /// The `Authorization` header value that matches (`Basic base64(user:password)`).
-    expected: Arc<String>,
+    user: Arc<String>,
+    password: Arc<String>,
+    /// Session token to the time of its login.
+    sessions: Arc<Mutex<HashMap<String, Instant>>>,
 }
 
 impl std::fmt::Debug for Login {
@@ -43,25 +65,60 @@ pub enum AuthError {
     HalfLogin,
 }
 
+/// Compares every byte, so the time taken does not tell how much of a guess was right.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 impl Login {
     /// A login for `user` with `password`.
     pub fn new(user: &str, password: &str) -> Login {
-        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
         Login {
-            expected: Arc::new(format!("Basic {token}")),
+            user: Arc::new(user.to_string()),
+            password: Arc::new(password.to_string()),
+            sessions: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
-    /// Whether an `Authorization` header value carries this login. The comparison
-    /// looks at every byte, so its time does not tell how much of a guess was right.
-    pub fn accepts(&self, header_value: &[u8]) -> bool {
-        let want = self.expected.as_bytes();
-        header_value.len() == want.len()
-            && header_value
-                .iter()
-                .zip(want)
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
+    /// Whether `user` and `password` are the configured ones.
+    pub fn accepts(&self, user: &str, password: &str) -> bool {
+        // Both comparisons always run: the time does not tell which one failed.
+        let u = same(user.as_bytes(), self.user.as_bytes());
+        let p = same(password.as_bytes(), self.password.as_bytes());
+        u & p
+    }
+
+    /// Opens a session and returns its token (32 random bytes, hex).
+    pub fn open_session(&self) -> String {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        if let Ok(mut s) = self.sessions.lock() {
+            s.retain(|_, at| at.elapsed() < SESSION_TTL);
+            if s.len() >= MAX_SESSIONS {
+                if let Some(oldest) = s.iter().min_by_key(|(_, at)| **at).map(|(k, _)| k.clone()) {
+                    s.remove(&oldest);
+                }
+            }
+            s.insert(token.clone(), Instant::now());
+        }
+        token
+    }
+
+    /// Whether `token` names a live session.
+    pub fn valid(&self, token: &str) -> bool {
+        let Ok(s) = self.sessions.lock() else {
+            return false;
+        };
+        s.iter()
+            .any(|(k, at)| same(k.as_bytes(), token.as_bytes()) && at.elapsed() < SESSION_TTL)
+    }
+
+    /// Ends the session `token`, if it is open.
+    pub fn close_session(&self, token: &str) {
+        if let Ok(mut s) = self.sessions.lock() {
+            s.remove(token);
+        }
     }
 }
 
@@ -83,34 +140,105 @@ pub fn login_for(
 }
 // ANCHOR_END: bind_rule
 
-/// Middleware: lets a request through when no login is configured or when it
-/// carries the login; otherwise answers 401 with a Basic challenge.
+/// The session token a request carries in its `Cookie` header, if any.
+fn session_token(req: &Request) -> Option<String> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_string())
+}
+
+/// The form `POST /login` takes.
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    password: String,
+}
+
+fn login_page(status: StatusCode, error: &str) -> Response {
+    let message = if error.is_empty() {
+        String::new()
+    } else {
+        format!(r#"<p class="errbox" role="alert">{error}</p>"#)
+    };
+    let page = LOGIN_HTML.replace("{{error}}", &message);
+    (status, [(header::CACHE_CONTROL, "no-store")], Html(page)).into_response()
+}
+
+/// `GET /api/session`: whether the console runs with a login, and as whom.
+fn session_json(user: Option<&str>) -> Response {
+    axum::Json(serde_json::json!({ "loginRequired": user.is_some(), "user": user })).into_response()
+}
+
+fn see_other(location: &str, cookie: Option<String>) -> Response {
+    let mut resp = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
+    if let Some(c) = cookie.and_then(|c| c.parse().ok()) {
+        resp.headers_mut().insert(header::SET_COOKIE, c);
+    }
+    resp
+}
+
+// ANCHOR: require_login
+/// Middleware: serves the login page, the login and the logout, and lets any other
+/// request through only with a live session (or when no login is configured).
 pub async fn require_login(
     State(login): State<Option<Login>>,
     req: Request,
     next: Next,
 ) -> Response {
+    let path = req.uri().path().to_string();
     let Some(login) = login else {
-        return next.run(req).await;
+        // No login configured: the login URLs lead back to the console.
+        return match path.as_str() {
+            "/login" | "/logout" => see_other("/", None),
+            "/api/session" => session_json(None),
+            _ => next.run(req).await,
+        };
     };
-    let ok = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .is_some_and(|v| login.accepts(v.as_bytes()));
-    if ok {
-        next.run(req).await
-    } else {
-        (
+    let token = session_token(&req);
+    match (req.method().clone(), path.as_str()) {
+        (Method::GET, "/login") => login_page(StatusCode::OK, ""),
+        (Method::POST, "/login") => match axum::Form::<LoginForm>::from_request(req, &()).await {
+            Ok(axum::Form(f)) if login.accepts(&f.user, &f.password) => {
+                let token = login.open_session();
+                let cookie = format!(
+                    "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+                    SESSION_TTL.as_secs()
+                );
+                see_other("/", Some(cookie))
+            }
+            Ok(_) => login_page(StatusCode::UNAUTHORIZED, "wrong user name or password"),
+            Err(e) => login_page(
+                StatusCode::BAD_REQUEST,
+                &format!("bad login form: {}", e.body_text()),
+            ),
+        },
+        (Method::POST, "/logout") => {
+            if let Some(t) = &token {
+                login.close_session(t);
+            }
+            let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+            see_other("/login", Some(clear))
+        }
+        _ if token.as_deref().is_some_and(|t| login.valid(t)) => match path.as_str() {
+            "/api/session" => session_json(Some(&login.user)),
+            _ => next.run(req).await,
+        },
+        _ if path.starts_with("/api/") => (
             StatusCode::UNAUTHORIZED,
-            [(
-                header::WWW_AUTHENTICATE,
-                "Basic realm=\"rmq-console\", charset=\"UTF-8\"",
-            )],
             axum::Json(serde_json::json!({ "error": "login required" })),
         )
-            .into_response()
+            .into_response(),
+        _ => see_other("/login", None),
     }
 }
+// ANCHOR_END: require_login
 
 #[cfg(test)]
 mod tests {
@@ -146,12 +274,24 @@ mod tests {
     }
 
     #[test]
-    fn basic_header_is_checked() {
+    fn credentials_and_sessions_are_checked() {
         let login = Login::new("admin", "s3cret");
-        // base64("admin:s3cret")
-        assert!(login.accepts(b"Basic YWRtaW46czNjcmV0"));
-        assert!(!login.accepts(b"Basic YWRtaW46czNjcmVU"));
-        assert!(!login.accepts(b"Basic "));
-        assert!(!login.accepts(b""));
+        assert!(login.accepts("admin", "s3cret"));
+        assert!(!login.accepts("admin", "s3creT"));
+        assert!(!login.accepts("admin", ""));
+        assert!(!login.accepts("root", "s3cret"));
+        let a = login.open_session();
+        let b = login.open_session();
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, b);
+        assert!(login.valid(&a) && login.valid(&b));
+        assert!(!login.valid("") && !login.valid(&a[..63]));
+        login.close_session(&a);
+        assert!(!login.valid(&a) && login.valid(&b));
+        // The table is bounded: the oldest sessions go first.
+        for _ in 0..MAX_SESSIONS {
+            login.open_session();
+        }
+        assert!(!login.valid(&b));
     }
 }

@@ -51,6 +51,15 @@ pub async fn by_time(
                 })
             })
             .collect();
+        if queues.is_empty() {
+            if let Some(q) = route.queue_datas.first() {
+                // 4.8.0 creates a %DLQ% topic write-only: say so rather than show an empty table.
+                return Err(ApiError::BadRequest(format!(
+                    "topic {topic} has no readable queue (perm {}, write only): make it readable (perm 6) to browse it",
+                    q.perm
+                )));
+            }
+        }
         let mut config = ClientConfig::new(st.namesrv.as_str());
         config.instance_name = Some(format!("console-{}", rmq_client::util::now_ms()));
         let consumer = PullConsumer::start(TOOLS_CONSUMER_GROUP, config)

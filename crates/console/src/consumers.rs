@@ -4,12 +4,15 @@
 //!
 //! A group is known by its retry topic `%RETRY%<group>`, so the list starts from
 //! GET_ALL_TOPIC_LIST_FROM_NAMESERVER (206), like `mqadmin consumerProgress`
-//! without `-g`. Per group: the retry topic's route (105), GET_CONSUME_STATS (208)
+//! without `-g`, plus the groups that have settings on a master
+//! (GET_ALL_SUBSCRIPTIONGROUP_CONFIG, 201) but no client yet. Per group: the retry topic's route (105), GET_CONSUME_STATS (208)
 //! on each broker, and GET_CONSUMER_CONNECTION_LIST (203). A group with no
 //! offsets or no clients is simply shown as such; only real failures fill `error`.
 //! Book: Part III "The web console" (Consumers page).
 //! Mirrors rocketmq-console's `ConsumerServiceImpl.queryGroupList`,
 //! `queryConsumeStatsList` and `getConsumerConnection`.
+
+use std::collections::BTreeSet;
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
@@ -97,6 +100,31 @@ pub(crate) fn absent(e: &AdminError) -> bool {
     )
 }
 
+/// Groups with settings on some master (GET_ALL_SUBSCRIPTIONGROUP_CONFIG, 201), without
+/// the brokers' built-in ones. A master that cannot be asked adds nothing.
+async fn configured_groups(st: &AppState) -> BTreeSet<String> {
+    let Ok(info) = st.admin.examine_broker_cluster_info().await else {
+        return BTreeSet::new();
+    };
+    let masters: Vec<String> = info
+        .broker_addr_table
+        .values()
+        .filter_map(|bd| bd.master_addr().map(String::from))
+        .collect();
+    let tables = fan_out(
+        masters
+            .into_iter()
+            .map(|addr| async move { crate::groups::all_group_configs(st, &addr).await }),
+    )
+    .await;
+    tables
+        .into_iter()
+        .flatten()
+        .flat_map(|t| t.into_keys())
+        .filter(|g| !crate::groups::BUILTIN_GROUPS.contains(&g.as_str()))
+        .collect()
+}
+
 /// The group's stats and connections; absent ones become `None`.
 async fn fetch(
     st: &AppState,
@@ -157,11 +185,14 @@ async fn group_row(st: &AppState, group: String) -> GroupRow {
 pub async fn list_groups(State(st): State<AppState>) -> ApiResult<GroupsView> {
     st.within(async {
         let list = st.admin.fetch_all_topic_list().await?;
-        let groups = list
+        let mut names: BTreeSet<String> = list
             .topic_list
             .into_iter()
             .filter_map(|t| t.strip_prefix(RETRY_GROUP_TOPIC_PREFIX).map(String::from))
-            .map(|g| group_row(&st, g));
+            .collect();
+        // Groups created with settings only (no client has run yet) have no retry topic.
+        names.extend(configured_groups(&st).await);
+        let groups = names.into_iter().map(|g| group_row(&st, g));
         Ok(Json(GroupsView {
             groups: fan_out(groups).await,
         }))
@@ -179,9 +210,10 @@ pub async fn group_detail(
     let group = path_arg(group, "group name")?;
     st.within(async {
         let (stats, connection) = fetch(&st, &group).await?;
-        if stats.is_none() && connection.is_none() {
+        if stats.is_none() && connection.is_none() && !configured_groups(&st).await.contains(&group)
+        {
             return Err(ApiError::NotFound(format!(
-                "consumer group {group} has neither offsets nor online clients"
+                "consumer group {group} has neither settings, offsets nor online clients"
             )));
         }
         let mut queues: Vec<QueueProgress> = stats

@@ -9,9 +9,9 @@
 //! Layout: `server` (router, state, static page, request timeout), `auth` (the bind
 //! rule and the login), `error` (the
 //! JSON error shape and status codes), and one module per page: `cluster` and
-//! `brokers`, `topics` and `topic_admin` (its write actions), `consumers` and
-//! `offsets` (offset reset), `producers`, `messages`, `by_time` and `tracks` (who
-//! consumed a message), `ops` (the name servers); `storage` and
+//! `brokers`, `topics` and `topic_admin` (its write actions), `consumers`, `groups` (create, update,
+//! delete) and `offsets` (offset reset), `dashboard` (TPS sampled over time), `producers`, `messages`, `by_time`, `tracks` (who
+//! consumed a message) and `resend` (consume it again), `dlq` (dead letters made readable), `ops` (the name servers); `storage` and
 //! `dledger` feed the live storage view of one broker and the live DLedger view.
 //! Book: Part III "The web console" (part3/console.md).
 //! Mirrors rocketmq-console's `controller` and `service.impl` packages
@@ -24,12 +24,16 @@ pub mod brokers;
 pub mod by_time;
 pub mod cluster;
 pub mod consumers;
+pub mod dashboard;
 pub mod dledger;
+pub mod dlq;
 pub mod error;
+pub mod groups;
 pub mod messages;
 pub mod offsets;
 pub mod ops;
 pub mod producers;
+pub mod resend;
 pub mod server;
 pub mod storage;
 pub mod topic_admin;

@@ -1,7 +1,7 @@
 //! `rmq-console`: starts the web console.
 //!
 //! `rmq-console [-n "a:9876;b:9877"] [--listen 127.0.0.1:8080] [--timeout-ms 3000]
-//! [--user NAME --password PW]` binds the listen address (a non-loopback address only
+//! [--sample-ms 5000] [--user NAME --password PW]` binds the listen address (a non-loopback address only
 //! with a login, see `auth`), prints `rmq-console listening on http://<addr>` (the
 //! line scripts wait for) and serves until Ctrl-C. The name server list defaults
 //! to `$NAMESRV_ADDR`, then to 127.0.0.1:9876.
@@ -33,6 +33,9 @@ struct Args {
     /// Timeout of each remoting call to a name server or broker, in milliseconds
     #[arg(long = "timeout-ms", default_value_t = 3000)]
     timeout_ms: u64,
+    /// Time between the dashboard's samples of broker and topic TPS, in milliseconds
+    #[arg(long = "sample-ms", default_value_t = rmq_console::dashboard::DEFAULT_SAMPLE_MS)]
+    sample_ms: u64,
     /// Login user; required (with a password) to listen on a non-loopback address
     #[arg(long, value_name = "name")]
     user: Option<String>,
@@ -59,7 +62,12 @@ async fn main() -> anyhow::Result<()> {
         .password
         .or_else(|| std::env::var("RMQ_CONSOLE_PASSWORD").ok());
     let login = login_for(args.listen, args.user.as_deref(), password.as_deref())?;
-    let state = AppState::new(&namesrv, Duration::from_millis(args.timeout_ms)).await?;
+    let state = AppState::new(
+        &namesrv,
+        Duration::from_millis(args.timeout_ms),
+        Duration::from_millis(args.sample_ms.max(100)),
+    )
+    .await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;

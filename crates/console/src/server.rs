@@ -22,8 +22,8 @@ use rmq_admin::AdminClient;
 use crate::auth::{require_login, Login};
 use crate::error::ApiError;
 use crate::{
-    brokers, cluster, consumers, dledger, messages, offsets, ops, producers, storage, topic_admin,
-    topics, tracks,
+    brokers, cluster, consumers, dashboard, dledger, dlq, groups, messages, offsets, ops,
+    producers, resend, storage, topic_admin, topics, tracks,
 };
 
 /// How many per-topic or per-group lookups a list page runs at once.
@@ -42,17 +42,25 @@ pub struct AppState {
     pub namesrv: String,
     /// The most a whole API request may take (it may make many remoting calls).
     pub deadline: Duration,
+    /// The TPS history the dashboard draws, sampled in the background.
+    pub dashboard: dashboard::Dashboard,
 }
 
 impl AppState {
-    /// `namesrv` is the `-n` list ("a:p;b:p"); `timeout` bounds each remoting call.
-    pub async fn new(namesrv: &str, timeout: Duration) -> Result<Self, ApiError> {
+    /// `namesrv` is the `-n` list ("a:p;b:p"); `timeout` bounds each remoting call;
+    /// the dashboard samples the cluster every `sample_every`.
+    pub async fn new(
+        namesrv: &str,
+        timeout: Duration,
+        sample_every: Duration,
+    ) -> Result<Self, ApiError> {
         let admin = AdminClient::start(namesrv, timeout)
             .await
             .map_err(|e| ApiError::BadRequest(e.to_string()))?;
         // GET_CONSUME_STATS is given three timeouts (as in 4.8.0); leave room for it.
         let deadline = timeout * 3 + Duration::from_secs(1);
         Ok(AppState {
+            dashboard: dashboard::Dashboard::start(admin.clone(), sample_every),
             admin,
             namesrv: namesrv.to_string(),
             deadline,
@@ -81,6 +89,7 @@ pub fn router(state: AppState, login: Option<Login>) -> Router {
         .route("/index.html", get(index))
         .route("/favicon.ico", get(no_icon))
         .route("/api/cluster", get(cluster::get_cluster))
+        .route("/api/dashboard", get(dashboard::dashboard))
         .route("/api/brokers/{addr}", get(brokers::broker_detail))
         .route("/api/brokers/{addr}/storage", get(storage::storage))
         .route("/api/dledger", get(dledger::dledger))
@@ -102,13 +111,22 @@ pub fn router(state: AppState, login: Option<Login>) -> Router {
             "/api/topics/{topic}/messages",
             post(topic_admin::send_message),
         )
-        .route("/api/consumers", get(consumers::list_groups))
-        .route("/api/consumers/{group}", get(consumers::group_detail))
+        .route(
+            "/api/consumers",
+            get(consumers::list_groups).post(groups::create_group),
+        )
+        .route(
+            "/api/consumers/{group}",
+            get(consumers::group_detail).delete(groups::delete_group),
+        )
+        .route("/api/consumers/{group}/config", get(groups::group_config))
         .route("/api/consumers/{group}/reset", post(offsets::reset_offset))
         .route("/api/producers", get(producers::producer_connections))
         .route("/api/messages", get(messages::search))
         .route("/api/messages/{msg_id}", get(messages::by_id))
         .route("/api/messages/{msg_id}/tracks", get(tracks::tracks))
+        .route("/api/messages/{msg_id}/resend", post(resend::resend))
+        .route("/api/dlq/{group}/readable", post(dlq::make_readable))
         .fallback(not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(login, require_login))

@@ -61,7 +61,7 @@ fn checked_topic(topic: &str) -> Result<String, ApiError> {
 }
 
 /// The cluster named in the form, or the only one there is.
-async fn cluster_of(st: &AppState, asked: Option<String>) -> Result<String, ApiError> {
+pub(crate) async fn cluster_of(st: &AppState, asked: Option<String>) -> Result<String, ApiError> {
     if let Some(c) = asked
         .map(|c| c.trim().to_string())
         .filter(|c| !c.is_empty())
@@ -129,30 +129,38 @@ pub async fn delete_topic(
 ) -> ApiResult<Done> {
     let topic = path_arg(topic, "topic name")?;
     st.within(async {
-        let route = st.admin.examine_topic_route_info(&topic).await?;
-        let clusters: BTreeSet<String> = route
-            .broker_datas
-            .iter()
-            .map(|b| b.cluster.clone())
-            .collect();
-        let mut brokers = Vec::new();
-        for cluster in &clusters {
-            for addr in st
-                .admin
-                .all_addrs_of_cluster(cluster)
-                .await?
-                .unwrap_or_default()
-            {
-                st.admin.delete_topic_in_broker(&addr, &topic).await?;
-                brokers.push(addr);
-            }
-        }
-        for ns in st.admin.namesrv_addrs() {
-            st.admin.delete_topic_in_namesrv(ns, &topic).await?;
-        }
+        let brokers = remove_topic(&st, &topic).await?;
         Ok(Json(Done { topic, brokers }))
     })
     .await
+}
+
+/// Deletes `topic` from every broker of the clusters in its route and from every name
+/// server (`mqadmin deleteTopic -c`); returns the brokers. A topic without a route is
+/// `NotFound`.
+pub(crate) async fn remove_topic(st: &AppState, topic: &str) -> Result<Vec<String>, ApiError> {
+    let route = st.admin.examine_topic_route_info(topic).await?;
+    let clusters: BTreeSet<String> = route
+        .broker_datas
+        .iter()
+        .map(|b| b.cluster.clone())
+        .collect();
+    let mut brokers = Vec::new();
+    for cluster in &clusters {
+        for addr in st
+            .admin
+            .all_addrs_of_cluster(cluster)
+            .await?
+            .unwrap_or_default()
+        {
+            st.admin.delete_topic_in_broker(&addr, topic).await?;
+            brokers.push(addr);
+        }
+    }
+    for ns in st.admin.namesrv_addrs() {
+        st.admin.delete_topic_in_namesrv(ns, topic).await?;
+    }
+    Ok(brokers)
 }
 
 /// The body of `POST /api/topics/{topic}/messages`.

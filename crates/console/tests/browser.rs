@@ -32,6 +32,9 @@ const GROUP: &str = "console_cg";
 const PRODUCER_GROUP: &str = "console_pg";
 const KEY: &str = "order-42";
 const BODY: &str = "hello console";
+const DLQ_TOPIC: &str = "ConsoleDlqTopic";
+const DLQ_GROUP: &str = "console_dlq_cg";
+const DLQ_KEY: &str = "dead-1";
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -93,9 +96,30 @@ async fn every_page_in_chromium() {
         .collect();
 
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rmq-console"));
-    cmd.args(["-n", &namesrv, "--listen", "127.0.0.1:0"]);
+    // The dashboard samples every second, so the suite sees rates without waiting long.
+    cmd.args([
+        "-n",
+        &namesrv,
+        "--listen",
+        "127.0.0.1:0",
+        "--sample-ms",
+        "1000",
+    ]);
     let (console, line) = spawn_wait(cmd, "rmq-console listening on http://", BOOT).unwrap();
     let http = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .to_string();
+
+    // A second console with a login, for the login form (the password from the environment,
+    // as an operator would keep it out of `ps`).
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rmq-console"));
+    cmd.args(["-n", &namesrv, "--listen", "127.0.0.1:0", "--user", "admin"])
+        .env("RMQ_CONSOLE_PASSWORD", "e2e-s3cret");
+    let (login_console, line) = spawn_wait(cmd, "rmq-console listening on http://", BOOT).unwrap();
+    let login_http = line
         .split("http://")
         .nth(1)
         .and_then(|rest| rest.split_whitespace().next())
@@ -178,6 +202,50 @@ async fn every_page_in_chromium() {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 
+    // A group whose listener always fails, with no retries: its message goes straight to
+    // %DLQ%console_dlq_cg, for the DLQ page; the page's resend calls the listener again.
+    let mut tc = TopicConfig::new(DLQ_TOPIC);
+    tc.read_queue_nums = 1;
+    tc.write_queue_nums = 1;
+    admin
+        .create_and_update_topic_config(&broker_addr, &tc)
+        .await
+        .unwrap();
+    let mut cfg = PushConsumerConfig::new(DLQ_GROUP, namesrv.as_str());
+    cfg.consume_from_where = ConsumeFromWhere::ConsumeFromFirstOffset;
+    cfg.max_reconsume_times = 0;
+    cfg.offset_store_dir = Some(dir.path().join("offsets-dlq"));
+    let failures = Arc::new(AtomicUsize::new(0));
+    let failed = failures.clone();
+    let dlq_consumer = PushConsumer::start(
+        cfg,
+        &[(DLQ_TOPIC, "*")],
+        MessageListener::concurrently(move |msgs, _| {
+            failed.fetch_add(msgs.len(), Ordering::SeqCst);
+            ConsumeConcurrentlyStatus::ReconsumeLater
+        }),
+    )
+    .await
+    .unwrap();
+    producer
+        .send(Message::new(DLQ_TOPIC, "this one always fails").with_keys(DLQ_KEY))
+        .await
+        .unwrap();
+    let dlq_topic = format!("%DLQ%{DLQ_GROUP}");
+    let deadline = Instant::now() + BOOT;
+    while !admin
+        .examine_topic_stats(&dlq_topic)
+        .await
+        .is_ok_and(|s| s.offset_table.0.iter().any(|(_, o)| o.max_offset >= 1))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the failing message never reached {dlq_topic}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let failures_before = failures.load(Ordering::SeqCst);
+
     let fixture = serde_json::json!({
         "url": format!("http://{http}"),
         "namesrv": namesrv,
@@ -196,6 +264,13 @@ async fn every_page_in_chromium() {
         "begin": begin,
         "end": now_ms() + 1000,
         "new_topic": "ConsoleE2eCreated",
+        "new_group": "console_e2e_group",
+        "dlq_group": DLQ_GROUP,
+        "dlq_key": DLQ_KEY,
+        "login_url": format!("http://{login_http}"),
+        "login_user": "admin",
+        "login_password": "e2e-s3cret",
+        "store_dir": dir.path().join("store"),
         "dledger_group": "RaftNode00",
         "dledger_pids": raft_pids,
     });
@@ -227,9 +302,16 @@ async fn every_page_in_chromium() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
+    // The DLQ page's resend handed the dead letter to the failing group's listener once more.
+    assert!(
+        failures.load(Ordering::SeqCst) > failures_before,
+        "the resend from the DLQ page never reached the consumer"
+    );
+
+    dlq_consumer.shutdown().await;
     consumer.shutdown().await;
     producer.shutdown().await;
-    drop((console, raft, broker, ns));
+    drop((console, login_console, raft, broker, ns));
 }
 
 /// Where the screenshots go: the book's figures only when asked (`RMQ_BLESS_BOOK=1`), else

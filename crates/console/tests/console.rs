@@ -358,6 +358,38 @@ fn refuses_a_non_loopback_address_without_a_login() {
     assert!(err.contains("needs both"), "{err}");
 }
 
+/// One request over a fresh connection: (status, head, body).
+async fn exchange(addr: &str, req: String) -> (u16, String, String) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, head.to_string(), body.to_string())
+}
+
+/// POSTs the login form; returns (status, head, body).
+async fn post_login(addr: &str, form: &str) -> (u16, String, String) {
+    exchange(
+        addr,
+        format!(
+            "POST /login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+            form.len()
+        ),
+    )
+    .await
+}
+
+/// The value of header `name` in a response head.
+fn header_value<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
 #[tokio::test]
 async fn a_configured_login_guards_the_page_and_the_api() {
     let port = rmq_testkit::free_port().unwrap();
@@ -365,20 +397,86 @@ async fn a_configured_login_guards_the_page_and_the_api() {
         &format!("127.0.0.1:{port}"),
         &["--user", "admin", "--password", "s3cret"],
     );
-    for path in ["/", "/api/cluster", "/favicon.ico"] {
+    // Without a session: the API answers 401 in JSON, a page sends the browser to /login.
+    for path in ["/api/cluster", "/api/session", "/api/topics"] {
         let (status, body) = get(&http, path).await;
         assert_eq!(status, 401, "{path}: {body}");
-        let (status, _) = get_with(&http, path, "Authorization: Basic YWRtaW46d3Jvbmc=\r\n").await;
-        assert_eq!(status, 401, "{path} with a wrong password");
+        assert!(body.contains("login required"), "{body}");
     }
-    // base64("admin:s3cret")
-    let ok = "Authorization: Basic YWRtaW46czNjcmV0\r\n";
-    let (status, page) = get_with(&http, "/", ok).await;
+    for path in ["/", "/index.html", "/favicon.ico"] {
+        let (status, head, _) = exchange(
+            &http,
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        )
+        .await;
+        assert_eq!(status, 303, "{path}: {head}");
+        assert_eq!(header_value(&head, "location"), Some("/login"), "{head}");
+    }
+    let (status, page) = get(&http, "/login").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(r#"action="/login""#) && page.contains(r#"name="password""#),
+        "{page}"
+    );
+    // A wrong password: the form again, with the error, and no cookie.
+    let (status, head, page) = post_login(&http, "user=admin&password=wrong").await;
+    assert_eq!(status, 401, "{head}");
+    assert!(page.contains("wrong user name or password"), "{page}");
+    assert!(header_value(&head, "set-cookie").is_none(), "{head}");
+    let (status, _, _) = post_login(&http, "user=root&password=s3cret").await;
+    assert_eq!(status, 401);
+    // The right one: a session cookie, HttpOnly and SameSite=Strict, and off to the console.
+    let (status, head, _) = post_login(&http, "user=admin&password=s3cret").await;
+    assert_eq!(status, 303, "{head}");
+    assert_eq!(header_value(&head, "location"), Some("/"));
+    let cookie = header_value(&head, "set-cookie").unwrap().to_string();
+    assert!(cookie.starts_with("rmq_console_session="), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let pair = cookie.split(';').next().unwrap().to_string();
+    let with = format!("Cookie: theme=dark; {pair}\r\n");
+    let (status, page) = get_with(&http, "/", &with).await;
     assert_eq!(status, 200);
     assert!(page.contains("RocketMQ Workbook console"));
+    let (status, body) = get_with(&http, "/api/session", &with).await;
+    assert_eq!(status, 200);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["loginRequired"], true);
+    assert_eq!(v["user"], "admin");
     // Past the login, the API answers (here: the name server is down, so a 502 JSON error).
-    let (status, body) = get_with(&http, "/api/cluster", ok).await;
+    let (status, body) = get_with(&http, "/api/cluster", &with).await;
     assert_eq!(status, 502, "{body}");
+    // A made-up token is no session.
+    let forged = format!("Cookie: rmq_console_session={}\r\n", "0".repeat(64));
+    assert_eq!(get_with(&http, "/api/cluster", &forged).await.0, 401);
+    // Logging out ends the session: the same cookie no longer works.
+    let (status, head, _) = exchange(&http, format!("POST /logout HTTP/1.1\r\nHost: x\r\n{with}Content-Length: 0\r\nConnection: close\r\n\r\n")).await;
+    assert_eq!(status, 303, "{head}");
+    assert!(
+        header_value(&head, "set-cookie")
+            .unwrap()
+            .contains("Max-Age=0"),
+        "{head}"
+    );
+    assert_eq!(get_with(&http, "/api/cluster", &with).await.0, 401);
+}
+
+#[tokio::test]
+async fn without_a_login_there_is_nothing_to_log_into() {
+    let port = rmq_testkit::free_port().unwrap();
+    let (_console, http) = start_console(&format!("127.0.0.1:{port}"));
+    let (status, body) = get(&http, "/api/session").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""loginRequired":false"#), "{body}");
+    let (status, head, _) = exchange(
+        &http,
+        format!("GET /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+    )
+    .await;
+    assert_eq!(status, 303, "{head}");
+    assert_eq!(header_value(&head, "location"), Some("/"));
 }
 
 #[tokio::test]

@@ -241,6 +241,11 @@ async fn send_checked(
         let (s, a) = put_message(b, msg, props, slot).await?;
         (s, a.map(|a| (a.msg_id, a.logics_offset)))
     };
+    if let (rmq_store::PutMessageStatus::PutOk, Some((ids, _))) = (&status, &appended) {
+        // TOPIC_PUT_NUMS counts every message of a batch (`statsAll`'s InTPS).
+        let n = ids.split(',').count() as u64;
+        b.stats().topic_puts.add(&h.topic, n);
+    }
     let (code, remark) = put_status_reply(status);
     let mut resp = RemotingCommand::new_response(code, remark);
     if let Some((msg_id, queue_offset)) = appended {

@@ -441,13 +441,13 @@ fn run(cli: &Cli, java_possible: bool) -> Result<()> {
     systems.push(
         start_ours(scratch, "ours", Flush::Async).context("starting our mqnamesrv + mqbroker")?,
     );
-    if java_possible {
+    if java_possible && !cli.dledger_only {
         eprintln!("starting Java RocketMQ 4.8.0 (-Xms{heap} -Xmx{heap}, G1)");
         match start_java(scratch, "java", &heap, Flush::Async) {
             Ok(s) => systems.push(s),
             Err(e) => params.skipped.push(format!("java: {e:#}")),
         }
-    } else {
+    } else if !java_possible {
         params
             .skipped
             .push("java: no private network namespace here".into());
@@ -497,23 +497,8 @@ fn run(cli: &Cli, java_possible: bool) -> Result<()> {
     params.systems = systems.iter().map(|s| s.key.clone()).collect();
 
     // ---- the load matrix: every round, every workload, every system in turn
-    let total = (params.rounds * workloads.len() * systems.len()) as u64;
-    let bar = progress_bar(total, "mqbench runs");
-    let mut runs = Vec::new();
-    for round in 0..params.rounds {
-        for w in &workloads {
-            for sys in &systems {
-                bar.set_message(format!("{} {}", sys.key, w.name));
-                let r = measure(sys, w, round, params.duration_s, scratch);
-                if let Some(e) = &r.error {
-                    bar.println(format!("{} / {}: {e}", sys.key, w.name));
-                }
-                runs.push(r);
-                bar.inc(1);
-            }
-        }
-    }
-    bar.finish_and_clear();
+    let all: Vec<&System> = systems.iter().collect();
+    let runs = load_matrix(&all, &params.workloads, &params, "mqbench runs", scratch);
     std::thread::sleep(Duration::from_secs(q.pick(1, 5)));
     let after_load: Vec<(Watched, Option<procs::ProcSample>)> = watched
         .iter()
@@ -596,12 +581,23 @@ fn run_dledger(
     systems.extend(groups.iter());
     params.dledger_systems = systems.iter().map(|s| s.key.clone()).collect();
     let workloads = params.dledger_workloads.clone();
+    load_matrix(&systems, &workloads, params, "DLedger runs", scratch)
+}
+
+/// Every round, every workload, every system in turn, under a progress bar.
+fn load_matrix(
+    systems: &[&System],
+    workloads: &[Workload],
+    params: &Params,
+    what: &str,
+    scratch: &Path,
+) -> Vec<Run> {
     let total = (params.rounds * workloads.len() * systems.len()) as u64;
-    let bar = progress_bar(total, "DLedger runs");
+    let bar = progress_bar(total, what);
     let mut runs = Vec::new();
     for round in 0..params.rounds {
-        for w in &workloads {
-            for sys in &systems {
+        for w in workloads {
+            for sys in systems {
                 bar.set_message(format!("{} {}", sys.key, w.name));
                 let r = measure(sys, w, round, params.duration_s, scratch);
                 if let Some(e) = &r.error {

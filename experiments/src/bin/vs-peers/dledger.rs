@@ -29,6 +29,7 @@ pub enum Impl {
     Java,
 }
 
+// ANCHOR: member-conf
 /// broker.conf of member `i` of a three-member group (`peers` = the dLegerPeers string).
 fn member_conf(dir: &Path, cluster: &str, port: u16, ns: &str, peers: &str, i: usize) -> String {
     let store = dir.join("store");
@@ -43,6 +44,7 @@ fn member_conf(dir: &Path, cluster: &str, port: u16, ns: &str, peers: &str, i: u
         store.join("commitlog").display(),
     )
 }
+// ANCHOR_END: member-conf
 
 /// Starts a name server and three DLedger members of `which` under `work/<key>`; returns once
 /// every member printed "boot success" (the leader is elected shortly after: the caller's

@@ -135,8 +135,11 @@ def run(fx):
         # The live TPS line has sampled at least once without an error.
         expect(page.locator("#tpsText")).to_contain_text("put", timeout=TIMEOUT_MS)
         visit(f"/broker/{fx['broker_addr']}", "broker", ["brokerClusterName", "putTps", fx["broker_name"]])
-        visit(f"/storage/{fx['broker_addr']}", "storage", ["Commit log", "dispatched up to", topic])
+        visit(f"/storage/{fx['broker_addr']}", "storage", ["Commit log", "dispatched up to", topic, "Index files", "checkpoint: index flushed through"])
         expect(page.locator("#commitLog rect").first).to_be_visible()
+        # GET_STORE_STATS: one index file, holding the keys and unique ids of the 300+ messages sent.
+        index_rows = page.locator("#view table", has_text="Hash slots used").locator("tr").all_inner_texts()[1:]
+        assert len(index_rows) == 1 and int(index_rows[0].split("\t")[1]) > 300, index_rows
         # The view redraws itself every 2 s: still there, still without errors, after a refresh.
         page.wait_for_timeout(2500)
         expect(page.locator("#commitLog")).to_be_visible()
@@ -351,6 +354,19 @@ def run(fx):
         expect(group_title).to_contain_text("leader n", timeout=TIMEOUT_MS)
         expect(page.locator("#view")).to_contain_text(fx["dledger_group"])
         old = re.search(r"leader (n\d+)", group_title.inner_text()).group(1)
+        # Every member reports its end, committed and applied index (GET_STORE_STATS on its broker).
+        def member_indexes():
+            rows = page.locator("#view table", has_text="Applied index").first.locator("tr").evaluate_all(
+                "rows => rows.map(r => [...r.cells].map(c => c.innerText.trim()))")
+            head, body = rows[0], rows[1:]
+            cols = [head.index(h) for h in ("End index", "Committed index", "Applied index")]
+            got = {r[0]: [r[c] for c in cols] for r in body}
+            # The test stored three messages in the group: every member has entries to apply.
+            return got if all(v.isdigit() and int(v) >= 2 for vals in got.values() for v in vals) else None
+        indexes = eventually("every member shows its end, committed and applied index", member_indexes)
+        assert len(indexes) == 3, indexes
+        # Applied never passes committed, and committed never passes the end of the log.
+        assert all(int(a) <= int(c) <= int(e) for e, c, a in indexes.values()), indexes
         b.check_clean("DLedger view")
         b.shot(shots, "dledger")
         visited.append("dledger")

@@ -35,6 +35,7 @@ const BODY: &str = "hello console";
 const DLQ_TOPIC: &str = "ConsoleDlqTopic";
 const DLQ_GROUP: &str = "console_dlq_cg";
 const DLQ_KEY: &str = "dead-1";
+const RAFT_TOPIC: &str = "ConsoleRaftTopic";
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -245,6 +246,44 @@ async fn every_page_in_chromium() {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     let failures_before = failures.load(Ordering::SeqCst);
+
+    // A few messages into the DLedger group, so its members have entries to commit and apply.
+    let deadline = Instant::now() + BOOT;
+    let raft_leader = loop {
+        let leader = admin
+            .examine_broker_cluster_info()
+            .await
+            .ok()
+            .and_then(|c| {
+                c.broker_addr_table
+                    .get("RaftNode00")?
+                    .master_addr()
+                    .map(String::from)
+            });
+        if let Some(addr) = leader {
+            break addr;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "RaftNode00 never elected a leader"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    admin
+        .create_and_update_topic_config(&raft_leader, &TopicConfig::new(RAFT_TOPIC))
+        .await
+        .unwrap();
+    let mut raft_sent = 0;
+    while raft_sent < 3 {
+        match producer.send(Message::new(RAFT_TOPIC, "replicated")).await {
+            Ok(_) => raft_sent += 1,
+            // The route appears once the leader has registered the new topic.
+            Err(e) => {
+                assert!(Instant::now() < deadline, "no send to {RAFT_TOPIC}: {e}");
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        }
+    }
 
     let fixture = serde_json::json!({
         "url": format!("http://{http}"),

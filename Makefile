@@ -6,6 +6,8 @@ CARGO ?= cargo
 MDBOOK_VERSION := 0.5.4
 MDBOOK := $(shell command -v mdbook 2>/dev/null || echo $(HOME)/.cargo/bin/mdbook)
 RUN_DIR ?= $(CURDIR)/run
+# make run ACL=1: the brokers check conf/acl/plain_acl.yml (Part II, "Who may do what: ACL")
+ACL ?= 0
 NODE ?=
 GROUP ?=
 FIELD ?=
@@ -22,10 +24,10 @@ build: ## build every binary in release mode
 	$(CARGO) build --release --workspace --bins
 
 run: build ## build and start the full cluster (2 name servers, 2 DLedger groups of 3, console)
-	RUN_DIR=$(RUN_DIR) scripts/cluster.sh start full
+	ACL=$(ACL) RUN_DIR=$(RUN_DIR) scripts/cluster.sh start full
 
 run-single: build ## build and start 2 name servers and one group (broker-01..03)
-	RUN_DIR=$(RUN_DIR) scripts/cluster.sh start single
+	ACL=$(ACL) RUN_DIR=$(RUN_DIR) scripts/cluster.sh start single
 
 stop: ## stop every node started by run/run-single
 	RUN_DIR=$(RUN_DIR) scripts/cluster.sh stop
@@ -60,9 +62,11 @@ try-list: ## list the book's Try-it blocks and what each must print
 clean: stop ## stop, then remove stores, logs and the run directory
 	rm -rf $(RUN_DIR)
 
-mdbook: ## install mdBook $(MDBOOK_VERSION) if missing
+mdbook: ## install mdBook $(MDBOOK_VERSION) and mdbook-i18n-helpers $(MDBOOK_I18N_VERSION) if missing
 	@if ! $(MDBOOK) --version 2>/dev/null | grep -q "v$(MDBOOK_VERSION)"; then \
 	  $(CARGO) install mdbook --version $(MDBOOK_VERSION) --locked; fi
+	@if ! $(CARGO) install --list | grep -q "^mdbook-i18n-helpers v$(MDBOOK_I18N_VERSION):"; then \
+	  $(CARGO) install mdbook-i18n-helpers --version $(MDBOOK_I18N_VERSION) --locked; fi
 
 # mermaid.js draws the book's diagrams. It is vendored in book/theme/ (with its MIT license), so a fresh
 # clone builds the book offline; this target replaces it with another release from the npm registry.
@@ -74,14 +78,50 @@ mermaid-update: ## re-vendor mermaid.js (book/theme/mermaid.min.js + its LICENSE
 	  && mv "$$tmp"/package/LICENSE book/theme/mermaid.LICENSE && rm -rf "$$tmp" \
 	  && sed -i.bak 's/mermaid\.js [0-9][0-9.]*,/mermaid.js $(MERMAID_VERSION),/' book/theme/README.md && rm -f book/theme/README.md.bak
 
-book: mdbook ## serve the course at http://127.0.0.1:3000
-	$(MDBOOK) serve -n 127.0.0.1
+# The book in English and Simplified Chinese (po/README.md). The zh-CN edition is the English source
+# with po/zh-CN.po's translations swapped in by mdbook-gettext, built into target/book/zh-CN/ so each
+# page has its twin one directory up (the language switch in the page header links the two).
+# LANG is also the locale variable of the environment: only LANG=zh-CN picks the Chinese edition.
+# I18N_STRICT=1 makes untranslated or fuzzy entries fail book-check; it stays 0 (reported only) until
+# the translation is complete.
+MDBOOK_I18N_VERSION := 0.4.0
+MDBOOK_GETTEXT := $(shell command -v mdbook-gettext 2>/dev/null || echo $(HOME)/.cargo/bin/mdbook-gettext)
+MDBOOK_XGETTEXT := $(shell command -v mdbook-xgettext 2>/dev/null || echo $(HOME)/.cargo/bin/mdbook-xgettext)
+BOOK_LANG := $(if $(filter zh-CN,$(LANG)),zh-CN,en)
+BOOK_ZH_DIR := target/book/zh-CN
+I18N_STRICT ?= 0
+I18N_ENV := env LANG=C.UTF-8 MDBOOK=$(MDBOOK) MDBOOK_XGETTEXT=$(MDBOOK_XGETTEXT) MDBOOK_GETTEXT=$(MDBOOK_GETTEXT)
+I18N := $(I18N_ENV) python3 scripts/i18n/i18n.py
+ZH_BUILD := $(I18N) build zh-CN $(BOOK_ZH_DIR)
+.PHONY: i18n-update i18n-stats
 
-book-check: mdbook ## check includes/anchors and the prose, then mdbook build + mdbook test
+book: mdbook ## serve the course at http://127.0.0.1:3000 (LANG=zh-CN: both editions, from /zh-CN/ on)
+ifeq ($(BOOK_LANG),zh-CN)
+	env LANG=C.UTF-8 $(MDBOOK) build
+	$(ZH_BUILD)
+	@echo "book: http://127.0.0.1:3000/zh-CN/ (static: run make book LANG=zh-CN again after editing po/ or book/src)"
+	env LANG=C.UTF-8 python3 -m http.server --bind 127.0.0.1 --directory target/book 3000
+else
+	$(MDBOOK) serve -n 127.0.0.1
+endif
+
+book-check: mdbook ## check includes/anchors, the prose and the translation, then build both editions + mdbook test
 	scripts/check-book-includes.sh
 	scripts/check-book-prose.sh
+	$(I18N) check-pot
 	$(MDBOOK) build
 	$(MDBOOK) test
+	$(ZH_BUILD)
+	$(I18N) links $(BOOK_ZH_DIR) target/book
+	$(I18N) stats $(if $(filter 1,$(I18N_STRICT)),--strict)
+	$(I18N) terms --limit 5
+	$(I18N_ENV) python3 scripts/i18n/test_i18n.py
+
+i18n-update: mdbook ## after editing book/src: re-extract po/messages.pot, merge into po/zh-CN.po (changed text turns fuzzy)
+	$(I18N) update
+
+i18n-stats: ## translation coverage of po/zh-CN.po (msgfmt --statistics), chapter by chapter
+	$(I18N) stats --per-chapter
 
 test: mdbook ## unit + integration tests, book checks, experiments in --quick mode
 	$(CARGO) build --workspace --bins

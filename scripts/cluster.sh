@@ -28,6 +28,17 @@ wait_ready() { # name port
   echo "!! $name did not open port $port within 10 s; see $RUN_DIR/$name/$name.log"; return 1
 }
 
+# With ACL=1 (make run ACL=1): each broker gets its own copy of conf/acl/plain_acl.yml (kept
+# across restarts, so changes made with mqadmin stay), signs its calls to other brokers with the
+# admin account, and mqadmin finds that account in $RUN_DIR/conf/tools.yml (ROCKETMQ_HOME=$RUN_DIR).
+acl_lines() { # dir -> broker.conf lines
+  [[ ${ACL:-0} == 1 ]] || return 0
+  [[ -f $1/plain_acl.yml ]] || cp "$ROOT/conf/acl/plain_acl.yml" "$1/plain_acl.yml"
+  mkdir -p "$RUN_DIR/conf"
+  printf 'accessKey: rocketmq2\nsecretKey: 12345678\n' >"$RUN_DIR/conf/tools.yml"
+  printf 'aclEnable=true\naclPlainFile=%s\naclAccessKey=rocketmq2\naclSecretKey=12345678\n' "$1/plain_acl.yml"
+}
+
 start_node() { # name kind conf
   local name=$1 kind=$2 conf=$ROOT/$3 dir=$RUN_DIR/$1
   if alive "$name"; then echo "   $name already running (pid $(pid_of "$name"))"; return 0; fi
@@ -44,7 +55,7 @@ start_node() { # name kind conf
     broker)
       local port eff=$dir/broker.conf
       port=$(conf_value "$conf" listenPort)
-      { cat "$conf"; echo; echo "# added by scripts/cluster.sh"; echo "storePathRootDir=$dir/store"; } >"$eff"
+      { cat "$conf"; echo; echo "# added by scripts/cluster.sh"; echo "storePathRootDir=$dir/store"; acl_lines "$dir"; } >"$eff"
       "$BIN/mqbroker" -c "$eff" >"$dir/$name.log" 2>&1 &
       echo $! >"$dir/pid"
       wait_ready "$name" "$port" && echo "   $name   pid $(pid_of "$name")  127.0.0.1:$port  ($(conf_value "$conf" brokerName))";;
@@ -79,7 +90,8 @@ case $cmd in
     failed=0
     while read -r name kind conf; do start_node "$name" "$kind" "$conf" || failed=1; done < <(nodes "$profile")
     if ((failed)); then echo "some nodes failed to start; 'make stop' cleans up"; exit 1; fi
-    echo "cluster up. Name servers: $NAMESRV_ADDR   try: make status (DLedger groups elect their leaders within a few seconds)";;
+    echo "cluster up. Name servers: $NAMESRV_ADDR   try: make status (DLedger groups elect their leaders within a few seconds)"
+    if [[ ${ACL:-0} == 1 ]]; then echo "ACL on: brokers check run/<broker>/plain_acl.yml; for mqadmin: export ROCKETMQ_HOME=$RUN_DIR (admin keys in $RUN_DIR/conf/tools.yml)"; fi;;
   stop)
     while read -r name _ _; do stop_node "$name"; done < <(nodes all)
     echo "all nodes stopped";;

@@ -15,7 +15,7 @@ comments right after the block say what the block must show:
 
 and a chapter may say, once, before its first block:
 
-    <!-- try: cluster=full|single|none needs=part1/index.md -->
+    <!-- try: cluster=full|single|acl|none needs=part1/index.md -->
 
 Chapters are taken in SUMMARY.md order. Nothing here runs anything; run.py does.
 """
@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PROFILES = ("full", "single", "none")
+PROFILES = ("full", "single", "acl", "none")
 BLOCK_KEYS = ("expect", "expect-not", "expect-fail", "timeout", "requires", "skip")
 DEFAULT_TIMEOUT_S = 60
 
@@ -157,7 +157,7 @@ def parse_directive(chapter: Chapter, text: str, where: str) -> None:
         elif key == "needs" and value:
             chapter.needs.extend(v for v in value.split(",") if v)
         else:
-            raise BookError(f"{where}: bad try directive {item!r} (cluster=full|single|none, needs=a.md,b.md)")
+            raise BookError(f"{where}: bad try directive {item!r} (cluster=full|single|acl|none, needs=a.md,b.md)")
 
 
 def parse_chapter(src: Path, rel: str) -> Chapter:

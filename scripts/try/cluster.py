@@ -65,6 +65,15 @@ def port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+# Profiles that are a layout profile started differently: "acl" is the single profile with
+# `make run ACL=1` (each broker checks a fresh copy of conf/acl/plain_acl.yml).
+VARIANTS: dict[str, tuple[str, dict[str, str]]] = {"acl": ("single", {"ACL": "1"})}
+
+
+def layout_profile(profile: str) -> str:
+    return VARIANTS.get(profile, (profile, {}))[0]
+
+
 class ClusterError(Exception):
     """The cluster did not reach the state a chapter needs; the message says what was missing."""
 
@@ -77,7 +86,7 @@ class Cluster:
         self.env = dict(os.environ, RUN_DIR=str(run_dir))
 
     def members(self, profile: str) -> list[Node]:
-        return [n for n in self.nodes if profile in n.profiles]
+        return [n for n in self.nodes if layout_profile(profile) in n.profiles]
 
     def groups(self, profile: str) -> list[str]:
         return sorted({n.group for n in self.members(profile) if n.group})
@@ -95,11 +104,11 @@ class Cluster:
     def busy_ports(self) -> list[int]:
         return [n.port for n in self.nodes if port_open(n.port)]
 
-    def _script(self, *args: str, check: bool = True) -> str:
+    def _script(self, *args: str, check: bool = True, extra_env: dict[str, str] | None = None) -> str:
         done = self.reaper.run(
             [str(self.root / "scripts/cluster.sh"), *args],
             cwd=self.root,
-            env=self.env,
+            env=dict(self.env, **(extra_env or {})),
             stdout=-1,
             stderr=-2,
             text=True,
@@ -138,7 +147,11 @@ class Cluster:
             elif st in (None, "Z"):
                 missing = True
         if missing:
-            self._script("start", profile)
+            extra = VARIANTS.get(profile, (profile, {}))[1]
+            if extra.get("ACL") == "1":  # every ACL chapter starts from conf/acl/plain_acl.yml
+                for node in wanted:
+                    (self.run_dir / node.name / "plain_acl.yml").unlink(missing_ok=True)
+            self._script("start", layout_profile(profile), extra_env=extra)
         self.profile = profile
         self.wait_ready(profile, began + timeout_s)
         return time.monotonic() - began

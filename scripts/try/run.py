@@ -42,7 +42,7 @@ OUTPUT_LINES_ON_FAILURE = 60
 # otherwise print "Entering directory" lines and share our job server.
 MAKE_VARIABLES = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "MAKE_TERMOUT", "MAKE_TERMERR")
 # Settings of the developer's shell that change what the book's commands print; a student has none.
-DEVELOPER_VARIABLES = ("NAMESRV_ADDR", "RUST_BACKTRACE", "RUST_LIB_BACKTRACE", "RUST_LOG")
+DEVELOPER_VARIABLES = ("NAMESRV_ADDR", "RUST_BACKTRACE", "RUST_LIB_BACKTRACE", "RUST_LOG", "ROCKETMQ_HOME", "RMQ_TOOLS_YML")
 
 
 class Interrupted(Exception):

@@ -39,6 +39,8 @@ use rmq_remoting::protocol::{
 use rmq_remoting::{RemotingCommand, RemotingError};
 use serde::Deserialize;
 
+mod ops;
+
 use crate::message::{self, DecodeError, MessageExt};
 use crate::msgid::{self, MsgIdError};
 
@@ -158,7 +160,18 @@ impl AdminClient {
     /// `;`); `timeout` bounds each request (GET_CONSUME_STATS and QUERY_MESSAGE get three
     /// times as much, as in 4.8.0).
     pub async fn start(namesrv: &str, timeout: Duration) -> Result<Self> {
+        Self::start_with_credentials(namesrv, timeout, None).await
+    }
+
+    /// [`AdminClient::start`] with ACL credentials that sign every request (4.8.0: the
+    /// `AclClientRPCHook` MQAdminStartup builds from `conf/tools.yml`).
+    pub async fn start_with_credentials(
+        namesrv: &str,
+        timeout: Duration,
+        credentials: Option<rmq_client::acl::Credentials>,
+    ) -> Result<Self> {
         let mut config = ClientConfig::new(namesrv);
+        config.credentials = credentials;
         if config.namesrv_list().is_empty() {
             return Err(AdminError::NoNameServer);
         }
@@ -573,12 +586,7 @@ impl AdminClient {
             )
             .await?;
         let text = String::from_utf8_lossy(resp.body_bytes());
-        Ok(text
-            .lines()
-            .filter(|l| !l.trim_start().starts_with('#'))
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-            .collect())
+        Ok(ops::parse_properties_text(&text))
     }
 
     /// GET_PRODUCER_CONNECTION_LIST (204) on one broker.

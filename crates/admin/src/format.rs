@@ -174,6 +174,18 @@ pub fn subscription_group_string(c: &SubscriptionGroupConfig) -> String {
     )
 }
 
+/// `SendResult.toString()`.
+pub fn send_result_string(r: &rmq_client::api::SendResult) -> String {
+    format!(
+        "SendResult [sendStatus={}, msgId={}, offsetMsgId={}, messageQueue={}, queueOffset={}]",
+        r.send_status.name(),
+        r.msg_id,
+        r.offset_msg_id,
+        message_queue_string(&r.message_queue),
+        r.queue_offset
+    )
+}
+
 /// `MessageQueue.toString()`.
 pub fn message_queue_string(mq: &MessageQueue) -> String {
     format!(

@@ -38,7 +38,9 @@
 #![allow(clippy::write_literal)]
 #![warn(missing_docs)]
 
+pub mod acl_calls;
 pub mod admin_client;
+pub mod catalog;
 pub mod commands;
 pub mod format;
 /// The record decoder and message ids live in rmq-common; re-exported under the names the

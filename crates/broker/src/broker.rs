@@ -53,6 +53,8 @@ pub struct Broker {
     transactions: TransactionService,
     replication: Replication,
     slave_sync: SlaveSync,
+    /// `Some` when `aclEnable=true` (see [`crate::acl`]).
+    acl: Option<Arc<crate::acl::AclValidator>>,
 }
 
 /// The broker's traffic figures (`brokerStatus`, `clusterList`, `consumerProgress`).
@@ -62,6 +64,8 @@ pub struct BrokerStats {
     pub tps: TpsSampler,
     /// Messages handed out per topic@group (`consumeTps`).
     pub group_gets: GroupGetNums,
+    /// Messages stored per topic (`TOPIC_PUT_NUMS`, `statsAll`'s InTPS).
+    pub topic_puts: crate::stats::StatsItemSet,
     /// Put/get totals at the last two midnights (yesterday's traffic).
     pub daily: DailyTotals,
 }
@@ -117,6 +121,9 @@ impl Broker {
             cfg.store.os_page_cache_busy_timeout_ms,
         );
         let slave_sync = SlaveSync::new(replication.broker_role() == BrokerRole::Slave);
+        let acl = crate::acl::open(&cfg)?;
+        let client = RemotingClient::new();
+        crate::acl::sign_own_requests(&cfg, &client);
         Ok(Arc::new(Broker {
             config: LiveConfig::new(
                 cfg.clone(),
@@ -133,7 +140,7 @@ impl Broker {
             flow,
             store_host,
             register_now: Notify::new(),
-            client: RemotingClient::new(),
+            client,
             boot_time: Instant::now(),
             schedule,
             stats: BrokerStats::default(),
@@ -141,6 +148,7 @@ impl Broker {
             filters,
             replication,
             slave_sync,
+            acl,
         }))
     }
 
@@ -153,12 +161,12 @@ impl Broker {
         let main = RemotingServer::bind(SocketAddr::new(ip, self.config().listen_port))
             .await
             .with_context(|| format!("binding {}:{}", ip, self.config().listen_port))?
-            .with_max_frame_len(self.config().store.max_message_size + 1024 * 1024);
+            .with_max_frame_len(self.config().frame_max_length);
         let vip_port = self.config().listen_port.saturating_sub(2);
         let vip = RemotingServer::bind(SocketAddr::new(ip, vip_port))
             .await
             .with_context(|| format!("binding VIP channel {ip}:{vip_port}"))?
-            .with_max_frame_len(self.config().store.max_message_size + 1024 * 1024);
+            .with_max_frame_len(self.config().frame_max_length);
         let processor = Arc::new(BrokerProcessor::new(self.clone()));
         let p1: Arc<dyn rmq_remoting::RequestProcessor> = processor.clone();
         let p2: Arc<dyn rmq_remoting::RequestProcessor> = processor;
@@ -178,6 +186,7 @@ impl Broker {
         crate::register::register_all(&self).await;
         let reg = tokio::spawn(crate::register::register_loop(self.clone()));
         let periodic = tokio::spawn(self.clone().periodic());
+        let acl_watch = self.acl.clone().map(|a| tokio::spawn(a.watch()));
         // The loops idle while this broker is a slave (4.8.0 handleScheduleMessageService).
         let mut schedule_tasks = crate::schedule::start(&self);
         // Idles while this broker is a slave, like the delay loops.
@@ -194,6 +203,9 @@ impl Broker {
         reg.abort();
         periodic.abort();
         slave_sync.abort();
+        if let Some(w) = &acl_watch {
+            w.abort();
+        }
         for t in &schedule_tasks {
             t.abort();
         }
@@ -347,6 +359,11 @@ impl Broker {
         &self.slave_sync
     }
 
+    /// The ACL validator, when `aclEnable=true`.
+    pub fn acl(&self) -> Option<&Arc<crate::acl::AclValidator>> {
+        self.acl.as_ref()
+    }
+
     /// The brokerId this broker registers with now.
     pub fn broker_id(&self) -> i64 {
         self.replication.broker_id()
@@ -383,6 +400,7 @@ impl Broker {
         let mut flush_tick = tokio::time::interval(flush);
         let mut scan_tick = tokio::time::interval(Duration::from_secs(10));
         let mut tps_tick = tokio::time::interval(Duration::from_secs(1));
+        let mut stats_tick: u64 = 0;
         let midnight = tokio::time::sleep(crate::stats::until_next_midnight(&chrono::Local::now()));
         tokio::pin!(midnight);
         loop {
@@ -404,7 +422,9 @@ impl Broker {
                     let _ = tokio::task::spawn_blocking(move || b.offsets().persist()).await;
                 }
                 _ = tps_tick.tick() => {
-                    self.stats.group_gets.sample();
+                    stats_tick += 1;
+                    self.stats.group_gets.0.sample(stats_tick);
+                    self.stats.topic_puts.sample(stats_tick);
                     self.stats.tps.sample(
                         self.store.put_times.load(std::sync::atomic::Ordering::Relaxed),
                         self.store.get_times.load(std::sync::atomic::Ordering::Relaxed),

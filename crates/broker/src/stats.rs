@@ -4,7 +4,8 @@
 //! handed per topic, whose one-minute rate is `consumeTps` in `consumerProgress`. And the
 //! totals at the last two midnights, from which `brokerStatus` shows yesterday's traffic.
 //! Book: Part II, "Inside a broker". Mirrors `StoreStatsService.getPutTps` /
-//! `getGetTransferedTps`, `BrokerStatsManager`'s `GROUP_GET_NUMS` item and `BrokerStats`.
+//! `getGetTransferedTps`, `BrokerStatsManager`'s `TOPIC_PUT_NUMS` and `GROUP_GET_NUMS` items (`StatsItemSet`) and
+//! `BrokerStats`.
 
 use chrono::{DateTime, Days, TimeZone};
 use parking_lot::Mutex;
@@ -52,57 +53,136 @@ impl TpsSampler {
     }
 }
 
-/// Messages handed to a group per topic (4.8.0 `BrokerStatsManager.incGroupGetNums`, key
-/// `topic@group`), sampled once a second; the rate over the last minute is what 4.8.0 reports
-/// as `consumeTps` (`tpsGroupGetNums`, the item's minute statistics).
-#[derive(Default)]
-pub struct GroupGetNums {
-    totals: Mutex<HashMap<String, u64>>,
-    samples: Mutex<HashMap<String, VecDeque<(Instant, u64)>>>,
+/// One window of a [`StatsItemSet`] key: the count over the window and its rate.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StatsWindow {
+    /// Events counted over the window.
+    pub sum: u64,
+    /// Events per second over the window.
+    pub tps: f64,
 }
 
-impl GroupGetNums {
-    /// Counts `n` messages of `topic` handed to `group` by a pull.
-    pub fn add(&self, topic: &str, group: &str, n: u64) {
-        let key = format!("{topic}@{group}");
-        let mut totals = self.totals.lock();
-        if !totals.contains_key(&key) {
-            // a zero sample at first sight, so the first pull's messages count in the rate
-            self.samples
-                .lock()
-                .entry(key.clone())
-                .or_default()
-                .push_back((Instant::now(), 0));
+/// Samples of one key: once a second (a minute of them), once a minute (an hour) and once an
+/// hour (a day), each `(when, total so far)`.
+#[derive(Default)]
+struct KeySamples {
+    seconds: VecDeque<(Instant, u64)>,
+    minutes: VecDeque<(Instant, u64)>,
+    hours: VecDeque<(Instant, u64)>,
+}
+
+fn window(s: &VecDeque<(Instant, u64)>) -> StatsWindow {
+    match (s.front(), s.back()) {
+        (Some(first), Some(last)) if last.0 > first.0 => {
+            let sum = last.1 - first.1;
+            StatsWindow {
+                sum,
+                tps: sum as f64 / last.0.duration_since(first.0).as_secs_f64(),
+            }
         }
-        *totals.entry(key).or_default() += n;
+        _ => StatsWindow::default(),
+    }
+}
+
+fn push_bounded(s: &mut VecDeque<(Instant, u64)>, v: (Instant, u64), keep: usize) {
+    s.push_back(v);
+    while s.len() > keep {
+        s.pop_front();
+    }
+}
+
+/// A keyed event counter with minute, hour and day windows: 4.8.0's `StatsItemSet` as
+/// `BrokerStatsManager` keeps it for `TOPIC_PUT_NUMS` (key: topic) and `GROUP_GET_NUMS` (key:
+/// `topic@group`). VIEW_BROKER_STATS_DATA reads the three windows (`mqadmin statsAll`); the
+/// minute rate of a group's gets is `consumeTps` (`consumerProgress`).
+#[derive(Default)]
+pub struct StatsItemSet {
+    totals: Mutex<HashMap<String, u64>>,
+    samples: Mutex<HashMap<String, KeySamples>>,
+}
+
+impl StatsItemSet {
+    /// Counts `n` events of `key`.
+    pub fn add(&self, key: &str, n: u64) {
+        let mut totals = self.totals.lock();
+        if !totals.contains_key(key) {
+            // a zero sample at first sight, so the first events count in every window
+            let now = Instant::now();
+            let mut samples = self.samples.lock();
+            let s = samples.entry(key.to_string()).or_default();
+            s.seconds.push_back((now, 0));
+            s.minutes.push_back((now, 0));
+            s.hours.push_back((now, 0));
+        }
+        *totals.entry(key.to_string()).or_default() += n;
     }
 
-    /// Takes one sample of every counter; keeps a minute of them.
-    pub fn sample(&self) {
+    /// Takes one sample of every counter (called once a second); every 60th call also feeds
+    /// the hour window and every 3600th the day window.
+    pub fn sample(&self, tick: u64) {
         let now = Instant::now();
         let totals = self.totals.lock().clone();
         let mut samples = self.samples.lock();
         for (key, total) in totals {
             let s = samples.entry(key).or_default();
-            s.push_back((now, total));
-            while s.len() > 61 {
-                s.pop_front();
+            push_bounded(&mut s.seconds, (now, total), 61);
+            if tick % 60 == 0 {
+                push_bounded(&mut s.minutes, (now, total), 61);
+            }
+            if tick % 3600 == 0 {
+                push_bounded(&mut s.hours, (now, total), 25);
             }
         }
     }
 
+    /// Whether `key` was ever counted (4.8.0 answers an unknown item with SYSTEM_ERROR).
+    pub fn has(&self, key: &str) -> bool {
+        self.totals.lock().contains_key(key)
+    }
+
+    /// The last minute, hour and day of `key`. The hour and day windows reach back to the
+    /// latest second sample, so they include the current minute.
+    pub fn windows(&self, key: &str) -> [StatsWindow; 3] {
+        let samples = self.samples.lock();
+        let Some(s) = samples.get(key) else {
+            return [StatsWindow::default(); 3];
+        };
+        let with_now = |w: &VecDeque<(Instant, u64)>| {
+            let mut w = w.clone();
+            if let Some(last) = s.seconds.back() {
+                w.push_back(*last);
+            }
+            window(&w)
+        };
+        [window(&s.seconds), with_now(&s.minutes), with_now(&s.hours)]
+    }
+
+    /// Events per second of `key` over the last minute.
+    pub fn tps(&self, key: &str) -> f64 {
+        self.windows(key)[0].tps
+    }
+}
+
+/// Messages handed to a group per topic (4.8.0 `BrokerStatsManager.incGroupGetNums`, key
+/// `topic@group`); the rate over the last minute is what 4.8.0 reports as `consumeTps`
+/// (`tpsGroupGetNums`, the item's minute statistics).
+#[derive(Default)]
+pub struct GroupGetNums(pub StatsItemSet);
+
+impl GroupGetNums {
+    /// The `GROUP_GET_NUMS` key of a topic and group.
+    pub fn key(topic: &str, group: &str) -> String {
+        format!("{topic}@{group}")
+    }
+
+    /// Counts `n` messages of `topic` handed to `group` by a pull.
+    pub fn add(&self, topic: &str, group: &str, n: u64) {
+        self.0.add(&Self::key(topic, group), n);
+    }
+
     /// Messages per second handed to `group` from `topic` over the last minute.
     pub fn tps(&self, topic: &str, group: &str) -> f64 {
-        let samples = self.samples.lock();
-        let Some(s) = samples.get(&format!("{topic}@{group}")) else {
-            return 0.0;
-        };
-        match (s.front(), s.back()) {
-            (Some(first), Some(last)) if last.0 > first.0 => {
-                (last.1 - first.1) as f64 / last.0.duration_since(first.0).as_secs_f64()
-            }
-            _ => 0.0,
-        }
+        self.0.tps(&Self::key(topic, group))
     }
 }
 
@@ -189,11 +269,30 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(200));
         g.add("T", "G", 40);
         g.add("T", "Other", 1000);
-        g.sample();
+        g.0.sample(1);
         let tps = g.tps("T", "G");
         // 45 messages since T@G was first seen, 0.2 s or a little more ago
         assert!(tps > 45.0 && tps <= 225.0, "{tps}");
         assert_eq!(g.tps("U", "G"), 0.0);
+    }
+
+    #[test]
+    fn stats_items_keep_minute_hour_and_day_windows() {
+        let s = StatsItemSet::default();
+        assert!(!s.has("T"));
+        s.add("T", 3);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        s.add("T", 4);
+        s.sample(1);
+        assert!(s.has("T"));
+        let [minute, hour, day] = s.windows("T");
+        assert_eq!((minute.sum, hour.sum, day.sum), (7, 7, 7));
+        assert!(minute.tps > 0.0);
+        // The hour window takes a minute sample every 60 ticks.
+        s.add("T", 10);
+        s.sample(60);
+        assert_eq!(s.windows("T")[1].sum, 17);
+        assert_eq!(s.windows("U"), [StatsWindow::default(); 3]);
     }
 
     #[test]

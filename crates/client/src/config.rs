@@ -28,6 +28,9 @@ pub struct ClientConfig {
     pub api_timeout: Duration,
     /// Rebalance period (`rocketmq.client.rebalance.waitInterval`).
     pub rebalance_interval: Duration,
+    /// ACL credentials: every request is signed with them (4.8.0: an `AclClientRPCHook`
+    /// passed to the producer or consumer). `None`: requests go unsigned.
+    pub credentials: Option<crate::acl::Credentials>,
 }
 
 impl Default for ClientConfig {
@@ -41,6 +44,7 @@ impl Default for ClientConfig {
             persist_consumer_offset_interval: Duration::from_secs(5),
             api_timeout: Duration::from_secs(3),
             rebalance_interval: Duration::from_secs(20),
+            credentials: None,
         }
     }
 }

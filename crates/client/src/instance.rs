@@ -218,6 +218,9 @@ impl ClientInstance {
             instance: instance_slot.clone(),
             transaction_checks: transaction_checks.clone(),
         }));
+        if let Some(c) = &config.credentials {
+            remoting.set_rpc_hook(Arc::new(crate::acl::AclSigner::new(c.clone())));
+        }
         let client_ip = match config.client_ip.as_deref().map(str::parse::<IpAddr>) {
             Some(Ok(ip)) => ip,
             Some(Err(_)) => {

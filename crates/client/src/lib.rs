@@ -9,7 +9,9 @@
 //! ```text
 //! ClientConfig { namesrv_addr, instance_name: Option, client_ip: Option, poll_name_server_interval (30 s),
 //!     heartbeat_broker_interval (30 s), persist_consumer_offset_interval (5 s), api_timeout (3 s),
-//!     rebalance_interval (20 s) }                       ClientConfig::new("host:port;host:port")
+//!     rebalance_interval (20 s), credentials: Option<acl::Credentials> }   ClientConfig::new("host:port;host:port")
+//! acl::{Credentials::new(ak, sk) { access_key, secret_key, security_token }, Credentials::from_tools_yml(path),
+//!     AclSigner::new(credentials) (an rmq_remoting::RpcHook; installed by every client whose config has credentials)}
 //! Message::new(topic, body).with_tags(..).with_keys(..).with_flag(..).with_delay_level(..).with_property(k, v)
 //!     property(k) put_property(k, v) remove_property(k) tags() keys() set_wait_store_msg_ok(b)
 //! producer::{Producer, ProducerConfig}
@@ -47,6 +49,9 @@
 //!     (answers the broker's RESET_CONSUMER_CLIENT_OFFSET, GET_CONSUMER_STATUS_FROM_CLIENT,
 //!     GET_CONSUMER_RUNNING_INFO and CONSUME_MESSAGE_DIRECTLY: see broker_calls)
 //! consumer::allocate::{allocate_averagely, allocate_by_circle}
+//! trace (message trace; ProducerConfig/PushConsumerConfig { enable_msg_trace, customized_trace_topic }):
+//!     record::{encode(&TraceContext) -> TraceTransfer { data, keys }, decode(&str) -> Vec<TraceContext>}
+//!     view::views_for(msg_id, body) -> Vec<TraceView>   dispatcher::TraceDispatcher   RMQ_SYS_TRACE_TOPIC
 //! fault::{MqFaultStrategy, LatencyFaultTolerance, compute_not_available_duration}
 //! route::{TopicPublishInfo, subscribe_queues}       instance::ClientInstance (the shared runtime)
 //! MessageExt, MessageQueue (re-exported from rmq-common / rmq-remoting)
@@ -62,6 +67,7 @@
 
 #![warn(missing_docs)]
 
+pub mod acl;
 pub mod api;
 pub mod broker_calls;
 pub mod config;
@@ -72,6 +78,7 @@ pub mod instance;
 pub mod message;
 pub mod producer;
 pub mod route;
+pub mod trace;
 pub mod util;
 
 pub use api::{SendResult, SendStatus};

@@ -15,8 +15,13 @@ use crate::error::RemotingError;
 use crate::language::SerializeType;
 use crate::{header_binary, header_json};
 
-/// 4.8.0's default `com.rocketmq.remoting.frameMaxLength`: 16 MiB.
+/// 4.8.0's default `com.rocketmq.remoting.frameMaxLength` (a JVM system property read by
+/// `NettyDecoder`): 16 MiB, the length field included. Servers take theirs from the
+/// `frameMaxLength` key of their config file.
 pub const DEFAULT_MAX_FRAME_LEN: usize = 16 * 1024 * 1024;
+
+/// How much room the decoder reserves at a time while a frame is still arriving.
+const READ_STEP: usize = 64 * 1024;
 
 /// The largest header the 24-bit header-length field can describe.
 pub const MAX_HEADER_LEN: usize = 0xFF_FFFF;
@@ -69,8 +74,10 @@ impl Decoder for RemotingCodec {
             });
         }
         if src.len() < total {
-            // Wait for the rest, and reserve room so the read loop does not re-grow often.
-            src.reserve(total - src.len());
+            // Wait for the rest. The declared length is only a claim from the peer, so room
+            // grows with the bytes that really arrive, one bounded step at a time: a peer
+            // that announces 16 MiB and sends nothing costs us nothing.
+            src.reserve((total - src.len()).min(READ_STEP));
             return Ok(None);
         }
         src.advance(4);
@@ -210,5 +217,36 @@ mod tests {
         assert!(codec.decode(&mut buf).is_err());
         let big = RemotingCommand::new_request(1).with_body(vec![0u8; 2048]);
         assert!(codec.encode(big, &mut BytesMut::new()).is_err());
+    }
+
+    #[test]
+    fn a_declared_length_is_not_allocated_before_the_bytes_arrive() {
+        let mut codec = RemotingCodec::default();
+        // 15 MiB announced (within the limit), 4 bytes sent.
+        let mut buf = BytesMut::from(&(15u32 << 20).to_be_bytes()[..]);
+        assert!(codec.decode(&mut buf).unwrap().is_none());
+        assert!(
+            buf.capacity() <= 2 * READ_STEP,
+            "reserved {} bytes for a frame that has not arrived",
+            buf.capacity()
+        );
+        // 17 MiB announced: refused at once, with the 4.8.0 default limit.
+        let mut buf = BytesMut::from(&(17u32 << 20).to_be_bytes()[..]);
+        assert!(matches!(
+            codec.decode(&mut buf),
+            Err(RemotingError::FrameTooLarge { max, .. }) if max == 16 * 1024 * 1024
+        ));
+        // A 5 MiB frame arriving in pieces decodes whole.
+        let cmd = RemotingCommand::new_request(10).with_body(vec![5u8; 5 << 20]);
+        let frame = encode_frame(cmd).unwrap();
+        let mut buf = BytesMut::new();
+        let mut out = None;
+        for piece in frame.chunks(100_000) {
+            buf.extend_from_slice(piece);
+            if let Some(c) = codec.decode(&mut buf).unwrap() {
+                out = Some(c);
+            }
+        }
+        assert_eq!(out.unwrap().body_bytes().len(), 5 << 20);
     }
 }

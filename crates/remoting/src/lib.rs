@@ -32,7 +32,10 @@
 //!     .serve(Arc<dyn RequestProcessor>).await  /  .serve_until(processor, shutdown_future).await
 //! client::RemotingClient::new() / with_processor(p) / build(p, connect_timeout, max_frame_len)
 //!     invoke(addr, cmd, timeout).await, invoke_oneway(addr, cmd).await, connection(addr).await,
-//!     close_connection(addr), shutdown()
+//!     close_connection(addr), shutdown(), set_rpc_hook(Arc<dyn RpcHook>), apply_rpc_hook(addr, &mut cmd)
+//!   trait RpcHook { fn before_request(&self, remote_addr: &str, cmd: &mut RemotingCommand) }
+//! acl::{content(ext_fields, body), signature(content, secret_key), sign_request(cmd, ak, sk, token),
+//!     java_string_cmp, ACCESS_KEY, SIGNATURE, SECURITY_TOKEN, UNSIGNED_UNIQUE_KEY_QUERY}
 //! protocol::{encode_body, decode_body, fastjson::{to_string, to_vec, to_string_pretty, from_str,
 //!     from_slice, normalize, ObjectKeyMap}, TopicRouteData, QueueData, BrokerData, ClusterInfo,
 //!     RegisterBrokerBody{encode(compressed), decode(bytes, compressed)}, TopicConfigSerializeWrapper,
@@ -69,6 +72,7 @@
 
 #![warn(missing_docs)]
 
+pub mod acl;
 pub mod client;
 pub mod codec;
 pub mod codes;
@@ -81,7 +85,7 @@ pub mod language;
 pub mod protocol;
 pub mod server;
 
-pub use client::RemotingClient;
+pub use client::{RemotingClient, RpcHook};
 pub use codec::RemotingCodec;
 pub use command::{IntoRemark, RemotingCommand};
 pub use connection::{Connection, RequestProcessor};

@@ -339,3 +339,35 @@ async fn in_flight_invoke_fails_fast_when_the_connection_closes() {
         "{outcome:?}"
     );
 }
+
+#[tokio::test]
+async fn default_limit_takes_a_6_mib_frame_and_closes_on_17_mib() {
+    let (addr, _) = start(rmq_remoting::codec::DEFAULT_MAX_FRAME_LEN).await;
+    let client = RemotingClient::new();
+    let resp = client
+        .invoke(
+            &addr,
+            RemotingCommand::new_request(1).with_body(vec![6u8; 6 << 20]),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.body_bytes().len(), 6 << 20);
+    let mut raw = TcpStream::connect(&addr).await.unwrap();
+    raw.write_all(&(17u32 << 20).to_be_bytes()).await.unwrap();
+    let mut buf = [0u8; 16];
+    let n = tokio::time::timeout(Duration::from_secs(5), raw.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap_or(0);
+    assert_eq!(n, 0, "a 17 MiB frame closes the connection");
+    let ok = client
+        .invoke(
+            &addr,
+            RemotingCommand::new_request(1).with_ext("v", "z"),
+            Duration::from_secs(3),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ok.ext("v"), Some("z"));
+}

@@ -7,6 +7,7 @@
 
 use std::io::Write;
 
+use crate::admin_client::AdminClient;
 use crate::commands::{CommonArgs, CLUSTER_ERROR_MESSAGE};
 
 /// `deleteTopic`'s options, with 4.8.0's short and long names.
@@ -26,8 +27,18 @@ pub struct Args {
 /// Runs `deleteTopic` and prints what 4.8.0's `DeleteTopicSubCommand` prints.
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
     let admin = args.common.admin().await?;
-    let topic = args.topic.trim();
-    let cluster = args.cluster_name.trim();
+    delete_in_cluster(&admin, args.cluster_name.trim(), args.topic.trim(), out).await
+}
+
+/// `DeleteTopicSubCommand.deleteTopic`: the topic off every broker (masters and slaves) of
+/// `cluster`, then off every name server; `deleteSubGroup -c` reuses it for a group's retry and
+/// dead-letter topics.
+pub async fn delete_in_cluster(
+    admin: &AdminClient,
+    cluster: &str,
+    topic: &str,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let Some(addrs) = admin.all_addrs_of_cluster(cluster).await? else {
         writeln!(out, "[error] {CLUSTER_ERROR_MESSAGE}")?;
         anyhow::bail!("cluster {cluster} not found");

@@ -17,21 +17,52 @@ use rmq_client::{ClientConfig, ClientError};
 
 use crate::admin_client::{AdminClient, AdminError, DEFAULT_TIMEOUT};
 
+pub mod acl_config_version;
+pub mod acl_delete_config;
+pub mod acl_get_config;
+pub mod acl_update_config;
+pub mod acl_update_global_white;
+pub mod allocate_mq;
+pub mod broker_consume_stats;
 pub mod broker_status;
+pub mod clean_cq;
+pub mod clone_group_offset;
 pub mod cluster_list;
 pub mod consume_message;
 pub mod consumer_connection;
 pub mod consumer_progress;
+pub mod consumer_status;
+pub mod delete_sub_group;
 pub mod delete_topic;
+pub mod flags;
+pub mod get_broker_config;
+pub mod kv_config;
+pub mod namesrv_config;
+pub mod print_msg;
+pub mod print_msg_by_queue;
+pub mod producer_connection;
+pub mod query_cq;
 pub mod query_msg_by_id;
 pub mod query_msg_by_key;
+pub mod query_msg_by_offset;
+pub mod query_msg_by_unique_key;
+pub mod query_msg_trace_by_id;
 pub mod reset_offset_by_time;
 pub mod send_message;
+pub mod send_msg_status;
+pub mod send_rt;
+pub mod start_monitoring;
+pub mod stats_all;
+pub mod topic_cluster_list;
 pub mod topic_list;
 pub mod topic_route;
 pub mod topic_status;
+pub mod update_broker_config;
+pub mod update_order_conf;
 pub mod update_sub_group;
 pub mod update_topic;
+pub mod update_topic_perm;
+pub mod wipe_write_perm;
 
 /// `MixAll.NAMESRV_ADDR_ENV`: where 4.8.0 looks when `-n` is absent.
 pub const NAMESRV_ADDR_ENV: &str = "NAMESRV_ADDR";
@@ -61,7 +92,8 @@ impl CommonArgs {
     /// An admin client for the chosen name servers.
     pub async fn admin(&self) -> anyhow::Result<AdminClient> {
         let addrs = self.namesrv().unwrap_or_default();
-        Ok(AdminClient::start(&addrs, DEFAULT_TIMEOUT).await?)
+        let credentials = crate::acl_calls::tools_credentials()?;
+        Ok(AdminClient::start_with_credentials(&addrs, DEFAULT_TIMEOUT, credentials).await?)
     }
 
     /// The rmq-client settings for a producer or consumer these options point at
@@ -73,6 +105,7 @@ impl CommonArgs {
             return Err(AdminError::NoNameServer.into());
         }
         config.instance_name = Some(rmq_client::util::now_ms().to_string());
+        config.credentials = crate::acl_calls::tools_credentials()?;
         Ok(config)
     }
 }
@@ -106,6 +139,21 @@ pub const SUB_COMMANDS: &[SubCommandInfo] = &[
         class: "UpdateSubGroupSubCommand",
     },
     SubCommandInfo {
+        name: "deleteSubGroup",
+        desc: "Delete subscription group from broker.",
+        class: "DeleteSubscriptionGroupCommand",
+    },
+    SubCommandInfo {
+        name: "updateBrokerConfig",
+        desc: "Update broker's config",
+        class: "UpdateBrokerConfigSubCommand",
+    },
+    SubCommandInfo {
+        name: "updateTopicPerm",
+        desc: "Update topic perm",
+        class: "UpdateTopicPermSubCommand",
+    },
+    SubCommandInfo {
         name: "topicRoute",
         desc: "Examine topic route info",
         class: "TopicRouteSubCommand",
@@ -114,6 +162,11 @@ pub const SUB_COMMANDS: &[SubCommandInfo] = &[
         name: "topicStatus",
         desc: "Examine topic Status info",
         class: "TopicStatusSubCommand",
+    },
+    SubCommandInfo {
+        name: "topicClusterList",
+        desc: "get cluster info for topic",
+        class: "TopicClusterSubCommand",
     },
     SubCommandInfo {
         name: "brokerStatus",
@@ -131,6 +184,46 @@ pub const SUB_COMMANDS: &[SubCommandInfo] = &[
         class: "QueryMsgByKeySubCommand",
     },
     SubCommandInfo {
+        name: "queryMsgByUniqueKey",
+        desc: "Query Message by Unique key",
+        class: "QueryMsgByUniqueKeySubCommand",
+    },
+    SubCommandInfo {
+        name: "queryMsgByOffset",
+        desc: "Query Message by offset",
+        class: "QueryMsgByOffsetSubCommand",
+    },
+    SubCommandInfo {
+        name: "printMsg",
+        desc: "Print Message Detail",
+        class: "PrintMessageSubCommand",
+    },
+    SubCommandInfo {
+        name: "printMsgByQueue",
+        desc: "Print Message Detail",
+        class: "PrintMessageByQueueCommand",
+    },
+    SubCommandInfo {
+        name: "sendMsgStatus",
+        desc: "send msg to broker.",
+        class: "SendMsgStatusCommand",
+    },
+    SubCommandInfo {
+        name: "brokerConsumeStats",
+        desc: "Fetch broker consume stats data",
+        class: "BrokerConsumeStatsSubCommad",
+    },
+    SubCommandInfo {
+        name: "producerConnection",
+        desc: "Query producer's socket connection and client version",
+        class: "ProducerConnectionSubCommand",
+    },
+    SubCommandInfo {
+        name: "QueryMsgTraceById",
+        desc: "query a message trace",
+        class: "QueryMsgTraceByIdSubCommand",
+    },
+    SubCommandInfo {
         name: "consumerConnection",
         desc: "Query consumer's socket connection, client version and subscription",
         class: "ConsumerConnectionSubCommand",
@@ -139,6 +232,16 @@ pub const SUB_COMMANDS: &[SubCommandInfo] = &[
         name: "consumerProgress",
         desc: "Query consumers's progress, speed",
         class: "ConsumerProgressSubCommand",
+    },
+    SubCommandInfo {
+        name: "consumerStatus",
+        desc: "Query consumer's internal data structure",
+        class: "ConsumerStatusSubCommand",
+    },
+    SubCommandInfo {
+        name: "cloneGroupOffset",
+        desc: "clone offset from other group.",
+        class: "CloneGroupOffsetCommand",
     },
     SubCommandInfo {
         name: "clusterList",
@@ -151,9 +254,84 @@ pub const SUB_COMMANDS: &[SubCommandInfo] = &[
         class: "TopicListSubCommand",
     },
     SubCommandInfo {
+        name: "updateKvConfig",
+        desc: "Create or update KV config.",
+        class: "UpdateKvConfigCommand",
+    },
+    SubCommandInfo {
+        name: "deleteKvConfig",
+        desc: "Delete KV config.",
+        class: "DeleteKvConfigCommand",
+    },
+    SubCommandInfo {
+        name: "wipeWritePerm",
+        desc: "Wipe write perm of broker in all name server",
+        class: "WipeWritePermSubCommand",
+    },
+    SubCommandInfo {
         name: "resetOffsetByTime",
         desc: "Reset consumer offset by timestamp(without client restart).",
         class: "ResetOffsetByTimeCommand",
+    },
+    SubCommandInfo {
+        name: "updateOrderConf",
+        desc: "Create or update or delete order conf",
+        class: "UpdateOrderConfCommand",
+    },
+    SubCommandInfo {
+        name: "cleanExpiredCQ",
+        desc: "Clean expired ConsumeQueue on broker.",
+        class: "CleanExpiredCQSubCommand",
+    },
+    SubCommandInfo {
+        name: "cleanUnusedTopic",
+        desc: "Clean unused topic on broker.",
+        class: "CleanUnusedTopicCommand",
+    },
+    SubCommandInfo {
+        name: "startMonitoring",
+        desc: "Start Monitoring",
+        class: "StartMonitoringSubCommand",
+    },
+    SubCommandInfo {
+        name: "statsAll",
+        desc: "Topic and Consumer tps stats",
+        class: "StatsAllSubCommand",
+    },
+    SubCommandInfo {
+        name: "allocateMQ",
+        desc: "Allocate MQ",
+        class: "AllocateMQSubCommand",
+    },
+    SubCommandInfo {
+        name: "checkMsgSendRT",
+        desc: "check message send response time",
+        class: "CheckMsgSendRTCommand",
+    },
+    SubCommandInfo {
+        name: "clusterRT",
+        desc: "List All clusters Message Send RT",
+        class: "CLusterSendMsgRTCommand",
+    },
+    SubCommandInfo {
+        name: "getNamesrvConfig",
+        desc: "Get configs of name server.",
+        class: "GetNamesrvConfigCommand",
+    },
+    SubCommandInfo {
+        name: "updateNamesrvConfig",
+        desc: "Update configs of name server.",
+        class: "UpdateNamesrvConfigCommand",
+    },
+    SubCommandInfo {
+        name: "getBrokerConfig",
+        desc: "Get broker config by cluster or special broker!",
+        class: "GetBrokerConfigCommand",
+    },
+    SubCommandInfo {
+        name: "queryCq",
+        desc: "Query cq command.",
+        class: "QueryConsumeQueueCommand",
     },
     SubCommandInfo {
         name: "sendMessage",
@@ -164,6 +342,32 @@ pub const SUB_COMMANDS: &[SubCommandInfo] = &[
         name: "consumeMessage",
         desc: "Consume message",
         class: "ConsumeMessageCommand",
+    },
+    // the ACL commands (registered last in 4.8.0 too)
+    SubCommandInfo {
+        name: "updateAclConfig",
+        desc: "Update acl config yaml file in broker",
+        class: "UpdateAccessConfigSubCommand",
+    },
+    SubCommandInfo {
+        name: "deleteAccessConfig",
+        desc: "Delete Acl Config Account in broker",
+        class: "DeleteAccessConfigSubCommand",
+    },
+    SubCommandInfo {
+        name: "clusterAclConfigVersion",
+        desc: "List all of acl config version information in cluster",
+        class: "ClusterAclConfigVersionListSubCommand",
+    },
+    SubCommandInfo {
+        name: "updateGlobalWhiteAddr",
+        desc: "Update global white address for acl Config File in broker",
+        class: "UpdateGlobalWhiteAddrSubCommand",
+    },
+    SubCommandInfo {
+        name: "getAccessConfigSubCommand",
+        desc: "List all of acl config information in cluster",
+        class: "GetAccessConfigSubCommand",
     },
 ];
 
@@ -220,6 +424,14 @@ pub fn print_command_help(info: &SubCommandInfo, out: &mut dyn Write) -> std::io
     write!(out, "{}", cmd.render_help())
 }
 
+/// Writes the usage of the named subcommand, as 4.8.0's `ServerUtil.printCommandLineHelp` does
+/// when a command gets neither of the options it needs one of.
+pub fn print_usage(name: &str, out: &mut dyn Write) -> anyhow::Result<()> {
+    let info = find(name).ok_or_else(|| anyhow::anyhow!("The sub command {name} not exist."))?;
+    print_command_help(info, out)?;
+    Ok(())
+}
+
 /// Applies `f` to the clap command of the named subcommand.
 fn with_parser(
     name: &str,
@@ -230,18 +442,52 @@ fn with_parser(
         "updateTopic" => clap_command::<update_topic::Args>(info),
         "deleteTopic" => clap_command::<delete_topic::Args>(info),
         "updateSubGroup" => clap_command::<update_sub_group::Args>(info),
+        "deleteSubGroup" => clap_command::<delete_sub_group::Args>(info),
+        "updateBrokerConfig" => clap_command::<update_broker_config::Args>(info),
+        "updateTopicPerm" => clap_command::<update_topic_perm::Args>(info),
         "topicRoute" => clap_command::<topic_route::Args>(info),
         "topicStatus" => clap_command::<topic_status::Args>(info),
+        "topicClusterList" => clap_command::<topic_cluster_list::Args>(info),
         "brokerStatus" => clap_command::<broker_status::Args>(info),
         "queryMsgById" => clap_command::<query_msg_by_id::Args>(info),
         "queryMsgByKey" => clap_command::<query_msg_by_key::Args>(info),
+        "queryMsgByUniqueKey" => clap_command::<query_msg_by_unique_key::Args>(info),
+        "queryMsgByOffset" => clap_command::<query_msg_by_offset::Args>(info),
+        "printMsg" => clap_command::<print_msg::Args>(info),
+        "printMsgByQueue" => clap_command::<print_msg_by_queue::Args>(info),
+        "sendMsgStatus" => clap_command::<send_msg_status::Args>(info),
+        "brokerConsumeStats" => clap_command::<broker_consume_stats::Args>(info),
+        "producerConnection" => clap_command::<producer_connection::Args>(info),
+        "QueryMsgTraceById" => clap_command::<query_msg_trace_by_id::Args>(info),
         "consumerConnection" => clap_command::<consumer_connection::Args>(info),
         "consumerProgress" => clap_command::<consumer_progress::Args>(info),
+        "consumerStatus" => clap_command::<consumer_status::Args>(info),
+        "cloneGroupOffset" => clap_command::<clone_group_offset::Args>(info),
         "clusterList" => clap_command::<cluster_list::Args>(info),
         "topicList" => clap_command::<topic_list::Args>(info),
+        "updateKvConfig" => clap_command::<kv_config::UpdateArgs>(info),
+        "deleteKvConfig" => clap_command::<kv_config::DeleteArgs>(info),
+        "wipeWritePerm" => clap_command::<wipe_write_perm::Args>(info),
         "resetOffsetByTime" => clap_command::<reset_offset_by_time::Args>(info),
+        "updateOrderConf" => clap_command::<update_order_conf::Args>(info),
+        "cleanExpiredCQ" => clap_command::<clean_cq::Args>(info),
+        "cleanUnusedTopic" => clap_command::<clean_cq::Args>(info),
+        "startMonitoring" => clap_command::<start_monitoring::Args>(info),
+        "statsAll" => clap_command::<stats_all::Args>(info),
+        "allocateMQ" => clap_command::<allocate_mq::Args>(info),
+        "checkMsgSendRT" => clap_command::<send_rt::CheckArgs>(info),
+        "clusterRT" => clap_command::<send_rt::ClusterArgs>(info),
+        "getNamesrvConfig" => clap_command::<namesrv_config::GetArgs>(info),
+        "updateNamesrvConfig" => clap_command::<namesrv_config::UpdateArgs>(info),
+        "queryCq" => clap_command::<query_cq::Args>(info),
         "sendMessage" => clap_command::<send_message::Args>(info),
         "consumeMessage" => clap_command::<consume_message::Args>(info),
+        "getBrokerConfig" => clap_command::<get_broker_config::Args>(info),
+        "updateAclConfig" => clap_command::<acl_update_config::Args>(info),
+        "deleteAccessConfig" => clap_command::<acl_delete_config::Args>(info),
+        "clusterAclConfigVersion" => clap_command::<acl_config_version::Args>(info),
+        "updateGlobalWhiteAddr" => clap_command::<acl_update_global_white::Args>(info),
+        "getAccessConfigSubCommand" => clap_command::<acl_get_config::Args>(info),
         _ => return None,
     };
     Some(f(c))
@@ -255,8 +501,11 @@ pub async fn execute(
 ) -> anyhow::Result<Outcome> {
     macro_rules! run {
         ($module:ident) => {
-            match parse::<$module::Args>(info, argv) {
-                Ok(args) => $module::run(args, out).await.map(|_| Outcome::Done),
+            run!($module, Args, run)
+        };
+        ($module:ident, $args:ident, $run:ident) => {
+            match parse::<$module::$args>(info, argv) {
+                Ok(args) => $module::$run(args, out).await.map(|_| Outcome::Done),
                 Err(e) => Ok(Outcome::Usage(e)),
             }
         };
@@ -265,18 +514,52 @@ pub async fn execute(
         "updateTopic" => run!(update_topic),
         "deleteTopic" => run!(delete_topic),
         "updateSubGroup" => run!(update_sub_group),
+        "deleteSubGroup" => run!(delete_sub_group),
+        "updateBrokerConfig" => run!(update_broker_config),
+        "updateTopicPerm" => run!(update_topic_perm),
         "topicRoute" => run!(topic_route),
         "topicStatus" => run!(topic_status),
+        "topicClusterList" => run!(topic_cluster_list),
         "brokerStatus" => run!(broker_status),
         "queryMsgById" => run!(query_msg_by_id),
         "queryMsgByKey" => run!(query_msg_by_key),
+        "queryMsgByUniqueKey" => run!(query_msg_by_unique_key),
+        "queryMsgByOffset" => run!(query_msg_by_offset),
+        "printMsg" => run!(print_msg),
+        "printMsgByQueue" => run!(print_msg_by_queue),
+        "sendMsgStatus" => run!(send_msg_status),
+        "brokerConsumeStats" => run!(broker_consume_stats),
+        "producerConnection" => run!(producer_connection),
+        "QueryMsgTraceById" => run!(query_msg_trace_by_id),
         "consumerConnection" => run!(consumer_connection),
         "consumerProgress" => run!(consumer_progress),
+        "consumerStatus" => run!(consumer_status),
+        "cloneGroupOffset" => run!(clone_group_offset),
         "clusterList" => run!(cluster_list),
         "topicList" => run!(topic_list),
+        "updateKvConfig" => run!(kv_config, UpdateArgs, run_update),
+        "deleteKvConfig" => run!(kv_config, DeleteArgs, run_delete),
+        "wipeWritePerm" => run!(wipe_write_perm),
         "resetOffsetByTime" => run!(reset_offset_by_time),
+        "updateOrderConf" => run!(update_order_conf),
+        "cleanExpiredCQ" => run!(clean_cq, Args, run_expired),
+        "cleanUnusedTopic" => run!(clean_cq, Args, run_unused),
+        "startMonitoring" => run!(start_monitoring),
+        "statsAll" => run!(stats_all),
+        "allocateMQ" => run!(allocate_mq),
+        "checkMsgSendRT" => run!(send_rt, CheckArgs, run_check),
+        "clusterRT" => run!(send_rt, ClusterArgs, run_cluster),
+        "getNamesrvConfig" => run!(namesrv_config, GetArgs, run_get),
+        "updateNamesrvConfig" => run!(namesrv_config, UpdateArgs, run_update),
+        "queryCq" => run!(query_cq),
         "sendMessage" => run!(send_message),
         "consumeMessage" => run!(consume_message),
+        "getBrokerConfig" => run!(get_broker_config),
+        "updateAclConfig" => run!(acl_update_config),
+        "deleteAccessConfig" => run!(acl_delete_config),
+        "clusterAclConfigVersion" => run!(acl_config_version),
+        "updateGlobalWhiteAddr" => run!(acl_update_global_white),
+        "getAccessConfigSubCommand" => run!(acl_get_config),
         other => Err(anyhow::anyhow!("The sub command {other} not exist.")),
     };
     out.flush().ok();

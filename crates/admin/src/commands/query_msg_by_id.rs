@@ -22,9 +22,7 @@ use rmq_remoting::RemotingCommand;
 
 use crate::admin_client::{AdminClient, AdminError};
 use crate::commands::{java_bool, CommonArgs};
-use crate::format::{
-    java_map_string, message_queue_string, socket_addr_plain, time_millis_to_human_string2,
-};
+use crate::format::{java_map_string, socket_addr_plain, time_millis_to_human_string2};
 use crate::message::MessageExt;
 use rmq_client::{ClientConfig, Message, Producer, ProducerConfig};
 
@@ -102,7 +100,7 @@ pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
 /// `-g GROUP -d CLIENT`: CONSUME_MESSAGE_DIRECTLY to the broker that stores the message, which
 /// relays it to that consumer; prints the consumer's `ConsumeMessageDirectlyResult`. A failure
 /// is printed and the next id is tried, as 4.8.0's `pushMsg` does.
-async fn push_msg(
+pub async fn push_msg(
     admin: &AdminClient,
     group: &str,
     client: &str,
@@ -217,15 +215,29 @@ fn body_file_name(msg_id: &str) -> String {
     }
 }
 
-async fn print_msg(
+/// `QueryMsgByIdSubCommand.printMsg`: the message's fields, its body file and its track.
+pub async fn print_msg(
     admin: &AdminClient,
     msg: &MessageExt,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    print_msg_fields(admin, msg, true, out).await
+}
+
+/// The fields of one message and which groups consumed it; `with_offset_id` adds the first
+/// `OffsetID:` line, which `queryMsgById` prints and `queryMsgByUniqueKey` does not.
+pub async fn print_msg_fields(
+    admin: &AdminClient,
+    msg: &MessageExt,
+    with_offset_id: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let body_path = write_body_file(msg)?;
     let line = |out: &mut dyn Write, k: &str, v: String| writeln!(out, "{k:<20} {v}");
     // Java: "%-20s %s%n" / "%-20s %d%n" for each field.
-    line(out, "OffsetID:", msg.offset_msg_id())?;
+    if with_offset_id {
+        line(out, "OffsetID:", msg.offset_msg_id())?;
+    }
     line(out, "Topic:", msg.topic.clone())?;
     line(out, "Tags:", format!("[{}]", msg.tags().unwrap_or("null")))?;
     line(out, "Keys:", format!("[{}]", msg.keys().unwrap_or("null")))?;
@@ -370,15 +382,7 @@ async fn resend_msg(
     let sent = producer.send(resent).await;
     producer.shutdown().await;
     let r = sent?;
-    writeln!(
-        out,
-        "SendResult [sendStatus={}, msgId={}, offsetMsgId={}, messageQueue={}, queueOffset={}]",
-        r.send_status.name(),
-        r.msg_id,
-        r.offset_msg_id,
-        message_queue_string(&r.message_queue),
-        r.queue_offset
-    )?;
+    writeln!(out, "{}", crate::format::send_result_string(&r))?;
     Ok(())
 }
 

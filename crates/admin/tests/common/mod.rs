@@ -37,6 +37,11 @@ impl NameSrv {
             _dir: dir,
         }
     }
+
+    /// The name server's temporary directory (its config and `kvConfig.json`).
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
 }
 
 /// A running single-master broker.

@@ -38,6 +38,11 @@ config_section! {
         /// The client port; `listenPort - 2` (the VIP channel) and `listenPort + 1` (HA) are
         /// used too.
         listen_port: u16 = "listenPort", None, Restart, default 10911;
+        /// The largest frame (length field included) the client ports accept; a longer one
+        /// closes the connection with a log line naming the peer. 4.8.0 reads it from the
+        /// `com.rocketmq.remoting.frameMaxLength` system property.
+        frame_max_length: usize = "frameMaxLength", Bytes, Restart,
+            default rmq_remoting::codec::DEFAULT_MAX_FRAME_LEN;
         /// The name servers, `;`-separated; registration reads it every time.
         namesrv_addr: Option<String> = "namesrvAddr", None, Live,
             default namesrv_addr_from_env(), shown "$NAMESRV_ADDR";
@@ -112,6 +117,8 @@ config_section! {
         transaction: TransactionConfig,
         /// SQL92 filtering.
         filter: FilterConfig,
+        /// Access control (ACL).
+        acl: AclKeys,
     }
 }
 // ANCHOR_END: config_defaults
@@ -312,6 +319,23 @@ config_section! {
     }
 }
 
+config_section! {
+    /// Access control (4.8.0 `BrokerConfig.aclEnable`, plus where plain_acl.yml is).
+    pub struct AclKeys {
+        /// Check every request against plain_acl.yml (accounts, signatures, permissions).
+        enable: bool = "aclEnable", None, Restart, default false;
+        /// The ACL file (our key: 4.8.0 always reads `$ROCKETMQ_HOME/conf/plain_acl.yml`).
+        plain_file: Option<std::path::PathBuf> = "aclPlainFile", None, Restart, default None,
+            shown "$ROCKETMQ_HOME/conf/plain_acl.yml";
+        /// The account this broker signs its own requests to other brokers with (a
+        /// follower copying the leader's tables). Our key: 4.8.0 brokers send unsigned, so
+        /// their addresses must be on `globalWhiteRemoteAddresses`.
+        access_key: Option<String> = "aclAccessKey", None, Restart, default None;
+        /// The secret key that goes with `aclAccessKey`.
+        secret_key: Option<String> = "aclSecretKey", None, Restart, default None;
+    }
+}
+
 /// One section of the table as every caller sees it: its keys, read and written on a whole
 /// [`BrokerConfig`].
 pub struct Section {
@@ -370,6 +394,8 @@ pub static SECTIONS: &[Section] = &[
     ),
     section!("SQL92 filtering", "BrokerConfig", FilterConfig::KEYS, |c| c
         .filter),
+    section!("Access control (ACL)", "BrokerConfig", AclKeys::KEYS, |c| c
+        .acl),
 ];
 
 /// Every key of the table with its section.

@@ -91,6 +91,54 @@ impl ConsumerOffsetManager {
             .collect()
     }
 
+    /// Every queue's committed offset of `group` in `topic` (`queryOffset(group, topic)`).
+    pub fn offsets_of(&self, group: &str, topic: &str) -> BTreeMap<i32, i64> {
+        self.table
+            .lock()
+            .get(&Self::key(topic, group))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Copies `src`'s offsets in `topic` to `dest`, replacing `dest`'s (`cloneOffset`);
+    /// nothing happens when `src` has none. Returns whether anything was copied.
+    pub fn clone_offset(&self, src: &str, dest: &str, topic: &str) -> bool {
+        let mut table = self.table.lock();
+        let Some(offsets) = table.get(&Self::key(topic, src)).cloned() else {
+            return false;
+        };
+        table.insert(Self::key(topic, dest), offsets);
+        true
+    }
+
+    /// Per queue of `topic`, the smallest committed offset among the groups not named in
+    /// `exclude`, counting only offsets at or above the queue's min offset (`min_offset_of`)
+    /// (`queryMinOffsetInAllGroup`). 4.8.0 removes the excluded groups' entries from its own
+    /// table while doing this; here the table is left as it is.
+    pub fn min_offset_in_groups(
+        &self,
+        topic: &str,
+        exclude: &[&str],
+        min_offset_of: impl Fn(i32) -> i64,
+    ) -> BTreeMap<i32, i64> {
+        let mut min: BTreeMap<i32, i64> = BTreeMap::new();
+        for (key, queues) in self.table.lock().iter() {
+            let Some((t, g)) = key.split_once('@') else {
+                continue;
+            };
+            if t != topic || exclude.contains(&g) {
+                continue;
+            }
+            for (&qid, &offset) in queues {
+                if offset >= min_offset_of(qid) {
+                    let m = min.entry(qid).or_insert(i64::MAX);
+                    *m = (*m).min(offset);
+                }
+            }
+        }
+        min
+    }
+
     /// A slave's copy of its master's offsets (`SlaveSynchronize.syncConsumerOffset`): every
     /// `topic@group` in the master's table replaces ours (Java's `putAll`); entries the master
     /// does not have stay. Returns how many entries were copied. The caller persists.

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod broker2client;
 pub mod client;
 pub mod consumer;
+pub mod ops;
 pub mod pull;
 pub mod query;
 pub mod reply_message;
@@ -96,6 +97,13 @@ impl RequestProcessor for BrokerProcessor {
         let b = self.broker.clone();
         Box::pin(async move {
             let code = req.code;
+            // ACL (aclEnable=true): 4.8.0's server RPC hook, before any processor
+            if let Some(refusal) = b
+                .acl()
+                .and_then(|a| crate::acl::gate(a, &ctx.remote_addr(), &req))
+            {
+                return refusal;
+            }
             // ANCHOR: broker_dispatch
             let res = match code {
                 rq::SEND_MESSAGE | rq::SEND_MESSAGE_V2 | rq::SEND_BATCH_MESSAGE => {
@@ -106,6 +114,10 @@ impl RequestProcessor for BrokerProcessor {
                     reply_message::process(&b, &ctx, req).await
                 }
                 code if broker2client::handles(code) => broker2client::process(&b, &ctx, req).await,
+                code if ops::handles(code) => ops::process(&b, &ctx, req).await,
+                code if crate::acl::admin::handles(code) => {
+                    crate::acl::admin::process(&b, &ctx, req).await?
+                }
                 rq::PULL_MESSAGE => pull::process(&b, &ctx, req).await,
                 rmq_remoting::codes::workbook::GET_STORE_STATS => store_stats::process(&b).await,
                 // An "unknown" verdict gets no reply, as in 4.8.0.

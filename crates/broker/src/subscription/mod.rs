@@ -109,6 +109,34 @@ impl SubscriptionGroupManager {
         self.persist();
     }
 
+    /// Removes a group's config and persists the table (`deleteSubscriptionGroupConfig`).
+    /// Returns whether the group existed; an unknown group is logged and left alone. The
+    /// group's consumer offsets stay: 4.8.0 keeps them (its request has no `cleanOffset`).
+    pub fn delete(&self, group: &str) -> bool {
+        let removed = {
+            let mut w = self.table.lock();
+            let old = w.subscription_group_table.remove(group);
+            if old.is_some() {
+                w.data_version.next_version();
+            }
+            old
+        };
+        match removed {
+            Some(old) => {
+                tracing::info!(group, ?old, "delete subscription group OK");
+                self.persist();
+                true
+            }
+            None => {
+                tracing::warn!(
+                    group,
+                    "delete subscription group failed: the group does not exist"
+                );
+                false
+            }
+        }
+    }
+
     /// A slave's copy of its master's groups (`SlaveSynchronize.syncSubscriptionGroupConfig`):
     /// when the master's data version differs, take its version and its whole table, and
     /// persist. Returns whether anything was replaced.

@@ -29,6 +29,7 @@ use crate::fault::MqFaultStrategy;
 use crate::instance::ClientInstance;
 use crate::message::Message;
 use crate::route::TopicPublishInfo;
+use crate::trace::{TraceDispatcher, TraceRole};
 use crate::util::AUTO_CREATE_TOPIC_KEY;
 
 pub use request::{create_reply_message, RequestFutureTable};
@@ -61,6 +62,10 @@ pub struct ProducerConfig {
     pub create_topic_key: String,
     /// `sendLatencyFaultEnable`.
     pub send_latency_fault_enable: bool,
+    /// `enableMsgTrace`: record a Pub trace event for every send (see [`crate::trace`]).
+    pub enable_msg_trace: bool,
+    /// `customizedTraceTopic`: the trace topic (`None`: `RMQ_SYS_TRACE_TOPIC`).
+    pub customized_trace_topic: Option<String>,
 }
 
 impl ProducerConfig {
@@ -79,6 +84,8 @@ impl ProducerConfig {
             default_topic_queue_nums: 4,
             create_topic_key: AUTO_CREATE_TOPIC_KEY.to_string(),
             send_latency_fault_enable: false,
+            enable_msg_trace: false,
+            customized_trace_topic: None,
         }
     }
 }
@@ -97,6 +104,8 @@ struct ProducerInner {
     uniq: UniqIdGenerator,
     /// Set by the first `request`, which heartbeats so the broker knows where to push replies.
     request_heartbeat_sent: std::sync::OnceLock<()>,
+    /// The trace dispatcher, when `enable_msg_trace` is on.
+    trace: Option<Arc<TraceDispatcher>>,
 }
 
 impl Producer {
@@ -113,6 +122,24 @@ impl Producer {
         let instance = ClientInstance::start(config.client.clone()).await?;
         instance.register_producer(&config.group);
         let uniq = UniqIdGenerator::new(instance.client_ip(), rand::random());
+        let trace = if config.enable_msg_trace {
+            match TraceDispatcher::start(
+                &config.group,
+                TraceRole::Produce,
+                config.customized_trace_topic.as_deref(),
+                &config.client,
+            )
+            .await
+            {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    instance.shutdown();
+                    return Err(e);
+                }
+            }
+        } else {
+            None
+        };
         Ok(Producer {
             inner: Arc::new(ProducerInner {
                 fault: MqFaultStrategy::new(config.send_latency_fault_enable),
@@ -121,6 +148,7 @@ impl Producer {
                 publish: Mutex::new(HashMap::new()),
                 uniq,
                 request_heartbeat_sent: std::sync::OnceLock::new(),
+                trace,
             }),
         })
     }
@@ -150,6 +178,11 @@ impl Producer {
                 id
             }
         }
+    }
+
+    /// The trace dispatcher, when the producer traces its sends.
+    pub fn trace_dispatcher(&self) -> Option<&Arc<TraceDispatcher>> {
+        self.inner.trace.as_ref()
     }
 
     /// The fault strategy (exposed for inspection and experiments).
@@ -237,6 +270,9 @@ impl Producer {
 
     /// Unregisters the group from the brokers and stops the client instance.
     pub async fn shutdown(&self) {
+        if let Some(t) = &self.inner.trace {
+            t.shutdown().await;
+        }
         let inst = &self.inner.instance;
         inst.unregister(Some(&self.inner.config.group), None).await;
         inst.shutdown();

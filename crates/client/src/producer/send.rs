@@ -22,6 +22,7 @@ use crate::api::{SendResult, SendStatus};
 use crate::error::{ClientError, Result};
 use crate::message::{keys, Message};
 use crate::route::TopicPublishInfo;
+use crate::trace::{self, MessageType};
 use crate::util::{now_ms, RETRY_GROUP_TOPIC_PREFIX};
 use rmq_remoting::protocol::header::SendMessageRequestHeader;
 
@@ -48,6 +49,10 @@ struct Prepared {
     /// `UNIQ_KEY`, or the comma-joined keys of a batch.
     msg_id: String,
     batch: bool,
+    /// Tags, keys and type, for a Pub trace event.
+    tags: Option<String>,
+    keys: Option<String>,
+    msg_type: MessageType,
 }
 
 /// Response codes after which a sync send tries another queue.
@@ -116,6 +121,8 @@ impl Producer {
         if msg.property(keys::TRAN_MSG) == Some("true") {
             sys_flag |= TRANSACTION_PREPARED_TYPE;
         }
+        let msg_type = trace::hooks::message_type(|k| msg.property(k).map(String::from));
+        let (tags, keys) = (msg.tags().map(String::from), msg.keys().map(String::from));
         let (mut reconsume_times, mut max_reconsume_times) = (Some(0), None);
         if msg.topic.starts_with(RETRY_GROUP_TOPIC_PREFIX) {
             if let Some(v) = msg.remove_property(keys::RECONSUME_TIME) {
@@ -135,6 +142,9 @@ impl Producer {
             max_reconsume_times,
             msg_id,
             batch,
+            tags,
+            keys,
+            msg_type,
         })
     }
 
@@ -296,6 +306,7 @@ impl Producer {
                 Ok(None)
             }
             CommunicationMode::Sync | CommunicationMode::Async => {
+                let began_ms = now_ms();
                 let r = api
                     .send_message(
                         &addr,
@@ -306,8 +317,34 @@ impl Producer {
                         timeout,
                     )
                     .await?;
+                self.trace_send(p, &r, &addr, began_ms);
                 Ok(Some(r))
             }
+        }
+    }
+}
+
+impl Producer {
+    /// Hands the Pub event of an answered send to the trace dispatcher, if tracing is on
+    /// (`SendMessageTraceHookImpl`); sends to the trace topic are not traced.
+    fn trace_send(&self, p: &Prepared, r: &SendResult, broker_addr: &str, began_ms: i64) {
+        let Some(dispatcher) = &self.inner.trace else {
+            return;
+        };
+        if p.topic.starts_with(dispatcher.topic()) {
+            return;
+        }
+        let start = trace::hooks::PubStart {
+            time_stamp_ms: began_ms,
+            group: self.inner.config.group.clone(),
+            topic: p.topic.clone(),
+            tags: p.tags.clone(),
+            keys: p.keys.clone(),
+            body_length: p.body.len() as i32,
+            msg_type: p.msg_type,
+        };
+        if let Some(ctx) = trace::hooks::pub_event(start, r, broker_addr, self.client_id()) {
+            dispatcher.append(ctx);
         }
     }
 }

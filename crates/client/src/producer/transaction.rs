@@ -289,10 +289,14 @@ impl TransactionCheckHook for CheckHook {
             if state != LocalTransactionState::CommitMessage {
                 debug!(msg_id = %header.msg_id, state = state.name(), "check-back answered");
             }
-            if let Err(e) = broker
-                .send_oneway(end_transaction_command(&header, remark))
-                .await
-            {
+            let mut cmd = end_transaction_command(&header, remark);
+            inner
+                .producer
+                .instance()
+                .api()
+                .remoting
+                .apply_rpc_hook(&broker.remote_addr.to_string(), &mut cmd);
+            if let Err(e) = broker.send_oneway(cmd).await {
                 warn!(broker = %broker.remote_addr, error = %e, "endTransactionOneway failed");
             }
         });

@@ -14,6 +14,7 @@ pub mod fastjson;
 pub mod header;
 pub mod heartbeat;
 pub mod kv;
+pub mod ops;
 pub mod register;
 pub mod route;
 
@@ -33,6 +34,11 @@ pub use heartbeat::{
     SubscriptionData,
 };
 pub use kv::{KVTable, TopicList};
+pub use ops::{
+    BrokerStatsData, BrokerStatsItem, ConsumeQueueData, ConsumeStatsList,
+    QueryConsumeQueueResponseBody, QueryConsumeTimeSpanBody, QueryCorrectionOffsetBody,
+    QueueTimeSpan,
+};
 pub use register::{DataVersion, RegisterBrokerBody, TopicConfig, TopicConfigSerializeWrapper};
 pub use route::{BrokerData, QueueData, TopicRouteData};
 

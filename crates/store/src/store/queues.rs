@@ -60,11 +60,9 @@ impl DefaultMessageStore {
             .clone()
     }
 
-    pub(super) fn existing_consume_queue(
-        &self,
-        topic: &str,
-        queue_id: i32,
-    ) -> Option<Arc<ConsumeQueue>> {
+    /// The consume queue of `(topic, queue_id)` if it exists; never creates one
+    /// (`getConsumeQueue`).
+    pub fn existing_consume_queue(&self, topic: &str, queue_id: i32) -> Option<Arc<ConsumeQueue>> {
         self.consume_queue_table
             .read()
             .get(topic)
@@ -100,6 +98,42 @@ impl DefaultMessageStore {
             .cloned()
             .collect();
         self.delete_topics(&unused)
+    }
+
+    /// Destroys every consume queue (except the schedule topic's) whose last entry points
+    /// below the commit log's first byte: its messages are all gone (`cleanExpiredConsumerQueue`).
+    /// A queue with no entry yet is left alone. Returns how many queues were destroyed.
+    pub fn clean_expired_consume_queues(&self) -> usize {
+        let min_commit_log_offset = self.get_min_phy_offset();
+        let mut destroyed = 0;
+        let mut table = self.consume_queue_table.write();
+        for (topic, queues) in table.iter_mut() {
+            if topic == crate::record::SCHEDULE_TOPIC {
+                continue;
+            }
+            queues.retain(|qid, cq| {
+                let last = cq.last_offset();
+                if last == -1 || last >= min_commit_log_offset {
+                    return true;
+                }
+                tracing::info!(
+                    topic = %topic, queue_id = qid, min_commit_log_offset, last,
+                    "cleanExpiredConsumerQueue: consume queue destroyed"
+                );
+                self.commit_log
+                    .remove_queue_from_topic_queue_table(topic, *qid);
+                cq.destroy();
+                destroyed += 1;
+                false
+            });
+        }
+        table.retain(|topic, queues| {
+            if queues.is_empty() {
+                tracing::info!(topic = %topic, "cleanExpiredConsumerQueue: topic destroyed");
+            }
+            !queues.is_empty()
+        });
+        destroyed
     }
 
     /// Topics that have consume queues.

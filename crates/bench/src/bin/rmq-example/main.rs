@@ -11,6 +11,12 @@
 //! * `rmq-example consume -n NS -t TOPIC -g GROUP [--seconds S]`: a push consumer that prints
 //!   every message it gets, `<topic> <queueId> <queueOffset> <body>` (`example/quickstart/Consumer`).
 //!
+//! * `rmq-example produce -n NS -t TOPIC [-g GROUP] [-c COUNT] [-m BODY] [--tags T] [--keys K]
+//!   [--trace] [--trace-topic T]`: sends messages and prints `SEND_OK <msgId>` per message
+//!   (`example/quickstart/Producer`; with `--trace`, `example/tracemessage/TraceProducer`).
+//! * `consume ... [--trace] [--trace-topic T]`: the consumer with message trace on
+//!   (`example/tracemessage/TraceConsumer`).
+//!
 //! `respond` and `consume` print `READY <clientId>` once they own queues, and run until the
 //! time is up, Ctrl-C or SIGTERM. Output is one line per event, flushed at once, so other
 //! programs can read it through a pipe.
@@ -45,6 +51,39 @@ enum Cmd {
     Respond(ConsumerArgs),
     /// Print every message a push consumer gets (quickstart Consumer).
     Consume(ConsumerArgs),
+    /// Send messages and print their ids (quickstart Producer, TraceProducer).
+    Produce(ProduceArgs),
+}
+
+/// Message trace switches (`enableMsgTrace`, `customizedTraceTopic`).
+#[derive(Args, Debug)]
+struct TraceArgs {
+    /// Record message trace (Pub, or SubBefore/SubAfter) in the trace topic.
+    #[arg(long = "trace")]
+    trace: bool,
+    /// The trace topic (default RMQ_SYS_TRACE_TOPIC).
+    #[arg(long = "trace-topic")]
+    trace_topic: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct ProduceArgs {
+    #[command(flatten)]
+    target: Target,
+    #[command(flatten)]
+    trace: TraceArgs,
+    /// Message body (a sequence number is appended when sending several).
+    #[arg(short = 'm', long = "message", default_value = "Hello RocketMQ")]
+    message: String,
+    /// How many messages.
+    #[arg(short = 'c', long = "count", default_value_t = 1)]
+    count: u32,
+    /// Tags of every message.
+    #[arg(long = "tags")]
+    tags: Option<String>,
+    /// Keys of every message (space-separated).
+    #[arg(long = "keys")]
+    keys: Option<String>,
 }
 
 /// Where a program connects, and which topic and group it uses.
@@ -87,6 +126,8 @@ struct RequestArgs {
 struct ConsumerArgs {
     #[command(flatten)]
     target: Target,
+    #[command(flatten)]
+    trace: TraceArgs,
     /// Stop after this many seconds (0: run until Ctrl-C or SIGTERM).
     #[arg(long = "seconds", default_value_t = 0)]
     seconds: u64,
@@ -106,6 +147,7 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Request(a) => request(a).await,
         Cmd::Respond(a) => consumer(a, true).await,
         Cmd::Consume(a) => consumer(a, false).await,
+        Cmd::Produce(a) => produce(a).await,
     }
 }
 
@@ -152,6 +194,45 @@ async fn request(a: RequestArgs) -> anyhow::Result<()> {
         // A plain line and exit status 1 (an error value would add a backtrace when
         // RUST_BACKTRACE is set).
         eprintln!("{failures} of {} requests failed", a.count);
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+async fn produce(a: ProduceArgs) -> anyhow::Result<()> {
+    let t = &a.target;
+    let mut cfg = ProducerConfig::new(t.group.clone(), t.namesrv.clone());
+    cfg.enable_msg_trace = a.trace.trace;
+    cfg.customized_trace_topic = a.trace.trace_topic.clone();
+    let producer = Producer::start(cfg)
+        .await
+        .context("starting the producer")?;
+    let mut failures = 0;
+    for i in 0..a.count {
+        let body = if a.count == 1 {
+            a.message.clone()
+        } else {
+            format!("{}-{i}", a.message)
+        };
+        let mut msg = Message::new(&t.topic, body);
+        if let Some(tags) = &a.tags {
+            msg = msg.with_tags(tags.clone());
+        }
+        if let Some(keys) = &a.keys {
+            msg = msg.with_keys(keys.clone());
+        }
+        match producer.send(msg).await {
+            Ok(r) => say(format!("{} {}", r.send_status.name(), r.msg_id)),
+            Err(e) => {
+                failures += 1;
+                say(format!("send {i} failed: {e}"));
+            }
+        }
+    }
+    // Shutting down sends the trace events still queued.
+    producer.shutdown().await;
+    if failures > 0 {
+        eprintln!("{failures} of {} sends failed", a.count);
         std::process::exit(1);
     }
     Ok(())
@@ -217,6 +298,8 @@ async fn consumer(a: ConsumerArgs, respond: bool) -> anyhow::Result<()> {
     };
     let mut cfg = PushConsumerConfig::new(t.group.clone(), t.namesrv.clone());
     cfg.consume_from_where = ConsumeFromWhere::ConsumeFromFirstOffset;
+    cfg.enable_msg_trace = a.trace.trace;
+    cfg.customized_trace_topic = a.trace.trace_topic.clone();
     let consumer = PushConsumer::start(cfg, &[(t.topic.as_str(), "*")], listener)
         .await
         .context("starting the push consumer")?;

@@ -26,6 +26,7 @@ use super::PushInner;
 use crate::consumer::process_queue::ProcessQueue;
 use crate::error::Result;
 use crate::message::{keys, Message};
+use crate::trace::ConsumeReturnType;
 use crate::util::retry_topic;
 use rmq_remoting::protocol::header::ConsumerSendMsgBackRequestHeader;
 
@@ -89,6 +90,7 @@ async fn consume(
         delay_level_when_next_consume: 0,
         ack_index: i32::MAX,
     };
+    let traced = inner.trace_before(&msgs);
     let began = std::time::Instant::now();
     let call = tokio::task::spawn_blocking(move || {
         let status = std::panic::catch_unwind(AssertUnwindSafe(|| listener(&msgs, &mut ctx)));
@@ -98,14 +100,22 @@ async fn consume(
     let Ok((status, ctx, msgs)) = call else {
         return;
     };
-    let status = status.unwrap_or_else(|_| {
-        warn!(queue = ?mq, "listener panicked; will reconsume later");
-        ConsumeConcurrentlyStatus::ReconsumeLater
-    });
+    let (status, how) = match status {
+        Ok(s @ ConsumeConcurrentlyStatus::ConsumeSuccess) => (s, ConsumeReturnType::Success),
+        Ok(s @ ConsumeConcurrentlyStatus::ReconsumeLater) => (s, ConsumeReturnType::Failed),
+        Err(_) => {
+            warn!(queue = ?mq, "listener panicked; will reconsume later");
+            (
+                ConsumeConcurrentlyStatus::ReconsumeLater,
+                ConsumeReturnType::Exception,
+            )
+        }
+    };
     let ok = match status {
         ConsumeConcurrentlyStatus::ConsumeSuccess => msgs.len(),
         ConsumeConcurrentlyStatus::ReconsumeLater => 0,
     };
+    inner.trace_after(traced, msgs.len(), ok > 0, how);
     inner
         .stats
         .consumed(&mq.topic, began.elapsed(), ok, msgs.len() - ok);

@@ -48,6 +48,7 @@ use crate::consumer::subscription::{build_subscription, MessageSelector};
 use crate::error::{ClientError, Result};
 use crate::instance::{ClientInstance, ConsumerHook};
 use crate::producer::{Producer, ProducerConfig};
+use crate::trace::{self, ConsumeReturnType, TraceContext, TraceDispatcher, TraceRole};
 use crate::util::retry_topic;
 
 pub use listener::{
@@ -99,6 +100,11 @@ pub struct PushConsumerConfig {
     /// How long an offset reset waits for pulls and listener calls in flight before it sets
     /// the new offsets (hard-coded to 10 s in 4.8.0's `MQClientInstance.resetOffset`).
     pub reset_offset_wait: Duration,
+    /// `enableMsgTrace`: record SubBefore/SubAfter trace events around every listener call
+    /// (see [`crate::trace`]).
+    pub enable_msg_trace: bool,
+    /// `customizedTraceTopic`: the trace topic (`None`: `RMQ_SYS_TRACE_TOPIC`).
+    pub customized_trace_topic: Option<String>,
 }
 
 impl PushConsumerConfig {
@@ -125,6 +131,8 @@ impl PushConsumerConfig {
             consumer_timeout_when_suspend: Duration::from_millis(30000),
             offset_store_dir: None,
             reset_offset_wait: Duration::from_secs(10),
+            enable_msg_trace: false,
+            customized_trace_topic: None,
         }
     }
 }
@@ -156,6 +164,8 @@ pub(crate) struct PushInner {
     start_ms: i64,
     /// Pull and consume counters for the running info.
     stats: ConsumerStats,
+    /// The trace dispatcher, when `enable_msg_trace` is on.
+    trace: Option<Arc<TraceDispatcher>>,
 }
 
 struct Hook(Arc<PushInner>);
@@ -269,7 +279,26 @@ impl PushConsumer {
             }
         };
         let topics: Vec<String> = subs.keys().cloned().collect();
+        let trace = if config.enable_msg_trace {
+            let started = TraceDispatcher::start(
+                &config.group,
+                TraceRole::Consume,
+                config.customized_trace_topic.as_deref(),
+                &config.client,
+            )
+            .await;
+            match started {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    instance.shutdown();
+                    return Err(e);
+                }
+            }
+        } else {
+            None
+        };
         let inner = Arc::new(PushInner {
+            trace,
             wrapper: PullApiWrapper::new(instance.clone(), config.group.clone()),
             consume_sem: Arc::new(Semaphore::new(config.consume_thread_max.max(1))),
             shutdown: instance.shutdown_token().child_token(),
@@ -373,6 +402,9 @@ impl PushConsumer {
         if let Some(p) = inner.inner_producer.get() {
             p.shutdown().await;
         }
+        if let Some(t) = &inner.trace {
+            t.shutdown().await;
+        }
         inner.instance.shutdown();
         info!(group = %inner.config.group, "push consumer shut down");
     }
@@ -406,6 +438,28 @@ impl PushInner {
                 .await?;
         }
         Ok(())
+    }
+
+    /// Records the SubBefore event of a listener call over `msgs`, if tracing is on; the
+    /// event is handed back for [`trace_after`](Self::trace_after).
+    fn trace_before(&self, msgs: &[MessageExt]) -> Option<TraceContext> {
+        let dispatcher = self.trace.as_ref()?;
+        let ctx = trace::hooks::sub_before(&self.config.group, self.instance.client_id(), msgs)?;
+        dispatcher.append(ctx.clone());
+        Some(ctx)
+    }
+
+    /// Records the SubAfter event closing `before`.
+    fn trace_after(
+        &self,
+        before: Option<TraceContext>,
+        msg_count: usize,
+        success: bool,
+        how: ConsumeReturnType,
+    ) {
+        if let (Some(dispatcher), Some(before)) = (&self.trace, before) {
+            dispatcher.append(trace::hooks::sub_after(&before, msg_count, success, how));
+        }
     }
 
     fn is_orderly(&self) -> bool {

@@ -23,6 +23,7 @@ use super::listener::{ConsumeOrderlyContext, ConsumeOrderlyStatus, MessageListen
 use super::PushInner;
 use crate::consumer::process_queue::ProcessQueue;
 use crate::message::keys;
+use crate::trace::ConsumeReturnType;
 
 /// Lock renewal period (`rocketmq.client.rebalance.lockInterval`).
 const LOCK_INTERVAL: Duration = Duration::from_secs(20);
@@ -125,13 +126,20 @@ async fn consume(inner: Arc<PushInner>, pq: Arc<ProcessQueue>, mq: MessageQueue)
         let Ok(permit) = inner.consume_sem.clone().acquire_owned().await else {
             break;
         };
+        let traced = inner.trace_before(&msgs);
         let began = Instant::now();
-        let (status, ctx, msgs) = call_listener(listener.clone(), msgs, &mq).await;
+        let (status, ctx, msgs, panicked) = call_listener(listener.clone(), msgs, &mq).await;
         drop(permit);
         let ok = match status {
             ConsumeOrderlyStatus::Success => msgs.len(),
             ConsumeOrderlyStatus::SuspendCurrentQueueAMoment => 0,
         };
+        let how = match (status, panicked) {
+            (_, true) => ConsumeReturnType::Exception,
+            (ConsumeOrderlyStatus::Success, _) => ConsumeReturnType::Success,
+            (ConsumeOrderlyStatus::SuspendCurrentQueueAMoment, _) => ConsumeReturnType::Failed,
+        };
+        inner.trace_after(traced, msgs.len(), ok > 0, how);
         inner
             .stats
             .consumed(&mq.topic, began.elapsed(), ok, msgs.len() - ok);
@@ -176,11 +184,17 @@ async fn consume(inner: Arc<PushInner>, pq: Arc<ProcessQueue>, mq: MessageQueue)
     drop(guard);
 }
 
+/// Calls the listener off the runtime; the flag says it panicked.
 async fn call_listener(
     listener: Arc<OrderlyFn>,
     msgs: Vec<MessageExt>,
     mq: &MessageQueue,
-) -> (ConsumeOrderlyStatus, ConsumeOrderlyContext, Vec<MessageExt>) {
+) -> (
+    ConsumeOrderlyStatus,
+    ConsumeOrderlyContext,
+    Vec<MessageExt>,
+    bool,
+) {
     let mut ctx = ConsumeOrderlyContext {
         message_queue: mq.clone(),
         suspend_current_queue_time_millis: -1,
@@ -193,15 +207,21 @@ async fn call_listener(
     })
     .await;
     match r {
-        Ok((Ok(s), ctx, msgs)) => (s, ctx, msgs),
+        Ok((Ok(s), ctx, msgs)) => (s, ctx, msgs, false),
         Ok((Err(_), ctx, msgs)) => {
             warn!(queue = ?mq, "orderly listener panicked; suspending the queue");
-            (ConsumeOrderlyStatus::SuspendCurrentQueueAMoment, ctx, msgs)
+            (
+                ConsumeOrderlyStatus::SuspendCurrentQueueAMoment,
+                ctx,
+                msgs,
+                true,
+            )
         }
         Err(_) => (
             ConsumeOrderlyStatus::SuspendCurrentQueueAMoment,
             fallback_ctx,
             fallback_msgs,
+            true,
         ),
     }
 }

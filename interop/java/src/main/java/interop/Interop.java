@@ -108,6 +108,7 @@ public final class Interop {
         }
 
         // Deeper checks.
+        ClientOps.bigMessage(ns, cluster, runId);
         Extras.queries(ns, traffic);
         Extras.orderly(ns, traffic, "interop_cg_orderly_" + runId);
         Extras.resume(ns, topic, runId, group);

@@ -247,6 +247,15 @@ async fn every_page_in_chromium() {
     }
     let failures_before = failures.load(Ordering::SeqCst);
 
+    // One message from a producer with message trace on, for the Message page's trace.
+    let mut tpc = ProducerConfig::new("console_trace_pg", namesrv.as_str());
+    tpc.enable_msg_trace = true;
+    let traced_producer = Producer::start(tpc).await.unwrap();
+    let traced = traced_producer
+        .send(Message::new(TOPIC, "traced").with_keys("traced-1"))
+        .await
+        .unwrap();
+
     // A few messages into the DLedger group, so its members have entries to commit and apply.
     let deadline = Instant::now() + BOOT;
     let raft_leader = loop {
@@ -305,6 +314,7 @@ async fn every_page_in_chromium() {
         "new_topic": "ConsoleE2eCreated",
         "new_group": "console_e2e_group",
         "dlq_group": DLQ_GROUP,
+        "traced_msg_id": traced.msg_id,
         "dlq_key": DLQ_KEY,
         "login_url": format!("http://{login_http}"),
         "login_user": "admin",
@@ -347,6 +357,7 @@ async fn every_page_in_chromium() {
         "the resend from the DLQ page never reached the consumer"
     );
 
+    traced_producer.shutdown().await;
     dlq_consumer.shutdown().await;
     consumer.shutdown().await;
     producer.shutdown().await;

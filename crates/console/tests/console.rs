@@ -28,7 +28,13 @@ fn start_console(namesrv: &str) -> (Proc, String) {
 
 /// Same, with more arguments.
 fn start_console_with(namesrv: &str, extra: &[&str]) -> (Proc, String) {
+    start_console_env(namesrv, extra, &[])
+}
+
+/// Same, with more arguments and environment variables.
+fn start_console_env(namesrv: &str, extra: &[&str], env: &[(&str, &str)]) -> (Proc, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rmq-console"));
+    cmd.envs(env.iter().copied());
     cmd.args([
         "-n",
         namesrv,
@@ -478,7 +484,7 @@ async fn without_a_login_there_is_nothing_to_log_into() {
     assert!(body.contains(r#""loginRequired":false"#), "{body}");
     let (status, head, _) = exchange(
         &http,
-        format!("GET /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        "GET /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_string(),
     )
     .await;
     assert_eq!(status, 303, "{head}");
@@ -577,23 +583,11 @@ async fn with_acl_on_the_console_signs_with_its_configured_keys() {
     let (status, v) = send_json(&app, "POST", "/api/topics", create).await;
     assert_eq!(status, 502, "{v}");
     // With the admin's keys (the secret from the environment), the topic is created.
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rmq-console"));
-    cmd.args([
-        "-n",
+    let (_admin, admin) = start_console_env(
         &cluster.namesrv,
-        "--listen",
-        "127.0.0.1:0",
-        "--access-key",
-        "console_admin",
-    ])
-    .env("RMQ_CONSOLE_SECRET_KEY", "console-secret");
-    let (_admin, line) = spawn_wait(cmd, "rmq-console listening on http://", BOOT).unwrap();
-    let admin = line
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap()
-        .to_string();
+        &["--access-key", "console_admin"],
+        &[("RMQ_CONSOLE_SECRET_KEY", "console-secret")],
+    );
     let (status, v) = send_json(&admin, "POST", "/api/topics", create).await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["brokers"][0], cluster.broker_addr.as_str());

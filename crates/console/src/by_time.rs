@@ -61,6 +61,7 @@ pub async fn by_time(
             }
         }
         let mut config = ClientConfig::new(st.namesrv.as_str());
+        config.credentials = st.credentials.clone();
         config.instance_name = Some(format!("console-{}", rmq_client::util::now_ms()));
         let consumer = PullConsumer::start(TOOLS_CONSUMER_GROUP, config)
             .await

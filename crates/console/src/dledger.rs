@@ -9,7 +9,8 @@
 //! on the term or the leader, and the page shows that too. The write position of
 //! each member's log comes from its broker's runtime info (`commitLogMaxOffset`).
 //! DLedger 0.2.2 has no request that returns a member's committed or applied index,
-//! so the view does not show them.
+//! so those come from the member's broker through the Workbook's GET_STORE_STATS
+//! (see `storage`); against a broker without it the columns stay empty.
 //! Book: Part III "The web console" (DLedger view); DLedger itself: Part IV
 //! "Cluster modes and DLedger".
 //! Mirrors no rocketmq-console page; the request is DLedger's `MetadataRequest`
@@ -70,6 +71,12 @@ pub struct Member {
     pub leader_id: Option<String>,
     /// Its commit log's write position, in bytes.
     pub commit_log_max_offset: Option<i64>,
+    /// Last index in its log (GET_STORE_STATS).
+    pub end_index: Option<i64>,
+    /// Highest index it knows committed (GET_STORE_STATS).
+    pub committed_index: Option<i64>,
+    /// Last index its broker has dispatched into consume queues (GET_STORE_STATS).
+    pub applied_index: Option<i64>,
     /// Why it did not answer, if it did not.
     pub error: Option<String>,
 }
@@ -153,6 +160,12 @@ async fn group_view(
                     .as_ref()
                     .and_then(|r| r.table.get("commitLogMaxOffset"))
                     .and_then(|v| v.parse().ok());
+                if let Ok(stats) = crate::storage::store_stats(st, addr).await {
+                    let index = |k: &str| stats["dledger"][k].as_i64();
+                    m.end_index = index("endIndex");
+                    m.committed_index = index("committedIndex");
+                    m.applied_index = index("appliedIndex");
+                }
             }
             match metadata(st, group, &m.id, &m.dledger_addr).await {
                 Ok(meta) => {

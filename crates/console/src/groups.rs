@@ -7,9 +7,8 @@
 //! (200) to every master of a cluster, as `mqadmin updateSubGroup -c` does. The settings
 //! are read with GET_ALL_SUBSCRIPTIONGROUP_CONFIG (201) from each master. Delete sends
 //! DELETE_SUBSCRIPTIONGROUP (207) to every master of every cluster, then deletes the
-//! group's `%RETRY%` and `%DLQ%` topics, as `mqadmin deleteSubGroup -c` does. A broker
-//! that does not know 207 refuses it with REQUEST_CODE_NOT_SUPPORTED, and the page
-//! shows that answer.
+//! group's `%RETRY%` and `%DLQ%` topics, as `mqadmin deleteSubGroup -c` does (the
+//! brokers keep the group's stored offsets, as 4.8.0's do).
 //! Book: Part III "The web console" (Consumer page, write actions).
 //! Mirrors rocketmq-console's `ConsumerController.createOrUpdate` and `deleteSubGroup`
 //! (`ConsumerServiceImpl`), and 4.8.0's `UpdateSubGroupSubCommand` and
@@ -23,7 +22,6 @@ use axum::Json;
 use rmq_admin::admin_client::{DLQ_GROUP_TOPIC_PREFIX, RETRY_GROUP_TOPIC_PREFIX};
 use rmq_admin::AdminError;
 use rmq_remoting::codes::request;
-use rmq_remoting::protocol::header::DeleteSubscriptionGroupRequestHeader;
 use rmq_remoting::protocol::{fastjson, SubscriptionGroupConfig};
 use rmq_remoting::RemotingCommand;
 use serde::{Deserialize, Serialize};
@@ -230,21 +228,6 @@ pub async fn group_config(
 }
 
 // ANCHOR: delete_group
-/// DELETE_SUBSCRIPTIONGROUP (207) on one broker.
-async fn delete_on(st: &AppState, addr: &str, group: &str) -> Result<(), ApiError> {
-    let cmd = RemotingCommand::new_request(request::DELETE_SUBSCRIPTIONGROUP).with_header(
-        &DeleteSubscriptionGroupRequestHeader {
-            group_name: group.to_string(),
-        },
-    );
-    let resp = st.admin.invoke(addr, cmd, st.admin.timeout()).await?;
-    if resp.code == rmq_remoting::codes::response::SUCCESS {
-        Ok(())
-    } else {
-        Err(ApiError::Upstream(server_error(addr, &resp).to_string()))
-    }
-}
-
 /// `DELETE /api/consumers/{group}`: deletes the group on every master, then its
 /// `%RETRY%` and `%DLQ%` topics.
 pub async fn delete_group(
@@ -260,7 +243,7 @@ pub async fn delete_group(
     st.within(async {
         let masters = all_masters(&st).await?;
         for addr in &masters {
-            delete_on(&st, addr, &group).await?;
+            st.admin.delete_subscription_group(addr, &group).await?;
         }
         let mut topics_deleted = Vec::new();
         for prefix in [RETRY_GROUP_TOPIC_PREFIX, DLQ_GROUP_TOPIC_PREFIX] {

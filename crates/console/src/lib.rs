@@ -11,7 +11,7 @@
 //! JSON error shape and status codes), and one module per page: `cluster` and
 //! `brokers`, `topics` and `topic_admin` (its write actions), `consumers`, `groups` (create, update,
 //! delete) and `offsets` (offset reset), `dashboard` (TPS sampled over time), `producers`, `messages`, `by_time`, `tracks` (who
-//! consumed a message) and `resend` (consume it again), `dlq` (dead letters made readable), `ops` (the name servers); `storage` and
+//! consumed a message) and `resend` (consume it again), `trace` (its message trace), `dlq` (dead letters made readable), `ops` (the name servers); `storage` and
 //! `dledger` feed the live storage view of one broker and the live DLedger view.
 //! Book: Part III "The web console" (part3/console.md).
 //! Mirrors rocketmq-console's `controller` and `service.impl` packages
@@ -38,6 +38,7 @@ pub mod server;
 pub mod storage;
 pub mod topic_admin;
 pub mod topics;
+pub mod trace;
 pub mod tracks;
 
 pub use error::ApiError;

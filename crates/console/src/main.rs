@@ -1,8 +1,10 @@
 //! `rmq-console`: starts the web console.
 //!
 //! `rmq-console [-n "a:9876;b:9877"] [--listen 127.0.0.1:8080] [--timeout-ms 3000]
-//! [--sample-ms 5000] [--user NAME --password PW]` binds the listen address (a non-loopback address only
-//! with a login, see `auth`), prints `rmq-console listening on http://<addr>` (the
+//! [--sample-ms 5000] [--user NAME --password PW] [--access-key AK --secret-key SK]`
+//! binds the listen address (a non-loopback address only with a login, see `auth`),
+//! signs every request with the ACL keys when given (rocketmq-console's
+//! `rocketmq.config.accessKey` / `secretKey`), prints `rmq-console listening on http://<addr>` (the
 //! line scripts wait for) and serves until Ctrl-C. The name server list defaults
 //! to `$NAMESRV_ADDR`, then to 127.0.0.1:9876.
 //! Book: Part III "The web console" (Try it).
@@ -15,6 +17,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
+use rmq_client::acl::Credentials;
 use rmq_console::auth::login_for;
 use rmq_console::{router, AppState};
 
@@ -36,6 +39,12 @@ struct Args {
     /// Time between the dashboard's samples of broker and topic TPS, in milliseconds
     #[arg(long = "sample-ms", default_value_t = rmq_console::dashboard::DEFAULT_SAMPLE_MS)]
     sample_ms: u64,
+    /// ACL access key to sign every request with, when the brokers run with aclEnable=true
+    #[arg(long = "access-key", value_name = "key")]
+    access_key: Option<String>,
+    /// ACL secret key (default: $RMQ_CONSOLE_SECRET_KEY, which keeps it out of `ps`)
+    #[arg(long = "secret-key", value_name = "key")]
+    secret_key: Option<String>,
     /// Login user; required (with a password) to listen on a non-loopback address
     #[arg(long, value_name = "name")]
     user: Option<String>,
@@ -62,10 +71,22 @@ async fn main() -> anyhow::Result<()> {
         .password
         .or_else(|| std::env::var("RMQ_CONSOLE_PASSWORD").ok());
     let login = login_for(args.listen, args.user.as_deref(), password.as_deref())?;
+    let secret_key = args
+        .secret_key
+        .or_else(|| std::env::var("RMQ_CONSOLE_SECRET_KEY").ok())
+        .filter(|s| !s.is_empty());
+    let credentials = match (args.access_key.filter(|s| !s.is_empty()), secret_key) {
+        (Some(ak), Some(sk)) => Some(Credentials::new(ak, sk)),
+        (None, None) => None,
+        _ => anyhow::bail!(
+            "ACL credentials need both --access-key and --secret-key (or $RMQ_CONSOLE_SECRET_KEY)"
+        ),
+    };
     let state = AppState::new(
         &namesrv,
         Duration::from_millis(args.timeout_ms),
         Duration::from_millis(args.sample_ms.max(100)),
+        credentials,
     )
     .await?;
     let listener = tokio::net::TcpListener::bind(args.listen)

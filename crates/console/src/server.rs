@@ -18,12 +18,13 @@ use axum::routing::{get, post};
 use axum::Router;
 use futures::stream::{self, StreamExt};
 use rmq_admin::AdminClient;
+use rmq_client::acl::Credentials;
 
 use crate::auth::{require_login, Login};
 use crate::error::ApiError;
 use crate::{
     brokers, cluster, consumers, dashboard, dledger, dlq, groups, messages, offsets, ops,
-    producers, resend, storage, topic_admin, topics, tracks,
+    producers, resend, storage, topic_admin, topics, trace, tracks,
 };
 
 /// How many per-topic or per-group lookups a list page runs at once.
@@ -44,23 +45,29 @@ pub struct AppState {
     pub deadline: Duration,
     /// The TPS history the dashboard draws, sampled in the background.
     pub dashboard: dashboard::Dashboard,
+    /// ACL credentials that sign every request (the admin client's, and those of the
+    /// short-lived producers and pull consumers), when the brokers run with ACL.
+    pub credentials: Option<Credentials>,
 }
 
 impl AppState {
     /// `namesrv` is the `-n` list ("a:p;b:p"); `timeout` bounds each remoting call;
-    /// the dashboard samples the cluster every `sample_every`.
+    /// the dashboard samples the cluster every `sample_every`; `credentials` sign every
+    /// request when the brokers run with ACL (4.8.0's `AclClientRPCHook`).
     pub async fn new(
         namesrv: &str,
         timeout: Duration,
         sample_every: Duration,
+        credentials: Option<Credentials>,
     ) -> Result<Self, ApiError> {
-        let admin = AdminClient::start(namesrv, timeout)
+        let admin = AdminClient::start_with_credentials(namesrv, timeout, credentials.clone())
             .await
             .map_err(|e| ApiError::BadRequest(e.to_string()))?;
         // GET_CONSUME_STATS is given three timeouts (as in 4.8.0); leave room for it.
         let deadline = timeout * 3 + Duration::from_secs(1);
         Ok(AppState {
             dashboard: dashboard::Dashboard::start(admin.clone(), sample_every),
+            credentials,
             admin,
             namesrv: namesrv.to_string(),
             deadline,
@@ -126,6 +133,7 @@ pub fn router(state: AppState, login: Option<Login>) -> Router {
         .route("/api/messages/{msg_id}", get(messages::by_id))
         .route("/api/messages/{msg_id}/tracks", get(tracks::tracks))
         .route("/api/messages/{msg_id}/resend", post(resend::resend))
+        .route("/api/messages/{msg_id}/trace", get(trace::trace))
         .route("/api/dlq/{group}/readable", post(dlq::make_readable))
         .fallback(not_found)
         .with_state(state)

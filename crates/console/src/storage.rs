@@ -8,8 +8,10 @@
 //! from its settings (26) the file size. That is enough to draw every file, how full
 //! it is, and where the dispatcher stands behind the write position. The consume
 //! queues come from GET_TOPIC_STATS_INFO (202) on this broker for each topic it holds.
-//! Index files, flush and checkpoint positions are not in any 4.8.0 reply, so the
-//! view does not show them.
+//! Index files, flush and checkpoint positions are not in any 4.8.0 reply: they come
+//! from the Workbook's own request GET_STORE_STATS (`codes::workbook`), passed to the
+//! page as the broker's JSON. A broker without it (a real 4.8.0 one) answers
+//! REQUEST_CODE_NOT_SUPPORTED, and the view says so and draws the rest.
 //! Book: Part III "The web console" (storage view); the store itself: Part IV.
 //! Mirrors no rocketmq-console page; the numbers are `DefaultMessageStore`'s
 //! (`getMinPhyOffset`, `getMaxPhyOffset`, `dispatchBehindBytes`).
@@ -19,6 +21,8 @@ use std::collections::BTreeMap;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::Json;
+use rmq_remoting::codes::{response, workbook};
+use rmq_remoting::RemotingCommand;
 use serde::Serialize;
 
 use crate::error::{broker_addr_arg, ApiResult};
@@ -41,6 +45,11 @@ pub struct StorageView {
     pub queues: Vec<QueuePosition>,
     /// Topics whose queue numbers could not be read, with why.
     pub errors: Vec<String>,
+    /// The broker's GET_STORE_STATS reply (index files, flush position, checkpoint,
+    /// DLedger indexes), as it sent it.
+    pub store_stats: Option<serde_json::Value>,
+    /// Why `store_stats` is missing, if it is.
+    pub store_stats_error: Option<String>,
 }
 
 /// The commit log's files and positions.
@@ -124,6 +133,29 @@ pub fn commit_log_view(size: i64, min: i64, max: i64, behind: i64) -> CommitLogV
 }
 // ANCHOR_END: commit_log_files
 
+// ANCHOR: store_stats
+/// Asks one broker for GET_STORE_STATS (a Workbook extension, no header, JSON body).
+pub async fn store_stats(st: &AppState, addr: &str) -> Result<serde_json::Value, String> {
+    let cmd = RemotingCommand::new_request(workbook::GET_STORE_STATS);
+    let resp = st
+        .admin
+        .invoke(addr, cmd, st.admin.timeout())
+        .await
+        .map_err(|e| e.to_string())?;
+    match resp.code {
+        response::SUCCESS => serde_json::from_slice(resp.body_bytes()).map_err(|e| e.to_string()),
+        response::REQUEST_CODE_NOT_SUPPORTED => Err(format!(
+            "{addr} does not serve GET_STORE_STATS ({}), a Workbook extension: a 4.8.0 broker has no such request",
+            workbook::GET_STORE_STATS
+        )),
+        code => Err(format!(
+            "{addr} answered code {code}: {}",
+            resp.remark.unwrap_or_default()
+        )),
+    }
+}
+// ANCHOR_END: store_stats
+
 fn number(t: &BTreeMap<String, String>, key: &str) -> Option<i64> {
     t.get(key).and_then(|v| v.trim().parse().ok())
 }
@@ -135,10 +167,11 @@ pub async fn storage(
 ) -> ApiResult<StorageView> {
     let addr = broker_addr_arg(addr)?;
     st.within(async {
-        let (runtime, config, topics) = futures::join!(
+        let (runtime, config, topics, extra) = futures::join!(
             st.admin.fetch_broker_runtime_stats(&addr),
             st.admin.get_broker_config(&addr),
-            st.admin.fetch_all_topic_list()
+            st.admin.fetch_all_topic_list(),
+            store_stats(&st, &addr)
         );
         let runtime = runtime?.table;
         let size = number(&config?, "mappedFileSizeCommitLog").unwrap_or(DEFAULT_FILE_SIZE);
@@ -171,11 +204,17 @@ pub async fn storage(
             }
         }
         queues.sort_by(|a, b| (&a.topic, a.queue_id).cmp(&(&b.topic, b.queue_id)));
+        let (store_stats, store_stats_error) = match extra {
+            Ok(v) => (Some(v), None),
+            Err(e) => (None, Some(e)),
+        };
         Ok(Json(StorageView {
             addr,
             commit_log,
             queues,
             errors,
+            store_stats,
+            store_stats_error,
         }))
     })
     .await

@@ -212,6 +212,7 @@ pub async fn send_message(
     }
     st.within(async {
         let mut config = ProducerConfig::new(SEND_GROUP, st.namesrv.as_str());
+        config.client.credentials = st.credentials.clone();
         config.client.instance_name = Some(format!("console-{}", rmq_client::util::now_ms()));
         let producer = Producer::start(config).await.map_err(upstream)?;
         let sent = producer.send(msg).await;

@@ -35,6 +35,7 @@ const BODY: &str = "hello console";
 const DLQ_TOPIC: &str = "ConsoleDlqTopic";
 const DLQ_GROUP: &str = "console_dlq_cg";
 const DLQ_KEY: &str = "dead-1";
+const RAFT_TOPIC: &str = "ConsoleRaftTopic";
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -246,6 +247,53 @@ async fn every_page_in_chromium() {
     }
     let failures_before = failures.load(Ordering::SeqCst);
 
+    // One message from a producer with message trace on, for the Message page's trace.
+    let mut tpc = ProducerConfig::new("console_trace_pg", namesrv.as_str());
+    tpc.enable_msg_trace = true;
+    let traced_producer = Producer::start(tpc).await.unwrap();
+    let traced = traced_producer
+        .send(Message::new(TOPIC, "traced").with_keys("traced-1"))
+        .await
+        .unwrap();
+
+    // A few messages into the DLedger group, so its members have entries to commit and apply.
+    let deadline = Instant::now() + BOOT;
+    let raft_leader = loop {
+        let leader = admin
+            .examine_broker_cluster_info()
+            .await
+            .ok()
+            .and_then(|c| {
+                c.broker_addr_table
+                    .get("RaftNode00")?
+                    .master_addr()
+                    .map(String::from)
+            });
+        if let Some(addr) = leader {
+            break addr;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "RaftNode00 never elected a leader"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    admin
+        .create_and_update_topic_config(&raft_leader, &TopicConfig::new(RAFT_TOPIC))
+        .await
+        .unwrap();
+    let mut raft_sent = 0;
+    while raft_sent < 3 {
+        match producer.send(Message::new(RAFT_TOPIC, "replicated")).await {
+            Ok(_) => raft_sent += 1,
+            // The route appears once the leader has registered the new topic.
+            Err(e) => {
+                assert!(Instant::now() < deadline, "no send to {RAFT_TOPIC}: {e}");
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        }
+    }
+
     let fixture = serde_json::json!({
         "url": format!("http://{http}"),
         "namesrv": namesrv,
@@ -266,6 +314,7 @@ async fn every_page_in_chromium() {
         "new_topic": "ConsoleE2eCreated",
         "new_group": "console_e2e_group",
         "dlq_group": DLQ_GROUP,
+        "traced_msg_id": traced.msg_id,
         "dlq_key": DLQ_KEY,
         "login_url": format!("http://{login_http}"),
         "login_user": "admin",
@@ -308,6 +357,7 @@ async fn every_page_in_chromium() {
         "the resend from the DLQ page never reached the consumer"
     );
 
+    traced_producer.shutdown().await;
     dlq_consumer.shutdown().await;
     consumer.shutdown().await;
     producer.shutdown().await;

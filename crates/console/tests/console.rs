@@ -28,7 +28,13 @@ fn start_console(namesrv: &str) -> (Proc, String) {
 
 /// Same, with more arguments.
 fn start_console_with(namesrv: &str, extra: &[&str]) -> (Proc, String) {
+    start_console_env(namesrv, extra, &[])
+}
+
+/// Same, with more arguments and environment variables.
+fn start_console_env(namesrv: &str, extra: &[&str], env: &[(&str, &str)]) -> (Proc, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rmq-console"));
+    cmd.envs(env.iter().copied());
     cmd.args([
         "-n",
         namesrv,
@@ -127,6 +133,11 @@ struct Cluster {
 }
 
 fn start_cluster() -> Cluster {
+    start_cluster_with("")
+}
+
+/// A cluster whose broker has `extra` broker.conf lines.
+fn start_cluster_with(extra: &str) -> Cluster {
     let dir = tempfile::tempdir().unwrap();
     let ns_dir = dir.path().join("ns");
     std::fs::create_dir_all(&ns_dir).unwrap();
@@ -134,7 +145,8 @@ fn start_cluster() -> Cluster {
         rmq_testkit::start_namesrv(&sibling_bin("mqnamesrv").unwrap(), &ns_dir, "").unwrap();
     let conf = BrokerConf::new("broker-c", &namesrv, &dir.path().join("store"))
         .unwrap()
-        .with_extra("brokerIP1=127.0.0.1\nmappedFileSizeCommitLog=10485760\nmappedFileSizeConsumeQueue=60000");
+        .with_extra("brokerIP1=127.0.0.1\nmappedFileSizeCommitLog=10485760\nmappedFileSizeConsumeQueue=60000")
+        .with_extra(extra);
     let conf_path = dir.path().join("broker.conf");
     conf.write(&conf_path).unwrap();
     let broker =
@@ -472,7 +484,7 @@ async fn without_a_login_there_is_nothing_to_log_into() {
     assert!(body.contains(r#""loginRequired":false"#), "{body}");
     let (status, head, _) = exchange(
         &http,
-        format!("GET /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+        "GET /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_string(),
     )
     .await;
     assert_eq!(status, 303, "{head}");
@@ -531,4 +543,72 @@ async fn bad_input_is_refused_before_the_cluster_is_asked() {
         let (status, err) = get_json(&http, path).await;
         assert_eq!(status, 400, "{path}: {err}");
     }
+}
+
+/// An ACL account file: one admin, and one application account that may do nothing.
+const ACL_YML: &str = "\
+accounts:
+- accessKey: console_admin
+  secretKey: console-secret
+  admin: true
+- accessKey: appuser1
+  secretKey: app-secret
+  defaultTopicPerm: DENY
+  defaultGroupPerm: DENY
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_acl_on_the_console_signs_with_its_configured_keys() {
+    let acl_dir = tempfile::tempdir().unwrap();
+    let acl_file = acl_dir.path().join("plain_acl.yml");
+    std::fs::write(&acl_file, ACL_YML).unwrap();
+    let cluster = start_cluster_with(&format!(
+        "aclEnable=true\naclPlainFile={}",
+        acl_file.display()
+    ));
+    let create = r#"{"topic":"AclConsoleTopic","writeQueueNums":2,"readQueueNums":2}"#;
+    // Without keys the broker refuses to create a topic (an admin request).
+    let (_plain, plain) = start_console(&cluster.namesrv);
+    eventually(&plain, "/api/cluster", |v| {
+        v["clusters"].as_array().is_some_and(|a| !a.is_empty())
+    })
+    .await;
+    let (status, v) = send_json(&plain, "POST", "/api/topics", create).await;
+    assert_eq!(status, 502, "{v}");
+    // With an account that is not an admin: refused too, with the broker's reason.
+    let (_app, app) = start_console_with(
+        &cluster.namesrv,
+        &["--access-key", "appuser1", "--secret-key", "app-secret"],
+    );
+    let (status, v) = send_json(&app, "POST", "/api/topics", create).await;
+    assert_eq!(status, 502, "{v}");
+    // With the admin's keys (the secret from the environment), the topic is created.
+    let (_admin, admin) = start_console_env(
+        &cluster.namesrv,
+        &["--access-key", "console_admin"],
+        &[("RMQ_CONSOLE_SECRET_KEY", "console-secret")],
+    );
+    let (status, v) = send_json(&admin, "POST", "/api/topics", create).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["brokers"][0], cluster.broker_addr.as_str());
+    let route = eventually(&admin, "/api/topics/AclConsoleTopic/route", |v| {
+        v["queueDatas"].as_array().is_some_and(|a| !a.is_empty())
+    })
+    .await;
+    assert_eq!(route["queueDatas"][0]["writeQueueNums"], 2, "{route}");
+    // Half a key pair is refused at start.
+    let out = Command::new(env!("CARGO_BIN_EXE_rmq-console"))
+        .args([
+            "-n",
+            &cluster.namesrv,
+            "--listen",
+            "127.0.0.1:0",
+            "--access-key",
+            "console_admin",
+        ])
+        .env_remove("RMQ_CONSOLE_SECRET_KEY")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("need both"));
 }

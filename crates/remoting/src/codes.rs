@@ -246,6 +246,19 @@ pub mod request {
     pub const PUSH_REPLY_MESSAGE_TO_CLIENT: i32 = 326;
 }
 
+// ANCHOR: workbook_codes
+/// Request codes of the Workbook's own extensions: none of them is a 4.8.0 code (4.8.0's
+/// request codes end at 326), so a 4.8.0 broker answers each with
+/// REQUEST_CODE_NOT_SUPPORTED. Book: Appendix "Wire protocol" (Workbook extensions).
+pub mod workbook {
+    /// The store positions no 4.8.0 request returns (index files, flush position,
+    /// checkpoint, a DLedger member's committed and applied index); no header, reply
+    /// body JSON. Served by the broker (`processor::store_stats`), asked by the console's
+    /// storage and DLedger views.
+    pub const GET_STORE_STATS: i32 = 30001;
+}
+// ANCHOR_END: workbook_codes
+
 // ANCHOR: response_codes
 /// Response codes (`RemotingSysResponseCode` + `ResponseCode`).
 pub mod response {

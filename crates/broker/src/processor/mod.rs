@@ -13,6 +13,7 @@ pub mod pull;
 pub mod query;
 pub mod reply_message;
 pub mod send;
+pub mod store_stats;
 
 use crate::broker::Broker;
 use crate::flow_control::SendSlot;
@@ -118,6 +119,7 @@ impl RequestProcessor for BrokerProcessor {
                     crate::acl::admin::process(&b, &ctx, req).await?
                 }
                 rq::PULL_MESSAGE => pull::process(&b, &ctx, req).await,
+                rmq_remoting::codes::workbook::GET_STORE_STATS => store_stats::process(&b).await,
                 // An "unknown" verdict gets no reply, as in 4.8.0.
                 rq::END_TRANSACTION => match crate::transaction::end::process(&b, &ctx, &req).await
                 {

@@ -271,17 +271,20 @@ fn configuration_permission_and_cleanup_commands() {
     );
 
     // updateTopicPerm: the route shows the new permission.
-    let out = ok(&[
-        "updateTopicPerm",
-        "-n",
-        n,
-        "-b",
-        b,
-        "-t",
-        "CfgTopic",
-        "-p",
-        "4",
-    ]);
+    let perm_on_b = |p: &str| {
+        ok(&[
+            "updateTopicPerm",
+            "-n",
+            n,
+            "-b",
+            b,
+            "-t",
+            "CfgTopic",
+            "-p",
+            p,
+        ])
+    };
+    let out = perm_on_b("4");
     assert!(
         out.starts_with(&format!("update topic perm from 6 to 4 in {b} success.\n")),
         "{out}"
@@ -289,17 +292,7 @@ fn configuration_permission_and_cleanup_commands() {
     assert!(out.contains("perm=R--"), "{out}");
     eventually(30, || (route_perm(n, "CfgTopic") == Some(4)).then_some(()))
         .expect("the route shows perm 4");
-    let out = ok(&[
-        "updateTopicPerm",
-        "-n",
-        n,
-        "-b",
-        b,
-        "-t",
-        "CfgTopic",
-        "-p",
-        "4",
-    ]);
+    let out = perm_on_b("4");
     assert_eq!(out, "new perm equals to the old one!\n");
     let out = ok(&[
         "updateTopicPerm",
@@ -685,8 +678,16 @@ async fn message_stats_and_client_commands() {
     assert!(stats.starts_with("#Topic"), "{stats}");
 
     // consumerStatus: the consumer's own report, relayed by the broker.
-    let out = ok(&["consumerStatus", "-n", n, "-g", "OpsConsumer"]);
+    // (without -i it saves each report as <now>/<clientId> in the working directory)
+    let reports = tempfile::tempdir().expect("tempdir");
+    let out = ok_in(
+        reports.path(),
+        &["consumerStatus", "-n", n, "-g", "OpsConsumer"],
+    );
     assert!(out.starts_with("001  "), "{out}");
+    let saved = out.split_whitespace().nth(3).expect("report path");
+    let report = std::fs::read_to_string(reports.path().join(saved)).expect("saved report");
+    assert!(report.starts_with("#Consumer Properties#"), "{report}");
     assert!(
         out.contains("Same subscription in the same group of consumer"),
         "{out}"

@@ -117,6 +117,7 @@ impl StatsItemSet {
         *totals.entry(key.to_string()).or_default() += n;
     }
 
+    // ANCHOR: stats_sample
     /// Takes one sample of every counter (called once a second); every 60th call also feeds
     /// the hour window and every 3600th the day window.
     pub fn sample(&self, tick: u64) {
@@ -134,6 +135,7 @@ impl StatsItemSet {
             }
         }
     }
+    // ANCHOR_END: stats_sample
 
     /// Whether `key` was ever counted (4.8.0 answers an unknown item with SYSTEM_ERROR).
     pub fn has(&self, key: &str) -> bool {

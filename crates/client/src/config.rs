@@ -31,6 +31,9 @@ pub struct ClientConfig {
     /// ACL credentials: every request is signed with them (4.8.0: an `AclClientRPCHook`
     /// passed to the producer or consumer). `None`: requests go unsigned.
     pub credentials: Option<crate::acl::Credentials>,
+    /// `namespace`: topics and groups go to the broker as `<namespace>%<name>` and come back
+    /// without it (see [`crate::namespace`]); `None` or empty: no namespace.
+    pub namespace: Option<String>,
 }
 
 impl Default for ClientConfig {
@@ -45,6 +48,7 @@ impl Default for ClientConfig {
             api_timeout: Duration::from_secs(3),
             rebalance_interval: Duration::from_secs(20),
             credentials: None,
+            namespace: None,
         }
     }
 }
@@ -58,6 +62,21 @@ impl ClientConfig {
             namesrv_addr: namesrv_addr.into(),
             ..Default::default()
         }
+    }
+
+    /// The namespace, "" when none.
+    pub fn namespace(&self) -> &str {
+        self.namespace.as_deref().unwrap_or("").trim()
+    }
+
+    /// `withNamespace`: `resource` inside this client's namespace.
+    pub fn with_namespace(&self, resource: &str) -> String {
+        crate::namespace::wrap_namespace(self.namespace(), resource)
+    }
+
+    /// `withoutNamespace`: `resource` without this client's namespace.
+    pub fn without_namespace(&self, resource: &str) -> String {
+        crate::namespace::without_namespace_of(resource, self.namespace())
     }
 
     /// The name-server addresses, in configured order.

@@ -48,7 +48,18 @@
 //!     assigned_queues() offsets() rebalance_now() client_id() shutdown()
 //!     (answers the broker's RESET_CONSUMER_CLIENT_OFFSET, GET_CONSUMER_STATUS_FROM_CLIENT,
 //!     GET_CONSUMER_RUNNING_INFO and CONSUME_MESSAGE_DIRECTLY: see broker_calls)
-//! consumer::allocate::{allocate_averagely, allocate_by_circle}
+//! consumer::{LitePullConsumer, LitePullConsumerConfig} (DefaultLitePullConsumer)
+//!     LitePullConsumerConfig::new(group, namesrv) { pull_batch_size 10, poll_timeout 5 s, auto_commit true,
+//!         auto_commit_interval 5 s, consume_from_where, allocate_strategy, .. }
+//!     LitePullConsumer::start(cfg).await?   subscribe(topic, expr).await | assign(&[mq]).await
+//!     poll().await / poll_timeout(d) -> Vec<MessageExt>   seek(&mq, o) seek_to_begin(&mq) seek_to_end(&mq)
+//!     pause(&[mq]) resume(&[mq])   commit_sync().await   committed(&mq)   assignment()   shutdown()
+//! consumer::assignment::{my_queues, compute_pull_from_where} (shared by push and lite pull)
+//! consumer::allocate::{AllocateStrategy::{Averagely, AveragelyByCircle, ByConfig(mqs), ByMachineRoom(rooms),
+//!     ConsistentHash { virtual_nodes }, MachineRoomNearby(..)}, allocate_averagely, allocate_by_circle,
+//!     allocate_consistent_hash, allocate_by_machine_room, MachineRoomResolver, PrefixResolver}
+//! namespace::{wrap_namespace, without_namespace, without_namespace_of, wrap_namespace_and_retry, ..}
+//!     (ClientConfig.namespace: producers and consumers wrap topics and groups, unwrap what they hand back)
 //! trace (message trace; ProducerConfig/PushConsumerConfig { enable_msg_trace, customized_trace_topic }):
 //!     record::{encode(&TraceContext) -> TraceTransfer { data, keys }, decode(&str) -> Vec<TraceContext>}
 //!     view::views_for(msg_id, body) -> Vec<TraceView>   dispatcher::TraceDispatcher   RMQ_SYS_TRACE_TOPIC
@@ -76,6 +87,7 @@ pub mod error;
 pub mod fault;
 pub mod instance;
 pub mod message;
+pub mod namespace;
 pub mod producer;
 pub mod route;
 pub mod trace;

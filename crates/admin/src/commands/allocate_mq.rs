@@ -15,17 +15,14 @@ use std::io::Write;
 use rmq_client::consumer::allocate::allocate_averagely;
 use rmq_client::MessageQueue;
 
-use crate::commands::CommonArgs;
+use crate::commands::flags::NsTopic;
 
 /// `allocateMQ`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
 pub struct Args {
-    /// `-n` (else `$NAMESRV_ADDR`).
+    /// `-n` and `-t`.
     #[command(flatten)]
-    pub common: CommonArgs,
-    /// topic name
-    #[arg(short = 't', long = "topic", value_name = "arg")]
-    pub topic: String,
+    pub target: NsTopic,
     /// ipList
     #[arg(short = 'i', long = "ipList", value_name = "arg")]
     pub ip_list: String,
@@ -39,8 +36,8 @@ struct RebalanceResult<'a> {
 
 /// Runs `allocateMQ` and prints what 4.8.0 prints.
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
-    let admin = args.common.admin().await?;
-    let topic = args.topic.trim();
+    let admin = args.target.common.admin().await?;
+    let topic = args.target.topic();
     let ips: Vec<String> = args.ip_list.trim().split(',').map(String::from).collect();
     let route = admin.examine_topic_route_info(topic).await?;
     let mut mqs = rmq_client::route::subscribe_queues(topic, &route);

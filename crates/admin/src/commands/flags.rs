@@ -29,3 +29,22 @@ impl BrokerOrCluster {
         self.cluster_name.as_deref().map(str::trim)
     }
 }
+
+/// `-n` and `-t <topic>`: the name servers and one topic, what most topic-level commands start
+/// with.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct NsTopic {
+    /// `-n` (else `$NAMESRV_ADDR`).
+    #[command(flatten)]
+    pub common: super::CommonArgs,
+    /// topic name
+    #[arg(short = 't', long = "topic", value_name = "arg")]
+    pub topic: String,
+}
+
+impl NsTopic {
+    /// `-t`, trimmed as 4.8.0 trims it.
+    pub fn topic(&self) -> &str {
+        self.topic.trim()
+    }
+}

@@ -11,7 +11,7 @@ use std::io::Write;
 
 use rmq_client::MessageQueue;
 
-use crate::commands::CommonArgs;
+use crate::commands::flags::NsTopic;
 
 /// The line between sections.
 const RULE: &str = "======================================";
@@ -19,12 +19,9 @@ const RULE: &str = "======================================";
 /// `queryCq`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
 pub struct Args {
-    /// `-n` (else `$NAMESRV_ADDR`).
+    /// `-n` and `-t`.
     #[command(flatten)]
-    pub common: CommonArgs,
-    /// topic name
-    #[arg(short = 't', long = "topic", value_name = "arg")]
-    pub topic: String,
+    pub target: NsTopic,
     /// queue num, ie. 1
     #[arg(short = 'q', long = "queue", value_name = "arg")]
     pub queue: i32,
@@ -44,8 +41,8 @@ pub struct Args {
 
 /// Runs `queryCq` and prints what 4.8.0 prints.
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
-    let admin = args.common.admin().await?;
-    let topic = args.topic.trim().to_string();
+    let admin = args.target.common.admin().await?;
+    let topic = args.target.topic().to_string();
     let broker = match args
         .broker
         .as_deref()

@@ -13,18 +13,15 @@ use rmq_client::consumer::PullConsumer;
 use rmq_client::MessageQueue;
 
 use crate::commands::consume_message::TOOLS_CONSUMER_GROUP;
+use crate::commands::flags::NsTopic;
 use crate::commands::query_msg_by_id::print_msg;
-use crate::commands::CommonArgs;
 
 /// `queryMsgByOffset`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
 pub struct Args {
-    /// `-n` (else `$NAMESRV_ADDR`).
+    /// `-n` and `-t`.
     #[command(flatten)]
-    pub common: CommonArgs,
-    /// topic name
-    #[arg(short = 't', long = "topic", value_name = "arg")]
-    pub topic: String,
+    pub target: NsTopic,
     /// Broker Name
     #[arg(short = 'b', long = "brokerName", value_name = "arg")]
     pub broker_name: String,
@@ -41,10 +38,11 @@ pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
     let mq = MessageQueue {
         broker_name: args.broker_name.trim().to_string(),
         queue_id: args.queue_id,
-        topic: args.topic.trim().to_string(),
+        topic: args.target.topic().to_string(),
     };
-    let admin = args.common.admin().await?;
-    let consumer = PullConsumer::start(TOOLS_CONSUMER_GROUP, args.common.client_config()?).await?;
+    let admin = args.target.common.admin().await?;
+    let consumer =
+        PullConsumer::start(TOOLS_CONSUMER_GROUP, args.target.common.client_config()?).await?;
     let pulled = consumer.pull(&mq, "*", args.offset, 1).await;
     consumer.shutdown().await;
     let r = pulled?;

@@ -7,23 +7,20 @@
 
 use std::io::Write;
 
-use crate::commands::CommonArgs;
+use crate::commands::flags::NsTopic;
 
 /// `topicClusterList`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
 pub struct Args {
-    /// `-n` (else `$NAMESRV_ADDR`).
+    /// `-n` and `-t`.
     #[command(flatten)]
-    pub common: CommonArgs,
-    /// topic name
-    #[arg(short = 't', long = "topic", value_name = "arg")]
-    pub topic: String,
+    pub target: NsTopic,
 }
 
 /// Runs `topicClusterList` and prints what 4.8.0 prints.
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
-    let admin = args.common.admin().await?;
-    for cluster in admin.topic_cluster_list(args.topic.trim()).await? {
+    let admin = args.target.common.admin().await?;
+    for cluster in admin.topic_cluster_list(args.target.topic()).await? {
         writeln!(out, "{cluster}")?;
     }
     Ok(())

@@ -10,17 +10,15 @@
 use std::io::Write;
 
 use crate::admin_client::NAMESPACE_ORDER_TOPIC_CONFIG;
-use crate::commands::{print_usage, CommonArgs};
+use crate::commands::flags::NsTopic;
+use crate::commands::print_usage;
 
 /// `updateOrderConf`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
 pub struct Args {
-    /// `-n` (else `$NAMESRV_ADDR`).
+    /// `-n` and `-t`.
     #[command(flatten)]
-    pub common: CommonArgs,
-    /// topic name
-    #[arg(short = 't', long = "topic", value_name = "arg")]
-    pub topic: String,
+    pub target: NsTopic,
     /// set order conf [eg. brokerName1:num;brokerName2:num]
     #[arg(short = 'v', long = "orderConf", value_name = "arg")]
     pub order_conf: Option<String>,
@@ -31,10 +29,10 @@ pub struct Args {
 
 /// Runs `updateOrderConf` and prints what 4.8.0 prints.
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
-    let topic = args.topic.trim();
+    let topic = args.target.topic();
     match args.method.trim() {
         "get" => {
-            let admin = args.common.admin().await?;
+            let admin = args.target.common.admin().await?;
             let conf = admin
                 .get_kv_config(NAMESPACE_ORDER_TOPIC_CONFIG, topic)
                 .await?;
@@ -51,7 +49,7 @@ pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
             if conf.is_empty() {
                 anyhow::bail!("please set orderConf with option -v.");
             }
-            let admin = args.common.admin().await?;
+            let admin = args.target.common.admin().await?;
             admin.create_or_update_order_conf(topic, conf, true).await?;
             writeln!(
                 out,
@@ -59,7 +57,7 @@ pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
             )?;
         }
         "delete" => {
-            let admin = args.common.admin().await?;
+            let admin = args.target.common.admin().await?;
             admin
                 .delete_kv_config(NAMESPACE_ORDER_TOPIC_CONFIG, topic)
                 .await?;

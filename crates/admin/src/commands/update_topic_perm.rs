@@ -13,21 +13,19 @@ use std::io::Write;
 use rmq_remoting::protocol::TopicConfig;
 
 use crate::commands::flags::BrokerOrCluster;
-use crate::commands::{print_usage, CommonArgs, CLUSTER_ERROR_MESSAGE};
+use crate::commands::flags::NsTopic;
+use crate::commands::{print_usage, CLUSTER_ERROR_MESSAGE};
 use crate::format::topic_config_string;
 
 /// `updateTopicPerm`'s options, with 4.8.0's short and long names.
 #[derive(Debug, clap::Parser)]
 pub struct Args {
-    /// `-n` (else `$NAMESRV_ADDR`).
+    /// `-n` and `-t`.
     #[command(flatten)]
-    pub common: CommonArgs,
+    pub topic: NsTopic,
     /// `-b` or `-c`: where to change the topic.
     #[command(flatten)]
     pub target: BrokerOrCluster,
-    /// topic name
-    #[arg(short = 't', long = "topic", value_name = "arg")]
-    pub topic: String,
     /// set topic's permission(2|4|6), intro[2:W; 4:R; 6:RW]
     #[arg(short = 'p', long = "perm", value_name = "arg")]
     pub perm: String,
@@ -35,8 +33,8 @@ pub struct Args {
 
 /// Runs `updateTopicPerm` and prints what 4.8.0 prints.
 pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
-    let topic = args.topic.trim();
-    let admin = args.common.admin().await?;
+    let topic = args.topic.topic();
+    let admin = args.topic.common.admin().await?;
     let route = admin.examine_topic_route_info(topic).await?;
     let Some(first) = route.queue_datas.first() else {
         anyhow::bail!("the route of topic {topic} has no queues");
@@ -51,6 +49,7 @@ pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
     tc.read_queue_nums = first.read_queue_nums;
     tc.topic_sys_flag = first.topic_syn_flag;
     tc.perm = perm;
+    // ANCHOR: topic_perm_broker
     if let Some(addr) = args.target.broker() {
         // Only a master named in the route may be changed.
         let broker_name = route
@@ -82,6 +81,7 @@ pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
         writeln!(out, "{}.", topic_config_string(&tc))?;
         return Ok(());
     }
+    // ANCHOR_END: topic_perm_broker
     let Some(cluster) = args.target.cluster() else {
         return print_usage("updateTopicPerm", out);
     };

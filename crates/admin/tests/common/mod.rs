@@ -111,7 +111,19 @@ pub fn stderr(o: &Output) -> String {
 
 /// Runs mqadmin and insists on success, returning stdout.
 pub fn ok(args: &[&str]) -> String {
-    let o = mqadmin(args);
+    ok_in(std::path::Path::new("."), args)
+}
+
+/// Runs mqadmin in `dir` (for subcommands that write files into the working directory, such
+/// as consumerStatus) and insists on success, returning stdout.
+pub fn ok_in(dir: &std::path::Path, args: &[&str]) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_mqadmin"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NAMESRV_ADDR")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run mqadmin");
     assert!(
         o.status.success(),
         "mqadmin {args:?} failed\nstdout:\n{}\nstderr:\n{}",

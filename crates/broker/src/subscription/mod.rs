@@ -109,6 +109,7 @@ impl SubscriptionGroupManager {
         self.persist();
     }
 
+    // ANCHOR: group_delete
     /// Removes a group's config and persists the table (`deleteSubscriptionGroupConfig`).
     /// Returns whether the group existed; an unknown group is logged and left alone. The
     /// group's consumer offsets stay: 4.8.0 keeps them (its request has no `cleanOffset`).
@@ -137,6 +138,7 @@ impl SubscriptionGroupManager {
         }
     }
 
+    // ANCHOR_END: group_delete
     /// A slave's copy of its master's groups (`SlaveSynchronize.syncSubscriptionGroupConfig`):
     /// when the master's data version differs, take its version and its whole table, and
     /// persist. Returns whether anything was replaced.

@@ -7,6 +7,8 @@
 //! `org.apache.rocketmq.client.consumer` and `client.impl.consumer` packages.
 
 pub mod allocate;
+pub mod assignment;
+pub mod lite_pull;
 pub mod offset_store;
 pub mod process_queue;
 pub mod pull_api;
@@ -15,6 +17,7 @@ pub mod stats;
 pub mod subscription;
 
 pub use allocate::AllocateStrategy;
+pub use lite_pull::{LitePullConsumer, LitePullConsumerConfig};
 pub use offset_store::{OffsetStore, ReadOffsetType};
 pub use process_queue::ProcessQueue;
 pub use pull_api::PullResult;

@@ -110,7 +110,8 @@ struct ProducerInner {
 
 impl Producer {
     /// Starts a producer: checks the group, starts its client instance.
-    pub async fn start(config: ProducerConfig) -> Result<Producer> {
+    pub async fn start(mut config: ProducerConfig) -> Result<Producer> {
+        config.group = config.client.with_namespace(&config.group);
         validate::check_topic(&config.group).map_err(|_| {
             ClientError::InvalidArgument(format!("producer group {:?}", config.group))
         })?;
@@ -255,8 +256,17 @@ impl Producer {
         F: FnOnce(&[MessageQueue], &Message) -> Option<MessageQueue>,
     {
         validate::check_message(&msg, self.inner.config.max_message_size)?;
-        let info = self.publish_info(&msg.topic).await?;
-        let mq = selector(&info.message_queues, &msg).ok_or_else(|| {
+        // The selector sees the queues and the message outside the namespace.
+        let ns = self.inner.config.client.namespace();
+        let info = self
+            .publish_info(&self.inner.config.client.with_namespace(&msg.topic))
+            .await?;
+        let queues: Vec<MessageQueue> = info
+            .message_queues
+            .iter()
+            .map(|q| crate::namespace::queue_without_namespace(ns, q))
+            .collect();
+        let mq = selector(&queues, &msg).ok_or_else(|| {
             ClientError::InvalidArgument("select message queue returned none".into())
         })?;
         let timeout = self.inner.config.send_timeout;
@@ -265,7 +275,13 @@ impl Producer {
 
     /// The writable queues of a topic (`fetchPublishMessageQueues`).
     pub async fn fetch_publish_message_queues(&self, topic: &str) -> Result<Vec<MessageQueue>> {
-        Ok(self.publish_info(topic).await?.message_queues.clone())
+        let c = &self.inner.config.client;
+        let info = self.publish_info(&c.with_namespace(topic)).await?;
+        Ok(info
+            .message_queues
+            .iter()
+            .map(|q| crate::namespace::queue_without_namespace(c.namespace(), q))
+            .collect())
     }
 
     /// Unregisters the group from the brokers and stops the client instance.

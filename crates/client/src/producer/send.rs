@@ -166,8 +166,9 @@ impl Producer {
         timeout: Duration,
     ) -> Result<Option<SendResult>> {
         validate::check_message(&msg, self.inner.config.max_message_size)?;
-        let prepared = self.prepare(msg, None)?;
-        self.send_loop(prepared, mode, attempts, timeout).await
+        let prepared = self.prepare(self.msg_with_namespace(msg), None)?;
+        let r = self.send_loop(prepared, mode, attempts, timeout).await?;
+        Ok(r.map(|r| self.result_without_namespace(r)))
     }
 
     pub(super) async fn send_batch_default(
@@ -177,10 +178,11 @@ impl Producer {
         attempts: u32,
     ) -> Result<SendResult> {
         validate::check_message(&batch, self.inner.config.max_message_size)?;
-        let prepared = self.prepare(batch, Some(ids))?;
+        let prepared = self.prepare(self.msg_with_namespace(batch), Some(ids))?;
         let timeout = self.inner.config.send_timeout;
         self.send_loop(prepared, CommunicationMode::Sync, attempts, timeout)
             .await?
+            .map(|r| self.result_without_namespace(r))
             .ok_or(ClientError::NotRunning("no result"))
     }
 
@@ -192,6 +194,8 @@ impl Producer {
         timeout: Duration,
     ) -> Result<SendResult> {
         validate::check_message(&msg, self.inner.config.max_message_size)?;
+        let msg = self.msg_with_namespace(msg);
+        let mq = &crate::namespace::queue_with_namespace(self.inner.config.client.namespace(), mq);
         if self
             .inner
             .instance
@@ -205,7 +209,21 @@ impl Producer {
         let prepared = self.prepare(msg, None)?;
         self.send_kernel(&prepared, mq, CommunicationMode::Sync, timeout)
             .await?
+            .map(|r| self.result_without_namespace(r))
             .ok_or(ClientError::NotRunning("no result"))
+    }
+
+    /// The message with its topic inside the client's namespace (`withNamespace`).
+    fn msg_with_namespace(&self, mut msg: Message) -> Message {
+        msg.topic = self.inner.config.client.with_namespace(&msg.topic);
+        msg
+    }
+
+    /// The result with its queue's topic back outside the namespace.
+    fn result_without_namespace(&self, mut r: SendResult) -> SendResult {
+        let ns = self.inner.config.client.namespace();
+        r.message_queue = crate::namespace::queue_without_namespace(ns, &r.message_queue);
+        r
     }
 
     /// Up to `attempts` tries, each on a queue chosen by the fault strategy,
@@ -336,8 +354,8 @@ impl Producer {
         }
         let start = trace::hooks::PubStart {
             time_stamp_ms: began_ms,
-            group: self.inner.config.group.clone(),
-            topic: p.topic.clone(),
+            group: crate::namespace::without_namespace(&self.inner.config.group),
+            topic: crate::namespace::without_namespace(&p.topic),
             tags: p.tags.clone(),
             keys: p.keys.clone(),
             body_length: p.body.len() as i32,

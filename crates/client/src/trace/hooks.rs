@@ -15,6 +15,7 @@ use rmq_common::msgid::UniqIdGenerator;
 use super::record::{ConsumeReturnType, MessageType, TraceBean, TraceContext, TraceType};
 use crate::api::{SendResult, SendStatus};
 use crate::message::keys;
+use crate::namespace::without_namespace;
 use crate::util::now_ms;
 
 /// A fresh unique id pairing a SubBefore with its SubAfter (4.8.0:
@@ -92,8 +93,8 @@ pub fn pub_event(
     })
 }
 
-/// The SubBefore event of a listener call over `msgs`; `None` when every message asked not
-/// to be traced.
+/// The SubBefore event of a listener call over `msgs` (group and topics without their
+/// namespace); `None` when every message asked not to be traced.
 pub fn sub_before(group: &str, client_id: &str, msgs: &[MessageExt]) -> Option<TraceContext> {
     let mut region = None;
     let beans: Vec<TraceBean> = msgs
@@ -102,7 +103,7 @@ pub fn sub_before(group: &str, client_id: &str, msgs: &[MessageExt]) -> Option<T
         .map(|m| {
             region = m.property(keys::MSG_REGION).map(String::from);
             TraceBean {
-                topic: m.topic.clone(),
+                topic: without_namespace(&m.topic),
                 msg_id: m.msg_id(),
                 tags: m.tags().map(String::from),
                 keys: m.keys().map(String::from),
@@ -120,7 +121,7 @@ pub fn sub_before(group: &str, client_id: &str, msgs: &[MessageExt]) -> Option<T
         trace_type: TraceType::SubBefore,
         time_stamp_ms: now_ms(),
         region_id: region,
-        group_name: group.to_string(),
+        group_name: without_namespace(group),
         cost_time_ms: 0,
         success: true,
         request_id: new_request_id(),

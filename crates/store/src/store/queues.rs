@@ -100,6 +100,7 @@ impl DefaultMessageStore {
         self.delete_topics(&unused)
     }
 
+    // ANCHOR: clean_expired_cq
     /// Destroys every consume queue (except the schedule topic's) whose last entry points
     /// below the commit log's first byte: its messages are all gone (`cleanExpiredConsumerQueue`).
     /// A queue with no entry yet is left alone. Returns how many queues were destroyed.
@@ -135,6 +136,7 @@ impl DefaultMessageStore {
         });
         destroyed
     }
+    // ANCHOR_END: clean_expired_cq
 
     /// Topics that have consume queues.
     pub fn topics(&self) -> Vec<String> {

@@ -14,6 +14,10 @@
 //! * `rmq-example produce -n NS -t TOPIC [-g GROUP] [-c COUNT] [-m BODY] [--tags T] [--keys K]
 //!   [--trace] [--trace-topic T]`: sends messages and prints `SEND_OK <msgId>` per message
 //!   (`example/quickstart/Producer`; with `--trace`, `example/tracemessage/TraceProducer`).
+//! * `rmq-example lite-pull -n NS -t TOPIC -g GROUP [--count N] [--seconds S]`: a lite pull
+//!   consumer that subscribes, polls until it has N messages (or the time is up), prints
+//!   `<topic> <queueId> <queueOffset> <body>` per message, commits, and prints
+//!   `COMMITTED <brokerName> <queueId> <offset>` per queue (`example/simple/LitePullConsumerSubscribe`).
 //! * `consume ... [--trace] [--trace-topic T]`: the consumer with message trace on
 //!   (`example/tracemessage/TraceConsumer`).
 //!
@@ -29,7 +33,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use rmq_client::consumer::{
-    ConsumeConcurrentlyStatus, ConsumeFromWhere, MessageListener, PushConsumer, PushConsumerConfig,
+    ConsumeConcurrentlyStatus, ConsumeFromWhere, LitePullConsumer, LitePullConsumerConfig,
+    MessageListener, PushConsumer, PushConsumerConfig,
 };
 use rmq_client::{create_reply_message, Message, Producer, ProducerConfig};
 
@@ -53,6 +58,20 @@ enum Cmd {
     Consume(ConsumerArgs),
     /// Send messages and print their ids (quickstart Producer, TraceProducer).
     Produce(ProduceArgs),
+    /// Poll with a lite pull consumer, then commit (LitePullConsumerSubscribe).
+    LitePull(LitePullArgs),
+}
+
+#[derive(Args, Debug)]
+struct LitePullArgs {
+    #[command(flatten)]
+    target: Target,
+    /// Stop after this many messages (0: no limit).
+    #[arg(long = "count", default_value_t = 0)]
+    count: usize,
+    /// Stop after this many seconds.
+    #[arg(long = "seconds", default_value_t = 30)]
+    seconds: u64,
 }
 
 /// Message trace switches (`enableMsgTrace`, `customizedTraceTopic`).
@@ -148,6 +167,7 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Respond(a) => consumer(a, true).await,
         Cmd::Consume(a) => consumer(a, false).await,
         Cmd::Produce(a) => produce(a).await,
+        Cmd::LitePull(a) => lite_pull(a).await,
     }
 }
 
@@ -235,6 +255,44 @@ async fn produce(a: ProduceArgs) -> anyhow::Result<()> {
         eprintln!("{failures} of {} sends failed", a.count);
         std::process::exit(1);
     }
+    Ok(())
+}
+
+async fn lite_pull(a: LitePullArgs) -> anyhow::Result<()> {
+    let t = &a.target;
+    let mut cfg = LitePullConsumerConfig::new(t.group.clone(), t.namesrv.clone());
+    cfg.consume_from_where = ConsumeFromWhere::ConsumeFromFirstOffset;
+    let consumer = LitePullConsumer::start(cfg)
+        .await
+        .context("starting the lite pull consumer")?;
+    consumer
+        .subscribe(&t.topic, "*")
+        .await
+        .context("subscribing")?;
+    let deadline = Instant::now() + Duration::from_secs(a.seconds);
+    let mut seen = 0;
+    while (a.count == 0 || seen < a.count) && Instant::now() < deadline {
+        for m in consumer.poll_timeout(Duration::from_millis(500)).await? {
+            seen += 1;
+            say(format!(
+                "{} {} {} {}",
+                m.topic,
+                m.queue_id,
+                m.queue_offset,
+                String::from_utf8_lossy(&m.body)
+            ));
+        }
+    }
+    consumer.commit_sync().await;
+    for mq in consumer.assignment() {
+        say(format!(
+            "COMMITTED {} {} {}",
+            mq.broker_name,
+            mq.queue_id,
+            consumer.committed(&mq).await
+        ));
+    }
+    consumer.shutdown().await;
     Ok(())
 }
 

@@ -27,6 +27,7 @@ use rmq_remoting::protocol::{
 };
 use rmq_remoting::{Connection, RemotingCommand};
 
+// ANCHOR: delete_group
 /// DELETE_SUBSCRIPTIONGROUP: always SUCCESS, as 4.8.0 (an unknown group is only logged).
 pub fn delete_subscription_group(b: &Broker, ctx: &Connection, req: &RemotingCommand) -> Outcome {
     let h: DeleteSubscriptionGroupRequestHeader = req.decode_header()?;
@@ -34,6 +35,7 @@ pub fn delete_subscription_group(b: &Broker, ctx: &Connection, req: &RemotingCom
     b.subscriptions().delete(&h.group_name);
     Ok(ok())
 }
+// ANCHOR_END: delete_group
 
 /// CLONE_GROUP_OFFSET (314): copy the source group's committed offsets in a topic to the
 /// destination group. Without `offline`, a topic the source group is online for but does not

@@ -21,6 +21,7 @@ use rmq_remoting::codes::request as rq;
 use rmq_remoting::{Connection, RemotingCommand};
 use std::sync::Arc;
 
+// ANCHOR: ops_dispatch
 /// The request codes this module serves.
 pub fn handles(code: i32) -> bool {
     matches!(
@@ -54,3 +55,4 @@ pub async fn process(b: &Arc<Broker>, ctx: &Arc<Connection>, req: RemotingComman
         code => Err(anyhow::anyhow!("request code {code} is not an operations code").into()),
     }
 }
+// ANCHOR_END: ops_dispatch

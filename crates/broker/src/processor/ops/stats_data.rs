@@ -28,6 +28,7 @@ fn item(w: StatsWindow) -> BrokerStatsItem {
     }
 }
 
+// ANCHOR: view_stats
 /// VIEW_BROKER_STATS_DATA.
 pub fn view_broker_stats_data(b: &Broker, req: &RemotingCommand) -> Outcome {
     let h: ViewBrokerStatsDataRequestHeader = req.decode_header()?;
@@ -50,3 +51,4 @@ pub fn view_broker_stats_data(b: &Broker, req: &RemotingCommand) -> Outcome {
     };
     Ok(ok().with_body(encode_body(&body)?))
 }
+// ANCHOR_END: view_stats

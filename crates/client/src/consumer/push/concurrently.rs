@@ -92,8 +92,11 @@ async fn consume(
     };
     let traced = inner.trace_before(&msgs);
     let began = std::time::Instant::now();
+    let ns = inner.namespace();
     let call = tokio::task::spawn_blocking(move || {
-        let status = std::panic::catch_unwind(AssertUnwindSafe(|| listener(&msgs, &mut ctx)));
+        let status = super::with_user_topics(&ns, &mut msgs, |user| {
+            std::panic::catch_unwind(AssertUnwindSafe(|| listener(user, &mut ctx)))
+        });
         (status, ctx, msgs)
     })
     .await;

@@ -51,6 +51,27 @@ use crate::producer::{Producer, ProducerConfig};
 use crate::trace::{self, ConsumeReturnType, TraceContext, TraceDispatcher, TraceRole};
 use crate::util::retry_topic;
 
+/// Runs `f` (a listener call) on `msgs` with their topics outside the namespace `ns`, as
+/// the application knows them, and puts the namespace back afterwards for the bookkeeping
+/// (`resetRetryAndNamespace`, and `withNamespace` before a send-back).
+pub(crate) fn with_user_topics<R>(
+    ns: &str,
+    msgs: &mut [MessageExt],
+    f: impl FnOnce(&[MessageExt]) -> R,
+) -> R {
+    if ns.is_empty() {
+        return f(msgs);
+    }
+    for m in msgs.iter_mut() {
+        m.topic = crate::namespace::without_namespace_of(&m.topic, ns);
+    }
+    let r = f(msgs);
+    for m in msgs.iter_mut() {
+        m.topic = crate::namespace::wrap_namespace(ns, &m.topic);
+    }
+    r
+}
+
 pub use listener::{
     ConsumeConcurrentlyContext, ConsumeConcurrentlyStatus, ConsumeOrderlyContext,
     ConsumeOrderlyStatus, MessageListener,
@@ -116,7 +137,7 @@ impl PushConsumerConfig {
             message_model: MessageModel::Clustering,
             consume_from_where: ConsumeFromWhere::ConsumeFromLastOffset,
             consume_timestamp_ms: crate::util::now_ms() - 30 * 60 * 1000,
-            allocate_strategy: AllocateStrategy::Averagely,
+            allocate_strategy: AllocateStrategy::default(),
             consume_thread_max: 20,
             consume_concurrently_max_span: 2000,
             pull_threshold_for_queue: 1000,
@@ -239,10 +260,11 @@ impl PushConsumer {
     /// consumer's `start()`): a broker without `enablePropertyFilter=true`, or an expression it
     /// cannot compile, makes this fail with the broker's code and remark.
     pub async fn start_with_selectors(
-        config: PushConsumerConfig,
+        mut config: PushConsumerConfig,
         subscriptions: &[(&str, MessageSelector)],
         listener: MessageListener,
     ) -> Result<PushConsumer> {
+        config.group = config.client.with_namespace(&config.group);
         if config.group.trim().is_empty() || config.group == "DEFAULT_CONSUMER" {
             return Err(ClientError::InvalidArgument(format!(
                 "consumer group {:?}",
@@ -254,7 +276,8 @@ impl PushConsumer {
         }
         let mut subs = BTreeMap::new();
         for (topic, selector) in subscriptions {
-            subs.insert(topic.to_string(), selector.to_subscription(topic)?);
+            let topic = config.client.with_namespace(topic);
+            subs.insert(topic.clone(), selector.to_subscription(&topic)?);
         }
         if config.message_model == MessageModel::Clustering {
             let rt = retry_topic(&config.group);
@@ -460,6 +483,11 @@ impl PushInner {
         if let (Some(dispatcher), Some(before)) = (&self.trace, before) {
             dispatcher.append(trace::hooks::sub_after(&before, msg_count, success, how));
         }
+    }
+
+    /// The client's namespace, for the listener's view of topics.
+    fn namespace(&self) -> String {
+        self.config.client.namespace().to_string()
     }
 
     fn is_orderly(&self) -> bool {

@@ -128,7 +128,8 @@ async fn consume(inner: Arc<PushInner>, pq: Arc<ProcessQueue>, mq: MessageQueue)
         };
         let traced = inner.trace_before(&msgs);
         let began = Instant::now();
-        let (status, ctx, msgs, panicked) = call_listener(listener.clone(), msgs, &mq).await;
+        let (status, ctx, msgs, panicked) =
+            call_listener(listener.clone(), msgs, &mq, inner.namespace()).await;
         drop(permit);
         let ok = match status {
             ConsumeOrderlyStatus::Success => msgs.len(),
@@ -187,8 +188,9 @@ async fn consume(inner: Arc<PushInner>, pq: Arc<ProcessQueue>, mq: MessageQueue)
 /// Calls the listener off the runtime; the flag says it panicked.
 async fn call_listener(
     listener: Arc<OrderlyFn>,
-    msgs: Vec<MessageExt>,
+    mut msgs: Vec<MessageExt>,
     mq: &MessageQueue,
+    ns: String,
 ) -> (
     ConsumeOrderlyStatus,
     ConsumeOrderlyContext,
@@ -202,7 +204,9 @@ async fn call_listener(
     let fallback_ctx = ctx.clone();
     let fallback_msgs = msgs.clone();
     let r = tokio::task::spawn_blocking(move || {
-        let s = std::panic::catch_unwind(AssertUnwindSafe(|| listener(&msgs, &mut ctx)));
+        let s = super::with_user_topics(&ns, &mut msgs, |user| {
+            std::panic::catch_unwind(AssertUnwindSafe(|| listener(user, &mut ctx)))
+        });
         (s, ctx, msgs)
     })
     .await;

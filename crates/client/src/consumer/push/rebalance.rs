@@ -16,13 +16,13 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rmq_remoting::protocol::{ConsumeFromWhere, LockBatchRequestBody, MessageModel, MessageQueue};
+use rmq_remoting::protocol::{LockBatchRequestBody, MessageModel, MessageQueue};
 use tracing::{debug, info, warn};
 
 use super::{pull_loop, PushInner};
-use crate::consumer::offset_store::ReadOffsetType;
+use crate::consumer::assignment;
 use crate::consumer::process_queue::ProcessQueue;
-use crate::util::{MASTER_ID, RETRY_GROUP_TOPIC_PREFIX};
+use crate::util::MASTER_ID;
 
 impl PushInner {
     /// One rebalance round over every subscribed topic.
@@ -50,35 +50,17 @@ impl PushInner {
     }
 
     async fn rebalance_by_topic(self: &Arc<Self>, topic: &str) {
-        let inst = &self.instance;
-        let mut mq_all = inst.subscribe_queues(topic);
-        if mq_all.is_empty() {
-            let _ = inst.update_topic_route(topic).await;
-            mq_all = inst.subscribe_queues(topic);
-        }
-        if mq_all.is_empty() {
-            if !topic.starts_with(RETRY_GROUP_TOPIC_PREFIX) {
-                warn!(group = %self.config.group, topic, "rebalance: no queues for topic");
-            }
+        let c = &self.config;
+        let Some(mine) = assignment::my_queues(
+            &self.instance,
+            &c.group,
+            topic,
+            c.message_model,
+            &c.allocate_strategy,
+        )
+        .await
+        else {
             return;
-        }
-        let mine: Vec<MessageQueue> = match self.config.message_model {
-            MessageModel::Broadcasting => mq_all,
-            MessageModel::Clustering => {
-                let mut cids = match inst.find_consumer_id_list(topic, &self.config.group).await {
-                    Ok(c) if !c.is_empty() => c,
-                    Ok(_) => return,
-                    Err(e) => {
-                        debug!(topic, error = %e, "rebalance: no consumer id list");
-                        return;
-                    }
-                };
-                cids.sort();
-                mq_all.sort();
-                self.config
-                    .allocate_strategy
-                    .allocate(inst.client_id(), &mq_all, &cids)
-            }
         };
         let mine: BTreeSet<MessageQueue> = mine.into_iter().collect();
         if self.update_process_queue_table(topic, &mine).await {
@@ -176,49 +158,17 @@ impl PushInner {
         self.offsets.remove_offset(mq);
     }
 
-    /// Where a newly owned queue starts: the stored offset, else per
-    /// `consume_from_where`; negative means "cannot tell now".
+    /// Where a newly owned queue starts (see [`assignment::compute_pull_from_where`]).
     pub(super) async fn compute_pull_from_where(&self, mq: &MessageQueue) -> i64 {
-        let last = self
-            .offsets
-            .read_offset(mq, ReadOffsetType::ReadFromStore)
-            .await;
-        if last >= 0 {
-            return last;
-        }
-        if last != -1 {
-            return -1; // the store could not be asked
-        }
-        let is_retry = mq.topic.starts_with(RETRY_GROUP_TOPIC_PREFIX);
-        match self.config.consume_from_where {
-            ConsumeFromWhere::ConsumeFromFirstOffset | ConsumeFromWhere::ConsumeFromMinOffset => 0,
-            ConsumeFromWhere::ConsumeFromTimestamp if !is_retry => {
-                self.broker_offset(mq, Some(self.config.consume_timestamp_ms))
-                    .await
-            }
-            _ if is_retry => 0,
-            _ => self.broker_offset(mq, None).await,
-        }
-    }
-
-    /// The queue's max offset, or the offset at a timestamp; -1 on error.
-    async fn broker_offset(&self, mq: &MessageQueue, timestamp: Option<i64>) -> i64 {
-        let inst = &self.instance;
-        let Ok(addr) = inst
-            .master_addr_or_refresh(&mq.broker_name, &mq.topic)
-            .await
-        else {
-            return -1;
-        };
-        let t = inst.api_timeout();
-        let r = match timestamp {
-            Some(ts) => inst.api().search_offset(&addr, mq, ts, t).await,
-            None => inst.api().get_max_offset(&addr, mq, t).await,
-        };
-        r.unwrap_or_else(|e| {
-            warn!(queue = ?mq, error = %e, "offset lookup failed");
-            -1
-        })
+        let c = &self.config;
+        assignment::compute_pull_from_where(
+            &self.instance,
+            &self.offsets,
+            mq,
+            c.consume_from_where,
+            c.consume_timestamp_ms,
+        )
+        .await
     }
 
     // ----- broker-side queue locks (orderly) ---------------------------------------

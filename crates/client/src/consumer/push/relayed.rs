@@ -98,10 +98,7 @@ impl PushInner {
         put("messageModel", c.message_model.name().into());
         put("consumeFromWhere", c.consume_from_where.name().into());
         put("consumeTimestamp", c.consume_timestamp_ms.to_string());
-        put(
-            "allocateMessageQueueStrategy",
-            c.allocate_strategy.name().into(),
-        );
+        put("allocateMessageQueueStrategy", c.allocate_strategy.name());
         put("consumeThreadMax", c.consume_thread_max.to_string());
         put(
             "consumeConcurrentlyMaxSpan",

@@ -15,7 +15,7 @@ CHAPTER ?=
 LAB ?=
 
 .PHONY: help build run run-single stop status kill pause resume leader node try try-list clean book book-build book-check interop-store interop-dledger interop-dledger-store interop-mixed-group mermaid-update \
-        test java-tests console-e2e interop bench experiments-quick mdbook fmt labs
+        test java-tests console-e2e interop bench experiments-quick kafka-jars mdbook fmt labs
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*?## "} /^[a-zA-Z_-]+:.*?## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -159,8 +159,11 @@ console-e2e: ## the console in Chromium: every page, links, back button, write a
 labs: ## grade the labs: every reference solution passes, every stub fails; LAB=04 grades one lab as a student
 	CARGO="$(CARGO)" labs/grade.sh $(LAB)
 
-experiments-quick: ## every experiment in --quick mode (writes into book/src/figures/)
+experiments-quick: kafka-jars ## every experiment in --quick mode (writes into book/src/figures/)
 	scripts/experiments-quick.sh
+
+kafka-jars: ## Apache Kafka 4.1.1 (broker + perf tools) from Maven Central into ~/.cache/rmq-workbook (vs-kafka's brokers workload)
+	bash experiments/peers/kafka/kafka.sh fetch
 
 interop: ## official clients (Java 4.8.0 client + mqadmin, Go v2) against our servers; rmq-inspect on a real 4.8.0 store
 	interop/run.sh

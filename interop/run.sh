@@ -417,12 +417,15 @@ run_reply() {
 # --- trace suite: message trace (helper "clientops") ------------------------------------------
 # The 4.8.0 Java producer and consumer with enableMsgTrace -> our mqadmin QueryMsgTraceById; our
 # rmq-example produce/consume --trace -> the real 4.8.0 mqadmin QueryMsgTraceById. See TraceInterop.java.
+# Then a Java and a Rust consumer with consistent-hash allocation share one group (AllocateInterop.java).
 run_trace() {
     prepare_java
     log "trace: building rmq-example"
     CARGO_TARGET_DIR="$TARGET_DIR" "$CARGO" build -q -p rmq-bench --bin rmq-example
     log "trace: running"
     java_main interop.TraceInterop "$NAMESRV" "$CLUSTER" "$BIN/mqadmin" "$BIN/rmq-example"
+    log "trace: consistent-hash allocation, a Java and a Rust consumer in one group"
+    java_main interop.AllocateInterop "$NAMESRV" "$CLUSTER" "$BIN/rmq-example"
 }
 # --- end of the trace suite ---------------------------------------------------------------------
 

@@ -24,9 +24,9 @@ if ((${#files[@]} == 0)); then
   exit 1
 fi
 
-# pattern (grep -E, case-insensitive) | why it is refused
+# pattern (grep -P, case-insensitive) | why it is refused
 PATTERNS=(
-  '\bsessions?\b|a "session" is a development session; say what the reader does instead ("in one shell")'
+  '(?<!login )\bsessions?\b|a "session" is a development session; say what the reader does instead ("in one shell"); a console'"'"'s "login session" is fine'
   '\bfirst versions?\b|"first version" tells the code'"'"'s history; describe what the code does now'
   '\b(our|my) (earlier|previous|older|old|last) (versions?|revisions?|drafts?)\b|\b(earlier|previous|older) (versions?|revisions?|drafts?) of (this|the|our) (book|chapter|section|page|code|workbook|broker|store|experiment|test)\b|earlier versions of the code or the book are history; describe the present'
   '\bearlier runs?\b|\b(our|my) (previous|former|earlier|last) runs?\b|"earlier runs" is a lab diary; give the machine and load of the run shown'
@@ -56,7 +56,7 @@ for entry in "${PATTERNS[@]}"; do
   why=${entry##*|}
   while IFS= read -r hit; do
     report "$hit" "$why"
-  done < <(grep -nHiE -- "$pattern" "${files[@]}")
+  done < <(grep -nHiP -- "$pattern" "${files[@]}")
 done
 
 while IFS= read -r hit; do

@@ -63,12 +63,19 @@ pub fn netns_unavailable() -> Option<String> {
 /// returns its exit code. The shell stays PID 1 of the namespace, so Ctrl-C reaches the
 /// experiment and, once it is gone, the kernel ends everything it started.
 pub fn rerun_in_private_netns() -> Result<i32> {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    run_in_private_netns(&args)
+}
+
+/// Runs this binary with `args` inside a private network + PID namespace (as
+/// [`rerun_in_private_netns`]) and returns its exit code.
+pub fn run_in_private_netns(args: &[std::ffi::OsString]) -> Result<i32> {
     let exe = std::env::current_exe().context("locating the experiment binary")?;
     let status = Command::new("unshare")
         .args(["-r", "-n", "-p", "-f", "-m", "--mount-proc", "--kill-child"])
         .args(["sh", "-c", "ip link set lo up && \"$0\" \"$@\""])
         .arg(exe)
-        .args(std::env::args_os().skip(1))
+        .args(args)
         .env(NETNS_ENV, "1")
         .status()
         .context("running unshare")?;
@@ -192,6 +199,23 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Waits until something accepts connections on 127.0.0.1:port.
+pub fn wait_port(server: &mut Server, port: u16, within: Duration) -> Result<()> {
+    let deadline = Instant::now() + within;
+    loop {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        if let Ok(Some(s)) = server.child.try_wait() {
+            bail!("{} exited ({s}) during start-up", server.name);
+        }
+        if Instant::now() > deadline {
+            bail!("{} did not listen on {port} within {within:?}", server.name);
+        }
+        std::thread::sleep(Duration::from_millis(200));
     }
 }
 

@@ -24,6 +24,7 @@ import re
 import shutil
 import signal
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -119,9 +120,12 @@ class Runner:
         print(text, flush=True)
         self.log(text)
 
-    def env(self) -> dict[str, str]:
+    def env(self, tmp_dir: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in MAKE_VARIABLES + DEVELOPER_VARIABLES}
         env.update(
+            # A chapter's `mktemp -d` lands here and is removed with the chapter: a Try-it that
+            # starts its own broker leaves a store of a few GiB (preallocated files) behind.
+            TMPDIR=tmp_dir,
             PATH=f"{ROOT / 'target/release'}{os.pathsep}{os.environ.get('PATH', '')}",
             RUN_DIR=str(self.run_dir),
             TERM="dumb",
@@ -141,9 +145,10 @@ class Runner:
         for group in self.cluster.groups(chapter.profile) if chapter.profile != "none" else []:
             self.log(f"   leader of {group}: {self.cluster.leader(group)}")
         session = None
+        tmp_dir = tempfile.mkdtemp(prefix="try-")
         try:
             with self.reaper.lock:
-                session = Session(str(ROOT), self.env())
+                session = Session(str(ROOT), self.env(tmp_dir))
                 self.reaper.own.add(session.pid)
             for block in chapter.blocks:
                 self.run_block(session, block)
@@ -156,6 +161,7 @@ class Runner:
                 session.close()
                 self.reaper.own.discard(session.pid)
             self.cleanup(chapter.path)
+            shutil.rmtree(tmp_dir, ignore_errors=True)
 
     def cleanup(self, what: str) -> None:
         """Ends what the chapter left running, except the cluster's own nodes."""

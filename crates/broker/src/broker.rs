@@ -111,7 +111,11 @@ impl Broker {
             SubscriptionGroupManager::load(&cfg.config_dir(), cfg.auto_create_subscription_group)?;
         let long_polling = Arc::new(LongPolling::default());
         let lp = long_polling.clone();
+        let delay_arrivals = schedule.arrivals();
         store.set_arrival_listener(Arc::new(move |topic, qid, _max, _tags| {
+            if topic == crate::topic::SCHEDULE_TOPIC {
+                delay_arrivals.arrived(qid);
+            }
             lp.on_arrival(topic, qid)
         }));
         let flow = FlowControl::new(

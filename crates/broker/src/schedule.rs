@@ -80,7 +80,46 @@ pub struct ScheduleService {
     pub levels: DelayLevels,
     offsets: Mutex<BTreeMap<i32, i64>>,
     path: PathBuf,
+    /// One signal per level (index level - 1): a record arrived in the level's queue.
+    arrivals: DelayArrivals,
 }
+
+/// The signals the dispatcher gives the delivery loops: "a record arrived in queue q of
+/// SCHEDULE_TOPIC_XXXX". A loop whose queue is drained waits for one instead of polling the
+/// queue every 100 ms as 4.8.0's timer does. `Notify` keeps a signal given while nobody waits,
+/// so an arrival between a loop's read and its wait is not lost.
+#[derive(Clone)]
+pub struct DelayArrivals(Arc<Vec<tokio::sync::Notify>>);
+
+impl DelayArrivals {
+    fn new(levels: i32) -> DelayArrivals {
+        DelayArrivals(Arc::new(
+            (0..levels.max(0))
+                .map(|_| tokio::sync::Notify::new())
+                .collect(),
+        ))
+    }
+
+    /// Called by the dispatcher for every record it adds to queue `queue_id` of the topic.
+    pub fn arrived(&self, queue_id: i32) {
+        if let Some(n) = usize::try_from(queue_id).ok().and_then(|q| self.0.get(q)) {
+            n.notify_one();
+        }
+    }
+
+    /// Waits until a record arrives in `level`'s queue, or `at_most` passes.
+    async fn wait(&self, level: i32, at_most: Duration) {
+        if let Some(n) = usize::try_from(level - 1).ok().and_then(|q| self.0.get(q)) {
+            let _ = tokio::time::timeout(at_most, n.notified()).await;
+        } else {
+            tokio::time::sleep(at_most).await;
+        }
+    }
+}
+
+/// How long a drained level waits for an arrival signal before it looks at its queue anyway
+/// (a safety net: every dispatched record signals).
+const DRAINED_LEVEL_WAIT: Duration = Duration::from_secs(10);
 
 /// `DelayOffsetSerializeWrapper`: the file and the GET_ALL_DELAY_OFFSET body.
 #[derive(serde::Deserialize)]
@@ -102,11 +141,18 @@ impl ScheduleService {
             offsets = parse_delay_offsets(&text)
                 .map_err(|e| anyhow::anyhow!("{} is not valid: {e}", path.display()))?;
         }
+        let arrivals = DelayArrivals::new(levels.max_level());
         Ok(ScheduleService {
             levels,
             offsets: Mutex::new(offsets),
             path,
+            arrivals,
         })
+    }
+
+    /// The arrival signals, for the dispatcher's listener.
+    pub fn arrivals(&self) -> DelayArrivals {
+        self.arrivals.clone()
     }
 
     /// How far level `level`'s queue has been delivered (0 at first).
@@ -173,8 +219,18 @@ pub fn start(b: &Arc<Broker>) -> Vec<tokio::task::JoinHandle<()>> {
 }
 
 // ANCHOR: deliver_level
+/// What a delivery loop does after a pass.
+enum Pause {
+    /// Sleep this many ms: the head of the queue is due then (or a put failed, or the offset
+    /// was repaired).
+    Ms(i64),
+    /// The queue is drained: wait for the next arrival.
+    UntilArrival,
+}
+
 /// One level's loop: read from the saved offset, move every due message to its real topic,
-/// and sleep until the head of the queue is due.
+/// and sleep until the head of the queue is due, or, once the queue is drained, until the
+/// dispatcher signals a new record.
 async fn deliver_level(b: Arc<Broker>, level: i32) {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let queue_id = level - 1;
@@ -198,33 +254,43 @@ async fn deliver_level(b: Arc<Broker>, level: i32) {
         })
         .await;
         let Ok(got) = got else { return };
-        let wait_ms = match got.status {
+        let pause = match got.status {
             GetMessageStatus::Found | GetMessageStatus::NoMatchedMessage => {
                 match deliver_batch(&b, level, delay, &got.messages).await {
-                    Some(wait) => wait,
+                    Some(wait) => Pause::Ms(wait),
                     None => {
                         b.schedule().set_offset(level, got.next_begin_offset);
                         // More entries wait behind this batch: go on at once, as 4.8.0 walks
-                        // all it can read from the consume queue before pausing for 100 ms.
+                        // all it can read from the consume queue before pausing.
                         if got.next_begin_offset < got.max_offset {
-                            0
+                            Pause::Ms(0)
                         } else {
-                            100
+                            Pause::UntilArrival
                         }
                     }
                 }
             }
             GetMessageStatus::OffsetTooSmall => {
                 b.schedule().set_offset(level, got.min_offset);
-                100
+                Pause::Ms(100)
             }
             GetMessageStatus::OffsetOverflowBadly => {
                 b.schedule().set_offset(level, got.next_begin_offset);
-                100
+                Pause::Ms(100)
             }
-            _ => 100,
+            // Nothing (yet) in the queue: the next record's arrival is signalled.
+            GetMessageStatus::OffsetOverflowOne
+            | GetMessageStatus::NoMessageInQueue
+            | GetMessageStatus::NoMatchedLogicQueue => Pause::UntilArrival,
+            // A file being removed, or a hole: look again soon.
+            GetMessageStatus::MessageWasRemoving | GetMessageStatus::OffsetFoundNull => {
+                Pause::Ms(100)
+            }
         };
-        tokio::time::sleep(Duration::from_millis(wait_ms.max(1) as u64)).await;
+        match pause {
+            Pause::Ms(ms) => tokio::time::sleep(Duration::from_millis(ms.max(1) as u64)).await,
+            Pause::UntilArrival => b.schedule().arrivals.wait(level, DRAINED_LEVEL_WAIT).await,
+        }
     }
 }
 // ANCHOR_END: deliver_level

@@ -1,8 +1,16 @@
-//! Experiment `vs-kafka`: one commit log for every queue (rmq-store, RocketMQ's design) next
-//! to one log per partition (rmq-kafkalog, Kafka's design), as the number of queues grows:
-//! appends, reads (tail and backlog, page cache and cold) and delivery to a socket (copy vs
-//! `sendfile`). The workloads live in `experiments::vs_kafka`; this binary runs them and
-//! writes their results.
+//! Experiment `vs-kafka`: one commit log for every queue (RocketMQ's design) next to one log
+//! per partition (Kafka's design), as the number of queues grows. Two levels:
+//!
+//! * whole brokers (`brokers`, module `brokers` beside this file): a real Apache Kafka 4.1.1
+//!   (KRaft, one node, its own ProducerPerformance / ConsumerPerformance), our mqbroker and the
+//!   real RocketMQ 4.8.0 broker (mqbench), produce and consume, page cache and fsync per ack;
+//! * the two log layouts in one process (`appends`, `reads`, `zero-copy`: rmq-store next to
+//!   rmq-kafkalog, a Kafka-style log of our own, in `experiments::vs_kafka`): appends, reads
+//!   (tail and backlog, page cache and cold) and delivery to a socket (copy vs `sendfile`).
+//!
+//! The brokers workload runs in a private network namespace (RocketMQ 4.8.0 binds the wildcard
+//! address; see `peers/procs.rs`) and writes its own metadata, `meta-brokers.json`. `--quick`
+//! measures one point (8 partitions, page cache) with our broker and Kafka only.
 //!
 //! Output: `book/src/figures/vs-kafka/` (CSV, JSON and SVG per workload, and `meta.json`).
 //! A full run of some workloads (`--only reads,zero-copy`) replaces only their files and
@@ -11,6 +19,16 @@
 //! `target/experiments/quick/vs-kafka/` and leaves the book alone. Book: Part V "RocketMQ vs
 //! Kafka: one log or many".
 
+#[path = "vs-kafka/brokers.rs"]
+mod brokers;
+#[path = "vs-kafka/kafka.rs"]
+mod kafka;
+#[path = "../../peers/procs.rs"]
+mod procs;
+#[path = "../../peers/systems.rs"]
+mod systems;
+
+use std::ffi::OsString;
 use std::time::Instant;
 
 use anyhow::Result;
@@ -29,6 +47,7 @@ const EXPERIMENT: &str = "vs-kafka";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
 #[serde(rename_all = "kebab-case")]
 enum Workload {
+    Brokers,
     Appends,
     Reads,
     ZeroCopy,
@@ -36,7 +55,7 @@ enum Workload {
 
 #[derive(Parser)]
 #[command(
-    about = "One commit log (rmq-store) vs one log per partition (rmq-kafkalog): appends, reads, zero copy"
+    about = "RocketMQ vs Kafka: real brokers (Kafka 4.1.1, ours, RocketMQ 4.8.0), and one commit log (rmq-store) vs one log per partition (rmq-kafkalog)"
 )]
 struct Cli {
     #[command(flatten)]
@@ -71,10 +90,25 @@ fn main() -> Result<()> {
     let started = Instant::now();
     let q = cli.quick;
     let workloads = if cli.only.is_empty() {
-        vec![Workload::Appends, Workload::Reads, Workload::ZeroCopy]
+        vec![
+            Workload::Brokers,
+            Workload::Appends,
+            Workload::Reads,
+            Workload::ZeroCopy,
+        ]
     } else {
         cli.only.clone()
     };
+    if workloads.contains(&Workload::Brokers) {
+        brokers_workload(q)?;
+    }
+    let workloads: Vec<Workload> = workloads
+        .into_iter()
+        .filter(|w| *w != Workload::Brokers)
+        .collect();
+    if workloads.is_empty() {
+        return Ok(());
+    }
     let mut p = Params {
         workloads: workloads.clone(),
         load_average: Vec::new(),
@@ -104,6 +138,7 @@ fn main() -> Result<()> {
     for w in workloads.iter().copied() {
         let before = load();
         match w {
+            Workload::Brokers => {}
             Workload::Appends => {
                 let bar = progress_bar(appends::run_count(&p.appends) as u64, "appends");
                 let runs = appends::measure(tmp.path(), &p.sides, &p.appends, &|| bar.inc(1))?;
@@ -138,6 +173,79 @@ fn main() -> Result<()> {
         &p,
     )?;
     println!("figures written to {}", out.display());
+    Ok(())
+}
+
+/// The `brokers` workload. Outside the private namespace: builds the servers, fetches the Kafka
+/// (and, in full mode, the Java 4.8.0) jars, then runs `--only brokers` again inside a namespace
+/// so that 4.8.0 can take part; `--quick` (ours and Kafka only, both bind 127.0.0.1) runs here.
+fn brokers_workload(q: QuickArgs) -> Result<()> {
+    let inside = procs::inside_private_netns();
+    if !inside {
+        procs::build_release_bins()?;
+        if !kafka::fetch() {
+            anyhow::bail!(
+                "the Kafka 4.1.1 jars could not be fetched (`make kafka-jars`; needs mvn)"
+            );
+        }
+        if !q.quick {
+            if let Some(reason) = procs::netns_unavailable() {
+                eprintln!(
+                    "vs-kafka: {reason}; RocketMQ 4.8.0 binds all interfaces, so it is left out"
+                );
+            } else if systems::fetch_java() {
+                let args: Vec<OsString> = vec!["--only".into(), "brokers".into()];
+                let code = procs::run_in_private_netns(&args)?;
+                anyhow::ensure!(code == 0, "the brokers workload failed (exit {code})");
+                return Ok(());
+            } else {
+                eprintln!("vs-kafka: the Java 4.8.0 jars could not be fetched; RocketMQ 4.8.0 is left out");
+            }
+        }
+    }
+    let started = Instant::now();
+    let out = figures_dir_for(EXPERIMENT, q.quick)?;
+    let scratch = workspace_root().join("target/experiments").join(EXPERIMENT);
+    std::fs::create_dir_all(&scratch)?;
+    let tmp = tempfile::Builder::new()
+        .prefix("brokers-")
+        .tempdir_in(&scratch)?;
+    let java = inside && !q.quick;
+    let mut p = brokers::BrokersParams::new(q);
+    let bar = progress_bar(
+        brokers::run_count(&p, if java { 2 } else { 1 }) as u64,
+        "brokers",
+    );
+    let points = brokers::measure(tmp.path(), &mut p, java, &|| bar.inc(1));
+    bar.finish_and_clear();
+    for s in &p.skipped {
+        eprintln!("skipped {s}");
+    }
+    for pt in &points {
+        if let Some(e) = &pt.error {
+            eprintln!(
+                "{} {} {}: {e}",
+                pt.system,
+                pt.durability.conf_value(),
+                pt.partitions
+            );
+        }
+    }
+    anyhow::ensure!(
+        points.iter().any(|pt| pt.error.is_none()),
+        "no broker point succeeded: {:?}",
+        p.skipped
+    );
+    brokers::report(&out, &p, &points)?;
+    print!("{}", brokers::ratio_table(&p, &points));
+    write_meta_as(
+        &out,
+        "meta-brokers.json",
+        EXPERIMENT,
+        q.mode(),
+        started.elapsed(),
+        &p,
+    )?;
     Ok(())
 }
 

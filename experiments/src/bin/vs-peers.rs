@@ -15,8 +15,12 @@
 //! nothing outlives the run. Book: Part V, "Side by side with Java RocketMQ and rocketmq-rust".
 //! Mirrors 4.8.0's `benchmark/producer.sh` idea (one load tool, many brokers).
 
+#[path = "vs-peers/dledger.rs"]
+mod dledger;
 #[path = "../../peers/procs.rs"]
 mod procs;
+#[path = "../../peers/systems.rs"]
+mod systems;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -25,13 +29,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Parser;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use experiments::chart::{grouped_bar_chart, Series};
 use experiments::{
-    figures_dir, progress_bar, workspace_root, write_csv, write_json, write_meta, QuickArgs,
+    figures_dir, progress_bar, write_csv, write_json, write_meta, write_meta_as, QuickArgs,
 };
 use procs::{Server, Usage, Watched};
+use systems::{broker_conf, mqbench, start_java, start_ours, Bench, BenchSummary, Flush, System};
 
 const EXPERIMENT: &str = "vs-peers";
 
@@ -49,6 +54,10 @@ struct Cli {
     /// Seconds per measured run (default: quick 2, full 15).
     #[arg(long)]
     duration: Option<u64>,
+    /// Run only the DLedger comparison (our single broker, our group of three, 4.8.0's group
+    /// of three); its files are replaced and its metadata goes to meta-dledger.json.
+    #[arg(long)]
+    dledger_only: bool,
 }
 
 /// One load shape, run against every system.
@@ -100,23 +109,9 @@ struct Params {
     skipped: Vec<String>,
     java_heap: String,
     flush_disk_type: &'static str,
-}
-
-/// What mqbench writes with `--json` (the fields used here).
-#[derive(Debug, Deserialize)]
-struct BenchSummary {
-    messages: u64,
-    failures: u64,
-    tps_avg: f64,
-    latency_us: BenchLatency,
-}
-
-#[derive(Debug, Deserialize)]
-struct BenchLatency {
-    p50: u64,
-    p99: u64,
-    p999: u64,
-    max: u64,
+    /// The DLedger comparison: its workloads, the systems that ran it, what was skipped.
+    dledger_workloads: Vec<Workload>,
+    dledger_systems: Vec<String>,
 }
 
 /// One measured run.
@@ -143,34 +138,6 @@ struct Run {
     error: Option<String>,
 }
 
-/// A system under test: where its name server is and which processes belong to it.
-struct System {
-    key: String,
-    ns: String,
-    procs: Vec<Watched>,
-    _servers: Vec<Server>,
-    _java: Option<JavaCluster>,
-}
-
-/// The Java 4.8.0 pair, started and stopped by experiments/peers/java-cluster.sh.
-struct JavaCluster {
-    dir: PathBuf,
-}
-
-impl Drop for JavaCluster {
-    fn drop(&mut self) {
-        let _ = Command::new("bash")
-            .arg(java_script())
-            .arg("stop")
-            .arg(&self.dir)
-            .status();
-    }
-}
-
-fn java_script() -> PathBuf {
-    workspace_root().join("experiments/peers/java-cluster.sh")
-}
-
 fn rust_peer_bin(name: &str) -> PathBuf {
     procs::cache_dir().join("rocketmq-rust/bin").join(name)
 }
@@ -193,129 +160,6 @@ fn install_rocketmq_rust() -> Result<()> {
         bail!("cargo install of rocketmq-rust failed");
     }
     Ok(())
-}
-
-/// The broker.conf every system gets. rocketmq-rust 1.0 refuses to start (an opaque "service
-/// lifecycle operation failed") with `brokerRole`, `storePathCommitLog` or
-/// `diskMaxUsedSpaceRatio` in a properties file, so it gets the others only; its defaults for the
-/// first two are the same (ASYNC_MASTER, `<storePathRootDir>/commitlog`).
-fn broker_conf(dir: &Path, name: &str, ns: &str, port: u16, rocketmq_rust: bool) -> String {
-    let store = dir.join("store");
-    let mut conf = format!(
-        "brokerClusterName=PeersCluster\nbrokerName={name}\nbrokerId=0\nlistenPort={port}\n\
-         namesrvAddr={ns}\nbrokerIP1=127.0.0.1\nstorePathRootDir={}\nflushDiskType=ASYNC_FLUSH\n\
-         autoCreateTopicEnable=true\nautoCreateSubscriptionGroup=true\n",
-        store.display()
-    );
-    if !rocketmq_rust {
-        conf.push_str(&format!(
-            "brokerRole=ASYNC_MASTER\nstorePathCommitLog={}/commitlog\ndiskMaxUsedSpaceRatio=95\n",
-            store.display()
-        ));
-    }
-    conf
-}
-
-fn start_ours(work: &Path) -> Result<System> {
-    let dir = work.join("ours");
-    std::fs::create_dir_all(&dir)?;
-    let bins = procs::bin_dir()?;
-    let ns_conf = dir.join("namesrv.conf");
-    std::fs::write(
-        &ns_conf,
-        format!("kvConfigPath={}\n", dir.join("kv.json").display()),
-    )?;
-    let ns_port = procs::free_broker_port()?;
-    let mut cmd = Command::new(bins.join("mqnamesrv"));
-    cmd.arg("-c")
-        .arg(&ns_conf)
-        .args(["-p", &ns_port.to_string()]);
-    let (ns_srv, _) = Server::spawn(
-        "mqnamesrv",
-        cmd,
-        Some("boot success"),
-        &dir.join("namesrv.log"),
-        Duration::from_secs(30),
-    )?;
-    let ns = format!("127.0.0.1:{ns_port}");
-    let port = procs::free_broker_port()?;
-    let conf = dir.join("broker.conf");
-    std::fs::write(&conf, broker_conf(&dir, "ours-broker-a", &ns, port, false))?;
-    let mut cmd = Command::new(bins.join("mqbroker"));
-    cmd.arg("-c").arg(&conf).env("RUST_LOG", "info");
-    let (b_srv, _) = Server::spawn(
-        "mqbroker",
-        cmd,
-        Some("boot success"),
-        &dir.join("broker.log"),
-        Duration::from_secs(60),
-    )?;
-    Ok(System {
-        key: "ours".into(),
-        ns,
-        procs: vec![
-            ("ours".into(), "name server".into(), ns_srv.pid()),
-            ("ours".into(), "broker".into(), b_srv.pid()),
-        ],
-        _servers: vec![ns_srv, b_srv],
-        _java: None,
-    })
-}
-
-fn start_java(work: &Path, heap: &str) -> Result<System> {
-    let dir = work.join("java");
-    std::fs::create_dir_all(&dir)?;
-    let (ns_port, port) = (procs::free_broker_port()?, procs::free_broker_port()?);
-    let guard = JavaCluster { dir: dir.clone() };
-    let out = Command::new("bash")
-        .arg(java_script())
-        .arg("start")
-        .arg(&dir)
-        .arg(ns_port.to_string())
-        .arg(port.to_string())
-        .env("RMQ_JAVA_HEAP", heap)
-        .output()
-        .context("running java-cluster.sh")?;
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    if !out.status.success() {
-        bail!(
-            "java-cluster.sh start failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let pid_of = |key: &str| -> Result<u32> {
-        text.split_whitespace()
-            .find_map(|w| w.strip_prefix(key))
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| anyhow!("java-cluster.sh printed no {key}: {text}"))
-    };
-    Ok(System {
-        key: "java".into(),
-        ns: format!("127.0.0.1:{ns_port}"),
-        procs: vec![
-            ("java".into(), "name server".into(), pid_of("namesrv_pid=")?),
-            ("java".into(), "broker".into(), pid_of("broker_pid=")?),
-        ],
-        _servers: Vec::new(),
-        _java: Some(guard),
-    })
-}
-
-/// Waits until something accepts connections on 127.0.0.1:port.
-fn wait_port(server: &mut Server, port: u16, within: Duration) -> Result<()> {
-    let deadline = Instant::now() + within;
-    loop {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Ok(());
-        }
-        if let Ok(Some(s)) = server.child.try_wait() {
-            bail!("{} exited ({s}) during start-up", server.name);
-        }
-        if Instant::now() > deadline {
-            bail!("{} did not listen on {port} within {within:?}", server.name);
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 fn start_rocketmq_rust(work: &Path) -> Result<System> {
@@ -341,11 +185,14 @@ fn start_rocketmq_rust(work: &Path) -> Result<System> {
         &dir.join("namesrv.log"),
         Duration::from_secs(30),
     )?;
-    wait_port(&mut ns_srv, ns_port, Duration::from_secs(30))?;
+    procs::wait_port(&mut ns_srv, ns_port, Duration::from_secs(30))?;
     let ns = format!("127.0.0.1:{ns_port}");
     let port = procs::free_broker_port()?;
     let conf = dir.join("broker.properties");
-    std::fs::write(&conf, broker_conf(&dir, "rust-broker-a", &ns, port, true))?;
+    std::fs::write(
+        &conf,
+        broker_conf(&dir, "rust-broker-a", &ns, port, true, Flush::Async),
+    )?;
     let mut cmd = Command::new(rust_peer_bin("rocketmq-broker-rust"));
     cmd.arg("-c")
         .arg(&conf)
@@ -360,10 +207,11 @@ fn start_rocketmq_rust(work: &Path) -> Result<System> {
         &dir.join("broker.log"),
         Duration::from_secs(30),
     )?;
-    wait_port(&mut b_srv, port, Duration::from_secs(60))?;
+    procs::wait_port(&mut b_srv, port, Duration::from_secs(60))?;
     Ok(System {
         key: "rocketmq-rust".into(),
         ns,
+        broker_addr: format!("127.0.0.1:{port}"),
         procs: vec![
             ("rocketmq-rust".into(), "name server".into(), ns_srv.pid()),
             ("rocketmq-rust".into(), "broker".into(), b_srv.pid()),
@@ -373,38 +221,24 @@ fn start_rocketmq_rust(work: &Path) -> Result<System> {
     })
 }
 
-/// Runs mqbench once; its per-second lines go to a log file.
-fn mqbench(
+/// Runs one mqbench producer workload against `sys`.
+fn produce(
     sys: &System,
     w: &Workload,
     topic: &str,
     secs: u64,
     scratch: &Path,
 ) -> Result<BenchSummary> {
-    let json = scratch.join(format!("{}-{}.json", sys.key, topic));
-    let log = std::fs::File::create(scratch.join(format!("{}-{}.log", sys.key, topic)))?;
-    let status = Command::new(procs::bin_dir()?.join("mqbench"))
-        .args(["producer", "-n", &sys.ns, "-t", topic])
-        .args(["-s", &w.size.to_string(), "-w", &w.threads.to_string()])
-        .args([
-            "--batch",
-            &w.batch.to_string(),
-            "--duration",
-            &secs.to_string(),
-        ])
-        .args(["-g", &format!("bench_{}", sys.key.replace('-', "_"))])
-        .arg("--json")
-        .arg(&json)
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .status()
-        .context("running mqbench")?;
-    if !status.success() {
-        bail!("mqbench failed ({status}); see {}", scratch.display());
-    }
-    let text =
-        std::fs::read_to_string(&json).with_context(|| format!("reading {}", json.display()))?;
-    Ok(serde_json::from_str(&text)?)
+    let b = Bench {
+        mode: "producer",
+        topic,
+        size: w.size,
+        threads: w.threads,
+        batch: w.batch,
+        secs,
+        group: format!("bench_{}", sys.key.replace('-', "_")),
+    };
+    mqbench(sys, &b, scratch)
 }
 
 /// Waits until a system accepts sends: probe runs of mqbench until one succeeds.
@@ -412,7 +246,7 @@ fn warm_up(sys: &System, secs: u64, scratch: &Path) -> Result<()> {
     let w = Workload::new("many", 1024);
     let mut last = None;
     for _ in 0..10 {
-        match mqbench(sys, &w, "PeersWarmup", secs, scratch) {
+        match produce(sys, &w, "PeersWarmup", secs, scratch) {
             Ok(s) if s.messages > 0 => return Ok(()),
             Ok(_) => last = Some(anyhow!("no message went through")),
             Err(e) => last = Some(e),
@@ -426,7 +260,7 @@ fn warm_up(sys: &System, secs: u64, scratch: &Path) -> Result<()> {
 fn measure(sys: &System, w: &Workload, round: usize, secs: u64, scratch: &Path) -> Run {
     let topic = format!("Peers_{}_{}_{}_{}", w.size, w.threads, w.batch, round);
     let before: Vec<_> = sys.procs.iter().map(|p| procs::sample(p.2)).collect();
-    let result = mqbench(sys, w, &topic, secs, scratch);
+    let result = produce(sys, w, &topic, secs, scratch);
     let after: Vec<_> = sys.procs.iter().map(|p| procs::sample(p.2)).collect();
     let cpu = procs::cpu_seconds(&before, &after);
     let switches: u64 = before
@@ -554,12 +388,7 @@ fn main() -> Result<()> {
             eprintln!("vs-peers: {reason}; Java 4.8.0 binds all interfaces, so only our broker is measured");
             return run(&cli, false);
         }
-        let fetched = Command::new("bash")
-            .arg(java_script())
-            .arg("fetch")
-            .status();
-        let java_ok = fetched.map(|s| s.success()).unwrap_or(false);
-        if !java_ok {
+        if !systems::fetch_java() {
             eprintln!(
                 "vs-peers: the Java 4.8.0 jars could not be fetched; only our broker is measured"
             );
@@ -599,15 +428,22 @@ fn run(cli: &Cli, java_possible: bool) -> Result<()> {
         skipped: Vec::new(),
         java_heap: heap.clone(),
         flush_disk_type: "ASYNC_FLUSH",
+        dledger_workloads: sizes
+            .iter()
+            .flat_map(|size| [Workload::new("many", *size), Workload::new("batch", *size)])
+            .collect(),
+        dledger_systems: Vec::new(),
     };
 
     // ---- start everything, side by side
     eprintln!("starting the servers (work dir {})", scratch.display());
     let mut systems = Vec::new();
-    systems.push(start_ours(scratch).context("starting our mqnamesrv + mqbroker")?);
+    systems.push(
+        start_ours(scratch, "ours", Flush::Async).context("starting our mqnamesrv + mqbroker")?,
+    );
     if java_possible {
         eprintln!("starting Java RocketMQ 4.8.0 (-Xms{heap} -Xmx{heap}, G1)");
-        match start_java(scratch, &heap) {
+        match start_java(scratch, "java", &heap, Flush::Async) {
             Ok(s) => systems.push(s),
             Err(e) => params.skipped.push(format!("java: {e:#}")),
         }
@@ -616,7 +452,7 @@ fn run(cli: &Cli, java_possible: bool) -> Result<()> {
             .skipped
             .push("java: no private network namespace here".into());
     }
-    if !q.quick {
+    if !q.quick && !cli.dledger_only {
         if rocketmq_rust_installed() {
             eprintln!("starting rocketmq-rust 1.0");
             match start_rocketmq_rust(scratch) {
@@ -637,6 +473,10 @@ fn run(cli: &Cli, java_possible: bool) -> Result<()> {
     // ---- the idle window (fresh servers, routes registered), then warm-up (JIT, page cache)
     std::thread::sleep(Duration::from_secs(q.pick(1, 5)));
     let watched: Vec<Watched> = systems.iter().flat_map(|s| s.procs.clone()).collect();
+    if cli.dledger_only {
+        params.idle_s = 0;
+        params.workloads.clear();
+    }
     let bar = progress_bar(params.idle_s, "idle sampling");
     let idle = procs::observe(&watched, Duration::from_secs(params.idle_s), || bar.inc(1));
     bar.finish_and_clear();
@@ -680,6 +520,29 @@ fn run(cli: &Cli, java_possible: bool) -> Result<()> {
         .map(|p| (p.clone(), procs::sample(p.2)))
         .collect();
 
+    // ---- DLedger groups of three next to our single broker, same workloads, same run
+    let dledger_runs = run_dledger(
+        &mut params,
+        &systems,
+        java_possible && !q.quick,
+        &heap,
+        scratch,
+    );
+    if cli.dledger_only {
+        drop(systems);
+        write_dledger(&out, &params, &dledger_runs)?;
+        write_meta_as(
+            &out,
+            "meta-dledger.json",
+            EXPERIMENT,
+            q.mode(),
+            started.elapsed(),
+            &params,
+        )?;
+        eprintln!("wrote {}", out.display());
+        return Ok(());
+    }
+
     eprintln!("measuring the loopback + mmap ceiling");
     let limit_bytes_s = loopback_mmap_limit(q.pick(1.0, 5.0), 32 * 1024, scratch)?;
     drop(systems); // stop every server before writing
@@ -694,10 +557,109 @@ fn run(cli: &Cli, java_possible: bool) -> Result<()> {
         limit_bytes_s,
     };
     write_outputs(&out, &outputs)?;
+    write_dledger(&out, &params, &dledger_runs)?;
     print_summary(&best, &params.systems, limit_bytes_s);
     write_meta(&out, EXPERIMENT, q.mode(), started.elapsed(), &params)?;
     eprintln!("wrote {}", out.display());
     Ok(())
+}
+
+/// Starts our DLedger group of three (and 4.8.0's, when Java can run), warms them up, and
+/// runs the DLedger workloads on our single broker and on each group, every round.
+fn run_dledger(
+    params: &mut Params,
+    singles: &[System],
+    java_possible: bool,
+    heap: &str,
+    scratch: &Path,
+) -> Vec<Run> {
+    let mut groups = Vec::new();
+    let mut kinds = vec![dledger::Impl::Ours];
+    if java_possible {
+        kinds.push(dledger::Impl::Java);
+    }
+    for which in kinds {
+        eprintln!("starting a DLedger group of three ({which:?})");
+        match dledger::start_group(scratch, which, heap) {
+            Ok(g) => match warm_up(&g, params.warmup_s, scratch) {
+                Ok(()) => groups.push(g),
+                Err(e) => params
+                    .skipped
+                    .push(format!("{}: warm-up failed: {e:#}", g.key)),
+            },
+            Err(e) => params
+                .skipped
+                .push(format!("{which:?} DLedger group: {e:#}")),
+        }
+    }
+    let mut systems: Vec<&System> = singles.iter().filter(|s| s.key == "ours").collect();
+    systems.extend(groups.iter());
+    params.dledger_systems = systems.iter().map(|s| s.key.clone()).collect();
+    let workloads = params.dledger_workloads.clone();
+    let total = (params.rounds * workloads.len() * systems.len()) as u64;
+    let bar = progress_bar(total, "DLedger runs");
+    let mut runs = Vec::new();
+    for round in 0..params.rounds {
+        for w in &workloads {
+            for sys in &systems {
+                bar.set_message(format!("{} {}", sys.key, w.name));
+                let r = measure(sys, w, round, params.duration_s, scratch);
+                if let Some(e) = &r.error {
+                    bar.println(format!("{} / {}: {e}", sys.key, w.name));
+                }
+                runs.push(r);
+                bar.inc(1);
+            }
+        }
+    }
+    bar.finish_and_clear();
+    runs
+}
+
+/// dledger.md, dledger.svg and dledger.csv from the DLedger runs (best round of each).
+fn write_dledger(out: &Path, params: &Params, runs: &[Run]) -> Result<()> {
+    if runs.is_empty() {
+        return Ok(());
+    }
+    let best = best_runs(runs, &params.dledger_workloads, &params.dledger_systems);
+    write_csv(
+        &out.join("dledger.csv"),
+        &RUN_COLUMNS,
+        &runs.iter().map(run_row).collect::<Vec<_>>(),
+    )?;
+    let rows: Vec<dledger::Row> = params
+        .dledger_workloads
+        .iter()
+        .map(|w| {
+            let get = |s: &str| find(&best, &w.name, s);
+            dledger::Row {
+                workload: w.name.clone(),
+                single: get("ours").map(|r| r.tps),
+                ours: get(dledger::OURS_GROUP).map(|r| r.tps),
+                java: get(dledger::JAVA_GROUP).map(|r| r.tps),
+                ours_p99_ms: get(dledger::OURS_GROUP).map(|r| r.p99_ms),
+                java_p99_ms: get(dledger::JAVA_GROUP).map(|r| r.p99_ms),
+            }
+        })
+        .collect();
+    let mut md = dledger::table(&rows);
+    let skipped: Vec<&String> = params
+        .skipped
+        .iter()
+        .filter(|s| s.contains("DLedger") || s.contains("dledger"))
+        .collect();
+    if !skipped.is_empty() {
+        md.push_str(&format!(
+            "\nNot measured in this run: {}\n",
+            skipped
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
+    }
+    std::fs::write(out.join("dledger.md"), md)?;
+    dledger::chart(out, &rows)
 }
 
 /// The best round per (workload, system): other programs on a shared machine only ever slow a

@@ -194,6 +194,11 @@ pub const SUB_COMMANDS: &[SubCommandInfo] = &[
         class: "QueryMsgByOffsetSubCommand",
     },
     SubCommandInfo {
+        name: "QueryMsgTraceById",
+        desc: "query a message trace",
+        class: "QueryMsgTraceByIdSubCommand",
+    },
+    SubCommandInfo {
         name: "printMsg",
         desc: "Print Message Detail",
         class: "PrintMessageSubCommand",
@@ -217,11 +222,6 @@ pub const SUB_COMMANDS: &[SubCommandInfo] = &[
         name: "producerConnection",
         desc: "Query producer's socket connection and client version",
         class: "ProducerConnectionSubCommand",
-    },
-    SubCommandInfo {
-        name: "QueryMsgTraceById",
-        desc: "query a message trace",
-        class: "QueryMsgTraceByIdSubCommand",
     },
     SubCommandInfo {
         name: "consumerConnection",
@@ -343,7 +343,6 @@ pub const SUB_COMMANDS: &[SubCommandInfo] = &[
         desc: "Consume message",
         class: "ConsumeMessageCommand",
     },
-    // the ACL commands (registered last in 4.8.0 too)
     SubCommandInfo {
         name: "updateAclConfig",
         desc: "Update acl config yaml file in broker",

@@ -260,11 +260,12 @@ impl DefaultMessageStore {
             }
         }
         self.recover_topic_queue_table();
-        self.spawn_thread(
+        self.spawn_paced_thread(
             &self.reput_waker,
             "ReputMessageService",
             Duration::from_millis(1),
             |s| s.reput_step(),
+            |s| s.reput_wait(),
         );
         let cq_interval = Duration::from_millis(self.config.flush_interval_consume_queue_ms);
         self.spawn_thread(

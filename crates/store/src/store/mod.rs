@@ -135,16 +135,31 @@ impl DefaultMessageStore {
         interval: Duration,
         step: fn(&DefaultMessageStore),
     ) {
+        self.spawn_paced_thread(waker, name, interval, step, move |_| interval);
+    }
+
+    /// As `spawn_thread`, but the pause after each step is `next_wait(store)` (the first one
+    /// is `first_wait`): a thread that paces itself by what it found.
+    fn spawn_paced_thread(
+        self: &Arc<Self>,
+        waker: &Arc<Waker>,
+        name: &str,
+        first_wait: Duration,
+        step: fn(&DefaultMessageStore),
+        next_wait: impl Fn(&DefaultMessageStore) -> Duration + Send + 'static,
+    ) {
         let weak: Weak<DefaultMessageStore> = Arc::downgrade(self);
         let w = waker.clone();
         waker.spawn(name, move || {
+            let mut wait = first_wait;
             while !w.is_stopped() {
-                w.wait_for_running(interval);
+                w.wait_for_running(wait);
                 if w.is_stopped() {
                     break;
                 }
                 let Some(s) = weak.upgrade() else { break };
                 step(&s);
+                wait = next_wait(&s);
             }
         });
     }

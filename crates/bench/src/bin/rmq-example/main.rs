@@ -19,7 +19,8 @@
 //!   `<topic> <queueId> <queueOffset> <body>` per message, commits, and prints
 //!   `COMMITTED <brokerName> <queueId> <offset>` per queue (`example/simple/LitePullConsumerSubscribe`).
 //! * `consume ... [--trace] [--trace-topic T]`: the consumer with message trace on
-//!   (`example/tracemessage/TraceConsumer`).
+//!   (`example/tracemessage/TraceConsumer`); `--allocate avg|circle|consistent-hash` picks the
+//!   queue allocation strategy.
 //!
 //! `respond` and `consume` print `READY <clientId>` once they own queues, and run until the
 //! time is up, Ctrl-C or SIGTERM. Output is one line per event, flushed at once, so other
@@ -33,8 +34,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use rmq_client::consumer::{
-    ConsumeConcurrentlyStatus, ConsumeFromWhere, LitePullConsumer, LitePullConsumerConfig,
-    MessageListener, PushConsumer, PushConsumerConfig,
+    AllocateStrategy, ConsumeConcurrentlyStatus, ConsumeFromWhere, LitePullConsumer,
+    LitePullConsumerConfig, MessageListener, PushConsumer, PushConsumerConfig,
 };
 use rmq_client::{create_reply_message, Message, Producer, ProducerConfig};
 
@@ -150,6 +151,9 @@ struct ConsumerArgs {
     /// Stop after this many seconds (0: run until Ctrl-C or SIGTERM).
     #[arg(long = "seconds", default_value_t = 0)]
     seconds: u64,
+    /// Queue allocation strategy: avg, circle or consistent-hash.
+    #[arg(long = "allocate", default_value = "avg")]
+    allocate: String,
 }
 
 /// Prints one line and flushes it (stdout may be a pipe).
@@ -358,6 +362,12 @@ async fn consumer(a: ConsumerArgs, respond: bool) -> anyhow::Result<()> {
     cfg.consume_from_where = ConsumeFromWhere::ConsumeFromFirstOffset;
     cfg.enable_msg_trace = a.trace.trace;
     cfg.customized_trace_topic = a.trace.trace_topic.clone();
+    cfg.allocate_strategy = match a.allocate.as_str() {
+        "avg" => AllocateStrategy::Averagely,
+        "circle" => AllocateStrategy::AveragelyByCircle,
+        "consistent-hash" => AllocateStrategy::consistent_hash(),
+        other => anyhow::bail!("unknown --allocate {other:?}: avg, circle or consistent-hash"),
+    };
     let consumer = PushConsumer::start(cfg, &[(t.topic.as_str(), "*")], listener)
         .await
         .context("starting the push consumer")?;

@@ -82,6 +82,9 @@ proptest::proptest! {
 #[test]
 fn healed_member_with_long_stale_suffix_converges() {
     let mut c = SimConfig::new(5, 171825);
+    // the case as found: 0.2.2's election, no leadership transfers
+    c.fresh_term_on_leader_loss = false;
+    c.transfer_permille = 0;
     c.drop_permille = 29;
     c.max_delay_ms = 37;
     c.fault_every_ms = 396;
@@ -97,6 +100,9 @@ fn healed_member_with_long_stale_suffix_converges() {
 #[test]
 fn healed_group_elects_despite_round_trips_longer_than_vote_jitter() {
     let mut c = SimConfig::new(5, 438587);
+    // the case as found: 0.2.2's election, no leadership transfers
+    c.fresh_term_on_leader_loss = false;
+    c.transfer_permille = 0;
     c.drop_permille = 42;
     c.max_delay_ms = 39;
     c.fault_every_ms = 156;

@@ -384,6 +384,11 @@ impl Node {
         let Some(r) = self.vote_round.as_mut().filter(|r| r.id == round) else {
             return;
         };
+        // A voter accepts in the term it was asked about; an ACCEPT of another term answers
+        // some other round.
+        if resp.result == VoteResult::Accept && resp.term != r.term {
+            return;
+        }
         if resp.result != VoteResult::Unknown {
             r.valid += 1;
         }

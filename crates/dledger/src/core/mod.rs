@@ -395,7 +395,10 @@ impl Node {
             cfg,
             now,
             out: Output::default(),
-            next_id: 1,
+            // Request ids of an earlier life of this member must not match ours: a late answer
+            // to one would be counted for the wrong request (seen in the simulator after a
+            // restart; a real transport loses those answers with the old connection).
+            next_id: 1 + (now << 20),
             outstanding: BTreeMap::new(),
             role: Role::Candidate,
             term: persisted.term,

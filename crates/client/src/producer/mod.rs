@@ -61,7 +61,15 @@ pub struct ProducerConfig {
     pub create_topic_key: String,
     /// `sendLatencyFaultEnable`.
     pub send_latency_fault_enable: bool,
+    /// After a failed send attempt, fetch the topic's route again before the next attempt
+    /// (at most every [`ROUTE_REFRESH_MIN_GAP`]). Ours: a 4.8.0 producer keeps its route until
+    /// the next `pollNameServerInterval` (30 s), so after a DLedger failover it writes to the
+    /// group's new leader only then (its retries go to other broker groups meanwhile).
+    pub refresh_route_on_failure: bool,
 }
+
+/// The shortest gap between two route refreshes of one topic caused by failed sends.
+pub const ROUTE_REFRESH_MIN_GAP: Duration = Duration::from_millis(50);
 
 impl ProducerConfig {
     /// A config with 4.8.0's defaults for `group` and the name servers `namesrv_addr`.
@@ -79,6 +87,7 @@ impl ProducerConfig {
             default_topic_queue_nums: 4,
             create_topic_key: AUTO_CREATE_TOPIC_KEY.to_string(),
             send_latency_fault_enable: false,
+            refresh_route_on_failure: true,
         }
     }
 }
@@ -97,6 +106,8 @@ struct ProducerInner {
     uniq: UniqIdGenerator,
     /// Set by the first `request`, which heartbeats so the broker knows where to push replies.
     request_heartbeat_sent: std::sync::OnceLock<()>,
+    /// When each topic's route was last refreshed after a failed send.
+    refreshed_after_failure: Mutex<HashMap<String, std::time::Instant>>,
 }
 
 impl Producer {
@@ -121,6 +132,7 @@ impl Producer {
                 publish: Mutex::new(HashMap::new()),
                 uniq,
                 request_heartbeat_sent: std::sync::OnceLock::new(),
+                refreshed_after_failure: Mutex::new(HashMap::new()),
             }),
         })
     }

@@ -200,6 +200,7 @@ impl Node {
         }
     }
 
+    // ANCHOR: leader_loss
     fn maintain_as_follower(&mut self) {
         let limit = self.cfg.max_heartbeat_leak * self.cfg.heartbeat_interval_ms;
         if self.now.saturating_sub(self.last_leader_heartbeat) > limit {
@@ -212,6 +213,7 @@ impl Node {
             }
         }
     }
+    // ANCHOR_END: leader_loss
 
     fn maintain_as_leader(&mut self, log: &mut dyn LogStore) {
         if let Some(r) = &self.hb_round {

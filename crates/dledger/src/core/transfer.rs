@@ -115,6 +115,7 @@ impl Node {
         }
     }
 
+    // ANCHOR: start_transfer
     fn start_transfer(
         &mut self,
         asker: Asker,
@@ -148,6 +149,9 @@ impl Node {
         });
     }
 
+    // ANCHOR_END: start_transfer
+
+    // ANCHOR: drive_transfer
     /// Leader side, run with the pusher: once the transferee holds the whole ledger (or the
     /// catch-up time is over), tell it to take leadership; give up when no answer comes.
     pub(super) fn drive_transfer(&mut self, log: &mut dyn LogStore) {
@@ -182,6 +186,8 @@ impl Node {
         self.send_request(&to, Request::LeadershipTransfer(req), Outstanding::Transfer);
     }
 
+    // ANCHOR_END: drive_transfer
+
     /// The transferee answered (or could not be reached: `NetworkError`).
     pub(super) fn on_transfer_response(&mut self, resp: LeadershipTransferResponse) {
         self.finish_transfer(resp.code);
@@ -214,6 +220,7 @@ impl Node {
         }
     }
 
+    // ANCHOR: take_leadership
     /// Transferee side (`handleTakeLeadership`).
     fn take_leadership(&mut self, from: NodeId, id: u64, req: LeadershipTransferRequest) {
         if self.leader.as_deref() != Some(req.transfer_id.as_str()) {
@@ -228,6 +235,7 @@ impl Node {
         self.change_to_candidate(target);
         self.need_increase_term = true;
     }
+    // ANCHOR_END: take_leadership
 
     /// `TakeLeadershipTask.check`, after every role change: answer the old leader once the
     /// outcome of taking leadership is known.

@@ -215,16 +215,12 @@ impl DLedgerMode {
             return;
         }
         let started = std::time::Instant::now();
-        let outcome = tokio::time::timeout(
-            Duration::from_secs(3),
-            server.transfer_leadership(None),
-        )
-        .await;
+        let outcome =
+            tokio::time::timeout(Duration::from_secs(3), server.transfer_leadership(None)).await;
         match outcome {
             Ok(Ok(())) => tracing::info!(
-                "handed leadership of {} to {:?} in {} ms",
+                "handed leadership of {} over in {} ms",
                 self.settings.group,
-                server.leader_id(),
                 started.elapsed().as_millis()
             ),
             Ok(Err(e)) => tracing::warn!("leadership transfer before stopping failed: {e}"),

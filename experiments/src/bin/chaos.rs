@@ -68,7 +68,9 @@ const QUEUES: i32 = 4;
 const RPC: Duration = Duration::from_secs(3);
 
 #[derive(Parser)]
-#[command(about = "Faults of many kinds against two DLedger groups; checks that nothing acked is lost")]
+#[command(
+    about = "Faults of many kinds against two DLedger groups; checks that nothing acked is lost"
+)]
 struct Cli {
     #[command(flatten)]
     quick: QuickArgs,
@@ -209,7 +211,13 @@ fn main() -> Result<()> {
     };
     let dir = figures_dir_for(EXPERIMENT, cli.quick.quick)?;
     write_json(&dir.join("summary.json"), &summary)?;
-    write_meta(&dir, EXPERIMENT, cli.quick.mode(), started.elapsed(), &params)?;
+    write_meta(
+        &dir,
+        EXPERIMENT,
+        cli.quick.mode(),
+        started.elapsed(),
+        &params,
+    )?;
     print_table(&summary);
     println!("figures in {}", dir.display());
     let v = &summary.verdict;
@@ -353,7 +361,11 @@ async fn run(cli: &Cli, p: &Params, bin: &Path, dir: &Path) -> Result<Summary> {
         let active = match nemesis::apply(*kind, *g, leader, &mut cl, &mut network, &mut rng) {
             Ok(a) => a,
             Err(e) => {
-                eprintln!("chaos: fault {} ({}) could not be applied: {e:#}", n + 1, kind.name());
+                eprintln!(
+                    "chaos: fault {} ({}) could not be applied: {e:#}",
+                    n + 1,
+                    kind.name()
+                );
                 continue;
             }
         };
@@ -410,7 +422,10 @@ async fn run(cli: &Cli, p: &Params, bin: &Path, dir: &Path) -> Result<Summary> {
     let drain_start = Instant::now();
     let drain = loop {
         let missing = {
-            let d = sh.deliveries.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+            let d = sh
+                .deliveries
+                .lock()
+                .map_err(|_| anyhow::anyhow!("poisoned"))?;
             let got: HashSet<&str> = d.iter().map(|x| x.body.as_str()).collect();
             acked.iter().filter(|b| !got.contains(b.as_str())).count()
         };
@@ -418,7 +433,10 @@ async fn run(cli: &Cli, p: &Params, bin: &Path, dir: &Path) -> Result<Summary> {
             break "drained".to_string();
         }
         if drain_start.elapsed() > Duration::from_secs(p.drain_max_s) {
-            break format!("{missing} acknowledged not delivered after {} s", p.drain_max_s);
+            break format!(
+                "{missing} acknowledged not delivered after {} s",
+                p.drain_max_s
+            );
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
@@ -523,4 +541,3 @@ fn redelivery_over_window(faults: &[FaultRecord], deliveries: &[workload::Delive
         })
         .count()
 }
-

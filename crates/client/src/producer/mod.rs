@@ -61,8 +61,9 @@ pub struct ProducerConfig {
     pub create_topic_key: String,
     /// `sendLatencyFaultEnable`.
     pub send_latency_fault_enable: bool,
-    /// After a failed send attempt, fetch the topic's route again before the next attempt
-    /// (at most every [`ROUTE_REFRESH_MIN_GAP`]). Ours: a 4.8.0 producer keeps its route until
+    /// After a failed send attempt, fetch the topic's route again before the next attempt, and
+    /// while a broker group of the route lists no master, fetch it again in the background (at
+    /// most every [`ROUTE_REFRESH_MIN_GAP`]). Ours: a 4.8.0 producer keeps its route until
     /// the next `pollNameServerInterval` (30 s), so after a DLedger failover it writes to the
     /// group's new leader only then (its retries go to other broker groups meanwhile).
     pub refresh_route_on_failure: bool,

@@ -209,6 +209,15 @@ impl Producer {
     ) -> Result<Option<SendResult>> {
         let begin_first = Instant::now();
         let mut info = self.publish_info(&p.topic).await?;
+        if info.lacks_a_master() && self.inner.config.refresh_route_on_failure {
+            // The group is left out until the route lists its new master: ask again soon,
+            // without holding up this send.
+            let me = self.clone();
+            let topic = p.topic.clone();
+            tokio::spawn(async move {
+                me.refresh_route_after_failure(&topic).await;
+            });
+        }
         let fault = &self.inner.fault;
         let mut last_broker: Option<String> = None;
         let mut last_err: Option<ClientError> = None;
@@ -265,9 +274,10 @@ impl Producer {
     }
 
     // ANCHOR: refresh_after_failure
-    /// After a failed attempt: fetch the topic's route now (unless another send did so in the
-    /// last [`super::ROUTE_REFRESH_MIN_GAP`]), so a DLedger group's new leader is used as soon
-    /// as the name servers list it. Returns whether the route was fetched.
+    /// After a failed attempt, or while a group of the route has no master: fetch the topic's
+    /// route now (unless another send did so in the last [`super::ROUTE_REFRESH_MIN_GAP`]), so a
+    /// DLedger group's new leader is used as soon as the name servers list it. Returns whether
+    /// the route was fetched.
     async fn refresh_route_after_failure(&self, topic: &str) -> bool {
         if !self.inner.config.refresh_route_on_failure {
             return false;

@@ -373,7 +373,13 @@ fn leadership_transfer_hands_over_in_one_vote_round() {
     let out = g.nodes[l].append(g.now, 200, Bytes::from_static(b"late"), &mut g.logs[l]);
     assert!(out.effects.iter().any(|e| matches!(
         e,
-        Effect::AppendResult { req: 200, result: Err(AppendError { code: ResponseCode::LeaderTransferring, .. }) }
+        Effect::AppendResult {
+            req: 200,
+            result: Err(AppendError {
+                code: ResponseCode::LeaderTransferring,
+                ..
+            })
+        }
     )));
     let start = g.now;
     // less than the scaled heartbeat timeout: no election timer is involved
@@ -381,7 +387,13 @@ fn leadership_transfer_hands_over_in_one_vote_round() {
     assert_eq!(g.leaders(), vec![target], "the transferee leads");
     assert_eq!(g.nodes[target].term(), term + 1);
     assert!(g.effects.iter().any(|(i, e)| *i == l
-        && matches!(e, Effect::TransferResult { req: 9, code: ResponseCode::Success })));
+        && matches!(
+            e,
+            Effect::TransferResult {
+                req: 9,
+                code: ResponseCode::Success
+            }
+        )));
     assert!(g.now - start <= 60);
     // the new leader holds every entry of the old one
     assert!(g.logs[target].end_index() >= 4 + 1);
@@ -396,12 +408,18 @@ fn leadership_transfer_to_a_stranger_or_from_a_follower_is_refused() {
     let out = g.nodes[l].transfer_leadership(g.now, 1, Some("n9"), &mut g.logs[l]);
     assert!(out.effects.iter().any(|e| matches!(
         e,
-        Effect::TransferResult { req: 1, code: ResponseCode::UnknownMember }
+        Effect::TransferResult {
+            req: 1,
+            code: ResponseCode::UnknownMember
+        }
     )));
     let out = g.nodes[f].transfer_leadership(g.now, 2, None, &mut g.logs[f]);
     assert!(out.effects.iter().any(|e| matches!(
         e,
-        Effect::TransferResult { req: 2, code: ResponseCode::NotLeader }
+        Effect::TransferResult {
+            req: 2,
+            code: ResponseCode::NotLeader
+        }
     )));
 }
 

@@ -61,10 +61,7 @@ impl Node {
                 let term = self.term;
                 self.start_transfer(Asker::Local { req }, term, t, log);
             }
-            None => self.answer_transfer(
-                Asker::Local { req },
-                self.refusal_without_transferee(),
-            ),
+            None => self.answer_transfer(Asker::Local { req }, self.refusal_without_transferee()),
         }
         self.pump(log);
         std::mem::take(&mut self.out)
@@ -169,7 +166,8 @@ impl Node {
         if self.role != Role::Leader || self.term != t.term {
             return self.finish_transfer(ResponseCode::TermChanged);
         }
-        let caught_up = self.watermarks.get(&t.transferee).copied().unwrap_or(-1) >= log.end_index();
+        let caught_up =
+            self.watermarks.get(&t.transferee).copied().unwrap_or(-1) >= log.end_index();
         if !caught_up && waited < self.cfg.transfer_catch_up_ms {
             return;
         }
@@ -194,7 +192,9 @@ impl Node {
     }
 
     pub(super) fn finish_transfer(&mut self, code: ResponseCode) {
-        let Some(t) = self.transfer.take() else { return };
+        let Some(t) = self.transfer.take() else {
+            return;
+        };
         let still_leading = self.term == t.term && self.role == Role::Leader;
         if code == ResponseCode::Success && still_leading {
             // The transferee leads term + 1 and the vote that told us has not arrived: step
@@ -224,7 +224,8 @@ impl Node {
     /// Transferee side (`handleTakeLeadership`).
     fn take_leadership(&mut self, from: NodeId, id: u64, req: LeadershipTransferRequest) {
         if self.leader.as_deref() != Some(req.transfer_id.as_str()) {
-            return self.answer_transfer(Asker::Peer { from, id }, ResponseCode::InconsistentLeader);
+            return self
+                .answer_transfer(Asker::Peer { from, id }, ResponseCode::InconsistentLeader);
         }
         if req.term != self.term {
             return self.answer_transfer(Asker::Peer { from, id }, ResponseCode::InconsistentTerm);

@@ -477,7 +477,10 @@ impl DLedgerServer {
     /// DLedger 0.2.2's LEADERSHIP_TRANSFER does: new appends are refused with
     /// LEADER_TRANSFERRING, the transferee catches up, asks for votes in the next term and
     /// wins. Returns once the transferee leads, or with the code that says why it did not.
-    pub async fn transfer_leadership(&self, transferee: Option<String>) -> Result<(), DLedgerError> {
+    pub async fn transfer_leadership(
+        &self,
+        transferee: Option<String>,
+    ) -> Result<(), DLedgerError> {
         let (tx, rx) = oneshot::channel();
         self.cmds
             .send(driver::Cmd::Transfer {

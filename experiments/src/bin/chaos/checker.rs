@@ -134,7 +134,8 @@ pub fn verdict(sends: &[SendRecord], deliveries: &[Delivery]) -> Verdict {
                 if !count.contains_key(s.body.as_str()) {
                     v.lost += 1;
                     if v.lost_examples.len() < 20 {
-                        v.lost_examples.push(s.body[..s.body.len().min(16)].to_string());
+                        v.lost_examples
+                            .push(s.body[..s.body.len().min(16)].to_string());
                     }
                 } else if !positions.contains(&(s.body.as_str(), broker.as_str(), *queue, *offset))
                 {

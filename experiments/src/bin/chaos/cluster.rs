@@ -77,7 +77,9 @@ impl Node {
 
     /// Sends `sig` to the server process.
     pub fn signal(&self, sig: i32) -> Result<()> {
-        let pid = self.pid().with_context(|| format!("{} is not running", self.name))?;
+        let pid = self
+            .pid()
+            .with_context(|| format!("{} is not running", self.name))?;
         // SAFETY: kill(2) on the pid of a child we spawned and have not reaped.
         if unsafe { libc::kill(pid, sig) } != 0 {
             bail!(
@@ -229,12 +231,18 @@ impl Cluster {
         let (exe, args, needle) = match n.kind {
             Kind::NameServer => (
                 self.bin.join("mqnamesrv"),
-                vec!["-c".to_string(), n.dir.join("namesrv.conf").display().to_string()],
+                vec![
+                    "-c".to_string(),
+                    n.dir.join("namesrv.conf").display().to_string(),
+                ],
                 "boot success",
             ),
             Kind::Broker { .. } => (
                 self.bin.join("mqbroker"),
-                vec!["-c".to_string(), n.dir.join("broker.conf").display().to_string()],
+                vec![
+                    "-c".to_string(),
+                    n.dir.join("broker.conf").display().to_string(),
+                ],
                 "boot success",
             ),
         };

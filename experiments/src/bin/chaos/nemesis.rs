@@ -138,7 +138,10 @@ pub fn apply(
         }
         FaultKind::IsolateLeader => {
             for &m in members.iter().filter(|m| **m != target) {
-                let (a, b) = (cluster.nodes[target].ip.clone(), cluster.nodes[m].ip.clone());
+                let (a, b) = (
+                    cluster.nodes[target].ip.clone(),
+                    cluster.nodes[m].ip.clone(),
+                );
                 net.cut(&a, &b)?;
             }
             active.detail = format!("{} cut from its group", name(cluster, target));
@@ -146,7 +149,10 @@ pub fn apply(
         FaultKind::Bridge => {
             let others: Vec<usize> = members.iter().copied().filter(|m| *m != target).collect();
             let (far, bridge) = (others[0], others[1]);
-            let (a, b) = (cluster.nodes[target].ip.clone(), cluster.nodes[far].ip.clone());
+            let (a, b) = (
+                cluster.nodes[target].ip.clone(),
+                cluster.nodes[far].ip.clone(),
+            );
             net.cut(&a, &b)?;
             active.detail = format!(
                 "{} x {}, bridge {}",
@@ -216,7 +222,8 @@ pub fn apply(
 
 /// Writes zeros to `path` until the file system is full; returns the bytes written.
 fn fill(path: &std::path::Path) -> Result<u64> {
-    let mut f = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut f =
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
     let chunk = vec![0u8; 1 << 20];
     let mut written = 0u64;
     loop {

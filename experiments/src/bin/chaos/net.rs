@@ -95,14 +95,35 @@ impl Net {
         // goes out over the bridge.
         ip(
             None,
-            &["route", "del", "local", "127.0.0.0/8", "dev", "lo", "table", "local"],
+            &[
+                "route",
+                "del",
+                "local",
+                "127.0.0.0/8",
+                "dev",
+                "lo",
+                "table",
+                "local",
+            ],
         )?;
         ip(
             None,
-            &["route", "replace", "local", "127.0.0.1", "dev", "lo", "table", "local"],
+            &[
+                "route",
+                "replace",
+                "local",
+                "127.0.0.1",
+                "dev",
+                "lo",
+                "table",
+                "local",
+            ],
         )?;
         ip(None, &["link", "add", "br0", "type", "bridge"])?;
-        ip(None, &["addr", "add", &format!("{CLIENT_ADDR}/24"), "dev", "br0"])?;
+        ip(
+            None,
+            &["addr", "add", &format!("{CLIENT_ADDR}/24"), "dev", "br0"],
+        )?;
         ip(None, &["link", "set", "br0", "up"])?;
         sysctl(None, "net.ipv4.conf.br0.route_localnet")?;
         Ok(Net {
@@ -117,13 +138,18 @@ impl Net {
         ip(None, &["netns", "add", ns])?;
         ip(
             None,
-            &["link", "add", &veth, "type", "veth", "peer", "name", "eth0", "netns", ns],
+            &[
+                "link", "add", &veth, "type", "veth", "peer", "name", "eth0", "netns", ns,
+            ],
         )?;
         ip(None, &["link", "set", &veth, "master", "br0", "up"])?;
         ip(Some(ns), &["link", "set", "lo", "up"])?;
         sysctl(Some(ns), "net.ipv4.conf.all.route_localnet")?;
         sysctl(Some(ns), "net.ipv4.conf.eth0.route_localnet")?;
-        ip(Some(ns), &["addr", "add", &format!("{addr}/24"), "dev", "eth0"])?;
+        ip(
+            Some(ns),
+            &["addr", "add", &format!("{addr}/24"), "dev", "eth0"],
+        )?;
         ip(Some(ns), &["link", "set", "eth0", "up"])?;
         self.nodes.push((ns.to_string(), addr.to_string()));
         Ok(())
@@ -151,8 +177,14 @@ impl Net {
         if a == b || !self.cut.insert(Self::key(a, b)) {
             return Ok(());
         }
-        ip(Some(self.ns_of(a)?), &["route", "add", "blackhole", &format!("{b}/32")])?;
-        ip(Some(self.ns_of(b)?), &["route", "add", "blackhole", &format!("{a}/32")])?;
+        ip(
+            Some(self.ns_of(a)?),
+            &["route", "add", "blackhole", &format!("{b}/32")],
+        )?;
+        ip(
+            Some(self.ns_of(b)?),
+            &["route", "add", "blackhole", &format!("{a}/32")],
+        )?;
         Ok(())
     }
     // ANCHOR_END: cut
@@ -160,8 +192,14 @@ impl Net {
     /// Restores every cut link.
     pub fn heal(&mut self) -> Result<()> {
         for (a, b) in std::mem::take(&mut self.cut) {
-            ip(Some(self.ns_of(&a)?), &["route", "del", "blackhole", &format!("{b}/32")])?;
-            ip(Some(self.ns_of(&b)?), &["route", "del", "blackhole", &format!("{a}/32")])?;
+            ip(
+                Some(self.ns_of(&a)?),
+                &["route", "del", "blackhole", &format!("{b}/32")],
+            )?;
+            ip(
+                Some(self.ns_of(&b)?),
+                &["route", "del", "blackhole", &format!("{a}/32")],
+            )?;
         }
         Ok(())
     }

@@ -115,7 +115,9 @@ pub fn write_faults_csv(path: &Path, faults: &[FaultRecord]) -> Result<()> {
             vec![
                 f.n.to_string(),
                 f.kind.name().to_string(),
-                f.group.map(|g| GROUPS[g].to_string()).unwrap_or_else(|| "all".into()),
+                f.group
+                    .map(|g| GROUPS[g].to_string())
+                    .unwrap_or_else(|| "all".into()),
                 f.detail.clone(),
                 f.leader_before.clone(),
                 format!("{:.1}", f.start_ms / 1000.0),
@@ -214,7 +216,10 @@ pub fn timeline_chart(path: &Path, rows: &[Bucket], faults: &[FaultRecord]) -> R
             * 1.25;
         let mut chart = ChartBuilder::on(area)
             .caption(
-                format!("{}: acked sends/s (black), deliveries/s (blue), faults shaded", GROUPS[g]),
+                format!(
+                    "{}: acked sends/s (black), deliveries/s (blue), faults shaded",
+                    GROUPS[g]
+                ),
                 ("sans-serif", 16),
             )
             .margin(10)
@@ -233,7 +238,10 @@ pub fn timeline_chart(path: &Path, rows: &[Bucket], faults: &[FaultRecord]) -> R
         let mut labelled = std::collections::HashSet::new();
         for f in faults.iter().filter(|f| f.group.is_none_or(|x| x == g)) {
             let col = kind_color(f.kind);
-            let (a, b) = (f.start_ms / 1000.0, (f.heal_ms / 1000.0).max(f.start_ms / 1000.0 + 0.2));
+            let (a, b) = (
+                f.start_ms / 1000.0,
+                (f.heal_ms / 1000.0).max(f.start_ms / 1000.0 + 0.2),
+            );
             let anno = chart
                 .draw_series(std::iter::once(Rectangle::new(
                     [(a, 0.0), (b, ymax)],
@@ -249,10 +257,13 @@ pub fn timeline_chart(path: &Path, rows: &[Bucket], faults: &[FaultRecord]) -> R
                 .draw_series(std::iter::once(Text::new(
                     f.n.to_string(),
                     (a, ymax * 0.97),
-                    ("sans-serif", 10).into_font().color(&col).pos(text_anchor::Pos::new(
-                        text_anchor::HPos::Left,
-                        text_anchor::VPos::Top,
-                    )),
+                    ("sans-serif", 10)
+                        .into_font()
+                        .color(&col)
+                        .pos(text_anchor::Pos::new(
+                            text_anchor::HPos::Left,
+                            text_anchor::VPos::Top,
+                        )),
                 )))
                 .map_err(err)?;
         }

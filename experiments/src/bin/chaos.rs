@@ -16,7 +16,7 @@
 //! counts duplicates and, per fault, the longest time without writes and without reads. The
 //! process exits non-zero on any violation.
 //!
-//! Full mode: 100 faults, about 20 minutes. `--quick` (CI): 5 faults, about a minute and a
+//! Full mode: 100 faults, about 15 minutes. `--quick` (CI): 5 faults, about a minute and a
 //! half. Output in `book/src/figures/chaos/` (quick: under `target/`): `faults.csv`,
 //! `by_kind.csv`, `timeline.csv`, `summary.json`, `timeline.svg`, `outages.svg`, `meta.json`.
 //!
@@ -123,11 +123,11 @@ impl Params {
             producer_pause_ms: 5,
             body_bytes: 100,
             queues_per_group: QUEUES,
-            warmup_s: q.pick(6, 10),
-            hold_min_ms: q.pick(2500, 3000),
-            hold_max_ms: q.pick(2500, 6000),
-            settle_ms: q.pick(3000, 4000),
-            tail_s: q.pick(3, 8),
+            warmup_s: q.pick(6, 8),
+            hold_min_ms: q.pick(2500, 2000),
+            hold_max_ms: q.pick(2500, 4000),
+            settle_ms: q.pick(3000, 2500),
+            tail_s: q.pick(3, 5),
             drain_max_s: q.pick(40, 90),
             consumer_route_poll_ms: 1000,
             store_tmpfs_mib: q.pick(192, 384),

@@ -63,27 +63,6 @@ async fn wait_other_leader(c: &RemotingClient, ns: &str, not: &str) -> String {
     }
 }
 
-/// The bodies in RaftTopic queue 0 on `addr`.
-async fn stored(c: &RemotingClient, addr: &str) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    let mut offset = 0;
-    loop {
-        let r = match c.invoke(addr, pull("RaftTopic", offset, 0x4, 0), T).await {
-            Ok(r) if r.code == rs::SUCCESS => r,
-            _ => return out,
-        };
-        let msgs = rmq_common::message::decode_records(r.body_bytes()).unwrap();
-        if msgs.is_empty() {
-            return out;
-        }
-        offset += msgs.len() as i64;
-        out.extend(
-            msgs.iter()
-                .map(|m| String::from_utf8_lossy(&m.body).into_owned()),
-        );
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_and_transfer_request_hand_leadership_over() {
     let dir = tempfile::tempdir().unwrap();

@@ -204,6 +204,8 @@ impl Broker {
         );
         shutdown.await;
         tracing::info!("shutting down broker {}", self.config().broker_name);
+        // A DLedger leader hands over first, while it still serves and registers.
+        self.replication.hand_over(&self).await;
         reg.abort();
         periodic.abort();
         slave_sync.abort();

@@ -107,10 +107,17 @@ impl DLedgerMode {
         .map_err(|e| anyhow::anyhow!("DLedger config: {e}"))?;
         sc.data_file_size = i64::try_from(cfg.store.mapped_file_size_commit_log)
             .context("mappedFileSizeCommitLog is too large")?;
-        // DLedger 0.2.2 beats every 2 s and suspects the leader after 3 missed beats (6 s);
-        // a broker group should fail over faster, so our default is 500 ms (keys are ours).
+        // DLedger 0.2.2 beats every 2 s and suspects the leader after 3 missed beats (6 s),
+        // then waits 300-1000 ms before a vote round. A broker group should fail over within a
+        // second, so our defaults are 100 ms x 5 and 50-200 ms (keys are ours).
         sc.node.heartbeat_interval_ms = cfg.dledger.heartbeat_interval_ms;
         sc.node.max_heartbeat_leak = cfg.dledger.max_heartbeat_leak;
+        sc.node.min_vote_interval_ms = cfg.dledger.min_vote_interval_ms;
+        sc.node.max_vote_interval_ms = cfg
+            .dledger
+            .max_vote_interval_ms
+            .max(cfg.dledger.min_vote_interval_ms + 1);
+        sc.node.preferred_leader_id = cfg.dledger.preferred_leader_id.clone();
         // PHYSICALOFFSET = entry pos + 48, filled in when the leader places the entry
         sc.append_hook = Some(physical_offset_hook());
         // a new leader's own entry: a record every reader (4.8.0 too) dispatches nowhere
@@ -173,10 +180,16 @@ impl DLedgerMode {
         if !b.store().attach_dledger(server) {
             anyhow::bail!("the message store is not on this DLedger member's files");
         }
-        Ok(vec![
+        let mut tasks = vec![
             tokio::spawn(wake_dispatcher_on_commit(b.store().clone(), self.clone())),
             tokio::spawn(role_loop(b.clone(), self.clone())),
-        ])
+        ];
+        if let Some(preferred) = self.config.node.preferred_leader_id.clone() {
+            if preferred != self.settings.self_id {
+                tasks.push(tokio::spawn(prefer_leader(self.clone(), preferred)));
+            }
+        }
+        Ok(tasks)
     }
 
     /// The running member (after [`Self::start`]).
@@ -189,10 +202,70 @@ impl DLedgerMode {
         self.server().is_some_and(|s| s.role() == Role::Leader)
     }
 
+    // ANCHOR: hand_over
+    /// Graceful stop (`dLegerTransferLeadershipOnShutdown`, ours; 4.8.0 just stops): a leader
+    /// hands leadership to its most up-to-date follower (DLedger's LEADERSHIP_TRANSFER), then
+    /// registers as a follower, so the name servers list the new leader before this broker
+    /// unregisters. Writes pause for one vote round instead of a failover.
+    pub async fn hand_over(&self, b: &Arc<Broker>) {
+        let Some(server) = self.server().cloned() else {
+            return;
+        };
+        if server.role() != Role::Leader {
+            return;
+        }
+        let started = std::time::Instant::now();
+        let outcome =
+            tokio::time::timeout(Duration::from_secs(3), server.transfer_leadership(None)).await;
+        match outcome {
+            Ok(Ok(())) => tracing::info!(
+                "handed leadership of {} over in {} ms",
+                self.settings.group,
+                started.elapsed().as_millis()
+            ),
+            Ok(Err(e)) => tracing::warn!("leadership transfer before stopping failed: {e}"),
+            Err(_) => tracing::warn!("leadership transfer before stopping took over 3 s"),
+        }
+        // The role loop turns us into a follower; register that before leaving.
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(500);
+        while b.broker_role() != BrokerRole::Slave && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        crate::register::register_all(b).await;
+    }
+    // ANCHOR_END: hand_over
+
     /// Stops the member: no more RPCs, data flushed, checkpoint written.
     pub async fn shutdown(&self) {
         if let Some(s) = self.server() {
             s.shutdown().await;
+        }
+    }
+}
+
+/// `preferredLeaderId` (DLedger 0.2.2 `checkPreferredLeader`, every second): while this member
+/// leads and the preferred one is another member, hand leadership to it. The transfer is
+/// refused while that member is down or far behind; the next second tries again.
+async fn prefer_leader(dl: Arc<DLedgerMode>, preferred: String) {
+    let Some(server) = dl.server().cloned() else {
+        return;
+    };
+    let mut refused_before = false;
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if server.role() != Role::Leader {
+            continue;
+        }
+        match server.transfer_leadership(Some(preferred.clone())).await {
+            Ok(()) => {
+                tracing::info!("handed leadership to the preferred leader {preferred}");
+                refused_before = false;
+            }
+            Err(e) if !refused_before => {
+                tracing::info!("preferred leader {preferred} cannot take leadership yet: {e}");
+                refused_before = true;
+            }
+            Err(_) => {}
         }
     }
 }

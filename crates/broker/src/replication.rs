@@ -245,6 +245,16 @@ impl Replication {
         }
     }
 
+    /// Before stopping: a DLedger leader hands leadership over (see
+    /// [`DLedgerMode::hand_over`]) when `dLegerTransferLeadershipOnShutdown` is on.
+    pub async fn hand_over(&self, b: &Arc<Broker>) {
+        if let Replication::DLedger(d) = self {
+            if b.config().dledger.transfer_leadership_on_shutdown {
+                d.member.hand_over(b).await;
+            }
+        }
+    }
+
     /// Stops what [`Replication::start`] started: aborts `tasks`, then stops the DLedger
     /// member (its files flushed).
     pub async fn shutdown(&self, tasks: Vec<JoinHandle<()>>) {

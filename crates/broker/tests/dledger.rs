@@ -2,7 +2,6 @@
 //! server, acknowledged messages survive `kill -9` of the leader, a new brokerId 0 appears and
 //! takes writes, and the kill loop repeats that several times without losing anything.
 
-use rmq_common::message::decode_records;
 use rmq_remoting::codes::{request as rq, response as rs};
 use rmq_remoting::protocol::{decode_body, KVTable};
 use rmq_remoting::RemotingClient;
@@ -45,27 +44,6 @@ async fn msg_put_total(c: &RemotingClient, addr: &str) -> u64 {
     assert_eq!(r.code, rs::SUCCESS);
     let kv: KVTable = decode_body(r.body_bytes()).unwrap();
     kv.table["msgPutTotalTodayNow"].parse().unwrap()
-}
-
-/// Every body stored in RaftTopic queue 0 on `addr`.
-async fn stored(c: &RemotingClient, addr: &str) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    let mut offset = 0;
-    loop {
-        let r = match c.invoke(addr, pull("RaftTopic", offset, 0x4, 0), T).await {
-            Ok(r) if r.code == rs::SUCCESS => r,
-            _ => return out,
-        };
-        let msgs = decode_records(r.body_bytes()).unwrap();
-        if msgs.is_empty() {
-            return out;
-        }
-        offset += msgs.len() as i64;
-        out.extend(
-            msgs.iter()
-                .map(|m| String::from_utf8_lossy(&m.body).into_owned()),
-        );
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -41,6 +41,19 @@ pub struct TopicPublishInfo {
 }
 
 impl TopicPublishInfo {
+    /// Whether a writable broker group of the route has no master listed now (a DLedger group
+    /// between a leader's death and its successor's registration): its queues are left out.
+    pub fn lacks_a_master(&self) -> bool {
+        self.route.queue_datas.iter().any(|qd| {
+            qd.perm & perm::WRITE != 0
+                && !self
+                    .route
+                    .broker_datas
+                    .iter()
+                    .any(|bd| bd.broker_name == qd.broker_name && bd.master_addr().is_some())
+        })
+    }
+
     /// Builds the writable queue list of `topic` from its route.
     pub fn from_route(topic: &str, route: &TopicRouteData) -> Self {
         let mut queues = Vec::new();
@@ -201,6 +214,13 @@ mod tests {
             ]
         );
         assert!(!info.order_topic);
+        // broker-c lists only a slave: the route lacks a master until its next leader registers
+        assert!(info.lacks_a_master());
+        let mut healed = route();
+        healed.broker_datas[2]
+            .broker_addrs
+            .insert(0, "127.0.0.1:4".into());
+        assert!(!TopicPublishInfo::from_route("T", &healed).lacks_a_master());
         // Consumers can read from the slave-only broker.
         assert_eq!(subscribe_queues("T", &route()).len(), 6);
     }

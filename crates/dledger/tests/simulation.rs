@@ -82,6 +82,9 @@ proptest::proptest! {
 #[test]
 fn healed_member_with_long_stale_suffix_converges() {
     let mut c = SimConfig::new(5, 171825);
+    // the case as found: 0.2.2's election, no leadership transfers
+    c.fresh_term_on_leader_loss = false;
+    c.transfer_permille = 0;
     c.drop_permille = 29;
     c.max_delay_ms = 37;
     c.fault_every_ms = 396;
@@ -97,6 +100,9 @@ fn healed_member_with_long_stale_suffix_converges() {
 #[test]
 fn healed_group_elects_despite_round_trips_longer_than_vote_jitter() {
     let mut c = SimConfig::new(5, 438587);
+    // the case as found: 0.2.2's election, no leadership transfers
+    c.fresh_term_on_leader_loss = false;
+    c.transfer_permille = 0;
     c.drop_permille = 42;
     c.max_delay_ms = 39;
     c.fault_every_ms = 156;
@@ -104,6 +110,16 @@ fn healed_group_elects_despite_round_trips_longer_than_vote_jitter() {
     let r = Sim::new(c).run();
     eprintln!("{r:?}");
     assert!(r.max_term > 20);
+}
+
+/// A case the long run found once leadership transfers and fresh-term elections were added: a
+/// member restarted with request ids that matched those of its earlier life, and a paused
+/// peer's late ACCEPT of term 1 was counted for its vote round of term 2 (two leaders in term
+/// 2). Request ids now start from the start time, and an ACCEPT must carry the round's term.
+#[test]
+fn late_accept_of_another_term_elects_no_second_leader() {
+    let r = Sim::new(SimConfig::new(3, 107799)).run();
+    eprintln!("{r:?}");
 }
 
 /// Replays one seed: `SIM_SEED=1085 SIM_NODES=3 cargo test -p rmq-dledger --test simulation replay -- --ignored`.
@@ -228,6 +244,8 @@ fn replay_case() {
     c.fault_every_ms = var("SIM_FAULT", c.fault_every_ms);
     c.client_every_ms = var("SIM_CLIENT", c.client_every_ms);
     c.heal_vote_rounds = var("SIM_ROUNDS", c.heal_vote_rounds);
+    c.transfer_permille = var("SIM_TRANSFER", c.transfer_permille);
+    c.fresh_term_on_leader_loss = var("SIM_FRESH_TERM", 1) == 1;
     c.scale = var("SIM_SCALE", c.scale);
     eprintln!("{:?}", Sim::new(c).try_run());
 }

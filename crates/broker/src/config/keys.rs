@@ -256,7 +256,8 @@ config_section! {
 }
 
 config_section! {
-    /// The DLedger keys (4.8.0 `MessageStoreConfig.dLeger*`, plus two of ours).
+    /// The DLedger keys (4.8.0 `MessageStoreConfig.dLeger*` and `preferredLeaderId`, plus
+    /// timing keys of ours that 4.8.0 does not read).
     pub struct DLedgerKeys {
         /// Replicate through a DLedger (Raft) group instead of master/slave.
         enable_commit_log: bool = "enableDLegerCommitLog", None, Restart, default false;
@@ -267,11 +268,22 @@ config_section! {
         peers: Option<String> = "dLegerPeers", None, Restart, default None;
         /// This member's id among the peers, `n<k>` (needed in DLedger mode).
         self_id: Option<String> = "dLegerSelfId", None, Restart, default None;
+        /// The member that should lead whenever it is up to date (4.8.0 key): a leader that
+        /// is not it hands leadership over to it.
+        preferred_leader_id: Option<String> = "preferredLeaderId", None, Restart, default None;
         /// How often the leader beats (our key; DLedger 0.2.2 beats every 2 s).
         heartbeat_interval_ms: u64 = "dLegerHeartBeatTimeIntervalMs", Ms, Restart,
-            default 500;
-        /// Missed beats after which a follower suspects the leader (our key).
-        max_heartbeat_leak: u64 = "dLegerMaxHeartBeatLeak", None, Restart, default 3;
+            default 100;
+        /// Missed beats after which a follower suspects the leader (our key; 0.2.2: 3).
+        max_heartbeat_leak: u64 = "dLegerMaxHeartBeatLeak", None, Restart, default 5;
+        /// Shortest random pause before a vote round (our key; 0.2.2 `minVoteIntervalMs`: 300).
+        min_vote_interval_ms: u64 = "dLegerMinVoteIntervalMs", Ms, Restart, default 50;
+        /// Longest random pause before a vote round (our key; 0.2.2 `maxVoteIntervalMs`: 1000).
+        max_vote_interval_ms: u64 = "dLegerMaxVoteIntervalMs", Ms, Restart, default 200;
+        /// A leader stopped by SIGTERM first hands leadership to its most up-to-date
+        /// follower (our key; 4.8.0 just stops).
+        transfer_leadership_on_shutdown: bool = "dLegerTransferLeadershipOnShutdown", None,
+            Restart, default true;
     }
 }
 

@@ -264,3 +264,27 @@ pub async fn wait_leader(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Every body stored in RaftTopic queue 0 on `addr`.
+pub async fn stored(
+    c: &rmq_remoting::RemotingClient,
+    addr: &str,
+) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    let mut offset = 0;
+    loop {
+        let r = match c.invoke(addr, pull("RaftTopic", offset, 0x4, 0), T).await {
+            Ok(r) if r.code == rmq_remoting::codes::response::SUCCESS => r,
+            _ => return out,
+        };
+        let msgs = rmq_common::message::decode_records(r.body_bytes()).unwrap();
+        if msgs.is_empty() {
+            return out;
+        }
+        offset += msgs.len() as i64;
+        out.extend(
+            msgs.iter()
+                .map(|m| String::from_utf8_lossy(&m.body).into_owned()),
+        );
+    }
+}

@@ -66,7 +66,16 @@ pub struct ProducerConfig {
     pub enable_msg_trace: bool,
     /// `customizedTraceTopic`: the trace topic (`None`: `RMQ_SYS_TRACE_TOPIC`).
     pub customized_trace_topic: Option<String>,
+    /// After a failed send attempt, fetch the topic's route again before the next attempt, and
+    /// while a broker group of the route lists no master, fetch it again in the background (at
+    /// most every [`ROUTE_REFRESH_MIN_GAP`]). Ours: a 4.8.0 producer keeps its route until
+    /// the next `pollNameServerInterval` (30 s), so after a DLedger failover it writes to the
+    /// group's new leader only then (its retries go to other broker groups meanwhile).
+    pub refresh_route_on_failure: bool,
 }
+
+/// The shortest gap between two route refreshes of one topic caused by failed sends.
+pub const ROUTE_REFRESH_MIN_GAP: Duration = Duration::from_millis(50);
 
 impl ProducerConfig {
     /// A config with 4.8.0's defaults for `group` and the name servers `namesrv_addr`.
@@ -86,6 +95,7 @@ impl ProducerConfig {
             send_latency_fault_enable: false,
             enable_msg_trace: false,
             customized_trace_topic: None,
+            refresh_route_on_failure: true,
         }
     }
 }
@@ -106,6 +116,8 @@ struct ProducerInner {
     request_heartbeat_sent: std::sync::OnceLock<()>,
     /// The trace dispatcher, when `enable_msg_trace` is on.
     trace: Option<Arc<TraceDispatcher>>,
+    /// When each topic's route was last refreshed after a failed send.
+    refreshed_after_failure: Mutex<HashMap<String, std::time::Instant>>,
 }
 
 impl Producer {
@@ -150,6 +162,7 @@ impl Producer {
                 uniq,
                 request_heartbeat_sent: std::sync::OnceLock::new(),
                 trace,
+                refreshed_after_failure: Mutex::new(HashMap::new()),
             }),
         })
     }

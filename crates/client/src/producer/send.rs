@@ -236,7 +236,16 @@ impl Producer {
         timeout: Duration,
     ) -> Result<Option<SendResult>> {
         let begin_first = Instant::now();
-        let info = self.publish_info(&p.topic).await?;
+        let mut info = self.publish_info(&p.topic).await?;
+        if info.lacks_a_master() && self.inner.config.refresh_route_on_failure {
+            // The group is left out until the route lists its new master: ask again soon,
+            // without holding up this send.
+            let me = self.clone();
+            let topic = p.topic.clone();
+            tokio::spawn(async move {
+                me.refresh_route_after_failure(&topic).await;
+            });
+        }
         let fault = &self.inner.fault;
         let mut last_broker: Option<String> = None;
         let mut last_err: Option<ClientError> = None;
@@ -281,6 +290,9 @@ impl Producer {
                         return Err(e);
                     }
                     last_err = Some(e);
+                    if self.refresh_route_after_failure(&p.topic).await {
+                        info = self.publish_info(&p.topic).await.unwrap_or(info);
+                    }
                 }
             }
         }
@@ -288,6 +300,35 @@ impl Producer {
         warn!(topic = %p.topic, attempts, error = %e, "send failed");
         Err(e)
     }
+
+    // ANCHOR: refresh_after_failure
+    /// After a failed attempt, or while a group of the route has no master: fetch the topic's
+    /// route now (unless another send did so in the last [`super::ROUTE_REFRESH_MIN_GAP`]), so a
+    /// DLedger group's new leader is used as soon as the name servers list it. Returns whether
+    /// the route was fetched.
+    async fn refresh_route_after_failure(&self, topic: &str) -> bool {
+        if !self.inner.config.refresh_route_on_failure {
+            return false;
+        }
+        {
+            let mut last = self.inner.refreshed_after_failure.lock();
+            let now = Instant::now();
+            match last.get(topic) {
+                Some(t) if now.duration_since(*t) < super::ROUTE_REFRESH_MIN_GAP => return false,
+                _ => {
+                    last.insert(topic.to_string(), now);
+                }
+            }
+        }
+        match self.inner.instance.update_topic_route(topic).await {
+            Ok(found) => found,
+            Err(e) => {
+                debug!(topic, error = %e, "route refresh after a failed send failed");
+                false
+            }
+        }
+    }
+    // ANCHOR_END: refresh_after_failure
 
     async fn send_kernel(
         &self,

@@ -87,6 +87,13 @@ impl Node {
         if req.term < my_end_term {
             return reply(my_end_term, VoteResult::RejectTermSmallThanLedger);
         }
+        if !is_self
+            && self.is_taking_leadership()
+            && req.ledger_end_term == my_end_term
+            && my_end_index >= req.ledger_end_index
+        {
+            return reply(self.term, VoteResult::RejectTakingLeadership);
+        }
         self.vote_for = Some(req.candidate.clone());
         self.persist();
         reply(self.term, VoteResult::Accept)
@@ -170,6 +177,13 @@ impl Node {
     }
 
     fn next_vote_delay(&mut self) -> u64 {
+        if self.is_taking_leadership() {
+            let (lo, hi) = (
+                self.cfg.min_take_leadership_vote_interval_ms,
+                self.cfg.max_take_leadership_vote_interval_ms,
+            );
+            return lo + self.rng.below(hi.saturating_sub(lo));
+        }
         let span = self
             .cfg
             .max_vote_interval_ms
@@ -186,12 +200,20 @@ impl Node {
         }
     }
 
+    // ANCHOR: leader_loss
     fn maintain_as_follower(&mut self) {
         let limit = self.cfg.max_heartbeat_leak * self.cfg.heartbeat_interval_ms;
         if self.now.saturating_sub(self.last_leader_heartbeat) > limit {
             self.change_to_candidate(self.term);
+            if self.cfg.fresh_term_on_leader_loss {
+                // Everyone voted for the lost leader in this term: ask in the next one, after
+                // a random pause so two followers that lost it together do not split the vote.
+                self.last_parse = ParseResult::WaitToVoteNext;
+                self.next_vote_time = self.now + self.next_vote_delay();
+            }
         }
     }
+    // ANCHOR_END: leader_loss
 
     fn maintain_as_leader(&mut self, log: &mut dyn LogStore) {
         if let Some(r) = &self.hb_round {
@@ -364,6 +386,11 @@ impl Node {
         let Some(r) = self.vote_round.as_mut().filter(|r| r.id == round) else {
             return;
         };
+        // A voter accepts in the term it was asked about; an ACCEPT of another term answers
+        // some other round.
+        if resp.result == VoteResult::Accept && resp.term != r.term {
+            return;
+        }
         if resp.result != VoteResult::Unknown {
             r.valid += 1;
         }

@@ -19,6 +19,7 @@ pub mod log;
 pub mod msg;
 mod pusher;
 pub mod rng;
+mod transfer;
 
 use std::collections::BTreeMap;
 
@@ -124,6 +125,28 @@ pub struct NodeConfig {
     /// truncating (see `pusher/dispatcher.rs`). 0.2.2 truncates at once, which can cut entries
     /// whose APPEND acks already counted toward a commit.
     pub compare_walk_forward: bool,
+    /// A follower that lost its leader starts its first vote round in a new term, after a
+    /// random pause of `min_vote_interval_ms..max_vote_interval_ms`. 0.2.2 first asks again in
+    /// the old term, where every member already voted for the lost leader: that round is
+    /// refused by all (or answered ALREADY_HAS_LEADER, which adds `maxHeartBeatLeak` beats
+    /// of waiting), so a failover costs one extra vote interval or more.
+    pub fresh_term_on_leader_loss: bool,
+    /// A leadership transfer is refused when the transferee is this many entries or more
+    /// behind the leader (`maxLeadershipTransferWaitIndex`, 0.2.2: 1000).
+    pub max_leadership_transfer_wait_index: i64,
+    /// The shortest pause before a member told to take leadership asks for votes
+    /// (`minTakeLeadershipVoteIntervalMs`, 0.2.2: 30).
+    pub min_take_leadership_vote_interval_ms: u64,
+    /// The longest such pause (`maxTakeLeadershipVoteIntervalMs`, 0.2.2: 100).
+    pub max_take_leadership_vote_interval_ms: u64,
+    /// How long a leader that hands over leadership waits for the transferee to hold its
+    /// whole ledger before it sends the take-leadership request anyway. 0.2.2 sends it at
+    /// once (the transferee then may lose the vote to a member with a longer ledger).
+    pub transfer_catch_up_ms: u64,
+    /// The member that should lead when it can (`preferredLeaderId`; RocketMQ 4.8.0 passes its
+    /// own `preferredLeaderId` key through). It asks for votes after the short take-leadership
+    /// pause; the driver of a leader that is not it hands leadership over.
+    pub preferred_leader_id: Option<NodeId>,
     /// Seed for the election jitter.
     pub seed: u64,
 }
@@ -152,6 +175,12 @@ impl NodeConfig {
             noop_body: None,
             step_down_on_newer_term: true,
             compare_walk_forward: true,
+            fresh_term_on_leader_loss: true,
+            max_leadership_transfer_wait_index: 1000,
+            min_take_leadership_vote_interval_ms: 30,
+            max_take_leadership_vote_interval_ms: 100,
+            transfer_catch_up_ms: 1000,
+            preferred_leader_id: None,
             seed: 0,
         }
     }
@@ -170,6 +199,9 @@ impl NodeConfig {
         s(&mut self.commit_push_interval_ms);
         s(&mut self.follower_push_wait_ms);
         s(&mut self.max_wait_ack_ms);
+        s(&mut self.min_take_leadership_vote_interval_ms);
+        s(&mut self.max_take_leadership_vote_interval_ms);
+        s(&mut self.transfer_catch_up_ms);
         if self.max_vote_interval_ms <= self.min_vote_interval_ms {
             self.max_vote_interval_ms = self.min_vote_interval_ms + 1;
         }
@@ -231,6 +263,13 @@ pub enum Effect {
         /// The new committed index.
         index: i64,
     },
+    /// A leadership transfer asked through [`Node::transfer_leadership`] ended.
+    TransferResult {
+        /// The request id the driver gave the transfer.
+        req: u64,
+        /// SUCCESS once the transferee leads, or why the transfer failed.
+        code: ResponseCode,
+    },
     /// A client append finished.
     AppendResult {
         /// The request id the driver gave the append.
@@ -272,6 +311,7 @@ enum Outstanding {
         kind: PushType,
         term: i64,
     },
+    Transfer,
 }
 
 /// A client append waiting for the quorum.
@@ -328,6 +368,15 @@ pub struct Node {
     // pusher, follower side
     write_requests: BTreeMap<i64, BufferedPush>,
     last_check_fast_forward: u64,
+
+    // leadership transfer
+    /// `MemberState.transferee`: while set, the leader refuses client appends.
+    transferee: Option<NodeId>,
+    transfer: Option<transfer::Transfer>,
+    /// `MemberState.termToTakeLeadership` (-1: none).
+    term_to_take_leadership: i64,
+    /// The old leader's take-leadership request, answered once our role settles.
+    take_leadership_reply: Option<(NodeId, u64)>,
 }
 
 impl Node {
@@ -346,7 +395,10 @@ impl Node {
             cfg,
             now,
             out: Output::default(),
-            next_id: 1,
+            // Request ids of an earlier life of this member must not match ours: a late answer
+            // to one would be counted for the wrong request (seen in the simulator after a
+            // restart; a real transport loses those answers with the old connection).
+            next_id: 1 + (now << 20),
             outstanding: BTreeMap::new(),
             role: Role::Candidate,
             term: persisted.term,
@@ -368,6 +420,10 @@ impl Node {
             pending: BTreeMap::new(),
             write_requests: BTreeMap::new(),
             last_check_fast_forward: now,
+            transferee: None,
+            transfer: None,
+            term_to_take_leadership: -1,
+            take_leadership_reply: None,
         }
     }
 
@@ -434,6 +490,7 @@ impl Node {
                 Outstanding::Vote { round } => self.vote_failed(round, log),
                 Outstanding::HeartBeat { round } => self.heartbeat_failed(round, peer, log),
                 Outstanding::Push { peer, kind, term } => self.push_failed(&peer, id, kind, term),
+                Outstanding::Transfer => self.finish_transfer(ResponseCode::NetworkError),
             }
             self.pump(log);
         }
@@ -521,6 +578,7 @@ impl Node {
                 self.send_response(&from, id, Response::HeartBeat(resp));
             }
             Request::Push(p) => self.handle_push(from, id, p, log),
+            Request::LeadershipTransfer(t) => self.on_transfer_request(from, id, t, log),
         }
     }
 
@@ -538,6 +596,9 @@ impl Node {
             (Outstanding::Push { peer, kind, term }, Response::Push(p)) => {
                 self.on_push_response(&peer, id, kind, term, p, log)
             }
+            (Outstanding::Transfer, Response::LeadershipTransfer(t)) => {
+                self.on_transfer_response(t)
+            }
             _ => {}
         }
     }
@@ -549,6 +610,7 @@ impl Node {
         let changed = old != role || self.leader != leader;
         if old == Role::Leader && role != Role::Leader {
             self.step_down_cleanup();
+            self.transferee = None;
         }
         if role != Role::Follower {
             self.write_requests.clear();
@@ -564,6 +626,7 @@ impl Node {
                 term: self.term,
                 leader: self.leader.clone(),
             });
+            self.check_take_leadership();
         }
     }
 }

@@ -6,7 +6,8 @@
 //! those of DLedger's JSON bodies; `rpc::wire` converts them.
 //! Book: Part IV "Cluster modes and DLedger". Mirrors `protocol/VoteRequest.java`,
 //! `VoteResponse.java`, `HeartBeatRequest.java`, `HeartBeatResponse.java`,
-//! `PushEntryRequest.java` and `PushEntryResponse.java` of DLedger 0.2.2.
+//! `PushEntryRequest.java`, `PushEntryResponse.java`, `LeadershipTransferRequest.java` and
+//! `LeadershipTransferResponse.java` of DLedger 0.2.2.
 
 use crate::codes::{ResponseCode, VoteResult};
 use crate::entry::Entry;
@@ -120,6 +121,30 @@ pub struct PushResponse {
     pub end_index: i64,
 }
 
+/// Leadership transfer (`LeadershipTransferRequest`). Sent to the leader it asks it to hand
+/// leadership to `transferee_id`; the leader then sends the same body to the transferee,
+/// which takes leadership in the next term.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeadershipTransferRequest {
+    /// The leader's term.
+    pub term: i64,
+    /// The member that hands leadership over, the leader (`transferId`).
+    pub transfer_id: NodeId,
+    /// The member that should lead next (`transfereeId`).
+    pub transferee_id: NodeId,
+    /// The leader's last index when it asked (`takeLeadershipLedgerIndex`).
+    pub take_leadership_ledger_index: i64,
+}
+
+/// The answer to a leadership transfer (`LeadershipTransferResponse`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeadershipTransferResponse {
+    /// The answering member's term.
+    pub term: i64,
+    /// SUCCESS once the transferee leads, or why not.
+    pub code: ResponseCode,
+}
+
 /// A request body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
@@ -129,6 +154,8 @@ pub enum Request {
     HeartBeat(HeartBeatRequest),
     /// `PushEntryRequest`.
     Push(PushRequest),
+    /// `LeadershipTransferRequest`.
+    LeadershipTransfer(LeadershipTransferRequest),
 }
 
 /// A response body.
@@ -140,6 +167,8 @@ pub enum Response {
     HeartBeat(HeartBeatResponse),
     /// `PushEntryResponse`.
     Push(PushResponse),
+    /// `LeadershipTransferResponse`.
+    LeadershipTransfer(LeadershipTransferResponse),
 }
 
 /// A request or the answer to one, with its correlation id.

@@ -58,15 +58,30 @@ impl Group {
                 let out = self.nodes[i].tick(self.now, &mut self.logs[i]);
                 self.collect(i, out, &mut queue);
             }
-            while let Some(env) = queue.pop_front() {
-                let i: usize = env.to[1..].parse().unwrap();
-                let from: usize = env.from[1..].parse().unwrap();
-                if !linked(from, i) {
-                    continue;
-                }
-                let out = self.nodes[i].receive(self.now, env, &mut self.logs[i]);
-                self.collect(i, out, &mut queue);
+            self.drain(&mut queue, &linked);
+        }
+    }
+
+    /// Delivers the messages of an output node `i` produced outside `run`.
+    fn deliver(&mut self, i: usize, out: Output, linked: impl Fn(usize, usize) -> bool) {
+        let mut queue = std::collections::VecDeque::new();
+        self.collect(i, out, &mut queue);
+        self.drain(&mut queue, &linked);
+    }
+
+    fn drain(
+        &mut self,
+        queue: &mut std::collections::VecDeque<Envelope>,
+        linked: &impl Fn(usize, usize) -> bool,
+    ) {
+        while let Some(env) = queue.pop_front() {
+            let i: usize = env.to[1..].parse().unwrap();
+            let from: usize = env.from[1..].parse().unwrap();
+            if !linked(from, i) {
+                continue;
             }
+            let out = self.nodes[i].receive(self.now, env, &mut self.logs[i]);
+            self.collect(i, out, queue);
         }
     }
 
@@ -334,4 +349,96 @@ fn figure_8_is_safe_with_current_term_rule() {
         commits.iter().all(|(_, b)| b.as_ref() == b"y"),
         "only y may commit at index 0: {commits:?}"
     );
+}
+
+#[test]
+fn leadership_transfer_hands_over_in_one_vote_round() {
+    let mut g = Group::new(3);
+    g.run(2000);
+    let l = g.leaders()[0];
+    let term = g.nodes[l].term();
+    for k in 0..5u8 {
+        let out = g.nodes[l].append(g.now, 100 + k as u64, Bytes::from(vec![k]), &mut g.logs[l]);
+        g.deliver(l, out, |_, _| true);
+    }
+    g.run(50);
+    for k in 0..5u64 {
+        assert!(g.effects.iter().any(|(_, e)| matches!(e,
+            Effect::AppendResult { req, result: Ok(_) } if *req == 100 + k)));
+    }
+    let target = (l + 1) % 3;
+    let out = g.nodes[l].transfer_leadership(g.now, 9, Some(&format!("n{target}")), &mut g.logs[l]);
+    g.deliver(l, out, |_, _| true);
+    // appends are refused while the transfer runs
+    let out = g.nodes[l].append(g.now, 200, Bytes::from_static(b"late"), &mut g.logs[l]);
+    assert!(out.effects.iter().any(|e| matches!(
+        e,
+        Effect::AppendResult {
+            req: 200,
+            result: Err(AppendError {
+                code: ResponseCode::LeaderTransferring,
+                ..
+            })
+        }
+    )));
+    let start = g.now;
+    // less than the scaled heartbeat timeout: no election timer is involved
+    g.run(60);
+    assert_eq!(g.leaders(), vec![target], "the transferee leads");
+    assert_eq!(g.nodes[target].term(), term + 1);
+    assert!(g.effects.iter().any(|(i, e)| *i == l
+        && matches!(
+            e,
+            Effect::TransferResult {
+                req: 9,
+                code: ResponseCode::Success
+            }
+        )));
+    assert!(g.now - start <= 60);
+    // the new leader holds every entry of the old one
+    assert!(g.logs[target].end_index() >= 4 + 1);
+}
+
+#[test]
+fn leadership_transfer_to_a_stranger_or_from_a_follower_is_refused() {
+    let mut g = Group::new(3);
+    g.run(2000);
+    let l = g.leaders()[0];
+    let f = (l + 1) % 3;
+    let out = g.nodes[l].transfer_leadership(g.now, 1, Some("n9"), &mut g.logs[l]);
+    assert!(out.effects.iter().any(|e| matches!(
+        e,
+        Effect::TransferResult {
+            req: 1,
+            code: ResponseCode::UnknownMember
+        }
+    )));
+    let out = g.nodes[f].transfer_leadership(g.now, 2, None, &mut g.logs[f]);
+    assert!(out.effects.iter().any(|e| matches!(
+        e,
+        Effect::TransferResult {
+            req: 2,
+            code: ResponseCode::NotLeader
+        }
+    )));
+}
+
+#[test]
+fn a_follower_that_loses_its_leader_votes_in_a_new_term() {
+    let mut g = Group::new(3);
+    g.run(2000);
+    let l = g.leaders()[0];
+    let term = g.nodes[l].term();
+    let dead = l;
+    // heartbeat 100 ms, leak 3 (scaled by 20): 15 ms; vote pause 15..50 ms
+    g.run_linked(600, |a, b| a != dead && b != dead);
+    let others: Vec<usize> = (0..3).filter(|i| *i != dead).collect();
+    let new: Vec<usize> = others
+        .iter()
+        .copied()
+        .filter(|i| g.nodes[*i].role() == Role::Leader)
+        .collect();
+    assert_eq!(new.len(), 1, "a new leader among the survivors");
+    // one term later: no round was spent in the term every member had already voted in
+    assert_eq!(g.nodes[new[0]].term(), term + 1);
 }

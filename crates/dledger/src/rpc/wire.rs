@@ -20,8 +20,8 @@ use base64::{alphabet, Engine};
 
 use crate::codes::{ResponseCode, VoteResult};
 use crate::core::{
-    HeartBeatRequest, HeartBeatResponse, PushRequest, PushResponse, PushType, VoteRequest,
-    VoteResponse,
+    HeartBeatRequest, HeartBeatResponse, LeadershipTransferRequest, LeadershipTransferResponse,
+    PushRequest, PushResponse, PushType, VoteRequest, VoteResponse,
 };
 use crate::entry::Entry;
 
@@ -428,8 +428,33 @@ dledger_body! {
     }
 }
 
+dledger_body! {
+    /// `LeadershipTransferRequest` (and, with only the base fields set, its response).
+    pub struct LeadershipTransferJson {
+        /// The result code (`DLedgerResponseCode`; 200 = SUCCESS, which requests keep).
+        code: i32 = 200,
+        /// The DLedger group (`group`).
+        group?,
+        /// The leader as the sender knows it (`leaderId`).
+        leader_id?,
+        /// The member that sent this body (`localId`).
+        local_id?,
+        /// The member it is sent to (`remoteId`).
+        remote_id?,
+        /// The leader's last index when it asked (`takeLeadershipLedgerIndex`).
+        take_leadership_ledger_index: i64,
+        /// The sender's term (-1 when unset).
+        term: i64 = -1,
+        /// The member that hands leadership over (`transferId`).
+        transfer_id?,
+        /// The member that should lead next (`transfereeId`).
+        transferee_id?,
+    }
+}
+
 routed!(
     Base,
+    LeadershipTransferJson,
     VoteRequestJson,
     VoteResponseJson,
     PushEntryRequestJson,
@@ -588,10 +613,95 @@ pub fn push_response_from(j: &PushEntryResponseJson) -> PushResponse {
     }
 }
 
+/// The JSON body of transfer request `t`; `leader` is who the sender knows as leader.
+pub fn transfer_request(
+    r: &Route,
+    leader: Option<String>,
+    t: &LeadershipTransferRequest,
+) -> LeadershipTransferJson {
+    LeadershipTransferJson {
+        leader_id: leader,
+        take_leadership_ledger_index: t.take_leadership_ledger_index,
+        term: t.term,
+        transfer_id: Some(t.transfer_id.clone()),
+        transferee_id: Some(t.transferee_id.clone()),
+        ..LeadershipTransferJson::routed(r)
+    }
+}
+
+/// The transfer request in `j`; `None` without `transferId` or `transfereeId`.
+pub fn transfer_request_from(j: &LeadershipTransferJson) -> Option<LeadershipTransferRequest> {
+    Some(LeadershipTransferRequest {
+        term: j.term,
+        transfer_id: j.transfer_id.clone()?,
+        transferee_id: j.transferee_id.clone()?,
+        take_leadership_ledger_index: j.take_leadership_ledger_index,
+    })
+}
+
+/// The JSON body of transfer answer `t` (`LeadershipTransferResponse`: base fields only).
+pub fn transfer_response(
+    r: &Route,
+    leader: Option<String>,
+    t: &LeadershipTransferResponse,
+) -> Base {
+    Base {
+        code: t.code.code(),
+        leader_id: leader,
+        term: t.term,
+        ..Base::routed(r)
+    }
+}
+
+/// The transfer answer in `j`.
+pub fn transfer_response_from(j: &Base) -> LeadershipTransferResponse {
+    LeadershipTransferResponse {
+        term: j.term,
+        code: ResponseCode::from_code(j.code),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rmq_remoting::protocol::fastjson;
+
+    #[test]
+    fn transfer_body_has_0_2_2_fields_in_fastjson_order() {
+        let r = Route {
+            group: "g",
+            local_id: "n0",
+            remote_id: "n1",
+        };
+        let t = LeadershipTransferRequest {
+            term: 4,
+            transfer_id: "n0".into(),
+            transferee_id: "n1".into(),
+            take_leadership_ledger_index: 17,
+        };
+        let text = String::from_utf8(
+            fastjson::to_vec(&transfer_request(&r, Some("n0".into()), &t)).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            text,
+            r#"{"code":200,"group":"g","leaderId":"n0","localId":"n0","remoteId":"n1","takeLeadershipLedgerIndex":17,"term":4,"transferId":"n0","transfereeId":"n1"}"#
+        );
+        let back: LeadershipTransferJson = fastjson::from_str(&text).unwrap();
+        assert_eq!(transfer_request_from(&back), Some(t));
+        // a Java admin tool's request without transferId is refused, not guessed
+        let j: LeadershipTransferJson =
+            fastjson::from_str(r#"{"term":"4","transfereeId":"n1"}"#).unwrap();
+        assert_eq!(transfer_request_from(&j), None);
+        let resp: Base = fastjson::from_str(r#"{"code":418,"term":5}"#).unwrap();
+        assert_eq!(
+            transfer_response_from(&resp),
+            LeadershipTransferResponse {
+                term: 5,
+                code: ResponseCode::TakeLeadershipFailed
+            }
+        );
+    }
 
     #[test]
     fn byte_fields_are_rfc4648_base64() {

@@ -40,6 +40,13 @@ pub(crate) enum Cmd {
     },
     /// One of our requests got no answer.
     Lost { peer: String, id: u64 },
+    /// Hand leadership to `transferee` (None: the most up-to-date follower); `term`, when
+    /// given, must be ours. The outcome code goes back on `reply`.
+    Transfer {
+        transferee: Option<String>,
+        term: Option<i64>,
+        reply: oneshot::Sender<ResponseCode>,
+    },
     /// A client append.
     Append {
         body: Bytes,
@@ -56,6 +63,7 @@ pub(crate) struct Driver {
     next_local: u64,
     replies: HashMap<u64, oneshot::Sender<(Response, Option<String>)>>,
     appends: HashMap<u64, oneshot::Sender<Result<Appended, AppendError>>>,
+    transfers: HashMap<u64, oneshot::Sender<ResponseCode>>,
 }
 
 impl Driver {
@@ -79,6 +87,7 @@ impl Driver {
             next_local: 1,
             replies: HashMap::new(),
             appends: HashMap::new(),
+            transfers: HashMap::new(),
         }
     }
 
@@ -150,6 +159,22 @@ impl Driver {
                 let mut store = self.shared.store.lock();
                 self.node.unreachable(now, &peer, id, &mut *store)
             }
+            Cmd::Transfer {
+                transferee,
+                term,
+                reply,
+            } => {
+                if term.is_some_and(|t| t != self.node.term()) {
+                    let _ = reply.send(ResponseCode::InconsistentTerm);
+                    return;
+                }
+                let id = self.next_local;
+                self.next_local += 1;
+                self.transfers.insert(id, reply);
+                let mut store = self.shared.store.lock();
+                self.node
+                    .transfer_leadership(now, id, transferee.as_deref(), &mut *store)
+            }
             Cmd::Append { body, reply } => {
                 let id = self.next_local;
                 self.next_local += 1;
@@ -184,6 +209,12 @@ impl Driver {
                     self.shared.committed_pos.store(pos, Ordering::Release);
                     self.shared.committed_index.store(index, Ordering::Release);
                     self.shared.committed_watch.send_replace(index);
+                }
+                Effect::TransferResult { req, code } => {
+                    info!(id = %self.cfg.self_id, code = code.name(), "leadership transfer ended");
+                    if let Some(tx) = self.transfers.remove(&req) {
+                        let _ = tx.send(code);
+                    }
                 }
                 Effect::AppendResult { req, result } => {
                     if let Some(tx) = self.appends.remove(&req) {

@@ -14,6 +14,7 @@
 //!   role() leader_id() term() watch_role() -> watch::Receiver<RoleState>
 //!   get(index) -> Result<Entry>   committed_index()   committed_pos()   end_index()
 //!   watch_committed() -> watch::Receiver<i64>          (wakes appliers when the commit moves)
+//!   transfer_leadership(Option<transferee>).await                (LEADERSHIP_TRANSFER, as 0.2.2)
 //!   shutdown().await                                             (flush, checkpoint, close sockets)
 //! ```
 //!
@@ -75,6 +76,12 @@ pub enum DLedgerError {
     /// The ledger refused an operation.
     #[error(transparent)]
     Log(#[from] LogError),
+    /// A leadership transfer did not complete.
+    #[error("leadership transfer failed with {code}")]
+    Transfer {
+        /// Why (`DLedgerResponseCode`, e.g. NOT_LEADER, FALL_BEHIND_TOO_MUCH, TIMEOUT).
+        code: ResponseCode,
+    },
     /// The server was shut down before it could answer.
     #[error("the server is shut down")]
     Closed,
@@ -464,6 +471,30 @@ impl DLedgerServer {
     /// Last index in the local ledger.
     pub fn end_index(&self) -> i64 {
         self.shared.store.lock().end_index()
+    }
+
+    /// Hands leadership to `transferee` (None: the follower with the most complete ledger), as
+    /// DLedger 0.2.2's LEADERSHIP_TRANSFER does: new appends are refused with
+    /// LEADER_TRANSFERRING, the transferee catches up, asks for votes in the next term and
+    /// wins. Returns once the transferee leads, or with the code that says why it did not.
+    pub async fn transfer_leadership(
+        &self,
+        transferee: Option<String>,
+    ) -> Result<(), DLedgerError> {
+        let (tx, rx) = oneshot::channel();
+        self.cmds
+            .send(driver::Cmd::Transfer {
+                transferee,
+                term: None,
+                reply: tx,
+            })
+            .await
+            .map_err(|_| DLedgerError::Closed)?;
+        match rx.await {
+            Ok(ResponseCode::Success) => Ok(()),
+            Ok(code) => Err(DLedgerError::Transfer { code }),
+            Err(_) => Err(DLedgerError::Closed),
+        }
     }
 
     /// Stops: no more RPCs, open connections closed, data flushed, checkpoint written.

@@ -169,6 +169,13 @@ impl Transport {
                 fastjson::to_vec(&wire::heartbeat_request(&r, h)),
             ),
             Request::Push(p) => (rc::PUSH, fastjson::to_vec(&wire::push_request(&r, p))),
+            Request::LeadershipTransfer(t) => {
+                let leader = self.shared.role.borrow().leader_id.clone();
+                (
+                    rc::LEADERSHIP_TRANSFER,
+                    fastjson::to_vec(&wire::transfer_request(&r, leader, t)),
+                )
+            }
         };
         let cmd = RemotingCommand::new_request(code).with_body(body.ok()?);
         let answer = match self.client.invoke(addr, cmd, self.timeout).await {
@@ -192,6 +199,9 @@ impl Transport {
             Request::Push(_) => fastjson::from_slice::<wire::PushEntryResponseJson>(body)
                 .ok()
                 .map(|j| Response::Push(wire::push_response_from(&j))),
+            Request::LeadershipTransfer(_) => fastjson::from_slice::<wire::Base>(body)
+                .ok()
+                .map(|j| Response::LeadershipTransfer(wire::transfer_response_from(&j))),
         }
     }
 
@@ -232,6 +242,7 @@ impl Transport {
             rc::APPEND => self.on_append(parse(body)?).await,
             rc::GET => self.on_get(parse(body)?),
             rc::METADATA => self.on_metadata(parse(body)?),
+            rc::LEADERSHIP_TRANSFER => self.on_transfer(parse(body)?).await,
             _ => return None,
         };
         Some(reply)
@@ -364,6 +375,55 @@ impl Transport {
         frame(&out)
     }
 
+    /// LEADERSHIP_TRANSFER: to us as the leader (from a peer or an admin tool that is no
+    /// member: then the driver's own transfer path answers), or to us as the transferee.
+    async fn on_transfer(&self, j: wire::LeadershipTransferJson) -> RemotingCommand {
+        let from = sender(&j.local_id, &j.leader_id);
+        let route = self.route(&from);
+        let req = wire::transfer_request_from(&j);
+        let answer = |code: ResponseCode, term: i64, leader: Option<String>| {
+            frame(&wire::transfer_response(
+                &route,
+                leader,
+                &crate::core::LeadershipTransferResponse { term, code },
+            ))
+        };
+        let known_peer = self.peers.iter().any(|(id, _)| *id == from);
+        match req {
+            Some(t) if t.transfer_id == self.self_id && !known_peer => {
+                if let Some(code) = self.misrouted(j.remote_id.as_deref(), j.group.as_deref()) {
+                    return answer(code, -1, None);
+                }
+                let (tx, rx) = oneshot::channel();
+                let cmd = Cmd::Transfer {
+                    transferee: Some(t.transferee_id.clone()),
+                    term: Some(t.term),
+                    reply: tx,
+                };
+                if self.cmds.send(cmd).await.is_err() {
+                    return answer(ResponseCode::InternalError, -1, None);
+                }
+                let role = || self.shared.role.borrow().clone();
+                match tokio::time::timeout(self.timeout, rx).await {
+                    Ok(Ok(code)) => {
+                        let r = role();
+                        answer(code, r.term, r.leader_id)
+                    }
+                    _ => answer(ResponseCode::Timeout, role().term, role().leader_id),
+                }
+            }
+            req => {
+                let req = req.map(Request::LeadershipTransfer);
+                match self.peer_rpc(&from, &j.remote_id, &j.group, req).await {
+                    Ok((Response::LeadershipTransfer(resp), leader)) => {
+                        frame(&wire::transfer_response(&route, leader, &resp))
+                    }
+                    outcome => answer(refusal(outcome), -1, None),
+                }
+            }
+        }
+    }
+
     fn on_get(&self, j: wire::GetEntriesRequestJson) -> RemotingCommand {
         let role = self.shared.role.borrow().clone();
         let mut out = wire::GetEntriesResponseJson {
@@ -448,7 +508,13 @@ impl RequestProcessor for Processor {
                 Some(r) => Some(r),
                 None if matches!(
                     code,
-                    rc::VOTE | rc::HEART_BEAT | rc::PUSH | rc::APPEND | rc::GET | rc::METADATA
+                    rc::VOTE
+                        | rc::HEART_BEAT
+                        | rc::PUSH
+                        | rc::APPEND
+                        | rc::GET
+                        | rc::METADATA
+                        | rc::LEADERSHIP_TRANSFER
                 ) =>
                 {
                     // The body did not parse (or we are closing): say so like a Java

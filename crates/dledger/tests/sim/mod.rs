@@ -49,6 +49,10 @@ pub struct SimConfig {
     pub noop_on_election: bool,
     pub step_down_on_newer_term: bool,
     pub compare_walk_forward: bool,
+    /// `NodeConfig::fresh_term_on_leader_loss` (false: 0.2.2's first round in the old term).
+    pub fresh_term_on_leader_loss: bool,
+    /// Per mille of client steps at which the leader hands leadership over instead.
+    pub transfer_permille: u64,
     /// Use the real file store (in a temp directory) instead of memory.
     pub file_store: bool,
     /// Timing scale: DLedger's defaults divided by this.
@@ -76,6 +80,8 @@ impl SimConfig {
             noop_on_election: true,
             step_down_on_newer_term: true,
             compare_walk_forward: true,
+            fresh_term_on_leader_loss: true,
+            transfer_permille: 5,
             file_store: false,
             scale: 20,
         }
@@ -354,6 +360,7 @@ impl Sim {
         c.noop_on_election = self.cfg.noop_on_election;
         c.step_down_on_newer_term = self.cfg.step_down_on_newer_term;
         c.compare_walk_forward = self.cfg.compare_walk_forward;
+        c.fresh_term_on_leader_loss = self.cfg.fresh_term_on_leader_loss;
         c.seed = self.rng.next_u64();
         c
     }
@@ -641,6 +648,8 @@ impl Sim {
                     self.slots[i].log.checkpoint();
                 }
             }
+            // A leadership transfer's outcome: safety is what the checks above judge.
+            Effect::TransferResult { .. } => {}
             Effect::AppendResult { req, result } => {
                 if let Ok(a) = result {
                     let body = self.bodies.get(&req).cloned().unwrap_or_default();
@@ -671,6 +680,19 @@ impl Sim {
                 .map(|n| n.role() == Role::Leader)
                 .unwrap_or(false)
         });
+        // Now and then the leader hands leadership over (a graceful stop's first step).
+        let transfer = self.cfg.transfer_permille;
+        if let Some(l) = leader.filter(|_| transfer > 0 && self.chance(transfer)) {
+            let now = self.now;
+            let req = self.next_req;
+            self.next_req += 1;
+            let s = &mut self.slots[l];
+            if let Some(n) = s.node.as_mut() {
+                let out = n.transfer_leadership(now, req, None, &mut s.log);
+                self.absorb(l, out);
+            }
+            return;
+        }
         let target = match leader {
             Some(l) if self.chance(900) => l,
             _ => live[self.rng.below(live.len() as u64) as usize],

@@ -89,16 +89,18 @@ impl Member {
         let port = BROKER_PORT + 10 * i as u16;
         let store = dir.join("store");
         // ANCHOR: member_conf
-        // dLegerHeartBeatTimeIntervalMs is read by our broker only (4.8.0 has no such key and
-        // ignores it): DLedger 0.2.2 beats every 2000 ms and our default is 500 ms, and a
-        // follower must not suspect a leader that beats at the slower pace.
+        // The dLeger* timing keys are read by our broker only (4.8.0 has no such keys and
+        // ignores them): DLedger 0.2.2 beats every 2000 ms, suspects its leader after 3 missed
+        // beats and pauses 300-1000 ms before a vote; our defaults are 100 ms, 5 and 50-200 ms.
+        // In a mixed group every member keeps 0.2.2's clock.
         let conf = format!(
             "brokerClusterName={CLUSTER}\nbrokerName={GROUP}\nlistenPort={port}\n\
              namesrvAddr={NAMESRV}\nbrokerIP1=127.0.0.1\nstorePathRootDir={}\n\
              storePathCommitLog={}\nenableDLegerCommitLog=true\ndLegerGroup={GROUP}\n\
              dLegerPeers={}\ndLegerSelfId={name}\nmappedFileSizeCommitLog={data_file_bytes}\n\
              autoCreateTopicEnable=true\nflushDiskType=ASYNC_FLUSH\n\
-             dLegerHeartBeatTimeIntervalMs=2000\n",
+             dLegerHeartBeatTimeIntervalMs=2000\ndLegerMaxHeartBeatLeak=3\n\
+             dLegerMinVoteIntervalMs=300\ndLegerMaxVoteIntervalMs=1000\n",
             store.display(),
             store.join("commitlog").display(),
             peers(n),

@@ -70,9 +70,10 @@ impl Node {
                     self.run_dispatcher(&peer, log);
                 }
                 self.check_quorum(log);
+                self.drive_transfer(log);
             }
             Role::Follower => self.check_abnormal_pushes(log),
-            Role::Candidate => {}
+            Role::Candidate => self.drive_transfer(log),
         }
     }
 }

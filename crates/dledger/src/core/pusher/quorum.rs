@@ -31,6 +31,9 @@ impl Node {
         if self.role != Role::Leader {
             return fail(self, ResponseCode::NotLeader);
         }
+        if req.is_some() && self.transferee.is_some() {
+            return fail(self, ResponseCode::LeaderTransferring);
+        }
         if self.pending.len() > self.cfg.max_pending_requests {
             return fail(self, ResponseCode::LeaderPendingFull);
         }

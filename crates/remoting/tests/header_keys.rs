@@ -51,6 +51,55 @@ const NOT_HEADERS: &[(&str, &[&str], &str)] = &[
         &["consumerGroup", "maxReconsumeTimes", "unitMode"],
         "ConsumerRunningInfo properties (DefaultMQPushConsumer field names)",
     ),
+    (
+        "crates/broker/src/acl/rules.rs",
+        &[
+            "accessKey",
+            "secretKey",
+            "whiteRemoteAddress",
+            "defaultTopicPerm",
+            "defaultGroupPerm",
+            "topicPerms",
+            "groupPerms",
+        ],
+        "fields of an account in plain_acl.yml (4.8.0 PlainAccessConfig, read by SnakeYAML)",
+    ),
+    (
+        "crates/admin/src/commands/acl_get_config.rs",
+        &[
+            "accessKey",
+            "secretKey",
+            "whiteRemoteAddress",
+            "defaultTopicPerm",
+            "defaultGroupPerm",
+            "topicPerms",
+            "groupPerms",
+        ],
+        "row labels of getAccessConfigSubCommand's output (4.8.0 prints the field names)",
+    ),
+    (
+        "crates/broker/src/acl/admin.rs",
+        &[
+            "accessKey",
+            "secretKey",
+            "whiteRemoteAddress",
+            "defaultTopicPerm",
+            "defaultGroupPerm",
+            "topicPerms",
+            "groupPerms",
+        ],
+        "fields of an account written into plain_acl.yml (codes 50-54 edit the file)",
+    ),
+    (
+        "crates/broker/src/acl/resource.rs",
+        &["originTopic", "consumerGroup"],
+        "4.8.0's PlainAccessValidator.parse reads raw extFields by name, before any header is decoded",
+    ),
+    (
+        "crates/client/src/acl.rs",
+        &["accessKey", "secretKey"],
+        "keys of conf/tools.yml (4.8.0 MQAdminStartup reads them with SnakeYAML)",
+    ),
 ];
 
 /// The extFields keys of every request header that are compound camelCase names.

@@ -58,6 +58,7 @@ pub async fn run(args: Args, out: &mut dyn Write) -> anyhow::Result<()> {
     Ok(())
 }
 
+// ANCHOR: print_trace
 /// Prints Pub blocks, then one block of Sub rows per consumer group.
 pub fn print_trace(
     views: &[TraceView],
@@ -130,6 +131,7 @@ pub fn print_trace(
     }
     Ok(())
 }
+// ANCHOR_END: print_trace
 
 fn row(
     out: &mut dyn Write,

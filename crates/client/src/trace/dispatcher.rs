@@ -177,6 +177,7 @@ async fn run_worker(mut rx: mpsc::Receiver<TraceContext>, producer: Producer, to
     }
 }
 
+// ANCHOR: trace_batch
 /// Groups events by (message topic, region) and joins their lines into bodies of at most
 /// [`MAX_TRACE_BODY_LEN`] characters (a single longer line is a body of its own).
 pub fn bodies(batch: &[TraceContext]) -> Vec<TraceTransfer> {
@@ -207,6 +208,7 @@ pub fn bodies(batch: &[TraceContext]) -> Vec<TraceTransfer> {
     }
     out
 }
+// ANCHOR_END: trace_batch
 
 async fn send_body(producer: &Producer, topic: &str, body: TraceTransfer) {
     let keys: Vec<&str> = body.keys.iter().map(String::as_str).collect();

@@ -42,6 +42,7 @@ pub struct TraceView {
     pub request_id: String,
 }
 
+// ANCHOR: trace_view
 /// The lines of one trace body about `msg_id` (`TraceView.decodeFromTraceTransData`).
 pub fn views_for(msg_id: &str, body: &str) -> Result<Vec<TraceView>, TraceDecodeError> {
     Ok(decode(body)?
@@ -67,6 +68,7 @@ pub fn views_for(msg_id: &str, body: &str) -> Result<Vec<TraceView>, TraceDecode
         })
         .collect())
 }
+// ANCHOR_END: trace_view
 
 #[cfg(test)]
 mod tests {

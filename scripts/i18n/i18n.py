@@ -476,8 +476,15 @@ def build(root: Path, lang: str, out: Path) -> int:
     {{#include}} lines as the template has them and the listings are expanded after it."""
     env = dict(os.environ)
     env["MDBOOK_BOOK__LANGUAGE"] = lang
+    # mdbook-gettext renders fuzzy entries too, and msgmerge's fuzzy guesses for new paragraphs are
+    # often another paragraph's translation (with another heading's anchor). The build reads a copy
+    # without them, so a changed or new paragraph shows in English until it is translated.
+    po_dir = (root / "target" / "i18n-po").resolve()
+    po_dir.mkdir(parents=True, exist_ok=True)
+    run(["msgattrib", "--no-fuzzy", "-o", str(po_dir / f"{lang}.po"), str(root / "po" / f"{lang}.po")])
     env["MDBOOK_PREPROCESSOR__GETTEXT"] = json.dumps(
-        {"command": os.environ.get("MDBOOK_GETTEXT", "mdbook-gettext"), "before": ["links"]})
+        {"command": os.environ.get("MDBOOK_GETTEXT", "mdbook-gettext"), "before": ["links"],
+         "po-dir": str(po_dir)})
     env["MDBOOK_PREPROCESSOR__I18N_TITLES"] = json.dumps(
         {"command": f"{sys.executable} {Path(__file__).resolve()} preprocess", "after": ["gettext"]})
     run([MDBOOK, "build", "-d", str(out.resolve()), str(root)], env=env)

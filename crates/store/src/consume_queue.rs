@@ -56,12 +56,17 @@ impl CqEntry {
     }
 
     /// The placeholder written before the first real entry of a queue that starts at a
-    /// non-zero offset (`fillPreBlank`).
+    /// non-zero offset (`fillPreBlank`), and into a gap of queue offsets.
     pub const BLANK: CqEntry = CqEntry {
         phy_offset: 0,
         size: i32::MAX,
         tags_code: 0,
     };
+
+    /// True for [`Self::BLANK`]: an entry that names no message.
+    pub fn is_blank(&self) -> bool {
+        self.phy_offset == Self::BLANK.phy_offset && self.size == Self::BLANK.size
+    }
 }
 
 /// See the module docs.

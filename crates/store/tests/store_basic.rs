@@ -516,3 +516,52 @@ fn warmed_preallocated_files_work_with_sync_flush() {
     );
     s.shutdown();
 }
+
+/// A gap in a consume queue is filled with placeholder entries. A pull steps over a placeholder
+/// and still hands out every real entry after it: read as a record, the placeholder (position 0)
+/// would fail like a deleted message and take the rest of commit-log file 0 with it, and the
+/// consumer would commit its offset past messages it never got.
+#[test]
+fn a_placeholder_in_a_queue_gap_skips_only_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = DefaultMessageStore::open(small_config(dir.path(), FlushDiskType::SyncFlush)).unwrap();
+    let mut at = Vec::new();
+    for i in 0..3 {
+        let r = s.put_message(msg(
+            "Src",
+            0,
+            &body(i),
+            "TagA",
+            &format!("k{i}"),
+            &format!("U{i}"),
+        ));
+        assert_eq!(r.status, PutMessageStatus::PutOk);
+        let a = r.append.unwrap();
+        at.push((a.wrote_offset, a.wrote_bytes as i32));
+    }
+    wait_dispatched(&s);
+    // Queue offsets 0 and 2 name messages 0 and 2; offset 1 is a gap (a put refused after
+    // its queue offset was taken), which the consume queue fills with a placeholder.
+    let cq = s.find_consume_queue("Gap", 0);
+    cq.put_position(at[0].0, at[0].1, 0, 0).unwrap();
+    cq.put_position(at[2].0, at[2].1, 0, 2).unwrap();
+    assert_eq!(s.get_max_offset_in_queue("Gap", 0), 3);
+
+    for from in [0, 1] {
+        let r = s.get_message("g", "Gap", 0, from, 32, &all);
+        assert_eq!(r.status, GetMessageStatus::Found, "pull from {from}");
+        assert_eq!(r.next_begin_offset, 3, "pull from {from}");
+        let bodies: Vec<Vec<u8>> = r
+            .messages
+            .iter()
+            .map(|b| decode_record(b).unwrap().0.body.to_vec())
+            .collect();
+        let want: Vec<Vec<u8>> = if from == 0 {
+            vec![body(0), body(2)]
+        } else {
+            vec![body(2)]
+        };
+        assert_eq!(bodies, want, "pull from {from}");
+        assert_eq!(*r.message_queue_offsets.last().unwrap(), 2);
+    }
+}

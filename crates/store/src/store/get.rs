@@ -133,6 +133,14 @@ impl DefaultMessageStore {
                     i += 1;
                     continue;
                 }
+                // A placeholder names no message: step over it alone. Read as a record, it
+                // would fail like a deleted one and skip the rest of commit-log file 0 with it
+                // (4.8.0 does that, but writes placeholders only below a queue's min offset;
+                // ours also fill a gap, and the entries after the gap are real).
+                if e.is_blank() {
+                    i += 1;
+                    continue;
+                }
                 let in_disk = max_offset_py - e.phy_offset > memory;
                 if self.is_the_batch_full(
                     e.size,

@@ -82,14 +82,14 @@ mermaid-update: ## re-vendor mermaid.js (book/theme/mermaid.min.js + its LICENSE
 # with po/zh-CN.po's translations swapped in by mdbook-gettext, built into target/book/zh-CN/ so each
 # page has its twin one directory up (the language switch in the page header links the two).
 # LANG is also the locale variable of the environment: only LANG=zh-CN picks the Chinese edition.
-# I18N_STRICT=1 makes untranslated or fuzzy entries fail book-check; it stays 0 (reported only) until
-# the translation is complete.
+# I18N_STRICT=1 (the default: the translation is complete) makes any untranslated or fuzzy entry fail
+# book-check, so CI fails until a changed English paragraph is translated again; I18N_STRICT=0 only reports.
 MDBOOK_I18N_VERSION := 0.4.0
 MDBOOK_GETTEXT := $(shell command -v mdbook-gettext 2>/dev/null || echo $(HOME)/.cargo/bin/mdbook-gettext)
 MDBOOK_XGETTEXT := $(shell command -v mdbook-xgettext 2>/dev/null || echo $(HOME)/.cargo/bin/mdbook-xgettext)
 BOOK_LANG := $(if $(filter zh-CN,$(LANG)),zh-CN,en)
 BOOK_ZH_DIR := target/book/zh-CN
-I18N_STRICT ?= 0
+I18N_STRICT ?= 1
 I18N_ENV := env LANG=C.UTF-8 MDBOOK=$(MDBOOK) MDBOOK_XGETTEXT=$(MDBOOK_XGETTEXT) MDBOOK_GETTEXT=$(MDBOOK_GETTEXT)
 I18N := $(I18N_ENV) python3 scripts/i18n/i18n.py
 ZH_BUILD := $(I18N) build zh-CN $(BOOK_ZH_DIR)

@@ -272,11 +272,12 @@ def stats(root: Path, strict: bool, per_chapter: bool) -> int:
         missing = sum(1 for e in entries if not e.msgstr or e.fuzzy)
         if missing:
             if strict:
-                print(f"i18n: po/{lang}.po has {missing} untranslated or fuzzy messages (I18N_STRICT=1)")
+                print(f"i18n: po/{lang}.po has {missing} untranslated or fuzzy messages (I18N_STRICT=1): "
+                      "translate them (python3 scripts/i18n/i18n.py export, po/README.md)")
                 status = 1
             else:
                 print(f"i18n: po/{lang}.po has {missing} untranslated or fuzzy messages "
-                      "(reported only: I18N_STRICT=0 until the translation is complete)")
+                      "(reported only: I18N_STRICT=0)")
     return status
 
 

@@ -2,7 +2,7 @@
 """The gettext workflow of the book's translations (po/README.md explains it to translators).
 
 mdbook-xgettext (from mdbook-i18n-helpers) extracts every paragraph, heading, list item, table cell
-and quoted mermaid label of book/src into po/messages.pot; po/<lang>.po holds a translation;
+and mermaid diagram of book/src into po/messages.pot; po/<lang>.po holds a translation;
 mdbook-gettext swaps the translations in when the book is built with book.language = <lang>. This
 script wraps the steps so the Makefile and CI call them the same way:
 
@@ -197,9 +197,53 @@ def extract(out: Path, root: Path) -> int:
         ("POT-Creation-Date: " if line.startswith("POT-Creation-Date") else line) + "\n"
         for line in header.msgstr.splitlines()
     )
-    kept = [e for e in body if not prose_free(e.msgid)]
+    kept = add_skipped_diagrams([e for e in body if not prose_free(e.msgid)], root)
     write_po(out, [header] + kept)
     return len(kept)
+
+
+MERMAID_BLOCK = re.compile(r"^```mermaid[ \t]*\n.*?^```[ \t]*$", re.M | re.S)
+
+
+def add_skipped_diagrams(entries: list[Entry], root: Path) -> list[Entry]:
+    """Adds the mermaid diagrams mdbook-xgettext skipped to the template.
+
+    mdbook-xgettext 0.4 extracts a fenced block only when its text holds a double-quoted string, so
+    a diagram whose labels are bare words (`A[commit log] -->|reads| B`) would never be translated.
+    Each such block of a chapter that has messages becomes one message, its whole text as the
+    msgid (what mdbook-xgettext gives a quoted diagram), placed after the messages that precede it
+    in its chapter. mdbook-gettext leaves these blocks alone in a translated build, so
+    translate_diagrams() (run by `preprocess`) swaps their translations in.
+    """
+    files: list[str] = []
+    for e in entries:
+        for s in e.sources:
+            if chapter_of(s) not in files and s.split(":")[0].startswith("book/src/"):
+                files.append(chapter_of(s))
+    by_id = {e.msgid: e for e in entries}
+    for chapter in files:
+        text = (root / "book" / "src" / chapter).read_text(encoding="utf-8")
+        source = f"book/src/{chapter}"
+        for m in MERMAID_BLOCK.finditer(text):
+            block = m.group(0).rstrip(" \t")
+            if block in by_id:
+                entry = by_id[block]
+                if source not in entry.sources:
+                    entry.comments = [c for c in entry.comments if not c.startswith("#:")] + \
+                        ["#: " + " ".join(entry.sources + [source])]
+                continue
+            # After the last message of this chapter whose first line comes before the block.
+            at = None
+            for i, e in enumerate(entries):
+                if source in (s.split(":")[0] for s in e.sources):
+                    at = i if at is None else at
+                    pos = text.find(e.msgid.split("\n", 1)[0])
+                    if 0 <= pos < m.start():
+                        at = i + 1
+            entry = Entry(comments=[f"#: {source}"], msgid=block)
+            entries.insert(len(entries) if at is None else at, entry)
+            by_id[block] = entry
+    return entries
 
 
 def check_pot(root: Path) -> int:
@@ -523,8 +567,31 @@ def unique_anchors(content: str) -> str:
     return "\n".join(out)
 
 
+def translate_diagrams(content: str, translations: dict[str, str]) -> str:
+    """Swaps in the translation of every mermaid block whose whole text is a translated message:
+    the diagrams mdbook-gettext leaves alone because mdbook-xgettext skipped them (see
+    add_skipped_diagrams)."""
+    if not translations:
+        return content
+    return MERMAID_BLOCK.sub(lambda m: translations.get(m.group(0).rstrip(" \t"), m.group(0)), content)
+
+
+def diagram_translations(context: dict) -> dict[str, str]:
+    """The translated (non-fuzzy) mermaid messages of the PO file mdbook-gettext reads."""
+    config = context.get("config", {})
+    lang = config.get("book", {}).get("language")
+    po_dir = config.get("preprocessor", {}).get("gettext", {}).get("po-dir")
+    if not lang or not po_dir:
+        return {}
+    po = Path(context.get("root", ".")) / po_dir / f"{lang}.po"
+    if not po.exists():
+        return {}
+    return {e.msgid: e.msgstr for e in read_po(po)[1:]
+            if e.msgid.startswith("```mermaid") and e.msgstr and not e.fuzzy and not e.obsolete}
+
+
 def preprocess(argv: list[str]) -> int:
-    """Strips a translated heading's `{#english-anchor}` from chapter names and part titles, and
+    """Swaps in the translations of the diagrams mdbook-gettext skips (translate_diagrams), strips a translated heading's `{#english-anchor}` from chapter names and part titles, and
     numbers repeated anchors of a page (unique_anchors).
 
     The message of a chapter's title is also its name in SUMMARY.md, so the translation
@@ -534,7 +601,8 @@ def preprocess(argv: list[str]) -> int:
     """
     if argv[:1] == ["supports"]:
         return 0
-    _context, book = json.load(sys.stdin)
+    context, book = json.load(sys.stdin)
+    diagrams = diagram_translations(context)
 
     def walk(node):
         if isinstance(node, dict):
@@ -542,7 +610,7 @@ def preprocess(argv: list[str]) -> int:
                 if key == "Chapter" and isinstance(value, dict) and isinstance(value.get("name"), str):
                     value["name"] = TITLE_ANCHOR.sub("", value["name"])
                     if isinstance(value.get("content"), str):
-                        value["content"] = unique_anchors(value["content"])
+                        value["content"] = unique_anchors(translate_diagrams(value["content"], diagrams))
                 if key == "PartTitle" and isinstance(value, str):
                     node[key] = TITLE_ANCHOR.sub("", value)
                 else:

@@ -12,6 +12,7 @@ MDBOOK_XGETTEXT and MDBOOK_GETTEXT name the first three when they are not on PAT
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import shutil
@@ -93,6 +94,48 @@ class FuzzyOnChange(unittest.TestCase):
             page = (out / CHAPTER.replace(".md", ".html")).read_text(encoding="utf-8")
             self.assertIn(" ".join(lines[idx].split()[:6]), page)
             self.assertIn('lang="zh-CN"', page)
+
+
+class UnquotedDiagram(unittest.TestCase):
+    """mdbook-xgettext 0.4 skips a fenced block with no double-quoted string: a diagram with bare
+    labels still reaches the template (add_skipped_diagrams) and shows translated in the zh-CN build
+    (translate_diagrams, run by `preprocess` after mdbook-gettext)."""
+
+    BLOCK = "```mermaid\nflowchart LR\n    A[commit log] -->|reput thread| B[consume queue]\n```"
+    ZH_BLOCK = ('```mermaid\nflowchart LR\n    A["CommitLog 提交日志"] -->|"reput 线程"| '
+                'B["ConsumeQueue 消费队列"]\n```')
+
+    def test_unquoted_diagram_is_extracted_and_translated(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            copy_book(root)
+            md = root / "book" / "src" / CHAPTER
+            md.write_text(md.read_text(encoding="utf-8") + "\n" + self.BLOCK + "\n", encoding="utf-8")
+            script = str(Path(i18n.__file__))
+            subprocess.run([sys.executable, script, "--root", str(root), "update"], check=True,
+                           stdout=subprocess.DEVNULL)
+            pot = [e for e in i18n.read_po(root / "po" / "messages.pot") if e.msgid == self.BLOCK]
+            self.assertEqual(len(pot), 1, "the unquoted diagram is not in the template")
+            self.assertEqual(pot[0].sources, [f"book/src/{CHAPTER}"])
+            po = root / "po" / f"{ZH}.po"
+            self.assertEqual([e.msgstr for e in i18n.read_po(po) if e.msgid == self.BLOCK], [""])
+
+            batch = root / "batch.txt"
+            batch.write_text(f"@@@ {json.dumps(self.BLOCK)}\n{self.ZH_BLOCK}\n", encoding="utf-8")
+            subprocess.run([sys.executable, script, "--root", str(root), "import", ZH, str(batch)],
+                           check=True, stdout=subprocess.DEVNULL)
+            out = root / "zh"
+            subprocess.run([sys.executable, script, "--root", str(root), "build", ZH, str(out)], check=True,
+                           capture_output=True)
+            page = html.unescape((out / CHAPTER.replace(".md", ".html")).read_text(encoding="utf-8"))
+            self.assertIn('A["CommitLog 提交日志"] -->|"reput 线程"|', page)
+            self.assertNotIn("A[commit log]", page)
+
+    def test_only_a_whole_translated_block_is_replaced(self):
+        page = f"text\n{self.BLOCK}\n\n```mermaid\nflowchart LR\n    X[other] --> Y\n```\n"
+        done = i18n.translate_diagrams(page, {self.BLOCK: self.ZH_BLOCK})
+        self.assertEqual(done, page.replace(self.BLOCK, self.ZH_BLOCK))
+        self.assertEqual(i18n.translate_diagrams(page, {}), page)
 
 
 class LanguageSwitch(unittest.TestCase):

@@ -232,14 +232,23 @@ def add_skipped_diagrams(entries: list[Entry], root: Path) -> list[Entry]:
                     entry.comments = [c for c in entry.comments if not c.startswith("#:")] + \
                         ["#: " + " ".join(entry.sources + [source])]
                 continue
-            # After the last message of this chapter whose first line comes before the block.
-            at = None
+            # After the last message of this chapter found before the block. The chapter's messages
+            # are looked up in order, each after the one before, by their first words (the extracted
+            # text is reflowed) at the start of a line or a table cell, so a short cell ("broker")
+            # does not match a word of a paragraph. A message shared with an earlier chapter sits
+            # there in the template, out of this chapter's order: only its own messages count.
+            at, cursor = None, 0
             for i, e in enumerate(entries):
-                if source in (s.split(":")[0] for s in e.sources):
-                    at = i if at is None else at
-                    pos = text.find(e.msgid.split("\n", 1)[0])
-                    if 0 <= pos < m.start():
-                        at = i + 1
+                if not e.sources or chapter_of(e.sources[0]) != chapter:
+                    continue
+                at = i if at is None else at
+                words = e.msgid.split()
+                # A short message (a cell, a heading) must end where its cell or line ends.
+                end = r"(?=[ \t*_]*(?:\||\{|$))" if len(words) <= 6 else ""
+                found = re.compile(r"(?:^|\|)[ \t#>*+\-\d.]*(" + r"\s+".join(map(re.escape, words[:6])) + ")"
+                                   + end, re.M).search(text, cursor) if words else None
+                if found and found.start(1) < m.start():
+                    at, cursor = i + 1, found.end()
             entry = Entry(comments=[f"#: {source}"], msgid=block)
             entries.insert(len(entries) if at is None else at, entry)
             by_id[block] = entry

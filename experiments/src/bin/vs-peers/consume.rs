@@ -371,6 +371,9 @@ pub fn write(
     )
 }
 
+/// One row of consume.md: workload, row name, the value, whether higher is better.
+type TableRow<'a> = (&'a str, &'a str, fn(&Run) -> f64, bool);
+
 fn table(p: &Params, systems: &[String], label: fn(&str) -> &str, best: &[Run]) -> String {
     let get = |w: &str, s: &str| best.iter().find(|r| r.workload == w && r.system == s);
     let peers: Vec<&String> = systems.iter().filter(|s| s.as_str() != "ours").collect();

@@ -97,6 +97,13 @@ async fn main() -> anyhow::Result<()> {
         "producer" => run::producer(&opts).await?,
         _ => run::consumer(&opts).await?,
     };
+    // Before the summary line, which stays the last line of the output (scripts `tail -n 1` it).
+    if let (Some(first), Some(last)) = (summary.first_message_s, summary.last_message_s) {
+        println!(
+            "{mode}: first message at {first:.3} s, last at {last:.3} s, {:.0} msg/s between them",
+            summary.busy_rate()
+        );
+    }
     println!(
         "{mode}: {} messages in {:.1} s, {:.0} msg/s avg, {} failures; latency p50 {:.3} ms p99 {:.3} ms p999 {:.3} ms max {:.3} ms",
         summary.messages,
@@ -108,12 +115,6 @@ async fn main() -> anyhow::Result<()> {
         summary.latency_us.p999 as f64 / 1000.0,
         summary.latency_us.max as f64 / 1000.0,
     );
-    if let (Some(first), Some(last)) = (summary.first_message_s, summary.last_message_s) {
-        println!(
-            "{mode}: first message at {first:.3} s, last at {last:.3} s, {:.0} msg/s between them",
-            summary.busy_rate()
-        );
-    }
     if let Some(path) = &opts.json {
         std::fs::write(path, serde_json::to_string_pretty(&summary)?)?;
         println!("summary written to {}", path.display());

@@ -631,7 +631,6 @@ fn load_matrix(
     runs
 }
 
-// ANCHOR: read-matrix
 /// The read workloads, every round, every system in turn: drain a backlog, then the tail.
 fn read_matrix(systems: &[&System], params: &Params, scratch: &Path) -> Vec<consume::Run> {
     let total = (params.rounds * 2 * systems.len()) as u64;
@@ -655,7 +654,6 @@ fn read_matrix(systems: &[&System], params: &Params, scratch: &Path) -> Vec<cons
     bar.finish_and_clear();
     runs
 }
-// ANCHOR_END: read-matrix
 
 /// dledger.md, dledger.svg and dledger.csv from the DLedger runs (best round of each).
 fn write_dledger(out: &Path, params: &Params, runs: &[Run]) -> Result<()> {

@@ -189,7 +189,6 @@ pub fn drain(sys: &System, p: &Params, round: usize, scratch: &Path) -> Run {
 }
 // ANCHOR_END: drain
 
-// ANCHOR: tail
 /// A consumer waits on an empty topic; one sender sends `p.tail_rate` stamped messages a
 /// second; the consumer reports send-to-receive latency.
 pub fn tail(sys: &System, p: &Params, round: usize, scratch: &Path) -> Run {
@@ -245,7 +244,6 @@ pub fn tail(sys: &System, p: &Params, round: usize, scratch: &Path) -> Run {
     }
     run
 }
-// ANCHOR_END: tail
 
 /// The best round per (workload, system): the fastest drain, the lowest tail p99.
 pub fn best(runs: &[Run], systems: &[String]) -> Vec<Run> {

@@ -4,8 +4,9 @@
 //! It re-runs itself inside a private user + network + mount namespace, builds a bridge there
 //! and gives each server (2 name servers, 2 DLedger groups of 3 brokers) a network namespace
 //! of its own ([`net`], [`cluster`]), so links between any two servers can be cut. Producers
-//! of rmq-client send keyed messages synchronously to a topic with 4 queues on each group;
-//! two push consumers of one group read it ([`workload`]). The nemesis ([`nemesis`]) then
+//! of rmq-client and of the official Java client 4.8.0 ([`java`]) send keyed messages
+//! synchronously to a topic with 4 queues on each group; two push consumers of one group read
+//! it ([`workload`]). The nemesis ([`nemesis`]) then
 //! plays faults one after another: kill -9 of a leader or a random broker, SIGSTOP of a leader
 //! for longer than the election timeout, SIGTERM of a leader (a graceful stop), the leader
 //! isolated from its group, the cluster split in halves, a bridge, a ring, a name server
@@ -14,7 +15,10 @@
 //! says whether any acknowledged message was lost, any message appeared that was never sent,
 //! any acknowledged position delivered something else, and whether per-queue order held; it
 //! counts duplicates and, per fault, the longest time without writes and without reads. The
-//! process exits non-zero on any violation.
+//! Java producers' acknowledgements are checked exactly like ours, and the counts are also
+//! given per producer and per client library. The process exits non-zero on any violation.
+//! The Java producers need a JDK and the 4.8.0 jars (Maven fetches them once); `CHAOS_JAVA=0`
+//! or `--no-java` runs without them.
 //!
 //! Full mode: 100 faults, about 15 minutes. `--quick` (CI): 5 faults, about a minute and a
 //! half. Output in `book/src/figures/chaos/` (quick: under `target/`): `faults.csv`,
@@ -49,6 +53,8 @@ mod procs;
 mod checker;
 #[path = "chaos/cluster.rs"]
 mod cluster;
+#[path = "chaos/java.rs"]
+mod java;
 #[path = "chaos/nemesis.rs"]
 mod nemesis;
 #[path = "chaos/net.rs"]
@@ -80,6 +86,9 @@ struct Cli {
     /// Number of faults (full mode; quick mode plays a fixed five).
     #[arg(long, default_value_t = 100)]
     faults: usize,
+    /// Leave out the official Java producers (as `CHAOS_JAVA=0` does).
+    #[arg(long)]
+    no_java: bool,
 }
 
 /// The run's parameters, recorded in meta.json and summary.json.
@@ -87,7 +96,12 @@ struct Cli {
 struct Params {
     seed: u64,
     faults: usize,
+    /// Producers of rmq-client (`p0`, `p1`, ...).
     producers: usize,
+    /// Producers of the official Java client (`j0`, ...), all in one JVM.
+    java_producers: usize,
+    /// The Java client's settings (4.8.0's defaults).
+    java_client: String,
     consumers: usize,
     /// Pause of a producer after an acknowledged send.
     producer_pause_ms: u64,
@@ -102,8 +116,8 @@ struct Params {
     tail_s: u64,
     /// The longest wait for the consumers to receive every acknowledged message.
     drain_max_s: u64,
-    /// The consumers' `pollNameServerInterval` (the producers keep 4.8.0's 30 s and refresh
-    /// a route after a failed send).
+    /// The consumers' `pollNameServerInterval` (the producers keep 4.8.0's 30 s; ours also
+    /// refresh a route after a failed send, the Java client does not).
     consumer_route_poll_ms: u64,
     store_tmpfs_mib: u64,
     /// The brokers' DLedger timing (their defaults).
@@ -119,6 +133,15 @@ impl Params {
             seed: cli.seed,
             faults: q.pick(5, cli.faults),
             producers: q.pick(3, 4),
+            java_producers: if java::enabled(cli.no_java) {
+                q.pick(1, 2)
+            } else {
+                0
+            },
+            java_client:
+                "rocketmq-client 4.8.0 DefaultMQProducer, defaults: sendMsgTimeout 3000 ms, \
+                          retryTimesWhenSendFailed 2, pollNameServerInterval 30000 ms"
+                    .into(),
             consumers: 2,
             producer_pause_ms: 5,
             body_bytes: 100,
@@ -188,6 +211,7 @@ fn main() -> Result<()> {
         if let Some(why) = procs::netns_unavailable() {
             bail!("chaos needs a private network namespace: {why}");
         }
+        java::prepare_for_rerun(cli.no_java, &procs::bin_dir()?.join("chaos-java"))?;
         std::process::exit(procs::rerun_in_private_netns()?);
     }
     let params = Params::new(&cli);
@@ -254,6 +278,39 @@ fn print_table(s: &Summary) {
         v.unacked_delivered,
         s.offsets_behind
     );
+    println!(
+        "{:<8} {:<6} {:>7} {:>7} {:>6} {:>5} {:>9} {:>16} {:>10} {:>21}",
+        "producer",
+        "client",
+        "sends",
+        "acked",
+        "failed",
+        "lost",
+        "misplaced",
+        "order-violations",
+        "duplicates",
+        "unacked-but-delivered"
+    );
+    let rows = v
+        .by_producer
+        .iter()
+        .map(|c| (c.name.as_str(), c))
+        .chain(v.by_client.iter().map(|c| ("all", c)));
+    for (name, c) in rows {
+        println!(
+            "{:<8} {:<6} {:>7} {:>7} {:>6} {:>5} {:>9} {:>16} {:>10} {:>21}",
+            name,
+            c.client.name(),
+            c.sends,
+            c.acked,
+            c.failed,
+            c.lost,
+            c.misplaced,
+            c.order_violations,
+            c.duplicates,
+            c.unacked_delivered
+        );
+    }
     println!(
         "{:<16} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>8}",
         "kind", "faults", "write p50", "write p90", "write max", "read p50", "read max", "redeliv"
@@ -333,6 +390,19 @@ async fn run(cli: &Cli, p: &Params, bin: &Path, dir: &Path) -> Result<Summary> {
             .await?,
         );
     }
+    let java_names: Vec<String> = (0..p.java_producers).map(|i| format!("j{i}")).collect();
+    let mut java_producers = if java_names.is_empty() {
+        None
+    } else {
+        Some(java::JavaProducers::start(
+            &java::classpath()?,
+            &dir.join("java"),
+            &ns,
+            java_names.clone(),
+            Duration::from_millis(p.producer_pause_ms),
+            p.body_bytes,
+        )?)
+    };
     let mut producers = Vec::new();
     for id in 0..p.producers {
         producers.push(tokio::spawn(workload::producer(
@@ -343,12 +413,23 @@ async fn run(cli: &Cli, p: &Params, bin: &Path, dir: &Path) -> Result<Summary> {
             sh.clone(),
         )));
     }
+    let ours: Vec<String> = (0..p.producers).map(|i| format!("p{i}")).collect();
+    let java_part = if java_names.is_empty() {
+        String::new()
+    } else {
+        format!(", {} (Java 4.8.0)", java_names.join(" "))
+    };
     eprintln!(
-        "chaos: load running; {} faults follow after {} s",
+        "chaos: load running: producers {} (ours){java_part}; {} faults follow after {} s",
+        ours.join(" "),
         plan.len(),
         p.warmup_s
     );
     tokio::time::sleep(Duration::from_secs(p.warmup_s)).await;
+    if let Some(j) = java_producers.as_mut() {
+        // The JVM starts in a few seconds; no fault before its first acknowledgement.
+        tokio::task::block_in_place(|| j.wait_acked(Duration::from_secs(60)))?;
+    }
 
     let mut faults: Vec<FaultRecord> = Vec::new();
     for (n, (kind, g)) in plan.iter().enumerate() {
@@ -405,6 +486,14 @@ async fn run(cli: &Cli, p: &Params, bin: &Path, dir: &Path) -> Result<Summary> {
     tokio::time::sleep(Duration::from_secs(p.tail_s)).await;
     sh.stop_producers.store(true, Ordering::Relaxed);
     let mut sends = Vec::new();
+    if let Some(j) = java_producers.take() {
+        // A send in flight may take its whole 3 s timeout, and shutdown() a moment more.
+        let (js, summary) = tokio::task::block_in_place(|| j.stop(&sh, Duration::from_secs(30)))?;
+        for line in summary {
+            eprintln!("chaos: java {line}");
+        }
+        sends.extend(js);
+    }
     for h in producers {
         sends.extend(h.await.context("producer task")??);
     }
@@ -429,14 +518,29 @@ async fn run(cli: &Cli, p: &Params, bin: &Path, dir: &Path) -> Result<Summary> {
             let got: HashSet<&str> = d.iter().map(|x| x.body.as_str()).collect();
             acked.iter().filter(|b| !got.contains(b.as_str())).count()
         };
-        if missing == 0 {
+        // Then until the consumers also reached every queue's end: a send that failed on the
+        // client side may still have been stored, and the offsets check below expects it
+        // consumed too.
+        let tails = if missing == 0 {
+            undelivered_tails(&c, &cl, &sh).await?
+        } else {
+            0
+        };
+        if missing == 0 && tails == 0 {
             break "drained".to_string();
         }
         if drain_start.elapsed() > Duration::from_secs(p.drain_max_s) {
-            break format!(
-                "{missing} acknowledged not delivered after {} s",
-                p.drain_max_s
-            );
+            break if missing > 0 {
+                format!(
+                    "{missing} acknowledged not delivered after {} s",
+                    p.drain_max_s
+                )
+            } else {
+                format!(
+                    "every acknowledged message delivered, but {tails} stored beyond the last delivery after {} s",
+                    p.drain_max_s
+                )
+            };
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
@@ -481,6 +585,46 @@ async fn run(cli: &Cli, p: &Params, bin: &Path, dir: &Path) -> Result<Summary> {
         faults,
         drain,
     })
+}
+
+/// How many messages each group's leader holds beyond the highest offset delivered from its
+/// queue (summed over the queues; a queue whose end is unknown counts 1).
+async fn undelivered_tails(c: &RemotingClient, cl: &Cluster, sh: &Shared) -> Result<i64> {
+    let mut next: HashMap<(String, i32), i64> = HashMap::new();
+    {
+        let d = sh
+            .deliveries
+            .lock()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?;
+        for x in d.iter() {
+            let e = next.entry((x.broker.clone(), x.queue)).or_insert(0);
+            *e = (*e).max(x.offset + 1);
+        }
+    }
+    let api = MqClientApi::new(c.clone());
+    let mut tails = 0;
+    for g in 0..GROUPS.len() {
+        let Some(leader) = cl.leader(c, g).await else {
+            tails += 1;
+            continue;
+        };
+        let addr = cl.nodes[leader].addr();
+        for q in 0..QUEUES {
+            let mq = MessageQueue {
+                topic: TOPIC.to_string(),
+                broker_name: GROUPS[g].to_string(),
+                queue_id: q,
+            };
+            match api.get_max_offset(&addr, &mq, RPC).await {
+                Ok(max) => {
+                    let got = next.get(&(GROUPS[g].to_string(), q)).copied().unwrap_or(0);
+                    tails += (max - got).max(0);
+                }
+                Err(_) => tails += 1,
+            }
+        }
+    }
+    Ok(tails)
 }
 
 /// After the drain: how far the consumer group's committed offsets on each group's leader

@@ -14,6 +14,9 @@
 //! * per fault, the longest time without an acknowledgement (writes) and without a delivery
 //!   (reads) from the affected group, from the fault's start until it is healed and settled.
 //!
+//! Every producer counts alike, ours and the official Java client's: the verdict also splits
+//! the counts per producer and per client library.
+//!
 //! Book: Part IV, "Breaking it on purpose". Mirrors the checker of OpenMessaging-Chaos
 //! (lost, duplicated, out-of-order messages).
 
@@ -23,7 +26,7 @@ use serde::Serialize;
 
 use super::cluster::GROUPS;
 use super::nemesis::FaultKind;
-use super::workload::{Delivery, Outcome, SendRecord};
+use super::workload::{Client, Delivery, Outcome, SendRecord};
 
 /// One fault as it happened.
 #[derive(Debug, Clone, Serialize)]
@@ -87,6 +90,67 @@ pub struct Verdict {
     pub duplicates: usize,
     /// Failed sends whose body was delivered anyway.
     pub unacked_delivered: usize,
+    /// The same counts per client library (ours first).
+    pub by_client: Vec<Counts>,
+    /// The same counts per producer (ours first, then by name).
+    pub by_producer: Vec<Counts>,
+}
+
+/// What the checker counted for one producer, or for all producers of one client library.
+#[derive(Debug, Clone, Serialize)]
+pub struct Counts {
+    /// The producer's name (`p0`, `j0`), or the client library's (`ours`, `java`).
+    pub name: String,
+    /// The client library.
+    pub client: Client,
+    /// Producers counted (1 for one producer).
+    pub producers: usize,
+    /// Sends attempted.
+    pub sends: usize,
+    /// Acknowledged with SEND_OK.
+    pub acked: usize,
+    /// Failed (error or another status).
+    pub failed: usize,
+    /// Acknowledged but never delivered.
+    pub lost: usize,
+    /// Acknowledged at a position that never delivered it.
+    pub misplaced: usize,
+    /// Acknowledged offsets that went down within a queue.
+    pub order_violations: usize,
+    /// Deliveries beyond the first of its bodies.
+    pub duplicates: usize,
+    /// Failed sends whose body was delivered anyway.
+    pub unacked_delivered: usize,
+}
+
+impl Counts {
+    fn new(name: &str, client: Client) -> Counts {
+        Counts {
+            name: name.to_string(),
+            client,
+            producers: 1,
+            sends: 0,
+            acked: 0,
+            failed: 0,
+            lost: 0,
+            misplaced: 0,
+            order_violations: 0,
+            duplicates: 0,
+            unacked_delivered: 0,
+        }
+    }
+
+    fn add(&mut self, o: &Counts) {
+        self.producers += o.producers;
+        self.sends += o.sends;
+        self.acked += o.acked;
+        self.failed += o.failed;
+        self.lost += o.lost;
+        self.misplaced += o.misplaced;
+        self.order_violations += o.order_violations;
+        self.duplicates += o.duplicates;
+        self.unacked_delivered += o.unacked_delivered;
+    }
 }
 
 impl Verdict {
@@ -120,51 +184,80 @@ pub fn verdict(sends: &[SendRecord], deliveries: &[Delivery]) -> Verdict {
         order_violations: 0,
         duplicates: count.values().map(|c| c - 1).sum(),
         unacked_delivered: 0,
+        by_client: Vec::new(),
+        by_producer: Vec::new(),
     };
     // (producer, group, queue) -> last acknowledged offset
-    let mut last: HashMap<(usize, &str, i32), i64> = HashMap::new();
+    let mut last: HashMap<(&str, &str, i32), i64> = HashMap::new();
+    let mut per: BTreeMap<(Client, &str), Counts> = BTreeMap::new();
     for s in sends {
+        let body = s.body.as_str();
+        let p = per
+            .entry((s.client, s.producer.as_str()))
+            .or_insert_with(|| Counts::new(&s.producer, s.client));
+        p.sends += 1;
+        p.duplicates += count.get(body).map_or(0, |c| c - 1);
         match &s.outcome {
             Outcome::Acked {
                 broker,
                 queue,
                 offset,
             } => {
-                v.acked += 1;
-                if !count.contains_key(s.body.as_str()) {
-                    v.lost += 1;
+                p.acked += 1;
+                if !count.contains_key(body) {
+                    p.lost += 1;
                     if v.lost_examples.len() < 20 {
-                        v.lost_examples
-                            .push(s.body[..s.body.len().min(16)].to_string());
+                        v.lost_examples.push(body[..body.len().min(16)].to_string());
                     }
-                } else if !positions.contains(&(s.body.as_str(), broker.as_str(), *queue, *offset))
-                {
-                    v.misplaced += 1;
+                } else if !positions.contains(&(body, broker.as_str(), *queue, *offset)) {
+                    p.misplaced += 1;
                     if v.misplaced_examples.len() < 20 {
                         v.misplaced_examples.push(format!(
                             "{} at {broker}/{queue}/{offset}",
-                            &s.body[..s.body.len().min(16)]
+                            &body[..body.len().min(16)]
                         ));
                     }
                 }
-                let key = (s.producer, broker.as_str(), *queue);
+                let key = (s.producer.as_str(), broker.as_str(), *queue);
                 if let Some(prev) = last.insert(key, *offset) {
                     if *offset <= prev {
-                        v.order_violations += 1;
+                        p.order_violations += 1;
                     }
                 }
             }
             Outcome::Failed => {
-                v.failed += 1;
-                if count.contains_key(s.body.as_str()) {
-                    v.unacked_delivered += 1;
+                p.failed += 1;
+                if count.contains_key(body) {
+                    p.unacked_delivered += 1;
                 }
             }
         }
     }
+    totals(&mut v, per);
     v
 }
 // ANCHOR_END: verdict
+
+/// Fills in the verdict's totals from the per-producer counts.
+fn totals(v: &mut Verdict, per: BTreeMap<(Client, &str), Counts>) {
+    let mut by_client: BTreeMap<Client, Counts> = BTreeMap::new();
+    for ((client, _), p) in &per {
+        let c = by_client.entry(*client).or_insert_with(|| {
+            let mut c = Counts::new(client.name(), *client);
+            c.producers = 0;
+            c
+        });
+        c.add(p);
+    }
+    v.acked = per.values().map(|p| p.acked).sum();
+    v.failed = per.values().map(|p| p.failed).sum();
+    v.lost = per.values().map(|p| p.lost).sum();
+    v.misplaced = per.values().map(|p| p.misplaced).sum();
+    v.order_violations = per.values().map(|p| p.order_violations).sum();
+    v.unacked_delivered = per.values().map(|p| p.unacked_delivered).sum();
+    v.by_client = by_client.into_values().collect();
+    v.by_producer = per.into_values().collect();
+}
 
 /// The longest gap between consecutive times in `times` (sorted) that begins within
 /// `[from, to]`, counting from `from` to the first time after it. A gap that begins in the
@@ -305,7 +398,8 @@ mod tests {
 
     fn send(p: usize, seq: u64, acked: Option<(i32, i64)>) -> SendRecord {
         SendRecord {
-            producer: p,
+            producer: format!("p{p}"),
+            client: Client::Ours,
             body: format!("p{p}-{seq:08}"),
             end_ms: seq as f64 + 1.0,
             outcome: match acked {
@@ -355,6 +449,37 @@ mod tests {
         assert_eq!(v.duplicates, 1);
         assert_eq!(v.unacked_delivered, 1);
         assert!(!v.ok());
+    }
+
+    #[test]
+    fn counts_java_producers_like_ours() {
+        let mut j = send(0, 1, Some((0, 6)));
+        j.producer = "j0".into();
+        j.client = Client::Java;
+        j.body = "j0-00000001".into();
+        let mut j_lost = send(0, 2, Some((1, 3)));
+        j_lost.producer = "j0".into();
+        j_lost.client = Client::Java;
+        j_lost.body = "j0-00000002".into();
+        // the same queue as p0, a lower offset: order holds per producer
+        let sends = vec![send(0, 0, Some((0, 7))), j, j_lost, send(1, 0, None)];
+        let deliveries = vec![got("p0-00000000", 0, 7), got("j0-00000001", 0, 6)];
+        let v = verdict(&sends, &deliveries);
+        assert_eq!((v.sends, v.acked, v.failed, v.lost), (4, 3, 1, 1));
+        assert_eq!(v.order_violations, 0);
+        let names: Vec<&str> = v.by_producer.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["p0", "p1", "j0"]);
+        assert_eq!(v.by_client.len(), 2);
+        let (ours, java) = (&v.by_client[0], &v.by_client[1]);
+        assert_eq!(
+            (ours.client, ours.producers, ours.sends, ours.acked),
+            (Client::Ours, 2, 2, 1)
+        );
+        assert_eq!(
+            (java.client, java.producers, java.acked, java.lost),
+            (Client::Java, 1, 2, 1)
+        );
+        assert_eq!(v.lost_examples, ["j0-00000002"]);
     }
 
     #[test]

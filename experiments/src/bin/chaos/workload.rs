@@ -1,7 +1,7 @@
-//! The chaos experiment's workload: producers of rmq-client sending keyed messages
-//! synchronously to a topic with queues on both DLedger groups, push consumers in one group
-//! reading it, and a monitor that samples who leads each group. Every send and every
-//! delivery is recorded with its time, for the checker.
+//! The chaos experiment's workload: producers of rmq-client (and, in `java.rs`, of the
+//! official Java client) sending keyed messages synchronously to a topic with queues on both
+//! DLedger groups, push consumers in one group reading it, and a monitor that samples who leads
+//! each group. Every send and every delivery is recorded with its time, for the checker.
 //!
 //! Book: Part IV, "Breaking it on purpose". Mirrors what OpenMessaging-Chaos's RocketMQ driver
 //! does with `DefaultMQProducer.send` and a `DefaultMQPushConsumer`.
@@ -17,6 +17,7 @@ use rmq_client::consumer::push::{
 use rmq_client::{Message, Producer, ProducerConfig, SendStatus};
 use rmq_remoting::protocol::ConsumeFromWhere;
 use rmq_remoting::RemotingClient;
+use serde::Serialize;
 
 use super::cluster::GROUPS;
 
@@ -41,11 +42,33 @@ pub enum Outcome {
     Failed,
 }
 
+/// Which client library a producer runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Client {
+    /// rmq-client (this workspace).
+    Ours,
+    /// The official rocketmq-client 4.8.0 (`java/ChaosProducer.java`).
+    Java,
+}
+
+impl Client {
+    /// "ours" or "java".
+    pub fn name(self) -> &'static str {
+        match self {
+            Client::Ours => "ours",
+            Client::Java => "java",
+        }
+    }
+}
+
 /// One send.
 #[derive(Debug, Clone)]
 pub struct SendRecord {
-    /// Which producer.
-    pub producer: usize,
+    /// Which producer: `p0`, `p1`, ... (ours), `j0`, ... (Java); also its keys' prefix.
+    pub producer: String,
+    /// Which client library it runs.
+    pub client: Client,
     /// The body (also the message key).
     pub body: String,
     /// When it returned.
@@ -73,6 +96,9 @@ pub struct Delivery {
 pub struct Shared {
     /// The run's time origin.
     pub t0: Instant,
+    /// The same moment as wall-clock time (ms since the Unix epoch), to place the Java
+    /// producers' times.
+    pub t0_unix_ms: f64,
     /// Set to stop the producers.
     pub stop_producers: AtomicBool,
     /// Set to stop the monitor.
@@ -88,6 +114,7 @@ impl Shared {
     pub fn new() -> Arc<Shared> {
         Arc::new(Shared {
             t0: Instant::now(),
+            t0_unix_ms: chrono::Utc::now().timestamp_micros() as f64 / 1000.0,
             stop_producers: AtomicBool::new(false),
             stop_monitor: AtomicBool::new(false),
             deliveries: Mutex::new(Vec::new()),
@@ -109,8 +136,9 @@ pub async fn producer(
     body_bytes: usize,
     sh: Arc<Shared>,
 ) -> Result<Vec<SendRecord>> {
+    let name = format!("p{id}");
     let mut cfg = ProducerConfig::new("chaos_pg", ns);
-    cfg.client.instance_name = Some(format!("chaos-p{id}"));
+    cfg.client.instance_name = Some(format!("chaos-{name}"));
     let p = Producer::start(cfg)
         .await
         .map_err(|e| anyhow!("starting producer {id}: {e}"))?;
@@ -118,7 +146,7 @@ pub async fn producer(
     let mut out = Vec::new();
     let mut seq = 0u64;
     while !sh.stop_producers.load(Ordering::Relaxed) {
-        let key = format!("p{id}-{seq:08}");
+        let key = format!("{name}-{seq:08}");
         let body = format!("{key}-{pad}");
         let msg = Message::new(TOPIC, body.clone().into_bytes()).with_keys(key);
         let outcome = match p.send(msg).await {
@@ -131,7 +159,8 @@ pub async fn producer(
         };
         let failed = matches!(outcome, Outcome::Failed);
         out.push(SendRecord {
-            producer: id,
+            producer: name.clone(),
+            client: Client::Ours,
             body,
             end_ms: sh.now_ms(),
             outcome,

@@ -50,6 +50,11 @@ pub struct BenchSummary {
     pub latency_us: BenchLatency,
     #[serde(default)]
     pub per_second: Vec<BenchSecond>,
+    /// Seconds after mqbench's start at which its first and last messages were recorded.
+    #[serde(default)]
+    pub first_message_s: Option<f64>,
+    #[serde(default)]
+    pub last_message_s: Option<f64>,
 }
 
 /// Send round trip (producer) or store-to-consume time (consumer), in microseconds.
@@ -267,6 +272,16 @@ pub struct Bench<'a> {
 
 /// Runs mqbench once against `sys`; its per-second lines go to a log file in `scratch`.
 pub fn mqbench(sys: &System, b: &Bench, scratch: &Path) -> Result<BenchSummary> {
+    mqbench_with(sys, b, &[], scratch)
+}
+
+/// `mqbench` with extra arguments (`--messages N`, `--rate R`, `--stamp`).
+pub fn mqbench_with(
+    sys: &System,
+    b: &Bench,
+    extra: &[String],
+    scratch: &Path,
+) -> Result<BenchSummary> {
     let stem = format!("{}-{}-{}", sys.key, b.topic, b.mode);
     let json = scratch.join(format!("{stem}.json"));
     let log = std::fs::File::create(scratch.join(format!("{stem}.log")))?;
@@ -276,6 +291,7 @@ pub fn mqbench(sys: &System, b: &Bench, scratch: &Path) -> Result<BenchSummary> 
         .args(["--batch", &b.batch.to_string()])
         .args(["--duration", &b.secs.to_string()])
         .args(["-g", &b.group])
+        .args(extra)
         .arg("--json")
         .arg(&json)
         .stdout(log.try_clone()?)

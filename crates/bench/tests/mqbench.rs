@@ -145,3 +145,83 @@ async fn producer_then_consumer_write_summaries() {
         "consumer saw every produced message"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn message_limit_rate_and_stamps() {
+    let c = Cluster::start();
+    c.create_topic("BenchS", 2).await;
+    let dir = c.dir.path().to_path_buf();
+    let ns = c.ns.clone();
+    let d = dir.clone();
+    // A consumer that stops at 300 messages, waiting on the empty topic before the sends.
+    let consumer = tokio::task::spawn_blocking(move || {
+        let json = d.join("c.json").display().to_string();
+        run(&[
+            "consumer",
+            "-n",
+            &ns,
+            "-t",
+            "BenchS",
+            "-w",
+            "2",
+            "--stamp",
+            "--messages",
+            "300",
+            "--duration",
+            "30",
+            "--json",
+            &json,
+        ])
+    });
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let ns = c.ns.clone();
+    let d = dir.clone();
+    let begin = Instant::now();
+    // 300 stamped messages at 200 a second: the limit ends the run, not the duration.
+    let p = tokio::task::spawn_blocking(move || {
+        let json = d.join("p.json").display().to_string();
+        run(&[
+            "producer",
+            "-n",
+            &ns,
+            "-t",
+            "BenchS",
+            "-s",
+            "32",
+            "-w",
+            "2",
+            "--rate",
+            "200",
+            "--stamp",
+            "--messages",
+            "300",
+            "--duration",
+            "30",
+            "--json",
+            &json,
+        ])
+    })
+    .await
+    .unwrap();
+    let took = begin.elapsed();
+    let sent = p["messages"].as_u64().unwrap();
+    assert!((300..=302).contains(&sent), "sent {sent}");
+    assert!(
+        took < Duration::from_secs(25),
+        "the limit stops the producer"
+    );
+    assert!(
+        took >= Duration::from_millis(1000),
+        "300 messages at 200/s take more than a second, took {took:?}"
+    );
+    let cons = consumer.await.unwrap();
+    assert!(cons["messages"].as_u64().unwrap() >= 300);
+    // Send-to-receive from the body stamps: microseconds, well under the 30 s run.
+    let p50 = cons["latency_us"]["p50"].as_u64().unwrap();
+    assert!(p50 > 0 && p50 < 10_000_000, "p50 {p50} µs");
+    let (first, last) = (
+        cons["first_message_s"].as_f64().unwrap(),
+        cons["last_message_s"].as_f64().unwrap(),
+    );
+    assert!(first > 0.0 && last > first);
+}

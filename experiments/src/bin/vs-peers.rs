@@ -5,8 +5,10 @@
 //!
 //! `cargo run --release -p experiments --bin vs-peers -- [--quick]`. Full mode: the three
 //! systems, 128 B and 1 KiB messages, sync sends from 1 thread, batches of 32 from 4 threads, sync
-//! sends from 8 threads, best of two rounds; 30 s of idle sampling. `--quick` (CI): ours and Java
-//! only, 1 KiB, short runs, results in `book/src/figures/vs-peers/quick/`. rocketmq-rust is used
+//! sends from 8 threads, best of two rounds; 30 s of idle sampling; then the read path (see
+//! `vs-peers/consume.rs`): a push consumer drains a backlog of 1 M messages of 1 KiB from 8 queues,
+//! and reads a topic fed at 1 000 msg/s (send-to-receive latency). `--quick` (CI): ours and Java
+//! only, 1 KiB, short runs, a backlog of 50 000, results in `book/src/figures/vs-peers/quick/`. rocketmq-rust is used
 //! when its binaries are in `$HOME/.cache/rmq-workbook/rocketmq-rust/bin` (`--install-rocketmq-rust`
 //! builds them there with `cargo install`; that takes a long time on two cores).
 //!
@@ -15,6 +17,8 @@
 //! nothing outlives the run. Book: Part V, "Side by side with Java RocketMQ and rocketmq-rust".
 //! Mirrors 4.8.0's `benchmark/producer.sh` idea (one load tool, many brokers).
 
+#[path = "vs-peers/consume.rs"]
+mod consume;
 #[path = "vs-peers/dledger.rs"]
 mod dledger;
 #[path = "../../peers/procs.rs"]
@@ -112,6 +116,8 @@ struct Params {
     /// The DLedger comparison: its workloads, the systems that ran it, what was skipped.
     dledger_workloads: Vec<Workload>,
     dledger_systems: Vec<String>,
+    /// The read workloads (drain a backlog, tail latency), run on every system.
+    read: consume::Params,
 }
 
 /// One measured run.
@@ -433,6 +439,7 @@ fn run(cli: &Cli, java_possible: bool) -> Result<()> {
             .flat_map(|size| [Workload::new("many", *size), Workload::new("batch", *size)])
             .collect(),
         dledger_systems: Vec::new(),
+        read: consume::Params::new(q.quick),
     };
 
     // ---- start everything, side by side
@@ -499,6 +506,11 @@ fn run(cli: &Cli, java_possible: bool) -> Result<()> {
     // ---- the load matrix: every round, every workload, every system in turn
     let all: Vec<&System> = systems.iter().collect();
     let runs = load_matrix(&all, &params.workloads, &params, "mqbench runs", scratch);
+    let read_runs = if cli.dledger_only {
+        Vec::new()
+    } else {
+        read_matrix(&all, &params, scratch)
+    };
     std::thread::sleep(Duration::from_secs(q.pick(1, 5)));
     let after_load: Vec<(Watched, Option<procs::ProcSample>)> = watched
         .iter()
@@ -543,7 +555,14 @@ fn run(cli: &Cli, java_possible: bool) -> Result<()> {
     };
     write_outputs(&out, &outputs)?;
     write_dledger(&out, &params, &dledger_runs)?;
+    consume::write(&out, &params.read, &read_runs, &params.systems, label)?;
     print_summary(&best, &params.systems, limit_bytes_s);
+    for r in consume::best(&read_runs, &params.systems) {
+        println!(
+            "read {:<6} {:<14} {:>10.0} msg/s  p50 {:.2} ms  p99 {:.2} ms",
+            r.workload, r.system, r.msgs_per_s, r.p50_ms, r.p99_ms
+        );
+    }
     write_meta(&out, EXPERIMENT, q.mode(), started.elapsed(), &params)?;
     eprintln!("wrote {}", out.display());
     Ok(())
@@ -606,6 +625,30 @@ fn load_matrix(
                 runs.push(r);
                 bar.inc(1);
             }
+        }
+    }
+    bar.finish_and_clear();
+    runs
+}
+
+/// The read workloads, every round, every system in turn: drain a backlog, then the tail.
+fn read_matrix(systems: &[&System], params: &Params, scratch: &Path) -> Vec<consume::Run> {
+    let total = (params.rounds * 2 * systems.len()) as u64;
+    let bar = progress_bar(total, "read runs");
+    let mut runs = Vec::new();
+    for round in 0..params.rounds {
+        for sys in systems {
+            bar.set_message(format!("{} drain", sys.key));
+            runs.push(consume::drain(sys, &params.read, round, scratch));
+            bar.inc(1);
+            bar.set_message(format!("{} tail", sys.key));
+            runs.push(consume::tail(sys, &params.read, round, scratch));
+            bar.inc(1);
+        }
+    }
+    for r in &runs {
+        if let Some(e) = &r.error {
+            bar.println(format!("{} / {}: {e}", r.system, r.workload));
         }
     }
     bar.finish_and_clear();

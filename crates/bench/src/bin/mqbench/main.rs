@@ -65,6 +65,17 @@ pub struct Common {
     /// Enable latency fault avoidance (producer).
     #[arg(long = "fault-avoidance")]
     pub fault_avoidance: bool,
+    /// Stop after this many messages (producer: sent; consumer: received; 0 = no limit).
+    #[arg(long = "messages", default_value_t = 0)]
+    pub messages: u64,
+    /// Send at most this many messages per second in total (producer; 0 = as fast as possible).
+    #[arg(long = "rate", default_value_t = 0)]
+    pub rate: u64,
+    /// Producer: write the send time (microseconds since the epoch) into the first 8 bytes of
+    /// each body. Consumer: report send-to-receive latency from that stamp instead of
+    /// store-to-receive from the store timestamp (milliseconds).
+    #[arg(long = "stamp")]
+    pub stamp: bool,
 }
 
 #[tokio::main]
@@ -78,10 +89,21 @@ async fn main() -> anyhow::Result<()> {
     anyhow::ensure!(opts.threads > 0, "--threads must be at least 1");
     anyhow::ensure!(opts.batch > 0, "--batch must be at least 1");
     anyhow::ensure!(opts.size > 0, "--size must be at least 1");
+    anyhow::ensure!(
+        !opts.stamp || opts.size >= 8,
+        "--stamp needs --size of at least 8"
+    );
     let summary = match mode {
         "producer" => run::producer(&opts).await?,
         _ => run::consumer(&opts).await?,
     };
+    // Before the summary line, which stays the last line of the output (scripts `tail -n 1` it).
+    if let (Some(first), Some(last)) = (summary.first_message_s, summary.last_message_s) {
+        println!(
+            "{mode}: first message at {first:.3} s, last at {last:.3} s, {:.0} msg/s between them",
+            summary.busy_rate()
+        );
+    }
     println!(
         "{mode}: {} messages in {:.1} s, {:.0} msg/s avg, {} failures; latency p50 {:.3} ms p99 {:.3} ms p999 {:.3} ms max {:.3} ms",
         summary.messages,

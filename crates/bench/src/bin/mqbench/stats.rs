@@ -43,6 +43,9 @@ pub struct Second {
 }
 
 struct Inner {
+    /// When the first and the last messages were recorded.
+    first: Option<Instant>,
+    last: Option<Instant>,
     interval: Histogram<u64>,
     total: Histogram<u64>,
     count: u64,
@@ -66,6 +69,8 @@ impl Stats {
     pub fn new() -> anyhow::Result<Self> {
         Ok(Stats {
             inner: Arc::new(Mutex::new(Inner {
+                first: None,
+                last: None,
                 interval: histogram()?,
                 total: histogram()?,
                 count: 0,
@@ -79,7 +84,10 @@ impl Stats {
     /// `n` messages done, with one latency sample.
     pub fn record(&self, n: u64, latency: Duration) {
         let us = (latency.as_micros() as u64).clamp(1, 3_600_000_000);
+        let now = Instant::now();
         let mut s = self.inner.lock();
+        s.first.get_or_insert(now);
+        s.last = Some(now);
         let _ = s.interval.record(us);
         let _ = s.total.record(us);
         s.count += n;
@@ -108,6 +116,18 @@ impl Stats {
         out
     }
 
+    /// Messages recorded so far.
+    pub fn count(&self) -> u64 {
+        self.inner.lock().count
+    }
+
+    /// When the first and the last messages were recorded, in seconds after `start`.
+    pub fn span(&self, start: Instant) -> (Option<f64>, Option<f64>) {
+        let s = self.inner.lock();
+        let rel = |t: Option<Instant>| t.map(|t| t.saturating_duration_since(start).as_secs_f64());
+        (rel(s.first), rel(s.last))
+    }
+
     pub fn totals(&self) -> (u64, u64, Percentiles) {
         let s = self.inner.lock();
         (s.count, s.failures, percentiles(&s.total))
@@ -129,6 +149,22 @@ pub struct Summary {
     pub tps_avg: f64,
     pub latency_us: Percentiles,
     pub per_second: Vec<Second>,
+    /// Seconds after the start at which the first and the last message were recorded.
+    pub first_message_s: Option<f64>,
+    pub last_message_s: Option<f64>,
+}
+
+impl Summary {
+    /// Messages per second between the first and the last message (the drain rate of a
+    /// consumer, without its start-up and its idle tail).
+    pub fn busy_rate(&self) -> f64 {
+        match (self.first_message_s, self.last_message_s) {
+            (Some(a), Some(b)) if b > a && self.messages > 1 => {
+                (self.messages - 1) as f64 / (b - a)
+            }
+            _ => self.tps_avg,
+        }
+    }
 }
 
 /// Formats one report line.

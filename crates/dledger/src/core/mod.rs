@@ -538,7 +538,6 @@ impl Node {
         std::mem::take(&mut self.out)
     }
 
-    // ANCHOR: append_admitted
     /// [`Self::append`] for an append the server admitted before it reached the core: the
     /// server refuses LEADER_TRANSFERRING at its door ([`Self::is_transferring`], published
     /// after every step), so an append that passed the door is written even if a transfer
@@ -558,7 +557,6 @@ impl Node {
         self.pump(log);
         std::mem::take(&mut self.out)
     }
-    // ANCHOR_END: append_admitted
 
     /// Tells the core how many admitted client appends wait in the server's queue. A leader
     /// that hands leadership over sends the transfer request only once they are written and

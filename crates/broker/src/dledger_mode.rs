@@ -117,6 +117,9 @@ impl DLedgerMode {
             .dledger
             .max_vote_interval_ms
             .max(cfg.dledger.min_vote_interval_ms + 1);
+        // After an election the first COMPARE often reaches a follower that has not heard
+        // the new leader's heartbeat yet; 0.2.2's 500 ms pause would then be half the outage.
+        sc.node.push_retry_ms = cfg.dledger.push_retry_ms;
         sc.node.preferred_leader_id = cfg.dledger.preferred_leader_id.clone();
         // PHYSICALOFFSET = entry pos + 48, filled in when the leader places the entry
         sc.append_hook = Some(physical_offset_hook());

@@ -280,6 +280,10 @@ config_section! {
         min_vote_interval_ms: u64 = "dLegerMinVoteIntervalMs", Ms, Restart, default 50;
         /// Longest random pause before a vote round (our key; 0.2.2 `maxVoteIntervalMs`: 1000).
         max_vote_interval_ms: u64 = "dLegerMaxVoteIntervalMs", Ms, Restart, default 200;
+        /// Pause before a leader compares logs with a follower again after a failed COMPARE
+        /// or TRUNCATE, e.g. one that does not know the new leader yet (our key; 0.2.2 sleeps
+        /// 500 ms).
+        push_retry_ms: u64 = "dLegerPushRetryMs", Ms, Restart, default 100;
         /// A leader stopped by SIGTERM first hands leadership to its most up-to-date
         /// follower (our key; 4.8.0 just stops).
         transfer_leadership_on_shutdown: bool = "dLegerTransferLeadershipOnShutdown", None,

@@ -200,6 +200,29 @@ impl Node {
         }
     }
 
+    /// When [`Self::maintain`] next has something to do: the leader's next heartbeat (or the
+    /// end of the current round), a follower's heartbeat timeout, a candidate's next vote
+    /// round (or the end of the current one). The driver sleeps until then.
+    pub(super) fn elector_due(&self) -> u64 {
+        match self.role {
+            Role::Leader => match (&self.hb_round, self.last_send_heartbeat) {
+                (Some(r), _) => r.deadline,
+                (None, Some(t)) => t + self.cfg.heartbeat_interval_ms + 1,
+                (None, None) => self.now,
+            },
+            Role::Follower => {
+                self.last_leader_heartbeat
+                    + self.cfg.max_heartbeat_leak * self.cfg.heartbeat_interval_ms
+                    + 1
+            }
+            Role::Candidate => match &self.vote_round {
+                Some(r) => r.deadline,
+                None if self.need_increase_term => self.now,
+                None => self.next_vote_time,
+            },
+        }
+    }
+
     // ANCHOR: leader_loss
     fn maintain_as_follower(&mut self) {
         let limit = self.cfg.max_heartbeat_leak * self.cfg.heartbeat_interval_ms;

@@ -372,6 +372,9 @@ pub struct Node {
     // leadership transfer
     /// `MemberState.transferee`: while set, the leader refuses client appends.
     transferee: Option<NodeId>,
+    /// Client appends the server admitted that have not reached the core yet (see
+    /// [`Node::set_queued_appends`]).
+    queued_appends: usize,
     transfer: Option<transfer::Transfer>,
     /// `MemberState.termToTakeLeadership` (-1: none).
     term_to_take_leadership: i64,
@@ -421,6 +424,7 @@ impl Node {
             write_requests: BTreeMap::new(),
             last_check_fast_forward: now,
             transferee: None,
+            queued_appends: 0,
             transfer: None,
             term_to_take_leadership: -1,
             take_leadership_reply: None,
@@ -469,6 +473,35 @@ impl Node {
         std::mem::take(&mut self.out)
     }
 
+    // ANCHOR: next_due
+    /// The time (in the clock passed to [`Self::tick`]) of the next thing the node does on
+    /// its own: a heartbeat, an election timeout, a vote round, a push to retry or resend, a
+    /// waiting append that expires. A driver may sleep until then instead of ticking every
+    /// few milliseconds; what is not listed here (the follower's wait for out-of-order
+    /// pushes, cleaning up unanswered requests) tolerates a later tick.
+    pub fn next_due(&self) -> u64 {
+        // The elector acts whenever its time has come, so a past time means "now". The
+        // others run on every call (`pump`): a time they left in the past waits for an
+        // event, not for the clock, and must not wake the driver again and again.
+        let future = |t: u64| if t > self.now { t } else { u64::MAX };
+        let mut due = self.elector_due().max(self.now);
+        if matches!(self.role, Role::Leader | Role::Candidate) {
+            if let Some(t) = self.transfer_due() {
+                due = due.min(future(t));
+            }
+        }
+        if self.role == Role::Leader {
+            for d in self.dispatchers.values() {
+                due = due.min(future(d.due(&self.cfg)));
+            }
+            if let Some(p) = self.pending.values().next() {
+                due = due.min(future(p.deadline));
+            }
+        }
+        due
+    }
+    // ANCHOR_END: next_due
+
     /// Handles a message from a peer.
     pub fn receive(&mut self, now: u64, env: Envelope, log: &mut dyn LogStore) -> Output {
         self.advance(now);
@@ -500,9 +533,44 @@ impl Node {
     /// A client asks to append `body`; the answer is an [`Effect::AppendResult`] with `req`.
     pub fn append(&mut self, now: u64, req: u64, body: Bytes, log: &mut dyn LogStore) -> Output {
         self.advance(now);
-        self.client_append(Some(req), body, log);
+        self.client_append(Some(req), body, false, log);
         self.pump(log);
         std::mem::take(&mut self.out)
+    }
+
+    // ANCHOR: append_admitted
+    /// [`Self::append`] for an append the server admitted before it reached the core: the
+    /// server refuses LEADER_TRANSFERRING at its door ([`Self::is_transferring`], published
+    /// after every step), so an append that passed the door is written even if a transfer
+    /// began while it waited in the queue. A broker gives a message its queue offset when it
+    /// queues it; refusing it here would leave that offset unused, a gap in the consume
+    /// queue. 0.2.2 checks and appends in one call under the broker's put lock, which has
+    /// the same effect.
+    pub fn append_admitted(
+        &mut self,
+        now: u64,
+        req: u64,
+        body: Bytes,
+        log: &mut dyn LogStore,
+    ) -> Output {
+        self.advance(now);
+        self.client_append(Some(req), body, true, log);
+        self.pump(log);
+        std::mem::take(&mut self.out)
+    }
+    // ANCHOR_END: append_admitted
+
+    /// Tells the core how many admitted client appends wait in the server's queue. A leader
+    /// that hands leadership over sends the transfer request only once they are written and
+    /// the transferee holds them: an entry appended after the request would leave the old
+    /// leader's log longer than the transferee's, and the transferee would lose the vote.
+    pub fn set_queued_appends(&mut self, n: usize) {
+        self.queued_appends = n;
+    }
+
+    /// Whether a leadership transfer is under way (client appends are refused).
+    pub fn is_transferring(&self) -> bool {
+        self.transferee.is_some()
     }
 
     fn advance(&mut self, now: u64) {

@@ -367,8 +367,18 @@ fn leadership_transfer_hands_over_in_one_vote_round() {
             Effect::AppendResult { req, result: Ok(_) } if *req == 100 + k)));
     }
     let target = (l + 1) % 3;
+    // one append was admitted by the server before the door closed and waits in its queue
+    g.nodes[l].set_queued_appends(1);
     let out = g.nodes[l].transfer_leadership(g.now, 9, Some(&format!("n{target}")), &mut g.logs[l]);
     g.deliver(l, out, |_, _| true);
+    g.run(5);
+    assert!(
+        !g.effects
+            .iter()
+            .any(|(i, e)| *i == l && matches!(e, Effect::TransferResult { .. })),
+        "the transfer waits for the queued append"
+    );
+    assert_eq!(g.leaders(), vec![l]);
     // appends are refused while the transfer runs
     let out = g.nodes[l].append(g.now, 200, Bytes::from_static(b"late"), &mut g.logs[l]);
     assert!(out.effects.iter().any(|e| matches!(
@@ -381,9 +391,29 @@ fn leadership_transfer_hands_over_in_one_vote_round() {
             })
         }
     )));
+    // an append the server admitted before the transfer began is still written: its broker
+    // already gave it a queue offset
+    g.nodes[l].set_queued_appends(0);
+    let out = g.nodes[l].append_admitted(g.now, 201, Bytes::from_static(b"queued"), &mut g.logs[l]);
+    assert!(!out
+        .effects
+        .iter()
+        .any(|e| matches!(e, Effect::AppendResult { req: 201, .. })));
+    g.deliver(l, out, |_, _| true);
     let start = g.now;
     // less than the scaled heartbeat timeout: no election timer is involved
     g.run(60);
+    assert!(
+        g.effects.iter().any(|(i, e)| *i == l
+            && matches!(
+                e,
+                Effect::AppendResult {
+                    req: 201,
+                    result: Ok(_)
+                }
+            )),
+        "the admitted append is committed before leadership moves"
+    );
     assert_eq!(g.leaders(), vec![target], "the transferee leads");
     assert_eq!(g.nodes[target].term(), term + 1);
     assert!(g.effects.iter().any(|(i, e)| *i == l
@@ -395,8 +425,8 @@ fn leadership_transfer_hands_over_in_one_vote_round() {
             }
         )));
     assert!(g.now - start <= 60);
-    // the new leader holds every entry of the old one
-    assert!(g.logs[target].end_index() >= 4 + 1);
+    // the new leader holds every entry of the old one, the admitted append too
+    assert!(g.logs[target].end_index() >= 5 + 1);
 }
 
 #[test]
@@ -441,4 +471,62 @@ fn a_follower_that_loses_its_leader_votes_in_a_new_term() {
     assert_eq!(new.len(), 1, "a new leader among the survivors");
     // one term later: no round was spent in the term every member had already voted in
     assert_eq!(g.nodes[new[0]].term(), term + 1);
+}
+
+impl Group {
+    /// Like `run_linked`, but each node is ticked only when its [`Node::next_due`] has come,
+    /// as the server's driver does. Returns how many ticks each node got.
+    fn run_on_due(&mut self, ms: u64, linked: impl Fn(usize, usize) -> bool) -> Vec<u64> {
+        let mut ticks = vec![0; self.nodes.len()];
+        for _ in 0..ms {
+            self.now += 1;
+            let mut queue = std::collections::VecDeque::new();
+            for i in 0..self.nodes.len() {
+                if self.nodes[i].next_due() <= self.now {
+                    ticks[i] += 1;
+                    let out = self.nodes[i].tick(self.now, &mut self.logs[i]);
+                    self.collect(i, out, &mut queue);
+                }
+            }
+            self.drain(&mut queue, &linked);
+        }
+        ticks
+    }
+}
+
+#[test]
+fn a_group_ticked_only_when_due_elects_replicates_and_fails_over() {
+    let mut g = Group::new(3);
+    g.run_on_due(2000, |_, _| true);
+    let leaders = g.leaders();
+    assert_eq!(leaders.len(), 1, "one leader without a fixed tick");
+    let l = leaders[0];
+    for k in 0..5u64 {
+        let out = g.nodes[l].append(g.now, 300 + k, Bytes::from(vec![k as u8]), &mut g.logs[l]);
+        g.deliver(l, out, |_, _| true);
+    }
+    // an idle second: the nodes wake for heartbeats and timeouts, not every millisecond
+    let hb = g.nodes[l].cfg.heartbeat_interval_ms;
+    let ticks = g.run_on_due(1000, |_, _| true);
+    for k in 0..5u64 {
+        assert!(
+            g.effects.iter().any(|(i, e)| *i == l
+                && matches!(e, Effect::AppendResult { req, result: Ok(_) } if *req == 300 + k)),
+            "append {k} committed"
+        );
+    }
+    for (i, t) in ticks.iter().enumerate() {
+        assert!(
+            *t <= 4 * (1000 / hb) + 5,
+            "node {i} ticked {t} times in an idle second (heartbeat every {hb} ms)"
+        );
+    }
+    assert!(
+        ticks[l] >= 1000 / hb / 2,
+        "the leader still beats: {ticks:?}"
+    );
+    // the leader is cut off: the others elect a new one on their timers alone
+    g.run_on_due(3000, |a, b| a != l && b != l);
+    let others: Vec<usize> = g.leaders().into_iter().filter(|i| *i != l).collect();
+    assert_eq!(others.len(), 1, "a new leader among the others");
 }

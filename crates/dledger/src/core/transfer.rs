@@ -38,6 +38,9 @@ pub(super) struct Transfer {
     started: u64,
     /// The take-leadership request went out.
     sent: bool,
+    /// The server has seen the door closed: appends it admitted before are counted in
+    /// `queued_appends` from the next call on, not in the call that started the transfer.
+    armed: bool,
 }
 
 impl Node {
@@ -143,15 +146,33 @@ impl Node {
             transferee,
             started: self.now,
             sent: false,
+            armed: false,
         });
     }
 
     // ANCHOR_END: start_transfer
 
+    /// When [`Self::drive_transfer`] gives up waiting: for the catch-up, or for the answer.
+    pub(super) fn transfer_due(&self) -> Option<u64> {
+        let t = self.transfer.as_ref()?;
+        let mut wait = self.cfg.transfer_catch_up_ms;
+        if t.sent {
+            wait += self.cfg.vote_wait_ms + self.cfg.max_vote_interval_ms;
+        }
+        Some(t.started + wait + 1)
+    }
+
     // ANCHOR: drive_transfer
     /// Leader side, run with the pusher: once the transferee holds the whole ledger (or the
     /// catch-up time is over), tell it to take leadership; give up when no answer comes.
     pub(super) fn drive_transfer(&mut self, log: &mut dyn LogStore) {
+        let Some(t) = self.transfer.as_mut() else {
+            return;
+        };
+        if !t.armed {
+            t.armed = true;
+            return;
+        }
         let Some(t) = &self.transfer else { return };
         let waited = self.now.saturating_sub(t.started);
         if t.sent {
@@ -168,7 +189,8 @@ impl Node {
         }
         let caught_up =
             self.watermarks.get(&t.transferee).copied().unwrap_or(-1) >= log.end_index();
-        if !caught_up && waited < self.cfg.transfer_catch_up_ms {
+        let settled = caught_up && self.queued_appends == 0;
+        if !settled && waited < self.cfg.transfer_catch_up_ms {
             return;
         }
         let req = LeadershipTransferRequest {

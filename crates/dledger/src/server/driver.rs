@@ -23,6 +23,10 @@ use crate::core::{
     AppendError, Appended, Effect, Envelope, Node, Output, PersistedState, Request, Response, Rpc,
 };
 use crate::store::persist_term;
+use crate::store::DLedgerStore;
+
+/// Timers due within this many milliseconds of each other fire in one wake-up.
+const COALESCE_MS: u64 = 2;
 
 /// What the driver is asked to do.
 pub(crate) enum Cmd {
@@ -95,22 +99,25 @@ impl Driver {
         self.started.elapsed().as_millis() as u64
     }
 
+    // ANCHOR: run
+    /// The event loop: a command (peer message, answer, append, transfer) is handled when it
+    /// arrives; otherwise the driver sleeps until the core's next timer ([`Node::next_due`]),
+    /// at most `max_sleep_ms`. An idle member so wakes for its heartbeats only, instead of
+    /// on a fixed millisecond tick.
     pub async fn run(mut self, mut cmds: mpsc::Receiver<Cmd>, cancel: CancellationToken) {
-        let mut tick = tokio::time::interval(Duration::from_millis(self.cfg.tick_ms.max(1)));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut last_sweep = Instant::now();
-        let sweep_every = Duration::from_millis(self.cfg.flush_interval_ms);
+        let sweep_every = Duration::from_millis(self.cfg.flush_interval_ms.max(1000));
+        let timer = tokio::time::sleep(Duration::ZERO);
+        tokio::pin!(timer);
         loop {
+            let wake = self.wake_at();
+            if timer.deadline() != wake {
+                timer.as_mut().reset(wake);
+            }
             tokio::select! {
                 _ = cancel.cancelled() => break,
-                _ = tick.tick() => {
-                    let now = self.now();
-                    let out = {
-                        let mut store = self.shared.store.lock();
-                        self.node.tick(now, &mut *store)
-                    };
-                    self.carry_out(out);
-                    // (the data files are flushed and the checkpoint written by flush.rs)
+                _ = &mut timer => {
+                    self.fire_timers();
                     if last_sweep.elapsed() >= sweep_every {
                         last_sweep = Instant::now();
                         self.replies.retain(|_, tx| !tx.is_closed());
@@ -129,6 +136,50 @@ impl Driver {
             }));
         }
     }
+    // ANCHOR_END: run
+
+    /// The instant of the core's next timer, at most `max_sleep_ms` from now.
+    fn wake_at(&self) -> tokio::time::Instant {
+        let now = self.now();
+        let wait = self
+            .node
+            .next_due()
+            .saturating_sub(now)
+            .min(self.cfg.max_sleep_ms.max(1));
+        tokio::time::Instant::now() + Duration::from_millis(wait)
+    }
+
+    /// Ticks the core, and again at once for timers due within [`COALESCE_MS`], so that
+    /// timers due together fire in one wake-up (a heartbeat round ends one millisecond
+    /// before the next heartbeat is due).
+    fn fire_timers(&mut self) {
+        let mut now = self.now();
+        for _ in 0..4 {
+            let out = self.with_store(|node, store| node.tick(now, store));
+            self.carry_out(out);
+            let next = self.node.next_due();
+            if next <= now || next > now + COALESCE_MS {
+                break;
+            }
+            now = next;
+        }
+    }
+
+    /// Runs `f` on the core under the store lock; tells the flush task when the log grew.
+    fn with_store(&mut self, f: impl FnOnce(&mut Node, &mut DLedgerStore) -> Output) -> Output {
+        let (out, grew) = {
+            let queued = self.shared.queued.load(Ordering::SeqCst);
+            self.node.set_queued_appends(queued);
+            let mut store = self.shared.store.lock();
+            let before = store.write_pos();
+            let out = f(&mut self.node, &mut store);
+            (out, store.write_pos() != before)
+        };
+        if grew {
+            self.shared.written.notify_one();
+        }
+        out
+    }
 
     fn handle(&mut self, cmd: Cmd) {
         let now = self.now();
@@ -143,8 +194,7 @@ impl Driver {
                     to: me,
                     rpc: Rpc::Request { id, req },
                 };
-                let mut store = self.shared.store.lock();
-                self.node.receive(now, env, &mut *store)
+                self.with_store(|node, store| node.receive(now, env, store))
             }
             Cmd::Answer { from, id, resp } => {
                 let env = Envelope {
@@ -152,12 +202,10 @@ impl Driver {
                     to: me,
                     rpc: Rpc::Response { id, resp },
                 };
-                let mut store = self.shared.store.lock();
-                self.node.receive(now, env, &mut *store)
+                self.with_store(|node, store| node.receive(now, env, store))
             }
             Cmd::Lost { peer, id } => {
-                let mut store = self.shared.store.lock();
-                self.node.unreachable(now, &peer, id, &mut *store)
+                self.with_store(|node, store| node.unreachable(now, &peer, id, store))
             }
             Cmd::Transfer {
                 transferee,
@@ -171,16 +219,20 @@ impl Driver {
                 let id = self.next_local;
                 self.next_local += 1;
                 self.transfers.insert(id, reply);
-                let mut store = self.shared.store.lock();
-                self.node
-                    .transfer_leadership(now, id, transferee.as_deref(), &mut *store)
+                let out = self.with_store(|node, store| {
+                    node.transfer_leadership(now, id, transferee.as_deref(), store)
+                });
+                // The door is closed once this output is carried out; the next call counts
+                // the appends admitted before and lets the transfer go on.
+                self.carry_out(out);
+                self.with_store(|node, store| node.tick(now, store))
             }
             Cmd::Append { body, reply } => {
+                self.shared.queued.fetch_sub(1, Ordering::SeqCst);
                 let id = self.next_local;
                 self.next_local += 1;
                 self.appends.insert(id, reply);
-                let mut store = self.shared.store.lock();
-                self.node.append(now, id, body, &mut *store)
+                self.with_store(|node, store| node.append_admitted(now, id, body, store))
             }
         };
         self.carry_out(out);
@@ -209,6 +261,8 @@ impl Driver {
                     self.shared.committed_pos.store(pos, Ordering::Release);
                     self.shared.committed_index.store(index, Ordering::Release);
                     self.shared.committed_watch.send_replace(index);
+                    // the checkpoint names the committed index
+                    self.shared.written.notify_one();
                 }
                 Effect::TransferResult { req, code } => {
                     info!(id = %self.cfg.self_id, code = code.name(), "leadership transfer ended");
@@ -223,6 +277,10 @@ impl Driver {
                 }
             }
         }
+        // The door for client appends (`DLedgerServer::submit`): closed while a transfer runs.
+        self.shared
+            .transferring
+            .store(self.node.is_transferring(), Ordering::SeqCst);
         // Keep the published term current even when only the term moved.
         let (role, term, leader) = (
             self.node.role(),

@@ -28,7 +28,7 @@ mod flush;
 mod transport;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -105,8 +105,11 @@ pub struct ServerConfig {
     pub index_file_size: i64,
     /// The Raft core's timings and rules.
     pub node: NodeConfig,
-    /// How often the driver ticks the core.
-    pub tick_ms: u64,
+    /// The longest the driver sleeps when the core names no earlier timer (it wakes at the
+    /// core's [`Node::next_due`] otherwise).
+    ///
+    /// [`Node::next_due`]: crate::core::Node::next_due
+    pub max_sleep_ms: u64,
     /// How often written data is forced to disk (0.2.2: 10 ms).
     pub flush_interval_ms: u64,
     /// How often `checkpoint` is written (0.2.2: 3000 ms).
@@ -168,7 +171,7 @@ impl ServerConfig {
             data_file_size: DEFAULT_DATA_FILE_SIZE,
             index_file_size: DEFAULT_INDEX_FILE_SIZE,
             node,
-            tick_ms: 5,
+            max_sleep_ms: 1000,
             flush_interval_ms: 10,
             checkpoint_interval_ms: 3000,
             rpc_timeout_ms: 3000,
@@ -213,6 +216,14 @@ pub(crate) struct Shared {
     /// The committed index again, as a watch: appliers sleep on it instead of polling.
     pub committed_watch: watch::Sender<i64>,
     pub role: watch::Sender<RoleState>,
+    /// Told when the driver wrote to the log or the committed index moved: the flush task
+    /// sleeps on it while there is nothing to flush.
+    pub written: tokio::sync::Notify,
+    /// A leadership transfer runs: new client appends are refused with LEADER_TRANSFERRING
+    /// before they are queued (appends already queued are still written).
+    pub transferring: AtomicBool,
+    /// Client appends admitted through the door and not yet taken by the driver.
+    pub queued: AtomicUsize,
 }
 
 /// A running DLedger member.
@@ -294,6 +305,9 @@ impl DLedgerServer {
             committed_pos: AtomicI64::new(committed_pos),
             committed_watch: watch::Sender::new(committed),
             role: role_tx,
+            transferring: AtomicBool::new(false),
+            queued: AtomicUsize::new(0),
+            written: tokio::sync::Notify::new(),
         });
         let cancel = CancelToken::new();
         let (cmd_tx, cmd_rx) = mpsc::channel(65536);
@@ -364,11 +378,16 @@ impl DLedgerServer {
     /// the order of the entries (hold your own lock around it to pair entries with
     /// queue offsets); await the returned [`PendingAppend`] for the commit.
     pub fn submit(&self, body: impl Into<Bytes>) -> Result<PendingAppend, DLedgerError> {
+        self.admit(1)?;
         let (tx, rx) = oneshot::channel();
         self.cmds
             .try_send(driver::Cmd::Append {
                 body: body.into(),
                 reply: tx,
+            })
+            .map_err(|e| {
+                self.shared.queued.fetch_sub(1, Ordering::SeqCst);
+                e
             })
             .map_err(|e| match e {
                 mpsc::error::TrySendError::Full(_) => DLedgerError::Append {
@@ -383,9 +402,15 @@ impl DLedgerServer {
     /// Queues `bodies` as consecutive entries, all or none (`BatchAppendEntryRequest`):
     /// either every body is queued, in order, or nothing is and the error says why.
     pub fn submit_batch(&self, bodies: Vec<Bytes>) -> Result<Vec<PendingAppend>, DLedgerError> {
+        let n = bodies.len();
+        self.admit(n)?;
         let permits = self
             .cmds
-            .try_reserve_many(bodies.len())
+            .try_reserve_many(n)
+            .map_err(|e| {
+                self.shared.queued.fetch_sub(n, Ordering::SeqCst);
+                e
+            })
             .map_err(|e| match e {
                 mpsc::error::TrySendError::Full(()) => DLedgerError::Append {
                     code: ResponseCode::LeaderPendingFull,
@@ -401,6 +426,28 @@ impl DLedgerServer {
         }
         Ok(out)
     }
+
+    // ANCHOR: transfer_door
+    /// The door for `n` client appends: LEADER_TRANSFERRING while a leadership transfer
+    /// runs, checked before they are queued, so a broker that hears it has not given the
+    /// messages queue offsets yet. Once admitted, an append is written (the driver uses
+    /// [`Node::append_admitted`]). The count goes up before the flag is read and the driver
+    /// sets the flag before it reads the count, so either the append is refused or the
+    /// transfer waits for it.
+    ///
+    /// [`Node::append_admitted`]: crate::core::Node::append_admitted
+    fn admit(&self, n: usize) -> Result<(), DLedgerError> {
+        self.shared.queued.fetch_add(n, Ordering::SeqCst);
+        if self.shared.transferring.load(Ordering::SeqCst) {
+            self.shared.queued.fetch_sub(n, Ordering::SeqCst);
+            return Err(DLedgerError::Append {
+                code: ResponseCode::LeaderTransferring,
+                leader: self.leader_id(),
+            });
+        }
+        Ok(())
+    }
+    // ANCHOR_END: transfer_door
 
     /// Waiting client appends this member takes before it answers LEADER_PENDING_FULL
     /// (`maxPendingRequestsNum`).

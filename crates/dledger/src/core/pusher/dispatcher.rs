@@ -46,6 +46,29 @@ impl Dispatcher {
     }
 }
 
+impl Dispatcher {
+    /// When this dispatcher next acts on its own (not on an answer): a COMPARE or TRUNCATE
+    /// that timed out or may be retried, an APPEND to send again, a COMMIT push.
+    pub(in crate::core) fn due(&self, cfg: &NodeConfig) -> u64 {
+        match self.kind {
+            PushType::Compare | PushType::Truncate => match self.in_flight {
+                Some((_, deadline)) => deadline,
+                None => self.retry_at,
+            },
+            PushType::Append | PushType::Commit => {
+                let commit = self.last_push_commit + cfg.commit_push_interval_ms + 1;
+                let resend = self
+                    .pending
+                    .values()
+                    .min()
+                    .map(|sent| sent + cfg.max_push_timeout_ms + 1)
+                    .unwrap_or(u64::MAX);
+                commit.min(resend)
+            }
+        }
+    }
+}
+
 impl Node {
     pub(in crate::core) fn run_dispatcher(&mut self, peer: &str, log: &mut dyn LogStore) {
         // A few passes so a state change (COMPARE → APPEND) takes effect at once.

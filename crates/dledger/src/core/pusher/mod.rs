@@ -40,7 +40,7 @@ impl Node {
                 .noop_body
                 .as_ref()
                 .map_or_else(Bytes::new, |make| (make.0)());
-            self.client_append(None, body, log);
+            self.client_append(None, body, false, log);
         }
     }
     /// Leaving leadership: fail waiting appends and drop push state.

@@ -10,11 +10,13 @@
 use crate::core::*;
 
 impl Node {
-    /// `DLedgerServer.handleAppend` + `waitAck`.
+    /// `DLedgerServer.handleAppend` + `waitAck`. `admitted`: the server already checked
+    /// for a transfer when it queued the append (see [`Node::append_admitted`]).
     pub(in crate::core) fn client_append(
         &mut self,
         req: Option<u64>,
         body: Bytes,
+        admitted: bool,
         log: &mut dyn LogStore,
     ) {
         let fail = |node: &mut Node, code: ResponseCode| {
@@ -31,7 +33,7 @@ impl Node {
         if self.role != Role::Leader {
             return fail(self, ResponseCode::NotLeader);
         }
-        if req.is_some() && self.transferee.is_some() {
+        if req.is_some() && !admitted && self.transferee.is_some() {
             return fail(self, ResponseCode::LeaderTransferring);
         }
         if self.pending.len() > self.cfg.max_pending_requests {

@@ -5,12 +5,16 @@
 //! (a majority holds it), with PHYSICALOFFSET = entry position + 48.
 //!
 //! 4.8.0 appends to the leader's local log inside the lock and refuses up front what DLedger
-//! would refuse (pending requests full, not leader), so a refused put never takes a queue
-//! offset. Here the entries are queued to the member's driver and written there; the same
-//! guarantee holds because the queueing itself is all-or-nothing and the number of entries
-//! in flight is kept below what the member accepts (`maxPendingRequestsNum`). A member that
-//! lost leadership meanwhile answers NOT_LEADER; its queue offsets are rebuilt from the
-//! consume queues before it takes puts again (the broker's role change). Book: Part IV
+//! would refuse (pending requests full, not leader, a leadership transfer under way), so a
+//! refused put never takes a queue offset. Here the entries are queued to the member's
+//! driver and written there; the same guarantee holds because the queueing itself is
+//! all-or-nothing, the member refuses LEADER_TRANSFERRING at the queue's door and writes
+//! every entry that got in, and the number of entries in flight is kept below what the
+//! member accepts (`maxPendingRequestsNum`). A member that lost leadership meanwhile answers
+//! NOT_LEADER; its queue offsets are rebuilt from the consume queues before it takes puts
+//! again (the broker's role change). Only a full disk refuses an entry that is already
+//! queued: its queue offset stays unused and the dispatcher fills the gap with a
+//! placeholder, which a pull steps over. Book: Part IV
 //! "Cluster modes and DLedger". Mirrors `DLedgerCommitLog.putMessage`/`putMessages` and
 //! `asyncPutMessage(s)` of 4.8.0.
 
@@ -215,11 +219,14 @@ impl DLedgerCommitLog {
                 }
             }
         }
+        // A refusal here (a transfer runs, the queue is full) comes before the queue offsets
+        // are kept: 4.8.0 answers any refused `handleAppend` (pos -1) with OS_PAGECACHE_BUSY.
         let tickets = match server.submit_batch(records) {
             Ok(t) => t,
+            Err(DLedgerError::Closed) => return done(PutMessageStatus::ServiceNotAvailable),
             Err(e) => {
                 tracing::warn!(error = %e, "dledger append refused");
-                return done(error_status(&e));
+                return done(PutMessageStatus::OsPageCacheBusy);
             }
         };
         self.in_flight.fetch_add(msgs.len(), Ordering::AcqRel);

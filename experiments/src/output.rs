@@ -47,15 +47,25 @@ pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
 
-/// A CSV file from a header and rows of already formatted cells (no quoting needed: the
-/// experiments write numbers and identifiers only).
+/// One CSV field: quoted (RFC 4180) when it holds a comma, a quote or a line break, so a
+/// free-text column such as a fault's description cannot shift the columns after it.
+fn csv_field(v: &str) -> String {
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v.to_string()
+    }
+}
+
+/// A CSV file from a header and rows of already formatted cells (quoted where needed).
 pub fn write_csv(path: &Path, header: &[&str], rows: &[Vec<String>]) -> Result<()> {
     let mut f = std::io::BufWriter::new(
         std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
     );
     writeln!(f, "{}", header.join(","))?;
     for row in rows {
-        writeln!(f, "{}", row.join(","))?;
+        let fields: Vec<String> = row.iter().map(|v| csv_field(v)).collect();
+        writeln!(f, "{}", fields.join(","))?;
     }
     f.flush()?;
     Ok(())
@@ -105,6 +115,16 @@ pub fn write_meta_as(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn csv_fields_with_commas_or_quotes_are_quoted() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("t.csv");
+        let rows = vec![vec!["1".to_string(), "a x b, bridge c".into(), "say \"hi\"".into()]];
+        write_csv(&path, &["n", "detail", "note"], &rows).expect("write");
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert_eq!(text, "n,detail,note\n1,\"a x b, bridge c\",\"say \"\"hi\"\"\"\n");
+    }
     use super::*;
 
     #[test]

@@ -17,9 +17,11 @@
 #
 # Used by the vs-peers experiment (experiments/src/bin/vs-peers.rs), by the client's tests
 # against a Java broker (crates/client/tests/java_broker.rs), by the DLedger store interchange
-# (interop/dledger-store/run.sh) and by the mixed-group experiment
-# (experiments/src/bin/mixed-group.rs). Book: Part V, "Side by side with Java RocketMQ and
-# rocketmq-rust", and Part IV, "Replacing a Java node, live".
+# (interop/dledger-store/run.sh), by the mixed-group experiment
+# (experiments/src/bin/mixed-group.rs) and, for the client jars only, by the chaos experiment's
+# Java producer (experiments/src/bin/chaos/java.rs). Book: Part V, "Side by side with Java
+# RocketMQ and rocketmq-rust", and Part IV, "Replacing a Java node, live" and "Breaking it on
+# purpose".
 #
 # The jars are copied by `mvn dependency:copy-dependencies` (pom.xml beside this script) into
 # $RMQ_JAVA_CACHE (default $HOME/.cache/rmq-workbook/java-4.8.0), outside the repository.

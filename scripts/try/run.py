@@ -271,7 +271,16 @@ def main() -> int:
     runner = Runner(run_dir, log_path, args.verbose)
     runner.failed = len(errors)
     runner.failures = [f"format: {m}" for m in errors.values()]
-    busy = runner.cluster.busy_ports() if any(c.profile != "none" for c in chapters) else []
+    # Another cluster on the fixed ports (a `make run`, another `make try`) may be about to end:
+    # wait for it a while (TRY_WAIT_PORTS_S, default 900 s) rather than fail at once.
+    needs_ports = any(c.profile != "none" for c in chapters)
+    wait_until = time.monotonic() + float(os.environ.get("TRY_WAIT_PORTS_S", "900"))
+    busy = runner.cluster.busy_ports() if needs_ports else []
+    if busy:
+        print(f"try: ports {busy} are in use: another cluster runs; waiting for them to be free")
+    while busy and time.monotonic() < wait_until:
+        time.sleep(5)
+        busy = runner.cluster.busy_ports()
     if busy:
         print(f"try: ports {busy} are in use: another cluster runs (make stop, or wait for its flock)")
         return 1

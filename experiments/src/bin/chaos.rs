@@ -603,7 +603,7 @@ async fn undelivered_tails(c: &RemotingClient, cl: &Cluster, sh: &Shared) -> Res
     }
     let api = MqClientApi::new(c.clone());
     let mut tails = 0;
-    for g in 0..GROUPS.len() {
+    for (g, group) in GROUPS.iter().enumerate() {
         let Some(leader) = cl.leader(c, g).await else {
             tails += 1;
             continue;
@@ -612,12 +612,12 @@ async fn undelivered_tails(c: &RemotingClient, cl: &Cluster, sh: &Shared) -> Res
         for q in 0..QUEUES {
             let mq = MessageQueue {
                 topic: TOPIC.to_string(),
-                broker_name: GROUPS[g].to_string(),
+                broker_name: group.to_string(),
                 queue_id: q,
             };
             match api.get_max_offset(&addr, &mq, RPC).await {
                 Ok(max) => {
-                    let got = next.get(&(GROUPS[g].to_string(), q)).copied().unwrap_or(0);
+                    let got = next.get(&(group.to_string(), q)).copied().unwrap_or(0);
                     tails += (max - got).max(0);
                 }
                 Err(_) => tails += 1,
@@ -632,9 +632,9 @@ async fn undelivered_tails(c: &RemotingClient, cl: &Cluster, sh: &Shared) -> Res
 async fn offsets_behind(c: &RemotingClient, cl: &Cluster) -> i64 {
     let api = MqClientApi::new(c.clone());
     let mut behind = 0;
-    for g in 0..GROUPS.len() {
+    for (g, group) in GROUPS.iter().enumerate() {
         let Some(leader) = cl.leader(c, g).await else {
-            eprintln!("chaos: no leader of {} listed at the end", GROUPS[g]);
+            eprintln!("chaos: no leader of {group} listed at the end");
             behind += 1;
             continue;
         };
@@ -642,7 +642,7 @@ async fn offsets_behind(c: &RemotingClient, cl: &Cluster) -> i64 {
         for q in 0..QUEUES {
             let mq = MessageQueue {
                 topic: TOPIC.to_string(),
-                broker_name: GROUPS[g].to_string(),
+                broker_name: group.to_string(),
                 queue_id: q,
             };
             let max = api.get_max_offset(&addr, &mq, RPC).await.unwrap_or(-1);
@@ -653,10 +653,7 @@ async fn offsets_behind(c: &RemotingClient, cl: &Cluster) -> i64 {
                 .flatten()
                 .unwrap_or(-1);
             if committed < max {
-                eprintln!(
-                    "chaos: {}/{q}: committed offset {committed} < max offset {max}",
-                    GROUPS[g]
-                );
+                eprintln!("chaos: {group}/{q}: committed offset {committed} < max offset {max}");
                 behind += max - committed;
             }
         }

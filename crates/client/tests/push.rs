@@ -1,7 +1,8 @@
 //! Push consumers against the real mqnamesrv + mqbroker: clustering splits the
 //! queues and delivers each message once per group, broadcasting delivers
 //! everything to everyone, failures travel through %RETRY%<group>, orderly
-//! consumption keeps queue order, and offsets survive a restart.
+//! consumption keeps queue order, offsets survive a restart, and a pulled batch
+//! is consumed in slices of consume_message_batch_max_size with their ack_index.
 
 mod common;
 
@@ -328,6 +329,109 @@ async fn offsets_survive_a_consumer_restart() {
         .iter()
         .filter(|(w, _)| w == "second")
         .all(|(_, b)| b.starts_with("new")));
+    second.shutdown().await;
+    p.shutdown().await;
+}
+
+/// One pulled batch is consumed in slices of `consume_message_batch_max_size`; a slice's
+/// `ack_index` sends the rest of that slice (only) through the retry topic; nothing is
+/// consumed twice after a restart, so the committed offset passed every slice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn slices_of_a_pulled_batch_keep_batch_size_and_ack_index() {
+    let c = Cluster::start().await;
+    c.create_topic("Sli", 1).await;
+    let p = producer(&c).await;
+    for i in 0..20 {
+        p.send(Message::new("Sli", format!("b{i}"))).await.unwrap();
+    }
+    // Each call: the (body, reconsume_times) it saw.
+    type Call = Vec<(String, i32)>;
+    let calls: Arc<Mutex<Vec<Call>>> = Arc::default();
+    let seen = calls.clone();
+    let listener = MessageListener::concurrently(move |msgs, ctx| {
+        let call: Call = msgs
+            .iter()
+            .map(|m| {
+                (
+                    String::from_utf8_lossy(&m.body).into_owned(),
+                    m.reconsume_times,
+                )
+            })
+            .collect();
+        // The first delivery of b4 acknowledges only what comes before it in its slice.
+        if let Some(i) = call.iter().position(|(b, t)| b == "b4" && *t == 0) {
+            ctx.ack_index = i as i32 - 1;
+        }
+        seen.lock().push(call);
+        ConsumeConcurrentlyStatus::ConsumeSuccess
+    });
+    let mut cfg = config(&c, "CG_SLI", "s1");
+    cfg.consume_message_batch_max_size = 3;
+    let first = PushConsumer::start(cfg, &[("Sli", "*")], listener)
+        .await
+        .unwrap();
+    let delivered = |calls: &[Call]| calls.iter().map(Vec::len).sum::<usize>();
+    // The failed ones come back after the retry topic's first delay level (10 s).
+    let expected = || {
+        let calls = calls.lock();
+        let slice = calls
+            .iter()
+            .find(|c| c.iter().any(|(b, t)| b == "b4" && *t == 0));
+        slice.map(|s| {
+            let i = s.iter().position(|(b, _)| b == "b4").unwrap_or(0);
+            20 + s.len() - i
+        })
+    };
+    wait_until(
+        LONG,
+        "every message, and the retried rest of b4's slice",
+        || expected().is_some_and(|n| delivered(&calls.lock()) >= n),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    first.shutdown().await;
+    let calls = calls.lock().clone();
+    assert!(
+        calls.iter().all(|c| !c.is_empty() && c.len() <= 3),
+        "{calls:?}"
+    );
+    let b4_slice = calls
+        .iter()
+        .find(|c| c.iter().any(|(b, t)| b == "b4" && *t == 0))
+        .cloned()
+        .unwrap_or_default();
+    let i = b4_slice.iter().position(|(b, _)| b == "b4").unwrap_or(0);
+    let failed: BTreeSet<String> = b4_slice[i..].iter().map(|(b, _)| b.clone()).collect();
+    let mut retried = BTreeSet::new();
+    let mut firsts = BTreeSet::new();
+    for (b, t) in calls.iter().flatten() {
+        if *t == 0 {
+            assert!(firsts.insert(b.clone()), "{b} delivered twice: {calls:?}");
+        } else {
+            assert_eq!(*t, 1, "{b}");
+            assert!(retried.insert(b.clone()), "{b} retried twice: {calls:?}");
+        }
+    }
+    assert_eq!(firsts.len(), 20, "{calls:?}");
+    assert_eq!(
+        retried, failed,
+        "exactly the rest of b4's slice came back: {calls:?}"
+    );
+
+    // A new consumer of the group starts after everything: only the new message arrives.
+    let seen: Seen = Arc::default();
+    let second = PushConsumer::start(
+        config(&c, "CG_SLI", "s2"),
+        &[("Sli", "*")],
+        recording("s2", &seen),
+    )
+    .await
+    .unwrap();
+    p.send(Message::new("Sli", "after")).await.unwrap();
+    wait_until(LONG, "the new message", || !seen.lock().is_empty()).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let seen = seen.lock().clone();
+    assert_eq!(seen, vec![("s2".to_string(), "after".to_string())]);
     second.shutdown().await;
     p.shutdown().await;
 }

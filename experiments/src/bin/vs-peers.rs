@@ -62,6 +62,10 @@ struct Cli {
     /// of three); its files are replaced and its metadata goes to meta-dledger.json.
     #[arg(long)]
     dledger_only: bool,
+    /// Run only the read workloads (drain, tail) on our broker and 4.8.0's; the consume
+    /// files are replaced and the metadata goes to meta-read.json.
+    #[arg(long, conflicts_with = "dledger_only")]
+    read_only: bool,
 }
 
 /// One load shape, run against every system.
@@ -459,7 +463,7 @@ fn run(cli: &Cli, java_possible: bool) -> Result<()> {
             .skipped
             .push("java: no private network namespace here".into());
     }
-    if !q.quick && !cli.dledger_only {
+    if !q.quick && !cli.dledger_only && !cli.read_only {
         if rocketmq_rust_installed() {
             eprintln!("starting rocketmq-rust 1.0");
             match start_rocketmq_rust(scratch) {
@@ -480,7 +484,7 @@ fn run(cli: &Cli, java_possible: bool) -> Result<()> {
     // ---- the idle window (fresh servers, routes registered), then warm-up (JIT, page cache)
     std::thread::sleep(Duration::from_secs(q.pick(1, 5)));
     let watched: Vec<Watched> = systems.iter().flat_map(|s| s.procs.clone()).collect();
-    if cli.dledger_only {
+    if cli.dledger_only || cli.read_only {
         params.idle_s = 0;
         params.workloads.clear();
     }
@@ -511,6 +515,26 @@ fn run(cli: &Cli, java_possible: bool) -> Result<()> {
     } else {
         read_matrix(&all, &params, scratch)
     };
+    if cli.read_only {
+        drop(systems);
+        consume::write(&out, &params.read, &read_runs, &params.systems, label)?;
+        for r in consume::best(&read_runs, &params.systems) {
+            println!(
+                "read {:<6} {:<14} {:>10.0} msg/s  p50 {:.2} ms  p99 {:.2} ms  server {:.2} µs/msg",
+                r.workload, r.system, r.msgs_per_s, r.p50_ms, r.p99_ms, r.server_cpu_us_per_msg
+            );
+        }
+        write_meta_as(
+            &out,
+            "meta-read.json",
+            EXPERIMENT,
+            q.mode(),
+            started.elapsed(),
+            &params,
+        )?;
+        eprintln!("wrote {}", out.display());
+        return Ok(());
+    }
     std::thread::sleep(Duration::from_secs(q.pick(1, 5)));
     let after_load: Vec<(Watched, Option<procs::ProcSample>)> = watched
         .iter()

@@ -23,9 +23,25 @@ pub const REBALANCE_LOCK_MAX_LIVE_TIME_MS: i64 = 30_000;
 /// A queue not pulled for this long is considered stuck (`PULL_MAX_IDLE_TIME`).
 pub const PULL_MAX_IDLE_TIME_MS: i64 = 120_000;
 
+/// A buffered message: whole, for orderly consumption, which takes it back out of
+/// the buffer; or only its body size, when the consume service already owns it.
+enum Buffered {
+    Whole(MessageExt),
+    Size(usize),
+}
+
+impl Buffered {
+    fn size(&self) -> usize {
+        match self {
+            Buffered::Whole(m) => m.body.len(),
+            Buffered::Size(n) => *n,
+        }
+    }
+}
+
 #[derive(Default)]
 struct State {
-    msgs: BTreeMap<i64, MessageExt>,
+    msgs: BTreeMap<i64, Buffered>,
     /// Orderly: taken out for consumption, not yet committed.
     consuming: BTreeMap<i64, MessageExt>,
     msg_size: usize,
@@ -70,10 +86,23 @@ impl ProcessQueue {
     /// Adds pulled messages; returns true if a consume task should be started
     /// (orderly dispatch: none is running and there is something to do).
     pub fn put_messages(&self, msgs: &[MessageExt]) -> bool {
+        self.put(msgs, |m| Buffered::Whole(m.clone()))
+    }
+
+    /// Adds pulled messages by offset and body size only, for consumers that keep
+    /// the messages themselves (concurrent push, lite pull): the same bookkeeping
+    /// without a copy of each message. Returns what [`Self::put_messages`] returns.
+    pub fn put_offsets(&self, msgs: &[MessageExt]) -> bool {
+        self.put(msgs, |m| Buffered::Size(m.body.len()))
+    }
+
+    fn put(&self, msgs: &[MessageExt], keep: impl Fn(&MessageExt) -> Buffered) -> bool {
         let mut s = self.state.lock();
         for m in msgs {
-            if s.msgs.insert(m.queue_offset, m.clone()).is_none() {
-                s.msg_size += m.body.len();
+            let b = keep(m);
+            let size = b.size();
+            if s.msgs.insert(m.queue_offset, b).is_none() {
+                s.msg_size += size;
             }
             s.queue_offset_max = s.queue_offset_max.max(m.queue_offset);
         }
@@ -95,7 +124,7 @@ impl ProcessQueue {
         let mut result = s.queue_offset_max + 1;
         for m in msgs {
             if let Some(prev) = s.msgs.remove(&m.queue_offset) {
-                s.msg_size -= prev.body.len();
+                s.msg_size -= prev.size();
             }
         }
         if let Some((first, _)) = s.msgs.iter().next() {
@@ -134,8 +163,16 @@ impl ProcessQueue {
         self.last_consume_ms.store(now, Ordering::Relaxed);
         let mut out = Vec::new();
         while out.len() < n {
-            let Some((off, m)) = s.msgs.pop_first() else {
+            let Some((off, b)) = s.msgs.pop_first() else {
                 break;
+            };
+            let m = match b {
+                Buffered::Whole(m) => m,
+                Buffered::Size(n) => {
+                    // Not kept (never so for orderly consumers): nothing to hand out.
+                    s.msg_size -= n.min(s.msg_size);
+                    continue;
+                }
             };
             s.consuming.insert(off, m.clone());
             out.push(m);
@@ -164,7 +201,7 @@ impl ProcessQueue {
         let mut s = self.state.lock();
         for m in msgs {
             s.consuming.remove(&m.queue_offset);
-            s.msgs.insert(m.queue_offset, m.clone());
+            s.msgs.insert(m.queue_offset, Buffered::Whole(m.clone()));
         }
     }
 
@@ -289,6 +326,23 @@ mod tests {
         assert_eq!(pq.remove_messages(&[msg(10), msg(11)]), 13);
         assert_eq!(pq.remove_messages(&[msg(13), msg(14), msg(15)]), 16);
         assert_eq!(pq.remove_messages(&[msg(16)]), -1);
+    }
+
+    #[test]
+    fn offsets_only_keep_the_same_bookkeeping() {
+        let pq = ProcessQueue::new();
+        let ms: Vec<_> = (10..15).map(msg).collect();
+        pq.put_offsets(&ms);
+        pq.put_offsets(&[msg(12)]); // a duplicate counts once
+        assert_eq!(pq.msg_count(), 5);
+        assert_eq!(pq.msg_size(), 10);
+        assert_eq!(pq.max_span(), 4);
+        assert_eq!(pq.remove_messages(&[msg(11)]), 10);
+        assert_eq!(pq.msg_size(), 8);
+        assert_eq!(pq.remove_messages(&[msg(10), msg(12)]), 13);
+        assert_eq!(pq.remove_messages(&[msg(13), msg(14)]), 15);
+        assert_eq!(pq.msg_size(), 0);
+        assert_eq!(pq.info(7).cached_msg_count, 0);
     }
 
     #[test]

@@ -77,6 +77,9 @@ pub struct Run {
     pub max_ms: f64,
     /// CPU of the name server + broker per message received, in µs.
     pub server_cpu_us_per_msg: f64,
+    /// CPU of the consumer process (mqbench, the same client for every system) per message
+    /// received, in µs.
+    pub client_cpu_us_per_msg: f64,
     pub error: Option<String>,
 }
 
@@ -93,11 +96,12 @@ impl Run {
             p999_ms: 0.0,
             max_ms: 0.0,
             server_cpu_us_per_msg: 0.0,
+            client_cpu_us_per_msg: 0.0,
             error: None,
         }
     }
 
-    fn fill(&mut self, got: &crate::systems::BenchSummary, cpu_s: f64) {
+    fn fill(&mut self, got: &crate::systems::BenchSummary, cpu_s: f64, client_cpu_s: f64) {
         let ms = |us: u64| us as f64 / 1000.0;
         self.messages = got.messages;
         self.p50_ms = ms(got.latency_us.p50);
@@ -110,6 +114,7 @@ impl Run {
         };
         if got.messages > 0 {
             self.server_cpu_us_per_msg = cpu_s / got.messages as f64 * 1e6;
+            self.client_cpu_us_per_msg = client_cpu_s / got.messages as f64 * 1e6;
         }
     }
 }
@@ -129,6 +134,17 @@ fn create_topic(sys: &System, topic: &str, queues: i32) -> Result<()> {
     // Creating a topic registers the broker with the name server again: give it a moment.
     std::thread::sleep(Duration::from_millis(500));
     Ok(())
+}
+
+/// CPU seconds (user + system) of the child processes this process has waited for.
+fn children_cpu_s() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) } != 0 {
+        return 0.0;
+    }
+    let s = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    s(u.ru_utime) + s(u.ru_stime)
 }
 
 /// Server CPU seconds spent while `f` runs.
@@ -169,9 +185,13 @@ pub fn drain(sys: &System, p: &Params, round: usize, scratch: &Path) -> Run {
             ..fill
         };
         let n = ["--messages".to_string(), sent.messages.to_string()];
+        // The servers run until the end, so the children waited for meanwhile are the one
+        // mqbench consumer: its CPU is the difference.
+        let client_before = children_cpu_s();
         let (got, cpu) = server_cpu(sys, || mqbench_with(sys, &read, &n, scratch));
+        let client_cpu = children_cpu_s() - client_before;
         let got = got.context("draining")?;
-        run.fill(&got, cpu);
+        run.fill(&got, cpu, client_cpu);
         if got.messages < sent.messages {
             anyhow::bail!(
                 "drained {} of {} messages in {} s",
@@ -233,7 +253,7 @@ pub fn tail(sys: &System, p: &Params, round: usize, scratch: &Path) -> Run {
         });
         let sent = sent.context("sending")?;
         let got = got.context("consuming")?;
-        run.fill(&got, cpu);
+        run.fill(&got, cpu, 0.0);
         if got.messages < sent.messages {
             anyhow::bail!("received {} of {} messages", got.messages, sent.messages);
         }
@@ -266,7 +286,7 @@ pub fn best(runs: &[Run], systems: &[String]) -> Vec<Run> {
     out
 }
 
-const COLUMNS: [&str; 12] = [
+const COLUMNS: [&str; 13] = [
     "system",
     "workload",
     "round",
@@ -277,6 +297,7 @@ const COLUMNS: [&str; 12] = [
     "p999_ms",
     "max_ms",
     "server_cpu_us_per_msg",
+    "client_cpu_us_per_msg",
     "error",
     "best",
 ];
@@ -312,6 +333,7 @@ pub fn write(
                 format!("{:.3}", r.p999_ms),
                 format!("{:.3}", r.max_ms),
                 format!("{:.2}", r.server_cpu_us_per_msg),
+                format!("{:.2}", r.client_cpu_us_per_msg),
                 r.error
                     .clone()
                     .map(|e| format!("\"{}\"", e.replace('"', "'")))
@@ -386,12 +408,18 @@ fn table(p: &Params, systems: &[String], label: fn(&str) -> &str, best: &[Run]) 
     md.push_str(&"---:|".repeat(systems.len() + peers.len()));
     md.push('\n');
     let drain = format!("drain {} × {} B, msg/s", p.backlog, p.size);
-    let rows: [TableRow; 4] = [
+    let rows: [TableRow; 5] = [
         ("drain", drain.as_str(), |r| r.msgs_per_s, true),
         (
             "drain",
             "drain, server CPU µs per message",
             |r| r.server_cpu_us_per_msg,
+            false,
+        ),
+        (
+            "drain",
+            "drain, consumer CPU µs per message",
+            |r| r.client_cpu_us_per_msg,
             false,
         ),
         ("tail", "tail, send to receive p50 ms", |r| r.p50_ms, false),

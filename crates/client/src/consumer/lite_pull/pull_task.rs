@@ -114,7 +114,7 @@ async fn pull_once(inner: &Arc<LiteInner>, state: &Arc<QueueState>) -> Duration 
     let msgs = result.msgs;
     state.apply_pull(result.next_begin_offset, |generation| {
         if result.status == PullStatus::Found && !msgs.is_empty() {
-            state.pq.put_messages(&msgs);
+            state.pq.put_offsets(&msgs);
             inner.submit(ReadyBatch {
                 state: state.clone(),
                 generation,

@@ -1,5 +1,7 @@
-//! Concurrent consumption: every pulled batch becomes a listener call of its
-//! own, in any order, up to `consume_thread_max` at a time.
+//! Concurrent consumption: every pulled batch goes to a consume worker of its
+//! own, which calls the listener with up to `consume_message_batch_max_size`
+//! messages at a time; workers run in any order, up to `consume_thread_max` at
+//! a time.
 //!
 //! When the listener answers "reconsume later" (or panics), clustering
 //! consumers send each failed message back to the broker with
@@ -33,7 +35,18 @@ use rmq_remoting::protocol::header::ConsumerSendMsgBackRequestHeader;
 /// Delay before consuming again locally when send-back failed.
 const LOCAL_RETRY_DELAY: Duration = Duration::from_secs(5);
 
-/// Splits messages into listener batches and schedules them after `delay`.
+/// Schedules a pulled batch after `delay`: one consume worker per pulled batch.
+///
+/// 4.8.0 submits one `ConsumeRequest` per `consumeMessageBatchMaxSize` slice to its
+/// thread pool. Here the slices of one pulled batch are consumed by one worker that
+/// holds one of the `consume_thread_max` permits and loops over them: the listener
+/// still sees at most `consume_message_batch_max_size` messages per call, each slice
+/// is acknowledged (process-queue removal, offset update) as soon as its call
+/// returns, and at most `consume_thread_max` listener calls run at a time. The pull
+/// loop keeps pulling while a worker runs, so a slow listener still gets up to
+/// `consume_thread_max` workers at once across pulled batches; a fast one pays for
+/// one task hand-off per pulled batch instead of one per message.
+// ANCHOR: submit
 pub(super) fn submit(
     inner: Arc<PushInner>,
     msgs: Vec<MessageExt>,
@@ -41,20 +54,40 @@ pub(super) fn submit(
     mq: MessageQueue,
     delay: Duration,
 ) {
-    let batch = inner.config.consume_message_batch_max_size.max(1);
-    for chunk in msgs.chunks(batch) {
-        let (inner, pq, mq, chunk) = (inner.clone(), pq.clone(), mq.clone(), chunk.to_vec());
-        tokio::spawn(async move {
-            if !delay.is_zero() {
-                tokio::select! {
-                    _ = inner.shutdown.cancelled() => return,
-                    _ = tokio::time::sleep(delay) => {}
+    if msgs.is_empty() {
+        return;
+    }
+    tokio::spawn(async move {
+        if !delay.is_zero() {
+            tokio::select! {
+                _ = inner.shutdown.cancelled() => return,
+                _ = tokio::time::sleep(delay) => {}
+            }
+        }
+        let MessageListener::Concurrently(_) = &inner.listener else {
+            return;
+        };
+        let Ok(permit) = inner.consume_sem.clone().acquire_owned().await else {
+            return;
+        };
+        let rt = tokio::runtime::Handle::current();
+        let worker = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let batch = inner.config.consume_message_batch_max_size.max(1);
+            let mut rest = msgs.into_iter();
+            loop {
+                let slice: Vec<MessageExt> = rest.by_ref().take(batch).collect();
+                if slice.is_empty() || !consume(&rt, &inner, slice, &pq, &mq) {
+                    return; // a stop leaves the rest buffered: no offset moves past it
                 }
             }
-            consume(inner, chunk, pq, mq).await;
         });
-    }
+        if worker.await.is_err() {
+            warn!("consume worker failed");
+        }
+    });
 }
+// ANCHOR_END: submit
 
 /// Messages of the group's retry topic get their original topic back.
 pub(super) fn reset_retry_topic(group: &str, msgs: &mut [MessageExt]) {
@@ -68,23 +101,22 @@ pub(super) fn reset_retry_topic(group: &str, msgs: &mut [MessageExt]) {
     }
 }
 
-async fn consume(
-    inner: Arc<PushInner>,
+/// One listener call on a consume worker's thread, then its bookkeeping; false once
+/// the queue is dropped or the consumer stops (the rest is not consumed).
+fn consume(
+    rt: &tokio::runtime::Handle,
+    inner: &Arc<PushInner>,
     mut msgs: Vec<MessageExt>,
-    pq: Arc<ProcessQueue>,
-    mq: MessageQueue,
-) {
+    pq: &Arc<ProcessQueue>,
+    mq: &MessageQueue,
+) -> bool {
     let MessageListener::Concurrently(listener) = &inner.listener else {
-        return;
-    };
-    let Ok(_permit) = inner.consume_sem.clone().acquire_owned().await else {
-        return;
+        return false;
     };
     if pq.is_dropped() || inner.is_stopped() {
-        return; // left in the buffer: the offset is not committed past them
+        return false;
     }
     reset_retry_topic(&inner.config.group, &mut msgs);
-    let listener = listener.clone();
     let mut ctx = ConsumeConcurrentlyContext {
         message_queue: mq.clone(),
         delay_level_when_next_consume: 0,
@@ -93,16 +125,9 @@ async fn consume(
     let traced = inner.trace_before(&msgs);
     let began = std::time::Instant::now();
     let ns = inner.namespace();
-    let call = tokio::task::spawn_blocking(move || {
-        let status = super::with_user_topics(&ns, &mut msgs, |user| {
-            std::panic::catch_unwind(AssertUnwindSafe(|| listener(user, &mut ctx)))
-        });
-        (status, ctx, msgs)
-    })
-    .await;
-    let Ok((status, ctx, msgs)) = call else {
-        return;
-    };
+    let status = super::with_user_topics(&ns, &mut msgs, |user| {
+        std::panic::catch_unwind(AssertUnwindSafe(|| listener(user, &mut ctx)))
+    });
     let (status, how) = match status {
         Ok(s @ ConsumeConcurrentlyStatus::ConsumeSuccess) => (s, ConsumeReturnType::Success),
         Ok(s @ ConsumeConcurrentlyStatus::ReconsumeLater) => (s, ConsumeReturnType::Failed),
@@ -124,25 +149,36 @@ async fn consume(
         .consumed(&mq.topic, began.elapsed(), ok, msgs.len() - ok);
     if pq.is_dropped() {
         debug!(queue = ?mq, "queue dropped while consuming; result ignored");
-        return;
+        return false;
     }
-    process_result(&inner, status, ctx, msgs, &pq, &mq).await;
-}
-
-async fn process_result(
-    inner: &Arc<PushInner>,
-    status: ConsumeConcurrentlyStatus,
-    ctx: ConsumeConcurrentlyContext,
-    mut msgs: Vec<MessageExt>,
-    pq: &Arc<ProcessQueue>,
-    mq: &MessageQueue,
-) {
     let acked = match status {
         ConsumeConcurrentlyStatus::ConsumeSuccess => {
             (ctx.ack_index.max(-1) as i64 + 1).min(msgs.len() as i64) as usize
         }
         ConsumeConcurrentlyStatus::ReconsumeLater => 0,
     };
+    if acked == msgs.len() {
+        // Everything consumed: no send-back, no await.
+        let offset = pq.remove_messages(&msgs);
+        if offset >= 0 && !pq.is_dropped() {
+            inner.offsets.update_offset(mq, offset, true);
+        }
+    } else {
+        rt.block_on(process_result(inner, acked, ctx, msgs, pq, mq));
+    }
+    true
+}
+
+/// The messages from `acked` on failed: send them back (clustering) or drop them
+/// (broadcasting), then acknowledge the batch.
+async fn process_result(
+    inner: &Arc<PushInner>,
+    acked: usize,
+    ctx: ConsumeConcurrentlyContext,
+    mut msgs: Vec<MessageExt>,
+    pq: &Arc<ProcessQueue>,
+    mq: &MessageQueue,
+) {
     let mut failed_locally = Vec::new();
     match inner.config.message_model {
         MessageModel::Broadcasting => {

@@ -156,7 +156,11 @@ async fn pull_loop(
                     .pulled(&mq.topic, pull_began.elapsed(), r.msgs.len());
                 next_offset = r.next_begin_offset;
                 if !r.msgs.is_empty() {
-                    let dispatch = pq.put_messages(&r.msgs);
+                    let dispatch = if inner.is_orderly() {
+                        pq.put_messages(&r.msgs)
+                    } else {
+                        pq.put_offsets(&r.msgs)
+                    };
                     inner.submit_consume(r.msgs, pq.clone(), mq.clone(), dispatch);
                 }
                 if !cfg.pull_interval.is_zero() && !pause(&inner, cfg.pull_interval).await {

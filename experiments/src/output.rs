@@ -120,10 +120,17 @@ mod tests {
     fn csv_fields_with_commas_or_quotes_are_quoted() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("t.csv");
-        let rows = vec![vec!["1".to_string(), "a x b, bridge c".into(), "say \"hi\"".into()]];
+        let rows = vec![vec![
+            "1".to_string(),
+            "a x b, bridge c".into(),
+            "say \"hi\"".into(),
+        ]];
         write_csv(&path, &["n", "detail", "note"], &rows).expect("write");
         let text = std::fs::read_to_string(&path).expect("read");
-        assert_eq!(text, "n,detail,note\n1,\"a x b, bridge c\",\"say \"\"hi\"\"\"\n");
+        assert_eq!(
+            text,
+            "n,detail,note\n1,\"a x b, bridge c\",\"say \"\"hi\"\"\"\n"
+        );
     }
     use super::*;
 

@@ -69,7 +69,7 @@ pub(super) async fn flush_loop(
             (st.write_pos(), st.committed_index())
         };
         let stale = now_state != checkpointed;
-        if (stale && idle) || (stale && last_checkpoint.elapsed() >= checkpoint_every) {
+        if stale && (idle || last_checkpoint.elapsed() >= checkpoint_every) {
             last_checkpoint = Instant::now();
             // a few bytes into the page cache, as the driver used to write it
             match shared.store.lock().persist_checkpoint() {

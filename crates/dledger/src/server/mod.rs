@@ -385,9 +385,8 @@ impl DLedgerServer {
                 body: body.into(),
                 reply: tx,
             })
-            .map_err(|e| {
+            .inspect_err(|_| {
                 self.shared.queued.fetch_sub(1, Ordering::SeqCst);
-                e
             })
             .map_err(|e| match e {
                 mpsc::error::TrySendError::Full(_) => DLedgerError::Append {
@@ -407,9 +406,8 @@ impl DLedgerServer {
         let permits = self
             .cmds
             .try_reserve_many(n)
-            .map_err(|e| {
+            .inspect_err(|_| {
                 self.shared.queued.fetch_sub(n, Ordering::SeqCst);
-                e
             })
             .map_err(|e| match e {
                 mpsc::error::TrySendError::Full(()) => DLedgerError::Append {

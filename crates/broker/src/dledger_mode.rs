@@ -121,6 +121,7 @@ impl DLedgerMode {
         // the new leader's heartbeat yet; 0.2.2's 500 ms pause would then be half the outage.
         sc.node.push_retry_ms = cfg.dledger.push_retry_ms;
         sc.node.preferred_leader_id = cfg.dledger.preferred_leader_id.clone();
+        sc.node.batch_push = cfg.dledger.batch_push;
         // PHYSICALOFFSET = entry pos + 48, filled in when the leader places the entry
         sc.append_hook = Some(physical_offset_hook());
         // a new leader's own entry: a record every reader (4.8.0 too) dispatches nowhere

@@ -9,14 +9,20 @@ use sim::{Sim, SimConfig};
 
 /// Runs seeds `base..base+n` on two threads and sums their reports.
 fn seeds(base: u64, n: u64, nodes: usize) -> sim::Report {
+    seeds_with(base, n, |seed| SimConfig::new(nodes, seed))
+}
+
+/// [`seeds`] with the scenario of each seed made by `make`.
+fn seeds_with(base: u64, n: u64, make: impl Fn(u64) -> SimConfig + Sync) -> sim::Report {
     let threads = 2u64;
+    let make = &make;
     let parts: Vec<sim::Report> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 s.spawn(move || {
                     let mut total = sim::Report::default();
                     for seed in (base..base + n).filter(|x| x % threads == t) {
-                        total.add(&Sim::new(SimConfig::new(nodes, seed)).run());
+                        total.add(&Sim::new(make(seed)).run());
                     }
                     total
                 })
@@ -51,6 +57,19 @@ fn five_nodes_many_seeds() {
     let r = seeds(5000, 150, 5);
     eprintln!("{r:?}");
     assert!(r.acked > 150 * 50 && r.crashes > 150);
+}
+
+/// Batch pushes and held bursts of appends keep every property, with crashes,
+/// partitions, pauses, drops and transfers.
+#[test]
+fn batch_push_many_seeds() {
+    let r = seeds_with(20_000, 300, |seed| {
+        let mut c = SimConfig::new(3, seed);
+        c.batch_push = true;
+        c
+    });
+    eprintln!("{r:?}");
+    assert!(r.acked > 300 * 50 && r.crashes > 300);
 }
 
 proptest::proptest! {

@@ -288,6 +288,10 @@ config_section! {
         /// follower (our key; 4.8.0 just stops).
         transfer_leadership_on_shutdown: bool = "dLegerTransferLeadershipOnShutdown", None,
             Restart, default true;
+        /// The leader pushes several entries per request to its followers (4.8.0 key,
+        /// passed to DLedger 0.2.2's `isEnableBatchPush`). Every member of a group needs the
+        /// same value: a 4.8.0 follower reads only the form its own key selects.
+        batch_push: bool = "enableBatchPush", None, Restart, default false;
     }
 }
 

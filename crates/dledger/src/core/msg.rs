@@ -102,8 +102,32 @@ pub struct PushRequest {
     pub kind: PushType,
     /// The leader's committed index (`commitIndex`).
     pub commit_index: i64,
-    /// Absent only for COMMIT.
+    /// The entry of a single push; absent for COMMIT and for a batch APPEND.
     pub entry: Option<Entry>,
+    /// The consecutive entries of a batch APPEND (`batchEntry`, sent when the leader runs
+    /// with `enableBatchPush`); empty otherwise.
+    pub batch: Vec<Entry>,
+}
+
+impl PushRequest {
+    /// The entries this push carries, in index order.
+    pub fn entries(&self) -> &[Entry] {
+        match &self.entry {
+            Some(e) => std::slice::from_ref(e),
+            None => &self.batch,
+        }
+    }
+
+    /// Index of the first entry carried, -1 for none.
+    pub fn first_index(&self) -> i64 {
+        self.entries().first().map_or(-1, |e| e.index)
+    }
+
+    /// Index of the last entry carried, -1 for none: what the follower's answer names
+    /// (0.2.2 `buildBatchAppendResponse` answers a batch with its last index).
+    pub fn last_index(&self) -> i64 {
+        self.entries().last().map_or(-1, |e| e.index)
+    }
 }
 
 /// The follower's answer to a push: its verdict and its ledger range.

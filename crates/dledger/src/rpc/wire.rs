@@ -562,7 +562,17 @@ pub fn heartbeat_response_from(j: &HeartBeatJson) -> HeartBeatResponse {
 
 /// The JSON body of push `p`.
 pub fn push_request(r: &Route, p: &PushRequest) -> PushEntryRequestJson {
+    let batch: Vec<EntryJson> = p.batch.iter().map(EntryJson::from_entry).collect();
+    let (first, last) = match (p.batch.first(), p.batch.last()) {
+        (Some(f), Some(l)) => (f.index, l.index),
+        _ => (-1, -1),
+    };
     PushEntryRequestJson {
+        count: batch.len() as i32,
+        first_entry_index: first,
+        last_entry_index: last,
+        total_size: p.batch.iter().map(|e| i64::from(e.size())).sum(),
+        batch_entry: batch,
         commit_index: p.commit_index,
         entry: p.entry.as_ref().map(EntryJson::from_entry),
         leader_id: Some(p.leader.clone()),
@@ -574,11 +584,18 @@ pub fn push_request(r: &Route, p: &PushRequest) -> PushEntryRequestJson {
 
 /// The push in `j`; `None` without a leader, with an unknown type or a bad entry.
 pub fn push_request_from(j: &PushEntryRequestJson) -> Option<PushRequest> {
-    let entry = match &j.entry {
-        Some(e) => Some(e.to_entry()?),
-        // A batch push of one entry is the same thing.
-        None if j.batch_entry.len() == 1 => Some(j.batch_entry[0].to_entry()?),
-        None => None,
+    let (entry, batch) = match &j.entry {
+        Some(e) => (Some(e.to_entry()?), Vec::new()),
+        // A batch push of one entry is the same thing as a single push.
+        None if j.batch_entry.len() == 1 => (Some(j.batch_entry[0].to_entry()?), Vec::new()),
+        None => {
+            let batch = j
+                .batch_entry
+                .iter()
+                .map(EntryJson::to_entry)
+                .collect::<Option<_>>()?;
+            (None, batch)
+        }
     };
     Some(PushRequest {
         term: j.term,
@@ -586,6 +603,7 @@ pub fn push_request_from(j: &PushEntryRequestJson) -> Option<PushRequest> {
         kind: PushType::from_name(&j.kind)?,
         commit_index: j.commit_index,
         entry,
+        batch,
     })
 }
 
@@ -744,6 +762,7 @@ mod tests {
             kind: PushType::Compare,
             commit_index: 1,
             entry: Some(e.clone()),
+            batch: Vec::new(),
         };
         let r = Route {
             group: "g",
@@ -754,6 +773,44 @@ mod tests {
         assert!(text.starts_with("{\"batchEntry\":[],\"code\":200,\"commitIndex\":1,\"count\":0,\"entry\":{\"body\":\"aGk=\",\"bodyCrc\":0,\"chainCrc\":0,\"channel\":0,\"index\":3,\"magic\":1,\"pos\":150,\"size\":50,\"term\":2}"), "{text}");
         assert!(text.contains("\"type\":\"COMPARE\""));
         let back: PushEntryRequestJson = fastjson::from_str(&text).unwrap();
+        assert_eq!(push_request_from(&back).unwrap(), p);
+    }
+
+    /// A batch APPEND carries its entries in `batchEntry` with the getters 0.2.2 writes
+    /// (`count`, `firstEntryIndex`, `lastEntryIndex`, `totalSize`), and reads back whole.
+    #[test]
+    fn batch_push_json_shape() {
+        let batch: Vec<Entry> = (5..8)
+            .map(|i| {
+                let mut e = Entry::new(Bytes::from(vec![b'x'; 10]));
+                e.index = i;
+                e.term = 2;
+                e.pos = 58 * i;
+                e
+            })
+            .collect();
+        let p = PushRequest {
+            term: 2,
+            leader: "n0".into(),
+            kind: PushType::Append,
+            commit_index: 4,
+            entry: None,
+            batch: batch.clone(),
+        };
+        assert_eq!((p.first_index(), p.last_index()), (5, 7));
+        let r = Route {
+            group: "g",
+            local_id: "n0",
+            remote_id: "n1",
+        };
+        let text = fastjson::to_string(&push_request(&r, &p)).unwrap();
+        assert!(text.contains("\"count\":3,"), "{text}");
+        assert!(text.contains("\"firstEntryIndex\":5,"), "{text}");
+        assert!(text.contains("\"lastEntryIndex\":7,"), "{text}");
+        assert!(text.contains("\"totalSize\":174,"), "{text}");
+        assert!(!text.contains("\"entry\":"), "{text}");
+        let back: PushEntryRequestJson = fastjson::from_str(&text).unwrap();
+        assert_eq!(back.batch_entry.len(), 3);
         assert_eq!(push_request_from(&back).unwrap(), p);
     }
 
@@ -847,6 +904,7 @@ mod tests {
             kind: PushType::Commit,
             commit_index: 5,
             entry: None,
+            batch: Vec::new(),
         };
         assert_eq!(
             fastjson::to_string(&push_request(&r, &p)).unwrap(),

@@ -28,6 +28,9 @@ use crate::store::DLedgerStore;
 /// Timers due within this many milliseconds of each other fire in one wake-up.
 const COALESCE_MS: u64 = 2;
 
+/// At most this many queued commands are taken in one burst (see [`Driver::handle_burst`]).
+const MAX_BURST: usize = 256;
+
 /// What the driver is asked to do.
 pub(crate) enum Cmd {
     /// A peer's request; the answer (and the leader we know) goes back on `reply`.
@@ -124,7 +127,7 @@ impl Driver {
                     }
                 }
                 cmd = cmds.recv() => match cmd {
-                    Some(cmd) => self.handle(cmd),
+                    Some(cmd) => self.handle_burst(cmd, &mut cmds),
                     None => break,
                 },
             }
@@ -179,6 +182,46 @@ impl Driver {
             self.shared.written.notify_one();
         }
         out
+    }
+
+    // ANCHOR: burst
+    /// Handles `first` and whatever else is already queued (up to [`MAX_BURST`]) with the
+    /// node held ([`Node::hold`]), then lets the dispatchers run once. Under load, the
+    /// appends of many producers and the answers of both followers arrive between two
+    /// wake-ups; pushing after each of them would cost one request per entry and per
+    /// follower, pushing after the burst costs one request per follower (with
+    /// `enableBatchPush`). A transfer is handled outside the hold: it counts on the steps
+    /// right after it (see [`Cmd::Transfer`]).
+    fn handle_burst(&mut self, first: Cmd, cmds: &mut mpsc::Receiver<Cmd>) {
+        let mut next = Some(first);
+        let mut held = false;
+        let mut taken = 0;
+        while let Some(cmd) = next.take() {
+            let transfer = matches!(cmd, Cmd::Transfer { .. });
+            if transfer && held {
+                self.release();
+                held = false;
+            } else if !transfer && !held {
+                self.node.hold();
+                held = true;
+            }
+            self.handle(cmd);
+            taken += 1;
+            if taken < MAX_BURST {
+                next = cmds.try_recv().ok();
+            }
+        }
+        if held {
+            self.release();
+        }
+    }
+    // ANCHOR_END: burst
+
+    /// Ends a hold: the dispatchers push what the held commands appended.
+    fn release(&mut self) {
+        let now = self.now();
+        let out = self.with_store(|node, store| node.release(now, store));
+        self.carry_out(out);
     }
 
     fn handle(&mut self, cmd: Cmd) {

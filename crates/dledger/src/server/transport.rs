@@ -318,7 +318,12 @@ impl Transport {
                 let refused = PushResponse {
                     term: j.term,
                     code: refusal(outcome),
-                    index: j.entry.as_ref().map(|e| e.index).unwrap_or(-1),
+                    index: j
+                        .entry
+                        .as_ref()
+                        .or(j.batch_entry.last())
+                        .map(|e| e.index)
+                        .unwrap_or(-1),
                     begin_index: -1,
                     end_index: -1,
                 };

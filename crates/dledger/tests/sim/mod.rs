@@ -57,6 +57,10 @@ pub struct SimConfig {
     pub file_store: bool,
     /// Timing scale: DLedger's defaults divided by this.
     pub scale: u64,
+    /// Members push batches (`NodeConfig::batch_push`, with a small batch size so that a
+    /// batch holds a few entries), and clients append bursts of 1-4 entries to a held
+    /// node ([`Node::hold`]), as the server's driver does under load.
+    pub batch_push: bool,
 }
 
 impl SimConfig {
@@ -84,6 +88,7 @@ impl SimConfig {
             transfer_permille: 5,
             file_store: false,
             scale: 20,
+            batch_push: false,
         }
     }
 
@@ -361,6 +366,8 @@ impl Sim {
         c.step_down_on_newer_term = self.cfg.step_down_on_newer_term;
         c.compare_walk_forward = self.cfg.compare_walk_forward;
         c.fresh_term_on_leader_loss = self.cfg.fresh_term_on_leader_loss;
+        c.batch_push = self.cfg.batch_push;
+        c.max_batch_push_size = 200;
         c.seed = self.rng.next_u64();
         c
     }
@@ -697,15 +704,34 @@ impl Sim {
             Some(l) if self.chance(900) => l,
             _ => live[self.rng.below(live.len() as u64) as usize],
         };
-        let req = self.next_req;
-        self.next_req += 1;
-        let body = Bytes::from(format!("s{}-r{req}", self.cfg.seed));
-        self.bodies.insert(req, body.clone());
+        let burst = if self.cfg.batch_push {
+            1 + self.rng.below(4)
+        } else {
+            1
+        };
         let now = self.now;
-        let s = &mut self.slots[target];
-        if let Some(n) = s.node.as_mut() {
-            let out = n.append(now, req, body, &mut s.log);
-            self.absorb(target, out);
+        if burst > 1 {
+            if let Some(n) = self.slots[target].node.as_mut() {
+                n.hold();
+            }
+        }
+        for _ in 0..burst {
+            let req = self.next_req;
+            self.next_req += 1;
+            let body = Bytes::from(format!("s{}-r{req}", self.cfg.seed));
+            self.bodies.insert(req, body.clone());
+            let s = &mut self.slots[target];
+            if let Some(n) = s.node.as_mut() {
+                let out = n.append(now, req, body, &mut s.log);
+                self.absorb(target, out);
+            }
+        }
+        if burst > 1 {
+            let s = &mut self.slots[target];
+            if let Some(n) = s.node.as_mut() {
+                let out = n.release(now, &mut s.log);
+                self.absorb(target, out);
+            }
         }
     }
 

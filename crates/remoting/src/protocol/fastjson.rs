@@ -58,7 +58,12 @@ pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Er
 /// value is read into `T` with fastjson's conversions ([`lenient`]). Whitespace around the
 /// value (jsoncpp's trailing newline) is fine.
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, serde_json::Error> {
-    let value: serde_json::Value = serde_json::from_str(&normalize(text))?;
+    // Most bodies are strict JSON already (quoted keys): parse them as they are, and pay
+    // for the rewrite only when that fails. Both paths accept the same texts.
+    let value: serde_json::Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(_) => serde_json::from_str(&normalize(text))?,
+    };
     lenient::from_value(value)
 }
 

@@ -4,7 +4,9 @@
 //!
 //! Equal durability: both groups run `enableDLegerCommitLog=true` with `flushDiskType=
 //! ASYNC_FLUSH`, so a send is acknowledged once two of the three members hold the entry (in
-//! their page cache); no member fsyncs before the answer. Book: Part V, "Side by side with
+//! their page cache); no member fsyncs before the answer. Equal settings: both run
+//! `enableBatchPush=true` (a 4.8.0 key, passed to DLedger 0.2.2), so a leader pushes up to
+//! 4 KiB of entries per request to a follower. Book: Part V, "Side by side with
 //! Java RocketMQ and rocketmq-rust" (section "DLedger groups side by side"). Mirrors
 //! 4.8.0's DLedger deployment (`conf/dledger/broker-n0.conf`).
 
@@ -38,6 +40,7 @@ fn member_conf(dir: &Path, cluster: &str, port: u16, ns: &str, peers: &str, i: u
          namesrvAddr={ns}\nbrokerIP1=127.0.0.1\nstorePathRootDir={}\n\
          storePathCommitLog={}\nenableDLegerCommitLog=true\ndLegerGroup=RaftNode00\n\
          dLegerPeers={peers}\ndLegerSelfId=n{i}\nflushDiskType=ASYNC_FLUSH\n\
+         enableBatchPush=true\n\
          autoCreateTopicEnable=true\nautoCreateSubscriptionGroup=true\n\
          diskMaxUsedSpaceRatio=95\n",
         store.display(),

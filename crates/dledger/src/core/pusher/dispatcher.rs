@@ -1,7 +1,8 @@
 //! The leader's push state machine for one follower (`EntryDispatcher`): find where the
 //! follower's log agrees (COMPARE, walking back from the leader's end), cut it there
-//! (TRUNCATE), then stream entries in order (APPEND, at most `max_pending_push` in flight),
-//! and tell it the committed index when nothing else goes out (COMMIT).
+//! (TRUNCATE), then stream entries in order (APPEND, at most `max_pending_push` in flight;
+//! with `batch_push` several entries per request, up to `max_batch_push_size` bytes), and
+//! tell it the committed index when nothing else goes out (COMMIT).
 //! Book: Part IV "Cluster modes and DLedger" (replication). Mirrors
 //! `DLedgerEntryPusher.EntryDispatcher` of DLedger 0.2.2.
 
@@ -14,8 +15,9 @@ pub(in crate::core) struct Dispatcher {
     kind: PushType,
     compare_index: i64,
     write_index: i64,
-    /// APPEND pushes in flight: index → send time.
-    pending: BTreeMap<i64, u64>,
+    /// APPEND pushes in flight: first index → (send time, last index). A single push
+    /// carries one entry (first = last); a batch push several (0.2.2 `batchPendingMap`).
+    pending: BTreeMap<i64, (u64, i64)>,
     last_push_commit: u64,
     last_check_leak: u64,
     /// The COMPARE or TRUNCATE push awaiting its answer: (rpc id, deadline).
@@ -60,6 +62,7 @@ impl Dispatcher {
                 let resend = self
                     .pending
                     .values()
+                    .map(|(sent, _)| *sent)
                     .min()
                     .map(|sent| sent + cfg.max_push_timeout_ms + 1)
                     .unwrap_or(u64::MAX);
@@ -67,6 +70,13 @@ impl Dispatcher {
             }
         }
     }
+}
+
+/// Entries gathered for one batch push.
+#[derive(Default)]
+struct Batch {
+    entries: Vec<Entry>,
+    size: usize,
 }
 
 impl Node {
@@ -138,6 +148,7 @@ impl Node {
             kind,
             commit_index: self.committed,
             entry,
+            batch: Vec::new(),
         })
     }
     pub(in crate::core) fn send_push(
@@ -264,8 +275,12 @@ impl Node {
         }
     }
     // ANCHOR_END: compare_response
-    /// Streams APPEND pushes (`doAppend`).
+    // ANCHOR: do_append
+    /// Streams APPEND pushes (`doAppend`, or `doBatchAppend` with `batch_push`: the entries
+    /// are gathered into one request until it holds `max_batch_push_size` bytes, and what is
+    /// gathered goes out when the leader has no more).
     pub(in crate::core) fn do_append(&mut self, peer: &str, log: &mut dyn LogStore) {
+        let mut batch = Batch::default();
         loop {
             let now = self.now;
             let wm = self.watermarks.get(peer).copied().unwrap_or(-1);
@@ -277,23 +292,66 @@ impl Node {
                 return;
             }
             if d.write_index > log.end_index() {
+                self.send_batch(peer, &mut batch);
                 self.do_commit(peer);
                 self.do_check_append_response(peer, log);
                 return;
             }
             if d.pending.len() >= max_pending || now.saturating_sub(d.last_check_leak) > 1000 {
-                d.pending.retain(|i, _| *i >= wm);
+                d.pending.retain(|_, (_, last)| *last >= wm);
                 d.last_check_leak = now;
             }
             if d.pending.len() >= max_pending {
+                self.send_batch(peer, &mut batch);
                 self.do_check_append_response(peer, log);
                 return;
             }
             let index = d.write_index;
-            self.do_append_inner(peer, index, log);
+            if self.cfg.batch_push {
+                let Ok(entry) = log.get(index) else {
+                    self.change_state(peer, -1, PushType::Compare);
+                    return;
+                };
+                batch.size += entry.size().max(0) as usize;
+                batch.entries.push(entry);
+                if batch.size >= self.cfg.max_batch_push_size {
+                    self.send_batch(peer, &mut batch);
+                }
+            } else {
+                self.do_append_inner(peer, index, log);
+            }
             if let Some(d) = self.dispatchers.get_mut(peer) {
                 d.write_index += 1;
             }
+        }
+    }
+    // ANCHOR_END: do_append
+    /// Sends the gathered entries as one batch APPEND, if there are any.
+    fn send_batch(&mut self, peer: &str, batch: &mut Batch) {
+        let entries = std::mem::take(&mut batch.entries);
+        batch.size = 0;
+        let (Some(first), Some(last)) = (entries.first(), entries.last()) else {
+            return;
+        };
+        let span = (first.index, last.index);
+        let req = Request::Push(PushRequest {
+            term: self.term,
+            leader: self.cfg.self_id.clone(),
+            kind: PushType::Append,
+            commit_index: self.committed,
+            entry: None,
+            batch: entries,
+        });
+        let what = Outstanding::Push {
+            peer: peer.to_string(),
+            kind: PushType::Append,
+            term: self.term,
+        };
+        self.send_request(peer, req, what);
+        let now = self.now;
+        if let Some(d) = self.dispatchers.get_mut(peer) {
+            d.pending.insert(span.0, (now, span.1));
+            d.last_push_commit = now;
         }
     }
     pub(in crate::core) fn do_append_inner(
@@ -312,7 +370,7 @@ impl Node {
         self.send_push(peer, PushType::Append, Some(entry));
         let now = self.now;
         if let Some(d) = self.dispatchers.get_mut(peer) {
-            d.pending.insert(index, now);
+            d.pending.insert(index, (now, index));
             d.last_push_commit = now;
         }
     }
@@ -327,20 +385,36 @@ impl Node {
             self.send_push(peer, PushType::Commit, None);
         }
     }
-    /// Re-sends the first unacknowledged APPEND when it is overdue.
+    /// Re-sends the first unacknowledged APPEND (a whole batch with `batch_push`) when it
+    /// is overdue.
     pub(in crate::core) fn do_check_append_response(&mut self, peer: &str, log: &mut dyn LogStore) {
         let wm = self.watermarks.get(peer).copied().unwrap_or(-1);
         let overdue = self
             .dispatchers
             .get(peer)
             .and_then(|d| d.pending.get(&(wm + 1)))
-            .map(|sent| self.now.saturating_sub(*sent) > self.cfg.max_push_timeout_ms)
-            .unwrap_or(false);
-        if overdue {
-            self.do_append_inner(peer, wm + 1, log);
-            if let Some(d) = self.dispatchers.get_mut(peer) {
-                d.resent = Some(wm + 1);
+            .filter(|(sent, _)| self.now.saturating_sub(*sent) > self.cfg.max_push_timeout_ms)
+            .map(|(_, last)| *last);
+        let Some(last) = overdue else {
+            return;
+        };
+        if self.cfg.batch_push {
+            let mut batch = Batch::default();
+            for i in wm + 1..=last {
+                match log.get(i) {
+                    Ok(e) => batch.entries.push(e),
+                    Err(_) => {
+                        self.change_state(peer, -1, PushType::Compare);
+                        return;
+                    }
+                }
             }
+            self.send_batch(peer, &mut batch);
+        } else {
+            self.do_append_inner(peer, wm + 1, log);
+        }
+        if let Some(d) = self.dispatchers.get_mut(peer) {
+            d.resent = Some(last);
         }
     }
     /// An answer to one of our pushes.
@@ -362,7 +436,18 @@ impl Node {
                     let mut ahead = false;
                     let (now, timeout) = (self.now, self.cfg.max_push_timeout_ms);
                     if let Some(d) = self.dispatchers.get_mut(peer) {
-                        d.pending.remove(&resp.index);
+                        // The answer names the push's last index (0.2.2 removes a batch by
+                        // that index, which only the leak check ever finds; we find the push
+                        // whose range holds it).
+                        let acked = d
+                            .pending
+                            .range(..=resp.index)
+                            .next_back()
+                            .filter(|(_, (_, last))| *last >= resp.index)
+                            .map(|(first, _)| *first);
+                        if let Some(first) = acked {
+                            d.pending.remove(&first);
+                        }
                         // Not in 0.2.2: a re-sent entry got through but more pushes are
                         // overdue, or the follower already holds more (it restarted, or
                         // answers were lost). Compare once and stream again instead of
@@ -370,7 +455,7 @@ impl Node {
                         let overdue = d
                             .pending
                             .values()
-                            .any(|sent| now.saturating_sub(*sent) > timeout);
+                            .any(|(sent, _)| now.saturating_sub(*sent) > timeout);
                         ahead = d.resent == Some(resp.index)
                             && (resp.end_index > resp.index || overdue);
                         if d.resent == Some(resp.index) {

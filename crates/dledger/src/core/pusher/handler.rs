@@ -1,6 +1,6 @@
 //! The follower's side of replication (`EntryHandler`): answer COMPARE, TRUNCATE, APPEND
 //! and COMMIT pushes, write APPENDs strictly in index order (holding early ones until the
-//! gap fills), take the leader's committed index, and ask the leader to compare again when
+//! gap fills; a batch APPEND is held by its first index and written whole), take the leader's committed index, and ask the leader to compare again when
 //! the push it needs never comes.
 //! Book: Part IV "Cluster modes and DLedger" (replication). Mirrors
 //! `DLedgerEntryPusher.EntryHandler` of DLedger 0.2.2.
@@ -33,7 +33,7 @@ impl Node {
         PushResponse {
             term: req.term,
             code,
-            index: req.entry.as_ref().map(|e| e.index).unwrap_or(-1),
+            index: req.last_index(),
             begin_index: log.begin_index(),
             end_index: log.end_index(),
         }
@@ -60,12 +60,23 @@ impl Node {
         if self.role != Role::Follower {
             return self.answer_push(&from, id, &req, ResponseCode::NotFollower, log);
         }
-        if req.kind != PushType::Commit && req.entry.is_none() {
+        let batch_append = req.kind == PushType::Append && req.entry.is_none();
+        if req.kind != PushType::Commit && req.entry.is_none() && !batch_append {
+            return self.answer_push(&from, id, &req, ResponseCode::UnexpectedArgument, log);
+        }
+        // A batch must hold consecutive entries (0.2.2's leader builds it so, `addEntry`).
+        let first = req.first_index();
+        let consecutive = req
+            .entries()
+            .iter()
+            .enumerate()
+            .all(|(i, e)| e.index == first + i as i64);
+        if batch_append && (req.batch.is_empty() || !consecutive) {
             return self.answer_push(&from, id, &req, ResponseCode::UnexpectedArgument, log);
         }
         match req.kind {
             PushType::Append => {
-                let index = req.entry.as_ref().map(|e| e.index).unwrap_or(-1);
+                let index = first;
                 if self.write_requests.contains_key(&index) {
                     return self.answer_push(&from, id, &req, ResponseCode::RepeatedPush, log);
                 }
@@ -132,10 +143,9 @@ impl Node {
             let ok = p.req.term == self.term
                 && self.leader.as_deref() == Some(p.req.leader.as_str())
                 && p.req
-                    .entry
-                    .as_ref()
-                    .map(|e| log.append_as_follower(e).is_ok())
-                    .unwrap_or(false);
+                    .entries()
+                    .iter()
+                    .all(|e| log.append_as_follower(e).is_ok());
             if ok {
                 self.answer_push(&p.from, p.id, &p.req, ResponseCode::Success, log);
                 self.follower_commit(p.req.term, p.req.commit_index, log);
@@ -154,13 +164,20 @@ impl Node {
         }
         self.last_check_fast_forward = self.now;
         let end = log.end_index();
-        let behind: Vec<i64> = self.write_requests.range(..=end).map(|(i, _)| *i).collect();
+        // Pushes whose entries we all hold already (an answer was lost, or we caught up).
+        let behind: Vec<i64> = self
+            .write_requests
+            .range(..=end)
+            .filter(|(_, p)| p.req.last_index() <= end)
+            .map(|(i, _)| *i)
+            .collect();
         for i in behind {
             if let Some(p) = self.write_requests.remove(&i) {
-                let same = match (p.req.entry.as_ref(), log.get(i)) {
-                    (Some(e), Ok(local)) => local.same_as(e),
-                    _ => false,
-                };
+                let same = p
+                    .req
+                    .entries()
+                    .iter()
+                    .all(|e| matches!(log.get(e.index), Ok(local) if local.same_as(e)));
                 let code = if same {
                     ResponseCode::Success
                 } else {

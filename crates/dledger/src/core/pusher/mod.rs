@@ -64,6 +64,9 @@ impl Node {
     /// Runs every dispatcher and the quorum checker (leader) or the follower's
     /// out-of-order check.
     pub(in crate::core) fn pump(&mut self, log: &mut dyn LogStore) {
+        if self.held {
+            return;
+        }
         match self.role {
             Role::Leader => {
                 for peer in self.dispatchers.keys().cloned().collect::<Vec<_>>() {

@@ -178,9 +178,10 @@ interop-dledger: ## Java 4.8.0 and Go producers keep sending while a DLedger lea
 interop-dledger-store: ## DLedger stores interchange: real 4.8.0 serves a store ours wrote, ours serves one 4.8.0 wrote
 	bash interop/dledger-store/run.sh
 
-interop-mixed-group: ## two real 4.8.0 DLedger brokers + one of ours in one group; leader kills lose no acked message
+interop-mixed-group: ## two real 4.8.0 DLedger brokers + one of ours in one group; leader kills lose no acked message (pushes of one entry, then batch pushes)
 	$(CARGO) build --release -q -p rmq-namesrv -p rmq-broker
 	$(CARGO) run --release -q -p experiments --bin mixed-group -- --quick
+	$(CARGO) run --release -q -p experiments --bin mixed-group -- --quick --batch-push
 
 interop-store: ## real Apache RocketMQ 4.8.0 writes a store, rmq-inspect verify checks it byte by byte
 	bash interop/store/run.sh

@@ -48,9 +48,22 @@ async fn msg_put_total(c: &RemotingClient, addr: &str) -> u64 {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn leader_failover_keeps_every_acknowledged_message() {
+    failover_keeps_every_acknowledged_message("").await;
+}
+
+/// The same with `enableBatchPush=true`: the leader pushes several entries per request, and
+/// a killed member catches up through batches.
+#[tokio::test(flavor = "multi_thread")]
+async fn leader_failover_with_batch_push_keeps_every_acknowledged_message() {
+    failover_keeps_every_acknowledged_message("enableBatchPush=true\n").await;
+}
+
+/// Three rounds of 30 sends, each ended by `kill -9` of the leader; `extra` is added to
+/// every member's broker.conf.
+async fn failover_keeps_every_acknowledged_message(extra: &str) {
     let dir = tempfile::tempdir().unwrap();
     let (_ns, ns) = start_namesrv(dir.path());
-    let mut members = group(dir.path(), &ns);
+    let mut members = group_with(dir.path(), &ns, extra);
     let c = RemotingClient::new();
     let mut acked = BTreeSet::new();
     let mut leader = wait_leader(&c, &ns, None).await.0;

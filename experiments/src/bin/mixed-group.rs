@@ -91,6 +91,10 @@ struct Cli {
     /// The control run: three 4.8.0 brokers and none of ours, same harness (it must pass too).
     #[arg(long)]
     all_java: bool,
+    /// Every member runs `enableBatchPush=true` (4.8.0 key): the leader pushes several
+    /// entries per request, and our member reads and writes 0.2.2's batch form.
+    #[arg(long)]
+    batch_push: bool,
 }
 
 /// The run's parameters, recorded in meta.json and summary.json.
@@ -111,6 +115,8 @@ pub struct Params {
     replace: bool,
     /// The control run: no broker of ours at all.
     all_java: bool,
+    /// `enableBatchPush` of every member.
+    batch_push: bool,
     /// Java producers (rocketmq-client 4.8.0, synchronous sends, 3000 ms timeout, route poll
     /// every 1 s).
     producers: usize,
@@ -136,6 +142,7 @@ impl Params {
             steer_down_s: 1.0,
             replace: !cli.no_replace && !cli.all_java,
             all_java: cli.all_java,
+            batch_push: cli.batch_push,
             producers: 2,
             java_heap: "256m".into(),
             data_file_bytes: 64 * 1024 * 1024,
@@ -227,6 +234,8 @@ fn main() -> Result<()> {
     // The control run never replaces the book's figures.
     let dir = if cli.all_java {
         figures_dir_for(&format!("{EXPERIMENT}/all-java"), true)?
+    } else if cli.batch_push {
+        figures_dir_for(&format!("{EXPERIMENT}/batch-push"), true)?
     } else {
         figures_dir_for(EXPERIMENT, cli.quick.quick)?
     };
@@ -357,6 +366,7 @@ impl<'a> Harness<'a> {
                 NODES,
                 kind,
                 params.data_file_bytes,
+                params.batch_push,
             )?);
         }
         say(format!(

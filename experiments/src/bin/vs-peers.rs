@@ -602,13 +602,12 @@ fn run_dledger(
     scratch: &Path,
 ) -> Vec<Run> {
     let mut groups = Vec::new();
-    let mut kinds = vec![dledger::Impl::Ours];
-    if java_possible {
-        kinds.push(dledger::Impl::Java);
-    }
-    for which in kinds {
-        eprintln!("starting a DLedger group of three ({which:?})");
-        match dledger::start_group(scratch, which, heap) {
+    let kinds = dledger::Group::ALL
+        .into_iter()
+        .filter(|g| java_possible || g.which == dledger::Impl::Ours);
+    for group in kinds {
+        eprintln!("starting a DLedger group of three ({})", group.key());
+        match dledger::start_group(scratch, group, heap) {
             Ok(g) => match warm_up(&g, params.warmup_s, scratch) {
                 Ok(()) => groups.push(g),
                 Err(e) => params
@@ -617,7 +616,7 @@ fn run_dledger(
             },
             Err(e) => params
                 .skipped
-                .push(format!("{which:?} DLedger group: {e:#}")),
+                .push(format!("{} DLedger group: {e:#}", group.key())),
         }
     }
     let mut systems: Vec<&System> = singles.iter().filter(|s| s.key == "ours").collect();
@@ -695,13 +694,19 @@ fn write_dledger(out: &Path, params: &Params, runs: &[Run]) -> Result<()> {
         .iter()
         .map(|w| {
             let get = |s: &str| find(&best, &w.name, s);
+            let group = |s: &str| {
+                get(s).map(|r| dledger::Result1 {
+                    tps: r.tps,
+                    p99_ms: r.p99_ms,
+                })
+            };
             dledger::Row {
                 workload: w.name.clone(),
                 single: get("ours").map(|r| r.tps),
-                ours: get(dledger::OURS_GROUP).map(|r| r.tps),
-                java: get(dledger::JAVA_GROUP).map(|r| r.tps),
-                ours_p99_ms: get(dledger::OURS_GROUP).map(|r| r.p99_ms),
-                java_p99_ms: get(dledger::JAVA_GROUP).map(|r| r.p99_ms),
+                ours: group(dledger::OURS_GROUP),
+                ours_batch: group(dledger::OURS_BATCH_GROUP),
+                java: group(dledger::JAVA_GROUP),
+                java_batch: group(dledger::JAVA_BATCH_GROUP),
             }
         })
         .collect();

@@ -82,6 +82,7 @@ impl Member {
         n: usize,
         kind: Kind,
         data_file_bytes: u64,
+        batch_push: bool,
     ) -> Result<Member> {
         let name = format!("n{i}");
         let dir = root.join(&name);
@@ -100,7 +101,8 @@ impl Member {
              dLegerPeers={}\ndLegerSelfId={name}\nmappedFileSizeCommitLog={data_file_bytes}\n\
              autoCreateTopicEnable=true\nflushDiskType=ASYNC_FLUSH\n\
              dLegerHeartBeatTimeIntervalMs=2000\ndLegerMaxHeartBeatLeak=3\n\
-             dLegerMinVoteIntervalMs=300\ndLegerMaxVoteIntervalMs=1000\n",
+             dLegerMinVoteIntervalMs=300\ndLegerMaxVoteIntervalMs=1000\n\
+             enableBatchPush={batch_push}\n",
             store.display(),
             store.join("commitlog").display(),
             peers(n),

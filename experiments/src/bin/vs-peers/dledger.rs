@@ -4,9 +4,10 @@
 //!
 //! Equal durability: both groups run `enableDLegerCommitLog=true` with `flushDiskType=
 //! ASYNC_FLUSH`, so a send is acknowledged once two of the three members hold the entry (in
-//! their page cache); no member fsyncs before the answer. Equal settings: both run
-//! `enableBatchPush=true` (a 4.8.0 key, passed to DLedger 0.2.2), so a leader pushes up to
-//! 4 KiB of entries per request to a follower. Book: Part V, "Side by side with
+//! their page cache); no member fsyncs before the answer. Each implementation runs twice,
+//! with `enableBatchPush=false` (the default) and `=true` (a 4.8.0 key, passed to DLedger
+//! 0.2.2: a leader pushes up to 4 KiB of entries per request), and the ratio compares the
+//! better setting of each. Book: Part V, "Side by side with
 //! Java RocketMQ and rocketmq-rust" (section "DLedger groups side by side"). Mirrors
 //! 4.8.0's DLedger deployment (`conf/dledger/broker-n0.conf`).
 
@@ -20,9 +21,11 @@ use crate::procs::{self, Server};
 use crate::systems::{java_script, System};
 use experiments::chart::{grouped_bar_chart, Series};
 
-/// The keys of the two groups in tables and charts.
+/// The keys of the four groups in tables and charts.
 pub const OURS_GROUP: &str = "ours-dledger";
+pub const OURS_BATCH_GROUP: &str = "ours-dledger-batch";
 pub const JAVA_GROUP: &str = "java-dledger";
+pub const JAVA_BATCH_GROUP: &str = "java-dledger-batch";
 
 /// Which implementation a group runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,16 +34,63 @@ pub enum Impl {
     Java,
 }
 
+/// A group to start: the implementation and its `enableBatchPush`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Group {
+    pub which: Impl,
+    pub batch_push: bool,
+}
+
+impl Group {
+    /// The four groups of the comparison.
+    pub const ALL: [Group; 4] = [
+        Group {
+            which: Impl::Ours,
+            batch_push: false,
+        },
+        Group {
+            which: Impl::Ours,
+            batch_push: true,
+        },
+        Group {
+            which: Impl::Java,
+            batch_push: false,
+        },
+        Group {
+            which: Impl::Java,
+            batch_push: true,
+        },
+    ];
+
+    /// The group's key in tables, charts and file names.
+    pub fn key(self) -> &'static str {
+        match (self.which, self.batch_push) {
+            (Impl::Ours, false) => OURS_GROUP,
+            (Impl::Ours, true) => OURS_BATCH_GROUP,
+            (Impl::Java, false) => JAVA_GROUP,
+            (Impl::Java, true) => JAVA_BATCH_GROUP,
+        }
+    }
+}
+
 // ANCHOR: member-conf
 /// broker.conf of member `i` of a three-member group (`peers` = the dLegerPeers string).
-fn member_conf(dir: &Path, cluster: &str, port: u16, ns: &str, peers: &str, i: usize) -> String {
+fn member_conf(
+    dir: &Path,
+    cluster: &str,
+    port: u16,
+    ns: &str,
+    peers: &str,
+    i: usize,
+    batch_push: bool,
+) -> String {
     let store = dir.join("store");
     format!(
         "brokerClusterName={cluster}\nbrokerName=RaftNode00\nlistenPort={port}\n\
          namesrvAddr={ns}\nbrokerIP1=127.0.0.1\nstorePathRootDir={}\n\
          storePathCommitLog={}\nenableDLegerCommitLog=true\ndLegerGroup=RaftNode00\n\
          dLegerPeers={peers}\ndLegerSelfId=n{i}\nflushDiskType=ASYNC_FLUSH\n\
-         enableBatchPush=true\n\
+         enableBatchPush={batch_push}\n\
          autoCreateTopicEnable=true\nautoCreateSubscriptionGroup=true\n\
          diskMaxUsedSpaceRatio=95\n",
         store.display(),
@@ -52,11 +102,8 @@ fn member_conf(dir: &Path, cluster: &str, port: u16, ns: &str, peers: &str, i: u
 /// Starts a name server and three DLedger members of `which` under `work/<key>`; returns once
 /// every member printed "boot success" (the leader is elected shortly after: the caller's
 /// warm-up waits for a send to succeed).
-pub fn start_group(work: &Path, which: Impl, heap: &str) -> Result<System> {
-    let key = match which {
-        Impl::Ours => OURS_GROUP,
-        Impl::Java => JAVA_GROUP,
-    };
+pub fn start_group(work: &Path, group: Group, heap: &str) -> Result<System> {
+    let (key, which) = (group.key(), group.which);
     let root = work.join(key);
     std::fs::create_dir_all(&root)?;
     let bins = procs::bin_dir()?;
@@ -108,7 +155,15 @@ pub fn start_group(work: &Path, which: Impl, heap: &str) -> Result<System> {
         std::fs::create_dir_all(&dir)?;
         std::fs::write(
             dir.join("broker.conf"),
-            member_conf(&dir, &format!("Peers{key}"), *port, &ns, &peers, i),
+            member_conf(
+                &dir,
+                &format!("Peers{key}"),
+                *port,
+                &ns,
+                &peers,
+                i,
+                group.batch_push,
+            ),
         )?;
         let cmd = match which {
             Impl::Ours => {
@@ -149,15 +204,30 @@ pub fn start_group(work: &Path, which: Impl, heap: &str) -> Result<System> {
     })
 }
 
+/// A group's best round of one workload: sends/s and p99.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Result1 {
+    pub tps: f64,
+    pub p99_ms: f64,
+}
+
 /// One row of the DLedger comparison: a workload's best sends/s on the single broker and on
-/// both groups.
+/// each group, batch push off and on.
 pub struct Row {
     pub workload: String,
     pub single: Option<f64>,
-    pub ours: Option<f64>,
-    pub java: Option<f64>,
-    pub ours_p99_ms: Option<f64>,
-    pub java_p99_ms: Option<f64>,
+    pub ours: Option<Result1>,
+    pub ours_batch: Option<Result1>,
+    pub java: Option<Result1>,
+    pub java_batch: Option<Result1>,
+}
+
+/// The faster of a group's two settings.
+fn better(a: Option<Result1>, b: Option<Result1>) -> Option<Result1> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if b.tps > a.tps { b } else { a }),
+        (a, b) => a.or(b),
+    }
 }
 
 fn ratio(a: Option<f64>, b: Option<f64>) -> String {
@@ -172,23 +242,28 @@ fn num(v: Option<f64>, digits: usize) -> String {
         .unwrap_or_else(|| "–".into())
 }
 
-/// dledger.md: sends/s of each group, ours / Java, and our group / our single broker.
+/// dledger.md: sends/s of each group with batch push off and on, then ours / Java (the better
+/// setting of each) and our better group / our single broker.
 pub fn table(rows: &[Row]) -> String {
     let mut s = String::from(
-        "| workload | our single broker msg/s | our DLedger group msg/s | 4.8.0 DLedger group msg/s | ours / 4.8.0 (groups) | our group / our single broker | p99 ms: ours / 4.8.0 |\n\
+        "| workload | our single broker msg/s | our group msg/s: batch push off / on | 4.8.0 group msg/s: batch push off / on | ours / 4.8.0 (better setting of each) | our group / our single broker | p99 ms: ours / 4.8.0 |\n\
          |---|---:|---:|---:|---:|---:|---|\n",
     );
+    let tps = |r: Option<Result1>| num(r.map(|r| r.tps), 0);
     for r in rows {
+        let (ours, java) = (better(r.ours, r.ours_batch), better(r.java, r.java_batch));
         s.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} / {} |\n",
+            "| {} | {} | {} / {} | {} / {} | {} | {} | {} / {} |\n",
             r.workload,
             num(r.single, 0),
-            num(r.ours, 0),
-            num(r.java, 0),
-            ratio(r.ours, r.java),
-            ratio(r.ours, r.single),
-            num(r.ours_p99_ms, 2),
-            num(r.java_p99_ms, 2),
+            tps(r.ours),
+            tps(r.ours_batch),
+            tps(r.java),
+            tps(r.java_batch),
+            ratio(ours.map(|r| r.tps), java.map(|r| r.tps)),
+            ratio(ours.map(|r| r.tps), r.single),
+            num(ours.map(|r| r.p99_ms), 2),
+            num(java.map(|r| r.p99_ms), 2),
         ));
     }
     s
@@ -201,6 +276,7 @@ pub fn chart(out: &Path, rows: &[Row]) -> Result<()> {
         name: name.into(),
         values: rows.iter().map(|r| f(r).unwrap_or(0.0)).collect(),
     };
+    let t = |r: Option<Result1>| r.map(|r| r.tps);
     grouped_bar_chart(
         &out.join("dledger.svg"),
         "DLedger groups of three vs one broker (msg/s, higher is better)",
@@ -208,8 +284,10 @@ pub fn chart(out: &Path, rows: &[Row]) -> Result<()> {
         &groups,
         &[
             series("ours, single broker", &|r| r.single),
-            series("ours, DLedger group of 3", &|r| r.ours),
-            series("Java 4.8.0, DLedger group of 3", &|r| r.java),
+            series("ours, group of 3", &|r| t(r.ours)),
+            series("ours, group of 3, batch push", &|r| t(r.ours_batch)),
+            series("Java 4.8.0, group of 3", &|r| t(r.java)),
+            series("Java 4.8.0, group of 3, batch push", &|r| t(r.java_batch)),
         ],
         &|v| format!("{v:.0}"),
     )
@@ -228,25 +306,28 @@ mod tests {
             "127.0.0.1:9",
             "n0-a;n1-b;n2-c",
             2,
+            true,
         );
         assert!(c.contains("dLegerSelfId=n2\n"));
         assert!(c.contains("dLegerPeers=n0-a;n1-b;n2-c\n"));
         assert!(c.contains("enableDLegerCommitLog=true\n"));
         assert!(c.contains("flushDiskType=ASYNC_FLUSH\n"));
+        assert!(c.contains("enableBatchPush=true\n"));
     }
 
     #[test]
-    fn the_table_divides_our_group_by_java_and_by_our_single_broker() {
+    fn the_table_divides_the_better_setting_of_each() {
+        let r = |tps: f64, p99_ms: f64| Some(Result1 { tps, p99_ms });
         let t = table(&[Row {
             workload: "sync ×8, 128 B".into(),
             single: Some(20000.0),
-            ours: Some(10000.0),
-            java: Some(2000.0),
-            ours_p99_ms: Some(1.5),
-            java_p99_ms: None,
+            ours: r(8000.0, 2.0),
+            ours_batch: r(10000.0, 1.5),
+            java: r(2000.0, 9.0),
+            java_batch: None,
         }]);
         assert!(
-            t.contains("| 20000 | 10000 | 2000 | 5.00 | 0.50 | 1.50 / – |"),
+            t.contains("| 20000 | 8000 / 10000 | 2000 / – | 5.00 | 0.50 | 1.50 / 9.00 |"),
             "{t}"
         );
     }

@@ -95,7 +95,7 @@ impl ConsumeQueue {
         ConsumeQueue {
             topic: topic.to_string(),
             queue_id,
-            queue: MappedFileQueue::new(dir, file_size, None, right.id()),
+            queue: MappedFileQueue::new(dir, file_size, None, right.id()).with_random_access(),
             file_size,
             max_physic_offset: AtomicI64::new(-1),
             min_logic_offset: AtomicI64::new(0),

@@ -128,7 +128,7 @@ impl ConsumeQueueExt {
         let dir = ext_root.join(topic).join(queue_id.to_string());
         let right = WriteRight::new();
         ConsumeQueueExt {
-            queue: MappedFileQueue::new(dir, file_size, None, right.id()),
+            queue: MappedFileQueue::new(dir, file_size, None, right.id()).with_random_access(),
             file_size,
             put_lock: Mutex::new(right),
         }

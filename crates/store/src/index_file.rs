@@ -159,7 +159,10 @@ impl IndexFile {
                 actual: len,
             });
         }
-        MappedFile::open_named(path, 0, size)
+        let f = MappedFile::open_named(path, 0, size)?;
+        // hash slots are written anywhere in the file: no read-ahead on their page faults
+        f.advise_random();
+        Ok(f)
     }
 
     /// The file's path.

@@ -57,6 +57,8 @@ pub struct MappedFileQueue {
     allocator: Option<Arc<AllocateMappedFileService>>,
     /// The write right every file of this queue is created for.
     writer: WriterId,
+    /// Every file is advised `MADV_RANDOM` ([`MappedFile::advise_random`]).
+    random_access: bool,
 }
 
 impl MappedFileQueue {
@@ -77,7 +79,15 @@ impl MappedFileQueue {
             store_timestamp: AtomicI64::new(0),
             allocator,
             writer,
+            random_access: false,
         }
+    }
+
+    /// The same queue, its files advised for scattered access (consume queues): a page fault
+    /// maps one page instead of a read-ahead window.
+    pub fn with_random_access(mut self) -> Self {
+        self.random_access = true;
+        self
     }
 
     /// The directory of the files.
@@ -120,6 +130,9 @@ impl MappedFileQueue {
         let mut files = self.files.write();
         for (_, path) in names {
             let f = MappedFile::open(&path, self.mapped_file_size, self.writer)?;
+            if self.random_access {
+                f.advise_random();
+            }
             f.set_positions(phase, self.mapped_file_size);
             files.push(Arc::new(f));
         }
@@ -198,6 +211,9 @@ impl MappedFileQueue {
                 self.writer,
             )?),
         };
+        if self.random_access {
+            f.advise_random();
+        }
         let mut files = self.files.write();
         if files.is_empty() {
             f.set_first_create_in_queue(true);

@@ -561,6 +561,39 @@ mod tests {
         ConsumeQueue::new(dir, "TopicTest", 3, size)
     }
 
+    /// The VmFlags line of the mapping of `path` in this process (`/proc/self/smaps`).
+    #[cfg(target_os = "linux")]
+    fn vm_flags_of(path: &Path) -> Option<String> {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
+        let name = path.to_str()?;
+        let mut lines = smaps.lines();
+        while let Some(line) = lines.next() {
+            if line.ends_with(name) {
+                return lines
+                    .find(|l| l.starts_with("VmFlags:"))
+                    .map(str::to_string);
+            }
+        }
+        None
+    }
+
+    /// A consume-queue file is mapped with `MADV_RANDOM` (smaps flag `rr`): its page faults
+    /// read no window ahead, so 1 024 fresh queues cost 1 024 pages, not 1 024 × 8 MiB.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn consume_queue_files_are_mapped_for_random_access() {
+        let dir = tempfile::tempdir().unwrap();
+        let q = cq(dir.path(), 6000);
+        q.put_position(0, 50, 7, 0).unwrap();
+        let path = dir.path().join("TopicTest/3/00000000000000000000");
+        let flags = vm_flags_of(&path).expect("the file is mapped");
+        assert!(
+            flags.split_whitespace().any(|f| f == "rr"),
+            "no random-read advice: {flags}"
+        );
+        drop(q);
+    }
+
     #[test]
     fn entries_are_20_bytes_at_k_times_20() {
         let dir = tempfile::tempdir().unwrap();

@@ -141,15 +141,28 @@ impl Node {
             self.update_watermark(peer, index);
         }
     }
-    pub(in crate::core) fn push_request(&self, kind: PushType, entry: Option<Entry>) -> Request {
-        Request::Push(PushRequest {
+    /// Sends a push carrying `entry` (single) or `batch` (a batch APPEND, `entry` None).
+    fn send_push_of(
+        &mut self,
+        peer: &str,
+        kind: PushType,
+        entry: Option<Entry>,
+        batch: Vec<Entry>,
+    ) -> u64 {
+        let req = Request::Push(PushRequest {
             term: self.term,
             leader: self.cfg.self_id.clone(),
             kind,
             commit_index: self.committed,
             entry,
-            batch: Vec::new(),
-        })
+            batch,
+        });
+        let what = Outstanding::Push {
+            peer: peer.to_string(),
+            kind,
+            term: self.term,
+        };
+        self.send_request(peer, req, what)
     }
     pub(in crate::core) fn send_push(
         &mut self,
@@ -157,13 +170,7 @@ impl Node {
         kind: PushType,
         entry: Option<Entry>,
     ) -> u64 {
-        let req = self.push_request(kind, entry);
-        let what = Outstanding::Push {
-            peer: peer.to_string(),
-            kind,
-            term: self.term,
-        };
-        self.send_request(peer, req, what)
+        self.send_push_of(peer, kind, entry, Vec::new())
     }
     /// Sends the next COMPARE (or the pending TRUNCATE); false if nothing was sent.
     pub(in crate::core) fn do_compare(&mut self, peer: &str, log: &mut dyn LogStore) -> bool {
@@ -334,20 +341,7 @@ impl Node {
             return;
         };
         let span = (first.index, last.index);
-        let req = Request::Push(PushRequest {
-            term: self.term,
-            leader: self.cfg.self_id.clone(),
-            kind: PushType::Append,
-            commit_index: self.committed,
-            entry: None,
-            batch: entries,
-        });
-        let what = Outstanding::Push {
-            peer: peer.to_string(),
-            kind: PushType::Append,
-            term: self.term,
-        };
-        self.send_request(peer, req, what);
+        self.send_push_of(peer, PushType::Append, None, entries);
         let now = self.now;
         if let Some(d) = self.dispatchers.get_mut(peer) {
             d.pending.insert(span.0, (now, span.1));

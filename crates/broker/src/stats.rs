@@ -127,10 +127,10 @@ impl StatsItemSet {
         for (key, total) in totals {
             let s = samples.entry(key).or_default();
             push_bounded(&mut s.seconds, (now, total), 61);
-            if tick % 60 == 0 {
+            if tick.is_multiple_of(60) {
                 push_bounded(&mut s.minutes, (now, total), 61);
             }
-            if tick % 3600 == 0 {
+            if tick.is_multiple_of(3600) {
                 push_bounded(&mut s.hours, (now, total), 25);
             }
         }

@@ -133,7 +133,7 @@ fn first_store_timestamp(
         expected_offset: Some(f.file_from_offset() as i64),
         ..*opts
     };
-    match check_record(&data, &first) {
+    match check_record(data, &first) {
         RecordCheck::Message(req) if req.store_timestamp != 0 => Some(req.store_timestamp),
         _ => None,
     }

@@ -1,7 +1,8 @@
 //! The follower's side of replication (`EntryHandler`): answer COMPARE, TRUNCATE, APPEND
 //! and COMMIT pushes, write APPENDs strictly in index order (holding early ones until the
-//! gap fills; a batch APPEND is held by its first index and written whole), take the leader's committed index, and ask the leader to compare again when
-//! the push it needs never comes.
+//! gap fills; a batch APPEND is held by its first index and written whole), take the
+//! leader's committed index, and ask the leader to compare again when the push it needs
+//! never comes.
 //! Book: Part IV "Cluster modes and DLedger" (replication). Mirrors
 //! `DLedgerEntryPusher.EntryHandler` of DLedger 0.2.2.
 
